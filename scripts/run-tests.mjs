@@ -1,0 +1,33 @@
+// Runs the compiled test files with node's built-in runner, one file at a time.
+// Usage: node scripts/run-tests.mjs [tier...]   (tiers: unit, replay, integration; default all)
+// BATON_TEST_FILTER=substring narrows to files whose path contains it.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = 'dist/test';
+const tiers = process.argv.slice(2);
+const filter = process.env.BATON_TEST_FILTER ?? '';
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+const files = walk(root)
+  .filter((f) => f.endsWith('.test.js'))
+  .filter((f) => tiers.length === 0 || tiers.some((t) => f.startsWith(join(root, t) + '/')))
+  .filter((f) => f.includes(filter))
+  .sort();
+
+if (files.length === 0) {
+  console.error(`no test files under ${root} for tiers [${tiers.join(', ')}] and filter '${filter}'`);
+  process.exit(1);
+}
+
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
+process.exit(r.status ?? 1);
