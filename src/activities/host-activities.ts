@@ -1,0 +1,20 @@
+/**
+ * Local activities the coordinator runs on whichever node hosts it: "which node am I on, and what
+ * does this node's cluster service say?". The answer is recorded in history, so replay is stable.
+ */
+import type { ClusterAdapter, ClusterSnapshot } from '../cluster/adapter';
+
+export interface HostObservation {
+  node: string;
+  cluster: ClusterSnapshot;
+}
+
+export function createHostActivities(deps: { node: string; cluster: ClusterAdapter }) {
+  return {
+    async observeHost(): Promise<HostObservation> {
+      return { node: deps.node, cluster: await deps.cluster.snapshot() };
+    },
+  };
+}
+
+export type HostActivities = ReturnType<typeof createHostActivities>;

@@ -1,0 +1,124 @@
+/** Jobs and their event timeline. */
+import type { BackupJobInput, BackupOutcome, JobState } from '../workflows/types';
+import type { Catalog } from './open';
+import type { JobEventRow, JobRow } from './schema';
+
+export interface EventInput {
+  cluster: string;
+  jobId: string | null;
+  kind: string;
+  node: string | null;
+  message: string;
+  data?: unknown;
+}
+
+export async function addEvent(db: Catalog, event: EventInput, nowIso: string): Promise<void> {
+  await db
+    .insertInto('job_events')
+    .values({
+      cluster: event.cluster,
+      job_id: event.jobId,
+      at: nowIso,
+      kind: event.kind,
+      node: event.node,
+      message: event.message,
+      data_json: event.data === undefined ? null : JSON.stringify(event.data),
+    })
+    .execute();
+}
+
+/** Records a job as started. Idempotent: a retried activity finds the row and leaves it. */
+export async function jobStarted(db: Catalog, job: BackupJobInput, nowIso: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('jobs').select('id').where('id', '=', job.jobId).executeTakeFirst();
+    if (existing) return;
+    await trx
+      .insertInto('jobs')
+      .values({
+        id: job.jobId,
+        cluster: job.cluster,
+        app: job.app.name,
+        kind: 'backup',
+        node: job.node,
+        drive: job.drive.name,
+        state: 'running',
+        requested_by: job.requestedBy,
+        started_at: nowIso,
+        finished_at: null,
+        files: null,
+        bytes: null,
+        location: null,
+        error: null,
+      })
+      .execute();
+    await addEvent(
+      trx,
+      {
+        cluster: job.cluster,
+        jobId: job.jobId,
+        kind: 'job-started',
+        node: job.node,
+        message: `backup of ${job.app.name} started on ${job.node} to drive ${job.drive.name} (requested by ${job.requestedBy})`,
+      },
+      nowIso,
+    );
+  });
+}
+
+export interface JobEnd {
+  jobId: string;
+  cluster: string;
+  node: string;
+  state: JobState;
+  outcome?: BackupOutcome;
+  error?: string;
+}
+
+export async function jobFinished(db: Catalog, end: JobEnd, nowIso: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('jobs')
+      .set({
+        state: end.state,
+        finished_at: nowIso,
+        files: end.outcome?.files ?? null,
+        bytes: end.outcome?.bytes ?? null,
+        location: end.outcome?.location ?? null,
+        error: end.error ?? null,
+      })
+      .where('id', '=', end.jobId)
+      .execute();
+    const message =
+      end.state === 'succeeded' && end.outcome
+        ? `backup succeeded: ${end.outcome.files} files, ${end.outcome.bytes} bytes in ${end.outcome.durationMs} ms`
+        : `backup ${end.state}${end.error ? `: ${end.error}` : ''}`;
+    await addEvent(
+      trx,
+      { cluster: end.cluster, jobId: end.jobId, kind: `job-${end.state}`, node: end.node, message },
+      nowIso,
+    );
+  });
+}
+
+export async function recentJobs(db: Catalog, limit = 10): Promise<JobRow[]> {
+  return db.selectFrom('jobs').selectAll().orderBy('started_at', 'desc').limit(limit).execute();
+}
+
+export async function getJob(db: Catalog, jobId: string): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+}
+
+export async function jobEvents(db: Catalog, jobId: string): Promise<JobEventRow[]> {
+  return db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
+}
+
+export async function clusterEvents(db: Catalog, cluster: string, limit = 20): Promise<JobEventRow[]> {
+  return db
+    .selectFrom('job_events')
+    .selectAll()
+    .where('cluster', '=', cluster)
+    .where('job_id', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}

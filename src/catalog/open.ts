@@ -1,0 +1,46 @@
+/** Opens the catalog and brings its schema up to date. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { createDialect, parseCatalogUrl } from './dialect';
+import * as m0001 from './migrations/2026_11_27_0001_initial';
+import type { Database } from './schema';
+
+/** Every migration, by name; names sort in the order they run. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026_11_27_0001_initial': m0001,
+};
+
+class StaticProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(MIGRATIONS);
+  }
+}
+
+export type Catalog = Kysely<Database>;
+
+export async function migrate(db: Catalog): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const name = failed?.migrationName ?? 'unknown';
+    throw new Error(`catalog migration ${name} failed: ${String((error as Error | undefined)?.message ?? error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Opens the catalog at `url` (sqlite:<path> or postgres://...) and migrates it to the latest schema. */
+export async function openCatalog(url: string): Promise<Catalog> {
+  const parsed = parseCatalogUrl(url);
+  if (parsed.kind === 'sqlite') mkdirSync(dirname(parsed.target), { recursive: true });
+  const db = new Kysely<Database>({ dialect: createDialect(parsed) });
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return db;
+}

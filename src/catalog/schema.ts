@@ -1,0 +1,67 @@
+/**
+ * The catalog's tables as Kysely sees them. Times are ISO-8601 text in both dialects; JSON
+ * columns are text. docs/catalog.md describes each table.
+ */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface NodesTable {
+  name: string;
+  updated_at: string;
+}
+
+export interface AppsTable {
+  name: string;
+  paths_json: string;
+  restart: string;
+  max_checkpoint_age_s: number;
+  updated_at: string;
+}
+
+export interface DrivesTable {
+  name: string;
+  node: string;
+  kind: string;
+  path: string;
+  updated_at: string;
+}
+
+export interface JobsTable {
+  id: string;
+  cluster: string;
+  app: string;
+  kind: string;
+  node: string;
+  drive: string;
+  state: string;
+  requested_by: string;
+  started_at: string;
+  finished_at: string | null;
+  files: number | null;
+  bytes: number | null;
+  location: string | null;
+  error: string | null;
+}
+
+export interface JobEventsTable {
+  id: Generated<number>;
+  cluster: string;
+  /** Null for cluster-wide events (coordinator failover, app moves). */
+  job_id: string | null;
+  at: string;
+  kind: string;
+  node: string | null;
+  message: string;
+  data_json: string | null;
+}
+
+export interface Database {
+  nodes: NodesTable;
+  apps: AppsTable;
+  drives: DrivesTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
+}
+
+export type JobRow = Selectable<JobsTable>;
+export type NewJob = Insertable<JobsTable>;
+export type JobEventRow = Selectable<JobEventsTable>;

@@ -1,0 +1,146 @@
+/** `baton node`, `baton status` and `baton backup`: the cluster side of the CLI. */
+import { userInfo } from 'node:os';
+import { Command } from 'commander';
+import { connect, UserError } from '../client/connect';
+import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
+import { recentJobs } from '../catalog/jobs';
+import { openCatalog } from '../catalog/open';
+import { loadConfig } from '../config/load';
+import { createLogger } from '../log/logger';
+import { runNodeProcess } from '../workers/node-process';
+import { formatTable } from './table';
+
+interface ConfigOption {
+  config?: string;
+}
+
+export function nodeCommand(): Command {
+  return new Command('node')
+    .description("run this machine's Baton node process (backup service and coordinator worker)")
+    .requiredOption('--name <node>', 'the node name, as listed in the config')
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .action(async (opts: ConfigOption & { name: string }) => {
+      const config = loadConfig(opts.config);
+      await runNodeProcess({ node: opts.name, config, logger: createLogger({ node: opts.name }) });
+    });
+}
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('show nodes, apps and their hosts, drives and recent jobs')
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: ConfigOption & { json?: boolean }) => {
+      const config = loadConfig(opts.config);
+      const { client, close } = await connect(config);
+      const catalog = await openCatalog(config.catalogUrl);
+      try {
+        const state = await coordinatorStatus(client, config.cluster);
+        const jobs = await recentJobs(catalog, 10);
+        const status = {
+          cluster: config.cluster,
+          coordinatorHost: state.host,
+          nodes: state.plan.nodes.map((n) => ({
+            name: n.name,
+            drives: state.plan.drives.filter((d) => d.node === n.name).map((d) => d.name),
+            coordinator: state.host === n.name,
+          })),
+          apps: state.plan.apps.map((a) => ({ name: a.name, host: state.hosts[a.name] ?? null, paths: a.paths })),
+          drives: state.plan.drives,
+          running: state.running,
+          recentJobs: jobs.map((j) => ({
+            id: j.id,
+            app: j.app,
+            node: j.node,
+            drive: j.drive,
+            state: j.state,
+            startedAt: j.started_at,
+            finishedAt: j.finished_at,
+            files: j.files === null ? null : Number(j.files),
+            bytes: j.bytes === null ? null : Number(j.bytes),
+            error: j.error,
+          })),
+        };
+        if (opts.json) {
+          console.log(JSON.stringify(status, null, 2));
+          return;
+        }
+        console.log(`cluster ${status.cluster}, coordinator on ${status.coordinatorHost ?? '(not yet placed)'}\n`);
+        console.log(
+          formatTable(
+            ['NODE', 'DRIVES', 'COORDINATOR'],
+            status.nodes.map((n) => [n.name, n.drives.join(','), n.coordinator ? 'yes' : '']),
+          ),
+        );
+        console.log();
+        console.log(
+          formatTable(
+            ['APP', 'HOST', 'PATHS'],
+            status.apps.map((a) => [a.name, a.host ?? '(not running)', a.paths.join(',')]),
+          ),
+        );
+        console.log();
+        console.log(
+          formatTable(
+            ['DRIVE', 'NODE', 'KIND', 'PATH'],
+            status.drives.map((d) => [d.name, d.node, d.kind, d.path]),
+          ),
+        );
+        console.log();
+        console.log(
+          formatTable(
+            ['JOB', 'STATE', 'NODE', 'DRIVE', 'FILES', 'BYTES', 'STARTED'],
+            status.recentJobs.map((j) => [
+              j.id,
+              j.state,
+              j.node,
+              j.drive,
+              String(j.files ?? ''),
+              String(j.bytes ?? ''),
+              j.startedAt,
+            ]),
+          ),
+        );
+      } finally {
+        await catalog.destroy();
+        await close();
+      }
+    });
+}
+
+export function backupCommand(): Command {
+  return new Command('backup')
+    .description('back up one app now, on the node that hosts it')
+    .argument('<app>', 'the app to back up, as named in the config')
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .option('--wait', 'wait for the backup to finish and print its result')
+    .option('--json', 'print JSON')
+    .action(async (app: string, opts: ConfigOption & { wait?: boolean; json?: boolean }) => {
+      const config = loadConfig(opts.config);
+      if (!config.plan.apps.some((a) => a.name === app)) {
+        throw new UserError(
+          `unknown app "${app}"; apps in ${config.file}: ${config.plan.apps.map((a) => a.name).join(', ') || 'none'}`,
+        );
+      }
+      const { client, close } = await connect(config);
+      try {
+        const started = await requestBackup(client, config.cluster, app, `cli:${userInfo().username}`);
+        if (!opts.wait) {
+          console.log(
+            opts.json ? JSON.stringify(started) : `started ${started.jobId} on ${started.node} to ${started.drive}`,
+          );
+          return;
+        }
+        if (!opts.json) console.log(`started ${started.jobId} on ${started.node} to ${started.drive}`);
+        const result = await followJob(client, started.jobId, () => undefined);
+        console.log(
+          opts.json
+            ? JSON.stringify(result)
+            : `${result.jobId} ${result.state}: ${result.outcome?.files} files, ${result.outcome?.bytes} bytes at ${result.outcome?.location}`,
+        );
+        if (result.state !== 'succeeded') process.exitCode = 1;
+      } finally {
+        await close();
+      }
+    });
+}

@@ -1,0 +1,160 @@
+/**
+ * `baton demo`: a whole cluster on this machine on embedded defaults. A Temporal dev server
+ * (SQLite under .baton/temporal, Web UI), three node processes, the coordinator, a sample app
+ * placed on node-2 by the static cluster map, and one backup of it. Runs until Ctrl-C, or with
+ * --once exits after the backup, 0 when it succeeded and everything stopped cleanly.
+ */
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { connect, UserError } from '../client/connect';
+import { ensureCoordinator, followJob, requestBackup } from '../client/coordinator-client';
+import { openCatalog } from '../catalog/open';
+import { loadConfig } from '../config/load';
+import { DEMO_APP, writeDemoFiles } from '../demo/demo-files';
+import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../demo/node-processes';
+import { freePort, serverAnswers, startDevServer, type DevServer } from '../temporal/dev-server';
+import type { JobView } from '../workflows/messages';
+
+function say(line: string): void {
+  console.log(`baton demo: ${line}`);
+}
+
+async function portFree(port: number): Promise<boolean> {
+  try {
+    const { createServer } = await import('node:net');
+    await new Promise<void>((ok, fail) => {
+      const s = createServer();
+      s.once('error', fail);
+      s.listen(port, '127.0.0.1', () => s.close(() => ok()));
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function progressLine(v: JobView): string {
+  const p = v.progress;
+  if (!p) return `${v.jobId}: ${v.state} on ${v.node}`;
+  const pct = p.totalBytes > 0 ? Math.floor((100 * p.bytes) / p.totalBytes) : 100;
+  return `${v.jobId}: ${v.state} on ${v.node}, ${p.files}/${p.totalFiles} files, ${pct}%`;
+}
+
+export interface DemoOptions {
+  once?: boolean;
+  dir: string;
+  port: string;
+  uiPort: string;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const dir = resolve(opts.dir);
+  const port = Number(opts.port);
+  const uiPort = Number(opts.uiPort);
+  for (const [flag, value] of [
+    ['--port', port],
+    ['--ui-port', uiPort],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 65535) {
+      throw new UserError(`${flag} must be a port number (0-65535, 0 picks a free one)`);
+    }
+  }
+  const grpcPort = port || (await freePort());
+  if ((await serverAnswers(`127.0.0.1:${grpcPort}`)) || !(await portFree(grpcPort))) {
+    throw new UserError(
+      `port ${grpcPort} is already in use (another demo or Temporal server?); stop it or run \`npm run demo -- --port 0\``,
+    );
+  }
+  const files = writeDemoFiles(dir, `127.0.0.1:${grpcPort}`);
+  const config = loadConfig(files.configFile);
+  say(`cluster "${config.cluster}" under ${dir}`);
+
+  let server: DevServer | undefined;
+  const nodes: NodeProcess[] = [];
+  let stopping = false;
+  const stopAll = async (): Promise<boolean> => {
+    stopping = true;
+    let clean = true;
+    for (const n of nodes) {
+      const code = await stopNodeProcess(n, dir);
+      if (code !== 0) {
+        clean = false;
+        say(`${n.node} exited with ${code}; see ${n.logFile}`);
+      }
+    }
+    if (server) await server.stop();
+    return clean;
+  };
+
+  try {
+    say('starting the Temporal dev server');
+    server = await startDevServer({
+      dataDir: resolve(dir, 'temporal'),
+      port: grpcPort,
+      uiPort,
+      say,
+    });
+    say(`Temporal at ${server.address}; Web UI at ${server.uiUrl}`);
+    const catalog = await openCatalog(config.catalogUrl);
+    await catalog.destroy();
+
+    for (const node of config.plan.nodes) {
+      const p = startNodeProcess(node.name, files.configFile, dir);
+      p.child.once('exit', (code, signal) => {
+        if (!stopping) say(`${node.name} exited (${signal ?? code}); see ${p.logFile}`);
+      });
+      nodes.push(p);
+      say(`started ${node.name} (pid ${p.child.pid}), log ${p.logFile}`);
+    }
+
+    const { client, close } = await connect(config);
+    let ok = false;
+    try {
+      const coordinatorId = await ensureCoordinator(client, config);
+      say(`coordinator ${coordinatorId} is running`);
+      const started = await requestBackup(client, config.cluster, DEMO_APP, 'demo');
+      say(`backup ${started.jobId} of ${DEMO_APP} on ${started.node} to drive ${started.drive}`);
+      let last = '';
+      const result = await followJob(client, started.jobId, (view) => {
+        const line = progressLine(view);
+        if (line !== last) say((last = line));
+      });
+      say(
+        `backup ${result.state}: ${result.outcome?.files} files, ${result.outcome?.bytes} bytes ` +
+          `on ${result.node} at ${result.outcome?.location}`,
+      );
+      say(`see it in the Web UI: ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.jobId)}`);
+      ok = result.state === 'succeeded';
+    } finally {
+      await close();
+    }
+
+    if (opts.once) {
+      const clean = await stopAll();
+      say(clean && ok ? 'done, everything stopped cleanly' : 'stopped, with errors above');
+      return clean && ok ? 0 : 1;
+    }
+    say('running; press Ctrl-C to stop every process this demo started');
+    await new Promise<void>((resolveWait) => {
+      process.once('SIGINT', () => resolveWait());
+      process.once('SIGTERM', () => resolveWait());
+    });
+    say('stopping');
+    return (await stopAll()) ? 0 : 1;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('run a three-node demo cluster on this machine and back up a sample app')
+    .option('--once', 'exit after the first backup (0 when it succeeded and everything stopped cleanly)')
+    .option('--dir <path>', 'where the demo keeps its files', '.baton')
+    .option('--port <port>', 'Temporal gRPC port (0 picks a free one)', '7233')
+    .option('--ui-port <port>', 'Temporal Web UI port (0 picks a free one)', '8233')
+    .action(async (opts: DemoOptions) => {
+      process.exitCode = await runDemo(opts);
+    });
+}

@@ -1,0 +1,38 @@
+/** The `baton` command. User errors print one message and exit 1; anything else is a bug and shows its stack. */
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../client/connect';
+import { ClusterUnavailableError } from '../cluster/adapter';
+import { ConfigError } from '../config/load';
+import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
+import { demoCommand } from './demo-command';
+
+export function program(): Command {
+  return new Command('baton')
+    .description('Cluster-aware backups on Temporal')
+    .version('0.1.0')
+    .showHelpAfterError('(run `baton --help` for usage)')
+    .addCommand(demoCommand())
+    .addCommand(nodeCommand())
+    .addCommand(statusCommand())
+    .addCommand(backupCommand());
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().exitOverride().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof UserError || err instanceof ConfigError || err instanceof ClusterUnavailableError) {
+      console.error(`baton: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    console.error(err);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,115 @@
+/**
+ * Reads baton.yaml (or $BATON_CONFIG), checks it, and turns it into a BatonConfig with absolute
+ * paths. A bad file gets one ConfigError that lists every problem with its key, the bad value and
+ * the fix; nothing starts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { planProblems } from '../workflows/coordinator-state';
+import type { ClusterPlan } from '../workflows/types';
+import { configSchema, durationSeconds, type ConfigFile } from './schema';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file} is not a valid Baton config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface BatonConfig {
+  file: string;
+  cluster: string;
+  temporal: { address: string; namespace: string };
+  catalogUrl: string;
+  clusterService: { kind: 'static'; mapFile: string } | { kind: 'pacemaker'; resources: Record<string, string> };
+  plan: ClusterPlan;
+}
+
+export function defaultConfigPath(): string {
+  return process.env.BATON_CONFIG ?? resolve('baton.yaml');
+}
+
+function keyOf(path: PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => {
+    if (typeof part === 'number') return `${acc}[${part}]`;
+    return acc ? `${acc}.${String(part)}` : String(part);
+  }, '');
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let cur = root;
+  for (const part of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[part];
+  }
+  return cur;
+}
+
+function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
+  const key = keyOf(issue.path) || '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${key}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct ${issue.keys.length > 1 ? 'them' : 'it'}`;
+  }
+  const value = valueAt(raw, issue.path);
+  if (value === undefined) return `${key}: missing; ${issue.message}`;
+  return `${key}: ${JSON.stringify(value)} ${issue.message}`;
+}
+
+/** Checks parsed YAML (or JSON) and resolves relative paths against `baseDir`. */
+export function configFromObject(raw: unknown, file: string, baseDir: string): BatonConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new ConfigError(
+      file,
+      parsed.error.issues.map((i) => describeIssue(raw, i)),
+    );
+  const c: ConfigFile = parsed.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const catalogUrl = c.catalog.url.startsWith('sqlite:')
+    ? `sqlite:${abs(c.catalog.url.slice('sqlite:'.length))}`
+    : c.catalog.url;
+  const plan: ClusterPlan = {
+    cluster: c.cluster,
+    nodes: c.nodes,
+    drives: c.drives.map((d) => ({ ...d, path: abs(d.path) })),
+    apps: c.apps.map((a) => ({
+      name: a.name,
+      paths: a.paths.map(abs),
+      restart: a.restart,
+      maxCheckpointAgeSeconds: durationSeconds(a.maxCheckpointAge),
+    })),
+  };
+  const problems = planProblems(plan);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return {
+    file,
+    cluster: c.cluster,
+    temporal: c.temporal,
+    catalogUrl,
+    clusterService:
+      c.clusterService.kind === 'static'
+        ? { kind: 'static', mapFile: abs(c.clusterService.mapFile) }
+        : c.clusterService,
+    plan,
+  };
+}
+
+export function loadConfig(file = defaultConfigPath()): BatonConfig {
+  if (!existsSync(file)) {
+    throw new ConfigError(file, [
+      'file not found; create it (see docs/config.md), point BATON_CONFIG at one, or run `baton demo` to get one',
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(file, [`not valid YAML: ${(err as Error).message.split('\n')[0]}; fix the syntax`]);
+  }
+  return configFromObject(raw, file, dirname(resolve(file)));
+}

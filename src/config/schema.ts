@@ -1,0 +1,69 @@
+/**
+ * The shape of baton.yaml. Every key has a default where one makes sense, so the smallest valid
+ * file names a cluster, its nodes, their drives and the apps. docs/config.md explains each key.
+ */
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lower-case letters, digits, ".", "_" or "-" (at most 63)');
+
+const duration = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+(s|m|h|d)$/, 'must be a number of seconds or a duration like 90s, 15m, 2h, 1d'),
+]);
+
+export const configSchema = z.strictObject({
+  cluster: name,
+  temporal: z
+    .strictObject({
+      address: z
+        .string()
+        .regex(/^[^:\s]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:7233')
+        .default('127.0.0.1:7233'),
+      namespace: z.string().min(1).default('default'),
+    })
+    .prefault({}),
+  catalog: z
+    .strictObject({
+      url: z.string().min(1).default('sqlite:catalog.db'),
+    })
+    .prefault({}),
+  clusterService: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('static'), mapFile: z.string().min(1) }),
+      z.strictObject({
+        kind: z.literal('pacemaker'),
+        resources: z.record(z.string(), z.string()).default({}),
+      }),
+    ])
+    .default({ kind: 'static', mapFile: 'cluster-map.json' }),
+  nodes: z.array(z.strictObject({ name })).min(1, 'must list at least one node'),
+  drives: z
+    .array(
+      z.strictObject({
+        name,
+        node: name,
+        kind: z.enum(['directory', 'tape']).default('directory'),
+        path: z.string().min(1),
+      }),
+    )
+    .min(1, 'must list at least one drive'),
+  apps: z.array(
+    z.strictObject({
+      name,
+      paths: z.array(z.string().min(1)).min(1, 'must list at least one data path'),
+      restart: z.enum(['checkpoint', 'fresh', 'auto']).default('auto'),
+      maxCheckpointAge: duration.default('1h'),
+    }),
+  ),
+});
+
+export type ConfigFile = z.infer<typeof configSchema>;
+
+export function durationSeconds(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const n = Number(value.slice(0, -1));
+  const unit = value.at(-1);
+  return n * (unit === 'd' ? 86400 : unit === 'h' ? 3600 : unit === 'm' ? 60 : 1);
+}

@@ -1,0 +1,121 @@
+/**
+ * Starts a Temporal dev server (the Temporal CLI's `server start-dev`) with Baton's search
+ * attributes registered, and waits until it answers. The demo and the tests both start theirs here.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { searchAttributeDefinitions } from '../workflows/names';
+import { ensureTemporalCli, type Say } from './cli-binary';
+
+export interface DevServerOptions {
+  /** Directory for the SQLite store and the server log. */
+  dataDir: string;
+  ip?: string;
+  /** gRPC port; 0 picks a free one. */
+  port?: number;
+  /** Web UI port; 0 picks a free one. Ignored when headless. */
+  uiPort?: number;
+  headless?: boolean;
+  /** Extra dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 50 }. */
+  dynamicConfig?: Record<string, unknown>;
+  say?: Say;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  logFile: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(ip = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, ip, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function answers(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** True when something answers Temporal's API at `address`. */
+export async function serverAnswers(address: string): Promise<boolean> {
+  return answers(address);
+}
+
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const say = opts.say ?? (() => undefined);
+  const cli = ensureTemporalCli(say);
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = opts.port || (await freePort(ip));
+  const uiPort = opts.headless ? null : opts.uiPort || (await freePort(ip));
+  mkdirSync(opts.dataDir, { recursive: true });
+  const logFile = join(opts.dataDir, 'temporal-server.log');
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--db-filename',
+    join(opts.dataDir, 'temporal.db'),
+    '--log-level',
+    'warn',
+    ...searchAttributeDefinitions().flatMap((def) => ['--search-attribute', def]),
+    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => [
+      '--dynamic-config-value',
+      `${k}=${JSON.stringify(v)}`,
+    ]),
+    ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
+  ];
+  const log = openSync(logFile, 'a');
+  const child = spawn(cli, args, { stdio: ['ignore', log, log], detached: false });
+  const address = `${ip}:${port}`;
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await done;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  while (!(await answers(address))) {
+    if (exited !== undefined) {
+      throw new Error(`Temporal dev server exited with code ${exited} before it answered; see ${logFile}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`Temporal dev server did not answer on ${address} in time; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { address, uiUrl: uiPort === null ? null : `http://${ip}:${uiPort}`, logFile, process: child, stop };
+}

@@ -1,0 +1,94 @@
+/**
+ * A Baton node process: two Temporal workers sharing one connection.
+ *   - baton-node-<name>: the node's backup service (activities that touch this node's data and drives);
+ *   - baton-coordinator: the workflows (coordinator and jobs), catalog activities, and the local
+ *     activity that tells the coordinator which node it runs on.
+ * SIGINT/SIGTERM shut both down gracefully.
+ */
+import { hostname } from 'node:os';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createBackupActivities } from '../activities/backup-activities';
+import { createCatalogActivities } from '../activities/catalog-activities';
+import { createHostActivities } from '../activities/host-activities';
+import { openCatalog } from '../catalog/open';
+import { createClusterAdapter } from '../cluster/create';
+import type { BatonConfig } from '../config/load';
+import { jobProgressSignal } from '../workflows/messages';
+import { COORDINATOR_QUEUE, nodeQueue } from '../workflows/names';
+import { workflowSource } from './workflow-bundle';
+
+let runtimeInstalled = false;
+
+function installRuntimeLogger(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const log = logger.child({ component: 'temporal' });
+  const map: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => log[map[entry.level]](entry.meta ?? {}, entry.message)),
+  });
+}
+
+export interface NodeProcessOptions {
+  node: string;
+  config: BatonConfig;
+  logger: Logger;
+}
+
+export async function runNodeProcess({ node, config, logger }: NodeProcessOptions): Promise<void> {
+  if (!config.plan.nodes.some((n) => n.name === node)) {
+    throw new Error(
+      `node "${node}" is not in ${config.file}; use one of: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
+    );
+  }
+  installRuntimeLogger(logger);
+  const catalog = await openCatalog(config.catalogUrl);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const identity = `${node}@${hostname()}:${process.pid}`;
+  try {
+    const coordinatorWorker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: COORDINATOR_QUEUE,
+      identity,
+      ...workflowSource(),
+      activities: {
+        ...createCatalogActivities(catalog),
+        ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
+      },
+      // When this node dies, its sticky queue has no poller: after 1 s the coordinator's next task
+      // goes back to the shared queue and another node picks it up (DESIGN.md measured 1.7 s).
+      stickyQueueScheduleToStartTimeout: '1s',
+    });
+    const nodeWorker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: nodeQueue(node),
+      identity,
+      activities: createBackupActivities({
+        node,
+        logger,
+        reportProgress: async (workflowId, progress) => {
+          await client.workflow.getHandle(workflowId).signal(jobProgressSignal, progress);
+        },
+      }),
+    });
+    logger.info({ queues: [COORDINATOR_QUEUE, nodeQueue(node)], identity }, 'node ready');
+    await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
+    logger.info('node stopped');
+  } finally {
+    await catalog.destroy();
+    await clientConnection.close();
+    await connection.close();
+  }
+}

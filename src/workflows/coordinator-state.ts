@@ -1,0 +1,215 @@
+/**
+ * The primary coordinator's state and decisions, free of Temporal so unit tests drive it
+ * directly. The workflow in coordinator.ts does the awaiting and the activity calls; this class
+ * says what should happen. All state is one JSON-safe object (CoordinatorSnapshot) that
+ * continue-as-new carries to the next run whole.
+ */
+import type { ClusterSnapshot } from '../cluster/adapter';
+import { backupWorkflowId } from './names';
+import type { AppSpec, BackupJobInput, ClusterPlan, DriveSpec, JobEntry, JobState } from './types';
+
+/** How many finished jobs the coordinator keeps for `status`; the catalog keeps them all. */
+export const RECENT_JOBS_KEPT = 20;
+
+export interface CoordinatorSnapshot {
+  plan: ClusterPlan;
+  /** Where each app runs, as last reported by the cluster service; null when nowhere. */
+  hosts: Record<string, string | null>;
+  clusterVersion: string | null;
+  /** The node whose worker ran the coordinator's latest observation; null before the first. */
+  host: string | null;
+  running: JobEntry[];
+  recent: JobEntry[];
+  /** Workflow-clock ms of the last job ID issued, so two IDs never collide. */
+  lastJobIdMs: number;
+}
+
+/** A refusal the caller should see: names what is wrong and how to fix it. */
+export class CoordinatorRefusal extends Error {
+  constructor(
+    readonly code: 'UnknownApp' | 'AppNotPlaced' | 'NoDrive' | 'AlreadyRunning' | 'InvalidPlan',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CoordinatorRefusal';
+  }
+}
+
+export interface Observation {
+  /** The coordinator's host changed from one node to another: a coordinator failover. */
+  coordinatorMoved: { from: string; to: string } | null;
+  appMoves: { app: string; from: string | null; to: string | null }[];
+}
+
+export function initialSnapshot(plan: ClusterPlan): CoordinatorSnapshot {
+  return { plan, hosts: {}, clusterVersion: null, host: null, running: [], recent: [], lastJobIdMs: 0 };
+}
+
+/** Checks a plan for internal consistency; returns one message per problem, empty when fine. */
+export function planProblems(plan: ClusterPlan): string[] {
+  const problems: string[] = [];
+  const nodes = new Set(plan.nodes.map((n) => n.name));
+  const dup = (kind: string, names: string[]) => {
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (seen.has(name)) problems.push(`${kind} "${name}" is listed twice; give each ${kind} a unique name`);
+      seen.add(name);
+    }
+  };
+  dup(
+    'node',
+    plan.nodes.map((n) => n.name),
+  );
+  dup(
+    'drive',
+    plan.drives.map((d) => d.name),
+  );
+  dup(
+    'app',
+    plan.apps.map((a) => a.name),
+  );
+  for (const drive of plan.drives) {
+    if (!nodes.has(drive.node)) {
+      problems.push(
+        `drive "${drive.name}" is pre-assigned to node "${drive.node}", which is not a node of the cluster; ` +
+          `assign it to one of: ${[...nodes].join(', ')}`,
+      );
+    }
+  }
+  for (const node of plan.nodes) {
+    if (!plan.drives.some((d) => d.node === node.name)) {
+      problems.push(`node "${node.name}" has no pre-assigned drive; add a drive with node: ${node.name}`);
+    }
+  }
+  return problems;
+}
+
+export class CoordinatorState {
+  constructor(private readonly s: CoordinatorSnapshot) {}
+
+  static fromPlan(plan: ClusterPlan): CoordinatorState {
+    return new CoordinatorState(initialSnapshot(plan));
+  }
+
+  snapshot(): CoordinatorSnapshot {
+    return this.s;
+  }
+
+  get cluster(): string {
+    return this.s.plan.cluster;
+  }
+
+  get host(): string | null {
+    return this.s.host;
+  }
+
+  /** Replaces the plan (apps, nodes, drives). Refuses an inconsistent plan and changes nothing. */
+  configure(plan: ClusterPlan): void {
+    if (plan.cluster !== this.s.plan.cluster) {
+      throw new CoordinatorRefusal(
+        'InvalidPlan',
+        `plan is for cluster "${plan.cluster}" but this coordinator runs cluster "${this.s.plan.cluster}"; ` +
+          'send it to the coordinator of that cluster',
+      );
+    }
+    const problems = planProblems(plan);
+    if (problems.length > 0) throw new CoordinatorRefusal('InvalidPlan', problems.join('; '));
+    this.s.plan = plan;
+  }
+
+  /** Takes in what the hosting node and its cluster service report; says what changed. */
+  observe(hostNode: string, cluster: ClusterSnapshot): Observation {
+    const previousHost = this.s.host;
+    this.s.host = hostNode;
+    const coordinatorMoved =
+      previousHost !== null && previousHost !== hostNode ? { from: previousHost, to: hostNode } : null;
+
+    const appMoves: Observation['appMoves'] = [];
+    if (cluster.version !== this.s.clusterVersion) {
+      for (const app of this.s.plan.apps) {
+        const now = cluster.apps.find((a) => a.name === app.name)?.host ?? null;
+        const before = this.s.hosts[app.name];
+        if (before !== undefined && before !== now) appMoves.push({ app: app.name, from: before, to: now });
+        this.s.hosts[app.name] = now;
+      }
+      this.s.clusterVersion = cluster.version;
+    }
+    return { coordinatorMoved, appMoves };
+  }
+
+  app(name: string): AppSpec {
+    const app = this.s.plan.apps.find((a) => a.name === name);
+    if (!app) {
+      const known = this.s.plan.apps.map((a) => a.name).join(', ') || 'none';
+      throw new CoordinatorRefusal(
+        'UnknownApp',
+        `unknown app "${name}"; apps of cluster "${this.cluster}": ${known}. Add it to the config's apps list first`,
+      );
+    }
+    return app;
+  }
+
+  /** The drive a backup on `node` writes to: the first drive pre-assigned to that node. */
+  driveFor(node: string): DriveSpec {
+    const drive = this.s.plan.drives.find((d) => d.node === node);
+    if (!drive) {
+      throw new CoordinatorRefusal('NoDrive', `node "${node}" has no pre-assigned drive; add one to the config`);
+    }
+    return drive;
+  }
+
+  /**
+   * Decides a new backup of `appName` at workflow time `nowMs`: the job ID, the node that hosts the
+   * app and that node's drive. Refuses (and changes nothing) for an unknown, unplaced or busy app.
+   */
+  planBackup(appName: string, nowMs: number, requestedBy: string, coordinatorId: string): BackupJobInput {
+    const app = this.app(appName);
+    const node = this.s.hosts[appName] ?? null;
+    if (node === null) {
+      throw new CoordinatorRefusal(
+        'AppNotPlaced',
+        `app "${appName}" is not running on any node, so there is nowhere to back it up from; ` +
+          'start it in the cluster service, then retry',
+      );
+    }
+    const busy = this.s.running.find((j) => j.app === appName);
+    if (busy) {
+      throw new CoordinatorRefusal(
+        'AlreadyRunning',
+        `app "${appName}" already has a backup running (${busy.jobId}); wait for it or cancel it first`,
+      );
+    }
+    const drive = this.driveFor(node);
+    const ms = Math.max(nowMs, this.s.lastJobIdMs + 1);
+    this.s.lastJobIdMs = ms;
+    return {
+      cluster: this.cluster,
+      jobId: backupWorkflowId(appName, ms),
+      coordinatorId,
+      app,
+      node,
+      drive,
+      requestedBy,
+    };
+  }
+
+  jobStarted(job: BackupJobInput, nowIso: string): void {
+    this.s.running.push({
+      jobId: job.jobId,
+      app: job.app.name,
+      node: job.node,
+      drive: job.drive.name,
+      state: 'running',
+      startedAt: nowIso,
+    });
+  }
+
+  /** Records a job's end. Unknown job IDs (already finished, or from an older plan) are ignored. */
+  jobFinished(jobId: string, state: JobState, nowIso: string, error?: string): void {
+    const index = this.s.running.findIndex((j) => j.jobId === jobId);
+    if (index < 0) return;
+    const [job] = this.s.running.splice(index, 1);
+    this.s.recent.unshift({ ...job, state, finishedAt: nowIso, ...(error ? { error } : {}) });
+    this.s.recent.length = Math.min(this.s.recent.length, RECENT_JOBS_KEPT);
+  }
+}

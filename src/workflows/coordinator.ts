@@ -1,0 +1,165 @@
+/**
+ * The primary coordinator: one long-running workflow per cluster. Wiring only; CoordinatorState
+ * decides. Every node's worker polls the coordinator queue, so the coordinator runs on whichever
+ * node picks up its next task. Each tick it asks, by local activity, which node that is and what
+ * the node's cluster service reports, then acts on what changed.
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CatalogActivities } from '../activities/catalog-activities';
+import type { HostActivities } from '../activities/host-activities';
+import { backupJob } from './backup-job';
+import { CoordinatorRefusal, CoordinatorState, planProblems, type CoordinatorSnapshot } from './coordinator-state';
+import { Lock } from './lock';
+import {
+  configureUpdate,
+  coordinatorStatusQuery,
+  jobFinishedSignal,
+  startBackupUpdate,
+  type StartBackupRequest,
+  type StartedBackup,
+} from './messages';
+import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES } from './names';
+import type { BackupJobInput, ClusterPlan } from './types';
+
+export interface CoordinatorInput {
+  plan: ClusterPlan;
+  /** Carried over by continue-as-new; absent on the first run. */
+  state?: CoordinatorSnapshot;
+  /** Seconds between observations of host and cluster. */
+  tickSeconds?: number;
+}
+
+const catalog = proxyActivities<CatalogActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumInterval: '10s' },
+});
+
+const host = proxyLocalActivities<HostActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
+
+function refusal(err: unknown): never {
+  if (err instanceof CoordinatorRefusal) throw ApplicationFailure.nonRetryable(err.message, err.code);
+  throw err;
+}
+
+export async function coordinator(input: CoordinatorInput): Promise<void> {
+  const state = input.state ? new CoordinatorState(input.state) : CoordinatorState.fromPlan(input.plan);
+  const lock = new Lock();
+  const tick = `${input.tickSeconds ?? 2}s`;
+  const self = workflowInfo().workflowId;
+
+  setHandler(coordinatorStatusQuery, () => state.snapshot());
+
+  setHandler(
+    configureUpdate,
+    (plan: ClusterPlan) =>
+      lock.run(async () => {
+        try {
+          state.configure(plan);
+        } catch (err) {
+          refusal(err);
+        }
+        await catalog.savePlan(plan);
+      }),
+    {
+      validator: (plan: ClusterPlan) => {
+        const problems = planProblems(plan);
+        if (problems.length > 0) throw new Error(problems.join('; '));
+      },
+    },
+  );
+
+  setHandler(
+    startBackupUpdate,
+    (request: StartBackupRequest) =>
+      lock.run(async (): Promise<StartedBackup> => {
+        // Until the first observation the coordinator does not know where apps run.
+        await condition(() => state.host !== null);
+        let job: BackupJobInput;
+        try {
+          job = state.planBackup(request.app, Date.now(), request.requestedBy, self);
+        } catch (err) {
+          refusal(err);
+        }
+        await startChild(backupJob, {
+          workflowId: job.jobId,
+          taskQueue: COORDINATOR_QUEUE,
+          args: [job],
+          // The job outlives this run of the coordinator (continue-as-new) and reports back by signal.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          staticSummary: `Backup of app ${job.app.name} (cluster ${job.cluster})`,
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.cluster, value: job.cluster },
+            { key: SEARCH_ATTRIBUTES.app, value: job.app.name },
+            { key: SEARCH_ATTRIBUTES.node, value: job.node },
+            { key: SEARCH_ATTRIBUTES.state, value: 'pending' },
+          ],
+        });
+        state.jobStarted(job, new Date().toISOString());
+        return { jobId: job.jobId, node: job.node, drive: job.drive.name };
+      }),
+    {
+      validator: (request: StartBackupRequest) => {
+        try {
+          state.app(request.app);
+        } catch (err) {
+          if (err instanceof CoordinatorRefusal) throw new Error(err.message);
+          throw err;
+        }
+      },
+    },
+  );
+
+  setHandler(jobFinishedSignal, ({ jobId, state: end, error }) => {
+    state.jobFinished(jobId, end, new Date().toISOString(), error);
+  });
+
+  if (!input.state) await catalog.savePlan(state.snapshot().plan);
+
+  while (!workflowInfo().continueAsNewSuggested) {
+    const seen = await host.observeHost();
+    const change = state.observe(seen.node, seen.cluster);
+    if (change.coordinatorMoved) {
+      const { from, to } = change.coordinatorMoved;
+      await catalog.recordEvent({
+        cluster: state.cluster,
+        jobId: null,
+        kind: 'coordinator-failover',
+        node: to,
+        message: `coordinator moved from ${from} to ${to}`,
+        data: { from, to, clusterVersion: seen.cluster.version },
+      });
+    }
+    for (const move of change.appMoves) {
+      await catalog.recordEvent({
+        cluster: state.cluster,
+        jobId: null,
+        kind: 'app-moved',
+        node: move.to,
+        message: `app ${move.app} moved from ${move.from ?? 'nowhere'} to ${move.to ?? 'nowhere'}`,
+        data: move,
+      });
+    }
+    await condition(() => false, tick);
+  }
+
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof coordinator>({
+    plan: state.snapshot().plan,
+    state: state.snapshot(),
+    tickSeconds: input.tickSeconds,
+  });
+}

@@ -1,0 +1,3 @@
+/** The workflows every node's worker registers. */
+export { coordinator } from './coordinator';
+export { backupJob } from './backup-job';

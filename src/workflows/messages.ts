@@ -1,0 +1,57 @@
+/**
+ * Every signal, update and query of Baton's workflows, with their payload types, defined once.
+ * The CLI, the workers and the workflows import them from here.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CoordinatorSnapshot } from './coordinator-state';
+import type { BackupOutcome, BackupProgress, ClusterPlan, JobState } from './types';
+
+export interface StartBackupRequest {
+  app: string;
+  /** Who asked: `cli:<user>`, `schedule`, `demo`... recorded in the catalog. */
+  requestedBy: string;
+}
+
+export interface StartedBackup {
+  jobId: string;
+  node: string;
+  drive: string;
+}
+
+export interface JobFinished {
+  jobId: string;
+  state: JobState;
+  error?: string;
+}
+
+/** A job's live view: what the Web UI's current details and `baton status` show. */
+export interface JobView {
+  jobId: string;
+  app: string;
+  node: string;
+  drive: string;
+  attempt: number;
+  state: JobState;
+  progress: BackupProgress | null;
+  outcome?: BackupOutcome;
+  error?: string;
+}
+
+/** Replace the coordinator's plan (nodes, drives, apps). An update so the caller sees a refusal. */
+export const configureUpdate = defineUpdate<void, [ClusterPlan]>('configure');
+
+/**
+ * Start a backup of one app now. An update, not a signal: the caller learns the job ID, or why the
+ * coordinator refused (unknown app, app not placed, backup already running).
+ */
+export const startBackupUpdate = defineUpdate<StartedBackup, [StartBackupRequest]>('startBackup');
+
+/** Sent by a job workflow to its coordinator when it reaches a terminal state. */
+export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
+
+export const coordinatorStatusQuery = defineQuery<CoordinatorSnapshot>('status');
+
+/** Sent by the backup activity while it runs: progress and the last checkpoint. */
+export const jobProgressSignal = defineSignal<[BackupProgress]>('progress');
+
+export const jobViewQuery = defineQuery<JobView>('view');

@@ -1,0 +1,45 @@
+/**
+ * The one place that builds task-queue names, workflow IDs and search attribute keys.
+ * Workers, workflows and the CLI import these; nobody types a queue string.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** The shared queue every node's worker polls for workflow tasks and catalog activities. */
+export const COORDINATOR_QUEUE = 'baton-coordinator';
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** True when `name` is a valid node, app, drive or cluster name (lower-case, digits, `.`, `_`, `-`). */
+export function isValidName(name: string): boolean {
+  return NAME.test(name);
+}
+
+/** The task queue of one node's backup service. */
+export function nodeQueue(node: string): string {
+  return `baton-node-${node}`;
+}
+
+export function coordinatorWorkflowId(cluster: string): string {
+  return `baton-coordinator-${cluster}`;
+}
+
+/** `2026-11-27T01:23:45.678Z` -> `20261127T012345.678Z`: sortable, readable, safe in IDs. */
+export function compactTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '');
+}
+
+export function backupWorkflowId(app: string, startedAtMs: number): string {
+  return `baton-backup-${app}-${compactTime(startedAtMs)}`;
+}
+
+export const SEARCH_ATTRIBUTES = {
+  cluster: defineSearchAttributeKey('BatonCluster', SearchAttributeType.KEYWORD),
+  app: defineSearchAttributeKey('BatonApp', SearchAttributeType.KEYWORD),
+  node: defineSearchAttributeKey('BatonNode', SearchAttributeType.KEYWORD),
+  state: defineSearchAttributeKey('BatonState', SearchAttributeType.KEYWORD),
+} as const;
+
+/** `NAME=Keyword` pairs for `temporal server start-dev --search-attribute` and the operator CLI. */
+export function searchAttributeDefinitions(): string[] {
+  return Object.values(SEARCH_ATTRIBUTES).map((key) => `${key.name}=Keyword`);
+}

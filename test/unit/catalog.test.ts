@@ -1,0 +1,110 @@
+/**
+ * The catalog suite, once per dialect: SQLite always, PostgreSQL when its server is installed
+ * (CI installs it). BATON_CATALOG_DIALECTS=sqlite narrows the run.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { addEvent, clusterEvents, getJob, jobEvents, jobFinished, jobStarted, recentJobs } from '../../src/catalog/jobs';
+import { openCatalog, type Catalog } from '../../src/catalog/open';
+import { loadPlanRows, savePlan } from '../../src/catalog/plan';
+import { parseCatalogUrl } from '../../src/catalog/dialect';
+import type { BackupJobInput, ClusterPlan } from '../../src/workflows/types';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
+
+const plan: ClusterPlan = {
+  cluster: 'c',
+  nodes: [{ name: 'n1' }, { name: 'n2' }],
+  drives: [
+    { name: 'd1', node: 'n1', kind: 'directory', path: '/san/d1' },
+    { name: 'd2', node: 'n2', kind: 'tape', path: '/san/d2' },
+  ],
+  apps: [{ name: 'db', paths: ['/data/db', '/data/wal'], restart: 'checkpoint', maxCheckpointAgeSeconds: 60 }],
+};
+
+const job: BackupJobInput = {
+  cluster: 'c',
+  jobId: 'baton-backup-db-20261127T000000.000Z',
+  coordinatorId: 'baton-coordinator-c',
+  app: plan.apps[0],
+  node: 'n1',
+  drive: plan.drives[0],
+  requestedBy: 'test',
+};
+
+const wanted = (process.env.BATON_CATALOG_DIALECTS ?? 'sqlite,postgres').split(',');
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`catalog on ${dialect}`, { skip: !wanted.includes(dialect) && `not in BATON_CATALOG_DIALECTS` }, () => {
+    let db: Catalog;
+    let pg: TestPostgres | undefined;
+
+    before(async () => {
+      if (dialect === 'sqlite') {
+        db = await openCatalog(`sqlite:${join(mkdtempSync(join(tmpdir(), 'baton-cat-')), 'catalog.db')}`);
+      } else {
+        pg = await startPostgres();
+        if (!pg) throw new Error('PostgreSQL server binaries not found; apt-get install postgresql, or set BATON_CATALOG_DIALECTS=sqlite');
+        db = await openCatalog(pg.url);
+      }
+    });
+    after(async () => {
+      await db?.destroy();
+      pg?.stop();
+    });
+
+    test('the plan is saved whole and replaced whole', async () => {
+      await savePlan(db, plan, 't1');
+      let rows = await loadPlanRows(db);
+      assert.deepEqual(rows.nodes.map((n) => n.name), ['n1', 'n2']);
+      assert.deepEqual(JSON.parse(rows.apps[0].paths_json), ['/data/db', '/data/wal']);
+      assert.equal(rows.drives[1].kind, 'tape');
+      await savePlan(db, { ...plan, nodes: [{ name: 'n1' }], drives: [plan.drives[0]] }, 't2');
+      rows = await loadPlanRows(db);
+      assert.deepEqual(rows.nodes.map((n) => n.name), ['n1']);
+      assert.equal(rows.drives.length, 1);
+    });
+
+    test('a job is recorded once, finished with its outcome, with a timeline', async () => {
+      await jobStarted(db, job, '2026-11-27T00:00:00.000Z');
+      await jobStarted(db, job, '2026-11-27T00:00:01.000Z'); // a retried activity
+      await jobFinished(
+        db,
+        {
+          jobId: job.jobId,
+          cluster: 'c',
+          node: 'n1',
+          state: 'succeeded',
+          outcome: { files: 3, bytes: 3_000_000_000, durationMs: 1200, location: '/san/d1/x' },
+        },
+        '2026-11-27T00:00:05.000Z',
+      );
+      const row = await getJob(db, job.jobId);
+      assert.equal(row?.state, 'succeeded');
+      assert.equal(Number(row?.bytes), 3_000_000_000);
+      assert.equal(row?.finished_at, '2026-11-27T00:00:05.000Z');
+      const events = await jobEvents(db, job.jobId);
+      assert.deepEqual(events.map((e) => e.kind), ['job-started', 'job-succeeded']);
+      assert.match(events[1].message, /3 files, 3000000000 bytes in 1200 ms/);
+      assert.equal((await recentJobs(db, 5)).length, 1);
+    });
+
+    test('cluster events have no job and come newest first', async () => {
+      await addEvent(db, { cluster: 'c', jobId: null, kind: 'app-moved', node: 'n2', message: 'm1', data: { a: 1 } }, 't');
+      await addEvent(db, { cluster: 'c', jobId: null, kind: 'coordinator-failover', node: 'n2', message: 'm2' }, 't');
+      const events = await clusterEvents(db, 'c');
+      assert.deepEqual(events.map((e) => e.kind), ['coordinator-failover', 'app-moved']);
+      assert.deepEqual(JSON.parse(events[1].data_json ?? 'null'), { a: 1 });
+    });
+  });
+}
+
+test('catalog URLs: sqlite paths and postgres, anything else refused with the fix', () => {
+  assert.deepEqual(parseCatalogUrl('sqlite:/a/b.db'), { kind: 'sqlite', target: '/a/b.db' });
+  assert.deepEqual(parseCatalogUrl('sqlite:///a/b.db'), { kind: 'sqlite', target: '/a/b.db' });
+  assert.equal(parseCatalogUrl('postgres://u@h/db').kind, 'postgres');
+  assert.throws(() => parseCatalogUrl('mysql://x'), /use sqlite:\/path\/to\/catalog\.db or postgres:\/\//);
+  assert.throws(() => parseCatalogUrl('sqlite:'), /has no file path/);
+});

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, configFromObject, loadConfig } from '../../src/config/load';
+
+function base(): Record<string, unknown> {
+  return {
+    cluster: 'prod',
+    nodes: [{ name: 'n1' }, { name: 'n2' }],
+    drives: [
+      { name: 'd1', node: 'n1', path: 'drives/d1' },
+      { name: 'd2', node: 'n2', path: '/san/d2', kind: 'tape' },
+    ],
+    apps: [{ name: 'db', paths: ['/data/db'] }],
+  };
+}
+
+test('a minimal config gets defaults and absolute paths', () => {
+  const c = configFromObject(base(), '/etc/baton/baton.yaml', '/etc/baton');
+  assert.equal(c.temporal.address, '127.0.0.1:7233');
+  assert.equal(c.temporal.namespace, 'default');
+  assert.equal(c.catalogUrl, 'sqlite:/etc/baton/catalog.db');
+  assert.deepEqual(c.clusterService, { kind: 'static', mapFile: '/etc/baton/cluster-map.json' });
+  assert.equal(c.plan.drives[0].path, '/etc/baton/drives/d1');
+  assert.equal(c.plan.drives[0].kind, 'directory');
+  assert.equal(c.plan.drives[1].kind, 'tape');
+  assert.deepEqual(c.plan.apps[0], { name: 'db', paths: ['/data/db'], restart: 'auto', maxCheckpointAgeSeconds: 3600 });
+});
+
+const bad: { name: string; change: (c: Record<string, unknown>) => void; message: RegExp }[] = [
+  {
+    name: 'bad node name',
+    change: (c) => ((c.nodes as unknown[])[1] = { name: 'Node 2' }),
+    message: /nodes\[1\]\.name: "Node 2" must be lower-case letters/,
+  },
+  {
+    name: 'drive on a node that does not exist',
+    change: (c) => ((c.drives as { node: string }[])[0].node = 'n9'),
+    message: /drive "d1" is pre-assigned to node "n9", which is not a node of the cluster; assign it to one of: n1, n2/,
+  },
+  {
+    name: 'unknown key',
+    change: (c) => (c.nodez = []),
+    message: /\(top level\): unknown key "nodez"; remove or correct it/,
+  },
+  {
+    name: 'bad restart policy',
+    change: (c) => ((c.apps as { restart?: string }[])[0].restart = 'sometimes'),
+    message: /apps\[0\]\.restart: "sometimes" Invalid option: expected one of "checkpoint"\|"fresh"\|"auto"/,
+  },
+  {
+    name: 'bad duration',
+    change: (c) => ((c.apps as { maxCheckpointAge?: string }[])[0].maxCheckpointAge = '1 hour'),
+    message: /apps\[0\]\.maxCheckpointAge: "1 hour" .*duration like 90s, 15m, 2h, 1d/,
+  },
+  {
+    name: 'missing cluster',
+    change: (c) => delete c.cluster,
+    message: /cluster: missing/,
+  },
+  {
+    name: 'bad temporal address',
+    change: (c) => (c.temporal = { address: 'localhost' }),
+    message: /temporal\.address: "localhost" must be host:port/,
+  },
+];
+for (const c of bad) {
+  test(`config error names the key, value and fix: ${c.name}`, () => {
+    const raw = base();
+    c.change(raw);
+    assert.throws(
+      () => configFromObject(raw, 'baton.yaml', '/x'),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /^baton\.yaml is not a valid Baton config:/);
+        assert.match(err.message, c.message);
+        return true;
+      },
+    );
+  });
+}
+
+test('a missing file and broken YAML are named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
+  assert.throws(() => loadConfig(join(dir, 'none.yaml')), /none\.yaml is not a valid Baton config:\n {2}- file not found/);
+  const broken = join(dir, 'broken.yaml');
+  writeFileSync(broken, 'cluster: [unclosed\n');
+  assert.throws(() => loadConfig(broken), /broken\.yaml is not a valid Baton config:\n {2}- not valid YAML: .*; fix the syntax/);
+});
