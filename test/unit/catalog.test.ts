@@ -7,7 +7,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { addEvent, clusterEvents, getJob, jobEvents, jobFinished, jobStarted, recentJobs } from '../../src/catalog/jobs';
+import {
+  addEvent,
+  clusterEvents,
+  getJob,
+  jobEvents,
+  jobFinished,
+  jobStarted,
+  recentJobs,
+} from '../../src/catalog/jobs';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
 import { loadPlanRows, savePlan } from '../../src/catalog/plan';
 import { parseCatalogUrl } from '../../src/catalog/dialect';
@@ -46,7 +54,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         db = await openCatalog(`sqlite:${join(mkdtempSync(join(tmpdir(), 'baton-cat-')), 'catalog.db')}`);
       } else {
         pg = await startPostgres();
-        if (!pg) throw new Error('PostgreSQL server binaries not found; apt-get install postgresql, or set BATON_CATALOG_DIALECTS=sqlite');
+        if (!pg)
+          throw new Error(
+            'PostgreSQL server binaries not found; apt-get install postgresql, or set BATON_CATALOG_DIALECTS=sqlite',
+          );
         db = await openCatalog(pg.url);
       }
     });
@@ -58,12 +69,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     test('the plan is saved whole and replaced whole', async () => {
       await savePlan(db, plan, 't1');
       let rows = await loadPlanRows(db);
-      assert.deepEqual(rows.nodes.map((n) => n.name), ['n1', 'n2']);
+      assert.deepEqual(
+        rows.nodes.map((n) => n.name),
+        ['n1', 'n2'],
+      );
       assert.deepEqual(JSON.parse(rows.apps[0].paths_json), ['/data/db', '/data/wal']);
       assert.equal(rows.drives[1].kind, 'tape');
       await savePlan(db, { ...plan, nodes: [{ name: 'n1' }], drives: [plan.drives[0]] }, 't2');
       rows = await loadPlanRows(db);
-      assert.deepEqual(rows.nodes.map((n) => n.name), ['n1']);
+      assert.deepEqual(
+        rows.nodes.map((n) => n.name),
+        ['n1'],
+      );
       assert.equal(rows.drives.length, 1);
     });
 
@@ -86,16 +103,26 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(Number(row?.bytes), 3_000_000_000);
       assert.equal(row?.finished_at, '2026-11-27T00:00:05.000Z');
       const events = await jobEvents(db, job.jobId);
-      assert.deepEqual(events.map((e) => e.kind), ['job-started', 'job-succeeded']);
+      assert.deepEqual(
+        events.map((e) => e.kind),
+        ['job-started', 'job-succeeded'],
+      );
       assert.match(events[1].message, /3 files, 3000000000 bytes in 1200 ms/);
       assert.equal((await recentJobs(db, 5)).length, 1);
     });
 
     test('cluster events have no job and come newest first', async () => {
-      await addEvent(db, { cluster: 'c', jobId: null, kind: 'app-moved', node: 'n2', message: 'm1', data: { a: 1 } }, 't');
+      await addEvent(
+        db,
+        { cluster: 'c', jobId: null, kind: 'app-moved', node: 'n2', message: 'm1', data: { a: 1 } },
+        't',
+      );
       await addEvent(db, { cluster: 'c', jobId: null, kind: 'coordinator-failover', node: 'n2', message: 'm2' }, 't');
       const events = await clusterEvents(db, 'c');
-      assert.deepEqual(events.map((e) => e.kind), ['coordinator-failover', 'app-moved']);
+      assert.deepEqual(
+        events.map((e) => e.kind),
+        ['coordinator-failover', 'app-moved'],
+      );
       assert.deepEqual(JSON.parse(events[1].data_json ?? 'null'), { a: 1 });
     });
   });

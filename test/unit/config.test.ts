@@ -84,8 +84,14 @@ for (const c of bad) {
 
 test('a missing file and broken YAML are named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
-  assert.throws(() => loadConfig(join(dir, 'none.yaml')), /none\.yaml is not a valid Baton config:\n {2}- file not found/);
+  assert.throws(
+    () => loadConfig(join(dir, 'none.yaml')),
+    /none\.yaml is not a valid Baton config:\n {2}- file not found/,
+  );
   const broken = join(dir, 'broken.yaml');
   writeFileSync(broken, 'cluster: [unclosed\n');
-  assert.throws(() => loadConfig(broken), /broken\.yaml is not a valid Baton config:\n {2}- not valid YAML: .*; fix the syntax/);
+  assert.throws(
+    () => loadConfig(broken),
+    /broken\.yaml is not a valid Baton config:\n {2}- not valid YAML: .*; fix the syntax/,
+  );
 });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClusterSnapshot } from '../../src/cluster/adapter';
-import { CoordinatorRefusal, CoordinatorState, RECENT_JOBS_KEPT, planProblems } from '../../src/workflows/coordinator-state';
+import {
+  CoordinatorRefusal,
+  CoordinatorState,
+  RECENT_JOBS_KEPT,
+  planProblems,
+  type CoordinatorSnapshot,
+} from '../../src/workflows/coordinator-state';
 import type { ClusterPlan } from '../../src/workflows/types';
 
 function plan(): ClusterPlan {
@@ -120,14 +126,25 @@ test('the state survives a JSON round trip (continue-as-new)', () => {
   const s = CoordinatorState.fromPlan(plan());
   s.observe('n1', cluster('v1', { db: 'n1' }));
   s.jobStarted(s.planBackup('db', 7, 't', 'c'), 'now');
-  const copy = new CoordinatorState(JSON.parse(JSON.stringify(s.snapshot())));
+  const copy = new CoordinatorState(JSON.parse(JSON.stringify(s.snapshot())) as CoordinatorSnapshot);
   assert.deepEqual(copy.snapshot(), s.snapshot());
-  assert.equal(refusalCode(() => copy.planBackup('db', 8, 't', 'c')), 'AlreadyRunning');
+  assert.equal(
+    refusalCode(() => copy.planBackup('db', 8, 't', 'c')),
+    'AlreadyRunning',
+  );
 });
 
 const planCases: { name: string; change: (p: ClusterPlan) => void; problem: RegExp }[] = [
-  { name: 'drive on unknown node', change: (p) => (p.drives[0].node = 'n9'), problem: /drive "d1" is pre-assigned to node "n9"/ },
-  { name: 'node without a drive', change: (p) => p.nodes.push({ name: 'n3' }), problem: /node "n3" has no pre-assigned drive/ },
+  {
+    name: 'drive on unknown node',
+    change: (p) => (p.drives[0].node = 'n9'),
+    problem: /drive "d1" is pre-assigned to node "n9"/,
+  },
+  {
+    name: 'node without a drive',
+    change: (p) => p.nodes.push({ name: 'n3' }),
+    problem: /node "n3" has no pre-assigned drive/,
+  },
   { name: 'duplicate app', change: (p) => p.apps.push({ ...p.apps[0] }), problem: /app "db" is listed twice/ },
 ];
 for (const c of planCases) {

@@ -1,0 +1,150 @@
+/**
+ * End to end on a real Temporal dev server with three real node processes: the coordinator sends
+ * a backup to the node the cluster map puts the app on, the job writes that node's drive, the
+ * catalog and search attributes say so, and the CLI refuses bad requests without changing anything.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ensureCoordinator, followJob, requestBackup, coordinatorStatus } from '../../src/client/coordinator-client';
+import { getJob, jobEvents, recentJobs } from '../../src/catalog/jobs';
+import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
+import { BATON_BIN } from '../../src/demo/node-processes';
+import { ensureTemporalCli } from '../../src/temporal/cli-binary';
+import { freePort } from '../../src/temporal/dev-server';
+import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { treeDigest } from '../helpers/tree';
+
+function baton(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BATON_BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, BATON_LOG_PRETTY: '0', ...env },
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('backup on a real cluster', { timeout: 240_000 }, () => {
+  let c: LocalCluster;
+  let firstJob: string;
+
+  before(async () => {
+    c = await startLocalCluster();
+    await ensureCoordinator(c.client, c.config, 1);
+  });
+  after(async () => c?.stop());
+
+  test('the coordinator backs the app up on its host node, to that node’s drive', async () => {
+    const started = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'test');
+    firstJob = started.jobId;
+    assert.equal(started.node, DEMO_APP_HOST);
+    assert.equal(started.drive, `${DEMO_APP_HOST}-disk`);
+    const result = await followJob(c.client, started.jobId, () => undefined, 500);
+    assert.equal(result.state, 'succeeded');
+    assert.equal(result.node, DEMO_APP_HOST);
+    const location = result.outcome?.location ?? '';
+    assert.ok(location.startsWith(join(c.dir, 'drives', `${DEMO_APP_HOST}-disk`)), location);
+    assert.deepEqual(treeDigest(join(location, `0-${DEMO_APP}`)), treeDigest(c.files.appDir));
+
+    const row = await getJob(c.catalog, started.jobId);
+    assert.equal(row?.state, 'succeeded');
+    assert.equal(row?.node, DEMO_APP_HOST);
+    assert.deepEqual(
+      (await jobEvents(c.catalog, started.jobId)).map((e) => e.kind),
+      ['job-started', 'job-succeeded'],
+    );
+  });
+
+  test('the job carries a summary and search attributes the Web UI and `temporal workflow list` use', async () => {
+    const description = await c.client.workflow.getHandle(firstJob).describe();
+    assert.equal(await description.staticSummary(), `Backup of app ${DEMO_APP} (cluster demo)`);
+    const cli = ensureTemporalCli();
+    let ids: string[] = [];
+    for (let i = 0; i < 40 && !ids.includes(firstJob); i++) {
+      const r = spawnSync(
+        cli,
+        [
+          'workflow',
+          'list',
+          '--address',
+          c.address,
+          '--query',
+          `BatonApp='${DEMO_APP}' AND BatonState='succeeded'`,
+          '-o',
+          'json',
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      ids = (JSON.parse(r.stdout || '[]') as { execution: { workflowId: string } }[]).map(
+        (w) => w.execution.workflowId,
+      );
+      if (!ids.includes(firstJob)) await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.ok(ids.includes(firstJob), `temporal workflow list did not find ${firstJob}`);
+  });
+
+  test('baton backup --wait runs a backup and baton status shows it', () => {
+    const r = baton(['backup', DEMO_APP, '--wait', '--json', '--config', c.files.configFile]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim()) as { state: string; node: string };
+    assert.equal(result.state, 'succeeded');
+    assert.equal(result.node, DEMO_APP_HOST);
+
+    const s = baton(['status', '--json', '--config', c.files.configFile]);
+    assert.equal(s.code, 0, s.stderr);
+    const status = JSON.parse(s.stdout) as {
+      apps: { name: string; host: string }[];
+      nodes: { name: string }[];
+      recentJobs: { state: string }[];
+      coordinatorHost: string;
+    };
+    assert.deepEqual(
+      status.apps.map((a) => [a.name, a.host]),
+      [[DEMO_APP, DEMO_APP_HOST]],
+    );
+    assert.equal(status.nodes.length, 3);
+    assert.ok(['node-1', 'node-2', 'node-3'].includes(status.coordinatorHost));
+    assert.equal(status.recentJobs.length, 2);
+  });
+
+  test('baton backup of an unknown app fails in one line and changes nothing', async () => {
+    const before = (await recentJobs(c.catalog, 100)).length;
+    const running = (await coordinatorStatus(c.client, c.config.cluster)).running.length;
+    const r = baton(['backup', 'no-such-app', '--config', c.files.configFile]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^baton: unknown app "no-such-app"; apps in .*baton\.yaml: sample-db/);
+    assert.equal((await recentJobs(c.catalog, 100)).length, before);
+    assert.equal((await coordinatorStatus(c.client, c.config.cluster)).running.length, running);
+  });
+
+  test('the coordinator itself refuses an unknown app (a client that skips the config check)', async () => {
+    await assert.rejects(requestBackup(c.client, c.config.cluster, 'ghost', 'test'), /unknown app "ghost"/);
+  });
+
+  test('no server reachable and bad flags get a one-line error and a non-zero exit', async () => {
+    const port = await freePort();
+    const config = join(c.dir, 'unreachable.yaml');
+    writeFileSync(
+      config,
+      `cluster: demo\ntemporal: { address: '127.0.0.1:${port}' }\nnodes: [{name: n1}]\ndrives: [{name: d1, node: n1, path: d}]\napps: [{name: a, paths: [/tmp]}]\n`,
+    );
+    const r = baton(['backup', 'a', '--config', config]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^baton: no Temporal server answers at 127\\.0\\.0\\.1:${port}; start the demo cluster with \`npm run demo\``,
+      ),
+    );
+    const flags = baton(['backup', DEMO_APP, '--bogus']);
+    assert.notEqual(flags.code, 0);
+    assert.match(flags.stderr, /unknown option '--bogus'/);
+    const bad = baton(['status', '--config', join(c.dir, 'missing.yaml')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /missing\.yaml is not a valid Baton config:\n {2}- file not found/);
+  });
+});
