@@ -212,4 +212,15 @@ export class CoordinatorState {
     this.s.recent.unshift({ ...job, state, finishedAt: nowIso, ...(error ? { error } : {}) });
     this.s.recent.length = Math.min(this.s.recent.length, RECENT_JOBS_KEPT);
   }
+
+  /** Markdown for the Web UI's "current details": host, where each app runs, running jobs. */
+  details(): string {
+    const apps = this.s.plan.apps.map((a) => `\`${a.name}\` on ${this.s.hosts[a.name] ?? '(not running)'}`);
+    const running = this.s.running.map((j) => `\`${j.jobId}\` on ${j.node}`);
+    return [
+      `coordinator of cluster **${this.cluster}**, running on **${this.s.host ?? '(starting)'}**`,
+      `apps: ${apps.join(', ') || 'none'}`,
+      `running jobs: ${running.join(', ') || 'none'}`,
+    ].join('\n\n');
+  }
 }

@@ -12,6 +12,7 @@ import {
   continueAsNew,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   workflowInfo,
@@ -62,6 +63,11 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   const self = workflowInfo().workflowId;
 
   setHandler(coordinatorStatusQuery, () => state.snapshot());
+  let shown = '';
+  const showDetails = () => {
+    const details = state.details();
+    if (details !== shown) setCurrentDetails((shown = details));
+  };
 
   setHandler(
     configureUpdate,
@@ -109,6 +115,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
           ],
         });
         state.jobStarted(job, new Date().toISOString());
+        showDetails();
         return { jobId: job.jobId, node: job.node, drive: job.drive.name };
       }),
     {
@@ -125,6 +132,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
 
   setHandler(jobFinishedSignal, ({ jobId, state: end, error }) => {
     state.jobFinished(jobId, end, new Date().toISOString(), error);
+    showDetails();
   });
 
   if (!input.state) await catalog.savePlan(state.snapshot().plan);
@@ -153,6 +161,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
         data: move,
       });
     }
+    showDetails();
     await condition(() => false, tick);
   }
 

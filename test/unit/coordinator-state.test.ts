@@ -162,3 +162,15 @@ test('configure refuses a plan for another cluster', () => {
   const s = CoordinatorState.fromPlan(plan());
   assert.throws(() => s.configure({ ...plan(), cluster: 'other' }), /plan is for cluster "other"/);
 });
+
+test('details say where the coordinator and each app run, and the running jobs', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  assert.match(s.details(), /running on \*\*\(starting\)\*\*/);
+  s.observe('n2', cluster('v1', { db: 'n1' }));
+  const job = s.planBackup('db', 5000, 't', 'c');
+  s.jobStarted(job, 'now');
+  assert.equal(
+    s.details(),
+    'coordinator of cluster **c1**, running on **n2**\n\napps: `db` on n1\n\nrunning jobs: `baton-backup-db-19700101T000005.000Z` on n1',
+  );
+});
