@@ -2,10 +2,11 @@
  * The catalog as activities. Workflows write the catalog only through these; they run on the
  * shared coordinator queue, so any node's worker can take them (the catalog is on shared storage).
  */
+import { beginAttempt, endAttempt, latestCheckpoint, releaseLeases, type AttemptStart } from '../catalog/attempts';
 import { addEvent, jobFinished, jobStarted, type EventInput, type JobEnd } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
 import { savePlan } from '../catalog/plan';
-import type { BackupJobInput, ClusterPlan } from '../workflows/types';
+import type { BackupJobInput, CheckpointRef, ClusterPlan } from '../workflows/types';
 
 export function createCatalogActivities(db: Catalog) {
   const now = () => new Date().toISOString();
@@ -21,6 +22,26 @@ export function createCatalogActivities(db: Catalog) {
     },
     async recordJobFinished(end: JobEnd): Promise<void> {
       await jobFinished(db, end, now());
+      await releaseLeases(db, end.jobId);
+    },
+    /** Issues the attempt's fencing epoch and leases its drive. */
+    async beginAttempt(start: AttemptStart): Promise<number> {
+      return beginAttempt(db, start, now());
+    },
+    async endAttempt(end: { cluster: string; jobId: string; number: number; outcome: string; detail?: string }) {
+      await endAttempt(db, end, now());
+    },
+    async latestCheckpoint(jobId: string): Promise<CheckpointRef | null> {
+      const row = await latestCheckpoint(db, jobId);
+      if (!row) return null;
+      return {
+        at: row.at,
+        epoch: row.epoch,
+        node: row.node,
+        files: Number(row.files),
+        bytes: Number(row.bytes),
+        data: JSON.parse(row.data_json) as unknown,
+      };
     },
   };
 }

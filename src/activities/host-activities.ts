@@ -14,6 +14,11 @@ export function createHostActivities(deps: { node: string; cluster: ClusterAdapt
     async observeHost(): Promise<HostObservation> {
       return { node: deps.node, cluster: await deps.cluster.snapshot() };
     },
+    /** Where the cluster service of this node says `app` runs now; null when nowhere. */
+    async appHost(app: string): Promise<string | null> {
+      const snapshot = await deps.cluster.snapshot();
+      return snapshot.apps.find((a) => a.name === app)?.host ?? null;
+    },
   };
 }
 

@@ -1,6 +1,15 @@
 /** Builds the Kysely dialect for a catalog URL: `sqlite:<path>` or `postgres://...`. */
 import BetterSqlite3 from 'better-sqlite3';
-import { type Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+  type Dialect,
+} from 'kysely';
 import { Pool } from 'pg';
 
 export type CatalogKind = 'sqlite' | 'postgres';
@@ -24,9 +33,24 @@ export function parseCatalogUrl(url: string): CatalogUrl {
   );
 }
 
+/**
+ * SQLite with `BEGIN IMMEDIATE` transactions. Several processes write one catalog file; a deferred
+ * transaction that reads and then writes fails at once with SQLITE_BUSY when another process
+ * wrote in between, while an immediate one takes the write lock first and waits busy_timeout.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
+}
+
 export function createDialect(url: CatalogUrl): Dialect {
   if (url.kind === 'sqlite') {
-    return new SqliteDialect({
+    return new ImmediateSqliteDialect({
       database: async () => {
         const db = new BetterSqlite3(url.target);
         // Several node processes share one catalog file: WAL lets readers run beside a writer,

@@ -40,6 +40,7 @@ export interface JobsTable {
   bytes: number | null;
   location: string | null;
   error: string | null;
+  epoch: Generated<number>;
 }
 
 export interface JobEventsTable {
@@ -54,14 +55,54 @@ export interface JobEventsTable {
   data_json: string | null;
 }
 
+export interface AttemptsTable {
+  job_id: string;
+  number: number;
+  epoch: number;
+  node: string;
+  drive: string;
+  started_at: string;
+  ended_at: string | null;
+  /** succeeded, failed, timed-out, moved, cancelled, fenced */
+  outcome: string | null;
+  /** null for the first attempt; `checkpoint` or `fresh` after */
+  restart_kind: string | null;
+  restart_reason: string | null;
+  resumed_from_json: string | null;
+}
+
+export interface CheckpointsTable {
+  job_id: string;
+  epoch: number;
+  seq: number;
+  at: string;
+  node: string;
+  files: number;
+  bytes: number;
+  data_json: string;
+}
+
+export interface DriveLeasesTable {
+  drive: string;
+  job_id: string;
+  epoch: number;
+  node: string;
+  acquired_at: string;
+}
+
 export interface Database {
   nodes: NodesTable;
   apps: AppsTable;
   drives: DrivesTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
+  attempts: AttemptsTable;
+  checkpoints: CheckpointsTable;
+  drive_leases: DriveLeasesTable;
 }
 
 export type JobRow = Selectable<JobsTable>;
 export type NewJob = Insertable<JobsTable>;
 export type JobEventRow = Selectable<JobEventsTable>;
+export type AttemptRow = Selectable<AttemptsTable>;
+export type CheckpointRow = Selectable<CheckpointsTable>;

@@ -83,6 +83,14 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
       restart: a.restart,
       maxCheckpointAgeSeconds: durationSeconds(a.maxCheckpointAge),
     })),
+    jobs: {
+      heartbeatTimeoutSeconds: durationSeconds(c.jobs.heartbeatTimeout),
+      scheduleToStartTimeoutSeconds: durationSeconds(c.jobs.scheduleToStartTimeout),
+      placementWaitSeconds: durationSeconds(c.jobs.placementWait),
+      maxAttempts: c.jobs.maxAttempts,
+      checkpointEverySeconds: durationSeconds(c.jobs.checkpointEvery),
+      checkpointEveryBytes: c.jobs.checkpointEveryBytes,
+    },
   };
   const problems = planProblems(plan);
   if (problems.length > 0) throw new ConfigError(file, problems);

@@ -38,6 +38,20 @@ export const configSchema = z.strictObject({
       }),
     ])
     .default({ kind: 'static', mapFile: 'cluster-map.json' }),
+  jobs: z
+    .strictObject({
+      heartbeatTimeout: duration.default('10s'),
+      scheduleToStartTimeout: duration.default('30s'),
+      placementWait: duration.default('2m'),
+      maxAttempts: z.number().int().min(1).max(100).default(5),
+      checkpointEvery: duration.default('15s'),
+      checkpointEveryBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024 * 1024),
+    })
+    .prefault({}),
   nodes: z.array(z.strictObject({ name })).min(1, 'must list at least one node'),
   drives: z
     .array(

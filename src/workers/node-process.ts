@@ -17,6 +17,7 @@ import { createClusterAdapter } from '../cluster/create';
 import type { BatonConfig } from '../config/load';
 import { jobProgressSignal } from '../workflows/messages';
 import { COORDINATOR_QUEUE, nodeQueue } from '../workflows/names';
+import { ConnectivityWatch } from './connectivity';
 import { workflowSource } from './workflow-bundle';
 
 let runtimeInstalled = false;
@@ -54,6 +55,8 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const watch = new ConnectivityWatch(clientConnection);
+  watch.start();
   const identity = `${node}@${hostname()}:${process.pid}`;
   try {
     const coordinatorWorker = await Worker.create({
@@ -78,6 +81,8 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       activities: createBackupActivities({
         node,
         logger,
+        catalog,
+        msSinceTemporalReached: () => watch.msSinceReached(),
         reportProgress: async (workflowId, progress) => {
           await client.workflow.getHandle(workflowId).signal(jobProgressSignal, progress);
         },
@@ -87,6 +92,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
     await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
     logger.info('node stopped');
   } finally {
+    watch.stop();
     await catalog.destroy();
     await clientConnection.close();
     await connection.close();

@@ -137,6 +137,14 @@ export class CoordinatorState {
     return { coordinatorMoved, appMoves };
   }
 
+  runningJobsOf(app: string): JobEntry[] {
+    return this.s.running.filter((j) => j.app === app);
+  }
+
+  hostOf(app: string): string | null {
+    return this.s.hosts[app] ?? null;
+  }
+
   app(name: string): AppSpec {
     const app = this.s.plan.apps.find((a) => a.name === name);
     if (!app) {
@@ -189,6 +197,8 @@ export class CoordinatorState {
       app,
       node,
       drive,
+      drives: this.s.plan.drives,
+      settings: this.s.plan.jobs,
       requestedBy,
     };
   }

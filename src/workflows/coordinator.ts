@@ -10,6 +10,8 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
+  log,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -23,6 +25,7 @@ import { backupJob } from './backup-job';
 import { CoordinatorRefusal, CoordinatorState, planProblems, type CoordinatorSnapshot } from './coordinator-state';
 import { Lock } from './lock';
 import {
+  appMovedSignal,
   configureUpdate,
   coordinatorStatusQuery,
   jobFinishedSignal,
@@ -137,29 +140,62 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
 
   if (!input.state) await catalog.savePlan(state.snapshot().plan);
 
+  /** Tells a running job where its app is now; the job re-routes if that is not where it runs. */
+  const tellJob = async (
+    jobId: string,
+    move: { app: string; from: string | null; to: string | null },
+    reason: string,
+  ) => {
+    try {
+      await getExternalWorkflowHandle(jobId).signal(appMovedSignal, { ...move, reason });
+    } catch (err) {
+      // The job ended meanwhile; its jobFinished signal is on its way.
+      log.warn('could not signal job', { jobId, error: String(err) });
+    }
+  };
+
   while (!workflowInfo().continueAsNewSuggested) {
     const seen = await host.observeHost();
     const change = state.observe(seen.node, seen.cluster);
-    if (change.coordinatorMoved) {
-      const { from, to } = change.coordinatorMoved;
-      await catalog.recordEvent({
-        cluster: state.cluster,
-        jobId: null,
-        kind: 'coordinator-failover',
-        node: to,
-        message: `coordinator moved from ${from} to ${to}`,
-        data: { from, to, clusterVersion: seen.cluster.version },
-      });
-    }
     for (const move of change.appMoves) {
+      const jobs = state.runningJobsOf(move.app);
       await catalog.recordEvent({
         cluster: state.cluster,
         jobId: null,
         kind: 'app-moved',
         node: move.to,
-        message: `app ${move.app} moved from ${move.from ?? 'nowhere'} to ${move.to ?? 'nowhere'}`,
+        message:
+          `app ${move.app} moved from ${move.from ?? 'nowhere'} to ${move.to ?? 'nowhere'}` +
+          (jobs.length ? `; telling ${jobs.map((j) => j.jobId).join(', ')}` : ''),
         data: move,
       });
+      for (const job of jobs) await tellJob(job.jobId, move, 'cluster service reported a move');
+    }
+    if (change.coordinatorMoved) {
+      // Failover of the coordinator itself: record it with what this node's cluster service says,
+      // then reconcile every running job with the app placement as seen from here.
+      const { from, to } = change.coordinatorMoved;
+      const running = state.snapshot().running;
+      await catalog.recordEvent({
+        cluster: state.cluster,
+        jobId: null,
+        kind: 'coordinator-failover',
+        node: to,
+        message: `coordinator moved from ${from} to ${to}; reconciling ${running.length} running job(s)`,
+        data: { from, to, cluster: seen.cluster, running: running.map((j) => j.jobId) },
+      });
+      for (const job of running) {
+        const now = state.hostOf(job.app);
+        await catalog.recordEvent({
+          cluster: state.cluster,
+          jobId: job.jobId,
+          kind: 'coordinator-reconciled',
+          node: to,
+          message: `coordinator now on ${to} confirms the job; its app ${job.app} runs on ${now ?? 'no node'}`,
+          data: { app: job.app, host: now, jobNode: job.node },
+        });
+        await tellJob(job.jobId, { app: job.app, from: job.node, to: now }, 'coordinator failover reconciliation');
+      }
     }
     showDetails();
     await condition(() => false, tick);

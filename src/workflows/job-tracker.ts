@@ -1,11 +1,19 @@
 /**
- * A backup job's state as its workflow sees it: attempt, progress, outcome. Pure, so unit tests
- * drive it; the workflow turns `details()` into the Web UI's current details.
+ * A backup job's state as its workflow sees it: attempts and how each ended, where the app is,
+ * the latest progress, the outcome. Pure, so unit tests drive it; the workflow turns `details()`
+ * into the Web UI's current details and `get()` into the job's query answer.
  */
 import type { JobView } from './messages';
-import type { BackupJobInput, BackupOutcome, BackupProgress } from './types';
+import type {
+  AttemptOutcome,
+  BackupJobInput,
+  BackupOutcome,
+  BackupProgress,
+  DriveSpec,
+  RestartDecision,
+} from './types';
 
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;
@@ -18,16 +26,19 @@ function formatBytes(bytes: number): string {
 
 export class JobTracker {
   private view: JobView;
+  /** Where the cluster last said the app runs, if that differs from the current attempt's node. */
+  private movedTo: string | null = null;
 
-  constructor(input: BackupJobInput) {
+  constructor(private readonly input: BackupJobInput) {
     this.view = {
       jobId: input.jobId,
       app: input.app.name,
       node: input.node,
       drive: input.drive.name,
-      attempt: 1,
+      attempt: 0,
       state: 'pending',
       progress: null,
+      attempts: [],
     };
   }
 
@@ -35,23 +46,57 @@ export class JobTracker {
     return this.view;
   }
 
-  running(): void {
-    this.view.state = 'running';
+  /** The drive a job writes to on `node`: that node's first pre-assigned drive. */
+  driveFor(node: string): DriveSpec | undefined {
+    return this.input.drives.find((d) => d.node === node);
   }
 
-  /** Progress only moves forward: a late or replayed report for an older position is dropped. */
+  attemptStarted(number: number, epoch: number, node: string, drive: string, restart: RestartDecision | null): void {
+    this.view.state = 'running';
+    this.view.attempt = number;
+    this.view.node = node;
+    this.view.drive = drive;
+    this.view.attempts.push({ number, epoch, node, drive, outcome: 'running', restart });
+    if (this.movedTo === node) this.movedTo = null;
+  }
+
+  attemptEnded(outcome: AttemptOutcome, error?: string): void {
+    const current = this.view.attempts.at(-1);
+    if (!current || current.outcome !== 'running') return;
+    current.outcome = outcome;
+    if (error) current.error = error;
+  }
+
+  get epoch(): number {
+    return this.view.attempts.at(-1)?.epoch ?? 0;
+  }
+
+  /** The cluster (through the coordinator) says the app now runs on `node` (null: nowhere). */
+  appMoved(node: string | null): void {
+    this.movedTo = node !== null && node !== this.view.node ? node : null;
+  }
+
+  /** The node the app moved to, when it is not where the current attempt runs. */
+  get pendingMove(): string | null {
+    return this.movedTo;
+  }
+
+  /** Progress only moves forward, and only the current attempt reports. */
   progress(p: BackupProgress): void {
+    if (p.epoch !== this.epoch) return;
     const current = this.view.progress;
-    if (current && (p.bytes < current.bytes || p.files < current.files)) return;
+    if (current && current.epoch === p.epoch && (p.bytes < current.bytes || p.files < current.files)) return;
     this.view.progress = p;
   }
 
   succeeded(outcome: BackupOutcome): void {
+    this.attemptEnded('succeeded');
     this.view.state = 'succeeded';
     this.view.outcome = outcome;
   }
 
   failed(error: string): void {
+    this.attemptEnded('failed', error);
     this.view.state = 'failed';
     this.view.error = error;
   }
@@ -68,8 +113,13 @@ export class JobTracker {
       lines.push(
         `progress: ${p.files}/${p.totalFiles} files, ${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)} (${pct}%)`,
       );
-      lines.push(`last checkpoint: ${p.checkpointAt ?? 'none yet'}${p.lastPath ? ` at \`${p.lastPath}\`` : ''}`);
+      lines.push(`last checkpoint: ${p.checkpointAt ?? 'none yet'}`);
     }
+    for (const a of v.attempts.slice(0, -1)) {
+      lines.push(`attempt ${a.number} on ${a.node}: ${a.outcome}${a.error ? ` (${a.error})` : ''}`);
+    }
+    const last = v.attempts.at(-1);
+    if (last?.restart) lines.push(`${last.restart.kind} restart: ${last.restart.reason}`);
     if (v.outcome)
       lines.push(`done: ${v.outcome.files} files, ${formatBytes(v.outcome.bytes)} at ${v.outcome.location}`);
     if (v.error) lines.push(`error: ${v.error}`);

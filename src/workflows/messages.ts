@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CoordinatorSnapshot } from './coordinator-state';
-import type { BackupOutcome, BackupProgress, ClusterPlan, JobState } from './types';
+import type { AttemptView, BackupOutcome, BackupProgress, ClusterPlan, JobState } from './types';
 
 export interface StartBackupRequest {
   app: string;
@@ -33,6 +33,7 @@ export interface JobView {
   attempt: number;
   state: JobState;
   progress: BackupProgress | null;
+  attempts: AttemptView[];
   outcome?: BackupOutcome;
   error?: string;
 }
@@ -55,3 +56,7 @@ export const coordinatorStatusQuery = defineQuery<CoordinatorSnapshot>('status')
 export const jobProgressSignal = defineSignal<[BackupProgress]>('progress');
 
 export const jobViewQuery = defineQuery<JobView>('view');
+
+/** Sent by the coordinator when the cluster service reports the job's app on another node (or on none). */
+export const appMovedSignal =
+  defineSignal<[{ app: string; from: string | null; to: string | null; reason: string }]>('appMoved');

@@ -29,12 +29,36 @@ export interface AppSpec {
   maxCheckpointAgeSeconds: number;
 }
 
+/** How jobs detect trouble and recover; cluster-wide, from the config's `jobs` section. */
+export interface JobSettings {
+  /** A backup attempt that sends no heartbeat for this long is declared dead. */
+  heartbeatTimeoutSeconds: number;
+  /** An attempt no node picks up within this long (its node is down) is re-routed. */
+  scheduleToStartTimeoutSeconds: number;
+  /** How long a job waits for the cluster to place its app somewhere after its node died. */
+  placementWaitSeconds: number;
+  /** Attempts per job before it fails. */
+  maxAttempts: number;
+  checkpointEverySeconds: number;
+  checkpointEveryBytes: number;
+}
+
+export const DEFAULT_JOB_SETTINGS: JobSettings = {
+  heartbeatTimeoutSeconds: 10,
+  scheduleToStartTimeoutSeconds: 30,
+  placementWaitSeconds: 120,
+  maxAttempts: 5,
+  checkpointEverySeconds: 15,
+  checkpointEveryBytes: 256 * 1024 * 1024,
+};
+
 /** What the coordinator is told about the cluster: nodes, their drives, and the apps to back up. */
 export interface ClusterPlan {
   cluster: string;
   nodes: NodeSpec[];
   drives: DriveSpec[];
   apps: AppSpec[];
+  jobs: JobSettings;
 }
 
 export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -45,9 +69,57 @@ export interface BackupJobInput {
   jobId: string;
   coordinatorId: string;
   app: AppSpec;
+  /** The node hosting the app when the job started, and its drive. */
   node: string;
   drive: DriveSpec;
+  /** Every drive of the plan, so the job can follow its app to any node's pre-assigned drive. */
+  drives: DriveSpec[];
+  settings: JobSettings;
   requestedBy: string;
+}
+
+/** A checkpoint of an attempt, as the catalog keeps it: durable progress plus the data path's own state. */
+export interface CheckpointRef {
+  at: string;
+  epoch: number;
+  node: string;
+  files: number;
+  bytes: number;
+  /** Opaque to the workflows: the data path's resume state. */
+  data: unknown;
+}
+
+export interface AttemptSpec {
+  number: number;
+  epoch: number;
+  node: string;
+  drive: DriveSpec;
+}
+
+/** The backup service's input for one attempt. */
+export interface BackupAttemptInput {
+  job: BackupJobInput;
+  attempt: AttemptSpec;
+  resumeFrom: CheckpointRef | null;
+}
+
+export type RestartKind = 'checkpoint' | 'fresh';
+
+export interface RestartDecision {
+  kind: RestartKind;
+  reason: string;
+}
+
+export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'timed-out' | 'moved' | 'fenced';
+
+export interface AttemptView {
+  number: number;
+  epoch: number;
+  node: string;
+  drive: string;
+  outcome: AttemptOutcome;
+  restart: RestartDecision | null;
+  error?: string;
 }
 
 /** Progress an attempt reports while it runs (heartbeat details and the job's progress signal). */
@@ -56,18 +128,22 @@ export interface BackupProgress {
   bytes: number;
   totalFiles: number;
   totalBytes: number;
-  /** The last file that is safely on the drive, in walk order. */
+  /** The last file read, in walk order. */
   lastPath: string | null;
-  /** ISO time of the last checkpoint, or null before the first. */
+  /** ISO time of the attempt's last checkpoint, or null before the first. */
   checkpointAt: string | null;
+  /** The epoch of the attempt reporting; reports from older attempts are dropped. */
+  epoch: number;
 }
 
 export interface BackupOutcome {
   files: number;
   bytes: number;
   durationMs: number;
-  /** Where the backup landed on the drive. */
+  /** The committed snapshot (for the interim copy path: its manifest file). */
   location: string;
+  /** How many attempts' data the snapshot combines. */
+  parts: number;
 }
 
 export interface BackupJobResult {
@@ -78,6 +154,7 @@ export interface BackupJobResult {
   state: JobState;
   outcome?: BackupOutcome;
   error?: string;
+  attempts?: AttemptView[];
 }
 
 /** A job as the coordinator tracks it. */

@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { restoreManifest } from '../../src/activities/copy-tree';
 import { ensureCoordinator, followJob, requestBackup, coordinatorStatus } from '../../src/client/coordinator-client';
 import { getJob, jobEvents, recentJobs } from '../../src/catalog/jobs';
 import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
@@ -46,14 +48,16 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     assert.equal(result.node, DEMO_APP_HOST);
     const location = result.outcome?.location ?? '';
     assert.ok(location.startsWith(join(c.dir, 'drives', `${DEMO_APP_HOST}-disk`)), location);
-    assert.deepEqual(treeDigest(join(location, `0-${DEMO_APP}`)), treeDigest(c.files.appDir));
+    const restored = mkdtempSync(join(tmpdir(), 'baton-restore-'));
+    await restoreManifest(location, restored);
+    assert.deepEqual(treeDigest(join(restored, `0-${DEMO_APP}`)), treeDigest(c.files.appDir));
 
     const row = await getJob(c.catalog, started.jobId);
     assert.equal(row?.state, 'succeeded');
     assert.equal(row?.node, DEMO_APP_HOST);
     assert.deepEqual(
       (await jobEvents(c.catalog, started.jobId)).map((e) => e.kind),
-      ['job-started', 'job-succeeded'],
+      ['job-started', 'attempt-started', 'attempt-ended', 'job-succeeded'],
     );
   });
 

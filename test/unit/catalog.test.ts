@@ -16,10 +16,19 @@ import {
   jobStarted,
   recentJobs,
 } from '../../src/catalog/jobs';
+import {
+  attemptsOf,
+  beginAttempt,
+  checkEpoch,
+  endAttempt,
+  latestCheckpoint,
+  saveCheckpoint,
+  StaleEpochError,
+} from '../../src/catalog/attempts';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
 import { loadPlanRows, savePlan } from '../../src/catalog/plan';
 import { parseCatalogUrl } from '../../src/catalog/dialect';
-import type { BackupJobInput, ClusterPlan } from '../../src/workflows/types';
+import { DEFAULT_JOB_SETTINGS, type BackupJobInput, type ClusterPlan } from '../../src/workflows/types';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 
 const plan: ClusterPlan = {
@@ -30,6 +39,7 @@ const plan: ClusterPlan = {
     { name: 'd2', node: 'n2', kind: 'tape', path: '/san/d2' },
   ],
   apps: [{ name: 'db', paths: ['/data/db', '/data/wal'], restart: 'checkpoint', maxCheckpointAgeSeconds: 60 }],
+  jobs: DEFAULT_JOB_SETTINGS,
 };
 
 const job: BackupJobInput = {
@@ -39,6 +49,8 @@ const job: BackupJobInput = {
   app: plan.apps[0],
   node: 'n1',
   drive: plan.drives[0],
+  drives: plan.drives,
+  settings: DEFAULT_JOB_SETTINGS,
   requestedBy: 'test',
 };
 
@@ -94,7 +106,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           cluster: 'c',
           node: 'n1',
           state: 'succeeded',
-          outcome: { files: 3, bytes: 3_000_000_000, durationMs: 1200, location: '/san/d1/x' },
+          outcome: { files: 3, bytes: 3_000_000_000, durationMs: 1200, location: '/san/d1/x', parts: 1 },
         },
         '2026-11-27T00:00:05.000Z',
       );
@@ -109,6 +121,80 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
       assert.match(events[1].message, /3 files, 3000000000 bytes in 1200 ms/);
       assert.equal((await recentJobs(db, 5)).length, 1);
+    });
+
+    test('each attempt gets the next epoch; older epochs are fenced off', async () => {
+      const e1 = await beginAttempt(db, { cluster: 'c', jobId: job.jobId, number: 1, node: 'n1', drive: 'd1' }, 't1');
+      assert.equal(
+        await beginAttempt(db, { cluster: 'c', jobId: job.jobId, number: 1, node: 'n1', drive: 'd1' }, 't1'),
+        e1,
+      );
+      await checkEpoch(db, job.jobId, e1);
+      assert.equal(
+        await saveCheckpoint(
+          db,
+          { jobId: job.jobId, epoch: e1, node: 'n1', files: 5, bytes: 500, data: { cursor: 5 } },
+          't2',
+        ),
+        true,
+      );
+      await endAttempt(
+        db,
+        { cluster: 'c', jobId: job.jobId, number: 1, outcome: 'moved', detail: 'app moved to n2' },
+        't3',
+      );
+      const e2 = await beginAttempt(
+        db,
+        {
+          cluster: 'c',
+          jobId: job.jobId,
+          number: 2,
+          node: 'n2',
+          drive: 'd2',
+          restart: { kind: 'checkpoint', reason: 'app moved from n1 to n2' },
+        },
+        't4',
+      );
+      assert.equal(e2, e1 + 1);
+      await assert.rejects(checkEpoch(db, job.jobId, e1), StaleEpochError);
+      await assert.rejects(
+        saveCheckpoint(db, { jobId: job.jobId, epoch: e1, node: 'n1', files: 9, bytes: 900, data: {} }, 't5'),
+        /epoch 1 of job .* is fenced off: the job's current epoch is 2/,
+      );
+      assert.equal(
+        await saveCheckpoint(db, { jobId: job.jobId, epoch: e2, node: 'n2', files: 4, bytes: 400, data: {} }, 't6'),
+        false,
+        'a checkpoint never moves backwards',
+      );
+      assert.equal(Number((await latestCheckpoint(db, job.jobId))?.files), 5);
+      const attempts = await attemptsOf(db, job.jobId);
+      assert.deepEqual(
+        attempts.map((a) => [a.number, a.node, a.drive, a.epoch, a.outcome, a.restart_kind, a.restart_reason]),
+        [
+          [1, 'n1', 'd1', e1, 'moved', null, null],
+          [2, 'n2', 'd2', e2, null, 'checkpoint', 'app moved from n1 to n2'],
+        ],
+      );
+    });
+
+    test('a drive leased to a running job is busy for another job', async () => {
+      const holder = { ...job, jobId: 'baton-backup-db-holder' };
+      const other = { ...job, jobId: 'baton-backup-db-other' };
+      await jobStarted(db, holder, 't');
+      await jobStarted(db, other, 't');
+      assert.equal(
+        await beginAttempt(db, { cluster: 'c', jobId: holder.jobId, number: 1, node: 'n2', drive: 'd2' }, 't'),
+        1,
+      );
+      await assert.rejects(
+        beginAttempt(db, { cluster: 'c', jobId: other.jobId, number: 1, node: 'n2', drive: 'd2' }, 't'),
+        /drive d2 is leased to job baton-backup-db-holder; this attempt waits until that job releases it/,
+      );
+      await jobFinished(db, { jobId: holder.jobId, cluster: 'c', node: 'n2', state: 'failed', error: 'x' }, 't');
+      assert.equal(
+        await beginAttempt(db, { cluster: 'c', jobId: other.jobId, number: 1, node: 'n2', drive: 'd2' }, 't'),
+        1,
+      );
     });
 
     test('cluster events have no job and come newest first', async () => {

@@ -8,7 +8,7 @@ import {
   planProblems,
   type CoordinatorSnapshot,
 } from '../../src/workflows/coordinator-state';
-import type { ClusterPlan } from '../../src/workflows/types';
+import { DEFAULT_JOB_SETTINGS, type ClusterPlan } from '../../src/workflows/types';
 
 function plan(): ClusterPlan {
   return {
@@ -19,6 +19,7 @@ function plan(): ClusterPlan {
       { name: 'd2', node: 'n2', kind: 'directory', path: '/san/d2' },
     ],
     apps: [{ name: 'db', paths: ['/data/db'], restart: 'auto', maxCheckpointAgeSeconds: 3600 }],
+    jobs: DEFAULT_JOB_SETTINGS,
   };
 }
 

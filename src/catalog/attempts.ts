@@ -1,0 +1,205 @@
+/**
+ * Attempts, fencing epochs, checkpoints and drive leases. The catalog is the fencing authority:
+ * every attempt gets the next epoch of its job, and a write or commit carrying an older epoch is
+ * refused with StaleEpochError, so at most one attempt of a job writes at a time.
+ */
+import type { Catalog } from './open';
+import { addEvent } from './jobs';
+import type { AttemptRow, CheckpointRow } from './schema';
+
+export class StaleEpochError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly epoch: number,
+    readonly current: number,
+  ) {
+    super(
+      `attempt with epoch ${epoch} of job ${jobId} is fenced off: the job's current epoch is ${current}, ` +
+        'so a newer attempt owns it; this attempt stops without writing',
+    );
+    this.name = 'StaleEpochError';
+  }
+}
+
+export class DriveBusyError extends Error {
+  constructor(
+    readonly drive: string,
+    readonly holder: string,
+  ) {
+    super(`drive ${drive} is leased to job ${holder}; this attempt waits until that job releases it`);
+    this.name = 'DriveBusyError';
+  }
+}
+
+export type RestartKind = 'checkpoint' | 'fresh';
+
+export interface AttemptStart {
+  cluster: string;
+  jobId: string;
+  number: number;
+  node: string;
+  drive: string;
+  restart?: { kind: RestartKind; reason: string };
+  resumedFrom?: unknown;
+}
+
+/**
+ * Starts attempt `number` of a job: issues the job's next epoch, records the attempt, and leases
+ * the drive to the job. Idempotent for a retried call: the same attempt gets the same epoch.
+ */
+export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom('attempts')
+      .select('epoch')
+      .where('job_id', '=', a.jobId)
+      .where('number', '=', a.number)
+      .executeTakeFirst();
+    if (existing) return existing.epoch;
+    const lease = await trx.selectFrom('drive_leases').selectAll().where('drive', '=', a.drive).executeTakeFirst();
+    if (lease && lease.job_id !== a.jobId) {
+      const holder = await trx.selectFrom('jobs').select('state').where('id', '=', lease.job_id).executeTakeFirst();
+      if (holder?.state === 'running') throw new DriveBusyError(a.drive, lease.job_id);
+    }
+    const job = await trx.selectFrom('jobs').select('epoch').where('id', '=', a.jobId).executeTakeFirstOrThrow();
+    const epoch = job.epoch + 1;
+    await trx.updateTable('jobs').set({ epoch, node: a.node, drive: a.drive }).where('id', '=', a.jobId).execute();
+    await trx
+      .insertInto('attempts')
+      .values({
+        job_id: a.jobId,
+        number: a.number,
+        epoch,
+        node: a.node,
+        drive: a.drive,
+        started_at: nowIso,
+        ended_at: null,
+        outcome: null,
+        restart_kind: a.restart?.kind ?? null,
+        restart_reason: a.restart?.reason ?? null,
+        resumed_from_json: a.resumedFrom === undefined ? null : JSON.stringify(a.resumedFrom),
+      })
+      .execute();
+    await trx.deleteFrom('drive_leases').where('job_id', '=', a.jobId).execute();
+    await trx.deleteFrom('drive_leases').where('drive', '=', a.drive).execute();
+    await trx
+      .insertInto('drive_leases')
+      .values({ drive: a.drive, job_id: a.jobId, epoch, node: a.node, acquired_at: nowIso })
+      .execute();
+    const how = a.restart ? `${a.restart.kind} restart: ${a.restart.reason}` : 'first attempt';
+    await addEvent(
+      trx,
+      {
+        cluster: a.cluster,
+        jobId: a.jobId,
+        kind: 'attempt-started',
+        node: a.node,
+        message: `attempt ${a.number} (epoch ${epoch}) on ${a.node} to drive ${a.drive}, ${how}`,
+        data: { number: a.number, epoch, restart: a.restart ?? null },
+      },
+      nowIso,
+    );
+    return epoch;
+  });
+}
+
+export async function endAttempt(
+  db: Catalog,
+  e: { cluster: string; jobId: string; number: number; outcome: string; detail?: string },
+  nowIso: string,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('attempts')
+      .set({ ended_at: nowIso, outcome: e.outcome })
+      .where('job_id', '=', e.jobId)
+      .where('number', '=', e.number)
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(row.numUpdatedRows) === 0) return;
+    const attempt = await trx
+      .selectFrom('attempts')
+      .select(['node', 'epoch'])
+      .where('job_id', '=', e.jobId)
+      .where('number', '=', e.number)
+      .executeTakeFirstOrThrow();
+    await addEvent(
+      trx,
+      {
+        cluster: e.cluster,
+        jobId: e.jobId,
+        kind: 'attempt-ended',
+        node: attempt.node,
+        message: `attempt ${e.number} (epoch ${attempt.epoch}) ${e.outcome}${e.detail ? `: ${e.detail}` : ''}`,
+        data: { number: e.number, outcome: e.outcome },
+      },
+      nowIso,
+    );
+  });
+}
+
+/** Throws StaleEpochError unless `epoch` is the job's current one. */
+export async function checkEpoch(db: Catalog, jobId: string, epoch: number): Promise<void> {
+  const job = await db.selectFrom('jobs').select('epoch').where('id', '=', jobId).executeTakeFirst();
+  const current = job?.epoch ?? -1;
+  if (current !== epoch) throw new StaleEpochError(jobId, epoch, current);
+}
+
+export interface CheckpointInput {
+  jobId: string;
+  epoch: number;
+  node: string;
+  files: number;
+  bytes: number;
+  data: unknown;
+}
+
+/**
+ * Saves a checkpoint of the job's current attempt. Fenced: a stale epoch throws. Only forward: a
+ * checkpoint behind the latest one (fewer files or bytes) is ignored and false returned.
+ */
+export async function saveCheckpoint(db: Catalog, c: CheckpointInput, nowIso: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await checkEpoch(trx, c.jobId, c.epoch);
+    const last = await trx
+      .selectFrom('checkpoints')
+      .select(['seq', 'files', 'bytes'])
+      .where('job_id', '=', c.jobId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (last && (c.files < Number(last.files) || c.bytes < Number(last.bytes))) return false;
+    await trx
+      .insertInto('checkpoints')
+      .values({
+        job_id: c.jobId,
+        epoch: c.epoch,
+        seq: (last?.seq ?? 0) + 1,
+        at: nowIso,
+        node: c.node,
+        files: c.files,
+        bytes: c.bytes,
+        data_json: JSON.stringify(c.data),
+      })
+      .execute();
+    return true;
+  });
+}
+
+export async function latestCheckpoint(db: Catalog, jobId: string): Promise<CheckpointRow | undefined> {
+  return db
+    .selectFrom('checkpoints')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function attemptsOf(db: Catalog, jobId: string): Promise<AttemptRow[]> {
+  return db.selectFrom('attempts').selectAll().where('job_id', '=', jobId).orderBy('number').execute();
+}
+
+export async function releaseLeases(db: Catalog, jobId: string): Promise<void> {
+  await db.deleteFrom('drive_leases').where('job_id', '=', jobId).execute();
+}
