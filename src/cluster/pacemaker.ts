@@ -24,8 +24,11 @@ export interface PacemakerAdapterOptions {
    * every top-level resource is an app named after its id.
    */
   apps?: Readonly<Record<string, string>> | readonly string[];
-  /** The crm_mon executable; default `crm_mon` on PATH. */
-  crmMon?: string;
+  /**
+   * The crm_mon executable (default `crm_mon` on PATH), or a command line that runs it elsewhere,
+   * to which the crm_mon arguments are appended: `['nsenter', '-t', pid, '-m', '-n', 'crm_mon']`.
+   */
+  crmMon?: string | readonly string[];
   /** Read this saved CIB (sets CIB_file for crm_mon) instead of the live cluster. */
   cibFile?: string;
   /** How long crm_mon may take, in ms; default 10 000. */
@@ -88,7 +91,8 @@ export class PacemakerAdapter implements ClusterAdapter {
   }
 
   private async runCrmMon(): Promise<string> {
-    const crmMon = this.options.crmMon ?? 'crm_mon';
+    const [crmMon = 'crm_mon', ...prefix] =
+      typeof this.options.crmMon === 'string' ? [this.options.crmMon] : (this.options.crmMon ?? []);
     const env = { ...(this.options.env ?? process.env) };
     const cibFile = this.options.cibFile;
     if (cibFile !== undefined) {
@@ -104,7 +108,7 @@ export class PacemakerAdapter implements ClusterAdapter {
     return new Promise((resolve, reject) => {
       execFile(
         crmMon,
-        ['--output-as=xml', '--inactive'],
+        [...prefix, '--output-as=xml', '--inactive'],
         { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
         (error, stdout, stderr) => {
           if (!error) return resolve(stdout);

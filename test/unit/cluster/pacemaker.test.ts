@@ -148,6 +148,19 @@ void test(
 );
 
 void test(
+  'crmMon may be a command line that runs crm_mon',
+  { skip: hasCrmMon() ? false : 'crm_mon not installed: apt-get install -y pacemaker-cli-utils' },
+  async () => {
+    const adapter = new PacemakerAdapter({
+      crmMon: ['sh', '-c', 'exec crm_mon "$@"', 'crm_mon'],
+      cibFile: join(fixtures, 'node-2-offline.cib.xml'),
+    });
+    const s = await adapter.snapshot();
+    assert.deepEqual(s.apps, expected['node-2-offline']?.apps);
+  },
+);
+
+void test(
   'watch reports a snapshot once per version',
   { skip: hasCrmMon() ? false : 'crm_mon not installed: apt-get install -y pacemaker-cli-utils' },
   async () => {
