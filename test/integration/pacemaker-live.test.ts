@@ -1,5 +1,5 @@
 /**
- * PacemakerAdapter against a real, running single-node Pacemaker cluster (see pacemaker-live-cluster.ts):
+ * PacemakerAdapter against a real, running single-node Pacemaker cluster (see pacemaker-test-cluster.ts):
  * create an app's resource group, stop it, start it, ban it from its node, put the node in standby,
  * and check that each snapshot follows; the Baton alert agent, registered as a Pacemaker alert,
  * must fire for the resource changes.
@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterSnapshot } from '../../src/cluster/adapter.js';
 import { PacemakerAdapter } from '../../src/cluster/pacemaker.js';
-import { LiveCluster, NODE, run, until, whyNotLive } from './pacemaker-live-cluster.js';
+import { TestCluster, until, whyNotLive } from './pacemaker-test-cluster.js';
+
+const NODE = 'node-1';
 
 const AGENT = join(__dirname, '../../../scripts/baton-pacemaker-alert.sh');
 
@@ -41,7 +43,8 @@ void test('PacemakerAdapter follows a live single-node Pacemaker cluster', { tim
   // Alerts run as Pacemaker's hacluster user: it must be able to append to the events file.
   chmodSync(dir, 0o777);
   const events = join(dir, 'alerts.jsonl');
-  const cluster = await LiveCluster.start(dir);
+  const cluster = await TestCluster.start(dir, 1);
+  const run = (cmd: string, args: string[]) => cluster.tool(NODE, cmd, ...args);
   t.after(async () => {
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
