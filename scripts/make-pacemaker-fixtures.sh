@@ -4,6 +4,8 @@
 # (db: db-ip + db-server, files: files-export), then one CIB per scenario and crm_mon's XML for each.
 #   <scenario>.cib.xml       the CIB after crm_simulate ran the scenario (input to crm_mon)
 #   <scenario>.crm_mon.xml   `crm_mon --output-as=xml --inactive` on that CIB, as recorded
+# Scenarios: all-online, node-2-offline, files-stopped, node-1-standby, db-failed, node-2-lost,
+# node-2-unclean, pg-promoted (a promotable clone); plus two recorded error answers.
 # Needs: apt-get install -y pacemaker pacemaker-cli-utils
 set -euo pipefail
 
@@ -81,6 +83,40 @@ record node-1-standby
 simulate "$out/all-online.cib.xml" db-failed \
   --op-inject=db-server_monitor_10000@node-1=1 --op-fail=db-server_stop_0@node-1=1
 record db-failed
+
+# node-2-lost: node-2 has just failed (fencing off, so it counts as down); the cluster has not yet
+# acted (--run, not --simulate), so files is stopped, not yet started elsewhere.
+crm_simulate --xml-file="$out/all-online.cib.xml" --run --quorum=true --quiet --node-fail=node-2 \
+  --save-output="$out/node-2-lost.cib.xml" >/dev/null
+record node-2-lost
+
+# node-2-unclean: the same failure with fencing on: node-2 is unclean until fenced, and files is
+# still reported on it.
+cp "$out/all-online.cib.xml" "$work/fencing.xml"
+CIB_file="$work/fencing.xml" crm_attribute --name stonith-enabled --update true
+crm_simulate --xml-file="$work/fencing.xml" --run --quorum=true --quiet --node-fail=node-2 \
+  --save-output="$out/node-2-unclean.cib.xml" >/dev/null
+record node-2-unclean
+
+# pg-promoted: a promotable clone (ocf:pacemaker:Stateful) on every node, promoted on node-3.
+cp "$out/all-online.cib.xml" "$work/pg.xml"
+CIB_file="$work/pg.xml" cibadmin --create --scope resources --xml-text '
+  <clone id="pg">
+    <meta_attributes id="pg-meta">
+      <nvpair id="pg-promotable" name="promotable" value="true"/>
+      <nvpair id="pg-promoted-max" name="promoted-max" value="1"/>
+    </meta_attributes>
+    <primitive id="pg-server" class="ocf" provider="pacemaker" type="Stateful">
+      <operations>
+        <op id="pg-server-monitor-promoted" name="monitor" interval="10s" role="Promoted"/>
+        <op id="pg-server-monitor-unpromoted" name="monitor" interval="11s" role="Unpromoted"/>
+      </operations>
+    </primitive>
+  </clone>'
+CIB_file="$work/pg.xml" cibadmin --create --scope constraints --xml-text \
+  '<rsc_location id="pg-promoted-on-node-3" rsc="pg" role="Promoted" node="node-3" score="100"/>'
+simulate "$work/pg.xml" pg-promoted
+record pg-promoted
 
 # Error answers, as crm_mon prints them: a CIB_file that does not exist (crm_mon exits 0 here!),
 # and no cluster running on this machine (exit 102; recorded only when none runs).
