@@ -5,7 +5,7 @@
 #   <scenario>.cib.xml       the CIB after crm_simulate ran the scenario (input to crm_mon)
 #   <scenario>.crm_mon.xml   `crm_mon --output-as=xml --inactive` on that CIB, as recorded
 # Scenarios: all-online, node-2-offline, files-stopped, node-1-standby, db-failed, node-2-lost,
-# node-2-unclean, pg-promoted (a promotable clone); plus two recorded error answers.
+# node-2-unclean, pg-promoted (a promotable clone), web-bundle; plus two recorded error answers.
 # Needs: apt-get install -y pacemaker pacemaker-cli-utils
 set -euo pipefail
 
@@ -117,6 +117,18 @@ CIB_file="$work/pg.xml" cibadmin --create --scope constraints --xml-text \
   '<rsc_location id="pg-promoted-on-node-3" rsc="pg" role="Promoted" node="node-3" score="100"/>'
 simulate "$work/pg.xml" pg-promoted
 record pg-promoted
+
+# web-bundle: a podman bundle (one replica) holding a Dummy; crm_mon shows it on guest node web-0,
+# whose container runs on a cluster node. (Simulated: no podman needed.)
+cp "$out/all-online.cib.xml" "$work/bundle.xml"
+CIB_file="$work/bundle.xml" cibadmin --create --scope resources --xml-text '
+  <bundle id="web">
+    <podman image="localhost/web" replicas="1"/>
+    <network control-port="3121"/>
+    <primitive id="web-server" class="ocf" provider="pacemaker" type="Dummy"/>
+  </bundle>'
+simulate "$work/bundle.xml" web-bundle
+record web-bundle
 
 # Error answers, as crm_mon prints them: a CIB_file that does not exist (crm_mon exits 0 here!),
 # and no cluster running on this machine (exit 102; recorded only when none runs).

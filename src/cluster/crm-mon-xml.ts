@@ -36,6 +36,8 @@ export interface CrmMonView {
   resourceIds: string[];
   /** All resource elements (group, clone, bundle, resource) by id, at any depth. */
   resources: Map<string, XmlElement>;
+  /** Guest nodes (inside a container or VM resource, e.g. a bundle replica) -> that resource's id. */
+  guests: Map<string, string>;
 }
 
 const CONTAINERS = new Set(['group', 'clone', 'bundle', 'resource']);
@@ -60,21 +62,26 @@ export function readCrmMon(xml: string): CrmMonView {
     const what = status ? `code ${status.attrs.code} (${status.attrs.message})` : 'no status';
     throw new CrmMonError(`crm_mon reported ${what}${errors.length > 0 ? ': ' + errors.join('; ') : ''}`);
   }
-  const nodes = childrenNamed(nodesEl, 'node').map((n): ClusterNode => ({
-    name: n.attrs.name ?? `id:${n.attrs.id}`,
-    state: nodeState(n),
-  }));
+  // Guest nodes are not machines Baton runs on: they are left out, and resolved to their host.
+  const guests = new Map<string, string>();
+  const nodes: ClusterNode[] = [];
+  for (const n of childrenNamed(nodesEl, 'node')) {
+    const name = n.attrs.name ?? `id:${n.attrs.id}`;
+    if (n.attrs.id_as_resource !== undefined) guests.set(name, n.attrs.id_as_resource);
+    else nodes.push({ name, state: nodeState(n) });
+  }
   const resourcesEl = childNamed(root, 'resources');
   const top = resourcesEl ? resourcesEl.children.filter((c) => CONTAINERS.has(c.name)) : [];
   const resources = new Map<string, XmlElement>();
   const index = (el: XmlElement): void => {
+    if (el.name === 'replica') return el.children.forEach(index);
     if (!CONTAINERS.has(el.name)) return;
     const id = el.attrs.id;
     if (id !== undefined && !resources.has(id)) resources.set(id, el);
     el.children.forEach(index);
   };
   top.forEach(index);
-  return { nodes, resourceIds: top.map((el) => el.attrs.id ?? ''), resources };
+  return { nodes, resourceIds: top.map((el) => el.attrs.id ?? ''), resources, guests };
 }
 
 /** online+standby -> standby; offline and unclean (not yet fenced) -> unknown; pending -> unknown. */
@@ -88,15 +95,24 @@ function nodeState(n: XmlElement): NodeState {
   return 'unknown';
 }
 
+/** The cluster nodes a resource instance runs on: a guest node resolves to its container's node. */
+function physicalNodes(view: CrmMonView, r: XmlElement, depth = 0): string[] {
+  return childrenNamed(r, 'node').flatMap((n) => {
+    const name = n.attrs.name ?? '';
+    const container = view.guests.get(name);
+    const el = container === undefined ? undefined : view.resources.get(container);
+    if (el === undefined || depth > 3) return [name];
+    return physicalNodes(view, el, depth + 1);
+  });
+}
+
 /** Builds one app from its resource element. See docs/cluster.md for the rules. */
-export function appFromResource(name: string, el: XmlElement): ClusterApp {
+export function appFromResource(name: string, el: XmlElement, view: CrmMonView): ClusterApp {
   const instances = primitivesOf(el);
   const running = instances.filter(
     (r) => r.attrs.active === 'true' && (r.attrs.role === 'Started' || r.attrs.role === 'Promoted'),
   );
-  const hostsOf = (rs: XmlElement[]): string[] => [
-    ...new Set(rs.flatMap((r) => childrenNamed(r, 'node').map((n) => n.attrs.name ?? ''))),
-  ];
+  const hostsOf = (rs: XmlElement[]): string[] => [...new Set(rs.flatMap((r) => physicalNodes(view, r)))];
   const promoted = instances.filter((r) => r.attrs.role === 'Promoted');
   const hosts = hostsOf(promoted.length > 0 ? promoted : running);
   const host = hosts.length === 1 ? hosts[0] : null;
@@ -115,7 +131,7 @@ export function appFromResource(name: string, el: XmlElement): ClusterApp {
 /** The primitive <resource> elements under (or equal to) a resource element. */
 function primitivesOf(el: XmlElement): XmlElement[] {
   if (el.name === 'resource') return [el];
-  return el.children.filter((c) => CONTAINERS.has(c.name)).flatMap(primitivesOf);
+  return el.children.filter((c) => CONTAINERS.has(c.name) || c.name === 'replica').flatMap(primitivesOf);
 }
 
 /**
@@ -127,6 +143,6 @@ export function appsOf(view: CrmMonView, apps?: ReadonlyMap<string, string>): Cl
   return [...wanted].map(([name, id]) => {
     const el = view.resources.get(id);
     if (!el) throw new UnknownResourceError(name, id, view.resourceIds);
-    return appFromResource(name, el);
+    return appFromResource(name, el, view);
   });
 }

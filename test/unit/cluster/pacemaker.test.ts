@@ -80,6 +80,16 @@ const expected: Record<string, { nodes: ClusterNode[]; apps: ClusterApp[] }> = {
       { name: 'pg', host: 'node-3', state: 'started' },
     ],
   },
+  // A bundle's replica runs on guest node web-0, inside a container on node-3: the host is node-3,
+  // and web-0 is no Baton node.
+  'web-bundle': {
+    nodes: nodes('online online online'),
+    apps: [
+      { name: 'db', host: 'node-1', state: 'started' },
+      { name: 'files', host: 'node-2', state: 'started' },
+      { name: 'web', host: 'node-3', state: 'started' },
+    ],
+  },
 };
 
 for (const [name, want] of Object.entries(expected)) {
