@@ -196,6 +196,26 @@ void test(
 );
 
 void test(
+  'crm_mon with no cluster to reach is ClusterUnavailableError with its reasons and the fix',
+  {
+    skip:
+      process.getuid?.() === 0 && hasCrmMon()
+        ? false
+        : 'needs root (unshare --net) and crm_mon: apt-get install -y pacemaker-cli-utils',
+  },
+  async () => {
+    // In a fresh network namespace no Pacemaker IPC socket exists, whatever runs on this machine.
+    const adapter = new PacemakerAdapter({ crmMon: ['unshare', '--net', 'crm_mon'], env: { PATH: process.env.PATH } });
+    await assert.rejects(adapter.snapshot(), (e: unknown) => {
+      assert.ok(e instanceof ClusterUnavailableError);
+      assert.match(e.message, /code 102 \(Not connected\)/);
+      assert.match(e.message, /start Pacemaker here \(check with `crm_mon -1`\), or set cluster\.kind to static/);
+      return true;
+    });
+  },
+);
+
+void test(
   'watch reports a snapshot once per version',
   { skip: hasCrmMon() ? false : 'crm_mon not installed: apt-get install -y pacemaker-cli-utils' },
   async () => {
