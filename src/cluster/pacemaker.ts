@@ -128,14 +128,16 @@ export class PacemakerAdapter implements ClusterAdapter {
             );
           }
           // crm_mon exits non-zero with its reasons in the XML (<status code=...><errors>).
-          try {
-            readCrmMon(stdout);
-          } catch (e) {
-            if (e instanceof CrmMonError) {
-              return reject(new ClusterUnavailableError(this.unavailable(e.message), { cause: error }));
+          if (stdout.includes('<pacemaker-result')) {
+            try {
+              readCrmMon(stdout);
+            } catch (e) {
+              if (e instanceof CrmMonError) {
+                return reject(new ClusterUnavailableError(this.unavailable(e.message), { cause: error }));
+              }
             }
           }
-          const detail = stderr.trim() || error.message;
+          const detail = stderr.trim().split('\n').slice(0, 5).join('; ') || error.message;
           reject(new ClusterUnavailableError(this.unavailable(`crm_mon failed: ${detail}`), { cause: error }));
         },
       );

@@ -150,6 +150,13 @@ void test('a missing crm_mon is ClusterUnavailableError naming the package', asy
   });
 });
 
+void test('a crm_mon that hangs is cut off at timeoutMs', async () => {
+  const adapter = new PacemakerAdapter({ crmMon: ['sh', '-c', 'sleep 10'], timeoutMs: 200 });
+  const started = Date.now();
+  await assert.rejects(adapter.snapshot(), /crm_mon did not answer within 200 ms/);
+  assert.ok(Date.now() - started < 5000);
+});
+
 void test('a missing CIB file is ClusterUnavailableError naming the file', async () => {
   const adapter = new PacemakerAdapter({ cibFile: join(fixtures, 'no-such.cib.xml') });
   await assert.rejects(adapter.snapshot(), (e: unknown) => {
