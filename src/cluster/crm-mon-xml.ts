@@ -24,7 +24,7 @@ export class UnknownResourceError extends Error {
     super(
       `app '${app}' maps to Pacemaker resource '${resourceId}', which the cluster does not have ` +
         `(configured resources: ${known.length > 0 ? known.join(', ') : 'none'}); ` +
-        `fix the app's resource id in Baton's cluster config, or create the resource in Pacemaker`,
+        `fix clusterService.resources.${app} in Baton's config, or create the resource in Pacemaker`,
     );
     this.name = 'UnknownResourceError';
   }

@@ -41,7 +41,7 @@ export interface PacemakerAdapterOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const INSTALL_HINT = 'install it with `apt-get install pacemaker-cli-utils`, or set cluster.kind to static';
+const INSTALL_HINT = 'install it with `apt-get install pacemaker-cli-utils`, or set clusterService.kind to static';
 
 export class PacemakerAdapter implements ClusterAdapter {
   readonly kind = 'pacemaker';
@@ -98,7 +98,7 @@ export class PacemakerAdapter implements ClusterAdapter {
     if (cibFile !== undefined) {
       await access(cibFile).catch((e: unknown) => {
         throw new ClusterUnavailableError(
-          `Pacemaker CIB file '${cibFile}' cannot be read (${(e as Error).message}); fix cluster.pacemaker.cibFile`,
+          `Pacemaker CIB file '${cibFile}' cannot be read (${(e as Error).message}); fix clusterService.cibFile`,
           { cause: e },
         );
       });
@@ -122,7 +122,7 @@ export class PacemakerAdapter implements ClusterAdapter {
             return reject(
               new ClusterUnavailableError(
                 this.unavailable(`crm_mon did not answer within ${timeoutMs} ms`) +
-                  ' (raise cluster.pacemaker.timeoutMs if the cluster is just slow)',
+                  ' (raise clusterService.timeoutMs if the cluster is just slow)',
                 { cause: error },
               ),
             );
@@ -150,7 +150,7 @@ export class PacemakerAdapter implements ClusterAdapter {
     const fix =
       this.options.cibFile !== undefined
         ? 'check that the file is a Pacemaker CIB'
-        : 'start Pacemaker here (check with `crm_mon -1`), or set cluster.kind to static';
+        : 'start Pacemaker here (check with `crm_mon -1`), or set clusterService.kind to static';
     return `Pacemaker cannot be asked about ${where}: ${reason}; ${fix}`;
   }
 }

@@ -126,6 +126,7 @@ void test('an unknown resource id names the app, the id and the fix', () => {
       assert.ok(e instanceof UnknownResourceError);
       assert.match(e.message, /app 'mail' maps to Pacemaker resource 'mail-group'/);
       assert.match(e.message, /configured resources: db, files/);
+      assert.match(e.message, /fix clusterService\.resources\.mail in Baton's config/);
       return true;
     },
   );
@@ -145,7 +146,7 @@ void test('a missing crm_mon is ClusterUnavailableError naming the package', asy
   await assert.rejects(adapter.snapshot(), (e: unknown) => {
     assert.ok(e instanceof ClusterUnavailableError);
     assert.match(e.message, /apt-get install pacemaker-cli-utils/);
-    assert.match(e.message, /cluster\.kind to static/);
+    assert.match(e.message, /clusterService\.kind to static/);
     return true;
   });
 });
@@ -216,7 +217,10 @@ void test(
     await assert.rejects(adapter.snapshot(), (e: unknown) => {
       assert.ok(e instanceof ClusterUnavailableError);
       assert.match(e.message, /code 102 \(Not connected\)/);
-      assert.match(e.message, /start Pacemaker here \(check with `crm_mon -1`\), or set cluster\.kind to static/);
+      assert.match(
+        e.message,
+        /start Pacemaker here \(check with `crm_mon -1`\), or set clusterService\.kind to static/,
+      );
       return true;
     });
   },
