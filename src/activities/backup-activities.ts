@@ -71,9 +71,9 @@ export function createBackupActivities(deps: BackupActivityDeps) {
         }
       };
       const fence = async () => {
+        await checkEpoch(deps.catalog, job.jobId, attempt.epoch);
         const quiet = deps.msSinceTemporalReached();
         if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
-        await checkEpoch(deps.catalog, job.jobId, attempt.epoch);
       };
       const resume = (resumeFrom?.data ?? null) as CopyCheckpoint | null;
       log.info(
@@ -90,6 +90,7 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           signal: ctx.cancellationSignal,
           beforeWrite: fence,
           checkpointEvery: { ms: job.settings.checkpointEverySeconds * 1000, bytes: job.settings.checkpointEveryBytes },
+          bandwidthLimit: job.settings.bandwidthLimitBytesPerSecond,
           onProgress: (p) => report(p),
           onCheckpoint: async (cp) => {
             const at = new Date().toISOString();

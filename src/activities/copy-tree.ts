@@ -116,6 +116,19 @@ export interface CopyOptions {
   /** Called with each checkpoint once the data it names is durable. */
   onCheckpoint?: (c: CopyCheckpoint) => Promise<void>;
   checkpointEvery?: { ms: number; bytes: number };
+  /** Bytes per second to read at most; 0 or absent: no limit. */
+  bandwidthLimit?: number;
+}
+
+/** Paces reads to a byte rate, sleeping in slices short enough to notice cancellation. */
+async function pace(startedMs: number, bytes: number, limit: number | undefined, signal?: AbortSignal): Promise<void> {
+  if (!limit) return;
+  let wait = startedMs + (bytes / limit) * 1000 - Date.now();
+  while (wait > 0) {
+    signal?.throwIfAborted();
+    await new Promise((r) => setTimeout(r, Math.min(wait, 200)));
+    wait = startedMs + (bytes / limit) * 1000 - Date.now();
+  }
 }
 
 export async function copyTree(opts: CopyOptions): Promise<CopyResult> {
@@ -160,6 +173,7 @@ export async function copyTree(opts: CopyOptions): Promise<CopyResult> {
   for (let i = start; i < entries.length; i++) {
     opts.signal?.throwIfAborted();
     const entry = entries[i];
+    await pace(started, progress.bytes - (resume?.bytes ?? 0), opts.bandwidthLimit, opts.signal);
     await opts.beforeWrite?.();
     const dest = join(opts.root, entry.path);
     if (entry.kind === 'dir') {

@@ -4,6 +4,7 @@ import { UserError } from '../client/connect';
 import { ClusterUnavailableError } from '../cluster/adapter';
 import { ConfigError } from '../config/load';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
+import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
 
 export function program(): Command {
@@ -14,7 +15,8 @@ export function program(): Command {
     .addCommand(demoCommand())
     .addCommand(nodeCommand())
     .addCommand(statusCommand())
-    .addCommand(backupCommand());
+    .addCommand(backupCommand())
+    .addCommand(clusterCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,6 +1,7 @@
 /** Builds the cluster adapter a config asks for. */
 import type { BatonConfig } from '../config/load';
 import type { ClusterAdapter } from './adapter';
+import { PacemakerAdapter } from './pacemaker';
 import { StaticClusterAdapter } from './static';
 
 export function createClusterAdapter(config: BatonConfig): ClusterAdapter {
@@ -9,8 +10,10 @@ export function createClusterAdapter(config: BatonConfig): ClusterAdapter {
     case 'static':
       return new StaticClusterAdapter(service.mapFile);
     case 'pacemaker':
-      throw new Error(
-        'clusterService.kind "pacemaker" is not available in this build yet; use kind: static with a mapFile',
-      );
+      return new PacemakerAdapter({
+        apps: Object.fromEntries(config.plan.apps.map((a) => [a.name, service.resources[a.name] ?? a.name])),
+        cibFile: service.cibFile,
+        timeoutMs: service.timeoutMs,
+      });
   }
 }

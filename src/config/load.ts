@@ -26,7 +26,9 @@ export interface BatonConfig {
   cluster: string;
   temporal: { address: string; namespace: string };
   catalogUrl: string;
-  clusterService: { kind: 'static'; mapFile: string } | { kind: 'pacemaker'; resources: Record<string, string> };
+  clusterService:
+    | { kind: 'static'; mapFile: string }
+    | { kind: 'pacemaker'; resources: Record<string, string>; cibFile?: string; timeoutMs: number };
   plan: ClusterPlan;
 }
 
@@ -90,6 +92,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
       maxAttempts: c.jobs.maxAttempts,
       checkpointEverySeconds: durationSeconds(c.jobs.checkpointEvery),
       checkpointEveryBytes: c.jobs.checkpointEveryBytes,
+      bandwidthLimitBytesPerSecond: c.jobs.bandwidthLimit,
     },
   };
   const problems = planProblems(plan);

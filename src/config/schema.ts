@@ -34,7 +34,11 @@ export const configSchema = z.strictObject({
       z.strictObject({ kind: z.literal('static'), mapFile: z.string().min(1) }),
       z.strictObject({
         kind: z.literal('pacemaker'),
+        /** App name -> Pacemaker resource (or group) id; an app not listed maps to a resource of its own name. */
         resources: z.record(z.string(), z.string()).default({}),
+        /** Read a saved CIB instead of the live cluster (Pacemaker's CIB_file). */
+        cibFile: z.string().min(1).optional(),
+        timeoutMs: z.number().int().positive().default(10_000),
       }),
     ])
     .default({ kind: 'static', mapFile: 'cluster-map.json' }),
@@ -50,6 +54,8 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(256 * 1024 * 1024),
+      /** Bytes per second a backup may read; 0 means no limit. */
+      bandwidthLimit: z.number().int().min(0).default(0),
     })
     .prefault({}),
   nodes: z.array(z.strictObject({ name })).min(1, 'must list at least one node'),

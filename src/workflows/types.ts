@@ -41,6 +41,8 @@ export interface JobSettings {
   maxAttempts: number;
   checkpointEverySeconds: number;
   checkpointEveryBytes: number;
+  /** Bytes per second a backup may read; 0 means no limit. */
+  bandwidthLimitBytesPerSecond: number;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = {
@@ -50,6 +52,7 @@ export const DEFAULT_JOB_SETTINGS: JobSettings = {
   maxAttempts: 5,
   checkpointEverySeconds: 15,
   checkpointEveryBytes: 256 * 1024 * 1024,
+  bandwidthLimitBytesPerSecond: 0,
 };
 
 /** What the coordinator is told about the cluster: nodes, their drives, and the apps to back up. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
 import { loadConfig, type BatonConfig } from '../../src/config/load';
-import { writeDemoFiles, type DemoFiles } from '../../src/demo/demo-files';
+import { writeDemoFiles, type DemoFiles, type DemoOptions } from '../../src/demo/demo-files';
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../../src/demo/node-processes';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 
@@ -22,11 +22,15 @@ export interface LocalCluster {
   catalog: Catalog;
   nodes: NodeProcess[];
   server?: DevServer;
+  /** Sends a signal to a node's process. */
+  signal(node: string, signal: NodeJS.Signals): void;
+  /** Starts a node's process again after it was killed. */
+  restart(node: string): void;
   stop(): Promise<void>;
 }
 
 export async function startLocalCluster(
-  opts: { nodes?: boolean; dynamicConfig?: Record<string, unknown> } = {},
+  opts: { nodes?: boolean; dynamicConfig?: Record<string, unknown>; demo?: DemoOptions } = {},
 ): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-it-'));
   let server: DevServer | undefined;
@@ -39,7 +43,7 @@ export async function startLocalCluster(
     });
     address = server.address;
   }
-  const files = writeDemoFiles(dir, address);
+  const files = writeDemoFiles(dir, address, opts.demo);
   const config = loadConfig(files.configFile);
   const catalog = await openCatalog(config.catalogUrl);
   const nodes =
@@ -55,6 +59,15 @@ export async function startLocalCluster(
     catalog,
     nodes,
     server,
+    signal(node, signal) {
+      const p = nodes.find((n) => n.node === node);
+      if (!p?.child.pid) throw new Error(`no process for ${node}`);
+      process.kill(p.child.pid, signal);
+    },
+    restart(node) {
+      const index = nodes.findIndex((n) => n.node === node);
+      nodes[index] = startNodeProcess(node, files.configFile, dir);
+    },
     async stop() {
       await connection.close();
       await catalog.destroy();

@@ -1,0 +1,198 @@
+/**
+ * The failover paths, for real: a Temporal dev server, three node processes, the static cluster
+ * service changed as an HA stack would change it, and real signals (SIGKILL, SIGSTOP, SIGCONT).
+ * Every scenario ends with the committed backup restored and compared byte for byte.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { restoreManifest } from '../../src/activities/copy-tree';
+import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
+import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
+import { clusterEvents, jobEvents } from '../../src/catalog/jobs';
+import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
+import { DEMO_APP } from '../../src/demo/demo-files';
+import type { BackupJobResult } from '../../src/workflows/types';
+import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { treeDigest } from '../helpers/tree';
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('failover on a real cluster', { timeout: 600_000 }, () => {
+  let c: LocalCluster;
+
+  const setMap = (change: (map: ReturnType<typeof readStaticMap>) => void) => {
+    const map = readStaticMap(c.files.mapFile);
+    change(map);
+    writeStaticMap(c.files.mapFile, map);
+  };
+
+  /** Waits until the coordinator has seen the app on `node`. */
+  const placed = (node: string | null) =>
+    waitFor(`coordinator to see ${DEMO_APP} on ${node}`, async () => {
+      const s = await coordinatorStatus(c.client, c.config.cluster);
+      return s.hosts[DEMO_APP] === node;
+    });
+
+  const startBackupWithCheckpoint = async (expectNode: string) => {
+    const started = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'failover-test');
+    assert.equal(started.node, expectNode);
+    await waitFor('a first checkpoint', () => latestCheckpoint(c.catalog, started.jobId), 30_000);
+    return started.jobId;
+  };
+
+  const assertRestoresIdentically = async (result: BackupJobResult) => {
+    assert.equal(result.state, 'succeeded', result.error);
+    const target = mkdtempSync(join(tmpdir(), 'baton-failover-restore-'));
+    await restoreManifest(result.outcome?.location ?? '', target);
+    assert.deepEqual(treeDigest(join(target, `0-${DEMO_APP}`)), treeDigest(c.files.appDir));
+  };
+
+  before(async () => {
+    c = await startLocalCluster({
+      demo: {
+        appFiles: 96,
+        appFileKiB: 256,
+        jobs: {
+          heartbeatTimeout: '3s',
+          scheduleToStartTimeout: '10s',
+          checkpointEvery: '1s',
+          placementWait: '60s',
+          bandwidthLimit: 3 * 1024 * 1024,
+        },
+      },
+    });
+    await ensureCoordinator(c.client, c.config, 1);
+    await placed('node-2');
+  });
+  after(async () => c?.stop());
+
+  test('app failover: the job follows its app to the new node and resumes from its checkpoint', async () => {
+    const jobId = await startBackupWithCheckpoint('node-2');
+    const movedAt = Date.now();
+    setMap((m) => (m.apps[DEMO_APP] = 'node-3'));
+    const result = await followJob(c.client, jobId, () => undefined, 500);
+    await assertRestoresIdentically(result);
+
+    const attempts = await attemptsOf(c.catalog, jobId);
+    assert.deepEqual(
+      attempts.map((a) => [a.node, a.drive, a.outcome, a.restart_kind]),
+      [
+        ['node-2', 'node-2-disk', 'moved', null],
+        ['node-3', 'node-3-disk', 'succeeded', 'checkpoint'],
+      ],
+    );
+    assert.ok(attempts[1].epoch > attempts[0].epoch);
+    assert.match(attempts[1].restart_reason ?? '', /^app moved from node-2 to node-3; resuming after \d+ files/);
+    const rerouteSeconds = (Date.parse(attempts[1].started_at) - movedAt) / 1000;
+    console.log(`app failover: move to attempt on node-3 in ${rerouteSeconds.toFixed(1)} s`);
+    assert.ok(result.outcome && result.outcome.parts === 2, 'one snapshot combining both attempts');
+  });
+
+  test('fencing: a stopped node that wakes up after its job moved cannot write', async () => {
+    const jobId = await startBackupWithCheckpoint('node-3');
+    c.signal('node-3', 'SIGSTOP');
+    try {
+      setMap((m) => (m.apps[DEMO_APP] = 'node-1'));
+      const result = await followJob(c.client, jobId, () => undefined, 500);
+      await assertRestoresIdentically(result);
+      const attempts = await attemptsOf(c.catalog, jobId);
+      assert.deepEqual(
+        attempts.map((a) => [a.node, a.outcome]),
+        [
+          ['node-3', 'moved'],
+          ['node-1', 'succeeded'],
+        ],
+      );
+    } finally {
+      c.signal('node-3', 'SIGCONT');
+    }
+    const fenced = await waitFor(
+      'the woken node to be fenced',
+      async () => (await jobEvents(c.catalog, jobId)).find((e) => e.kind === 'write-fenced'),
+      30_000,
+    );
+    assert.equal(fenced.node, 'node-3');
+    assert.match(fenced.message, /epoch 1 of job .* is fenced off: the job's current epoch is 2/);
+    const result = await followJob(c.client, jobId, () => undefined);
+    await assertRestoresIdentically(result);
+  });
+
+  test('node failure: the heartbeat timeout catches a killed node and the job resumes where the cluster puts the app', async () => {
+    const jobId = await startBackupWithCheckpoint('node-1');
+    c.signal('node-1', 'SIGKILL');
+    const killedAt = Date.now();
+    setMap((m) => (m.nodes['node-1'] = 'offline'));
+    const first = await waitFor(
+      'the dead attempt to time out',
+      async () => (await attemptsOf(c.catalog, jobId)).find((a) => a.number === 1 && a.outcome),
+      30_000,
+    );
+    assert.equal(first.outcome, 'timed-out');
+    const detectSeconds = (Date.parse(first.ended_at ?? '') - killedAt) / 1000;
+    setMap((m) => (m.apps[DEMO_APP] = 'node-2'));
+    const result = await followJob(c.client, jobId, () => undefined, 500);
+    await assertRestoresIdentically(result);
+    const attempts = await attemptsOf(c.catalog, jobId);
+    assert.deepEqual(
+      attempts.map((a) => [a.node, a.outcome, a.restart_kind]),
+      [
+        ['node-1', 'timed-out', null],
+        ['node-2', 'succeeded', 'checkpoint'],
+      ],
+    );
+    assert.match(attempts[1].restart_reason ?? '', /^attempt 1 on node-1 stopped heartbeating .*; resuming after/);
+    console.log(`node failure: SIGKILL to detection in ${detectSeconds.toFixed(1)} s`);
+    c.restart('node-1');
+    setMap((m) => (m.nodes['node-1'] = 'online'));
+  });
+
+  test('coordinator failover: the coordinator moves off a killed node, records it, reconciles, loses no job', async () => {
+    const host = (await coordinatorStatus(c.client, c.config.cluster)).host;
+    assert.ok(host);
+    const appNode = ['node-1', 'node-2', 'node-3'].find((n) => n !== host) ?? 'node-2';
+    setMap((m) => (m.apps[DEMO_APP] = appNode));
+    await placed(appNode);
+    const before = (await clusterEvents(c.catalog, c.config.cluster)).filter((e) => e.kind === 'coordinator-failover');
+    const jobId = await startBackupWithCheckpoint(appNode);
+    c.signal(host, 'SIGKILL');
+    const killedAt = Date.now();
+    const failover = await waitFor(
+      'a coordinator-failover event',
+      async () =>
+        (await clusterEvents(c.catalog, c.config.cluster)).find(
+          (e) => e.kind === 'coordinator-failover' && !before.some((b) => b.id === e.id),
+        ),
+      60_000,
+    );
+    const actingSeconds = (Date.parse(failover.at) - killedAt) / 1000;
+    console.log(
+      `coordinator failover: host ${host} killed, coordinator acting on ${failover.node} in ${actingSeconds.toFixed(1)} s`,
+    );
+    assert.notEqual(failover.node, host);
+    assert.match(
+      failover.message,
+      new RegExp(`^coordinator moved from ${host} to ${failover.node}; reconciling 1 running job`),
+    );
+    const result = await followJob(c.client, jobId, () => undefined, 500);
+    await assertRestoresIdentically(result);
+    const events = await jobEvents(c.catalog, jobId);
+    assert.ok(events.some((e) => e.kind === 'coordinator-reconciled' && e.node === failover.node));
+    assert.equal((await coordinatorStatus(c.client, c.config.cluster)).host, failover.node);
+    c.restart(host);
+  });
+});
