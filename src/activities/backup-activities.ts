@@ -90,7 +90,7 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           signal: ctx.cancellationSignal,
           beforeWrite: fence,
           checkpointEvery: { ms: job.settings.checkpointEverySeconds * 1000, bytes: job.settings.checkpointEveryBytes },
-          bandwidthLimit: job.settings.bandwidthLimitBytesPerSecond,
+          bandwidthLimit: job.app.bandwidthLimitBytesPerSecond,
           onProgress: (p) => report(p),
           onCheckpoint: async (cp) => {
             const at = new Date().toISOString();

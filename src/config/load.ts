@@ -84,6 +84,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
       paths: a.paths.map(abs),
       restart: a.restart,
       maxCheckpointAgeSeconds: durationSeconds(a.maxCheckpointAge),
+      bandwidthLimitBytesPerSecond: a.bandwidthLimit,
     })),
     jobs: {
       heartbeatTimeoutSeconds: durationSeconds(c.jobs.heartbeatTimeout),
@@ -92,7 +93,6 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
       maxAttempts: c.jobs.maxAttempts,
       checkpointEverySeconds: durationSeconds(c.jobs.checkpointEvery),
       checkpointEveryBytes: c.jobs.checkpointEveryBytes,
-      bandwidthLimitBytesPerSecond: c.jobs.bandwidthLimit,
     },
   };
   const problems = planProblems(plan);

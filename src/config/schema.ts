@@ -54,8 +54,6 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(256 * 1024 * 1024),
-      /** Bytes per second a backup may read; 0 means no limit. */
-      bandwidthLimit: z.number().int().min(0).default(0),
     })
     .prefault({}),
   nodes: z.array(z.strictObject({ name })).min(1, 'must list at least one node'),
@@ -75,6 +73,8 @@ export const configSchema = z.strictObject({
       paths: z.array(z.string().min(1)).min(1, 'must list at least one data path'),
       restart: z.enum(['checkpoint', 'fresh', 'auto']).default('auto'),
       maxCheckpointAge: duration.default('1h'),
+      /** Bytes per second a backup of this app may read; 0 means no limit. */
+      bandwidthLimit: z.number().int().min(0).default(0),
     }),
   ),
 });

@@ -27,6 +27,8 @@ export interface AppSpec {
   restart: RestartPolicy;
   /** A checkpoint older than this is not resumed under the `auto` policy. */
   maxCheckpointAgeSeconds: number;
+  /** Bytes per second a backup of this app may read; 0 means no limit. */
+  bandwidthLimitBytesPerSecond: number;
 }
 
 /** How jobs detect trouble and recover; cluster-wide, from the config's `jobs` section. */
@@ -41,8 +43,6 @@ export interface JobSettings {
   maxAttempts: number;
   checkpointEverySeconds: number;
   checkpointEveryBytes: number;
-  /** Bytes per second a backup may read; 0 means no limit. */
-  bandwidthLimitBytesPerSecond: number;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = {
@@ -52,7 +52,6 @@ export const DEFAULT_JOB_SETTINGS: JobSettings = {
   maxAttempts: 5,
   checkpointEverySeconds: 15,
   checkpointEveryBytes: 256 * 1024 * 1024,
-  bandwidthLimitBytesPerSecond: 0,
 };
 
 /** What the coordinator is told about the cluster: nodes, their drives, and the apps to back up. */

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { restoreManifest } from '../../src/activities/copy-tree';
 import { ensureCoordinator, followJob, requestBackup, coordinatorStatus } from '../../src/client/coordinator-client';
 import { getJob, jobEvents, recentJobs } from '../../src/catalog/jobs';
-import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
+import { DEMO_APP, DEMO_APP_HOST, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary';
 import { freePort } from '../../src/temporal/dev-server';
@@ -107,7 +107,10 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     };
     assert.deepEqual(
       status.apps.map((a) => [a.name, a.host]),
-      [[DEMO_APP, DEMO_APP_HOST]],
+      [
+        [DEMO_APP, DEMO_APP_HOST],
+        [DRILL_APP, DRILL_APP_HOST],
+      ],
     );
     assert.equal(status.nodes.length, 3);
     assert.ok(['node-1', 'node-2', 'node-3'].includes(status.coordinatorHost));
@@ -120,7 +123,7 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     const r = baton(['backup', 'no-such-app', '--config', c.files.configFile]);
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /^baton: unknown app "no-such-app"; apps in .*baton\.yaml: sample-db/);
+    assert.match(r.stderr.trim(), /^baton: unknown app "no-such-app"; apps in .*baton\.yaml: sample-db, drill-db$/);
     assert.equal((await recentJobs(c.catalog, 100)).length, before);
     assert.equal((await coordinatorStatus(c.client, c.config.cluster)).running.length, running);
   });

@@ -72,8 +72,8 @@ describe('failover on a real cluster', { timeout: 600_000 }, () => {
           scheduleToStartTimeout: '10s',
           checkpointEvery: '1s',
           placementWait: '60s',
-          bandwidthLimit: 3 * 1024 * 1024,
         },
+        appBandwidthLimit: 3 * 1024 * 1024,
       },
     });
     await ensureCoordinator(c.client, c.config, 1);

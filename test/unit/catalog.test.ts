@@ -38,7 +38,15 @@ const plan: ClusterPlan = {
     { name: 'd1', node: 'n1', kind: 'directory', path: '/san/d1' },
     { name: 'd2', node: 'n2', kind: 'tape', path: '/san/d2' },
   ],
-  apps: [{ name: 'db', paths: ['/data/db', '/data/wal'], restart: 'checkpoint', maxCheckpointAgeSeconds: 60 }],
+  apps: [
+    {
+      name: 'db',
+      paths: ['/data/db', '/data/wal'],
+      restart: 'checkpoint',
+      maxCheckpointAgeSeconds: 60,
+      bandwidthLimitBytesPerSecond: 0,
+    },
+  ],
   jobs: DEFAULT_JOB_SETTINGS,
 };
 

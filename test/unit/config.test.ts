@@ -26,7 +26,13 @@ test('a minimal config gets defaults and absolute paths', () => {
   assert.equal(c.plan.drives[0].path, '/etc/baton/drives/d1');
   assert.equal(c.plan.drives[0].kind, 'directory');
   assert.equal(c.plan.drives[1].kind, 'tape');
-  assert.deepEqual(c.plan.apps[0], { name: 'db', paths: ['/data/db'], restart: 'auto', maxCheckpointAgeSeconds: 3600 });
+  assert.deepEqual(c.plan.apps[0], {
+    name: 'db',
+    paths: ['/data/db'],
+    restart: 'auto',
+    maxCheckpointAgeSeconds: 3600,
+    bandwidthLimitBytesPerSecond: 0,
+  });
 });
 
 const bad: { name: string; change: (c: Record<string, unknown>) => void; message: RegExp }[] = [

@@ -18,7 +18,15 @@ function plan(): ClusterPlan {
       { name: 'd1', node: 'n1', kind: 'directory', path: '/san/d1' },
       { name: 'd2', node: 'n2', kind: 'directory', path: '/san/d2' },
     ],
-    apps: [{ name: 'db', paths: ['/data/db'], restart: 'auto', maxCheckpointAgeSeconds: 3600 }],
+    apps: [
+      {
+        name: 'db',
+        paths: ['/data/db'],
+        restart: 'auto',
+        maxCheckpointAgeSeconds: 3600,
+        bandwidthLimitBytesPerSecond: 0,
+      },
+    ],
     jobs: DEFAULT_JOB_SETTINGS,
   };
 }

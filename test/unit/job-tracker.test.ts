@@ -11,7 +11,7 @@ const input: BackupJobInput = {
   cluster: 'c',
   jobId: 'baton-backup-db-1',
   coordinatorId: 'baton-coordinator-c',
-  app: { name: 'db', paths: ['/d'], restart: 'auto', maxCheckpointAgeSeconds: 60 },
+  app: { name: 'db', paths: ['/d'], restart: 'auto', maxCheckpointAgeSeconds: 60, bandwidthLimitBytesPerSecond: 0 },
   node: 'n1',
   drive: drives[0],
   drives,
