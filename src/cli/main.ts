@@ -6,6 +6,7 @@ import { ConfigError } from '../config/load';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
+import { schedulesCommand } from './schedules-command';
 
 export function program(): Command {
   return new Command('baton')
@@ -16,7 +17,8 @@ export function program(): Command {
     .addCommand(nodeCommand())
     .addCommand(statusCommand())
     .addCommand(backupCommand())
-    .addCommand(clusterCommand());
+    .addCommand(clusterCommand())
+    .addCommand(schedulesCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -85,6 +85,13 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
       restart: a.restart,
       maxCheckpointAgeSeconds: durationSeconds(a.maxCheckpointAge),
       bandwidthLimitBytesPerSecond: a.bandwidthLimit,
+      schedule: a.schedule
+        ? {
+            ...(a.schedule.cron ? { cron: a.schedule.cron } : {}),
+            ...(a.schedule.every !== undefined ? { everySeconds: durationSeconds(a.schedule.every) } : {}),
+            catchupWindowSeconds: durationSeconds(a.schedule.catchupWindow),
+          }
+        : null,
     })),
     jobs: {
       heartbeatTimeoutSeconds: durationSeconds(c.jobs.heartbeatTimeout),
@@ -105,7 +112,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
     clusterService:
       c.clusterService.kind === 'static'
         ? { kind: 'static', mapFile: abs(c.clusterService.mapFile) }
-        : c.clusterService,
+        : { ...c.clusterService, cibFile: c.clusterService.cibFile && abs(c.clusterService.cibFile) },
     plan,
   };
 }

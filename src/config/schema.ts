@@ -75,6 +75,19 @@ export const configSchema = z.strictObject({
       maxCheckpointAge: duration.default('1h'),
       /** Bytes per second a backup of this app may read; 0 means no limit. */
       bandwidthLimit: z.number().int().min(0).default(0),
+      schedule: z
+        .strictObject({
+          cron: z
+            .string()
+            .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression, e.g. "0 2 * * *"')
+            .optional(),
+          every: duration.optional(),
+          catchupWindow: duration.default('10m'),
+        })
+        .refine((s) => (s.cron === undefined) !== (s.every === undefined), {
+          message: 'must have exactly one of cron (e.g. "0 2 * * *") or every (e.g. 6h)',
+        })
+        .optional(),
     }),
   ),
 });

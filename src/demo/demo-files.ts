@@ -42,6 +42,8 @@ export interface DemoOptions {
   appFiles?: number;
   appFileKiB?: number;
   appBandwidthLimit?: number;
+  /** The sample app's schedule, as YAML flow, e.g. "{ every: 4s }". */
+  appSchedule?: string;
 }
 
 /** A small deterministic PRNG (mulberry32), so the sample data is the same on every machine. */
@@ -75,6 +77,7 @@ export function demoConfigYaml(opts: {
   nodes: string[];
   jobs: Record<string, string | number>;
   appBandwidthLimit?: number;
+  appSchedule?: string;
 }): string {
   const nodes = opts.nodes.map((n) => `  - name: ${n}`).join('\n');
   const drives = opts.nodes
@@ -105,6 +108,7 @@ apps:
     restart: auto
     maxCheckpointAge: 1h
     bandwidthLimit: ${opts.appBandwidthLimit ?? 0}
+    schedule: ${opts.appSchedule ?? '{ every: 1h }'}
   - name: ${DRILL_APP}
     paths: [apps/${DRILL_APP}]
     restart: auto
@@ -126,6 +130,7 @@ export function writeDemoFiles(dir: string, address: string, opts: DemoOptions =
       nodes: DEMO_NODES,
       jobs: { ...DEMO_JOB_SETTINGS, ...opts.jobs },
       appBandwidthLimit: opts.appBandwidthLimit,
+      appSchedule: opts.appSchedule,
     }),
   );
   writeStaticMap(mapFile, {

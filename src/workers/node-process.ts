@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { createBackupActivities } from '../activities/backup-activities';
 import { createCatalogActivities } from '../activities/catalog-activities';
 import { createHostActivities } from '../activities/host-activities';
+import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog } from '../catalog/open';
 import { createClusterAdapter } from '../cluster/create';
 import type { BatonConfig } from '../config/load';
@@ -68,6 +69,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       activities: {
         ...createCatalogActivities(catalog),
         ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
+        ...createScheduleActivities({ client }),
       },
       // When this node dies, its sticky queue has no poller: after 1 s the coordinator's next task
       // goes back to the shared queue and another node picks it up (DESIGN.md measured 1.7 s).

@@ -21,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog-activities';
 import type { HostActivities } from '../activities/host-activities';
+import type { ScheduleActivities } from '../activities/schedule-activities';
 import { backupJob } from './backup-job';
 import { CoordinatorRefusal, CoordinatorState, planProblems, type CoordinatorSnapshot } from './coordinator-state';
 import { Lock } from './lock';
@@ -46,6 +47,11 @@ export interface CoordinatorInput {
 
 const catalog = proxyActivities<CatalogActivities>({
   startToCloseTimeout: '30s',
+  retry: { maximumInterval: '10s' },
+});
+
+const scheduler = proxyActivities<ScheduleActivities>({
+  startToCloseTimeout: '1m',
   retry: { maximumInterval: '10s' },
 });
 
@@ -82,6 +88,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
           refusal(err);
         }
         await catalog.savePlan(plan);
+        await scheduler.syncSchedules(plan);
       }),
     {
       validator: (plan: ClusterPlan) => {
@@ -138,7 +145,10 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     showDetails();
   });
 
-  if (!input.state) await catalog.savePlan(state.snapshot().plan);
+  if (!input.state) {
+    await catalog.savePlan(state.snapshot().plan);
+    await scheduler.syncSchedules(state.snapshot().plan);
+  }
 
   /** Tells a running job where its app is now; the job re-routes if that is not where it runs. */
   const tellJob = async (

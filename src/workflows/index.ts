@@ -1,3 +1,4 @@
 /** The workflows every node's worker registers. */
 export { coordinator } from './coordinator';
 export { backupJob } from './backup-job';
+export { scheduledBackup } from './scheduled-backup';

@@ -32,6 +32,20 @@ export function backupWorkflowId(app: string, startedAtMs: number): string {
   return `baton-backup-${app}-${compactTime(startedAtMs)}`;
 }
 
+/** The Temporal Schedule that backs up one app periodically. */
+export function scheduleId(cluster: string, app: string): string {
+  return `${schedulePrefix(cluster)}${app}`;
+}
+
+export function schedulePrefix(cluster: string): string {
+  return `baton-schedule-${cluster}-`;
+}
+
+/** Workflow IDs of scheduled runs start with this; the schedule appends the run time. */
+export function scheduledRunId(cluster: string, app: string): string {
+  return `baton-scheduled-${cluster}-${app}`;
+}
+
 export const SEARCH_ATTRIBUTES = {
   cluster: defineSearchAttributeKey('BatonCluster', SearchAttributeType.KEYWORD),
   app: defineSearchAttributeKey('BatonApp', SearchAttributeType.KEYWORD),

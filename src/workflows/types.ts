@@ -29,6 +29,15 @@ export interface AppSpec {
   maxCheckpointAgeSeconds: number;
   /** Bytes per second a backup of this app may read; 0 means no limit. */
   bandwidthLimitBytesPerSecond: number;
+  /** When to back the app up on its own; null: only on request. */
+  schedule: AppSchedule | null;
+}
+
+/** A cron expression or a fixed interval, and how far back missed runs are caught up. */
+export interface AppSchedule {
+  cron?: string;
+  everySeconds?: number;
+  catchupWindowSeconds: number;
 }
 
 /** How jobs detect trouble and recover; cluster-wide, from the config's `jobs` section. */

@@ -3,10 +3,14 @@
  * `npm run record-histories`) against today's workflow bundle. A change to a workflow's command
  * sequence that is not patched fails here with a DeterminismViolationError.
  *
- * coordinator-0.1.0.json: start, savePlan activity, observeHost local-activity markers and 1 s timers,
- *   a startBackup update that starts the backup-job child, the job's jobFinished signal, more ticks.
- * backup-job-0.1.0.json: recordJobStarted, backupApp on baton-node-node-2 with progress signals,
- *   recordJobFinished, the jobFinished signal to the coordinator, completion.
+ * backup-job-*: recordJobStarted, beginAttempt, backupAttempt on baton-node-node-2 with progress
+ *   signals, endAttempt, recordJobFinished, the jobFinished signal to the coordinator.
+ * backup-job-app-failover-*: the same, but an appMoved signal mid-way cancels attempt 1 on node-1
+ *   (TRY_CANCEL), latestCheckpoint and canReadCheckpoint on node-3, attempt 2 from the checkpoint.
+ * scheduled-backup-*: a schedule's run: requestScheduledBackup, then awaitJob.
+ * coordinator-failover-*: start, savePlan, syncSchedules, observeHost markers and 1 s timers,
+ *   startBackup updates starting children, appMoved signals to a job, jobFinished signals, then
+ *   its host is SIGKILLed: observeHost on another node, the coordinator-failover event, ticks.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -30,7 +34,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-test('there are recorded histories for the coordinator and the backup job', () => {
+test('there are recorded histories for the coordinator, jobs, failover paths and schedules', () => {
   assert.ok(
     files.some((f) => f.startsWith('coordinator-')),
     files.join(),
@@ -48,7 +52,7 @@ for (const file of files) {
 }
 
 test('a history replayed against the wrong workflow code is caught', async () => {
-  const file = files.find((f) => f.startsWith('backup-job-'));
+  const file = files.find((f) => f.startsWith('backup-job-app-failover-'));
   assert.ok(file);
   const history = load(file);
   const started = history.events[0].workflowExecutionStartedEventAttributes;

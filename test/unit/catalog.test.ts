@@ -45,6 +45,7 @@ const plan: ClusterPlan = {
       restart: 'checkpoint',
       maxCheckpointAgeSeconds: 60,
       bandwidthLimitBytesPerSecond: 0,
+      schedule: null,
     },
   ],
   jobs: DEFAULT_JOB_SETTINGS,

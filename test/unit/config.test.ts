@@ -32,6 +32,7 @@ test('a minimal config gets defaults and absolute paths', () => {
     restart: 'auto',
     maxCheckpointAgeSeconds: 3600,
     bandwidthLimitBytesPerSecond: 0,
+    schedule: null,
   });
 });
 
@@ -100,4 +101,43 @@ test('a missing file and broken YAML are named', () => {
     () => loadConfig(broken),
     /broken\.yaml is not a valid Baton config:\n {2}- not valid YAML: .*; fix the syntax/,
   );
+});
+
+test('an app schedule takes cron or every, not both', () => {
+  const ok = base();
+  (ok.apps as Record<string, unknown>[])[0].schedule = { cron: '0 2 * * *' };
+  assert.deepEqual(configFromObject(ok, 'b.yaml', '/x').plan.apps[0].schedule, {
+    cron: '0 2 * * *',
+    catchupWindowSeconds: 600,
+  });
+  const every = base();
+  (every.apps as Record<string, unknown>[])[0].schedule = { every: '6h', catchupWindow: '1h' };
+  assert.deepEqual(configFromObject(every, 'b.yaml', '/x').plan.apps[0].schedule, {
+    everySeconds: 21600,
+    catchupWindowSeconds: 3600,
+  });
+  const both = base();
+  (both.apps as Record<string, unknown>[])[0].schedule = { cron: '0 2 * * *', every: '6h' };
+  assert.throws(() => configFromObject(both, 'b.yaml', '/x'), /apps\[0\]\.schedule: .* must have exactly one of cron/);
+  const bad = base();
+  (bad.apps as Record<string, unknown>[])[0].schedule = { cron: 'nightly' };
+  assert.throws(
+    () => configFromObject(bad, 'b.yaml', '/x'),
+    /apps\[0\]\.schedule\.cron: "nightly" must be a five-field cron/,
+  );
+});
+
+test('a pacemaker cluster service maps apps to resources', () => {
+  const raw = base();
+  raw.clusterService = { kind: 'pacemaker', resources: { db: 'grp-db' }, cibFile: 'cib.xml' };
+  const c = configFromObject(raw, '/etc/baton/baton.yaml', '/etc/baton');
+  assert.deepEqual(c.clusterService, {
+    kind: 'pacemaker',
+    resources: { db: 'grp-db' },
+    cibFile: '/etc/baton/cib.xml',
+    timeoutMs: 10_000,
+  });
+  const bad = base();
+  bad.clusterService = { kind: 'heartbeat' };
+  assert.throws(() => configFromObject(bad, 'b.yaml', '/x'), /clusterService\.kind: "heartbeat"/);
 });

@@ -25,6 +25,7 @@ function plan(): ClusterPlan {
         restart: 'auto',
         maxCheckpointAgeSeconds: 3600,
         bandwidthLimitBytesPerSecond: 0,
+        schedule: null,
       },
     ],
     jobs: DEFAULT_JOB_SETTINGS,

@@ -1,0 +1,139 @@
+/**
+ * Temporal Schedules for apps with a `schedule`, and what a scheduled run does. Activities because
+ * they use the Temporal client: the coordinator keeps the schedules in step with its plan through
+ * syncSchedules, and each scheduled run asks the coordinator for a backup (so it goes to the app's
+ * current host) and waits for it, so the schedule's overlap policy (skip) sees a run in progress.
+ */
+import { Context } from '@temporalio/activity';
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowUpdateFailedError,
+  type Client,
+  type ScheduleSpec,
+} from '@temporalio/client';
+import { startBackupUpdate, type StartedBackup } from '../workflows/messages';
+import {
+  COORDINATOR_QUEUE,
+  coordinatorWorkflowId,
+  schedulePrefix,
+  scheduleId,
+  scheduledRunId,
+} from '../workflows/names';
+import type { AppSpec, ClusterPlan } from '../workflows/types';
+
+export interface ScheduledRunInput {
+  cluster: string;
+  app: string;
+}
+
+export interface ScheduleSync {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+}
+
+function specOf(app: AppSpec): ScheduleSpec {
+  const s = app.schedule;
+  if (s?.cron) return { cronExpressions: [s.cron] };
+  return { intervals: [{ every: `${s?.everySeconds ?? 86400}s` }] };
+}
+
+/** What the schedule should be, as a string: a changed plan gives a changed fingerprint. */
+function fingerprint(app: AppSpec): string {
+  return JSON.stringify(app.schedule);
+}
+
+export function createScheduleActivities(deps: { client: Client }) {
+  const { client } = deps;
+
+  const create = async (cluster: string, app: AppSpec) => {
+    await client.schedule.create({
+      scheduleId: scheduleId(cluster, app.name),
+      spec: specOf(app),
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'scheduledBackup',
+        workflowId: scheduledRunId(cluster, app.name),
+        taskQueue: COORDINATOR_QUEUE,
+        args: [{ cluster, app: app.name } satisfies ScheduledRunInput],
+        staticSummary: `Scheduled backup of app ${app.name} (cluster ${cluster})`,
+      },
+      policies: {
+        overlap: ScheduleOverlapPolicy.SKIP,
+        catchupWindow: `${app.schedule?.catchupWindowSeconds ?? 600}s`,
+      },
+      memo: { batonSchedule: fingerprint(app) },
+    });
+  };
+
+  return {
+    /** Makes the cluster's schedules match the plan: creates, replaces and deletes as needed. */
+    async syncSchedules(plan: ClusterPlan): Promise<ScheduleSync> {
+      const result: ScheduleSync = { created: [], updated: [], deleted: [] };
+      const wanted = plan.apps.filter((a) => a.schedule);
+      for (const app of wanted) {
+        const handle = client.schedule.getHandle(scheduleId(plan.cluster, app.name));
+        let existing: string | undefined;
+        try {
+          existing = String((await handle.describe()).memo?.batonSchedule ?? '');
+        } catch (err) {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        }
+        if (existing === undefined) {
+          await create(plan.cluster, app);
+          result.created.push(app.name);
+        } else if (existing !== fingerprint(app)) {
+          await handle.delete();
+          await create(plan.cluster, app);
+          result.updated.push(app.name);
+        }
+      }
+      const prefix = schedulePrefix(plan.cluster);
+      for await (const summary of client.schedule.list()) {
+        if (!summary.scheduleId.startsWith(prefix)) continue;
+        const app = summary.scheduleId.slice(prefix.length);
+        if (wanted.some((a) => a.name === app)) continue;
+        try {
+          await client.schedule.getHandle(summary.scheduleId).delete();
+          result.deleted.push(app);
+        } catch (err) {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        }
+      }
+      return result;
+    },
+
+    /** Asks the coordinator for a backup of the app; a refusal (already running, not placed) is returned, not thrown. */
+    async requestScheduledBackup(input: ScheduledRunInput): Promise<StartedBackup | { refused: string }> {
+      const handle = client.workflow.getHandle(coordinatorWorkflowId(input.cluster));
+      try {
+        return await handle.executeUpdate(startBackupUpdate, {
+          args: [{ app: input.app, requestedBy: `schedule:${Context.current().info.workflowExecution?.workflowId}` }],
+        });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          return { refused: (err.cause as Error | undefined)?.message ?? err.message };
+        }
+        throw err;
+      }
+    },
+
+    /** Waits for a job to end, heartbeating, and returns its state. */
+    async awaitJob(jobId: string): Promise<string> {
+      const ctx = Context.current();
+      const timer = setInterval(() => ctx.heartbeat(), 5000);
+      try {
+        await client.workflow.getHandle(jobId).result();
+        return 'succeeded';
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) throw err;
+        return 'failed';
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}
+
+export type ScheduleActivities = ReturnType<typeof createScheduleActivities>;

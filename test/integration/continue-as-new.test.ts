@@ -1,0 +1,52 @@
+/**
+ * The coordinator continues as new when the server suggests it (threshold lowered to a few dozen
+ * events here), carries its whole state over, and does not kill the jobs it started.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
+import { DRILL_APP } from '../../src/demo/demo-files';
+import { coordinatorWorkflowId } from '../../src/workflows/names';
+import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+
+describe('coordinator continue-as-new', { timeout: 180_000 }, () => {
+  let c: LocalCluster;
+  before(async () => {
+    c = await startLocalCluster({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
+  });
+  after(async () => c?.stop());
+
+  test('state and running jobs survive continue-as-new', async () => {
+    await ensureCoordinator(c.client, c.config, 1);
+    const handle = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
+    const firstRun = (await handle.describe()).runId;
+    const started = await requestBackup(c.client, c.config.cluster, DRILL_APP, 'test');
+    let status = await coordinatorStatus(c.client, c.config.cluster);
+    assert.deepEqual(
+      status.running.map((j) => j.jobId),
+      [started.jobId],
+    );
+
+    const deadline = Date.now() + 60_000;
+    let run = firstRun;
+    while (run === firstRun && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      run = (await handle.describe()).runId;
+    }
+    assert.notEqual(run, firstRun, 'the coordinator continued as new');
+    const old = await c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster), firstRun).describe();
+    assert.equal(old.status.name, 'CONTINUED_AS_NEW');
+
+    const result = await followJob(c.client, started.jobId, () => undefined, 500);
+    assert.equal(result.state, 'succeeded', 'the job outlived the run that started it');
+    for (let i = 0; i < 40; i++) {
+      status = await coordinatorStatus(c.client, c.config.cluster);
+      if (status.recent.some((j) => j.jobId === started.jobId)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(status.running.length, 0);
+    assert.equal(status.recent[0]?.jobId, started.jobId, 'the new run heard the job finish');
+    assert.equal(status.plan.apps.length, 2, 'the plan carried over');
+    assert.ok(status.host, 'the host carried over');
+  });
+});

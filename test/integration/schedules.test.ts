@@ -1,0 +1,82 @@
+/**
+ * Per-app Temporal Schedules on a real server: the coordinator creates them from its plan, each
+ * scheduled run backs the app up on its current host, and `baton schedules` says which node runs next.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
+import { recentJobs } from '../../src/catalog/jobs';
+import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
+import { DEMO_APP } from '../../src/demo/demo-files';
+import { BATON_BIN } from '../../src/demo/node-processes';
+import { scheduleId } from '../../src/workflows/names';
+import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('schedules on a real cluster', { timeout: 180_000 }, () => {
+  let c: LocalCluster;
+  before(async () => {
+    c = await startLocalCluster({ demo: { appSchedule: '{ every: 4s }' } });
+    await ensureCoordinator(c.client, c.config, 1);
+  });
+  after(async () => c?.stop());
+
+  test('the coordinator creates the app’s schedule and its runs back up on the app’s current host', async () => {
+    const description = await waitFor('the schedule', async () => {
+      try {
+        return await c.client.schedule.getHandle(scheduleId(c.config.cluster, DEMO_APP)).describe();
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(description.spec.intervals?.[0]?.every, 4000);
+    const onNode2 = await waitFor('a scheduled backup on node-2', async () =>
+      (await recentJobs(c.catalog, 20)).find((j) => j.requested_by.startsWith('schedule:') && j.state === 'succeeded'),
+    );
+    assert.equal(onNode2.node, 'node-2');
+
+    const map = readStaticMap(c.files.mapFile);
+    map.apps[DEMO_APP] = 'node-3';
+    writeStaticMap(c.files.mapFile, map);
+    await waitFor(
+      'the coordinator to see the move',
+      async () => (await coordinatorStatus(c.client, 'demo')).hosts[DEMO_APP] === 'node-3',
+    );
+    const movedAt = new Date().toISOString();
+    const onNode3 = await waitFor('a scheduled backup on node-3', async () =>
+      (await recentJobs(c.catalog, 20)).find(
+        (j) => j.requested_by.startsWith('schedule:') && j.started_at > movedAt && j.state === 'succeeded',
+      ),
+    );
+    assert.equal(onNode3.node, 'node-3');
+    assert.equal(onNode3.drive, 'node-3-disk');
+  });
+
+  test('baton schedules tells which node will run each app’s next backup', () => {
+    const r = spawnSync(process.execPath, [BATON_BIN, 'schedules', '--json', '--config', c.files.configFile], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { app: string; node: string; nextRuns: string[]; schedule: string }[];
+    assert.deepEqual(
+      rows.map((row) => [row.app, row.node, row.schedule]),
+      [[DEMO_APP, 'node-3', 'every 4s']],
+    );
+    assert.ok(rows[0].nextRuns.length > 0);
+    assert.ok(Date.parse(rows[0].nextRuns[0]) > Date.now() - 5000);
+  });
+});
