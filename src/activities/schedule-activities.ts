@@ -76,7 +76,8 @@ export function createScheduleActivities(deps: { client: Client }) {
         const handle = client.schedule.getHandle(scheduleId(plan.cluster, app.name));
         let existing: string | undefined;
         try {
-          existing = String((await handle.describe()).memo?.batonSchedule ?? '');
+          const memo = (await handle.describe()).memo?.batonSchedule;
+          existing = typeof memo === 'string' ? memo : '';
         } catch (err) {
           if (!(err instanceof ScheduleNotFoundError)) throw err;
         }
@@ -113,7 +114,7 @@ export function createScheduleActivities(deps: { client: Client }) {
         });
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
-          return { refused: (err.cause as Error | undefined)?.message ?? err.message };
+          return { refused: err.cause?.message ?? err.message };
         }
         throw err;
       }
