@@ -6,6 +6,7 @@ import { ConfigError } from '../config/load';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
+import { jobCommand, jobsCommand } from './jobs-commands';
 import { schedulesCommand } from './schedules-command';
 
 export function program(): Command {
@@ -18,7 +19,9 @@ export function program(): Command {
     .addCommand(statusCommand())
     .addCommand(backupCommand())
     .addCommand(clusterCommand())
-    .addCommand(schedulesCommand());
+    .addCommand(schedulesCommand())
+    .addCommand(jobsCommand())
+    .addCommand(jobCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

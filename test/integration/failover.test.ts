@@ -4,6 +4,7 @@
  * Every scenario ends with the committed backup restored and compared byte for byte.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,15 @@ import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { clusterEvents, jobEvents } from '../../src/catalog/jobs';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
+import { BATON_BIN } from '../../src/demo/node-processes';
 import type { BackupJobResult } from '../../src/workflows/types';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { treeDigest } from '../helpers/tree';
+
+function baton(args: string[]) {
+  const r = spawnSync(process.execPath, [BATON_BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 async function waitFor<T>(
   what: string,
@@ -101,6 +108,28 @@ describe('failover on a real cluster', { timeout: 600_000 }, () => {
     const rerouteSeconds = (Date.parse(attempts[1].started_at) - movedAt) / 1000;
     console.log(`app failover: move to attempt on node-3 in ${rerouteSeconds.toFixed(1)} s`);
     assert.ok(result.outcome && result.outcome.parts === 2, 'one snapshot combining both attempts');
+
+    const shown = baton(['job', jobId, '--config', c.files.configFile]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /1 +node-2 +node-2-disk +\d+ +moved +first attempt/);
+    assert.match(
+      shown.stdout,
+      /2 +node-3 +node-3-disk +\d+ +succeeded +checkpoint: app moved from node-2 to node-3; resuming/,
+    );
+    assert.match(shown.stdout, /coordinator|app sample-db moved|attempt 2 \(epoch \d+\) on node-3/);
+    const json = JSON.parse(baton(['job', jobId, '--json', '--config', c.files.configFile]).stdout) as {
+      attempts: { node: string; drive: string; restart: { kind: string } | null }[];
+    };
+    assert.deepEqual(
+      json.attempts.map((a) => [a.node, a.drive, a.restart?.kind ?? null]),
+      [
+        ['node-2', 'node-2-disk', null],
+        ['node-3', 'node-3-disk', 'checkpoint'],
+      ],
+    );
+    const missing = baton(['job', 'no-such-job', '--config', c.files.configFile]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^baton: no job "no-such-job" in the catalog; list recent jobs with `baton jobs`/);
   });
 
   test('fencing: a stopped node that wakes up after its job moved cannot write', async () => {

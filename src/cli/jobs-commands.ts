@@ -1,0 +1,110 @@
+/** `baton jobs` and `baton job <id>`: the catalog's view of jobs, their attempts and their timeline. */
+import { Command } from 'commander';
+import { UserError } from '../client/connect';
+import { attemptsOf } from '../catalog/attempts';
+import { getJob, jobEvents, recentJobs } from '../catalog/jobs';
+import { openCatalog, type Catalog } from '../catalog/open';
+import { loadConfig } from '../config/load';
+import { formatTable } from './table';
+
+async function withCatalog<T>(configFile: string | undefined, fn: (db: Catalog) => Promise<T>): Promise<T> {
+  const config = loadConfig(configFile);
+  const db = await openCatalog(config.catalogUrl);
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+export async function jobReport(db: Catalog, id: string) {
+  const job = await getJob(db, id);
+  if (!job) {
+    throw new UserError(`no job "${id}" in the catalog; list recent jobs with \`baton jobs\``);
+  }
+  const attempts = await attemptsOf(db, id);
+  const events = await jobEvents(db, id);
+  return {
+    id: job.id,
+    app: job.app,
+    state: job.state,
+    node: job.node,
+    drive: job.drive,
+    requestedBy: job.requested_by,
+    startedAt: job.started_at,
+    finishedAt: job.finished_at,
+    files: job.files === null ? null : Number(job.files),
+    bytes: job.bytes === null ? null : Number(job.bytes),
+    snapshot: job.location,
+    error: job.error,
+    attempts: attempts.map((a) => ({
+      number: a.number,
+      node: a.node,
+      drive: a.drive,
+      epoch: a.epoch,
+      startedAt: a.started_at,
+      endedAt: a.ended_at,
+      outcome: a.outcome,
+      restart: a.restart_kind ? { kind: a.restart_kind, reason: a.restart_reason } : null,
+    })),
+    timeline: events.map((e) => ({ at: e.at, kind: e.kind, node: e.node, message: e.message })),
+  };
+}
+
+export function jobsCommand(): Command {
+  return new Command('jobs')
+    .description('list recent jobs from the catalog')
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'print JSON')
+    .action(async (opts: { config?: string; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UserError('--limit must be a positive whole number');
+      const jobs = await withCatalog(opts.config, (db) => recentJobs(db, limit));
+      if (opts.json) {
+        console.log(JSON.stringify(jobs, null, 2));
+        return;
+      }
+      console.log(
+        formatTable(
+          ['JOB', 'APP', 'STATE', 'NODE', 'DRIVE', 'EPOCH', 'STARTED', 'FINISHED'],
+          jobs.map((j) => [j.id, j.app, j.state, j.node, j.drive, String(j.epoch), j.started_at, j.finished_at ?? '']),
+        ),
+      );
+    });
+}
+
+export function jobCommand(): Command {
+  return new Command('job')
+    .description('show one job: its attempts (node, drive, epoch, outcome, why it restarted) and timeline')
+    .argument('<id>', 'the job ID (its workflow ID)')
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { config?: string; json?: boolean }) => {
+      const report = await withCatalog(opts.config, (db) => jobReport(db, id));
+      if (opts.json) {
+        console.log(JSON.stringify(report, null, 2));
+        return;
+      }
+      console.log(`${report.id}: ${report.state}, backup of ${report.app} requested by ${report.requestedBy}`);
+      console.log(`started ${report.startedAt}, finished ${report.finishedAt ?? '(running)'}`);
+      if (report.snapshot) console.log(`snapshot: ${report.snapshot} (${report.files} files, ${report.bytes} bytes)`);
+      if (report.error) console.log(`error: ${report.error}`);
+      console.log('\nattempts:');
+      console.log(
+        formatTable(
+          ['#', 'NODE', 'DRIVE', 'EPOCH', 'OUTCOME', 'RESTART'],
+          report.attempts.map((a) => [
+            String(a.number),
+            a.node,
+            a.drive,
+            String(a.epoch),
+            a.outcome ?? 'running',
+            a.restart ? `${a.restart.kind}: ${a.restart.reason}` : 'first attempt',
+          ]),
+        ),
+      );
+      console.log('\ntimeline:');
+      for (const e of report.timeline) console.log(`  ${e.at}  ${(e.node ?? '').padEnd(8)}  ${e.message}`);
+    });
+}
