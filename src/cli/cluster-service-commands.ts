@@ -5,9 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { UserError } from '../client/connect';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { connect, UserError } from '../client/connect';
 import { readStaticMap, writeStaticMap } from '../cluster/static';
 import { loadConfig, type BatonConfig } from '../config/load';
+import { clusterChangedSignal } from '../workflows/messages';
+import { coordinatorWorkflowId } from '../workflows/names';
 
 function staticMapFile(config: BatonConfig): string {
   if (config.clusterService.kind !== 'static') {
@@ -100,6 +103,37 @@ export function clusterCommand(): Command {
       const { killed, moved } = failNode(loadConfig(opts.config), node);
       console.log(`${node}: ${killed ? `killed pid ${killed}, ` : ''}marked offline`);
       for (const [app, to] of Object.entries(moved)) console.log(`moved ${app} from ${node} to ${to ?? 'nowhere'}`);
+    });
+  cmd
+    .command('notify')
+    .description(
+      'tell the coordinator the cluster changed, so it looks now (for alert hooks: reads the event as JSON on stdin)',
+    )
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .action(async (opts: { config?: string }) => {
+      const config = loadConfig(opts.config);
+      const text = process.stdin.isTTY ? '' : readFileSync(0, 'utf8').trim();
+      let event: { source?: unknown; kind?: unknown };
+      try {
+        event = text ? (JSON.parse(text) as typeof event) : {};
+      } catch {
+        throw new UserError('the event on stdin is not JSON; send one JSON object, or nothing');
+      }
+      const { client, close } = await connect(config);
+      try {
+        await client.workflow.getHandle(coordinatorWorkflowId(config.cluster)).signal(clusterChangedSignal, {
+          source: typeof event.source === 'string' ? event.source : 'cli',
+          kind: typeof event.kind === 'string' ? event.kind : 'unknown',
+          detail: text ? text.slice(0, 1000) : undefined,
+        });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) {
+          throw new UserError(`the coordinator of cluster ${config.cluster} is not running; start the cluster first`);
+        }
+        throw err;
+      } finally {
+        await close();
+      }
     });
   return cmd;
 }

@@ -26,7 +26,7 @@ import type { BackupActivities } from '../activities/backup-activities';
 import type { CatalogActivities } from '../activities/catalog-activities';
 import type { HostActivities } from '../activities/host-activities';
 import { JobTracker } from './job-tracker';
-import { appMovedSignal, jobFinishedSignal, jobProgressSignal, jobViewQuery } from './messages';
+import { appMovedSignal, jobFinishedSignal, jobProgressSignal, jobRoutedSignal, jobViewQuery } from './messages';
 import { SEARCH_ATTRIBUTES, nodeQueue } from './names';
 import { decideRestart } from './restart-policy';
 import type {
@@ -171,6 +171,11 @@ export async function backupJob(input: BackupJobInput): Promise<BackupJobResult>
     });
     job.attemptStarted(number, epoch, node, drive.name, restart);
     mark('running', node);
+    if (number > 1) {
+      await getExternalWorkflowHandle(input.coordinatorId)
+        .signal(jobRoutedSignal, { jobId: input.jobId, node, drive: drive.name, attempt: number })
+        .catch((err: unknown) => log.warn('could not tell the coordinator where the job runs', { error: String(err) }));
+    }
 
     const end = await runAttempt(number, epoch, node, drive, resumeFrom);
     if (end.kind === 'succeeded') {

@@ -214,6 +214,12 @@ export class CoordinatorState {
     });
   }
 
+  /** A job started an attempt elsewhere: keep its entry pointing at the node that runs it. */
+  jobRouted(jobId: string, node: string, drive: string): void {
+    const job = this.s.running.find((j) => j.jobId === jobId);
+    if (job) Object.assign(job, { node, drive });
+  }
+
   /** Records a job's end. Unknown job IDs (already finished, or from an older plan) are ignored. */
   jobFinished(jobId: string, state: JobState, nowIso: string, error?: string): void {
     const index = this.s.running.findIndex((j) => j.jobId === jobId);

@@ -27,9 +27,11 @@ import { CoordinatorRefusal, CoordinatorState, planProblems, type CoordinatorSna
 import { Lock } from './lock';
 import {
   appMovedSignal,
+  clusterChangedSignal,
   configureUpdate,
   coordinatorStatusQuery,
   jobFinishedSignal,
+  jobRoutedSignal,
   startBackupUpdate,
   type StartBackupRequest,
   type StartedBackup,
@@ -140,6 +142,16 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     },
   );
 
+  setHandler(jobRoutedSignal, ({ jobId, node, drive }) => {
+    state.jobRouted(jobId, node, drive);
+    showDetails();
+  });
+
+  let wake = false;
+  setHandler(clusterChangedSignal, () => {
+    wake = true;
+  });
+
   setHandler(jobFinishedSignal, ({ jobId, state: end, error }) => {
     state.jobFinished(jobId, end, new Date().toISOString(), error);
     showDetails();
@@ -208,7 +220,8 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
       }
     }
     showDetails();
-    await condition(() => false, tick);
+    await condition(() => wake, tick);
+    wake = false;
   }
 
   await condition(allHandlersFinished);

@@ -50,6 +50,16 @@ export const startBackupUpdate = defineUpdate<StartedBackup, [StartBackupRequest
 /** Sent by a job workflow to its coordinator when it reaches a terminal state. */
 export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
 
+/** Sent by a job workflow to its coordinator when it starts an attempt on another node. */
+export const jobRoutedSignal =
+  defineSignal<[{ jobId: string; node: string; drive: string; attempt: number }]>('jobRouted');
+
+/**
+ * "Something changed in the cluster": sent by the cluster service's alert hook (`baton cluster
+ * notify`), so the coordinator looks now instead of at its next tick.
+ */
+export const clusterChangedSignal = defineSignal<[{ source: string; kind: string; detail?: string }]>('clusterChanged');
+
 export const coordinatorStatusQuery = defineQuery<CoordinatorSnapshot>('status');
 
 /** Sent by the backup activity while it runs: progress and the last checkpoint. */

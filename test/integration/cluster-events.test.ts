@@ -1,0 +1,78 @@
+/**
+ * Cluster events: a Pacemaker alert (or any hook) runs `baton cluster notify`, and the coordinator
+ * looks at the cluster at once instead of at its next tick (a minute here).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
+import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
+import { DEMO_APP } from '../../src/demo/demo-files';
+import { BATON_BIN } from '../../src/demo/node-processes';
+import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+
+describe('cluster events', { timeout: 120_000 }, () => {
+  let c: LocalCluster;
+  before(async () => {
+    c = await startLocalCluster();
+    await ensureCoordinator(c.client, c.config, 60);
+    for (let i = 0; i < 100 && !(await coordinatorStatus(c.client, 'demo')).host; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  after(async () => c?.stop());
+
+  test('baton cluster notify makes the coordinator look now', async () => {
+    assert.equal((await coordinatorStatus(c.client, 'demo')).hosts[DEMO_APP], 'node-2');
+    const map = readStaticMap(c.files.mapFile);
+    map.apps[DEMO_APP] = 'node-1';
+    writeStaticMap(c.files.mapFile, map);
+    const event = JSON.stringify({
+      source: 'pacemaker',
+      kind: 'resource',
+      node: 'node-1',
+      rsc: DEMO_APP,
+      task: 'start',
+    });
+    const r = spawnSync(process.execPath, [BATON_BIN, 'cluster', 'notify', '--config', c.files.configFile], {
+      input: event,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const sent = Date.now();
+    let host: string | null | undefined;
+    while (Date.now() - sent < 10_000) {
+      host = (await coordinatorStatus(c.client, 'demo')).hosts[DEMO_APP];
+      if (host === 'node-1') break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(host, 'node-1', 'seen well before the 60 s tick');
+    console.log(
+      `cluster notify: coordinator saw the move ${((Date.now() - sent) / 1000).toFixed(1)} s after the event`,
+    );
+  });
+
+  test('a malformed event is refused in one line and nothing is sent', () => {
+    const r = spawnSync(process.execPath, [BATON_BIN, 'cluster', 'notify', '--config', c.files.configFile], {
+      input: 'not json',
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim(), 'baton: the event on stdin is not JSON; send one JSON object, or nothing');
+  });
+
+  test('baton cluster move refuses an unknown app or node, and changes nothing', () => {
+    const before = JSON.stringify(readStaticMap(c.files.mapFile));
+    for (const [args, message] of [
+      [['nope', 'node-1'], /^baton: unknown app "nope"; apps in .*: sample-db, drill-db$/],
+      [[DEMO_APP, 'node-9'], /^baton: unknown node "node-9"; nodes in .*: node-1, node-2, node-3$/],
+    ] as const) {
+      const r = spawnSync(process.execPath, [BATON_BIN, 'cluster', 'move', ...args, '--config', c.files.configFile], {
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr.trim(), message);
+    }
+    assert.equal(JSON.stringify(readStaticMap(c.files.mapFile)), before);
+  });
+});
