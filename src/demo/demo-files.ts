@@ -44,6 +44,8 @@ export interface DemoOptions {
   appBandwidthLimit?: number;
   /** The sample app's schedule, as YAML flow, e.g. "{ every: 4s }". */
   appSchedule?: string;
+  /** The catalog; default: SQLite beside the config. */
+  catalogUrl?: string;
 }
 
 /** A small deterministic PRNG (mulberry32), so the sample data is the same on every machine. */
@@ -78,6 +80,7 @@ export function demoConfigYaml(opts: {
   jobs: Record<string, string | number>;
   appBandwidthLimit?: number;
   appSchedule?: string;
+  catalogUrl?: string;
 }): string {
   const nodes = opts.nodes.map((n) => `  - name: ${n}`).join('\n');
   const drives = opts.nodes
@@ -92,7 +95,7 @@ temporal:
   address: ${opts.address}
   namespace: default
 catalog:
-  url: sqlite:catalog.db
+  url: ${opts.catalogUrl ?? 'sqlite:catalog.db'}
 clusterService:
   kind: static
   mapFile: cluster-map.json
@@ -131,6 +134,7 @@ export function writeDemoFiles(dir: string, address: string, opts: DemoOptions =
       jobs: { ...DEMO_JOB_SETTINGS, ...opts.jobs },
       appBandwidthLimit: opts.appBandwidthLimit,
       appSchedule: opts.appSchedule,
+      catalogUrl: opts.catalogUrl,
     }),
   );
   writeStaticMap(mapFile, {
