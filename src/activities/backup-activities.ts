@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { checkEpoch, saveCheckpoint, StaleEpochError } from '../catalog/attempts';
+import { checkEpoch, checkpointData, saveCheckpoint, StaleEpochError } from '../catalog/attempts';
 import { addEvent } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
 import { copyTree, type CopyCheckpoint } from './copy-tree';
@@ -75,7 +75,9 @@ export function createBackupActivities(deps: BackupActivityDeps) {
         const quiet = deps.msSinceTemporalReached();
         if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
       };
-      const resume = (resumeFrom?.data ?? null) as CopyCheckpoint | null;
+      const resume = resumeFrom
+        ? ((await checkpointData(deps.catalog, job.jobId, resumeFrom.seq)) as CopyCheckpoint)
+        : null;
       log.info(
         { drive: attempt.drive.name, resumeFrom: resume ? { files: resume.files, cursor: resume.cursor } : null },
         resume ? 'backup attempt resuming from checkpoint' : 'backup attempt starting',
@@ -100,15 +102,7 @@ export function createBackupActivities(deps: BackupActivityDeps) {
               at,
             );
             lastCheckpointAt = at;
-            const ref: CheckpointRef = {
-              at,
-              epoch: attempt.epoch,
-              node: deps.node,
-              files: cp.files,
-              bytes: cp.bytes,
-              data: cp,
-            };
-            ctx.heartbeat({ checkpoint: ref });
+            ctx.heartbeat({ checkpoint: { at, files: cp.files, bytes: cp.bytes } });
             if (last) report(last, true);
           },
         });
@@ -126,8 +120,8 @@ export function createBackupActivities(deps: BackupActivityDeps) {
     },
 
     /** Whether this node can read every part a checkpoint refers to (run on the next attempt's node). */
-    async canReadCheckpoint(checkpoint: CheckpointRef): Promise<boolean> {
-      const data = checkpoint.data as CopyCheckpoint;
+    async canReadCheckpoint(input: { jobId: string; checkpoint: CheckpointRef }): Promise<boolean> {
+      const data = (await checkpointData(deps.catalog, input.jobId, input.checkpoint.seq)) as CopyCheckpoint;
       for (const part of data.parts ?? []) {
         try {
           await access(part.root, constants.R_OK);

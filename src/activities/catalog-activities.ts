@@ -40,7 +40,7 @@ export function createCatalogActivities(db: Catalog) {
         node: row.node,
         files: Number(row.files),
         bytes: Number(row.bytes),
-        data: JSON.parse(row.data_json) as unknown,
+        seq: row.seq,
       };
     },
   };

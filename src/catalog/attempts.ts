@@ -196,6 +196,18 @@ export async function latestCheckpoint(db: Catalog, jobId: string): Promise<Chec
     .executeTakeFirst();
 }
 
+/** The data path's resume state saved with checkpoint `seq` of a job. */
+export async function checkpointData(db: Catalog, jobId: string, seq: number): Promise<unknown> {
+  const row = await db
+    .selectFrom('checkpoints')
+    .select('data_json')
+    .where('job_id', '=', jobId)
+    .where('seq', '=', seq)
+    .executeTakeFirst();
+  if (!row) throw new Error(`checkpoint ${seq} of job ${jobId} is not in the catalog; restart the job fresh`);
+  return JSON.parse(row.data_json) as unknown;
+}
+
 export async function attemptsOf(db: Catalog, jobId: string): Promise<AttemptRow[]> {
   return db.selectFrom('attempts').selectAll().where('job_id', '=', jobId).orderBy('number').execute();
 }

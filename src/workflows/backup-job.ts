@@ -218,7 +218,7 @@ export async function backupJob(input: BackupJobInput): Promise<BackupJobResult>
         retry: { maximumAttempts: 1 },
         summary: `can ${next} read the checkpoint written on ${checkpoint.node}?`,
       })
-        .canReadCheckpoint(checkpoint)
+        .canReadCheckpoint({ jobId: input.jobId, checkpoint })
         .catch(() => false);
     }
     restart = decideRestart({

@@ -89,15 +89,18 @@ export interface BackupJobInput {
   requestedBy: string;
 }
 
-/** A checkpoint of an attempt, as the catalog keeps it: durable progress plus the data path's own state. */
+/**
+ * A checkpoint of an attempt, as the catalog keeps it: durable progress. The data path's resume
+ * state stays in the catalog (it can be large); the next attempt loads it by job and `seq`.
+ */
 export interface CheckpointRef {
   at: string;
   epoch: number;
   node: string;
   files: number;
   bytes: number;
-  /** Opaque to the workflows: the data path's resume state. */
-  data: unknown;
+  /** The checkpoint's number within the job, its key in the catalog. */
+  seq: number;
 }
 
 export interface AttemptSpec {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { decideRestart, type RestartInput } from '../../src/workflows/restart-policy';
 
 const now = Date.parse('2026-11-27T12:00:00.000Z');
-const checkpoint = { at: '2026-11-27T11:59:00.000Z', epoch: 1, node: 'n1', files: 40, bytes: 4000, data: {} };
+const checkpoint = { at: '2026-11-27T11:59:00.000Z', epoch: 1, node: 'n1', files: 40, bytes: 4000, seq: 3 };
 const base: RestartInput = {
   policy: 'auto',
   maxCheckpointAgeSeconds: 3600,
