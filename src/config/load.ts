@@ -30,6 +30,7 @@ export interface BatonConfig {
     | { kind: 'static'; mapFile: string }
     | { kind: 'pacemaker'; resources: Record<string, string>; cibFile?: string; timeoutMs: number };
   plan: ClusterPlan;
+  repository: { passwordFile?: string; encryption: boolean };
 }
 
 export function defaultConfigPath(): string {
@@ -114,7 +115,35 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
         ? { kind: 'static', mapFile: abs(c.clusterService.mapFile) }
         : { ...c.clusterService, cibFile: c.clusterService.cibFile && abs(c.clusterService.cibFile) },
     plan,
+    repository: {
+      encryption: c.repository.encryption,
+      ...(c.repository.passwordFile ? { passwordFile: abs(c.repository.passwordFile) } : {}),
+    },
   };
+}
+
+/**
+ * The drives' passphrase: $BATON_PASSWORD, else repository.passwordFile. Undefined when encryption
+ * is off; an error naming both ways to give one when it is on and none is given.
+ */
+export function repositoryPassword(config: BatonConfig): string | undefined {
+  if (process.env.BATON_PASSWORD) return process.env.BATON_PASSWORD;
+  const file = config.repository.passwordFile;
+  if (file) {
+    try {
+      const password = readFileSync(file, 'utf8').trimEnd();
+      if (password) return password;
+    } catch (err) {
+      throw new ConfigError(config.file, [
+        `repository.passwordFile: ${file} cannot be read (${(err as Error).message}); create it or fix the path`,
+      ]);
+    }
+  }
+  if (!config.repository.encryption) return undefined;
+  throw new ConfigError(config.file, [
+    'repository: no passphrase for the drives; set repository.passwordFile or BATON_PASSWORD ' +
+      '(or repository.encryption: false to store backups unencrypted on purpose)',
+  ]);
 }
 
 export function loadConfig(file = defaultConfigPath()): BatonConfig {

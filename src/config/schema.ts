@@ -56,6 +56,14 @@ export const configSchema = z.strictObject({
         .default(256 * 1024 * 1024),
     })
     .prefault({}),
+  repository: z
+    .strictObject({
+      /** File holding the passphrase that encrypts every drive; BATON_PASSWORD overrides it. */
+      passwordFile: z.string().min(1).optional(),
+      /** Encrypt new drives (AES-256-GCM). Turn off only on purpose. */
+      encryption: z.boolean().default(true),
+    })
+    .prefault({}),
   nodes: z.array(z.strictObject({ name })).min(1, 'must list at least one node'),
   drives: z
     .array(
@@ -64,6 +72,9 @@ export const configSchema = z.strictObject({
         node: name,
         kind: z.enum(['directory', 'tape']).default('directory'),
         path: z.string().min(1),
+        /** tape only: bytes per volume, and how many volumes the drive holds */
+        volumeSize: z.number().int().positive().optional(),
+        volumes: z.number().int().positive().optional(),
       }),
     )
     .min(1, 'must list at least one drive'),

@@ -7,6 +7,7 @@
  *   drill-db  on node-1: larger (about 48 MiB) and read at most 8 MiB/s, so a backup of it
  *             takes a few seconds: long enough for `baton drill` to inject a fault mid-way.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeStaticMap } from '../cluster/static';
@@ -99,6 +100,8 @@ catalog:
 clusterService:
   kind: static
   mapFile: cluster-map.json
+repository:
+  passwordFile: repository-password
 jobs:
 ${jobs}
 nodes:
@@ -141,6 +144,9 @@ export function writeDemoFiles(dir: string, address: string, opts: DemoOptions =
     nodes: Object.fromEntries(DEMO_NODES.map((n) => [n, 'online'])),
     apps: { [DEMO_APP]: DEMO_APP_HOST, [DRILL_APP]: DRILL_APP_HOST },
   });
+  const passwordFile = join(dir, 'repository-password');
+  if (!existsSync(passwordFile))
+    writeFileSync(passwordFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   if (!existsSync(appDir)) generateAppData(appDir, opts.appFiles, opts.appFileKiB);
   if (!existsSync(drillAppDir)) generateAppData(drillAppDir, 96, 512, 7);
   for (const n of DEMO_NODES) mkdirSync(join(dir, 'drives', `${n}-disk`), { recursive: true });

@@ -16,6 +16,9 @@ export interface DriveSpec {
   kind: DriveKind;
   /** Absolute path of the drive as every node sees it (shared storage). */
   path: string;
+  /** tape only: bytes per volume and number of volumes */
+  volumeSize?: number;
+  volumes?: number;
 }
 
 export type RestartPolicy = 'checkpoint' | 'fresh' | 'auto';
