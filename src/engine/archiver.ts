@@ -1,0 +1,441 @@
+/**
+ * The archiver: walks the sources in a deterministic order, stores file chunks and trees through
+ * the pack writer, emits checkpoints, and commits one snapshot at the end. Resuming from a
+ * checkpoint (possibly on another drive) continues the same walk, so the result is the snapshot an
+ * uninterrupted run would have made.
+ */
+import { lstat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import type { Drive } from './drive';
+import { Drive as DriveClass } from './drive';
+import { BlobIndex, readIndexFiles } from './index-file';
+import type { IndexPack } from './index-file';
+import { PackWriter } from './pack-writer';
+import { WorkerPool } from './worker-pool';
+import type { ChunkResult } from './seal-worker';
+import { encodeBlob, encodeJson } from './blob';
+import { encodeTree, makeNode, nameFields } from './tree';
+import type { TreeNode } from './tree';
+import type { BackupStats, Snapshot, SnapshotError } from './snapshot';
+import type { Checkpoint, CheckpointDrive, CheckpointFrame, CheckpointPartial } from './checkpoint';
+import { validateCheckpoint } from './checkpoint';
+import { listDir, walkListing } from './walker';
+import type { Entry, WalkEvent } from './walker';
+import { FileCache, defaultCachePath } from './file-cache';
+import { Lock } from './lock';
+import { AbortedError, EngineError, throwIfAborted } from './errors';
+import { noopProgress } from './progress';
+import type { ProgressReporter } from './progress';
+import { sha256hex } from './fsutil';
+
+export interface BackupOptions {
+  drive: Drive;
+  sources: string[] | string;
+  app?: string;
+  /** file cache location; null disables it; default under ~/.cache/baton/files (or BATON_CACHE_DIR) */
+  cachePath?: string | null;
+  /** defaults 15 s / 256 MiB */
+  checkpointEvery?: { seconds?: number; bytes?: number };
+  onCheckpoint?: (cp: Checkpoint) => Promise<void> | void;
+  resumeFrom?: Checkpoint;
+  /** drives named in resumeFrom that the caller already opened; others are opened by path with `password` */
+  otherDrives?: Drive[];
+  password?: string;
+  signal?: AbortSignal;
+  progress?: ProgressReporter;
+  /** fencing hook: called before each pack write and before the snapshot commit; a throw aborts */
+  beforeWrite?: () => Promise<void>;
+  /** worker threads for chunking/compression/encryption (default 2) */
+  workers?: number;
+}
+
+export interface BackupResult {
+  snapshotId: string;
+  incomplete: boolean;
+  stats: BackupStats;
+  errors: SnapshotError[];
+  warnings: SnapshotError[];
+}
+
+const SEGMENT = 32 * 1024 * 1024;
+const LOOKAHEAD_JOBS = 6;
+const LOOKAHEAD_EVENTS = 512;
+const LOCK_REFRESH_MS = 5 * 60 * 1000;
+
+interface Item {
+  ev: WalkEvent;
+  job?: Promise<ChunkResult>;
+  cached?: string[];
+}
+
+interface Frame {
+  name: Buffer | null;
+  node: TreeNode | null;
+  nodes: TreeNode[];
+}
+
+function emptyStats(): BackupStats {
+  return { files: 0, dirs: 0, bytes: 0, newBytes: 0, newChunks: 0, cachedFiles: 0, packs: 0 };
+}
+
+function pathText(p: Buffer): string {
+  return nameFields(p).text;
+}
+
+async function rootListing(sources: string[]): Promise<{ entries: Entry[]; single: boolean }> {
+  if (sources.length === 1) {
+    const p = Buffer.from(sources[0]);
+    const st = await lstat(p).catch((err: Error) => {
+      throw new EngineError(`cannot back up ${sources[0]}: ${err.message}; check the path`, 'BAD_SOURCE');
+    });
+    if (st.isDirectory()) return { entries: await listDir(p), single: true };
+  }
+  const entries = sources.map((s) => ({ name: Buffer.from(basename(s) || s), path: Buffer.from(s) }));
+  entries.sort((a, b) => Buffer.compare(a.name, b.name));
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].name.equals(entries[i - 1].name)) {
+      throw new EngineError(
+        `two sources have the same base name ${entries[i].name.toString()}; back them up in separate snapshots`,
+        'BAD_SOURCE',
+      );
+    }
+  }
+  for (const e of entries) {
+    await lstat(e.path).catch((err: Error) => {
+      throw new EngineError(`cannot back up ${e.path.toString()}: ${err.message}; check the path`, 'BAD_SOURCE');
+    });
+  }
+  return { entries, single: false };
+}
+
+export async function backup(opts: BackupOptions): Promise<BackupResult> {
+  const drive = opts.drive;
+  const signal = opts.signal;
+  throwIfAborted(signal, 'backup');
+  const resume = opts.resumeFrom ? validateCheckpoint(opts.resumeFrom) : null;
+  const sources = resume
+    ? resume.sources
+    : (Array.isArray(opts.sources) ? opts.sources : [opts.sources]).map((s) => resolve(s));
+  if (sources.length === 0) throw new EngineError('nothing to back up: no source path given', 'BAD_SOURCE');
+  const progress = opts.progress ?? noopProgress;
+  const everyMs = (opts.checkpointEvery?.seconds ?? 15) * 1000;
+  const everyBytes = opts.checkpointEvery?.bytes ?? 256 * 1024 * 1024;
+
+  const lock = await Lock.acquire(drive, false, 'backup');
+  let pool: WorkerPool | null = null;
+  const onAbort = (): void => void pool?.close();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    const index = await BlobIndex.load(drive);
+    const cpDrives: CheckpointDrive[] = [];
+    const opened = new Map<string, Drive>([[drive.id, drive]]);
+    for (const d of opts.otherDrives ?? []) opened.set(d.id, d);
+    if (resume) {
+      for (const d of resume.drives) {
+        let od = opened.get(d.id);
+        if (!od) {
+          od = await DriveClass.open(d.path, { password: opts.password });
+          if (od.id !== d.id) {
+            throw new EngineError(
+              `drive at ${d.path} has ID ${od.id}, the checkpoint expects ${d.id}; pass the right drive or start a fresh backup`,
+              'WRONG_DRIVE',
+            );
+          }
+          opened.set(d.id, od);
+        }
+        const files = await readIndexFiles(od, d.indexIds).catch((err: Error) => {
+          throw new EngineError(
+            `checkpoint index files on drive ${d.path} are unreadable (${err.message}); start a fresh backup`,
+            'CHECKPOINT_GONE',
+          );
+        });
+        for (const f of files.values()) {
+          for (const p of f.packs) {
+            if ((await od.packs.packSize(p)) !== p.length) {
+              throw new EngineError(
+                `pack ${p.id} listed by the checkpoint is missing on drive ${d.path} (pruned?); start a fresh backup`,
+                'CHECKPOINT_GONE',
+              );
+            }
+          }
+          index.addFile(od, f);
+        }
+        cpDrives.push({ id: d.id, path: d.path, indexIds: [...d.indexIds] });
+      }
+    }
+    let mine = cpDrives.find((d) => d.id === drive.id);
+    if (!mine) {
+      mine = { id: drive.id, path: drive.path, indexIds: [] };
+      cpDrives.unshift(mine);
+    }
+    const writer = new PackWriter(drive, index, opts.beforeWrite);
+    pool = new WorkerPool(drive.key, opts.workers ?? 2);
+    if (signal?.aborted) throw new AbortedError('backup');
+    const cache =
+      opts.cachePath === null
+        ? null
+        : await FileCache.load(opts.cachePath ?? defaultCachePath(drive.id, opts.app), drive.id);
+
+    const stats: BackupStats = resume ? { ...resume.stats } : emptyStats();
+    const errors: SnapshotError[] = resume ? [...resume.errors] : [];
+    const warnings: SnapshotError[] = resume ? [...resume.warnings] : [];
+    const backupId = resume ? resume.backupId : randomBytes(12).toString('hex');
+    const startedAt = resume ? resume.startedAt : new Date().toISOString();
+    let seq = resume ? resume.seq : 0;
+    let lastCp = Date.now();
+    let lastRefresh = Date.now();
+    let bytesSinceCp = 0;
+    const hardlinks = new Map<string, string[]>();
+
+    const root = await rootListing(sources);
+    const frames: Frame[] = [{ name: null, node: null, nodes: resume ? [...resume.frames[0].nodes] : [] }];
+    const top = (): Frame => frames[frames.length - 1];
+
+    const saveBlob = async (type: 'data' | 'tree', plain: Buffer): Promise<string> => {
+      const id = sha256hex(plain);
+      if (!writer.has(id)) {
+        await writer.add(type, encodeBlob(drive.key, plain, id));
+      }
+      return id;
+    };
+
+    const checkpoint = async (partial?: CheckpointPartial): Promise<void> => {
+      if (Date.now() - lastRefresh > LOCK_REFRESH_MS) {
+        await lock.refresh();
+        lastRefresh = Date.now();
+      }
+      if (!opts.onCheckpoint) return;
+      const volume = writer.volumeChanged;
+      if (!volume && Date.now() - lastCp < everyMs && bytesSinceCp < everyBytes) return;
+      const idx = await writer.writeIndex();
+      if (idx) mine.indexIds.push(idx);
+      writer.volumeChanged = false;
+      stats.packs = writer.packsWritten + (resume?.stats.packs ?? 0);
+      const cpFrames: CheckpointFrame[] = frames.map((f) => ({
+        name: f.name === null ? null : f.name.toString('hex'),
+        node: f.node,
+        nodes: f.nodes,
+      }));
+      const cp: Checkpoint = {
+        version: 1,
+        backupId,
+        seq: ++seq,
+        time: new Date().toISOString(),
+        startedAt,
+        sources,
+        app: opts.app,
+        frames: cpFrames,
+        partial,
+        drives: cpDrives,
+        stats,
+        errors,
+        warnings,
+        reason: volume ? 'volume-change' : 'interval',
+      };
+      await opts.onCheckpoint(JSON.parse(JSON.stringify(cp)) as Checkpoint);
+      lastCp = Date.now();
+      bytesSinceCp = 0;
+    };
+
+    const report = (path?: Buffer): void =>
+      progress.update({
+        files: stats.files,
+        dirs: stats.dirs,
+        bytes: stats.bytes,
+        newBytes: stats.newBytes,
+        errors: errors.length,
+        currentPath: path ? pathText(path) : undefined,
+      });
+
+    // --- lookahead: start chunk jobs for upcoming files while earlier ones are consumed ---
+    const it = walkListing(root.entries, 0, resume)[Symbol.asyncIterator]();
+    const ahead: Item[] = [];
+    let walkDone = false;
+    let jobsAhead = 0;
+    const startJob = (path: Buffer, offset: number): Promise<ChunkResult> => {
+      const p = (pool as WorkerPool).run({ path, offset, target: SEGMENT });
+      p.catch(() => undefined);
+      return p;
+    };
+    const fill = async (): Promise<void> => {
+      while (!walkDone && jobsAhead < LOOKAHEAD_JOBS && ahead.length < LOOKAHEAD_EVENTS) {
+        const r = await it.next();
+        if (r.done) {
+          walkDone = true;
+          break;
+        }
+        const item: Item = { ev: r.value };
+        const ev = r.value;
+        if (ev.t === 'file') {
+          const link = ev.st.nlink > 1n ? hardlinks.get(`${ev.st.dev.toString()}:${ev.st.ino.toString()}`) : undefined;
+          const cached = ev.partial ? null : (link ?? cache?.lookup(ev.path, ev.st) ?? null);
+          if (cached && cached.every((id) => writer.has(id))) {
+            item.cached = cached;
+          } else if (ev.st.size > 0n || ev.partial) {
+            item.job = startJob(ev.path, ev.partial?.offset ?? 0);
+            jobsAhead++;
+          }
+        }
+        ahead.push(item);
+      }
+    };
+
+    const doFile = async (item: Item, ev: Extract<WalkEvent, { t: 'file' }>): Promise<TreeNode | null> => {
+      const linkKey = `${ev.st.dev.toString()}:${ev.st.ino.toString()}`;
+      if (item.cached) {
+        stats.cachedFiles++;
+        stats.files++;
+        stats.bytes += Number(ev.st.size);
+        cache?.record(ev.path, ev.st, item.cached);
+        return makeNode(ev.name, 'file', ev.st, { content: item.cached });
+      }
+      const content = ev.partial ? [...ev.partial.content] : [];
+      let offset = ev.partial?.offset ?? 0;
+      if (ev.partial && (ev.partial.mtimeNs !== ev.st.mtimeNs.toString() || ev.partial.size !== Number(ev.st.size))) {
+        warnings.push({ path: pathText(ev.path), message: 'file changed between checkpoint and resume' });
+      }
+      if (item.job) {
+        let res = await item.job;
+        jobsAhead--;
+        for (;;) {
+          if (res.error) {
+            errors.push({ path: pathText(ev.path), message: res.error.message });
+            return null;
+          }
+          const data = Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength);
+          for (const c of res.chunks) {
+            if (!writer.has(c.id)) {
+              await writer.add('data', {
+                id: c.id,
+                data: data.subarray(c.start, c.start + c.length),
+                rawLength: c.rawLength,
+                compressed: c.compressed,
+              });
+              stats.newBytes += c.rawLength;
+              stats.newChunks++;
+            }
+            content.push(c.id);
+            bytesSinceCp += c.rawLength;
+          }
+          offset = res.nextOffset;
+          if (res.eof) break;
+          throwIfAborted(signal, 'backup');
+          await checkpoint({
+            name: ev.name.toString('hex'),
+            offset,
+            content: [...content],
+            mtimeNs: ev.st.mtimeNs.toString(),
+            size: Number(ev.st.size),
+          });
+          res = await startJob(ev.path, offset);
+        }
+      }
+      let after: BigIntStats | null = null;
+      try {
+        after = await lstat(ev.path, { bigint: true });
+      } catch {
+        after = null;
+      }
+      const changed =
+        !after || after.size !== ev.st.size || after.mtimeNs !== ev.st.mtimeNs || after.ctimeNs !== ev.st.ctimeNs;
+      if (changed || BigInt(offset) !== ev.st.size) {
+        warnings.push({
+          path: pathText(ev.path),
+          message: 'file changed while it was read; the stored content may mix old and new data',
+        });
+      } else {
+        cache?.record(ev.path, ev.st, content);
+      }
+      if (ev.st.nlink > 1n) hardlinks.set(linkKey, content);
+      stats.files++;
+      stats.bytes += offset;
+      return makeNode(ev.name, 'file', ev.st, { size: offset, content });
+    };
+
+    for (;;) {
+      throwIfAborted(signal, 'backup');
+      if (ahead.length === 0) await fill();
+      const item = ahead.shift();
+      if (!item) break;
+      const ev = item.ev;
+      switch (ev.t) {
+        case 'enter': {
+          if (ev.resumed) {
+            frames.push({ name: ev.name, node: ev.resumed.node, nodes: [...ev.resumed.nodes] });
+          } else {
+            frames.push({ name: ev.name, node: makeNode(ev.name, 'dir', ev.st as BigIntStats), nodes: [] });
+          }
+          break;
+        }
+        case 'leave': {
+          const f = frames.pop() as Frame;
+          const node = f.node as TreeNode;
+          node.subtree = await saveBlob('tree', encodeTree(f.nodes));
+          top().nodes.push(node);
+          stats.dirs++;
+          break;
+        }
+        case 'file': {
+          const node = await doFile(item, ev);
+          if (node) top().nodes.push(node);
+          report(ev.path);
+          break;
+        }
+        case 'symlink':
+          top().nodes.push(makeNode(ev.name, 'symlink', ev.st, { target: ev.target }));
+          break;
+        case 'other':
+          top().nodes.push(makeNode(ev.name, 'other', ev.st));
+          break;
+        case 'error':
+          errors.push({ path: pathText(ev.path), message: ev.message });
+          break;
+      }
+      await fill();
+      await checkpoint();
+    }
+
+    // --- commit: root tree, packs, index, refs on other drives, then the snapshot ---
+    const rootTree = await saveBlob('tree', encodeTree(frames[0].nodes));
+    const idx = await writer.writeIndex();
+    if (idx) mine.indexIds.push(idx);
+    stats.packs = writer.packsWritten + (resume?.stats.packs ?? 0);
+    const used = cpDrives.filter((d) => d.id === drive.id || d.indexIds.length > 0);
+    const snap: Snapshot = {
+      version: 1,
+      time: new Date().toISOString(),
+      hostname: hostname(),
+      app: opts.app,
+      paths: sources,
+      tree: rootTree,
+      drives: used.map((d) => ({ id: d.id, path: d.id === drive.id ? drive.path : d.path })),
+      incomplete: errors.length > 0 || warnings.length > 0,
+      errors,
+      warnings,
+      stats,
+    };
+    const data = encodeJson(drive.key, snap);
+    const snapshotId = sha256hex(data);
+    for (const d of used) {
+      if (d.id === drive.id) continue;
+      const od = opened.get(d.id) as Drive;
+      const packs: IndexPack[] = [...(await readIndexFiles(od, d.indexIds)).values()].flatMap((f) => f.packs);
+      const refs = { version: 1, snapshot: snapshotId, drive: drive.id, packs: packs.map((p) => p.id) };
+      if (opts.beforeWrite) await opts.beforeWrite();
+      await od.writeFile('refs', snapshotId, Buffer.from(JSON.stringify(refs)));
+    }
+    throwIfAborted(signal, 'backup');
+    if (opts.beforeWrite) await opts.beforeWrite();
+    await drive.writeFile('snapshots', snapshotId, data);
+    await cache?.save(resume !== null).catch(() => undefined);
+    report();
+    return { snapshotId, incomplete: snap.incomplete, stats, errors, warnings };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await pool?.close();
+    await lock.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Pack storage of a `directory` drive: one file per pack under data/<ab>/<packid>, each written
+ * to a temp file, fsynced, renamed into place, directory fsynced. ENOSPC becomes DriveFullError.
+ */
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fsyncDir } from './fsutil';
+import { DriveFullError, errnoCode } from './errors';
+import type { PackLocation, PackStore, WrittenPack } from './drive-store';
+
+export class DirectoryPackStore implements PackStore {
+  constructor(private readonly root: string) {}
+
+  private file(id: string): string {
+    return join(this.root, 'data', id.slice(0, 2), id);
+  }
+
+  async writePack(id: string, data: Buffer): Promise<WrittenPack> {
+    const dir = join(this.root, 'data', id.slice(0, 2));
+    const tmp = join(dir, `${id}.tmp-${randomBytes(6).toString('hex')}`);
+    try {
+      await mkdir(dir, { recursive: true });
+      const fh = await open(tmp, 'wx', 0o600);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.file(id));
+      await fsyncDir(dir);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      if (errnoCode(err) === 'ENOSPC' || errnoCode(err) === 'EDQUOT') {
+        throw new DriveFullError(this.root, `no space left writing pack ${id.slice(0, 12)}, ${data.length} bytes`);
+      }
+      throw err;
+    }
+    return { location: { id, length: data.length }, newVolume: false };
+  }
+
+  async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {
+    const fh = await open(this.file(loc.id), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      return bytesRead === length ? buf : buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async packSize(loc: PackLocation): Promise<number | null> {
+    try {
+      return (await stat(this.file(loc.id))).size;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async deletePack(loc: PackLocation): Promise<boolean> {
+    try {
+      await unlink(this.file(loc.id));
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  async listPacks(): Promise<PackLocation[]> {
+    const out: PackLocation[] = [];
+    let subdirs: string[];
+    try {
+      subdirs = await readdir(join(this.root, 'data'));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return out;
+      throw err;
+    }
+    for (const sub of subdirs.sort()) {
+      for (const name of (await readdir(join(this.root, 'data', sub))).sort()) {
+        if (/^[0-9a-f]{64}$/.test(name))
+          out.push({ id: name, length: (await stat(join(this.root, 'data', sub, name))).size });
+      }
+    }
+    return out;
+  }
+
+  readonly appendOnly = false;
+}

@@ -1,0 +1,28 @@
+/** The narrow interface a drive kind implements to store packs, and where a pack lives. */
+
+export interface PackLocation {
+  id: string;
+  length: number;
+  /** tape kind only: volume number (1-based) and byte offset of the pack in it */
+  volume?: number;
+  offset?: number;
+}
+
+export interface WrittenPack {
+  location: PackLocation;
+  /** true when this pack started a new volume (tape kind) */
+  newVolume: boolean;
+}
+
+export interface PackStore {
+  /** Writes a whole pack durably (fsynced) before resolving. Throws DriveFullError when full. */
+  writePack(id: string, data: Buffer): Promise<WrittenPack>;
+  readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer>;
+  /** Stored size of the pack, or null when it is missing. */
+  packSize(loc: PackLocation): Promise<number | null>;
+  /** Removes a pack; false when the kind cannot reclaim space (tape) or it was gone. */
+  deletePack(loc: PackLocation): Promise<boolean>;
+  /** Packs found on the drive itself (directory kind); tape kinds list none (they are found via the index). */
+  listPacks(): Promise<PackLocation[]>;
+  readonly appendOnly: boolean;
+}

@@ -1,0 +1,251 @@
+/**
+ * The restorer: writes a snapshot (or a subtree of it) into a target directory.
+ *
+ * 1. load the snapshot and the index of every drive it uses;
+ * 2. walk the tree depth first; refuse names that are empty, `.`, `..` or contain `/`, and never
+ *    write through a symlink (files are opened with O_NOFOLLOW, directories checked with lstat);
+ * 3. write each file chunk by chunk, verifying every chunk's hash; all-zero chunks are skipped
+ *    (holes), the size set with ftruncate;
+ * 4. recreate hard links among restored files, then set owner (when permitted), mode and mtime,
+ *    directories last so their mtimes stick.
+ * An interrupted restore leaves a partial target; run it again to finish.
+ */
+import { constants } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Drive } from './drive';
+import { Drive as DriveClass } from './drive';
+import { BlobIndex, readBlob } from './index-file';
+import { readSnapshot, resolveSnapshotId } from './snapshot';
+import type { Snapshot } from './snapshot';
+import { decodeTree, nodeNameBytes, symlinkTargetBytes } from './tree';
+import type { TreeNode } from './tree';
+import { CorruptionError, EngineError, PathEscapeError, errnoCode, throwIfAborted } from './errors';
+import { noopProgress } from './progress';
+import type { ProgressCounters, ProgressReporter } from './progress';
+import { childPath } from './walker';
+
+export interface RestoreOptions {
+  /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
+  drive: Drive;
+  otherDrives?: Drive[];
+  password?: string;
+  snapshotId: string;
+  target: string;
+  /** a path inside the snapshot, e.g. "etc/app"; its contents go directly into target */
+  subtree?: string;
+  signal?: AbortSignal;
+  progress?: ProgressReporter;
+}
+
+export interface RestoreResult {
+  files: number;
+  dirs: number;
+  bytes: number;
+  /** entries not restored (fifo, socket, device), with why */
+  skipped: { path: string; message: string }[];
+}
+
+/** Opens every drive a snapshot uses and builds one blob index over them. */
+export async function openSnapshotDrives(
+  drive: Drive,
+  snap: Snapshot,
+  others: Drive[] = [],
+  password?: string,
+): Promise<{ index: BlobIndex; drives: Drive[] }> {
+  const byId = new Map<string, Drive>([[drive.id, drive]]);
+  for (const d of others) byId.set(d.id, d);
+  const index = await BlobIndex.load(drive);
+  const drives = [drive];
+  for (const ref of snap.drives) {
+    if (ref.id === drive.id) continue;
+    let d = byId.get(ref.id);
+    if (!d) {
+      try {
+        d = await DriveClass.open(ref.path, { password });
+      } catch (err) {
+        throw new EngineError(
+          `snapshot uses drive ${ref.id} at ${ref.path}, which cannot be opened (${(err as Error).message}); ` +
+            `make it available at that path or pass it with another --drive`,
+          'MISSING_DRIVE',
+        );
+      }
+      if (d.id !== ref.id) {
+        throw new EngineError(
+          `drive at ${ref.path} is ${d.id}, the snapshot needs ${ref.id}; pass the right drive`,
+          'WRONG_DRIVE',
+        );
+      }
+    }
+    const other = await BlobIndex.load(d);
+    for (const { drive: od, pack } of other.packs.values()) index.addPack(od, pack);
+    drives.push(d);
+  }
+  return { index, drives };
+}
+
+export async function loadTree(index: BlobIndex, id: string): Promise<TreeNode[]> {
+  const loc = index.get(id);
+  if (!loc) {
+    throw new CorruptionError(
+      `tree ${id} is not in the index of any drive of the snapshot; run \`baton repo verify\``,
+      undefined,
+      id,
+    );
+  }
+  return decodeTree(await readBlob(loc), id).nodes;
+}
+
+function checkName(n: TreeNode, parent: string): Buffer {
+  const name = nodeNameBytes(n);
+  const shown = `${parent}/${n.name}`;
+  if (name.length === 0) throw new PathEscapeError(shown, 'empty file name');
+  if (name.includes(0x2f)) throw new PathEscapeError(shown, 'the name contains "/"');
+  if (name.includes(0)) throw new PathEscapeError(shown, 'the name contains a NUL byte');
+  if (name.equals(Buffer.from('.')) || name.equals(Buffer.from('..'))) {
+    throw new PathEscapeError(shown, 'the name is "." or ".." and would leave its directory');
+  }
+  return name;
+}
+
+const ZERO = Buffer.alloc(1024 * 1024);
+function isZero(b: Buffer): boolean {
+  for (let o = 0; o < b.length; o += ZERO.length) {
+    const n = Math.min(ZERO.length, b.length - o);
+    if (!b.subarray(o, o + n).equals(ZERO.subarray(0, n))) return false;
+  }
+  return true;
+}
+
+export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
+  const signal = opts.signal;
+  throwIfAborted(signal, 'restore');
+  const progress = opts.progress ?? noopProgress;
+  const snapId = await resolveSnapshotId(opts.drive, opts.snapshotId);
+  const snap = await readSnapshot(opts.drive, snapId);
+  const { index } = await openSnapshotDrives(opts.drive, snap, opts.otherDrives, opts.password);
+
+  let nodes = await loadTree(index, snap.tree);
+  for (const part of (opts.subtree ?? '').split('/').filter((p) => p !== '' && p !== '.')) {
+    const n = nodes.find((x) => x.name === part);
+    if (!n || n.type !== 'dir' || !n.subtree) {
+      throw new EngineError(
+        `no directory ${opts.subtree} in snapshot ${snapId.slice(0, 12)}; check the path`,
+        'NO_SUBTREE',
+      );
+    }
+    nodes = await loadTree(index, n.subtree);
+  }
+
+  const target = Buffer.from(resolve(opts.target));
+  await mkdir(target, { recursive: true });
+  const counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
+  const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [] };
+  const links = new Map<string, Buffer>();
+  const isRoot = process.getuid?.() === 0;
+
+  const setMeta = async (path: Buffer, n: TreeNode): Promise<void> => {
+    if (isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
+    // Node's utimes takes seconds as a double and libuv truncates to microseconds: aim at the
+    // middle of the microsecond so the double's rounding cannot fall into the one below
+    const ns = BigInt(n.mtimeNs);
+    const mtime = Number(ns / 1_000_000_000n) + (Number((ns % 1_000_000_000n) / 1000n) * 1000 + 500) / 1e9;
+    if (n.type === 'symlink') {
+      await lutimes(path, mtime, mtime).catch(() => undefined);
+      return;
+    }
+    await chmod(path, n.mode);
+    await utimes(path, mtime, mtime);
+  };
+
+  const restoreFile = async (path: Buffer, n: TreeNode): Promise<void> => {
+    if (n.links && n.links > 1 && n.inode) {
+      const first = links.get(n.inode);
+      if (first) {
+        await link(first, path);
+        return;
+      }
+      links.set(n.inode, path);
+    }
+    const fh = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o600,
+    ).catch((err: Error) => {
+      if (errnoCode(err) === 'ELOOP')
+        throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
+      throw err;
+    });
+    try {
+      let pos = 0;
+      for (const id of n.content ?? []) {
+        throwIfAborted(signal, 'restore');
+        const loc = index.get(id);
+        if (!loc) {
+          throw new CorruptionError(
+            `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\``,
+            undefined,
+            id,
+          );
+        }
+        const data = await readBlob(loc);
+        if (!isZero(data)) await fh.write(data, 0, data.length, pos);
+        pos += data.length;
+        counters.bytes += data.length;
+      }
+      await fh.truncate(pos);
+    } finally {
+      await fh.close();
+    }
+    counters.files++;
+    progress.update({ ...counters, currentPath: path.toString() });
+  };
+
+  const restoreDir = async (dir: Buffer, list: TreeNode[], shown: string): Promise<void> => {
+    const seen = new Set<string>();
+    for (const n of list) {
+      throwIfAborted(signal, 'restore');
+      const name = checkName(n, shown);
+      const key = name.toString('hex');
+      if (seen.has(key)) throw new PathEscapeError(`${shown}/${n.name}`, 'the name appears twice in one directory');
+      seen.add(key);
+      const path = childPath(dir, name);
+      switch (n.type) {
+        case 'dir': {
+          try {
+            await mkdir(path, { mode: 0o700 });
+          } catch (err) {
+            if (errnoCode(err) !== 'EEXIST') throw err;
+            if (!(await lstat(path)).isDirectory()) {
+              throw new PathEscapeError(
+                path.toString(),
+                'something that is not a directory (maybe a symlink) is in the way',
+              );
+            }
+          }
+          await restoreDir(path, n.subtree ? await loadTree(index, n.subtree) : [], `${shown}/${n.name}`);
+          await setMeta(path, n);
+          counters.dirs++;
+          result.dirs++;
+          break;
+        }
+        case 'file':
+          await restoreFile(path, n);
+          await setMeta(path, n);
+          result.files++;
+          break;
+        case 'symlink':
+          await symlink(symlinkTargetBytes(n), path);
+          await setMeta(path, n);
+          break;
+        default:
+          result.skipped.push({ path: path.toString(), message: 'special file (fifo, socket or device) not restored' });
+      }
+    }
+  };
+
+  await restoreDir(target, nodes, '');
+  result.bytes = counters.bytes;
+  progress.update(counters);
+  return result;
+}
