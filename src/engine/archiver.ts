@@ -50,6 +50,8 @@ export interface BackupOptions {
   beforeWrite?: () => Promise<void>;
   /** worker threads for chunking/compression/encryption (default 2) */
   workers?: number;
+  /** plaintext bytes per worker job, also the granularity of mid-file checkpoints (default 32 MiB) */
+  segmentSize?: number;
 }
 
 export interface BackupResult {
@@ -60,7 +62,7 @@ export interface BackupResult {
   warnings: SnapshotError[];
 }
 
-const SEGMENT = 32 * 1024 * 1024;
+const DEFAULT_SEGMENT = 32 * 1024 * 1024;
 const LOOKAHEAD_JOBS = 6;
 const LOOKAHEAD_EVENTS = 512;
 const LOCK_REFRESH_MS = 5 * 60 * 1000;
@@ -202,7 +204,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       return id;
     };
 
-    const checkpoint = async (partial?: CheckpointPartial): Promise<void> => {
+    const checkpoint = async (partialOf?: () => CheckpointPartial): Promise<void> => {
       if (Date.now() - lastRefresh > LOCK_REFRESH_MS) {
         await lock.refresh();
         lastRefresh = Date.now();
@@ -210,6 +212,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       if (!opts.onCheckpoint) return;
       const volume = writer.volumeChanged;
       if (!volume && Date.now() - lastCp < everyMs && bytesSinceCp < everyBytes) return;
+      const partial = partialOf?.();
       const idx = await writer.writeIndex();
       if (idx) mine.indexIds.push(idx);
       writer.volumeChanged = false;
@@ -256,7 +259,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     let walkDone = false;
     let jobsAhead = 0;
     const startJob = (path: Buffer, offset: number): Promise<ChunkResult> => {
-      const p = (pool as WorkerPool).run({ path, offset, target: SEGMENT });
+      const p = (pool as WorkerPool).run({ path, offset, target: opts.segmentSize ?? DEFAULT_SEGMENT });
       p.catch(() => undefined);
       return p;
     };
@@ -306,7 +309,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
             return null;
           }
           const data = Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength);
-          for (const c of res.chunks) {
+          let pos = offset;
+          for (const [ci, c] of res.chunks.entries()) {
             if (!writer.has(c.id)) {
               await writer.add('data', {
                 id: c.id,
@@ -319,17 +323,22 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
             }
             content.push(c.id);
             bytesSinceCp += c.rawLength;
+            pos += c.rawLength;
+            if (!res.eof || ci < res.chunks.length - 1) {
+              // mid-file checkpoint (interval or volume change) at this chunk boundary
+              const at = pos;
+              await checkpoint(() => ({
+                name: ev.name.toString('hex'),
+                offset: at,
+                content: content.slice(),
+                mtimeNs: ev.st.mtimeNs.toString(),
+                size: Number(ev.st.size),
+              }));
+            }
           }
           offset = res.nextOffset;
           if (res.eof) break;
           throwIfAborted(signal, 'backup');
-          await checkpoint({
-            name: ev.name.toString('hex'),
-            offset,
-            content: [...content],
-            mtimeNs: ev.st.mtimeNs.toString(),
-            size: Number(ev.st.size),
-          });
           res = await startJob(ev.path, offset);
         }
       }

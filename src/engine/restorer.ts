@@ -108,13 +108,20 @@ function checkName(n: TreeNode, parent: string): Buffer {
   return name;
 }
 
-const ZERO = Buffer.alloc(1024 * 1024);
-function isZero(b: Buffer): boolean {
-  for (let o = 0; o < b.length; o += ZERO.length) {
-    const n = Math.min(ZERO.length, b.length - o);
-    if (!b.subarray(o, o + n).equals(ZERO.subarray(0, n))) return false;
+const HOLE_BLOCK = 64 * 1024;
+const ZERO = Buffer.alloc(HOLE_BLOCK);
+
+/** Byte ranges of `b` to write: runs of 64 KiB blocks that are not all zeros (the rest become holes). */
+function dataRanges(b: Buffer): [number, number][] {
+  const out: [number, number][] = [];
+  for (let o = 0; o < b.length; o += HOLE_BLOCK) {
+    const end = Math.min(b.length, o + HOLE_BLOCK);
+    if (b.subarray(o, end).equals(ZERO.subarray(0, end - o))) continue;
+    const last = out[out.length - 1];
+    if (last && last[1] === o) last[1] = end;
+    else out.push([o, end]);
   }
-  return true;
+  return out;
 }
 
 export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
@@ -189,7 +196,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
           );
         }
         const data = await readBlob(loc);
-        if (!isZero(data)) await fh.write(data, 0, data.length, pos);
+        for (const [from, to] of dataRanges(data)) await fh.write(data, from, to - from, pos + from);
         pos += data.length;
         counters.bytes += data.length;
       }
