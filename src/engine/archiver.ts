@@ -11,8 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
-import { BlobIndex, readIndexFiles } from './index-file';
-import type { IndexPack } from './index-file';
+import { BlobIndex } from './index-file';
 import { PackWriter } from './pack-writer';
 import { WorkerPool } from './worker-pool';
 import type { ChunkResult } from './seal-worker';
@@ -148,29 +147,27 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           }
           opened.set(d.id, od);
         }
-        const files = await readIndexFiles(od, d.indexIds).catch((err: Error) => {
-          throw new EngineError(
-            `checkpoint index files on drive ${d.path} are unreadable (${err.message}); start a fresh backup`,
-            'CHECKPOINT_GONE',
-          );
-        });
-        for (const f of files.values()) {
-          for (const p of f.packs) {
-            if ((await od.packs.packSize(p)) !== p.length) {
-              throw new EngineError(
-                `pack ${p.id} listed by the checkpoint is missing on drive ${d.path} (pruned?); start a fresh backup`,
-                'CHECKPOINT_GONE',
-              );
-            }
-          }
-          index.addFile(od, f);
+        // the drive's whole index: the checkpoint's entries may use any of its packs
+        if (od !== drive) {
+          const other = await BlobIndex.load(od);
+          for (const { pack } of other.packs.values()) index.addPack(od, pack);
         }
-        cpDrives.push({ id: d.id, path: d.path, indexIds: [...d.indexIds] });
+        for (const packId of d.packs) {
+          const p = index.packs.get(packId);
+          if (!p || p.drive.id !== d.id || (await od.packs.packSize(p.pack)) !== p.pack.length) {
+            throw new EngineError(
+              `pack ${packId} that the checkpoint uses is missing on drive ${d.path} (pruned since?); the checkpoint ` +
+                `cannot be resumed: start a fresh backup`,
+              'CHECKPOINT_GONE',
+            );
+          }
+        }
+        cpDrives.push({ id: d.id, path: d.path, indexIds: [...d.indexIds], packs: [...d.packs] });
       }
     }
     let mine = cpDrives.find((d) => d.id === drive.id);
     if (!mine) {
-      mine = { id: drive.id, path: drive.path, indexIds: [] };
+      mine = { id: drive.id, path: drive.path, indexIds: [], packs: [] };
       cpDrives.unshift(mine);
     }
     const writer = new PackWriter(drive, index, opts.beforeWrite);
@@ -196,8 +193,24 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     const frames: Frame[] = [{ name: null, node: null, nodes: resume ? [...resume.frames[0].nodes] : [] }];
     const top = (): Frame => frames[frames.length - 1];
 
+    // blobs used since the last checkpoint; resolved to their packs once those are durable
+    const pendingUse = new Set<string>();
+    const usedPacks = new Map<string, Set<string>>(cpDrives.map((d) => [d.id, new Set(d.packs)]));
+    const resolveUse = (): void => {
+      for (const id of pendingUse) {
+        const loc = index.get(id);
+        if (!loc) throw new Error(`bug: blob ${id} used but not indexed after flush`);
+        let set = usedPacks.get(loc.drive.id);
+        if (!set) usedPacks.set(loc.drive.id, (set = new Set()));
+        set.add(loc.pack.id);
+      }
+      pendingUse.clear();
+      for (const d of cpDrives) d.packs = [...(usedPacks.get(d.id) ?? [])].sort();
+    };
+
     const saveBlob = async (type: 'data' | 'tree', plain: Buffer): Promise<string> => {
       const id = sha256hex(plain);
+      pendingUse.add(id);
       if (!writer.has(id)) {
         await writer.add(type, encodeBlob(drive.key, plain, id));
       }
@@ -215,6 +228,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       const partial = partialOf?.();
       const idx = await writer.writeIndex();
       if (idx) mine.indexIds.push(idx);
+      resolveUse();
       writer.volumeChanged = false;
       stats.packs = writer.packsWritten + (resume?.stats.packs ?? 0);
       const cpFrames: CheckpointFrame[] = frames.map((f) => ({
@@ -289,6 +303,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     const doFile = async (item: Item, ev: Extract<WalkEvent, { t: 'file' }>): Promise<TreeNode | null> => {
       const linkKey = `${ev.st.dev.toString()}:${ev.st.ino.toString()}`;
       if (item.cached) {
+        for (const id of item.cached) pendingUse.add(id);
         stats.cachedFiles++;
         stats.files++;
         stats.bytes += Number(ev.st.size);
@@ -322,6 +337,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
               stats.newChunks++;
             }
             content.push(c.id);
+            pendingUse.add(c.id);
             bytesSinceCp += c.rawLength;
             pos += c.rawLength;
             if (!res.eof || ci < res.chunks.length - 1) {
@@ -411,8 +427,9 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     const rootTree = await saveBlob('tree', encodeTree(frames[0].nodes));
     const idx = await writer.writeIndex();
     if (idx) mine.indexIds.push(idx);
+    resolveUse();
     stats.packs = writer.packsWritten + (resume?.stats.packs ?? 0);
-    const used = cpDrives.filter((d) => d.id === drive.id || d.indexIds.length > 0);
+    const used = cpDrives.filter((d) => d.id === drive.id || d.packs.length > 0);
     const snap: Snapshot = {
       version: 1,
       time: new Date().toISOString(),
@@ -431,8 +448,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     for (const d of used) {
       if (d.id === drive.id) continue;
       const od = opened.get(d.id) as Drive;
-      const packs: IndexPack[] = [...(await readIndexFiles(od, d.indexIds)).values()].flatMap((f) => f.packs);
-      const refs = { version: 1, snapshot: snapshotId, drive: drive.id, packs: packs.map((p) => p.id) };
+      const refs = { version: 1, snapshot: snapshotId, drive: drive.id, packs: d.packs };
       if (opts.beforeWrite) await opts.beforeWrite();
       await od.writeFile('refs', snapshotId, Buffer.from(JSON.stringify(refs)));
     }

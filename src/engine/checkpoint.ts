@@ -29,7 +29,10 @@ export interface CheckpointPartial {
 export interface CheckpointDrive {
   id: string;
   path: string;
+  /** index files this backup wrote on the drive */
   indexIds: string[];
+  /** packs of the drive that the durable part of this backup uses (new or deduplicated) */
+  packs: string[];
 }
 
 export interface Checkpoint {
