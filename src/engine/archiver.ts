@@ -14,7 +14,7 @@ import { Drive as DriveClass } from './drive';
 import { BlobIndex } from './index-file';
 import { PackWriter } from './pack-writer';
 import { WorkerPool } from './worker-pool';
-import type { ChunkResult } from './seal-worker';
+import { FileReader } from './file-reader';
 import { encodeBlob, encodeJson } from './blob';
 import { encodeTree, makeNode, nameFields } from './tree';
 import type { TreeNode } from './tree';
@@ -61,14 +61,18 @@ export interface BackupResult {
   warnings: SnapshotError[];
 }
 
-const DEFAULT_SEGMENT = 32 * 1024 * 1024;
-const LOOKAHEAD_JOBS = 6;
-const LOOKAHEAD_EVENTS = 512;
+const DEFAULT_SEGMENT = 8 * 1024 * 1024;
+/** sealed bytes one file may have waiting, and all files read ahead together */
+const READER_AHEAD = 16 * 1024 * 1024;
+const LOOKAHEAD_BYTES = 64 * 1024 * 1024;
+const LOOKAHEAD_FILES = 64;
+const LOOKAHEAD_EVENTS = 1024;
 const LOCK_REFRESH_MS = 5 * 60 * 1000;
 
 interface Item {
   ev: WalkEvent;
-  job?: Promise<ChunkResult>;
+  reader?: FileReader;
+  aheadBytes: number;
   cached?: string[];
 }
 
@@ -267,24 +271,26 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         currentPath: path ? pathText(path) : undefined,
       });
 
-    // --- lookahead: start chunk jobs for upcoming files while earlier ones are consumed ---
+    // --- lookahead: start reading upcoming files while earlier ones are consumed ---
     const it = walkListing(root.entries, 0, resume)[Symbol.asyncIterator]();
     const ahead: Item[] = [];
     let walkDone = false;
-    let jobsAhead = 0;
-    const startJob = (path: Buffer, offset: number): Promise<ChunkResult> => {
-      const p = (pool as WorkerPool).run({ path, offset, target: opts.segmentSize ?? DEFAULT_SEGMENT });
-      p.catch(() => undefined);
-      return p;
-    };
+    let bytesAhead = 0;
+    let filesAhead = 0;
+    const segment = opts.segmentSize ?? DEFAULT_SEGMENT;
     const fill = async (): Promise<void> => {
-      while (!walkDone && jobsAhead < LOOKAHEAD_JOBS && ahead.length < LOOKAHEAD_EVENTS) {
+      while (
+        !walkDone &&
+        bytesAhead < LOOKAHEAD_BYTES &&
+        filesAhead < LOOKAHEAD_FILES &&
+        ahead.length < LOOKAHEAD_EVENTS
+      ) {
         const r = await it.next();
         if (r.done) {
           walkDone = true;
           break;
         }
-        const item: Item = { ev: r.value };
+        const item: Item = { ev: r.value, aheadBytes: 0 };
         const ev = r.value;
         if (ev.t === 'file') {
           const link = ev.st.nlink > 1n ? hardlinks.get(`${ev.st.dev.toString()}:${ev.st.ino.toString()}`) : undefined;
@@ -292,8 +298,18 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           if (cached && cached.every((id) => writer.has(id))) {
             item.cached = cached;
           } else if (ev.st.size > 0n || ev.partial) {
-            item.job = startJob(ev.path, ev.partial?.offset ?? 0);
-            jobsAhead++;
+            item.reader = new FileReader(
+              pool as WorkerPool,
+              ev.path,
+              ev.partial?.offset ?? 0,
+              Number(ev.st.size),
+              segment,
+              READER_AHEAD,
+            );
+            item.reader.pump();
+            item.aheadBytes = Math.min(Number(ev.st.size), READER_AHEAD);
+            bytesAhead += item.aheadBytes;
+            filesAhead++;
           }
         }
         ahead.push(item);
@@ -315,17 +331,16 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       if (ev.partial && (ev.partial.mtimeNs !== ev.st.mtimeNs.toString() || ev.partial.size !== Number(ev.st.size))) {
         warnings.push({ path: pathText(ev.path), message: 'file changed between checkpoint and resume' });
       }
-      if (item.job) {
-        let res = await item.job;
-        jobsAhead--;
-        for (;;) {
+      if (item.reader) {
+        bytesAhead -= item.aheadBytes;
+        filesAhead--;
+        for (let res = await item.reader.next(); res; res = await item.reader.next()) {
           if (res.error) {
             errors.push({ path: pathText(ev.path), message: res.error.message });
             return null;
           }
           const data = Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength);
-          let pos = offset;
-          for (const [ci, c] of res.chunks.entries()) {
+          for (const c of res.chunks) {
             if (!writer.has(c.id)) {
               await writer.add('data', {
                 id: c.id,
@@ -339,30 +354,26 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
             content.push(c.id);
             pendingUse.add(c.id);
             bytesSinceCp += c.rawLength;
-            pos += c.rawLength;
-            if (!res.eof || ci < res.chunks.length - 1) {
-              // mid-file checkpoint (interval or volume change) at this chunk boundary
-              const at = pos;
-              await checkpoint(() => ({
-                name: ev.name.toString('hex'),
-                offset: at,
-                content: content.slice(),
-                mtimeNs: ev.st.mtimeNs.toString(),
-                size: Number(ev.st.size),
-              }));
-            }
+            offset += c.rawLength;
+            // mid-file checkpoint (interval or volume change) at this chunk boundary
+            const at = offset;
+            await checkpoint(() => ({
+              name: ev.name.toString('hex'),
+              offset: at,
+              content: content.slice(),
+              mtimeNs: ev.st.mtimeNs.toString(),
+              size: Number(ev.st.size),
+            }));
           }
-          offset = res.nextOffset;
-          if (res.eof) break;
           throwIfAborted(signal, 'backup');
-          res = await startJob(ev.path, offset);
         }
       }
-      let after: BigIntStats | null = null;
-      try {
-        after = await lstat(ev.path, { bigint: true });
-      } catch {
-        after = null;
+      let after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null = null;
+      const fst = item.reader?.stat;
+      if (fst) {
+        after = { size: BigInt(fst.size), mtimeNs: BigInt(fst.mtimeNs), ctimeNs: BigInt(fst.ctimeNs) };
+      } else {
+        after = await lstat(ev.path, { bigint: true }).catch(() => null);
       }
       const changed =
         !after || after.size !== ev.st.size || after.mtimeNs !== ev.st.mtimeNs || after.ctimeNs !== ev.st.ctimeNs;

@@ -5,7 +5,7 @@
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDir } from './fsutil';
+import { fsyncDir, writeAll } from './fsutil';
 import { DriveFullError, errnoCode } from './errors';
 import type { PackLocation, PackStore, WrittenPack } from './drive-store';
 
@@ -16,14 +16,14 @@ export class DirectoryPackStore implements PackStore {
     return join(this.root, 'data', id.slice(0, 2), id);
   }
 
-  async writePack(id: string, data: Buffer): Promise<WrittenPack> {
+  async writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack> {
     const dir = join(this.root, 'data', id.slice(0, 2));
     const tmp = join(dir, `${id}.tmp-${randomBytes(6).toString('hex')}`);
     try {
       await mkdir(dir, { recursive: true });
       const fh = await open(tmp, 'wx', 0o600);
       try {
-        await fh.writeFile(data);
+        await writeAll(fh, parts, 0);
         await fh.sync();
       } finally {
         await fh.close();
@@ -33,11 +33,11 @@ export class DirectoryPackStore implements PackStore {
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       if (errnoCode(err) === 'ENOSPC' || errnoCode(err) === 'EDQUOT') {
-        throw new DriveFullError(this.root, `no space left writing pack ${id.slice(0, 12)}, ${data.length} bytes`);
+        throw new DriveFullError(this.root, `no space left writing pack ${id.slice(0, 12)}, ${length} bytes`);
       }
       throw err;
     }
-    return { location: { id, length: data.length }, newVolume: false };
+    return { location: { id, length }, newVolume: false };
   }
 
   async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {

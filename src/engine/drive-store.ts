@@ -16,7 +16,7 @@ export interface WrittenPack {
 
 export interface PackStore {
   /** Writes a whole pack durably (fsynced) before resolving. Throws DriveFullError when full. */
-  writePack(id: string, data: Buffer): Promise<WrittenPack>;
+  writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack>;
   readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer>;
   /** Stored size of the pack, or null when it is missing. */
   packSize(loc: PackLocation): Promise<number | null>;

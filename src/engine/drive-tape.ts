@@ -6,7 +6,7 @@
  */
 import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir } from './fsutil';
+import { fsyncDir, writeAll } from './fsutil';
 import { CorruptionError, DriveFullError, errnoCode } from './errors';
 import type { PackLocation, PackStore, WrittenPack } from './drive-store';
 
@@ -44,20 +44,20 @@ export class TapePackStore implements PackStore {
     return { n, size: (await stat(this.file(n))).size };
   }
 
-  async writePack(id: string, data: Buffer): Promise<WrittenPack> {
-    if (data.length > this.volumeSize - VOLUME_LABEL_SIZE) {
-      throw new Error(`pack ${id} (${data.length} bytes) is larger than a volume`);
+  async writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack> {
+    if (length > this.volumeSize - VOLUME_LABEL_SIZE) {
+      throw new Error(`pack ${id} (${length} bytes) is larger than a volume`);
     }
     const tail = await this.tail();
     let n = tail.n;
     let offset = tail.size;
     let newVolume = false;
-    if (n === 0 || offset + data.length > this.volumeSize) {
+    if (n === 0 || offset + length > this.volumeSize) {
       n += 1;
       if (n > this.volumes) {
         throw new DriveFullError(
           this.root,
-          `all ${this.volumes} volumes of ${this.volumeSize} bytes are used, pack ${id.slice(0, 12)} needs ${data.length} bytes`,
+          `all ${this.volumes} volumes of ${this.volumeSize} bytes are used, pack ${id.slice(0, 12)} needs ${length} bytes`,
         );
       }
       newVolume = true;
@@ -73,7 +73,7 @@ export class TapePackStore implements PackStore {
           label.write(JSON.stringify({ drive: this.driveId, volume: n }), 8);
           await fh.write(label, 0, label.length, 0);
         }
-        await fh.write(data, 0, data.length, offset);
+        await writeAll(fh, parts, offset);
         await fh.sync();
       } finally {
         await fh.close();
@@ -85,7 +85,7 @@ export class TapePackStore implements PackStore {
       }
       throw err;
     }
-    return { location: { id, length: data.length, volume: n, offset }, newVolume };
+    return { location: { id, length, volume: n, offset }, newVolume };
   }
 
   async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {

@@ -1,5 +1,6 @@
 /** Durable file helpers: atomic write (temp, fsync, rename, fsync dir) and fsync of directories. */
 import { open, rename, mkdir, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 
@@ -42,4 +43,32 @@ export async function atomicWrite(path: string, data: Uint8Array): Promise<void>
     throw err;
   }
   await fsyncDir(dir);
+}
+
+/** Writes all parts at `position` with as few writev calls as the kernel allows. */
+export async function writeAll(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
+  let pending = parts.filter((p) => p.length > 0);
+  let pos = position;
+  while (pending.length > 0) {
+    const batch = pending.slice(0, 1024);
+    const want = batch.reduce((a, b) => a + b.length, 0);
+    const { bytesWritten } = await fh.writev(batch, pos);
+    pos += bytesWritten;
+    if (bytesWritten === want) {
+      pending = pending.slice(batch.length);
+      continue;
+    }
+    // short write: drop what was written and go on
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const p of pending) {
+      if (skip >= p.length) {
+        skip -= p.length;
+        continue;
+      }
+      rest.push(skip > 0 ? p.subarray(skip) : p);
+      skip = 0;
+    }
+    pending = rest;
+  }
 }

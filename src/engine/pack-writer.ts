@@ -18,6 +18,9 @@ export class PackWriter {
   volumeChanged = false;
   packsWritten = 0;
   bytesWritten = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly writes: Promise<void>[] = [];
+  private failure: unknown = null;
 
   constructor(
     readonly drive: Drive,
@@ -30,29 +33,54 @@ export class PackWriter {
   }
 
   async add(type: BlobType, blob: EncodedBlob): Promise<void> {
+    this.rethrow();
     if (this.has(blob.id)) return;
     const b = this.builder;
     if (b.count > 0 && b.length + blob.data.length + TRAILER_PER_BLOB * (b.count + 1) > this.drive.packTarget) {
-      await this.flush();
+      await this.flush(false);
     }
     this.builder.add(blob.id, type, blob.data, blob.rawLength, blob.compressed);
     this.pending.add(blob.id);
   }
 
-  /** Writes the open pack (if any) durably and adds it to the index. */
-  async flush(): Promise<void> {
-    if (this.builder.count === 0) return;
-    if (this.beforeWrite) await this.beforeWrite();
-    const { id, data, blobs } = this.builder.finish(this.drive.key);
-    const written = await this.drive.packs.writePack(id, data);
-    const pack: IndexPack = { ...written.location, blobs };
-    this.index.addPack(this.drive, pack);
-    this.unindexed.push(pack);
-    for (const b of blobs) this.pending.delete(b.id);
-    this.builder = new PackBuilder();
-    this.packsWritten += 1;
-    this.bytesWritten += data.length;
-    if (written.newVolume) this.volumeChanged = true;
+  private rethrow(): void {
+    if (this.failure !== null) throw this.failure as Error;
+  }
+
+  /**
+   * Closes the open pack (if any) and queues its write; packs are written one after another in
+   * order (tape volumes need that) while the next pack fills. With `wait`, resolves once every
+   * queued pack is durable and indexed; otherwise only keeps at most two writes outstanding.
+   */
+  async flush(wait = true): Promise<void> {
+    this.rethrow();
+    if (this.builder.count > 0) {
+      const { id, parts, length, blobs } = this.builder.finishParts(this.drive.key);
+      this.builder = new PackBuilder();
+      const p = this.chain.then(async () => {
+        if (this.failure !== null) return;
+        try {
+          if (this.beforeWrite) await this.beforeWrite();
+          const written = await this.drive.packs.writePack(id, parts, length);
+          const pack: IndexPack = { ...written.location, blobs };
+          this.index.addPack(this.drive, pack);
+          this.unindexed.push(pack);
+          for (const b of blobs) this.pending.delete(b.id);
+          this.packsWritten += 1;
+          this.bytesWritten += length;
+          if (written.newVolume) this.volumeChanged = true;
+        } catch (err) {
+          this.failure = err;
+        }
+      });
+      this.chain = p;
+      this.writes.push(p);
+      void p.then(() => this.writes.splice(this.writes.indexOf(p), 1));
+    }
+    // tape: no write-behind, so the archiver checkpoints after every volume change
+    if (wait || this.drive.packs.appendOnly) await this.chain;
+    else while (this.writes.length > 1) await this.writes[0];
+    this.rethrow();
   }
 
   /** Flushes, then writes one index file for the packs not yet indexed; returns its ID or null. */

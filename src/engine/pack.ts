@@ -3,6 +3,7 @@
  * the trailer's length (uint32 LE) and "BATONPKE". Built in memory and written in one go.
  */
 import { open, seal } from './crypto';
+import { createHash } from 'node:crypto';
 import { sha256hex } from './fsutil';
 import { CorruptionError } from './errors';
 import type { BlobType } from './blob';
@@ -38,13 +39,21 @@ export class PackBuilder {
     return this.blobs.length;
   }
 
-  /** The whole pack and its ID (SHA-256 of its bytes). */
-  finish(key: Buffer | null): { id: string; data: Buffer; blobs: PackBlob[] } {
+  /** The pack as its parts (written with one writev, never copied together) and its ID (SHA-256 of its bytes). */
+  finishParts(key: Buffer | null): { id: string; parts: Buffer[]; length: number; blobs: PackBlob[] } {
     const trailer = seal(key, Buffer.from(JSON.stringify({ blobs: this.blobs })));
     const len = Buffer.alloc(4);
     len.writeUInt32LE(trailer.length);
-    const data = Buffer.concat([...this.parts, trailer, len, PACK_END]);
-    return { id: sha256hex(data), data, blobs: this.blobs };
+    const parts = [...this.parts, trailer, len, PACK_END];
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return { id: h.digest('hex'), parts, length: this.size + trailer.length + 12, blobs: this.blobs };
+  }
+
+  /** The whole pack in one buffer and its ID. */
+  finish(key: Buffer | null): { id: string; data: Buffer; blobs: PackBlob[] } {
+    const { id, parts, blobs } = this.finishParts(key);
+    return { id, data: Buffer.concat(parts), blobs };
   }
 }
 

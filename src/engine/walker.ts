@@ -11,6 +11,8 @@ import { nodeNameBytes } from './tree';
 export interface Entry {
   name: Buffer;
   path: Buffer;
+  /** lstat result fetched with the listing (in parallel), or the error it gave */
+  st?: BigIntStats | Error;
 }
 
 export type WalkEvent =
@@ -29,9 +31,22 @@ export function childPath(dir: Buffer, name: Buffer): Buffer {
     : Buffer.concat([dir, SLASH, name]);
 }
 
+const STAT_BATCH = 64;
+
+/** Sorted listing of a directory, each entry lstat-ed (in parallel batches). */
 export async function listDir(path: Buffer): Promise<Entry[]> {
   const names = await readdir(path, { encoding: 'buffer' });
-  return names.sort((a, b) => Buffer.compare(a, b)).map((name) => ({ name, path: childPath(path, name) }));
+  const entries: Entry[] = names
+    .sort((a, b) => Buffer.compare(a, b))
+    .map((name) => ({ name, path: childPath(path, name) }));
+  for (let i = 0; i < entries.length; i += STAT_BATCH) {
+    await Promise.all(
+      entries.slice(i, i + STAT_BATCH).map(async (e) => {
+        e.st = await lstat(e.path, { bigint: true }).catch((err: Error) => err);
+      }),
+    );
+  }
+  return entries;
 }
 
 function describe(err: unknown): string {
@@ -105,7 +120,9 @@ async function* resumeDir(e: Entry, depth: number, resume: Checkpoint): AsyncGen
 async function* visit(e: Entry, depth: number, partial?: CheckpointPartial): AsyncGenerator<WalkEvent> {
   let st: BigIntStats;
   try {
-    st = await lstat(e.path, { bigint: true });
+    const got = e.st ?? (await lstat(e.path, { bigint: true }));
+    if (got instanceof Error) throw got;
+    st = got;
   } catch (err) {
     yield { t: 'error', path: e.path, message: describe(err) };
     return;

@@ -1,16 +1,17 @@
 /**
- * A small pool of worker threads (default 2) running chunk jobs (seal-worker.ts), so chunking,
- * hashing, compression and encryption stay off the caller's event loop. `close()` terminates the
- * workers and fails jobs still waiting.
+ * A small pool of worker threads (default 2) running cut and seal jobs (seal-worker.ts), so
+ * chunking, hashing, compression and encryption stay off the caller's event loop. `close()`
+ * terminates the workers and fails every job not finished.
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { ChunkJob, ChunkResult } from './seal-worker';
+import type { CutJob, CutResult, Job, SealJob, SealResult, WholeJob } from './seal-worker';
 import { AbortedError } from './errors';
 
 interface Pending {
-  job: ChunkJob;
-  resolve: (r: ChunkResult) => void;
+  seq: number;
+  job: Job;
+  resolve: (r: unknown) => void;
   reject: (e: Error) => void;
 }
 
@@ -25,17 +26,32 @@ export class WorkerPool {
   constructor(key: Buffer | null, size = 2) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: { key } });
-      w.on('message', (res: ChunkResult) => this.done(w, res));
+      w.on('message', (msg: { seq: number; res: unknown }) => this.done(w, msg.res));
       w.on('error', (err) => this.fail(w, err));
       this.workers.push(w);
       this.idle.push(w);
     }
   }
 
-  run(job: Omit<ChunkJob, 'seq'>): Promise<ChunkResult> {
+  cut(job: Omit<CutJob, 'kind'>): Promise<CutResult> {
+    return this.run({ kind: 'cut', ...job }) as Promise<CutResult>;
+  }
+
+  seal(job: Omit<SealJob, 'kind'>): Promise<SealResult> {
+    return this.run({ kind: 'seal', ...job }) as Promise<SealResult>;
+  }
+
+  whole(job: Omit<WholeJob, 'kind'>): Promise<SealResult> {
+    return this.run({ kind: 'whole', ...job }) as Promise<SealResult>;
+  }
+
+  private run(job: Job): Promise<unknown> {
     if (this.closed) return Promise.reject(new AbortedError('chunking'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { ...job, seq: ++this.seq }, resolve, reject });
+      // cut jobs go first: they are short and unblock seal jobs
+      const p = { seq: ++this.seq, job, resolve, reject };
+      if (job.kind === 'cut') this.queue.unshift(p);
+      else this.queue.push(p);
       this.pump();
     });
   }
@@ -45,11 +61,11 @@ export class WorkerPool {
       const w = this.idle.pop() as Worker;
       const p = this.queue.shift() as Pending;
       this.busy.set(w, p);
-      w.postMessage(p.job);
+      w.postMessage({ seq: p.seq, job: p.job });
     }
   }
 
-  private done(w: Worker, res: ChunkResult): void {
+  private done(w: Worker, res: unknown): void {
     const p = this.busy.get(w);
     this.busy.delete(w);
     this.idle.push(w);

@@ -92,7 +92,7 @@ void test('CLI: a backup killed at random points resumes from its last checkpoin
     const src = `${tmp.path}/src`;
     buildAwkwardTree(src);
     for (let i = 0; i < 12; i++) writeFileSync(`${src}/data/big${i}`, prng(`big${i}`, 4 * 1024 * 1024));
-    for (const [n, delayMs] of [150, 400, 800].entries()) {
+    for (const [n, delayMs] of [20, 100, 250].entries()) {
       const a = `${tmp.path}/a${n}`;
       const b = `${tmp.path}/b${n}`;
       const cp = `${tmp.path}/cp${n}.json`;
