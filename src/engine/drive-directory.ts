@@ -40,6 +40,10 @@ export class DirectoryPackStore implements PackStore {
     return { location: { id, length }, newVolume: false };
   }
 
+  packFile(loc: PackLocation): { file: string; offset: number } {
+    return { file: this.file(loc.id), offset: 0 };
+  }
+
   async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {
     const fh = await open(this.file(loc.id), 'r');
     try {

@@ -18,6 +18,8 @@ export interface PackStore {
   /** Writes a whole pack durably (fsynced) before resolving. Throws DriveFullError when full. */
   writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack>;
   readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer>;
+  /** The file holding the pack and the pack's offset in it (for readers that keep files open). */
+  packFile(loc: PackLocation): { file: string; offset: number };
   /** Stored size of the pack, or null when it is missing. */
   packSize(loc: PackLocation): Promise<number | null>;
   /** Removes a pack; false when the kind cannot reclaim space (tape) or it was gone. */

@@ -88,6 +88,13 @@ export class TapePackStore implements PackStore {
     return { location: { id, length, volume: n, offset }, newVolume };
   }
 
+  packFile(loc: PackLocation): { file: string; offset: number } {
+    if (loc.volume === undefined || loc.offset === undefined) {
+      throw new CorruptionError(`pack ${loc.id} has no volume position in the index`, loc.id);
+    }
+    return { file: this.file(loc.volume), offset: loc.offset };
+  }
+
   async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {
     if (loc.volume === undefined || loc.offset === undefined) {
       throw new CorruptionError(`pack ${loc.id} has no volume position in the index`, loc.id);

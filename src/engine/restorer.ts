@@ -24,6 +24,8 @@ import { CorruptionError, EngineError, PathEscapeError, errnoCode, throwIfAborte
 import { noopProgress } from './progress';
 import type { ProgressCounters, ProgressReporter } from './progress';
 import { childPath } from './walker';
+import { WorkerPool } from './worker-pool';
+import { PackReader } from './pack-reader';
 
 export interface RestoreOptions {
   /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
@@ -36,6 +38,8 @@ export interface RestoreOptions {
   subtree?: string;
   signal?: AbortSignal;
   progress?: ProgressReporter;
+  /** worker threads decoding chunks (default 2) */
+  workers?: number;
 }
 
 export interface RestoreResult {
@@ -110,6 +114,8 @@ function checkName(n: TreeNode, parent: string): Buffer {
 
 const HOLE_BLOCK = 64 * 1024;
 const ZERO = Buffer.alloc(HOLE_BLOCK);
+const FILES_AHEAD = 8;
+const CHUNKS_AHEAD = 4;
 
 /** Byte ranges of `b` to write: runs of 64 KiB blocks that are not all zeros (the rest become holes). */
 function dataRanges(b: Buffer): [number, number][] {
@@ -148,8 +154,12 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   await mkdir(target, { recursive: true });
   const counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
   const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [] };
-  const links = new Map<string, Buffer>();
+  const links = new Map<string, Promise<Buffer>>();
   const isRoot = process.getuid?.() === 0;
+  const pool = new WorkerPool(null, opts.workers ?? 2);
+  const reader = new PackReader(pool);
+  const onAbort = (): void => void pool.close();
+  signal?.addEventListener('abort', onAbort);
 
   const setMeta = async (path: Buffer, n: TreeNode): Promise<void> => {
     if (isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
@@ -165,37 +175,48 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     await utimes(path, mtime, mtime);
   };
 
-  const restoreFile = async (path: Buffer, n: TreeNode): Promise<void> => {
-    if (n.links && n.links > 1 && n.inode) {
-      const first = links.get(n.inode);
-      if (first) {
-        await link(first, path);
-        return;
-      }
-      links.set(n.inode, path);
-    }
+  const writeContent = async (path: Buffer, n: TreeNode): Promise<void> => {
     const fh = await open(
       path,
       constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
       0o600,
     ).catch((err: Error) => {
-      if (errnoCode(err) === 'ELOOP')
+      if (errnoCode(err) === 'ELOOP') {
         throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
+      }
       throw err;
     });
     try {
-      let pos = 0;
-      for (const id of n.content ?? []) {
-        throwIfAborted(signal, 'restore');
+      const ids = n.content ?? [];
+      const fetch = (id: string): Promise<Buffer> => {
         const loc = index.get(id);
         if (!loc) {
-          throw new CorruptionError(
-            `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\``,
-            undefined,
-            id,
+          return Promise.reject(
+            new CorruptionError(
+              `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\``,
+              undefined,
+              id,
+            ),
           );
         }
-        const data = await readBlob(loc);
+        return reader.read(loc);
+      };
+      // keep the next chunks in flight while one is written
+      const inflight: Promise<Buffer>[] = [];
+      let next = 0;
+      const fill = (): void => {
+        while (next < ids.length && inflight.length < CHUNKS_AHEAD) {
+          const p = fetch(ids[next++]);
+          p.catch(() => undefined);
+          inflight.push(p);
+        }
+      };
+      fill();
+      let pos = 0;
+      while (inflight.length > 0) {
+        throwIfAborted(signal, 'restore');
+        const data = await (inflight.shift() as Promise<Buffer>);
+        fill();
         for (const [from, to] of dataRanges(data)) await fh.write(data, from, to - from, pos + from);
         pos += data.length;
         counters.bytes += data.length;
@@ -204,9 +225,44 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     } finally {
       await fh.close();
     }
+  };
+
+  const restoreFile = async (path: Buffer, n: TreeNode): Promise<void> => {
+    if (n.links && n.links > 1 && n.inode) {
+      const first = links.get(n.inode);
+      if (first) {
+        await link(await first, path);
+        counters.files++;
+        result.files++;
+        return;
+      }
+      const done = writeContent(path, n).then(() => path);
+      done.catch(() => undefined);
+      links.set(n.inode, done);
+      await done;
+    } else {
+      await writeContent(path, n);
+    }
+    await setMeta(path, n);
     counters.files++;
+    result.files++;
     progress.update({ ...counters, currentPath: path.toString() });
   };
+
+  // files are written FILES_AHEAD at a time; directory metadata is set at the end, deepest first
+  const running = new Set<Promise<void>>();
+  let failure: unknown = null;
+  const schedule = async (job: () => Promise<void>): Promise<void> => {
+    while (running.size >= FILES_AHEAD) await Promise.race(running);
+    if (failure !== null) throw failure as Error;
+    const p: Promise<void> = job()
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => running.delete(p));
+    running.add(p);
+  };
+  const dirsDone: { path: Buffer; node: TreeNode }[] = [];
 
   const restoreDir = async (dir: Buffer, list: TreeNode[], shown: string): Promise<void> => {
     const seen = new Set<string>();
@@ -231,15 +287,11 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
             }
           }
           await restoreDir(path, n.subtree ? await loadTree(index, n.subtree) : [], `${shown}/${n.name}`);
-          await setMeta(path, n);
-          counters.dirs++;
-          result.dirs++;
+          dirsDone.push({ path, node: n });
           break;
         }
         case 'file':
-          await restoreFile(path, n);
-          await setMeta(path, n);
-          result.files++;
+          await schedule(() => restoreFile(path, n));
           break;
         case 'symlink':
           await symlink(symlinkTargetBytes(n), path);
@@ -251,7 +303,23 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     }
   };
 
-  await restoreDir(target, nodes, '');
+  try {
+    await restoreDir(target, nodes, '');
+    await Promise.all(running);
+    if (failure !== null) throw failure as Error;
+    for (const { path, node } of dirsDone) {
+      await setMeta(path, node);
+      counters.dirs++;
+      result.dirs++;
+    }
+  } catch (err) {
+    await Promise.all(running);
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await reader.close();
+    await pool.close();
+  }
   result.bytes = counters.bytes;
   progress.update(counters);
   return result;

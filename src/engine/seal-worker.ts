@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { findCut } from './chunker';
-import { encodeBlob } from './blob';
+import { decodeBlob, encodeBlob } from './blob';
 
 /** Paths travel as latin1 strings (byte-exact, and cheap to post: a Buffer would clone its pool). */
 export interface CutJob {
@@ -33,7 +33,21 @@ export interface WholeJob {
   target: number;
 }
 
-export type Job = CutJob | SealJob | WholeJob;
+/** Decrypt, decompress and verify one stored blob (restore). */
+export interface DecodeJob {
+  kind: 'decode';
+  key: Uint8Array | null;
+  data: Uint8Array;
+  ref: { id: string; compressed: boolean; rawLength: number };
+  where: string;
+}
+
+export interface DecodeResult {
+  plain: Uint8Array;
+  error?: JobError;
+}
+
+export type Job = CutJob | SealJob | WholeJob | DecodeJob;
 
 export interface JobError {
   code?: string;
@@ -188,7 +202,17 @@ function describe(err: unknown): JobError {
 
 parentPort?.on('message', (msg: { seq: number; job: Job }) => {
   const { seq, job } = msg;
-  if (job.kind === 'cut') {
+  if (job.kind === 'decode') {
+    let res: DecodeResult;
+    try {
+      const plain = decodeBlob(job.key ? Buffer.from(job.key) : null, job.data, job.ref, job.where);
+      res = { plain: plain.byteOffset === 0 && plain.buffer.byteLength === plain.length ? plain : Buffer.from(plain) };
+    } catch (err) {
+      res = { plain: new Uint8Array(0), error: describe(err) };
+    }
+    const transfer = res.plain.byteLength > 0 && res.plain.buffer.byteLength === res.plain.byteLength;
+    parentPort?.postMessage({ seq, res }, transfer ? [res.plain.buffer as ArrayBuffer] : []);
+  } else if (job.kind === 'cut') {
     let res: CutResult;
     try {
       res = cut(job);

@@ -5,12 +5,13 @@
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { CutJob, CutResult, Job, SealJob, SealResult, WholeJob } from './seal-worker';
+import type { CutJob, CutResult, DecodeJob, DecodeResult, Job, SealJob, SealResult, WholeJob } from './seal-worker';
 import { AbortedError } from './errors';
 
 interface Pending {
   seq: number;
   job: Job;
+  transfer: ArrayBuffer[];
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -45,11 +46,15 @@ export class WorkerPool {
     return this.run({ kind: 'whole', ...job }) as Promise<SealResult>;
   }
 
-  private run(job: Job): Promise<unknown> {
+  decode(job: Omit<DecodeJob, 'kind'>): Promise<DecodeResult> {
+    return this.run({ kind: 'decode', ...job }, [job.data.buffer as ArrayBuffer]) as Promise<DecodeResult>;
+  }
+
+  private run(job: Job, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.closed) return Promise.reject(new AbortedError('chunking'));
     return new Promise((resolve, reject) => {
       // cut jobs go first: they are short and unblock seal jobs
-      const p = { seq: ++this.seq, job, resolve, reject };
+      const p = { seq: ++this.seq, job, transfer, resolve, reject };
       if (job.kind === 'cut') this.queue.unshift(p);
       else this.queue.push(p);
       this.pump();
@@ -61,7 +66,7 @@ export class WorkerPool {
       const w = this.idle.pop() as Worker;
       const p = this.queue.shift() as Pending;
       this.busy.set(w, p);
-      w.postMessage({ seq: p.seq, job: p.job });
+      w.postMessage({ seq: p.seq, job: p.job }, p.transfer);
     }
   }
 
