@@ -15,6 +15,7 @@ import { BlobIndex } from './index-file';
 import { PackWriter } from './pack-writer';
 import { WorkerPool } from './worker-pool';
 import { FileReader } from './file-reader';
+import type { SealResult } from './seal-worker';
 import { encodeBlob, encodeJson } from './blob';
 import { encodeTree, makeNode, nameFields } from './tree';
 import type { TreeNode } from './tree';
@@ -65,13 +66,18 @@ const DEFAULT_SEGMENT = 8 * 1024 * 1024;
 /** sealed bytes one file may have waiting, and all files read ahead together */
 const READER_AHEAD = 16 * 1024 * 1024;
 const LOOKAHEAD_BYTES = 64 * 1024 * 1024;
-const LOOKAHEAD_FILES = 64;
+const LOOKAHEAD_FILES = 256;
 const LOOKAHEAD_EVENTS = 1024;
 const LOCK_REFRESH_MS = 5 * 60 * 1000;
+const SMALL_FILE = 256 * 1024;
+const BATCH_FILES = 128;
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 interface Item {
   ev: WalkEvent;
   reader?: FileReader;
+  /** the small-file batch the reader's job went into */
+  batchNo?: number;
   aheadBytes: number;
   cached?: string[];
 }
@@ -278,6 +284,34 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     let bytesAhead = 0;
     let filesAhead = 0;
     const segment = opts.segmentSize ?? DEFAULT_SEGMENT;
+    // small files go to the workers in batches: one message for many files
+    type Waiting = {
+      job: { path: string; offset: number; target: number };
+      resolve: (r: SealResult) => void;
+      reject: (e: Error) => void;
+    };
+    let batch: Waiting[] = [];
+    let batchBytes = 0;
+    let batchNo = 0;
+    const sendBatch = (): void => {
+      if (batch.length === 0) return;
+      batchNo++;
+      const sent = batch;
+      batch = [];
+      batchBytes = 0;
+      (pool as WorkerPool).batch(sent.map((w) => w.job)).then(
+        (results) => results.forEach((r, i) => sent[i].resolve(r)),
+        (err: Error) => sent.forEach((w) => w.reject(err)),
+      );
+    };
+    const batched =
+      (size: number) =>
+      (job: Waiting['job']): Promise<SealResult> =>
+        new Promise((resolve, reject) => {
+          batch.push({ job, resolve, reject });
+          batchBytes += size;
+          if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) sendBatch();
+        });
     const fill = async (): Promise<void> => {
       while (
         !walkDone &&
@@ -305,7 +339,9 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
               Number(ev.st.size),
               segment,
               READER_AHEAD,
+              Number(ev.st.size) <= SMALL_FILE ? batched(Number(ev.st.size)) : undefined,
             );
+            item.batchNo = batchNo;
             item.reader.pump();
             item.aheadBytes = Math.min(Number(ev.st.size), READER_AHEAD);
             bytesAhead += item.aheadBytes;
@@ -314,6 +350,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         }
         ahead.push(item);
       }
+      // a part-filled batch goes out only when a worker would otherwise wait
+      if ((pool as WorkerPool).hasIdleWorker) sendBatch();
     };
 
     const doFile = async (item: Item, ev: Extract<WalkEvent, { t: 'file' }>): Promise<TreeNode | null> => {
@@ -332,6 +370,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         warnings.push({ path: pathText(ev.path), message: 'file changed between checkpoint and resume' });
       }
       if (item.reader) {
+        if (item.batchNo === batchNo) sendBatch(); // its job is still waiting in the batch
         bytesAhead -= item.aheadBytes;
         filesAhead--;
         for (let res = await item.reader.next(); res; res = await item.reader.next()) {

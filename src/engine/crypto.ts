@@ -16,9 +16,23 @@ export interface KdfParams {
   salt: string;
 }
 
+// nonces come from a pool refilled 1024 at a time: one randomBytes call per nonce costs more
+// than sealing a small chunk
+let noncePool = Buffer.alloc(0);
+let noncePos = 0;
+function nextNonce(): Buffer {
+  if (noncePos + NONCE > noncePool.length) {
+    noncePool = randomBytes(NONCE * 1024);
+    noncePos = 0;
+  }
+  const n = noncePool.subarray(noncePos, noncePos + NONCE);
+  noncePos += NONCE;
+  return n;
+}
+
 export function seal(key: Buffer | null, plain: Uint8Array): Buffer {
   if (key === null) return Buffer.from(plain);
-  const nonce = randomBytes(NONCE);
+  const nonce = nextNonce();
   const c = createCipheriv('aes-256-gcm', key, nonce);
   const body = c.update(plain);
   const fin = c.final();

@@ -27,12 +27,15 @@ export class FileReader {
     size: number,
     private readonly segment: number,
     private readonly aheadBytes: number,
+    /** for small files: the caller batches whole-file jobs and hands in this file's result */
+    batched?: (job: { path: string; offset: number; target: number }) => Promise<SealResult>,
   ) {
     this.path = path.toString('latin1');
     this.cutOffset = offset;
     if (size - offset <= segment) {
       // small file: one job cuts and seals it, reading once
-      const result = this.pool.whole({ path: this.path, offset, target: segment });
+      const job = { path: this.path, offset, target: segment };
+      const result = batched ? batched(job) : this.pool.whole(job);
       result.catch(() => undefined);
       this.parts.push({ bytes: size - offset, result });
       this.queued += size - offset;

@@ -47,7 +47,13 @@ export interface DecodeResult {
   error?: JobError;
 }
 
-export type Job = CutJob | SealJob | WholeJob | DecodeJob;
+/** Several small whole-file jobs in one message (posting a message costs more than sealing a tiny file). */
+export interface BatchJob {
+  kind: 'batch';
+  jobs: WholeJob[];
+}
+
+export type Job = CutJob | SealJob | WholeJob | DecodeJob | BatchJob;
 
 export interface JobError {
   code?: string;
@@ -202,7 +208,26 @@ function describe(err: unknown): JobError {
 
 parentPort?.on('message', (msg: { seq: number; job: Job }) => {
   const { seq, job } = msg;
-  if (job.kind === 'decode') {
+  if (job.kind === 'batch') {
+    const results: SealResult[] = job.jobs.map((j) => {
+      try {
+        return whole(j);
+      } catch (err) {
+        return { offset: j.offset, chunks: [], data: new Uint8Array(0), error: describe(err) };
+      }
+    });
+    // one buffer for the whole batch: transferring many small buffers costs more than copying them
+    const all = Buffer.allocUnsafeSlow(results.reduce((a, r) => a + r.data.byteLength, 0));
+    const starts: number[] = [];
+    let at = 0;
+    for (const r of results) {
+      starts.push(at);
+      all.set(r.data, at);
+      at += r.data.byteLength;
+      r.data = new Uint8Array(0);
+    }
+    parentPort?.postMessage({ seq, res: { results, data: all, starts } }, [all.buffer]);
+  } else if (job.kind === 'decode') {
     let res: DecodeResult;
     try {
       const plain = decodeBlob(job.key ? Buffer.from(job.key) : null, job.data, job.ref, job.where);

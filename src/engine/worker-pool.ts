@@ -34,6 +34,11 @@ export class WorkerPool {
     }
   }
 
+  /** true when a worker would start a job posted now */
+  get hasIdleWorker(): boolean {
+    return this.idle.length > 0 && this.queue.length === 0;
+  }
+
   cut(job: Omit<CutJob, 'kind'>): Promise<CutResult> {
     return this.run({ kind: 'cut', ...job }) as Promise<CutResult>;
   }
@@ -44,6 +49,18 @@ export class WorkerPool {
 
   whole(job: Omit<WholeJob, 'kind'>): Promise<SealResult> {
     return this.run({ kind: 'whole', ...job }) as Promise<SealResult>;
+  }
+
+  async batch(jobs: Omit<WholeJob, 'kind'>[]): Promise<SealResult[]> {
+    const res = (await this.run({ kind: 'batch', jobs: jobs.map((j) => ({ kind: 'whole' as const, ...j })) })) as {
+      results: SealResult[];
+      data: Uint8Array;
+      starts: number[];
+    };
+    return res.results.map((r, i) => {
+      const end = i + 1 < res.starts.length ? res.starts[i + 1] : res.data.byteLength;
+      return { ...r, data: res.data.subarray(res.starts[i], end) };
+    });
   }
 
   decode(job: Omit<DecodeJob, 'kind'>): Promise<DecodeResult> {
