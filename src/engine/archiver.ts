@@ -514,3 +514,14 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     await lock.release().catch(() => undefined);
   }
 }
+
+/**
+ * Continues the backup recorded in `checkpoint` (from any process) on `opts.drive`, which may be
+ * another drive than the one it started on; the result is one snapshot, as if never interrupted.
+ */
+export function resume(
+  checkpoint: Checkpoint,
+  opts: Omit<BackupOptions, 'resumeFrom' | 'sources'>,
+): Promise<BackupResult> {
+  return backup({ ...opts, sources: checkpoint.sources, resumeFrom: checkpoint });
+}

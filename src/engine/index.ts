@@ -7,7 +7,7 @@
  * AbortSignal, honoured within about a second, and a ProgressReporter called on the main thread):
  *
  *   const drive = await openDrive(path, { password, create?: { kind: 'directory' | 'tape', volumeSize?, volumes?, encryption } });
- *   const r = await backup({ drive, sources, app, cachePath, checkpointEvery: { seconds, bytes },
+ *   const r = await backup({ drive, sources, app, cachePath, checkpointEvery: { seconds, bytes },   // or resume(cp, {...})
  *                            onCheckpoint, resumeFrom, otherDrives, password, signal, progress, beforeWrite });
  *     -> { snapshotId, incomplete, stats, errors, warnings }
  *     onCheckpoint(cp) gets a JSON-safe Checkpoint only after all it names is durable; pass one back as
@@ -30,11 +30,15 @@ export { Drive } from './drive';
 export type { CreateOptions, OpenOptions } from './drive';
 export type { DriveKind, DriveConfig } from './config';
 export { FORMAT_VERSION } from './config';
-export { backup } from './archiver';
+export { backup, resume } from './archiver';
 export type { BackupOptions, BackupResult } from './archiver';
 export { restore } from './restorer';
 export type { RestoreOptions, RestoreResult } from './restorer';
 export { listSnapshots, readSnapshot } from './snapshot';
+export { verify } from './checker';
+export type { VerifyOptions, VerifyResult, Finding, FindingKind } from './checker';
+export { forget, prune, planForget } from './pruner';
+export type { KeepPolicy, ForgetOptions, ForgetPlan, PruneOptions, PruneResult } from './pruner';
 export type { Snapshot, SnapshotEntry, BackupStats, SnapshotError } from './snapshot';
 export type { Checkpoint } from './checkpoint';
 export type { ProgressReporter, ProgressCounters } from './progress';

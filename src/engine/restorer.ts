@@ -8,10 +8,11 @@
  *    (holes), the size set with ftruncate;
  * 4. recreate hard links among restored files, then set owner (when permitted), mode and mtime,
  *    directories last so their mtimes stick.
- * An interrupted restore leaves a partial target; run it again to finish.
+ * An interrupted restore leaves a partial target; running it again into the same target finishes
+ * it (files are rewritten, links replaced).
  */
 import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, symlink, unlink, utimes } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
@@ -130,6 +131,23 @@ function dataRanges(b: Buffer): [number, number][] {
   return out;
 }
 
+/**
+ * Creates a link or symlink at `path`; if a file or symlink from an earlier (interrupted) restore
+ * is there, it is replaced. A directory in the way is refused.
+ */
+async function replacing(path: Buffer, create: () => Promise<void>): Promise<void> {
+  try {
+    await create();
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    if ((await lstat(path)).isDirectory()) {
+      throw new PathEscapeError(path.toString(), 'a directory is in the way of a link');
+    }
+    await unlink(path);
+    await create();
+  }
+}
+
 export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   const signal = opts.signal;
   throwIfAborted(signal, 'restore');
@@ -231,7 +249,8 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     if (n.links && n.links > 1 && n.inode) {
       const first = links.get(n.inode);
       if (first) {
-        await link(await first, path);
+        const firstPath = await first;
+        await replacing(path, () => link(firstPath, path));
         counters.files++;
         result.files++;
         return;
@@ -294,7 +313,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
           await schedule(() => restoreFile(path, n));
           break;
         case 'symlink':
-          await symlink(symlinkTargetBytes(n), path);
+          await replacing(path, () => symlink(symlinkTargetBytes(n), path));
           await setMeta(path, n);
           break;
         default:

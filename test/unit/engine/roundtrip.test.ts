@@ -18,6 +18,9 @@ void test('awkward tree round-trips byte for byte with metadata (directory drive
     await restore({ drive, snapshotId: r.snapshotId, target: `${tmp.path}/out` });
     assert.deepEqual(compareTrees(`${tmp.path}/src`, `${tmp.path}/out`), []);
     assert.ok(allocatedBytes(`${tmp.path}/out/sparse`) < 4 * 1024 * 1024, 'holes of the sparse file stay holes');
+    // restoring again into the same target (as after an interrupted restore) finishes it identically
+    await restore({ drive, snapshotId: r.snapshotId, target: `${tmp.path}/out` });
+    assert.deepEqual(compareTrees(`${tmp.path}/src`, `${tmp.path}/out`), []);
 
     // an unchanged re-run reads nothing again and stores no new data, same tree
     const r2 = await backup({ drive, sources: `${tmp.path}/src`, cachePath: `${tmp.path}/cache.json` });
