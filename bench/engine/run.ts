@@ -3,13 +3,14 @@
  * measures first backup, unchanged re-run and restore (wall time and peak RSS via /usr/bin/time),
  * and a many-small-files backup; writes the figures to docs/benchmarks.md.
  *
- *   npm run build && node dist/bench/engine/run.js [--work DIR] [--scale 1] [--many 100000] [--tools baton,restic,borg]
+ *   npm run build && node dist/bench/engine/run.js [--work DIR] [--scale 1] [--many 100000] [--tools baton,restic,borg] [--repeat 3]
  *
  * Page cache is warm (the dataset was just written or read); every tool gets the same conditions.
+ * Tools run in turn, `repeat` rounds; each figure is the median of its rounds.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generate } from './dataset';
 
@@ -24,6 +25,7 @@ const work = resolve(args.get('work') ?? '/tmp/baton-bench');
 const scale = Number(args.get('scale') ?? 1);
 const many = Number(args.get('many') ?? 100000);
 const tools = (args.get('tools') ?? 'baton,restic,borg').split(',');
+const repeat = Number(args.get('repeat') ?? 3);
 const repoRoot = resolve(__dirname, '../../..');
 const batonMain = join(repoRoot, 'dist/src/cli/repo-main.js');
 const env = {
@@ -129,7 +131,10 @@ function main(): void {
   mkdirSync(work, { recursive: true });
   const data = join(work, `data-${scale}`);
   const info = existsSync(join(data, '.complete'))
-    ? { files: Number(run(['find', data, '-type', 'f']).trim().split('\n').length) - 1, bytes: du(data) * 1024 * 1024 }
+    ? {
+        files: run(['find', data, '-type', 'f', '!', '-name', '.complete']).trim().split('\n').length,
+        bytes: Number(run(['du', '-sb', data]).split('\t')[0]),
+      }
     : generate(data, scale);
   let manyDir = '';
   if (many > 0) {
@@ -144,10 +149,28 @@ function main(): void {
       writeFileSync(join(manyDir, '.complete'), '');
     }
   }
+  const loadBefore = loadavg()[0];
+  const rounds = new Map<string, ToolRun[]>(tools.map((t) => [t, []]));
+  for (let i = 0; i < repeat; i++) {
+    for (const t of tools) {
+      process.stderr.write(`bench: round ${i + 1}/${repeat}: ${t}...\n`);
+      rounds.get(t)?.push(bench(t, data, manyDir));
+    }
+  }
+  const loadAfter = loadavg()[0];
+  const median = (ms: Measure[]): Measure => {
+    const sorted = [...ms].sort((a, b) => a.seconds - b.seconds);
+    return sorted[Math.floor((sorted.length - 1) / 2)];
+  };
   const results = new Map<string, ToolRun>();
-  for (const t of tools) {
-    process.stderr.write(`bench: ${t}...\n`);
-    results.set(t, bench(t, data, manyDir));
+  for (const [t, rs] of rounds) {
+    results.set(t, {
+      first: median(rs.map((r) => r.first)),
+      rerun: median(rs.map((r) => r.rerun)),
+      restore: median(rs.map((r) => r.restore)),
+      many: rs[0].many ? median(rs.map((r) => r.many as Measure)) : undefined,
+      repoMiB: rs[0].repoMiB,
+    });
   }
   const versions: Record<string, string> = {
     baton: `baton engine (repository format 1), node ${process.version}`,
@@ -159,9 +182,11 @@ function main(): void {
     '# Engine benchmarks',
     '',
     'Written by `bench/engine/run.ts` (`npm run build && node dist/bench/engine/run.js`). Figures are what that',
-    'run MEASURED on the machine below; nothing here is estimated. Wall time / peak RSS (from `/usr/bin/time`).',
+    'run MEASURED on the machine below; nothing here is estimated. Wall time / peak RSS (from `/usr/bin/time`),',
+    `median of ${repeat} rounds (tools take turns within a round).`,
     '',
-    `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), date ${new Date().toISOString()}`,
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), date ${new Date().toISOString()}; ` +
+      `1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after (other work shares the machine)`,
     `- dataset: \`bench/engine/dataset.ts\` scale ${scale}: ${info.files} files, ${(info.bytes / 2 ** 30).toFixed(2)} GiB ` +
       '(4 incompressible 128 MiB files, 64 text files of 4 MiB, 2 shifted half-copies, 10,000 small files in 100 dirs); page cache warm',
     `- many small files: ${many} files of 7-350 bytes in ${Math.ceil(many / 1000)} directories, first backup (baton without file cache)`,

@@ -86,6 +86,8 @@ interface Frame {
   name: Buffer | null;
   node: TreeNode | null;
   nodes: TreeNode[];
+  /** last entry handled in this directory (the walk cursor at this level) */
+  last?: Buffer;
 }
 
 function emptyStats(): BackupStats {
@@ -200,7 +202,14 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     const hardlinks = new Map<string, string[]>();
 
     const root = await rootListing(sources);
-    const frames: Frame[] = [{ name: null, node: null, nodes: resume ? [...resume.frames[0].nodes] : [] }];
+    const frames: Frame[] = [
+      {
+        name: null,
+        node: null,
+        nodes: resume ? [...resume.frames[0].nodes] : [],
+        last: resume?.frames[0].last !== undefined ? Buffer.from(resume.frames[0].last, 'hex') : undefined,
+      },
+    ];
     const top = (): Frame => frames[frames.length - 1];
 
     // blobs used since the last checkpoint; resolved to their packs once those are durable
@@ -245,6 +254,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         name: f.name === null ? null : f.name.toString('hex'),
         node: f.node,
         nodes: f.nodes,
+        last: f.last?.toString('hex'),
       }));
       const cp: Checkpoint = {
         version: 1,
@@ -439,7 +449,12 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       switch (ev.t) {
         case 'enter': {
           if (ev.resumed) {
-            frames.push({ name: ev.name, node: ev.resumed.node, nodes: [...ev.resumed.nodes] });
+            frames.push({
+              name: ev.name,
+              node: ev.resumed.node,
+              nodes: [...ev.resumed.nodes],
+              last: ev.resumed.last !== undefined ? Buffer.from(ev.resumed.last, 'hex') : undefined,
+            });
           } else {
             frames.push({ name: ev.name, node: makeNode(ev.name, 'dir', ev.st as BigIntStats), nodes: [] });
           }
@@ -450,23 +465,28 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           const node = f.node as TreeNode;
           node.subtree = await saveBlob('tree', encodeTree(f.nodes));
           top().nodes.push(node);
+          top().last = f.name ?? undefined;
           stats.dirs++;
           break;
         }
         case 'file': {
           const node = await doFile(item, ev);
           if (node) top().nodes.push(node);
+          top().last = ev.name;
           report(ev.path);
           break;
         }
         case 'symlink':
           top().nodes.push(makeNode(ev.name, 'symlink', ev.st, { target: ev.target }));
+          top().last = ev.name;
           break;
         case 'other':
           top().nodes.push(makeNode(ev.name, 'other', ev.st));
+          top().last = ev.name;
           break;
         case 'error':
           errors.push({ path: pathText(ev.path), message: ev.message });
+          top().last = ev.name;
           break;
       }
       await fill();

@@ -14,6 +14,8 @@ export interface CheckpointFrame {
   node: TreeNode | null;
   /** finished entries of this directory, in walk order */
   nodes: TreeNode[];
+  /** hex of the raw name of the last entry handled here (stored, skipped with an error, ...) */
+  last?: string;
 }
 
 export interface CheckpointPartial {

@@ -21,7 +21,7 @@ export type WalkEvent =
   | { t: 'file'; name: Buffer; path: Buffer; st: BigIntStats; partial?: CheckpointPartial }
   | { t: 'symlink'; name: Buffer; path: Buffer; st: BigIntStats; target: Buffer }
   | { t: 'other'; name: Buffer; path: Buffer; st: BigIntStats }
-  | { t: 'error'; path: Buffer; message: string };
+  | { t: 'error'; name: Buffer; path: Buffer; message: string };
 
 const SLASH = Buffer.from('/');
 
@@ -70,8 +70,9 @@ export async function* walkListing(
     } else if (resume.partial) {
       partialName = Buffer.from(resume.partial.name, 'hex');
     } else {
-      const nodes = frames[depth].nodes;
-      if (nodes.length > 0) lastDone = nodeNameBytes(nodes[nodes.length - 1]);
+      const f = frames[depth];
+      if (f.last !== undefined) lastDone = Buffer.from(f.last, 'hex');
+      else if (f.nodes.length > 0) lastDone = nodeNameBytes(f.nodes[f.nodes.length - 1]);
     }
   }
   for (const e of entries) {
@@ -124,7 +125,7 @@ async function* visit(e: Entry, depth: number, partial?: CheckpointPartial): Asy
     if (got instanceof Error) throw got;
     st = got;
   } catch (err) {
-    yield { t: 'error', path: e.path, message: describe(err) };
+    yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
     return;
   }
   if (st.isDirectory()) {
@@ -132,7 +133,7 @@ async function* visit(e: Entry, depth: number, partial?: CheckpointPartial): Asy
     try {
       children = await listDir(e.path);
     } catch (err) {
-      yield { t: 'error', path: e.path, message: describe(err) };
+      yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
       return;
     }
     yield { t: 'enter', name: e.name, path: e.path, st };
@@ -144,7 +145,7 @@ async function* visit(e: Entry, depth: number, partial?: CheckpointPartial): Asy
     try {
       yield { t: 'symlink', name: e.name, path: e.path, st, target: await readlink(e.path, { encoding: 'buffer' }) };
     } catch (err) {
-      yield { t: 'error', path: e.path, message: describe(err) };
+      yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
     }
   } else {
     yield { t: 'other', name: e.name, path: e.path, st };
