@@ -137,7 +137,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   const everyMs = (opts.checkpointEvery?.seconds ?? 15) * 1000;
   const everyBytes = opts.checkpointEvery?.bytes ?? 256 * 1024 * 1024;
 
-  const lock = await Lock.acquire(drive, false, 'backup');
+  // a tape is appended to by one writer at a time: backups take its lock exclusively
+  const lock = await Lock.acquire(drive, drive.kind === 'tape', 'backup');
   let pool: WorkerPool | null = null;
   const onAbort = (): void => void pool?.close();
   signal?.addEventListener('abort', onAbort);

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, openSync, readSync, readdirSync, closeSync, writeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readSync, readdirSync, closeSync, writeSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Drive } from '../../../src/engine/drive';
 import { backup } from '../../../src/engine/archiver';
 import { restore } from '../../../src/engine/restorer';
 import { verify } from '../../../src/engine/checker';
@@ -115,6 +117,49 @@ void test('forget + prune free unused packs, keep what snapshots (also on other 
     await prune({ drive });
     await restore({ drive: b, otherDrives: [drive], snapshotId: rb.snapshotId, target: `${tmp.path}/out-b` });
     assert.deepEqual(compareTrees(src, `${tmp.path}/out-b`), []);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('locks: stale ones (dead process) are ignored; a tape takes one backup at a time', async () => {
+  const tmp = tempDir();
+  try {
+    const drive = await createDrive(`${tmp.path}/d`);
+    const dead = {
+      version: 1,
+      exclusive: true,
+      hostname: hostname(),
+      pid: 2 ** 22 + 12345,
+      time: new Date().toISOString(),
+      refreshed: new Date().toISOString(),
+      purpose: 'prune',
+    };
+    await drive.writeFile('locks', 'dead', Buffer.from(JSON.stringify(dead)));
+    const l = await Lock.acquire(drive, false, 'backup');
+    await l.release();
+    const tape = await createDrive(`${tmp.path}/t`, { kind: 'tape', volumeSize: 10 * 1024 * 1024 });
+    mkdirSync(`${tmp.path}/src`);
+    writeFileSync(`${tmp.path}/src/f`, 'x');
+    const held = await Lock.acquire(tape, true, 'backup');
+    await assert.rejects(backup({ drive: tape, sources: `${tmp.path}/src`, cachePath: null }), /is locked by backup/);
+    await held.release();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('a drive with an unknown format version is refused before anything is read', async () => {
+  const tmp = tempDir();
+  try {
+    await createDrive(`${tmp.path}/d`);
+    const cfg = JSON.parse(readFileSync(`${tmp.path}/d/config`, 'utf8')) as { version: number };
+    cfg.version = 2;
+    writeFileSync(`${tmp.path}/d/config`, JSON.stringify(cfg));
+    await assert.rejects(
+      Drive.open(`${tmp.path}/d`, { password: 'x' }),
+      /uses repository format version 2, this baton reads version 1 only/,
+    );
   } finally {
     tmp.cleanup();
   }
