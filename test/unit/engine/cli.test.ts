@@ -135,3 +135,24 @@ void test('CLI: a backup killed at random points resumes from its last checkpoin
     tmp.cleanup();
   }
 });
+
+void test('CLI: a real tree (/usr/share/doc) round-trips byte for byte with metadata', (t) => {
+  const real = process.env.BATON_REAL_TREE ?? '/usr/share/doc';
+  if (!existsSync(real)) {
+    t.skip(`${real} is not there`);
+    return;
+  }
+  const tmp = tempDir();
+  try {
+    const drive = `${tmp.path}/drive`;
+    assert.equal(baton(['init', '--drive', drive]).code, 0);
+    const b = baton(['backup', '--drive', drive, '--no-cache', real]);
+    assert.equal(b.code, 0, b.err);
+    const r = baton(['restore', '--drive', drive, b.out.trim(), '--target', `${tmp.path}/out`]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(compareTrees(real, `${tmp.path}/out`), []);
+    assert.equal(baton(['verify', '--drive', drive, '--read-data']).code, 0);
+  } finally {
+    tmp.cleanup();
+  }
+});
