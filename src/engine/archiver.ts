@@ -532,6 +532,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await pool?.close();
+    await drive.packs.sync().catch(() => undefined); // settle background pack writes
     await lock.release().catch(() => undefined);
   }
 }

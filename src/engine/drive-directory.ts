@@ -1,8 +1,10 @@
 /**
  * Pack storage of a `directory` drive: one file per pack under data/<ab>/<packid>, each written
- * to a temp file, fsynced, renamed into place, directory fsynced. ENOSPC becomes DriveFullError.
+ * to a temp file, fsynced, renamed into place, directory fsynced (the last three in the background
+ * until `sync()`). ENOSPC becomes DriveFullError.
  */
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fsyncDir, writeAll } from './fsutil';
@@ -16,28 +18,62 @@ export class DirectoryPackStore implements PackStore {
     return join(this.root, 'data', id.slice(0, 2), id);
   }
 
+  private readonly syncing = new Set<Promise<void>>();
+  private syncError: unknown = null;
+
+  private full(err: unknown, what: string): unknown {
+    const code = errnoCode(err);
+    return code === 'ENOSPC' || code === 'EDQUOT'
+      ? new DriveFullError(this.root, `no space left writing ${what}`)
+      : err;
+  }
+
+  /**
+   * Writes the pack to a temp file and returns; its fsync, rename into place and directory fsync
+   * run in the background (at most 4 at a time) so the next pack is written meanwhile. `sync()`
+   * waits for them: callers must call it before any index lists the pack.
+   */
   async writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack> {
+    if (this.syncError !== null) throw this.syncError as Error;
+    while (this.syncing.size >= 4) await Promise.race(this.syncing);
     const dir = join(this.root, 'data', id.slice(0, 2));
     const tmp = join(dir, `${id}.tmp-${randomBytes(6).toString('hex')}`);
+    const what = `pack ${id.slice(0, 12)}, ${length} bytes`;
+    let fh: FileHandle;
     try {
       await mkdir(dir, { recursive: true });
-      const fh = await open(tmp, 'wx', 0o600);
-      try {
-        await writeAll(fh, parts, 0);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.file(id));
-      await fsyncDir(dir);
+      fh = await open(tmp, 'wx', 0o600);
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      if (errnoCode(err) === 'ENOSPC' || errnoCode(err) === 'EDQUOT') {
-        throw new DriveFullError(this.root, `no space left writing pack ${id.slice(0, 12)}, ${length} bytes`);
-      }
-      throw err;
+      throw this.full(err, what);
     }
+    try {
+      await writeAll(fh, parts, 0);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw this.full(err, what);
+    }
+    const done: Promise<void> = (async () => {
+      try {
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, this.file(id));
+        await fsyncDir(dir);
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        this.syncError ??= this.full(err, what);
+      }
+    })().finally(() => this.syncing.delete(done));
+    this.syncing.add(done);
     return { location: { id, length }, newVolume: false };
+  }
+
+  async sync(): Promise<void> {
+    await Promise.all(this.syncing);
+    if (this.syncError !== null) throw this.syncError as Error;
   }
 
   packFile(loc: PackLocation): { file: string; offset: number } {

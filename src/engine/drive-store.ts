@@ -15,8 +15,13 @@ export interface WrittenPack {
 }
 
 export interface PackStore {
-  /** Writes a whole pack durably (fsynced) before resolving. Throws DriveFullError when full. */
+  /**
+   * Writes a whole pack. It is durable (fsynced, in place) once `sync()` has resolved after it;
+   * nothing may reference it before. Throws DriveFullError when full.
+   */
   writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack>;
+  /** Resolves when every pack written so far is durable; throws the first write error. */
+  sync(): Promise<void>;
   readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer>;
   /** The file holding the pack and the pack's offset in it (for readers that keep files open). */
   packFile(loc: PackLocation): { file: string; offset: number };

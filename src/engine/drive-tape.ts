@@ -120,6 +120,11 @@ export class TapePackStore implements PackStore {
     }
   }
 
+  /** Tape writes are fsynced before writePack returns (volumes are appended strictly in order). */
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
   deletePack(): Promise<boolean> {
     return Promise.resolve(false);
   }

@@ -86,6 +86,8 @@ export class PackWriter {
   /** Flushes, then writes one index file for the packs not yet indexed; returns its ID or null. */
   async writeIndex(): Promise<string | null> {
     await this.flush();
+    // packs must be durable before an index names them
+    await this.drive.packs.sync();
     if (this.unindexed.length === 0) return null;
     const { id, data } = encodeIndex(this.drive, { version: 1, packs: this.unindexed });
     await this.drive.writeFile('index', id, data);
