@@ -1,0 +1,335 @@
+/**
+ * `baton repo ...`: local-mode commands over the data engine (no Temporal): init, backup,
+ * snapshots, restore, verify, forget, prune. Password from BATON_PASSWORD or --password-file.
+ * Exit codes: 0 ok, 3 committed but incomplete, 1 failed (the message says why and what to do).
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  Drive,
+  EngineError,
+  backup,
+  listSnapshots,
+  openDrive,
+  restore,
+  type Checkpoint,
+  type DriveKind,
+} from '../engine/index';
+import { verify } from '../engine/checker';
+import { forget, prune } from '../engine/pruner';
+import { atomicWrite } from '../engine/fsutil';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_INCOMPLETE = 3;
+
+interface Common {
+  drive: string[];
+  kind?: DriveKind;
+  passwordFile?: string;
+  json?: boolean;
+}
+
+class UsageError extends Error {}
+
+function password(o: Common): string | undefined {
+  if (o.passwordFile) {
+    try {
+      return readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new UsageError(`cannot read password file ${o.passwordFile}: ${(err as Error).message}`);
+    }
+  }
+  return process.env.BATON_PASSWORD;
+}
+
+async function drives(o: Common): Promise<Drive[]> {
+  if (o.drive.length === 0) throw new UsageError('--drive PATH is required');
+  const pw = password(o);
+  const out: Drive[] = [];
+  for (const p of o.drive) {
+    const d = await openDrive(p, { password: pw });
+    if (o.kind && d.kind !== o.kind) {
+      throw new UsageError(`drive ${d.path} is a ${d.kind} drive, not ${o.kind}; drop --kind or name the right drive`);
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+function print(o: { json?: boolean }, value: unknown, text: string): void {
+  process.stdout.write(
+    o.json ? JSON.stringify(value, null, 2) + '\n' : text.endsWith('\n') || text === '' ? text : text + '\n',
+  );
+}
+
+/** Runs an action, turning errors into a message on stderr and exit code 1. */
+function run<A extends unknown[]>(name: string, fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      process.exitCode = await fn(...args);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      const hint =
+        err instanceof EngineError || err instanceof UsageError ? '' : ' (unexpected error; please report it)';
+      process.stderr.write(`baton repo ${name}: ${msg}${hint}\n`);
+      process.exitCode = EXIT_FAILED;
+    }
+  };
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`not a whole number: ${v}`);
+  return n;
+};
+
+function withCommon(c: Command): Command {
+  return c
+    .option('--drive <path>', 'the drive (repeat for snapshots spanning drives)', collect, [])
+    .addOption(new Option('--kind <kind>', 'expected drive kind').choices(['directory', 'tape']))
+    .option('--password-file <file>', 'read the password from this file (default: $BATON_PASSWORD)')
+    .option('--json', 'machine-readable output');
+}
+
+export function repoCommand(): Command {
+  const repo = new Command('repo').description('local backup repositories on drives (no coordinator needed)');
+
+  withCommon(repo.command('init'))
+    .description('initialise a drive; it records its kind and format version')
+    .option('--volume-size <bytes>', 'tape: bytes per volume', int)
+    .option('--volumes <n>', 'tape: number of volumes', int)
+    .option('--no-encryption', 'store data unencrypted (only when explicitly wanted)')
+    .action(
+      run('init', async (o: Common & { volumeSize?: number; volumes?: number; encryption: boolean }) => {
+        if (o.drive.length !== 1) throw new UsageError('init takes exactly one --drive PATH');
+        const d = await Drive.init(
+          o.drive[0],
+          { kind: o.kind ?? 'directory', volumeSize: o.volumeSize, volumes: o.volumes, encryption: o.encryption },
+          password(o),
+        );
+        print(
+          o,
+          { drive: d.path, id: d.id, kind: d.kind, encrypted: d.key !== null },
+          `initialised ${d.kind} drive ${d.path} (id ${d.id}${d.key ? ', encrypted' : ', NOT encrypted'})`,
+        );
+        return EXIT_OK;
+      }),
+    );
+
+  withCommon(repo.command('backup'))
+    .description('back up paths into a new snapshot; prints its ID')
+    .argument('[paths...]', 'files or directories (one directory: its contents become the snapshot root)')
+    .option('--app <name>', 'application name (selects the file cache, groups snapshots)')
+    .option('--cache <file>', 'file cache location')
+    .option('--no-cache', 'read every file again')
+    .option('--checkpoint-file <file>', 'write each checkpoint here (atomically)')
+    .option('--resume <file>', 'continue the backup recorded in this checkpoint file (on --drive, any drive)')
+    .option('--checkpoint-seconds <s>', 'checkpoint interval in seconds (default 15)', int)
+    .option('--checkpoint-bytes <n>', 'checkpoint after this many bytes read (default 256 MiB)', int)
+    .action(
+      run(
+        'backup',
+        async (
+          paths: string[],
+          o: Common & {
+            app?: string;
+            cache: string | boolean;
+            checkpointFile?: string;
+            resume?: string;
+            checkpointSeconds?: number;
+            checkpointBytes?: number;
+          },
+        ) => {
+          const [drive, ...others] = await drives(o);
+          let resumeFrom: Checkpoint | undefined;
+          if (o.resume) {
+            try {
+              resumeFrom = JSON.parse(await readFile(o.resume, 'utf8')) as Checkpoint;
+            } catch (err) {
+              throw new UsageError(`cannot read checkpoint file ${o.resume}: ${(err as Error).message}`);
+            }
+          } else if (paths.length === 0) {
+            throw new UsageError('name at least one path to back up (or --resume a checkpoint file)');
+          }
+          const cpFile = o.checkpointFile ?? o.resume;
+          if (cpFile) await mkdir(dirname(cpFile), { recursive: true });
+          const ac = new AbortController();
+          const stop = (): void => ac.abort();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          try {
+            const r = await backup({
+              drive,
+              otherDrives: others,
+              password: password(o),
+              sources: paths,
+              app: o.app,
+              cachePath: o.cache === false ? null : typeof o.cache === 'string' ? o.cache : undefined,
+              resumeFrom,
+              signal: ac.signal,
+              checkpointEvery: { seconds: o.checkpointSeconds, bytes: o.checkpointBytes },
+              onCheckpoint: cpFile ? async (cp) => atomicWrite(cpFile, Buffer.from(JSON.stringify(cp))) : undefined,
+            });
+            for (const e of r.errors) process.stderr.write(`error: ${e.path}: ${e.message} (not backed up)\n`);
+            for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+            if (r.incomplete) {
+              process.stderr.write(
+                `snapshot ${r.snapshotId} was committed but is incomplete (${r.errors.length} errors, ${r.warnings.length} warnings); fix the paths above and run the backup again\n`,
+              );
+            }
+            print(
+              o,
+              {
+                snapshot: r.snapshotId,
+                incomplete: r.incomplete,
+                stats: r.stats,
+                errors: r.errors,
+                warnings: r.warnings,
+              },
+              r.snapshotId,
+            );
+            return r.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
+          } finally {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+          }
+        },
+      ),
+    );
+
+  withCommon(repo.command('snapshots'))
+    .description('list snapshots')
+    .action(
+      run('snapshots', async (o: Common) => {
+        const [drive] = await drives(o);
+        const list = await listSnapshots(drive);
+        const lines = list.map(
+          ({ id, snapshot: s }) =>
+            `${id.slice(0, 12)}  ${s.time}  ${s.app ?? '-'}  ${s.paths.join(',')}  files=${s.stats.files} bytes=${s.stats.bytes}${s.incomplete ? '  INCOMPLETE' : ''}`,
+        );
+        print(
+          o,
+          list.map(({ id, snapshot }) => ({ id, ...snapshot })),
+          lines.join('\n'),
+        );
+        return EXIT_OK;
+      }),
+    );
+
+  withCommon(repo.command('restore'))
+    .description('restore a snapshot (or --path inside it) into --target')
+    .argument('<snapshot>', 'snapshot ID or unique prefix')
+    .requiredOption('--target <dir>', 'directory to restore into')
+    .option('--path <subtree>', 'restore only this directory of the snapshot')
+    .action(
+      run('restore', async (id: string, o: Common & { target: string; path?: string }) => {
+        const [drive, ...others] = await drives(o);
+        const r = await restore({
+          drive,
+          otherDrives: others,
+          password: password(o),
+          snapshotId: id,
+          target: o.target,
+          subtree: o.path,
+        });
+        for (const s of r.skipped) process.stderr.write(`skipped: ${s.path}: ${s.message}\n`);
+        print(o, r, `restored ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes into ${o.target}`);
+        return EXIT_OK;
+      }),
+    );
+
+  withCommon(repo.command('verify'))
+    .description('check the drive structure; --read-data also reads and checks every pack')
+    .option('--read-data', 'read all data')
+    .action(
+      run('verify', async (o: Common & { readData?: boolean }) => {
+        const [drive, ...others] = await drives(o);
+        const r = await verify({ drive, otherDrives: others, password: password(o), readData: o.readData });
+        const text = [
+          ...r.errors.map((e) => `error: ${e.message}`),
+          ...r.infos.map((e) => `info: ${e.message}`),
+          `${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs checked${o.readData ? `, ${r.bytesRead} bytes read` : ''}: ` +
+            (r.ok ? 'no errors' : `${r.errors.length} errors`),
+        ].join('\n');
+        print(o, r, text);
+        if (!r.ok && !o.json) {
+          process.stderr.write(
+            `verify found ${r.errors.length} errors on drive ${drive.path}; snapshots using the named packs cannot be fully restored. ` +
+              `Back the affected apps up again, then \`baton repo forget\` the damaged snapshots and \`baton repo prune\`.\n`,
+          );
+        }
+        return r.ok ? EXIT_OK : EXIT_FAILED;
+      }),
+    );
+
+  withCommon(repo.command('forget'))
+    .description('remove snapshots not kept by the policy (per app and paths)')
+    .option('--keep-last <n>', 'keep the n newest', int)
+    .option('--keep-daily <n>', 'keep the newest of each of the last n days', int)
+    .option('--keep-weekly <n>', 'keep the newest of each of the last n weeks', int)
+    .option('--keep-monthly <n>', 'keep the newest of each of the last n months', int)
+    .option('--dry-run', 'only show what would be removed')
+    .option('--prune', 'prune unused data afterwards')
+    .action(
+      run(
+        'forget',
+        async (
+          o: Common & {
+            keepLast?: number;
+            keepDaily?: number;
+            keepWeekly?: number;
+            keepMonthly?: number;
+            dryRun?: boolean;
+            prune?: boolean;
+          },
+        ) => {
+          const [drive, ...others] = await drives(o);
+          const plan = await forget({
+            drive,
+            password: password(o),
+            dryRun: o.dryRun,
+            policy: { last: o.keepLast, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly },
+          });
+          const pruned =
+            o.prune && !o.dryRun ? await prune({ drive, otherDrives: others, password: password(o) }) : null;
+          print(
+            o,
+            { keep: plan.keep.map((s) => s.id), remove: plan.remove.map((s) => s.id), prune: pruned },
+            [
+              ...plan.remove.map(
+                (s) => `${o.dryRun ? 'would remove' : 'removed'} ${s.id.slice(0, 12)} ${s.snapshot.time}`,
+              ),
+              `kept ${plan.keep.length} snapshots`,
+              pruned ? `pruned: ${pruned.packsDeleted} packs deleted, ${pruned.bytesFreed} bytes freed` : '',
+            ]
+              .filter(Boolean)
+              .join('\n'),
+          );
+          return EXIT_OK;
+        },
+      ),
+    );
+
+  withCommon(repo.command('prune'))
+    .description('delete data no snapshot uses (takes an exclusive lock)')
+    .option('--dry-run', 'only count')
+    .action(
+      run('prune', async (o: Common & { dryRun?: boolean }) => {
+        const [drive, ...others] = await drives(o);
+        const r = await prune({ drive, otherDrives: others, password: password(o), dryRun: o.dryRun });
+        print(
+          o,
+          r,
+          `${r.packsDeleted} packs deleted (${r.bytesFreed} bytes), ${r.packsKept} kept` +
+            (r.packsDropped ? `, ${r.packsDropped} dropped from the tape index (volume space is not reused)` : ''),
+        );
+        return EXIT_OK;
+      }),
+    );
+
+  return repo;
+}

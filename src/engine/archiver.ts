@@ -1,0 +1,554 @@
+/**
+ * The archiver: walks the sources in a deterministic order, stores file chunks and trees through
+ * the pack writer, emits checkpoints, and commits one snapshot at the end. Resuming from a
+ * checkpoint (possibly on another drive) continues the same walk, so the result is the snapshot an
+ * uninterrupted run would have made.
+ */
+import { lstat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import type { Drive } from './drive';
+import { Drive as DriveClass } from './drive';
+import { BlobIndex } from './index-file';
+import { PackWriter } from './pack-writer';
+import { WorkerPool } from './worker-pool';
+import { FileReader } from './file-reader';
+import type { SealResult } from './seal-worker';
+import { encodeBlob, encodeJson } from './blob';
+import { encodeTree, makeNode, nameFields } from './tree';
+import type { TreeNode } from './tree';
+import type { BackupStats, Snapshot, SnapshotError } from './snapshot';
+import type { Checkpoint, CheckpointDrive, CheckpointFrame, CheckpointPartial } from './checkpoint';
+import { validateCheckpoint } from './checkpoint';
+import { listDir, walkListing } from './walker';
+import type { Entry, WalkEvent } from './walker';
+import { FileCache, defaultCachePath } from './file-cache';
+import { Lock } from './lock';
+import { AbortedError, EngineError, throwIfAborted } from './errors';
+import { noopProgress } from './progress';
+import type { ProgressReporter } from './progress';
+import { sha256hex } from './fsutil';
+
+export interface BackupOptions {
+  drive: Drive;
+  sources: string[] | string;
+  app?: string;
+  /** file cache location; null disables it; default under ~/.cache/baton/files (or BATON_CACHE_DIR) */
+  cachePath?: string | null;
+  /** defaults 15 s / 256 MiB */
+  checkpointEvery?: { seconds?: number; bytes?: number };
+  onCheckpoint?: (cp: Checkpoint) => Promise<void> | void;
+  resumeFrom?: Checkpoint;
+  /** drives named in resumeFrom that the caller already opened; others are opened by path with `password` */
+  otherDrives?: Drive[];
+  password?: string;
+  signal?: AbortSignal;
+  progress?: ProgressReporter;
+  /** fencing hook: called before each pack write and before the snapshot commit; a throw aborts */
+  beforeWrite?: () => Promise<void>;
+  /** worker threads for chunking/compression/encryption (default 2) */
+  workers?: number;
+  /** plaintext bytes per worker job, also the granularity of mid-file checkpoints (default 32 MiB) */
+  segmentSize?: number;
+}
+
+export interface BackupResult {
+  snapshotId: string;
+  incomplete: boolean;
+  stats: BackupStats;
+  errors: SnapshotError[];
+  warnings: SnapshotError[];
+}
+
+const DEFAULT_SEGMENT = 8 * 1024 * 1024;
+/** sealed bytes one file may have waiting, and all files read ahead together */
+const READER_AHEAD = 16 * 1024 * 1024;
+const LOOKAHEAD_BYTES = 64 * 1024 * 1024;
+const LOOKAHEAD_FILES = 256;
+const LOOKAHEAD_EVENTS = 1024;
+const LOCK_REFRESH_MS = 5 * 60 * 1000;
+const SMALL_FILE = 256 * 1024;
+const BATCH_FILES = 128;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+interface Item {
+  ev: WalkEvent;
+  reader?: FileReader;
+  /** the small-file batch the reader's job went into */
+  batchNo?: number;
+  aheadBytes: number;
+  cached?: string[];
+}
+
+interface Frame {
+  name: Buffer | null;
+  node: TreeNode | null;
+  nodes: TreeNode[];
+  /** last entry handled in this directory (the walk cursor at this level) */
+  last?: Buffer;
+}
+
+function emptyStats(): BackupStats {
+  return { files: 0, dirs: 0, bytes: 0, newBytes: 0, newChunks: 0, cachedFiles: 0, packs: 0 };
+}
+
+function pathText(p: Buffer): string {
+  return nameFields(p).text;
+}
+
+async function rootListing(sources: string[]): Promise<{ entries: Entry[]; single: boolean }> {
+  if (sources.length === 1) {
+    const p = Buffer.from(sources[0]);
+    const st = await lstat(p).catch((err: Error) => {
+      throw new EngineError(`cannot back up ${sources[0]}: ${err.message}; check the path`, 'BAD_SOURCE');
+    });
+    if (st.isDirectory()) return { entries: await listDir(p), single: true };
+  }
+  const entries = sources.map((s) => ({ name: Buffer.from(basename(s) || s), path: Buffer.from(s) }));
+  entries.sort((a, b) => Buffer.compare(a.name, b.name));
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].name.equals(entries[i - 1].name)) {
+      throw new EngineError(
+        `two sources have the same base name ${entries[i].name.toString()}; back them up in separate snapshots`,
+        'BAD_SOURCE',
+      );
+    }
+  }
+  for (const e of entries) {
+    await lstat(e.path).catch((err: Error) => {
+      throw new EngineError(`cannot back up ${e.path.toString()}: ${err.message}; check the path`, 'BAD_SOURCE');
+    });
+  }
+  return { entries, single: false };
+}
+
+export async function backup(opts: BackupOptions): Promise<BackupResult> {
+  const drive = opts.drive;
+  const signal = opts.signal;
+  throwIfAborted(signal, 'backup');
+  const resume = opts.resumeFrom ? validateCheckpoint(opts.resumeFrom) : null;
+  const sources = resume
+    ? resume.sources
+    : (Array.isArray(opts.sources) ? opts.sources : [opts.sources]).map((s) => resolve(s));
+  if (sources.length === 0) throw new EngineError('nothing to back up: no source path given', 'BAD_SOURCE');
+  const progress = opts.progress ?? noopProgress;
+  const everyMs = (opts.checkpointEvery?.seconds ?? 15) * 1000;
+  const everyBytes = opts.checkpointEvery?.bytes ?? 256 * 1024 * 1024;
+
+  // a tape is appended to by one writer at a time: backups take its lock exclusively
+  const lock = await Lock.acquire(drive, drive.kind === 'tape', 'backup');
+  let pool: WorkerPool | null = null;
+  const onAbort = (): void => void pool?.close();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    const index = await BlobIndex.load(drive);
+    const cpDrives: CheckpointDrive[] = [];
+    const opened = new Map<string, Drive>([[drive.id, drive]]);
+    for (const d of opts.otherDrives ?? []) opened.set(d.id, d);
+    if (resume) {
+      for (const d of resume.drives) {
+        let od = opened.get(d.id);
+        if (!od) {
+          od = await DriveClass.open(d.path, { password: opts.password });
+          if (od.id !== d.id) {
+            throw new EngineError(
+              `drive at ${d.path} has ID ${od.id}, the checkpoint expects ${d.id}; pass the right drive or start a fresh backup`,
+              'WRONG_DRIVE',
+            );
+          }
+          opened.set(d.id, od);
+        }
+        // the drive's whole index: the checkpoint's entries may use any of its packs
+        if (od !== drive) {
+          const other = await BlobIndex.load(od);
+          for (const { pack } of other.packs.values()) index.addPack(od, pack);
+        }
+        for (const packId of d.packs) {
+          const p = index.packs.get(packId);
+          if (!p || p.drive.id !== d.id || (await od.packs.packSize(p.pack)) !== p.pack.length) {
+            throw new EngineError(
+              `pack ${packId} that the checkpoint uses is missing on drive ${d.path} (pruned since?); the checkpoint ` +
+                `cannot be resumed: start a fresh backup`,
+              'CHECKPOINT_GONE',
+            );
+          }
+        }
+        cpDrives.push({ id: d.id, path: d.path, indexIds: [...d.indexIds], packs: [...d.packs] });
+      }
+    }
+    let mine = cpDrives.find((d) => d.id === drive.id);
+    if (!mine) {
+      mine = { id: drive.id, path: drive.path, indexIds: [], packs: [] };
+      cpDrives.unshift(mine);
+    }
+    const writer = new PackWriter(drive, index, opts.beforeWrite);
+    pool = new WorkerPool(drive.key, opts.workers ?? 2);
+    if (signal?.aborted) throw new AbortedError('backup');
+    const cache =
+      opts.cachePath === null
+        ? null
+        : await FileCache.load(opts.cachePath ?? defaultCachePath(drive.id, opts.app), drive.id);
+
+    const stats: BackupStats = resume ? { ...resume.stats } : emptyStats();
+    const errors: SnapshotError[] = resume ? [...resume.errors] : [];
+    const warnings: SnapshotError[] = resume ? [...resume.warnings] : [];
+    const backupId = resume ? resume.backupId : randomBytes(12).toString('hex');
+    const startedAt = resume ? resume.startedAt : new Date().toISOString();
+    let seq = resume ? resume.seq : 0;
+    let lastCp = Date.now();
+    let lastRefresh = Date.now();
+    let bytesSinceCp = 0;
+    const hardlinks = new Map<string, string[]>();
+
+    const root = await rootListing(sources);
+    const frames: Frame[] = [
+      {
+        name: null,
+        node: null,
+        nodes: resume ? [...resume.frames[0].nodes] : [],
+        last: resume?.frames[0].last !== undefined ? Buffer.from(resume.frames[0].last, 'hex') : undefined,
+      },
+    ];
+    const top = (): Frame => frames[frames.length - 1];
+
+    // blobs used since the last checkpoint; resolved to their packs once those are durable
+    const pendingUse = new Set<string>();
+    const usedPacks = new Map<string, Set<string>>(cpDrives.map((d) => [d.id, new Set(d.packs)]));
+    /** With `all`, every pending blob must be in a written pack (after a flush). */
+    const resolveUse = (all = true): void => {
+      for (const id of pendingUse) {
+        const loc = index.get(id);
+        if (!loc) {
+          if (all) throw new Error(`bug: blob ${id} used but not indexed after flush`);
+          continue;
+        }
+        let set = usedPacks.get(loc.drive.id);
+        if (!set) usedPacks.set(loc.drive.id, (set = new Set()));
+        set.add(loc.pack.id);
+        pendingUse.delete(id);
+      }
+      for (const d of cpDrives) d.packs = [...(usedPacks.get(d.id) ?? [])].sort();
+    };
+
+    const saveBlob = async (type: 'data' | 'tree', plain: Buffer): Promise<string> => {
+      const id = sha256hex(plain);
+      pendingUse.add(id);
+      if (!writer.has(id)) {
+        await writer.add(type, encodeBlob(drive.key, plain, id));
+      }
+      return id;
+    };
+
+    const checkpoint = async (partialOf?: () => CheckpointPartial): Promise<void> => {
+      if (Date.now() - lastRefresh > LOCK_REFRESH_MS) {
+        await lock.refresh();
+        lastRefresh = Date.now();
+      }
+      if (!opts.onCheckpoint) return;
+      const volume = writer.volumeChanged;
+      if (!volume && Date.now() - lastCp < everyMs && bytesSinceCp < everyBytes) return;
+      const partial = partialOf?.();
+      const idx = await writer.writeIndex();
+      if (idx) mine.indexIds.push(idx);
+      resolveUse();
+      writer.volumeChanged = false;
+      stats.packs = writer.packsWritten + (resume?.stats.packs ?? 0);
+      const cpFrames: CheckpointFrame[] = frames.map((f) => ({
+        name: f.name === null ? null : f.name.toString('hex'),
+        node: f.node,
+        nodes: f.nodes,
+        last: f.last?.toString('hex'),
+      }));
+      const cp: Checkpoint = {
+        version: 1,
+        backupId,
+        seq: ++seq,
+        time: new Date().toISOString(),
+        startedAt,
+        sources,
+        app: opts.app,
+        frames: cpFrames,
+        partial,
+        drives: cpDrives,
+        stats,
+        errors,
+        warnings,
+        reason: volume ? 'volume-change' : 'interval',
+      };
+      await opts.onCheckpoint(JSON.parse(JSON.stringify(cp)) as Checkpoint);
+      lastCp = Date.now();
+      bytesSinceCp = 0;
+    };
+
+    const report = (path?: Buffer): void =>
+      progress.update({
+        files: stats.files,
+        dirs: stats.dirs,
+        bytes: stats.bytes,
+        newBytes: stats.newBytes,
+        errors: errors.length,
+        currentPath: path ? pathText(path) : undefined,
+      });
+
+    // --- lookahead: start reading upcoming files while earlier ones are consumed ---
+    const it = walkListing(root.entries, 0, resume)[Symbol.asyncIterator]();
+    const ahead: Item[] = [];
+    let walkDone = false;
+    let bytesAhead = 0;
+    let filesAhead = 0;
+    const segment = opts.segmentSize ?? DEFAULT_SEGMENT;
+    // small files go to the workers in batches: one message for many files
+    type Waiting = {
+      job: { path: string; offset: number; target: number };
+      resolve: (r: SealResult) => void;
+      reject: (e: Error) => void;
+    };
+    let batch: Waiting[] = [];
+    let batchBytes = 0;
+    let batchNo = 0;
+    const sendBatch = (): void => {
+      if (batch.length === 0) return;
+      batchNo++;
+      const sent = batch;
+      batch = [];
+      batchBytes = 0;
+      (pool as WorkerPool).batch(sent.map((w) => w.job)).then(
+        (results) => results.forEach((r, i) => sent[i].resolve(r)),
+        (err: Error) => sent.forEach((w) => w.reject(err)),
+      );
+    };
+    const batched =
+      (size: number) =>
+      (job: Waiting['job']): Promise<SealResult> =>
+        new Promise((resolve, reject) => {
+          batch.push({ job, resolve, reject });
+          batchBytes += size;
+          if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) sendBatch();
+        });
+    const fill = async (): Promise<void> => {
+      while (
+        !walkDone &&
+        bytesAhead < LOOKAHEAD_BYTES &&
+        filesAhead < LOOKAHEAD_FILES &&
+        ahead.length < LOOKAHEAD_EVENTS
+      ) {
+        const r = await it.next();
+        if (r.done) {
+          walkDone = true;
+          break;
+        }
+        const item: Item = { ev: r.value, aheadBytes: 0 };
+        const ev = r.value;
+        if (ev.t === 'file') {
+          const link = ev.st.nlink > 1n ? hardlinks.get(`${ev.st.dev.toString()}:${ev.st.ino.toString()}`) : undefined;
+          const cached = ev.partial ? null : (link ?? cache?.lookup(ev.path, ev.st) ?? null);
+          if (cached && cached.every((id) => writer.has(id))) {
+            item.cached = cached;
+          } else if (ev.st.size > 0n || ev.partial) {
+            item.reader = new FileReader(
+              pool as WorkerPool,
+              ev.path,
+              ev.partial?.offset ?? 0,
+              Number(ev.st.size),
+              segment,
+              READER_AHEAD,
+              Number(ev.st.size) <= SMALL_FILE ? batched(Number(ev.st.size)) : undefined,
+            );
+            item.batchNo = batchNo;
+            item.reader.pump();
+            item.aheadBytes = Math.min(Number(ev.st.size), READER_AHEAD);
+            bytesAhead += item.aheadBytes;
+            filesAhead++;
+          }
+        }
+        ahead.push(item);
+      }
+      // a part-filled batch goes out only when a worker would otherwise wait
+      if ((pool as WorkerPool).hasIdleWorker) sendBatch();
+    };
+
+    const doFile = async (item: Item, ev: Extract<WalkEvent, { t: 'file' }>): Promise<TreeNode | null> => {
+      const linkKey = `${ev.st.dev.toString()}:${ev.st.ino.toString()}`;
+      if (item.cached) {
+        for (const id of item.cached) pendingUse.add(id);
+        stats.cachedFiles++;
+        stats.files++;
+        stats.bytes += Number(ev.st.size);
+        cache?.record(ev.path, ev.st, item.cached);
+        return makeNode(ev.name, 'file', ev.st, { content: item.cached });
+      }
+      const content = ev.partial ? [...ev.partial.content] : [];
+      let offset = ev.partial?.offset ?? 0;
+      if (ev.partial && (ev.partial.mtimeNs !== ev.st.mtimeNs.toString() || ev.partial.size !== Number(ev.st.size))) {
+        warnings.push({ path: pathText(ev.path), message: 'file changed between checkpoint and resume' });
+      }
+      if (item.reader) {
+        if (item.batchNo === batchNo) sendBatch(); // its job is still waiting in the batch
+        bytesAhead -= item.aheadBytes;
+        filesAhead--;
+        for (let res = await item.reader.next(); res; res = await item.reader.next()) {
+          if (res.error) {
+            errors.push({ path: pathText(ev.path), message: res.error.message });
+            return null;
+          }
+          const data = Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength);
+          for (const c of res.chunks) {
+            if (!writer.has(c.id)) {
+              await writer.add('data', {
+                id: c.id,
+                data: data.subarray(c.start, c.start + c.length),
+                rawLength: c.rawLength,
+                compressed: c.compressed,
+              });
+              stats.newBytes += c.rawLength;
+              stats.newChunks++;
+            }
+            content.push(c.id);
+            pendingUse.add(c.id);
+            bytesSinceCp += c.rawLength;
+            offset += c.rawLength;
+            // mid-file checkpoint (interval or volume change) at this chunk boundary
+            const at = offset;
+            await checkpoint(() => ({
+              name: ev.name.toString('hex'),
+              offset: at,
+              content: content.slice(),
+              mtimeNs: ev.st.mtimeNs.toString(),
+              size: Number(ev.st.size),
+            }));
+          }
+          throwIfAborted(signal, 'backup');
+        }
+      }
+      let after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null = null;
+      const fst = item.reader?.stat;
+      if (fst) {
+        after = { size: BigInt(fst.size), mtimeNs: BigInt(fst.mtimeNs), ctimeNs: BigInt(fst.ctimeNs) };
+      } else {
+        after = await lstat(ev.path, { bigint: true }).catch(() => null);
+      }
+      const changed =
+        !after || after.size !== ev.st.size || after.mtimeNs !== ev.st.mtimeNs || after.ctimeNs !== ev.st.ctimeNs;
+      if (changed || BigInt(offset) !== ev.st.size) {
+        warnings.push({
+          path: pathText(ev.path),
+          message: 'file changed while it was read; the stored content may mix old and new data',
+        });
+      } else {
+        cache?.record(ev.path, ev.st, content);
+      }
+      if (ev.st.nlink > 1n) hardlinks.set(linkKey, content);
+      stats.files++;
+      stats.bytes += offset;
+      return makeNode(ev.name, 'file', ev.st, { size: offset, content });
+    };
+
+    for (;;) {
+      throwIfAborted(signal, 'backup');
+      if (ahead.length === 0) await fill();
+      const item = ahead.shift();
+      if (!item) break;
+      const ev = item.ev;
+      switch (ev.t) {
+        case 'enter': {
+          if (ev.resumed) {
+            frames.push({
+              name: ev.name,
+              node: ev.resumed.node,
+              nodes: [...ev.resumed.nodes],
+              last: ev.resumed.last !== undefined ? Buffer.from(ev.resumed.last, 'hex') : undefined,
+            });
+          } else {
+            frames.push({ name: ev.name, node: makeNode(ev.name, 'dir', ev.st as BigIntStats), nodes: [] });
+          }
+          break;
+        }
+        case 'leave': {
+          const f = frames.pop() as Frame;
+          const node = f.node as TreeNode;
+          node.subtree = await saveBlob('tree', encodeTree(f.nodes));
+          top().nodes.push(node);
+          top().last = f.name ?? undefined;
+          stats.dirs++;
+          break;
+        }
+        case 'file': {
+          const node = await doFile(item, ev);
+          if (node) top().nodes.push(node);
+          top().last = ev.name;
+          report(ev.path);
+          break;
+        }
+        case 'symlink':
+          top().nodes.push(makeNode(ev.name, 'symlink', ev.st, { target: ev.target }));
+          top().last = ev.name;
+          break;
+        case 'other':
+          top().nodes.push(makeNode(ev.name, 'other', ev.st));
+          top().last = ev.name;
+          break;
+        case 'error':
+          errors.push({ path: pathText(ev.path), message: ev.message });
+          top().last = ev.name;
+          break;
+      }
+      await fill();
+      await checkpoint();
+      if (pendingUse.size > 100_000) resolveUse(false); // keeps memory flat without checkpoints
+    }
+
+    // --- commit: root tree, packs, index, refs on other drives, then the snapshot ---
+    const rootTree = await saveBlob('tree', encodeTree(frames[0].nodes));
+    const idx = await writer.writeIndex();
+    if (idx) mine.indexIds.push(idx);
+    resolveUse();
+    stats.packs = writer.packsWritten + (resume?.stats.packs ?? 0);
+    const used = cpDrives.filter((d) => d.id === drive.id || d.packs.length > 0);
+    const snap: Snapshot = {
+      version: 1,
+      time: new Date().toISOString(),
+      hostname: hostname(),
+      app: opts.app,
+      paths: sources,
+      tree: rootTree,
+      drives: used.map((d) => ({ id: d.id, path: d.id === drive.id ? drive.path : d.path })),
+      incomplete: errors.length > 0 || warnings.length > 0,
+      errors,
+      warnings,
+      stats,
+    };
+    const data = encodeJson(drive.key, snap);
+    const snapshotId = sha256hex(data);
+    for (const d of used) {
+      if (d.id === drive.id) continue;
+      const od = opened.get(d.id) as Drive;
+      const refs = { version: 1, snapshot: snapshotId, drive: drive.id, packs: d.packs };
+      if (opts.beforeWrite) await opts.beforeWrite();
+      await od.writeFile('refs', snapshotId, Buffer.from(JSON.stringify(refs)));
+    }
+    throwIfAborted(signal, 'backup');
+    if (opts.beforeWrite) await opts.beforeWrite();
+    await drive.writeFile('snapshots', snapshotId, data);
+    await cache?.save(resume !== null).catch(() => undefined);
+    report();
+    return { snapshotId, incomplete: snap.incomplete, stats, errors, warnings };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await pool?.close();
+    await drive.packs.sync().catch(() => undefined); // settle background pack writes
+    await lock.release().catch(() => undefined);
+  }
+}
+
+/**
+ * Continues the backup recorded in `checkpoint` (from any process) on `opts.drive`, which may be
+ * another drive than the one it started on; the result is one snapshot, as if never interrupted.
+ */
+export function resume(
+  checkpoint: Checkpoint,
+  opts: Omit<BackupOptions, 'resumeFrom' | 'sources'>,
+): Promise<BackupResult> {
+  return backup({ ...opts, sources: checkpoint.sources, resumeFrom: checkpoint });
+}

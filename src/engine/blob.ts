@@ -1,0 +1,80 @@
+/**
+ * Blob encoding: zstd (level 3) when it shrinks the data, raw otherwise, then sealed with the
+ * drive's key. Decoding checks the GCM tag and the SHA-256 of the plaintext against the blob ID.
+ */
+import { compress, decompress } from 'zstd-napi';
+import { open, seal } from './crypto';
+import { sha256hex } from './fsutil';
+import { CorruptionError } from './errors';
+
+export type BlobType = 'data' | 'tree';
+export const ZSTD_LEVEL = 3;
+
+export interface EncodedBlob {
+  id: string;
+  data: Buffer;
+  rawLength: number;
+  compressed: boolean;
+}
+
+export function encodeBlob(key: Buffer | null, plain: Uint8Array, id = sha256hex(plain)): EncodedBlob {
+  let payload: Uint8Array = plain;
+  let compressed = false;
+  if (plain.length > 0) {
+    const z = compress(plain, { compressionLevel: ZSTD_LEVEL });
+    if (z.length < plain.length) {
+      payload = z;
+      compressed = true;
+    }
+  }
+  return { id, data: seal(key, payload), rawLength: plain.length, compressed };
+}
+
+export interface BlobRef {
+  id: string;
+  compressed: boolean;
+  rawLength: number;
+}
+
+/** Decodes and verifies one stored blob; `where` names the pack for error messages. */
+export function decodeBlob(key: Buffer | null, stored: Uint8Array, ref: BlobRef, where: string): Buffer {
+  const payload = open(key, stored);
+  if (payload === null) {
+    throw new CorruptionError(
+      `blob ${ref.id} in ${where} failed authentication (damaged or tampered); run \`baton repo verify --read-data\``,
+      where,
+      ref.id,
+    );
+  }
+  let plain: Buffer;
+  try {
+    plain = ref.compressed ? decompress(payload) : payload;
+  } catch {
+    throw new CorruptionError(`blob ${ref.id} in ${where} does not decompress; the pack is damaged`, where, ref.id);
+  }
+  if (plain.length !== ref.rawLength || sha256hex(plain) !== ref.id) {
+    throw new CorruptionError(
+      `blob ${ref.id} in ${where} has the wrong content (hash mismatch); the pack is damaged`,
+      where,
+      ref.id,
+    );
+  }
+  return plain;
+}
+
+/** Metadata objects (index files, snapshots): zstd-compressed JSON, sealed. */
+export function encodeJson(key: Buffer | null, value: unknown): Buffer {
+  return seal(key, compress(Buffer.from(JSON.stringify(value)), { compressionLevel: ZSTD_LEVEL }));
+}
+
+export function decodeJson<T>(key: Buffer | null, stored: Uint8Array, what: string): T {
+  const payload = open(key, stored);
+  if (payload === null) {
+    throw new CorruptionError(`${what} failed authentication (damaged, or written with another key)`);
+  }
+  try {
+    return JSON.parse(decompress(payload).toString('utf8')) as T;
+  } catch {
+    throw new CorruptionError(`${what} is not valid compressed JSON; it is damaged`);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Checkpoints: the JSON-serialisable state of an in-flight backup. A checkpoint lists only what is
+ * durable: the walk position (open directories with their finished entries, the file being read
+ * and how far), the index files written so far on each drive, counters and errors.
+ */
+import type { TreeNode } from './tree';
+import type { BackupStats, SnapshotError } from './snapshot';
+import { EngineError } from './errors';
+
+export interface CheckpointFrame {
+  /** hex of the directory's raw name; null for the root */
+  name: string | null;
+  /** the directory's own node, subtree still unset; null for the root */
+  node: TreeNode | null;
+  /** finished entries of this directory, in walk order */
+  nodes: TreeNode[];
+  /** hex of the raw name of the last entry handled here (stored, skipped with an error, ...) */
+  last?: string;
+}
+
+export interface CheckpointPartial {
+  /** hex of the raw name of the file being read, in the deepest frame */
+  name: string;
+  /** bytes read so far (a chunk boundary) */
+  offset: number;
+  content: string[];
+  mtimeNs: string;
+  size: number;
+}
+
+export interface CheckpointDrive {
+  id: string;
+  path: string;
+  /** index files this backup wrote on the drive */
+  indexIds: string[];
+  /** packs of the drive that the durable part of this backup uses (new or deduplicated) */
+  packs: string[];
+}
+
+export interface Checkpoint {
+  version: 1;
+  backupId: string;
+  /** increases by one with every checkpoint of the backup */
+  seq: number;
+  time: string;
+  startedAt: string;
+  sources: string[];
+  app?: string;
+  frames: CheckpointFrame[];
+  partial?: CheckpointPartial;
+  drives: CheckpointDrive[];
+  stats: BackupStats;
+  errors: SnapshotError[];
+  warnings: SnapshotError[];
+  reason: 'interval' | 'volume-change';
+}
+
+export function validateCheckpoint(cp: unknown): Checkpoint {
+  const c = cp as Checkpoint;
+  if (typeof c !== 'object' || c === null || c.version !== 1 || !Array.isArray(c.frames) || c.frames.length === 0) {
+    throw new EngineError(
+      'the checkpoint to resume from is not a version 1 baton checkpoint; start a fresh backup instead',
+      'BAD_CHECKPOINT',
+    );
+  }
+  return c;
+}

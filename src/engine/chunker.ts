@@ -1,0 +1,66 @@
+/**
+ * FastCDC content-defined chunking (normalised level 2, 32-bit gear hash), pinned by
+ * docs/repository-format.md: min 512 KiB, average 1 MiB, max 8 MiB. Cut points depend only on the
+ * bytes since the previous cut, so chunking may restart at any chunk boundary.
+ */
+import { createHash } from 'node:crypto';
+
+export const MIN_CHUNK = 512 * 1024;
+export const AVG_CHUNK = 1024 * 1024;
+export const MAX_CHUNK = 8 * 1024 * 1024;
+const MASK_S = 0xfffffc00 | 0;
+const MASK_L = 0xffffc000 | 0;
+
+/** SHA-256 of the gear table (256 big-endian uint32); tests check it against the format doc. */
+export const GEAR_TABLE_SHA256 = 'd4335c8f90f3ff836e5269a1c970c719ea042a21b3dd0ee95b378b82bb94c2ae';
+
+export const GEAR: Uint32Array = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    t[i] = createHash('sha256').update(`baton-gear-v1:${i}`).digest().readUInt32BE(0);
+  }
+  return t;
+})();
+
+/** Big-endian bytes of the gear table, for pinning it. */
+export function gearTableBytes(): Buffer {
+  const b = Buffer.alloc(1024);
+  GEAR.forEach((v, i) => b.writeUInt32BE(v, i * 4));
+  return b;
+}
+
+/**
+ * Length of the chunk starting at `start` in buf[start, end), or -1 when more data is needed to
+ * decide. With `eof` the rest is final: the result is never -1 (0 for no data).
+ */
+export function findCut(buf: Uint8Array, start: number, end: number, eof: boolean): number {
+  const n = end - start;
+  if (n <= MIN_CHUNK) return eof ? n : -1;
+  const limit = n < MAX_CHUNK ? n : MAX_CHUNK;
+  const normal = limit < AVG_CHUNK ? limit : AVG_CHUNK;
+  const gear = GEAR;
+  let h = 0;
+  let i = MIN_CHUNK;
+  for (; i < normal; i++) {
+    h = ((h << 1) + gear[buf[start + i]]) | 0;
+    if ((h & MASK_S) === 0) return i + 1;
+  }
+  for (; i < limit; i++) {
+    h = ((h << 1) + gear[buf[start + i]]) | 0;
+    if ((h & MASK_L) === 0) return i + 1;
+  }
+  if (limit === MAX_CHUNK) return MAX_CHUNK;
+  return eof ? n : -1;
+}
+
+/** Splits a whole buffer into chunk lengths (for tests and small data). */
+export function chunkLengths(buf: Uint8Array): number[] {
+  const out: number[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const len = findCut(buf, pos, buf.length, true);
+    out.push(len);
+    pos += len;
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+/** The drive's config file: format version first, kind, chunker/pack parameters, wrapped key. */
+import type { KdfParams } from './crypto';
+import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK } from './chunker';
+import { EngineError } from './errors';
+
+export const FORMAT_VERSION = 1;
+export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
+export const MIN_VOLUME_SIZE = MAX_CHUNK + 1024 * 1024;
+
+export type DriveKind = 'directory' | 'tape';
+
+export interface DriveConfig {
+  version: number;
+  id: string;
+  kind: DriveKind;
+  created: string;
+  chunker: { algorithm: 'fastcdc-gear32-v1'; min: number; avg: number; max: number };
+  packSize: number;
+  compression: { algorithm: 'zstd'; level: number };
+  tape?: { volumeSize: number; volumes: number };
+  encryption: null | { algorithm: 'aes-256-gcm'; kdf: KdfParams; masterKey: string };
+}
+
+export const CHUNKER_PARAMS = {
+  algorithm: 'fastcdc-gear32-v1',
+  min: MIN_CHUNK,
+  avg: AVG_CHUNK,
+  max: MAX_CHUNK,
+} as const;
+
+/** Parses config JSON, refusing unknown versions before looking at anything else. */
+export function parseConfig(text: string, drivePath: string): DriveConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new EngineError(`config of drive ${drivePath} is not valid JSON; the drive is damaged`, 'BAD_CONFIG');
+  }
+  const version = (raw as { version?: unknown }).version;
+  if (version !== FORMAT_VERSION) {
+    throw new EngineError(
+      `drive ${drivePath} uses repository format version ${String(version)}, this baton reads version ${FORMAT_VERSION} only; ` +
+        `use a baton release that supports it`,
+      'UNSUPPORTED_VERSION',
+    );
+  }
+  const cfg = raw as DriveConfig;
+  if (cfg.chunker?.algorithm !== CHUNKER_PARAMS.algorithm || cfg.chunker.min !== MIN_CHUNK) {
+    throw new EngineError(`drive ${drivePath} uses an unknown chunker; the config is damaged`, 'BAD_CONFIG');
+  }
+  if (cfg.kind !== 'directory' && cfg.kind !== 'tape') {
+    throw new EngineError(`drive ${drivePath} has unknown kind ${String(cfg.kind)}`, 'BAD_CONFIG');
+  }
+  return cfg;
+}

@@ -1,0 +1,132 @@
+/**
+ * Pack storage of a `directory` drive: one file per pack under data/<ab>/<packid>, each written
+ * to a temp file, fsynced, renamed into place, directory fsynced (the last three in the background
+ * until `sync()`). ENOSPC becomes DriveFullError.
+ */
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fsyncDir, writeAll } from './fsutil';
+import { DriveFullError, errnoCode } from './errors';
+import type { PackLocation, PackStore, WrittenPack } from './drive-store';
+
+export class DirectoryPackStore implements PackStore {
+  constructor(private readonly root: string) {}
+
+  private file(id: string): string {
+    return join(this.root, 'data', id.slice(0, 2), id);
+  }
+
+  private readonly syncing = new Set<Promise<void>>();
+  private syncError: unknown = null;
+
+  private full(err: unknown, what: string): unknown {
+    const code = errnoCode(err);
+    return code === 'ENOSPC' || code === 'EDQUOT'
+      ? new DriveFullError(this.root, `no space left writing ${what}`)
+      : err;
+  }
+
+  /**
+   * Writes the pack to a temp file and returns; its fsync, rename into place and directory fsync
+   * run in the background (at most 4 at a time) so the next pack is written meanwhile. `sync()`
+   * waits for them: callers must call it before any index lists the pack.
+   */
+  async writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack> {
+    if (this.syncError !== null) throw this.syncError as Error;
+    while (this.syncing.size >= 4) await Promise.race(this.syncing);
+    const dir = join(this.root, 'data', id.slice(0, 2));
+    const tmp = join(dir, `${id}.tmp-${randomBytes(6).toString('hex')}`);
+    const what = `pack ${id.slice(0, 12)}, ${length} bytes`;
+    let fh: FileHandle;
+    try {
+      await mkdir(dir, { recursive: true });
+      fh = await open(tmp, 'wx', 0o600);
+    } catch (err) {
+      throw this.full(err, what);
+    }
+    try {
+      await writeAll(fh, parts, 0);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw this.full(err, what);
+    }
+    const done: Promise<void> = (async () => {
+      try {
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, this.file(id));
+        await fsyncDir(dir);
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        this.syncError ??= this.full(err, what);
+      }
+    })().finally(() => this.syncing.delete(done));
+    this.syncing.add(done);
+    return { location: { id, length }, newVolume: false };
+  }
+
+  async sync(): Promise<void> {
+    await Promise.all(this.syncing);
+    if (this.syncError !== null) throw this.syncError as Error;
+  }
+
+  packFile(loc: PackLocation): { file: string; offset: number } {
+    return { file: this.file(loc.id), offset: 0 };
+  }
+
+  async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {
+    const fh = await open(this.file(loc.id), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      return bytesRead === length ? buf : buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async packSize(loc: PackLocation): Promise<number | null> {
+    try {
+      return (await stat(this.file(loc.id))).size;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async deletePack(loc: PackLocation): Promise<boolean> {
+    try {
+      await unlink(this.file(loc.id));
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  async listPacks(): Promise<PackLocation[]> {
+    const out: PackLocation[] = [];
+    let subdirs: string[];
+    try {
+      subdirs = await readdir(join(this.root, 'data'));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return out;
+      throw err;
+    }
+    for (const sub of subdirs.sort()) {
+      for (const name of (await readdir(join(this.root, 'data', sub))).sort()) {
+        if (/^[0-9a-f]{64}$/.test(name))
+          out.push({ id: name, length: (await stat(join(this.root, 'data', sub, name))).size });
+      }
+    }
+    return out;
+  }
+
+  readonly appendOnly = false;
+}

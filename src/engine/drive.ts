@@ -1,0 +1,178 @@
+/**
+ * A drive: its config (kind, format version, wrapped key), its pack store (directory or tape)
+ * and its catalog files (index, snapshots, refs, locks) written atomically beside the data.
+ */
+import { mkdir, readFile, readdir, unlink, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { atomicWrite } from './fsutil';
+import { deriveKek, newKdfParams, open, seal } from './crypto';
+import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, FORMAT_VERSION, MIN_VOLUME_SIZE, parseConfig } from './config';
+import type { DriveConfig, DriveKind } from './config';
+import { DriveFullError, EngineError, WrongPasswordError, errnoCode } from './errors';
+import { DirectoryPackStore } from './drive-directory';
+import { TapePackStore, VOLUME_LABEL_SIZE } from './drive-tape';
+import type { PackStore } from './drive-store';
+import { ZSTD_LEVEL } from './blob';
+
+export type CatalogDir = 'index' | 'snapshots' | 'refs' | 'locks';
+
+export interface CreateOptions {
+  kind: DriveKind;
+  /** tape kind: bytes per volume (default 256 MiB) and number of volumes (default 64) */
+  volumeSize?: number;
+  volumes?: number;
+  /** false only when an unencrypted drive is explicitly wanted */
+  encryption: boolean;
+  /** scrypt cost; tests lower it (default 32768) */
+  kdfN?: number;
+  packSize?: number;
+}
+
+export interface OpenOptions {
+  password?: string;
+  create?: CreateOptions;
+}
+
+export class Drive {
+  private constructor(
+    readonly path: string,
+    readonly config: DriveConfig,
+    readonly key: Buffer | null,
+    readonly packs: PackStore,
+  ) {}
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  get kind(): DriveKind {
+    return this.config.kind;
+  }
+
+  /** Largest pack the writer should build on this drive. */
+  get packTarget(): number {
+    const t = this.config.tape;
+    if (!t) return this.config.packSize;
+    return Math.min(this.config.packSize, Math.floor((t.volumeSize - VOLUME_LABEL_SIZE) / 2));
+  }
+
+  static async open(path: string, opts: OpenOptions = {}): Promise<Drive> {
+    const root = resolve(path);
+    let text: string;
+    try {
+      text = await readFile(join(root, 'config'), 'utf8');
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+      if (opts.create) return Drive.init(root, opts.create, opts.password);
+      throw new EngineError(
+        `no baton drive at ${root} (no config file); run \`baton repo init --drive ${root}\` first`,
+        'NO_DRIVE',
+      );
+    }
+    const config = parseConfig(text, root);
+    let key: Buffer | null = null;
+    if (config.encryption) {
+      if (opts.password === undefined) {
+        throw new EngineError(
+          `drive ${root} is encrypted and no password was given; set BATON_PASSWORD or use --password-file`,
+          'NO_PASSWORD',
+        );
+      }
+      const kek = await deriveKek(opts.password, config.encryption.kdf);
+      key = open(kek, Buffer.from(config.encryption.masterKey, 'base64'));
+      if (key === null || key.length !== 32) throw new WrongPasswordError(root);
+    }
+    return new Drive(root, config, key, Drive.store(root, config));
+  }
+
+  private static store(root: string, config: DriveConfig): PackStore {
+    return config.tape
+      ? new TapePackStore(root, config.id, config.tape.volumeSize, config.tape.volumes)
+      : new DirectoryPackStore(root);
+  }
+
+  static async init(path: string, create: CreateOptions, password?: string): Promise<Drive> {
+    const root = resolve(path);
+    try {
+      await stat(join(root, 'config'));
+      throw new EngineError(`drive ${root} is already initialised; use it as it is`, 'DRIVE_EXISTS');
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    if (create.kind !== 'directory' && create.kind !== 'tape') {
+      throw new EngineError(`unknown drive kind ${String(create.kind)}; use directory or tape`, 'BAD_KIND');
+    }
+    if (create.encryption && !password) {
+      throw new EngineError(
+        `a password is needed to create encrypted drive ${root}; set BATON_PASSWORD or use --password-file`,
+        'NO_PASSWORD',
+      );
+    }
+    const config: DriveConfig = {
+      version: FORMAT_VERSION,
+      id: randomBytes(16).toString('hex'),
+      kind: create.kind,
+      created: new Date().toISOString(),
+      chunker: { ...CHUNKER_PARAMS },
+      packSize: create.packSize ?? DEFAULT_PACK_SIZE,
+      compression: { algorithm: 'zstd', level: ZSTD_LEVEL },
+      encryption: null,
+    };
+    if (create.kind === 'tape') {
+      const volumeSize = create.volumeSize ?? 256 * 1024 * 1024;
+      if (volumeSize < MIN_VOLUME_SIZE) {
+        throw new EngineError(
+          `tape volume size ${volumeSize} is too small: a volume must hold the largest chunk; use at least ${MIN_VOLUME_SIZE}`,
+          'BAD_VOLUME_SIZE',
+        );
+      }
+      config.tape = { volumeSize, volumes: create.volumes ?? 64 };
+    }
+    let key: Buffer | null = null;
+    if (create.encryption && password) {
+      const kdf = newKdfParams(create.kdfN);
+      key = randomBytes(32);
+      const kek = await deriveKek(password, kdf);
+      config.encryption = { algorithm: 'aes-256-gcm', kdf, masterKey: seal(kek, key).toString('base64') };
+    }
+    await mkdir(root, { recursive: true });
+    for (const d of ['index', 'snapshots', 'refs', 'locks', create.kind === 'tape' ? 'volumes' : 'data']) {
+      await mkdir(join(root, d), { recursive: true });
+    }
+    await atomicWrite(join(root, 'config'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
+    return new Drive(root, config, key, Drive.store(root, config));
+  }
+
+  async writeFile(dir: CatalogDir, name: string, data: Buffer): Promise<void> {
+    try {
+      await atomicWrite(join(this.path, dir, name), data);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOSPC' || errnoCode(err) === 'EDQUOT') {
+        throw new DriveFullError(this.path, `no space left writing ${dir}/${name.slice(0, 12)}`);
+      }
+      throw err;
+    }
+  }
+
+  async readFile(dir: CatalogDir, name: string): Promise<Buffer> {
+    return readFile(join(this.path, dir, name));
+  }
+
+  async list(dir: CatalogDir): Promise<string[]> {
+    try {
+      return (await readdir(join(this.path, dir))).filter((n) => !n.includes('.tmp-')).sort();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  async remove(dir: CatalogDir, name: string): Promise<void> {
+    try {
+      await unlink(join(this.path, dir, name));
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+}

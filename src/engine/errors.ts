@@ -1,0 +1,78 @@
+/**
+ * User-facing errors of the data engine. Each message names the object, the consequence and the
+ * next step; callers (CLI, activities) print `message` as is. Anything else thrown is a bug.
+ */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The drive cannot take more data: ENOSPC on a directory drive, or a tape out of volumes. */
+export class DriveFullError extends EngineError {
+  constructor(drivePath: string, detail: string) {
+    super(
+      `drive ${drivePath} is full (${detail}); the backup was not committed and no snapshot was written. ` +
+        `Free space or add volumes, or resume from the last checkpoint on another drive; ` +
+        `run \`baton repo prune --drive ${drivePath}\` to drop unreferenced data.`,
+      'DRIVE_FULL',
+    );
+  }
+}
+
+export class WrongPasswordError extends EngineError {
+  constructor(drivePath: string) {
+    super(
+      `wrong password for drive ${drivePath}: its master key did not decrypt; nothing was read or written. ` +
+        `Set BATON_PASSWORD or --password-file to the passphrase used at \`baton repo init\`.`,
+      'WRONG_PASSWORD',
+    );
+  }
+}
+
+/** Stored data failed a check (hash, tag, structure). Carries what was being read. */
+export class CorruptionError extends EngineError {
+  constructor(
+    message: string,
+    readonly pack?: string,
+    readonly blob?: string,
+  ) {
+    super(message, 'CORRUPT');
+  }
+}
+
+/** A restore would write outside its target directory. */
+export class PathEscapeError extends EngineError {
+  constructor(path: string, why: string) {
+    super(
+      `refusing to restore ${JSON.stringify(path)}: ${why}; nothing was written there. ` +
+        `The snapshot may be damaged or crafted: run \`baton repo verify\` on its drive.`,
+      'PATH_ESCAPE',
+    );
+  }
+}
+
+export class AbortedError extends EngineError {
+  constructor(what: string) {
+    super(`${what} was cancelled; nothing was committed by it`, 'ABORTED');
+  }
+}
+
+export class LockedError extends EngineError {
+  constructor(message: string) {
+    super(message, 'LOCKED');
+  }
+}
+
+/** Throws AbortedError if the signal fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new AbortedError(what);
+}
+
+export function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+}

@@ -1,0 +1,81 @@
+/**
+ * Pack files: "BATONPK1", encoded blobs back to back, a sealed JSON trailer listing the blobs,
+ * the trailer's length (uint32 LE) and "BATONPKE". Built in memory and written in one go.
+ */
+import { open, seal } from './crypto';
+import { createHash } from 'node:crypto';
+import { sha256hex } from './fsutil';
+import { CorruptionError } from './errors';
+import type { BlobType } from './blob';
+
+export const PACK_MAGIC = Buffer.from('BATONPK1');
+export const PACK_END = Buffer.from('BATONPKE');
+
+export interface PackBlob {
+  id: string;
+  type: BlobType;
+  offset: number;
+  length: number;
+  rawLength: number;
+  compressed: boolean;
+}
+
+export class PackBuilder {
+  private parts: Buffer[] = [PACK_MAGIC];
+  private size = PACK_MAGIC.length;
+  readonly blobs: PackBlob[] = [];
+
+  add(id: string, type: BlobType, data: Buffer, rawLength: number, compressed: boolean): void {
+    this.blobs.push({ id, type, offset: this.size, length: data.length, rawLength, compressed });
+    this.parts.push(data);
+    this.size += data.length;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  get count(): number {
+    return this.blobs.length;
+  }
+
+  /** The pack as its parts (written with one writev, never copied together) and its ID (SHA-256 of its bytes). */
+  finishParts(key: Buffer | null): { id: string; parts: Buffer[]; length: number; blobs: PackBlob[] } {
+    const trailer = seal(key, Buffer.from(JSON.stringify({ blobs: this.blobs })));
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(trailer.length);
+    const parts = [...this.parts, trailer, len, PACK_END];
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return { id: h.digest('hex'), parts, length: this.size + trailer.length + 12, blobs: this.blobs };
+  }
+
+  /** The whole pack in one buffer and its ID. */
+  finish(key: Buffer | null): { id: string; data: Buffer; blobs: PackBlob[] } {
+    const { id, parts, blobs } = this.finishParts(key);
+    return { id, data: Buffer.concat(parts), blobs };
+  }
+}
+
+/** Reads the blob list from a whole pack, checking magic, trailer and ID. */
+export function parsePack(key: Buffer | null, data: Buffer, expectId?: string): PackBlob[] {
+  const name = expectId ? `pack ${expectId}` : 'pack';
+  if (expectId && sha256hex(data) !== expectId) {
+    throw new CorruptionError(`${name} has the wrong content (hash mismatch); it is damaged`, expectId);
+  }
+  if (data.length < 24 || !data.subarray(0, 8).equals(PACK_MAGIC) || !data.subarray(data.length - 8).equals(PACK_END)) {
+    throw new CorruptionError(`${name} has no valid header or trailer magic`, expectId);
+  }
+  const tlen = data.readUInt32LE(data.length - 12);
+  const tstart = data.length - 12 - tlen;
+  if (tstart < 8) throw new CorruptionError(`${name} has an impossible trailer length ${tlen}`, expectId);
+  const trailer = open(key, data.subarray(tstart, data.length - 12));
+  if (trailer === null) throw new CorruptionError(`${name} trailer failed authentication`, expectId);
+  const parsed = JSON.parse(trailer.toString('utf8')) as { blobs: PackBlob[] };
+  for (const b of parsed.blobs) {
+    if (b.offset < 8 || b.offset + b.length > tstart) {
+      throw new CorruptionError(`${name} lists blob ${b.id} outside its data area`, expectId, b.id);
+    }
+  }
+  return parsed.blobs;
+}

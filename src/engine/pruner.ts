@@ -1,0 +1,222 @@
+/**
+ * Forget and prune. `forget` removes snapshots that a keep policy (last / daily / weekly / monthly,
+ * per app and paths) does not keep. `prune` removes packs no snapshot and no foreign reference
+ * uses: it writes one new index that supersedes all others, then deletes unused packs, then the
+ * old index files, so an interruption leaves extra data, never missing data. Both take the drive's
+ * exclusive lock, so they never run beside a backup. Tape volumes are append-only: prune drops
+ * unused packs from the index there but cannot reuse their space.
+ */
+import type { Drive } from './drive';
+import { Drive as DriveClass } from './drive';
+import { BlobIndex, encodeIndex, readIndexFiles, readBlob } from './index-file';
+import type { IndexPack } from './index-file';
+import { listSnapshots } from './snapshot';
+import type { SnapshotEntry } from './snapshot';
+import { decodeTree } from './tree';
+import { openSnapshotDrives } from './restorer';
+import { Lock, isStale, readLocks } from './lock';
+import { CorruptionError, EngineError, throwIfAborted } from './errors';
+
+export interface KeepPolicy {
+  last?: number;
+  daily?: number;
+  weekly?: number;
+  monthly?: number;
+}
+
+export interface ForgetPlan {
+  keep: SnapshotEntry[];
+  remove: SnapshotEntry[];
+}
+
+function isoWeek(d: Date): string {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((t.getTime() - yearStart) / 86400000 + 1) / 7);
+  return `${t.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+const BUCKETS: { rule: keyof KeepPolicy; key: (d: Date) => string }[] = [
+  { rule: 'last', key: () => '' },
+  { rule: 'daily', key: (d) => d.toISOString().slice(0, 10) },
+  { rule: 'weekly', key: isoWeek },
+  { rule: 'monthly', key: (d) => d.toISOString().slice(0, 7) },
+];
+
+/** Pure: which snapshots a policy keeps (newest of each bucket, newest buckets first), per group. */
+export function planForget(snaps: SnapshotEntry[], policy: KeepPolicy): ForgetPlan {
+  if (!Object.values(policy).some((n) => typeof n === 'number' && n > 0)) {
+    throw new EngineError(
+      'no keep policy given, so forget would remove every snapshot; pass --keep-last, --keep-daily, --keep-weekly or --keep-monthly',
+      'NO_POLICY',
+    );
+  }
+  const groups = new Map<string, SnapshotEntry[]>();
+  for (const s of snaps) {
+    const g = JSON.stringify([s.snapshot.app ?? null, s.snapshot.paths]);
+    groups.set(g, [...(groups.get(g) ?? []), s]);
+  }
+  const keep = new Set<string>();
+  for (const list of groups.values()) {
+    const sorted = [...list].sort((a, b) => b.snapshot.time.localeCompare(a.snapshot.time) || b.id.localeCompare(a.id));
+    for (const { rule, key } of BUCKETS) {
+      const n = policy[rule] ?? 0;
+      let count = 0;
+      let last: string | null = null;
+      for (const s of sorted) {
+        if (count >= n) break;
+        const k = rule === 'last' ? s.id : key(new Date(s.snapshot.time));
+        if (k !== last) {
+          keep.add(s.id);
+          count++;
+          last = k;
+        }
+      }
+    }
+  }
+  return { keep: snaps.filter((s) => keep.has(s.id)), remove: snaps.filter((s) => !keep.has(s.id)) };
+}
+
+export interface ForgetOptions {
+  drive: Drive;
+  policy: KeepPolicy;
+  dryRun?: boolean;
+  password?: string;
+}
+
+export async function forget(opts: ForgetOptions): Promise<ForgetPlan> {
+  const { drive } = opts;
+  const lock = await Lock.acquire(drive, true, 'forget');
+  try {
+    const plan = planForget(await listSnapshots(drive), opts.policy);
+    if (opts.dryRun) return plan;
+    for (const s of plan.remove) {
+      for (const ref of s.snapshot.drives) {
+        if (ref.id === drive.id) continue;
+        // drop the foreign reference so that drive's prune may free the data; if that drive is
+        // away, the reference stays and only keeps data longer than needed
+        try {
+          const other = await DriveClass.open(ref.path, { password: opts.password });
+          if (other.id === ref.id) await other.remove('refs', s.id);
+        } catch {
+          // unreachable drive: see above
+        }
+      }
+      await drive.remove('snapshots', s.id);
+    }
+    return plan;
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+export interface PruneOptions {
+  drive: Drive;
+  password?: string;
+  otherDrives?: Drive[];
+  signal?: AbortSignal;
+  dryRun?: boolean;
+}
+
+export interface PruneResult {
+  packsKept: number;
+  packsDeleted: number;
+  bytesFreed: number;
+  /** tape: packs dropped from the index whose volume space cannot be reused */
+  packsDropped: number;
+  indexFilesReplaced: number;
+}
+
+export async function prune(opts: PruneOptions): Promise<PruneResult> {
+  const { drive, signal } = opts;
+  const lock = await Lock.acquire(drive, true, 'prune');
+  try {
+    for (const l of await readLocks(drive))
+      if (l.name !== lock.name && isStale(l.lock)) await drive.remove('locks', l.name);
+    const oldIndex = await drive.list('index');
+    const index = await BlobIndex.load(drive);
+
+    // blobs in use by this drive's snapshots
+    const used = new Set<string>();
+    for (const { id, snapshot } of await listSnapshots(drive)) {
+      const all = snapshot.drives.some((d) => d.id !== drive.id)
+        ? (await openSnapshotDrives(drive, snapshot, opts.otherDrives, opts.password)).index
+        : index;
+      const walk = async (treeId: string): Promise<void> => {
+        throwIfAborted(signal, 'prune');
+        if (used.has(treeId)) return;
+        used.add(treeId);
+        const loc = all.get(treeId);
+        if (!loc) {
+          throw new CorruptionError(
+            `tree ${treeId} of snapshot ${id} is in no index; prune stopped without deleting anything. Run \`baton repo verify --drive ${drive.path}\``,
+            undefined,
+            treeId,
+          );
+        }
+        for (const n of decodeTree(await readBlob(loc), treeId).nodes) {
+          for (const c of n.content ?? []) used.add(c);
+          if (n.subtree) await walk(n.subtree);
+        }
+      };
+      await walk(snapshot.tree);
+    }
+    // packs other drives' snapshots reference through refs/
+    const pinned = new Set<string>();
+    for (const name of await drive.list('refs')) {
+      const r = JSON.parse((await drive.readFile('refs', name)).toString('utf8')) as { packs: string[] };
+      for (const p of r.packs) pinned.add(p);
+    }
+
+    const keep: IndexPack[] = [];
+    const drop: IndexPack[] = [];
+    for (const { pack } of index.packs.values()) {
+      if (pinned.has(pack.id) || pack.blobs.some((b) => used.has(b.id))) keep.push(pack);
+      else drop.push(pack);
+    }
+    const indexed = new Set(index.packs.keys());
+    const orphans = (await drive.packs.listPacks()).filter((p) => !indexed.has(p.id));
+    const result: PruneResult = {
+      packsKept: keep.length,
+      packsDeleted: 0,
+      bytesFreed: 0,
+      packsDropped: 0,
+      indexFilesReplaced: oldIndex.length,
+    };
+    if (opts.dryRun) {
+      result.packsDeleted = drop.length + orphans.length;
+      return result;
+    }
+    throwIfAborted(signal, 'prune');
+    // 1. new index superseding every old one (even readers of a half-done prune see a consistent view)
+    const live = await readIndexFiles(drive);
+    const supersedes = [...new Set([...oldIndex, ...live.keys()])];
+    if (drop.length > 0 || oldIndex.length > 1) {
+      const { id, data } = encodeIndex(drive, { version: 1, packs: keep, supersedes });
+      await drive.writeFile('index', id, data);
+      // 2. unused packs, 3. old index files
+      for (const p of [...drop, ...orphans]) {
+        if (await drive.packs.deletePack(p)) {
+          result.packsDeleted++;
+          result.bytesFreed += p.length;
+        } else if (drive.packs.appendOnly) {
+          result.packsDropped++;
+        }
+      }
+      for (const name of oldIndex) if (name !== id) await drive.remove('index', name);
+    } else {
+      for (const p of orphans) {
+        if (await drive.packs.deletePack(p)) {
+          result.packsDeleted++;
+          result.bytesFreed += p.length;
+        }
+      }
+      result.indexFilesReplaced = 0;
+    }
+    return result;
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * The restorer: writes a snapshot (or a subtree of it) into a target directory.
+ *
+ * 1. load the snapshot and the index of every drive it uses;
+ * 2. walk the tree depth first; refuse names that are empty, `.`, `..` or contain `/`, and never
+ *    write through a symlink (files are opened with O_NOFOLLOW, directories checked with lstat);
+ * 3. write each file chunk by chunk, verifying every chunk's hash; all-zero chunks are skipped
+ *    (holes), the size set with ftruncate;
+ * 4. recreate hard links among restored files, then set owner (when permitted), mode and mtime,
+ *    directories last so their mtimes stick.
+ * An interrupted restore leaves a partial target; running it again into the same target finishes
+ * it (files are rewritten, links replaced).
+ */
+import { constants } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, symlink, unlink, utimes } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Drive } from './drive';
+import { Drive as DriveClass } from './drive';
+import { BlobIndex, readBlob } from './index-file';
+import { readSnapshot, resolveSnapshotId } from './snapshot';
+import type { Snapshot } from './snapshot';
+import { decodeTree, nodeNameBytes, symlinkTargetBytes } from './tree';
+import type { TreeNode } from './tree';
+import { CorruptionError, EngineError, PathEscapeError, errnoCode, throwIfAborted } from './errors';
+import { noopProgress } from './progress';
+import type { ProgressCounters, ProgressReporter } from './progress';
+import { childPath } from './walker';
+import { WorkerPool } from './worker-pool';
+import { PackReader } from './pack-reader';
+
+export interface RestoreOptions {
+  /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
+  drive: Drive;
+  otherDrives?: Drive[];
+  password?: string;
+  snapshotId: string;
+  target: string;
+  /** a path inside the snapshot, e.g. "etc/app"; its contents go directly into target */
+  subtree?: string;
+  signal?: AbortSignal;
+  progress?: ProgressReporter;
+  /** worker threads decoding chunks (default 2) */
+  workers?: number;
+}
+
+export interface RestoreResult {
+  files: number;
+  dirs: number;
+  bytes: number;
+  /** entries not restored (fifo, socket, device), with why */
+  skipped: { path: string; message: string }[];
+}
+
+/** Opens every drive a snapshot uses and builds one blob index over them. */
+export async function openSnapshotDrives(
+  drive: Drive,
+  snap: Snapshot,
+  others: Drive[] = [],
+  password?: string,
+): Promise<{ index: BlobIndex; drives: Drive[] }> {
+  const byId = new Map<string, Drive>([[drive.id, drive]]);
+  for (const d of others) byId.set(d.id, d);
+  const index = await BlobIndex.load(drive);
+  const drives = [drive];
+  for (const ref of snap.drives) {
+    if (ref.id === drive.id) continue;
+    let d = byId.get(ref.id);
+    if (!d) {
+      try {
+        d = await DriveClass.open(ref.path, { password });
+      } catch (err) {
+        throw new EngineError(
+          `snapshot uses drive ${ref.id} at ${ref.path}, which cannot be opened (${(err as Error).message}); ` +
+            `make it available at that path or pass it with another --drive`,
+          'MISSING_DRIVE',
+        );
+      }
+      if (d.id !== ref.id) {
+        throw new EngineError(
+          `drive at ${ref.path} is ${d.id}, the snapshot needs ${ref.id}; pass the right drive`,
+          'WRONG_DRIVE',
+        );
+      }
+    }
+    const other = await BlobIndex.load(d);
+    for (const { drive: od, pack } of other.packs.values()) index.addPack(od, pack);
+    drives.push(d);
+  }
+  return { index, drives };
+}
+
+export async function loadTree(index: BlobIndex, id: string): Promise<TreeNode[]> {
+  const loc = index.get(id);
+  if (!loc) {
+    throw new CorruptionError(
+      `tree ${id} is not in the index of any drive of the snapshot; run \`baton repo verify\``,
+      undefined,
+      id,
+    );
+  }
+  return decodeTree(await readBlob(loc), id).nodes;
+}
+
+function checkName(n: TreeNode, parent: string): Buffer {
+  const name = nodeNameBytes(n);
+  const shown = `${parent}/${n.name}`;
+  if (name.length === 0) throw new PathEscapeError(shown, 'empty file name');
+  if (name.includes(0x2f)) throw new PathEscapeError(shown, 'the name contains "/"');
+  if (name.includes(0)) throw new PathEscapeError(shown, 'the name contains a NUL byte');
+  if (name.equals(Buffer.from('.')) || name.equals(Buffer.from('..'))) {
+    throw new PathEscapeError(shown, 'the name is "." or ".." and would leave its directory');
+  }
+  return name;
+}
+
+const HOLE_BLOCK = 64 * 1024;
+const ZERO = Buffer.alloc(HOLE_BLOCK);
+const FILES_AHEAD = 8;
+const CHUNKS_AHEAD = 4;
+
+/** Byte ranges of `b` to write: runs of 64 KiB blocks that are not all zeros (the rest become holes). */
+function dataRanges(b: Buffer): [number, number][] {
+  const out: [number, number][] = [];
+  for (let o = 0; o < b.length; o += HOLE_BLOCK) {
+    const end = Math.min(b.length, o + HOLE_BLOCK);
+    if (b.subarray(o, end).equals(ZERO.subarray(0, end - o))) continue;
+    const last = out[out.length - 1];
+    if (last && last[1] === o) last[1] = end;
+    else out.push([o, end]);
+  }
+  return out;
+}
+
+/**
+ * Creates a link or symlink at `path`; if a file or symlink from an earlier (interrupted) restore
+ * is there, it is replaced. A directory in the way is refused.
+ */
+async function replacing(path: Buffer, create: () => Promise<void>): Promise<void> {
+  try {
+    await create();
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    if ((await lstat(path)).isDirectory()) {
+      throw new PathEscapeError(path.toString(), 'a directory is in the way of a link');
+    }
+    await unlink(path);
+    await create();
+  }
+}
+
+export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
+  const signal = opts.signal;
+  throwIfAborted(signal, 'restore');
+  const progress = opts.progress ?? noopProgress;
+  const snapId = await resolveSnapshotId(opts.drive, opts.snapshotId);
+  const snap = await readSnapshot(opts.drive, snapId);
+  const { index } = await openSnapshotDrives(opts.drive, snap, opts.otherDrives, opts.password);
+
+  let nodes = await loadTree(index, snap.tree);
+  for (const part of (opts.subtree ?? '').split('/').filter((p) => p !== '' && p !== '.')) {
+    const n = nodes.find((x) => x.name === part);
+    if (!n || n.type !== 'dir' || !n.subtree) {
+      throw new EngineError(
+        `no directory ${opts.subtree} in snapshot ${snapId.slice(0, 12)}; check the path`,
+        'NO_SUBTREE',
+      );
+    }
+    nodes = await loadTree(index, n.subtree);
+  }
+
+  const target = Buffer.from(resolve(opts.target));
+  await mkdir(target, { recursive: true });
+  const counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
+  const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [] };
+  const links = new Map<string, Promise<Buffer>>();
+  const isRoot = process.getuid?.() === 0;
+  const pool = new WorkerPool(null, opts.workers ?? 2);
+  const reader = new PackReader(pool);
+  const onAbort = (): void => void pool.close();
+  signal?.addEventListener('abort', onAbort);
+
+  const setMeta = async (path: Buffer, n: TreeNode): Promise<void> => {
+    if (isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
+    // Node's utimes takes seconds as a double and libuv truncates to microseconds: aim at the
+    // middle of the microsecond so the double's rounding cannot fall into the one below
+    const ns = BigInt(n.mtimeNs);
+    const mtime = Number(ns / 1_000_000_000n) + (Number((ns % 1_000_000_000n) / 1000n) * 1000 + 500) / 1e9;
+    if (n.type === 'symlink') {
+      await lutimes(path, mtime, mtime).catch(() => undefined);
+      return;
+    }
+    await chmod(path, n.mode);
+    await utimes(path, mtime, mtime);
+  };
+
+  const writeContent = async (path: Buffer, n: TreeNode): Promise<void> => {
+    const fh = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o600,
+    ).catch((err: Error) => {
+      if (errnoCode(err) === 'ELOOP') {
+        throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
+      }
+      throw err;
+    });
+    try {
+      const ids = n.content ?? [];
+      const fetch = (id: string): Promise<Buffer> => {
+        const loc = index.get(id);
+        if (!loc) {
+          return Promise.reject(
+            new CorruptionError(
+              `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\``,
+              undefined,
+              id,
+            ),
+          );
+        }
+        return reader.read(loc);
+      };
+      // keep the next chunks in flight while one is written
+      const inflight: Promise<Buffer>[] = [];
+      let next = 0;
+      const fill = (): void => {
+        while (next < ids.length && inflight.length < CHUNKS_AHEAD) {
+          const p = fetch(ids[next++]);
+          p.catch(() => undefined);
+          inflight.push(p);
+        }
+      };
+      fill();
+      let pos = 0;
+      while (inflight.length > 0) {
+        throwIfAborted(signal, 'restore');
+        const data = await (inflight.shift() as Promise<Buffer>);
+        fill();
+        for (const [from, to] of dataRanges(data)) await fh.write(data, from, to - from, pos + from);
+        pos += data.length;
+        counters.bytes += data.length;
+      }
+      await fh.truncate(pos);
+    } finally {
+      await fh.close();
+    }
+  };
+
+  const restoreFile = async (path: Buffer, n: TreeNode): Promise<void> => {
+    if (n.links && n.links > 1 && n.inode) {
+      const first = links.get(n.inode);
+      if (first) {
+        const firstPath = await first;
+        await replacing(path, () => link(firstPath, path));
+        counters.files++;
+        result.files++;
+        return;
+      }
+      const done = writeContent(path, n).then(() => path);
+      done.catch(() => undefined);
+      links.set(n.inode, done);
+      await done;
+    } else {
+      await writeContent(path, n);
+    }
+    await setMeta(path, n);
+    counters.files++;
+    result.files++;
+    progress.update({ ...counters, currentPath: path.toString() });
+  };
+
+  // files are written FILES_AHEAD at a time; directory metadata is set at the end, deepest first
+  const running = new Set<Promise<void>>();
+  let failure: unknown = null;
+  const schedule = async (job: () => Promise<void>): Promise<void> => {
+    while (running.size >= FILES_AHEAD) await Promise.race(running);
+    if (failure !== null) throw failure as Error;
+    const p: Promise<void> = job()
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => running.delete(p));
+    running.add(p);
+  };
+  const dirsDone: { path: Buffer; node: TreeNode }[] = [];
+
+  const restoreDir = async (dir: Buffer, list: TreeNode[], shown: string): Promise<void> => {
+    const seen = new Set<string>();
+    for (const n of list) {
+      throwIfAborted(signal, 'restore');
+      const name = checkName(n, shown);
+      const key = name.toString('hex');
+      if (seen.has(key)) throw new PathEscapeError(`${shown}/${n.name}`, 'the name appears twice in one directory');
+      seen.add(key);
+      const path = childPath(dir, name);
+      switch (n.type) {
+        case 'dir': {
+          try {
+            await mkdir(path, { mode: 0o700 });
+          } catch (err) {
+            if (errnoCode(err) !== 'EEXIST') throw err;
+            if (!(await lstat(path)).isDirectory()) {
+              throw new PathEscapeError(
+                path.toString(),
+                'something that is not a directory (maybe a symlink) is in the way',
+              );
+            }
+          }
+          await restoreDir(path, n.subtree ? await loadTree(index, n.subtree) : [], `${shown}/${n.name}`);
+          dirsDone.push({ path, node: n });
+          break;
+        }
+        case 'file':
+          await schedule(() => restoreFile(path, n));
+          break;
+        case 'symlink':
+          await replacing(path, () => symlink(symlinkTargetBytes(n), path));
+          await setMeta(path, n);
+          break;
+        default:
+          result.skipped.push({ path: path.toString(), message: 'special file (fifo, socket or device) not restored' });
+      }
+    }
+  };
+
+  try {
+    await restoreDir(target, nodes, '');
+    await Promise.all(running);
+    if (failure !== null) throw failure as Error;
+    for (const { path, node } of dirsDone) {
+      await setMeta(path, node);
+      counters.dirs++;
+      result.dirs++;
+    }
+  } catch (err) {
+    await Promise.all(running);
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await reader.close();
+    await pool.close();
+  }
+  result.bytes = counters.bytes;
+  progress.update(counters);
+  return result;
+}

@@ -1,0 +1,153 @@
+/**
+ * Deterministic walk: entries sorted by raw name bytes, depth first, directories entered before
+ * their contents. Resuming from a checkpoint skips everything at or before its cursor, re-enters
+ * the open directories with their finished entries, and continues a partly read file.
+ */
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import type { Checkpoint, CheckpointFrame, CheckpointPartial } from './checkpoint';
+import { nodeNameBytes } from './tree';
+
+export interface Entry {
+  name: Buffer;
+  path: Buffer;
+  /** lstat result fetched with the listing (in parallel), or the error it gave */
+  st?: BigIntStats | Error;
+}
+
+export type WalkEvent =
+  | { t: 'enter'; name: Buffer; path: Buffer; st?: BigIntStats; resumed?: CheckpointFrame }
+  | { t: 'leave' }
+  | { t: 'file'; name: Buffer; path: Buffer; st: BigIntStats; partial?: CheckpointPartial }
+  | { t: 'symlink'; name: Buffer; path: Buffer; st: BigIntStats; target: Buffer }
+  | { t: 'other'; name: Buffer; path: Buffer; st: BigIntStats }
+  | { t: 'error'; name: Buffer; path: Buffer; message: string };
+
+const SLASH = Buffer.from('/');
+
+export function childPath(dir: Buffer, name: Buffer): Buffer {
+  return dir.length > 0 && dir[dir.length - 1] === 0x2f
+    ? Buffer.concat([dir, name])
+    : Buffer.concat([dir, SLASH, name]);
+}
+
+const STAT_BATCH = 64;
+
+/** Sorted listing of a directory, each entry lstat-ed (in parallel batches). */
+export async function listDir(path: Buffer): Promise<Entry[]> {
+  const names = await readdir(path, { encoding: 'buffer' });
+  const entries: Entry[] = names
+    .sort((a, b) => Buffer.compare(a, b))
+    .map((name) => ({ name, path: childPath(path, name) }));
+  for (let i = 0; i < entries.length; i += STAT_BATCH) {
+    await Promise.all(
+      entries.slice(i, i + STAT_BATCH).map(async (e) => {
+        e.st = await lstat(e.path, { bigint: true }).catch((err: Error) => err);
+      }),
+    );
+  }
+  return entries;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Walks a sorted listing at `depth` (0 = the snapshot root). */
+export async function* walkListing(
+  entries: Entry[],
+  depth: number,
+  resume: Checkpoint | null,
+): AsyncGenerator<WalkEvent> {
+  let openChild: Buffer | null = null;
+  let partialName: Buffer | null = null;
+  let lastDone: Buffer | null = null;
+  let handled = false;
+  if (resume) {
+    const frames = resume.frames;
+    if (depth + 1 < frames.length) {
+      openChild = Buffer.from(frames[depth + 1].name ?? '', 'hex');
+    } else if (resume.partial) {
+      partialName = Buffer.from(resume.partial.name, 'hex');
+    } else {
+      const f = frames[depth];
+      if (f.last !== undefined) lastDone = Buffer.from(f.last, 'hex');
+      else if (f.nodes.length > 0) lastDone = nodeNameBytes(f.nodes[f.nodes.length - 1]);
+    }
+  }
+  for (const e of entries) {
+    if (openChild && !handled) {
+      const c = Buffer.compare(e.name, openChild);
+      if (c < 0) continue;
+      handled = true;
+      if (c === 0) {
+        yield* resumeDir(e, depth, resume as Checkpoint);
+        continue;
+      }
+      yield* resumeDir({ name: openChild, path: Buffer.alloc(0) }, depth, resume as Checkpoint);
+    } else if (partialName && !handled) {
+      const c = Buffer.compare(e.name, partialName);
+      if (c < 0) continue;
+      handled = true;
+      if (c === 0) {
+        yield* visit(e, depth, resume?.partial);
+        continue;
+      }
+    } else if (lastDone && Buffer.compare(e.name, lastDone) <= 0) {
+      continue;
+    }
+    yield* visit(e, depth);
+  }
+  if (openChild && !handled) yield* resumeDir({ name: openChild, path: Buffer.alloc(0) }, depth, resume as Checkpoint);
+}
+
+/** Re-enters a directory that was open at the checkpoint (even if it has gone since). */
+async function* resumeDir(e: Entry, depth: number, resume: Checkpoint): AsyncGenerator<WalkEvent> {
+  const frame = resume.frames[depth + 1];
+  let children: Entry[] = [];
+  if (e.path.length > 0) {
+    try {
+      const st = await lstat(e.path, { bigint: true });
+      if (st.isDirectory()) children = await listDir(e.path);
+    } catch {
+      children = [];
+    }
+  }
+  yield { t: 'enter', name: e.name, path: e.path, resumed: frame };
+  yield* walkListing(children, depth + 1, resume);
+  yield { t: 'leave' };
+}
+
+async function* visit(e: Entry, depth: number, partial?: CheckpointPartial): AsyncGenerator<WalkEvent> {
+  let st: BigIntStats;
+  try {
+    const got = e.st ?? (await lstat(e.path, { bigint: true }));
+    if (got instanceof Error) throw got;
+    st = got;
+  } catch (err) {
+    yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
+    return;
+  }
+  if (st.isDirectory()) {
+    let children: Entry[];
+    try {
+      children = await listDir(e.path);
+    } catch (err) {
+      yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
+      return;
+    }
+    yield { t: 'enter', name: e.name, path: e.path, st };
+    yield* walkListing(children, depth + 1, null);
+    yield { t: 'leave' };
+  } else if (st.isFile()) {
+    yield { t: 'file', name: e.name, path: e.path, st, partial };
+  } else if (st.isSymbolicLink()) {
+    try {
+      yield { t: 'symlink', name: e.name, path: e.path, st, target: await readlink(e.path, { encoding: 'buffer' }) };
+    } catch (err) {
+      yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
+    }
+  } else {
+    yield { t: 'other', name: e.name, path: e.path, st };
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * A small pool of worker threads (default 2) running cut and seal jobs (seal-worker.ts), so
+ * chunking, hashing, compression and encryption stay off the caller's event loop. `close()`
+ * terminates the workers and fails every job not finished.
+ */
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import type { CutJob, CutResult, DecodeJob, DecodeResult, Job, SealJob, SealResult, WholeJob } from './seal-worker';
+import { AbortedError } from './errors';
+
+interface Pending {
+  seq: number;
+  job: Job;
+  transfer: ArrayBuffer[];
+  resolve: (r: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+export class WorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Map<Worker, Pending>();
+  private readonly queue: Pending[] = [];
+  private readonly workers: Worker[] = [];
+  private seq = 0;
+  private closed = false;
+
+  constructor(key: Buffer | null, size = 2) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: { key } });
+      w.on('message', (msg: { seq: number; res: unknown }) => this.done(w, msg.res));
+      w.on('error', (err) => this.fail(w, err));
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  /** true when a worker would start a job posted now */
+  get hasIdleWorker(): boolean {
+    return this.idle.length > 0 && this.queue.length === 0;
+  }
+
+  cut(job: Omit<CutJob, 'kind'>): Promise<CutResult> {
+    return this.run({ kind: 'cut', ...job }) as Promise<CutResult>;
+  }
+
+  seal(job: Omit<SealJob, 'kind'>): Promise<SealResult> {
+    return this.run({ kind: 'seal', ...job }) as Promise<SealResult>;
+  }
+
+  whole(job: Omit<WholeJob, 'kind'>): Promise<SealResult> {
+    return this.run({ kind: 'whole', ...job }) as Promise<SealResult>;
+  }
+
+  async batch(jobs: Omit<WholeJob, 'kind'>[]): Promise<SealResult[]> {
+    const res = (await this.run({ kind: 'batch', jobs: jobs.map((j) => ({ kind: 'whole' as const, ...j })) })) as {
+      results: SealResult[];
+      data: Uint8Array;
+      starts: number[];
+    };
+    return res.results.map((r, i) => {
+      const end = i + 1 < res.starts.length ? res.starts[i + 1] : res.data.byteLength;
+      return { ...r, data: res.data.subarray(res.starts[i], end) };
+    });
+  }
+
+  decode(job: Omit<DecodeJob, 'kind'>): Promise<DecodeResult> {
+    return this.run({ kind: 'decode', ...job }, [job.data.buffer as ArrayBuffer]) as Promise<DecodeResult>;
+  }
+
+  private run(job: Job, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.closed) return Promise.reject(new AbortedError('chunking'));
+    return new Promise((resolve, reject) => {
+      // cut jobs go first: they are short and unblock seal jobs
+      const p = { seq: ++this.seq, job, transfer, resolve, reject };
+      if (job.kind === 'cut') this.queue.unshift(p);
+      else this.queue.push(p);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const w = this.idle.pop() as Worker;
+      const p = this.queue.shift() as Pending;
+      this.busy.set(w, p);
+      w.postMessage({ seq: p.seq, job: p.job }, p.transfer);
+    }
+  }
+
+  private done(w: Worker, res: unknown): void {
+    const p = this.busy.get(w);
+    this.busy.delete(w);
+    this.idle.push(w);
+    p?.resolve(res);
+    this.pump();
+  }
+
+  private fail(w: Worker, err: Error): void {
+    const p = this.busy.get(w);
+    this.busy.delete(w);
+    p?.reject(err);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new AbortedError('chunking'));
+    for (const p of this.busy.values()) p.reject(new AbortedError('chunking'));
+    this.busy.clear();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

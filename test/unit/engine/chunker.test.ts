@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import {
+  AVG_CHUNK,
+  GEAR_TABLE_SHA256,
+  MAX_CHUNK,
+  MIN_CHUNK,
+  chunkLengths,
+  findCut,
+  gearTableBytes,
+} from '../../../src/engine/chunker';
+import { prng } from './helpers';
+
+void test('gear table matches the pinned digest in docs/repository-format.md', () => {
+  assert.equal(createHash('sha256').update(gearTableBytes()).digest('hex'), GEAR_TABLE_SHA256);
+  assert.equal(GEAR_TABLE_SHA256, 'd4335c8f90f3ff836e5269a1c970c719ea042a21b3dd0ee95b378b82bb94c2ae');
+});
+
+void test('cut points of a fixed pseudo-random stream are pinned (format v1)', () => {
+  assert.deepEqual(
+    chunkLengths(prng('baton-test', 24 << 20)),
+    [
+      1064070, 1639295, 1117157, 1049804, 1182220, 1515466, 833541, 1070198, 1384152, 1221597, 1222124, 1467073,
+      1072950, 1350949, 1250296, 1236603, 1490642, 1135700, 1219615, 1161720, 480652,
+    ],
+  );
+});
+
+void test('low-entropy data is cut at the maximum size', () => {
+  assert.deepEqual(chunkLengths(Buffer.alloc(20 << 20)), [MAX_CHUNK, MAX_CHUNK, 4 << 20]);
+});
+
+void test('small inputs are one chunk, empty input none', () => {
+  assert.deepEqual(chunkLengths(Buffer.alloc(0)), []);
+  assert.deepEqual(chunkLengths(Buffer.alloc(1000, 7)), [1000]);
+  assert.equal(findCut(Buffer.alloc(1000), 0, 1000, false), -1);
+});
+
+void test('property: chunks cover the input, respect min/max, and restart identically at any boundary', () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 8 }), fc.integer({ min: 0, max: 10 * 1024 * 1024 }), (seed, n) => {
+      const data = prng(seed, n);
+      const lens = chunkLengths(data);
+      assert.equal(
+        lens.reduce((a, b) => a + b, 0),
+        n,
+      );
+      lens.forEach((l, i) => {
+        assert.ok(l <= MAX_CHUNK);
+        if (i < lens.length - 1) assert.ok(l > MIN_CHUNK);
+      });
+      // restarting from a boundary (as a resumed backup does) gives the same following cuts
+      if (lens.length > 1) {
+        const off = lens[0];
+        assert.deepEqual(chunkLengths(data.subarray(off)), lens.slice(1));
+      }
+      // feeding data in pieces (as the worker does) gives the same cuts: -1 until decidable
+      let pos = 0;
+      const streamed: number[] = [];
+      let avail = Math.min(n, AVG_CHUNK);
+      while (pos < n) {
+        const len = findCut(data, pos, avail, avail === n);
+        if (len < 0) {
+          avail = Math.min(n, avail + AVG_CHUNK);
+          continue;
+        }
+        streamed.push(len);
+        pos += len;
+      }
+      assert.deepEqual(streamed, lens);
+    }),
+    { numRuns: 25, seed: 42 },
+  );
+});

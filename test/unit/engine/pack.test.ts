@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { PackBuilder, parsePack } from '../../../src/engine/pack';
+import { decodeBlob, decodeJson, encodeBlob, encodeJson } from '../../../src/engine/blob';
+import { CorruptionError } from '../../../src/engine/errors';
+import { BlobIndex, encodeIndex, readIndexFiles } from '../../../src/engine/index-file';
+import { createDrive, tempDir } from './helpers';
+
+for (const encrypted of [true, false]) {
+  void test(`property: packs round-trip their blobs (${encrypted ? 'encrypted' : 'plain'})`, () => {
+    const key = encrypted ? randomBytes(32) : null;
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 5000 }), { maxLength: 30 }), (blobs) => {
+        const b = new PackBuilder();
+        const enc = blobs.map((x) => encodeBlob(key, x));
+        enc.forEach((e) => b.add(e.id, 'data', e.data, e.rawLength, e.compressed));
+        const { id, data, blobs: entries } = b.finish(key);
+        const parsed = parsePack(key, data, id);
+        assert.deepEqual(parsed, entries);
+        parsed.forEach((p, i) => {
+          const plain = decodeBlob(key, data.subarray(p.offset, p.offset + p.length), p, 'pack');
+          assert.deepEqual(new Uint8Array(plain), blobs[i]);
+        });
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+}
+
+void test('compressible blobs are stored compressed, incompressible ones raw', () => {
+  assert.equal(encodeBlob(null, Buffer.alloc(10000, 1)).compressed, true);
+  assert.equal(encodeBlob(null, randomBytes(10000)).compressed, false);
+});
+
+void test('property: any flipped byte in a pack is detected', () => {
+  const key = randomBytes(32);
+  const b = new PackBuilder();
+  for (let i = 0; i < 5; i++) {
+    const e = encodeBlob(key, randomBytes(3000));
+    b.add(e.id, 'data', e.data, e.rawLength, e.compressed);
+  }
+  const { id, data } = b.finish(key);
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: data.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, x) => {
+      const bad = Buffer.from(data);
+      bad[pos] ^= x;
+      assert.throws(() => parsePack(key, bad, id), CorruptionError);
+    }),
+    { numRuns: 200, seed: 3 },
+  );
+});
+
+void test('blobs with a wrong key or flipped byte fail with an error naming the blob and pack', () => {
+  const key = randomBytes(32);
+  const e = encodeBlob(key, Buffer.from('some data'));
+  assert.throws(
+    () => decodeBlob(randomBytes(32), e.data, e, 'pack P'),
+    /blob [0-9a-f]{64} in pack P failed authentication/,
+  );
+  const bad = Buffer.from(e.data);
+  bad[15] ^= 1;
+  assert.throws(() => decodeBlob(key, bad, e, 'pack P'), CorruptionError);
+  assert.deepEqual(decodeJson(key, encodeJson(key, { a: [1, 2] }), 'x'), { a: [1, 2] });
+});
+
+void test('property: index files round-trip through a drive; superseded files are ignored', async () => {
+  const tmp = tempDir();
+  try {
+    const drive = await createDrive(`${tmp.path}/d`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            id: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')),
+            length: fc.nat(),
+            blobs: fc.array(
+              fc.record({
+                id: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')),
+                type: fc.constantFrom('data' as const, 'tree' as const),
+                offset: fc.nat(),
+                length: fc.nat(),
+                rawLength: fc.nat(),
+                compressed: fc.boolean(),
+              }),
+              { maxLength: 5 },
+            ),
+          }),
+          { maxLength: 5 },
+        ),
+        async (packs) => {
+          const { id, data } = encodeIndex(drive, { version: 1, packs });
+          await drive.writeFile('index', id, data);
+          const back = await readIndexFiles(drive, [id]);
+          assert.deepEqual(back.get(id)?.packs, JSON.parse(JSON.stringify(packs)));
+          await drive.remove('index', id);
+        },
+      ),
+      { numRuns: 20, seed: 5 },
+    );
+    const a = encodeIndex(drive, { version: 1, packs: [{ id: 'a'.repeat(64), length: 1, blobs: [] }] });
+    const b = encodeIndex(drive, {
+      version: 1,
+      packs: [{ id: 'b'.repeat(64), length: 1, blobs: [] }],
+      supersedes: [a.id],
+    });
+    await drive.writeFile('index', a.id, a.data);
+    await drive.writeFile('index', b.id, b.data);
+    const idx = await BlobIndex.load(drive);
+    assert.deepEqual([...idx.packs.keys()], ['b'.repeat(64)]);
+  } finally {
+    tmp.cleanup();
+  }
+});

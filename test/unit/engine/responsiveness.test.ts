@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { backup } from '../../../src/engine/archiver';
+import { restore } from '../../../src/engine/restorer';
+import type { ProgressCounters } from '../../../src/engine/progress';
+import { createDrive, prng, tempDir } from './helpers';
+
+/** Largest gap between 10 ms timer ticks while `fn` runs: what a heartbeat timer would see. */
+async function maxLag(fn: () => Promise<unknown>): Promise<number> {
+  let last = Date.now();
+  let worst = 0;
+  const t = setInterval(() => {
+    const now = Date.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 10);
+  try {
+    await fn();
+  } finally {
+    clearInterval(t);
+  }
+  return worst;
+}
+
+void test('the caller event loop stays responsive during backup and restore (work runs in worker threads)', async (t) => {
+  const tmp = tempDir();
+  try {
+    mkdirSync(`${tmp.path}/src`);
+    for (let i = 0; i < 6; i++) writeFileSync(`${tmp.path}/src/rand${i}`, prng(`r${i}`, 12 * 1024 * 1024));
+    writeFileSync(`${tmp.path}/src/text`, Buffer.from('lorem ipsum dolor sit amet '.repeat(1_000_000)));
+    for (let i = 0; i < 500; i++) writeFileSync(`${tmp.path}/src/small${i}`, prng(`s${i}`, 3000));
+    const drive = await createDrive(`${tmp.path}/d`);
+    const seen: ProgressCounters[] = [];
+    let snapshotId = '';
+    const lagBackup = await maxLag(async () => {
+      snapshotId = (
+        await backup({
+          drive,
+          sources: `${tmp.path}/src`,
+          cachePath: null,
+          progress: { update: (c) => void seen.push({ ...c }) },
+        })
+      ).snapshotId;
+    });
+    assert.ok(seen.length >= 500 && seen[seen.length - 1].files === 507, 'progress reported per file');
+    const lagRestore = await maxLag(() => restore({ drive, snapshotId, target: `${tmp.path}/out` }));
+    t.diagnostic(`max event-loop lag: backup ${lagBackup} ms, restore ${lagRestore} ms`);
+    assert.ok(lagBackup < 300, `backup blocked the event loop for ${lagBackup} ms`);
+    assert.ok(lagRestore < 300, `restore blocked the event loop for ${lagRestore} ms`);
+  } finally {
+    tmp.cleanup();
+  }
+});
