@@ -1,10 +1,10 @@
 /**
- * The node's backup service as activities, pinned to the node's own queue. Thin bindings: check
- * the request is for this node, run the data path, turn its checkpoints into catalog rows,
- * heartbeats and progress reports, fence every write by epoch, and turn bad input into
+ * The node's backup service as activities, pinned to the node's own queue. Thin bindings over the
+ * data engine: check the request is for this node, open the node's drive, run the backup (or
+ * resume it from a checkpoint the catalog holds), turn the engine's checkpoints into catalog rows,
+ * heartbeats and progress reports, fence every write by epoch, and turn engine errors into
  * non-retryable failures that name the fix.
  */
-import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,13 +12,26 @@ import type { Logger } from 'pino';
 import { checkEpoch, checkpointData, saveCheckpoint, StaleEpochError } from '../catalog/attempts';
 import { addEvent } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
-import { copyTree, type CopyCheckpoint } from './copy-tree';
-import type { BackupAttemptInput, BackupOutcome, BackupProgress, CheckpointRef } from '../workflows/types';
+import {
+  AbortedError,
+  backup,
+  DriveFullError,
+  EngineError,
+  openDrive,
+  WrongPasswordError,
+  type Checkpoint,
+} from '../engine';
+import type { BackupAttemptInput, BackupOutcome, BackupProgress, CheckpointRef, DriveSpec } from '../workflows/types';
 
 export interface BackupActivityDeps {
   node: string;
   logger: Logger;
   catalog: Catalog;
+  /** The drives' passphrase; undefined only when encryption is off. */
+  password: string | undefined;
+  encryption: boolean;
+  /** Where this node keeps per-app file caches (unchanged files are not read again). */
+  cacheDir: string;
   /** Tells the job workflow how far the attempt got (a signal, in the node process). */
   reportProgress: (workflowId: string, progress: BackupProgress) => Promise<void>;
   /** Milliseconds since this node last reached Temporal. */
@@ -37,9 +50,16 @@ export class IsolatedError extends Error {
 }
 
 export function createBackupActivities(deps: BackupActivityDeps) {
+  const open = (drive: DriveSpec) =>
+    openDrive(drive.path, {
+      password: deps.password,
+      create: { kind: drive.kind, volumeSize: drive.volumeSize, volumes: drive.volumes, encryption: deps.encryption },
+    });
+
   return {
     async backupAttempt({ job, attempt, resumeFrom }: BackupAttemptInput): Promise<BackupOutcome> {
       const ctx = Context.current();
+      const started = Date.now();
       const log = deps.logger.child({
         app: job.app.name,
         job: job.jobId,
@@ -53,79 +73,117 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           'WrongNode',
         );
       }
-      const workflowId = job.jobId;
       const heartbeatMs = job.settings.heartbeatTimeoutSeconds * 1000;
       let lastCheckpointAt: string | null = resumeFrom?.at ?? null;
       let lastReport = 0;
-      let last: Omit<BackupProgress, 'checkpointAt' | 'epoch'> | null = null;
-      const report = (p: Omit<BackupProgress, 'checkpointAt' | 'epoch'>, force = false) => {
-        last = p;
-        const progress: BackupProgress = { ...p, checkpointAt: lastCheckpointAt, epoch: attempt.epoch };
-        ctx.heartbeat({ progress });
+      let last: BackupProgress | null = null;
+      const report = (files: number, bytes: number, lastPath: string | null, force = false) => {
+        last = {
+          files,
+          bytes,
+          totalFiles: 0,
+          totalBytes: 0,
+          lastPath,
+          checkpointAt: lastCheckpointAt,
+          epoch: attempt.epoch,
+        };
+        ctx.heartbeat({ progress: last });
         const now = Date.now();
         if (force || now - lastReport >= (deps.reportEveryMs ?? 1000)) {
           lastReport = now;
-          deps.reportProgress(workflowId, progress).catch((err: unknown) => {
+          deps.reportProgress(job.jobId, last).catch((err: unknown) => {
             log.warn({ err }, 'could not report progress to the job workflow');
           });
         }
       };
+      // Fencing: before every pack write and before the commit.
       const fence = async () => {
         await checkEpoch(deps.catalog, job.jobId, attempt.epoch);
         const quiet = deps.msSinceTemporalReached();
         if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
       };
-      const resume = resumeFrom
-        ? ((await checkpointData(deps.catalog, job.jobId, resumeFrom.seq)) as CopyCheckpoint)
-        : null;
-      log.info(
-        { drive: attempt.drive.name, resumeFrom: resume ? { files: resume.files, cursor: resume.cursor } : null },
-        resume ? 'backup attempt resuming from checkpoint' : 'backup attempt starting',
-      );
-      const jobDir = join(attempt.drive.path, job.jobId);
       try {
-        const result = await copyTree({
+        await fence();
+        const resume = resumeFrom
+          ? ((await checkpointData(deps.catalog, job.jobId, resumeFrom.seq)) as Checkpoint)
+          : undefined;
+        log.info(
+          {
+            drive: attempt.drive.name,
+            resumeFrom: resumeFrom ? { files: resumeFrom.files, bytes: resumeFrom.bytes } : null,
+          },
+          resume ? 'backup attempt resuming from checkpoint' : 'backup attempt starting',
+        );
+        const drive = await open(attempt.drive);
+        const result = await backup({
+          drive,
           sources: job.app.paths,
-          root: join(jobDir, `attempt-${attempt.number}`),
-          manifestDir: jobDir,
+          app: job.app.name,
+          cachePath: job.full ? null : join(deps.cacheDir, `${drive.id}-${job.app.name}.json`),
+          checkpointEvery: { seconds: job.settings.checkpointEverySeconds, bytes: job.settings.checkpointEveryBytes },
           resumeFrom: resume,
+          password: deps.password,
           signal: ctx.cancellationSignal,
           beforeWrite: fence,
-          checkpointEvery: { ms: job.settings.checkpointEverySeconds * 1000, bytes: job.settings.checkpointEveryBytes },
-          bandwidthLimit: job.app.bandwidthLimitBytesPerSecond,
-          onProgress: (p) => report(p),
+          rateLimit: job.app.bandwidthLimitBytesPerSecond,
+          progress: { update: (c) => report(c.files, c.bytes, c.currentPath ?? null) },
           onCheckpoint: async (cp) => {
             const at = new Date().toISOString();
             await saveCheckpoint(
               deps.catalog,
-              { jobId: job.jobId, epoch: attempt.epoch, node: deps.node, files: cp.files, bytes: cp.bytes, data: cp },
+              {
+                jobId: job.jobId,
+                epoch: attempt.epoch,
+                node: deps.node,
+                files: cp.stats.files,
+                bytes: cp.stats.bytes,
+                data: cp,
+              },
               at,
             );
             lastCheckpointAt = at;
-            ctx.heartbeat({ checkpoint: { at, files: cp.files, bytes: cp.bytes } });
-            if (last) report(last, true);
+            ctx.heartbeat({ checkpoint: { at, files: cp.stats.files, bytes: cp.stats.bytes } });
+            report(cp.stats.files, cp.stats.bytes, last?.lastPath ?? null, true);
           },
         });
-        log.info({ files: result.files, bytes: result.bytes, manifest: result.manifest }, 'backup attempt committed');
+        log.info(
+          {
+            snapshot: result.snapshotId,
+            files: result.stats.files,
+            bytes: result.stats.bytes,
+            incomplete: result.incomplete,
+          },
+          'backup attempt committed',
+        );
         return {
-          files: result.files,
-          bytes: result.bytes,
-          durationMs: result.durationMs,
-          location: result.manifest,
-          parts: result.parts.length,
+          files: result.stats.files,
+          bytes: result.stats.bytes,
+          newBytes: result.stats.newBytes,
+          durationMs: Date.now() - started,
+          snapshotId: result.snapshotId,
+          drive: attempt.drive.path,
+          incomplete: result.incomplete,
         };
       } catch (err) {
-        throw toFailure(err, job.app.paths, attempt.drive.name, attempt.drive.path, deps, job.jobId, job.cluster);
+        if (err instanceof AbortedError) await recordStop(deps, job.cluster, job.jobId, attempt.epoch);
+        throw toFailure(err, {
+          deps,
+          job: job.jobId,
+          cluster: job.cluster,
+          paths: job.app.paths,
+          drive: attempt.drive,
+        });
       }
     },
 
-    /** Whether this node can read every part a checkpoint refers to (run on the next attempt's node). */
+    /** Whether this node can open every drive a checkpoint's data lives on (run on the next attempt's node). */
     async canReadCheckpoint(input: { jobId: string; checkpoint: CheckpointRef }): Promise<boolean> {
-      const data = (await checkpointData(deps.catalog, input.jobId, input.checkpoint.seq)) as CopyCheckpoint;
-      for (const part of data.parts ?? []) {
+      const cp = (await checkpointData(deps.catalog, input.jobId, input.checkpoint.seq)) as Checkpoint;
+      for (const d of cp.drives ?? []) {
         try {
-          await access(part.root, constants.R_OK);
-        } catch {
+          await openDrive(d.path, { password: deps.password });
+        } catch (err) {
+          deps.logger.warn({ drive: d.path, err }, 'checkpoint drive not readable from this node');
           return false;
         }
       }
@@ -134,22 +192,40 @@ export function createBackupActivities(deps: BackupActivityDeps) {
   };
 }
 
+/** A cancelled attempt says so in the timeline, and whether a newer attempt had fenced it off by then. */
+async function recordStop(deps: BackupActivityDeps, cluster: string, jobId: string, epoch: number): Promise<void> {
+  let fenced = '';
+  try {
+    await checkEpoch(deps.catalog, jobId, epoch);
+  } catch (err) {
+    if (err instanceof StaleEpochError)
+      fenced = `; epoch ${epoch} is fenced off (the job's current epoch is ${err.current})`;
+  }
+  await addEvent(
+    deps.catalog,
+    {
+      cluster,
+      jobId,
+      kind: 'attempt-stopped',
+      node: deps.node,
+      message: `attempt with epoch ${epoch} stopped on cancellation without committing${fenced}`,
+    },
+    new Date().toISOString(),
+  ).catch(() => undefined);
+}
+
 function toFailure(
   err: unknown,
-  paths: string[],
-  driveName: string,
-  drivePath: string,
-  deps: BackupActivityDeps,
-  jobId: string,
-  cluster: string,
+  ctx: { deps: BackupActivityDeps; job: string; cluster: string; paths: string[]; drive: DriveSpec },
 ): unknown {
+  const { deps } = ctx;
   if (err instanceof StaleEpochError) {
-    deps.logger.warn({ job: jobId, epoch: err.epoch, current: err.current }, 'fenced: a newer attempt owns this job');
+    deps.logger.warn({ job: ctx.job, epoch: err.epoch, current: err.current }, 'fenced: a newer attempt owns this job');
     void addEvent(
       deps.catalog,
       {
-        cluster,
-        jobId,
+        cluster: ctx.cluster,
+        jobId: ctx.job,
         kind: 'write-fenced',
         node: deps.node,
         message: err.message,
@@ -160,19 +236,24 @@ function toFailure(
     return ApplicationFailure.nonRetryable(err.message, 'Fenced');
   }
   if (err instanceof IsolatedError) return ApplicationFailure.nonRetryable(err.message, 'Isolated');
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOSPC') {
+  if (err instanceof AbortedError) return err;
+  if (err instanceof DriveFullError || (err as NodeJS.ErrnoException).code === 'ENOSPC') {
     return ApplicationFailure.nonRetryable(
-      `drive ${driveName} (${drivePath}) on node ${deps.node} is full; ` +
+      `drive ${ctx.drive.name} (${ctx.drive.path}) on node ${deps.node} is full: ${(err as Error).message}; ` +
         'free space on it or assign the node another drive, then run the backup again',
       'DriveFull',
     );
   }
-  if (e.code === 'ENOENT' && e.path && paths.includes(e.path)) {
+  if (err instanceof EngineError && err.code === 'BAD_SOURCE') {
     return ApplicationFailure.nonRetryable(
-      `data path ${e.path} does not exist on node ${deps.node}; ` +
-        "check the app's paths in the config and that its storage is mounted here",
+      `${err.message} (app data paths ${ctx.paths.join(', ')} on node ${deps.node}; check the config and that the storage is mounted here)`,
       'AppDataMissing',
+    );
+  }
+  if (err instanceof WrongPasswordError) {
+    return ApplicationFailure.nonRetryable(
+      `${err.message} (drive ${ctx.drive.name}; set repository.passwordFile or BATON_PASSWORD to the drive's passphrase)`,
+      'WrongPassword',
     );
   }
   return err;

@@ -1,7 +1,7 @@
 /** Jobs and their event timeline. */
 import type { BackupJobInput, BackupOutcome, JobState } from '../workflows/types';
 import type { Catalog } from './open';
-import type { JobEventRow, JobRow } from './schema';
+import type { JobEventRow, JobRow, SnapshotRow } from './schema';
 
 export interface EventInput {
   cluster: string;
@@ -68,7 +68,10 @@ export async function jobStarted(db: Catalog, job: BackupJobInput, nowIso: strin
 export interface JobEnd {
   jobId: string;
   cluster: string;
+  app: string;
   node: string;
+  /** The name of the drive the last attempt wrote to. */
+  drive: string;
   state: JobState;
   outcome?: BackupOutcome;
   error?: string;
@@ -83,11 +86,30 @@ export async function jobFinished(db: Catalog, end: JobEnd, nowIso: string): Pro
         finished_at: nowIso,
         files: end.outcome?.files ?? null,
         bytes: end.outcome?.bytes ?? null,
-        location: end.outcome?.location ?? null,
+        location: end.outcome ? `${end.outcome.drive}#${end.outcome.snapshotId}` : null,
         error: end.error ?? null,
       })
       .where('id', '=', end.jobId)
       .execute();
+    if (end.state === 'succeeded' && end.outcome) {
+      await trx
+        .insertInto('snapshots')
+        .values({
+          id: end.outcome.snapshotId,
+          job_id: end.jobId,
+          cluster: end.cluster,
+          app: end.app,
+          drive: end.drive,
+          drive_path: end.outcome.drive,
+          at: nowIso,
+          files: end.outcome.files,
+          bytes: end.outcome.bytes,
+          new_bytes: end.outcome.newBytes,
+          incomplete: end.outcome.incomplete ? 1 : 0,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    }
     const message =
       end.state === 'succeeded' && end.outcome
         ? `backup succeeded: ${end.outcome.files} files, ${end.outcome.bytes} bytes in ${end.outcome.durationMs} ms`
@@ -98,6 +120,10 @@ export async function jobFinished(db: Catalog, end: JobEnd, nowIso: string): Pro
       nowIso,
     );
   });
+}
+
+export async function snapshotsOf(db: Catalog, app: string, limit = 20): Promise<SnapshotRow[]> {
+  return db.selectFrom('snapshots').selectAll().where('app', '=', app).orderBy('at', 'desc').limit(limit).execute();
 }
 
 export async function recentJobs(db: Catalog, limit = 10): Promise<JobRow[]> {

@@ -5,12 +5,14 @@ import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely
 import { createDialect, parseCatalogUrl } from './dialect';
 import * as m0001 from './migrations/2026_11_27_0001_initial';
 import * as m0002 from './migrations/2026_11_27_0002_attempts';
+import * as m0003 from './migrations/2026_11_27_0003_snapshots';
 import type { Database } from './schema';
 
 /** Every migration, by name; names sort in the order they run. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_27_0001_initial': m0001,
   '2026_11_27_0002_attempts': m0002,
+  '2026_11_27_0003_snapshots': m0003,
 };
 
 class StaticProvider implements MigrationProvider {

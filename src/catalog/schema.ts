@@ -90,6 +90,21 @@ export interface DriveLeasesTable {
   acquired_at: string;
 }
 
+export interface SnapshotsTable {
+  id: string;
+  job_id: string;
+  cluster: string;
+  app: string;
+  drive: string;
+  drive_path: string;
+  at: string;
+  files: number;
+  bytes: number;
+  new_bytes: number;
+  /** 1 when some files could not be read (each is recorded in the snapshot) */
+  incomplete: number;
+}
+
 export interface Database {
   nodes: NodesTable;
   apps: AppsTable;
@@ -99,6 +114,7 @@ export interface Database {
   attempts: AttemptsTable;
   checkpoints: CheckpointsTable;
   drive_leases: DriveLeasesTable;
+  snapshots: SnapshotsTable;
 }
 
 export type JobRow = Selectable<JobsTable>;
@@ -106,3 +122,4 @@ export type NewJob = Insertable<JobsTable>;
 export type JobEventRow = Selectable<JobEventsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
 export type CheckpointRow = Selectable<CheckpointsTable>;
+export type SnapshotRow = Selectable<SnapshotsTable>;

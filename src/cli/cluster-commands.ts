@@ -114,8 +114,9 @@ export function backupCommand(): Command {
     .argument('<app>', 'the app to back up, as named in the config')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .option('--wait', 'wait for the backup to finish and print its result')
+    .option('--full', "read every file, ignoring the node's file cache")
     .option('--json', 'print JSON')
-    .action(async (app: string, opts: ConfigOption & { wait?: boolean; json?: boolean }) => {
+    .action(async (app: string, opts: ConfigOption & { wait?: boolean; json?: boolean; full?: boolean }) => {
       const config = loadConfig(opts.config);
       if (!config.plan.apps.some((a) => a.name === app)) {
         throw new UserError(
@@ -124,7 +125,7 @@ export function backupCommand(): Command {
       }
       const { client, close } = await connect(config);
       try {
-        const started = await requestBackup(client, config.cluster, app, `cli:${userInfo().username}`);
+        const started = await requestBackup(client, config.cluster, app, `cli:${userInfo().username}`, opts.full);
         if (!opts.wait) {
           console.log(
             opts.json ? JSON.stringify(started) : `started ${started.jobId} on ${started.node} to ${started.drive}`,
@@ -136,7 +137,8 @@ export function backupCommand(): Command {
         console.log(
           opts.json
             ? JSON.stringify(result)
-            : `${result.jobId} ${result.state}: ${result.outcome?.files} files, ${result.outcome?.bytes} bytes at ${result.outcome?.location}`,
+            : `${result.jobId} ${result.state}: ${result.outcome?.files} files, ${result.outcome?.bytes} bytes, ` +
+                `snapshot ${result.outcome?.snapshotId} on drive ${result.outcome?.drive}`,
         );
         if (result.state !== 'succeeded') process.exitCode = 1;
       } finally {

@@ -121,7 +121,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       });
       say(
         `backup ${result.state}: ${result.outcome?.files} files, ${result.outcome?.bytes} bytes ` +
-          `on ${result.node} at ${result.outcome?.location}`,
+          `on ${result.node}: snapshot ${result.outcome?.snapshotId} on drive ${result.outcome?.drive}`,
       );
       say(`see it in the Web UI: ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.jobId)}`);
       ok = result.state === 'succeeded';

@@ -7,6 +7,7 @@ import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
 import { jobCommand, jobsCommand } from './jobs-commands';
+import { repoCommand } from './repo-command';
 import { schedulesCommand } from './schedules-command';
 
 export function program(): Command {
@@ -21,7 +22,8 @@ export function program(): Command {
     .addCommand(clusterCommand())
     .addCommand(schedulesCommand())
     .addCommand(jobsCommand())
-    .addCommand(jobCommand());
+    .addCommand(jobCommand())
+    .addCommand(repoCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

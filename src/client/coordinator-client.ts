@@ -53,10 +53,11 @@ export async function requestBackup(
   cluster: string,
   app: string,
   requestedBy: string,
+  full = false,
 ): Promise<StartedBackup> {
   const handle = client.workflow.getHandle(coordinatorWorkflowId(cluster));
   try {
-    return await handle.executeUpdate(startBackupUpdate, { args: [{ app, requestedBy }] });
+    return await handle.executeUpdate(startBackupUpdate, { args: [{ app, requestedBy, full }] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new UserError(causeMessage(err));
     if (err instanceof WorkflowNotFoundError) {

@@ -4,7 +4,8 @@
  * the fix; nothing starts.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { planProblems } from '../workflows/coordinator-state';
@@ -30,7 +31,7 @@ export interface BatonConfig {
     | { kind: 'static'; mapFile: string }
     | { kind: 'pacemaker'; resources: Record<string, string>; cibFile?: string; timeoutMs: number };
   plan: ClusterPlan;
-  repository: { passwordFile?: string; encryption: boolean };
+  repository: { passwordFile?: string; encryption: boolean; cacheDir: string };
 }
 
 export function defaultConfigPath(): string {
@@ -117,6 +118,9 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
     plan,
     repository: {
       encryption: c.repository.encryption,
+      cacheDir: c.repository.cacheDir
+        ? abs(c.repository.cacheDir)
+        : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'baton', 'files'),
       ...(c.repository.passwordFile ? { passwordFile: abs(c.repository.passwordFile) } : {}),
     },
   };

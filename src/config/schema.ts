@@ -62,6 +62,8 @@ export const configSchema = z.strictObject({
       passwordFile: z.string().min(1).optional(),
       /** Encrypt new drives (AES-256-GCM). Turn off only on purpose. */
       encryption: z.boolean().default(true),
+      /** Where each node keeps its per-app file caches (default: ~/.cache/baton/files). */
+      cacheDir: z.string().min(1).optional(),
     })
     .prefault({}),
   nodes: z.array(z.strictObject({ name })).min(1, 'must list at least one node'),

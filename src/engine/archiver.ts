@@ -15,6 +15,7 @@ import { BlobIndex } from './index-file';
 import { PackWriter } from './pack-writer';
 import { WorkerPool } from './worker-pool';
 import { FileReader } from './file-reader';
+import { RateLimiter } from './rate-limit';
 import type { SealResult } from './seal-worker';
 import { encodeBlob, encodeJson } from './blob';
 import { encodeTree, makeNode, nameFields } from './tree';
@@ -52,6 +53,8 @@ export interface BackupOptions {
   workers?: number;
   /** plaintext bytes per worker job, also the granularity of mid-file checkpoints (default 32 MiB) */
   segmentSize?: number;
+  /** bytes per second the backup may process (the app's bandwidth limit); absent or 0: no limit */
+  rateLimit?: number;
 }
 
 export interface BackupResult {
@@ -134,6 +137,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     : (Array.isArray(opts.sources) ? opts.sources : [opts.sources]).map((s) => resolve(s));
   if (sources.length === 0) throw new EngineError('nothing to back up: no source path given', 'BAD_SOURCE');
   const progress = opts.progress ?? noopProgress;
+  const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : null;
   const everyMs = (opts.checkpointEvery?.seconds ?? 15) * 1000;
   const everyBytes = opts.checkpointEvery?.bytes ?? 256 * 1024 * 1024;
 
@@ -420,6 +424,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
             }));
           }
           throwIfAborted(signal, 'backup');
+          await limiter?.take(res.data.byteLength, signal);
         }
       }
       let after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null = null;

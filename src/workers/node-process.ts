@@ -15,7 +15,7 @@ import { createHostActivities } from '../activities/host-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog } from '../catalog/open';
 import { createClusterAdapter } from '../cluster/create';
-import type { BatonConfig } from '../config/load';
+import { repositoryPassword, type BatonConfig } from '../config/load';
 import { jobProgressSignal } from '../workflows/messages';
 import { COORDINATOR_QUEUE, nodeQueue } from '../workflows/names';
 import { ConnectivityWatch } from './connectivity';
@@ -51,6 +51,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       `node "${node}" is not in ${config.file}; use one of: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
     );
   }
+  const password = repositoryPassword(config);
   installRuntimeLogger(logger);
   const catalog = await openCatalog(config.catalogUrl);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -84,6 +85,9 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
         node,
         logger,
         catalog,
+        password,
+        encryption: config.repository.encryption,
+        cacheDir: config.repository.cacheDir,
         msSinceTemporalReached: () => watch.msSinceReached(),
         reportProgress: async (workflowId, progress) => {
           await client.workflow.getHandle(workflowId).signal(jobProgressSignal, progress);

@@ -51,7 +51,7 @@ const cluster = proxyActivities<HostActivities>({
 });
 
 /** Failures of an attempt that another attempt cannot fix. */
-const FINAL_ERRORS = ['WrongNode', 'DriveFull', 'AppDataMissing', 'Fenced'];
+const FINAL_ERRORS = ['WrongNode', 'DriveFull', 'AppDataMissing', 'Fenced', 'WrongPassword'];
 
 type AttemptEnd =
   | { kind: 'succeeded'; outcome: BackupOutcome }
@@ -241,7 +241,9 @@ export async function backupJob(input: BackupJobInput): Promise<BackupJobResult>
   await catalog.recordJobFinished({
     jobId: input.jobId,
     cluster: input.cluster,
+    app: input.app.name,
     node: view.node,
+    drive: view.drive,
     state: view.state,
     outcome: view.outcome,
     error: view.error,

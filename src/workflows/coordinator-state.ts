@@ -170,7 +170,7 @@ export class CoordinatorState {
    * Decides a new backup of `appName` at workflow time `nowMs`: the job ID, the node that hosts the
    * app and that node's drive. Refuses (and changes nothing) for an unknown, unplaced or busy app.
    */
-  planBackup(appName: string, nowMs: number, requestedBy: string, coordinatorId: string): BackupJobInput {
+  planBackup(appName: string, nowMs: number, requestedBy: string, coordinatorId: string, full = false): BackupJobInput {
     const app = this.app(appName);
     const node = this.s.hosts[appName] ?? null;
     if (node === null) {
@@ -200,6 +200,7 @@ export class CoordinatorState {
       drives: this.s.plan.drives,
       settings: this.s.plan.jobs,
       requestedBy,
+      full,
     };
   }
 

@@ -108,7 +108,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
         await condition(() => state.host !== null);
         let job: BackupJobInput;
         try {
-          job = state.planBackup(request.app, Date.now(), request.requestedBy, self);
+          job = state.planBackup(request.app, Date.now(), request.requestedBy, self, request.full ?? false);
         } catch (err) {
           refusal(err);
         }
@@ -197,7 +197,8 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
       // Failover of the coordinator itself: record it with what this node's cluster service says,
       // then reconcile every running job with the app placement as seen from here.
       const { from, to } = change.coordinatorMoved;
-      const running = state.snapshot().running;
+      // A copy: jobFinished signals handled during the awaits below change the live list.
+      const running = [...state.snapshot().running];
       await catalog.recordEvent({
         cluster: state.cluster,
         jobId: null,

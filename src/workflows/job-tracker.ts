@@ -121,7 +121,10 @@ export class JobTracker {
     const last = v.attempts.at(-1);
     if (last?.restart) lines.push(`${last.restart.kind} restart: ${last.restart.reason}`);
     if (v.outcome)
-      lines.push(`done: ${v.outcome.files} files, ${formatBytes(v.outcome.bytes)} at ${v.outcome.location}`);
+      lines.push(
+        `snapshot \`${v.outcome.snapshotId.slice(0, 12)}\` on ${v.outcome.drive}: ${v.outcome.files} files, ` +
+          `${formatBytes(v.outcome.bytes)} (${formatBytes(v.outcome.newBytes)} new)${v.outcome.incomplete ? ', INCOMPLETE' : ''}`,
+      );
     if (v.error) lines.push(`error: ${v.error}`);
     return lines.join('\n\n');
   }

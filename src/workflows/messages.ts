@@ -10,6 +10,8 @@ export interface StartBackupRequest {
   app: string;
   /** Who asked: `cli:<user>`, `schedule`, `demo`... recorded in the catalog. */
   requestedBy: string;
+  /** Read every file, ignoring the file cache (a full read, e.g. for a drill or after a suspected corruption). */
+  full?: boolean;
 }
 
 export interface StartedBackup {

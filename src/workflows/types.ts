@@ -90,6 +90,8 @@ export interface BackupJobInput {
   drives: DriveSpec[];
   settings: JobSettings;
   requestedBy: string;
+  /** Read every file, ignoring the node's file cache. */
+  full: boolean;
 }
 
 /**
@@ -157,10 +159,13 @@ export interface BackupOutcome {
   files: number;
   bytes: number;
   durationMs: number;
-  /** The committed snapshot (for the interim copy path: its manifest file). */
-  location: string;
-  /** How many attempts' data the snapshot combines. */
-  parts: number;
+  /** Bytes that were new to the drive (after deduplication, before compression). */
+  newBytes: number;
+  /** The committed snapshot's ID, and the path of the drive that holds it. */
+  snapshotId: string;
+  drive: string;
+  /** Committed with some files unreadable (each recorded in the snapshot). */
+  incomplete: boolean;
 }
 
 export interface BackupJobResult {

@@ -5,11 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { restoreManifest } from '../../src/activities/copy-tree';
 import { ensureCoordinator, followJob, requestBackup, coordinatorStatus } from '../../src/client/coordinator-client';
 import { getJob, jobEvents, recentJobs } from '../../src/catalog/jobs';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
@@ -17,6 +15,7 @@ import { BATON_BIN } from '../../src/demo/node-processes';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary';
 import { freePort } from '../../src/temporal/dev-server';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { restoreSnapshot } from '../helpers/restore';
 import { treeDigest } from '../helpers/tree';
 
 function baton(args: string[], env: Record<string, string> = {}) {
@@ -46,11 +45,10 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     const result = await followJob(c.client, started.jobId, () => undefined, 500);
     assert.equal(result.state, 'succeeded');
     assert.equal(result.node, DEMO_APP_HOST);
-    const location = result.outcome?.location ?? '';
-    assert.ok(location.startsWith(join(c.dir, 'drives', `${DEMO_APP_HOST}-disk`)), location);
-    const restored = mkdtempSync(join(tmpdir(), 'baton-restore-'));
-    await restoreManifest(location, restored);
-    assert.deepEqual(treeDigest(join(restored, `0-${DEMO_APP}`)), treeDigest(c.files.appDir));
+    assert.equal(result.outcome?.drive, join(c.dir, 'drives', `${DEMO_APP_HOST}-disk`));
+    assert.equal(result.outcome?.incomplete, false);
+    const restored = await restoreSnapshot(c.config, result.outcome);
+    assert.deepEqual(treeDigest(restored), treeDigest(c.files.appDir));
 
     const row = await getJob(c.catalog, started.jobId);
     assert.equal(row?.state, 'succeeded');

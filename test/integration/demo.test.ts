@@ -1,14 +1,16 @@
 /** The README's main command: `baton demo --once` brings a cluster up, backs up, and shuts down cleanly. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
+import { listSnapshots, openDrive, restore } from '../../src/engine';
+import { treeDigest } from '../helpers/tree';
 
-test('baton demo --once runs a backup on the app’s host and exits 0', { timeout: 180_000 }, () => {
+test('baton demo --once runs a backup on the app’s host and exits 0', { timeout: 180_000 }, async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'baton-demo-')), '.baton');
   const r = spawnSync(process.execPath, [BATON_BIN, 'demo', '--once', '--dir', dir, '--port', '0', '--ui-port', '0'], {
     encoding: 'utf8',
@@ -21,14 +23,26 @@ test('baton demo --once runs a backup on the app’s host and exits 0', { timeou
       `backup baton-backup-${DEMO_APP}-\\S+ of ${DEMO_APP} on ${DEMO_APP_HOST} to drive ${DEMO_APP_HOST}-disk`,
     ),
   );
-  assert.match(r.stdout, /backup succeeded: 121 files/);
+  const done = /backup succeeded: 121 files, \d+ bytes on node-2: snapshot ([0-9a-f]+) on drive (\S+)/.exec(r.stdout);
+  assert.ok(done, r.stdout);
   assert.match(r.stdout, /Web UI at http:\/\/127\.0\.0\.1:\d+/);
   assert.match(r.stdout, /done, everything stopped cleanly/);
-  assert.equal(readdirSync(join(dir, 'drives', `${DEMO_APP_HOST}-disk`)).length, 1);
-  assert.deepEqual(readdirSync(join(dir, 'drives', 'node-1-disk')), []);
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.endsWith('.pid')),
     [],
     'every node process was stopped',
   );
+
+  // The snapshot is on node-2's drive, encrypted with the demo's passphrase, and restores the app.
+  assert.equal(done[2], join(dir, 'drives', `${DEMO_APP_HOST}-disk`));
+  assert.deepEqual(readdirSync(join(dir, 'drives', 'node-1-disk')), []);
+  const password = readFileSync(join(dir, 'repository-password'), 'utf8').trim();
+  const drive = await openDrive(done[2], { password });
+  assert.deepEqual(
+    (await listSnapshots(drive)).map((s) => s.id),
+    [done[1]],
+  );
+  const target = join(mkdtempSync(join(tmpdir(), 'baton-demo-restore-')), 't');
+  await restore({ drive, password, snapshotId: done[1], target });
+  assert.deepEqual(treeDigest(target), treeDigest(join(dir, 'apps', DEMO_APP)));
 });

@@ -15,6 +15,7 @@ import {
   jobFinished,
   jobStarted,
   recentJobs,
+  snapshotsOf,
 } from '../../src/catalog/jobs';
 import {
   attemptsOf,
@@ -61,6 +62,7 @@ const job: BackupJobInput = {
   drives: plan.drives,
   settings: DEFAULT_JOB_SETTINGS,
   requestedBy: 'test',
+  full: false,
 };
 
 const wanted = (process.env.BATON_CATALOG_DIALECTS ?? 'sqlite,postgres').split(',');
@@ -113,9 +115,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         {
           jobId: job.jobId,
           cluster: 'c',
+          app: 'db',
           node: 'n1',
+          drive: 'd1',
           state: 'succeeded',
-          outcome: { files: 3, bytes: 3_000_000_000, durationMs: 1200, location: '/san/d1/x', parts: 1 },
+          outcome: {
+            files: 3,
+            bytes: 3_000_000_000,
+            newBytes: 1_000,
+            durationMs: 1200,
+            snapshotId: 'abc123',
+            drive: '/san/d1',
+            incomplete: false,
+          },
         },
         '2026-11-27T00:00:05.000Z',
       );
@@ -130,6 +142,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
       assert.match(events[1].message, /3 files, 3000000000 bytes in 1200 ms/);
       assert.equal((await recentJobs(db, 5)).length, 1);
+      const snapshots = await snapshotsOf(db, 'db');
+      assert.deepEqual(
+        snapshots.map((x) => [x.id, x.job_id, x.drive, x.drive_path, Number(x.files), x.incomplete]),
+        [['abc123', job.jobId, 'd1', '/san/d1', 3, 0]],
+      );
     });
 
     test('each attempt gets the next epoch; older epochs are fenced off', async () => {
@@ -199,7 +216,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         beginAttempt(db, { cluster: 'c', jobId: other.jobId, number: 1, node: 'n2', drive: 'd2' }, 't'),
         /drive d2 is leased to job baton-backup-db-holder; this attempt waits until that job releases it/,
       );
-      await jobFinished(db, { jobId: holder.jobId, cluster: 'c', node: 'n2', state: 'failed', error: 'x' }, 't');
+      await jobFinished(
+        db,
+        { jobId: holder.jobId, cluster: 'c', node: 'n2', state: 'failed', error: 'x', app: 'db', drive: 'd2' },
+        't',
+      );
       assert.equal(
         await beginAttempt(db, { cluster: 'c', jobId: other.jobId, number: 1, node: 'n2', drive: 'd2' }, 't'),
         1,

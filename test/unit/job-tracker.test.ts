@@ -24,6 +24,7 @@ const input: BackupJobInput = {
   drives,
   settings: DEFAULT_JOB_SETTINGS,
   requestedBy: 'test',
+  full: false,
 };
 
 const p = (epoch: number, files: number, bytes = files * 100): BackupProgress => ({
@@ -70,7 +71,15 @@ test('attempts keep their outcome and restart reason', () => {
   t.attemptStarted(1, 1, 'n1', 'd1', null);
   t.attemptEnded('timed-out', 'stopped heartbeating');
   t.attemptStarted(2, 2, 'n2', 'd2', { kind: 'checkpoint', reason: 'attempt 1 on n1 stopped heartbeating; resuming' });
-  t.succeeded({ files: 3, bytes: 300, durationMs: 5, location: '/san/d2/m.json', parts: 2 });
+  t.succeeded({
+    files: 3,
+    bytes: 300,
+    newBytes: 100,
+    durationMs: 5,
+    snapshotId: 'abcdef0123456789',
+    drive: '/san/d2',
+    incomplete: false,
+  });
   const v = t.get();
   assert.equal(v.state, 'succeeded');
   assert.deepEqual(

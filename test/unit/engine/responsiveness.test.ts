@@ -46,8 +46,9 @@ void test('the caller event loop stays responsive during backup and restore (wor
     assert.ok(seen.length >= 500 && seen[seen.length - 1].files === 507, 'progress reported per file');
     const lagRestore = await maxLag(() => restore({ drive, snapshotId, target: `${tmp.path}/out` }));
     t.diagnostic(`max event-loop lag: backup ${lagBackup} ms, restore ${lagRestore} ms`);
-    assert.ok(lagBackup < 300, `backup blocked the event loop for ${lagBackup} ms`);
-    assert.ok(lagRestore < 300, `restore blocked the event loop for ${lagRestore} ms`);
+    // Heartbeats need the loop every few seconds; 1 s leaves room for a loaded 2-core CI machine.
+    assert.ok(lagBackup < 1000, `backup blocked the event loop for ${lagBackup} ms`);
+    assert.ok(lagRestore < 1000, `restore blocked the event loop for ${lagRestore} ms`);
   } finally {
     tmp.cleanup();
   }
