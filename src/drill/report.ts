@@ -43,6 +43,8 @@ export interface DrillReport {
   fenced_event: { node: string | null; at: string; message: string } | null;
   /** What the drill did afterwards to leave the cluster as it found it. */
   cleanup: string[];
+  /** Things a reader should know to read the figures right (e.g. why a timing is null). */
+  notes: string[];
 }
 
 const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
@@ -76,6 +78,7 @@ export function formatReport(r: DrillReport): string {
     );
   }
   for (const c of r.cleanup) lines.push(`  cleanup: ${c}`);
+  for (const n of r.notes) lines.push(`  note: ${n}`);
   lines.push(r.ok ? 'PASS' : `FAIL: ${r.reason}`);
   return lines.join('\n');
 }

@@ -55,14 +55,17 @@ describe('baton drill against a running baton demo', { timeout: 300_000 }, () =>
     assert.equal(report.commits, 1);
     assert.equal(report.source, join(dir, 'apps', DRILL_APP));
     assert.ok(report.snapshot?.startsWith(report.drive ?? '?'), `${report.snapshot} on ${report.drive}`);
-    for (const [name, value] of Object.entries(report.timings)) {
-      assert.ok(typeof value === 'number' && value > 0, `${name} = ${value}`);
-    }
     const { fault_to_detection: detect, to_reroute: reroute, to_resumed_writing: writing } = report.timings;
-    assert.ok(
-      detect !== null && reroute !== null && writing !== null && detect <= reroute && reroute <= writing,
-      JSON.stringify(report.timings),
-    );
+    assert.ok(detect !== null && detect > 0, JSON.stringify(report.timings));
+    // The one race a drill cannot rule out: the coordinator acting on its new host only after the
+    // job (about 6 s long) has ended. The report then says so and has nothing to reconcile.
+    const endedFirst = report.notes.some((n) => /before the coordinator acted/.test(n));
+    if (!endedFirst) {
+      assert.ok(
+        reroute !== null && writing !== null && detect <= reroute && reroute <= writing,
+        JSON.stringify(report.timings),
+      );
+    }
     // The drill put the app back where it found it.
     const map = JSON.parse(readFileSync(join(dir, 'cluster-map.json'), 'utf8')) as {
       nodes: Record<string, string>;
@@ -110,8 +113,10 @@ describe('baton drill against a running baton demo', { timeout: 300_000 }, () =>
 
   test('fencing: the woken node is fenced off and the snapshot is the new node’s', async () => {
     const r = await drill('fencing');
+    // `timed-out` instead of `moved` when the stopped node also held the coordinator's workflow task.
+    assert.ok(['moved', 'timed-out'].includes(r.attempts[0].outcome ?? ''), JSON.stringify(r.attempts));
     assert.deepEqual(shape(r), [
-      [DRILL_APP_HOST, 'moved', null],
+      [DRILL_APP_HOST, r.attempts[0].outcome, null],
       ['node-2', 'succeeded', 'checkpoint'],
     ]);
     assert.equal(r.fenced_event?.node, DRILL_APP_HOST);
