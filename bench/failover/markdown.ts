@@ -35,3 +35,37 @@ export function figureTable(figures: { figure: Figure; median: number; max: numb
   );
   return ['| measure | runs | median | max | goal | goal met (max) |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
+
+/** A plain table of per-scenario timings: median and max, no goal. */
+export function timingTable(rows: { what: string; values: number[]; median: number; max: number }[]): string {
+  return [
+    '| timing | runs | median | max |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.what} | ${r.values.length} | ${r.median.toFixed(1)} s | ${r.max.toFixed(1)} s |`),
+  ].join('\n');
+}
+
+export interface RunRow {
+  scenario: string;
+  run: number;
+  ok: boolean;
+  attempts: string;
+  detection: number | null;
+  reroute: number | null;
+  resumed: number | null;
+  reread: number;
+  note: string;
+}
+
+/** Every run as measured, so a reader can see the outliers behind a max. */
+export function runTable(rows: RunRow[]): string {
+  const s = (v: number | null) => (v === null ? 'n/a' : v.toFixed(1));
+  return [
+    '| scenario | run | passed | attempts (node: outcome) | detection s | reroute s | writing again s | re-read B | note |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.run} | ${r.ok ? 'yes' : 'NO'} | ${r.attempts} | ${s(r.detection)} | ${s(r.reroute)} | ${s(r.resumed)} | ${r.reread} | ${r.note} |`,
+    ),
+  ].join('\n');
+}

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, type as osType, release } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { loadConfig } from '../../src/config/load';
@@ -16,7 +16,7 @@ import type { DrillReport } from '../../src/drill/report';
 import { runDrill } from '../../src/drill/run-drill';
 import { SCENARIOS } from '../../src/drill/scenarios';
 import { median } from '../../src/drill/timings';
-import { figureTable, spliceSection, type Figure } from './markdown';
+import { figureTable, runTable, spliceSection, timingTable, type Figure, type RunRow } from './markdown';
 
 const RUNS = Number(process.env.BATON_BENCH_RUNS ?? 3);
 const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
@@ -57,7 +57,9 @@ async function main(): Promise<number> {
   say(`starting baton demo under ${dir}`);
   const demo = await startDemo(dir);
   const reports: DrillReport[] = [];
+  const runs: RunRow[] = [];
   const failures: string[] = [];
+  const loadBefore = loadavg()[0];
   try {
     for (let run = 1; run <= RUNS; run++) {
       for (const scenario of SCENARIOS) {
@@ -66,6 +68,23 @@ async function main(): Promise<number> {
           `${scenario} run ${run}: ${r.ok ? 'ok' : `FAILED (${r.reason})`}; ` +
             `timings ${JSON.stringify(r.timings)}, reread ${r.reread_bytes} B`,
         );
+        runs.push({
+          scenario,
+          run,
+          ok: r.ok,
+          attempts: r.attempts.map((a) => `${a.node}: ${a.outcome ?? 'running'}`).join(', '),
+          detection: r.timings.fault_to_detection,
+          reroute: r.timings.to_reroute,
+          resumed: r.timings.to_resumed_writing,
+          reread: r.reread_bytes,
+          note: [
+            r.coordinator ? `coordinator ${r.coordinator.host_before} -> ${r.coordinator.host_after}` : '',
+            ...r.notes,
+            r.ok ? '' : (r.reason ?? ''),
+          ]
+            .filter(Boolean)
+            .join('; '),
+        });
         if (r.ok) reports.push(r);
         else failures.push(`${scenario} run ${run}: ${r.reason}`);
       }
@@ -110,15 +129,13 @@ async function main(): Promise<number> {
     },
   ].filter((f) => f.values.length > 0) as Figure[];
 
-  const perScenario: Figure[] = SCENARIOS.flatMap((s) =>
-    (['fault_to_detection', 'to_reroute', 'to_resumed_writing'] as const).map((k) => ({
-      what: `${s} \`${k}\``,
-      unit: 's' as const,
-      values: of(s).flatMap((r) => num(r.timings[k])),
-      goal: '-',
-      met: true,
-    })),
+  const perScenario = SCENARIOS.flatMap((s) =>
+    (['fault_to_detection', 'to_reroute', 'to_resumed_writing'] as const).map((k) => {
+      const values = of(s).flatMap((r) => num(r.timings[k]));
+      return { what: `${s} \`${k}\``, values, median: values.length ? median(values) : 0, max: Math.max(...values) };
+    }),
   ).filter((f) => f.values.length > 0);
+  const loadAfter = loadavg()[0];
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const section = [
@@ -129,14 +146,19 @@ async function main(): Promise<number> {
       `(${app?.paths.length ?? 0} path, read at most ${rate} B/s; heartbeat timeout ` +
       `${config.plan.jobs.heartbeatTimeoutSeconds} s, checkpoint every ${interval} s). Definitions: docs/drills.md.`,
     '',
-    `Machine: ${availableParallelism()} CPUs (nproc) ${cpu}, ${osType()} ${release()}, Node.js ${process.version}. ` +
-      'Other work was running on the machine at the same time.',
+    `Machine: ${availableParallelism()} CPUs (nproc) ${cpu}, ${osType()} ${release()}, Node.js ${process.version}; ` +
+      `1-minute load average ${loadBefore.toFixed(2)} before the drills and ${loadAfter.toFixed(2)} after ` +
+      '(the machine is shared: other work may have run at the same time).',
     '',
     figureTable(headline.map(stats)),
     '',
     'Every timing per scenario, in seconds from the fault:',
     '',
-    figureTable(perScenario.map(stats)),
+    timingTable(perScenario),
+    '',
+    'Every run:',
+    '',
+    runTable(runs),
     '',
     failures.length === 0
       ? `All ${reports.length} drills passed (one snapshot each, restored byte for byte).`

@@ -267,12 +267,19 @@ async function drill(c: Ctx): Promise<DrillReport> {
           at: new Date(faultAtMs).toISOString(),
           detail: `SIGSTOP to ${faultNode} (pid ${pid}), then moved ${app.name} to ${target}`,
         };
+        // Interrupted while the node is stopped: wake it before exiting, never leave it frozen.
+        const wake = (signal: NodeJS.Signals) => {
+          process.kill(pid, 'SIGCONT');
+          process.exit(signal === 'SIGINT' ? 130 : 143);
+        };
+        process.once('SIGINT', wake).once('SIGTERM', wake);
         try {
           moveApp(config, app.name, target ?? '');
           movedTo = target;
           say(fault.detail);
           result = await jobResult(c, jobId, jobTimeoutMs);
         } finally {
+          process.off('SIGINT', wake).off('SIGTERM', wake);
           process.kill(pid, 'SIGCONT');
           say(`SIGCONT to ${faultNode} (pid ${pid}); waiting for its late write to be fenced`);
         }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BEGIN, END, figureTable, spliceSection } from '../../../bench/failover/markdown';
+import { BEGIN, END, figureTable, runTable, spliceSection } from '../../../bench/failover/markdown';
 
 test('the failover section replaces only the text between its markers', () => {
   const file = `# Benchmarks\n\n## Other\nkeep me\n\n${BEGIN}\nold\n${END}\n\n## After\nkeep me too\n`;
@@ -23,4 +23,24 @@ test('figure rows show median, max and whether the goal was met', () => {
   ]);
   assert.match(table, /\| m \| 3 \| 2\.0 s \| 3\.0 s \| <= 10 s \| yes \|/);
   assert.match(table, /\| b \| 1 \| 1048576 B \(1\.0 MiB\) \| 1048576 B \(1\.0 MiB\) \| g \| NO \|/);
+});
+
+test('every run is listed with n/a for a timing that never came', () => {
+  const table = runTable([
+    {
+      scenario: 'coordinator-failover',
+      run: 2,
+      ok: true,
+      attempts: 'node-1: succeeded',
+      detection: 13.76,
+      reroute: null,
+      resumed: null,
+      reread: 0,
+      note: 'job ended first',
+    },
+  ]);
+  assert.match(
+    table,
+    /\| coordinator-failover \| 2 \| yes \| node-1: succeeded \| 13\.8 \| n\/a \| n\/a \| 0 \| job ended first \|/,
+  );
 });
