@@ -16,6 +16,7 @@ import { clusterEvents, getJob, jobEvents } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { moveApp } from '../cli/cluster-service-commands';
 import { loadConfig, type BatonConfig } from '../config/load';
+import type { StartedBackup } from '../workflows/messages';
 import type { AppSpec, BackupJobResult } from '../workflows/types';
 import { changeMap, otherOnlineNode, readMap, requirePid, signalNode, waitForRestart } from './cluster-control';
 import { compareTrees } from './compare-trees';
@@ -148,7 +149,14 @@ async function drill(c: Ctx): Promise<DrillReport> {
     throw new UserError(`no other online node to fail ${app.name} over to; bring one online first`);
   }
 
-  const started = await requestBackup(c.client, config.cluster, app.name, `drill:${scenario}`);
+  let started: StartedBackup;
+  try {
+    started = await requestBackup(c.client, config.cluster, app.name, `drill:${scenario}`);
+  } catch (err) {
+    // Refused (a backup of the app already running...): undo the pre-move, change nothing.
+    if (appNode !== home) moveApp(config, app.name, home);
+    throw err;
+  }
   const jobId = started.jobId;
   say(`backup ${jobId} started on ${started.node} to drive ${started.drive}`);
   const watch = new ProgressWatch(c.client, jobId).start();
@@ -297,7 +305,7 @@ async function drill(c: Ctx): Promise<DrillReport> {
       }
     }
   } catch (err) {
-    if (err instanceof UserError) throw err;
+    // Past this point the cluster has been changed: report the problem and still clean up.
     problems.push((err as Error).message);
   } finally {
     watch.stop();
