@@ -2,7 +2,8 @@
  * `baton demo`: a whole cluster on this machine on embedded defaults. A Temporal dev server
  * (SQLite under .baton/temporal, Web UI), three node processes, the coordinator, a sample app
  * placed on node-2 by the static cluster map, and one backup of it. Runs until Ctrl-C, or with
- * --once exits after the backup, 0 when it succeeded and everything stopped cleanly.
+ * --once exits after the backup, 0 when it succeeded and everything stopped cleanly. A node
+ * process that dies while the demo runs (a drill's SIGKILL) is started again after about 2 s.
  */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
@@ -11,7 +12,7 @@ import { ensureCoordinator, followJob, requestBackup } from '../client/coordinat
 import { openCatalog } from '../catalog/open';
 import { loadConfig } from '../config/load';
 import { DEMO_APP, writeDemoFiles } from '../demo/demo-files';
-import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../demo/node-processes';
+import { NodeSupervisor } from '../demo/supervisor';
 import { freePort, serverAnswers, startDevServer, type DevServer } from '../temporal/dev-server';
 import type { JobView } from '../workflows/messages';
 
@@ -70,20 +71,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   say(`cluster "${config.cluster}" under ${dir}`);
 
   let server: DevServer | undefined;
-  const nodes: NodeProcess[] = [];
-  let stopping = false;
+  const supervisor = new NodeSupervisor({ configFile: files.configFile, runDir: dir, say });
   const stopAll = async (): Promise<boolean> => {
-    stopping = true;
-    let clean = true;
-    for (const n of nodes) {
-      const code = await stopNodeProcess(n, dir);
-      if (code !== 0) {
-        clean = false;
-        say(`${n.node} exited with ${code}; see ${n.logFile}`);
-      }
-    }
+    const unclean = await supervisor.stop();
+    for (const n of unclean) say(`${n.node} exited with ${n.code}; see ${n.logFile}`);
     if (server) await server.stop();
-    return clean;
+    return unclean.length === 0;
   };
 
   try {
@@ -99,11 +92,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     await catalog.destroy();
 
     for (const node of config.plan.nodes) {
-      const p = startNodeProcess(node.name, files.configFile, dir);
-      p.child.once('exit', (code, signal) => {
-        if (!stopping) say(`${node.name} exited (${signal ?? code}); see ${p.logFile}`);
-      });
-      nodes.push(p);
+      const p = supervisor.start(node.name);
       say(`started ${node.name} (pid ${p.child.pid}), log ${p.logFile}`);
     }
 

@@ -6,6 +6,7 @@ import { ConfigError } from '../config/load';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
+import { drillCommand } from './drill-command';
 import { jobCommand, jobsCommand } from './jobs-commands';
 import { repoCommand } from './repo-command';
 import { schedulesCommand } from './schedules-command';
@@ -16,6 +17,7 @@ export function program(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run `baton --help` for usage)')
     .addCommand(demoCommand())
+    .addCommand(drillCommand())
     .addCommand(nodeCommand())
     .addCommand(statusCommand())
     .addCommand(backupCommand())

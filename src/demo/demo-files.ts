@@ -4,8 +4,9 @@
  * deterministic, so every demo backs up the same data.
  *
  *   sample-db on node-2: small (about 7 MiB), backed up once by `baton demo`.
- *   drill-db  on node-1: larger (about 48 MiB) and read at most 8 MiB/s, so a backup of it
- *             takes a few seconds: long enough for `baton drill` to inject a fault mid-way.
+ *   drill-db  on node-1: larger (about 48 MiB) and read at most 4 MiB/s, so a backup of it
+ *             takes about 13 s: long enough for `baton drill` to inject a fault mid-way and for
+ *             a coordinator failover (2-6 s on a loaded 2-core machine) to land while it runs.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -119,7 +120,7 @@ apps:
     paths: [apps/${DRILL_APP}]
     restart: auto
     maxCheckpointAge: 1h
-    bandwidthLimit: ${8 * 1024 * 1024}
+    bandwidthLimit: ${4 * 1024 * 1024}
 `;
 }
 

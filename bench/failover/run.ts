@@ -1,0 +1,182 @@
+/**
+ * `npm run bench:failover`: starts `baton demo` in a temp dir, runs every drill three times
+ * against it (round robin), and writes the measured failover figures (median and max) with the
+ * machine they came from into docs/benchmarks.md between the failover markers. Exit 1 when a
+ * drill failed; the figures of the runs that passed are still written, and the failures listed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, type as osType, release } from 'node:os';
+import { join, resolve } from 'node:path';
+import { format, resolveConfig } from 'prettier';
+import { loadConfig } from '../../src/config/load';
+import { BATON_BIN } from '../../src/demo/node-processes';
+import { DRILL_APP } from '../../src/demo/demo-files';
+import type { DrillReport } from '../../src/drill/report';
+import { runDrill } from '../../src/drill/run-drill';
+import { SCENARIOS } from '../../src/drill/scenarios';
+import { median } from '../../src/drill/timings';
+import { figureTable, runTable, spliceSection, timingTable, type Figure, type RunRow } from './markdown';
+
+const RUNS = Number(process.env.BATON_BENCH_RUNS ?? 3);
+const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
+
+function say(line: string): void {
+  console.log(`bench:failover: ${line}`);
+}
+
+async function startDemo(dir: string) {
+  let out = '';
+  const demo = spawn(process.execPath, [BATON_BIN, 'demo', '--dir', dir, '--port', '0', '--ui-port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  demo.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  demo.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 180_000;
+  while (!/backup succeeded/.test(out)) {
+    if (demo.exitCode !== null) throw new Error(`baton demo exited early:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`baton demo did not back up within 180 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    async stop(): Promise<number | null> {
+      demo.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+function stats(figure: Figure) {
+  return { figure, median: median(figure.values), max: Math.max(...figure.values) };
+}
+
+async function main(): Promise<number> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'baton-bench-failover-')), '.baton');
+  const configFile = join(dir, 'baton.yaml');
+  say(`starting baton demo under ${dir}`);
+  const demo = await startDemo(dir);
+  const reports: DrillReport[] = [];
+  const runs: RunRow[] = [];
+  const failures: string[] = [];
+  const loadBefore = loadavg()[0];
+  try {
+    for (let run = 1; run <= RUNS; run++) {
+      for (const scenario of SCENARIOS) {
+        const r = await runDrill({ scenario, configFile, app: DRILL_APP });
+        say(
+          `${scenario} run ${run}: ${r.ok ? 'ok' : `FAILED (${r.reason})`}; ` +
+            `timings ${JSON.stringify(r.timings)}, reread ${r.reread_bytes} B`,
+        );
+        runs.push({
+          scenario,
+          run,
+          ok: r.ok,
+          attempts: r.attempts.map((a) => `${a.node}: ${a.outcome ?? 'running'}`).join(', '),
+          detection: r.timings.fault_to_detection,
+          reroute: r.timings.to_reroute,
+          resumed: r.timings.to_resumed_writing,
+          reread: r.reread_bytes,
+          note: [
+            r.coordinator ? `coordinator ${r.coordinator.host_before} -> ${r.coordinator.host_after}` : '',
+            ...r.notes,
+            r.ok ? '' : (r.reason ?? ''),
+          ]
+            .filter(Boolean)
+            .join('; '),
+        });
+        if (r.ok) reports.push(r);
+        else failures.push(`${scenario} run ${run}: ${r.reason}`);
+      }
+    }
+  } finally {
+    const code = await demo.stop();
+    if (code !== 0) failures.push(`baton demo exited with ${code} on SIGINT`);
+  }
+
+  const config = loadConfig(configFile);
+  const app = config.plan.apps.find((a) => a.name === DRILL_APP);
+  const interval = config.plan.jobs.checkpointEverySeconds;
+  const rate = app?.bandwidthLimitBytesPerSecond ?? 0;
+  const intervalBytes = interval * rate;
+  const of = (s: string) => reports.filter((r) => r.scenario === s);
+  const num = (v: number | null) => (v === null ? [] : [v]);
+
+  const reroute = of('app-failover').flatMap((r) => num(r.timings.to_reroute));
+  const acting = of('coordinator-failover').flatMap((r) => num(r.timings.fault_to_detection));
+  const reread = reports.filter((r) => r.attempts.length > 1).map((r) => r.reread_bytes);
+  const headline: Figure[] = [
+    {
+      what: 'app move -> job running on the new node (app-failover `to_reroute`)',
+      unit: 's',
+      values: reroute,
+      goal: '<= 10 s',
+      met: reroute.every((v) => v <= 10),
+    },
+    {
+      what: 'coordinator-host kill -> coordinator acting (coordinator-failover `fault_to_detection`)',
+      unit: 's',
+      values: acting,
+      goal: '<= 15 s',
+      met: acting.every((v) => v <= 15),
+    },
+    {
+      what: 'data re-read after a checkpoint restart (app-failover, node-failure, fencing `reread_bytes`)',
+      unit: 'bytes',
+      values: reread,
+      goal: `<= one checkpoint interval's worth: ${interval} s x ${rate} B/s = ${intervalBytes} B`,
+      met: reread.every((v) => v <= intervalBytes),
+    },
+  ].filter((f) => f.values.length > 0) as Figure[];
+
+  const perScenario = SCENARIOS.flatMap((s) =>
+    (['fault_to_detection', 'to_reroute', 'to_resumed_writing'] as const).map((k) => {
+      const values = of(s).flatMap((r) => num(r.timings[k]));
+      return { what: `${s} \`${k}\``, values, median: values.length ? median(values) : 0, max: Math.max(...values) };
+    }),
+  ).filter((f) => f.values.length > 0);
+  const loadAfter = loadavg()[0];
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const section = [
+    '## Failover',
+    '',
+    `Measured ${new Date().toISOString()} with \`npm run bench:failover\` (bench/failover/run.ts): \`baton demo\` ` +
+      `on this machine, then every \`baton drill\` ${RUNS} times, round robin, against app ${DRILL_APP} ` +
+      `(${app?.paths.length ?? 0} path, read at most ${rate} B/s; heartbeat timeout ` +
+      `${config.plan.jobs.heartbeatTimeoutSeconds} s, checkpoint every ${interval} s). Definitions: docs/drills.md.`,
+    '',
+    `Machine: ${availableParallelism()} CPUs (nproc) ${cpu}, ${osType()} ${release()}, Node.js ${process.version}; ` +
+      `1-minute load average ${loadBefore.toFixed(2)} before the drills and ${loadAfter.toFixed(2)} after ` +
+      '(the machine is shared: other work may have run at the same time).',
+    '',
+    figureTable(headline.map(stats)),
+    '',
+    'Every timing per scenario, in seconds from the fault:',
+    '',
+    timingTable(perScenario),
+    '',
+    'Every run:',
+    '',
+    runTable(runs),
+    '',
+    failures.length === 0
+      ? `All ${reports.length} drills passed (one snapshot each, restored byte for byte).`
+      : `Failed drills (not in the figures):\n\n${failures.map((f) => `- ${f}`).join('\n')}`,
+  ].join('\n');
+  const before = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '';
+  // Formatted as `npm run lint` (prettier --check) expects.
+  const options = (await resolveConfig(DOC)) ?? {};
+  writeFileSync(DOC, await format(spliceSection(before, section), { ...options, parser: 'markdown' }));
+  say(`wrote the Failover section of ${DOC}`);
+  console.log(section);
+  return failures.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);

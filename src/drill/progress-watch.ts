@@ -1,0 +1,55 @@
+/**
+ * Watches a job's live view (the job workflow's `view` query) while a drill runs and keeps, per
+ * attempt epoch, the highest progress the attempt reported: how far a failed attempt had read
+ * before it was cut off. Reports arrive about once a second and on every checkpoint, so the
+ * figure is the attempt's last report, at most one report interval behind what it really read.
+ */
+import type { Client } from '@temporalio/client';
+import { jobViewQuery } from '../workflows/messages';
+
+export class ProgressWatch {
+  private readonly bytesByEpoch = new Map<number, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly jobId: string,
+    private readonly everyMs = 200,
+  ) {}
+
+  start(): this {
+    this.timer = setInterval(() => void this.poll(), this.everyMs);
+    return this;
+  }
+
+  /** One query now; errors (the job's worker gone for a moment) are skipped, the next poll retries. */
+  async poll(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const view = await this.client.workflow.getHandle(this.jobId).query(jobViewQuery);
+      const p = view.progress;
+      if (p && p.bytes > (this.bytesByEpoch.get(p.epoch) ?? -1)) this.bytesByEpoch.set(p.epoch, p.bytes);
+    } catch {
+      // Try again next round.
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The last progress bytes reported by the attempt with `epoch`, or null if none was seen. */
+  lastBytes(epoch: number): number | null {
+    return this.bytesByEpoch.get(epoch) ?? null;
+  }
+
+  /** The highest progress bytes any attempt reported so far, or null. */
+  maxBytes(): number | null {
+    return this.bytesByEpoch.size === 0 ? null : Math.max(...this.bytesByEpoch.values());
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NodeSupervisor } from '../../../src/demo/supervisor';
+
+test('the demo supervisor restarts a node process that exits, rewrites its pid file, and stops for good', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-supervisor-'));
+  const lines: string[] = [];
+  // No config at that path: `baton node` exits at once, standing in for a killed node.
+  const sup = new NodeSupervisor({
+    configFile: join(dir, 'missing.yaml'),
+    runDir: dir,
+    say: (l) => lines.push(l),
+    restartDelayMs: 100,
+  });
+  const first = sup.start('node-x');
+  const deadline = Date.now() + 20_000;
+  while (!lines.some((l) => l.startsWith('restarted node-x'))) {
+    assert.ok(Date.now() < deadline, `no restart: ${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(lines[0], /^node-x exited \(1\); restarting it in 0 s/);
+  const pid = Number(readFileSync(join(dir, 'node-x.pid'), 'utf8'));
+  assert.notEqual(pid, first.child.pid);
+  assert.equal(sup.processes()[0].child.pid, pid);
+  await sup.stop();
+  const count = lines.length;
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(lines.length, count, 'no restart after stop()');
+});
