@@ -203,10 +203,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     const writer = new PackWriter(drive, index, opts.beforeWrite);
     pool = new WorkerPool(drive.key, opts.workers ?? 2);
     if (signal?.aborted) throw new AbortedError('backup');
-    const cache =
-      opts.cachePath === null
-        ? null
-        : await FileCache.load(opts.cachePath ?? defaultCachePath(drive.id, opts.app), drive.id);
+    const cachePath = opts.cachePath === null ? null : resolve(opts.cachePath ?? defaultCachePath(drive.id, opts.app));
+    const cache = cachePath === null ? null : await FileCache.load(cachePath, drive.id);
 
     const stats: BackupStats = resume ? { ...resume.stats } : emptyStats();
     const errors: SnapshotError[] = resume ? [...resume.errors] : [];
@@ -315,7 +313,14 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       });
 
     // --- lookahead: start reading upcoming files while earlier ones are consumed ---
-    const it = walkListing(root.entries, 0, resume)[Symbol.asyncIterator]();
+    // never back up the drive itself (or the file cache) when it lies inside a source
+    const exclude = new Set(
+      [...opened.values()]
+        .map((d) => d.path)
+        .concat(cachePath ? [cachePath] : [])
+        .map((p) => Buffer.from(p).toString('latin1')),
+    );
+    const it = walkListing(root.entries, 0, resume, exclude)[Symbol.asyncIterator]();
     const ahead: Item[] = [];
     let walkDone = false;
     let bytesAhead = 0;
