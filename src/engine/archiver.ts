@@ -153,7 +153,13 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       for (const d of resume.drives) {
         let od = opened.get(d.id);
         if (!od) {
-          od = await DriveClass.open(d.path, { password: opts.password });
+          od = await DriveClass.open(d.path, { password: opts.password }).catch((err: Error) => {
+            throw new EngineError(
+              `the checkpoint uses data on drive ${d.id} at ${d.path}, which cannot be opened (${err.message}); ` +
+                `make that drive reachable here (or pass it opened), or start a fresh backup`,
+              'MISSING_DRIVE',
+            );
+          });
           if (od.id !== d.id) {
             throw new EngineError(
               `drive at ${d.path} has ID ${od.id}, the checkpoint expects ${d.id}; pass the right drive or start a fresh backup`,
