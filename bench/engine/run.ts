@@ -227,6 +227,8 @@ function main(): void {
   }
   const outFile = join(repoRoot, 'docs/benchmarks.md');
   writeFileSync(outFile, lines.join('\n'));
+  // keep the generated file in the project's format
+  spawnSync(process.execPath, [join(repoRoot, 'node_modules/prettier/bin/prettier.cjs'), '--write', outFile]);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

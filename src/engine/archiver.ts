@@ -11,14 +11,14 @@ import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
-import { BlobIndex } from './index-file';
+import { BlobIndex, readBlob } from './index-file';
 import { PackWriter } from './pack-writer';
 import { WorkerPool } from './worker-pool';
 import { FileReader } from './file-reader';
 import { RateLimiter } from './rate-limit';
 import type { SealResult } from './seal-worker';
 import { encodeBlob, encodeJson } from './blob';
-import { encodeTree, makeNode, nameFields } from './tree';
+import { decodeTree, encodeTree, makeNode, nameFields } from './tree';
 import type { TreeNode } from './tree';
 import type { BackupStats, Snapshot, SnapshotError } from './snapshot';
 import type { Checkpoint, CheckpointDrive, CheckpointFrame, CheckpointPartial } from './checkpoint';
@@ -73,6 +73,8 @@ const LOOKAHEAD_FILES = 256;
 const LOOKAHEAD_EVENTS = 1024;
 const LOCK_REFRESH_MS = 5 * 60 * 1000;
 const SMALL_FILE = 256 * 1024;
+/** open directories with more finished entries than this are stored as partial tree blobs at checkpoints */
+const INLINE_NODES = 64;
 const BATCH_FILES = 128;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
@@ -131,7 +133,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   const drive = opts.drive;
   const signal = opts.signal;
   throwIfAborted(signal, 'backup');
-  const resume = opts.resumeFrom ? validateCheckpoint(opts.resumeFrom) : null;
+  const resume = opts.resumeFrom ? validateCheckpoint(structuredClone(opts.resumeFrom)) : null;
   const sources = resume
     ? resume.sources
     : (Array.isArray(opts.sources) ? opts.sources : [opts.sources]).map((s) => resolve(s));
@@ -155,7 +157,13 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       for (const d of resume.drives) {
         let od = opened.get(d.id);
         if (!od) {
-          od = await DriveClass.open(d.path, { password: opts.password });
+          od = await DriveClass.open(d.path, { password: opts.password }).catch((err: Error) => {
+            throw new EngineError(
+              `the checkpoint uses data on drive ${d.id} at ${d.path}, which cannot be opened (${err.message}); ` +
+                `make that drive reachable here (or pass it opened), or start a fresh backup`,
+              'MISSING_DRIVE',
+            );
+          });
           if (od.id !== d.id) {
             throw new EngineError(
               `drive at ${d.path} has ID ${od.id}, the checkpoint expects ${d.id}; pass the right drive or start a fresh backup`,
@@ -179,21 +187,34 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
             );
           }
         }
-        cpDrives.push({ id: d.id, path: d.path, indexIds: [...d.indexIds], packs: [...d.packs] });
+        cpDrives.push({ id: d.id, path: d.path, packs: [...d.packs] });
+      }
+    }
+    if (resume) {
+      // large open directories were stored as partial tree blobs: read them back
+      for (const f of resume.frames) {
+        if (f.nodesTree === undefined) continue;
+        const loc = index.get(f.nodesTree);
+        if (!loc) {
+          throw new EngineError(
+            `partial tree ${f.nodesTree} of the checkpoint is on none of its drives; start a fresh backup`,
+            'CHECKPOINT_GONE',
+          );
+        }
+        f.nodes = decodeTree(await readBlob(loc), f.nodesTree).nodes;
+        f.nodesTree = undefined;
       }
     }
     let mine = cpDrives.find((d) => d.id === drive.id);
     if (!mine) {
-      mine = { id: drive.id, path: drive.path, indexIds: [], packs: [] };
+      mine = { id: drive.id, path: drive.path, packs: [] };
       cpDrives.unshift(mine);
     }
     const writer = new PackWriter(drive, index, opts.beforeWrite);
     pool = new WorkerPool(drive.key, opts.workers ?? 2);
     if (signal?.aborted) throw new AbortedError('backup');
-    const cache =
-      opts.cachePath === null
-        ? null
-        : await FileCache.load(opts.cachePath ?? defaultCachePath(drive.id, opts.app), drive.id);
+    const cachePath = opts.cachePath === null ? null : resolve(opts.cachePath ?? defaultCachePath(drive.id, opts.app));
+    const cache = cachePath === null ? null : await FileCache.load(cachePath, drive.id);
 
     const stats: BackupStats = resume ? { ...resume.stats } : emptyStats();
     const errors: SnapshotError[] = resume ? [...resume.errors] : [];
@@ -254,17 +275,22 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       const volume = writer.volumeChanged;
       if (!volume && Date.now() - lastCp < everyMs && bytesSinceCp < everyBytes) return;
       const partial = partialOf?.();
-      const idx = await writer.writeIndex();
-      if (idx) mine.indexIds.push(idx);
+      // large open directories go to the drive as partial tree blobs, so a checkpoint stays small
+      const cpFrames: CheckpointFrame[] = [];
+      for (const f of frames) {
+        const inline = f.nodes.length <= INLINE_NODES;
+        cpFrames.push({
+          name: f.name === null ? null : f.name.toString('hex'),
+          node: f.node,
+          nodes: inline ? f.nodes : [],
+          nodesTree: inline ? undefined : await saveBlob('tree', encodeTree(f.nodes)),
+          last: f.last?.toString('hex'),
+        });
+      }
+      await writer.writeIndex();
       resolveUse();
       writer.volumeChanged = false;
       stats.packs = writer.packsWritten + (resume?.stats.packs ?? 0);
-      const cpFrames: CheckpointFrame[] = frames.map((f) => ({
-        name: f.name === null ? null : f.name.toString('hex'),
-        node: f.node,
-        nodes: f.nodes,
-        last: f.last?.toString('hex'),
-      }));
       const cp: Checkpoint = {
         version: 1,
         backupId,
@@ -297,7 +323,14 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       });
 
     // --- lookahead: start reading upcoming files while earlier ones are consumed ---
-    const it = walkListing(root.entries, 0, resume)[Symbol.asyncIterator]();
+    // never back up the drive itself (or the file cache) when it lies inside a source
+    const exclude = new Set(
+      [...opened.values()]
+        .map((d) => d.path)
+        .concat(cachePath ? [cachePath] : [])
+        .map((p) => Buffer.from(p).toString('latin1')),
+    );
+    const it = walkListing(root.entries, 0, resume, exclude)[Symbol.asyncIterator]();
     const ahead: Item[] = [];
     let walkDone = false;
     let bytesAhead = 0;
@@ -506,8 +539,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
 
     // --- commit: root tree, packs, index, refs on other drives, then the snapshot ---
     const rootTree = await saveBlob('tree', encodeTree(frames[0].nodes));
-    const idx = await writer.writeIndex();
-    if (idx) mine.indexIds.push(idx);
+    await writer.writeIndex();
     resolveUse();
     stats.packs = writer.packsWritten + (resume?.stats.packs ?? 0);
     const used = cpDrives.filter((d) => d.id === drive.id || d.packs.length > 0);

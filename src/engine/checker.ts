@@ -114,6 +114,26 @@ export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
     }
   }
 
+  // packs that snapshots on other drives use here (refs/) must be present
+  for (const name of await drive.list('refs')) {
+    try {
+      const r = JSON.parse((await drive.readFile('refs', name)).toString('utf8')) as { drive: string; packs: string[] };
+      for (const p of r.packs) {
+        if (!index.packs.has(p)) {
+          add({
+            kind: 'missing-pack',
+            severity: 'error',
+            pack: p,
+            snapshot: name,
+            message: `pack ${p} used by snapshot ${name} (stored on drive ${r.drive}) is not in this drive's index`,
+          });
+        }
+      }
+    } catch (err) {
+      add({ kind: 'index', severity: 'error', message: `refs/${name} is unreadable: ${(err as Error).message}` });
+    }
+  }
+
   // 3. snapshots and their trees
   const users = new Map<string, User>();
   const seenTrees = new Set<string>();

@@ -1,7 +1,7 @@
 /**
  * Checkpoints: the JSON-serialisable state of an in-flight backup. A checkpoint lists only what is
- * durable: the walk position (open directories with their finished entries, the file being read
- * and how far), the index files written so far on each drive, counters and errors.
+ * durable: the walk position (open directories with their finished entries, inline or as partial
+ * tree blobs on the drive, the file being read and how far), the packs used on each drive, counters and errors.
  */
 import type { TreeNode } from './tree';
 import type { BackupStats, SnapshotError } from './snapshot';
@@ -12,8 +12,10 @@ export interface CheckpointFrame {
   name: string | null;
   /** the directory's own node, subtree still unset; null for the root */
   node: TreeNode | null;
-  /** finished entries of this directory, in walk order */
+  /** finished entries of this directory, in walk order (empty when `nodesTree` holds them) */
   nodes: TreeNode[];
+  /** a tree blob holding `nodes`, for large directories (the blob is durable with the checkpoint) */
+  nodesTree?: string;
   /** hex of the raw name of the last entry handled here (stored, skipped with an error, ...) */
   last?: string;
 }
@@ -31,8 +33,6 @@ export interface CheckpointPartial {
 export interface CheckpointDrive {
   id: string;
   path: string;
-  /** index files this backup wrote on the drive */
-  indexIds: string[];
   /** packs of the drive that the durable part of this backup uses (new or deduplicated) */
   packs: string[];
 }

@@ -10,8 +10,9 @@
  *   const r = await backup({ drive, sources, app, cachePath, checkpointEvery: { seconds, bytes },   // or resume(cp, {...})
  *                            onCheckpoint, resumeFrom, otherDrives, password, signal, progress, beforeWrite });
  *     -> { snapshotId, incomplete, stats, errors, warnings }
- *     onCheckpoint(cp) gets a JSON-safe Checkpoint only after all it names is durable; pass one back as
- *     resumeFrom (any process, same or another drive) to continue into ONE snapshot.
+ *     onCheckpoint(cp) gets a JSON-safe Checkpoint only after all it names is durable (the backup waits
+ *     for it); pass one back as resumeFrom (any process, same or another drive) to continue into ONE
+ *     snapshot. Its walk state is O(directory depth); it grows by one pack ID per 16 MiB pack.
  *     beforeWrite() is the fencing hook: called before each pack write and before the snapshot
  *     commit; if it throws, the backup stops and no snapshot is written.
  *   await restore({ drive, otherDrives?, password?, snapshotId, target, subtree?, signal, progress })

@@ -132,6 +132,15 @@ function dataRanges(b: Buffer): [number, number][] {
 }
 
 /**
+ * A node's mtime as Node's utimes wants it: seconds as a double. libuv truncates to microseconds,
+ * so aim at the middle of the microsecond, where the double's rounding cannot fall into the one below.
+ */
+function mtimeOf(n: TreeNode): number {
+  const ns = BigInt(n.mtimeNs);
+  return Number(ns / 1_000_000_000n) + (Number((ns % 1_000_000_000n) / 1000n) * 1000 + 500) / 1e9;
+}
+
+/**
  * Creates a link or symlink at `path`; if a file or symlink from an earlier (interrupted) restore
  * is there, it is replaced. A directory in the way is refused.
  */
@@ -181,10 +190,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
 
   const setMeta = async (path: Buffer, n: TreeNode): Promise<void> => {
     if (isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
-    // Node's utimes takes seconds as a double and libuv truncates to microseconds: aim at the
-    // middle of the microsecond so the double's rounding cannot fall into the one below
-    const ns = BigInt(n.mtimeNs);
-    const mtime = Number(ns / 1_000_000_000n) + (Number((ns % 1_000_000_000n) / 1000n) * 1000 + 500) / 1e9;
+    const mtime = mtimeOf(n);
     if (n.type === 'symlink') {
       await lutimes(path, mtime, mtime).catch(() => undefined);
       return;
@@ -231,15 +237,24 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
       };
       fill();
       let pos = 0;
+      let written = 0;
       while (inflight.length > 0) {
         throwIfAborted(signal, 'restore');
         const data = await (inflight.shift() as Promise<Buffer>);
         fill();
-        for (const [from, to] of dataRanges(data)) await fh.write(data, from, to - from, pos + from);
+        for (const [from, to] of dataRanges(data)) {
+          await fh.write(data, from, to - from, pos + from);
+          written = pos + to;
+        }
         pos += data.length;
         counters.bytes += data.length;
       }
-      await fh.truncate(pos);
+      if (written < pos) await fh.truncate(pos); // trailing hole
+      // metadata through the open file: no path lookups, and hard links share it
+      if (isRoot) await fh.chown(n.uid, n.gid).catch(() => undefined);
+      await fh.chmod(n.mode);
+      const t = mtimeOf(n);
+      await fh.utimes(t, t);
     } finally {
       await fh.close();
     }
@@ -262,7 +277,6 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     } else {
       await writeContent(path, n);
     }
-    await setMeta(path, n);
     counters.files++;
     result.files++;
     progress.update({ ...counters, currentPath: path.toString() });

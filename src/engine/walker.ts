@@ -58,6 +58,7 @@ export async function* walkListing(
   entries: Entry[],
   depth: number,
   resume: Checkpoint | null,
+  exclude: Set<string> = new Set(),
 ): AsyncGenerator<WalkEvent> {
   let openChild: Buffer | null = null;
   let partialName: Buffer | null = null;
@@ -76,33 +77,40 @@ export async function* walkListing(
     }
   }
   for (const e of entries) {
+    if (exclude.size > 0 && exclude.has(e.path.toString('latin1'))) continue;
     if (openChild && !handled) {
       const c = Buffer.compare(e.name, openChild);
       if (c < 0) continue;
       handled = true;
       if (c === 0) {
-        yield* resumeDir(e, depth, resume as Checkpoint);
+        yield* resumeDir(e, depth, resume as Checkpoint, exclude);
         continue;
       }
-      yield* resumeDir({ name: openChild, path: Buffer.alloc(0) }, depth, resume as Checkpoint);
+      yield* resumeDir({ name: openChild, path: Buffer.alloc(0) }, depth, resume as Checkpoint, exclude);
     } else if (partialName && !handled) {
       const c = Buffer.compare(e.name, partialName);
       if (c < 0) continue;
       handled = true;
       if (c === 0) {
-        yield* visit(e, depth, resume?.partial);
+        yield* visit(e, depth, exclude, resume?.partial);
         continue;
       }
     } else if (lastDone && Buffer.compare(e.name, lastDone) <= 0) {
       continue;
     }
-    yield* visit(e, depth);
+    yield* visit(e, depth, exclude);
   }
-  if (openChild && !handled) yield* resumeDir({ name: openChild, path: Buffer.alloc(0) }, depth, resume as Checkpoint);
+  if (openChild && !handled)
+    yield* resumeDir({ name: openChild, path: Buffer.alloc(0) }, depth, resume as Checkpoint, exclude);
 }
 
 /** Re-enters a directory that was open at the checkpoint (even if it has gone since). */
-async function* resumeDir(e: Entry, depth: number, resume: Checkpoint): AsyncGenerator<WalkEvent> {
+async function* resumeDir(
+  e: Entry,
+  depth: number,
+  resume: Checkpoint,
+  exclude: Set<string>,
+): AsyncGenerator<WalkEvent> {
   const frame = resume.frames[depth + 1];
   let children: Entry[] = [];
   if (e.path.length > 0) {
@@ -114,11 +122,16 @@ async function* resumeDir(e: Entry, depth: number, resume: Checkpoint): AsyncGen
     }
   }
   yield { t: 'enter', name: e.name, path: e.path, resumed: frame };
-  yield* walkListing(children, depth + 1, resume);
+  yield* walkListing(children, depth + 1, resume, exclude);
   yield { t: 'leave' };
 }
 
-async function* visit(e: Entry, depth: number, partial?: CheckpointPartial): AsyncGenerator<WalkEvent> {
+async function* visit(
+  e: Entry,
+  depth: number,
+  exclude: Set<string>,
+  partial?: CheckpointPartial,
+): AsyncGenerator<WalkEvent> {
   let st: BigIntStats;
   try {
     const got = e.st ?? (await lstat(e.path, { bigint: true }));
@@ -137,7 +150,7 @@ async function* visit(e: Entry, depth: number, partial?: CheckpointPartial): Asy
       return;
     }
     yield { t: 'enter', name: e.name, path: e.path, st };
-    yield* walkListing(children, depth + 1, null);
+    yield* walkListing(children, depth + 1, null, exclude);
     yield { t: 'leave' };
   } else if (st.isFile()) {
     yield { t: 'file', name: e.name, path: e.path, st, partial };

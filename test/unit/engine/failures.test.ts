@@ -245,3 +245,35 @@ void test('restore refuses names escaping the target and symlinks in the way', a
     tmp.cleanup();
   }
 });
+
+void test('cancellation via AbortSignal stops a restore within a second', async () => {
+  const tmp = tempDir();
+  try {
+    randomTree(`${tmp.path}/src`, 40, 2 * 1024 * 1024);
+    const drive = await createDrive(`${tmp.path}/d`);
+    const r = await backup({ drive, sources: `${tmp.path}/src`, cachePath: null });
+    const ac = new AbortController();
+    let abortedAt = 0;
+    await assert.rejects(
+      restore({
+        drive,
+        snapshotId: r.snapshotId,
+        target: `${tmp.path}/out`,
+        signal: ac.signal,
+        progress: {
+          update: () => {
+            if (!abortedAt) {
+              abortedAt = Date.now();
+              ac.abort();
+            }
+          },
+        },
+      }),
+      AbortedError,
+    );
+    assert.ok(Date.now() - abortedAt < 1000, `took ${Date.now() - abortedAt} ms`);
+    assert.ok(readdirSync(`${tmp.path}/out`).length < 40, 'stopped before the end');
+  } finally {
+    tmp.cleanup();
+  }
+});

@@ -115,6 +115,9 @@ void test('forget + prune free unused packs, keep what snapshots (also on other 
     await forget({ drive, policy: { last: 1 } }); // drops the older snapshot on this drive
     for (const s of await listSnapshots(drive)) await drive.remove('snapshots', s.id); // and the newer one too
     await prune({ drive });
+    const vr = await verify({ drive, readData: true });
+    assert.equal(vr.ok, true, JSON.stringify(vr.errors)); // includes the packs refs/ names
+    assert.equal((await verify({ drive: b, otherDrives: [drive] })).ok, true);
     await restore({ drive: b, otherDrives: [drive], snapshotId: rb.snapshotId, target: `${tmp.path}/out-b` });
     assert.deepEqual(compareTrees(src, `${tmp.path}/out-b`), []);
   } finally {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { backup } from '../../../src/engine/archiver';
 import { restore } from '../../../src/engine/restorer';
 import { listSnapshots } from '../../../src/engine/snapshot';
@@ -84,5 +84,21 @@ void test('a wrong passphrase is refused and a missing one asked for', async () 
     await assert.rejects(Drive.open(`${tmp.path}/none`, { password: PASSWORD }), /no baton drive at .*baton repo init/);
   } finally {
     tmp.cleanup();
+  }
+});
+
+void test('a drive and a file cache inside the backed-up tree are left out of the snapshot', async () => {
+  const tmp = tempDir();
+  try {
+    writeFileSync(`${tmp.path}/data.txt`, 'data');
+    const drive = await createDrive(`${tmp.path}/drive`);
+    const r = await backup({ drive, sources: tmp.path, cachePath: `${tmp.path}/cache.json` });
+    assert.equal(r.incomplete, false, JSON.stringify(r.warnings));
+    await backup({ drive, sources: tmp.path, cachePath: `${tmp.path}/cache.json` });
+    await restore({ drive, snapshotId: r.snapshotId, target: `${tmp.path}-out` });
+    assert.deepEqual(readdirSync(`${tmp.path}-out`), ['data.txt']);
+  } finally {
+    tmp.cleanup();
+    rmSync(`${tmp.path}-out`, { recursive: true, force: true });
   }
 });
