@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { checkEpoch, checkpointData, saveCheckpoint, StaleEpochError } from '../catalog/attempts';
-import { addEvent } from '../catalog/jobs';
+import { addEvent, snapshotsOf } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
 import {
   AbortedError,
@@ -77,12 +77,21 @@ export function createBackupActivities(deps: BackupActivityDeps) {
       let lastCheckpointAt: string | null = resumeFrom?.at ?? null;
       let lastReport = 0;
       let last: BackupProgress | null = null;
+      // The previous snapshot of the app is the estimate of this one's size (for percent and ETA).
+      const previous = (await snapshotsOf(deps.catalog, job.app.name, 1))[0];
+      const totalFiles = previous ? Number(previous.files) : 0;
+      const totalBytes = previous ? Number(previous.bytes) : 0;
+      const resumedBytes = resumeFrom?.bytes ?? 0;
       const report = (files: number, bytes: number, lastPath: string | null, force = false) => {
+        const seconds = (Date.now() - started) / 1000;
+        const rate = seconds > 0 ? Math.max(0, bytes - resumedBytes) / seconds : 0;
         last = {
           files,
           bytes,
-          totalFiles: 0,
-          totalBytes: 0,
+          totalFiles,
+          totalBytes,
+          rateBytesPerSecond: Math.round(rate),
+          etaSeconds: totalBytes > bytes && rate > 0 ? Math.round((totalBytes - bytes) / rate) : null,
           lastPath,
           checkpointAt: lastCheckpointAt,
           epoch: attempt.epoch,
@@ -128,6 +137,7 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           rateLimit: job.app.bandwidthLimitBytesPerSecond,
           progress: { update: (c) => report(c.files, c.bytes, c.currentPath ?? null) },
           onCheckpoint: async (cp) => {
+            await fence();
             const at = new Date().toISOString();
             await saveCheckpoint(
               deps.catalog,
@@ -235,7 +245,15 @@ function toFailure(
     ).catch(() => undefined);
     return ApplicationFailure.nonRetryable(err.message, 'Fenced');
   }
-  if (err instanceof IsolatedError) return ApplicationFailure.nonRetryable(err.message, 'Isolated');
+  if (err instanceof IsolatedError) {
+    deps.logger.warn({ job: ctx.job }, err.message);
+    void addEvent(
+      deps.catalog,
+      { cluster: ctx.cluster, jobId: ctx.job, kind: 'attempt-isolated', node: deps.node, message: err.message },
+      new Date().toISOString(),
+    ).catch(() => undefined);
+    return ApplicationFailure.nonRetryable(err.message, 'Isolated');
+  }
   if (err instanceof AbortedError) return err;
   if (err instanceof DriveFullError || (err as NodeJS.ErrnoException).code === 'ENOSPC') {
     return ApplicationFailure.nonRetryable(

@@ -109,9 +109,13 @@ export class JobTracker {
     ];
     const p = v.progress;
     if (p) {
-      const pct = p.totalBytes > 0 ? Math.floor((100 * p.bytes) / p.totalBytes) : 100;
+      const estimate =
+        p.totalBytes > 0
+          ? ` of about ${p.totalFiles} files, ${formatBytes(p.totalBytes)} (${Math.min(99, Math.floor((100 * p.bytes) / p.totalBytes))}%)`
+          : '';
+      const eta = p.etaSeconds !== null ? `, about ${p.etaSeconds} s left` : '';
       lines.push(
-        `progress: ${p.files}/${p.totalFiles} files, ${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)} (${pct}%)`,
+        `progress: ${p.files} files, ${formatBytes(p.bytes)}${estimate} at ${formatBytes(p.rateBytesPerSecond)}/s${eta}`,
       );
       lines.push(`last checkpoint: ${p.checkpointAt ?? 'none yet'}`);
     }

@@ -145,8 +145,13 @@ export interface AttemptView {
 export interface BackupProgress {
   files: number;
   bytes: number;
+  /** Estimates from the app's previous snapshot; 0 when there is none. */
   totalFiles: number;
   totalBytes: number;
+  /** Bytes per second this attempt has processed so far. */
+  rateBytesPerSecond: number;
+  /** Seconds left at that rate, from the estimate; null when unknown. */
+  etaSeconds: number | null;
   /** The last file read, in walk order. */
   lastPath: string | null;
   /** ISO time of the attempt's last checkpoint, or null before the first. */

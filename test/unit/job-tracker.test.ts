@@ -35,6 +35,8 @@ const p = (epoch: number, files: number, bytes = files * 100): BackupProgress =>
   lastPath: `/d/${files}`,
   checkpointAt: 'T1',
   epoch,
+  rateBytesPerSecond: 100,
+  etaSeconds: null,
 });
 
 test('progress only moves forward, and only the current attempt reports', () => {
@@ -104,10 +106,12 @@ test('details name the app, node, drive, progress, earlier attempts and the rest
     lastPath: '/d/a',
     checkpointAt: 'T1',
     epoch: 2,
+    rateBytesPerSecond: 1024,
+    etaSeconds: 6,
   });
   const d = t.details();
   assert.match(d, /\*\*running\*\* backup of `db` on `n2` to drive `d2`, attempt 2/);
-  assert.match(d, /1\/4 files, 2\.0 KiB\/8\.0 KiB \(25%\)/);
+  assert.match(d, /progress: 1 files, 2\.0 KiB of about 4 files, 8\.0 KiB \(25%\) at 1\.0 KiB\/s, about 6 s left/);
   assert.match(d, /attempt 1 on n1: moved \(app moved to n2\)/);
   assert.match(d, /checkpoint restart: app moved from n1 to n2; resuming/);
   t.failed('drive full');
