@@ -13,7 +13,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function waitFor<T>(
   what: string,
   fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs: number,
+  timeoutMs = 60_000,
   everyMs = 200,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

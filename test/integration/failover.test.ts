@@ -14,6 +14,7 @@ import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import type { BackupJobResult } from '../../src/workflows/types';
+import { waitFor } from '../../src/drill/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { repositoryPassword } from '../../src/config/load';
 import { listSnapshots, openDrive } from '../../src/engine';
@@ -23,20 +24,6 @@ import { treeDigest } from '../helpers/tree';
 function baton(args: string[]) {
   const r = spawnSync(process.execPath, [BATON_BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | null | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('failover on a real cluster', { timeout: 600_000 }, () => {

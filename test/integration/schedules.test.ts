@@ -11,21 +11,8 @@ import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import { scheduleId } from '../../src/workflows/names';
+import { waitFor } from '../../src/drill/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | null | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('schedules on a real cluster', { timeout: 180_000 }, () => {
   let c: LocalCluster;

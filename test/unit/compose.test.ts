@@ -68,6 +68,11 @@ test('the three Baton nodes run `baton node` with a config that loads and names 
     assert.equal(command[command.indexOf('--name') + 1], name);
     assert.ok(config.plan.nodes.some((n) => n.name === name));
     assert.equal(command[command.indexOf('--config') + 1], '/etc/baton/baton.yaml');
+    assert.match(
+      service.environment?.BATON_PASSWORD ?? '',
+      /^\$\{BATON_PASSWORD:\?/,
+      `${name} gets the drives' passphrase`,
+    );
   }
   const [temporalHost] = config.temporal.address.split(':');
   assert.ok(compose.services[temporalHost], `config points at ${temporalHost}, not a compose service`);
