@@ -3,15 +3,20 @@
  * measures first backup, unchanged re-run and restore (wall time and peak RSS via /usr/bin/time),
  * and a many-small-files backup; writes the figures to docs/benchmarks.md.
  *
- *   npm run build && node dist/bench/engine/run.js [--work DIR] [--scale 1] [--many 100000] [--tools baton,restic,borg] [--repeat 3]
+ *   npm run build && node dist/bench/engine/run.js [--work DIR] [--scale 1] [--many 100000] [--tools baton,restic,borg,...] [--repeat 3]
+ *
+ * Peers: `restic` and `borg` are Debian's (apt-get install restic borgbackup); `restic-0.18.1` and
+ * `borg-1.4.5` are the newest releases, installed by bench/engine/install-peers.sh under
+ * ~/.cache/baton/peers. By default every peer that is installed takes part.
  *
  * Page cache is warm (the dataset was just written or read); every tool gets the same conditions.
  * Tools run in turn, `repeat` rounds; each figure is the median of its rounds.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spliceNamedSection } from '../section';
 import { generate } from './dataset';
 
 interface Measure {
@@ -24,7 +29,18 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const work = resolve(args.get('work') ?? '/tmp/baton-bench');
 const scale = Number(args.get('scale') ?? 1);
 const many = Number(args.get('many') ?? 100000);
-const tools = (args.get('tools') ?? 'baton,restic,borg').split(',');
+const peersDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'baton', 'peers');
+/** Each peer's command: Debian's on PATH, the newest releases from install-peers.sh. */
+const PEERS: Record<string, { kind: 'restic' | 'borg'; bin: string }> = {
+  restic: { kind: 'restic', bin: 'restic' },
+  borg: { kind: 'borg', bin: 'borg' },
+  'restic-0.18.1': { kind: 'restic', bin: join(peersDir, 'restic-0.18.1', 'restic') },
+  'borg-1.4.5': { kind: 'borg', bin: join(peersDir, 'borg-1.4.5', 'bin', 'borg') },
+};
+const installed = (t: string): boolean =>
+  t === 'baton' ||
+  spawnSync(PEERS[t].bin, PEERS[t].kind === 'restic' ? ['version'] : ['--version'], { encoding: 'utf8' }).status === 0;
+const tools = (args.get('tools') ?? ['baton', ...Object.keys(PEERS)].filter(installed).join(',')).split(',');
 const repeat = Number(args.get('repeat') ?? 3);
 const repoRoot = resolve(__dirname, '../../..');
 const batonMain = join(repoRoot, 'dist/src/cli/repo-main.js');
@@ -95,30 +111,32 @@ function bench(tool: string, data: string, manyDir: string): ToolRun {
       r.many = timed([node, batonMain, 'repo', 'backup', '--drive', m, '--no-cache', manyDir]);
       rmSync(m, { recursive: true, force: true });
     }
-  } else if (tool === 'restic') {
-    run(['restic', 'init', '-q', '-r', repo]);
-    const first = timed(['restic', '-q', '-r', repo, 'backup', data]);
-    const rerun = timed(['restic', '-q', '-r', repo, 'backup', data]);
-    const restore = timed(['restic', '-q', '-r', repo, 'restore', 'latest', '--target', out]);
+  } else if (PEERS[tool]?.kind === 'restic') {
+    const restic = PEERS[tool].bin;
+    run([restic, 'init', '-q', '-r', repo]);
+    const first = timed([restic, '-q', '-r', repo, 'backup', data]);
+    const rerun = timed([restic, '-q', '-r', repo, 'backup', data]);
+    const restore = timed([restic, '-q', '-r', repo, 'restore', 'latest', '--target', out]);
     r = { first, rerun, restore, repoMiB: du(repo) };
     if (manyDir) {
       const m = join(work, 'restic-many');
       rmSync(m, { recursive: true, force: true });
-      run(['restic', 'init', '-q', '-r', m]);
-      r.many = timed(['restic', '-q', '-r', m, 'backup', manyDir]);
+      run([restic, 'init', '-q', '-r', m]);
+      r.many = timed([restic, '-q', '-r', m, 'backup', manyDir]);
       rmSync(m, { recursive: true, force: true });
     }
   } else {
-    run(['borg', 'init', '-e', 'repokey', repo]);
-    const first = timed(['borg', 'create', '--compression', 'zstd,3', `${repo}::a`, data]);
-    const rerun = timed(['borg', 'create', '--compression', 'zstd,3', `${repo}::b`, data]);
-    const restore = timed(['borg', 'extract', `${repo}::a`], out);
+    const borg = PEERS[tool].bin;
+    run([borg, 'init', '-e', 'repokey', repo]);
+    const first = timed([borg, 'create', '--compression', 'zstd,3', `${repo}::a`, data]);
+    const rerun = timed([borg, 'create', '--compression', 'zstd,3', `${repo}::b`, data]);
+    const restore = timed([borg, 'extract', `${repo}::a`], out);
     r = { first, rerun, restore, repoMiB: du(repo) };
     if (manyDir) {
       const m = join(work, 'borg-many');
       rmSync(m, { recursive: true, force: true });
-      run(['borg', 'init', '-e', 'repokey', m]);
-      r.many = timed(['borg', 'create', '--compression', 'zstd,3', `${m}::a`, manyDir]);
+      run([borg, 'init', '-e', 'repokey', m]);
+      r.many = timed([borg, 'create', '--compression', 'zstd,3', `${m}::a`, manyDir]);
       rmSync(m, { recursive: true, force: true });
     }
   }
@@ -172,14 +190,13 @@ function main(): void {
       repoMiB: rs[0].repoMiB,
     });
   }
-  const versions: Record<string, string> = {
-    baton: `baton engine (repository format 1), node ${process.version}`,
-    restic: version(['restic', 'version']),
-    borg: version(['borg', '--version']),
-  };
+  const versions: Record<string, string> = { baton: `baton engine (repository format 1), node ${process.version}` };
+  for (const [name, peer] of Object.entries(PEERS)) {
+    versions[name] = version(peer.kind === 'restic' ? [peer.bin, 'version'] : [peer.bin, '--version']);
+  }
   const fmt = (m?: Measure): string => (m ? `${m.seconds.toFixed(2)} s / ${m.rssMiB} MiB` : '-');
   const lines = [
-    '# Engine benchmarks',
+    '## Engine',
     '',
     'Written by `bench/engine/run.ts` (`npm run build && node dist/bench/engine/run.js`). Figures are what that',
     'run MEASURED on the machine below; nothing here is estimated. Wall time / peak RSS (from `/usr/bin/time`),',
@@ -209,7 +226,11 @@ function main(): void {
         peers.map(([t, r]) => [t, r[k].seconds] as [string, number]).sort((x, y) => x[1] - y[1])[0];
       const [ft, fs] = fastest('first');
       const [rt, rs] = fastest('rerun');
-      const restic = results.get('restic');
+      // restore against the faster restic of the run (Debian's or the newest)
+      const restic = peers
+        .filter(([t]) => PEERS[t]?.kind === 'restic')
+        .map(([, r]) => r)
+        .sort((x, y) => x.restore.seconds - y.restore.seconds)[0];
       lines.push(
         'Against the targets of the engine issue:',
         '',
@@ -226,7 +247,8 @@ function main(): void {
     }
   }
   const outFile = join(repoRoot, 'docs/benchmarks.md');
-  writeFileSync(outFile, lines.join('\n'));
+  const before = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
+  writeFileSync(outFile, spliceNamedSection(before, 'engine', lines.join('\n')));
   // keep the generated file in the project's format
   spawnSync(process.execPath, [join(repoRoot, 'node_modules/prettier/bin/prettier.cjs'), '--write', outFile]);
   process.stdout.write(lines.join('\n') + '\n');

@@ -3,17 +3,14 @@
  * spliced between its markers so the file's other sections stay as they are. Pure.
  */
 
+import { spliceNamedSection } from '../section';
+
 export const BEGIN = '<!-- failover:begin -->';
 export const END = '<!-- failover:end -->';
 
 /** Replaces the text between the markers (markers kept), or appends a marked section. */
 export function spliceSection(file: string, section: string): string {
-  const block = `${BEGIN}\n${section.trim()}\n${END}`;
-  const start = file.indexOf(BEGIN);
-  const end = file.indexOf(END);
-  if (start !== -1 && end > start) return file.slice(0, start) + block + file.slice(end + END.length);
-  const base = file.trim() === '' ? '# Benchmarks\n' : file.replace(/\s*$/, '\n');
-  return `${base}\n${block}\n`;
+  return spliceNamedSection(file, 'failover', section);
 }
 
 export interface Figure {
