@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pidFileIn } from './cluster-control';
 
 /** bin/baton.js, the CLI entry point every node process runs. */
 export const BATON_BIN = resolve(__dirname, '..', '..', '..', 'bin', 'baton.js');
@@ -20,13 +21,13 @@ export function startNodeProcess(node: string, configFile: string, runDir: strin
     stdio: ['ignore', out, out],
     env: { ...process.env, BATON_LOG_PRETTY: '0' },
   });
-  writeFileSync(join(runDir, `${node}.pid`), `${child.pid}\n`);
+  writeFileSync(pidFileIn(runDir, node), `${child.pid}\n`);
   return { node, child, logFile };
 }
 
 /** Stops a node gracefully (SIGTERM), then forcefully after `graceMs`. Resolves with the exit code. */
 export async function stopNodeProcess(p: NodeProcess, runDir: string, graceMs = 15_000): Promise<number | null> {
-  rmSync(join(runDir, `${p.node}.pid`), { force: true });
+  rmSync(pidFileIn(runDir, p.node), { force: true });
   if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
   const exited = new Promise<number | null>((r) => p.child.once('exit', (code) => r(code)));
   p.child.kill('SIGTERM');

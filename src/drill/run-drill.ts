@@ -14,11 +14,18 @@ import { coordinatorStatus, requestBackup } from '../client/coordinator-client';
 import { attemptsOf, latestCheckpoint } from '../catalog/attempts';
 import { clusterEvents, getJob, jobEvents } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
-import { moveApp } from '../cli/cluster-service-commands';
 import { loadConfig, repositoryPassword, type BatonConfig } from '../config/load';
 import type { StartedBackup } from '../workflows/messages';
 import type { AppSpec, BackupJobResult } from '../workflows/types';
-import { changeMap, otherOnlineNode, readMap, requirePid, signalNode, waitForRestart } from './cluster-control';
+import {
+  changeMap,
+  moveApp,
+  otherOnlineNode,
+  readMap,
+  requirePid,
+  signalNode,
+  waitForRestart,
+} from '../demo/cluster-control';
 import { compareTrees } from './compare-trees';
 import { expectationProblems } from './expectations';
 import { ProgressWatch } from './progress-watch';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../../src/client/connect';
-import { otherOnlineNode } from '../../../src/drill/cluster-control';
+import { otherOnlineNode } from '../../../src/demo/cluster-control';
 import { expectationProblems } from '../../../src/drill/expectations';
 import type { DrillAttempt } from '../../../src/drill/report';
 import { SCENARIOS, parseScenario } from '../../../src/drill/scenarios';

@@ -1,20 +1,22 @@
 /**
- * What the drill does to the local demo cluster: reads node pid files (`<configdir>/<node>.pid`,
- * written by `baton demo`), sends signals, changes the static cluster map as an HA stack would,
- * and waits for the demo's supervisor to bring a killed node back.
+ * Control of a local cluster (the demo's, or a test's): node pid files (`<configdir>/<node>.pid`,
+ * written when a node process starts), signals, changes to the static cluster map as an HA stack
+ * would make them, and waiting for the demo's supervisor to bring a killed node back. Used by
+ * `baton cluster move|fail` and by `baton drill`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../client/connect';
 import { readStaticMap, writeStaticMap, type StaticMap } from '../cluster/static';
 import type { BatonConfig } from '../config/load';
-import { waitFor } from './wait';
+import { waitFor } from '../drill/wait';
 
 export function mapFileOf(config: BatonConfig): string {
   if (config.clusterService.kind !== 'static') {
     throw new UserError(
-      `cluster ${config.cluster} uses the ${config.clusterService.kind} cluster service; drills run against the ` +
-        'demo cluster (static map): start one with `npm run demo` and pass --config .baton/baton.yaml',
+      `cluster ${config.cluster} uses the ${config.clusterService.kind} cluster service, not a static map; ` +
+        'change it with its own tools (crm_resource --move, crm_node), or run against the demo cluster ' +
+        '(`npm run demo`, then --config .baton/baton.yaml)',
     );
   }
   return config.clusterService.mapFile;
@@ -32,8 +34,13 @@ export function changeMap(config: BatonConfig, change: (map: StaticMap) => void)
   writeStaticMap(file, map);
 }
 
+/** Where a node process of a local cluster run from `dir` (the config's directory) keeps its pid. */
+export function pidFileIn(dir: string, node: string): string {
+  return join(dir, `${node}.pid`);
+}
+
 export function pidFile(config: BatonConfig, node: string): string {
-  return join(dirname(config.file), `${node}.pid`);
+  return pidFileIn(dirname(config.file), node);
 }
 
 export function alive(pid: number): boolean {
@@ -97,4 +104,56 @@ export function otherOnlineNode(map: StaticMap, exclude: (string | null)[]): str
       .sort()
       .find((n) => map.nodes[n] === 'online' && !exclude.includes(n)) ?? null
   );
+}
+
+function checkNode(config: BatonConfig, node: string): void {
+  if (!config.plan.nodes.some((n) => n.name === node)) {
+    throw new UserError(
+      `unknown node "${node}"; nodes in ${config.file}: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
+    );
+  }
+}
+
+/** Moves `app` to `node` in the static map, as the HA stack would on a failover. */
+export function moveApp(config: BatonConfig, app: string, node: string): { from: string | null } {
+  if (!config.plan.apps.some((a) => a.name === app)) {
+    throw new UserError(
+      `unknown app "${app}"; apps in ${config.file}: ${config.plan.apps.map((a) => a.name).join(', ')}`,
+    );
+  }
+  checkNode(config, node);
+  let from: string | null = null;
+  changeMap(config, (map) => {
+    if (map.nodes[node] !== 'online') {
+      throw new UserError(
+        `node "${node}" is ${map.nodes[node] ?? 'not in the cluster map'}; move ${app} to an online node`,
+      );
+    }
+    from = map.apps[app] ?? null;
+    map.apps[app] = node;
+  });
+  return { from };
+}
+
+/**
+ * Fails a node: SIGKILLs its local node process (when its pid file names a running one), marks it
+ * offline, and moves its apps to the first other online node, as the HA stack would.
+ */
+export function failNode(
+  config: BatonConfig,
+  node: string,
+): { killed: number | null; moved: Record<string, string | null> } {
+  checkNode(config, node);
+  mapFileOf(config);
+  const killed = readPid(config, node);
+  if (killed !== null) process.kill(killed, 'SIGKILL');
+  const moved: Record<string, string | null> = {};
+  changeMap(config, (map) => {
+    map.nodes[node] = 'offline';
+    const survivor = otherOnlineNode(map, [node]);
+    for (const [app, host] of Object.entries(map.apps)) {
+      if (host === node) moved[app] = map.apps[app] = survivor;
+    }
+  });
+  return { killed, moved };
 }
