@@ -13,25 +13,11 @@ import { openCatalog } from '../catalog/open';
 import { loadConfig } from '../config/load';
 import { DEMO_APP, writeDemoFiles } from '../demo/demo-files';
 import { NodeSupervisor } from '../demo/supervisor';
-import { freePort, serverAnswers, startDevServer, type DevServer } from '../temporal/dev-server';
+import { freePort, portFree, serverAnswers, startDevServer, type DevServer } from '../temporal/dev-server';
 import type { JobView } from '../workflows/messages';
 
 function say(line: string): void {
   console.log(`baton demo: ${line}`);
-}
-
-async function portFree(port: number): Promise<boolean> {
-  try {
-    const { createServer } = await import('node:net');
-    await new Promise<void>((ok, fail) => {
-      const s = createServer();
-      s.once('error', fail);
-      s.listen(port, '127.0.0.1', () => s.close(() => ok()));
-    });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function progressLine(v: JobView): string {

@@ -33,6 +33,15 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** True when nothing listens on `port` at `ip`. */
+export async function portFree(port: number, ip = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, ip, () => server.close(() => resolve(true)));
+  });
+}
+
 export async function freePort(ip = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -46,7 +55,8 @@ export async function freePort(ip = '127.0.0.1'): Promise<number> {
   });
 }
 
-async function answers(address: string): Promise<boolean> {
+/** True when something answers Temporal's API at `address`. */
+export async function serverAnswers(address: string): Promise<boolean> {
   try {
     const connection = await Connection.connect({ address, connectTimeout: 1000 });
     try {
@@ -58,11 +68,6 @@ async function answers(address: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** True when something answers Temporal's API at `address`. */
-export async function serverAnswers(address: string): Promise<boolean> {
-  return answers(address);
 }
 
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
@@ -107,7 +112,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   };
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
-  while (!(await answers(address))) {
+  while (!(await serverAnswers(address))) {
     if (exited !== undefined) {
       throw new Error(`Temporal dev server exited with code ${exited} before it answered; see ${logFile}`);
     }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -45,4 +46,25 @@ test('baton demo --once runs a backup on the app’s host and exits 0', { timeou
   const target = join(mkdtempSync(join(tmpdir(), 'baton-demo-restore-')), 't');
   await restore({ drive, password, snapshotId: done[1], target });
   assert.deepEqual(treeDigest(target), treeDigest(join(dir, 'apps', DEMO_APP)));
+});
+
+test('baton demo refuses a port in use, names the fix, and starts nothing', async () => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const dir = join(mkdtempSync(join(tmpdir(), 'baton-demo-busy-')), '.baton');
+  try {
+    const r = spawnSync(process.execPath, [BATON_BIN, 'demo', '--once', '--dir', dir, '--port', String(port)], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr.trim(),
+      `baton: port ${port} is already in use (another demo or Temporal server?); stop it or run \`npm run demo -- --port 0\``,
+    );
+    assert.throws(() => readdirSync(dir), /ENOENT/, 'nothing was written');
+  } finally {
+    server.close();
+  }
 });
