@@ -3,10 +3,9 @@
  * file names a cluster, its nodes, their drives and the apps. docs/config.md explains each key.
  */
 import { z } from 'zod';
+import { NAME_PATTERN } from '../workflows/names';
 
-const name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lower-case letters, digits, ".", "_" or "-" (at most 63)');
+const name = z.string().regex(NAME_PATTERN, 'must be lower-case letters, digits, ".", "_" or "-" (at most 63)');
 
 const duration = z.union([
   z.number().int().positive(),

@@ -7,12 +7,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 /** The shared queue every node's worker polls for workflow tasks and catalog activities. */
 export const COORDINATOR_QUEUE = 'baton-coordinator';
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
-/** True when `name` is a valid node, app, drive or cluster name (lower-case, digits, `.`, `_`, `-`). */
-export function isValidName(name: string): boolean {
-  return NAME.test(name);
-}
+/** Node, app, drive and cluster names: they become parts of queue names and workflow IDs. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** The task queue of one node's backup service. */
 export function nodeQueue(node: string): string {

@@ -5,7 +5,7 @@ import {
   backupWorkflowId,
   compactTime,
   coordinatorWorkflowId,
-  isValidName,
+  NAME_PATTERN,
   nodeQueue,
   searchAttributeDefinitions,
 } from '../../src/workflows/names';
@@ -36,7 +36,7 @@ const nameCases: { name: string; value: string; valid: boolean }[] = [
   { name: 'too long', value: 'a'.repeat(64), valid: false },
 ];
 for (const c of nameCases) {
-  test(`isValidName: ${c.name}`, () => assert.equal(isValidName(c.value), c.valid));
+  test(`NAME_PATTERN: ${c.name}`, () => assert.equal(NAME_PATTERN.test(c.value), c.valid));
 }
 
 test('search attribute definitions for the dev server', () => {
