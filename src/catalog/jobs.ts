@@ -1,5 +1,5 @@
 /** Jobs and their event timeline. */
-import type { BackupJobInput, BackupOutcome, JobState } from '../workflows/types';
+import type { BackupJobInput, BackupJobResult } from '../workflows/types';
 import type { Catalog } from './open';
 import type { JobEventRow, JobRow, SnapshotRow } from './schema';
 
@@ -65,17 +65,8 @@ export async function jobStarted(db: Catalog, job: BackupJobInput, nowIso: strin
   });
 }
 
-export interface JobEnd {
-  jobId: string;
-  cluster: string;
-  app: string;
-  node: string;
-  /** The name of the drive the last attempt wrote to. */
-  drive: string;
-  state: JobState;
-  outcome?: BackupOutcome;
-  error?: string;
-}
+/** A job's end as the catalog records it: the job's result (drive: the last attempt's) and its cluster. */
+export type JobEnd = Omit<BackupJobResult, 'attempts'> & { cluster: string };
 
 export async function jobFinished(db: Catalog, end: JobEnd, nowIso: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
