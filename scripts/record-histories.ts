@@ -15,19 +15,11 @@ import { clusterEvents, recentJobs } from '../src/catalog/jobs';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../src/client/coordinator-client';
 import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DEMO_APP, DRILL_APP } from '../src/demo/demo-files';
+import { waitFor } from '../src/drill/wait';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
 import { version } from '../package.json';
 
 const out = resolve(__dirname, '..', '..', 'test', 'histories');
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function save(cluster: LocalCluster, name: string, workflowId: string): Promise<void> {
   const history = await cluster.client.workflow.getHandle(workflowId).fetchHistory();
@@ -47,7 +39,7 @@ async function main() {
     await save(cluster, 'backup-job', plain.jobId);
 
     const moved = await requestBackup(cluster.client, cluster.config.cluster, DRILL_APP, 'record-histories');
-    await until('a checkpoint', () => latestCheckpoint(cluster.catalog, moved.jobId));
+    await waitFor('a checkpoint', () => latestCheckpoint(cluster.catalog, moved.jobId));
     const map = readStaticMap(cluster.files.mapFile);
     map.apps[DRILL_APP] = 'node-3';
     writeStaticMap(cluster.files.mapFile, map);
@@ -56,7 +48,7 @@ async function main() {
       throw new Error(`expected two attempts, got ${movedResult.attempts?.length}`);
     await save(cluster, 'backup-job-app-failover', moved.jobId);
 
-    const scheduled = await until('a scheduled run', async () =>
+    const scheduled = await waitFor('a scheduled run', async () =>
       (await recentJobs(cluster.catalog, 20)).find(
         (j) => j.requested_by.startsWith('schedule:') && j.state === 'succeeded',
       ),
@@ -65,7 +57,7 @@ async function main() {
 
     const host = (await coordinatorStatus(cluster.client, cluster.config.cluster)).host ?? 'node-1';
     cluster.signal(host, 'SIGKILL');
-    await until('the coordinator failover', async () =>
+    await waitFor('the coordinator failover', async () =>
       (await clusterEvents(cluster.catalog, cluster.config.cluster)).find((e) => e.kind === 'coordinator-failover'),
     );
     await new Promise((r) => setTimeout(r, 2000));

@@ -11,21 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import { ensureCoordinator, followJob, requestBackup, coordinatorStatus } from '../../src/client/coordinator-client';
 import { getJob, jobEvents, recentJobs } from '../../src/catalog/jobs';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
-import { BATON_BIN } from '../../src/demo/node-processes';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary';
 import { freePort } from '../../src/temporal/dev-server';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
 import { treeDigest } from '../helpers/tree';
-
-function baton(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BATON_BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, BATON_LOG_PRETTY: '0', ...env },
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('backup on a real cluster', { timeout: 240_000 }, () => {
   let c: LocalCluster;

@@ -3,12 +3,12 @@
  * looks at the cluster at once instead of at its next tick (a minute here).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
-import { BATON_BIN } from '../../src/demo/node-processes';
+import { waitFor } from '../../src/drill/wait';
+import { baton } from '../helpers/cli';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
 describe('cluster events', { timeout: 120_000 }, () => {
@@ -16,9 +16,7 @@ describe('cluster events', { timeout: 120_000 }, () => {
   before(async () => {
     c = await startLocalCluster();
     await ensureCoordinator(c.client, c.config, 60);
-    for (let i = 0; i < 100 && !(await coordinatorStatus(c.client, 'demo')).host; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor('the coordinator’s first observation', async () => (await coordinatorStatus(c.client, 'demo')).host);
   });
   after(async () => c?.stop());
 
@@ -34,11 +32,8 @@ describe('cluster events', { timeout: 120_000 }, () => {
       rsc: DEMO_APP,
       task: 'start',
     });
-    const r = spawnSync(process.execPath, [BATON_BIN, 'cluster', 'notify', '--config', c.files.configFile], {
-      input: event,
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
+    const r = baton(['cluster', 'notify', '--config', c.files.configFile], { input: event });
+    assert.equal(r.code, 0, r.stderr);
     const sent = Date.now();
     let host: string | null | undefined;
     while (Date.now() - sent < 10_000) {
@@ -53,11 +48,8 @@ describe('cluster events', { timeout: 120_000 }, () => {
   });
 
   test('a malformed event is refused in one line and nothing is sent', () => {
-    const r = spawnSync(process.execPath, [BATON_BIN, 'cluster', 'notify', '--config', c.files.configFile], {
-      input: 'not json',
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 1);
+    const r = baton(['cluster', 'notify', '--config', c.files.configFile], { input: 'not json' });
+    assert.equal(r.code, 1);
     assert.equal(r.stderr.trim(), 'baton: the event on stdin is not JSON; send one JSON object, or nothing');
   });
 
@@ -67,10 +59,8 @@ describe('cluster events', { timeout: 120_000 }, () => {
       [['nope', 'node-1'], /^baton: unknown app "nope"; apps in .*: sample-db, drill-db$/],
       [[DEMO_APP, 'node-9'], /^baton: unknown node "node-9"; nodes in .*: node-1, node-2, node-3$/],
     ] as const) {
-      const r = spawnSync(process.execPath, [BATON_BIN, 'cluster', 'move', ...args, '--config', c.files.configFile], {
-        encoding: 'utf8',
-      });
-      assert.equal(r.status, 1);
+      const r = baton(['cluster', 'move', ...args, '--config', c.files.configFile]);
+      assert.equal(r.code, 1);
       assert.match(r.stderr.trim(), message);
     }
     assert.equal(JSON.stringify(readStaticMap(c.files.mapFile)), before);

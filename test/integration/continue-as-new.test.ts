@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import { coordinatorWorkflowId } from '../../src/workflows/names';
+import { waitFor } from '../../src/drill/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
 describe('coordinator continue-as-new', { timeout: 180_000 }, () => {
@@ -27,23 +28,24 @@ describe('coordinator continue-as-new', { timeout: 180_000 }, () => {
       [started.jobId],
     );
 
-    const deadline = Date.now() + 60_000;
-    let run = firstRun;
-    while (run === firstRun && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      run = (await handle.describe()).runId;
-    }
-    assert.notEqual(run, firstRun, 'the coordinator continued as new');
+    const run = await waitFor('the coordinator to continue as new', async () => {
+      const current = (await handle.describe()).runId;
+      return current !== firstRun && current;
+    });
+    assert.notEqual(run, firstRun);
     const old = await c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster), firstRun).describe();
     assert.equal(old.status.name, 'CONTINUED_AS_NEW');
 
     const result = await followJob(c.client, started.jobId, () => undefined, 500);
     assert.equal(result.state, 'succeeded', 'the job outlived the run that started it');
-    for (let i = 0; i < 40; i++) {
-      status = await coordinatorStatus(c.client, c.config.cluster);
-      if (status.recent.some((j) => j.jobId === started.jobId)) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    status = await waitFor(
+      'the new run to hear the job finish',
+      async () => {
+        const now = await coordinatorStatus(c.client, c.config.cluster);
+        return now.recent.some((j) => j.jobId === started.jobId) && now;
+      },
+      10_000,
+    );
     assert.equal(status.running.length, 0);
     assert.equal(status.recent[0]?.jobId, started.jobId, 'the new run heard the job finish');
     assert.equal(status.plan.apps.length, 2, 'the plan carried over');

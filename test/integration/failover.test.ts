@@ -4,7 +4,6 @@
  * Every scenario ends with the committed backup restored and compared byte for byte.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
@@ -12,19 +11,14 @@ import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { clusterEvents, jobEvents } from '../../src/catalog/jobs';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
-import { BATON_BIN } from '../../src/demo/node-processes';
 import type { BackupJobResult } from '../../src/workflows/types';
 import { waitFor } from '../../src/drill/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { repositoryPassword } from '../../src/config/load';
 import { listSnapshots, openDrive } from '../../src/engine';
+import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
 import { treeDigest } from '../helpers/tree';
-
-function baton(args: string[]) {
-  const r = spawnSync(process.execPath, [BATON_BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('failover on a real cluster', { timeout: 600_000 }, () => {
   let c: LocalCluster;

@@ -9,6 +9,7 @@ import { ensureCoordinator, followJob, requestBackup } from '../../src/client/co
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { jobEvents } from '../../src/catalog/jobs';
 import { DEMO_APP } from '../../src/demo/demo-files';
+import { waitFor } from '../../src/drill/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { restoreSnapshot } from '../helpers/restore';
 import { treeDigest } from '../helpers/tree';
@@ -35,20 +36,18 @@ describe('a node cut off from Temporal', { timeout: 240_000 }, () => {
     const server = c.server?.process.pid;
     assert.ok(server, 'this test stops its own Temporal server; unset BATON_TEST_TEMPORAL');
     const started = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'isolation-test', true);
-    for (let i = 0; i < 150 && !(await latestCheckpoint(c.catalog, started.jobId)); i++) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor('a first checkpoint', () => latestCheckpoint(c.catalog, started.jobId), 30_000);
     process.kill(server, 'SIGSTOP');
     let isolated;
     try {
-      for (let i = 0; i < 100 && !isolated; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        isolated = (await jobEvents(c.catalog, started.jobId)).find((e) => e.kind === 'attempt-isolated');
-      }
+      isolated = await waitFor(
+        'the node to stop writing on its own',
+        async () => (await jobEvents(c.catalog, started.jobId)).find((e) => e.kind === 'attempt-isolated'),
+        20_000,
+      );
     } finally {
       process.kill(server, 'SIGCONT');
     }
-    assert.ok(isolated, 'the node stopped writing on its own');
     assert.equal(isolated.node, 'node-2');
     assert.match(isolated.message, /^node node-2 has not reached Temporal for \d+ s; it stops writing/);
     const checkpointsAtStop = (await latestCheckpoint(c.catalog, started.jobId))?.seq;

@@ -10,6 +10,7 @@ import { getJob } from '../../src/catalog/jobs';
 import { parseCatalogUrl } from '../../src/catalog/dialect';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
+import { waitFor } from '../../src/drill/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 
@@ -37,13 +38,12 @@ describe('catalog on PostgreSQL', { timeout: 180_000 }, () => {
 
   test('an app failover is recorded in PostgreSQL: attempts, epochs, checkpoints, restart reason', async () => {
     assert.equal(parseCatalogUrl(c.config.catalogUrl).kind, 'postgres');
-    for (let i = 0; i < 100 && (await coordinatorStatus(c.client, 'demo')).hosts[DEMO_APP] !== 'node-2'; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      'the coordinator to see the app',
+      async () => (await coordinatorStatus(c.client, 'demo')).hosts[DEMO_APP] === 'node-2',
+    );
     const started = await requestBackup(c.client, 'demo', DEMO_APP, 'pg-test');
-    for (let i = 0; i < 150 && !(await latestCheckpoint(c.catalog, started.jobId)); i++) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor('a first checkpoint', () => latestCheckpoint(c.catalog, started.jobId), 30_000);
     const map = readStaticMap(c.files.mapFile);
     map.apps[DEMO_APP] = 'node-1';
     writeStaticMap(c.files.mapFile, map);
