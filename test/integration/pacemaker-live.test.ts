@@ -11,11 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterSnapshot } from '../../src/cluster/adapter.js';
 import { PacemakerAdapter } from '../../src/cluster/pacemaker.js';
-import { TestCluster, until, whyNotLive } from './pacemaker-test-cluster.js';
+import { TestCluster, alertAgent, until, whyNotLive } from './pacemaker-test-cluster.js';
 
 const NODE = 'node-1';
-
-const AGENT = join(__dirname, '../../../scripts/baton-pacemaker-alert.sh');
 
 const GROUP = `<group id="db">
   <primitive id="db-ip" class="ocf" provider="pacemaker" type="Dummy">
@@ -26,13 +24,6 @@ const GROUP = `<group id="db">
   </primitive>
 </group>`;
 
-// An erased CIB has no <alerts> section, so the alert goes in with its section.
-const alertXml = (events: string): string => `<alerts><alert id="baton" path="${AGENT}">
-  <instance_attributes id="baton-alert-attrs">
-    <nvpair id="baton-alert-command" name="BATON_ALERT_COMMAND" value="cat &gt;&gt; ${events}"/>
-  </instance_attributes>
-</alert></alerts>`;
-
 void test('PacemakerAdapter follows a live single-node Pacemaker cluster', { timeout: 300_000 }, async (t) => {
   const why = await whyNotLive();
   if (why !== null) {
@@ -42,7 +33,7 @@ void test('PacemakerAdapter follows a live single-node Pacemaker cluster', { tim
   const dir = mkdtempSync(join(tmpdir(), 'baton-pacemaker-live-'));
   // Alerts run as Pacemaker's hacluster user: it must be able to append to the events file.
   chmodSync(dir, 0o777);
-  const events = join(dir, 'alerts.jsonl');
+  const { xml: alertXml, events } = alertAgent(dir);
   const cluster = await TestCluster.start(dir, 1);
   const run = (cmd: string, args: string[]) => cluster.tool(NODE, cmd, ...args);
   t.after(async () => {
@@ -66,7 +57,7 @@ void test('PacemakerAdapter follows a live single-node Pacemaker cluster', { tim
   };
   const app = (s: ClusterSnapshot) => s.apps.find((a) => a.name === 'database');
 
-  await run('cibadmin', ['--create', '--scope', 'configuration', '--xml-text', alertXml(events)]);
+  await run('cibadmin', ['--create', '--scope', 'configuration', '--xml-text', alertXml]);
   const created = await step(
     'group db created',
     () => run('cibadmin', ['--create', '--scope', 'resources', '--xml-text', GROUP]),

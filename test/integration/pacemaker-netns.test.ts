@@ -11,9 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterSnapshot } from '../../src/cluster/adapter.js';
 import { PacemakerAdapter } from '../../src/cluster/pacemaker.js';
-import { TestCluster, until, whyNotLive } from './pacemaker-test-cluster.js';
-
-const AGENT = join(__dirname, '../../../scripts/baton-pacemaker-alert.sh');
+import { TestCluster, alertAgent, until, whyNotLive } from './pacemaker-test-cluster.js';
 
 const group = (id: string, members: string[]): string =>
   `<group id="${id}">${members
@@ -22,12 +20,6 @@ const group = (id: string, members: string[]): string =>
       <operations><op id="${m}-monitor-5s" name="monitor" interval="5s"/></operations></primitive>`,
     )
     .join('')}</group>`;
-
-const alertXml = (events: string): string => `<alerts><alert id="baton" path="${AGENT}">
-  <instance_attributes id="baton-alert-attrs">
-    <nvpair id="baton-alert-command" name="BATON_ALERT_COMMAND" value="cat &gt;&gt; ${events}"/>
-  </instance_attributes>
-</alert></alerts>`;
 
 void test(
   'PacemakerAdapter follows moves and a node crash in a three-node cluster',
@@ -40,7 +32,7 @@ void test(
     }
     const dir = mkdtempSync(join(tmpdir(), 'baton-pacemaker-netns-'));
     chmodSync(dir, 0o777); // alerts run as hacluster
-    const events = join(dir, 'alerts.jsonl');
+    const { xml: alertXml, events } = alertAgent(dir);
     const cluster = await TestCluster.start(dir, 3);
     t.after(async () => {
       await cluster.stop();
@@ -51,7 +43,7 @@ void test(
 
     // Resources stay where they are once placed (no drifting back after a move is cleared).
     await pcmk('crm_attribute', '--type', 'rsc_defaults', '--name', 'resource-stickiness', '--update', '100');
-    await pcmk('cibadmin', '--create', '--scope', 'configuration', '--xml-text', alertXml(events));
+    await pcmk('cibadmin', '--create', '--scope', 'configuration', '--xml-text', alertXml);
     await pcmk('cibadmin', '--create', '--scope', 'resources', '--xml-text', group('db', ['db-ip', 'db-server']));
     await pcmk('cibadmin', '--create', '--scope', 'resources', '--xml-text', group('files', ['files-export']));
 

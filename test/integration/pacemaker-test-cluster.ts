@@ -13,7 +13,16 @@
  * the daemons pacemakerd starts in their own sessions) and nothing outlives the test.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const NODE_SCRIPT = `#!/bin/sh
@@ -64,6 +73,27 @@ ${nodes}}
 }
 
 /** Runs a command; resolves with stdout, rejects with its stderr in the message. */
+const AGENT = join(__dirname, '../../../scripts/baton-pacemaker-alert.sh');
+
+/**
+ * Registers Baton's alert agent for a test cluster whose work dir is `dir` (mode 0777). Alerts run
+ * as Pacemaker's hacluster user, which may not be able to reach the checkout (a clone under a
+ * 0700 temp dir, say), so the agent is copied into `dir`; each event is appended to `events`.
+ */
+export function alertAgent(dir: string): { xml: string; events: string } {
+  const agent = join(dir, 'baton-pacemaker-alert.sh');
+  copyFileSync(AGENT, agent);
+  chmodSync(agent, 0o755);
+  const events = join(dir, 'alerts.jsonl');
+  // An erased CIB has no <alerts> section, so the alert goes in with its section.
+  const xml = `<alerts><alert id="baton" path="${agent}">
+  <instance_attributes id="baton-alert-attrs">
+    <nvpair id="baton-alert-command" name="BATON_ALERT_COMMAND" value="cat &gt;&gt; ${events}"/>
+  </instance_attributes>
+</alert></alerts>`;
+  return { xml, events };
+}
+
 export function run(argv: readonly string[], timeoutMs = 30_000): Promise<string> {
   const [cmd = '', ...args] = argv;
   return new Promise((resolve, reject) => {
