@@ -2,7 +2,7 @@
  * Local activities the coordinator runs on whichever node hosts it: "which node am I on, and what
  * does this node's cluster service say?". The answer is recorded in history, so replay is stable.
  */
-import type { ClusterAdapter, ClusterSnapshot } from '../cluster/adapter';
+import { hostOf, type ClusterAdapter, type ClusterSnapshot } from '../cluster/adapter';
 
 export interface HostObservation {
   node: string;
@@ -16,8 +16,7 @@ export function createHostActivities(deps: { node: string; cluster: ClusterAdapt
     },
     /** Where the cluster service of this node says `app` runs now; null when nowhere. */
     async appHost(app: string): Promise<string | null> {
-      const snapshot = await deps.cluster.snapshot();
-      return snapshot.apps.find((a) => a.name === app)?.host ?? null;
+      return hostOf(await deps.cluster.snapshot(), app);
     },
   };
 }

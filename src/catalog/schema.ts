@@ -2,7 +2,7 @@
  * The catalog's tables as Kysely sees them. Times are ISO-8601 text in both dialects; JSON
  * columns are text. docs/catalog.md describes each table.
  */
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 export interface NodesTable {
   name: string;
@@ -118,7 +118,6 @@ export interface Database {
 }
 
 export type JobRow = Selectable<JobsTable>;
-export type NewJob = Insertable<JobsTable>;
 export type JobEventRow = Selectable<JobEventsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
 export type CheckpointRow = Selectable<CheckpointsTable>;

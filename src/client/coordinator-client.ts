@@ -82,10 +82,6 @@ export async function coordinatorStatus(client: Client, cluster: string): Promis
   }
 }
 
-export async function jobView(client: Client, jobId: string): Promise<JobView> {
-  return client.workflow.getHandle(jobId).query(jobViewQuery);
-}
-
 /** Waits for a job to end, calling `onView` with its live view about every `everyMs`. */
 export async function followJob(
   client: Client,

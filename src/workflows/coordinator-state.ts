@@ -4,7 +4,7 @@
  * says what should happen. All state is one JSON-safe object (CoordinatorSnapshot) that
  * continue-as-new carries to the next run whole.
  */
-import type { ClusterSnapshot } from '../cluster/adapter';
+import { hostOf, type ClusterSnapshot } from '../cluster/adapter';
 import { backupWorkflowId } from './names';
 import type { AppSpec, BackupJobInput, ClusterPlan, DriveSpec, JobEntry, JobState } from './types';
 
@@ -127,7 +127,7 @@ export class CoordinatorState {
     const appMoves: Observation['appMoves'] = [];
     if (cluster.version !== this.s.clusterVersion) {
       for (const app of this.s.plan.apps) {
-        const now = cluster.apps.find((a) => a.name === app.name)?.host ?? null;
+        const now = hostOf(cluster, app.name);
         const before = this.s.hosts[app.name];
         if (before !== undefined && before !== now) appMoves.push({ app: app.name, from: before, to: now });
         this.s.hosts[app.name] = now;
