@@ -105,11 +105,15 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           });
         }
       };
+      // Self-fencing: a node that has not reached Temporal for a heartbeat timeout stops writing.
+      const checkReachable = () => {
+        const quiet = deps.msSinceTemporalReached();
+        if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
+      };
       // Fencing: before every pack write and before the commit.
       const fence = async () => {
         await checkEpoch(deps.catalog, job.jobId, attempt.epoch);
-        const quiet = deps.msSinceTemporalReached();
-        if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
+        checkReachable();
       };
       try {
         await fence();
@@ -137,7 +141,8 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           rateLimit: job.app.bandwidthLimitBytesPerSecond,
           progress: { update: (c) => report(c.files, c.bytes, c.currentPath ?? null) },
           onCheckpoint: async (cp) => {
-            await fence();
+            // saveCheckpoint checks the epoch in its own transaction
+            checkReachable();
             const at = new Date().toISOString();
             await saveCheckpoint(
               deps.catalog,
