@@ -112,6 +112,16 @@ describe('failover on a real cluster', { timeout: 600_000 }, () => {
         ['node-3', 'node-3-disk', 'checkpoint'],
       ],
     );
+    const listed = JSON.parse(baton(['jobs', '--json', '--config', c.files.configFile]).stdout) as {
+      id: string;
+      state: string;
+      node: string;
+      epoch: number;
+    }[];
+    assert.deepEqual(
+      listed.filter((j) => j.id === jobId).map((j) => [j.state, j.node, j.epoch]),
+      [['succeeded', 'node-3', attempts[1].epoch]],
+    );
     const missing = baton(['job', 'no-such-job', '--config', c.files.configFile]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^baton: no job "no-such-job" in the catalog; list recent jobs with `baton jobs`/);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, configFromObject, loadConfig } from '../../src/config/load';
+import { ConfigError, configFromObject, loadConfig, repositoryPassword } from '../../src/config/load';
 
 function base(): Record<string, unknown> {
   return {
@@ -140,4 +140,36 @@ test('a pacemaker cluster service maps apps to resources', () => {
   const bad = base();
   bad.clusterService = { kind: 'heartbeat' };
   assert.throws(() => configFromObject(bad, 'b.yaml', '/x'), /clusterService\.kind: "heartbeat"/);
+});
+
+test('the drives’ passphrase: BATON_PASSWORD, else repository.passwordFile, else a clear refusal', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-password-'));
+  const saved = process.env.BATON_PASSWORD;
+  delete process.env.BATON_PASSWORD;
+  try {
+    const none = configFromObject(base(), join(dir, 'baton.yaml'), dir);
+    assert.throws(
+      () => repositoryPassword(none),
+      /repository: no passphrase for the drives; set repository\.passwordFile or BATON_PASSWORD \(or repository\.encryption: false/,
+    );
+    const plain = configFromObject({ ...base(), repository: { encryption: false } }, join(dir, 'baton.yaml'), dir);
+    assert.equal(repositoryPassword(plain), undefined);
+
+    writeFileSync(join(dir, 'pw'), 'correct horse\n');
+    const fromFile = configFromObject({ ...base(), repository: { passwordFile: 'pw' } }, join(dir, 'b.yaml'), dir);
+    assert.equal(fromFile.repository.passwordFile, join(dir, 'pw'));
+    assert.equal(repositoryPassword(fromFile), 'correct horse');
+    process.env.BATON_PASSWORD = 'from env';
+    assert.equal(repositoryPassword(fromFile), 'from env');
+    delete process.env.BATON_PASSWORD;
+
+    const missing = configFromObject({ ...base(), repository: { passwordFile: 'nope' } }, join(dir, 'b.yaml'), dir);
+    assert.throws(
+      () => repositoryPassword(missing),
+      /repository\.passwordFile: .*nope cannot be read .*; create it or fix the path/,
+    );
+  } finally {
+    if (saved === undefined) delete process.env.BATON_PASSWORD;
+    else process.env.BATON_PASSWORD = saved;
+  }
 });
