@@ -105,15 +105,12 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           });
         }
       };
-      // Self-fencing: a node that has not reached Temporal for a heartbeat timeout stops writing.
-      const checkReachable = () => {
-        const quiet = deps.msSinceTemporalReached();
-        if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
-      };
-      // Fencing: before every pack write and before the commit.
+      // Fencing: before every pack write, checkpoint and the commit. The epoch comes first: a node
+      // woken after its job moved on is both stale and isolated, and must be refused as stale.
       const fence = async () => {
         await checkEpoch(deps.catalog, job.jobId, attempt.epoch);
-        checkReachable();
+        const quiet = deps.msSinceTemporalReached();
+        if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
       };
       try {
         await fence();
@@ -141,8 +138,7 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           rateLimit: job.app.bandwidthLimitBytesPerSecond,
           progress: { update: (c) => report(c.files, c.bytes, c.currentPath ?? null) },
           onCheckpoint: async (cp) => {
-            // saveCheckpoint checks the epoch in its own transaction
-            checkReachable();
+            await fence();
             const at = new Date().toISOString();
             await saveCheckpoint(
               deps.catalog,
