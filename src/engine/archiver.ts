@@ -30,7 +30,7 @@ import { Lock } from './lock';
 import { AbortedError, EngineError, throwIfAborted } from './errors';
 import { noopProgress } from './progress';
 import type { ProgressReporter } from './progress';
-import { sha256hex } from './fsutil';
+import { contentId } from './hash';
 
 export interface BackupOptions {
   drive: Drive;
@@ -258,7 +258,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     };
 
     const saveBlob = async (type: 'data' | 'tree', plain: Buffer): Promise<string> => {
-      const id = sha256hex(plain);
+      const id = contentId(plain);
       pendingUse.add(id);
       if (!writer.has(id)) {
         await writer.add(type, encodeBlob(drive.key, plain, id));
@@ -557,7 +557,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       stats,
     };
     const data = encodeJson(drive.key, snap);
-    const snapshotId = sha256hex(data);
+    const snapshotId = contentId(data);
     for (const d of used) {
       if (d.id === drive.id) continue;
       const od = opened.get(d.id) as Drive;

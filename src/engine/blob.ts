@@ -1,10 +1,10 @@
 /**
  * Blob encoding: zstd (level 3) when it shrinks the data, raw otherwise, then sealed with the
- * drive's key. Decoding checks the GCM tag and the SHA-256 of the plaintext against the blob ID.
+ * drive's key. Decoding checks the GCM tag and the content ID (BLAKE3) of the plaintext against the blob ID.
  */
 import { compress, decompress } from 'zstd-napi';
 import { open, seal } from './crypto';
-import { sha256hex } from './fsutil';
+import { contentId } from './hash';
 import { CorruptionError } from './errors';
 
 export type BlobType = 'data' | 'tree';
@@ -17,7 +17,7 @@ export interface EncodedBlob {
   compressed: boolean;
 }
 
-export function encodeBlob(key: Buffer | null, plain: Uint8Array, id = sha256hex(plain)): EncodedBlob {
+export function encodeBlob(key: Buffer | null, plain: Uint8Array, id = contentId(plain)): EncodedBlob {
   let payload: Uint8Array = plain;
   let compressed = false;
   if (plain.length > 0) {
@@ -52,7 +52,7 @@ export function decodeBlob(key: Buffer | null, stored: Uint8Array, ref: BlobRef,
   } catch {
     throw new CorruptionError(`blob ${ref.id} in ${where} does not decompress; the pack is damaged`, where, ref.id);
   }
-  if (plain.length !== ref.rawLength || sha256hex(plain) !== ref.id) {
+  if (plain.length !== ref.rawLength || contentId(plain) !== ref.id) {
     throw new CorruptionError(
       `blob ${ref.id} in ${where} has the wrong content (hash mismatch); the pack is damaged`,
       where,

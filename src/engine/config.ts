@@ -3,7 +3,7 @@ import type { KdfParams } from './crypto';
 import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK } from './chunker';
 import { EngineError } from './errors';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 export const MIN_VOLUME_SIZE = MAX_CHUNK + 1024 * 1024;
 
@@ -38,9 +38,12 @@ export function parseConfig(text: string, drivePath: string): DriveConfig {
   }
   const version = (raw as { version?: unknown }).version;
   if (version !== FORMAT_VERSION) {
+    const fix =
+      typeof version === 'number' && version < FORMAT_VERSION
+        ? `it was made by an earlier baton: restore from it with that release, or init a new drive for new backups`
+        : `use a baton release that supports it`;
     throw new EngineError(
-      `drive ${drivePath} uses repository format version ${String(version)}, this baton reads version ${FORMAT_VERSION} only; ` +
-        `use a baton release that supports it`,
+      `drive ${drivePath} uses repository format version ${String(version)}, this baton reads version ${FORMAT_VERSION} only; ${fix}`,
       'UNSUPPORTED_VERSION',
     );
   }

@@ -2,15 +2,7 @@
 import { open, rename, mkdir, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
-import { randomBytes, createHash } from 'node:crypto';
-
-export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
-}
-
-export function sha256hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+import { randomBytes } from 'node:crypto';
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');

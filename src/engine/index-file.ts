@@ -6,7 +6,7 @@ import type { Drive } from './drive';
 import type { PackBlob } from './pack';
 import type { PackLocation } from './drive-store';
 import { decodeJson, encodeJson, decodeBlob } from './blob';
-import { sha256hex } from './fsutil';
+import { contentId } from './hash';
 
 export interface IndexPack extends PackLocation {
   blobs: PackBlob[];
@@ -26,7 +26,7 @@ export interface BlobLocation {
 
 export function encodeIndex(drive: Drive, file: IndexFile): { id: string; data: Buffer } {
   const data = encodeJson(drive.key, file);
-  return { id: sha256hex(data), data };
+  return { id: contentId(data), data };
 }
 
 /** Reads index files of a drive (all live ones, or exactly `ids`). */

@@ -3,8 +3,7 @@
  * the trailer's length (uint32 LE) and "BATONPKE". Built in memory and written in one go.
  */
 import { open, seal } from './crypto';
-import { createHash } from 'node:crypto';
-import { sha256hex } from './fsutil';
+import { contentId, contentIdOfParts } from './hash';
 import { CorruptionError } from './errors';
 import type { BlobType } from './blob';
 
@@ -39,15 +38,13 @@ export class PackBuilder {
     return this.blobs.length;
   }
 
-  /** The pack as its parts (written with one writev, never copied together) and its ID (SHA-256 of its bytes). */
+  /** The pack as its parts (written with one writev, never copied together) and its ID (the content ID of its bytes). */
   finishParts(key: Buffer | null): { id: string; parts: Buffer[]; length: number; blobs: PackBlob[] } {
     const trailer = seal(key, Buffer.from(JSON.stringify({ blobs: this.blobs })));
     const len = Buffer.alloc(4);
     len.writeUInt32LE(trailer.length);
     const parts = [...this.parts, trailer, len, PACK_END];
-    const h = createHash('sha256');
-    for (const p of parts) h.update(p);
-    return { id: h.digest('hex'), parts, length: this.size + trailer.length + 12, blobs: this.blobs };
+    return { id: contentIdOfParts(parts), parts, length: this.size + trailer.length + 12, blobs: this.blobs };
   }
 
   /** The whole pack in one buffer and its ID. */
@@ -60,7 +57,7 @@ export class PackBuilder {
 /** Reads the blob list from a whole pack, checking magic, trailer and ID. */
 export function parsePack(key: Buffer | null, data: Buffer, expectId?: string): PackBlob[] {
   const name = expectId ? `pack ${expectId}` : 'pack';
-  if (expectId && sha256hex(data) !== expectId) {
+  if (expectId && contentId(data) !== expectId) {
     throw new CorruptionError(`${name} has the wrong content (hash mismatch); it is damaged`, expectId);
   }
   if (data.length < 24 || !data.subarray(0, 8).equals(PACK_MAGIC) || !data.subarray(data.length - 8).equals(PACK_END)) {

@@ -1,7 +1,7 @@
 /** Snapshots: the committed record of one backup, stored encrypted under snapshots/<id>. */
 import type { Drive } from './drive';
 import { decodeJson, encodeJson } from './blob';
-import { sha256hex } from './fsutil';
+import { contentId } from './hash';
 import { EngineError } from './errors';
 
 export interface SnapshotError {
@@ -40,7 +40,7 @@ export interface SnapshotEntry {
 
 export async function writeSnapshot(drive: Drive, snap: Snapshot): Promise<string> {
   const data = encodeJson(drive.key, snap);
-  const id = sha256hex(data);
+  const id = contentId(data);
   await drive.writeFile('snapshots', id, data);
   return id;
 }

@@ -12,7 +12,7 @@ import { BlobIndex } from '../../../src/engine/index-file';
 import { encodeBlob, encodeJson } from '../../../src/engine/blob';
 import { encodeTree } from '../../../src/engine/tree';
 import type { TreeNode } from '../../../src/engine/tree';
-import { sha256hex } from '../../../src/engine/fsutil';
+import { contentId } from '../../../src/engine/hash';
 import type { Drive } from '../../../src/engine/drive';
 import { PASSWORD, compareTrees, createDrive, prng, tempDir } from './helpers';
 
@@ -190,7 +190,7 @@ async function craftSnapshot(drive: Drive, nodes: TreeNode[]): Promise<string> {
   const w = new PackWriter(drive, index);
   const content = Buffer.from('payload');
   await w.add('data', encodeBlob(drive.key, content));
-  for (const n of nodes) if (n.type === 'file') n.content = [sha256hex(content)];
+  for (const n of nodes) if (n.type === 'file') n.content = [contentId(content)];
   const tree = encodeTree(nodes);
   await w.add('tree', encodeBlob(drive.key, tree));
   await w.writeIndex();
@@ -199,14 +199,14 @@ async function craftSnapshot(drive: Drive, nodes: TreeNode[]): Promise<string> {
     time: new Date().toISOString(),
     hostname: 'h',
     paths: ['/x'],
-    tree: sha256hex(tree),
+    tree: contentId(tree),
     drives: [{ id: drive.id, path: drive.path }],
     incomplete: false,
     errors: [],
     warnings: [],
     stats: { files: 1, dirs: 0, bytes: 7, newBytes: 7, newChunks: 1, cachedFiles: 0, packs: 1 },
   });
-  const id = sha256hex(data);
+  const id = contentId(data);
   await drive.writeFile('snapshots', id, data);
   return id;
 }

@@ -13,6 +13,7 @@ import { Lock } from '../../../src/engine/lock';
 import { LockedError } from '../../../src/engine/errors';
 import type { Checkpoint } from '../../../src/engine/checkpoint';
 import { compareTrees, createDrive, prng, tempDir } from './helpers';
+import { FORMAT_VERSION } from '../../../src/engine/config';
 
 void test('verify finds a flipped byte in a pack and names the pack, the file and the snapshot', async () => {
   const tmp = tempDir();
@@ -152,16 +153,24 @@ void test('locks: stale ones (dead process) are ignored; a tape takes one backup
   }
 });
 
-void test('a drive with an unknown format version is refused before anything is read', async () => {
+void test('a drive with a newer or older format version is refused before anything is read', async () => {
   const tmp = tempDir();
   try {
     await createDrive(`${tmp.path}/d`);
     const cfg = JSON.parse(readFileSync(`${tmp.path}/d/config`, 'utf8')) as { version: number };
-    cfg.version = 2;
-    writeFileSync(`${tmp.path}/d/config`, JSON.stringify(cfg));
+    const setVersion = (v: number): void =>
+      writeFileSync(`${tmp.path}/d/config`, JSON.stringify({ ...cfg, version: v }));
+    setVersion(FORMAT_VERSION + 1);
     await assert.rejects(
       Drive.open(`${tmp.path}/d`, { password: 'x' }),
-      /uses repository format version 2, this baton reads version 1 only/,
+      new RegExp(
+        `uses repository format version ${FORMAT_VERSION + 1}, this baton reads version ${FORMAT_VERSION} only; use a baton release`,
+      ),
+    );
+    setVersion(1);
+    await assert.rejects(
+      Drive.open(`${tmp.path}/d`, { password: 'x' }),
+      /uses repository format version 1, this baton reads version 2 only; it was made by an earlier baton: restore from it with that release/,
     );
   } finally {
     tmp.cleanup();
