@@ -16,7 +16,7 @@ import { PackWriter } from './pack-writer';
 import { WorkerPool } from './worker-pool';
 import { FileReader } from './file-reader';
 import { RateLimiter } from './rate-limit';
-import type { SealResult } from './seal-worker';
+import type { SealResult, SealedChunk, SegmentJob } from './seal-worker';
 import { encodeBlob, encodeJson } from './blob';
 import { decodeTree, encodeTree, makeNode, nameFields } from './tree';
 import type { TreeNode } from './tree';
@@ -211,7 +211,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       cpDrives.unshift(mine);
     }
     const writer = new PackWriter(drive, index, opts.beforeWrite);
-    pool = new WorkerPool(drive.key, opts.workers ?? 2);
+    pool = new WorkerPool(drive.key, opts.workers ?? 2, writer.knownBuffer);
+    writer.onKnownGrown = (buffer) => pool?.setKnown(buffer);
     if (signal?.aborted) throw new AbortedError('backup');
     const cachePath = opts.cachePath === null ? null : resolve(opts.cachePath ?? defaultCachePath(drive.id, opts.app));
     const cache = cachePath === null ? null : await FileCache.load(cachePath, drive.id);
@@ -338,7 +339,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     const segment = opts.segmentSize ?? DEFAULT_SEGMENT;
     // small files go to the workers in batches: one message for many files
     type Waiting = {
-      job: { path: string; offset: number; target: number };
+      job: Omit<SegmentJob, 'kind'>;
       resolve: (r: SealResult) => void;
       reject: (e: Error) => void;
     };
@@ -406,6 +407,25 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       if ((pool as WorkerPool).hasIdleWorker) sendBatch();
     };
 
+    /**
+     * A worker skipped a chunk as known by its 128-bit ID prefix but the backup does not have the
+     * full ID (see known-ids.ts): read and seal it again. Null when the file no longer holds it.
+     */
+    const sealAgain = async (
+      path: Buffer,
+      at: number,
+      c: SealedChunk,
+    ): Promise<(SealedChunk & { data: Buffer }) | null> => {
+      const again = await (pool as WorkerPool).seal({
+        path: path.toString('latin1'),
+        offset: at,
+        lengths: [c.rawLength],
+      });
+      const chunk = again.chunks[0];
+      if (again.error || chunk?.id !== c.id) return null;
+      return { ...chunk, data: Buffer.from(again.data.buffer, again.data.byteOffset, again.data.byteLength) };
+    };
+
     const doFile = async (item: Item, ev: Extract<WalkEvent, { t: 'file' }>): Promise<TreeNode | null> => {
       const linkKey = `${ev.st.dev.toString()}:${ev.st.ino.toString()}`;
       if (item.cached) {
@@ -433,11 +453,19 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           const data = Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength);
           for (const c of res.chunks) {
             if (!writer.has(c.id)) {
+              const sealed = c.known ? await sealAgain(ev.path, offset, c) : { ...c, data };
+              if (!sealed) {
+                errors.push({
+                  path: pathText(ev.path),
+                  message: 'file changed while it was read; it was not backed up',
+                });
+                return null;
+              }
               await writer.add('data', {
                 id: c.id,
-                data: data.subarray(c.start, c.start + c.length),
+                data: sealed.data.subarray(sealed.start, sealed.start + sealed.length),
                 rawLength: c.rawLength,
-                compressed: c.compressed,
+                compressed: sealed.compressed,
               });
               stats.newBytes += c.rawLength;
               stats.newChunks++;

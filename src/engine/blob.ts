@@ -3,7 +3,7 @@
  * drive's key. Decoding checks the GCM tag and the content ID (BLAKE3) of the plaintext against the blob ID.
  */
 import { compress, decompress } from 'zstd-napi';
-import { open, seal } from './crypto';
+import { open, seal, sealParts } from './crypto';
 import { contentId } from './hash';
 import { CorruptionError } from './errors';
 
@@ -18,6 +18,13 @@ export interface EncodedBlob {
 }
 
 export function encodeBlob(key: Buffer | null, plain: Uint8Array, id = contentId(plain)): EncodedBlob {
+  const { parts, compressed } = encodeBlobParts(key, plain);
+  const data = parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts);
+  return { id, data, rawLength: plain.length, compressed };
+}
+
+/** encodeBlob's stored bytes as pieces in order (worker threads copy them into one buffer once). */
+export function encodeBlobParts(key: Buffer | null, plain: Uint8Array): { parts: Uint8Array[]; compressed: boolean } {
   let payload: Uint8Array = plain;
   let compressed = false;
   if (plain.length > 0) {
@@ -27,7 +34,7 @@ export function encodeBlob(key: Buffer | null, plain: Uint8Array, id = contentId
       compressed = true;
     }
   }
-  return { id, data: seal(key, payload), rawLength: plain.length, compressed };
+  return { parts: sealParts(key, payload), compressed };
 }
 
 export interface BlobRef {

@@ -32,11 +32,17 @@ function nextNonce(): Buffer {
 
 export function seal(key: Buffer | null, plain: Uint8Array): Buffer {
   if (key === null) return Buffer.from(plain);
+  return Buffer.concat(sealParts(key, plain));
+}
+
+/** The pieces of seal()'s output in order, for callers that copy them into a larger buffer once. */
+export function sealParts(key: Buffer | null, plain: Uint8Array): Uint8Array[] {
+  if (key === null) return [plain];
   const nonce = nextNonce();
   const c = createCipheriv('aes-256-gcm', key, nonce);
   const body = c.update(plain);
   const fin = c.final();
-  return Buffer.concat([nonce, body, fin, c.getAuthTag()]);
+  return [nonce, body, fin, c.getAuthTag()];
 }
 
 /** Returns the plaintext, or null when the tag does not verify (wrong key or damaged data). */

@@ -1,17 +1,17 @@
 /**
- * Reads one file through the worker pool as an ordered stream of sealed parts: cut jobs run one
- * after another (each starts at the boundary the previous one found), and the chunks they find
- * are sealed in parallel jobs of about 4 MiB. At most `aheadBytes` of sealed data wait unconsumed.
+ * Reads one file through the worker pool as an ordered stream of sealed parts. Each part is one
+ * segment job (read once, cut, seal). Segments of one file run on several workers at once: a
+ * segment's job reports where the next one starts as soon as it has cut its chunks, before it
+ * seals them, and the next job starts there. At most `aheadBytes` of the file wait unconsumed.
  */
 import type { WorkerPool } from './worker-pool';
-import type { JobError, SealResult } from './seal-worker';
-
-const SEAL_GROUP = 4 * 1024 * 1024;
+import type { JobError, SealResult, SegmentJob } from './seal-worker';
 
 export class FileReader {
   private readonly parts: { bytes: number; result: Promise<SealResult> }[] = [];
   private queued = 0;
-  private cutOffset: number;
+  private nextOffset: number;
+  /** a segment job whose next offset is not known yet */
   private cutting: Promise<void> | null = null;
   private eof = false;
   error: JobError | null = null;
@@ -28,78 +28,61 @@ export class FileReader {
     private readonly segment: number,
     private readonly aheadBytes: number,
     /** for small files: the caller batches whole-file jobs and hands in this file's result */
-    batched?: (job: { path: string; offset: number; target: number }) => Promise<SealResult>,
+    batched?: (job: Omit<SegmentJob, 'kind'>) => Promise<SealResult>,
   ) {
     this.path = path.toString('latin1');
-    this.cutOffset = offset;
+    this.nextOffset = offset;
     if (size - offset <= segment) {
-      // small file: one job cuts and seals it, reading once
-      const job = { path: this.path, offset, target: segment };
-      const result = batched ? batched(job) : this.pool.whole(job);
-      result.catch(() => undefined);
-      this.parts.push({ bytes: size - offset, result });
-      this.queued += size - offset;
-      this.cutting = result.then(
-        (res) => {
-          this.cutting = null;
-          if (res.error) {
-            this.error = res.error;
-            return;
-          }
-          this.stat = res.stat;
-          this.cutOffset = res.nextOffset ?? offset;
-          this.eof = res.eof ?? true;
-          if (!this.eof) this.stat = undefined;
-        },
-        (err: Error) => {
-          this.cutting = null;
-          this.error = { message: err.message };
-        },
-      );
+      // small file: one job reads it whole, and reports its fstat for change detection
+      const job = { path: this.path, offset, target: segment, stat: true };
+      const result = batched ? batched(job) : this.pool.segment(job);
+      this.track(result, size - offset, true);
     }
   }
 
-  /** Starts work if there is room ahead. */
+  /** Starts the next segment if there is room ahead. */
   pump(): void {
     if (this.eof || this.cutting || this.error || this.queued >= this.aheadBytes) return;
-    const p = this.pool.cut({ path: this.path, offset: this.cutOffset, target: this.segment });
-    this.cutting = p.then(
+    let heard!: (cut: { nextOffset: number; eof: boolean }) => void;
+    const cut = new Promise<{ nextOffset: number; eof: boolean }>((resolve) => (heard = resolve));
+    const result = this.pool.segment({ path: this.path, offset: this.nextOffset, target: this.segment }, heard);
+    this.track(result, this.segment, false, cut);
+  }
+
+  /**
+   * Queues a part and follows its job: the next offset comes from the early cut message or, failing
+   * that (an error, a batch), from the result.
+   */
+  private track(
+    result: Promise<SealResult>,
+    bytes: number,
+    whole: boolean,
+    cut?: Promise<{ nextOffset: number; eof: boolean }>,
+  ): void {
+    result.catch(() => undefined);
+    this.parts.push({ bytes, result });
+    this.queued += bytes;
+    const settled = result.then(
       (res) => {
-        this.cutting = null;
         if (res.error) {
           this.error = res.error;
           return;
         }
-        let group: number[] = [];
-        let groupBytes = 0;
-        let at = this.cutOffset;
-        const flush = (): void => {
-          if (group.length === 0) return;
-          const result = this.pool.seal({ path: this.path, offset: at, lengths: group });
-          result.catch(() => undefined);
-          this.parts.push({ bytes: groupBytes, result });
-          this.queued += groupBytes;
-          at += groupBytes;
-          group = [];
-          groupBytes = 0;
-        };
-        for (const len of res.lengths) {
-          group.push(len);
-          groupBytes += len;
-          if (groupBytes >= SEAL_GROUP) flush();
-        }
-        flush();
-        this.cutOffset = res.nextOffset;
-        this.eof = res.eof;
-        this.pump();
+        if (whole) this.stat = res.eof ? res.stat : undefined;
+        return { nextOffset: res.nextOffset ?? this.nextOffset, eof: res.eof ?? true };
       },
       (err: Error) => {
-        this.cutting = null;
         this.error = { message: err.message };
-        throw err;
       },
     );
-    this.cutting.catch(() => undefined);
+    const next = cut ? Promise.race([cut, settled]) : settled;
+    this.cutting = next.then((c) => {
+      this.cutting = null;
+      if (!c) return;
+      this.nextOffset = c.nextOffset;
+      this.eof = c.eof;
+      this.pump();
+    });
   }
 
   /** The next sealed part in file order, or null at the end. Rejects if the pool is closed. */
@@ -113,7 +96,7 @@ export class FileReader {
         this.pump();
         return res;
       }
-      if (this.error) return { offset: this.cutOffset, chunks: [], data: new Uint8Array(0), error: this.error };
+      if (this.error) return { offset: this.nextOffset, chunks: [], data: new Uint8Array(0), error: this.error };
       if (this.eof) return null;
       this.pump();
       if (this.cutting) await this.cutting;

@@ -60,6 +60,10 @@ export class BlobIndex {
     return this.map.has(id);
   }
 
+  ids(): IterableIterator<string> {
+    return this.map.keys();
+  }
+
   get(id: string): BlobLocation | undefined {
     return this.map.get(id);
   }

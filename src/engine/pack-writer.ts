@@ -7,6 +7,7 @@ import type { BlobType, EncodedBlob } from './blob';
 import { PackBuilder } from './pack';
 import type { BlobIndex, IndexPack } from './index-file';
 import { encodeIndex } from './index-file';
+import { KnownIds } from './known-ids';
 
 const TRAILER_PER_BLOB = 200;
 
@@ -21,15 +22,33 @@ export class PackWriter {
   private chain: Promise<void> = Promise.resolve();
   private readonly writes: Promise<void>[] = [];
   private failure: unknown = null;
+  /** has() for worker threads: the same IDs in a shared table (see known-ids.ts) */
+  private known: KnownIds;
+  /** hears of a bigger shared table when the current one fills up */
+  onKnownGrown?: (buffer: SharedArrayBuffer) => void;
 
   constructor(
     readonly drive: Drive,
     private readonly index: BlobIndex,
     private readonly beforeWrite?: () => Promise<void>,
-  ) {}
+  ) {
+    this.known = new KnownIds({ capacity: index.size + 65536 });
+    for (const id of index.ids()) this.remember(id);
+  }
 
   has(id: string): boolean {
     return this.pending.has(id) || this.index.has(id);
+  }
+
+  get knownBuffer(): SharedArrayBuffer {
+    return this.known.buffer;
+  }
+
+  private remember(id: string): void {
+    if (this.known.add(id)) return;
+    this.known = this.known.grown();
+    this.known.add(id);
+    this.onKnownGrown?.(this.known.buffer);
   }
 
   async add(type: BlobType, blob: EncodedBlob): Promise<void> {
@@ -41,6 +60,7 @@ export class PackWriter {
     }
     this.builder.add(blob.id, type, blob.data, blob.rawLength, blob.compressed);
     this.pending.add(blob.id);
+    if (type === 'data') this.remember(blob.id);
   }
 
   private rethrow(): void {

@@ -1,36 +1,35 @@
 /**
- * Worker thread body, two jobs: `cut` reads a file from a chunk boundary and finds the next chunk
- * boundaries (FastCDC) up to a target size; `seal` reads given chunks again (from the page cache),
- * hashes, compresses and encrypts them and returns the sealed blobs in one transferred buffer.
- * Cutting is sequential per file, sealing runs on every worker; see file-reader.ts.
+ * Worker thread body. The main job is `segment`: read a file from a chunk boundary (once), find the
+ * chunk boundaries (FastCDC) up to a target size, post where the next segment starts as soon as
+ * that is known (so another worker can start on it), then hash every chunk and compress and
+ * encrypt the ones the backup does not have yet (the shared KnownIds table), returning the sealed
+ * blobs in one transferred buffer. Small files travel many to a message (`batch`). `seal` re-reads
+ * given chunks and seals them unconditionally; `decode` opens one stored blob for restore.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { findCut } from './chunker';
-import { decodeBlob, encodeBlob } from './blob';
+import { decodeBlob, encodeBlobParts } from './blob';
+import { contentId } from './hash';
+import { KnownIds } from './known-ids';
 
 /** Paths travel as latin1 strings (byte-exact, and cheap to post: a Buffer would clone its pool). */
-export interface CutJob {
-  kind: 'cut';
+export interface SegmentJob {
+  kind: 'segment';
   path: string;
   offset: number;
-  /** stop at the first boundary at or after this many bytes */
+  /** stop at the first chunk boundary at or after this many bytes */
   target: number;
+  /** also return the file's fstat after reading (small files read whole in one job) */
+  stat?: boolean;
 }
 
+/** Seal exactly these chunks (no duplicate check): the fallback when a known chunk was not. */
 export interface SealJob {
   kind: 'seal';
   path: string;
   offset: number;
   lengths: number[];
-}
-
-/** Cut and seal in one job, reading once: for small files (up to `target` bytes). */
-export interface WholeJob {
-  kind: 'whole';
-  path: string;
-  offset: number;
-  target: number;
 }
 
 /** Decrypt, decompress and verify one stored blob (restore). */
@@ -47,24 +46,23 @@ export interface DecodeResult {
   error?: JobError;
 }
 
-/** Several small whole-file jobs in one message (posting a message costs more than sealing a tiny file). */
+/** Several small-file segment jobs in one message (posting a message costs more than sealing a tiny file). */
 export interface BatchJob {
   kind: 'batch';
-  jobs: WholeJob[];
+  jobs: SegmentJob[];
 }
 
-export type Job = CutJob | SealJob | WholeJob | DecodeJob | BatchJob;
+export type Job = SegmentJob | SealJob | DecodeJob | BatchJob;
+
+/** Posted by a segment job before its result: where the next segment of the file starts. */
+export interface SegmentCut {
+  nextOffset: number;
+  eof: boolean;
+}
 
 export interface JobError {
   code?: string;
   message: string;
-}
-
-export interface CutResult {
-  lengths: number[];
-  nextOffset: number;
-  eof: boolean;
-  error?: JobError;
 }
 
 export interface SealedChunk {
@@ -74,6 +72,8 @@ export interface SealedChunk {
   /** position of the sealed blob in `data` */
   start: number;
   length: number;
+  /** the backup already had this blob when the worker looked: nothing was sealed (length 0) */
+  known?: boolean;
 }
 
 export interface SealResult {
@@ -81,17 +81,25 @@ export interface SealResult {
   chunks: SealedChunk[];
   data: Uint8Array;
   error?: JobError;
-  /** whole jobs only: where the file continues, and its fstat after reading */
+  /** segment jobs: where the file continues */
   nextOffset?: number;
   eof?: boolean;
+  /** segment jobs with `stat`: the file's fstat after reading */
   stat?: { size: string; mtimeNs: string; ctimeNs: string };
 }
 
-const key: Buffer | null = (workerData as { key: Uint8Array | null } | null)?.key
-  ? Buffer.from((workerData as { key: Uint8Array }).key)
-  : null;
-const STEP = 4 * 1024 * 1024;
-let buf = Buffer.allocUnsafeSlow(STEP);
+/** What the main thread posts: a job, or a bigger KnownIds table. */
+export type WorkerMessage = { seq: number; job: Job } | { known: SharedArrayBuffer };
+/** What a worker posts: an early cut, or a job's result. */
+export type WorkerReply = { seq: number; cut: SegmentCut } | { seq: number; res: unknown };
+
+const init = workerData as { key: Uint8Array | null; known: SharedArrayBuffer | null } | null;
+const key: Buffer | null = init?.key ? Buffer.from(init.key) : null;
+let known: KnownIds | null = init?.known ? new KnownIds({ buffer: init.known }) : null;
+
+const FIRST_READ = 8 * 1024 * 1024;
+const NEXT_READ = 1024 * 1024;
+let buf = Buffer.allocUnsafeSlow(FIRST_READ + NEXT_READ);
 
 function ensure(n: number): void {
   if (buf.length >= n) return;
@@ -112,69 +120,79 @@ function readAt(fd: number, at: number, n: number, pos: number): number {
   return got;
 }
 
-function cutFd(fd: number, job: CutJob | WholeJob): CutResult {
-  {
-    const lengths: number[] = [];
-    let filled = 0;
-    let eof = false;
-    let pos = 0;
-    for (;;) {
-      if (pos >= job.target && lengths.length > 0) break;
-      if (eof && pos >= filled) break;
-      const len = findCut(buf, pos, filled, eof);
-      if (len > 0) {
-        lengths.push(len);
-        pos += len;
-        continue;
-      }
-      const got = readAt(fd, filled, STEP, job.offset + filled);
-      filled += got;
-      if (got < STEP) eof = true;
+/**
+ * Reads from job.offset and cuts chunks until `target` bytes are covered or the file ends; the
+ * chunks are left in buf[0, sum(lengths)). Reads past the last boundary at most NEXT_READ bytes.
+ */
+function cutFd(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCut } {
+  const lengths: number[] = [];
+  let filled = 0;
+  let eof = false;
+  let pos = 0;
+  for (;;) {
+    if (pos >= job.target && lengths.length > 0) break;
+    if (eof && pos >= filled) break;
+    const len = findCut(buf, pos, filled, eof);
+    if (len > 0) {
+      lengths.push(len);
+      pos += len;
+      continue;
     }
-    return { lengths, nextOffset: job.offset + pos, eof: eof && pos >= filled };
+    const want = filled === 0 ? Math.max(job.target, NEXT_READ) : NEXT_READ;
+    const got = readAt(fd, filled, want, job.offset + filled);
+    filled += got;
+    if (got < want) eof = true;
   }
+  return { lengths, cut: { nextOffset: job.offset + pos, eof: eof && pos >= filled } };
 }
 
-export function cut(job: CutJob): CutResult {
-  const fd = openSync(Buffer.from(job.path, 'latin1'), 'r');
-  try {
-    return cutFd(fd, job);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Seals chunks already in buf[0, sum(lengths)). */
-function sealBuffered(offset: number, lengths: number[]): SealResult {
-  const sealed: Buffer[] = [];
+/** Seals chunks already in buf[0, sum(lengths)); with `skipKnown`, chunks in KnownIds are only hashed. */
+function sealBuffered(offset: number, lengths: number[], skipKnown: boolean): SealResult {
+  const parts: Uint8Array[] = [];
   const chunks: SealedChunk[] = [];
   let pos = 0;
   let size = 0;
   for (const len of lengths) {
-    const blob = encodeBlob(key, buf.subarray(pos, pos + len));
-    chunks.push({ id: blob.id, rawLength: len, compressed: blob.compressed, start: size, length: blob.data.length });
-    sealed.push(blob.data);
-    size += blob.data.length;
+    const plain = buf.subarray(pos, pos + len);
     pos += len;
+    const id = contentId(plain);
+    if (skipKnown && known?.has(id)) {
+      chunks.push({ id, rawLength: len, compressed: false, start: size, length: 0, known: true });
+      continue;
+    }
+    const blob = encodeBlobParts(key, plain);
+    let length = 0;
+    for (const p of blob.parts) {
+      parts.push(p);
+      length += p.byteLength;
+    }
+    chunks.push({ id, rawLength: len, compressed: blob.compressed, start: size, length });
+    size += length;
   }
+  // one copy into a standalone buffer that can be transferred
   const data = Buffer.allocUnsafeSlow(size);
   let o = 0;
-  for (const s of sealed) {
-    s.copy(data, o);
-    o += s.length;
+  for (const p of parts) {
+    data.set(p, o);
+    o += p.byteLength;
   }
   return { offset, chunks, data };
 }
 
-export function whole(job: WholeJob): SealResult {
+function statOf(fd: number): SealResult['stat'] {
+  const st = fstatSync(fd, { bigint: true });
+  return { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() };
+}
+
+export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void): SealResult {
   const fd = openSync(Buffer.from(job.path, 'latin1'), 'r');
   try {
-    const c = cutFd(fd, job);
-    const res = sealBuffered(job.offset, c.lengths);
-    const st = fstatSync(fd, { bigint: true });
-    res.nextOffset = c.nextOffset;
-    res.eof = c.eof;
-    res.stat = { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() };
+    const { lengths, cut } = cutFd(fd, job);
+    onCut?.(cut);
+    const res = sealBuffered(job.offset, lengths, true);
+    res.nextOffset = cut.nextOffset;
+    res.eof = cut.eof;
+    if (job.stat) res.stat = statOf(fd);
     return res;
   } finally {
     closeSync(fd);
@@ -198,7 +216,7 @@ export function seal(job: SealJob): SealResult {
       error: { code: 'ESHRANK', message: 'file shrank while it was read; it was not backed up' },
     };
   }
-  return sealBuffered(job.offset, job.lengths);
+  return sealBuffered(job.offset, job.lengths, false);
 }
 
 function describe(err: unknown): JobError {
@@ -206,27 +224,44 @@ function describe(err: unknown): JobError {
   return { code: e.code, message: String(e.message) };
 }
 
-parentPort?.on('message', (msg: { seq: number; job: Job }) => {
+function failed(offset: number, err: unknown): SealResult {
+  return { offset, chunks: [], data: new Uint8Array(0), error: describe(err) };
+}
+
+function runBatch(jobs: SegmentJob[]): { results: SealResult[]; data: Uint8Array; starts: number[] } {
+  const results = jobs.map((j) => {
+    try {
+      return segment(j);
+    } catch (err) {
+      return failed(j.offset, err);
+    }
+  });
+  // one buffer for the whole batch: transferring many small buffers costs more than copying them
+  const data = Buffer.allocUnsafeSlow(results.reduce((a, r) => a + r.data.byteLength, 0));
+  const starts: number[] = [];
+  let at = 0;
+  for (const r of results) {
+    starts.push(at);
+    data.set(r.data, at);
+    at += r.data.byteLength;
+    r.data = new Uint8Array(0);
+  }
+  return { results, data, starts };
+}
+
+function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(msg, transfer);
+}
+
+parentPort?.on('message', (msg: WorkerMessage) => {
+  if ('known' in msg) {
+    known = new KnownIds({ buffer: msg.known });
+    return;
+  }
   const { seq, job } = msg;
   if (job.kind === 'batch') {
-    const results: SealResult[] = job.jobs.map((j) => {
-      try {
-        return whole(j);
-      } catch (err) {
-        return { offset: j.offset, chunks: [], data: new Uint8Array(0), error: describe(err) };
-      }
-    });
-    // one buffer for the whole batch: transferring many small buffers costs more than copying them
-    const all = Buffer.allocUnsafeSlow(results.reduce((a, r) => a + r.data.byteLength, 0));
-    const starts: number[] = [];
-    let at = 0;
-    for (const r of results) {
-      starts.push(at);
-      all.set(r.data, at);
-      at += r.data.byteLength;
-      r.data = new Uint8Array(0);
-    }
-    parentPort?.postMessage({ seq, res: { results, data: all, starts } }, [all.buffer]);
+    const res = runBatch(job.jobs);
+    reply({ seq, res }, [res.data.buffer as ArrayBuffer]);
   } else if (job.kind === 'decode') {
     let res: DecodeResult;
     try {
@@ -236,22 +271,14 @@ parentPort?.on('message', (msg: { seq: number; job: Job }) => {
       res = { plain: new Uint8Array(0), error: describe(err) };
     }
     const transfer = res.plain.byteLength > 0 && res.plain.buffer.byteLength === res.plain.byteLength;
-    parentPort?.postMessage({ seq, res }, transfer ? [res.plain.buffer as ArrayBuffer] : []);
-  } else if (job.kind === 'cut') {
-    let res: CutResult;
-    try {
-      res = cut(job);
-    } catch (err) {
-      res = { lengths: [], nextOffset: job.offset, eof: false, error: describe(err) };
-    }
-    parentPort?.postMessage({ seq, res });
+    reply({ seq, res }, transfer ? [res.plain.buffer as ArrayBuffer] : []);
   } else {
     let res: SealResult;
     try {
-      res = job.kind === 'seal' ? seal(job) : whole(job);
+      res = job.kind === 'seal' ? seal(job) : segment(job, (cut) => reply({ seq, cut }));
     } catch (err) {
-      res = { offset: job.offset, chunks: [], data: new Uint8Array(0), error: describe(err) };
+      res = failed(job.offset, err);
     }
-    parentPort?.postMessage({ seq, res }, [res.data.buffer as ArrayBuffer]);
+    reply({ seq, res }, [res.data.buffer as ArrayBuffer]);
   }
 });

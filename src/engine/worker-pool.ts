@@ -1,11 +1,21 @@
 /**
- * A small pool of worker threads (default 2) running cut and seal jobs (seal-worker.ts), so
- * chunking, hashing, compression and encryption stay off the caller's event loop. `close()`
- * terminates the workers and fails every job not finished.
+ * A small pool of worker threads (default 2) running seal-worker.ts jobs, so chunking, hashing,
+ * compression and encryption stay off the caller's event loop. `close()` terminates the workers
+ * and fails every job not finished.
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { CutJob, CutResult, DecodeJob, DecodeResult, Job, SealJob, SealResult, WholeJob } from './seal-worker';
+import type {
+  DecodeJob,
+  DecodeResult,
+  Job,
+  SealJob,
+  SealResult,
+  SegmentCut,
+  SegmentJob,
+  WorkerMessage,
+  WorkerReply,
+} from './seal-worker';
 import { AbortedError } from './errors';
 
 interface Pending {
@@ -14,6 +24,7 @@ interface Pending {
   transfer: ArrayBuffer[];
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
+  onCut?: (cut: SegmentCut) => void;
 }
 
 export class WorkerPool {
@@ -24,10 +35,14 @@ export class WorkerPool {
   private seq = 0;
   private closed = false;
 
-  constructor(key: Buffer | null, size = 2) {
+  /** `known`: the backup's KnownIds table, so workers skip sealing chunks it already has */
+  constructor(key: Buffer | null, size = 2, known: SharedArrayBuffer | null = null) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: { key } });
-      w.on('message', (msg: { seq: number; res: unknown }) => this.done(w, msg.res));
+      const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: { key, known } });
+      w.on('message', (msg: WorkerReply) => {
+        if ('cut' in msg) this.busy.get(w)?.onCut?.(msg.cut);
+        else this.done(w, msg.res);
+      });
       w.on('error', (err) => this.fail(w, err));
       this.workers.push(w);
       this.idle.push(w);
@@ -39,20 +54,23 @@ export class WorkerPool {
     return this.idle.length > 0 && this.queue.length === 0;
   }
 
-  cut(job: Omit<CutJob, 'kind'>): Promise<CutResult> {
-    return this.run({ kind: 'cut', ...job }) as Promise<CutResult>;
+  /** A segment job; `onCut` hears where the next segment starts before the result is ready. */
+  segment(job: Omit<SegmentJob, 'kind'>, onCut?: (cut: SegmentCut) => void): Promise<SealResult> {
+    return this.run({ kind: 'segment', ...job }, [], onCut) as Promise<SealResult>;
   }
 
   seal(job: Omit<SealJob, 'kind'>): Promise<SealResult> {
     return this.run({ kind: 'seal', ...job }) as Promise<SealResult>;
   }
 
-  whole(job: Omit<WholeJob, 'kind'>): Promise<SealResult> {
-    return this.run({ kind: 'whole', ...job }) as Promise<SealResult>;
+  /** Hands the workers a bigger KnownIds table (the old one stays valid until they switch). */
+  setKnown(buffer: SharedArrayBuffer): void {
+    const msg: WorkerMessage = { known: buffer };
+    for (const w of this.workers) w.postMessage(msg);
   }
 
-  async batch(jobs: Omit<WholeJob, 'kind'>[]): Promise<SealResult[]> {
-    const res = (await this.run({ kind: 'batch', jobs: jobs.map((j) => ({ kind: 'whole' as const, ...j })) })) as {
+  async batch(jobs: Omit<SegmentJob, 'kind'>[]): Promise<SealResult[]> {
+    const res = (await this.run({ kind: 'batch', jobs: jobs.map((j) => ({ kind: 'segment' as const, ...j })) })) as {
       results: SealResult[];
       data: Uint8Array;
       starts: number[];
@@ -67,13 +85,10 @@ export class WorkerPool {
     return this.run({ kind: 'decode', ...job }, [job.data.buffer as ArrayBuffer]) as Promise<DecodeResult>;
   }
 
-  private run(job: Job, transfer: ArrayBuffer[] = []): Promise<unknown> {
+  private run(job: Job, transfer: ArrayBuffer[] = [], onCut?: (cut: SegmentCut) => void): Promise<unknown> {
     if (this.closed) return Promise.reject(new AbortedError('chunking'));
     return new Promise((resolve, reject) => {
-      // cut jobs go first: they are short and unblock seal jobs
-      const p = { seq: ++this.seq, job, transfer, resolve, reject };
-      if (job.kind === 'cut') this.queue.unshift(p);
-      else this.queue.push(p);
+      this.queue.push({ seq: ++this.seq, job, transfer, resolve, reject, onCut });
       this.pump();
     });
   }
@@ -83,7 +98,8 @@ export class WorkerPool {
       const w = this.idle.pop() as Worker;
       const p = this.queue.shift() as Pending;
       this.busy.set(w, p);
-      w.postMessage({ seq: p.seq, job: p.job }, p.transfer);
+      const msg: WorkerMessage = { seq: p.seq, job: p.job };
+      w.postMessage(msg, p.transfer);
     }
   }
 
