@@ -3,6 +3,7 @@
  * drive's key. Decoding checks the GCM tag and the content ID (BLAKE3) of the plaintext against the blob ID.
  */
 import { compress, decompress } from 'zstd-napi';
+import { CCtx, compressBound } from 'zstd-napi/binding';
 import { open, seal, sealParts } from './crypto';
 import { contentId } from './hash';
 import { CorruptionError } from './errors';
@@ -23,14 +24,30 @@ export function encodeBlob(key: Buffer | null, plain: Uint8Array, id = contentId
   return { id, data, rawLength: plain.length, compressed };
 }
 
-/** encodeBlob's stored bytes as pieces in order (worker threads copy them into one buffer once). */
+// One compression context and output buffer per thread, reused: a fresh context and a fresh
+// chunk-sized output buffer per blob cost more than compressing incompressible data.
+let cctx: CCtx | null = null;
+let scratch = Buffer.alloc(0);
+
+/** zstd of `plain` as a view of the scratch buffer (valid until the next call). */
+function compressToScratch(plain: Uint8Array): Buffer {
+  cctx ??= new CCtx();
+  const bound = compressBound(plain.length);
+  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
+  return scratch.subarray(0, cctx.compress(scratch, plain, ZSTD_LEVEL));
+}
+
+/**
+ * encodeBlob's stored bytes as pieces in order (worker threads copy them into one buffer once).
+ * The pieces stay valid after the next call; `plain` itself may be one of them (unencrypted, raw).
+ */
 export function encodeBlobParts(key: Buffer | null, plain: Uint8Array): { parts: Uint8Array[]; compressed: boolean } {
   let payload: Uint8Array = plain;
   let compressed = false;
   if (plain.length > 0) {
-    const z = compress(plain, { compressionLevel: ZSTD_LEVEL });
+    const z = compressToScratch(plain);
     if (z.length < plain.length) {
-      payload = z;
+      payload = key === null ? Buffer.from(z) : z;
       compressed = true;
     }
   }
