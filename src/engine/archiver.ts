@@ -76,12 +76,16 @@ const SMALL_FILE = 256 * 1024;
 /** open directories with more finished entries than this are stored as partial tree blobs at checkpoints */
 const INLINE_NODES = 64;
 const BATCH_FILES = 128;
+const BATCH_MIN_FILES = 16;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
 interface Item {
   ev: WalkEvent;
+  /** a file larger than SMALL_FILE (or resumed mid-file): its reader */
   reader?: FileReader;
-  /** the small-file batch the reader's job went into */
+  /** a small file: its job's result, from a batch of many */
+  small?: Promise<SealResult>;
+  /** the small-file batch its job went into */
   batchNo?: number;
   aheadBytes: number;
   cached?: string[];
@@ -313,6 +317,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       bytesSinceCp = 0;
     };
 
+    // currentPath is decoded only if the reporter reads it (decoding every name cost more than
+    // sealing a small file)
     const report = (path?: Buffer): void =>
       progress.update({
         files: stats.files,
@@ -320,7 +326,9 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         bytes: stats.bytes,
         newBytes: stats.newBytes,
         errors: errors.length,
-        currentPath: path ? pathText(path) : undefined,
+        get currentPath() {
+          return path ? pathText(path) : undefined;
+        },
       });
 
     // --- lookahead: start reading upcoming files while earlier ones are consumed ---
@@ -357,14 +365,12 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         (err: Error) => sent.forEach((w) => w.reject(err)),
       );
     };
-    const batched =
-      (size: number) =>
-      (job: Waiting['job']): Promise<SealResult> =>
-        new Promise((resolve, reject) => {
-          batch.push({ job, resolve, reject });
-          batchBytes += size;
-          if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) sendBatch();
-        });
+    const batched = (size: number, job: Waiting['job']): Promise<SealResult> =>
+      new Promise((resolve, reject) => {
+        batch.push({ job, resolve, reject });
+        batchBytes += size;
+        if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) sendBatch();
+      });
     const fill = async (): Promise<void> => {
       while (
         !walkDone &&
@@ -385,26 +391,34 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           if (cached && cached.every((id) => writer.has(id))) {
             item.cached = cached;
           } else if (ev.st.size > 0n || ev.partial) {
-            item.reader = new FileReader(
-              pool as WorkerPool,
-              ev.path,
-              ev.partial?.offset ?? 0,
-              Number(ev.st.size),
-              segment,
-              READER_AHEAD,
-              Number(ev.st.size) <= SMALL_FILE ? batched(Number(ev.st.size)) : undefined,
-            );
-            item.batchNo = batchNo;
-            item.reader.pump();
-            item.aheadBytes = Math.min(Number(ev.st.size), READER_AHEAD);
+            const size = Number(ev.st.size);
+            if (!ev.partial && size <= SMALL_FILE) {
+              // small files: no reader of their own, one job in a batch of many
+              item.small = batched(size, { path: ev.path.toString('latin1'), offset: 0, target: segment, stat: true });
+              item.small.catch(() => undefined);
+              item.batchNo = batchNo;
+            } else {
+              const offset = ev.partial?.offset ?? 0;
+              item.reader = new FileReader(
+                pool as WorkerPool,
+                ev.path,
+                offset,
+                size - offset <= segment,
+                segment,
+                READER_AHEAD,
+              );
+              item.reader.pump();
+            }
+            item.aheadBytes = Math.min(size, READER_AHEAD);
             bytesAhead += item.aheadBytes;
             filesAhead++;
           }
         }
         ahead.push(item);
       }
-      // a part-filled batch goes out only when a worker would otherwise wait
-      if ((pool as WorkerPool).hasIdleWorker) sendBatch();
+      // a part-filled batch goes out only when a worker would otherwise wait, and not tiny: when the
+      // walk is what limits the backup, tiny batches would only add to the walking thread's work
+      if ((pool as WorkerPool).hasIdleWorker && (batch.length >= BATCH_MIN_FILES || walkDone)) sendBatch();
     };
 
     /**
@@ -426,8 +440,39 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       return { ...chunk, data: Buffer.from(again.data.buffer, again.data.byteOffset, again.data.byteLength) };
     };
 
+    /**
+     * A small file's parts: its batched job's result, then (only if the file grew past one segment
+     * while it was read) a reader for the rest. The result's stat is kept only when it read to the end.
+     */
+    const smallParts = (
+      item: Item,
+      first: Promise<SealResult>,
+      ev: Extract<WalkEvent, { t: 'file' }>,
+    ): { next: () => Promise<SealResult | null> } => {
+      let pending: Promise<SealResult> | null = first;
+      return {
+        next: async () => {
+          if (pending) {
+            const res = await pending;
+            pending = null;
+            if (res.error || res.eof) return res;
+            item.reader = new FileReader(
+              pool as WorkerPool,
+              ev.path,
+              res.nextOffset ?? 0,
+              false,
+              segment,
+              READER_AHEAD,
+            );
+            item.reader.pump();
+            return { ...res, stat: undefined };
+          }
+          return item.reader ? item.reader.next() : null;
+        },
+      };
+    };
+
     const doFile = async (item: Item, ev: Extract<WalkEvent, { t: 'file' }>): Promise<TreeNode | null> => {
-      const linkKey = `${ev.st.dev.toString()}:${ev.st.ino.toString()}`;
       if (item.cached) {
         for (const id of item.cached) pendingUse.add(id);
         stats.cachedFiles++;
@@ -441,11 +486,14 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       if (ev.partial && (ev.partial.mtimeNs !== ev.st.mtimeNs.toString() || ev.partial.size !== Number(ev.st.size))) {
         warnings.push({ path: pathText(ev.path), message: 'file changed between checkpoint and resume' });
       }
-      if (item.reader) {
+      let fst: SealResult['stat'];
+      const parts = item.small ? smallParts(item, item.small, ev) : item.reader;
+      if (parts) {
         if (item.batchNo === batchNo) sendBatch(); // its job is still waiting in the batch
         bytesAhead -= item.aheadBytes;
         filesAhead--;
-        for (let res = await item.reader.next(); res; res = await item.reader.next()) {
+        for (let res = await parts.next(); res; res = await parts.next()) {
+          if (res.stat) fst = res.stat;
           if (res.error) {
             errors.push({ path: pathText(ev.path), message: res.error.message });
             return null;
@@ -489,7 +537,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         }
       }
       let after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null = null;
-      const fst = item.reader?.stat;
+      fst ??= item.reader?.stat;
       if (fst) {
         after = { size: BigInt(fst.size), mtimeNs: BigInt(fst.mtimeNs), ctimeNs: BigInt(fst.ctimeNs) };
       } else {
@@ -505,7 +553,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       } else {
         cache?.record(ev.path, ev.st, content);
       }
-      if (ev.st.nlink > 1n) hardlinks.set(linkKey, content);
+      if (ev.st.nlink > 1n) hardlinks.set(`${ev.st.dev.toString()}:${ev.st.ino.toString()}`, content);
       stats.files++;
       stats.bytes += offset;
       return makeNode(ev.name, 'file', ev.st, { size: offset, content });

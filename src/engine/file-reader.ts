@@ -5,7 +5,7 @@
  * seals them, and the next job starts there. At most `aheadBytes` of the file wait unconsumed.
  */
 import type { WorkerPool } from './worker-pool';
-import type { JobError, SealResult, SegmentJob } from './seal-worker';
+import type { JobError, SealResult } from './seal-worker';
 
 export class FileReader {
   private readonly parts: { bytes: number; result: Promise<SealResult> }[] = [];
@@ -24,20 +24,14 @@ export class FileReader {
     private readonly pool: WorkerPool,
     path: Buffer,
     offset: number,
-    size: number,
+    /** the rest of the file fits one segment: one job reads it and reports its fstat */
+    whole: boolean,
     private readonly segment: number,
     private readonly aheadBytes: number,
-    /** for small files: the caller batches whole-file jobs and hands in this file's result */
-    batched?: (job: Omit<SegmentJob, 'kind'>) => Promise<SealResult>,
   ) {
     this.path = path.toString('latin1');
     this.nextOffset = offset;
-    if (size - offset <= segment) {
-      // small file: one job reads it whole, and reports its fstat for change detection
-      const job = { path: this.path, offset, target: segment, stat: true };
-      const result = batched ? batched(job) : this.pool.segment(job);
-      this.track(result, size - offset, true);
-    }
+    if (whole) this.track(this.pool.segment({ path: this.path, offset, target: segment, stat: true }), segment, true);
   }
 
   /** Starts the next segment if there is room ahead. */
