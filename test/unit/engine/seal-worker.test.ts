@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { WorkerPool } from '../../../src/engine/worker-pool';
+import { KnownIds } from '../../../src/engine/known-ids';
+import { chunkLengths } from '../../../src/engine/chunker';
+import { decodeBlob } from '../../../src/engine/blob';
+import { contentId } from '../../../src/engine/hash';
+import type { SealResult } from '../../../src/engine/seal-worker';
+import { prng, tempDir } from './helpers';
+
+const MiB = 1024 * 1024;
+
+/** Runs a file through segment jobs, each started from the previous one's early cut message. */
+async function segments(pool: WorkerPool, path: string, target: number): Promise<SealResult[]> {
+  const results: Promise<SealResult>[] = [];
+  let offset = 0;
+  for (;;) {
+    let early: { nextOffset: number; eof: boolean } | null = null;
+    const res = pool.segment({ path: Buffer.from(path).toString('latin1'), offset, target }, (cut) => (early = cut));
+    results.push(res);
+    const done = await res;
+    assert.ok(early, 'the cut is reported before the result');
+    const cut = early as { nextOffset: number; eof: boolean };
+    assert.equal(cut.nextOffset, done.nextOffset);
+    if (cut.eof) break;
+    offset = cut.nextOffset;
+  }
+  return Promise.all(results);
+}
+
+void test('segment jobs cut exactly as a whole-buffer cut, and every sealed chunk decodes to its bytes', async () => {
+  const tmp = tempDir();
+  const key = randomBytes(32);
+  const pool = new WorkerPool(key, 2, new KnownIds({ capacity: 16 }).buffer);
+  try {
+    const data = Buffer.concat([prng('seg', 13 * MiB), Buffer.alloc(3 * MiB, 'text line\n')]);
+    const path = `${tmp.path}/f`;
+    writeFileSync(path, data);
+    const results = await segments(pool, path, 4 * MiB);
+    assert.ok(results.length >= 3, 'more than one segment');
+    const chunks = results.flatMap((r) => r.chunks.map((c) => ({ c, data: Buffer.from(r.data) })));
+    assert.deepEqual(
+      chunks.map((x) => x.c.rawLength),
+      chunkLengths(data),
+    );
+    let at = 0;
+    for (const { c, data: sealed } of chunks) {
+      const plain = data.subarray(at, at + c.rawLength);
+      assert.equal(c.known, undefined);
+      assert.equal(c.id, contentId(plain));
+      assert.deepEqual(decodeBlob(key, sealed.subarray(c.start, c.start + c.length), c, 'test'), plain);
+      at += c.rawLength;
+    }
+  } finally {
+    await pool.close();
+    tmp.cleanup();
+  }
+});
+
+void test('chunks in the known table are hashed but not sealed', async () => {
+  const tmp = tempDir();
+  const known = new KnownIds({ capacity: 16 });
+  const pool = new WorkerPool(randomBytes(32), 2, known.buffer);
+  try {
+    const data = prng('known', 6 * MiB);
+    const path = `${tmp.path}/f`;
+    writeFileSync(path, data);
+    const lengths = chunkLengths(data);
+    let at = 0;
+    const ids = lengths.map((len) => contentId(data.subarray(at, (at += len))));
+    // the table knows every chunk but the last
+    for (const id of ids.slice(0, -1)) assert.ok(known.add(id));
+    const results = await segments(pool, path, 64 * MiB);
+    const chunks = results.flatMap((r) => r.chunks);
+    assert.deepEqual(
+      chunks.map((c) => c.id),
+      ids,
+    );
+    assert.ok(chunks.slice(0, -1).every((c) => c.known === true && c.length === 0));
+    const last = chunks[chunks.length - 1];
+    assert.equal(last.known, undefined);
+    assert.ok(last.length > 0);
+    assert.equal(
+      results.reduce((n, r) => n + r.data.byteLength, 0),
+      last.length,
+      'only the new chunk was sealed',
+    );
+  } finally {
+    await pool.close();
+    tmp.cleanup();
+  }
+});
+
+void test('a batch of small files comes back per file, with each file’s stat; a missing file fails alone', async () => {
+  const tmp = tempDir();
+  const pool = new WorkerPool(null, 2, new KnownIds({ capacity: 16 }).buffer);
+  try {
+    const paths: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const p = `${tmp.path}/s${i}`;
+      writeFileSync(p, prng(`s${i}`, 100 + i * 50));
+      paths.push(p);
+    }
+    paths.splice(7, 0, `${tmp.path}/missing`);
+    const results = await pool.batch(
+      paths.map((p) => ({ path: Buffer.from(p).toString('latin1'), offset: 0, target: MiB, stat: true })),
+    );
+    assert.equal(results.length, 41);
+    assert.equal(results[7].error?.code, 'ENOENT');
+    results.forEach((r, i) => {
+      if (i === 7) return;
+      const n = i < 7 ? i : i - 1;
+      assert.equal(r.error, undefined);
+      assert.equal(r.eof, true);
+      assert.equal(r.stat?.size, String(100 + n * 50));
+      assert.equal(r.chunks.length, 1);
+      assert.deepEqual(
+        decodeBlob(null, r.data.subarray(r.chunks[0].start, r.chunks[0].start + r.chunks[0].length), r.chunks[0], 't'),
+        prng(`s${n}`, 100 + n * 50),
+      );
+    });
+  } finally {
+    await pool.close();
+    tmp.cleanup();
+  }
+});
