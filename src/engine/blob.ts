@@ -37,6 +37,26 @@ function compressToScratch(plain: Uint8Array): Buffer {
   return scratch.subarray(0, cctx.compress(scratch, plain, ZSTD_LEVEL));
 }
 
+const PROBE_FROM = 128 * 1024;
+const PROBE_WINDOW = 8 * 1024;
+
+/**
+ * Whether a chunk looks compressible: three 8 KiB windows (start, middle, end) compressed at
+ * zstd's fastest level must shrink by 3% together. Already-compressed data (media, archives,
+ * encrypted files) then skips the full compression, which would only find it does not shrink;
+ * borg's `auto` mode makes the same trade. Chunks under 128 KiB are always compressed.
+ */
+export function looksCompressible(plain: Uint8Array): boolean {
+  if (plain.length < PROBE_FROM) return true;
+  cctx ??= new CCtx();
+  if (scratch.length < compressBound(PROBE_WINDOW)) scratch = Buffer.allocUnsafeSlow(compressBound(PROBE_FROM));
+  let out = 0;
+  for (const at of [0, (plain.length - PROBE_WINDOW) >> 1, plain.length - PROBE_WINDOW]) {
+    out += cctx.compress(scratch, plain.subarray(at, at + PROBE_WINDOW), 1);
+  }
+  return out < 3 * PROBE_WINDOW * 0.97;
+}
+
 /**
  * encodeBlob's stored bytes as pieces in order (worker threads copy them into one buffer once).
  * The pieces stay valid after the next call; `plain` itself may be one of them (unencrypted, raw).
@@ -44,7 +64,7 @@ function compressToScratch(plain: Uint8Array): Buffer {
 export function encodeBlobParts(key: Buffer | null, plain: Uint8Array): { parts: Uint8Array[]; compressed: boolean } {
   let payload: Uint8Array = plain;
   let compressed = false;
-  if (plain.length > 0) {
+  if (plain.length > 0 && looksCompressible(plain)) {
     const z = compressToScratch(plain);
     if (z.length < plain.length) {
       payload = key === null ? Buffer.from(z) : z;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { PackBuilder, parsePack } from '../../../src/engine/pack';
-import { decodeBlob, decodeJson, encodeBlob, encodeJson } from '../../../src/engine/blob';
+import { decodeBlob, decodeJson, encodeBlob, encodeJson, looksCompressible } from '../../../src/engine/blob';
 import { CorruptionError } from '../../../src/engine/errors';
 import { BlobIndex, encodeIndex, readIndexFiles } from '../../../src/engine/index-file';
 import { createDrive, tempDir } from './helpers';
@@ -32,6 +32,24 @@ for (const encrypted of [true, false]) {
 void test('compressible blobs are stored compressed, incompressible ones raw', () => {
   assert.equal(encodeBlob(null, Buffer.alloc(10000, 1)).compressed, true);
   assert.equal(encodeBlob(null, randomBytes(10000)).compressed, false);
+});
+
+void test('the compressibility probe skips random chunks but not chunks with compressible parts', () => {
+  const MiB = 1024 * 1024;
+  const text = Buffer.alloc(MiB, 'the quick brown fox jumps over the lazy dog\n');
+  assert.equal(looksCompressible(randomBytes(MiB)), false);
+  assert.equal(looksCompressible(text), true);
+  assert.equal(looksCompressible(randomBytes(64 * 1024)), true, 'small chunks are always tried');
+  // random, with text at the start, the middle or the end: worth compressing
+  for (const at of [0, MiB / 2 - 8192, MiB - 16384]) {
+    const mixed = randomBytes(MiB);
+    text.copy(mixed, at, 0, 16384);
+    assert.equal(looksCompressible(mixed), true, `text at ${at}`);
+  }
+  const half = Buffer.concat([randomBytes(MiB / 2), text.subarray(0, MiB / 2)]);
+  const blob = encodeBlob(null, half);
+  assert.equal(blob.compressed, true);
+  assert.ok(blob.data.length < MiB * 0.6);
 });
 
 void test('property: any flipped byte in a pack is detected', () => {
