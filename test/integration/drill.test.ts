@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
@@ -36,8 +36,16 @@ describe('baton drill against a running baton demo', { timeout: 300_000 }, () =>
       await new Promise((r) => setTimeout(r, 250));
     }
   });
-  after(() => {
-    if (demo.exitCode === null) demo.kill('SIGKILL');
+  // if a test stopped early, stop the demo as an operator would (Ctrl-C stops what it started);
+  // SIGKILL would leave its dev server and node processes running
+  after(async () => {
+    if (demo.exitCode === null) {
+      demo.kill('SIGINT');
+      const timer = setTimeout(() => demo.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dirname(dir), { recursive: true, force: true });
   });
 
   const drill = async (scenario: string): Promise<DrillReport> => {
