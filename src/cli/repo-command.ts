@@ -103,21 +103,33 @@ export function repoCommand(): Command {
     .option('--volume-size <bytes>', 'tape: bytes per volume', int)
     .option('--volumes <n>', 'tape: number of volumes', int)
     .option('--no-encryption', 'store data unencrypted (only when explicitly wanted)')
+    .option('--compression-level <n>', 'zstd level, 1 (fastest) to 19 (smallest); default 3', int)
     .action(
-      run('init', async (o: Common & { volumeSize?: number; volumes?: number; encryption: boolean }) => {
-        if (o.drive.length !== 1) throw new UsageError('init takes exactly one --drive PATH');
-        const d = await Drive.init(
-          o.drive[0],
-          { kind: o.kind ?? 'directory', volumeSize: o.volumeSize, volumes: o.volumes, encryption: o.encryption },
-          password(o),
-        );
-        print(
-          o,
-          { drive: d.path, id: d.id, kind: d.kind, encrypted: d.key !== null },
-          `initialised ${d.kind} drive ${d.path} (id ${d.id}${d.key ? ', encrypted' : ', NOT encrypted'})`,
-        );
-        return EXIT_OK;
-      }),
+      run(
+        'init',
+        async (
+          o: Common & { volumeSize?: number; volumes?: number; encryption: boolean; compressionLevel?: number },
+        ) => {
+          if (o.drive.length !== 1) throw new UsageError('init takes exactly one --drive PATH');
+          const d = await Drive.init(
+            o.drive[0],
+            {
+              kind: o.kind ?? 'directory',
+              volumeSize: o.volumeSize,
+              volumes: o.volumes,
+              encryption: o.encryption,
+              compressionLevel: o.compressionLevel,
+            },
+            password(o),
+          );
+          print(
+            o,
+            { drive: d.path, id: d.id, kind: d.kind, encrypted: d.key !== null, compressionLevel: d.compressionLevel },
+            `initialised ${d.kind} drive ${d.path} (id ${d.id}${d.key ? ', encrypted' : ', NOT encrypted'}, zstd level ${d.compressionLevel})`,
+          );
+          return EXIT_OK;
+        },
+      ),
     );
 
   withCommon(repo.command('backup'))

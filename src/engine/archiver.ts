@@ -215,7 +215,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       cpDrives.unshift(mine);
     }
     const writer = new PackWriter(drive, index, opts.beforeWrite);
-    pool = new WorkerPool(drive.key, opts.workers ?? 2, writer.knownBuffer);
+    pool = new WorkerPool(drive.key, opts.workers ?? 2, { known: writer.knownBuffer, level: drive.compressionLevel });
     writer.onKnownGrown = (buffer) => pool?.setKnown(buffer);
     if (signal?.aborted) throw new AbortedError('backup');
     const cachePath = opts.cachePath === null ? null : resolve(opts.cachePath ?? defaultCachePath(drive.id, opts.app));
@@ -266,7 +266,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       const id = contentId(plain);
       pendingUse.add(id);
       if (!writer.has(id)) {
-        await writer.add(type, encodeBlob(drive.key, plain, id));
+        await writer.add(type, encodeBlob(drive.key, plain, id, drive.compressionLevel));
       }
       return id;
     };

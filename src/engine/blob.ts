@@ -9,7 +9,9 @@ import { contentId } from './hash';
 import { CorruptionError } from './errors';
 
 export type BlobType = 'data' | 'tree';
+/** the default zstd level of new drives; each drive records its own */
 export const ZSTD_LEVEL = 3;
+export const MAX_ZSTD_LEVEL = 19;
 
 export interface EncodedBlob {
   id: string;
@@ -18,8 +20,13 @@ export interface EncodedBlob {
   compressed: boolean;
 }
 
-export function encodeBlob(key: Buffer | null, plain: Uint8Array, id = contentId(plain)): EncodedBlob {
-  const { parts, compressed } = encodeBlobParts(key, plain);
+export function encodeBlob(
+  key: Buffer | null,
+  plain: Uint8Array,
+  id = contentId(plain),
+  level = ZSTD_LEVEL,
+): EncodedBlob {
+  const { parts, compressed } = encodeBlobParts(key, plain, level);
   const data = parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts);
   return { id, data, rawLength: plain.length, compressed };
 }
@@ -30,11 +37,11 @@ let cctx: CCtx | null = null;
 let scratch = Buffer.alloc(0);
 
 /** zstd of `plain` as a view of the scratch buffer (valid until the next call). */
-function compressToScratch(plain: Uint8Array): Buffer {
+function compressToScratch(plain: Uint8Array, level: number): Buffer {
   cctx ??= new CCtx();
   const bound = compressBound(plain.length);
   if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
-  return scratch.subarray(0, cctx.compress(scratch, plain, ZSTD_LEVEL));
+  return scratch.subarray(0, cctx.compress(scratch, plain, level));
 }
 
 const PROBE_FROM = 128 * 1024;
@@ -61,11 +68,15 @@ export function looksCompressible(plain: Uint8Array): boolean {
  * encodeBlob's stored bytes as pieces in order (worker threads copy them into one buffer once).
  * The pieces stay valid after the next call; `plain` itself may be one of them (unencrypted, raw).
  */
-export function encodeBlobParts(key: Buffer | null, plain: Uint8Array): { parts: Uint8Array[]; compressed: boolean } {
+export function encodeBlobParts(
+  key: Buffer | null,
+  plain: Uint8Array,
+  level = ZSTD_LEVEL,
+): { parts: Uint8Array[]; compressed: boolean } {
   let payload: Uint8Array = plain;
   let compressed = false;
   if (plain.length > 0 && looksCompressible(plain)) {
-    const z = compressToScratch(plain);
+    const z = compressToScratch(plain, level);
     if (z.length < plain.length) {
       payload = key === null ? Buffer.from(z) : z;
       compressed = true;

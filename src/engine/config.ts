@@ -51,6 +51,10 @@ export function parseConfig(text: string, drivePath: string): DriveConfig {
   if (cfg.chunker?.algorithm !== CHUNKER_PARAMS.algorithm || cfg.chunker.min !== MIN_CHUNK) {
     throw new EngineError(`drive ${drivePath} uses an unknown chunker; the config is damaged`, 'BAD_CONFIG');
   }
+  const level = cfg.compression?.level;
+  if (cfg.compression?.algorithm !== 'zstd' || !Number.isInteger(level) || level < 1 || level > 22) {
+    throw new EngineError(`drive ${drivePath} has an unknown compression setting; the config is damaged`, 'BAD_CONFIG');
+  }
   if (cfg.kind !== 'directory' && cfg.kind !== 'tape') {
     throw new EngineError(`drive ${drivePath} has unknown kind ${String(cfg.kind)}`, 'BAD_CONFIG');
   }

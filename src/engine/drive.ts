@@ -13,7 +13,7 @@ import { DriveFullError, EngineError, WrongPasswordError, errnoCode } from './er
 import { DirectoryPackStore } from './drive-directory';
 import { TapePackStore, VOLUME_LABEL_SIZE } from './drive-tape';
 import type { PackStore } from './drive-store';
-import { ZSTD_LEVEL } from './blob';
+import { MAX_ZSTD_LEVEL, ZSTD_LEVEL } from './blob';
 
 export type CatalogDir = 'index' | 'snapshots' | 'refs' | 'locks';
 
@@ -27,6 +27,8 @@ export interface CreateOptions {
   /** scrypt cost; tests lower it (default 32768) */
   kdfN?: number;
   packSize?: number;
+  /** zstd level for data and trees, 1 (fastest) to 19 (smallest); default 3 */
+  compressionLevel?: number;
 }
 
 export interface OpenOptions {
@@ -51,6 +53,11 @@ export class Drive {
   }
 
   /** Largest pack the writer should build on this drive. */
+  /** zstd level this drive's data is compressed with (recorded at init) */
+  get compressionLevel(): number {
+    return this.config.compression.level;
+  }
+
   get packTarget(): number {
     const t = this.config.tape;
     if (!t) return this.config.packSize;
@@ -103,6 +110,13 @@ export class Drive {
     if (create.kind !== 'directory' && create.kind !== 'tape') {
       throw new EngineError(`unknown drive kind ${String(create.kind)}; use directory or tape`, 'BAD_KIND');
     }
+    const level = create.compressionLevel ?? ZSTD_LEVEL;
+    if (!Number.isInteger(level) || level < 1 || level > MAX_ZSTD_LEVEL) {
+      throw new EngineError(
+        `compression level ${String(level)} is out of range; use 1 (fastest) to ${MAX_ZSTD_LEVEL} (smallest), default ${ZSTD_LEVEL}`,
+        'BAD_OPTION',
+      );
+    }
     if (create.encryption && !password) {
       throw new EngineError(
         `a password is needed to create encrypted drive ${root}; set BATON_PASSWORD or use --password-file`,
@@ -116,7 +130,7 @@ export class Drive {
       created: new Date().toISOString(),
       chunker: { ...CHUNKER_PARAMS },
       packSize: create.packSize ?? DEFAULT_PACK_SIZE,
-      compression: { algorithm: 'zstd', level: ZSTD_LEVEL },
+      compression: { algorithm: 'zstd', level },
       encryption: null,
     };
     if (create.kind === 'tape') {

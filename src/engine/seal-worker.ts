@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { findCut } from './chunker';
-import { decodeBlob, encodeBlobParts } from './blob';
+import { ZSTD_LEVEL, decodeBlob, encodeBlobParts } from './blob';
 import { contentId } from './hash';
 import { KnownIds } from './known-ids';
 
@@ -93,8 +93,16 @@ export type WorkerMessage = { seq: number; job: Job } | { known: SharedArrayBuff
 /** What a worker posts: an early cut, or a job's result. */
 export type WorkerReply = { seq: number; cut: SegmentCut } | { seq: number; res: unknown };
 
-const init = workerData as { key: Uint8Array | null; known: SharedArrayBuffer | null } | null;
+/** What a worker starts with: the drive's key and compression level, and the KnownIds table. */
+export interface WorkerInit {
+  key: Uint8Array | null;
+  level: number;
+  known: SharedArrayBuffer | null;
+}
+
+const init = workerData as WorkerInit | null;
 const key: Buffer | null = init?.key ? Buffer.from(init.key) : null;
+const level = init?.level ?? ZSTD_LEVEL;
 let known: KnownIds | null = init?.known ? new KnownIds({ buffer: init.known }) : null;
 
 const FIRST_READ = 8 * 1024 * 1024;
@@ -160,7 +168,7 @@ function sealBuffered(offset: number, lengths: number[], skipKnown: boolean): Se
       chunks.push({ id, rawLength: len, compressed: false, start: size, length: 0, known: true });
       continue;
     }
-    const blob = encodeBlobParts(key, plain);
+    const blob = encodeBlobParts(key, plain, level);
     let length = 0;
     for (const p of blob.parts) {
       parts.push(p);

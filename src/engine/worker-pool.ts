@@ -14,8 +14,10 @@ import type {
   SegmentCut,
   SegmentJob,
   WorkerMessage,
+  WorkerInit,
   WorkerReply,
 } from './seal-worker';
+import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
 
 interface Pending {
@@ -35,10 +37,14 @@ export class WorkerPool {
   private seq = 0;
   private closed = false;
 
-  /** `known`: the backup's KnownIds table, so workers skip sealing chunks it already has */
-  constructor(key: Buffer | null, size = 2, known: SharedArrayBuffer | null = null) {
+  /**
+   * `known`: the backup's KnownIds table, so workers skip sealing chunks it already has;
+   * `level`: the drive's zstd level.
+   */
+  constructor(key: Buffer | null, size = 2, opts: { known?: SharedArrayBuffer; level?: number } = {}) {
+    const init: WorkerInit = { key, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };
     for (let i = 0; i < size; i++) {
-      const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: { key, known } });
+      const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: init });
       w.on('message', (msg: WorkerReply) => {
         if ('cut' in msg) this.busy.get(w)?.onCut?.(msg.cut);
         else this.done(w, msg.res);

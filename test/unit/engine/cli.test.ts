@@ -65,6 +65,52 @@ void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune'
   }
 });
 
+void test('CLI: init records the compression level; a bad level is refused and creates nothing', () => {
+  const tmp = tempDir();
+  try {
+    const src = `${tmp.path}/src`;
+    mkdirSync(src);
+    // text-like data: words from a small vocabulary, so the level makes a difference
+    const words = ['backup', 'cluster', 'node', 'drive', 'snapshot', 'chunk', 'pack', 'index', 'tree', 'fence'];
+    for (let i = 0; i < 8; i++) {
+      const r = prng(`t${i}`, 64 * 1024);
+      writeFileSync(`${src}/t${i}`, Array.from(r, (x) => words[x % words.length] + (x & 16 ? '\n' : ' ')).join(''));
+    }
+    const sizes: number[] = [];
+    for (const level of ['1', '19']) {
+      const drive = `${tmp.path}/d${level}`;
+      const init = baton(['init', '--drive', drive, '--compression-level', level, '--json']);
+      assert.equal(init.code, 0, init.err);
+      assert.equal((JSON.parse(init.out) as { compressionLevel: number }).compressionLevel, Number(level));
+      const b = baton(['backup', '--drive', drive, '--no-cache', '--json', src]);
+      assert.equal(b.code, 0, b.err);
+      const r = baton([
+        'restore',
+        '--drive',
+        drive,
+        (JSON.parse(b.out) as { snapshot: string }).snapshot,
+        '--target',
+        `${tmp.path}/out${level}`,
+      ]);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(compareTrees(src, `${tmp.path}/out${level}`), []);
+      sizes.push(Number(spawnSync('du', ['-sb', `${drive}/data`], { encoding: 'utf8' }).stdout.split('\t')[0]));
+    }
+    assert.ok(sizes[1] < sizes[0], `level 19 (${sizes[1]} bytes) stores less than level 1 (${sizes[0]})`);
+    for (const bad of ['0', '20', '2.5']) {
+      const r = baton(['init', '--drive', `${tmp.path}/bad`, '--compression-level', bad]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err,
+        /compression level .* is out of range; use 1 \(fastest\) to 19 \(smallest\)|not a whole number: 2\.5/,
+      );
+      assert.equal(existsSync(`${tmp.path}/bad`), false);
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 void test('CLI: an unreadable file is recorded and skipped; the snapshot is committed, exit code 3', () => {
   const tmp = tempDir();
   try {
