@@ -76,6 +76,8 @@ export function createBackupActivities(deps: BackupActivityDeps) {
       const heartbeatMs = job.settings.heartbeatTimeoutSeconds * 1000;
       let lastCheckpointAt: string | null = resumeFrom?.at ?? null;
       let lastReport = 0;
+      let lastBeat = 0;
+      const beatEveryMs = Math.min(1000, heartbeatMs / 4);
       let last: BackupProgress | null = null;
       // The previous snapshot of the app is the estimate of this one's size (for percent and ETA).
       const previous = (await snapshotsOf(deps.catalog, job.app.name, 1))[0];
@@ -96,8 +98,13 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           checkpointAt: lastCheckpointAt,
           epoch: attempt.epoch,
         };
-        ctx.heartbeat({ progress: last });
         const now = Date.now();
+        // the engine reports per file and per 8 MiB of a large file; a heartbeat per tiny file
+        // would cost more than backing it up, and Temporal needs one per heartbeat timeout
+        if (force || now - lastBeat >= beatEveryMs) {
+          lastBeat = now;
+          ctx.heartbeat({ progress: last });
+        }
         if (force || now - lastReport >= (deps.reportEveryMs ?? 1000)) {
           lastReport = now;
           deps.reportProgress(job.jobId, last).catch((err: unknown) => {

@@ -319,11 +319,12 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
 
     // currentPath is decoded only if the reporter reads it (decoding every name cost more than
     // sealing a small file)
-    const report = (path?: Buffer): void =>
+    // `within`: bytes of the current file read so far (reports in the middle of a large file)
+    const report = (path?: Buffer, within = 0): void =>
       progress.update({
         files: stats.files,
         dirs: stats.dirs,
-        bytes: stats.bytes,
+        bytes: stats.bytes + within,
         newBytes: stats.newBytes,
         errors: errors.length,
         get currentPath() {
@@ -533,7 +534,12 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
             }));
           }
           throwIfAborted(signal, 'backup');
-          await limiter?.take(res.data.byteLength, signal);
+          // the limit is on reading the app's data, so it counts plaintext, sealed or not
+          await limiter?.take(
+            res.chunks.reduce((n, c) => n + c.rawLength, 0),
+            signal,
+          );
+          if (!res.eof) report(ev.path, offset); // a large file: progress (and liveness) within it
         }
       }
       let after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null = null;

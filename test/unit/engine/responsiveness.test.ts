@@ -53,3 +53,30 @@ void test('the caller event loop stays responsive during backup and restore (wor
     tmp.cleanup();
   }
 });
+
+void test('progress is reported within a large file, not only when it is done', async () => {
+  const tmp = tempDir();
+  try {
+    mkdirSync(`${tmp.path}/src`);
+    const size = 40 * 1024 * 1024;
+    writeFileSync(`${tmp.path}/src/big`, prng('big', size));
+    const drive = await createDrive(`${tmp.path}/d`);
+    const seen: ProgressCounters[] = [];
+    await backup({
+      drive,
+      sources: `${tmp.path}/src`,
+      cachePath: null,
+      progress: { update: (c) => void seen.push({ ...c }) },
+    });
+    const within = seen.filter((c) => c.files === 0 && c.bytes > 0 && c.bytes < size);
+    assert.ok(within.length >= 3, `reports in the middle of the file: ${within.map((c) => c.bytes).join(', ')}`);
+    assert.ok(
+      within.every((c, i) => i === 0 || c.bytes > within[i - 1].bytes),
+      'bytes grow',
+    );
+    assert.equal(within[0].currentPath, `${tmp.path}/src/big`);
+    assert.equal(seen[seen.length - 1].bytes, size);
+  } finally {
+    tmp.cleanup();
+  }
+});
