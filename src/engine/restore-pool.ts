@@ -79,6 +79,8 @@ export class RestorePool {
   private readonly keyOf = new Map<string, number>();
   private readonly abortFlag = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
+  /** why the last worker died, if they all did: later files fail with it instead of waiting */
+  private dead: Error | null = null;
 
   constructor(drives: Drive[], size = 2) {
     drives.forEach((d, i) => this.keyOf.set(d.id, i));
@@ -111,6 +113,7 @@ export class RestorePool {
    */
   async writeInto(path: Buffer, fd: number, chunks: BlobLocation[]): Promise<void> {
     if (this.closed) throw new AbortedError('restore');
+    if (this.dead) throw this.dead;
     const parts: Promise<void>[] = [];
     let at = 0;
     for (let i = 0; i < chunks.length;) {
@@ -152,8 +155,8 @@ export class RestorePool {
   }
 
   private add(task: Task, bytes: number): void {
-    if (this.closed) {
-      task.reject(new AbortedError('restore'));
+    if (this.closed || this.dead) {
+      task.reject(this.dead ?? new AbortedError('restore'));
       return;
     }
     this.aheadBytes += bytes;
@@ -261,7 +264,10 @@ export class RestorePool {
     this.busy.delete(w);
     this.workers.splice(this.workers.indexOf(w), 1);
     if (tasks) this.settle(tasks, err);
-    if (this.workers.length === 0) this.drop(err);
+    if (this.workers.length === 0) {
+      this.dead = err;
+      this.drop(err);
+    }
   }
 
   /** Fails every task not yet posted. */
