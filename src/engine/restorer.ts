@@ -4,8 +4,9 @@
  * 1. load the snapshot and the index of every drive it uses;
  * 2. walk the tree depth first; refuse names that are empty, `.`, `..` or contain `/`, and never
  *    write through a symlink (files are opened with O_NOFOLLOW, directories checked with lstat);
- * 3. write each file chunk by chunk, verifying every chunk's hash; all-zero chunks are skipped
- *    (holes), the size set with ftruncate;
+ * 3. write file contents in worker threads (restore-pool.ts): each reads, verifies (GCM tag and
+ *    content ID) and writes its chunks; all-zero 64 KiB blocks are skipped (holes), the size set
+ *    with ftruncate; small files go many to a message, big ones are split over every worker;
  * 4. recreate hard links among restored files, then set owner (when permitted), mode and mtime,
  *    directories last so their mtimes stick.
  * An interrupted restore leaves a partial target; running it again into the same target finishes
@@ -25,8 +26,8 @@ import { CorruptionError, EngineError, PathEscapeError, errnoCode, throwIfAborte
 import { noopProgress } from './progress';
 import type { ProgressCounters, ProgressReporter } from './progress';
 import { childPath } from './walker';
-import { WorkerPool } from './worker-pool';
-import { PackReader } from './pack-reader';
+import { RestorePool } from './restore-pool';
+import type { FileMeta } from './restore-worker';
 
 export interface RestoreOptions {
   /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
@@ -39,7 +40,7 @@ export interface RestoreOptions {
   subtree?: string;
   signal?: AbortSignal;
   progress?: ProgressReporter;
-  /** worker threads decoding chunks (default 2) */
+  /** worker threads reading, verifying and writing chunks (default 2) */
   workers?: number;
 }
 
@@ -113,23 +114,8 @@ function checkName(n: TreeNode, parent: string): Buffer {
   return name;
 }
 
-const HOLE_BLOCK = 64 * 1024;
-const ZERO = Buffer.alloc(HOLE_BLOCK);
-const FILES_AHEAD = 8;
-const CHUNKS_AHEAD = 4;
-
-/** Byte ranges of `b` to write: runs of 64 KiB blocks that are not all zeros (the rest become holes). */
-function dataRanges(b: Buffer): [number, number][] {
-  const out: [number, number][] = [];
-  for (let o = 0; o < b.length; o += HOLE_BLOCK) {
-    const end = Math.min(b.length, o + HOLE_BLOCK);
-    if (b.subarray(o, end).equals(ZERO.subarray(0, end - o))) continue;
-    const last = out[out.length - 1];
-    if (last && last[1] === o) last[1] = end;
-    else out.push([o, end]);
-  }
-  return out;
-}
+/** files larger than this are opened here and written by every worker at once, in parts */
+const SPLIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * A node's mtime as Node's utimes wants it: seconds as a double. libuv truncates to microseconds,
@@ -163,7 +149,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   const progress = opts.progress ?? noopProgress;
   const snapId = await resolveSnapshotId(opts.drive, opts.snapshotId);
   const snap = await readSnapshot(opts.drive, snapId);
-  const { index } = await openSnapshotDrives(opts.drive, snap, opts.otherDrives, opts.password);
+  const { index, drives } = await openSnapshotDrives(opts.drive, snap, opts.otherDrives, opts.password);
 
   let nodes = await loadTree(index, snap.tree);
   for (const part of (opts.subtree ?? '').split('/').filter((p) => p !== '' && p !== '.')) {
@@ -183,9 +169,8 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [] };
   const links = new Map<string, Promise<Buffer>>();
   const isRoot = process.getuid?.() === 0;
-  const pool = new WorkerPool(null, opts.workers ?? 2);
-  const reader = new PackReader(pool);
-  const onAbort = (): void => void pool.close();
+  const pool = new RestorePool(drives, opts.workers ?? 2);
+  const onAbort = (): void => pool.abort();
   signal?.addEventListener('abort', onAbort);
 
   const setMeta = async (path: Buffer, n: TreeNode): Promise<void> => {
@@ -200,64 +185,45 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   };
 
   const writeContent = async (path: Buffer, n: TreeNode): Promise<void> => {
-    const fh = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
-      0o600,
-    ).catch((err: Error) => {
-      if (errnoCode(err) === 'ELOOP') {
-        throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
+    const chunks = (n.content ?? []).map((id) => {
+      const loc = index.get(id);
+      if (!loc) {
+        throw new CorruptionError(
+          `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\``,
+          undefined,
+          id,
+        );
       }
-      throw err;
+      return loc;
     });
-    try {
-      const ids = n.content ?? [];
-      const fetch = (id: string): Promise<Buffer> => {
-        const loc = index.get(id);
-        if (!loc) {
-          return Promise.reject(
-            new CorruptionError(
-              `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\``,
-              undefined,
-              id,
-            ),
-          );
+    const size = chunks.reduce((sum, c) => sum + c.blob.rawLength, 0);
+    const meta: FileMeta = { mode: n.mode, mtime: mtimeOf(n), owner: isRoot ? { uid: n.uid, gid: n.gid } : undefined };
+    if (size <= SPLIT_BYTES) {
+      // a worker opens (O_NOFOLLOW), writes, sizes and closes it, and sets meta through the descriptor
+      await pool.writeFile(path, chunks, size, meta);
+    } else {
+      const fh = await open(
+        path,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+        0o600,
+      ).catch((err: Error) => {
+        if (errnoCode(err) === 'ELOOP') {
+          throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
         }
-        return reader.read(loc);
-      };
-      // keep the next chunks in flight while one is written
-      const inflight: Promise<Buffer>[] = [];
-      let next = 0;
-      const fill = (): void => {
-        while (next < ids.length && inflight.length < CHUNKS_AHEAD) {
-          const p = fetch(ids[next++]);
-          p.catch(() => undefined);
-          inflight.push(p);
-        }
-      };
-      fill();
-      let pos = 0;
-      let written = 0;
-      while (inflight.length > 0) {
-        throwIfAborted(signal, 'restore');
-        const data = await (inflight.shift() as Promise<Buffer>);
-        fill();
-        for (const [from, to] of dataRanges(data)) {
-          await fh.write(data, from, to - from, pos + from);
-          written = pos + to;
-        }
-        pos += data.length;
-        counters.bytes += data.length;
+        throw err;
+      });
+      try {
+        await fh.truncate(size); // sized first: the parts are written in any order, holes stay holes
+        await pool.writeInto(path, fh.fd, chunks);
+        // metadata through the open file: no path lookups, and hard links share it
+        if (meta.owner) await fh.chown(meta.owner.uid, meta.owner.gid).catch(() => undefined);
+        await fh.chmod(meta.mode);
+        await fh.utimes(meta.mtime, meta.mtime);
+      } finally {
+        await fh.close();
       }
-      if (written < pos) await fh.truncate(pos); // trailing hole
-      // metadata through the open file: no path lookups, and hard links share it
-      if (isRoot) await fh.chown(n.uid, n.gid).catch(() => undefined);
-      await fh.chmod(n.mode);
-      const t = mtimeOf(n);
-      await fh.utimes(t, t);
-    } finally {
-      await fh.close();
     }
+    counters.bytes += size;
   };
 
   const restoreFile = async (path: Buffer, n: TreeNode): Promise<void> => {
@@ -282,15 +248,17 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     progress.update({ ...counters, currentPath: path.toString() });
   };
 
-  // files are written FILES_AHEAD at a time; directory metadata is set at the end, deepest first
+  // files are handed to the pool as far ahead as it takes them; the first failure stops the
+  // workers. Directory metadata is set at the end, deepest first
   const running = new Set<Promise<void>>();
   let failure: unknown = null;
   const schedule = async (job: () => Promise<void>): Promise<void> => {
-    while (running.size >= FILES_AHEAD) await Promise.race(running);
+    await pool.ready();
     if (failure !== null) throw failure as Error;
     const p: Promise<void> = job()
       .catch((err: unknown) => {
         failure ??= err;
+        pool.abort();
       })
       .finally(() => running.delete(p));
     running.add(p);
@@ -350,7 +318,6 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    await reader.close();
     await pool.close();
   }
   result.bytes = counters.bytes;

@@ -1,0 +1,242 @@
+/**
+ * Worker thread body for restore: writes file contents. For each chunk it preads the stored blob
+ * from its pack file (kept open, LRU), decrypts, decompresses and verifies it (decodeBlob), and
+ * pwrites the plaintext at its offset in the target file, skipping all-zero 64 KiB blocks so they
+ * stay holes. Plaintext never crosses threads: only job descriptions and results are posted.
+ *
+ * A whole file is opened (O_NOFOLLOW), written, sized, given its owner, mode and mtime and closed
+ * here, with synchronous calls (cheaper than a trip through libuv's pool per call). A part of a
+ * big file is written into a descriptor the main thread opened and still owns.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  ftruncateSync,
+  futimesSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
+import { decodeBlob } from './blob';
+import { AbortedError, CorruptionError } from './errors';
+
+export interface PackRef {
+  /** the file holding the pack (a pack file, or a tape volume) */
+  file: string;
+  id: string;
+  /** names the pack in error messages */
+  where: string;
+}
+
+/** One chunk: where its stored blob is, and where its plaintext goes in the target file. */
+export interface ChunkRef {
+  /** index into the job's packs */
+  pack: number;
+  /** index into the keys the worker was started with */
+  key: number;
+  /** position of the stored blob in the pack's file */
+  offset: number;
+  length: number;
+  id: string;
+  compressed: boolean;
+  rawLength: number;
+  /** position of the plaintext in the target file */
+  at: number;
+}
+
+export interface FileMeta {
+  mode: number;
+  /** seconds, as utimes takes them */
+  mtime: number;
+  /** set only when running as root; failures are ignored as for the other entries */
+  owner?: { uid: number; gid: number };
+}
+
+/** A whole file: opened by path (latin1, byte-exact), written, sized, given meta and closed. */
+export interface WholeFile {
+  path: string;
+  size: number;
+  chunks: ChunkRef[];
+  meta: FileMeta;
+}
+
+/** A run of chunks of a big file, written into a descriptor the main thread opened. */
+export interface FilePart {
+  fd: number;
+  chunks: ChunkRef[];
+}
+
+export interface WriteJob {
+  kind: 'write';
+  packs: PackRef[];
+  files: (WholeFile | FilePart)[];
+}
+
+/** Closes the cached pack descriptors and ends the thread. */
+export interface CloseJob {
+  kind: 'close';
+}
+
+export interface WriteError {
+  code?: string;
+  message: string;
+  pack?: string;
+  blob?: string;
+}
+
+/** One entry per file of the job, in order: null when it was written. */
+export interface WriteResult {
+  errors: (WriteError | null)[];
+}
+
+export interface RestoreWorkerData {
+  keys: (Uint8Array | null)[];
+  /** set to non-zero by the main thread to stop at the next chunk (cancellation, first failure) */
+  abort: Int32Array;
+}
+
+const HOLE_BLOCK = 64 * 1024;
+const ZERO = Buffer.alloc(HOLE_BLOCK);
+const MAX_OPEN_PACKS = 16;
+const OPEN_TARGET = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+
+const data = workerData as RestoreWorkerData | null;
+const keys = (data?.keys ?? []).map((k) => (k ? Buffer.from(k) : null));
+const abort = data?.abort ?? new Int32Array(1);
+const packFds = new Map<string, number>();
+let stored = Buffer.allocUnsafeSlow(2 * 1024 * 1024);
+
+function packFd(pack: PackRef): number {
+  const fd = packFds.get(pack.file);
+  if (fd !== undefined) {
+    packFds.delete(pack.file);
+    packFds.set(pack.file, fd);
+    return fd;
+  }
+  let opened: number;
+  try {
+    opened = openSync(pack.file, 'r');
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    throw Object.assign(new Error(`${pack.where} cannot be read (${e.message}); run \`baton repo verify\``), {
+      code: e.code,
+    });
+  }
+  packFds.set(pack.file, opened);
+  if (packFds.size > MAX_OPEN_PACKS) {
+    const [oldest, old] = packFds.entries().next().value as [string, number];
+    packFds.delete(oldest);
+    closeSync(old);
+  }
+  return opened;
+}
+
+/** Reads and verifies one chunk; the result may share memory with `stored` until the next call. */
+function readChunk(c: ChunkRef, packs: PackRef[]): Buffer {
+  const pack = packs[c.pack];
+  if (stored.length < c.length) stored = Buffer.allocUnsafeSlow(Math.max(c.length, stored.length * 2));
+  const fd = packFd(pack);
+  let got = 0;
+  while (got < c.length) {
+    const n = readSync(fd, stored, got, c.length - got, c.offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  if (got < c.length) {
+    throw new CorruptionError(`blob ${c.id} in ${pack.where} is cut short; the pack is damaged`, pack.id, c.id);
+  }
+  try {
+    return decodeBlob(keys[c.key], stored.subarray(0, c.length), c, pack.where);
+  } catch (err) {
+    // name the pack by its ID (decodeBlob only knows its description)
+    if (err instanceof CorruptionError) throw new CorruptionError(err.message, pack.id, c.id);
+    throw err;
+  }
+}
+
+function writeAll(fd: number, b: Buffer, from: number, to: number, pos: number): void {
+  while (from < to) {
+    const n = writeSync(fd, b, from, to - from, pos);
+    from += n;
+    pos += n;
+  }
+}
+
+function isZero(b: Buffer, from: number, to: number): boolean {
+  // most blocks of real data differ from zero in their first byte: skip the compare for them
+  return b[from] === 0 && b.subarray(from, to).equals(ZERO.subarray(0, to - from));
+}
+
+/** Writes the chunks' non-zero 64 KiB blocks; returns the end of the last byte written. */
+function writeChunks(fd: number, chunks: ChunkRef[], packs: PackRef[]): number {
+  let end = 0;
+  for (const c of chunks) {
+    if (Atomics.load(abort, 0) !== 0) throw new AbortedError('restore');
+    const plain = readChunk(c, packs);
+    const blockEnd = (o: number): number => Math.min(plain.length, o + HOLE_BLOCK);
+    for (let o = 0; o < plain.length;) {
+      if (isZero(plain, o, blockEnd(o))) {
+        o = blockEnd(o);
+        continue;
+      }
+      // one write for a run of non-zero blocks
+      let to = blockEnd(o);
+      while (to < plain.length && !isZero(plain, to, blockEnd(to))) to = blockEnd(to);
+      writeAll(fd, plain, o, to, c.at + o);
+      end = Math.max(end, c.at + to);
+      o = to;
+    }
+  }
+  return end;
+}
+
+function writeWhole(f: WholeFile, packs: PackRef[]): void {
+  if (Atomics.load(abort, 0) !== 0) throw new AbortedError('restore');
+  const fd = openSync(Buffer.from(f.path, 'latin1'), OPEN_TARGET, 0o600);
+  try {
+    const end = writeChunks(fd, f.chunks, packs);
+    if (end < f.size) ftruncateSync(fd, f.size); // trailing hole
+    // metadata through the open file: no path lookups, and hard links share it
+    if (f.meta.owner) {
+      try {
+        fchownSync(fd, f.meta.owner.uid, f.meta.owner.gid);
+      } catch {
+        // as for every entry: owners that cannot be set are left
+      }
+    }
+    fchmodSync(fd, f.meta.mode);
+    futimesSync(fd, f.meta.mtime, f.meta.mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function describe(err: unknown): WriteError {
+  const e = err as { code?: string; message?: string; pack?: string; blob?: string };
+  return { code: e.code, message: String(e.message), pack: e.pack, blob: e.blob };
+}
+
+function run(job: WriteJob): WriteResult {
+  const errors = job.files.map((f) => {
+    try {
+      if ('fd' in f) writeChunks(f.fd, f.chunks, job.packs);
+      else writeWhole(f, job.packs);
+      return null;
+    } catch (err) {
+      return describe(err);
+    }
+  });
+  return { errors };
+}
+
+parentPort?.on('message', (job: WriteJob | CloseJob) => {
+  if (job.kind === 'close') {
+    for (const fd of packFds.values()) closeSync(fd);
+    packFds.clear();
+    process.exit(0);
+  }
+  parentPort?.postMessage(run(job));
+});
