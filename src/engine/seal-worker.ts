@@ -4,12 +4,12 @@
  * that is known (so another worker can start on it), then hash every chunk and compress and
  * encrypt the ones the backup does not have yet (the shared KnownIds table), returning the sealed
  * blobs in one transferred buffer. Small files travel many to a message (`batch`). `seal` re-reads
- * given chunks and seals them unconditionally; `decode` opens one stored blob for restore.
+ * given chunks and seals them unconditionally. (Restore has its own workers: restore-worker.ts.)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { findCut } from './chunker';
-import { ZSTD_LEVEL, decodeBlob, encodeBlobParts } from './blob';
+import { ZSTD_LEVEL, encodeBlobParts } from './blob';
 import { contentId } from './hash';
 import { KnownIds } from './known-ids';
 
@@ -32,27 +32,13 @@ export interface SealJob {
   lengths: number[];
 }
 
-/** Decrypt, decompress and verify one stored blob (restore). */
-export interface DecodeJob {
-  kind: 'decode';
-  key: Uint8Array | null;
-  data: Uint8Array;
-  ref: { id: string; compressed: boolean; rawLength: number };
-  where: string;
-}
-
-export interface DecodeResult {
-  plain: Uint8Array;
-  error?: JobError;
-}
-
 /** Several small-file segment jobs in one message (posting a message costs more than sealing a tiny file). */
 export interface BatchJob {
   kind: 'batch';
   jobs: SegmentJob[];
 }
 
-export type Job = SegmentJob | SealJob | DecodeJob | BatchJob;
+export type Job = SegmentJob | SealJob | BatchJob;
 
 /** Posted by a segment job before its result: where the next segment of the file starts. */
 export interface SegmentCut {
@@ -270,16 +256,6 @@ parentPort?.on('message', (msg: WorkerMessage) => {
   if (job.kind === 'batch') {
     const res = runBatch(job.jobs);
     reply({ seq, res }, [res.data.buffer as ArrayBuffer]);
-  } else if (job.kind === 'decode') {
-    let res: DecodeResult;
-    try {
-      const plain = decodeBlob(job.key ? Buffer.from(job.key) : null, job.data, job.ref, job.where);
-      res = { plain: plain.byteOffset === 0 && plain.buffer.byteLength === plain.length ? plain : Buffer.from(plain) };
-    } catch (err) {
-      res = { plain: new Uint8Array(0), error: describe(err) };
-    }
-    const transfer = res.plain.byteLength > 0 && res.plain.buffer.byteLength === res.plain.byteLength;
-    reply({ seq, res }, transfer ? [res.plain.buffer as ArrayBuffer] : []);
   } else {
     let res: SealResult;
     try {

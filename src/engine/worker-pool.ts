@@ -6,8 +6,6 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type {
-  DecodeJob,
-  DecodeResult,
   Job,
   SealJob,
   SealResult,
@@ -85,10 +83,6 @@ export class WorkerPool {
       const end = i + 1 < res.starts.length ? res.starts[i + 1] : res.data.byteLength;
       return { ...r, data: res.data.subarray(res.starts[i], end) };
     });
-  }
-
-  decode(job: Omit<DecodeJob, 'kind'>): Promise<DecodeResult> {
-    return this.run({ kind: 'decode', ...job }, [job.data.buffer as ArrayBuffer]) as Promise<DecodeResult>;
   }
 
   private run(job: Job, transfer: ArrayBuffer[] = [], onCut?: (cut: SegmentCut) => void): Promise<unknown> {
