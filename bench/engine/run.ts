@@ -18,9 +18,12 @@ import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spliceNamedSection } from '../section';
 import { generate } from './dataset';
+import { FORMAT_VERSION } from '../../src/engine/config';
 
 interface Measure {
   seconds: number;
+  /** user + system CPU seconds of the process and its threads */
+  cpu: number;
   rssMiB: number;
 }
 
@@ -55,11 +58,13 @@ const env = {
 };
 
 function timed(cmd: string[], cwd?: string): Measure {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...cmd], { env, cwd, encoding: 'utf8' });
+  // dirty pages of the previous step are written out first, so no step pays for another's
+  spawnSync('sync');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', ...cmd], { env, cwd, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const last = r.stderr.trim().split('\n').pop() ?? '';
-  const [s, kb] = last.split(' ').map(Number);
-  return { seconds: s, rssMiB: Math.round(kb / 1024) };
+  const [s, user, sys, kb] = last.split(' ').map(Number);
+  return { seconds: s, cpu: user + sys, rssMiB: Math.round(kb / 1024) };
 }
 
 function run(cmd: string[], cwd?: string): string {
@@ -190,17 +195,20 @@ function main(): void {
       repoMiB: rs[0].repoMiB,
     });
   }
-  const versions: Record<string, string> = { baton: `baton engine (repository format 1), node ${process.version}` };
+  const versions: Record<string, string> = {
+    baton: `baton engine (repository format ${FORMAT_VERSION}), node ${process.version}`,
+  };
   for (const [name, peer] of Object.entries(PEERS)) {
     versions[name] = version(peer.kind === 'restic' ? [peer.bin, 'version'] : [peer.bin, '--version']);
   }
-  const fmt = (m?: Measure): string => (m ? `${m.seconds.toFixed(2)} s / ${m.rssMiB} MiB` : '-');
+  const fmt = (m?: Measure): string =>
+    m ? `${m.seconds.toFixed(2)} s (cpu ${m.cpu.toFixed(1)} s) / ${m.rssMiB} MiB` : '-';
   const lines = [
     '## Engine',
     '',
     'Written by `bench/engine/run.ts` (`npm run build && node dist/bench/engine/run.js`). Figures are what that',
-    'run MEASURED on the machine below; nothing here is estimated. Wall time / peak RSS (from `/usr/bin/time`),',
-    `median of ${repeat} rounds (tools take turns within a round).`,
+    'run MEASURED on the machine below; nothing here is estimated. Wall time (user+system CPU time) / peak RSS',
+    `(from \`/usr/bin/time\`, after a \`sync\`), median of ${repeat} rounds (tools take turns within a round).`,
     '',
     `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), date ${new Date().toISOString()}; ` +
       `1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after (other work shares the machine)`,
