@@ -3,14 +3,15 @@
  * measures first backup, unchanged re-run and restore (wall time and peak RSS via /usr/bin/time),
  * and a many-small-files backup; writes the figures to docs/benchmarks.md.
  *
- *   npm run build && node dist/bench/engine/run.js [--work DIR] [--scale 1] [--many 100000] [--tools baton,restic,borg,...] [--repeat 3]
+ *   npm run build && node dist/bench/engine/run.js [--work DIR] [--scale 1] [--many 100000] [--tools baton,restic,borg,...] [--repeat 3] [--out FILE]
  *
  * Peers: `restic` and `borg` are Debian's (apt-get install restic borgbackup); `restic-0.18.1` and
  * `borg-1.4.5` are the newest releases, installed by bench/engine/install-peers.sh under
  * ~/.cache/baton/peers. By default every peer that is installed takes part.
  *
  * Page cache is warm (the dataset was just written or read); every tool gets the same conditions.
- * Tools run in turn, `repeat` rounds; each figure is the median of its rounds.
+ * Tools run in turn, `repeat` rounds; each figure is the median of its rounds. Every restore is
+ * compared with the dataset (diff -r) before its figure counts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,10 @@ const installed = (t: string): boolean =>
   spawnSync(PEERS[t].bin, PEERS[t].kind === 'restic' ? ['version'] : ['--version'], { encoding: 'utf8' }).status === 0;
 const tools = (args.get('tools') ?? ['baton', ...Object.keys(PEERS)].filter(installed).join(',')).split(',');
 const repeat = Number(args.get('repeat') ?? 3);
-const repoRoot = resolve(__dirname, '../../..');
+const repoRootDir = resolve(__dirname, '../../..');
+/** where the figures go: the marked engine section of this file (default docs/benchmarks.md) */
+const outFile = resolve(args.get('out') ?? join(repoRootDir, 'docs/benchmarks.md'));
+const repoRoot = repoRootDir;
 const batonMain = join(repoRoot, 'dist/src/cli/repo-main.js');
 const env = {
   ...process.env,
@@ -145,6 +149,11 @@ function bench(tool: string, data: string, manyDir: string): ToolRun {
       rmSync(m, { recursive: true, force: true });
     }
   }
+  // a fast restore only counts if it is right: the restored tree must equal the dataset
+  const root = tool === 'baton' ? out : PEERS[tool].kind === 'restic' ? join(out, data) : join(out, data.slice(1));
+  const diff = spawnSync('diff', ['-rq', '--no-dereference', data, root], { encoding: 'utf8' });
+  if (diff.status !== 0)
+    throw new Error(`${tool} restored a tree that differs from the dataset:\n${diff.stdout.slice(0, 2000)}`);
   rmSync(out, { recursive: true, force: true });
   rmSync(repo, { recursive: true, force: true });
   return r;
@@ -254,7 +263,6 @@ function main(): void {
       );
     }
   }
-  const outFile = join(repoRoot, 'docs/benchmarks.md');
   const before = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
   writeFileSync(outFile, spliceNamedSection(before, 'engine', lines.join('\n')));
   // keep the generated file in the project's format
