@@ -6,8 +6,8 @@
  *    write through a symlink (files are opened with O_NOFOLLOW, directories checked with lstat);
  * 3. write each file chunk by chunk, verifying every chunk's hash; all-zero chunks are skipped
  *    (holes), the size set with ftruncate;
- * 4. recreate hard links among restored files, then set owner (when permitted), mode and mtime,
- *    directories last so their mtimes stick.
+ * 4. recreate hard links among restored files, fifos and (as root) devices, then set owner (when
+ *    permitted), extended attributes, mode and mtime, directories last so their mtimes stick.
  * An interrupted restore leaves a partial target; running it again into the same target finishes
  * it (files are rewritten, links replaced).
  */
@@ -27,6 +27,8 @@ import type { ProgressCounters, ProgressReporter } from './progress';
 import { childPath } from './walker';
 import { WorkerPool } from './worker-pool';
 import { PackReader } from './pack-reader';
+import { applyXattrs } from './xattrs';
+import { createSpecial, specialSkipReason } from './special-files';
 
 export interface RestoreOptions {
   /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
@@ -47,8 +49,10 @@ export interface RestoreResult {
   files: number;
   dirs: number;
   bytes: number;
-  /** entries not restored (fifo, socket, device), with why */
+  /** entries not restored (sockets; devices when not root), with why */
   skipped: { path: string; message: string }[];
+  /** metadata not restored (extended attributes the process may not set), with why */
+  warnings: { path: string; message: string }[];
 }
 
 /** Opens every drive a snapshot uses and builds one blob index over them. */
@@ -180,7 +184,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   const target = Buffer.from(resolve(opts.target));
   await mkdir(target, { recursive: true });
   const counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
-  const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [] };
+  const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [], warnings: [] };
   const links = new Map<string, Promise<Buffer>>();
   const isRoot = process.getuid?.() === 0;
   const pool = new WorkerPool(null, opts.workers ?? 2);
@@ -188,8 +192,15 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   const onAbort = (): void => void pool.close();
   signal?.addEventListener('abort', onAbort);
 
+  // after chown (which drops security.capability) and before chmod (user.* needs write access)
+  const setXattrs = async (path: Buffer, n: TreeNode): Promise<void> => {
+    if (!n.xattrs) return;
+    for (const message of await applyXattrs(path, n.xattrs)) result.warnings.push({ path: path.toString(), message });
+  };
+
   const setMeta = async (path: Buffer, n: TreeNode): Promise<void> => {
     if (isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
+    await setXattrs(path, n);
     const mtime = mtimeOf(n);
     if (n.type === 'symlink') {
       await lutimes(path, mtime, mtime).catch(() => undefined);
@@ -252,6 +263,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
       if (written < pos) await fh.truncate(pos); // trailing hole
       // metadata through the open file: no path lookups, and hard links share it
       if (isRoot) await fh.chown(n.uid, n.gid).catch(() => undefined);
+      await setXattrs(path, n);
       await fh.chmod(n.mode);
       const t = mtimeOf(n);
       await fh.utimes(t, t);
@@ -330,8 +342,11 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
           await replacing(path, () => symlink(symlinkTargetBytes(n), path));
           await setMeta(path, n);
           break;
-        default:
-          result.skipped.push({ path: path.toString(), message: 'special file (fifo, socket or device) not restored' });
+        default: {
+          const why = specialSkipReason(n, isRoot) ?? (await createSpecial(n, path, target));
+          if (why !== null) result.skipped.push({ path: path.toString(), message: why });
+          else await setMeta(path, n);
+        }
       }
     }
   };
