@@ -8,6 +8,7 @@
  *    (holes), the size set with ftruncate;
  * 4. recreate hard links among restored files, fifos and (as root) devices, then set owner (when
  *    permitted), extended attributes, mode and mtime, directories last so their mtimes stick.
+ * The drive's shared lock is held throughout, so a prune cannot delete packs being read.
  * An interrupted restore leaves a partial target; running it again into the same target finishes
  * it (files are rewritten, links replaced).
  */
@@ -27,6 +28,7 @@ import type { ProgressCounters, ProgressReporter } from './progress';
 import { childPath } from './walker';
 import { WorkerPool } from './worker-pool';
 import { PackReader } from './pack-reader';
+import { Lock } from './lock';
 import { applyXattrs } from './xattrs';
 import { createSpecial, specialSkipReason } from './special-files';
 
@@ -161,7 +163,18 @@ async function replacing(path: Buffer, create: () => Promise<void>): Promise<voi
   }
 }
 
+/** Restores under the drive's shared lock (see lock.ts), so `prune` cannot run meanwhile. */
 export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
+  throwIfAborted(opts.signal, 'restore');
+  const lock = await Lock.acquireReader(opts.drive, 'restore');
+  try {
+    return await restoreLocked(opts);
+  } finally {
+    await lock?.release().catch(() => undefined);
+  }
+}
+
+async function restoreLocked(opts: RestoreOptions): Promise<RestoreResult> {
   const signal = opts.signal;
   throwIfAborted(signal, 'restore');
   const progress = opts.progress ?? noopProgress;
