@@ -160,7 +160,9 @@ void test('an attribute that cannot be set is a warning, not a failure', async (
       { name: 'bogus.namespace', value },
       { name: 'user.ok', value },
     ]);
-    assert.deepEqual(onFile, ['extended attribute bogus.namespace not restored: not supported by the target file system']);
+    assert.deepEqual(onFile, [
+      'extended attribute bogus.namespace not restored: not supported by the target file system',
+    ]);
     assert.equal((await getAttribute(`${tmp.path}/f`, 'user.ok'))?.toString(), 'v');
     // Linux refuses user.* on a symlink (EPERM), as it refuses trusted.* without privileges
     const onLink = await applyXattrs(Buffer.from(`${tmp.path}/l`), [{ name: 'user.x', value }]);

@@ -24,7 +24,8 @@ function gate(
   packs: PackStore,
   method: 'readPack' | 'packSize',
 ): { entered: Promise<void>; open: () => void; restore: () => void } {
-  const original = packs[method];
+  const slot = packs as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const original = slot[method];
   let entered!: () => void;
   let open!: () => void;
   const enteredP = new Promise<void>((r) => (entered = r));
@@ -36,14 +37,10 @@ function gate(
       entered();
       await openP;
     }
-    return (original as (...a: unknown[]) => Promise<unknown>).apply(packs, args);
+    return original.apply(packs, args);
   };
-  (packs as unknown as Record<string, unknown>)[method] = wrapped;
-  return {
-    entered: enteredP,
-    open,
-    restore: () => ((packs as unknown as Record<string, unknown>)[method] = original),
-  };
+  slot[method] = wrapped;
+  return { entered: enteredP, open, restore: () => (slot[method] = original) };
 }
 
 const lockedBy = (purpose: string) => (err: unknown) =>
@@ -116,7 +113,11 @@ void test('a restore or verify lock left behind goes stale as any lock does', as
     await drive.writeFile('locks', 'dead', lock({ pid: Number(dead.stdout) }));
     // another host's, not refreshed for 31 minutes
     const old = new Date(Date.now() - 31 * 60 * 1000).toISOString();
-    await drive.writeFile('locks', 'old', lock({ hostname: 'elsewhere', purpose: 'verify', time: old, refreshed: old }));
+    await drive.writeFile(
+      'locks',
+      'old',
+      lock({ hostname: 'elsewhere', purpose: 'verify', time: old, refreshed: old }),
+    );
     await prune({ drive });
     assert.deepEqual(readdirSync(`${tmp.path}/d/locks`), [], 'prune ran and removed the stale locks');
 
