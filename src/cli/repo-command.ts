@@ -249,6 +249,7 @@ export function repoCommand(): Command {
           subtree: o.path,
         });
         for (const s of r.skipped) process.stderr.write(`skipped: ${s.path}: ${s.message}\n`);
+        for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
         print(o, r, `restored ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes into ${o.target}`);
         return EXIT_OK;
       }),

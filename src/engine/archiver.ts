@@ -18,13 +18,14 @@ import { FileReader } from './file-reader';
 import { RateLimiter } from './rate-limit';
 import type { SealResult, SealedChunk, SegmentJob } from './seal-worker';
 import { encodeBlob, encodeJson } from './blob';
-import { decodeTree, encodeTree, makeNode, nameFields } from './tree';
+import { decodeTree, encodeTree, makeNode, nameFields, specialType } from './tree';
 import type { TreeNode } from './tree';
 import type { BackupStats, Snapshot, SnapshotError } from './snapshot';
 import type { Checkpoint, CheckpointDrive, CheckpointFrame, CheckpointPartial } from './checkpoint';
 import { validateCheckpoint } from './checkpoint';
 import { listDir, walkListing } from './walker';
 import type { Entry, WalkEvent } from './walker';
+import type { Xattr } from './xattrs';
 import { FileCache, defaultCachePath } from './file-cache';
 import { Lock } from './lock';
 import { AbortedError, EngineError, throwIfAborted } from './errors';
@@ -565,6 +566,12 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       return makeNode(ev.name, 'file', ev.st, { size: offset, content });
     };
 
+    /** The entry's extended attributes for its node; what could not be read becomes a warning. */
+    const xattrsOf = (ev: { path: Buffer; xattrs?: Xattr[]; xattrWarning?: string }): Xattr[] | undefined => {
+      if (ev.xattrWarning) warnings.push({ path: pathText(ev.path), message: ev.xattrWarning });
+      return ev.xattrs;
+    };
+
     for (;;) {
       throwIfAborted(signal, 'backup');
       if (ahead.length === 0) await fill();
@@ -581,7 +588,11 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
               last: ev.resumed.last !== undefined ? Buffer.from(ev.resumed.last, 'hex') : undefined,
             });
           } else {
-            frames.push({ name: ev.name, node: makeNode(ev.name, 'dir', ev.st as BigIntStats), nodes: [] });
+            frames.push({
+              name: ev.name,
+              node: makeNode(ev.name, 'dir', ev.st as BigIntStats, { xattrs: xattrsOf(ev) }),
+              nodes: [],
+            });
           }
           break;
         }
@@ -596,17 +607,21 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         }
         case 'file': {
           const node = await doFile(item, ev);
-          if (node) top().nodes.push(node);
+          if (node) {
+            const xattrs = xattrsOf(ev);
+            if (xattrs) node.xattrs = xattrs;
+            top().nodes.push(node);
+          }
           top().last = ev.name;
           report(ev.path);
           break;
         }
         case 'symlink':
-          top().nodes.push(makeNode(ev.name, 'symlink', ev.st, { target: ev.target }));
+          top().nodes.push(makeNode(ev.name, 'symlink', ev.st, { target: ev.target, xattrs: xattrsOf(ev) }));
           top().last = ev.name;
           break;
         case 'other':
-          top().nodes.push(makeNode(ev.name, 'other', ev.st));
+          top().nodes.push(makeNode(ev.name, specialType(ev.st), ev.st, { xattrs: xattrsOf(ev) }));
           top().last = ev.name;
           break;
         case 'error':

@@ -2,7 +2,8 @@
  * The checker (`verify`): structure checks (index files decode, every indexed pack is present with
  * its length, every snapshot's trees decode and every blob they reference is indexed) and, with
  * `readData`, a full read of every pack (pack hash, trailer, every blob's tag and hash). Findings
- * name the snapshot, file and pack concerned.
+ * name the snapshot, file and pack concerned. The drive's shared lock is held throughout, so a
+ * prune cannot delete packs while they are checked (and be reported as missing).
  */
 import type { Drive } from './drive';
 import { BlobIndex, readIndexFiles, readBlob } from './index-file';
@@ -14,6 +15,7 @@ import { openSnapshotDrives } from './restorer';
 import { parsePack } from './pack';
 import { decodeBlob } from './blob';
 import { throwIfAborted } from './errors';
+import { Lock } from './lock';
 import type { ProgressReporter } from './progress';
 import { noopProgress } from './progress';
 
@@ -63,6 +65,15 @@ interface User {
 }
 
 export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
+  const lock = await Lock.acquireReader(opts.drive, 'verify');
+  try {
+    return await verifyLocked(opts);
+  } finally {
+    await lock?.release().catch(() => undefined);
+  }
+}
+
+async function verifyLocked(opts: VerifyOptions): Promise<VerifyResult> {
   const { drive, signal } = opts;
   const progress = opts.progress ?? noopProgress;
   const findings: Finding[] = [];

@@ -6,13 +6,18 @@
  */
 import { Blake3Hasher, blake3 } from '@napi-rs/blake-hash';
 
+/** A Buffer view of the same bytes (the binding's types take Buffers; no copy). */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
 export function contentId(data: Uint8Array): string {
-  return blake3(data).toString('hex');
+  return blake3(asBuffer(data)).toString('hex');
 }
 
 /** The content ID of the concatenation of `parts`, without concatenating them. */
 export function contentIdOfParts(parts: Uint8Array[]): string {
   const h = new Blake3Hasher();
-  for (const p of parts) h.update(p);
+  for (const p of parts) h.update(asBuffer(p));
   return h.digest('hex');
 }

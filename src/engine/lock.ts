@@ -1,13 +1,16 @@
 /**
- * Drive locks: shared for backups, exclusive for prune. Stale after 30 minutes without refresh,
- * or at once when held by a process of this host that no longer exists.
+ * Drive locks: shared for backups, restores and verifies, exclusive for forget and prune. Stale
+ * after 30 minutes without refresh, or at once when held by a process of this host that no longer
+ * exists.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Drive } from './drive';
-import { LockedError } from './errors';
+import { DriveFullError, LockedError, errnoCode } from './errors';
 
 export const STALE_AFTER_MS = 30 * 60 * 1000;
+/** how often a reader's lock is refreshed: well inside STALE_AFTER_MS */
+export const READER_REFRESH_MS = 5 * 60 * 1000;
 
 export interface LockFile {
   version: 1;
@@ -44,6 +47,8 @@ export async function readLocks(drive: Drive): Promise<{ name: string; lock: Loc
 }
 
 export class Lock {
+  private timer: NodeJS.Timeout | null = null;
+
   private constructor(
     private readonly drive: Drive,
     readonly name: string,
@@ -77,12 +82,34 @@ export class Lock {
     return new Lock(drive, name, file);
   }
 
+  /**
+   * A shared lock for a reader (restore, verify), so prune cannot delete packs under it, refreshed
+   * on a timer until released since a reader has no checkpoints to refresh it at. A drive this
+   * process cannot write to (read-only media or mount, no write permission, full) is read without
+   * a lock (null) rather than not at all: a restore matters most exactly then.
+   */
+  static async acquireReader(drive: Drive, purpose: string): Promise<Lock | null> {
+    let lock: Lock;
+    try {
+      lock = await Lock.acquire(drive, false, purpose);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (err instanceof DriveFullError || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return null;
+      throw err;
+    }
+    lock.timer = setInterval(() => void lock.refresh().catch(() => undefined), READER_REFRESH_MS);
+    lock.timer.unref(); // never what keeps the process alive
+    return lock;
+  }
+
   async refresh(): Promise<void> {
     this.file.refreshed = new Date().toISOString();
     await this.drive.writeFile('locks', this.name, Buffer.from(JSON.stringify(this.file)));
   }
 
   async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     await this.drive.remove('locks', this.name);
   }
 }

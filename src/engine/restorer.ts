@@ -7,8 +7,9 @@
  * 3. write file contents in worker threads (restore-pool.ts): each reads, verifies (GCM tag and
  *    content ID) and writes its chunks; all-zero 64 KiB blocks are skipped (holes), the size set
  *    with ftruncate; small files go many to a message, big ones are split over every worker;
- * 4. recreate hard links among restored files, then set owner (when permitted), mode and mtime,
- *    directories last so their mtimes stick.
+ * 4. recreate hard links among restored files, fifos and (as root) devices, then set owner (when
+ *    permitted), extended attributes, mode and mtime, directories last so their mtimes stick.
+ * The drive's shared lock is held throughout, so a prune cannot delete packs being read.
  * An interrupted restore leaves a partial target; running it again into the same target finishes
  * it (files are rewritten, links replaced).
  */
@@ -28,6 +29,9 @@ import type { ProgressCounters, ProgressReporter } from './progress';
 import { childPath } from './walker';
 import { RestorePool } from './restore-pool';
 import type { FileMeta } from './restore-worker';
+import { Lock } from './lock';
+import { applyXattrs } from './xattrs';
+import { createSpecial, specialSkipReason } from './special-files';
 
 export interface RestoreOptions {
   /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
@@ -48,8 +52,10 @@ export interface RestoreResult {
   files: number;
   dirs: number;
   bytes: number;
-  /** entries not restored (fifo, socket, device), with why */
+  /** entries not restored (sockets; devices when not root), with why */
   skipped: { path: string; message: string }[];
+  /** metadata not restored (extended attributes the process may not set), with why */
+  warnings: { path: string; message: string }[];
 }
 
 /** Opens every drive a snapshot uses and builds one blob index over them. */
@@ -143,7 +149,18 @@ async function replacing(path: Buffer, create: () => Promise<void>): Promise<voi
   }
 }
 
+/** Restores under the drive's shared lock (see lock.ts), so `prune` cannot run meanwhile. */
 export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
+  throwIfAborted(opts.signal, 'restore');
+  const lock = await Lock.acquireReader(opts.drive, 'restore');
+  try {
+    return await restoreLocked(opts);
+  } finally {
+    await lock?.release().catch(() => undefined);
+  }
+}
+
+async function restoreLocked(opts: RestoreOptions): Promise<RestoreResult> {
   const signal = opts.signal;
   throwIfAborted(signal, 'restore');
   const progress = opts.progress ?? noopProgress;
@@ -166,15 +183,22 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   const target = Buffer.from(resolve(opts.target));
   await mkdir(target, { recursive: true });
   const counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
-  const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [] };
+  const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [], warnings: [] };
   const links = new Map<string, Promise<Buffer>>();
   const isRoot = process.getuid?.() === 0;
   const pool = new RestorePool(drives, opts.workers ?? 2);
   const onAbort = (): void => pool.abort();
   signal?.addEventListener('abort', onAbort);
 
+  // after chown (which drops security.capability) and before chmod (user.* needs write access)
+  const setXattrs = async (path: Buffer, n: TreeNode): Promise<void> => {
+    if (!n.xattrs) return;
+    for (const message of await applyXattrs(path, n.xattrs)) result.warnings.push({ path: path.toString(), message });
+  };
+
   const setMeta = async (path: Buffer, n: TreeNode): Promise<void> => {
     if (isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
+    await setXattrs(path, n);
     const mtime = mtimeOf(n);
     if (n.type === 'symlink') {
       await lutimes(path, mtime, mtime).catch(() => undefined);
@@ -198,8 +222,9 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     });
     const size = chunks.reduce((sum, c) => sum + c.blob.rawLength, 0);
     const meta: FileMeta = { mode: n.mode, mtime: mtimeOf(n), owner: isRoot ? { uid: n.uid, gid: n.gid } : undefined };
-    if (size <= SPLIT_BYTES) {
+    if (size <= SPLIT_BYTES && !n.xattrs) {
       // a worker opens (O_NOFOLLOW), writes, sizes and closes it, and sets meta through the descriptor
+      // (files with extended attributes, which are rare, take the main thread's path below)
       await pool.writeFile(path, chunks, size, meta);
     } else {
       const fh = await open(
@@ -217,6 +242,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
         await pool.writeInto(path, fh.fd, chunks);
         // metadata through the open file: no path lookups, and hard links share it
         if (meta.owner) await fh.chown(meta.owner.uid, meta.owner.gid).catch(() => undefined);
+        await setXattrs(path, n); // after chown (which drops security.capability), before chmod
         await fh.chmod(meta.mode);
         await fh.utimes(meta.mtime, meta.mtime);
       } finally {
@@ -298,8 +324,11 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
           await replacing(path, () => symlink(symlinkTargetBytes(n), path));
           await setMeta(path, n);
           break;
-        default:
-          result.skipped.push({ path: path.toString(), message: 'special file (fifo, socket or device) not restored' });
+        default: {
+          const why = specialSkipReason(n, isRoot) ?? (await createSpecial(n, path, target));
+          if (why !== null) result.skipped.push({ path: path.toString(), message: why });
+          else await setMeta(path, n);
+        }
       }
     }
   };

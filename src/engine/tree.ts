@@ -5,8 +5,13 @@
  */
 import type { BigIntStats } from 'node:fs';
 import { EngineError } from './errors';
+import type { Xattr } from './xattrs';
 
-export type NodeType = 'file' | 'dir' | 'symlink' | 'other';
+/**
+ * `other` is a special file whose kind was not recorded (trees written before fifo, char, block
+ * and socket were told apart).
+ */
+export type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket' | 'other';
 
 export interface TreeNode {
   name: string;
@@ -23,7 +28,40 @@ export interface TreeNode {
   subtree?: string;
   target?: string;
   rawTarget?: string;
+  /** device number of a char or block device */
+  rdevMajor?: number;
+  rdevMinor?: number;
+  /** extended attributes (ACLs among them), sorted by name bytes; absent when there are none */
+  xattrs?: Xattr[];
 }
+
+/**
+ * The canonical key order of a node. encodeTree writes keys in this order whatever order a node's
+ * fields were set in (a node from a checkpoint gets its `subtree` last), so equal trees always give
+ * equal bytes and IDs. Typed as a record of every TreeNode key, so a new field cannot be
+ * forgotten here (JSON.stringify would drop it).
+ */
+const NODE_KEYS: { [K in keyof Required<TreeNode>]: null } = {
+  name: null,
+  rawName: null,
+  type: null,
+  mode: null,
+  uid: null,
+  gid: null,
+  mtimeNs: null,
+  size: null,
+  inode: null,
+  links: null,
+  content: null,
+  subtree: null,
+  target: null,
+  rawTarget: null,
+  rdevMajor: null,
+  rdevMinor: null,
+  xattrs: null,
+};
+/** Keys of tree JSON: the node list, node fields, then an xattr's fields (`name` is already there). */
+const KEY_ORDER = ['nodes', ...Object.keys(NODE_KEYS), 'value'];
 
 export interface Tree {
   nodes: TreeNode[];
@@ -48,12 +86,29 @@ export function symlinkTargetBytes(n: TreeNode): Buffer {
   return n.rawTarget !== undefined ? Buffer.from(n.rawTarget, 'base64') : Buffer.from(n.target ?? '', 'utf8');
 }
 
-/** Builds a node in canonical key order from lstat results. */
+/** The node type of an lstat result that is not a file, directory or symlink. */
+export function specialType(st: BigIntStats): NodeType {
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isSocket()) return 'socket';
+  return 'other';
+}
+
+/** Major and minor number of a Linux dev_t (glibc's gnu_dev_major/gnu_dev_minor encoding). */
+export function splitDev(dev: bigint): { major: number; minor: number } {
+  return {
+    major: Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n)),
+    minor: Number((dev & 0xffn) | ((dev >> 12n) & 0xffffff00n)),
+  };
+}
+
+/** Builds a node from lstat results. */
 export function makeNode(
   nameRaw: Buffer,
   type: NodeType,
   st: BigIntStats,
-  extra: { size?: number; content?: string[]; subtree?: string; target?: Buffer } = {},
+  extra: { size?: number; content?: string[]; subtree?: string; target?: Buffer; xattrs?: Xattr[] } = {},
 ): TreeNode {
   const nf = nameFields(nameRaw);
   const n: TreeNode = { name: nf.text } as TreeNode;
@@ -77,11 +132,17 @@ export function makeNode(
     n.target = tf.text;
     if (tf.raw !== undefined) n.rawTarget = tf.raw;
   }
+  if (type === 'char' || type === 'block') {
+    const d = splitDev(st.rdev);
+    n.rdevMajor = d.major;
+    n.rdevMinor = d.minor;
+  }
+  if (extra.xattrs && extra.xattrs.length > 0) n.xattrs = extra.xattrs;
   return n;
 }
 
 export function encodeTree(nodes: TreeNode[]): Buffer {
-  return Buffer.from(JSON.stringify({ nodes }));
+  return Buffer.from(JSON.stringify({ nodes }, KEY_ORDER));
 }
 
 /** Parses a tree blob and checks the invariants the restorer relies on. */

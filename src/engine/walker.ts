@@ -1,27 +1,37 @@
 /**
  * Deterministic walk: entries sorted by raw name bytes, depth first, directories entered before
  * their contents. Resuming from a checkpoint skips everything at or before its cursor, re-enters
- * the open directories with their finished entries, and continues a partly read file.
+ * the open directories with their finished entries, and continues a partly read file. Each entry's
+ * extended attributes are read with its lstat.
  */
 import { lstatSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import type { Checkpoint, CheckpointFrame, CheckpointPartial } from './checkpoint';
 import { nodeNameBytes } from './tree';
+import { readXattrs } from './xattrs';
+import type { Xattr } from './xattrs';
 
 export interface Entry {
   name: Buffer;
   path: Buffer;
   /** lstat result fetched with the listing, or the error it gave */
   st?: BigIntStats | Error;
+  /** extended attributes read with the lstat (absent when there are none) */
+  xattrs?: Xattr[];
+  /** what of the extended attributes could not be read */
+  xattrWarning?: string;
 }
 
+/** What an entry carries besides its lstat result. */
+type Meta = { xattrs?: Xattr[]; xattrWarning?: string };
+
 export type WalkEvent =
-  | { t: 'enter'; name: Buffer; path: Buffer; st?: BigIntStats; resumed?: CheckpointFrame }
+  | ({ t: 'enter'; name: Buffer; path: Buffer; st?: BigIntStats; resumed?: CheckpointFrame } & Meta)
   | { t: 'leave' }
-  | { t: 'file'; name: Buffer; path: Buffer; st: BigIntStats; partial?: CheckpointPartial }
-  | { t: 'symlink'; name: Buffer; path: Buffer; st: BigIntStats; target: Buffer }
-  | { t: 'other'; name: Buffer; path: Buffer; st: BigIntStats }
+  | ({ t: 'file'; name: Buffer; path: Buffer; st: BigIntStats; partial?: CheckpointPartial } & Meta)
+  | ({ t: 'symlink'; name: Buffer; path: Buffer; st: BigIntStats; target: Buffer } & Meta)
+  | ({ t: 'other'; name: Buffer; path: Buffer; st: BigIntStats } & Meta)
   | { t: 'error'; name: Buffer; path: Buffer; message: string };
 
 const SLASH = Buffer.from('/');
@@ -35,9 +45,26 @@ export function childPath(dir: Buffer, name: Buffer): Buffer {
 const STAT_SLICE = 512;
 
 /**
- * Sorted listing of a directory, each entry lstat-ed. The lstat calls are synchronous (a promise
- * per entry cost four times as much, and a backup of many small files waited on them), in slices
- * with a yield between, so the event loop is never held for more than about a millisecond.
+ * lstat, then the extended attributes (one llistxattr when there are none), both synchronous like
+ * the rest of the listing.
+ */
+function statEntry(e: Entry): void {
+  try {
+    e.st = lstatSync(e.path, { bigint: true });
+  } catch (err) {
+    e.st = err as Error;
+    return;
+  }
+  const x = readXattrs(e.path);
+  e.xattrs = x.xattrs;
+  e.xattrWarning = x.warning;
+}
+
+/**
+ * Sorted listing of a directory, each entry lstat-ed and its xattrs listed. The calls are
+ * synchronous (a promise per entry cost four times as much, and a backup of many small files
+ * waited on them), in slices with a yield between, so the event loop is never held for more than
+ * a millisecond or two.
  */
 export async function listDir(path: Buffer): Promise<Entry[]> {
   const names = await readdir(path, { encoding: 'buffer' });
@@ -46,12 +73,7 @@ export async function listDir(path: Buffer): Promise<Entry[]> {
     .map((name) => ({ name, path: childPath(path, name) }));
   for (let i = 0; i < entries.length; i++) {
     if (i > 0 && i % STAT_SLICE === 0) await new Promise((r) => setImmediate(r));
-    const e = entries[i];
-    try {
-      e.st = lstatSync(e.path, { bigint: true });
-    } catch (err) {
-      e.st = err as Error;
-    }
+    statEntry(entries[i]);
   }
   return entries;
 }
@@ -141,13 +163,15 @@ async function* visit(
 ): AsyncGenerator<WalkEvent> {
   let st: BigIntStats;
   try {
-    const got = e.st ?? (await lstat(e.path, { bigint: true }));
+    if (e.st === undefined) statEntry(e); // a source given on the command line
+    const got = e.st as BigIntStats | Error;
     if (got instanceof Error) throw got;
     st = got;
   } catch (err) {
     yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
     return;
   }
+  const meta: Meta = { xattrs: e.xattrs, xattrWarning: e.xattrWarning };
   if (st.isDirectory()) {
     let children: Entry[];
     try {
@@ -156,18 +180,19 @@ async function* visit(
       yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
       return;
     }
-    yield { t: 'enter', name: e.name, path: e.path, st };
+    yield { t: 'enter', name: e.name, path: e.path, st, ...meta };
     yield* walkListing(children, depth + 1, null, exclude);
     yield { t: 'leave' };
   } else if (st.isFile()) {
-    yield { t: 'file', name: e.name, path: e.path, st, partial };
+    yield { t: 'file', name: e.name, path: e.path, st, partial, ...meta };
   } else if (st.isSymbolicLink()) {
     try {
-      yield { t: 'symlink', name: e.name, path: e.path, st, target: await readlink(e.path, { encoding: 'buffer' }) };
+      const target = await readlink(e.path, { encoding: 'buffer' });
+      yield { t: 'symlink', name: e.name, path: e.path, st, target, ...meta };
     } catch (err) {
       yield { t: 'error', name: e.name, path: e.path, message: describe(err) };
     }
   } else {
-    yield { t: 'other', name: e.name, path: e.path, st };
+    yield { t: 'other', name: e.name, path: e.path, st, ...meta };
   }
 }
