@@ -53,7 +53,9 @@ describe('failover on a real cluster', { timeout: 600_000 }, () => {
   before(async () => {
     c = await startLocalCluster({
       demo: {
-        appFiles: 96,
+        // 40 MiB at 3 MiB/s: about 13 s, longer than a coordinator failover takes on a loaded
+        // 2-core machine (10.7 s seen), so the job is still running when the coordinator moves
+        appFiles: 160,
         appFileKiB: 256,
         jobs: {
           heartbeatTimeout: '3s',
