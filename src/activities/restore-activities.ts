@@ -22,14 +22,10 @@ import {
   WrongPasswordError,
   errnoCode,
   openDrive,
-  readSnapshot,
   restore,
   verify,
-  type Drive,
   type ProgressCounters,
 } from '../engine';
-// Not in the engine's index: used only to name the file a damaged chunk belongs to.
-import { loadTree, openSnapshotDrives } from '../engine/restorer';
 import type {
   OperationProgress,
   RestoreOutcome,
@@ -140,13 +136,12 @@ export function createRestoreActivities(deps: RestoreActivityDeps) {
       const log = deps.logger.child({ job: req.jobId, app: req.app, snapshot: req.source.snapshotId.slice(0, 12) });
       const { source } = req;
       log.info({ drive: source.drive, target: req.target, subtree: req.subtree }, 'restore starting');
-      let drive: Drive | undefined;
       try {
         const result = await withProgress(
           req.jobId,
           { files: 0, bytes: 0, totalFiles: source.files, totalBytes: source.bytes, currentPath: null },
           async (update) => {
-            drive = await openDrive(source.drivePath, { password: deps.password });
+            const drive = await openDrive(source.drivePath, { password: deps.password });
             return restore({
               drive,
               password: deps.password,
@@ -183,12 +178,8 @@ export function createRestoreActivities(deps: RestoreActivityDeps) {
           log.info('restore cancelled');
           throw new CancelledFailure(`restore into ${req.target} on ${deps.node} cancelled: ${err.message}`);
         }
-        let file: string | null = null;
-        if (err instanceof CorruptionError && err.blob && drive) {
-          file = await fileUsingBlob(drive, source.snapshotId, err.blob, deps.password).catch(() => null);
-        }
         log.warn({ err }, 'restore failed');
-        throw restoreFailure(err, { node: deps.node, drive: source.drive, target: req.target, file });
+        throw restoreFailure(err, { node: deps.node, drive: source.drive, target: req.target });
       }
     },
 
@@ -251,30 +242,6 @@ export function createRestoreActivities(deps: RestoreActivityDeps) {
   };
 }
 
-/** The first file (or directory) of a snapshot whose data includes `blob`; null when none does. */
-export async function fileUsingBlob(
-  drive: Drive,
-  snapshotId: string,
-  blob: string,
-  password: string | undefined,
-): Promise<string | null> {
-  const snap = await readSnapshot(drive, snapshotId);
-  const { index } = await openSnapshotDrives(drive, snap, [], password);
-  const walk = async (tree: string, path: string): Promise<string | null> => {
-    if (tree === blob) return path || '/';
-    for (const n of await loadTree(index, tree)) {
-      const p = `${path}/${n.name}`;
-      if (n.content?.includes(blob)) return p;
-      if (n.type === 'dir' && n.subtree) {
-        const found = await walk(n.subtree, p);
-        if (found !== null) return found;
-      }
-    }
-    return null;
-  };
-  return walk(snap.tree, '');
-}
-
 interface FailureContext {
   node: string;
   drive: string;
@@ -303,13 +270,11 @@ function driveFailure(err: unknown, ctx: FailureContext): ApplicationFailure | n
 }
 
 /** A restore's failure: non-retryable when the same request would fail again. */
-export function restoreFailure(
-  err: unknown,
-  ctx: FailureContext & { target: string; file: string | null },
-): unknown {
+export function restoreFailure(err: unknown, ctx: FailureContext & { target: string }): unknown {
   if (err instanceof CorruptionError) {
+    // The engine's message names the pack, the blob and the file being restored.
     return ApplicationFailure.nonRetryable(
-      `${err.message}${ctx.file ? `; it holds data of ${ctx.file}` : ''} (drive ${ctx.drive}, read by node ${ctx.node}). ` +
+      `${err.message} (drive ${ctx.drive}, read by node ${ctx.node}). ` +
         `The target ${ctx.target} is partly restored; run \`baton verify ${ctx.drive} --read-data\` to see all damage, ` +
         'and restore an older snapshot',
       'Corruption',

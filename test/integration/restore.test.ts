@@ -235,7 +235,7 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
     assert.match(
       r.stderr,
       new RegExp(
-        `^baton: restore of ${DEMO_APP} failed: blob \\w+ in pack ${packId} .*; it holds data of /table-\\d+/segment-\\d+\\.dat`,
+        `^baton: restore of ${DEMO_APP} failed: blob \\w+ in pack ${packId} .*\\(restoring ${target}/table-\\d+/segment-\\d+\\.dat\\)`,
       ),
     );
   });
