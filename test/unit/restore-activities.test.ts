@@ -20,7 +20,7 @@ const logger = pino({ level: 'silent' });
 
 /** Runs `fn` in an activity context (MockActivityEnvironment's run does not infer the result type). */
 const inActivity = <T>(fn: () => Promise<T>, env = new MockActivityEnvironment()): Promise<T> =>
-  env.run(fn) as Promise<T>;
+  env.run<[], T, () => Promise<T>>(fn);
 
 describe('restore and verify activities', { timeout: 120_000 }, () => {
   const tmp = tempDir('baton-restore-act-');
@@ -32,7 +32,10 @@ describe('restore and verify activities', { timeout: 120_000 }, () => {
     node: 'n1',
     logger,
     password: PASSWORD,
-    reportProgress: async (_id, p) => void reports.push(p),
+    reportProgress: (_id, p) => {
+      reports.push(p);
+      return Promise.resolve();
+    },
     reportEveryMs: 0,
     ...over,
   });
