@@ -72,15 +72,15 @@ export function restoreCommand(): Command {
       if (opts.node !== undefined) knownNode(config, opts.node);
       const subtree = subtreeOf(opts.path);
       const target = isAbsolute(opts.target) ? normalize(opts.target) : resolve(opts.target);
-      const catalog = await openCatalog(config.catalogUrl);
-      try {
-        const found = await findSnapshot(catalog, app, opts.snapshot ?? null);
-        if (!found.ok) throw new UserError(found.problem);
-      } finally {
-        await catalog.destroy();
-      }
       const { client, close } = await connect(config);
       try {
+        const catalog = await openCatalog(config.catalogUrl);
+        try {
+          const found = await findSnapshot(catalog, app, opts.snapshot ?? null);
+          if (!found.ok) throw new UserError(found.problem);
+        } finally {
+          await catalog.destroy();
+        }
         const jobId = await startRestore(client, config, {
           app,
           snapshotId: opts.snapshot ?? null,

@@ -154,8 +154,9 @@ export async function waitAccepted(
         throw new UserError(end.error ?? `${jobId} ended ${end.state} before it started`);
       }
     }
-    if (view && view.state === 'failed') throw new UserError(view.error ?? `${jobId} failed`);
-    if (view && view.state !== 'pending') return view;
+    if (view?.accepted) return view;
+    // Refused while checking; a failure after acceptance is the caller's to follow.
+    if (view && view.state !== 'pending') throw new UserError(view.error ?? `${jobId} ${view.state}`);
     if (Date.now() > deadline) {
       throw new UserError(
         `${jobId} was not accepted within ${Math.round(timeoutMs / 1000)} s; are the node processes running? ` +

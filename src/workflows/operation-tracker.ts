@@ -19,6 +19,8 @@ export interface OperationView {
   jobId: string;
   kind: OperationKind;
   state: JobState;
+  /** The request passed its checks and the node took it on (it may have ended since). */
+  accepted: boolean;
   app: string | null;
   node: string | null;
   drive: string | null;
@@ -85,6 +87,7 @@ export class OperationTracker {
       jobId: start.jobId,
       kind: start.kind,
       state: 'pending',
+      accepted: false,
       app: start.app ?? null,
       node: start.node ?? null,
       drive: start.drive ?? null,
@@ -111,6 +114,7 @@ export class OperationTracker {
   /** The request passed its checks; the node is working on it. */
   running(): void {
     this.v.state = 'running';
+    this.v.accepted = true;
   }
 
   progress(p: OperationProgress): void {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { freePort } from '../../src/temporal/dev-server';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -162,6 +163,28 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
     assert.equal(readFileSync(file, 'utf8'), 'mine\n');
     assert.ok(!readdirSync(join(c.dir, 'restores')).includes('x'));
     assert.equal(await jobCount(), jobs);
+  });
+
+  test('no server reachable: restore and verify say so in one line', async () => {
+    const port = await freePort();
+    const config = join(c.dir, 'unreachable.yaml');
+    writeFileSync(
+      config,
+      `cluster: demo\ntemporal: { address: '127.0.0.1:${port}' }\nnodes: [{name: n1}]\n` +
+        `drives: [{name: d1, node: n1, path: d}]\napps: [{name: a, paths: [/tmp]}]\n`,
+    );
+    for (const args of [
+      ['restore', 'a', '--target', join(c.dir, 'restores', 'z')],
+      ['verify', 'd1'],
+    ]) {
+      const r = baton([...args, '--config', config]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        new RegExp(`^baton: no Temporal server answers at 127\\.0\\.0\\.1:${port}; start the demo`),
+      );
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
   });
 
   test('the workflow itself refuses an unknown snapshot (a client that skips the CLI’s checks)', async () => {

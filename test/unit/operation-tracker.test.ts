@@ -49,11 +49,13 @@ for (const k of byteCases) test(`formatBytes: ${k.name}`, () => assert.equal(for
 test('a restore goes pending -> running -> succeeded, with details the Web UI shows at each step', () => {
   const op = new OperationTracker({ jobId: 'j', kind: 'restore', app: 'db', node: null, target: '/r', subtree: null });
   assert.equal(op.view().state, 'pending');
+  assert.equal(op.view().accepted, false);
   assert.equal(op.details(), 'restore of **db**: checking the snapshot, the node and the target');
   op.progress({ files: 1, bytes: 1, totalFiles: 1, totalBytes: 1, currentPath: null }); // too early: ignored
   op.located('n3', source);
   assert.equal(op.view().progress?.files, 0);
   op.running();
+  assert.equal(op.view().accepted, true);
   op.progress({ files: 4, bytes: 1024 * 1024, totalFiles: 10, totalBytes: 4 * 1024 * 1024, currentPath: '/r/a' });
   assert.equal(
     op.details(),
