@@ -5,23 +5,33 @@
  *   backup-job-app-failover:  a backup of drill-db whose app moved mid-way (two attempts, checkpoint restart)
  *   coordinator-failover:     the coordinator after its host node was SIGKILLed, with both jobs in it
  *   scheduled-backup:         one run started by sample-db's schedule
- * Run with `npm run record-histories`.
+ *   restore:                  a restore of sample-db's latest snapshot onto node-3
+ *   verify:                   a verify --read-data of node-2's drive that finds a flipped byte in a pack
+ * Run with `npm run record-histories`; `npm run record-histories -- restore verify` records only those
+ * (the backups they need run, but only the named histories are written).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { latestCheckpoint } from '../src/catalog/attempts';
 import { clusterEvents, recentJobs } from '../src/catalog/jobs';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../src/client/coordinator-client';
+import { followOperation, startRestore, startVerify } from '../src/client/operations-client';
 import { readStaticMap, writeStaticMap } from '../src/cluster/static';
-import { DEMO_APP, DRILL_APP } from '../src/demo/demo-files';
+import { DEMO_APP, DEMO_APP_HOST, DRILL_APP } from '../src/demo/demo-files';
 import { waitFor } from '../src/drill/wait';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
 import { version } from '../package.json';
 
 const out = resolve(__dirname, '..', '..', 'test', 'histories');
+const ALL = ['backup-job', 'backup-job-app-failover', 'scheduled-backup', 'coordinator-failover', 'restore', 'verify'];
+const wanted = process.argv.length > 2 ? process.argv.slice(2) : ALL;
+for (const name of wanted) {
+  if (!ALL.includes(name)) throw new Error(`unknown history "${name}"; choose from ${ALL.join(', ')}`);
+}
 
 async function save(cluster: LocalCluster, name: string, workflowId: string): Promise<void> {
+  if (!wanted.includes(name)) return;
   const history = await cluster.client.workflow.getHandle(workflowId).fetchHistory();
   const file = join(out, `${name}-${version}.json`);
   writeFileSync(file, historyToJSON(history) + '\n');
@@ -37,6 +47,39 @@ async function main() {
     if ((await followJob(cluster.client, plain.jobId, () => undefined, 500)).state !== 'succeeded')
       throw new Error('backup failed');
     await save(cluster, 'backup-job', plain.jobId);
+
+    if (wanted.includes('restore') || wanted.includes('verify')) {
+      mkdirSync(join(cluster.dir, 'restores'));
+      const restoreId = await startRestore(cluster.client, cluster.config, {
+        app: DEMO_APP,
+        snapshotId: null,
+        node: 'node-3',
+        target: join(cluster.dir, 'restores', 'sample-db'),
+        subtree: null,
+        requestedBy: 'record-histories',
+      });
+      const restored = await followOperation(cluster.client, restoreId, () => undefined, 500);
+      if (restored.state !== 'succeeded') throw new Error(`restore ${restored.state}: ${restored.error}`);
+      await save(cluster, 'restore', restoreId);
+
+      // A flipped byte in the drive's largest pack: the verify finds it and fails naming the pack.
+      const drive = cluster.config.plan.drives.find((d) => d.node === DEMO_APP_HOST);
+      if (!drive) throw new Error(`no drive for ${DEMO_APP_HOST}`);
+      const data = join(drive.path, 'data');
+      const packs = readdirSync(data).flatMap((sub) => readdirSync(join(data, sub)).map((id) => join(data, sub, id)));
+      const pack = packs.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+      const bytes = readFileSync(pack);
+      bytes[bytes.length >> 1] ^= 0x01;
+      writeFileSync(pack, bytes);
+      const verifyId = await startVerify(cluster.client, cluster.config, drive, true, 'record-histories');
+      const verified = await followOperation(cluster.client, verifyId, () => undefined, 500);
+      if (verified.state !== 'failed') throw new Error(`verify of a damaged drive ${verified.state}`);
+      bytes[bytes.length >> 1] ^= 0x01;
+      writeFileSync(pack, bytes);
+      await save(cluster, 'verify', verifyId);
+    }
+    if (!wanted.some((n) => ['backup-job-app-failover', 'scheduled-backup', 'coordinator-failover'].includes(n)))
+      return;
 
     const moved = await requestBackup(cluster.client, cluster.config.cluster, DRILL_APP, 'record-histories');
     await waitFor('a checkpoint', () => latestCheckpoint(cluster.catalog, moved.jobId));

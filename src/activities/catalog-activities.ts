@@ -2,11 +2,19 @@
  * The catalog as activities. Workflows write the catalog only through these; they run on the
  * shared coordinator queue, so any node's worker can take them (the catalog is on shared storage).
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { beginAttempt, endAttempt, latestCheckpoint, releaseLeases, type AttemptStart } from '../catalog/attempts';
 import { addEvent, jobFinished, jobStarted, type EventInput, type JobEnd } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
+import {
+  findSnapshot,
+  operationFinished,
+  operationStarted,
+  type OperationEnd,
+  type OperationStart,
+} from '../catalog/operations';
 import { savePlan } from '../catalog/plan';
-import type { BackupJobInput, CheckpointRef, ClusterPlan } from '../workflows/types';
+import type { BackupJobInput, CheckpointRef, ClusterPlan, SnapshotSource } from '../workflows/types';
 
 export function createCatalogActivities(db: Catalog) {
   const now = () => new Date().toISOString();
@@ -30,6 +38,33 @@ export function createCatalogActivities(db: Catalog) {
     },
     async endAttempt(end: { cluster: string; jobId: string; number: number; outcome: string; detail?: string }) {
       await endAttempt(db, end, now());
+    },
+    /**
+     * The snapshot a restore reads (by ID or prefix, or the app's latest) and its drive. An unknown
+     * one fails for good: asking again gives the same answer.
+     */
+    async resolveRestoreSource(input: { app: string; snapshotId: string | null }): Promise<SnapshotSource> {
+      const found = await findSnapshot(db, input.app, input.snapshotId);
+      if (!found.ok) throw ApplicationFailure.nonRetryable(found.problem, 'UnknownSnapshot');
+      const s = found.snapshot;
+      return {
+        snapshotId: s.id,
+        app: s.app,
+        jobId: s.job_id,
+        drive: s.drive,
+        drivePath: s.drive_path,
+        at: s.at,
+        files: Number(s.files),
+        bytes: Number(s.bytes),
+      };
+    },
+    /** A restore or verify passed its checks and starts: its job row and `<kind>-started` event. */
+    async recordOperationStarted(op: OperationStart): Promise<void> {
+      await operationStarted(db, op, now());
+    },
+    /** A restore or verify ended: its row's state and counts, and its `<kind>-finished|failed|cancelled` event. */
+    async recordOperationFinished(end: OperationEnd): Promise<void> {
+      await operationFinished(db, end, now());
     },
     async latestCheckpoint(jobId: string): Promise<CheckpointRef | null> {
       const row = await latestCheckpoint(db, jobId);

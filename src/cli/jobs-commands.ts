@@ -26,6 +26,7 @@ export async function jobReport(db: Catalog, id: string) {
   const events = await jobEvents(db, id);
   return {
     id: job.id,
+    kind: job.kind,
     app: job.app,
     state: job.state,
     node: job.node,
@@ -67,8 +68,18 @@ export function jobsCommand(): Command {
       }
       console.log(
         formatTable(
-          ['JOB', 'APP', 'STATE', 'NODE', 'DRIVE', 'EPOCH', 'STARTED', 'FINISHED'],
-          jobs.map((j) => [j.id, j.app, j.state, j.node, j.drive, String(j.epoch), j.started_at, j.finished_at ?? '']),
+          ['JOB', 'KIND', 'APP', 'STATE', 'NODE', 'DRIVE', 'EPOCH', 'STARTED', 'FINISHED'],
+          jobs.map((j) => [
+            j.id,
+            j.kind,
+            j.app || '-',
+            j.state,
+            j.node,
+            j.drive,
+            String(j.epoch),
+            j.started_at,
+            j.finished_at ?? '',
+          ]),
         ),
       );
     });
@@ -86,24 +97,32 @@ export function jobCommand(): Command {
         console.log(JSON.stringify(report, null, 2));
         return;
       }
-      console.log(`${report.id}: ${report.state}, backup of ${report.app} requested by ${report.requestedBy}`);
+      // Verify jobs concern a drive, not an app.
+      const what = report.kind === 'verify' ? `verify of drive ${report.drive}` : `${report.kind} of ${report.app}`;
+      console.log(`${report.id}: ${report.state}, ${what} requested by ${report.requestedBy}`);
       console.log(`started ${report.startedAt}, finished ${report.finishedAt ?? '(running)'}`);
-      if (report.snapshot) console.log(`snapshot: ${report.snapshot} (${report.files} files, ${report.bytes} bytes)`);
+      if (report.snapshot) {
+        const label = report.kind === 'backup' ? 'snapshot' : report.kind === 'restore' ? 'restored into' : 'drive';
+        console.log(`${label}: ${report.snapshot} (${report.files ?? '-'} files, ${report.bytes} bytes)`);
+      }
       if (report.error) console.log(`error: ${report.error}`);
-      console.log('\nattempts:');
-      console.log(
-        formatTable(
-          ['#', 'NODE', 'DRIVE', 'EPOCH', 'OUTCOME', 'RESTART'],
-          report.attempts.map((a) => [
-            String(a.number),
-            a.node,
-            a.drive,
-            String(a.epoch),
-            a.outcome ?? 'running',
-            a.restart ? `${a.restart.kind}: ${a.restart.reason}` : 'first attempt',
-          ]),
-        ),
-      );
+      // Restores and verifies run as one activity, without attempts or epochs.
+      if (report.attempts.length > 0) {
+        console.log('\nattempts:');
+        console.log(
+          formatTable(
+            ['#', 'NODE', 'DRIVE', 'EPOCH', 'OUTCOME', 'RESTART'],
+            report.attempts.map((a) => [
+              String(a.number),
+              a.node,
+              a.drive,
+              String(a.epoch),
+              a.outcome ?? 'running',
+              a.restart ? `${a.restart.kind}: ${a.restart.reason}` : 'first attempt',
+            ]),
+          ),
+        );
+      }
       console.log('\ntimeline:');
       for (const e of report.timeline) console.log(`  ${e.at}  ${(e.node ?? '').padEnd(8)}  ${e.message}`);
     });

@@ -9,6 +9,7 @@ import { demoCommand } from './demo-command';
 import { drillCommand } from './drill-command';
 import { jobCommand, jobsCommand } from './jobs-commands';
 import { repoCommand } from './repo-command';
+import { restoreCommand, verifyCommand } from './restore-commands';
 import { schedulesCommand } from './schedules-command';
 
 export function program(): Command {
@@ -21,6 +22,8 @@ export function program(): Command {
     .addCommand(nodeCommand())
     .addCommand(statusCommand())
     .addCommand(backupCommand())
+    .addCommand(restoreCommand())
+    .addCommand(verifyCommand())
     .addCommand(clusterCommand())
     .addCommand(schedulesCommand())
     .addCommand(jobsCommand())

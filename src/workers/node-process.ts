@@ -1,6 +1,7 @@
 /**
  * A Baton node process: two Temporal workers sharing one connection.
- *   - baton-node-<name>: the node's backup service (activities that touch this node's data and drives);
+ *   - baton-node-<name>: the node's backup service (backup, restore and verify: activities that touch
+ *     this node's data and drives);
  *   - baton-coordinator: the workflows (coordinator and jobs), catalog activities, and the local
  *     activity that tells the coordinator which node it runs on.
  * SIGINT/SIGTERM shut both down gracefully.
@@ -12,11 +13,12 @@ import type { Logger } from 'pino';
 import { createBackupActivities } from '../activities/backup-activities';
 import { createCatalogActivities } from '../activities/catalog-activities';
 import { createHostActivities } from '../activities/host-activities';
+import { createRestoreActivities } from '../activities/restore-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog } from '../catalog/open';
 import { createClusterAdapter } from '../cluster/create';
 import { repositoryPassword, type BatonConfig } from '../config/load';
-import { jobProgressSignal } from '../workflows/messages';
+import { jobProgressSignal, operationProgressSignal } from '../workflows/messages';
 import { COORDINATOR_QUEUE, nodeQueue } from '../workflows/names';
 import { ConnectivityWatch } from './connectivity';
 import { workflowSource } from './workflow-bundle';
@@ -81,18 +83,31 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       namespace: config.temporal.namespace,
       taskQueue: nodeQueue(node),
       identity,
-      activities: createBackupActivities({
-        node,
-        logger,
-        catalog,
-        password,
-        encryption: config.repository.encryption,
-        cacheDir: config.repository.cacheDir,
-        msSinceTemporalReached: () => watch.msSinceReached(),
-        reportProgress: async (workflowId, progress) => {
-          await client.workflow.getHandle(workflowId).signal(jobProgressSignal, progress);
-        },
-      }),
+      activities: {
+        ...createBackupActivities({
+          node,
+          logger,
+          catalog,
+          password,
+          encryption: config.repository.encryption,
+          cacheDir: config.repository.cacheDir,
+          msSinceTemporalReached: () => watch.msSinceReached(),
+          reportProgress: async (workflowId, progress) => {
+            await client.workflow.getHandle(workflowId).signal(jobProgressSignal, progress);
+          },
+        }),
+        ...createRestoreActivities({
+          node,
+          logger,
+          password,
+          reportProgress: async (workflowId, progress) => {
+            await client.workflow.getHandle(workflowId).signal(operationProgressSignal, progress);
+          },
+        }),
+      },
+      // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts),
+      // so a cancelled restore or verify hears of it within a second and stops.
+      maxHeartbeatThrottleInterval: '1s',
     });
     logger.info({ queues: [COORDINATOR_QUEUE, nodeQueue(node)], identity }, 'node ready');
     await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);

@@ -2,3 +2,5 @@
 export { coordinator } from './coordinator';
 export { backupJob } from './backup-job';
 export { scheduledBackup } from './scheduled-backup';
+export { restoreJob } from './restore';
+export { verifyJob } from './verify';

@@ -4,7 +4,8 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CoordinatorSnapshot } from './coordinator-state';
-import type { AttemptView, BackupOutcome, BackupProgress, ClusterPlan, JobState } from './types';
+import type { OperationView } from './operation-tracker';
+import type { AttemptView, BackupOutcome, BackupProgress, ClusterPlan, JobState, OperationProgress } from './types';
 
 export interface StartBackupRequest {
   app: string;
@@ -72,3 +73,9 @@ export const jobViewQuery = defineQuery<JobView>('view');
 /** Sent by the coordinator when the cluster service reports the job's app on another node (or on none). */
 export const appMovedSignal =
   defineSignal<[{ app: string; from: string | null; to: string | null; reason: string }]>('appMoved');
+
+/** A restore's or verify's live view; its state is `pending` while the request is being checked. */
+export const operationViewQuery = defineQuery<OperationView>('operationView');
+
+/** Sent by the restore and verify activities while they run: files and bytes so far. */
+export const operationProgressSignal = defineSignal<[OperationProgress]>('operationProgress');

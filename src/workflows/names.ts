@@ -28,6 +28,16 @@ export function backupWorkflowId(app: string, startedAtMs: number): string {
   return `baton-backup-${app}-${compactTime(startedAtMs)}`;
 }
 
+/** A restore of one app's snapshot, started by `baton restore`. */
+export function restoreWorkflowId(app: string, startedAtMs: number): string {
+  return `baton-restore-${app}-${compactTime(startedAtMs)}`;
+}
+
+/** A check of one drive, started by `baton verify`. */
+export function verifyWorkflowId(drive: string, startedAtMs: number): string {
+  return `baton-verify-${drive}-${compactTime(startedAtMs)}`;
+}
+
 /** The Temporal Schedule that backs up one app periodically. */
 export function scheduleId(cluster: string, app: string): string {
   return `${schedulePrefix(cluster)}${app}`;

@@ -8,6 +8,10 @@
  * backup-job-app-failover-*: the same, but an appMoved signal mid-way cancels attempt 1 on node-1
  *   (TRY_CANCEL), latestCheckpoint and canReadCheckpoint on node-3, attempt 2 from the checkpoint.
  * scheduled-backup-*: a schedule's run: requestScheduledBackup, then awaitJob.
+ * restore-*: resolveRestoreSource (catalog), checkRestoreTarget then restoreSnapshot on
+ *   baton-node-node-3 with operationProgress signals, recordOperationStarted/Finished, search attributes.
+ * verify-*: recordOperationStarted, verifyDrive on baton-node-node-2 (reading all data) that finds a
+ *   flipped byte, recordOperationFinished, and the workflow failing with DriveDamaged.
  * coordinator-failover-*: start, savePlan, syncSchedules, observeHost markers and 1 s timers,
  *   startBackup updates starting children, appMoved signals to a job, jobFinished signals, then
  *   its host is SIGKILLed: observeHost on another node, the coordinator-failover event, ticks.
@@ -34,7 +38,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-test('there are recorded histories for the coordinator, jobs, failover paths and schedules', () => {
+test('there are recorded histories for the coordinator, jobs, failover paths, schedules, restores and verifies', () => {
   assert.ok(
     files.some((f) => f.startsWith('coordinator-')),
     files.join(),
@@ -43,6 +47,11 @@ test('there are recorded histories for the coordinator, jobs, failover paths and
     files.some((f) => f.startsWith('backup-job-')),
     files.join(),
   );
+  for (const kind of ['restore-', 'verify-'])
+    assert.ok(
+      files.some((f) => f.startsWith(kind)),
+      files.join(),
+    );
 });
 
 for (const file of files) {

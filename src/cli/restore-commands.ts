@@ -1,0 +1,157 @@
+/**
+ * `baton restore` and `baton verify`: restores and drive checks run by a node's backup service,
+ * through Temporal (`baton repo restore|verify` do the same locally, without the cluster). The
+ * request is checked before anything starts: the app, node or drive against the config, the
+ * snapshot against the catalog, and (by the node that receives the files) the target directory.
+ */
+import { userInfo } from 'node:os';
+import { isAbsolute, normalize, resolve } from 'node:path';
+import { Command } from 'commander';
+import { connect, UserError } from '../client/connect';
+import { followOperation, startRestore, startVerify, waitAccepted } from '../client/operations-client';
+import { findSnapshot } from '../catalog/operations';
+import { openCatalog } from '../catalog/open';
+import { loadConfig, type BatonConfig } from '../config/load';
+import { formatBytes, shortId } from '../workflows/operation-tracker';
+import type { OperationResult } from '../workflows/types';
+
+interface Common {
+  config?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+function knownNode(config: BatonConfig, node: string): void {
+  if (!config.plan.nodes.some((n) => n.name === node)) {
+    throw new UserError(
+      `unknown node "${node}"; nodes in ${config.file}: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
+    );
+  }
+}
+
+/** A directory inside a snapshot, as the engine takes it: relative, no `..`. */
+function subtreeOf(path: string | undefined): string | null {
+  if (path === undefined) return null;
+  const clean = normalize(path).replace(/^\/+/, '').replace(/\/+$/, '');
+  if (clean === '' || clean === '.') return null;
+  if (clean.split('/').includes('..')) {
+    throw new UserError(`--path ${path} leaves the snapshot; name a directory inside it, e.g. data/tables`);
+  }
+  return clean;
+}
+
+/** Prints the end of an operation; a failed or cancelled one sets exit code 1 (and prints its reason on stderr). */
+function printEnd(result: OperationResult, json: boolean | undefined, text: string): void {
+  if (json) console.log(JSON.stringify(result));
+  if (result.state !== 'succeeded') {
+    if (!json) console.error(`baton: ${result.error ?? `${result.jobId} ${result.state}`}`);
+    process.exitCode = 1;
+    return;
+  }
+  if (!json) console.log(text);
+}
+
+export function restoreCommand(): Command {
+  return new Command('restore')
+    .description("restore an app's snapshot into a directory on a node, through that node's backup service")
+    .argument('<app>', 'the app whose snapshot to restore, as named in the config')
+    .requiredOption('--target <dir>', 'an empty or new directory on the node (relative: to the current directory)')
+    .option('--snapshot <id>', "snapshot ID or unique prefix (default: the app's latest in the catalog)")
+    .option('--node <node>', "the node that receives the files (default: the app's current host)")
+    .option('--path <subtree>', 'restore only this directory of the snapshot (its contents go into --target)')
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .option('--wait', 'wait for the restore to finish and print its result')
+    .option('--json', 'print JSON')
+    .action(async (app: string, opts: Common & { target: string; snapshot?: string; node?: string; path?: string }) => {
+      const config = loadConfig(opts.config);
+      if (!config.plan.apps.some((a) => a.name === app)) {
+        throw new UserError(
+          `unknown app "${app}"; apps in ${config.file}: ${config.plan.apps.map((a) => a.name).join(', ') || 'none'}`,
+        );
+      }
+      if (opts.node !== undefined) knownNode(config, opts.node);
+      const subtree = subtreeOf(opts.path);
+      const target = isAbsolute(opts.target) ? normalize(opts.target) : resolve(opts.target);
+      const { client, close } = await connect(config);
+      try {
+        const catalog = await openCatalog(config.catalogUrl);
+        try {
+          const found = await findSnapshot(catalog, app, opts.snapshot ?? null);
+          if (!found.ok) throw new UserError(found.problem);
+        } finally {
+          await catalog.destroy();
+        }
+        const jobId = await startRestore(client, config, {
+          app,
+          snapshotId: opts.snapshot ?? null,
+          node: opts.node ?? null,
+          target,
+          subtree,
+          requestedBy: `cli:${userInfo().username}`,
+        });
+        const view = await waitAccepted(client, jobId);
+        const started =
+          `started ${jobId}: snapshot ${shortId(view.snapshotId ?? '')} of ${app} from drive ${view.drive} ` +
+          `on ${view.node} into ${target}${subtree ? ` (only ${subtree})` : ''}`;
+        if (!opts.wait) {
+          console.log(opts.json ? JSON.stringify(view) : started);
+          return;
+        }
+        if (!opts.json) console.log(started);
+        const result = await followOperation(client, jobId);
+        const r = result.restore;
+        printEnd(
+          result,
+          opts.json,
+          r
+            ? `${jobId} succeeded: ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes (${formatBytes(r.bytes)}) ` +
+                `into ${r.target} on ${r.node}` +
+                (r.skipped.length ? `; ${r.skipped.length} special files skipped` : '')
+            : `${jobId} succeeded`,
+        );
+      } finally {
+        await close();
+      }
+    });
+}
+
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .description("check a drive's structure (and with --read-data every byte) on the node it belongs to")
+    .argument('<drive>', 'the drive, as named in the config')
+    .option('--read-data', 'read and check every pack, not only the structure')
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .option('--wait', 'wait for the verify to finish and print its result')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: Common & { readData?: boolean }) => {
+      const config = loadConfig(opts.config);
+      const drive = config.plan.drives.find((d) => d.name === name);
+      if (!drive) {
+        throw new UserError(
+          `unknown drive "${name}"; drives in ${config.file}: ${config.plan.drives.map((d) => d.name).join(', ') || 'none'}`,
+        );
+      }
+      const { client, close } = await connect(config);
+      try {
+        const jobId = await startVerify(client, config, drive, opts.readData ?? false, `cli:${userInfo().username}`);
+        const started = `started ${jobId}: verify of drive ${drive.name} on ${drive.node}${opts.readData ? ', reading all data' : ''}`;
+        if (!opts.wait) {
+          console.log(opts.json ? JSON.stringify({ jobId, drive: drive.name, node: drive.node }) : started);
+          return;
+        }
+        if (!opts.json) console.log(started);
+        const result = await followOperation(client, jobId);
+        const v = result.verify;
+        printEnd(
+          result,
+          opts.json,
+          v
+            ? `${jobId} succeeded: no errors in ${v.snapshots} snapshots, ${v.packs} packs, ${v.blobs} blobs` +
+                (v.readData ? `, ${v.bytesRead} bytes read` : ' (structure only; --read-data reads every byte)')
+            : `${jobId} succeeded`,
+        );
+      } finally {
+        await close();
+      }
+    });
+}

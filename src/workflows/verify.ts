@@ -1,0 +1,96 @@
+/**
+ * A check of one drive by the backup service of a node that sees it (by default the drive's own
+ * node): structure, and with readData every byte of every pack. The catalog records it; damage
+ * fails the workflow with a message naming every damaged pack. Wiring only; OperationTracker
+ * holds the state.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+} from '@temporalio/workflow';
+import type { CatalogActivities } from '../activities/catalog-activities';
+import type { RestoreActivities } from '../activities/restore-activities';
+import { nodeQueue } from './names';
+import { describeFailure, operationShell } from './operation-shell';
+import { OperationTracker } from './operation-tracker';
+import type { OperationResult, VerifyJobInput } from './types';
+
+const catalog = proxyActivities<CatalogActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumInterval: '5s' },
+});
+
+export async function verifyJob(input: VerifyJobInput): Promise<OperationResult> {
+  const { drive, node, settings } = input;
+  const op = new OperationTracker({
+    jobId: input.jobId,
+    kind: 'verify',
+    node,
+    drive: drive.name,
+    readData: input.readData,
+  });
+  const { mark } = operationShell(op);
+  op.running();
+  mark();
+  await catalog.recordOperationStarted({
+    cluster: input.cluster,
+    jobId: input.jobId,
+    kind: 'verify',
+    app: '',
+    node,
+    drive: drive.name,
+    requestedBy: input.requestedBy,
+    message:
+      `verify of drive ${drive.name} (${drive.path}) started on ${node}, ` +
+      `${input.readData ? 'reading all data' : 'structure only'} (requested by ${input.requestedBy})`,
+  });
+  const service = proxyActivities<RestoreActivities>({
+    taskQueue: nodeQueue(node),
+    scheduleToStartTimeout: `${settings.scheduleToStartTimeoutSeconds}s`,
+    startToCloseTimeout: '24h',
+    heartbeatTimeout: `${settings.heartbeatTimeoutSeconds}s`,
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: { maximumAttempts: 3, initialInterval: '2s' },
+    summary: `verify drive ${drive.name} on ${node}${input.readData ? ', reading all data' : ''}`,
+  });
+
+  const end = () => {
+    const v = op.view();
+    return {
+      cluster: input.cluster,
+      jobId: input.jobId,
+      kind: 'verify' as const,
+      node,
+      state: op.endState(),
+      ...op.counts(),
+      location: drive.path,
+      error: v.error ?? null,
+      message: op.endMessage(),
+      data: v.verify ?? null,
+    };
+  };
+
+  let type = 'VerifyFailed';
+  try {
+    op.verified(await service.verifyDrive({ jobId: input.jobId, node, drive, readData: input.readData }));
+    if (op.view().state === 'failed') type = 'DriveDamaged';
+  } catch (err) {
+    if (isCancellation(err)) {
+      op.cancelled();
+      await CancellationScope.nonCancellable(async () => {
+        mark();
+        await catalog.recordOperationFinished(end());
+      });
+      throw err;
+    }
+    op.failed(describeFailure(err, node).message);
+  }
+  mark();
+  await catalog.recordOperationFinished(end());
+  const result = op.result();
+  if (result.state === 'failed') throw ApplicationFailure.nonRetryable(result.error ?? 'verify failed', type, result);
+  return result;
+}
