@@ -318,9 +318,9 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       bytesSinceCp = 0;
     };
 
-    // currentPath is decoded only if the reporter reads it (decoding every name cost more than
-    // sealing a small file)
-    // `within`: bytes of the current file read so far (reports in the middle of a large file)
+    // `within`: bytes of the current file read so far (reports in the middle of a large file).
+    // currentPath is decoded only if the reporter reads it: decoding every name cost more than
+    // sealing a small file.
     const report = (path?: Buffer, within = 0): void =>
       progress.update({
         files: stats.files,
