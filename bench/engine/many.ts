@@ -7,7 +7,7 @@
  *   npm run build && node dist/bench/engine/many.js [--work /tmp/baton-bench] [--count 1000000] [--runs nocache,cache,rerun]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateMany } from './dataset';
 
@@ -47,12 +47,14 @@ function backup(drive: string, dir: string, extra: string[]): string {
   return `${wall.toFixed(1)} s wall, ${(user + sys).toFixed(1)} s CPU, peak RSS ${Math.round(kb / 1024)} MiB`;
 }
 
-const dir = join(work, `many-${count}`);
+let dir = join(work, `many-${count}`);
 if (!existsSync(join(dir, '.complete'))) {
   rmSync(dir, { recursive: true, force: true });
   process.stderr.write(`generating ${count} files in ${dir}...\n`);
   generateMany(dir, count);
 }
+// the set may be a symlink to one made elsewhere; back up the directory, not the link
+dir = realpathSync(dir);
 mkdirSync(work, { recursive: true });
 const drive = join(work, 'baton-many-drive');
 const fresh = (): void => {

@@ -90,6 +90,8 @@ interface Item {
   batchNo?: number;
   aheadBytes: number;
   cached?: string[];
+  /** the file's key in the file cache */
+  cacheKey?: Buffer;
 }
 
 interface Frame {
@@ -151,6 +153,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   // a tape is appended to by one writer at a time: backups take its lock exclusively
   const lock = await Lock.acquire(drive, drive.kind === 'tape', 'backup');
   let pool: WorkerPool | null = null;
+  let cache: FileCache | null = null;
   const onAbort = (): void => void pool?.close();
   signal?.addEventListener('abort', onAbort);
   try {
@@ -220,7 +223,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     index.onTableGrown((table) => pool?.setKnown(table));
     if (signal?.aborted) throw new AbortedError('backup');
     const cachePath = opts.cachePath === null ? null : resolve(opts.cachePath ?? defaultCachePath(drive.id, opts.app));
-    const cache = cachePath === null ? null : await FileCache.load(cachePath, drive.id);
+    cache = cachePath === null ? null : await FileCache.load(cachePath, drive.id, index);
 
     const stats: BackupStats = resume ? { ...resume.stats } : emptyStats();
     const errors: SnapshotError[] = resume ? [...resume.errors] : [];
@@ -339,7 +342,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     const exclude = new Set(
       [...opened.values()]
         .map((d) => d.path)
-        .concat(cachePath ? [cachePath] : [])
+        .concat(cachePath && cache ? [cachePath, cache.tempPath] : [])
         .map((p) => Buffer.from(p).toString('latin1')),
     );
     const it = walkListing(root.entries, 0, resume, exclude)[Symbol.asyncIterator]();
@@ -392,7 +395,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           const linkKey = ev.st.nlink > 1n ? `${ev.st.dev.toString()}:${ev.st.ino.toString()}` : '';
           const link = linkKey ? hardlinks.get(linkKey) : undefined;
           if (link && --link.left === 0n) hardlinks.delete(linkKey);
-          const cached = ev.partial ? null : (link?.content ?? cache?.lookup(ev.path, ev.st) ?? null);
+          if (cache) item.cacheKey = cache.key(ev.path, ev.st);
+          const cached = ev.partial ? null : (link?.content ?? (item.cacheKey && cache?.lookup(item.cacheKey)) ?? null);
           if (cached && cached.every((id) => writer.has(id))) {
             item.cached = cached;
           } else if (ev.st.size > 0n || ev.partial) {
@@ -483,7 +487,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         stats.cachedFiles++;
         stats.files++;
         stats.bytes += Number(ev.st.size);
-        cache?.record(ev.path, ev.st, item.cached);
+        if (item.cacheKey) cache?.record(item.cacheKey, item.cached);
         return makeNode(ev.name, 'file', ev.st, { content: item.cached });
       }
       const content = ev.partial ? [...ev.partial.content] : [];
@@ -560,8 +564,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           path: pathText(ev.path),
           message: 'file changed while it was read; the stored content may mix old and new data',
         });
-      } else {
-        cache?.record(ev.path, ev.st, content);
+      } else if (item.cacheKey) {
+        cache?.record(item.cacheKey, content);
       }
       if (ev.st.nlink > 1n) {
         hardlinks.set(`${ev.st.dev.toString()}:${ev.st.ino.toString()}`, { content, left: ev.st.nlink - 1n });
@@ -674,6 +678,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     return { snapshotId, incomplete: snap.incomplete, stats, errors, warnings };
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    cache?.discard();
     await pool?.close();
     await drive.packs.sync().catch(() => undefined); // settle background pack writes
     await lock.release().catch(() => undefined);
