@@ -77,6 +77,20 @@ export function generate(root: string, scale = 1): DatasetInfo {
   return { path: root, files, bytes };
 }
 
+/**
+ * The many-small-files set: `count` files of 7-350 bytes (`file <i>\n` repeated 1-50 times, so every
+ * file is a distinct blob) in directories of 1000 (d0000, d0001, ...).
+ */
+export function generateMany(root: string, count: number): void {
+  if (existsSync(join(root, '.complete'))) return;
+  for (let i = 0; i < count; i++) {
+    const d = join(root, `d${String(Math.floor(i / 1000)).padStart(4, '0')}`);
+    if (i % 1000 === 0) mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, `f${i}`), `file ${i}\n`.repeat(1 + (i % 50)));
+  }
+  writeFileSync(join(root, '.complete'), '');
+}
+
 if (require.main === module) {
   const root = process.argv[2];
   if (!root) {

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spliceNamedSection } from '../section';
-import { generate } from './dataset';
+import { generate, generateMany } from './dataset';
 import { FORMAT_VERSION } from '../../src/engine/config';
 
 interface Measure {
@@ -171,15 +171,8 @@ function main(): void {
   let manyDir = '';
   if (many > 0) {
     manyDir = join(work, `many-${many}`);
-    if (!existsSync(join(manyDir, '.complete'))) {
-      rmSync(manyDir, { recursive: true, force: true });
-      for (let i = 0; i < many; i++) {
-        const d = join(manyDir, `d${String(Math.floor(i / 1000)).padStart(4, '0')}`);
-        if (i % 1000 === 0) mkdirSync(d, { recursive: true });
-        writeFileSync(join(d, `f${i}`), `file ${i}\n`.repeat(1 + (i % 50)));
-      }
-      writeFileSync(join(manyDir, '.complete'), '');
-    }
+    if (!existsSync(join(manyDir, '.complete'))) rmSync(manyDir, { recursive: true, force: true });
+    generateMany(manyDir, many);
   }
   const loadBefore = loadavg()[0];
   const rounds = new Map<string, ToolRun[]>(tools.map((t) => [t, []]));

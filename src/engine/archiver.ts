@@ -90,6 +90,8 @@ interface Item {
   batchNo?: number;
   aheadBytes: number;
   cached?: string[];
+  /** the file's key in the file cache */
+  cacheKey?: Buffer;
 }
 
 interface Frame {
@@ -151,6 +153,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   // a tape is appended to by one writer at a time: backups take its lock exclusively
   const lock = await Lock.acquire(drive, drive.kind === 'tape', 'backup');
   let pool: WorkerPool | null = null;
+  let cache: FileCache | null = null;
   const onAbort = (): void => void pool?.close();
   signal?.addEventListener('abort', onAbort);
   try {
@@ -216,11 +219,11 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       cpDrives.unshift(mine);
     }
     const writer = new PackWriter(drive, index, opts.beforeWrite);
-    pool = new WorkerPool(drive.key, opts.workers ?? 2, { known: writer.knownBuffer, level: drive.compressionLevel });
-    writer.onKnownGrown = (buffer) => pool?.setKnown(buffer);
+    pool = new WorkerPool(drive.key, opts.workers ?? 2, { known: index.table, level: drive.compressionLevel });
+    index.onTableGrown((table) => pool?.setKnown(table));
     if (signal?.aborted) throw new AbortedError('backup');
     const cachePath = opts.cachePath === null ? null : resolve(opts.cachePath ?? defaultCachePath(drive.id, opts.app));
-    const cache = cachePath === null ? null : await FileCache.load(cachePath, drive.id);
+    cache = cachePath === null ? null : await FileCache.load(cachePath, drive.id, index);
 
     const stats: BackupStats = resume ? { ...resume.stats } : emptyStats();
     const errors: SnapshotError[] = resume ? [...resume.errors] : [];
@@ -231,7 +234,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     let lastCp = Date.now();
     let lastRefresh = Date.now();
     let bytesSinceCp = 0;
-    const hardlinks = new Map<string, string[]>();
+    /** content of files with several links, by device and inode, until every link was seen */
+    const hardlinks = new Map<string, { content: string[]; left: bigint }>();
 
     const root = await rootListing(sources);
     const frames: Frame[] = [
@@ -244,28 +248,28 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     ];
     const top = (): Frame => frames[frames.length - 1];
 
-    // blobs used since the last checkpoint; resolved to their packs once those are durable
-    const pendingUse = new Set<string>();
+    // the packs the backup uses: those holding blobs it found already stored, and every pack it
+    // writes (a blob not yet in a written pack is queued for one of them)
     const usedPacks = new Map<string, Set<string>>(cpDrives.map((d) => [d.id, new Set(d.packs)]));
-    /** With `all`, every pending blob must be in a written pack (after a flush). */
-    const resolveUse = (all = true): void => {
-      for (const id of pendingUse) {
-        const loc = index.get(id);
-        if (!loc) {
-          if (all) throw new Error(`bug: blob ${id} used but not indexed after flush`);
-          continue;
-        }
-        let set = usedPacks.get(loc.drive.id);
-        if (!set) usedPacks.set(loc.drive.id, (set = new Set()));
-        set.add(loc.pack.id);
-        pendingUse.delete(id);
+    const usedFound = new Set<{ drive: Drive; pack: { id: string } }>();
+    const use = (id: string): void => {
+      const p = index.packOf(id);
+      if (p) usedFound.add(p);
+    };
+    /** Lists the used packs per drive in the checkpoint's drives; after a flush, so all are durable. */
+    const resolveUse = (): void => {
+      for (const p of [...usedFound, ...writer.written]) {
+        let set = usedPacks.get(p.drive.id);
+        if (!set) usedPacks.set(p.drive.id, (set = new Set()));
+        set.add(p.pack.id);
       }
+      usedFound.clear();
       for (const d of cpDrives) d.packs = [...(usedPacks.get(d.id) ?? [])].sort();
     };
 
     const saveBlob = async (type: 'data' | 'tree', plain: Buffer): Promise<string> => {
       const id = contentId(plain);
-      pendingUse.add(id);
+      use(id);
       if (!writer.has(id)) {
         await writer.add(type, encodeBlob(drive.key, plain, id, drive.compressionLevel));
       }
@@ -338,7 +342,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     const exclude = new Set(
       [...opened.values()]
         .map((d) => d.path)
-        .concat(cachePath ? [cachePath] : [])
+        .concat(cachePath && cache ? [cachePath, cache.tempPath] : [])
         .map((p) => Buffer.from(p).toString('latin1')),
     );
     const it = walkListing(root.entries, 0, resume, exclude)[Symbol.asyncIterator]();
@@ -388,8 +392,11 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
         const item: Item = { ev: r.value, aheadBytes: 0 };
         const ev = r.value;
         if (ev.t === 'file') {
-          const link = ev.st.nlink > 1n ? hardlinks.get(`${ev.st.dev.toString()}:${ev.st.ino.toString()}`) : undefined;
-          const cached = ev.partial ? null : (link ?? cache?.lookup(ev.path, ev.st) ?? null);
+          const linkKey = ev.st.nlink > 1n ? `${ev.st.dev.toString()}:${ev.st.ino.toString()}` : '';
+          const link = linkKey ? hardlinks.get(linkKey) : undefined;
+          if (link && --link.left === 0n) hardlinks.delete(linkKey);
+          if (cache) item.cacheKey = cache.key(ev.path, ev.st);
+          const cached = ev.partial ? null : (link?.content ?? (item.cacheKey && cache?.lookup(item.cacheKey)) ?? null);
           if (cached && cached.every((id) => writer.has(id))) {
             item.cached = cached;
           } else if (ev.st.size > 0n || ev.partial) {
@@ -476,11 +483,11 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
 
     const doFile = async (item: Item, ev: Extract<WalkEvent, { t: 'file' }>): Promise<TreeNode | null> => {
       if (item.cached) {
-        for (const id of item.cached) pendingUse.add(id);
+        for (const id of item.cached) use(id);
         stats.cachedFiles++;
         stats.files++;
         stats.bytes += Number(ev.st.size);
-        cache?.record(ev.path, ev.st, item.cached);
+        if (item.cacheKey) cache?.record(item.cacheKey, item.cached);
         return makeNode(ev.name, 'file', ev.st, { content: item.cached });
       }
       const content = ev.partial ? [...ev.partial.content] : [];
@@ -521,7 +528,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
               stats.newChunks++;
             }
             content.push(c.id);
-            pendingUse.add(c.id);
+            use(c.id);
             bytesSinceCp += c.rawLength;
             offset += c.rawLength;
             // mid-file checkpoint (interval or volume change) at this chunk boundary
@@ -557,10 +564,12 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           path: pathText(ev.path),
           message: 'file changed while it was read; the stored content may mix old and new data',
         });
-      } else {
-        cache?.record(ev.path, ev.st, content);
+      } else if (item.cacheKey) {
+        cache?.record(item.cacheKey, content);
       }
-      if (ev.st.nlink > 1n) hardlinks.set(`${ev.st.dev.toString()}:${ev.st.ino.toString()}`, content);
+      if (ev.st.nlink > 1n) {
+        hardlinks.set(`${ev.st.dev.toString()}:${ev.st.ino.toString()}`, { content, left: ev.st.nlink - 1n });
+      }
       stats.files++;
       stats.bytes += offset;
       return makeNode(ev.name, 'file', ev.st, { size: offset, content });
@@ -631,7 +640,6 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       }
       await fill();
       await checkpoint();
-      if (pendingUse.size > 100_000) resolveUse(false); // keeps memory flat without checkpoints
     }
 
     // --- commit: root tree, packs, index, refs on other drives, then the snapshot ---
@@ -670,6 +678,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     return { snapshotId, incomplete: snap.incomplete, stats, errors, warnings };
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    cache?.discard();
     await pool?.close();
     await drive.packs.sync().catch(() => undefined); // settle background pack writes
     await lock.release().catch(() => undefined);

@@ -1,66 +1,95 @@
 /**
  * Collects encoded blobs into packs of the drive's target size and writes each pack in one go.
- * Packs written since the last index file are kept until `writeIndex` makes them durable in one.
+ * Packs written since the last index file are listed in the next one, written by `writeIndex` or,
+ * so that no index file (and no JSON of it in memory) grows past about 50,000 blobs, as soon as
+ * that many are waiting.
+ *
+ * A pack being filled costs no objects per blob: the blob's ID and place are entered in the blob
+ * index at once (as pending, see index-file.ts), and small blobs are copied into 1 MiB slabs
+ * instead of being held as views of the workers' result buffers. A pack of tiny files holds some
+ * 60,000 blobs, which as objects stayed alive long enough to fill the old generation of the heap.
  */
 import type { Drive } from './drive';
 import type { BlobType, EncodedBlob } from './blob';
-import { PackBuilder } from './pack';
+import { PACK_MAGIC, closePack } from './pack';
 import type { BlobIndex, IndexPack } from './index-file';
 import { encodeIndex } from './index-file';
-import { KnownIds } from './known-ids';
 
 const TRAILER_PER_BLOB = 200;
+const INDEX_BLOBS = 50_000;
+const SLAB = 1024 * 1024;
+/** blobs up to this size are copied into a slab; larger ones are kept as they came */
+const COPY_MAX = 64 * 1024;
 
 export class PackWriter {
-  private builder = new PackBuilder();
-  private readonly pending = new Set<string>();
+  /** the open pack: its parts so far (magic, filled slabs, large blobs), size, and index entries */
+  private parts: Buffer[] = [PACK_MAGIC];
+  private size = PACK_MAGIC.length;
+  private first = 0;
+  private count = 0;
+  private slab: Buffer | null = null;
+  private slabUsed = 0;
   private unindexed: IndexPack[] = [];
+  private unindexedBlobs = 0;
   /** set when a pack started a new volume; the archiver clears it after checkpointing */
   volumeChanged = false;
   packsWritten = 0;
   bytesWritten = 0;
+  /** every pack this writer wrote (all of them hold blobs the backup uses) */
+  readonly written: { drive: Drive; pack: IndexPack }[] = [];
   private chain: Promise<void> = Promise.resolve();
   private readonly writes: Promise<void>[] = [];
   private failure: unknown = null;
-  /** has() for worker threads: the same IDs in a shared table (see known-ids.ts) */
-  private known: KnownIds;
-  /** hears of a bigger shared table when the current one fills up */
-  onKnownGrown?: (buffer: SharedArrayBuffer) => void;
 
   constructor(
     readonly drive: Drive,
     private readonly index: BlobIndex,
     private readonly beforeWrite?: () => Promise<void>,
-  ) {
-    this.known = new KnownIds({ capacity: index.size + 65536 });
-    for (const id of index.ids()) this.remember(id);
-  }
+  ) {}
 
+  /** True for blobs the index has and blobs queued for a pack (the workers see the same, see known-ids.ts). */
   has(id: string): boolean {
-    return this.pending.has(id) || this.index.has(id);
-  }
-
-  get knownBuffer(): SharedArrayBuffer {
-    return this.known.buffer;
-  }
-
-  private remember(id: string): void {
-    if (this.known.add(id)) return;
-    this.known = this.known.grown();
-    this.known.add(id);
-    this.onKnownGrown?.(this.known.buffer);
+    return this.index.knows(id);
   }
 
   async add(type: BlobType, blob: EncodedBlob): Promise<void> {
     this.rethrow();
     if (this.has(blob.id)) return;
-    const b = this.builder;
-    if (b.count > 0 && b.length + blob.data.length + TRAILER_PER_BLOB * (b.count + 1) > this.drive.packTarget) {
+    const n = blob.data.length;
+    if (this.count > 0 && this.size + n + TRAILER_PER_BLOB * (this.count + 1) > this.drive.packTarget) {
       await this.flush(false);
     }
-    this.builder.add(blob.id, type, blob.data, blob.rawLength, blob.compressed);
-    this.pending.add(blob.id);
-    if (type === 'data') this.remember(blob.id);
+    const e = this.index.addPending(blob.id, {
+      type,
+      offset: this.size,
+      length: n,
+      rawLength: blob.rawLength,
+      compressed: blob.compressed,
+    });
+    if (this.count === 0) this.first = e;
+    this.count++;
+    this.size += n;
+    if (n > COPY_MAX) {
+      this.closeSlab();
+      this.parts.push(blob.data);
+      return;
+    }
+    if (this.slab && this.slabUsed + n > this.slab.length) this.closeSlab();
+    this.slab ??= Buffer.allocUnsafeSlow(SLAB);
+    blob.data.copy(this.slab, this.slabUsed);
+    this.slabUsed += n;
+  }
+
+  /** Ends the slab being filled; a mostly empty one is copied out and kept for the next blobs. */
+  private closeSlab(): void {
+    if (!this.slab || this.slabUsed === 0) return;
+    if (this.slabUsed < SLAB / 2) {
+      this.parts.push(Buffer.from(this.slab.subarray(0, this.slabUsed)));
+    } else {
+      this.parts.push(this.slab.subarray(0, this.slabUsed));
+      this.slab = null;
+    }
+    this.slabUsed = 0;
   }
 
   private rethrow(): void {
@@ -74,21 +103,27 @@ export class PackWriter {
    */
   async flush(wait = true): Promise<void> {
     this.rethrow();
-    if (this.builder.count > 0) {
-      const { id, parts, length, blobs } = this.builder.finishParts(this.drive.key);
-      this.builder = new PackBuilder();
+    if (this.count > 0) {
+      this.closeSlab();
+      const first = this.first;
+      const end = first + this.count;
+      const { id, parts, length } = closePack(this.drive.key, this.parts, this.size, this.index.blobsIn(first, end));
+      this.parts = [PACK_MAGIC];
+      this.size = PACK_MAGIC.length;
+      this.count = 0;
       const p = this.chain.then(async () => {
         if (this.failure !== null) return;
         try {
           if (this.beforeWrite) await this.beforeWrite();
           const written = await this.drive.packs.writePack(id, parts, length);
-          const pack: IndexPack = { ...written.location, blobs };
-          this.index.addPack(this.drive, pack);
+          const pack = this.index.settle(this.drive, written.location, first, end);
+          this.written.push({ drive: this.drive, pack });
           this.unindexed.push(pack);
-          for (const b of blobs) this.pending.delete(b.id);
+          this.unindexedBlobs += end - first;
           this.packsWritten += 1;
           this.bytesWritten += length;
           if (written.newVolume) this.volumeChanged = true;
+          if (this.unindexedBlobs >= INDEX_BLOBS) await this.indexWritten();
         } catch (err) {
           this.failure = err;
         }
@@ -106,12 +141,19 @@ export class PackWriter {
   /** Flushes, then writes one index file for the packs not yet indexed; returns its ID or null. */
   async writeIndex(): Promise<string | null> {
     await this.flush();
+    return this.indexWritten();
+  }
+
+  /** Writes one index file for the packs written and not yet indexed; returns its ID or null. */
+  private async indexWritten(): Promise<string | null> {
     // packs must be durable before an index names them
     await this.drive.packs.sync();
     if (this.unindexed.length === 0) return null;
-    const { id, data } = encodeIndex(this.drive, { version: 1, packs: this.unindexed });
-    await this.drive.writeFile('index', id, data);
+    const packs = this.unindexed;
     this.unindexed = [];
+    this.unindexedBlobs = 0;
+    const { id, data } = encodeIndex(this.drive, { version: 1, packs });
+    await this.drive.writeFile('index', id, data);
     return id;
   }
 }

@@ -40,11 +40,7 @@ export class PackBuilder {
 
   /** The pack as its parts (written with one writev, never copied together) and its ID (the content ID of its bytes). */
   finishParts(key: Buffer | null): { id: string; parts: Buffer[]; length: number; blobs: PackBlob[] } {
-    const trailer = seal(key, Buffer.from(JSON.stringify({ blobs: this.blobs })));
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(trailer.length);
-    const parts = [...this.parts, trailer, len, PACK_END];
-    return { id: contentIdOfParts(parts), parts, length: this.size + trailer.length + 12, blobs: this.blobs };
+    return { ...closePack(key, this.parts, this.size, this.blobs), blobs: this.blobs };
   }
 
   /** The whole pack in one buffer and its ID. */
@@ -52,6 +48,23 @@ export class PackBuilder {
     const { id, parts, blobs } = this.finishParts(key);
     return { id, data: Buffer.concat(parts), blobs };
   }
+}
+
+/**
+ * Closes a pack whose magic and blobs are `parts` (`size` bytes in all): appends the sealed trailer
+ * listing `blobs`, its length and the end magic; returns all parts, the pack's length and its ID.
+ */
+export function closePack(
+  key: Buffer | null,
+  parts: Buffer[],
+  size: number,
+  blobs: PackBlob[],
+): { id: string; parts: Buffer[]; length: number } {
+  const trailer = seal(key, Buffer.from(JSON.stringify({ blobs })));
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(trailer.length);
+  const all = [...parts, trailer, len, PACK_END];
+  return { id: contentIdOfParts(all), parts: all, length: size + trailer.length + 12 };
 }
 
 /** Reads the blob list from a whole pack, checking magic, trailer and ID. */

@@ -12,6 +12,7 @@ import { findCut } from './chunker';
 import { ZSTD_LEVEL, encodeBlobParts } from './blob';
 import { contentId } from './hash';
 import { KnownIds } from './known-ids';
+import type { KnownTable } from './known-ids';
 
 /** Paths travel as latin1 strings (byte-exact, and cheap to post: a Buffer would clone its pool). */
 export interface SegmentJob {
@@ -75,7 +76,7 @@ export interface SealResult {
 }
 
 /** What the main thread posts: a job, or a bigger KnownIds table. */
-export type WorkerMessage = { seq: number; job: Job } | { known: SharedArrayBuffer };
+export type WorkerMessage = { seq: number; job: Job } | { known: KnownTable };
 /** What a worker posts: an early cut, or a job's result. */
 export type WorkerReply = { seq: number; cut: SegmentCut } | { seq: number; res: unknown };
 
@@ -83,13 +84,13 @@ export type WorkerReply = { seq: number; cut: SegmentCut } | { seq: number; res:
 export interface WorkerInit {
   key: Uint8Array | null;
   level: number;
-  known: SharedArrayBuffer | null;
+  known: KnownTable | null;
 }
 
 const init = workerData as WorkerInit | null;
 const key: Buffer | null = init?.key ? Buffer.from(init.key) : null;
 const level = init?.level ?? ZSTD_LEVEL;
-let known: KnownIds | null = init?.known ? new KnownIds({ buffer: init.known }) : null;
+let known: KnownIds | null = init?.known ? new KnownIds({ table: init.known }) : null;
 
 const FIRST_READ = 8 * 1024 * 1024;
 const NEXT_READ = 1024 * 1024;
@@ -249,7 +250,7 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 
 parentPort?.on('message', (msg: WorkerMessage) => {
   if ('known' in msg) {
-    known = new KnownIds({ buffer: msg.known });
+    known = new KnownIds({ table: msg.known });
     return;
   }
   const { seq, job } = msg;

@@ -17,6 +17,7 @@ import type {
 } from './seal-worker';
 import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
+import type { KnownTable } from './known-ids';
 
 interface Pending {
   seq: number;
@@ -39,7 +40,7 @@ export class WorkerPool {
    * `known`: the backup's KnownIds table, so workers skip sealing chunks it already has;
    * `level`: the drive's zstd level.
    */
-  constructor(key: Buffer | null, size = 2, opts: { known?: SharedArrayBuffer; level?: number } = {}) {
+  constructor(key: Buffer | null, size = 2, opts: { known?: KnownTable; level?: number } = {}) {
     const init: WorkerInit = { key, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };
     for (let i = 0; i < size; i++) {
       const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: init });
@@ -68,8 +69,8 @@ export class WorkerPool {
   }
 
   /** Hands the workers a bigger KnownIds table (the old one stays valid until they switch). */
-  setKnown(buffer: SharedArrayBuffer): void {
-    const msg: WorkerMessage = { known: buffer };
+  setKnown(table: KnownTable): void {
+    const msg: WorkerMessage = { known: table };
     for (const w of this.workers) w.postMessage(msg);
   }
 
