@@ -142,6 +142,7 @@ export function repoCommand(): Command {
     .option('--resume <file>', 'continue the backup recorded in this checkpoint file (on --drive, any drive)')
     .option('--checkpoint-seconds <s>', 'checkpoint interval in seconds (default 15)', int)
     .option('--checkpoint-bytes <n>', 'checkpoint after this many bytes read (default 256 MiB)', int)
+    .option('--bandwidth-limit <bytes>', 'read the sources at most this many bytes per second', int)
     .action(
       run(
         'backup',
@@ -154,6 +155,7 @@ export function repoCommand(): Command {
             resume?: string;
             checkpointSeconds?: number;
             checkpointBytes?: number;
+            bandwidthLimit?: number;
           },
         ) => {
           const [drive, ...others] = await drives(o);
@@ -184,6 +186,7 @@ export function repoCommand(): Command {
               resumeFrom,
               signal: ac.signal,
               checkpointEvery: { seconds: o.checkpointSeconds, bytes: o.checkpointBytes },
+              rateLimit: o.bandwidthLimit,
               onCheckpoint: cpFile ? async (cp) => atomicWrite(cpFile, Buffer.from(JSON.stringify(cp))) : undefined,
             });
             for (const e of r.errors) process.stderr.write(`error: ${e.path}: ${e.message} (not backed up)\n`);

@@ -161,6 +161,9 @@ void test('CLI: a backup killed at random points resumes from its last checkpoin
           cp,
           '--checkpoint-bytes',
           '1000000',
+          // 48 MiB at 24 MiB/s: still running 250 ms after its first checkpoint on any machine
+          '--bandwidth-limit',
+          String(24 * 1024 * 1024),
           src,
         ],
         { env: { ...process.env, BATON_PASSWORD: 'pw' }, stdio: 'ignore' },
