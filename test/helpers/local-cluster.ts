@@ -3,8 +3,6 @@
  * free port with SQLite in a temp dir, the demo's files, and three real node processes.
  * BATON_TEST_TEMPORAL=host:port uses an already running server instead of starting one.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
@@ -12,6 +10,7 @@ import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { writeDemoFiles, type DemoFiles, type DemoOptions } from '../../src/demo/demo-files';
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../../src/demo/node-processes';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { testTempDir } from './temp';
 
 export interface LocalCluster {
   dir: string;
@@ -32,7 +31,7 @@ export interface LocalCluster {
 export async function startLocalCluster(
   opts: { nodes?: boolean; dynamicConfig?: Record<string, unknown>; demo?: DemoOptions } = {},
 ): Promise<LocalCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-it-'));
+  const dir = testTempDir('baton-it-');
   let server: DevServer | undefined;
   let address = process.env.BATON_TEST_TEMPORAL;
   if (!address) {

@@ -1,16 +1,15 @@
 /** Restores a job's committed snapshot with the engine, the way `baton repo restore` does. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repositoryPassword, type BatonConfig } from '../../src/config/load';
 import { openDrive, restore } from '../../src/engine';
 import type { BackupOutcome } from '../../src/workflows/types';
+import { testTempDir } from './temp';
 
 /** Restores into a new temp directory and returns it; the app's data path's contents land directly in it. */
 export async function restoreSnapshot(config: BatonConfig, outcome: BackupOutcome | undefined): Promise<string> {
   if (!outcome) throw new Error('the job has no snapshot');
   const password = repositoryPassword(config);
-  const target = join(mkdtempSync(join(tmpdir(), 'baton-restore-')), 'target');
+  const target = join(testTempDir('baton-restore-'), 'target');
   const drive = await openDrive(outcome.drive, { password });
   await restore({ drive, password, snapshotId: outcome.snapshotId, target });
   return target;

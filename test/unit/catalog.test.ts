@@ -3,8 +3,6 @@
  * (CI installs it). BATON_CATALOG_DIALECTS=sqlite narrows the run.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -32,6 +30,7 @@ import { loadPlanRows, savePlan } from '../../src/catalog/plan';
 import { parseCatalogUrl } from '../../src/catalog/dialect';
 import { DEFAULT_JOB_SETTINGS, type BackupJobInput, type ClusterPlan } from '../../src/workflows/types';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
+import { testTempDir } from '../helpers/temp';
 
 const plan: ClusterPlan = {
   cluster: 'c',
@@ -75,7 +74,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       if (dialect === 'sqlite') {
-        db = await openCatalog(`sqlite:${join(mkdtempSync(join(tmpdir(), 'baton-cat-')), 'catalog.db')}`);
+        db = await openCatalog(`sqlite:${join(testTempDir('baton-cat-'), 'catalog.db')}`);
       } else {
         pg = await startPostgres();
         if (!pg)

@@ -4,17 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../src/client/connect';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { configFromObject } from '../../src/config/load';
 import { failNode, moveApp, pidFile } from '../../src/demo/cluster-control';
+import { testTempDir } from '../helpers/temp';
 
 function cluster() {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-control-'));
+  const dir = testTempDir('baton-control-');
   const config = configFromObject(
     {
       cluster: 'c',

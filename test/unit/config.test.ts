@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, configFromObject, loadConfig, repositoryPassword } from '../../src/config/load';
+import { testTempDir } from '../helpers/temp';
 
 function base(): Record<string, unknown> {
   return {
@@ -90,7 +90,7 @@ for (const c of bad) {
 }
 
 test('a missing file and broken YAML are named', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
+  const dir = testTempDir('baton-config-');
   assert.throws(
     () => loadConfig(join(dir, 'none.yaml')),
     /none\.yaml is not a valid Baton config:\n {2}- file not found/,
@@ -143,7 +143,7 @@ test('a pacemaker cluster service maps apps to resources', () => {
 });
 
 test('the drives’ passphrase: BATON_PASSWORD, else repository.passwordFile, else a clear refusal', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-password-'));
+  const dir = testTempDir('baton-password-');
   const saved = process.env.BATON_PASSWORD;
   delete process.env.BATON_PASSWORD;
   try {

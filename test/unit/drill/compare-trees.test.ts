@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { compareTrees } from '../../../src/drill/compare-trees';
+import { testTempDir } from '../../helpers/temp';
 
 function tree(files: Record<string, string>, links: Record<string, string> = {}): string {
-  const root = mkdtempSync(join(tmpdir(), 'baton-cmp-'));
+  const root = testTempDir('baton-cmp-');
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { NodeSupervisor } from '../../../src/demo/supervisor';
+import { testTempDir } from '../../helpers/temp';
 
 test('the demo supervisor restarts a node process that exits, rewrites its pid file, and stops for good', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-supervisor-'));
+  const dir = testTempDir('baton-supervisor-');
   const lines: string[] = [];
   // No config at that path: `baton node` exits at once, standing in for a killed node.
   const sup = new NodeSupervisor({
