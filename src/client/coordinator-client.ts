@@ -4,7 +4,6 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
-  WorkflowFailedError,
 } from '@temporalio/client';
 import type { BatonConfig } from '../config/load';
 import type { CoordinatorSnapshot } from '../workflows/coordinator-state';
@@ -18,6 +17,7 @@ import {
 } from '../workflows/messages';
 import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, coordinatorWorkflowId } from '../workflows/names';
 import type { BackupJobResult } from '../workflows/types';
+import { followWorkflow } from './follow';
 import { UserError } from './connect';
 
 function causeMessage(err: unknown): string {
@@ -89,22 +89,7 @@ export async function followJob(
   onView: (view: JobView) => void,
   everyMs = 1000,
 ): Promise<BackupJobResult> {
-  const handle = client.workflow.getHandle(jobId);
-  let done = false;
-  const result = handle.result().finally(() => (done = true));
-  result.catch(() => undefined);
-  while (!done) {
-    try {
-      onView(await handle.query(jobViewQuery));
-    } catch {
-      // The job may not have run its first task yet; try again next round.
-    }
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, everyMs))]);
-  }
-  try {
-    return (await result) as BackupJobResult;
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new UserError(causeMessage(err));
-    throw err;
-  }
+  return followWorkflow<JobView, BackupJobResult>(client, jobId, jobViewQuery, onView, everyMs, (err) => {
+    throw new UserError(causeMessage(err));
+  });
 }

@@ -10,6 +10,7 @@ import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, restoreWorkflowId, verifyWorkflow
 import type { OperationView } from '../workflows/operation-tracker';
 import type { DriveSpec, OperationResult, RestoreJobInput, VerifyJobInput } from '../workflows/types';
 import { UserError } from './connect';
+import { followWorkflow } from './follow';
 
 export interface RestoreStart {
   app: string;
@@ -111,24 +112,7 @@ export async function followOperation(
   onView: (view: OperationView) => void = () => undefined,
   everyMs = 1000,
 ): Promise<OperationResult> {
-  const handle = client.workflow.getHandle(jobId);
-  let done = false;
-  const result = handle.result().finally(() => (done = true));
-  result.catch(() => undefined);
-  while (!done) {
-    try {
-      onView(await handle.query(operationViewQuery));
-    } catch {
-      // No workflow task has run yet; ask again next round.
-    }
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, everyMs))]);
-  }
-  try {
-    return (await result) as OperationResult;
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) return failedResult(jobId, err);
-    throw err;
-  }
+  return followWorkflow(client, jobId, operationViewQuery, onView, everyMs, (err) => failedResult(jobId, err));
 }
 
 /**
