@@ -27,20 +27,34 @@ export async function addEvent(db: Catalog, event: EventInput, nowIso: string): 
     .execute();
 }
 
-/** Records a job as started. Idempotent: a retried activity finds the row and leaves it. */
-export async function jobStarted(db: Catalog, job: BackupJobInput, nowIso: string): Promise<void> {
+/** A job row as it starts: backup, restore or verify. */
+export interface JobStart {
+  id: string;
+  cluster: string;
+  app: string;
+  kind: 'backup' | 'restore' | 'verify';
+  node: string;
+  drive: string;
+  requestedBy: string;
+}
+
+/**
+ * Records a job as running with its start event, in one transaction. Idempotent: a retried
+ * activity finds the row and leaves it (and adds no second event).
+ */
+export async function recordJobStart(db: Catalog, job: JobStart, event: EventInput, nowIso: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('jobs').select('id').where('id', '=', job.jobId).executeTakeFirst();
+    const existing = await trx.selectFrom('jobs').select('id').where('id', '=', job.id).executeTakeFirst();
     if (existing) return;
     await trx
       .insertInto('jobs')
       .values({
-        id: job.jobId,
+        id: job.id,
         cluster: job.cluster,
-        app: job.app.name,
-        kind: 'backup',
+        app: job.app,
+        kind: job.kind,
         node: job.node,
-        drive: job.drive.name,
+        drive: job.drive,
         state: 'running',
         requested_by: job.requestedBy,
         started_at: nowIso,
@@ -51,18 +65,32 @@ export async function jobStarted(db: Catalog, job: BackupJobInput, nowIso: strin
         error: null,
       })
       .execute();
-    await addEvent(
-      trx,
-      {
-        cluster: job.cluster,
-        jobId: job.jobId,
-        kind: 'job-started',
-        node: job.node,
-        message: `backup of ${job.app.name} started on ${job.node} to drive ${job.drive.name} (requested by ${job.requestedBy})`,
-      },
-      nowIso,
-    );
+    await addEvent(trx, event, nowIso);
   });
+}
+
+/** Records a backup job as started. */
+export async function jobStarted(db: Catalog, job: BackupJobInput, nowIso: string): Promise<void> {
+  await recordJobStart(
+    db,
+    {
+      id: job.jobId,
+      cluster: job.cluster,
+      app: job.app.name,
+      kind: 'backup',
+      node: job.node,
+      drive: job.drive.name,
+      requestedBy: job.requestedBy,
+    },
+    {
+      cluster: job.cluster,
+      jobId: job.jobId,
+      kind: 'job-started',
+      node: job.node,
+      message: `backup of ${job.app.name} started on ${job.node} to drive ${job.drive.name} (requested by ${job.requestedBy})`,
+    },
+    nowIso,
+  );
 }
 
 /** A job's end as the catalog records it: the job's result (drive: the last attempt's) and its cluster. */

@@ -3,7 +3,7 @@
  * job timeline (addEvent), so `baton jobs` and `baton job <id>` show them beside backups. Verify
  * rows have an empty `app`: they concern a drive. And the lookup of the snapshot a restore reads.
  */
-import { addEvent } from './jobs';
+import { addEvent, recordJobStart } from './jobs';
 import type { Catalog } from './open';
 import type { SnapshotRow } from './schema';
 
@@ -22,41 +22,27 @@ export interface OperationStart {
 
 /** Records a restore or verify as running. Idempotent: a retried activity finds the row and leaves it. */
 export async function operationStarted(db: Catalog, op: OperationStart, nowIso: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('jobs').select('id').where('id', '=', op.jobId).executeTakeFirst();
-    if (existing) return;
-    await trx
-      .insertInto('jobs')
-      .values({
-        id: op.jobId,
-        cluster: op.cluster,
-        app: op.app,
-        kind: op.kind,
-        node: op.node,
-        drive: op.drive,
-        state: 'running',
-        requested_by: op.requestedBy,
-        started_at: nowIso,
-        finished_at: null,
-        files: null,
-        bytes: null,
-        location: null,
-        error: null,
-      })
-      .execute();
-    await addEvent(
-      trx,
-      {
-        cluster: op.cluster,
-        jobId: op.jobId,
-        kind: `${op.kind}-started`,
-        node: op.node,
-        message: op.message,
-        data: op.data,
-      },
-      nowIso,
-    );
-  });
+  await recordJobStart(
+    db,
+    {
+      id: op.jobId,
+      cluster: op.cluster,
+      app: op.app,
+      kind: op.kind,
+      node: op.node,
+      drive: op.drive,
+      requestedBy: op.requestedBy,
+    },
+    {
+      cluster: op.cluster,
+      jobId: op.jobId,
+      kind: `${op.kind}-started`,
+      node: op.node,
+      message: op.message,
+      data: op.data,
+    },
+    nowIso,
+  );
 }
 
 export interface OperationEnd {
