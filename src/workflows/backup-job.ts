@@ -23,7 +23,6 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { BackupActivities } from '../activities/backup-activities';
-import type { CatalogActivities } from '../activities/catalog-activities';
 import type { HostActivities } from '../activities/host-activities';
 import { JobTracker } from './job-tracker';
 import { appMovedSignal, jobFinishedSignal, jobProgressSignal, jobRoutedSignal, jobViewQuery } from './messages';
@@ -39,11 +38,7 @@ import type {
   JobState,
   RestartDecision,
 } from './types';
-
-const catalog = proxyActivities<CatalogActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumInterval: '5s' },
-});
+import { jobCatalog as catalog } from './job-catalog';
 
 const cluster = proxyActivities<HostActivities>({
   startToCloseTimeout: '30s',

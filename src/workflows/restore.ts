@@ -12,18 +12,13 @@ import {
   isCancellation,
   proxyActivities,
 } from '@temporalio/workflow';
-import type { CatalogActivities } from '../activities/catalog-activities';
 import type { HostActivities } from '../activities/host-activities';
 import type { RestoreActivities } from '../activities/restore-activities';
 import { nodeQueue } from './names';
 import { describeFailure, failureOf, operationShell } from './operation-shell';
 import { OperationTracker, shortId } from './operation-tracker';
 import type { OperationResult, RestoreJobInput, SnapshotSource } from './types';
-
-const catalog = proxyActivities<CatalogActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumInterval: '5s' },
-});
+import { jobCatalog as catalog } from './job-catalog';
 
 const cluster = proxyActivities<HostActivities>({
   startToCloseTimeout: '30s',

@@ -11,17 +11,12 @@ import {
   isCancellation,
   proxyActivities,
 } from '@temporalio/workflow';
-import type { CatalogActivities } from '../activities/catalog-activities';
 import type { RestoreActivities } from '../activities/restore-activities';
 import { nodeQueue } from './names';
 import { describeFailure, operationShell } from './operation-shell';
 import { OperationTracker } from './operation-tracker';
 import type { OperationResult, VerifyJobInput } from './types';
-
-const catalog = proxyActivities<CatalogActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumInterval: '5s' },
-});
+import { jobCatalog as catalog } from './job-catalog';
 
 export async function verifyJob(input: VerifyJobInput): Promise<OperationResult> {
   const { drive, node, settings } = input;
