@@ -16,7 +16,7 @@ import { PackWriter } from './pack-writer';
 import { WorkerPool } from './worker-pool';
 import { FileReader } from './file-reader';
 import { RateLimiter } from './rate-limit';
-import type { SealResult, SealedChunk, SegmentJob } from './seal-worker';
+import type { SealResult, SegmentJob } from './seal-worker';
 import { encodeBlob, encodeJson } from './blob';
 import { decodeTree, encodeTree, makeNode, nameFields, specialType } from './tree';
 import type { TreeNode } from './tree';
@@ -431,25 +431,6 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     };
 
     /**
-     * A worker skipped a chunk as known by its 128-bit ID prefix but the backup does not have the
-     * full ID (see known-ids.ts): read and seal it again. Null when the file no longer holds it.
-     */
-    const sealAgain = async (
-      path: Buffer,
-      at: number,
-      c: SealedChunk,
-    ): Promise<(SealedChunk & { data: Buffer }) | null> => {
-      const again = await (pool as WorkerPool).seal({
-        path: path.toString('latin1'),
-        offset: at,
-        lengths: [c.rawLength],
-      });
-      const chunk = again.chunks[0];
-      if (again.error || chunk?.id !== c.id) return null;
-      return { ...chunk, data: Buffer.from(again.data.buffer, again.data.byteOffset, again.data.byteLength) };
-    };
-
-    /**
      * A small file's parts: its batched job's result, then (only if the file grew past one segment
      * while it was read) a reader for the rest. The result's stat is kept only when it read to the end.
      */
@@ -510,19 +491,13 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
           const data = Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength);
           for (const c of res.chunks) {
             if (!writer.has(c.id)) {
-              const sealed = c.known ? await sealAgain(ev.path, offset, c) : { ...c, data };
-              if (!sealed) {
-                errors.push({
-                  path: pathText(ev.path),
-                  message: 'file changed while it was read; it was not backed up',
-                });
-                return null;
-              }
+              // workers skip only IDs in the writer's own table, which never loses one
+              if (c.known) throw new Error(`bug: chunk ${c.id} was skipped as known but the backup does not have it`);
               await writer.add('data', {
                 id: c.id,
-                data: sealed.data.subarray(sealed.start, sealed.start + sealed.length),
+                data: data.subarray(c.start, c.start + c.length),
                 rawLength: c.rawLength,
-                compressed: sealed.compressed,
+                compressed: c.compressed,
               });
               stats.newBytes += c.rawLength;
               stats.newChunks++;

@@ -3,8 +3,8 @@
  * chunk boundaries (FastCDC) up to a target size, post where the next segment starts as soon as
  * that is known (so another worker can start on it), then hash every chunk and compress and
  * encrypt the ones the backup does not have yet (the shared KnownIds table), returning the sealed
- * blobs in one transferred buffer. Small files travel many to a message (`batch`). `seal` re-reads
- * given chunks and seals them unconditionally. (Restore has its own workers: restore-worker.ts.)
+ * blobs in one transferred buffer. Small files travel many to a message (`batch`). (Restore has
+ * its own workers: restore-worker.ts.)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -25,21 +25,13 @@ export interface SegmentJob {
   stat?: boolean;
 }
 
-/** Seal exactly these chunks (no duplicate check): the fallback when a known chunk was not. */
-export interface SealJob {
-  kind: 'seal';
-  path: string;
-  offset: number;
-  lengths: number[];
-}
-
 /** Several small-file segment jobs in one message (posting a message costs more than sealing a tiny file). */
 export interface BatchJob {
   kind: 'batch';
   jobs: SegmentJob[];
 }
 
-export type Job = SegmentJob | SealJob | BatchJob;
+export type Job = SegmentJob | BatchJob;
 
 /** Posted by a segment job before its result: where the next segment of the file starts. */
 export interface SegmentCut {
@@ -141,8 +133,8 @@ function cutFd(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCu
   return { lengths, cut: { nextOffset: job.offset + pos, eof: eof && pos >= filled } };
 }
 
-/** Seals chunks already in buf[0, sum(lengths)); with `skipKnown`, chunks in KnownIds are only hashed. */
-function sealBuffered(offset: number, lengths: number[], skipKnown: boolean): SealResult {
+/** Seals chunks already in buf[0, sum(lengths)); chunks in KnownIds are only hashed. */
+function sealBuffered(offset: number, lengths: number[]): SealResult {
   const parts: Uint8Array[] = [];
   const chunks: SealedChunk[] = [];
   let pos = 0;
@@ -151,7 +143,7 @@ function sealBuffered(offset: number, lengths: number[], skipKnown: boolean): Se
     const plain = buf.subarray(pos, pos + len);
     pos += len;
     const id = contentId(plain);
-    if (skipKnown && known?.has(id)) {
+    if (known?.has(id)) {
       chunks.push({ id, rawLength: len, compressed: false, start: size, length: 0, known: true });
       continue;
     }
@@ -184,7 +176,7 @@ export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void): Sea
   try {
     const { lengths, cut } = cutFd(fd, job);
     onCut?.(cut);
-    const res = sealBuffered(job.offset, lengths, true);
+    const res = sealBuffered(job.offset, lengths);
     res.nextOffset = cut.nextOffset;
     res.eof = cut.eof;
     if (job.stat) res.stat = statOf(fd);
@@ -192,26 +184,6 @@ export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void): Sea
   } finally {
     closeSync(fd);
   }
-}
-
-export function seal(job: SealJob): SealResult {
-  const total = job.lengths.reduce((a, b) => a + b, 0);
-  const fd = openSync(Buffer.from(job.path, 'latin1'), 'r');
-  let got: number;
-  try {
-    got = readAt(fd, 0, total, job.offset);
-  } finally {
-    closeSync(fd);
-  }
-  if (got < total) {
-    return {
-      offset: job.offset,
-      chunks: [],
-      data: new Uint8Array(0),
-      error: { code: 'ESHRANK', message: 'file shrank while it was read; it was not backed up' },
-    };
-  }
-  return sealBuffered(job.offset, job.lengths, false);
 }
 
 function describe(err: unknown): JobError {
@@ -260,7 +232,7 @@ parentPort?.on('message', (msg: WorkerMessage) => {
   } else {
     let res: SealResult;
     try {
-      res = job.kind === 'seal' ? seal(job) : segment(job, (cut) => reply({ seq, cut }));
+      res = segment(job, (cut) => reply({ seq, cut }));
     } catch (err) {
       res = failed(job.offset, err);
     }

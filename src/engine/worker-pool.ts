@@ -5,16 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type {
-  Job,
-  SealJob,
-  SealResult,
-  SegmentCut,
-  SegmentJob,
-  WorkerMessage,
-  WorkerInit,
-  WorkerReply,
-} from './seal-worker';
+import type { Job, SealResult, SegmentCut, SegmentJob, WorkerMessage, WorkerInit, WorkerReply } from './seal-worker';
 import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
 import type { KnownTable } from './known-ids';
@@ -62,10 +53,6 @@ export class WorkerPool {
   /** A segment job; `onCut` hears where the next segment starts before the result is ready. */
   segment(job: Omit<SegmentJob, 'kind'>, onCut?: (cut: SegmentCut) => void): Promise<SealResult> {
     return this.run({ kind: 'segment', ...job }, [], onCut) as Promise<SealResult>;
-  }
-
-  seal(job: Omit<SealJob, 'kind'>): Promise<SealResult> {
-    return this.run({ kind: 'seal', ...job }) as Promise<SealResult>;
   }
 
   /** Hands the workers a bigger KnownIds table (the old one stays valid until they switch). */
