@@ -46,10 +46,9 @@ const installed = (t: string): boolean =>
   spawnSync(PEERS[t].bin, PEERS[t].kind === 'restic' ? ['version'] : ['--version'], { encoding: 'utf8' }).status === 0;
 const tools = (args.get('tools') ?? ['baton', ...Object.keys(PEERS)].filter(installed).join(',')).split(',');
 const repeat = Number(args.get('repeat') ?? 3);
-const repoRootDir = resolve(__dirname, '../../..');
+const repoRoot = resolve(__dirname, '../../..');
 /** where the figures go: the marked engine section of this file (default docs/benchmarks.md) */
-const outFile = resolve(args.get('out') ?? join(repoRootDir, 'docs/benchmarks.md'));
-const repoRoot = repoRootDir;
+const outFile = resolve(args.get('out') ?? join(repoRoot, 'docs/benchmarks.md'));
 const batonMain = join(repoRoot, 'dist/src/cli/repo-main.js');
 const env = {
   ...process.env,
