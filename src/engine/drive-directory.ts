@@ -1,18 +1,27 @@
 /**
  * Pack storage of a `directory` drive: one file per pack under data/<ab>/<packid>, each written
- * to a temp file, fsynced, renamed into place, directory fsynced (the last three in the background
+ * to a temp file (with O_DIRECT where the file system allows it: direct-write.ts), fsynced, renamed into place, directory fsynced (the last three in the background
  * until `sync()`). ENOSPC becomes DriveFullError.
  */
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDir, writeAll } from './fsutil';
+import { fsyncDir } from './fsutil';
+import { PackFileWriter } from './direct-write';
 import { DriveFullError, errnoCode } from './errors';
 import type { PackLocation, PackStore, WrittenPack } from './drive-store';
 
 export class DirectoryPackStore implements PackStore {
-  constructor(private readonly root: string) {}
+  private readonly writer: PackFileWriter;
+
+  /** `direct: false` writes packs through the page cache (see direct-write.ts). */
+  constructor(
+    private readonly root: string,
+    opts: { direct?: boolean } = {},
+  ) {
+    this.writer = new PackFileWriter(opts.direct ?? true);
+  }
 
   private file(id: string): string {
     return join(this.root, 'data', id.slice(0, 2), id);
@@ -42,15 +51,8 @@ export class DirectoryPackStore implements PackStore {
     let fh: FileHandle;
     try {
       await mkdir(dir, { recursive: true });
-      fh = await open(tmp, 'wx', 0o600);
+      fh = await this.writer.create(tmp, parts, length);
     } catch (err) {
-      throw this.full(err, what);
-    }
-    try {
-      await writeAll(fh, parts, 0);
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await unlink(tmp).catch(() => undefined);
       throw this.full(err, what);
     }
     const done: Promise<void> = (async () => {
