@@ -9,12 +9,23 @@
  * `borg-1.4.5` are the newest releases, installed by bench/engine/install-peers.sh under
  * ~/.cache/baton/peers. By default every peer that is installed takes part.
  *
- * Page cache is warm (the dataset was just written or read); every tool gets the same conditions.
+ * Every backup starts with its sources in the page cache (read just before); every restore starts
+ * with the page cache emptied when the bench runs as root (its repository comes from the disk, as
+ * after a failure), so no tool gains from having written its repository through the page cache.
  * Tools run in turn, `repeat` rounds; each figure is the median of its rounds. Every restore is
  * compared with the dataset (diff -r) before its figure counts.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spliceNamedSection } from '../section';
@@ -70,6 +81,28 @@ function timed(cmd: string[], cwd?: string): Measure {
   return { seconds: s, cpu: user + sys, rssMiB: Math.round(kb / 1024) };
 }
 
+/** Reads every file under `dir`, so a backup starts with its sources in the page cache. */
+function warm(dir: string): void {
+  spawnSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'warm', dir]);
+}
+
+/**
+ * Empties the page cache (root only), so a restore reads its repository from the disk, as one does
+ * after a failure; a tool that wrote its repository through the page cache gets no head start.
+ */
+const CAN_DROP = (() => {
+  try {
+    accessSync('/proc/sys/vm/drop_caches', constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+function dropCaches(): void {
+  spawnSync('sync');
+  if (CAN_DROP) writeFileSync('/proc/sys/vm/drop_caches', '3');
+}
+
 function run(cmd: string[], cwd?: string): string {
   const r = spawnSync(cmd[0], cmd.slice(1), { env, cwd, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr.slice(-2000)}`);
@@ -107,43 +140,52 @@ function bench(tool: string, data: string, manyDir: string): ToolRun {
   let r: ToolRun;
   if (tool === 'baton') {
     run([node, batonMain, 'repo', 'init', '--drive', repo]);
+    warm(data);
     const first = timed([node, batonMain, 'repo', 'backup', '--drive', repo, '--app', 'bench', data]);
     const rerun = timed([node, batonMain, 'repo', 'backup', '--drive', repo, '--app', 'bench', data]);
     const id = readdirSync(join(repo, 'snapshots'))[0];
+    dropCaches();
     const restore = timed([node, batonMain, 'repo', 'restore', '--drive', repo, id, '--target', out]);
     r = { first, rerun, restore, repoMiB: du(repo) };
     if (manyDir) {
       const m = join(work, 'baton-many');
       rmSync(m, { recursive: true, force: true });
       run([node, batonMain, 'repo', 'init', '--drive', m]);
+      warm(manyDir);
       r.many = timed([node, batonMain, 'repo', 'backup', '--drive', m, '--no-cache', manyDir]);
       rmSync(m, { recursive: true, force: true });
     }
   } else if (PEERS[tool]?.kind === 'restic') {
     const restic = PEERS[tool].bin;
     run([restic, 'init', '-q', '-r', repo]);
+    warm(data);
     const first = timed([restic, '-q', '-r', repo, 'backup', data]);
     const rerun = timed([restic, '-q', '-r', repo, 'backup', data]);
+    dropCaches();
     const restore = timed([restic, '-q', '-r', repo, 'restore', 'latest', '--target', out]);
     r = { first, rerun, restore, repoMiB: du(repo) };
     if (manyDir) {
       const m = join(work, 'restic-many');
       rmSync(m, { recursive: true, force: true });
       run([restic, 'init', '-q', '-r', m]);
+      warm(manyDir);
       r.many = timed([restic, '-q', '-r', m, 'backup', manyDir]);
       rmSync(m, { recursive: true, force: true });
     }
   } else {
     const borg = PEERS[tool].bin;
     run([borg, 'init', '-e', 'repokey', repo]);
+    warm(data);
     const first = timed([borg, 'create', '--compression', 'zstd,3', `${repo}::a`, data]);
     const rerun = timed([borg, 'create', '--compression', 'zstd,3', `${repo}::b`, data]);
+    dropCaches();
     const restore = timed([borg, 'extract', `${repo}::a`], out);
     r = { first, rerun, restore, repoMiB: du(repo) };
     if (manyDir) {
       const m = join(work, 'borg-many');
       rmSync(m, { recursive: true, force: true });
       run([borg, 'init', '-e', 'repokey', m]);
+      warm(manyDir);
       r.many = timed([borg, 'create', '--compression', 'zstd,3', `${m}::a`, manyDir]);
       rmSync(m, { recursive: true, force: true });
     }
@@ -176,7 +218,8 @@ function main(): void {
   const loadBefore = loadavg()[0];
   const rounds = new Map<string, ToolRun[]>(tools.map((t) => [t, []]));
   for (let i = 0; i < repeat; i++) {
-    for (const t of tools) {
+    // each round starts with another tool, so none always follows the same one
+    for (const t of [...tools.slice(i % tools.length), ...tools.slice(0, i % tools.length)]) {
       process.stderr.write(`bench: round ${i + 1}/${repeat}: ${t}...\n`);
       rounds.get(t)?.push(bench(t, data, manyDir));
     }
@@ -209,12 +252,16 @@ function main(): void {
     '',
     'Written by `bench/engine/run.ts` (`npm run build && node dist/bench/engine/run.js`). Figures are what that',
     'run MEASURED on the machine below; nothing here is estimated. Wall time (user+system CPU time) / peak RSS',
-    `(from \`/usr/bin/time\`, after a \`sync\`), median of ${repeat} rounds (tools take turns within a round).`,
+    `(from \`/usr/bin/time\`, after a \`sync\`), median of ${repeat} rounds (tools take turns within a round, each round starting with the next tool).`,
+    'Every backup starts with its sources read into the page cache; every restore starts ' +
+      (CAN_DROP
+        ? 'with the page cache emptied (the repository is read from the disk, as after a failure).'
+        : 'with whatever the page cache holds (not root: could not empty it).'),
     '',
     `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), date ${new Date().toISOString()}; ` +
       `1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after (other work shares the machine)`,
     `- dataset: \`bench/engine/dataset.ts\` scale ${scale}: ${info.files} files, ${(info.bytes / 2 ** 30).toFixed(2)} GiB ` +
-      '(4 incompressible 128 MiB files, 64 text files of 4 MiB, 2 shifted half-copies, 10,000 small files in 100 dirs); page cache warm',
+      '(4 incompressible 128 MiB files, 64 text files of 4 MiB, 2 shifted half-copies, 10,000 small files in 100 dirs)',
     `- many small files: ${many} files of 7-350 bytes in ${Math.ceil(many / 1000)} directories, first backup (baton without file cache)`,
     ...tools.map((t) => `- ${t}: ${versions[t]}`),
     '- settings: baton defaults (encrypted, zstd 3, 2 worker threads); restic defaults (repository v2, auto compression); borg repokey, zstd,3',
