@@ -9,6 +9,7 @@ import { demoCommand } from './demo-command';
 import { drillCommand } from './drill-command';
 import { jobCommand, jobsCommand } from './jobs-commands';
 import { repoCommand } from './repo-command';
+import { tuneHeapForBackups } from '../engine/heap-tuning';
 import { restoreCommand, verifyCommand } from './restore-commands';
 import { schedulesCommand } from './schedules-command';
 
@@ -32,6 +33,7 @@ export function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  tuneHeapForBackups();
   try {
     await program().exitOverride().parseAsync(argv);
   } catch (err) {
