@@ -4,31 +4,32 @@
  * so that no index file (and no JSON of it in memory) grows past about 50,000 blobs, as soon as
  * that many are waiting.
  *
- * A pack being filled costs no objects per blob: the blob's ID and place are entered in the blob
- * index at once (as pending, see index-file.ts), and small blobs are copied into 1 MiB slabs
- * instead of being held as views of the workers' result buffers. A pack of tiny files holds some
- * 60,000 blobs, which as objects stayed alive long enough to fill the old generation of the heap.
+ * A pack is built in place in a page-aligned buffer (direct-write.ts), which a directory drive
+ * writes with O_DIRECT as it is; the buffers are reused from pack to pack (one filling, one being
+ * written), so a backup touches no new memory per pack. A pack being filled costs no objects per
+ * blob either: the blob's ID and place go into the blob index at once (as pending, see
+ * index-file.ts). A pack of tiny files holds some 60,000 blobs, which as objects stayed alive long
+ * enough to fill the old generation of the heap.
  */
 import type { Drive } from './drive';
 import type { BlobType, EncodedBlob } from './blob';
-import { PACK_MAGIC, closePack } from './pack';
+import { PACK_MAGIC, packEnd } from './pack';
 import type { BlobIndex, IndexPack } from './index-file';
 import { encodeIndex } from './index-file';
+import { AlignedBuffer } from './direct-write';
+import { contentId } from './hash';
 
 const TRAILER_PER_BLOB = 200;
 const INDEX_BLOBS = 50_000;
-const SLAB = 1024 * 1024;
-/** blobs up to this size are copied into a slab; larger ones are kept as they came */
-const COPY_MAX = 64 * 1024;
 
 export class PackWriter {
-  /** the open pack: its parts so far (magic, filled slabs, large blobs), size, and index entries */
-  private parts: Buffer[] = [PACK_MAGIC];
-  private size = PACK_MAGIC.length;
+  /** the open pack (null when none): its bytes so far, size, and first index entry and count */
+  private pack: AlignedBuffer | null = null;
+  private size = 0;
   private first = 0;
   private count = 0;
-  private slab: Buffer | null = null;
-  private slabUsed = 0;
+  /** buffers of packs written, for the next packs */
+  private readonly spare: AlignedBuffer[] = [];
   private unindexed: IndexPack[] = [];
   private unindexedBlobs = 0;
   /** set when a pack started a new volume; the archiver clears it after checkpointing */
@@ -59,6 +60,7 @@ export class PackWriter {
     if (this.count > 0 && this.size + n + TRAILER_PER_BLOB * (this.count + 1) > this.drive.packTarget) {
       await this.flush(false);
     }
+    const pack = this.openPack();
     const e = this.index.addPending(blob.id, {
       type,
       offset: this.size,
@@ -68,28 +70,20 @@ export class PackWriter {
     });
     if (this.count === 0) this.first = e;
     this.count++;
+    pack.reserve(this.size + n);
+    pack.bytes.set(blob.data, this.size);
     this.size += n;
-    if (n > COPY_MAX) {
-      this.closeSlab();
-      this.parts.push(blob.data);
-      return;
-    }
-    if (this.slab && this.slabUsed + n > this.slab.length) this.closeSlab();
-    this.slab ??= Buffer.allocUnsafeSlow(SLAB);
-    blob.data.copy(this.slab, this.slabUsed);
-    this.slabUsed += n;
   }
 
-  /** Ends the slab being filled; a mostly empty one is copied out and kept for the next blobs. */
-  private closeSlab(): void {
-    if (!this.slab || this.slabUsed === 0) return;
-    if (this.slabUsed < SLAB / 2) {
-      this.parts.push(Buffer.from(this.slab.subarray(0, this.slabUsed)));
-    } else {
-      this.parts.push(this.slab.subarray(0, this.slabUsed));
-      this.slab = null;
-    }
-    this.slabUsed = 0;
+  /** The pack being filled; a new one starts with the pack magic in a spare buffer. */
+  private openPack(): AlignedBuffer {
+    if (this.pack) return this.pack;
+    const pack = this.spare.pop() ?? new AlignedBuffer(this.drive.packTarget + 64 * 1024);
+    PACK_MAGIC.copy(pack.bytes, 0);
+    this.pack = pack;
+    this.size = PACK_MAGIC.length;
+    this.count = 0;
+    return pack;
   }
 
   private rethrow(): void {
@@ -103,19 +97,23 @@ export class PackWriter {
    */
   async flush(wait = true): Promise<void> {
     this.rethrow();
-    if (this.count > 0) {
-      this.closeSlab();
+    const buffer = this.pack;
+    if (buffer && this.count > 0) {
       const first = this.first;
       const end = first + this.count;
-      const { id, parts, length } = closePack(this.drive.key, this.parts, this.size, this.index.blobsIn(first, end));
-      this.parts = [PACK_MAGIC];
-      this.size = PACK_MAGIC.length;
+      const tail = packEnd(this.drive.key, this.index.blobsIn(first, end));
+      const length = this.size + tail.length;
+      buffer.reserve(length);
+      tail.copy(buffer.bytes, this.size);
+      const bytes = buffer.bytes.subarray(0, length);
+      const id = contentId(bytes);
+      this.pack = null;
       this.count = 0;
       const p = this.chain.then(async () => {
         if (this.failure !== null) return;
         try {
           if (this.beforeWrite) await this.beforeWrite();
-          const written = await this.drive.packs.writePack(id, parts, length);
+          const written = await this.drive.packs.writePack(id, [bytes], length);
           const pack = this.index.settle(this.drive, written.location, first, end);
           this.written.push({ drive: this.drive, pack });
           this.unindexed.push(pack);
@@ -126,6 +124,8 @@ export class PackWriter {
           if (this.unindexedBlobs >= INDEX_BLOBS) await this.indexWritten();
         } catch (err) {
           this.failure = err;
+        } finally {
+          this.spare.push(buffer);
         }
       });
       this.chain = p;

@@ -60,11 +60,19 @@ export function closePack(
   size: number,
   blobs: PackBlob[],
 ): { id: string; parts: Buffer[]; length: number } {
+  const end = packEnd(key, blobs);
+  const all = [...parts, end];
+  return { id: contentIdOfParts(all), parts: all, length: size + end.length };
+}
+
+/** What follows a pack's blobs: the sealed trailer listing `blobs`, its length and the end magic. */
+export function packEnd(key: Buffer | null, blobs: PackBlob[]): Buffer {
   const trailer = seal(key, Buffer.from(JSON.stringify({ blobs })));
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(trailer.length);
-  const all = [...parts, trailer, len, PACK_END];
-  return { id: contentIdOfParts(all), parts: all, length: size + trailer.length + 12 };
+  const end = Buffer.allocUnsafe(trailer.length + 12);
+  trailer.copy(end, 0);
+  end.writeUInt32LE(trailer.length, trailer.length);
+  PACK_END.copy(end, trailer.length + 4);
+  return end;
 }
 
 /** Reads the blob list from a whole pack, checking magic, trailer and ID. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync, writeFileSync } from 'node:fs';
-import { PackFileWriter } from '../../../src/engine/direct-write';
+import { AlignedBuffer, PackFileWriter } from '../../../src/engine/direct-write';
 import { tempDir } from './helpers';
 
 /** The open flags of a file descriptor, from /proc (Linux). */
@@ -77,6 +77,27 @@ void test('a pack file that already exists is refused and left as it was', async
       await assert.rejects(new PackFileWriter(direct).create(path, [randomBytes(10)], 10), /EEXIST/);
       assert.equal(readFileSync(path, 'utf8'), 'keep me');
     }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('an AlignedBuffer keeps its contents when it grows, and is written as it is', async () => {
+  const tmp = tempDir();
+  try {
+    const a = new AlignedBuffer(10);
+    const head = randomBytes(70_000);
+    a.reserve(head.length);
+    a.bytes.set(head, 0);
+    const more = randomBytes(3 * 1024 * 1024);
+    a.reserve(head.length + more.length);
+    a.bytes.set(more, head.length);
+    const length = head.length + more.length;
+    assert.ok(a.bytes.subarray(0, head.length).equals(head), 'growing kept the bytes');
+    const w = new PackFileWriter();
+    const fh = await w.create(`${tmp.path}/a`, [a.bytes.subarray(0, length)], length);
+    await fh.close();
+    assert.ok(readFileSync(`${tmp.path}/a`).equals(Buffer.concat([head, more])));
   } finally {
     tmp.cleanup();
   }
