@@ -516,6 +516,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
               size: Number(ev.st.size),
             }));
           }
+          // the sealed bytes are in the pack buffer now: a segment's result buffer can be filled again
+          if (item.reader) pool?.recycle(res.data.buffer);
           throwIfAborted(signal, 'backup');
           // the limit is on reading the app's data, so it counts plaintext, sealed or not
           await limiter?.take(

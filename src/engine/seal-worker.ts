@@ -12,6 +12,7 @@ import { findCut } from './chunker';
 import { ZSTD_LEVEL, encodeBlobParts } from './blob';
 import { contentId } from './hash';
 import { KnownIds } from './known-ids';
+import { RESULT_BUFFER } from './worker-pool';
 import type { KnownTable } from './known-ids';
 
 /** Paths travel as latin1 strings (byte-exact, and cheap to post: a Buffer would clone its pool). */
@@ -67,8 +68,11 @@ export interface SealResult {
   stat?: { size: string; mtimeNs: string; ctimeNs: string };
 }
 
-/** What the main thread posts: a job, or a bigger KnownIds table. */
-export type WorkerMessage = { seq: number; job: Job } | { known: KnownTable };
+/**
+ * What the main thread posts: a job (with, for segment jobs, a spent result buffer to reuse for the
+ * result), or a bigger KnownIds table.
+ */
+export type WorkerMessage = { seq: number; job: Job; out?: ArrayBuffer } | { known: KnownTable };
 /** What a worker posts: an early cut, or a job's result. */
 export type WorkerReply = { seq: number; cut: SegmentCut } | { seq: number; res: unknown };
 
@@ -133,8 +137,18 @@ function cutFd(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCu
   return { lengths, cut: { nextOffset: job.offset + pos, eof: eof && pos >= filled } };
 }
 
+/**
+ * A buffer for `size` result bytes: `out` (a spent one, see WorkerPool.recycle) when it is big
+ * enough, else a new one, of at least RESULT_BUFFER bytes for big results so it can be reused.
+ */
+function resultBuffer(size: number, out?: ArrayBuffer): Buffer {
+  if (out && out.byteLength >= size) return Buffer.from(out, 0, size);
+  if (size < 1024 * 1024) return Buffer.allocUnsafeSlow(size);
+  return Buffer.from(Buffer.allocUnsafeSlow(Math.max(size, RESULT_BUFFER)).buffer, 0, size);
+}
+
 /** Seals chunks already in buf[0, sum(lengths)); chunks in KnownIds are only hashed. */
-function sealBuffered(offset: number, lengths: number[]): SealResult {
+function sealBuffered(offset: number, lengths: number[], out?: ArrayBuffer): SealResult {
   const parts: Uint8Array[] = [];
   const chunks: SealedChunk[] = [];
   let pos = 0;
@@ -157,7 +171,7 @@ function sealBuffered(offset: number, lengths: number[]): SealResult {
     size += length;
   }
   // one copy into a standalone buffer that can be transferred
-  const data = Buffer.allocUnsafeSlow(size);
+  const data = resultBuffer(size, out);
   let o = 0;
   for (const p of parts) {
     data.set(p, o);
@@ -171,12 +185,12 @@ function statOf(fd: number): SealResult['stat'] {
   return { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() };
 }
 
-export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void): SealResult {
+export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void, out?: ArrayBuffer): SealResult {
   const fd = openSync(Buffer.from(job.path, 'latin1'), 'r');
   try {
     const { lengths, cut } = cutFd(fd, job);
     onCut?.(cut);
-    const res = sealBuffered(job.offset, lengths);
+    const res = sealBuffered(job.offset, lengths, out);
     res.nextOffset = cut.nextOffset;
     res.eof = cut.eof;
     if (job.stat) res.stat = statOf(fd);
@@ -225,14 +239,14 @@ parentPort?.on('message', (msg: WorkerMessage) => {
     known = new KnownIds({ table: msg.known });
     return;
   }
-  const { seq, job } = msg;
+  const { seq, job, out } = msg;
   if (job.kind === 'batch') {
     const res = runBatch(job.jobs);
     reply({ seq, res }, [res.data.buffer as ArrayBuffer]);
   } else {
     let res: SealResult;
     try {
-      res = segment(job, (cut) => reply({ seq, cut }));
+      res = segment(job, (cut) => reply({ seq, cut }), out);
     } catch (err) {
       res = failed(job.offset, err);
     }

@@ -10,6 +10,14 @@ import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
 import type { KnownTable } from './known-ids';
 
+/**
+ * Result buffers of big segments are made at least this big and come back to be reused (recycle):
+ * a fresh multi-MiB buffer per segment cost the worker a page fault per 4 KiB it filled.
+ */
+export const RESULT_BUFFER = 12 * 1024 * 1024;
+/** spent result buffers kept for reuse: enough for the segments in flight */
+const MAX_SPARE = 4;
+
 interface Pending {
   seq: number;
   job: Job;
@@ -26,6 +34,8 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private seq = 0;
   private closed = false;
+  /** spent result buffers of segment jobs, handed to the next segment jobs (see recycle) */
+  private readonly spare: ArrayBuffer[] = [];
 
   /**
    * `known`: the backup's KnownIds table, so workers skip sealing chunks it already has;
@@ -73,6 +83,17 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Gives back the buffer of a segment result whose bytes the caller no longer needs (they were
+   * copied into a pack), for a later segment job to fill: big result buffers are reused instead of
+   * made anew. Buffers smaller than RESULT_BUFFER are let go.
+   */
+  recycle(buffer: ArrayBufferLike): void {
+    if (buffer instanceof ArrayBuffer && buffer.byteLength >= RESULT_BUFFER && this.spare.length < MAX_SPARE) {
+      this.spare.push(buffer);
+    }
+  }
+
   private run(job: Job, transfer: ArrayBuffer[] = [], onCut?: (cut: SegmentCut) => void): Promise<unknown> {
     if (this.closed) return Promise.reject(new AbortedError('chunking'));
     return new Promise((resolve, reject) => {
@@ -86,8 +107,9 @@ export class WorkerPool {
       const w = this.idle.pop() as Worker;
       const p = this.queue.shift() as Pending;
       this.busy.set(w, p);
-      const msg: WorkerMessage = { seq: p.seq, job: p.job };
-      w.postMessage(msg, p.transfer);
+      const out = p.job.kind === 'segment' ? this.spare.pop() : undefined;
+      const msg: WorkerMessage = { seq: p.seq, job: p.job, out };
+      w.postMessage(msg, out ? [...p.transfer, out] : p.transfer);
     }
   }
 
