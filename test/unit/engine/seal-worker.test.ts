@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { WorkerPool } from '../../../src/engine/worker-pool';
+import { RESULT_BUFFER, WorkerPool } from '../../../src/engine/worker-pool';
 import { KnownIds } from '../../../src/engine/known-ids';
 import { chunkLengths } from '../../../src/engine/chunker';
 import { decodeBlob } from '../../../src/engine/blob';
@@ -121,6 +121,37 @@ void test('a batch of small files comes back per file, with each file’s stat; 
         prng(`s${n}`, 100 + n * 50),
       );
     });
+  } finally {
+    await pool.close();
+    tmp.cleanup();
+  }
+});
+
+void test('a recycled result buffer is handed to the next segment job and filled again', async () => {
+  const tmp = tempDir();
+  const key = randomBytes(32);
+  const pool = new WorkerPool(key, 1, { known: new KnownIds({ capacity: 16 }).table });
+  try {
+    const a = prng('first', 6 * MiB);
+    const b = prng('second', 6 * MiB);
+    writeFileSync(`${tmp.path}/a`, a);
+    writeFileSync(`${tmp.path}/b`, b);
+    const job = (name: string) => ({ path: `${tmp.path}/${name}`, offset: 0, target: 16 * MiB });
+    const first = await pool.segment(job('a'));
+    const spent = first.data.buffer;
+    assert.ok(spent.byteLength >= RESULT_BUFFER, 'big results get a reusable buffer');
+    pool.recycle(spent);
+    const second = await pool.segment(job('b'));
+    assert.equal(spent.byteLength, 0, 'the spent buffer was transferred to the worker');
+    assert.ok(second.data.buffer.byteLength >= RESULT_BUFFER);
+    // the reused buffer holds the second file's blobs, not leftovers of the first
+    let at = 0;
+    for (const c of second.chunks) {
+      const sealed = Buffer.from(second.data.buffer, second.data.byteOffset + c.start, c.length);
+      assert.deepEqual(decodeBlob(key, sealed, c, 'test'), b.subarray(at, at + c.rawLength));
+      at += c.rawLength;
+    }
+    assert.equal(at, b.length);
   } finally {
     await pool.close();
     tmp.cleanup();
