@@ -53,7 +53,9 @@ export function open(key: Buffer | null, sealed: Uint8Array): Buffer | null {
   const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, NONCE));
   d.setAuthTag(buf.subarray(buf.length - TAG));
   try {
-    return Buffer.concat([d.update(buf.subarray(NONCE, buf.length - TAG)), d.final()]);
+    const plain = d.update(buf.subarray(NONCE, buf.length - TAG));
+    const rest = d.final(); // empty for GCM: no copy of the whole plaintext to join them
+    return rest.length === 0 ? plain : Buffer.concat([plain, rest]);
   } catch {
     return null;
   }
