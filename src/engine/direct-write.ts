@@ -80,7 +80,9 @@ export class PackFileWriter {
 
   /**
    * Creates `path` (it must not exist) holding `parts` (`length` bytes in all) and returns it open
-   * for the caller to fsync and close. On failure nothing is left at `path`.
+   * for the caller to fsync and close. On failure nothing is left at `path`. A single part over
+   * the start of an AlignedBuffer is written from that buffer itself, which gets zeros past
+   * `length` up to the next 4 KiB.
    */
   create(path: string, parts: Buffer[], length: number): Promise<FileHandle> {
     const run = this.turn.then(() => this.createNow(path, parts, length));

@@ -1,7 +1,8 @@
 /**
  * Pack storage of a `directory` drive: one file per pack under data/<ab>/<packid>, each written
- * to a temp file (with O_DIRECT where the file system allows it: direct-write.ts), fsynced, renamed into place, directory fsynced (the last three in the background
- * until `sync()`). ENOSPC becomes DriveFullError.
+ * to a temp file (with O_DIRECT where the file system allows it, see direct-write.ts), fsynced,
+ * renamed into place, directory fsynced (the last three in the background until `sync()`).
+ * ENOSPC becomes DriveFullError.
  */
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -13,15 +14,9 @@ import { DriveFullError, errnoCode } from './errors';
 import type { PackLocation, PackStore, WrittenPack } from './drive-store';
 
 export class DirectoryPackStore implements PackStore {
-  private readonly writer: PackFileWriter;
+  private readonly writer = new PackFileWriter();
 
-  /** `direct: false` writes packs through the page cache (see direct-write.ts). */
-  constructor(
-    private readonly root: string,
-    opts: { direct?: boolean } = {},
-  ) {
-    this.writer = new PackFileWriter(opts.direct ?? true);
-  }
+  constructor(private readonly root: string) {}
 
   private file(id: string): string {
     return join(this.root, 'data', id.slice(0, 2), id);
