@@ -114,6 +114,9 @@ export class PackFileWriter {
       fh = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0o600);
     } catch (err) {
       if (errnoCode(err) !== 'EINVAL') throw err;
+      // Linux creates the file before it checks O_DIRECT (seen on ramfs); with O_EXCL a file
+      // there now is the one this call made
+      await unlink(path).catch(() => undefined);
       this.direct = false;
       return null;
     }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { constants, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { constants, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { AlignedBuffer, PackFileWriter } from '../../../src/engine/direct-write';
 import { tempDir } from './helpers';
 
@@ -99,6 +100,36 @@ void test('an AlignedBuffer keeps its contents when it grows, and is written as 
     await fh.close();
     assert.ok(readFileSync(`${tmp.path}/a`).equals(Buffer.concat([head, more])));
   } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('a file system that refuses O_DIRECT (ramfs) gets buffered writes, and the file is whole', async (t) => {
+  const tmp = tempDir();
+  const mnt = `${tmp.path}/ramfs`;
+  mkdirSync(mnt);
+  try {
+    execFileSync('mount', ['-t', 'ramfs', 'ramfs', mnt], { stdio: 'ignore' });
+  } catch {
+    tmp.cleanup();
+    t.skip('needs root to mount a ramfs');
+    return;
+  }
+  try {
+    const w = new PackFileWriter();
+    assert.equal(w.usesDirect, true);
+    const parts = partsOf(70_000);
+    const fh = await w.create(`${mnt}/p`, parts, 70_000);
+    try {
+      assert.equal(openFlags(fh.fd) & constants.O_DIRECT, 0, 'written through the page cache');
+    } finally {
+      await fh.close();
+    }
+    assert.equal(w.usesDirect, false, 'and so from then on');
+    assert.ok(readFileSync(`${mnt}/p`).equals(Buffer.concat(parts)));
+    assert.deepEqual(readdirSync(mnt), ['p'], 'no failed attempt left behind');
+  } finally {
+    execFileSync('umount', [mnt]);
     tmp.cleanup();
   }
 });
