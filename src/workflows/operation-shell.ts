@@ -1,10 +1,12 @@
 /**
  * What the restore and verify workflows share: the query and progress handlers, the Web UI's
- * current details and search attributes, and how an activity's failure reads in one line.
+ * current details and search attributes, running the node's activity and recording the end, and
+ * how an activity's failure reads in one line.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
   isCancellation,
   setCurrentDetails,
@@ -61,6 +63,35 @@ export function describeFailure(err: unknown, node: string): { message: string; 
   }
   if (cause instanceof ApplicationFailure) return { message: cause.message, type: cause.type ?? 'Failed' };
   return { message: cause instanceof Error ? cause.message : String(cause), type: 'Failed' };
+}
+
+/**
+ * Runs `call` (the node's activity, which hands its result to `op`), then `finish` (the catalog's
+ * record of the end) with the search attributes set to the outcome. A failure becomes the
+ * operation's error in one line; a cancellation is recorded too, then rethrown.
+ */
+export async function runOperation(
+  op: OperationTracker,
+  node: string,
+  mark: () => void,
+  call: () => Promise<void>,
+  finish: () => Promise<void>,
+): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if (isCancellation(err)) {
+      op.cancelled();
+      await CancellationScope.nonCancellable(async () => {
+        mark();
+        await finish();
+      });
+      throw err;
+    }
+    op.failed(describeFailure(err, node).message);
+  }
+  mark();
+  await finish();
 }
 
 /** Rethrows a cancellation as is; anything else becomes the operation's failure, in one line. */

@@ -5,17 +5,11 @@
  * written nothing. Then the catalog records the restore, the node restores with progress, and the
  * catalog records how it ended. Wiring only; OperationTracker holds the state.
  */
-import {
-  ActivityCancellationType,
-  ApplicationFailure,
-  CancellationScope,
-  isCancellation,
-  proxyActivities,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HostActivities } from '../activities/host-activities';
 import type { RestoreActivities } from '../activities/restore-activities';
 import { nodeQueue } from './names';
-import { describeFailure, failureOf, operationShell } from './operation-shell';
+import { failureOf, operationShell, runOperation } from './operation-shell';
 import { OperationTracker, shortId } from './operation-tracker';
 import type { OperationResult, RestoreJobInput, SnapshotSource } from './types';
 import { jobCatalog as catalog } from './job-catalog';
@@ -120,30 +114,23 @@ export async function restoreJob(input: RestoreJobInput): Promise<OperationResul
     };
   };
 
-  try {
-    op.restored(
-      await service.restoreSnapshot({
-        jobId: input.jobId,
-        node,
-        app: input.app,
-        source,
-        target: input.target,
-        subtree: input.subtree,
-      }),
-    );
-  } catch (err) {
-    if (isCancellation(err)) {
-      op.cancelled();
-      await CancellationScope.nonCancellable(async () => {
-        mark();
-        await catalog.recordOperationFinished(end());
-      });
-      throw err;
-    }
-    op.failed(describeFailure(err, node).message);
-  }
-  mark();
-  await catalog.recordOperationFinished(end());
+  await runOperation(
+    op,
+    node,
+    mark,
+    async () =>
+      op.restored(
+        await service.restoreSnapshot({
+          jobId: input.jobId,
+          node,
+          app: input.app,
+          source,
+          target: input.target,
+          subtree: input.subtree,
+        }),
+      ),
+    () => catalog.recordOperationFinished(end()),
+  );
   const result = op.result();
   if (result.state === 'failed') {
     throw ApplicationFailure.nonRetryable(`restore of ${input.app} failed: ${result.error}`, 'RestoreFailed', result);

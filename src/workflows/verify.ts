@@ -4,16 +4,10 @@
  * fails the workflow with a message naming every damaged pack. Wiring only; OperationTracker
  * holds the state.
  */
-import {
-  ActivityCancellationType,
-  ApplicationFailure,
-  CancellationScope,
-  isCancellation,
-  proxyActivities,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { RestoreActivities } from '../activities/restore-activities';
 import { nodeQueue } from './names';
-import { describeFailure, operationShell } from './operation-shell';
+import { operationShell, runOperation } from './operation-shell';
 import { OperationTracker } from './operation-tracker';
 import type { OperationResult, VerifyJobInput } from './types';
 import { jobCatalog as catalog } from './job-catalog';
@@ -69,22 +63,16 @@ export async function verifyJob(input: VerifyJobInput): Promise<OperationResult>
   };
 
   let type = 'VerifyFailed';
-  try {
-    op.verified(await service.verifyDrive({ jobId: input.jobId, node, drive, readData: input.readData }));
-    if (op.view().state === 'failed') type = 'DriveDamaged';
-  } catch (err) {
-    if (isCancellation(err)) {
-      op.cancelled();
-      await CancellationScope.nonCancellable(async () => {
-        mark();
-        await catalog.recordOperationFinished(end());
-      });
-      throw err;
-    }
-    op.failed(describeFailure(err, node).message);
-  }
-  mark();
-  await catalog.recordOperationFinished(end());
+  await runOperation(
+    op,
+    node,
+    mark,
+    async () => {
+      op.verified(await service.verifyDrive({ jobId: input.jobId, node, drive, readData: input.readData }));
+      if (op.view().state === 'failed') type = 'DriveDamaged';
+    },
+    () => catalog.recordOperationFinished(end()),
+  );
   const result = op.result();
   if (result.state === 'failed') throw ApplicationFailure.nonRetryable(result.error ?? 'verify failed', type, result);
   return result;
