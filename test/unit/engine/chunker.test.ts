@@ -74,3 +74,40 @@ void test('property: chunks cover the input, respect min/max, and restart identi
     { numRuns: 25, seed: 42 },
   );
 });
+
+/** The format's cut rule written out plainly (docs/repository-format.md), to check the fast one against. */
+function referenceCut(data: Uint8Array, start: number): number {
+  const n = data.length - start;
+  if (n <= MIN_CHUNK) return n;
+  const gear = gearTableBytes();
+  let h = 0;
+  for (let i = MIN_CHUNK; i < Math.min(n, MAX_CHUNK); i++) {
+    h = (h * 2 + gear.readUInt32BE(data[start + i] * 4)) % 2 ** 32;
+    const mask = i < AVG_CHUNK ? 0xfffffc00 : 0xffffc000;
+    if ((h & mask) === 0) return i + 1;
+  }
+  return Math.min(n, MAX_CHUNK);
+}
+
+void test('property: cuts equal the plainly written rule (low-entropy runs reach the large mask and the maximum)', () => {
+  fc.assert(
+    fc.property(
+      fc.string({ maxLength: 8 }),
+      fc.integer({ min: 0, max: 12 * 1024 * 1024 }),
+      fc.nat(255),
+      (seed, n, z) => {
+        // random bytes with a zero run: somewhere the hash cannot cut for a while
+        const data = prng(seed, n);
+        data.fill(0, Math.floor(n / 3), Math.min(n, Math.floor(n / 3) + z * 32 * 1024));
+        const expected: number[] = [];
+        for (let pos = 0; pos < n;) {
+          const len = referenceCut(data, pos);
+          expected.push(len);
+          pos += len;
+        }
+        assert.deepEqual(chunkLengths(data), expected);
+      },
+    ),
+    { numRuns: 12, seed: 7 },
+  );
+});
