@@ -27,11 +27,18 @@ interface Pending {
   onCut?: (cut: SegmentCut) => void;
 }
 
+/**
+ * Jobs a worker may hold at once: the one it runs and the next, already in its message queue, so
+ * it goes on without waiting for the main thread to hear its reply (which can take milliseconds
+ * while the main thread works through a batch of results).
+ */
+const DEPTH = 2;
+
 export class WorkerPool {
-  private readonly idle: Worker[] = [];
-  private readonly busy = new Map<Worker, Pending>();
-  private readonly queue: Pending[] = [];
   private readonly workers: Worker[] = [];
+  /** each live worker's jobs in the order it runs them */
+  private readonly inflight = new Map<Worker, Pending[]>();
+  private readonly queue: Pending[] = [];
   private seq = 0;
   private closed = false;
   /** spent result buffers of segment jobs, handed to the next segment jobs (see recycle) */
@@ -46,18 +53,20 @@ export class WorkerPool {
     for (let i = 0; i < size; i++) {
       const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: init });
       w.on('message', (msg: WorkerReply) => {
-        if ('cut' in msg) this.busy.get(w)?.onCut?.(msg.cut);
+        if ('cut' in msg) this.inflight.get(w)?.[0]?.onCut?.(msg.cut);
         else this.done(w, msg.res);
       });
       w.on('error', (err) => this.fail(w, err));
       this.workers.push(w);
-      this.idle.push(w);
+      this.inflight.set(w, []);
     }
   }
 
-  /** true when a worker would start a job posted now */
+  /** true when a worker has nothing to do and would start a job posted now */
   get hasIdleWorker(): boolean {
-    return this.idle.length > 0 && this.queue.length === 0;
+    if (this.queue.length > 0) return false;
+    for (const jobs of this.inflight.values()) if (jobs.length === 0) return true;
+    return false;
   }
 
   /** A segment job; `onCut` hears where the next segment starts before the result is ready. */
@@ -102,11 +111,20 @@ export class WorkerPool {
     });
   }
 
+  /** Hands queued jobs to the least busy workers, up to DEPTH each. */
   private pump(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const w = this.idle.pop() as Worker;
+    while (this.queue.length > 0) {
+      let w: Worker | null = null;
+      let least = DEPTH;
+      for (const [worker, jobs] of this.inflight) {
+        if (jobs.length < least) {
+          w = worker;
+          least = jobs.length;
+        }
+      }
+      if (w === null) return;
       const p = this.queue.shift() as Pending;
-      this.busy.set(w, p);
+      (this.inflight.get(w) as Pending[]).push(p);
       const out = p.job.kind === 'segment' ? this.spare.pop() : undefined;
       const msg: WorkerMessage = { seq: p.seq, job: p.job, out };
       w.postMessage(msg, out ? [...p.transfer, out] : p.transfer);
@@ -114,25 +132,22 @@ export class WorkerPool {
   }
 
   private done(w: Worker, res: unknown): void {
-    const p = this.busy.get(w);
-    this.busy.delete(w);
-    this.idle.push(w);
-    p?.resolve(res);
+    this.inflight.get(w)?.shift()?.resolve(res);
     this.pump();
   }
 
+  /** A worker failed: its jobs fail, and it gets no more. */
   private fail(w: Worker, err: Error): void {
-    const p = this.busy.get(w);
-    this.busy.delete(w);
-    p?.reject(err);
+    const jobs = this.inflight.get(w) ?? [];
+    this.inflight.delete(w);
+    for (const p of jobs) p.reject(err);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new AbortedError('chunking'));
-    for (const p of this.busy.values()) p.reject(new AbortedError('chunking'));
-    this.busy.clear();
+    for (const jobs of this.inflight.values()) for (const p of jobs.splice(0)) p.reject(new AbortedError('chunking'));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

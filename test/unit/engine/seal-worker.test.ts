@@ -127,6 +127,33 @@ void test('a batch of small files comes back per file, with each file’s stat; 
   }
 });
 
+void test('jobs queued at one worker (it holds the next while it runs one) come back each to its own caller', async () => {
+  const tmp = tempDir();
+  const pool = new WorkerPool(null, 1, { known: new KnownIds({ capacity: 16 }).table });
+  try {
+    const sizes = [3 * MiB, 1000, 2 * MiB, 10, 5000];
+    sizes.forEach((n, i) => writeFileSync(`${tmp.path}/f${i}`, prng(`q${i}`, n)));
+    // all posted at once: the worker gets two, the rest wait in the pool
+    const results = await Promise.all(
+      sizes.map((_, i) =>
+        i % 2 === 0
+          ? pool.segment({ path: `${tmp.path}/f${i}`, offset: 0, target: 8 * MiB, stat: true })
+          : pool.batch([{ path: `${tmp.path}/f${i}`, offset: 0, target: MiB, stat: true }]).then((r) => r[0]),
+      ),
+    );
+    results.forEach((r, i) => {
+      assert.equal(r.stat?.size, String(sizes[i]));
+      const plain = Buffer.concat(
+        r.chunks.map((c) => decodeBlob(null, r.data.subarray(c.start, c.start + c.length), c, 't')),
+      );
+      assert.deepEqual(plain, prng(`q${i}`, sizes[i]));
+    });
+  } finally {
+    await pool.close();
+    tmp.cleanup();
+  }
+});
+
 void test('a recycled result buffer is handed to the next segment job and filled again', async () => {
   const tmp = tempDir();
   const key = randomBytes(32);
