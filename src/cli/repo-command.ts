@@ -13,6 +13,7 @@ import {
   backup,
   listSnapshots,
   openDrive,
+  prestartWorkers,
   restore,
   type Checkpoint,
   type DriveKind,
@@ -158,6 +159,7 @@ export function repoCommand(): Command {
             bandwidthLimit?: number;
           },
         ) => {
+          prestartWorkers('seal-worker.js', 2); // they boot while the drive key is derived
           const [drive, ...others] = await drives(o);
           let resumeFrom: Checkpoint | undefined;
           if (o.resume) {
@@ -242,6 +244,7 @@ export function repoCommand(): Command {
     .option('--path <subtree>', 'restore only this directory of the snapshot')
     .action(
       run('restore', async (id: string, o: Common & { target: string; path?: string }) => {
+        prestartWorkers('restore-worker.js', 2); // they boot while the drive key is derived
         const [drive, ...others] = await drives(o);
         const r = await restore({
           drive,

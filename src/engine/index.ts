@@ -34,6 +34,7 @@ export { FORMAT_VERSION } from './config';
 export { backup, resume } from './archiver';
 export type { BackupOptions, BackupResult } from './archiver';
 export { restore } from './restorer';
+export { prestartWorkers } from './worker-start';
 export type { RestoreOptions, RestoreResult } from './restorer';
 export { listSnapshots, readSnapshot } from './snapshot';
 export { verify } from './checker';

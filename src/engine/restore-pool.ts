@@ -10,8 +10,7 @@
  * creating files in one directory, or writing one file, contend for its inode lock in the kernel
  * (measured: up to twice the system time for the same creates).
  */
-import { Worker } from 'node:worker_threads';
-import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import type { Drive } from './drive';
 import type { BlobLocation } from './index-file';
 import type {
@@ -24,6 +23,7 @@ import type {
   WriteResult,
 } from './restore-worker';
 import { AbortedError, CorruptionError, PathEscapeError } from './errors';
+import { startWorkers } from './worker-start';
 
 /** a batch of small files is posted once it holds this many bytes or files */
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -84,9 +84,8 @@ export class RestorePool {
 
   constructor(drives: Drive[], size = 2) {
     drives.forEach((d, i) => this.keyOf.set(d.id, i));
-    const workerData: RestoreWorkerData = { keys: drives.map((d) => d.key), abort: this.abortFlag };
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(join(__dirname, 'restore-worker.js'), { workerData });
+    const init: RestoreWorkerData = { keys: drives.map((d) => d.key), abort: this.abortFlag };
+    for (const w of startWorkers('restore-worker.js', size, init)) {
       w.on('message', (res: WriteResult) => this.done(w, res));
       w.on('error', (err) => this.lost(w, err));
       this.workers.push(w);

@@ -8,7 +8,7 @@
  * here, with synchronous calls (cheaper than a trip through libuv's pool per call). A part of a
  * big file is written into a descriptor the main thread opened and still owns.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import {
   closeSync,
   constants,
@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import { decodeBlob } from './blob';
 import { AbortedError, CorruptionError } from './errors';
+import type { InitMessage } from './worker-start';
 
 export interface PackRef {
   /** the file holding the pack (a pack file, or a tape volume) */
@@ -103,9 +104,9 @@ const ZERO = Buffer.alloc(HOLE_BLOCK);
 const MAX_OPEN_PACKS = 16;
 const OPEN_TARGET = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
-const data = workerData as RestoreWorkerData | null;
-const keys = (data?.keys ?? []).map((k) => (k ? Buffer.from(k) : null));
-const abort = data?.abort ?? new Int32Array(1);
+// set by the init message (worker-start.ts)
+let keys: (Buffer | null)[] = [];
+let abort: Int32Array<ArrayBufferLike> = new Int32Array(1);
 const packFds = new Map<string, number>();
 let stored = Buffer.allocUnsafeSlow(2 * 1024 * 1024);
 
@@ -232,7 +233,12 @@ function run(job: WriteJob): WriteResult {
   return { errors };
 }
 
-parentPort?.on('message', (job: WriteJob | CloseJob) => {
+parentPort?.on('message', (job: InitMessage<RestoreWorkerData> | WriteJob | CloseJob) => {
+  if ('init' in job) {
+    keys = job.init.keys.map((k) => (k ? Buffer.from(k) : null));
+    abort = job.init.abort;
+    return;
+  }
   if (job.kind === 'close') {
     for (const fd of packFds.values()) closeSync(fd);
     packFds.clear();

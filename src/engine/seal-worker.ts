@@ -6,7 +6,7 @@
  * blobs in one transferred buffer. Small files travel many to a message (`batch`). (Restore has
  * its own workers: restore-worker.ts.)
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { findCut } from './chunker';
 import { ZSTD_LEVEL, encodeBlobParts } from './blob';
@@ -14,6 +14,7 @@ import { contentId } from './hash';
 import { KnownIds } from './known-ids';
 import { RESULT_BUFFER } from './worker-pool';
 import type { KnownTable } from './known-ids';
+import type { InitMessage } from './worker-start';
 
 /** Paths travel as latin1 strings (byte-exact, and cheap to post: a Buffer would clone its pool). */
 export interface SegmentJob {
@@ -69,24 +70,25 @@ export interface SealResult {
 }
 
 /**
- * What the main thread posts: a job (with, for segment jobs, a spent result buffer to reuse for the
- * result), or a bigger KnownIds table.
+ * What the main thread posts: first what the worker works with (worker-start.ts), then jobs (with,
+ * for segment jobs, a spent result buffer to reuse for the result), or a bigger KnownIds table.
  */
-export type WorkerMessage = { seq: number; job: Job; out?: ArrayBuffer } | { known: KnownTable };
+export type WorkerMessage =
+  InitMessage<WorkerInit> | { seq: number; job: Job; out?: ArrayBuffer } | { known: KnownTable };
 /** What a worker posts: an early cut, or a job's result. */
 export type WorkerReply = { seq: number; cut: SegmentCut } | { seq: number; res: unknown };
 
-/** What a worker starts with: the drive's key and compression level, and the KnownIds table. */
+/** What a worker works with: the drive's key and compression level, and the KnownIds table. */
 export interface WorkerInit {
   key: Uint8Array | null;
   level: number;
   known: KnownTable | null;
 }
 
-const init = workerData as WorkerInit | null;
-const key: Buffer | null = init?.key ? Buffer.from(init.key) : null;
-const level = init?.level ?? ZSTD_LEVEL;
-let known: KnownIds | null = init?.known ? new KnownIds({ table: init.known }) : null;
+// set by the init message (left so when the functions run in the main thread, as in tests)
+let key: Buffer | null = null;
+let level = ZSTD_LEVEL;
+let known: KnownIds | null = null;
 
 const FIRST_READ = 8 * 1024 * 1024;
 const NEXT_READ = 1024 * 1024;
@@ -235,6 +237,12 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 }
 
 parentPort?.on('message', (msg: WorkerMessage) => {
+  if ('init' in msg) {
+    key = msg.init.key ? Buffer.from(msg.init.key) : null;
+    level = msg.init.level;
+    known = msg.init.known ? new KnownIds({ table: msg.init.known }) : null;
+    return;
+  }
   if ('known' in msg) {
     known = new KnownIds({ table: msg.known });
     return;

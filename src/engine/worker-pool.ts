@@ -3,12 +3,12 @@
  * compression and encryption stay off the caller's event loop. `close()` terminates the workers
  * and fails every job not finished.
  */
-import { Worker } from 'node:worker_threads';
-import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import type { Job, SealResult, SegmentCut, SegmentJob, WorkerMessage, WorkerInit, WorkerReply } from './seal-worker';
 import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
 import type { KnownTable } from './known-ids';
+import { startWorkers } from './worker-start';
 
 /**
  * Result buffers of big segments are made at least this big and come back to be reused (recycle):
@@ -50,8 +50,7 @@ export class WorkerPool {
    */
   constructor(key: Buffer | null, size = 2, opts: { known?: KnownTable; level?: number } = {}) {
     const init: WorkerInit = { key, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(join(__dirname, 'seal-worker.js'), { workerData: init });
+    for (const w of startWorkers('seal-worker.js', size, init)) {
       w.on('message', (msg: WorkerReply) => {
         if ('cut' in msg) this.inflight.get(w)?.[0]?.onCut?.(msg.cut);
         else this.done(w, msg.res);

@@ -57,6 +57,15 @@ void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune'
     const bad = baton(['snapshots', '--drive', drive], { BATON_PASSWORD: 'wrong' });
     assert.equal(bad.code, 1);
     assert.match(bad.err, /wrong password for drive .*BATON_PASSWORD/);
+    // backup and restore start their workers before the key is checked; they still end at once
+    const badBackup = baton(['backup', '--drive', drive, src], { BATON_PASSWORD: 'wrong' });
+    assert.equal(badBackup.code, 1);
+    assert.match(badBackup.err, /wrong password for drive/);
+    const badRestore = baton(['restore', '--drive', drive, id, '--target', `${tmp.path}/out2`], {
+      BATON_PASSWORD: 'wrong',
+    });
+    assert.equal(badRestore.code, 1);
+    assert.match(badRestore.err, /wrong password for drive/);
     const kind = baton(['snapshots', '--drive', drive, '--kind', 'tape']);
     assert.equal(kind.code, 1);
     assert.match(kind.err, /is a directory drive, not tape/);

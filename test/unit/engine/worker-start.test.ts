@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkerPool } from '../../../src/engine/worker-pool';
+import { KnownIds } from '../../../src/engine/known-ids';
+import { decodeBlob } from '../../../src/engine/blob';
+import { prestartWorkers } from '../../../src/engine/worker-start';
+import { prng, tempDir } from './helpers';
+
+void test('prestarted workers serve a pool, with the key it was given (encrypted blobs decode with it)', async () => {
+  const tmp = tempDir();
+  prestartWorkers('seal-worker.js', 2);
+  const key = randomBytes(32);
+  const pool = new WorkerPool(key, 2, { known: new KnownIds({ capacity: 16 }).table });
+  try {
+    writeFileSync(`${tmp.path}/a`, prng('a', 5000));
+    const [r] = await pool.batch([{ path: `${tmp.path}/a`, offset: 0, target: 1 << 20, stat: true }]);
+    const c = r.chunks[0];
+    assert.deepEqual(decodeBlob(key, r.data.subarray(c.start, c.start + c.length), c, 't'), prng('a', 5000));
+    // a blob sealed with some other key (or none) would not open with this one
+    assert.throws(() => decodeBlob(randomBytes(32), r.data.subarray(c.start, c.start + c.length), c, 't'));
+  } finally {
+    await pool.close();
+    tmp.cleanup();
+  }
+});
+
+void test('a process that prestarts workers and never uses them still exits by itself', () => {
+  const script = `require(${JSON.stringify(join(__dirname, '../../../src/engine/worker-start.js'))}).prestartWorkers('restore-worker.js', 2);`;
+  const r = spawnSync(process.execPath, ['-e', script], { timeout: 20_000 });
+  assert.equal(r.signal, null, 'killed by the timeout: the waiting workers kept it alive');
+  assert.equal(r.status, 0);
+});
