@@ -18,17 +18,10 @@ import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { errnoCode } from './errors';
 import { writeAll } from './fsutil';
+import { WASM_PAGE, wasm } from './wasm';
+import type { WasmMemory } from './wasm';
 
 const ALIGN = 4096;
-const WASM_PAGE = 64 * 1024;
-
-// WebAssembly is a global of Node, not in the ES2022 lib this project compiles with
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => WasmMemory } })
-  .WebAssembly;
 
 /** The ArrayBuffers of AlignedBuffers: parts over one of them, from its start, need no copy. */
 const ALIGNED = new WeakSet<object>();
@@ -40,7 +33,7 @@ export class AlignedBuffer {
   bytes: Buffer;
 
   constructor(size: number) {
-    this.memory = new Memory({ initial: Math.max(1, Math.ceil(size / WASM_PAGE)) });
+    this.memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(size / WASM_PAGE)) });
     this.bytes = this.view();
   }
 

@@ -8,7 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { findCut } from './chunker';
+import { ChunkBuffer } from './chunker';
 import { ZSTD_LEVEL, encodeBlobParts } from './blob';
 import { contentId } from './hash';
 import { KnownIds } from './known-ids';
@@ -92,13 +92,14 @@ let known: KnownIds | null = null;
 
 const FIRST_READ = 8 * 1024 * 1024;
 const NEXT_READ = 1024 * 1024;
-let buf = Buffer.allocUnsafeSlow(FIRST_READ + NEXT_READ);
+/** where files are read and cut (in the chunker's memory) */
+const chunkBuffer = new ChunkBuffer(FIRST_READ + NEXT_READ);
+let buf = chunkBuffer.bytes;
 
 function ensure(n: number): void {
   if (buf.length >= n) return;
-  const next = Buffer.allocUnsafeSlow(Math.max(n, buf.length * 2));
-  buf.copy(next);
-  buf = next;
+  chunkBuffer.reserve(Math.max(n, buf.length * 2));
+  buf = chunkBuffer.bytes;
 }
 
 /** Reads into buf[at, at + n) from `pos`; returns bytes read (less only at end of file). */
@@ -125,7 +126,7 @@ function cutFd(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCu
   for (;;) {
     if (pos >= job.target && lengths.length > 0) break;
     if (eof && pos >= filled) break;
-    const len = findCut(buf, pos, filled, eof);
+    const len = chunkBuffer.findCut(pos, filled, eof);
     if (len > 0) {
       lengths.push(len);
       pos += len;

@@ -7,8 +7,8 @@ import {
   GEAR_TABLE_SHA256,
   MAX_CHUNK,
   MIN_CHUNK,
+  ChunkBuffer,
   chunkLengths,
-  findCut,
   gearTableBytes,
 } from '../../../src/engine/chunker';
 import { prng } from './helpers';
@@ -35,7 +35,7 @@ void test('low-entropy data is cut at the maximum size', () => {
 void test('small inputs are one chunk, empty input none', () => {
   assert.deepEqual(chunkLengths(Buffer.alloc(0)), []);
   assert.deepEqual(chunkLengths(Buffer.alloc(1000, 7)), [1000]);
-  assert.equal(findCut(Buffer.alloc(1000), 0, 1000, false), -1);
+  assert.equal(new ChunkBuffer(1000).findCut(0, 1000, false), -1);
 });
 
 void test('property: chunks cover the input, respect min/max, and restart identically at any boundary', () => {
@@ -57,11 +57,13 @@ void test('property: chunks cover the input, respect min/max, and restart identi
         assert.deepEqual(chunkLengths(data.subarray(off)), lens.slice(1));
       }
       // feeding data in pieces (as the worker does) gives the same cuts: -1 until decidable
+      const cb = new ChunkBuffer(n);
+      cb.bytes.set(data);
       let pos = 0;
       const streamed: number[] = [];
       let avail = Math.min(n, AVG_CHUNK);
       while (pos < n) {
-        const len = findCut(data, pos, avail, avail === n);
+        const len = cb.findCut(pos, avail, avail === n);
         if (len < 0) {
           avail = Math.min(n, avail + AVG_CHUNK);
           continue;
@@ -110,4 +112,20 @@ void test('property: cuts equal the plainly written rule (low-entropy runs reach
     ),
     { numRuns: 12, seed: 7 },
   );
+});
+
+void test('a ChunkBuffer keeps its contents when it grows, and cuts the same after', () => {
+  const data = prng('grow', 12 << 20);
+  const cb = new ChunkBuffer(1000);
+  cb.bytes.set(data.subarray(0, 1000));
+  cb.reserve(data.length);
+  assert.deepEqual(cb.bytes.subarray(0, 1000), data.subarray(0, 1000));
+  cb.bytes.set(data.subarray(1000), 1000);
+  const cuts: number[] = [];
+  for (let pos = 0; pos < data.length;) {
+    const len = cb.findCut(pos, data.length, true);
+    cuts.push(len);
+    pos += len;
+  }
+  assert.deepEqual(cuts, chunkLengths(data));
 });
