@@ -41,6 +41,8 @@ export class WorkerPool {
   private readonly queue: Pending[] = [];
   private seq = 0;
   private closed = false;
+  /** why the last worker failed, once none is left */
+  private dead: Error | null = null;
   /** spent result buffers of segment jobs, handed to the next segment jobs (see recycle) */
   private readonly spare: ArrayBuffer[] = [];
 
@@ -56,6 +58,7 @@ export class WorkerPool {
         else this.done(w, msg.res);
       });
       w.on('error', (err) => this.fail(w, err));
+      w.on('exit', (code) => this.fail(w, new Error(`a chunking worker thread ended (exit code ${code})`)));
       this.workers.push(w);
       this.inflight.set(w, []);
     }
@@ -104,6 +107,7 @@ export class WorkerPool {
 
   private run(job: Job, transfer: ArrayBuffer[] = [], onCut?: (cut: SegmentCut) => void): Promise<unknown> {
     if (this.closed) return Promise.reject(new AbortedError('chunking'));
+    if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.queue.push({ seq: ++this.seq, job, transfer, resolve, reject, onCut });
       this.pump();
@@ -135,10 +139,15 @@ export class WorkerPool {
     this.pump();
   }
 
-  /** A worker failed: its jobs fail, and it gets no more. */
+  /** A worker failed: its jobs fail, and it gets no more; when none is left, every queued job fails. */
   private fail(w: Worker, err: Error): void {
+    if (this.closed || !this.inflight.has(w)) return;
     const jobs = this.inflight.get(w) ?? [];
     this.inflight.delete(w);
+    if (this.inflight.size === 0) {
+      this.dead = err;
+      jobs.push(...this.queue.splice(0));
+    }
     for (const p of jobs) p.reject(err);
   }
 

@@ -184,3 +184,18 @@ void test('a recycled result buffer is handed to the next segment job and filled
     tmp.cleanup();
   }
 });
+
+void test('when every worker has died, queued and later jobs fail instead of waiting forever', async () => {
+  const pool = new WorkerPool(null, 1, { known: new KnownIds({ capacity: 16 }).table });
+  try {
+    // a message the worker cannot handle kills its thread (the pool's own jobs never do)
+    const run = (pool as unknown as { run(job: unknown): Promise<unknown> }).run.bind(pool);
+    const killer = run({ kind: 'batch', jobs: 5 });
+    const queued = [run({ kind: 'batch', jobs: [] }), run({ kind: 'batch', jobs: [] })];
+    await assert.rejects(killer);
+    for (const q of queued) await assert.rejects(q);
+    await assert.rejects(pool.batch([]));
+  } finally {
+    await pool.close();
+  }
+});
