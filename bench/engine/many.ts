@@ -16,7 +16,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const work = resolve(args.get('work') ?? '/tmp/baton-bench');
 const count = Number(args.get('count') ?? 1000000);
 const runs = (args.get('runs') ?? 'nocache,cache,rerun').split(',');
-const batonMain = resolve(__dirname, '../../src/cli/repo-main.js');
+const batonMain = resolve(__dirname, '../../../bin/baton.js');
 const cacheDir = join(work, `baton-many-cache-${count}`);
 const env = { ...process.env, BATON_PASSWORD: 'bench', BATON_CACHE_DIR: cacheDir };
 

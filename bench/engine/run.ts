@@ -60,7 +60,8 @@ const repeat = Number(args.get('repeat') ?? 3);
 const repoRoot = resolve(__dirname, '../../..');
 /** where the figures go: the marked engine section of this file (default docs/benchmarks.md) */
 const outFile = resolve(args.get('out') ?? join(repoRoot, 'docs/benchmarks.md'));
-const batonMain = join(repoRoot, 'dist/src/cli/repo-main.js');
+/** the `baton` command users run */
+const batonMain = join(repoRoot, 'bin/baton.js');
 const env = {
   ...process.env,
   BATON_PASSWORD: 'bench',
@@ -240,7 +241,7 @@ function main(): void {
     });
   }
   const versions: Record<string, string> = {
-    baton: `baton engine (repository format ${FORMAT_VERSION}), node ${process.version}`,
+    baton: `baton engine (repository format ${FORMAT_VERSION}), run as \`bin/baton.js repo\`, node ${process.version}`,
   };
   for (const [name, peer] of Object.entries(PEERS)) {
     versions[name] = version(peer.kind === 'restic' ? [peer.bin, 'version'] : [peer.bin, '--version']);

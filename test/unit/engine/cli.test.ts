@@ -5,7 +5,8 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAwkwardTree, compareTrees, prng, tempDir } from './helpers';
 
-const MAIN = join(__dirname, '../../../src/cli/repo-main.js');
+/** the command users run (dist/test/unit/engine -> bin/baton.js), which hands `repo` to repo-main.js */
+const MAIN = join(__dirname, '../../../../bin/baton.js');
 
 /** Root reads every file; `withoutDacOverride` runs the command as root without that power. */
 const DROP_DAC = [
