@@ -159,7 +159,6 @@ export function repoCommand(): Command {
             bandwidthLimit?: number;
           },
         ) => {
-          prestartWorkers('seal-worker.js', 2); // they boot while the drive key is derived
           const [drive, ...others] = await drives(o);
           let resumeFrom: Checkpoint | undefined;
           if (o.resume) {

@@ -45,14 +45,30 @@ export class WorkerPool {
   private dead: Error | null = null;
   /** spent result buffers of segment jobs, handed to the next segment jobs (see recycle) */
   private readonly spare: ArrayBuffer[] = [];
+  /** what the workers start with (the KnownIds table is kept current until they do) */
+  private readonly init: WorkerInit;
 
   /**
    * `known`: the backup's KnownIds table, so workers skip sealing chunks it already has;
-   * `level`: the drive's zstd level.
+   * `level`: the drive's zstd level. The threads start with the first job: a backup that finds
+   * every file unchanged needs none (two idle workers hold about 30 MiB).
    */
-  constructor(key: Buffer | null, size = 2, opts: { known?: KnownTable; level?: number } = {}) {
-    const init: WorkerInit = { key, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };
-    for (const w of startWorkers('seal-worker.js', size, init)) {
+  constructor(
+    key: Buffer | null,
+    private readonly size = 2,
+    opts: { known?: KnownTable; level?: number } = {},
+  ) {
+    this.init = { key, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };
+  }
+
+  /** How many worker threads run (none before the first job). */
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  private start(): void {
+    if (this.workers.length > 0) return;
+    for (const w of startWorkers('seal-worker.js', this.size, this.init)) {
       w.on('message', (msg: WorkerReply) => {
         if ('cut' in msg) this.inflight.get(w)?.[0]?.onCut?.(msg.cut);
         else this.done(w, msg.res);
@@ -64,9 +80,10 @@ export class WorkerPool {
     }
   }
 
-  /** true when a worker has nothing to do and would start a job posted now */
+  /** true when a worker has nothing to do (or none has started) and would start a job posted now */
   get hasIdleWorker(): boolean {
     if (this.queue.length > 0) return false;
+    if (this.workers.length === 0) return true;
     for (const jobs of this.inflight.values()) if (jobs.length === 0) return true;
     return false;
   }
@@ -78,6 +95,7 @@ export class WorkerPool {
 
   /** Hands the workers a bigger KnownIds table (the old one stays valid until they switch). */
   setKnown(table: KnownTable): void {
+    this.init.known = table;
     const msg: WorkerMessage = { known: table };
     for (const w of this.workers) w.postMessage(msg);
   }
@@ -108,6 +126,7 @@ export class WorkerPool {
   private run(job: Job, transfer: ArrayBuffer[] = [], onCut?: (cut: SegmentCut) => void): Promise<unknown> {
     if (this.closed) return Promise.reject(new AbortedError('chunking'));
     if (this.dead) return Promise.reject(this.dead);
+    this.start();
     return new Promise((resolve, reject) => {
       this.queue.push({ seq: ++this.seq, job, transfer, resolve, reject, onCut });
       this.pump();

@@ -3,7 +3,8 @@
  * 45 ms before its script runs and 20 ms more to load it (measured on this project's VM: pool
  * created at 172 ms, worker scripts running at 216 ms, first job at 236 ms), and a command spends
  * about 80 ms deriving the drive key with scrypt before it can create a pool. A command that
- * calls `prestartWorkers` first gets both at once: the threads boot while the key is derived.
+ * calls `prestartWorkers` first gets both at once: the threads boot while the key is derived
+ * (`baton repo restore` does; a backup starts its workers only when it has a file to read).
  *
  * A worker learns what it works with (keys, compression level, ...) from its first message,
  * `{ init }`, not from workerData, so it can be started before that is known. Prestarted workers

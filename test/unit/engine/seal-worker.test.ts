@@ -199,3 +199,25 @@ void test('when every worker has died, queued and later jobs fail instead of wai
     await pool.close();
   }
 });
+
+void test('a pool starts its threads with its first job, with the KnownIds table it was last given', async () => {
+  const tmp = tempDir();
+  const first = new KnownIds({ capacity: 16 });
+  const pool = new WorkerPool(null, 2, { known: first.table });
+  try {
+    assert.equal(pool.threads, 0);
+    assert.equal(pool.hasIdleWorker, true);
+    // the table grows before any worker exists: the workers must start with the new one
+    const data = prng('lazy', 3000);
+    const grown = new KnownIds({ capacity: 16 });
+    grown.add(contentId(data));
+    pool.setKnown(grown.table);
+    writeFileSync(`${tmp.path}/f`, data);
+    const [r] = await pool.batch([{ path: `${tmp.path}/f`, offset: 0, target: MiB, stat: true }]);
+    assert.equal(pool.threads, 2);
+    assert.equal(r.chunks[0].known, true, 'the chunk was in the table given before the start');
+  } finally {
+    await pool.close();
+    tmp.cleanup();
+  }
+});
