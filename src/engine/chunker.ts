@@ -9,8 +9,8 @@
  * 76 ms; about 0.2 s less CPU per GiB backed up).
  */
 import { createHash } from 'node:crypto';
-import { WASM_PAGE, wasm } from './wasm';
-import type { WasmGlobal, WasmMemory } from './wasm';
+import { WasmBuffer, wasm } from './wasm';
+import type { WasmGlobal } from './wasm';
 
 export const MIN_CHUNK = 512 * 1024;
 export const AVG_CHUNK = 1024 * 1024;
@@ -104,33 +104,18 @@ const DATA = 1024;
  * A growable buffer that is cut where it lies: `bytes` is a view of the scanning function's
  * memory. Data is put into `bytes` (a file read into it), then `findCut` runs over it.
  */
-export class ChunkBuffer {
-  private readonly memory: WasmMemory;
+export class ChunkBuffer extends WasmBuffer {
   private readonly scan: (from: number, to: number, mask: number) => number;
   private readonly hash: WasmGlobal;
-  /** the data area; a new view after `reserve` grew it (older views are then empty) */
-  bytes: Buffer;
 
   constructor(size: number) {
+    super(size, DATA);
     compiled ??= new wasm.Module(scanModule());
-    this.memory = new wasm.Memory({ initial: Math.ceil((DATA + size) / WASM_PAGE) });
     // (not named `exports`: compiled to CommonJS, that would hide the module's own exports)
     const fns = new wasm.Instance(compiled, { e: { m: this.memory } }).exports;
     ({ scan: this.scan, hash: this.hash } = fns as { scan: ChunkBuffer['scan']; hash: WasmGlobal });
     const table = new DataView(this.memory.buffer, 0, DATA);
     GEAR.forEach((v, i) => table.setUint32(i * 4, v, true)); // wasm loads are little-endian
-    this.bytes = this.view();
-  }
-
-  /** Makes `bytes` at least `size` long, keeping its contents. */
-  reserve(size: number): void {
-    if (size <= this.bytes.length) return;
-    this.memory.grow(Math.ceil((size - this.bytes.length) / WASM_PAGE));
-    this.bytes = this.view();
-  }
-
-  private view(): Buffer {
-    return Buffer.from(this.memory.buffer, DATA);
   }
 
   /**

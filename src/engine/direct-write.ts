@@ -18,8 +18,7 @@ import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { errnoCode } from './errors';
 import { writeAll } from './fsutil';
-import { WASM_PAGE, wasm } from './wasm';
-import type { WasmMemory } from './wasm';
+import { WasmBuffer } from './wasm';
 
 const ALIGN = 4096;
 
@@ -27,26 +26,10 @@ const ALIGN = 4096;
 const ALIGNED = new WeakSet<object>();
 
 /** A page-aligned buffer that grows on demand (its contents kept), meant to be reused. */
-export class AlignedBuffer {
-  private readonly memory: WasmMemory;
-  /** the whole buffer; a new view after `reserve` grew it (older views are then empty) */
-  bytes: Buffer;
-
-  constructor(size: number) {
-    this.memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(size / WASM_PAGE)) });
-    this.bytes = this.view();
-  }
-
-  /** Makes the buffer at least `size` bytes long. */
-  reserve(size: number): void {
-    if (size <= this.bytes.length) return;
-    this.memory.grow(Math.ceil((size - this.bytes.length) / WASM_PAGE));
-    this.bytes = this.view();
-  }
-
-  private view(): Buffer {
+export class AlignedBuffer extends WasmBuffer {
+  protected override view(): Buffer {
     ALIGNED.add(this.memory.buffer);
-    return Buffer.from(this.memory.buffer);
+    return super.view();
   }
 }
 

@@ -21,3 +21,32 @@ interface WasmApi {
 export const WASM_PAGE = 64 * 1024;
 
 export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/**
+ * A buffer in a WebAssembly.Memory, which is page-aligned in the process and grows keeping its
+ * contents: `bytes` views it from `offset` on (what lies before is the owner's, e.g. a table).
+ */
+export class WasmBuffer {
+  readonly memory: WasmMemory;
+  /** a new view after `reserve` grew the memory (older views are then empty) */
+  bytes: Buffer;
+
+  constructor(
+    size: number,
+    private readonly offset = 0,
+  ) {
+    this.memory = new wasm.Memory({ initial: Math.max(1, Math.ceil((offset + size) / WASM_PAGE)) });
+    this.bytes = this.view();
+  }
+
+  /** Makes `bytes` at least `size` long, keeping its contents. */
+  reserve(size: number): void {
+    if (size <= this.bytes.length) return;
+    this.memory.grow(Math.ceil((size - this.bytes.length) / WASM_PAGE));
+    this.bytes = this.view();
+  }
+
+  protected view(): Buffer {
+    return Buffer.from(this.memory.buffer, this.offset);
+  }
+}
