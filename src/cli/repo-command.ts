@@ -243,7 +243,7 @@ export function repoCommand(): Command {
     .option('--path <subtree>', 'restore only this directory of the snapshot')
     .action(
       run('restore', async (id: string, o: Common & { target: string; path?: string }) => {
-        prestartWorkers('restore-worker.js', 2); // they boot while the drive key is derived
+        prestartWorkers('restore-worker.js'); // they boot while the drive key is derived
         const [drive, ...others] = await drives(o);
         const r = await restore({
           drive,

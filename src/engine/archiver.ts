@@ -14,6 +14,7 @@ import { Drive as DriveClass } from './drive';
 import { BlobIndex, readBlob } from './index-file';
 import { PackWriter } from './pack-writer';
 import { WorkerPool } from './worker-pool';
+import { DEFAULT_WORKERS } from './worker-start';
 import { FileReader } from './file-reader';
 import { RateLimiter } from './rate-limit';
 import type { SealResult, SegmentJob } from './seal-worker';
@@ -223,7 +224,10 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       cpDrives.unshift(mine);
     }
     const writer = new PackWriter(drive, index, opts.beforeWrite);
-    pool = new WorkerPool(drive.key, opts.workers ?? 2, { known: index.table, level: drive.compressionLevel });
+    pool = new WorkerPool(drive.key, opts.workers ?? DEFAULT_WORKERS, {
+      known: index.table,
+      level: drive.compressionLevel,
+    });
     index.onTableGrown((table) => pool?.setKnown(table));
     if (signal?.aborted) throw new AbortedError('backup');
     const cachePath = opts.cachePath === null ? null : resolve(opts.cachePath ?? defaultCachePath(drive.id, opts.app));

@@ -23,7 +23,7 @@ import type {
   WriteResult,
 } from './restore-worker';
 import { AbortedError, CorruptionError, PathEscapeError } from './errors';
-import { startWorkers } from './worker-start';
+import { DEFAULT_WORKERS, startWorkers } from './worker-start';
 
 /** a batch of small files is posted once it holds this many bytes or files */
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -82,7 +82,7 @@ export class RestorePool {
   /** why the last worker died, if they all did: later files fail with it instead of waiting */
   private dead: Error | null = null;
 
-  constructor(drives: Drive[], size = 2) {
+  constructor(drives: Drive[], size = DEFAULT_WORKERS) {
     drives.forEach((d, i) => this.keyOf.set(d.id, i));
     const init: RestoreWorkerData = { keys: drives.map((d) => d.key), abort: this.abortFlag };
     for (const w of startWorkers('restore-worker.js', size, init)) {

@@ -28,6 +28,7 @@ import { noopProgress } from './progress';
 import type { ProgressCounters, ProgressReporter } from './progress';
 import { childPath } from './walker';
 import { RestorePool } from './restore-pool';
+import { DEFAULT_WORKERS } from './worker-start';
 import type { FileMeta } from './restore-worker';
 import { Lock } from './lock';
 import { applyXattrs } from './xattrs';
@@ -186,7 +187,7 @@ async function restoreLocked(opts: RestoreOptions): Promise<RestoreResult> {
   const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [], warnings: [] };
   const links = new Map<string, Promise<Buffer>>();
   const isRoot = process.getuid?.() === 0;
-  const pool = new RestorePool(drives, opts.workers ?? 2);
+  const pool = new RestorePool(drives, opts.workers ?? DEFAULT_WORKERS);
   const onAbort = (): void => pool.abort();
   signal?.addEventListener('abort', onAbort);
 

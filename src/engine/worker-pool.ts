@@ -8,7 +8,7 @@ import type { Job, SealResult, SegmentCut, SegmentJob, WorkerMessage, WorkerInit
 import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
 import type { KnownTable } from './known-ids';
-import { startWorkers } from './worker-start';
+import { DEFAULT_WORKERS, startWorkers } from './worker-start';
 
 /**
  * Result buffers of big segments are made at least this big and come back to be reused (recycle):
@@ -55,7 +55,7 @@ export class WorkerPool {
    */
   constructor(
     key: Buffer | null,
-    private readonly size = 2,
+    private readonly size = DEFAULT_WORKERS,
     opts: { known?: KnownTable; level?: number } = {},
   ) {
     this.init = { key, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };

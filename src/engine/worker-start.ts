@@ -15,6 +15,9 @@ import { join } from 'node:path';
 
 export type WorkerScript = 'seal-worker.js' | 'restore-worker.js';
 
+/** Worker threads a backup or restore runs unless told otherwise. */
+export const DEFAULT_WORKERS = 2;
+
 /** The first message every engine worker gets. */
 export interface InitMessage<T> {
   init: T;
@@ -23,7 +26,7 @@ export interface InitMessage<T> {
 const waiting = new Map<WorkerScript, Worker[]>();
 
 /** Starts `n` workers for `script` (fewer if some already wait) for a later `startWorkers`. */
-export function prestartWorkers(script: WorkerScript, n: number): void {
+export function prestartWorkers(script: WorkerScript, n = DEFAULT_WORKERS): void {
   const list = waiting.get(script) ?? [];
   waiting.set(script, list);
   while (list.length < n) {
