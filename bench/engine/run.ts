@@ -130,70 +130,84 @@ function du(path: string): number {
   return Math.round(Number(run(['du', '-sk', path]).split('\t')[0]) / 1024);
 }
 
+/** How one tool is run on a repository at `repo`. */
+interface ToolCommands {
+  init(repo: string): string[];
+  /** `archive`: "a" for the first backup, "b" for the re-run (borg names its archives) */
+  backup(repo: string, dir: string, archive: string): string[];
+  /** the many-small-files backup (baton without its file cache) */
+  backupMany(repo: string, dir: string): string[];
+  restore(repo: string, out: string): { cmd: string[]; cwd?: string };
+  /** where the dataset's contents are after a restore into `out` */
+  restored(out: string, data: string): string;
+}
+
+function commandsOf(tool: string): ToolCommands {
+  if (tool === 'baton') {
+    const baton = (...args: string[]): string[] => [process.execPath, batonMain, 'repo', ...args];
+    return {
+      init: (repo) => baton('init', '--drive', repo),
+      backup: (repo, dir) => baton('backup', '--drive', repo, '--app', 'bench', dir),
+      backupMany: (repo, dir) => baton('backup', '--drive', repo, '--no-cache', dir),
+      restore: (repo, out) => ({
+        cmd: baton('restore', '--drive', repo, readdirSync(join(repo, 'snapshots'))[0], '--target', out),
+      }),
+      restored: (out) => out,
+    };
+  }
+  const bin = PEERS[tool].bin;
+  if (PEERS[tool].kind === 'restic') {
+    const backup = (repo: string, dir: string): string[] => [bin, '-q', '-r', repo, 'backup', dir];
+    return {
+      init: (repo) => [bin, 'init', '-q', '-r', repo],
+      backup,
+      backupMany: backup,
+      restore: (repo, out) => ({ cmd: [bin, '-q', '-r', repo, 'restore', 'latest', '--target', out] }),
+      restored: (out, data) => join(out, data),
+    };
+  }
+  const create = (repo: string, dir: string, archive = 'a'): string[] => [
+    bin,
+    'create',
+    '--compression',
+    'zstd,3',
+    `${repo}::${archive}`,
+    dir,
+  ];
+  return {
+    init: (repo) => [bin, 'init', '-e', 'repokey', repo],
+    backup: create,
+    backupMany: (repo, dir) => create(repo, dir),
+    restore: (repo, out) => ({ cmd: [bin, 'extract', `${repo}::a`], cwd: out }),
+    restored: (out, data) => join(out, data.slice(1)),
+  };
+}
+
 function bench(tool: string, data: string, manyDir: string): ToolRun {
+  const t = commandsOf(tool);
   const repo = join(work, `${tool}-repo`);
   const out = join(work, `${tool}-restore`);
   rmSync(repo, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
   rmSync(env.BATON_CACHE_DIR, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const node = process.execPath;
-  let r: ToolRun;
-  if (tool === 'baton') {
-    run([node, batonMain, 'repo', 'init', '--drive', repo]);
-    warm(data);
-    const first = timed([node, batonMain, 'repo', 'backup', '--drive', repo, '--app', 'bench', data]);
-    const rerun = timed([node, batonMain, 'repo', 'backup', '--drive', repo, '--app', 'bench', data]);
-    const id = readdirSync(join(repo, 'snapshots'))[0];
-    dropCaches();
-    const restore = timed([node, batonMain, 'repo', 'restore', '--drive', repo, id, '--target', out]);
-    r = { first, rerun, restore, repoMiB: du(repo) };
-    if (manyDir) {
-      const m = join(work, 'baton-many');
-      rmSync(m, { recursive: true, force: true });
-      run([node, batonMain, 'repo', 'init', '--drive', m]);
-      warm(manyDir);
-      r.many = timed([node, batonMain, 'repo', 'backup', '--drive', m, '--no-cache', manyDir]);
-      rmSync(m, { recursive: true, force: true });
-    }
-  } else if (PEERS[tool]?.kind === 'restic') {
-    const restic = PEERS[tool].bin;
-    run([restic, 'init', '-q', '-r', repo]);
-    warm(data);
-    const first = timed([restic, '-q', '-r', repo, 'backup', data]);
-    const rerun = timed([restic, '-q', '-r', repo, 'backup', data]);
-    dropCaches();
-    const restore = timed([restic, '-q', '-r', repo, 'restore', 'latest', '--target', out]);
-    r = { first, rerun, restore, repoMiB: du(repo) };
-    if (manyDir) {
-      const m = join(work, 'restic-many');
-      rmSync(m, { recursive: true, force: true });
-      run([restic, 'init', '-q', '-r', m]);
-      warm(manyDir);
-      r.many = timed([restic, '-q', '-r', m, 'backup', manyDir]);
-      rmSync(m, { recursive: true, force: true });
-    }
-  } else {
-    const borg = PEERS[tool].bin;
-    run([borg, 'init', '-e', 'repokey', repo]);
-    warm(data);
-    const first = timed([borg, 'create', '--compression', 'zstd,3', `${repo}::a`, data]);
-    const rerun = timed([borg, 'create', '--compression', 'zstd,3', `${repo}::b`, data]);
-    dropCaches();
-    const restore = timed([borg, 'extract', `${repo}::a`], out);
-    r = { first, rerun, restore, repoMiB: du(repo) };
-    if (manyDir) {
-      const m = join(work, 'borg-many');
-      rmSync(m, { recursive: true, force: true });
-      run([borg, 'init', '-e', 'repokey', m]);
-      warm(manyDir);
-      r.many = timed([borg, 'create', '--compression', 'zstd,3', `${m}::a`, manyDir]);
-      rmSync(m, { recursive: true, force: true });
-    }
+  run(t.init(repo));
+  warm(data);
+  const first = timed(t.backup(repo, data, 'a'));
+  const rerun = timed(t.backup(repo, data, 'b'));
+  dropCaches();
+  const { cmd, cwd } = t.restore(repo, out);
+  const r: ToolRun = { first, rerun, restore: timed(cmd, cwd), repoMiB: du(repo) };
+  if (manyDir) {
+    const m = join(work, `${tool}-many`);
+    rmSync(m, { recursive: true, force: true });
+    run(t.init(m));
+    warm(manyDir);
+    r.many = timed(t.backupMany(m, manyDir));
+    rmSync(m, { recursive: true, force: true });
   }
   // a fast restore only counts if it is right: the restored tree must equal the dataset
-  const root = tool === 'baton' ? out : PEERS[tool].kind === 'restic' ? join(out, data) : join(out, data.slice(1));
-  const diff = spawnSync('diff', ['-rq', '--no-dereference', data, root], { encoding: 'utf8' });
+  const diff = spawnSync('diff', ['-rq', '--no-dereference', data, t.restored(out, data)], { encoding: 'utf8' });
   if (diff.status !== 0)
     throw new Error(`${tool} restored a tree that differs from the dataset:\n${diff.stdout.slice(0, 2000)}`);
   rmSync(out, { recursive: true, force: true });
