@@ -21,6 +21,7 @@ import {
 import { verify } from '../engine/checker';
 import { forget, prune } from '../engine/pruner';
 import { atomicWrite } from '../engine/fsutil';
+import { ZSTD_LEVEL } from '../engine/blob';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -104,7 +105,7 @@ export function repoCommand(): Command {
     .option('--volume-size <bytes>', 'tape: bytes per volume', int)
     .option('--volumes <n>', 'tape: number of volumes', int)
     .option('--no-encryption', 'store data unencrypted (only when explicitly wanted)')
-    .option('--compression-level <n>', 'zstd level, 1 (fastest) to 19 (smallest); default 3', int)
+    .option('--compression-level <n>', `zstd level, 1 (fastest) to 19 (smallest); default ${ZSTD_LEVEL}`, int)
     .action(
       run(
         'init',

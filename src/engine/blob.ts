@@ -1,5 +1,5 @@
 /**
- * Blob encoding: zstd (level 3) when it shrinks the data, raw otherwise, then sealed with the
+ * Blob encoding: zstd (the drive's level) when it shrinks the data, raw otherwise, then sealed with the
  * drive's key. Decoding checks the GCM tag and the content ID (BLAKE3) of the plaintext against the blob ID.
  */
 import { compress, decompress } from 'zstd-napi';
@@ -9,8 +9,15 @@ import { contentId } from './hash';
 import { CorruptionError } from './errors';
 
 export type BlobType = 'data' | 'tree';
-/** the default zstd level of new drives; each drive records its own */
-export const ZSTD_LEVEL = 3;
+/**
+ * The default zstd level of new drives; each drive records its own (`--compression-level` at init).
+ * Level 2, not zstd's own default 3: measured here with 1 MiB blocks (`zstd -b2 -e3 -B1M`), level 2
+ * compresses text 1.3x as fast as level 3 for 0.4% more output, /usr/share/doc 1.2x as fast for 1%
+ * more, and shared libraries 1.36x as fast for 4.8% more (restic's `auto` lies between the two
+ * there: 234 MiB of /usr/lib/x86_64-linux-gnu against 227 MiB at level 3 and 238 MiB at level 2).
+ * A first backup of the benchmark set runs 8% faster and its repository is the same size.
+ */
+export const ZSTD_LEVEL = 2;
 export const MAX_ZSTD_LEVEL = 19;
 
 export interface EncodedBlob {

@@ -27,7 +27,7 @@ export interface CreateOptions {
   /** scrypt cost; tests lower it (default 32768) */
   kdfN?: number;
   packSize?: number;
-  /** zstd level for data and trees, 1 (fastest) to 19 (smallest); default 3 */
+  /** zstd level for data and trees, 1 (fastest) to 19 (smallest); default ZSTD_LEVEL (2) */
   compressionLevel?: number;
 }
 

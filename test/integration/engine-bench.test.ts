@@ -1,6 +1,7 @@
 /**
  * The engine benchmark's small variant (the full-size run is bench/engine, by hand): the same
- * script on a tiny dataset, against Debian's restic and borg, one round. It must finish, check
+ * script on a tiny dataset, baton at its default zstd level and at level 3, against Debian's restic
+ * and borg, one round. It must finish, check
  * every restore against the dataset, and write a table with a row per tool and the target lines.
  */
 import { test } from 'node:test';
@@ -29,7 +30,7 @@ void test('bench/engine runs end to end on a small dataset against restic and bo
         '--repeat',
         '1',
         '--tools',
-        'baton,restic,borg',
+        'baton,baton-zstd3,restic,borg',
         '--out',
         out,
       ],
@@ -38,14 +39,18 @@ void test('bench/engine runs end to end on a small dataset against restic and bo
     assert.equal(r.status, 0, `bench failed:\n${r.stderr.slice(-3000)}`);
     const md = readFileSync(out, 'utf8');
     assert.match(md, /<!-- engine:begin -->/);
-    for (const tool of ['baton', 'restic', 'borg']) {
+    for (const tool of ['baton', 'baton-zstd3', 'restic', 'borg']) {
       // wall (cpu) / rss for first backup, re-run, restore, many files; then the repo size
       assert.match(
         md,
         new RegExp(`\\| ${tool} +\\|( [0-9.]+ s \\(cpu [0-9.]+ s\\) / [0-9]+ MiB +\\|){4} [0-9]+ MiB +\\|`),
       );
     }
-    assert.match(md, /- first backup: [0-9.]+x the fastest peer/);
+    assert.match(
+      md,
+      /- first backup: [0-9.]+x the fastest peer \([a-z0-9.-]+\); target 2x \(at zstd level 3: [0-9.]+x, repository [0-9]+ MiB against [0-9]+ MiB\)/,
+    );
+    assert.match(md, /- baton-zstd3: .*`init --compression-level 3`/);
     assert.match(md, /- restore: [0-9.]+x restic; target 1\.5x/);
     assert.match(md, /- 2000 small files: peak RSS [0-9]+ MiB/);
   } finally {
