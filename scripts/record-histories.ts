@@ -41,7 +41,7 @@ async function save(cluster: LocalCluster, name: string, workflowId: string): Pr
 async function main() {
   const cluster = await startLocalCluster({ demo: { appSchedule: '{ every: 30s }' } });
   try {
-    const coordinatorId = await ensureCoordinator(cluster.client, cluster.config, 1);
+    const coordinatorId = await ensureCoordinator(cluster.client, cluster.config, { tickSeconds: 1 });
 
     const plain = await requestBackup(cluster.client, cluster.config.cluster, DEMO_APP, 'record-histories');
     if ((await followJob(cluster.client, plain.jobId, () => undefined, 500)).state !== 'succeeded')

@@ -85,7 +85,13 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const { client, close } = await connect(config);
     let ok = false;
     try {
-      const coordinatorId = await ensureCoordinator(client, config);
+      const coordinatorId = await ensureCoordinator(client, config, {
+        replaceStuck: (stuck) =>
+          say(
+            `the coordinator left in ${dir} cannot run on this version of Baton (${stuck.reason || 'its workflow task fails on every try'}); ` +
+              'terminating it and starting a new one (backup jobs it started carry on)',
+          ),
+      });
       say(`coordinator ${coordinatorId} is running`);
       const started = await requestBackup(client, config.cluster, DEMO_APP, 'demo');
       say(`backup ${started.jobId} of ${DEMO_APP} on ${started.node} to drive ${started.drive}`);

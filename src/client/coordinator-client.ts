@@ -1,9 +1,11 @@
 /** What the CLI and the demo do with the coordinator: start it, configure it, ask it for backups. */
 import {
+  ServiceError,
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import type { BatonConfig } from '../config/load';
 import type { CoordinatorSnapshot } from '../workflows/coordinator-state';
@@ -26,13 +28,78 @@ function causeMessage(err: unknown): string {
   return e?.message ?? String(err);
 }
 
+/** gRPC's FAILED_PRECONDITION, the code of the server's refusal to update a stuck workflow. */
+const FAILED_PRECONDITION = 9;
+
+/**
+ * A coordinator whose workflow task fails on every try: the server refuses updates to it
+ * ("Workflow Task in failed state"). The usual cause is a coordinator started by an older Baton
+ * whose history today's workflow code cannot replay (nondeterminism: a change that was not
+ * patched). `reason` is what the nodes report (the history's last WorkflowTaskFailed event).
+ */
+export class StuckCoordinatorError extends UserError {
+  constructor(
+    message: string,
+    readonly workflowId: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The StuckCoordinatorError an update's failure means, or null for any other error. */
+export async function stuckCoordinatorError(
+  err: unknown,
+  handle: WorkflowHandle,
+  cluster: string,
+  address?: string,
+): Promise<StuckCoordinatorError | null> {
+  if (!(err instanceof ServiceError)) return null;
+  const cause = err.cause as { code?: number; details?: string } | undefined;
+  if (cause?.code !== FAILED_PRECONDITION || !/workflow task in failed state/i.test(cause.details ?? '')) return null;
+  let reason = '';
+  try {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const failed = [...events].reverse().find((e) => e.workflowTaskFailedEventAttributes);
+    reason = (failed?.workflowTaskFailedEventAttributes?.failure?.message ?? '').split('\n')[0];
+  } catch {
+    // the message stands without the nodes' reason
+  }
+  const id = handle.workflowId;
+  return new StuckCoordinatorError(
+    `the coordinator of cluster ${cluster} (workflow ${id}) is stuck: its workflow task fails on every try` +
+      (reason ? ` (${reason})` : '') +
+      '; a coordinator started by an older, incompatible version of Baton does this. Terminate it with ' +
+      `\`temporal workflow terminate --workflow-id ${id}${address ? ` --address ${address}` : ''} --reason "incompatible coordinator"\`` +
+      ' (or from its page in the Web UI); the backup jobs it started carry on, and `npm run demo` starts a new ' +
+      'coordinator (the demo replaces a stuck one by itself)',
+    id,
+    reason,
+  );
+}
+
+export interface EnsureOptions {
+  /** seconds between the coordinator's observations of host and cluster (default 2) */
+  tickSeconds?: number;
+  /**
+   * Called when the running coordinator is stuck (StuckCoordinatorError); the coordinator is then
+   * terminated and a new one started. Without it, the error is thrown. The demo replaces it: its
+   * Temporal server runs only while the demo does, so the user could not terminate it by hand.
+   */
+  replaceStuck?: (err: StuckCoordinatorError) => void;
+}
+
 /** Starts the cluster's coordinator if it is not running, then hands it the config's plan. */
-export async function ensureCoordinator(client: Client, config: BatonConfig, tickSeconds?: number): Promise<string> {
+export async function ensureCoordinator(
+  client: Client,
+  config: BatonConfig,
+  opts: EnsureOptions = {},
+): Promise<string> {
   const workflowId = coordinatorWorkflowId(config.cluster);
   const handle = await client.workflow.start('coordinator', {
     workflowId,
     taskQueue: COORDINATOR_QUEUE,
-    args: [{ plan: config.plan, tickSeconds }],
+    args: [{ plan: config.plan, tickSeconds: opts.tickSeconds }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     staticSummary: `Primary coordinator of cluster ${config.cluster}`,
     staticDetails: `Directs the backup services of ${config.plan.nodes.length} nodes for ${config.plan.apps.length} apps.`,
@@ -43,7 +110,13 @@ export async function ensureCoordinator(client: Client, config: BatonConfig, tic
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
       throw new UserError(`coordinator refused the plan: ${causeMessage(err)}`);
-    throw err;
+    const stuck = await stuckCoordinatorError(err, handle, config.cluster, config.temporal.address);
+    if (!stuck) throw err;
+    if (!opts.replaceStuck) throw stuck;
+    opts.replaceStuck(stuck);
+    await handle.terminate(`replaced: stuck (${stuck.reason || 'its workflow task fails on every try'})`);
+    // once: a new coordinator that is stuck at once is not an old history, and is reported
+    return ensureCoordinator(client, config, { tickSeconds: opts.tickSeconds });
   }
   return workflowId;
 }
@@ -67,7 +140,7 @@ export async function requestBackup(
     }
     // An update validator's rejection arrives as a plain error carrying the validator's message.
     if ((err as Error).name === 'WorkflowUpdateRPCTimeoutOrCancelledError') throw err;
-    throw new UserError(causeMessage(err));
+    throw (await stuckCoordinatorError(err, handle, cluster)) ?? new UserError(causeMessage(err));
   }
 }
 

@@ -25,11 +25,14 @@ export function startNodeProcess(node: string, configFile: string, runDir: strin
   return { node, child, logFile };
 }
 
-/** Stops a node gracefully (SIGTERM), then forcefully after `graceMs`. Resolves with the exit code. */
+/** Stops a node gracefully (SIGTERM), then forcefully after `graceMs`. Resolves with the exit code (0 when the SIGTERM ended it). */
 export async function stopNodeProcess(p: NodeProcess, runDir: string, graceMs = 15_000): Promise<number | null> {
   rmSync(pidFileIn(runDir, p.node), { force: true });
   if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
-  const exited = new Promise<number | null>((r) => p.child.once('exit', (code) => r(code)));
+  // A process still starting has no SIGTERM handler yet and dies of the signal: stopped as asked.
+  const exited = new Promise<number | null>((r) =>
+    p.child.once('exit', (code, signal) => r(signal === 'SIGTERM' ? 0 : code)),
+  );
   p.child.kill('SIGTERM');
   const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
   const code = await exited;

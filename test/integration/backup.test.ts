@@ -24,7 +24,7 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
 
   before(async () => {
     c = await startLocalCluster();
-    await ensureCoordinator(c.client, c.config, 1);
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
   });
   after(async () => c?.stop());
 

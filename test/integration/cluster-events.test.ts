@@ -15,7 +15,7 @@ describe('cluster events', { timeout: 120_000 }, () => {
   let c: LocalCluster;
   before(async () => {
     c = await startLocalCluster();
-    await ensureCoordinator(c.client, c.config, 60);
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 60 });
     await waitFor('the coordinator’s first observation', async () => (await coordinatorStatus(c.client, 'demo')).host);
   });
   after(async () => c?.stop());

@@ -18,7 +18,7 @@ describe('coordinator continue-as-new', { timeout: 180_000 }, () => {
   after(async () => c?.stop());
 
   test('state and running jobs survive continue-as-new', async () => {
-    await ensureCoordinator(c.client, c.config, 1);
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
     const handle = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
     const firstRun = (await handle.describe()).runId;
     const started = await requestBackup(c.client, c.config.cluster, DRILL_APP, 'test');

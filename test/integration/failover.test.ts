@@ -66,7 +66,7 @@ describe('failover on a real cluster', { timeout: 600_000 }, () => {
         appBandwidthLimit: 3 * 1024 * 1024,
       },
     });
-    await ensureCoordinator(c.client, c.config, 1);
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
     await placed('node-2');
   });
   after(async () => c?.stop());

@@ -25,7 +25,7 @@ describe('a node cut off from Temporal', { timeout: 240_000 }, () => {
         jobs: { heartbeatTimeout: '3s', checkpointEvery: '1s', scheduleToStartTimeout: '20s' },
       },
     });
-    await ensureCoordinator(c.client, c.config, 1);
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
   });
   after(async () => {
     if (c?.server?.process.pid) process.kill(c.server.process.pid, 'SIGCONT');

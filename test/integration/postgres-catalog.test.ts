@@ -29,7 +29,7 @@ describe('catalog on PostgreSQL', { timeout: 180_000 }, () => {
         jobs: { checkpointEvery: '1s' },
       },
     });
-    await ensureCoordinator(c.client, c.config, 1);
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
   });
   after(async () => {
     await c?.stop();

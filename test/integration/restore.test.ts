@@ -31,7 +31,7 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
 
   before(async () => {
     c = await startLocalCluster();
-    await ensureCoordinator(c.client, c.config, 1);
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
     const started = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'test');
     const result = await followJob(c.client, started.jobId, () => undefined, 500);
     assert.equal(result.state, 'succeeded');

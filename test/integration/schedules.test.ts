@@ -18,7 +18,7 @@ describe('schedules on a real cluster', { timeout: 180_000 }, () => {
   let c: LocalCluster;
   before(async () => {
     c = await startLocalCluster({ demo: { appSchedule: '{ every: 4s }' } });
-    await ensureCoordinator(c.client, c.config, 1);
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
   });
   after(async () => c?.stop());
 

@@ -1,0 +1,85 @@
+/**
+ * A coordinator whose workflow task fails on every try (as one started by an older, incompatible
+ * Baton does when today's code cannot replay its history): the CLI's calls to it end with one
+ * error that says so, gives the nodes' reason and the way out, and change nothing; the demo's
+ * ensureCoordinator replaces it with a working one.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { UserError } from '../../src/client/connect';
+import {
+  StuckCoordinatorError,
+  coordinatorStatus,
+  ensureCoordinator,
+  requestBackup,
+} from '../../src/client/coordinator-client';
+import { DRILL_APP } from '../../src/demo/demo-files';
+import { waitFor } from '../../src/drill/wait';
+import { COORDINATOR_QUEUE, coordinatorWorkflowId } from '../../src/workflows/names';
+import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+
+describe('a stuck coordinator', { timeout: 120_000 }, () => {
+  let c: LocalCluster;
+  before(async () => {
+    c = await startLocalCluster();
+  });
+  after(async () => c?.stop());
+
+  test('ensureCoordinator and requestBackup end with one clear error naming the way out; the demo replaces it', async () => {
+    const cluster = 'stuck';
+    const id = coordinatorWorkflowId(cluster);
+    const config = { ...c.config, cluster, plan: { ...c.config.plan, cluster } };
+    // no input: the workflow code throws a TypeError in its first task, which then fails on every try
+    const handle = await c.client.workflow.start('coordinator', {
+      workflowId: id,
+      taskQueue: COORDINATOR_QUEUE,
+      args: [null],
+    });
+    try {
+      await waitFor('the workflow task to fail and be retried', async () => {
+        const d = await handle.describe();
+        return (d.raw.pendingWorkflowTask?.attempt ?? 0) >= 2;
+      });
+      await assert.rejects(ensureCoordinator(c.client, config), (err: unknown) => {
+        assert.ok(err instanceof UserError, String(err));
+        assert.match(
+          err.message,
+          /^the coordinator of cluster stuck \(workflow baton-coordinator-stuck\) is stuck: its workflow task fails on every try \(.*null.*\)/,
+        );
+        assert.match(err.message, /incompatible version of Baton/);
+        assert.ok(
+          err.message.includes(`temporal workflow terminate --workflow-id ${id} --address ${c.address}`),
+          err.message,
+        );
+        return true;
+      });
+      await assert.rejects(requestBackup(c.client, cluster, DRILL_APP, 'test'), (err: unknown) => {
+        assert.ok(err instanceof UserError, String(err));
+        assert.match(err.message, /is stuck: its workflow task fails on every try/);
+        return true;
+      });
+      // nothing changed: the same run, still there for whoever looks at it
+      const d = await handle.describe();
+      assert.equal(d.status.name, 'RUNNING');
+      assert.equal(d.runId, handle.firstExecutionRunId);
+
+      // as the demo does: replace it
+      const heard: StuckCoordinatorError[] = [];
+      await ensureCoordinator(c.client, config, { replaceStuck: (e) => heard.push(e) });
+      assert.equal(heard.length, 1);
+      assert.match(heard[0].reason, /null/);
+      const old = await c.client.workflow.getHandle(id, handle.firstExecutionRunId).describe();
+      assert.equal(old.status.name, 'TERMINATED');
+      const now = await c.client.workflow.getHandle(id).describe();
+      assert.notEqual(now.runId, handle.firstExecutionRunId);
+      assert.equal(now.status.name, 'RUNNING');
+      const status = await coordinatorStatus(c.client, cluster);
+      assert.equal(status.plan.cluster, cluster, 'the new coordinator runs and answers with its plan');
+    } finally {
+      await c.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+    }
+  });
+});
