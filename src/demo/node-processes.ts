@@ -25,7 +25,10 @@ export function startNodeProcess(node: string, configFile: string, runDir: strin
   return { node, child, logFile };
 }
 
-/** Stops a node gracefully (SIGTERM), then forcefully after `graceMs`. Resolves with the exit code (0 when the SIGTERM ended it). */
+/**
+ * Stops a node gracefully (SIGTERM), then forcefully after `graceMs`. Resolves with the exit code,
+ * 0 when the SIGTERM itself ended it.
+ */
 export async function stopNodeProcess(p: NodeProcess, runDir: string, graceMs = 15_000): Promise<number | null> {
   rmSync(pidFileIn(runDir, p.node), { force: true });
   if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;

@@ -12,10 +12,11 @@ export type BlobType = 'data' | 'tree';
 /**
  * The default zstd level of new drives; each drive records its own (`--compression-level` at init).
  * Level 2, not zstd's own default 3: measured here with 1 MiB blocks (`zstd -b2 -e3 -B1M`), level 2
- * compresses text 1.3x as fast as level 3 for 0.4% more output, /usr/share/doc 1.2x as fast for 1%
- * more, and shared libraries 1.36x as fast for 4.8% more (restic's `auto` lies between the two
- * there: 234 MiB of /usr/lib/x86_64-linux-gnu against 227 MiB at level 3 and 238 MiB at level 2).
- * A first backup of the benchmark set runs 8% faster and its repository is the same size.
+ * compresses the benchmark's text 1.3x as fast as level 3 for 0.4% more output, a tar of
+ * /usr/share/doc 1.2x as fast for 0.9% more, and one of /usr/lib/x86_64-linux-gnu 1.36x as fast
+ * for 4.2% more. Backed up, that directory takes 238 MiB at level 2, 227 MiB at level 3 and 234 MiB
+ * with restic's `auto`. A first backup of the benchmark set runs 8% faster at level 2 and its
+ * repository is the same size (bench/engine shows both levels).
  */
 export const ZSTD_LEVEL = 2;
 export const MAX_ZSTD_LEVEL = 19;
