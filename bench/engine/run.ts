@@ -311,20 +311,26 @@ function main(): void {
       const [ft, fs] = fastest('first');
       const [rt, rs] = fastest('rerun');
       // restore against the faster restic of the run (Debian's or the newest)
-      const restic = peers
+      const [resticName, restic] = peers
         .filter(([t]) => PEERS[t]?.kind === 'restic')
-        .map(([, r]) => r)
-        .sort((x, y) => x.restore.seconds - y.restore.seconds)[0];
+        .sort(([, x], [, y]) => x.restore.seconds - y.restore.seconds)[0] ?? [undefined, undefined];
+      // the peer's time over baton's round by round: tools of one round ran minutes apart, so these
+      // pairs move less with the machine's speed (which drifts by 5-10% within an hour) than the medians
+      const byRound = (peer: string, k: 'first' | 'restore'): string =>
+        (rounds.get(peer) ?? [])
+          .map((r, i) => `${(r[k].seconds / (rounds.get('baton') as ToolRun[])[i][k].seconds).toFixed(2)}x`)
+          .join(', ');
       lines.push(
         'Against the targets of the engine issue:',
         '',
         `- first backup: ${(fs / b.first.seconds).toFixed(2)}x the fastest peer (${ft}); target 2x` +
           (b3
             ? ` (at zstd level 3: ${(fs / b3.first.seconds).toFixed(2)}x, repository ${b3.repoMiB} MiB against ${b.repoMiB} MiB)`
-            : ''),
+            : '') +
+          `; round by round: ${byRound(ft, 'first')}`,
         `- unchanged re-run (${info.files} files): baton ${b.rerun.seconds.toFixed(2)} s vs ${rt} ${rs.toFixed(2)} s; target: no slower`,
         restic
-          ? `- restore: ${(restic.restore.seconds / b.restore.seconds).toFixed(2)}x restic; target 1.5x`
+          ? `- restore: ${(restic.restore.seconds / b.restore.seconds).toFixed(2)}x restic; target 1.5x; round by round (${resticName}): ${byRound(resticName, 'restore')}`
           : '- restore: restic not measured',
         b.many
           ? `- ${many} small files: peak RSS ${b.many.rssMiB} MiB (target for 1,000,000 files: under 256 MiB)`

@@ -48,10 +48,10 @@ void test('bench/engine runs end to end on a small dataset against restic and bo
     }
     assert.match(
       md,
-      /- first backup: [0-9.]+x the fastest peer \([a-z0-9.-]+\); target 2x \(at zstd level 3: [0-9.]+x, repository [0-9]+ MiB against [0-9]+ MiB\)/,
+      /- first backup: [0-9.]+x the fastest peer \([a-z0-9.-]+\); target 2x \(at zstd level 3: [0-9.]+x, repository [0-9]+ MiB against [0-9]+ MiB\); round by round: [0-9.]+x$/m,
     );
     assert.match(md, /- baton-zstd3: .*`init --compression-level 3`/);
-    assert.match(md, /- restore: [0-9.]+x restic; target 1\.5x/);
+    assert.match(md, /- restore: [0-9.]+x restic; target 1\.5x; round by round \(restic\): [0-9.]+x$/m);
     assert.match(md, /- 2000 small files: peak RSS [0-9]+ MiB/);
   } finally {
     rmSync(work, { recursive: true, force: true });
