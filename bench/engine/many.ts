@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateMany } from './dataset';
+import { warm } from './page-cache';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -57,7 +58,7 @@ if (!existsSync(join(dir, '.complete'))) {
 dir = realpathSync(dir);
 // every run starts with the files in the page cache, as in run.ts: a first run that loaded a million
 // inodes from the disk measured 117 s (118 s of CPU, mostly the kernel's), the next one 37 s
-spawnSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'warm', dir]);
+warm(dir);
 mkdirSync(work, { recursive: true });
 const drive = join(work, 'baton-many-drive');
 const fresh = (): void => {

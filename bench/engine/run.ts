@@ -16,20 +16,12 @@
  * compared with the dataset (diff -r) before its figure counts.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spliceNamedSection } from '../section';
 import { generate, generateMany } from './dataset';
+import { CAN_DROP, dropCaches, warm } from './page-cache';
 import { FORMAT_VERSION } from '../../src/engine/config';
 import { ZSTD_LEVEL } from '../../src/engine/blob';
 
@@ -89,28 +81,6 @@ function timed(cmd: string[], cwd?: string): Measure {
   const last = r.stderr.trim().split('\n').pop() ?? '';
   const [s, user, sys, kb] = last.split(' ').map(Number);
   return { seconds: s, cpu: user + sys, rssMiB: Math.round(kb / 1024) };
-}
-
-/** Reads every file under `dir`, so a backup starts with its sources in the page cache. */
-function warm(dir: string): void {
-  spawnSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'warm', dir]);
-}
-
-/**
- * Empties the page cache (root only), so a restore reads its repository from the disk, as one does
- * after a failure; a tool that wrote its repository through the page cache gets no head start.
- */
-const CAN_DROP = (() => {
-  try {
-    accessSync('/proc/sys/vm/drop_caches', constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-function dropCaches(): void {
-  spawnSync('sync');
-  if (CAN_DROP) writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
 
 function run(cmd: string[], cwd?: string): string {
