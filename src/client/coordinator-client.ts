@@ -1,5 +1,6 @@
 /** What the CLI and the demo do with the coordinator: start it, configure it, ask it for backups. */
 import {
+  Connection,
   ServiceError,
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
@@ -52,7 +53,6 @@ export async function stuckCoordinatorError(
   err: unknown,
   handle: WorkflowHandle,
   cluster: string,
-  address?: string,
 ): Promise<StuckCoordinatorError | null> {
   if (!(err instanceof ServiceError)) return null;
   const cause = err.cause as { code?: number; details?: string } | undefined;
@@ -66,6 +66,8 @@ export async function stuckCoordinatorError(
     // the message stands without the nodes' reason
   }
   const id = handle.workflowId;
+  const connection = handle.client.connection;
+  const address = connection instanceof Connection ? connection.options.address : undefined;
   return new StuckCoordinatorError(
     `the coordinator of cluster ${cluster} (workflow ${id}) is stuck: its workflow task fails on every try` +
       (reason ? ` (${reason})` : '') +
@@ -110,7 +112,7 @@ export async function ensureCoordinator(
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
       throw new UserError(`coordinator refused the plan: ${causeMessage(err)}`);
-    const stuck = await stuckCoordinatorError(err, handle, config.cluster, config.temporal.address);
+    const stuck = await stuckCoordinatorError(err, handle, config.cluster);
     if (!stuck) throw err;
     if (!opts.replaceStuck) throw stuck;
     opts.replaceStuck(stuck);

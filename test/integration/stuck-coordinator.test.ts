@@ -56,6 +56,10 @@ describe('a stuck coordinator', { timeout: 120_000 }, () => {
       await assert.rejects(requestBackup(c.client, cluster, DRILL_APP, 'test'), (err: unknown) => {
         assert.ok(err instanceof UserError, String(err));
         assert.match(err.message, /is stuck: its workflow task fails on every try/);
+        assert.ok(
+          err.message.includes(`temporal workflow terminate --workflow-id ${id} --address ${c.address}`),
+          err.message,
+        );
         return true;
       });
       // nothing changed: the same run, still there for whoever looks at it
