@@ -30,3 +30,13 @@ test('the demo supervisor restarts a node process that exits, rewrites its pid f
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(lines.length, count, 'no restart after stop()');
 });
+
+test('a node process stopped while it is still starting (dead of the SIGTERM itself) counts as stopped cleanly', async () => {
+  const dir = testTempDir('baton-supervisor-');
+  const lines: string[] = [];
+  const sup = new NodeSupervisor({ configFile: join(dir, 'missing.yaml'), runDir: dir, say: (l) => lines.push(l) });
+  const p = sup.start('node-y');
+  const unclean = await sup.stop();
+  assert.equal(p.child.signalCode, 'SIGTERM', 'ended by the signal, before it could handle it');
+  assert.deepEqual(unclean, [], lines.join('\n'));
+});
