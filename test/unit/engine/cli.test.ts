@@ -75,7 +75,7 @@ void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune'
   }
 });
 
-void test('CLI: init records the compression level; a bad level is refused and creates nothing', () => {
+void test('CLI: init records the compression level (default 2); a bad level is refused and creates nothing', () => {
   const tmp = tempDir();
   try {
     const src = `${tmp.path}/src`;
@@ -107,6 +107,10 @@ void test('CLI: init records the compression level; a bad level is refused and c
       sizes.push(Number(spawnSync('du', ['-sb', `${drive}/data`], { encoding: 'utf8' }).stdout.split('\t')[0]));
     }
     assert.ok(sizes[1] < sizes[0], `level 19 (${sizes[1]} bytes) stores less than level 1 (${sizes[0]})`);
+    // without --compression-level: the default, level 2 (see ZSTD_LEVEL in blob.ts for why)
+    const plain = baton(['init', '--drive', `${tmp.path}/default`, '--json']);
+    assert.equal(plain.code, 0, plain.err);
+    assert.equal((JSON.parse(plain.out) as { compressionLevel: number }).compressionLevel, 2);
     for (const bad of ['0', '20', '2.5']) {
       const r = baton(['init', '--drive', `${tmp.path}/bad`, '--compression-level', bad]);
       assert.equal(r.code, 1);
