@@ -3,7 +3,7 @@
  * attributes registered, and waits until it answers. The demo and the tests both start theirs here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -70,7 +70,29 @@ export async function serverAnswers(address: string): Promise<boolean> {
   }
 }
 
+/** How many times a dev server that exits before it answers is started. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts the dev server and waits for it to answer. The server picks its internal services' ports
+ * itself (bind, close, bind again), so a port taken in between, even by one of its own outgoing
+ * connections, makes it exit at startup; such an early exit is retried. Ports the caller chose are
+ * kept; ports left to us are picked afresh each time.
+ */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (!(err instanceof EarlyExit) || attempt >= START_ATTEMPTS) throw err;
+      opts.say?.(`${err.message}; starting it again`);
+    }
+  }
+}
+
+class EarlyExit extends Error {}
+
+async function startOnce(opts: DevServerOptions): Promise<DevServer> {
   const say = opts.say ?? (() => undefined);
   const cli = ensureTemporalCli(say);
   const ip = opts.ip ?? '127.0.0.1';
@@ -96,8 +118,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ]),
     ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
   ];
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
   const log = openSync(logFile, 'a');
   const child = spawn(cli, args, { stdio: ['ignore', log, log], detached: false });
+  closeSync(log);
   const address = `${ip}:${port}`;
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
@@ -114,7 +138,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
   while (!(await serverAnswers(address))) {
     if (exited !== undefined) {
-      throw new Error(`Temporal dev server exited with code ${exited} before it answered; see ${logFile}`);
+      const said = lastLines(logFile, logStart);
+      throw new EarlyExit(
+        `Temporal dev server on ${address} exited with code ${exited} before it answered` +
+          (said ? `, saying: ${said}` : '') +
+          `; see ${logFile}`,
+      );
     }
     if (Date.now() > deadline) {
       await stop();
@@ -123,4 +152,14 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await new Promise((r) => setTimeout(r, 250));
   }
   return { address, uiUrl: uiPort === null ? null : `http://${ip}:${uiPort}`, logFile, process: child, stop };
+}
+
+/** The last few lines `file` gained after byte `from`, joined into one, for an error message. */
+function lastLines(file: string, from: number): string {
+  try {
+    const text = readFileSync(file).subarray(from).toString('utf8');
+    return text.trim().split('\n').slice(-3).join(' | ').slice(-600);
+  } catch {
+    return '';
+  }
 }
