@@ -9,6 +9,9 @@
  * idle worker takes the first queued job whose key no other worker is on, because two threads
  * creating files in one directory, or writing one file, contend for its inode lock in the kernel
  * (measured: up to twice the system time for the same creates).
+ *
+ * A worker holds up to two jobs: the one it runs and the next, already in its message queue, so it
+ * goes on without waiting for the main thread to hear its reply (as the backup's seal workers do).
  */
 import type { Worker } from 'node:worker_threads';
 import type { Drive } from './drive';
@@ -30,6 +33,8 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 64;
 /** a big file is written in runs of chunks of about this size, one message each */
 const PART_BYTES = 8 * 1024 * 1024;
+/** jobs a worker holds at once: the one it runs and the next */
+const DEPTH = 2;
 /** how far the caller may run ahead of the workers (descriptions only: no data is held) */
 const AHEAD_BYTES = 512 * 1024 * 1024;
 const AHEAD_FILES = 1024;
@@ -65,8 +70,8 @@ function toError(e: WriteError, path: Buffer): Error {
 
 export class RestorePool {
   private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
-  private readonly busy = new Map<Worker, Task[]>();
+  /** each live worker's jobs in the order it runs them */
+  private readonly inflight = new Map<Worker, Task[][]>();
   /** how many queued jobs an idle worker looks through for one whose key is free */
   private static readonly LOOK_AHEAD = 32;
   private readonly queue: Task[][] = [];
@@ -89,7 +94,7 @@ export class RestorePool {
       w.on('message', (res: WriteResult) => this.done(w, res));
       w.on('error', (err) => this.lost(w, err));
       this.workers.push(w);
-      this.idle.push(w);
+      this.inflight.set(w, []);
     }
   }
 
@@ -173,24 +178,40 @@ export class RestorePool {
     this.pendingBytes = 0;
   }
 
+  /** Hands queued jobs to the least busy workers, up to DEPTH each. */
   private pump(): void {
-    while (this.idle.length > 0) {
-      const tasks = this.next();
+    for (;;) {
+      let w: Worker | null = null;
+      let least = DEPTH;
+      for (const [worker, jobs] of this.inflight) {
+        if (jobs.length < least) {
+          w = worker;
+          least = jobs.length;
+        }
+      }
+      if (w === null) return;
+      // a part-filled batch goes only to a worker with nothing to do: it grows while they are busy
+      const tasks = this.next(w, least === 0);
       if (!tasks) return;
-      const w = this.idle.pop() as Worker;
-      this.busy.set(w, tasks);
+      (this.inflight.get(w) as Task[][]).push(tasks);
       w.postMessage(this.job(tasks));
     }
   }
 
-  /** The next job for an idle worker: the first whose key is free, else the first. */
-  private next(): Task[] | undefined {
-    const taken = new Set([...this.busy.values()].map((tasks) => tasks[0].key));
+  /**
+   * The next job for worker `w`: the first whose key no other worker is on, else the first; the
+   * part-filled batch only when `partial`.
+   */
+  private next(w: Worker, partial: boolean): Task[] | undefined {
+    const taken = new Set<string>();
+    for (const [worker, jobs] of this.inflight) {
+      if (worker !== w) for (const tasks of jobs) taken.add(tasks[0].key);
+    }
     const end = Math.min(this.queue.length, RestorePool.LOOK_AHEAD);
     for (let i = 0; i < end; i++) {
       if (!taken.has(this.queue[i][0].key)) return this.queue.splice(i, 1)[0];
     }
-    if (this.pending.length > 0 && (this.queue.length === 0 || !taken.has(this.pending[0].key))) {
+    if (partial && this.pending.length > 0 && (this.queue.length === 0 || !taken.has(this.pending[0].key))) {
       this.flush();
       return this.queue.pop();
     }
@@ -250,19 +271,17 @@ export class RestorePool {
   }
 
   private done(w: Worker, res: WriteResult): void {
-    const tasks = this.busy.get(w);
-    this.busy.delete(w);
-    this.idle.push(w);
+    const tasks = this.inflight.get(w)?.shift();
     if (tasks) this.settle(tasks, res.errors);
     if (!this.closed) this.pump();
   }
 
   /** A worker died (it should not): its files fail, the others carry on. */
   private lost(w: Worker, err: Error): void {
-    const tasks = this.busy.get(w);
-    this.busy.delete(w);
+    const jobs = this.inflight.get(w) ?? [];
+    this.inflight.delete(w);
     this.workers.splice(this.workers.indexOf(w), 1);
-    if (tasks) this.settle(tasks, err);
+    for (const tasks of jobs) this.settle(tasks, err);
     if (this.workers.length === 0) {
       this.dead = err;
       this.drop(err);
@@ -286,9 +305,12 @@ export class RestorePool {
         (w) =>
           new Promise<void>((resolve) => {
             w.once('exit', () => resolve());
-            const stop = (): void => w.postMessage({ kind: 'close' });
-            if (this.busy.has(w)) w.once('message', stop);
-            else stop();
+            // after the replies to the jobs it holds (which stop at their next chunk)
+            const stop = (): void => {
+              if ((this.inflight.get(w)?.length ?? 0) > 0) w.once('message', stop);
+              else w.postMessage({ kind: 'close' });
+            };
+            stop();
           }),
       ),
     );

@@ -1,8 +1,10 @@
 /**
- * Worker thread body for restore: writes file contents. For each chunk it preads the stored blob
+ * Worker thread body for restore: writes file contents. For each chunk it takes the stored blob
  * from its pack file (kept open, LRU), decrypts, decompresses and verifies it (decodeBlob), and
  * pwrites the plaintext at its offset in the target file, skipping all-zero 64 KiB blocks so they
- * stay holes. Plaintext never crosses threads: only job descriptions and results are posted.
+ * stay holes. Blobs of a job that lie back to back in a pack (a file's chunks, a directory's small
+ * files: a backup writes them in that order) are read with one pread of up to SPAN bytes.
+ * Plaintext never crosses threads: only job descriptions and results are posted.
  *
  * A whole file is opened (O_NOFOLLOW), written, sized, given its owner, mode and mtime and closed
  * here, with synchronous calls (cheaper than a trip through libuv's pool per call). A part of a
@@ -102,13 +104,17 @@ export interface RestoreWorkerData {
 const HOLE_BLOCK = 64 * 1024;
 const ZERO = Buffer.alloc(HOLE_BLOCK);
 const MAX_OPEN_PACKS = 16;
+/** the most read from a pack at once (more only for one blob larger than this) */
+const SPAN = 4 * 1024 * 1024;
 const OPEN_TARGET = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 // set by the init message (worker-start.ts)
 let keys: (Buffer | null)[] = [];
 let abort: Int32Array<ArrayBufferLike> = new Int32Array(1);
 const packFds = new Map<string, number>();
-let stored = Buffer.allocUnsafeSlow(2 * 1024 * 1024);
+/** the stored bytes last read: pack file `span.file`, offsets [span.start, span.end) */
+let stored = Buffer.allocUnsafeSlow(SPAN);
+const span = { file: '', start: 0, end: 0 };
 
 function packFd(pack: PackRef): number {
   const fd = packFds.get(pack.file);
@@ -135,22 +141,60 @@ function packFd(pack: PackRef): number {
   return opened;
 }
 
-/** Reads and verifies one chunk; the result may share memory with `stored` until the next call. */
-function readChunk(c: ChunkRef, packs: PackRef[]): Buffer {
+/**
+ * For each chunk of the job (files in order, then their chunks), where the run of back-to-back
+ * blobs it belongs to ends in its pack: the first chunk of a run reads the whole run.
+ */
+function runEnds(job: WriteJob): Map<ChunkRef, number> {
+  const ends = new Map<ChunkRef, number>();
+  let run: ChunkRef[] = [];
+  let start = 0;
+  let end = 0;
+  const close = (): void => {
+    for (const c of run) ends.set(c, end);
+    run = [];
+  };
+  for (const f of job.files) {
+    for (const c of f.chunks) {
+      const follows = run.length > 0 && c.pack === run[0].pack && c.offset === end;
+      if (!follows || c.offset + c.length - start > SPAN) {
+        close();
+        start = c.offset;
+      }
+      run.push(c);
+      end = c.offset + c.length;
+    }
+  }
+  close();
+  return ends;
+}
+
+/** The stored blob of `c`, read with the rest of its run unless the last read holds it already. */
+function storedBlob(c: ChunkRef, pack: PackRef, runEnd: number): Buffer {
+  if (span.file !== pack.file || c.offset < span.start || c.offset + c.length > span.end) {
+    const want = Math.max(runEnd, c.offset + c.length) - c.offset;
+    if (stored.length < want) stored = Buffer.allocUnsafeSlow(want);
+    const fd = packFd(pack);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(fd, stored, got, want - got, c.offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    Object.assign(span, { file: pack.file, start: c.offset, end: c.offset + got });
+    if (got < c.length) {
+      throw new CorruptionError(`blob ${c.id} in ${pack.where} is cut short; the pack is damaged`, pack.id, c.id);
+    }
+  }
+  return stored.subarray(c.offset - span.start, c.offset - span.start + c.length);
+}
+
+/** Reads and verifies one chunk; the result may share memory with `stored` until the next read. */
+function readChunk(c: ChunkRef, packs: PackRef[], runEnd: number): Buffer {
   const pack = packs[c.pack];
-  if (stored.length < c.length) stored = Buffer.allocUnsafeSlow(Math.max(c.length, stored.length * 2));
-  const fd = packFd(pack);
-  let got = 0;
-  while (got < c.length) {
-    const n = readSync(fd, stored, got, c.length - got, c.offset + got);
-    if (n === 0) break;
-    got += n;
-  }
-  if (got < c.length) {
-    throw new CorruptionError(`blob ${c.id} in ${pack.where} is cut short; the pack is damaged`, pack.id, c.id);
-  }
+  const blob = storedBlob(c, pack, runEnd);
   try {
-    return decodeBlob(keys[c.key], stored.subarray(0, c.length), c, pack.where);
+    return decodeBlob(keys[c.key], blob, c, pack.where);
   } catch (err) {
     // name the pack by its ID (decodeBlob only knows its description)
     if (err instanceof CorruptionError) throw new CorruptionError(err.message, pack.id, c.id);
@@ -172,11 +216,11 @@ function isZero(b: Buffer, from: number, to: number): boolean {
 }
 
 /** Writes the chunks' non-zero 64 KiB blocks; returns the end of the last byte written. */
-function writeChunks(fd: number, chunks: ChunkRef[], packs: PackRef[]): number {
+function writeChunks(fd: number, chunks: ChunkRef[], packs: PackRef[], ends: Map<ChunkRef, number>): number {
   let end = 0;
   for (const c of chunks) {
     if (Atomics.load(abort, 0) !== 0) throw new AbortedError('restore');
-    const plain = readChunk(c, packs);
+    const plain = readChunk(c, packs, ends.get(c) ?? 0);
     const blockEnd = (o: number): number => Math.min(plain.length, o + HOLE_BLOCK);
     for (let o = 0; o < plain.length;) {
       if (isZero(plain, o, blockEnd(o))) {
@@ -194,11 +238,11 @@ function writeChunks(fd: number, chunks: ChunkRef[], packs: PackRef[]): number {
   return end;
 }
 
-function writeWhole(f: WholeFile, packs: PackRef[]): void {
+function writeWhole(f: WholeFile, packs: PackRef[], ends: Map<ChunkRef, number>): void {
   if (Atomics.load(abort, 0) !== 0) throw new AbortedError('restore');
   const fd = openSync(Buffer.from(f.path, 'latin1'), OPEN_TARGET, 0o600);
   try {
-    const end = writeChunks(fd, f.chunks, packs);
+    const end = writeChunks(fd, f.chunks, packs, ends);
     if (end < f.size) ftruncateSync(fd, f.size); // trailing hole
     // metadata through the open file: no path lookups, and hard links share it
     if (f.meta.owner) {
@@ -221,10 +265,11 @@ function describe(err: unknown): WriteError {
 }
 
 function run(job: WriteJob): WriteResult {
+  const ends = runEnds(job);
   const errors = job.files.map((f) => {
     try {
-      if ('fd' in f) writeChunks(f.fd, f.chunks, job.packs);
-      else writeWhole(f, job.packs);
+      if ('fd' in f) writeChunks(f.fd, f.chunks, job.packs, ends);
+      else writeWhole(f, job.packs, ends);
       return null;
     } catch (err) {
       return describe(err);
@@ -240,6 +285,7 @@ parentPort?.on('message', (job: InitMessage<RestoreWorkerData> | WriteJob | Clos
     return;
   }
   if (job.kind === 'close') {
+    span.file = '';
     for (const fd of packFds.values()) closeSync(fd);
     packFds.clear();
     process.exit(0);

@@ -5,9 +5,11 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   readdirSync,
   rmSync,
+  truncateSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -122,6 +124,28 @@ void test('a corrupted chunk is found during restore and named with its pack and
       );
       writeSync(fd, byte, 0, 1, at); // repaired for the next case
       closeSync(fd);
+    }
+
+    // a pack cut short inside a blob: the blobs before the cut (read in the same pread) restore,
+    // the one cut is named
+    {
+      const cut = await chunkOf(drive, r.snapshotId, 'f12');
+      const before = await chunkOf(drive, r.snapshotId, 'f11');
+      assert.equal(before.pack.id, cut.pack.id, 'f11 and f12 share a pack');
+      const { file, offset } = drive.packs.packFile(cut.pack);
+      const saved = readFileSync(file);
+      truncateSync(file, offset + cut.blob.offset + 1000);
+      const out = `${tmp.path}/out-cut`;
+      await assert.rejects(
+        restore({ drive, snapshotId: r.snapshotId, target: out, workers: 1 }),
+        (err: Error) =>
+          err instanceof CorruptionError &&
+          err.blob === cut.blob.id &&
+          /cut short/.test(err.message) &&
+          err.message.includes(`${out}/f12`),
+      );
+      assert.deepEqual(readFileSync(`${out}/f11`), readFileSync(`${src}/f11`));
+      writeFileSync(file, saved);
     }
 
     const loc = await chunkOf(drive, r.snapshotId, 'f05');
