@@ -3,7 +3,7 @@
  * drive's key. Decoding checks the GCM tag and the content ID (BLAKE3) of the plaintext against the blob ID.
  */
 import { compress, decompress } from 'zstd-napi';
-import { CCtx, compressBound } from 'zstd-napi/binding';
+import { CCtx, DCtx, compressBound } from 'zstd-napi/binding';
 import { open, seal, sealParts } from './crypto';
 import { contentId } from './hash';
 import { CorruptionError } from './errors';
@@ -99,8 +99,30 @@ export interface BlobRef {
   rawLength: number;
 }
 
-/** Decodes and verifies one stored blob; `where` names the pack for error messages. */
-export function decodeBlob(key: Buffer | null, stored: Uint8Array, ref: BlobRef, where: string): Buffer {
+// The restore workers' decompression context and output buffer, reused (see decodeBlob's `transient`).
+let dctx: DCtx | null = null;
+let plainScratch = Buffer.alloc(0);
+
+/** `payload` decompressed into the scratch buffer (valid until the next call); throws past `rawLength` bytes. */
+function decompressToScratch(payload: Uint8Array, rawLength: number): Buffer {
+  dctx ??= new DCtx();
+  if (plainScratch.length < rawLength)
+    plainScratch = Buffer.allocUnsafeSlow(Math.max(rawLength, 2 * plainScratch.length));
+  return plainScratch.subarray(0, dctx.decompress(plainScratch.subarray(0, rawLength), payload));
+}
+
+/**
+ * Decodes and verifies one stored blob; `where` names the pack for error messages. With `transient`,
+ * a compressed blob is decompressed into a buffer the next transient decode reuses (no allocation
+ * per blob), so the result must be used before then.
+ */
+export function decodeBlob(
+  key: Buffer | null,
+  stored: Uint8Array,
+  ref: BlobRef,
+  where: string,
+  transient = false,
+): Buffer {
   const payload = open(key, stored);
   if (payload === null) {
     throw new CorruptionError(
@@ -111,7 +133,8 @@ export function decodeBlob(key: Buffer | null, stored: Uint8Array, ref: BlobRef,
   }
   let plain: Buffer;
   try {
-    plain = ref.compressed ? decompress(payload) : payload;
+    if (!ref.compressed) plain = payload;
+    else plain = transient ? decompressToScratch(payload, ref.rawLength) : decompress(payload);
   } catch {
     throw new CorruptionError(`blob ${ref.id} in ${where} does not decompress; the pack is damaged`, where, ref.id);
   }

@@ -194,7 +194,7 @@ function readChunk(c: ChunkRef, packs: PackRef[], runEnd: number): Buffer {
   const pack = packs[c.pack];
   const blob = storedBlob(c, pack, runEnd);
   try {
-    return decodeBlob(keys[c.key], blob, c, pack.where);
+    return decodeBlob(keys[c.key], blob, c, pack.where, true);
   } catch (err) {
     // name the pack by its ID (decodeBlob only knows its description)
     if (err instanceof CorruptionError) throw new CorruptionError(err.message, pack.id, c.id);
