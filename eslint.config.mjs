@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.baton/**', 'bin/**', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.baton/**', 'bin/**', '**/*.mjs', 'native/*/build/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

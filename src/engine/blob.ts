@@ -4,7 +4,7 @@
  */
 import { compress, decompress } from 'zstd-napi';
 import { CCtx, DCtx, compressBound } from 'zstd-napi/binding';
-import { open, seal, sealParts } from './crypto';
+import { OVERHEAD, open, openInto, seal, sealInto } from './crypto';
 import { contentId } from './hash';
 import { CorruptionError } from './errors';
 
@@ -34,8 +34,9 @@ export function encodeBlob(
   id = contentId(plain),
   level = ZSTD_LEVEL,
 ): EncodedBlob {
-  const { parts, compressed } = encodeBlobParts(key, plain, level);
-  const data = parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts);
+  const { payload, compressed } = compressBlob(plain, level);
+  const data = Buffer.allocUnsafe(sealedLength(key, payload.length));
+  sealInto(key, payload, data);
   return { id, data, rawLength: plain.length, compressed };
 }
 
@@ -73,24 +74,20 @@ export function looksCompressible(plain: Uint8Array): boolean {
 }
 
 /**
- * encodeBlob's stored bytes as pieces in order (worker threads copy them into one buffer once).
- * The pieces stay valid after the next call; `plain` itself may be one of them (unencrypted, raw).
+ * What a blob of `plain` stores before sealing: zstd at `level` when that shrinks it (a view of
+ * this thread's scratch buffer, valid until the next call), else `plain` itself.
  */
-export function encodeBlobParts(
-  key: Buffer | null,
-  plain: Uint8Array,
-  level = ZSTD_LEVEL,
-): { parts: Uint8Array[]; compressed: boolean } {
-  let payload: Uint8Array = plain;
-  let compressed = false;
+export function compressBlob(plain: Uint8Array, level = ZSTD_LEVEL): { payload: Uint8Array; compressed: boolean } {
   if (plain.length > 0 && looksCompressible(plain)) {
     const z = compressToScratch(plain, level);
-    if (z.length < plain.length) {
-      payload = key === null ? Buffer.from(z) : z;
-      compressed = true;
-    }
+    if (z.length < plain.length) return { payload: z, compressed: true };
   }
-  return { parts: sealParts(key, payload), compressed };
+  return { payload: plain, compressed: false };
+}
+
+/** The stored length of a payload once sealed: its nonce and tag added when encrypted. */
+export function sealedLength(key: Buffer | null, payloadLength: number): number {
+  return key === null ? payloadLength : payloadLength + OVERHEAD;
 }
 
 export interface BlobRef {
@@ -99,9 +96,10 @@ export interface BlobRef {
   rawLength: number;
 }
 
-// The restore workers' decompression context and output buffer, reused (see decodeBlob's `transient`).
+// The restore workers' decompression context and output buffers, reused (see decodeBlob's `transient`).
 let dctx: DCtx | null = null;
 let plainScratch = Buffer.alloc(0);
+let openScratch = Buffer.alloc(0);
 
 /** `payload` decompressed into the scratch buffer (valid until the next call); throws past `rawLength` bytes. */
 function decompressToScratch(payload: Uint8Array, rawLength: number): Buffer {
@@ -113,8 +111,8 @@ function decompressToScratch(payload: Uint8Array, rawLength: number): Buffer {
 
 /**
  * Decodes and verifies one stored blob; `where` names the pack for error messages. With `transient`,
- * a compressed blob is decompressed into a buffer the next transient decode reuses (no allocation
- * per blob), so the result must be used before then.
+ * the blob is decrypted and decompressed into buffers the next transient decode reuses (no
+ * allocation per blob), so the result must be used before then.
  */
 export function decodeBlob(
   key: Buffer | null,
@@ -123,7 +121,14 @@ export function decodeBlob(
   where: string,
   transient = false,
 ): Buffer {
-  const payload = open(key, stored);
+  let payload: Buffer | null;
+  if (transient && key !== null) {
+    if (openScratch.length < stored.length)
+      openScratch = Buffer.allocUnsafeSlow(Math.max(stored.length, 2 * openScratch.length));
+    payload = openInto(key, stored, openScratch);
+  } else {
+    payload = open(key, stored);
+  }
   if (payload === null) {
     throw new CorruptionError(
       `blob ${ref.id} in ${where} failed authentication (damaged or tampered); run \`baton repo verify --read-data\``,

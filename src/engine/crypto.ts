@@ -2,11 +2,39 @@
  * Keys and authenticated encryption: AES-256-GCM with random 96-bit nonces, stored as
  * nonce || ciphertext || tag. The master key is random and wrapped by a key derived from the
  * passphrase with scrypt. A null key means an unencrypted drive: seal/open pass data through.
+ *
+ * The cipher runs in native/aes-gcm (OpenSSL, as Node's own), which writes into buffers we own:
+ * Node's Cipher API allocates and zero-fills a new buffer per call, which cost more than the
+ * encryption (0.45-0.5 ms per MiB against 0.2; 5.5 us against 1.1 for a 2 KB blob).
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
+import { randomBytes, scrypt as scryptCb } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const NONCE = 12;
 export const TAG = 16;
+/** what sealing adds to a blob: its nonce and its tag */
+export const OVERHEAD = NONCE + TAG;
+
+interface AesGcm {
+  seal(key: Uint8Array, nonce: Uint8Array, src: Uint8Array, dst: Uint8Array): void;
+  open(key: Uint8Array, src: Uint8Array, dst: Uint8Array): boolean;
+}
+
+const MODULE = join(__dirname, '..', '..', '..', 'native', 'aes-gcm', 'build', 'Release', 'aes_gcm.node');
+
+function loadAesGcm(): AesGcm {
+  if (!existsSync(MODULE)) {
+    throw new Error(
+      `Baton's AES-GCM module is not built (${MODULE}); run \`npm ci\` or \`node scripts/build-native.mjs\``,
+    );
+  }
+  const module = { exports: {} as AesGcm };
+  process.dlopen(module, MODULE);
+  return module.exports;
+}
+
+const aes = loadAesGcm();
 
 export interface KdfParams {
   name: 'scrypt';
@@ -32,33 +60,33 @@ function nextNonce(): Buffer {
 
 export function seal(key: Buffer | null, plain: Uint8Array): Buffer {
   if (key === null) return Buffer.from(plain);
-  return Buffer.concat(sealParts(key, plain));
+  const out = Buffer.allocUnsafe(plain.length + OVERHEAD);
+  aes.seal(key, nextNonce(), plain, out);
+  return out;
 }
 
-/** The pieces of seal()'s output in order, for callers that copy them into a larger buffer once. */
-export function sealParts(key: Buffer | null, plain: Uint8Array): Uint8Array[] {
-  if (key === null) return [plain];
-  const nonce = nextNonce();
-  const c = createCipheriv('aes-256-gcm', key, nonce);
-  const body = c.update(plain);
-  const fin = c.final();
-  return [nonce, body, fin, c.getAuthTag()];
+/** seal() into `dst`, which is `plain.length + OVERHEAD` bytes long (or `plain.length` unencrypted). */
+export function sealInto(key: Buffer | null, plain: Uint8Array, dst: Uint8Array): void {
+  if (key === null) dst.set(plain);
+  else aes.seal(key, nextNonce(), plain, dst);
 }
 
 /** Returns the plaintext, or null when the tag does not verify (wrong key or damaged data). */
 export function open(key: Buffer | null, sealed: Uint8Array): Buffer | null {
   if (key === null) return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  if (sealed.length < NONCE + TAG) return null;
-  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, NONCE));
-  d.setAuthTag(buf.subarray(buf.length - TAG));
-  try {
-    const plain = d.update(buf.subarray(NONCE, buf.length - TAG));
-    const rest = d.final(); // empty for GCM: no copy of the whole plaintext to join them
-    return rest.length === 0 ? plain : Buffer.concat([plain, rest]);
-  } catch {
-    return null;
-  }
+  if (sealed.length < OVERHEAD) return null;
+  const plain = Buffer.allocUnsafe(sealed.length - OVERHEAD);
+  return aes.open(key, sealed, plain) ? plain : null;
+}
+
+/**
+ * open() into `dst` (at least `sealed.length - OVERHEAD` bytes); returns the plaintext's view of
+ * `dst`, or null when the tag does not verify.
+ */
+export function openInto(key: Buffer, sealed: Uint8Array, dst: Buffer): Buffer | null {
+  if (sealed.length < OVERHEAD) return null;
+  const plain = dst.subarray(0, sealed.length - OVERHEAD);
+  return aes.open(key, sealed, plain) ? plain : null;
 }
 
 export function deriveKek(password: string, kdf: KdfParams): Promise<Buffer> {

@@ -9,7 +9,8 @@
 import { parentPort } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ChunkBuffer } from './chunker';
-import { ZSTD_LEVEL, encodeBlobParts } from './blob';
+import { ZSTD_LEVEL, compressBlob, sealedLength } from './blob';
+import { sealInto } from './crypto';
 import { contentId } from './hash';
 import { KnownIds } from './known-ids';
 import { RESULT_BUFFER } from './worker-pool';
@@ -150,10 +151,17 @@ function resultBuffer(size: number, out?: ArrayBuffer): Buffer {
   return Buffer.from(Buffer.allocUnsafeSlow(Math.max(size, RESULT_BUFFER)).buffer, 0, size);
 }
 
-/** Seals chunks already in buf[0, sum(lengths)); chunks in KnownIds are only hashed. */
+/**
+ * Seals chunks already in buf[0, sum(lengths)) straight into the result buffer; chunks in KnownIds
+ * are only hashed. The buffer is sized for every chunk stored raw (compression only ever shrinks
+ * a payload); the result is the part filled.
+ */
 function sealBuffered(offset: number, lengths: number[], out?: ArrayBuffer): SealResult {
-  const parts: Uint8Array[] = [];
   const chunks: SealedChunk[] = [];
+  const data = resultBuffer(
+    lengths.reduce((n, len) => n + sealedLength(key, len), 0),
+    out,
+  );
   let pos = 0;
   let size = 0;
   for (const len of lengths) {
@@ -164,23 +172,13 @@ function sealBuffered(offset: number, lengths: number[], out?: ArrayBuffer): Sea
       chunks.push({ id, rawLength: len, compressed: false, start: size, length: 0, known: true });
       continue;
     }
-    const blob = encodeBlobParts(key, plain, level);
-    let length = 0;
-    for (const p of blob.parts) {
-      parts.push(p);
-      length += p.byteLength;
-    }
-    chunks.push({ id, rawLength: len, compressed: blob.compressed, start: size, length });
+    const { payload, compressed } = compressBlob(plain, level);
+    const length = sealedLength(key, payload.length);
+    sealInto(key, payload, data.subarray(size, size + length));
+    chunks.push({ id, rawLength: len, compressed, start: size, length });
     size += length;
   }
-  // one copy into a standalone buffer that can be transferred
-  const data = resultBuffer(size, out);
-  let o = 0;
-  for (const p of parts) {
-    data.set(p, o);
-    o += p.byteLength;
-  }
-  return { offset, chunks, data };
+  return { offset, chunks, data: data.subarray(0, size) };
 }
 
 function statOf(fd: number): SealResult['stat'] {

@@ -1,0 +1,82 @@
+/**
+ * The AES-256-GCM of native/aes-gcm against Node's own: the same bytes both ways (so drives written
+ * before it stay readable, and a drive it writes reads with any GCM), damage and a wrong key
+ * refused, bad arguments refused before anything is written.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { NONCE, OVERHEAD, TAG, open, openInto, seal, sealInto } from '../../../src/engine/crypto';
+
+const key = randomBytes(32);
+
+function nodeSeal(plain: Buffer, nonce: Buffer): Buffer {
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  return Buffer.concat([nonce, c.update(plain), c.final(), c.getAuthTag()]);
+}
+
+function nodeOpen(sealed: Buffer): Buffer {
+  const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE));
+  d.setAuthTag(sealed.subarray(sealed.length - TAG));
+  return Buffer.concat([d.update(sealed.subarray(NONCE, sealed.length - TAG)), d.final()]);
+}
+
+void test('seal and open agree with Node’s AES-256-GCM both ways, for every size from empty to 1 MiB', () => {
+  for (const n of [0, 1, 15, 16, 17, 1000, 65536, 1024 * 1024 + 3]) {
+    const plain = randomBytes(n);
+    const sealed = seal(key, plain);
+    assert.equal(sealed.length, n + OVERHEAD);
+    assert.deepEqual(nodeOpen(sealed), plain, `${n} bytes sealed here, opened by Node`);
+    assert.deepEqual(sealed, nodeSeal(plain, sealed.subarray(0, NONCE)), `${n} bytes: the same bytes as Node's`);
+    const fromNode = nodeSeal(plain, randomBytes(NONCE));
+    assert.deepEqual(open(key, fromNode), plain, `${n} bytes sealed by Node, opened here`);
+    const dst = Buffer.alloc(n + 5);
+    assert.deepEqual(openInto(key, fromNode, dst), plain);
+  }
+});
+
+void test('sealInto writes into the caller’s buffer, a fresh nonce each time; openInto may decrypt in place', () => {
+  const plain = randomBytes(5000);
+  const dst = Buffer.alloc(plain.length + OVERHEAD + 10, 0xee);
+  sealInto(key, plain, dst.subarray(3, 3 + plain.length + OVERHEAD));
+  assert.equal(dst[2], 0xee);
+  assert.equal(dst[3 + plain.length + OVERHEAD], 0xee, 'nothing written past the blob');
+  const sealed = dst.subarray(3, 3 + plain.length + OVERHEAD);
+  assert.deepEqual(nodeOpen(Buffer.from(sealed)), plain);
+  assert.notDeepEqual(seal(key, plain).subarray(0, NONCE), seal(key, plain).subarray(0, NONCE));
+
+  const copy = Buffer.from(sealed);
+  const inPlace = openInto(key, copy, copy.subarray(NONCE));
+  assert.deepEqual(inPlace, plain);
+
+  const unencrypted = Buffer.alloc(plain.length);
+  sealInto(null, plain, unencrypted);
+  assert.deepEqual(unencrypted, plain);
+});
+
+void test('a flipped bit anywhere, a cut blob or a wrong key is refused', () => {
+  const plain = randomBytes(3000);
+  const sealed = seal(key, plain);
+  for (const at of [0, NONCE - 1, NONCE, 1500, sealed.length - TAG, sealed.length - 1]) {
+    const bad = Buffer.from(sealed);
+    bad[at] ^= 0x01;
+    assert.equal(open(key, bad), null, `bit flipped at ${at}`);
+    assert.equal(openInto(key, bad, Buffer.alloc(bad.length)), null, `bit flipped at ${at}, into`);
+  }
+  assert.equal(open(key, sealed.subarray(0, sealed.length - 1)), null);
+  assert.equal(open(key, sealed.subarray(0, OVERHEAD - 1)), null);
+  assert.equal(open(randomBytes(32), sealed), null);
+});
+
+void test('wrong sizes are refused with the expected shapes, before anything is written', () => {
+  const plain = randomBytes(100);
+  const short = Buffer.alloc(plain.length + OVERHEAD - 1, 0xaa);
+  assert.throws(
+    () => sealInto(key, plain, short),
+    /seal\(key: 32 bytes, nonce: 12 bytes, src, dst: src.length \+ 28 bytes\)/,
+  );
+  assert.ok(short.every((b) => b === 0xaa));
+  assert.throws(() => seal(randomBytes(16), plain), /key: 32 bytes/);
+  const sealed = seal(key, plain);
+  assert.throws(() => openInto(key, sealed, Buffer.alloc(10)), /open\(key: 32 bytes/);
+});
