@@ -257,7 +257,8 @@ async function verifyLocked(opts: VerifyOptions): Promise<VerifyResult> {
       }
       for (const b of p.blobs) {
         try {
-          decodeBlob(drive.key, data.subarray(b.offset, b.offset + b.length), b, `pack ${p.id}`);
+          // only checked, never kept: decoded into reused buffers
+          decodeBlob(drive.key, data.subarray(b.offset, b.offset + b.length), b, `pack ${p.id}`, true);
         } catch (err) {
           const u = users.get(b.id);
           add({
