@@ -10,7 +10,7 @@
  * creating files in one directory, or writing one file, contend for its inode lock in the kernel
  * (measured: up to twice the system time for the same creates).
  *
- * A worker holds up to two jobs: the one it runs and the next, already in its message queue, so it
+ * A worker holds up to DEPTH (worker-start.ts) jobs: the one it runs and the next, already in its message queue, so it
  * goes on without waiting for the main thread to hear its reply (as the backup's seal workers do).
  */
 import type { Worker } from 'node:worker_threads';
@@ -26,15 +26,13 @@ import type {
   WriteResult,
 } from './restore-worker';
 import { AbortedError, CorruptionError, PathEscapeError } from './errors';
-import { DEFAULT_WORKERS, startWorkers } from './worker-start';
+import { DEFAULT_WORKERS, leastBusy, startWorkers } from './worker-start';
 
 /** a batch of small files is posted once it holds this many bytes or files */
 const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 64;
 /** a big file is written in runs of chunks of about this size, one message each */
 const PART_BYTES = 8 * 1024 * 1024;
-/** jobs a worker holds at once: the one it runs and the next */
-const DEPTH = 2;
 /** how far the caller may run ahead of the workers (descriptions only: no data is held) */
 const AHEAD_BYTES = 512 * 1024 * 1024;
 const AHEAD_FILES = 1024;
@@ -181,17 +179,11 @@ export class RestorePool {
   /** Hands queued jobs to the least busy workers, up to DEPTH each. */
   private pump(): void {
     for (;;) {
-      let w: Worker | null = null;
-      let least = DEPTH;
-      for (const [worker, jobs] of this.inflight) {
-        if (jobs.length < least) {
-          w = worker;
-          least = jobs.length;
-        }
-      }
-      if (w === null) return;
+      const least = leastBusy(this.inflight);
+      if (!least) return;
+      const w = least.worker;
       // a part-filled batch goes only to a worker with nothing to do: it grows while they are busy
-      const tasks = this.next(w, least === 0);
+      const tasks = this.next(w, least.holds === 0);
       if (!tasks) return;
       (this.inflight.get(w) as Task[][]).push(tasks);
       w.postMessage(this.job(tasks));

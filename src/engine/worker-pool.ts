@@ -8,7 +8,7 @@ import type { Job, SealResult, SegmentCut, SegmentJob, WorkerMessage, WorkerInit
 import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
 import type { KnownTable } from './known-ids';
-import { DEFAULT_WORKERS, startWorkers } from './worker-start';
+import { DEFAULT_WORKERS, leastBusy, startWorkers } from './worker-start';
 
 /**
  * Result buffers of big segments are made at least this big and come back to be reused (recycle):
@@ -26,13 +26,6 @@ interface Pending {
   reject: (e: Error) => void;
   onCut?: (cut: SegmentCut) => void;
 }
-
-/**
- * Jobs a worker may hold at once: the one it runs and the next, already in its message queue, so
- * it goes on without waiting for the main thread to hear its reply (which can take milliseconds
- * while the main thread works through a batch of results).
- */
-const DEPTH = 2;
 
 export class WorkerPool {
   private readonly workers: Worker[] = [];
@@ -136,15 +129,8 @@ export class WorkerPool {
   /** Hands queued jobs to the least busy workers, up to DEPTH each. */
   private pump(): void {
     while (this.queue.length > 0) {
-      let w: Worker | null = null;
-      let least = DEPTH;
-      for (const [worker, jobs] of this.inflight) {
-        if (jobs.length < least) {
-          w = worker;
-          least = jobs.length;
-        }
-      }
-      if (w === null) return;
+      const w = leastBusy(this.inflight)?.worker;
+      if (!w) return;
       const p = this.queue.shift() as Pending;
       (this.inflight.get(w) as Pending[]).push(p);
       const out = p.job.kind === 'segment' ? this.spare.pop() : undefined;

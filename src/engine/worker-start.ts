@@ -54,3 +54,18 @@ export function startWorkers<T>(script: WorkerScript, n: number, init: T): Worke
   }
   return out;
 }
+
+/**
+ * Jobs a worker holds at once: the one it runs and the next, already in its message queue, so it
+ * goes on without waiting for the main thread to hear its reply.
+ */
+export const DEPTH = 2;
+
+/** The worker holding the fewest jobs, if one holds fewer than DEPTH; ties go to the first. */
+export function leastBusy<J>(inflight: Map<Worker, J[]>): { worker: Worker; holds: number } | null {
+  let best: { worker: Worker; holds: number } | null = null;
+  for (const [worker, jobs] of inflight) {
+    if (jobs.length < (best?.holds ?? DEPTH)) best = { worker, holds: jobs.length };
+  }
+  return best;
+}

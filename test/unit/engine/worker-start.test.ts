@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { WorkerPool } from '../../../src/engine/worker-pool';
 import { KnownIds } from '../../../src/engine/known-ids';
 import { decodeBlob } from '../../../src/engine/blob';
-import { prestartWorkers } from '../../../src/engine/worker-start';
+import { DEPTH, leastBusy, prestartWorkers } from '../../../src/engine/worker-start';
+import type { Worker } from 'node:worker_threads';
 import { prng, tempDir } from './helpers';
 
 void test('prestarted workers serve a pool, with the key it was given (encrypted blobs decode with it)', async () => {
@@ -33,4 +34,36 @@ void test('a process that prestarts workers and never uses them still exits by i
   const r = spawnSync(process.execPath, ['-e', script], { timeout: 20_000 });
   assert.equal(r.signal, null, 'killed by the timeout: the waiting workers kept it alive');
   assert.equal(r.status, 0);
+});
+
+void test('leastBusy picks the worker holding fewest jobs (the first on a tie), none once all hold DEPTH', () => {
+  const [a, b] = [{}, {}] as unknown as Worker[];
+  assert.deepEqual(
+    leastBusy(
+      new Map([
+        [a, [1]],
+        [b, []],
+      ]),
+    ),
+    { worker: b, holds: 0 },
+  );
+  assert.equal(
+    leastBusy(
+      new Map([
+        [a, [1]],
+        [b, [2]],
+      ]),
+    )?.worker,
+    a,
+  );
+  assert.equal(
+    leastBusy(
+      new Map([
+        [a, Array(DEPTH).fill(0)],
+        [b, Array(DEPTH).fill(0)],
+      ]),
+    ),
+    null,
+  );
+  assert.equal(leastBusy(new Map()), null);
 });
