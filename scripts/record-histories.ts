@@ -19,7 +19,7 @@ import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '
 import { followOperation, startRestore, startVerify } from '../src/client/operations-client';
 import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP } from '../src/demo/demo-files';
-import { waitFor } from '../src/drill/wait';
+import { waitFor } from '../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
 import { version } from '../package.json';
 

@@ -21,7 +21,8 @@ import {
   WrongPasswordError,
   type Checkpoint,
 } from '../engine';
-import type { BackupAttemptInput, BackupOutcome, BackupProgress, CheckpointRef, DriveSpec } from '../workflows/types';
+import type { BackupAttemptInput, BackupOutcome, BackupProgress, CheckpointRef } from '../model/backup';
+import type { DriveSpec } from '../model/plan';
 
 export interface BackupActivityDeps {
   node: string;

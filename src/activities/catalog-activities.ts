@@ -14,7 +14,9 @@ import {
   type OperationStart,
 } from '../catalog/operations';
 import { savePlan } from '../catalog/plan';
-import type { BackupJobInput, CheckpointRef, ClusterPlan, SnapshotSource } from '../workflows/types';
+import type { BackupJobInput, CheckpointRef } from '../model/backup';
+import type { ClusterPlan } from '../model/plan';
+import type { SnapshotSource } from '../model/operations';
 
 export function createCatalogActivities(db: Catalog) {
   const now = () => new Date().toISOString();

@@ -2,7 +2,8 @@
  * Local activities the coordinator runs on whichever node hosts it: "which node am I on, and what
  * does this node's cluster service say?". The answer is recorded in history, so replay is stable.
  */
-import { hostOf, type ClusterAdapter, type ClusterSnapshot } from '../cluster/adapter';
+import { type ClusterAdapter } from '../cluster/adapter';
+import { hostOf, type ClusterSnapshot } from '../model/cluster';
 
 export interface HostObservation {
   node: string;

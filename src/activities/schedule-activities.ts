@@ -12,15 +12,10 @@ import {
   type Client,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { startBackupUpdate, type StartedBackup } from '../workflows/messages';
-import {
-  COORDINATOR_QUEUE,
-  coordinatorWorkflowId,
-  schedulePrefix,
-  scheduleId,
-  scheduledRunId,
-} from '../workflows/names';
-import type { AppSpec, ClusterPlan } from '../workflows/types';
+import { startBackupUpdate } from '../workflows/messages';
+import { type StartedBackup } from '../model/backup';
+import { COORDINATOR_QUEUE, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
+import type { AppSpec, ClusterPlan } from '../model/plan';
 
 export interface ScheduledRunInput {
   cluster: string;

@@ -1,12 +1,13 @@
 /** Jobs and their event timeline. */
-import type { BackupJobInput, BackupJobResult } from '../workflows/types';
+import type { BackupJobInput, BackupJobResult } from '../model/backup';
+import type { EventKind } from '../model/events';
 import type { Catalog } from './open';
 import type { JobEventRow, JobRow, SnapshotRow } from './schema';
 
 export interface EventInput {
   cluster: string;
   jobId: string | null;
-  kind: string;
+  kind: EventKind;
   node: string | null;
   message: string;
   data?: unknown;

@@ -4,6 +4,7 @@
  * rows have an empty `app`: they concern a drive. And the lookup of the snapshot a restore reads.
  */
 import { addEvent, recordJobStart } from './jobs';
+import type { OperationEventKind } from '../model/events';
 import type { Catalog } from './open';
 import type { SnapshotRow } from './schema';
 
@@ -61,7 +62,7 @@ export interface OperationEnd {
 }
 
 /** Event kind of an operation's end: `restore-finished`, `restore-failed`, `verify-cancelled`... */
-export function operationEndKind(kind: 'restore' | 'verify', state: OperationEnd['state']): string {
+export function operationEndKind(kind: 'restore' | 'verify', state: OperationEnd['state']): OperationEventKind {
   return `${kind}-${state === 'succeeded' ? 'finished' : state}`;
 }
 

@@ -1,5 +1,5 @@
 /** The cluster plan in the catalog: nodes, apps and drives, written whole when the plan changes. */
-import type { ClusterPlan } from '../workflows/types';
+import type { ClusterPlan } from '../model/plan';
 import type { Catalog } from './open';
 import type { AppsTable, DrivesTable, NodesTable } from './schema';
 

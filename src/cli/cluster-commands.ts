@@ -1,7 +1,8 @@
 /** `baton node`, `baton status` and `baton backup`: the cluster side of the CLI. */
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { connect, UserError } from '../client/connect';
+import { connect } from '../client/connect';
+import { UserError } from '../model/errors';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
 import { recentJobs } from '../catalog/jobs';
 import { openCatalog } from '../catalog/open';

@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { connect, UserError } from '../client/connect';
+import { connect } from '../client/connect';
+import { UserError } from '../model/errors';
 import { loadConfig } from '../config/load';
 import { failNode, moveApp } from '../demo/cluster-control';
 import { clusterChangedSignal } from '../workflows/messages';
-import { coordinatorWorkflowId } from '../workflows/names';
+import { coordinatorWorkflowId } from '../model/names';
 
 export function clusterCommand(): Command {
   const cmd = new Command('cluster').description('change the static cluster service (demo and test clusters)');

@@ -7,14 +7,15 @@
  */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { connect, UserError } from '../client/connect';
+import { connect } from '../client/connect';
+import { UserError } from '../model/errors';
 import { ensureCoordinator, followJob, requestBackup } from '../client/coordinator-client';
 import { openCatalog } from '../catalog/open';
 import { loadConfig } from '../config/load';
 import { DEMO_APP, writeDemoFiles } from '../demo/demo-files';
 import { NodeSupervisor } from '../demo/supervisor';
-import { freePort, portFree, serverAnswers, startDevServer, type DevServer } from '../temporal/dev-server';
-import type { JobView } from '../workflows/messages';
+import { freePort, portFree, serverAnswers, startDevServer, type DevServer } from '../devtools/dev-server';
+import type { JobView } from '../model/backup';
 
 function say(line: string): void {
   console.log(`baton demo: ${line}`);

@@ -1,6 +1,6 @@
 /** `baton jobs` and `baton job <id>`: the catalog's view of jobs, their attempts and their timeline. */
 import { Command } from 'commander';
-import { UserError } from '../client/connect';
+import { UserError } from '../model/errors';
 import { attemptsOf } from '../catalog/attempts';
 import { getJob, jobEvents, recentJobs } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';

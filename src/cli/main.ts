@@ -1,15 +1,16 @@
-/** The `baton` command. User errors print one message and exit 1; anything else is a bug and shows its stack. */
+/**
+ * The `baton` command. A BatonError (config, request, engine, cluster service) prints one message and
+ * exits 1; anything else is a bug and shows its stack.
+ */
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../client/connect';
-import { ClusterUnavailableError } from '../cluster/adapter';
-import { ConfigError } from '../config/load';
+import { BatonError } from '../model/errors';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
 import { drillCommand } from './drill-command';
 import { jobCommand, jobsCommand } from './jobs-commands';
 import { repoCommand } from './repo-command';
-import { tuneHeapForBackups } from '../engine/heap-tuning';
+import { tuneHeapForBackups } from './heap-tuning';
 import { restoreCommand, verifyCommand } from './restore-commands';
 import { schedulesCommand } from './schedules-command';
 
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    if (err instanceof UserError || err instanceof ConfigError || err instanceof ClusterUnavailableError) {
+    if (err instanceof BatonError) {
       console.error(`baton: ${err.message}`);
       process.exitCode = 1;
       return;

@@ -9,7 +9,6 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   Drive,
-  EngineError,
   backup,
   listSnapshots,
   openDrive,
@@ -19,6 +18,7 @@ import {
   type DriveKind,
 } from '../engine/index';
 import { verify } from '../engine/checker';
+import { BatonError, UserError } from '../model/errors';
 import { forget, prune } from '../engine/pruner';
 import { atomicWrite } from '../engine/fsutil';
 import { ZSTD_LEVEL } from '../engine/blob';
@@ -34,7 +34,8 @@ interface Common {
   json?: boolean;
 }
 
-class UsageError extends Error {}
+/** A flag or argument of `baton repo` that cannot work as given. */
+class UsageError extends UserError {}
 
 function password(o: Common): string | undefined {
   if (o.passwordFile) {
@@ -74,8 +75,7 @@ function run<A extends unknown[]>(name: string, fn: (...args: A) => Promise<numb
       process.exitCode = await fn(...args);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      const hint =
-        err instanceof EngineError || err instanceof UsageError ? '' : ' (unexpected error; please report it)';
+      const hint = err instanceof BatonError ? '' : ' (unexpected error; please report it)';
       process.stderr.write(`baton repo ${name}: ${msg}${hint}\n`);
       process.exitCode = EXIT_FAILED;
     }

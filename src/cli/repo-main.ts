@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { repoCommand } from './repo-command';
-import { tuneHeapForBackups } from '../engine/heap-tuning';
+import { tuneHeapForBackups } from './heap-tuning';
 
 export async function main(argv: string[]): Promise<void> {
   tuneHeapForBackups();

@@ -7,13 +7,14 @@
 import { userInfo } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
 import { Command } from 'commander';
-import { connect, UserError } from '../client/connect';
+import { connect } from '../client/connect';
+import { UserError } from '../model/errors';
 import { followOperation, startRestore, startVerify, waitAccepted } from '../client/operations-client';
 import { findSnapshot } from '../catalog/operations';
 import { openCatalog } from '../catalog/open';
 import { loadConfig, type BatonConfig } from '../config/load';
-import { formatBytes, shortId } from '../workflows/operation-tracker';
-import type { OperationResult } from '../workflows/types';
+import { formatBytes, shortId } from '../model/format';
+import type { OperationResult } from '../model/operations';
 
 interface Common {
   config?: string;

@@ -4,7 +4,7 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { connect } from '../client/connect';
 import { coordinatorStatus } from '../client/coordinator-client';
 import { loadConfig } from '../config/load';
-import { scheduleId } from '../workflows/names';
+import { scheduleId } from '../model/names';
 import { formatTable } from './table';
 
 export interface ScheduleRow {

@@ -1,13 +1,7 @@
 /** Connects the CLI to Temporal, with an error that says how to get a server when none answers. */
 import { Client, Connection } from '@temporalio/client';
 import type { BatonConfig } from '../config/load';
-
-export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+import { UserError } from '../model/errors';
 
 export interface Connected {
   client: Client;

@@ -9,19 +9,13 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { BatonConfig } from '../config/load';
-import type { CoordinatorSnapshot } from '../workflows/coordinator-state';
-import {
-  configureUpdate,
-  coordinatorStatusQuery,
-  jobViewQuery,
-  startBackupUpdate,
-  type JobView,
-  type StartedBackup,
-} from '../workflows/messages';
-import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, coordinatorWorkflowId } from '../workflows/names';
-import type { BackupJobResult } from '../workflows/types';
+import type { CoordinatorSnapshot } from '../model/coordinator';
+import { configureUpdate, coordinatorStatusQuery, jobViewQuery, startBackupUpdate } from '../workflows/messages';
+import { type JobView, type StartedBackup } from '../model/backup';
+import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, coordinatorWorkflowId } from '../model/names';
+import type { BackupJobResult } from '../model/backup';
 import { followWorkflow } from './follow';
-import { UserError } from './connect';
+import { UserError } from '../model/errors';
 
 function causeMessage(err: unknown): string {
   let e = err as Error | undefined;

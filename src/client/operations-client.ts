@@ -6,10 +6,11 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BatonConfig } from '../config/load';
 import { operationViewQuery } from '../workflows/messages';
-import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, restoreWorkflowId, verifyWorkflowId } from '../workflows/names';
-import type { OperationView } from '../workflows/operation-tracker';
-import type { DriveSpec, OperationResult, RestoreJobInput, VerifyJobInput } from '../workflows/types';
-import { UserError } from './connect';
+import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, restoreWorkflowId, verifyWorkflowId } from '../model/names';
+import type { OperationView } from '../model/operations';
+import type { DriveSpec } from '../model/plan';
+import type { OperationResult, RestoreJobInput, VerifyJobInput } from '../model/operations';
+import { UserError } from '../model/errors';
 import { followWorkflow } from './follow';
 
 export interface RestoreStart {

@@ -4,30 +4,8 @@
  * does. Adapters: static (a JSON map file, for the demo and tests) and pacemaker (crm_mon).
  */
 
-export type NodeState = 'online' | 'offline' | 'standby' | 'unknown';
-export type AppState = 'started' | 'stopped' | 'failed' | 'moving' | 'unknown';
-
-export interface ClusterNode {
-  name: string;
-  state: NodeState;
-}
-
-export interface ClusterApp {
-  name: string;
-  /** The node the app runs on now, or null when it runs nowhere. */
-  host: string | null;
-  state: AppState;
-}
-
-/** An authoritative view of the cluster at one moment. Plain JSON: it travels in workflow history. */
-export interface ClusterSnapshot {
-  /** Opaque; differs between two snapshots whenever nodes or apps differ. */
-  version: string;
-  /** ISO-8601 time the snapshot was read. */
-  takenAt: string;
-  nodes: ClusterNode[];
-  apps: ClusterApp[];
-}
+import type { ClusterSnapshot } from '../model/cluster';
+import { BatonError } from '../model/errors';
 
 export interface ClusterAdapter {
   readonly kind: string;
@@ -37,14 +15,8 @@ export interface ClusterAdapter {
   watch?(onChange: (snapshot: ClusterSnapshot) => void): () => void;
 }
 
-export class ClusterUnavailableError extends Error {
+export class ClusterUnavailableError extends BatonError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'ClusterUnavailableError';
   }
-}
-
-/** Finds an app's host in a snapshot; null when the app is unknown or not running. */
-export function hostOf(snapshot: ClusterSnapshot, app: string): string | null {
-  return snapshot.apps.find((a) => a.name === app)?.host ?? null;
 }

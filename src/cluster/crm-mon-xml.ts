@@ -3,7 +3,7 @@
  * Baton's nodes and apps. An app is one configured resource: a group (the usual case), a primitive,
  * a clone or a bundle, named by its Pacemaker id.
  */
-import type { AppState, ClusterApp, ClusterNode, NodeState } from './adapter.js';
+import type { AppState, ClusterApp, ClusterNode, NodeState } from '../model/cluster';
 import { childNamed, childrenNamed, parseXml, XmlParseError, type XmlElement } from './xml.js';
 
 /** crm_mon answered, but not with a cluster view (cannot reach the CIB, bad CIB_file, ...). */

@@ -6,13 +6,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';
-import {
-  ClusterUnavailableError,
-  type ClusterAdapter,
-  type ClusterApp,
-  type ClusterNode,
-  type ClusterSnapshot,
-} from './adapter.js';
+import type { ClusterApp, ClusterNode, ClusterSnapshot } from '../model/cluster';
+import { ClusterUnavailableError, type ClusterAdapter } from './adapter.js';
 import { appsOf, CrmMonError, readCrmMon } from './crm-mon-xml.js';
 
 export { UnknownResourceError } from './crm-mon-xml.js';

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { type ClusterAdapter, type ClusterSnapshot, ClusterUnavailableError, type NodeState } from './adapter';
+import { type ClusterAdapter, ClusterUnavailableError } from './adapter';
+import { type ClusterSnapshot, type NodeState } from '../model/cluster';
 
 export interface StaticMap {
   nodes: Record<string, NodeState>;

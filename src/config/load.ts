@@ -8,17 +8,17 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { planProblems } from '../workflows/coordinator-state';
-import type { ClusterPlan } from '../workflows/types';
+import { BatonError } from '../model/errors';
+import { planProblems } from '../model/plan-problems';
+import type { ClusterPlan } from '../model/plan';
 import { configSchema, durationSeconds, type ConfigFile } from './schema';
 
-export class ConfigError extends Error {
+export class ConfigError extends BatonError {
   constructor(
     readonly file: string,
     readonly problems: string[],
   ) {
     super(`${file} is not a valid Baton config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
   }
 }
 

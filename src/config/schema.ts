@@ -3,7 +3,7 @@
  * file names a cluster, its nodes, their drives and the apps. docs/config.md explains each key.
  */
 import { z } from 'zod';
-import { NAME_PATTERN } from '../workflows/names';
+import { NAME_PATTERN } from '../model/names';
 
 const name = z.string().regex(NAME_PATTERN, 'must be lower-case letters, digits, ".", "_" or "-" (at most 63)');
 

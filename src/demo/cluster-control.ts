@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UserError } from '../client/connect';
+import { UserError } from '../model/errors';
 import { readStaticMap, writeStaticMap, type StaticMap } from '../cluster/static';
 import type { BatonConfig } from '../config/load';
-import { waitFor } from '../drill/wait';
+import { waitFor } from '../util/wait';
 
 export function mapFileOf(config: BatonConfig): string {
   if (config.clusterService.kind !== 'static') {

@@ -5,7 +5,7 @@
 import { basename, join } from 'node:path';
 import type { Catalog } from '../catalog/open';
 import { openDrive, restore } from '../engine';
-import type { BackupJobResult } from '../workflows/types';
+import type { BackupJobResult } from '../model/backup';
 
 export interface RestoredSnapshot {
   files: number;

@@ -9,14 +9,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { connect, UserError } from '../client/connect';
+import { connect } from '../client/connect';
+import { UserError } from '../model/errors';
 import { coordinatorStatus, requestBackup } from '../client/coordinator-client';
 import { attemptsOf, latestCheckpoint } from '../catalog/attempts';
 import { clusterEvents, getJob, jobEvents } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig, repositoryPassword, type BatonConfig } from '../config/load';
-import type { StartedBackup } from '../workflows/messages';
-import type { AppSpec, BackupJobResult } from '../workflows/types';
+import type { StartedBackup } from '../model/backup';
+import type { AppSpec } from '../model/plan';
+import type { BackupJobResult } from '../model/backup';
 import {
   changeMap,
   moveApp,
@@ -33,7 +35,7 @@ import type { DrillAttempt, DrillReport } from './report';
 import { committedSnapshots, restoreJobSnapshot } from './restore';
 import type { Scenario } from './scenarios';
 import { computeTimings, rereadBytes } from './timings';
-import { waitFor } from './wait';
+import { waitFor } from '../util/wait';
 
 export interface DrillOptions {
   scenario: Scenario;

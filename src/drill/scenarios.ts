@@ -1,5 +1,5 @@
 /** The drills `baton drill` knows: their names, what each injects, and the parsing of a name. */
-import { UserError } from '../client/connect';
+import { UserError } from '../model/errors';
 
 export const SCENARIOS = ['app-failover', 'node-failure', 'coordinator-failover', 'fencing'] as const;
 export type Scenario = (typeof SCENARIOS)[number];

@@ -2,13 +2,15 @@
  * User-facing errors of the data engine. Each message names the object, the consequence and the
  * next step; callers (CLI, activities) print `message` as is. Anything else thrown is a bug.
  */
-export class EngineError extends Error {
+import { BatonError } from '../model/errors';
+import type { EngineErrorCode } from '../model/failures';
+
+export class EngineError extends BatonError {
   constructor(
     message: string,
-    readonly code: string,
+    readonly code: EngineErrorCode,
   ) {
     super(message);
-    this.name = new.target.name;
   }
 }
 

@@ -13,9 +13,8 @@ import { ZSTD_LEVEL, compressBlob, sealedLength } from './blob';
 import { sealInto } from './crypto';
 import { contentId } from './hash';
 import { KnownIds } from './known-ids';
-import { RESULT_BUFFER } from './worker-pool';
 import type { KnownTable } from './known-ids';
-import type { InitMessage } from './worker-start';
+import { RESULT_BUFFER, type InitMessage } from './worker-start';
 
 /** Paths travel as latin1 strings (byte-exact, and cheap to post: a Buffer would clone its pool). */
 export interface SegmentJob {

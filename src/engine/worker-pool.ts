@@ -8,13 +8,8 @@ import type { Job, SealResult, SegmentCut, SegmentJob, WorkerMessage, WorkerInit
 import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
 import type { KnownTable } from './known-ids';
-import { DEFAULT_WORKERS, leastBusy, startWorkers } from './worker-start';
+import { DEFAULT_WORKERS, RESULT_BUFFER, leastBusy, startWorkers } from './worker-start';
 
-/**
- * Result buffers of big segments are made at least this big and come back to be reused (recycle):
- * a fresh multi-MiB buffer per segment cost the worker a page fault per 4 KiB it filled.
- */
-export const RESULT_BUFFER = 12 * 1024 * 1024;
 /** spent result buffers kept for reuse: enough for the segments in flight */
 const MAX_SPARE = 4;
 

@@ -18,6 +18,12 @@ export type WorkerScript = 'seal-worker.js' | 'restore-worker.js';
 /** Worker threads a backup or restore runs unless told otherwise. */
 export const DEFAULT_WORKERS = 2;
 
+/**
+ * Result buffers of big segments (the seal workers make them, the backup pool recycles them) are made at least this big and come back to be reused (recycle):
+ * a fresh multi-MiB buffer per segment cost the worker a page fault per 4 KiB it filled.
+ */
+export const RESULT_BUFFER = 12 * 1024 * 1024;
+
 /** The first message every engine worker gets. */
 export interface InitMessage<T> {
   init: T;

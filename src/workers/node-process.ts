@@ -13,13 +13,13 @@ import type { Logger } from 'pino';
 import { createBackupActivities } from '../activities/backup-activities';
 import { createCatalogActivities } from '../activities/catalog-activities';
 import { createHostActivities } from '../activities/host-activities';
-import { createRestoreActivities } from '../activities/restore-activities';
+import { createOperationActivities } from '../activities/operation-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog } from '../catalog/open';
 import { createClusterAdapter } from '../cluster/create';
 import { repositoryPassword, type BatonConfig } from '../config/load';
 import { jobProgressSignal, operationProgressSignal } from '../workflows/messages';
-import { COORDINATOR_QUEUE, nodeQueue } from '../workflows/names';
+import { COORDINATOR_QUEUE, nodeQueue } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { workflowSource } from './workflow-bundle';
 
@@ -96,7 +96,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
             await client.workflow.getHandle(workflowId).signal(jobProgressSignal, progress);
           },
         }),
-        ...createRestoreActivities({
+        ...createOperationActivities({
           node,
           logger,
           password,

@@ -26,7 +26,7 @@ import type { BackupActivities } from '../activities/backup-activities';
 import type { HostActivities } from '../activities/host-activities';
 import { JobTracker } from './job-tracker';
 import { appMovedSignal, jobFinishedSignal, jobProgressSignal, jobRoutedSignal, jobViewQuery } from './messages';
-import { SEARCH_ATTRIBUTES, nodeQueue } from './names';
+import { SEARCH_ATTRIBUTES, nodeQueue } from '../model/names';
 import { decideRestart } from './restart-policy';
 import type {
   AttemptOutcome,
@@ -34,19 +34,17 @@ import type {
   BackupJobResult,
   BackupOutcome,
   CheckpointRef,
-  DriveSpec,
   JobState,
   RestartDecision,
-} from './types';
+} from '../model/backup';
+import type { DriveSpec } from '../model/plan';
 import { jobCatalog as catalog } from './job-catalog';
+import { isFinalBackupFailure } from '../model/failures';
 
 const cluster = proxyActivities<HostActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '5s', maximumAttempts: 10 },
 });
-
-/** Failures of an attempt that another attempt cannot fix. */
-const FINAL_ERRORS = ['WrongNode', 'DriveFull', 'AppDataMissing', 'Fenced', 'WrongPassword'];
 
 type AttemptEnd =
   | { kind: 'succeeded'; outcome: BackupOutcome }
@@ -65,7 +63,7 @@ function describeFailure(err: unknown): { outcome: AttemptOutcome; error: string
     return { outcome: 'timed-out', error: what, final: false };
   }
   if (cause instanceof ApplicationFailure) {
-    const final = FINAL_ERRORS.includes(cause.type ?? '');
+    const final = isFinalBackupFailure(cause.type);
     return { outcome: cause.type === 'Fenced' ? 'fenced' : 'failed', error: cause.message, final };
   }
   return { outcome: 'failed', error: cause instanceof Error ? cause.message : String(cause), final: false };

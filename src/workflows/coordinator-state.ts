@@ -4,34 +4,25 @@
  * says what should happen. All state is one JSON-safe object (CoordinatorSnapshot) that
  * continue-as-new carries to the next run whole.
  */
-import { hostOf, type ClusterSnapshot } from '../cluster/adapter';
-import { backupWorkflowId } from './names';
-import type { AppSpec, BackupJobInput, ClusterPlan, DriveSpec, JobEntry, JobState } from './types';
+import { hostOf, type ClusterSnapshot } from '../model/cluster';
+import { backupWorkflowId } from '../model/names';
+import type { AppSpec, ClusterPlan, DriveSpec } from '../model/plan';
+import type { BackupJobInput, JobEntry, JobState } from '../model/backup';
+import type { CoordinatorSnapshot } from '../model/coordinator';
+import { planProblems } from '../model/plan-problems';
+import { BatonError } from '../model/errors';
+import type { RefusalCode } from '../model/failures';
 
 /** How many finished jobs the coordinator keeps for `status`; the catalog keeps them all. */
 export const RECENT_JOBS_KEPT = 20;
 
-export interface CoordinatorSnapshot {
-  plan: ClusterPlan;
-  /** Where each app runs, as last reported by the cluster service; null when nowhere. */
-  hosts: Record<string, string | null>;
-  clusterVersion: string | null;
-  /** The node whose worker ran the coordinator's latest observation; null before the first. */
-  host: string | null;
-  running: JobEntry[];
-  recent: JobEntry[];
-  /** Workflow-clock ms of the last job ID issued, so two IDs never collide. */
-  lastJobIdMs: number;
-}
-
 /** A refusal the caller should see: names what is wrong and how to fix it. */
-export class CoordinatorRefusal extends Error {
+export class CoordinatorRefusal extends BatonError {
   constructor(
-    readonly code: 'UnknownApp' | 'AppNotPlaced' | 'NoDrive' | 'AlreadyRunning' | 'InvalidPlan',
+    readonly code: RefusalCode,
     message: string,
   ) {
     super(message);
-    this.name = 'CoordinatorRefusal';
   }
 }
 
@@ -43,45 +34,6 @@ export interface Observation {
 
 export function initialSnapshot(plan: ClusterPlan): CoordinatorSnapshot {
   return { plan, hosts: {}, clusterVersion: null, host: null, running: [], recent: [], lastJobIdMs: 0 };
-}
-
-/** Checks a plan for internal consistency; returns one message per problem, empty when fine. */
-export function planProblems(plan: ClusterPlan): string[] {
-  const problems: string[] = [];
-  const nodes = new Set(plan.nodes.map((n) => n.name));
-  const dup = (kind: string, names: string[]) => {
-    const seen = new Set<string>();
-    for (const name of names) {
-      if (seen.has(name)) problems.push(`${kind} "${name}" is listed twice; give each ${kind} a unique name`);
-      seen.add(name);
-    }
-  };
-  dup(
-    'node',
-    plan.nodes.map((n) => n.name),
-  );
-  dup(
-    'drive',
-    plan.drives.map((d) => d.name),
-  );
-  dup(
-    'app',
-    plan.apps.map((a) => a.name),
-  );
-  for (const drive of plan.drives) {
-    if (!nodes.has(drive.node)) {
-      problems.push(
-        `drive "${drive.name}" is pre-assigned to node "${drive.node}", which is not a node of the cluster; ` +
-          `assign it to one of: ${[...nodes].join(', ')}`,
-      );
-    }
-  }
-  for (const node of plan.nodes) {
-    if (!plan.drives.some((d) => d.node === node.name)) {
-      problems.push(`node "${node.name}" has no pre-assigned drive; add a drive with node: ${node.name}`);
-    }
-  }
-  return problems;
 }
 
 export class CoordinatorState {

@@ -23,7 +23,9 @@ import type { CatalogActivities } from '../activities/catalog-activities';
 import type { HostActivities } from '../activities/host-activities';
 import type { ScheduleActivities } from '../activities/schedule-activities';
 import { backupJob } from './backup-job';
-import { CoordinatorRefusal, CoordinatorState, planProblems, type CoordinatorSnapshot } from './coordinator-state';
+import { CoordinatorRefusal, CoordinatorState } from './coordinator-state';
+import { planProblems } from '../model/plan-problems';
+import { type CoordinatorSnapshot } from '../model/coordinator';
 import { Lock } from './lock';
 import {
   appMovedSignal,
@@ -33,11 +35,11 @@ import {
   jobFinishedSignal,
   jobRoutedSignal,
   startBackupUpdate,
-  type StartBackupRequest,
-  type StartedBackup,
 } from './messages';
-import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES } from './names';
-import type { BackupJobInput, ClusterPlan } from './types';
+import { type StartBackupRequest, type StartedBackup } from '../model/backup';
+import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES } from '../model/names';
+import type { BackupJobInput } from '../model/backup';
+import type { ClusterPlan } from '../model/plan';
 
 export interface CoordinatorInput {
   plan: ClusterPlan;

@@ -2,5 +2,5 @@
 export { coordinator } from './coordinator';
 export { backupJob } from './backup-job';
 export { scheduledBackup } from './scheduled-backup';
-export { restoreJob } from './restore';
-export { verifyJob } from './verify';
+export { restoreJob } from './restore-job';
+export { verifyJob } from './verify-job';

@@ -3,26 +3,16 @@
  * the latest progress, the outcome. Pure, so unit tests drive it; the workflow turns `details()`
  * into the Web UI's current details and `get()` into the job's query answer.
  */
-import type { JobView } from './messages';
 import type {
   AttemptOutcome,
   BackupJobInput,
   BackupOutcome,
   BackupProgress,
-  DriveSpec,
+  JobView,
   RestartDecision,
-} from './types';
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
+} from '../model/backup';
+import { formatBytes } from '../model/format';
+import type { DriveSpec } from '../model/plan';
 
 export class JobTracker {
   private view: JobView;

@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import { operationProgressSignal, operationViewQuery } from './messages';
-import { SEARCH_ATTRIBUTES } from './names';
+import { SEARCH_ATTRIBUTES } from '../model/names';
 import type { OperationTracker } from './operation-tracker';
 
 export interface OperationShell {

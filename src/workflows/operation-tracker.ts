@@ -1,66 +1,19 @@
 /**
  * The state of a restore or verify workflow and what it shows: the live view (`baton restore
  * --wait`, queries), the Web UI's current details, and the failure messages. Free of Temporal, so
- * unit tests drive it directly; restore.ts and verify.ts do the awaiting. JSON-safe throughout.
+ * unit tests drive it directly; restore-job.ts and verify-job.ts do the awaiting. JSON-safe throughout.
  */
+import { formatBytes, shortId } from '../model/format';
 import type {
-  JobState,
-  OperationKind,
   OperationProgress,
   OperationResult,
+  OperationStart,
+  OperationView,
   RestoreOutcome,
   SnapshotSource,
   VerifyFinding,
   VerifyOutcome,
-} from './types';
-
-/** A restore's or verify's live view. `pending` means still checking the request (snapshot, node, target). */
-export interface OperationView {
-  jobId: string;
-  kind: OperationKind;
-  state: JobState;
-  /** The request passed its checks and the node took it on (it may have ended since). */
-  accepted: boolean;
-  app: string | null;
-  node: string | null;
-  drive: string | null;
-  snapshotId: string | null;
-  target: string | null;
-  subtree: string | null;
-  readData: boolean;
-  progress: OperationProgress | null;
-  restore?: RestoreOutcome;
-  verify?: VerifyOutcome;
-  error?: string;
-}
-
-export interface OperationStart {
-  jobId: string;
-  kind: OperationKind;
-  app?: string;
-  node?: string | null;
-  drive?: string;
-  target?: string;
-  subtree?: string | null;
-  readData?: boolean;
-}
-
-/** `7340032` -> `7.0 MiB`. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-
-/** The 12-digit short form of a snapshot ID, as `baton repo snapshots` prints it. */
-export function shortId(id: string): string {
-  return id.slice(0, 12);
-}
+} from '../model/operations';
 
 /**
  * Why a verify failed, in one line: how many errors, every damaged pack by ID, and the first

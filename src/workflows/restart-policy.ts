@@ -3,7 +3,8 @@
  * next attempt continue from the last checkpoint or start fresh, and why. Pure; docs/restart-policy.md
  * states the rules.
  */
-import type { CheckpointRef, RestartDecision, RestartPolicy } from './types';
+import type { CheckpointRef, RestartDecision } from '../model/backup';
+import type { RestartPolicy } from '../model/plan';
 
 export interface RestartInput {
   policy: RestartPolicy;

@@ -9,7 +9,7 @@ import { openCatalog, type Catalog } from '../../src/catalog/open';
 import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { writeDemoFiles, type DemoFiles, type DemoOptions } from '../../src/demo/demo-files';
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../../src/demo/node-processes';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
 import { testTempDir } from './temp';
 
 export interface LocalCluster {

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { repositoryPassword, type BatonConfig } from '../../src/config/load';
 import { openDrive, restore } from '../../src/engine';
-import type { BackupOutcome } from '../../src/workflows/types';
+import type { BackupOutcome } from '../../src/model/backup';
 import { testTempDir } from './temp';
 
 /** Restores into a new temp directory and returns it; the app's data path's contents land directly in it. */

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
-import { waitFor } from '../../src/drill/wait';
+import { waitFor } from '../../src/util/wait';
 import { baton } from '../helpers/cli';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 

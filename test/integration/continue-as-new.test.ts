@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
-import { coordinatorWorkflowId } from '../../src/workflows/names';
-import { waitFor } from '../../src/drill/wait';
+import { coordinatorWorkflowId } from '../../src/model/names';
+import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
 describe('coordinator continue-as-new', { timeout: 180_000 }, () => {

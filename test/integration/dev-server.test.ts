@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { ensureTemporalCli } from '../../src/temporal/cli-binary';
-import { freePort, serverAnswers, startDevServer } from '../../src/temporal/dev-server';
+import { ensureTemporalCli } from '../../src/devtools/temporal-cli';
+import { freePort, serverAnswers, startDevServer } from '../../src/devtools/dev-server';
 import { testTempDir } from '../helpers/temp';
 
 const PANIC = 'panic: listen tcp 127.0.0.1:40123: bind: address already in use';

@@ -9,7 +9,7 @@ import { ensureCoordinator, followJob, requestBackup } from '../../src/client/co
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { jobEvents } from '../../src/catalog/jobs';
 import { DEMO_APP } from '../../src/demo/demo-files';
-import { waitFor } from '../../src/drill/wait';
+import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { restoreSnapshot } from '../helpers/restore';
 import { treeDigest } from '../helpers/tree';

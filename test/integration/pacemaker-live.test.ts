@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClusterSnapshot } from '../../src/cluster/adapter.js';
+import type { ClusterSnapshot } from '../../src/model/cluster';
 import { PacemakerAdapter } from '../../src/cluster/pacemaker.js';
-import { TestCluster, alertAgent, until, whyNotLive } from './pacemaker-test-cluster.js';
+import { TestCluster, alertAgent, until, whyNotLive } from '../helpers/pacemaker-test-cluster.js';
 
 const NODE = 'node-1';
 

@@ -10,7 +10,7 @@ import { getJob } from '../../src/catalog/jobs';
 import { parseCatalogUrl } from '../../src/catalog/dialect';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
-import { waitFor } from '../../src/drill/wait';
+import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 

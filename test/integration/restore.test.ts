@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { freePort } from '../../src/temporal/dev-server';
+import { freePort } from '../../src/devtools/dev-server';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -16,8 +16,8 @@ import { ensureCoordinator, followJob, requestBackup } from '../../src/client/co
 import { followOperation, startRestore } from '../../src/client/operations-client';
 import { getJob, jobEvents, recentJobs } from '../../src/catalog/jobs';
 import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/names';
-import type { OperationResult } from '../../src/workflows/types';
+import { SEARCH_ATTRIBUTES } from '../../src/model/names';
+import type { OperationResult } from '../../src/model/operations';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { baton } from '../helpers/cli';
 import { treeDigest } from '../helpers/tree';

@@ -10,8 +10,8 @@ import { recentJobs } from '../../src/catalog/jobs';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
-import { scheduleId } from '../../src/workflows/names';
-import { waitFor } from '../../src/drill/wait';
+import { scheduleId } from '../../src/model/names';
+import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
 describe('schedules on a real cluster', { timeout: 180_000 }, () => {

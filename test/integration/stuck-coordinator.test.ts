@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { UserError } from '../../src/client/connect';
+import { UserError } from '../../src/model/errors';
 import {
   StuckCoordinatorError,
   coordinatorStatus,
@@ -14,8 +14,8 @@ import {
   requestBackup,
 } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
-import { waitFor } from '../../src/drill/wait';
-import { COORDINATOR_QUEUE, coordinatorWorkflowId } from '../../src/workflows/names';
+import { waitFor } from '../../src/util/wait';
+import { COORDINATOR_QUEUE, coordinatorWorkflowId } from '../../src/model/names';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
 describe('a stuck coordinator', { timeout: 120_000 }, () => {

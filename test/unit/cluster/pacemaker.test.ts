@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterUnavailableError, type ClusterApp, type ClusterNode } from '../../../src/cluster/adapter.js';
+import { ClusterUnavailableError } from '../../../src/cluster/adapter';
+import type { ClusterApp, ClusterNode } from '../../../src/model/cluster';
 import { appsOf, readCrmMon, UnknownResourceError } from '../../../src/cluster/crm-mon-xml.js';
 import { PacemakerAdapter, versionOf } from '../../../src/cluster/pacemaker.js';
 

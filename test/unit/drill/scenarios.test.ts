@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UserError } from '../../../src/client/connect';
+import { UserError } from '../../../src/model/errors';
 import { otherOnlineNode } from '../../../src/demo/cluster-control';
 import { expectationProblems } from '../../../src/drill/expectations';
 import type { DrillAttempt } from '../../../src/drill/report';

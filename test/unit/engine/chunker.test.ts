@@ -11,7 +11,7 @@ import {
   chunkLengths,
   gearTableBytes,
 } from '../../../src/engine/chunker';
-import { prng } from './helpers';
+import { prng } from '../../helpers/engine';
 
 void test('gear table matches the pinned digest in docs/repository-format.md', () => {
   assert.equal(createHash('sha256').update(gearTableBytes()).digest('hex'), GEAR_TABLE_SHA256);

@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { RESULT_BUFFER, WorkerPool } from '../../../src/engine/worker-pool';
+import { WorkerPool } from '../../../src/engine/worker-pool';
+import { RESULT_BUFFER } from '../../../src/engine/worker-start';
 import { KnownIds } from '../../../src/engine/known-ids';
 import { chunkLengths } from '../../../src/engine/chunker';
 import { decodeBlob } from '../../../src/engine/blob';
 import { contentId } from '../../../src/engine/hash';
 import type { SealResult } from '../../../src/engine/seal-worker';
-import { prng, tempDir } from './helpers';
+import { prng, tempDir } from '../../helpers/engine';
 
 const MiB = 1024 * 1024;
 

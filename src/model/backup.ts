@@ -1,0 +1,176 @@
+/**
+ * A backup job and its attempts: inputs, progress, outcomes, and the views the coordinator and
+ * the CLI show. Plain JSON: everything here travels through Temporal payloads.
+ */
+import type { AppSpec, DriveSpec, JobSettings } from './plan';
+
+export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Everything a backup job workflow needs; the coordinator builds it. */
+export interface BackupJobInput {
+  cluster: string;
+  jobId: string;
+  coordinatorId: string;
+  app: AppSpec;
+  /** The node hosting the app when the job started, and its drive. */
+  node: string;
+  drive: DriveSpec;
+  /** Every drive of the plan, so the job can follow its app to any node's pre-assigned drive. */
+  drives: DriveSpec[];
+  settings: JobSettings;
+  requestedBy: string;
+  /** Read every file, ignoring the node's file cache. */
+  full: boolean;
+}
+
+/**
+ * A checkpoint of an attempt, as the catalog keeps it: durable progress. The data path's resume
+ * state stays in the catalog (it can be large); the next attempt loads it by job and `seq`.
+ */
+export interface CheckpointRef {
+  at: string;
+  epoch: number;
+  node: string;
+  files: number;
+  bytes: number;
+  /** The checkpoint's number within the job, its key in the catalog. */
+  seq: number;
+}
+
+export interface AttemptSpec {
+  number: number;
+  epoch: number;
+  node: string;
+  drive: DriveSpec;
+}
+
+/** The backup service's input for one attempt. */
+export interface BackupAttemptInput {
+  job: BackupJobInput;
+  attempt: AttemptSpec;
+  resumeFrom: CheckpointRef | null;
+}
+
+export type RestartKind = 'checkpoint' | 'fresh';
+
+export interface RestartDecision {
+  kind: RestartKind;
+  reason: string;
+}
+
+export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'timed-out' | 'moved' | 'fenced';
+
+export interface AttemptView {
+  number: number;
+  epoch: number;
+  node: string;
+  drive: string;
+  outcome: AttemptOutcome;
+  restart: RestartDecision | null;
+  error?: string;
+}
+
+/** Progress an attempt reports while it runs (heartbeat details and the job's progress signal). */
+export interface BackupProgress {
+  files: number;
+  bytes: number;
+  /** Estimates from the app's previous snapshot; 0 when there is none. */
+  totalFiles: number;
+  totalBytes: number;
+  /** Bytes per second this attempt has processed so far. */
+  rateBytesPerSecond: number;
+  /** Seconds left at that rate, from the estimate; null when unknown. */
+  etaSeconds: number | null;
+  /** The last file read, in walk order. */
+  lastPath: string | null;
+  /** ISO time of the attempt's last checkpoint, or null before the first. */
+  checkpointAt: string | null;
+  /** The epoch of the attempt reporting; reports from older attempts are dropped. */
+  epoch: number;
+}
+
+export interface BackupOutcome {
+  files: number;
+  bytes: number;
+  durationMs: number;
+  /** Bytes that were new to the drive (after deduplication, before compression). */
+  newBytes: number;
+  /** The committed snapshot's ID, and the path of the drive that holds it. */
+  snapshotId: string;
+  drive: string;
+  /** Committed with some files unreadable (each recorded in the snapshot). */
+  incomplete: boolean;
+}
+
+export interface BackupJobResult {
+  jobId: string;
+  app: string;
+  node: string;
+  drive: string;
+  state: JobState;
+  outcome?: BackupOutcome;
+  error?: string;
+  attempts?: AttemptView[];
+}
+
+/** A job as the coordinator tracks it. */
+export interface JobEntry {
+  jobId: string;
+  app: string;
+  node: string;
+  drive: string;
+  state: JobState;
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+export interface StartBackupRequest {
+  app: string;
+  /** Who asked: `cli:<user>`, `schedule`, `demo`... recorded in the catalog. */
+  requestedBy: string;
+  /** Read every file, ignoring the file cache (a full read, e.g. for a drill or after a suspected corruption). */
+  full?: boolean;
+}
+
+export interface StartedBackup {
+  jobId: string;
+  node: string;
+  drive: string;
+}
+
+export interface JobFinished {
+  jobId: string;
+  state: JobState;
+  error?: string;
+}
+
+/** A job's live view: what the Web UI's current details and `baton status` show. */
+export interface JobView {
+  jobId: string;
+  app: string;
+  node: string;
+  drive: string;
+  attempt: number;
+  state: JobState;
+  progress: BackupProgress | null;
+  attempts: AttemptView[];
+  outcome?: BackupOutcome;
+  error?: string;
+}
+
+/** A job tells its coordinator it started an attempt on another node. */
+export interface JobRouted {
+  jobId: string;
+  node: string;
+  drive: string;
+  attempt: number;
+}
+
+/** The coordinator tells a job the cluster service reports its app on another node (or on none). */
+export interface AppMoved {
+  app: string;
+  from: string | null;
+  to: string | null;
+  reason: string;
+}

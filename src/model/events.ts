@@ -1,0 +1,20 @@
+/**
+ * The kinds of event the catalog's timeline records (`job_events.kind`), as one union: the
+ * writers and the readers (`baton job`, the drills) agree by the compiler.
+ */
+import type { JobState } from './backup';
+
+/** A job's start and end: `job-started`, `job-succeeded`, `job-failed`, ... */
+export type JobEventKind = 'job-started' | `job-${JobState}`;
+
+/** An attempt of a backup job, as the catalog and the backup service see it. */
+export type AttemptEventKind =
+  'attempt-started' | 'attempt-ended' | 'attempt-stopped' | 'attempt-isolated' | 'write-fenced';
+
+/** A restore's or verify's start and end: `restore-started`, `restore-finished`, `verify-failed`, ... */
+export type OperationEventKind = `${'restore' | 'verify'}-${'started' | 'finished' | 'failed' | 'cancelled'}`;
+
+/** What the coordinator noticed about the cluster or itself. */
+export type CoordinatorEventKind = 'app-moved' | 'coordinator-failover' | 'coordinator-reconciled';
+
+export type EventKind = JobEventKind | AttemptEventKind | OperationEventKind | CoordinatorEventKind;

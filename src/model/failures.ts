@@ -1,0 +1,72 @@
+/**
+ * The failure types Baton's activities and workflows throw (`ApplicationFailure.type`), as unions,
+ * so the thrower and the code that reads the type agree by the compiler, not by hand.
+ */
+
+/** The codes of the data engine's user-facing errors (EngineError.code). */
+export type EngineErrorCode =
+  | 'ABORTED'
+  | 'BAD_CHECKPOINT'
+  | 'BAD_CONFIG'
+  | 'BAD_KIND'
+  | 'BAD_OPTION'
+  | 'BAD_SOURCE'
+  | 'BAD_VOLUME_SIZE'
+  | 'CHECKPOINT_GONE'
+  | 'CORRUPT'
+  | 'DRIVE_EXISTS'
+  | 'DRIVE_FULL'
+  | 'LOCKED'
+  | 'MISSING_DRIVE'
+  | 'NO_DRIVE'
+  | 'NO_PASSWORD'
+  | 'NO_POLICY'
+  | 'NO_SNAPSHOT'
+  | 'NO_SUBTREE'
+  | 'PATH_ESCAPE'
+  | 'TOO_MANY_BLOBS'
+  | 'UNSUPPORTED_VERSION'
+  | 'WRONG_DRIVE'
+  | 'WRONG_PASSWORD';
+
+/** Why a backup attempt failed, as the backup service reports it. */
+export type BackupFailureType = 'WrongNode' | 'DriveFull' | 'AppDataMissing' | 'Fenced' | 'WrongPassword' | 'Isolated';
+
+/** Backup failures that another attempt cannot fix: the job fails at once instead of retrying. */
+export const FINAL_BACKUP_FAILURES: readonly BackupFailureType[] = [
+  'WrongNode',
+  'DriveFull',
+  'AppDataMissing',
+  'Fenced',
+  'WrongPassword',
+];
+
+/** Why a restore or verify failed, as the backup service or the catalog reports it. */
+export type OperationFailureType =
+  | 'WrongNode'
+  | 'BadTarget'
+  | 'WrongPassword'
+  | 'DriveLocked'
+  | 'DriveUnavailable'
+  | 'Corruption'
+  | 'Aborted'
+  | 'PathEscape'
+  | 'UnknownSnapshot'
+  | 'UnknownPath'
+  | 'TargetFull'
+  | 'TargetNotWritable'
+  /** The engine's own code, for an engine failure without a type of its own. */
+  | EngineErrorCode;
+
+/** Why a restore or verify workflow ended failed: the activity's type, or one of these. */
+export type OperationEndType = OperationFailureType | 'NodeUnavailable' | 'Failed';
+
+/** Why the coordinator refused a request (startBackup, configure). */
+export type RefusalCode = 'UnknownApp' | 'AppNotPlaced' | 'NoDrive' | 'AlreadyRunning' | 'InvalidPlan';
+
+/** The failure a backup job workflow ends with when its last attempt failed. */
+export type JobFailureType = 'BackupFailed';
+
+export function isFinalBackupFailure(type: string | null | undefined): boolean {
+  return FINAL_BACKUP_FAILURES.some((t) => t === type);
+}

@@ -1,0 +1,163 @@
+/**
+ * Restores and verifies ("operations"): inputs, progress and outcomes. Plain JSON: everything here
+ * travels through Temporal payloads.
+ */
+import type { DriveSpec, JobSettings } from './plan';
+import type { JobState } from './backup';
+
+/** A snapshot the catalog knows, and the drive that holds it: where a restore reads from. */
+export interface SnapshotSource {
+  snapshotId: string;
+  app: string;
+  /** The backup job that committed it. */
+  jobId: string;
+  /** Name and path of the drive holding the snapshot (other drives it spans are opened by their recorded paths). */
+  drive: string;
+  drivePath: string;
+  at: string;
+  files: number;
+  bytes: number;
+}
+
+/** Everything a restore workflow needs; `baton restore` builds it from the config and its flags. */
+export interface RestoreJobInput {
+  cluster: string;
+  jobId: string;
+  app: string;
+  /** A snapshot ID (or a unique prefix of at least 4 digits); null: the app's latest in the catalog. */
+  snapshotId: string | null;
+  /** The node that receives the files; null: the app's current host, as the cluster service reports it. */
+  node: string | null;
+  /** Absolute path on that node: an empty directory, or one that does not exist yet. */
+  target: string;
+  /** A directory inside the snapshot; only its contents are restored (into target). */
+  subtree: string | null;
+  requestedBy: string;
+  settings: JobSettings;
+}
+
+/** The backup service's input for a restore. */
+export interface RestoreRequest {
+  jobId: string;
+  node: string;
+  app: string;
+  source: SnapshotSource;
+  target: string;
+  subtree: string | null;
+}
+
+/** Everything a verify workflow needs: the drive, and the node that reads it (by default the drive's own). */
+export interface VerifyJobInput {
+  cluster: string;
+  jobId: string;
+  drive: DriveSpec;
+  node: string;
+  /** Also read every pack and check every blob, not only the structure. */
+  readData: boolean;
+  requestedBy: string;
+  settings: JobSettings;
+}
+
+/** The backup service's input for a verify. */
+export interface VerifyRequest {
+  jobId: string;
+  node: string;
+  drive: DriveSpec;
+  readData: boolean;
+}
+
+/** Progress a restore or verify reports while it runs (heartbeat details and a progress signal). */
+export interface OperationProgress {
+  files: number;
+  bytes: number;
+  /** From the catalog's snapshot row for a restore; 0 when unknown (verify). */
+  totalFiles: number;
+  totalBytes: number;
+  /** The last file restored; null for a verify. */
+  currentPath: string | null;
+}
+
+export interface RestoreOutcome {
+  snapshotId: string;
+  node: string;
+  target: string;
+  files: number;
+  dirs: number;
+  bytes: number;
+  /** Entries not restored (fifos, sockets, devices), with why. */
+  skipped: { path: string; message: string }[];
+  durationMs: number;
+}
+
+/** One problem a verify found: what is damaged, and where (pack, blob, snapshot, file) when known. */
+export interface VerifyFinding {
+  kind: string;
+  message: string;
+  pack?: string;
+  blob?: string;
+  snapshot?: string;
+  path?: string;
+}
+
+export interface VerifyOutcome {
+  drive: string;
+  node: string;
+  readData: boolean;
+  ok: boolean;
+  /** How many errors the verify found; `errors` lists the first of them (at most 50). */
+  errorCount: number;
+  errors: VerifyFinding[];
+  /** Harmless findings (e.g. packs left by an interrupted backup), counted. */
+  infos: number;
+  snapshots: number;
+  packs: number;
+  blobs: number;
+  bytesRead: number;
+  durationMs: number;
+}
+
+export type OperationKind = 'restore' | 'verify';
+
+/** The result of a restore or verify workflow (also the failure's details when it fails). */
+export interface OperationResult {
+  jobId: string;
+  kind: OperationKind;
+  state: JobState;
+  node: string | null;
+  app: string | null;
+  drive: string | null;
+  restore?: RestoreOutcome;
+  verify?: VerifyOutcome;
+  error?: string;
+}
+
+/** A restore's or verify's live view. `pending` means still checking the request (snapshot, node, target). */
+export interface OperationView {
+  jobId: string;
+  kind: OperationKind;
+  state: JobState;
+  /** The request passed its checks and the node took it on (it may have ended since). */
+  accepted: boolean;
+  app: string | null;
+  node: string | null;
+  drive: string | null;
+  snapshotId: string | null;
+  target: string | null;
+  subtree: string | null;
+  readData: boolean;
+  progress: OperationProgress | null;
+  restore?: RestoreOutcome;
+  verify?: VerifyOutcome;
+  error?: string;
+}
+
+export interface OperationStart {
+  jobId: string;
+  kind: OperationKind;
+  app?: string;
+  node?: string | null;
+  drive?: string;
+  target?: string;
+  subtree?: string | null;
+  readData?: boolean;
+}

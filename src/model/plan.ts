@@ -1,0 +1,76 @@
+/**
+ * The cluster plan: nodes, their pre-assigned drives, the apps to back up and the job settings.
+ * Plain JSON (no Maps, Dates or classes): it travels through Temporal payloads and continue-as-new.
+ */
+
+export interface NodeSpec {
+  name: string;
+}
+
+export type DriveKind = 'directory' | 'tape';
+
+export interface DriveSpec {
+  name: string;
+  /** The node this drive is pre-assigned to. */
+  node: string;
+  kind: DriveKind;
+  /** Absolute path of the drive as every node sees it (shared storage). */
+  path: string;
+  /** tape only: bytes per volume and number of volumes */
+  volumeSize?: number;
+  volumes?: number;
+}
+
+export type RestartPolicy = 'checkpoint' | 'fresh' | 'auto';
+
+export interface AppSpec {
+  name: string;
+  /** Absolute paths of the app's data, on shared storage that moves with the app. */
+  paths: string[];
+  restart: RestartPolicy;
+  /** A checkpoint older than this is not resumed under the `auto` policy. */
+  maxCheckpointAgeSeconds: number;
+  /** Bytes per second a backup of this app may read; 0 means no limit. */
+  bandwidthLimitBytesPerSecond: number;
+  /** When to back the app up on its own; null: only on request. */
+  schedule: AppSchedule | null;
+}
+
+/** A cron expression or a fixed interval, and how far back missed runs are caught up. */
+export interface AppSchedule {
+  cron?: string;
+  everySeconds?: number;
+  catchupWindowSeconds: number;
+}
+
+/** How jobs detect trouble and recover; cluster-wide, from the config's `jobs` section. */
+export interface JobSettings {
+  /** A backup attempt that sends no heartbeat for this long is declared dead. */
+  heartbeatTimeoutSeconds: number;
+  /** An attempt no node picks up within this long (its node is down) is re-routed. */
+  scheduleToStartTimeoutSeconds: number;
+  /** How long a job waits for the cluster to place its app somewhere after its node died. */
+  placementWaitSeconds: number;
+  /** Attempts per job before it fails. */
+  maxAttempts: number;
+  checkpointEverySeconds: number;
+  checkpointEveryBytes: number;
+}
+
+export const DEFAULT_JOB_SETTINGS: JobSettings = {
+  heartbeatTimeoutSeconds: 10,
+  scheduleToStartTimeoutSeconds: 30,
+  placementWaitSeconds: 120,
+  maxAttempts: 5,
+  checkpointEverySeconds: 15,
+  checkpointEveryBytes: 256 * 1024 * 1024,
+};
+
+/** What the coordinator is told about the cluster: nodes, their drives, and the apps to back up. */
+export interface ClusterPlan {
+  cluster: string;
+  nodes: NodeSpec[];
+  drives: DriveSpec[];
+  apps: AppSpec[];
+  jobs: JobSettings;
+}

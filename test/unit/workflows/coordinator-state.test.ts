@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ClusterSnapshot } from '../../../src/model/cluster';
+import { CoordinatorRefusal, CoordinatorState, RECENT_JOBS_KEPT } from '../../../src/workflows/coordinator-state';
+import { planProblems } from '../../../src/model/plan-problems';
+import { type CoordinatorSnapshot } from '../../../src/model/coordinator';
+import { DEFAULT_JOB_SETTINGS, type ClusterPlan } from '../../../src/model/plan';
+
+function plan(): ClusterPlan {
+  return {
+    cluster: 'c1',
+    nodes: [{ name: 'n1' }, { name: 'n2' }],
+    drives: [
+      { name: 'd1', node: 'n1', kind: 'directory', path: '/san/d1' },
+      { name: 'd2', node: 'n2', kind: 'directory', path: '/san/d2' },
+    ],
+    apps: [
+      {
+        name: 'db',
+        paths: ['/data/db'],
+        restart: 'auto',
+        maxCheckpointAgeSeconds: 3600,
+        bandwidthLimitBytesPerSecond: 0,
+        schedule: null,
+      },
+    ],
+    jobs: DEFAULT_JOB_SETTINGS,
+  };
+}
+
+function cluster(version: string, apps: Record<string, string | null>): ClusterSnapshot {
+  return {
+    version,
+    takenAt: '2026-11-27T00:00:00.000Z',
+    nodes: [
+      { name: 'n1', state: 'online' },
+      { name: 'n2', state: 'online' },
+    ],
+    apps: Object.entries(apps).map(([name, host]) => ({ name, host, state: host ? 'started' : 'stopped' })),
+  };
+}
+
+function refusalCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof CoordinatorRefusal, `expected a CoordinatorRefusal, got ${String(err)}`);
+    return err.code;
+  }
+  assert.fail('expected a refusal');
+}
+
+test('a backup goes to the node hosting the app and that node’s pre-assigned drive', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n2' }));
+  const job = s.planBackup('db', Date.UTC(2026, 10, 27), 'test', 'baton-coordinator-c1');
+  assert.equal(job.node, 'n2');
+  assert.equal(job.drive.name, 'd2');
+  assert.equal(job.jobId, 'baton-backup-db-20261127T000000.000Z');
+  assert.equal(job.coordinatorId, 'baton-coordinator-c1');
+});
+
+test('two backups in the same millisecond get different IDs', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n1' }));
+  const a = s.planBackup('db', 1000, 't', 'c');
+  s.jobStarted(a, 'x');
+  s.jobFinished(a.jobId, 'succeeded', 'y');
+  const b = s.planBackup('db', 1000, 't', 'c');
+  assert.notEqual(a.jobId, b.jobId);
+});
+
+const refusals: { name: string; app: string; hosts: Record<string, string | null>; busy?: boolean; code: string }[] = [
+  { name: 'unknown app', app: 'nope', hosts: { db: 'n1' }, code: 'UnknownApp' },
+  { name: 'app running nowhere', app: 'db', hosts: { db: null }, code: 'AppNotPlaced' },
+  { name: 'app already being backed up', app: 'db', hosts: { db: 'n1' }, busy: true, code: 'AlreadyRunning' },
+];
+for (const c of refusals) {
+  test(`planBackup refuses: ${c.name}, and changes nothing`, () => {
+    const s = CoordinatorState.fromPlan(plan());
+    s.observe('n1', cluster('v1', c.hosts));
+    if (c.busy) s.jobStarted(s.planBackup(c.app, 5, 't', 'c'), 'now');
+    const before = JSON.stringify(s.snapshot());
+    assert.equal(
+      refusalCode(() => s.planBackup(c.app, 10, 't', 'c')),
+      c.code,
+    );
+    assert.equal(JSON.stringify(s.snapshot()), before);
+  });
+}
+
+test('the unknown-app refusal names the known apps and the fix', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  assert.throws(() => s.app('web'), /unknown app "web"; apps of cluster "c1": db\. Add it to the config/);
+});
+
+test('observe reports a coordinator move only when the host changes from a known node', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  assert.equal(s.observe('n1', cluster('v1', { db: 'n1' })).coordinatorMoved, null);
+  assert.equal(s.observe('n1', cluster('v1', { db: 'n1' })).coordinatorMoved, null);
+  assert.deepEqual(s.observe('n2', cluster('v1', { db: 'n1' })).coordinatorMoved, { from: 'n1', to: 'n2' });
+  assert.equal(s.host, 'n2');
+});
+
+test('observe reports app moves when the cluster version changes', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  assert.deepEqual(s.observe('n1', cluster('v1', { db: 'n1' })).appMoves, []);
+  assert.deepEqual(s.observe('n1', cluster('v2', { db: 'n2' })).appMoves, [{ app: 'db', from: 'n1', to: 'n2' }]);
+  assert.deepEqual(s.observe('n1', cluster('v3', { db: null })).appMoves, [{ app: 'db', from: 'n2', to: null }]);
+  assert.deepEqual(s.observe('n1', cluster('v3', { db: 'n1' })).appMoves, [], 'same version: nothing read');
+});
+
+test('finished jobs move to recent, newest first, bounded', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n1' }));
+  for (let i = 0; i < RECENT_JOBS_KEPT + 5; i++) {
+    const job = s.planBackup('db', i * 1000, 't', 'c');
+    s.jobStarted(job, 'start');
+    s.jobFinished(job.jobId, i % 2 ? 'failed' : 'succeeded', 'end', i % 2 ? 'boom' : undefined);
+  }
+  const snap = s.snapshot();
+  assert.equal(snap.running.length, 0);
+  assert.equal(snap.recent.length, RECENT_JOBS_KEPT);
+  assert.equal(snap.recent[0].jobId, 'baton-backup-db-19700101T000024.000Z');
+  assert.equal(snap.recent[0].error, undefined);
+  assert.equal(snap.recent[1].error, 'boom');
+  s.jobFinished('unknown-job', 'succeeded', 'x');
+  assert.equal(s.snapshot().recent.length, RECENT_JOBS_KEPT);
+});
+
+test('the state survives a JSON round trip (continue-as-new)', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n1' }));
+  s.jobStarted(s.planBackup('db', 7, 't', 'c'), 'now');
+  const copy = new CoordinatorState(JSON.parse(JSON.stringify(s.snapshot())) as CoordinatorSnapshot);
+  assert.deepEqual(copy.snapshot(), s.snapshot());
+  assert.equal(
+    refusalCode(() => copy.planBackup('db', 8, 't', 'c')),
+    'AlreadyRunning',
+  );
+});
+
+const planCases: { name: string; change: (p: ClusterPlan) => void; problem: RegExp }[] = [
+  {
+    name: 'drive on unknown node',
+    change: (p) => (p.drives[0].node = 'n9'),
+    problem: /drive "d1" is pre-assigned to node "n9"/,
+  },
+  {
+    name: 'node without a drive',
+    change: (p) => p.nodes.push({ name: 'n3' }),
+    problem: /node "n3" has no pre-assigned drive/,
+  },
+  { name: 'duplicate app', change: (p) => p.apps.push({ ...p.apps[0] }), problem: /app "db" is listed twice/ },
+];
+for (const c of planCases) {
+  test(`configure refuses a plan with ${c.name}, and keeps the old plan`, () => {
+    const s = CoordinatorState.fromPlan(plan());
+    const bad = plan();
+    c.change(bad);
+    assert.match(planProblems(bad).join('; '), c.problem);
+    assert.throws(() => s.configure(bad), c.problem);
+    assert.deepEqual(s.snapshot().plan, plan());
+  });
+}
+
+test('configure refuses a plan for another cluster', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  assert.throws(() => s.configure({ ...plan(), cluster: 'other' }), /plan is for cluster "other"/);
+});
+
+test('details say where the coordinator and each app run, and the running jobs', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  assert.match(s.details(), /running on \*\*\(starting\)\*\*/);
+  s.observe('n2', cluster('v1', { db: 'n1' }));
+  const job = s.planBackup('db', 5000, 't', 'c');
+  s.jobStarted(job, 'now');
+  assert.equal(
+    s.details(),
+    'coordinator of cluster **c1**, running on **n2**\n\napps: `db` on n1\n\nrunning jobs: `baton-backup-db-19700101T000005.000Z` on n1',
+  );
+});

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { JobTracker } from '../../../src/workflows/job-tracker';
+import { DEFAULT_JOB_SETTINGS } from '../../../src/model/plan';
+import { type BackupJobInput, type BackupProgress } from '../../../src/model/backup';
+
+const drives = [
+  { name: 'd1', node: 'n1', kind: 'directory' as const, path: '/san/d1' },
+  { name: 'd2', node: 'n2', kind: 'directory' as const, path: '/san/d2' },
+];
+const input: BackupJobInput = {
+  cluster: 'c',
+  jobId: 'baton-backup-db-1',
+  coordinatorId: 'baton-coordinator-c',
+  app: {
+    name: 'db',
+    paths: ['/d'],
+    restart: 'auto',
+    maxCheckpointAgeSeconds: 60,
+    bandwidthLimitBytesPerSecond: 0,
+    schedule: null,
+  },
+  node: 'n1',
+  drive: drives[0],
+  drives,
+  settings: DEFAULT_JOB_SETTINGS,
+  requestedBy: 'test',
+  full: false,
+};
+
+const p = (epoch: number, files: number, bytes = files * 100): BackupProgress => ({
+  files,
+  bytes,
+  totalFiles: 10,
+  totalBytes: 1000,
+  lastPath: `/d/${files}`,
+  checkpointAt: 'T1',
+  epoch,
+  rateBytesPerSecond: 100,
+  etaSeconds: null,
+});
+
+test('progress only moves forward, and only the current attempt reports', () => {
+  const t = new JobTracker(input);
+  t.attemptStarted(1, 7, 'n1', 'd1', null);
+  t.progress(p(7, 5));
+  t.progress(p(7, 3));
+  assert.equal(t.get().progress?.files, 5);
+  t.progress(p(6, 9));
+  assert.equal(t.get().progress?.files, 5, 'a fenced attempt’s report is dropped');
+  t.attemptStarted(2, 8, 'n2', 'd2', { kind: 'checkpoint', reason: 'moved' });
+  t.progress(p(8, 4));
+  assert.equal(t.get().progress?.files, 4, 'a new attempt may report less than the old one did');
+});
+
+test('an app move is pending only when it is away from the current attempt’s node', () => {
+  const t = new JobTracker(input);
+  t.attemptStarted(1, 1, 'n1', 'd1', null);
+  t.appMoved('n1');
+  assert.equal(t.pendingMove, null);
+  t.appMoved('n2');
+  assert.equal(t.pendingMove, 'n2');
+  t.appMoved(null);
+  assert.equal(t.pendingMove, null, 'running nowhere is not a destination');
+  t.appMoved('n2');
+  t.attemptStarted(2, 2, 'n2', 'd2', { kind: 'checkpoint', reason: 'moved' });
+  assert.equal(t.pendingMove, null, 'starting on the new node settles the move');
+  assert.equal(t.driveFor('n2')?.name, 'd2');
+  assert.equal(t.driveFor('n9'), undefined);
+});
+
+test('attempts keep their outcome and restart reason', () => {
+  const t = new JobTracker(input);
+  t.attemptStarted(1, 1, 'n1', 'd1', null);
+  t.attemptEnded('timed-out', 'stopped heartbeating');
+  t.attemptStarted(2, 2, 'n2', 'd2', { kind: 'checkpoint', reason: 'attempt 1 on n1 stopped heartbeating; resuming' });
+  t.succeeded({
+    files: 3,
+    bytes: 300,
+    newBytes: 100,
+    durationMs: 5,
+    snapshotId: 'abcdef0123456789',
+    drive: '/san/d2',
+    incomplete: false,
+  });
+  const v = t.get();
+  assert.equal(v.state, 'succeeded');
+  assert.deepEqual(
+    v.attempts.map((a) => [a.number, a.node, a.outcome, a.restart?.kind ?? null]),
+    [
+      [1, 'n1', 'timed-out', null],
+      [2, 'n2', 'succeeded', 'checkpoint'],
+    ],
+  );
+});
+
+test('details name the app, node, drive, progress, earlier attempts and the restart', () => {
+  const t = new JobTracker(input);
+  t.attemptStarted(1, 1, 'n1', 'd1', null);
+  t.attemptEnded('moved', 'app moved to n2');
+  t.attemptStarted(2, 2, 'n2', 'd2', { kind: 'checkpoint', reason: 'app moved from n1 to n2; resuming' });
+  t.progress({
+    files: 1,
+    bytes: 2048,
+    totalFiles: 4,
+    totalBytes: 8192,
+    lastPath: '/d/a',
+    checkpointAt: 'T1',
+    epoch: 2,
+    rateBytesPerSecond: 1024,
+    etaSeconds: 6,
+  });
+  const d = t.details();
+  assert.match(d, /\*\*running\*\* backup of `db` on `n2` to drive `d2`, attempt 2/);
+  assert.match(d, /progress: 1 files, 2\.0 KiB of about 4 files, 8\.0 KiB \(25%\) at 1\.0 KiB\/s, about 6 s left/);
+  assert.match(d, /attempt 1 on n1: moved \(app moved to n2\)/);
+  assert.match(d, /checkpoint restart: app moved from n1 to n2; resuming/);
+  t.failed('drive full');
+  assert.match(t.details(), /error: drive full/);
+  assert.equal(t.get().state, 'failed');
+});
