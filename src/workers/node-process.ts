@@ -16,7 +16,7 @@ import { createHostActivities } from '../activities/host-activities';
 import { createOperationActivities } from '../activities/operation-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog } from '../catalog/open';
-import { createClusterAdapter } from '../cluster/create';
+import { createClusterAdapter } from './cluster-adapter';
 import { repositoryPassword, type BatonConfig } from '../config/load';
 import { jobProgressSignal, operationProgressSignal } from '../workflows/messages';
 import { COORDINATOR_QUEUE, nodeQueue } from '../model/names';

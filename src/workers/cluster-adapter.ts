@@ -1,8 +1,8 @@
 /** Builds the cluster adapter a config asks for. */
 import type { BatonConfig } from '../config/load';
-import type { ClusterAdapter } from './adapter';
-import { PacemakerAdapter } from './pacemaker';
-import { StaticClusterAdapter } from './static';
+import type { ClusterAdapter } from '../cluster/adapter';
+import { PacemakerAdapter } from '../cluster/pacemaker';
+import { StaticClusterAdapter } from '../cluster/static';
 
 export function createClusterAdapter(config: BatonConfig): ClusterAdapter {
   const service = config.clusterService;
