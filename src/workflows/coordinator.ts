@@ -23,9 +23,10 @@ import type { CatalogActivities } from '../activities/catalog-activities';
 import type { HostActivities } from '../activities/host-activities';
 import type { ScheduleActivities } from '../activities/schedule-activities';
 import { backupJob } from './backup-job';
-import { CoordinatorRefusal, CoordinatorState } from './coordinator-state';
+import { CoordinatorRefusal, CoordinatorState, type Observation } from './coordinator-state';
 import { planProblems } from '../model/plan-problems';
 import { type CoordinatorSnapshot } from '../model/coordinator';
+import type { ClusterSnapshot } from '../model/cluster';
 import { Lock } from './lock';
 import {
   appMovedSignal,
@@ -69,19 +70,17 @@ function refusal(err: unknown): never {
   throw err;
 }
 
-export async function coordinator(input: CoordinatorInput): Promise<void> {
-  const state = input.state ? new CoordinatorState(input.state) : CoordinatorState.fromPlan(input.plan);
-  const lock = new Lock();
-  const tick = `${input.tickSeconds ?? 2}s`;
-  const self = workflowInfo().workflowId;
-
-  setHandler(coordinatorStatusQuery, () => state.snapshot());
+/** Returns `show`, which updates the Web UI's current details when they changed. */
+function detailsOf(state: CoordinatorState): () => void {
   let shown = '';
-  const showDetails = () => {
+  return () => {
     const details = state.details();
     if (details !== shown) setCurrentDetails((shown = details));
   };
+}
 
+/** configure: a new plan, checked, saved, and its schedules synced, one request at a time. */
+function handleConfigure(state: CoordinatorState, lock: Lock): void {
   setHandler(
     configureUpdate,
     (plan: ClusterPlan) =>
@@ -101,7 +100,11 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
       },
     },
   );
+}
 
+/** startBackup: plans a job on the app's current host and starts it as an abandoned child. */
+function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void): void {
+  const self = workflowInfo().workflowId;
   setHandler(
     startBackupUpdate,
     (request: StartBackupRequest) =>
@@ -129,7 +132,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
           ],
         });
         state.jobStarted(job, new Date().toISOString());
-        showDetails();
+        show();
         return { jobId: job.jobId, node: job.node, drive: job.drive.name };
       }),
     {
@@ -143,20 +146,97 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
       },
     },
   );
+}
 
+/** Tells a running job where its app is now; the job re-routes if that is not where it runs. */
+async function tellJob(jobId: string, move: { app: string; from: string | null; to: string | null }, reason: string) {
+  try {
+    await getExternalWorkflowHandle(jobId).signal(appMovedSignal, { ...move, reason });
+  } catch (err) {
+    // The job ended meanwhile; its jobFinished signal is on its way.
+    log.warn('could not signal job', { jobId, error: String(err) });
+  }
+}
+
+/** Records each app move the cluster service reported, and tells the app's running jobs. */
+async function reportMoves(state: CoordinatorState, moves: Observation['appMoves']): Promise<void> {
+  for (const move of moves) {
+    const jobs = state.runningJobsOf(move.app);
+    await catalog.recordEvent({
+      cluster: state.cluster,
+      jobId: null,
+      kind: 'app-moved',
+      node: move.to,
+      message:
+        `app ${move.app} moved from ${move.from ?? 'nowhere'} to ${move.to ?? 'nowhere'}` +
+        (jobs.length ? `; telling ${jobs.map((j) => j.jobId).join(', ')}` : ''),
+      data: move,
+    });
+    for (const job of jobs) await tellJob(job.jobId, move, 'cluster service reported a move');
+  }
+}
+
+/**
+ * Failover of the coordinator itself: records it with what this node's cluster service says,
+ * then reconciles every running job with the app placement as seen from here.
+ */
+async function reconcile(
+  state: CoordinatorState,
+  { from, to }: { from: string; to: string },
+  cluster: ClusterSnapshot,
+): Promise<void> {
+  // A copy: jobFinished signals handled during the awaits below change the live list.
+  const running = [...state.snapshot().running];
+  await catalog.recordEvent({
+    cluster: state.cluster,
+    jobId: null,
+    kind: 'coordinator-failover',
+    node: to,
+    message: `coordinator moved from ${from} to ${to}; reconciling ${running.length} running job(s)`,
+    data: { from, to, cluster, running: running.map((j) => j.jobId) },
+  });
+  for (const job of running) {
+    const now = state.hostOf(job.app);
+    await catalog.recordEvent({
+      cluster: state.cluster,
+      jobId: job.jobId,
+      kind: 'coordinator-reconciled',
+      node: to,
+      message: `coordinator now on ${to} confirms the job; its app ${job.app} runs on ${now ?? 'no node'}`,
+      data: { app: job.app, host: now, jobNode: job.node },
+    });
+    await tellJob(job.jobId, { app: job.app, from: job.node, to: now }, 'coordinator failover reconciliation');
+  }
+}
+
+/** One tick: which node runs the coordinator and what its cluster service reports, acted on. */
+async function observe(state: CoordinatorState): Promise<void> {
+  const seen = await host.observeHost();
+  const change = state.observe(seen.node, seen.cluster);
+  await reportMoves(state, change.appMoves);
+  if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster);
+}
+
+export async function coordinator(input: CoordinatorInput): Promise<void> {
+  const state = input.state ? new CoordinatorState(input.state) : CoordinatorState.fromPlan(input.plan);
+  const lock = new Lock();
+  const tick = `${input.tickSeconds ?? 2}s`;
+  const show = detailsOf(state);
+
+  setHandler(coordinatorStatusQuery, () => state.snapshot());
+  handleConfigure(state, lock);
+  handleStartBackup(state, lock, show);
   setHandler(jobRoutedSignal, ({ jobId, node, drive }) => {
     state.jobRouted(jobId, node, drive);
-    showDetails();
+    show();
   });
-
   let wake = false;
   setHandler(clusterChangedSignal, () => {
     wake = true;
   });
-
   setHandler(jobFinishedSignal, ({ jobId, state: end, error }) => {
     state.jobFinished(jobId, end, new Date().toISOString(), error);
-    showDetails();
+    show();
   });
 
   if (!input.state) {
@@ -164,65 +244,9 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     await scheduler.syncSchedules(state.snapshot().plan);
   }
 
-  /** Tells a running job where its app is now; the job re-routes if that is not where it runs. */
-  const tellJob = async (
-    jobId: string,
-    move: { app: string; from: string | null; to: string | null },
-    reason: string,
-  ) => {
-    try {
-      await getExternalWorkflowHandle(jobId).signal(appMovedSignal, { ...move, reason });
-    } catch (err) {
-      // The job ended meanwhile; its jobFinished signal is on its way.
-      log.warn('could not signal job', { jobId, error: String(err) });
-    }
-  };
-
   while (!workflowInfo().continueAsNewSuggested) {
-    const seen = await host.observeHost();
-    const change = state.observe(seen.node, seen.cluster);
-    for (const move of change.appMoves) {
-      const jobs = state.runningJobsOf(move.app);
-      await catalog.recordEvent({
-        cluster: state.cluster,
-        jobId: null,
-        kind: 'app-moved',
-        node: move.to,
-        message:
-          `app ${move.app} moved from ${move.from ?? 'nowhere'} to ${move.to ?? 'nowhere'}` +
-          (jobs.length ? `; telling ${jobs.map((j) => j.jobId).join(', ')}` : ''),
-        data: move,
-      });
-      for (const job of jobs) await tellJob(job.jobId, move, 'cluster service reported a move');
-    }
-    if (change.coordinatorMoved) {
-      // Failover of the coordinator itself: record it with what this node's cluster service says,
-      // then reconcile every running job with the app placement as seen from here.
-      const { from, to } = change.coordinatorMoved;
-      // A copy: jobFinished signals handled during the awaits below change the live list.
-      const running = [...state.snapshot().running];
-      await catalog.recordEvent({
-        cluster: state.cluster,
-        jobId: null,
-        kind: 'coordinator-failover',
-        node: to,
-        message: `coordinator moved from ${from} to ${to}; reconciling ${running.length} running job(s)`,
-        data: { from, to, cluster: seen.cluster, running: running.map((j) => j.jobId) },
-      });
-      for (const job of running) {
-        const now = state.hostOf(job.app);
-        await catalog.recordEvent({
-          cluster: state.cluster,
-          jobId: job.jobId,
-          kind: 'coordinator-reconciled',
-          node: to,
-          message: `coordinator now on ${to} confirms the job; its app ${job.app} runs on ${now ?? 'no node'}`,
-          data: { app: job.app, host: now, jobNode: job.node },
-        });
-        await tellJob(job.jobId, { app: job.app, from: job.node, to: now }, 'coordinator failover reconciliation');
-      }
-    }
-    showDetails();
+    await observe(state);
+    show();
     await condition(() => wake, tick);
     wake = false;
   }

@@ -12,14 +12,13 @@ import type {
   RestartDecision,
 } from '../model/backup';
 import { formatBytes } from '../model/format';
-import type { DriveSpec } from '../model/plan';
 
 export class JobTracker {
   private view: JobView;
   /** Where the cluster last said the app runs, if that differs from the current attempt's node. */
   private movedTo: string | null = null;
 
-  constructor(private readonly input: BackupJobInput) {
+  constructor(input: BackupJobInput) {
     this.view = {
       jobId: input.jobId,
       app: input.app.name,
@@ -34,11 +33,6 @@ export class JobTracker {
 
   get(): JobView {
     return this.view;
-  }
-
-  /** The drive a job writes to on `node`: that node's first pre-assigned drive. */
-  driveFor(node: string): DriveSpec | undefined {
-    return this.input.drives.find((d) => d.node === node);
   }
 
   attemptStarted(number: number, epoch: number, node: string, drive: string, restart: RestartDecision | null): void {

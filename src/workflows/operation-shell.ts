@@ -1,19 +1,15 @@
 /**
  * What the restore and verify workflows share: the query and progress handlers, the Web UI's
- * current details and search attributes, running the node's activity and recording the end, and
- * how an activity's failure reads in one line.
+ * current details and search attributes, running the node's activity and recording the end.
  */
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   isCancellation,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
+import { describeFailure } from './describe-failure';
 import { operationProgressSignal, operationViewQuery } from './messages';
 import { SEARCH_ATTRIBUTES } from '../model/names';
 import type { OperationTracker } from './operation-tracker';
@@ -49,22 +45,6 @@ export function operationShell(op: OperationTracker): OperationShell {
   return { show, mark };
 }
 
-/** One line saying why an activity of a restore or verify on `node` failed. */
-export function describeFailure(err: unknown, node: string): { message: string; type: string } {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof TimeoutFailure) {
-    const message =
-      cause.timeoutType === TimeoutType.HEARTBEAT
-        ? `node ${node} stopped heartbeating (dead or cut off from Temporal)`
-        : cause.timeoutType === TimeoutType.SCHEDULE_TO_START
-          ? `no backup service picked the work up on node ${node} (is its node process running?)`
-          : `node ${node} ran out of time`;
-    return { message, type: 'NodeUnavailable' };
-  }
-  if (cause instanceof ApplicationFailure) return { message: cause.message, type: cause.type ?? 'Failed' };
-  return { message: cause instanceof Error ? cause.message : String(cause), type: 'Failed' };
-}
-
 /**
  * Runs `call` (the node's activity, which hands its result to `op`), then `finish` (the catalog's
  * record of the end) with the search attributes set to the outcome. A failure becomes the
@@ -97,5 +77,6 @@ export async function runOperation(
 /** Rethrows a cancellation as is; anything else becomes the operation's failure, in one line. */
 export function failureOf(err: unknown, node: string): { message: string; type: string } {
   if (isCancellation(err)) throw err;
-  return describeFailure(err, node);
+  const { message, type } = describeFailure(err, node);
+  return { message, type };
 }

@@ -5,10 +5,10 @@
  * written nothing. Then the catalog records the restore, the node restores with progress, and the
  * catalog records how it ended. Wiring only; OperationTracker holds the state.
  */
-import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HostActivities } from '../activities/host-activities';
 import type { OperationActivities } from '../activities/operation-activities';
-import { nodeQueue } from '../model/names';
+import { nodeActivities } from './node-activities';
 import { failureOf, operationShell, runOperation } from './operation-shell';
 import { OperationTracker } from './operation-tracker';
 import { shortId } from '../model/format';
@@ -20,25 +20,24 @@ const cluster = proxyActivities<HostActivities>({
   retry: { maximumInterval: '5s', maximumAttempts: 10 },
 });
 
-export async function restoreJob(input: RestoreJobInput): Promise<OperationResult> {
-  const op = new OperationTracker({
-    jobId: input.jobId,
-    kind: 'restore',
-    app: input.app,
-    node: input.node,
-    target: input.target,
-    subtree: input.subtree,
-  });
-  const { mark } = operationShell(op);
-  const settings = input.settings;
+/** Where the restore reads from and writes to, once the request is checked. */
+interface Located {
+  source: SnapshotSource;
+  node: string;
+  /** " (its subtree) into target on node", for messages. */
+  where: string;
+}
 
-  /** Ends the workflow on a refused request: nothing was recorded or written. */
-  const refuse = (message: string, type: string): never => {
-    op.failed(message);
-    mark();
-    throw ApplicationFailure.nonRetryable(message, type, op.result());
-  };
-
+/**
+ * Checks the request: the snapshot in the catalog, the node (by default the app's current host),
+ * the target on that node. A refusal ends the workflow (`refuse` throws) having written nothing.
+ */
+async function locate(
+  input: RestoreJobInput,
+  op: OperationTracker,
+  mark: () => void,
+  refuse: (message: string, type: string) => never,
+): Promise<Located> {
   let source: SnapshotSource;
   try {
     source = await catalog.resolveRestoreSource({ app: input.app, snapshotId: input.snapshotId });
@@ -56,22 +55,19 @@ export async function restoreJob(input: RestoreJobInput): Promise<OperationResul
   op.located(node, source);
   mark();
   try {
-    await proxyActivities<OperationActivities>({
-      taskQueue: nodeQueue(node),
-      scheduleToStartTimeout: `${settings.scheduleToStartTimeoutSeconds}s`,
-      startToCloseTimeout: '30s',
-      retry: { maximumAttempts: 1 },
+    await nodeActivities<OperationActivities>(node, input.settings, {
+      kind: 'check',
       summary: `is ${input.target} on ${node} an empty or new directory?`,
     }).checkRestoreTarget({ node, target: input.target });
   } catch (err) {
     const { message, type } = failureOf(err, node);
     return refuse(message, type);
   }
+  return { source, node, where: `${input.subtree ? ` (its ${input.subtree})` : ''} into ${input.target} on ${node}` };
+}
 
-  op.running();
-  mark();
-  const where = `${input.subtree ? ` (its ${input.subtree})` : ''} into ${input.target} on ${node}`;
-  await catalog.recordOperationStarted({
+function recordStarted(input: RestoreJobInput, { source, node, where }: Located): Promise<void> {
+  return catalog.recordOperationStarted({
     cluster: input.cluster,
     jobId: input.jobId,
     kind: 'restore',
@@ -84,19 +80,17 @@ export async function restoreJob(input: RestoreJobInput): Promise<OperationResul
       `from drive ${source.drive}) started${where} (requested by ${input.requestedBy})`,
     data: { snapshotId: source.snapshotId, drive: source.drive, target: input.target, subtree: input.subtree },
   });
-  const service = proxyActivities<OperationActivities>({
-    taskQueue: nodeQueue(node),
-    // A node with no poller is caught here, a node that dies mid-restore by the heartbeat timeout.
-    scheduleToStartTimeout: `${settings.scheduleToStartTimeoutSeconds}s`,
-    startToCloseTimeout: '24h',
-    heartbeatTimeout: `${settings.heartbeatTimeoutSeconds}s`,
-    // Do not wait for a dead node to confirm; a live one stops within a second of hearing of it.
-    cancellationType: ActivityCancellationType.TRY_CANCEL,
+}
+
+/** The node restores with progress; the catalog records how it ended, whichever way. */
+async function restore(input: RestoreJobInput, op: OperationTracker, mark: () => void, located: Located) {
+  const { source, node, where } = located;
+  const service = nodeActivities<OperationActivities>(node, input.settings, {
+    kind: 'work',
     // Only failures that can pass on another try are retryable; a retry finishes the partial target.
     retry: { maximumAttempts: 3, initialInterval: '2s' },
     summary: `restore ${input.app} snapshot ${shortId(source.snapshotId)}${where}`,
   });
-
   const end = () => {
     const v = op.view();
     const counts = op.counts();
@@ -114,24 +108,39 @@ export async function restoreJob(input: RestoreJobInput): Promise<OperationResul
       data: v.restore ?? { snapshotId: source.snapshotId, progress: v.progress },
     };
   };
-
+  const { jobId, app, target, subtree } = input;
   await runOperation(
     op,
     node,
     mark,
-    async () =>
-      op.restored(
-        await service.restoreSnapshot({
-          jobId: input.jobId,
-          node,
-          app: input.app,
-          source,
-          target: input.target,
-          subtree: input.subtree,
-        }),
-      ),
+    async () => op.restored(await service.restoreSnapshot({ jobId, node, app, source, target, subtree })),
     () => catalog.recordOperationFinished(end()),
   );
+}
+
+export async function restoreJob(input: RestoreJobInput): Promise<OperationResult> {
+  const op = new OperationTracker({
+    jobId: input.jobId,
+    kind: 'restore',
+    app: input.app,
+    node: input.node,
+    target: input.target,
+    subtree: input.subtree,
+  });
+  const { mark } = operationShell(op);
+
+  /** Ends the workflow on a refused request: nothing was recorded or written. */
+  const refuse = (message: string, type: string): never => {
+    op.failed(message);
+    mark();
+    throw ApplicationFailure.nonRetryable(message, type, op.result());
+  };
+
+  const located = await locate(input, op, mark, refuse);
+  op.running();
+  mark();
+  await recordStarted(input, located);
+  await restore(input, op, mark, located);
   const result = op.result();
   if (result.state === 'failed') {
     throw ApplicationFailure.nonRetryable(`restore of ${input.app} failed: ${result.error}`, 'RestoreFailed', result);

@@ -4,9 +4,9 @@
  * fails the workflow with a message naming every damaged pack. Wiring only; OperationTracker
  * holds the state.
  */
-import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { OperationActivities } from '../activities/operation-activities';
-import { nodeQueue } from '../model/names';
+import { nodeActivities } from './node-activities';
 import { operationShell, runOperation } from './operation-shell';
 import { OperationTracker } from './operation-tracker';
 import type { OperationResult, VerifyJobInput } from '../model/operations';
@@ -36,12 +36,8 @@ export async function verifyJob(input: VerifyJobInput): Promise<OperationResult>
       `verify of drive ${drive.name} (${drive.path}) started on ${node}, ` +
       `${input.readData ? 'reading all data' : 'structure only'} (requested by ${input.requestedBy})`,
   });
-  const service = proxyActivities<OperationActivities>({
-    taskQueue: nodeQueue(node),
-    scheduleToStartTimeout: `${settings.scheduleToStartTimeoutSeconds}s`,
-    startToCloseTimeout: '24h',
-    heartbeatTimeout: `${settings.heartbeatTimeoutSeconds}s`,
-    cancellationType: ActivityCancellationType.TRY_CANCEL,
+  const service = nodeActivities<OperationActivities>(node, settings, {
+    kind: 'work',
     retry: { maximumAttempts: 3, initialInterval: '2s' },
     summary: `verify drive ${drive.name} on ${node}${input.readData ? ', reading all data' : ''}`,
   });
