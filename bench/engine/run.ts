@@ -194,7 +194,15 @@ function bench(tool: string, data: string, manyDir: string): ToolRun {
   return r;
 }
 
-function main(): void {
+interface Dataset {
+  data: string;
+  info: { files: number; bytes: number };
+  /** the many-small-files tree, '' when --many 0 */
+  manyDir: string;
+}
+
+/** The datasets under `work`, generated when missing (a `.complete` marker says one is whole). */
+function prepareDatasets(): Dataset {
   mkdirSync(work, { recursive: true });
   const data = join(work, `data-${scale}`);
   const info = existsSync(join(data, '.complete'))
@@ -209,16 +217,24 @@ function main(): void {
     if (!existsSync(join(manyDir, '.complete'))) rmSync(manyDir, { recursive: true, force: true });
     generateMany(manyDir, many);
   }
-  const loadBefore = loadavg()[0];
+  return { data, info, manyDir };
+}
+
+/** Every tool's runs, `repeat` rounds of all tools in turn. */
+function runRounds(d: Dataset): Map<string, ToolRun[]> {
   const rounds = new Map<string, ToolRun[]>(tools.map((t) => [t, []]));
   for (let i = 0; i < repeat; i++) {
     // each round starts with another tool, so none always follows the same one
     for (const t of [...tools.slice(i % tools.length), ...tools.slice(0, i % tools.length)]) {
       process.stderr.write(`bench: round ${i + 1}/${repeat}: ${t}...\n`);
-      rounds.get(t)?.push(bench(t, data, manyDir));
+      rounds.get(t)?.push(bench(t, d.data, d.manyDir));
     }
   }
-  const loadAfter = loadavg()[0];
+  return rounds;
+}
+
+/** Each tool's figures: the median of its rounds. */
+function medians(rounds: Map<string, ToolRun[]>): Map<string, ToolRun> {
   const median = (ms: Measure[]): Measure => {
     const sorted = [...ms].sort((a, b) => a.seconds - b.seconds);
     return sorted[Math.floor((sorted.length - 1) / 2)];
@@ -233,18 +249,28 @@ function main(): void {
       repoMiB: rs[0].repoMiB,
     });
   }
-  const versions: Record<string, string> = {};
+  return results;
+}
+
+function versions(): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const [name, init] of Object.entries(BATONS)) {
-    versions[name] =
+    out[name] =
       `baton engine (repository format ${FORMAT_VERSION}), run as \`bin/baton.js repo\`, node ${process.version}` +
       (init.length > 0 ? `; drive made with \`init ${init.join(' ')}\`` : '');
   }
   for (const [name, peer] of Object.entries(PEERS)) {
-    versions[name] = version(peer.kind === 'restic' ? [peer.bin, 'version'] : [peer.bin, '--version']);
+    out[name] = version(peer.kind === 'restic' ? [peer.bin, 'version'] : [peer.bin, '--version']);
   }
+  return out;
+}
+
+/** The section's header (how it was measured, on what) and the table of every tool's figures. */
+function figureLines(d: Dataset, results: Map<string, ToolRun>, load: { before: number; after: number }): string[] {
+  const v = versions();
   const fmt = (m?: Measure): string =>
     m ? `${m.seconds.toFixed(2)} s (cpu ${m.cpu.toFixed(1)} s) / ${m.rssMiB} MiB` : '-';
-  const lines = [
+  return [
     '## Engine',
     '',
     'Written by `bench/engine/run.ts` (`npm run build && node dist/bench/engine/run.js`). Figures are what that',
@@ -256,11 +282,11 @@ function main(): void {
         : 'with whatever the page cache holds (not root: could not empty it).'),
     '',
     `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), date ${new Date().toISOString()}; ` +
-      `1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after (other work shares the machine)`,
-    `- dataset: \`bench/engine/dataset.ts\` scale ${scale}: ${info.files} files, ${(info.bytes / 2 ** 30).toFixed(2)} GiB ` +
+      `1-minute load average ${load.before.toFixed(1)} before and ${load.after.toFixed(1)} after (other work shares the machine)`,
+    `- dataset: \`bench/engine/dataset.ts\` scale ${scale}: ${d.info.files} files, ${(d.info.bytes / 2 ** 30).toFixed(2)} GiB ` +
       '(4 incompressible 128 MiB files, 64 text files of 4 MiB, 2 shifted half-copies, 10,000 small files in 100 dirs)',
     `- many small files: ${many} files of 7-350 bytes in ${Math.ceil(many / 1000)} directories, first backup (baton without file cache)`,
-    ...tools.map((t) => `- ${t}: ${versions[t]}`),
+    ...tools.map((t) => `- ${t}: ${v[t]}`),
     `- settings: baton defaults (encrypted, zstd ${ZSTD_LEVEL}, 2 worker threads); restic defaults (repository v2, auto compression); borg repokey, zstd,3`,
     '',
     '| tool | first backup | unchanged re-run | restore | many small files | repo size |',
@@ -271,44 +297,56 @@ function main(): void {
     }),
     '',
   ];
+}
+
+/** Baton against the engine issue's targets; empty without baton or without a peer. */
+function targetLines(d: Dataset, rounds: Map<string, ToolRun[]>, results: Map<string, ToolRun>): string[] {
   const b = results.get('baton');
   const b3 = results.get('baton-zstd3');
-  if (b) {
-    const peers = tools.filter((t) => !(t in BATONS)).map((t) => [t, results.get(t) as ToolRun] as const);
-    if (peers.length > 0) {
-      const fastest = (k: 'first' | 'rerun' | 'restore'): [string, number] =>
-        peers.map(([t, r]) => [t, r[k].seconds] as [string, number]).sort((x, y) => x[1] - y[1])[0];
-      const [ft, fs] = fastest('first');
-      const [rt, rs] = fastest('rerun');
-      // restore against the faster restic of the run (Debian's or the newest)
-      const [resticName, restic] = peers
-        .filter(([t]) => PEERS[t]?.kind === 'restic')
-        .sort(([, x], [, y]) => x.restore.seconds - y.restore.seconds)[0] ?? [undefined, undefined];
-      // the peer's time over baton's round by round: tools of one round ran minutes apart, so these
-      // pairs move less with the machine's speed (which drifts by 5-10% within an hour) than the medians
-      const byRound = (peer: string, k: 'first' | 'restore'): string =>
-        (rounds.get(peer) ?? [])
-          .map((r, i) => `${(r[k].seconds / (rounds.get('baton') as ToolRun[])[i][k].seconds).toFixed(2)}x`)
-          .join(', ');
-      lines.push(
-        'Against the targets of the engine issue:',
-        '',
-        `- first backup: ${(fs / b.first.seconds).toFixed(2)}x the fastest peer (${ft}); target 2x` +
-          (b3
-            ? ` (at zstd level 3: ${(fs / b3.first.seconds).toFixed(2)}x, repository ${b3.repoMiB} MiB against ${b.repoMiB} MiB)`
-            : '') +
-          `; round by round: ${byRound(ft, 'first')}`,
-        `- unchanged re-run (${info.files} files): baton ${b.rerun.seconds.toFixed(2)} s vs ${rt} ${rs.toFixed(2)} s; target: no slower`,
-        restic
-          ? `- restore: ${(restic.restore.seconds / b.restore.seconds).toFixed(2)}x restic; target 1.5x; round by round (${resticName}): ${byRound(resticName, 'restore')}`
-          : '- restore: restic not measured',
-        b.many
-          ? `- ${many} small files: peak RSS ${b.many.rssMiB} MiB (target for 1,000,000 files: under 256 MiB)`
-          : '',
-        '',
-      );
-    }
-  }
+  if (!b) return [];
+  const peers = tools.filter((t) => !(t in BATONS)).map((t) => [t, results.get(t) as ToolRun] as const);
+  if (peers.length === 0) return [];
+  const fastest = (k: 'first' | 'rerun' | 'restore'): [string, number] =>
+    peers.map(([t, r]) => [t, r[k].seconds] as [string, number]).sort((x, y) => x[1] - y[1])[0];
+  const [ft, fs] = fastest('first');
+  const [rt, rs] = fastest('rerun');
+  // restore against the faster restic of the run (Debian's or the newest)
+  const [resticName, restic] = peers
+    .filter(([t]) => PEERS[t]?.kind === 'restic')
+    .sort(([, x], [, y]) => x.restore.seconds - y.restore.seconds)[0] ?? [undefined, undefined];
+  // the peer's time over baton's round by round: tools of one round ran minutes apart, so these
+  // pairs move less with the machine's speed (which drifts by 5-10% within an hour) than the medians
+  const byRound = (peer: string, k: 'first' | 'restore'): string =>
+    (rounds.get(peer) ?? [])
+      .map((r, i) => `${(r[k].seconds / (rounds.get('baton') as ToolRun[])[i][k].seconds).toFixed(2)}x`)
+      .join(', ');
+  return [
+    'Against the targets of the engine issue:',
+    '',
+    `- first backup: ${(fs / b.first.seconds).toFixed(2)}x the fastest peer (${ft}); target 2x` +
+      (b3
+        ? ` (at zstd level 3: ${(fs / b3.first.seconds).toFixed(2)}x, repository ${b3.repoMiB} MiB against ${b.repoMiB} MiB)`
+        : '') +
+      `; round by round: ${byRound(ft, 'first')}`,
+    `- unchanged re-run (${d.info.files} files): baton ${b.rerun.seconds.toFixed(2)} s vs ${rt} ${rs.toFixed(2)} s; target: no slower`,
+    restic
+      ? `- restore: ${(restic.restore.seconds / b.restore.seconds).toFixed(2)}x restic; target 1.5x; round by round (${resticName}): ${byRound(resticName, 'restore')}`
+      : '- restore: restic not measured',
+    b.many ? `- ${many} small files: peak RSS ${b.many.rssMiB} MiB (target for 1,000,000 files: under 256 MiB)` : '',
+    '',
+  ];
+}
+
+function main(): void {
+  const d = prepareDatasets();
+  const loadBefore = loadavg()[0];
+  const rounds = runRounds(d);
+  const loadAfter = loadavg()[0];
+  const results = medians(rounds);
+  const lines = [
+    ...figureLines(d, results, { before: loadBefore, after: loadAfter }),
+    ...targetLines(d, rounds, results),
+  ];
   const before = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
   writeFileSync(outFile, spliceNamedSection(before, 'engine', lines.join('\n')));
   // keep the generated file in the project's format

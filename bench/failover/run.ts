@@ -9,12 +9,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { loadConfig } from '../../src/config/load';
+import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import type { DrillReport } from '../../src/drill/report';
 import { runDrill } from '../../src/drill/run-drill';
-import { SCENARIOS } from '../../src/drill/scenarios';
+import { SCENARIOS, type Scenario } from '../../src/drill/scenarios';
 import { median } from '../../src/drill/timings';
 import { figureTable, runTable, spliceSection, timingTable, type Figure, type RunRow } from './markdown';
 
@@ -51,15 +51,36 @@ function stats(figure: Figure) {
   return { figure, median: median(figure.values), max: Math.max(...figure.values) };
 }
 
-async function main(): Promise<number> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'baton-bench-failover-')), '.baton');
-  const configFile = join(dir, 'baton.yaml');
-  say(`starting baton demo under ${dir}`);
-  const demo = await startDemo(dir);
-  const reports: DrillReport[] = [];
-  const runs: RunRow[] = [];
-  const failures: string[] = [];
-  const loadBefore = loadavg()[0];
+interface Outcome {
+  /** the drills that passed: the figures come from these */
+  reports: DrillReport[];
+  runs: RunRow[];
+  failures: string[];
+}
+
+function runRow(scenario: Scenario, run: number, r: DrillReport): RunRow {
+  return {
+    scenario,
+    run,
+    ok: r.ok,
+    attempts: r.attempts.map((a) => `${a.node}: ${a.outcome ?? 'running'}`).join(', '),
+    detection: r.timings.fault_to_detection,
+    reroute: r.timings.to_reroute,
+    resumed: r.timings.to_resumed_writing,
+    reread: r.reread_bytes,
+    note: [
+      r.coordinator ? `coordinator ${r.coordinator.host_before} -> ${r.coordinator.host_after}` : '',
+      ...r.notes,
+      r.ok ? '' : (r.reason ?? ''),
+    ]
+      .filter(Boolean)
+      .join('; '),
+  };
+}
+
+/** Every drill RUNS times, round robin, against the demo; the demo is stopped in the end either way. */
+async function runDrills(configFile: string, demo: { stop(): Promise<number | null> }): Promise<Outcome> {
+  const out: Outcome = { reports: [], runs: [], failures: [] };
   try {
     for (let run = 1; run <= RUNS; run++) {
       for (const scenario of SCENARIOS) {
@@ -68,44 +89,36 @@ async function main(): Promise<number> {
           `${scenario} run ${run}: ${r.ok ? 'ok' : `FAILED (${r.reason})`}; ` +
             `timings ${JSON.stringify(r.timings)}, reread ${r.reread_bytes} B`,
         );
-        runs.push({
-          scenario,
-          run,
-          ok: r.ok,
-          attempts: r.attempts.map((a) => `${a.node}: ${a.outcome ?? 'running'}`).join(', '),
-          detection: r.timings.fault_to_detection,
-          reroute: r.timings.to_reroute,
-          resumed: r.timings.to_resumed_writing,
-          reread: r.reread_bytes,
-          note: [
-            r.coordinator ? `coordinator ${r.coordinator.host_before} -> ${r.coordinator.host_after}` : '',
-            ...r.notes,
-            r.ok ? '' : (r.reason ?? ''),
-          ]
-            .filter(Boolean)
-            .join('; '),
-        });
-        if (r.ok) reports.push(r);
-        else failures.push(`${scenario} run ${run}: ${r.reason}`);
+        out.runs.push(runRow(scenario, run, r));
+        if (r.ok) out.reports.push(r);
+        else out.failures.push(`${scenario} run ${run}: ${r.reason}`);
       }
     }
   } finally {
     const code = await demo.stop();
-    if (code !== 0) failures.push(`baton demo exited with ${code} on SIGINT`);
+    if (code !== 0) out.failures.push(`baton demo exited with ${code} on SIGINT`);
   }
+  return out;
+}
 
-  const config = loadConfig(configFile);
+/** The drill app's checkpoint interval, read rate, and the bytes one interval reads. */
+function drillApp(config: BatonConfig) {
   const app = config.plan.apps.find((a) => a.name === DRILL_APP);
   const interval = config.plan.jobs.checkpointEverySeconds;
   const rate = app?.bandwidthLimitBytesPerSecond ?? 0;
-  const intervalBytes = interval * rate;
-  const of = (s: string) => reports.filter((r) => r.scenario === s);
-  const num = (v: number | null) => (v === null ? [] : [v]);
+  return { app, interval, rate, intervalBytes: interval * rate };
+}
 
+const num = (v: number | null) => (v === null ? [] : [v]);
+
+/** The figures the failover goals are about, each with its goal and whether every run met it. */
+function headlineFigures(reports: DrillReport[], config: BatonConfig): Figure[] {
+  const { interval, rate, intervalBytes } = drillApp(config);
+  const of = (s: string) => reports.filter((r) => r.scenario === s);
   const reroute = of('app-failover').flatMap((r) => num(r.timings.to_reroute));
   const acting = of('coordinator-failover').flatMap((r) => num(r.timings.fault_to_detection));
   const reread = reports.filter((r) => r.attempts.length > 1).map((r) => r.reread_bytes);
-  const headline: Figure[] = [
+  return [
     {
       what: 'app move -> job running on the new node (app-failover `to_reroute`)',
       unit: 's',
@@ -128,17 +141,22 @@ async function main(): Promise<number> {
       met: reread.every((v) => v <= intervalBytes),
     },
   ].filter((f) => f.values.length > 0) as Figure[];
+}
 
-  const perScenario = SCENARIOS.flatMap((s) =>
+/** Every timing of every scenario, with its median and max. */
+function perScenarioTimings(reports: DrillReport[]) {
+  return SCENARIOS.flatMap((s) =>
     (['fault_to_detection', 'to_reroute', 'to_resumed_writing'] as const).map((k) => {
-      const values = of(s).flatMap((r) => num(r.timings[k]));
+      const values = reports.filter((r) => r.scenario === s).flatMap((r) => num(r.timings[k]));
       return { what: `${s} \`${k}\``, values, median: values.length ? median(values) : 0, max: Math.max(...values) };
     }),
   ).filter((f) => f.values.length > 0);
-  const loadAfter = loadavg()[0];
+}
 
+function sectionText(o: Outcome, config: BatonConfig, load: { before: number; after: number }): string {
+  const { app, interval, rate } = drillApp(config);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const section = [
+  return [
     '## Failover',
     '',
     `Measured ${new Date().toISOString()} with \`npm run bench:failover\` (bench/failover/run.ts): \`baton demo\` ` +
@@ -147,30 +165,41 @@ async function main(): Promise<number> {
       `${config.plan.jobs.heartbeatTimeoutSeconds} s, checkpoint every ${interval} s). Definitions: docs/drills.md.`,
     '',
     `Machine: ${availableParallelism()} CPUs (nproc) ${cpu}, ${osType()} ${release()}, Node.js ${process.version}; ` +
-      `1-minute load average ${loadBefore.toFixed(2)} before the drills and ${loadAfter.toFixed(2)} after ` +
+      `1-minute load average ${load.before.toFixed(2)} before the drills and ${load.after.toFixed(2)} after ` +
       '(the machine is shared: other work may have run at the same time).',
     '',
-    figureTable(headline.map(stats)),
+    figureTable(headlineFigures(o.reports, config).map(stats)),
     '',
     'Every timing per scenario, in seconds from the fault:',
     '',
-    timingTable(perScenario),
+    timingTable(perScenarioTimings(o.reports)),
     '',
     'Every run:',
     '',
-    runTable(runs),
+    runTable(o.runs),
     '',
-    failures.length === 0
-      ? `All ${reports.length} drills passed (one snapshot each, restored byte for byte).`
-      : `Failed drills (not in the figures):\n\n${failures.map((f) => `- ${f}`).join('\n')}`,
+    o.failures.length === 0
+      ? `All ${o.reports.length} drills passed (one snapshot each, restored byte for byte).`
+      : `Failed drills (not in the figures):\n\n${o.failures.map((f) => `- ${f}`).join('\n')}`,
   ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'baton-bench-failover-')), '.baton');
+  const configFile = join(dir, 'baton.yaml');
+  say(`starting baton demo under ${dir}`);
+  const demo = await startDemo(dir);
+  const loadBefore = loadavg()[0];
+  const outcome = await runDrills(configFile, demo);
+  const config = loadConfig(configFile);
+  const section = sectionText(outcome, config, { before: loadBefore, after: loadavg()[0] });
   const before = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '';
   // Formatted as `npm run lint` (prettier --check) expects.
   const options = (await resolveConfig(DOC)) ?? {};
   writeFileSync(DOC, await format(spliceSection(before, section), { ...options, parser: 'markdown' }));
   say(`wrote the Failover section of ${DOC}`);
   console.log(section);
-  return failures.length === 0 ? 0 : 1;
+  return outcome.failures.length === 0 ? 0 : 1;
 }
 
 main().then(

@@ -1,12 +1,13 @@
 /** `baton node`, `baton status` and `baton backup`: the cluster side of the CLI. */
 import { userInfo } from 'node:os';
+import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { connect } from '../client/connect';
 import { UserError } from '../model/errors';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
 import { recentJobs } from '../catalog/jobs';
-import { openCatalog } from '../catalog/open';
-import { loadConfig } from '../config/load';
+import { openCatalog, type Catalog } from '../catalog/open';
+import { loadConfig, type BatonConfig } from '../config/load';
 import { createLogger } from '../log/logger';
 import { runNodeProcess } from '../workers/node-process';
 import { formatTable } from './table';
@@ -36,77 +37,84 @@ export function statusCommand(): Command {
       const { client, close } = await connect(config);
       const catalog = await openCatalog(config.catalogUrl);
       try {
-        const state = await coordinatorStatus(client, config.cluster);
-        const jobs = await recentJobs(catalog, 10);
-        const status = {
-          cluster: config.cluster,
-          coordinatorHost: state.host,
-          nodes: state.plan.nodes.map((n) => ({
-            name: n.name,
-            drives: state.plan.drives.filter((d) => d.node === n.name).map((d) => d.name),
-            coordinator: state.host === n.name,
-          })),
-          apps: state.plan.apps.map((a) => ({ name: a.name, host: state.hosts[a.name] ?? null, paths: a.paths })),
-          drives: state.plan.drives,
-          running: state.running,
-          recentJobs: jobs.map((j) => ({
-            id: j.id,
-            app: j.app,
-            node: j.node,
-            drive: j.drive,
-            state: j.state,
-            startedAt: j.started_at,
-            finishedAt: j.finished_at,
-            files: j.files === null ? null : Number(j.files),
-            bytes: j.bytes === null ? null : Number(j.bytes),
-            error: j.error,
-          })),
-        };
-        if (opts.json) {
-          console.log(JSON.stringify(status, null, 2));
-          return;
-        }
-        console.log(`cluster ${status.cluster}, coordinator on ${status.coordinatorHost ?? '(not yet placed)'}\n`);
-        console.log(
-          formatTable(
-            ['NODE', 'DRIVES', 'COORDINATOR'],
-            status.nodes.map((n) => [n.name, n.drives.join(','), n.coordinator ? 'yes' : '']),
-          ),
-        );
-        console.log();
-        console.log(
-          formatTable(
-            ['APP', 'HOST', 'PATHS'],
-            status.apps.map((a) => [a.name, a.host ?? '(not running)', a.paths.join(',')]),
-          ),
-        );
-        console.log();
-        console.log(
-          formatTable(
-            ['DRIVE', 'NODE', 'KIND', 'PATH'],
-            status.drives.map((d) => [d.name, d.node, d.kind, d.path]),
-          ),
-        );
-        console.log();
-        console.log(
-          formatTable(
-            ['JOB', 'STATE', 'NODE', 'DRIVE', 'FILES', 'BYTES', 'STARTED'],
-            status.recentJobs.map((j) => [
-              j.id,
-              j.state,
-              j.node,
-              j.drive,
-              String(j.files ?? ''),
-              String(j.bytes ?? ''),
-              j.startedAt,
-            ]),
-          ),
-        );
+        const status = await clusterStatus(config, client, catalog);
+        if (opts.json) console.log(JSON.stringify(status, null, 2));
+        else printStatus(status);
       } finally {
         await catalog.destroy();
         await close();
       }
     });
+}
+
+/** What `baton status` shows (its --json object): the coordinator's view and the catalog's recent jobs. */
+async function clusterStatus(config: BatonConfig, client: Client, catalog: Catalog) {
+  const state = await coordinatorStatus(client, config.cluster);
+  const jobs = await recentJobs(catalog, 10);
+  return {
+    cluster: config.cluster,
+    coordinatorHost: state.host,
+    nodes: state.plan.nodes.map((n) => ({
+      name: n.name,
+      drives: state.plan.drives.filter((d) => d.node === n.name).map((d) => d.name),
+      coordinator: state.host === n.name,
+    })),
+    apps: state.plan.apps.map((a) => ({ name: a.name, host: state.hosts[a.name] ?? null, paths: a.paths })),
+    drives: state.plan.drives,
+    running: state.running,
+    recentJobs: jobs.map((j) => ({
+      id: j.id,
+      app: j.app,
+      node: j.node,
+      drive: j.drive,
+      state: j.state,
+      startedAt: j.started_at,
+      finishedAt: j.finished_at,
+      files: j.files === null ? null : Number(j.files),
+      bytes: j.bytes === null ? null : Number(j.bytes),
+      error: j.error,
+    })),
+  };
+}
+
+/** The status as tables: nodes, apps, drives, recent jobs. */
+function printStatus(status: Awaited<ReturnType<typeof clusterStatus>>): void {
+  console.log(`cluster ${status.cluster}, coordinator on ${status.coordinatorHost ?? '(not yet placed)'}\n`);
+  console.log(
+    formatTable(
+      ['NODE', 'DRIVES', 'COORDINATOR'],
+      status.nodes.map((n) => [n.name, n.drives.join(','), n.coordinator ? 'yes' : '']),
+    ),
+  );
+  console.log();
+  console.log(
+    formatTable(
+      ['APP', 'HOST', 'PATHS'],
+      status.apps.map((a) => [a.name, a.host ?? '(not running)', a.paths.join(',')]),
+    ),
+  );
+  console.log();
+  console.log(
+    formatTable(
+      ['DRIVE', 'NODE', 'KIND', 'PATH'],
+      status.drives.map((d) => [d.name, d.node, d.kind, d.path]),
+    ),
+  );
+  console.log();
+  console.log(
+    formatTable(
+      ['JOB', 'STATE', 'NODE', 'DRIVE', 'FILES', 'BYTES', 'STARTED'],
+      status.recentJobs.map((j) => [
+        j.id,
+        j.state,
+        j.node,
+        j.drive,
+        String(j.files ?? ''),
+        String(j.bytes ?? ''),
+        j.startedAt,
+      ]),
+    ),
+  );
 }
 
 export function backupCommand(): Command {

@@ -11,7 +11,7 @@ import { connect } from '../client/connect';
 import { UserError } from '../model/errors';
 import { ensureCoordinator, followJob, requestBackup } from '../client/coordinator-client';
 import { openCatalog } from '../catalog/open';
-import { loadConfig } from '../config/load';
+import { loadConfig, type BatonConfig } from '../config/load';
 import { DEMO_APP, writeDemoFiles } from '../demo/demo-files';
 import { NodeSupervisor } from '../demo/supervisor';
 import { freePort, portFree, serverAnswers, startDevServer, type DevServer } from '../devtools/dev-server';
@@ -35,8 +35,8 @@ export interface DemoOptions {
   uiPort: string;
 }
 
-export async function runDemo(opts: DemoOptions): Promise<number> {
-  const dir = resolve(opts.dir);
+/** The demo's ports: --port (a free one for 0, refused when taken) and --ui-port. */
+async function demoPorts(opts: DemoOptions): Promise<{ grpcPort: number; uiPort: number }> {
   const port = Number(opts.port);
   const uiPort = Number(opts.uiPort);
   for (const [flag, value] of [
@@ -53,6 +53,50 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       `port ${grpcPort} is already in use (another demo or Temporal server?); stop it or run \`npm run demo -- --port 0\``,
     );
   }
+  return { grpcPort, uiPort };
+}
+
+/** Starts the coordinator and backs the demo app up once; true when the backup succeeded. */
+async function backUpOnce(config: BatonConfig, dir: string, server: DevServer): Promise<boolean> {
+  const { client, close } = await connect(config);
+  try {
+    const coordinatorId = await ensureCoordinator(client, config, {
+      replaceStuck: (stuck) =>
+        say(
+          `the coordinator left in ${dir} cannot run on this version of Baton (${stuck.reason || 'its workflow task fails on every try'}); ` +
+            'terminating it and starting a new one (backup jobs it started carry on)',
+        ),
+    });
+    say(`coordinator ${coordinatorId} is running`);
+    const started = await requestBackup(client, config.cluster, DEMO_APP, 'demo');
+    say(`backup ${started.jobId} of ${DEMO_APP} on ${started.node} to drive ${started.drive}`);
+    let last = '';
+    const result = await followJob(client, started.jobId, (view) => {
+      const line = progressLine(view);
+      if (line !== last) say((last = line));
+    });
+    say(
+      `backup ${result.state}: ${result.outcome?.files} files, ${result.outcome?.bytes} bytes ` +
+        `on ${result.node}: snapshot ${result.outcome?.snapshotId} on drive ${result.outcome?.drive}`,
+    );
+    say(`see it in the Web UI: ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.jobId)}`);
+    return result.state === 'succeeded';
+  } finally {
+    await close();
+  }
+}
+
+/** Resolves on Ctrl-C (or SIGTERM). */
+function untilInterrupted(): Promise<void> {
+  return new Promise<void>((resolveWait) => {
+    process.once('SIGINT', () => resolveWait());
+    process.once('SIGTERM', () => resolveWait());
+  });
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const dir = resolve(opts.dir);
+  const { grpcPort, uiPort } = await demoPorts(opts);
   const files = writeDemoFiles(dir, `127.0.0.1:${grpcPort}`);
   const config = loadConfig(files.configFile);
   say(`cluster "${config.cluster}" under ${dir}`);
@@ -75,6 +119,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       say,
     });
     say(`Temporal at ${server.address}; Web UI at ${server.uiUrl}`);
+    // Opening the catalog once creates its tables before any node process needs them.
     const catalog = await openCatalog(config.catalogUrl);
     await catalog.destroy();
 
@@ -82,34 +127,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       const p = supervisor.start(node.name);
       say(`started ${node.name} (pid ${p.child.pid}), log ${p.logFile}`);
     }
-
-    const { client, close } = await connect(config);
-    let ok = false;
-    try {
-      const coordinatorId = await ensureCoordinator(client, config, {
-        replaceStuck: (stuck) =>
-          say(
-            `the coordinator left in ${dir} cannot run on this version of Baton (${stuck.reason || 'its workflow task fails on every try'}); ` +
-              'terminating it and starting a new one (backup jobs it started carry on)',
-          ),
-      });
-      say(`coordinator ${coordinatorId} is running`);
-      const started = await requestBackup(client, config.cluster, DEMO_APP, 'demo');
-      say(`backup ${started.jobId} of ${DEMO_APP} on ${started.node} to drive ${started.drive}`);
-      let last = '';
-      const result = await followJob(client, started.jobId, (view) => {
-        const line = progressLine(view);
-        if (line !== last) say((last = line));
-      });
-      say(
-        `backup ${result.state}: ${result.outcome?.files} files, ${result.outcome?.bytes} bytes ` +
-          `on ${result.node}: snapshot ${result.outcome?.snapshotId} on drive ${result.outcome?.drive}`,
-      );
-      say(`see it in the Web UI: ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.jobId)}`);
-      ok = result.state === 'succeeded';
-    } finally {
-      await close();
-    }
+    const ok = await backUpOnce(config, dir, server);
 
     if (opts.once) {
       const clean = await stopAll();
@@ -117,10 +135,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       return clean && ok ? 0 : 1;
     }
     say('running; press Ctrl-C to stop every process this demo started');
-    await new Promise<void>((resolveWait) => {
-      process.once('SIGINT', () => resolveWait());
-      process.once('SIGTERM', () => resolveWait());
-    });
+    await untilInterrupted();
     say('stopping');
     return (await stopAll()) ? 0 : 1;
   } catch (err) {

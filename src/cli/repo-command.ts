@@ -99,41 +99,65 @@ function withCommon(c: Command): Command {
 
 export function repoCommand(): Command {
   const repo = new Command('repo').description('local backup repositories on drives (no coordinator needed)');
+  addInit(repo);
+  addBackup(repo);
+  addSnapshots(repo);
+  addRestore(repo);
+  addVerify(repo);
+  addForget(repo);
+  addPrune(repo);
+  return repo;
+}
 
+interface InitFlags extends Common {
+  volumeSize?: number;
+  volumes?: number;
+  encryption: boolean;
+  compressionLevel?: number;
+}
+
+function addInit(repo: Command): void {
   withCommon(repo.command('init'))
     .description('initialise a drive; it records its kind and format version')
     .option('--volume-size <bytes>', 'tape: bytes per volume', int)
     .option('--volumes <n>', 'tape: number of volumes', int)
     .option('--no-encryption', 'store data unencrypted (only when explicitly wanted)')
     .option('--compression-level <n>', `zstd level, 1 (fastest) to 19 (smallest); default ${ZSTD_LEVEL}`, int)
-    .action(
-      run(
-        'init',
-        async (
-          o: Common & { volumeSize?: number; volumes?: number; encryption: boolean; compressionLevel?: number },
-        ) => {
-          if (o.drive.length !== 1) throw new UsageError('init takes exactly one --drive PATH');
-          const d = await Drive.init(
-            o.drive[0],
-            {
-              kind: o.kind ?? 'directory',
-              volumeSize: o.volumeSize,
-              volumes: o.volumes,
-              encryption: o.encryption,
-              compressionLevel: o.compressionLevel,
-            },
-            password(o),
-          );
-          print(
-            o,
-            { drive: d.path, id: d.id, kind: d.kind, encrypted: d.key !== null, compressionLevel: d.compressionLevel },
-            `initialised ${d.kind} drive ${d.path} (id ${d.id}${d.key ? ', encrypted' : ', NOT encrypted'}, zstd level ${d.compressionLevel})`,
-          );
-          return EXIT_OK;
-        },
-      ),
-    );
+    .action(run('init', init));
+}
 
+async function init(o: InitFlags): Promise<number> {
+  if (o.drive.length !== 1) throw new UsageError('init takes exactly one --drive PATH');
+  const d = await Drive.init(
+    o.drive[0],
+    {
+      kind: o.kind ?? 'directory',
+      volumeSize: o.volumeSize,
+      volumes: o.volumes,
+      encryption: o.encryption,
+      compressionLevel: o.compressionLevel,
+    },
+    password(o),
+  );
+  print(
+    o,
+    { drive: d.path, id: d.id, kind: d.kind, encrypted: d.key !== null, compressionLevel: d.compressionLevel },
+    `initialised ${d.kind} drive ${d.path} (id ${d.id}${d.key ? ', encrypted' : ', NOT encrypted'}, zstd level ${d.compressionLevel})`,
+  );
+  return EXIT_OK;
+}
+
+interface BackupFlags extends Common {
+  app?: string;
+  cache: string | boolean;
+  checkpointFile?: string;
+  resume?: string;
+  checkpointSeconds?: number;
+  checkpointBytes?: number;
+  bandwidthLimit?: number;
+}
+
+function addBackup(repo: Command): void {
   withCommon(repo.command('backup'))
     .description('back up paths into a new snapshot; prints its ID')
     .argument('[paths...]', 'files or directories (one directory: its contents become the snapshot root)')
@@ -145,146 +169,145 @@ export function repoCommand(): Command {
     .option('--checkpoint-seconds <s>', 'checkpoint interval in seconds (default 15)', int)
     .option('--checkpoint-bytes <n>', 'checkpoint after this many bytes read (default 256 MiB)', int)
     .option('--bandwidth-limit <bytes>', 'read the sources at most this many bytes per second', int)
-    .action(
-      run(
-        'backup',
-        async (
-          paths: string[],
-          o: Common & {
-            app?: string;
-            cache: string | boolean;
-            checkpointFile?: string;
-            resume?: string;
-            checkpointSeconds?: number;
-            checkpointBytes?: number;
-            bandwidthLimit?: number;
-          },
-        ) => {
-          const [drive, ...others] = await drives(o);
-          let resumeFrom: Checkpoint | undefined;
-          if (o.resume) {
-            try {
-              resumeFrom = JSON.parse(await readFile(o.resume, 'utf8')) as Checkpoint;
-            } catch (err) {
-              throw new UsageError(`cannot read checkpoint file ${o.resume}: ${(err as Error).message}`);
-            }
-          } else if (paths.length === 0) {
-            throw new UsageError('name at least one path to back up (or --resume a checkpoint file)');
-          }
-          const cpFile = o.checkpointFile ?? o.resume;
-          if (cpFile) await mkdir(dirname(cpFile), { recursive: true });
-          const ac = new AbortController();
-          const stop = (): void => ac.abort();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-          try {
-            const r = await backup({
-              drive,
-              otherDrives: others,
-              password: password(o),
-              sources: paths,
-              app: o.app,
-              cachePath: o.cache === false ? null : typeof o.cache === 'string' ? o.cache : undefined,
-              resumeFrom,
-              signal: ac.signal,
-              checkpointEvery: { seconds: o.checkpointSeconds, bytes: o.checkpointBytes },
-              rateLimit: o.bandwidthLimit,
-              onCheckpoint: cpFile ? async (cp) => atomicWrite(cpFile, Buffer.from(JSON.stringify(cp))) : undefined,
-            });
-            for (const e of r.errors) process.stderr.write(`error: ${e.path}: ${e.message} (not backed up)\n`);
-            for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-            if (r.incomplete) {
-              process.stderr.write(
-                `snapshot ${r.snapshotId} was committed but is incomplete (${r.errors.length} errors, ${r.warnings.length} warnings); fix the paths above and run the backup again\n`,
-              );
-            }
-            print(
-              o,
-              {
-                snapshot: r.snapshotId,
-                incomplete: r.incomplete,
-                stats: r.stats,
-                errors: r.errors,
-                warnings: r.warnings,
-              },
-              r.snapshotId,
-            );
-            return r.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
-          } finally {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-          }
-        },
-      ),
-    );
+    .action(run('backup', backupPaths));
+}
 
-  withCommon(repo.command('snapshots'))
-    .description('list snapshots')
-    .action(
-      run('snapshots', async (o: Common) => {
-        const [drive] = await drives(o);
-        const list = await listSnapshots(drive);
-        const lines = list.map(
-          ({ id, snapshot: s }) =>
-            `${id.slice(0, 12)}  ${s.time}  ${s.app ?? '-'}  ${s.paths.join(',')}  files=${s.stats.files} bytes=${s.stats.bytes}${s.incomplete ? '  INCOMPLETE' : ''}`,
-        );
-        print(
-          o,
-          list.map(({ id, snapshot }) => ({ id, ...snapshot })),
-          lines.join('\n'),
-        );
-        return EXIT_OK;
-      }),
-    );
+/** The checkpoint to resume from (--resume), or none; a backup needs one or some paths. */
+async function resumePoint(paths: string[], o: BackupFlags): Promise<Checkpoint | undefined> {
+  if (o.resume) {
+    try {
+      return JSON.parse(await readFile(o.resume, 'utf8')) as Checkpoint;
+    } catch (err) {
+      throw new UsageError(`cannot read checkpoint file ${o.resume}: ${(err as Error).message}`);
+    }
+  }
+  if (paths.length === 0) throw new UsageError('name at least one path to back up (or --resume a checkpoint file)');
+  return undefined;
+}
 
+async function backupPaths(paths: string[], o: BackupFlags): Promise<number> {
+  const [drive, ...others] = await drives(o);
+  const resumeFrom = await resumePoint(paths, o);
+  const cpFile = o.checkpointFile ?? o.resume;
+  if (cpFile) await mkdir(dirname(cpFile), { recursive: true });
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const r = await backup({
+      drive,
+      otherDrives: others,
+      password: password(o),
+      sources: paths,
+      app: o.app,
+      cachePath: o.cache === false ? null : typeof o.cache === 'string' ? o.cache : undefined,
+      resumeFrom,
+      signal: ac.signal,
+      checkpointEvery: { seconds: o.checkpointSeconds, bytes: o.checkpointBytes },
+      rateLimit: o.bandwidthLimit,
+      onCheckpoint: cpFile ? async (cp) => atomicWrite(cpFile, Buffer.from(JSON.stringify(cp))) : undefined,
+    });
+    for (const e of r.errors) process.stderr.write(`error: ${e.path}: ${e.message} (not backed up)\n`);
+    for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+    if (r.incomplete) {
+      process.stderr.write(
+        `snapshot ${r.snapshotId} was committed but is incomplete (${r.errors.length} errors, ${r.warnings.length} warnings); fix the paths above and run the backup again\n`,
+      );
+    }
+    print(
+      o,
+      { snapshot: r.snapshotId, incomplete: r.incomplete, stats: r.stats, errors: r.errors, warnings: r.warnings },
+      r.snapshotId,
+    );
+    return r.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+function addSnapshots(repo: Command): void {
+  withCommon(repo.command('snapshots')).description('list snapshots').action(run('snapshots', snapshots));
+}
+
+async function snapshots(o: Common): Promise<number> {
+  const [drive] = await drives(o);
+  const list = await listSnapshots(drive);
+  const lines = list.map(
+    ({ id, snapshot: s }) =>
+      `${id.slice(0, 12)}  ${s.time}  ${s.app ?? '-'}  ${s.paths.join(',')}  files=${s.stats.files} bytes=${s.stats.bytes}${s.incomplete ? '  INCOMPLETE' : ''}`,
+  );
+  print(
+    o,
+    list.map(({ id, snapshot }) => ({ id, ...snapshot })),
+    lines.join('\n'),
+  );
+  return EXIT_OK;
+}
+
+function addRestore(repo: Command): void {
   withCommon(repo.command('restore'))
     .description('restore a snapshot (or --path inside it) into --target')
     .argument('<snapshot>', 'snapshot ID or unique prefix')
     .requiredOption('--target <dir>', 'directory to restore into')
     .option('--path <subtree>', 'restore only this directory of the snapshot')
-    .action(
-      run('restore', async (id: string, o: Common & { target: string; path?: string }) => {
-        prestartWorkers('restore-worker.js'); // they boot while the drive key is derived
-        const [drive, ...others] = await drives(o);
-        const r = await restore({
-          drive,
-          otherDrives: others,
-          password: password(o),
-          snapshotId: id,
-          target: o.target,
-          subtree: o.path,
-        });
-        for (const s of r.skipped) process.stderr.write(`skipped: ${s.path}: ${s.message}\n`);
-        for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-        print(o, r, `restored ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes into ${o.target}`);
-        return EXIT_OK;
-      }),
-    );
+    .action(run('restore', restoreSnapshot));
+}
 
+async function restoreSnapshot(id: string, o: Common & { target: string; path?: string }): Promise<number> {
+  prestartWorkers('restore-worker.js'); // they boot while the drive key is derived
+  const [drive, ...others] = await drives(o);
+  const r = await restore({
+    drive,
+    otherDrives: others,
+    password: password(o),
+    snapshotId: id,
+    target: o.target,
+    subtree: o.path,
+  });
+  for (const s of r.skipped) process.stderr.write(`skipped: ${s.path}: ${s.message}\n`);
+  for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+  print(o, r, `restored ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes into ${o.target}`);
+  return EXIT_OK;
+}
+
+function addVerify(repo: Command): void {
   withCommon(repo.command('verify'))
     .description('check the drive structure; --read-data also reads and checks every pack')
     .option('--read-data', 'read all data')
-    .action(
-      run('verify', async (o: Common & { readData?: boolean }) => {
-        const [drive, ...others] = await drives(o);
-        const r = await verify({ drive, otherDrives: others, password: password(o), readData: o.readData });
-        const text = [
-          ...r.errors.map((e) => `error: ${e.message}`),
-          ...r.infos.map((e) => `info: ${e.message}`),
-          `${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs checked${o.readData ? `, ${r.bytesRead} bytes read` : ''}: ` +
-            (r.ok ? 'no errors' : `${r.errors.length} errors`),
-        ].join('\n');
-        print(o, r, text);
-        if (!r.ok && !o.json) {
-          process.stderr.write(
-            `verify found ${r.errors.length} errors on drive ${drive.path}; snapshots using the named packs cannot be fully restored. ` +
-              `Back the affected apps up again, then \`baton repo forget\` the damaged snapshots and \`baton repo prune\`.\n`,
-          );
-        }
-        return r.ok ? EXIT_OK : EXIT_FAILED;
-      }),
-    );
+    .action(run('verify', verifyDrive));
+}
 
+async function verifyDrive(o: Common & { readData?: boolean }): Promise<number> {
+  const [drive, ...others] = await drives(o);
+  const r = await verify({ drive, otherDrives: others, password: password(o), readData: o.readData });
+  const text = [
+    ...r.errors.map((e) => `error: ${e.message}`),
+    ...r.infos.map((e) => `info: ${e.message}`),
+    `${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs checked${o.readData ? `, ${r.bytesRead} bytes read` : ''}: ` +
+      (r.ok ? 'no errors' : `${r.errors.length} errors`),
+  ].join('\n');
+  print(o, r, text);
+  if (!r.ok && !o.json) {
+    process.stderr.write(
+      `verify found ${r.errors.length} errors on drive ${drive.path}; snapshots using the named packs cannot be fully restored. ` +
+        `Back the affected apps up again, then \`baton repo forget\` the damaged snapshots and \`baton repo prune\`.\n`,
+    );
+  }
+  return r.ok ? EXIT_OK : EXIT_FAILED;
+}
+
+interface ForgetFlags extends Common {
+  keepLast?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  dryRun?: boolean;
+  prune?: boolean;
+}
+
+function addForget(repo: Command): void {
   withCommon(repo.command('forget'))
     .description('remove snapshots not kept by the policy (per app and paths)')
     .option('--keep-last <n>', 'keep the n newest', int)
@@ -293,62 +316,47 @@ export function repoCommand(): Command {
     .option('--keep-monthly <n>', 'keep the newest of each of the last n months', int)
     .option('--dry-run', 'only show what would be removed')
     .option('--prune', 'prune unused data afterwards')
-    .action(
-      run(
-        'forget',
-        async (
-          o: Common & {
-            keepLast?: number;
-            keepDaily?: number;
-            keepWeekly?: number;
-            keepMonthly?: number;
-            dryRun?: boolean;
-            prune?: boolean;
-          },
-        ) => {
-          const [drive, ...others] = await drives(o);
-          const plan = await forget({
-            drive,
-            password: password(o),
-            dryRun: o.dryRun,
-            policy: { last: o.keepLast, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly },
-          });
-          const pruned =
-            o.prune && !o.dryRun ? await prune({ drive, otherDrives: others, password: password(o) }) : null;
-          print(
-            o,
-            { keep: plan.keep.map((s) => s.id), remove: plan.remove.map((s) => s.id), prune: pruned },
-            [
-              ...plan.remove.map(
-                (s) => `${o.dryRun ? 'would remove' : 'removed'} ${s.id.slice(0, 12)} ${s.snapshot.time}`,
-              ),
-              `kept ${plan.keep.length} snapshots`,
-              pruned ? `pruned: ${pruned.packsDeleted} packs deleted, ${pruned.bytesFreed} bytes freed` : '',
-            ]
-              .filter(Boolean)
-              .join('\n'),
-          );
-          return EXIT_OK;
-        },
-      ),
-    );
+    .action(run('forget', forgetSnapshots));
+}
 
+async function forgetSnapshots(o: ForgetFlags): Promise<number> {
+  const [drive, ...others] = await drives(o);
+  const plan = await forget({
+    drive,
+    password: password(o),
+    dryRun: o.dryRun,
+    policy: { last: o.keepLast, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly },
+  });
+  const pruned = o.prune && !o.dryRun ? await prune({ drive, otherDrives: others, password: password(o) }) : null;
+  print(
+    o,
+    { keep: plan.keep.map((s) => s.id), remove: plan.remove.map((s) => s.id), prune: pruned },
+    [
+      ...plan.remove.map((s) => `${o.dryRun ? 'would remove' : 'removed'} ${s.id.slice(0, 12)} ${s.snapshot.time}`),
+      `kept ${plan.keep.length} snapshots`,
+      pruned ? `pruned: ${pruned.packsDeleted} packs deleted, ${pruned.bytesFreed} bytes freed` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
+  return EXIT_OK;
+}
+
+function addPrune(repo: Command): void {
   withCommon(repo.command('prune'))
     .description('delete data no snapshot uses (takes an exclusive lock)')
     .option('--dry-run', 'only count')
-    .action(
-      run('prune', async (o: Common & { dryRun?: boolean }) => {
-        const [drive, ...others] = await drives(o);
-        const r = await prune({ drive, otherDrives: others, password: password(o), dryRun: o.dryRun });
-        print(
-          o,
-          r,
-          `${r.packsDeleted} packs deleted (${r.bytesFreed} bytes), ${r.packsKept} kept` +
-            (r.packsDropped ? `, ${r.packsDropped} dropped from the tape index (volume space is not reused)` : ''),
-        );
-        return EXIT_OK;
-      }),
-    );
+    .action(run('prune', pruneDrive));
+}
 
-  return repo;
+async function pruneDrive(o: Common & { dryRun?: boolean }): Promise<number> {
+  const [drive, ...others] = await drives(o);
+  const r = await prune({ drive, otherDrives: others, password: password(o), dryRun: o.dryRun });
+  print(
+    o,
+    r,
+    `${r.packsDeleted} packs deleted (${r.bytesFreed} bytes), ${r.packsKept} kept` +
+      (r.packsDropped ? `, ${r.packsDropped} dropped from the tape index (volume space is not reused)` : ''),
+  );
+  return EXIT_OK;
 }

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../../src/model/errors';
 import { otherOnlineNode } from '../../../src/demo/cluster-control';
-import { expectationProblems } from '../../../src/drill/expectations';
 import type { DrillAttempt } from '../../../src/drill/report';
 import { SCENARIOS, parseScenario } from '../../../src/drill/scenarios';
+import { DRILL_SCENARIOS } from '../../../src/drill/scenarios/all';
 
 test('scenario names parse; a bad one names the good ones', () => {
   for (const s of SCENARIOS) assert.equal(parseScenario(s), s);
@@ -40,14 +40,14 @@ test('expectations: a clean restart drill has no problems, a wrong outcome or no
     fencedNode: null,
   };
   assert.deepEqual(
-    expectationProblems('app-failover', {
+    DRILL_SCENARIOS['app-failover'].expect({
       ...facts,
       attempts: [attempt(1, 'node-1', 'moved'), attempt(2, 'node-2', 'succeeded')],
     }),
     [],
   );
   assert.deepEqual(
-    expectationProblems('node-failure', {
+    DRILL_SCENARIOS['node-failure'].expect({
       ...facts,
       attempts: [attempt(1, 'node-1', 'moved'), attempt(2, 'node-3', 'succeeded')],
     }),
@@ -57,14 +57,16 @@ test('expectations: a clean restart drill has no problems, a wrong outcome or no
     ],
   );
   assert.match(
-    expectationProblems('fencing', {
-      ...facts,
-      attempts: [attempt(1, 'node-1', 'moved'), attempt(2, 'node-2', 'succeeded')],
-    }).join(),
+    DRILL_SCENARIOS['fencing']
+      .expect({
+        ...facts,
+        attempts: [attempt(1, 'node-1', 'moved'), attempt(2, 'node-2', 'succeeded')],
+      })
+      .join(),
     /no write-fenced event from node-1/,
   );
   assert.deepEqual(
-    expectationProblems('coordinator-failover', {
+    DRILL_SCENARIOS['coordinator-failover'].expect({
       ...facts,
       movedTo: null,
       faultNode: 'node-3',
@@ -72,5 +74,62 @@ test('expectations: a clean restart drill has no problems, a wrong outcome or no
       attempts: [attempt(1, 'node-1', 'succeeded')],
     }),
     [],
+  );
+});
+
+test('every scenario name has its scenario, under that name', () => {
+  for (const s of SCENARIOS) assert.equal(DRILL_SCENARIOS[s].name, s);
+  // Only the coordinator failover strikes before the attempt reads past its first checkpoint.
+  assert.deepEqual(
+    SCENARIOS.filter((s) => !DRILL_SCENARIOS[s].strikesPastCheckpoint),
+    ['coordinator-failover'],
+  );
+});
+
+const restartFacts = { faultNode: 'node-1', movedTo: 'node-2', coordinatorHostAfter: null, fencedNode: null };
+
+test('expectations: a restart drill wants exactly two attempts, a restart decision and a higher epoch', () => {
+  assert.deepEqual(
+    DRILL_SCENARIOS['app-failover'].expect({ ...restartFacts, attempts: [attempt(1, 'node-1', 'succeeded')] }),
+    ['expected 2 attempts, the catalog has 1'],
+  );
+  const second = { ...attempt(2, 'node-2', 'succeeded', false), epoch: 1 };
+  assert.deepEqual(
+    DRILL_SCENARIOS['node-failure'].expect({ ...restartFacts, attempts: [attempt(1, 'node-1', 'timed-out'), second] }),
+    ['attempt 2 recorded no restart decision', "attempt 2's epoch 1 is not above attempt 1's 1"],
+  );
+});
+
+test('expectations: fencing takes moved or timed-out, and wants the fence from the woken node', () => {
+  const attempts = [attempt(1, 'node-1', 'timed-out'), attempt(2, 'node-2', 'succeeded')];
+  assert.deepEqual(DRILL_SCENARIOS.fencing.expect({ ...restartFacts, fencedNode: 'node-1', attempts }), []);
+  assert.deepEqual(DRILL_SCENARIOS.fencing.expect({ ...restartFacts, fencedNode: 'node-2', attempts }), [
+    'the write-fenced event came from node-2, not from the woken node-1',
+  ]);
+});
+
+test('expectations: a coordinator failover wants one succeeded attempt and the coordinator elsewhere', () => {
+  assert.deepEqual(
+    DRILL_SCENARIOS['coordinator-failover'].expect({
+      ...restartFacts,
+      movedTo: null,
+      faultNode: 'node-3',
+      coordinatorHostAfter: 'node-3',
+      attempts: [attempt(1, 'node-1', 'moved'), attempt(2, 'node-2', 'succeeded')],
+    }),
+    [
+      "expected the job's one attempt to carry on and succeed, the catalog has attempt 1 on node-1 moved, attempt 2 on node-2 succeeded",
+      'the coordinator did not move off node-3 (now on node-3)',
+    ],
+  );
+  assert.deepEqual(
+    DRILL_SCENARIOS['coordinator-failover'].expect({
+      ...restartFacts,
+      movedTo: null,
+      faultNode: 'node-3',
+      coordinatorHostAfter: null,
+      attempts: [attempt(1, 'node-1', 'succeeded')],
+    }),
+    ['the coordinator did not move off node-3 (now on no node)'],
   );
 });

@@ -1,0 +1,52 @@
+/**
+ * What every step of a drill works with (the cluster's config, the app, a Temporal client, the
+ * catalog), and the few cluster waits both the driver and the scenarios use.
+ */
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Catalog } from '../catalog/open';
+import { coordinatorStatus } from '../client/coordinator-client';
+import type { BatonConfig } from '../config/load';
+import type { BackupJobResult } from '../model/backup';
+import type { AppSpec } from '../model/plan';
+import { waitFor } from '../util/wait';
+
+export interface DrillContext {
+  config: BatonConfig;
+  app: AppSpec;
+  client: Client;
+  catalog: Catalog;
+  say: (line: string) => void;
+}
+
+/** Waits until the coordinator sees the app on `node` (the static map was just changed). */
+export async function waitPlaced(c: DrillContext, node: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    `the coordinator to see ${c.app.name} on ${node}`,
+    async () => (await coordinatorStatus(c.client, c.config.cluster)).hosts[c.app.name] === node,
+    timeoutMs,
+    250,
+  );
+}
+
+/** The job's end; a failed workflow is a failed result, not an error. */
+export async function jobResult(c: DrillContext, jobId: string, timeoutMs: number): Promise<BackupJobResult> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      c.client.workflow.getHandle(jobId).result() as Promise<BackupJobResult>,
+      new Promise<never>((_, fail) => {
+        timer = setTimeout(
+          () => fail(new Error(`job ${jobId} did not end within ${timeoutMs / 1000} s of the fault`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      return { jobId, app: c.app.name, node: '', drive: '', state: 'failed', error: err.cause?.message ?? err.message };
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

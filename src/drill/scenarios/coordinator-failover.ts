@@ -1,0 +1,105 @@
+/**
+ * coordinator-failover: SIGKILLs the node process hosting the coordinator workflow while the app
+ * runs elsewhere; the job's one attempt should carry on while the coordinator moves.
+ */
+import { clusterEvents } from '../../catalog/jobs';
+import { coordinatorStatus } from '../../client/coordinator-client';
+import { moveApp, otherOnlineNode, readMap, signalNode } from '../../demo/cluster-control';
+import { UserError } from '../../model/errors';
+import { waitFor } from '../../util/wait';
+import { jobResult, waitPlaced, type DrillContext } from '../drill-context';
+import { faultRecord, type DrillRun, type DrillScenario, type Placement } from './scenario';
+
+/** The `from` host of a coordinator-failover event (its data), so an older move is not taken for this one. */
+function movedFrom(dataJson: string | null): string | null {
+  try {
+    return (JSON.parse(dataJson ?? 'null') as { from?: string } | null)?.from ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The coordinator must not share the app's node, or the kill would be a node failure too. */
+async function prepare(c: DrillContext, home: string): Promise<Placement> {
+  const { app, config, say } = c;
+  const coordinatorBefore = (await coordinatorStatus(c.client, config.cluster)).host;
+  if (!coordinatorBefore)
+    throw new UserError('the coordinator has not reported its host yet; try again in a few seconds');
+  let appNode = home;
+  if (coordinatorBefore === home) {
+    const to = otherOnlineNode(readMap(config), [home]);
+    if (!to) throw new UserError(`no other online node to move ${app.name} to; bring one online first`);
+    moveApp(config, app.name, to);
+    await waitPlaced(c, to);
+    appNode = to;
+    say(`moved ${app.name} off the coordinator's host ${home} to ${to} first`);
+  }
+  // The app does not move in this drill; the target is only a third node, when there is one.
+  const target = otherOnlineNode(readMap(config), [appNode, coordinatorBefore]);
+  return { appNode, coordinatorBefore, target };
+}
+
+/** Kills the coordinator's host and waits for the coordinator to act again on another node. */
+async function killCoordinatorHost(c: DrillContext, run: DrillRun, host: string): Promise<void> {
+  const { config, say } = c;
+  const seen = new Set(
+    (await clusterEvents(c.catalog, config.cluster, 200))
+      .filter((e) => e.kind === 'coordinator-failover')
+      .map((e) => e.id),
+  );
+  run.faultAtMs = Date.now();
+  const pid = signalNode(config, host, 'SIGKILL');
+  run.killed = { node: host, pid, markedOffline: false };
+  run.fault = faultRecord(
+    'sigkill-coordinator-host',
+    host,
+    pid,
+    run.faultAtMs,
+    `SIGKILL to ${host} (pid ${pid}), the coordinator's host; ${c.app.name} runs on ${run.jobNode}`,
+  );
+  say(run.fault.detail);
+  const ev = await waitFor(
+    'a coordinator-failover event in the catalog',
+    async () =>
+      (await clusterEvents(c.catalog, config.cluster, 200)).find(
+        (e) => e.kind === 'coordinator-failover' && !seen.has(e.id) && movedFrom(e.data_json) === host,
+      ),
+    60_000,
+  );
+  run.failoverEvent = { at: ev.at, node: ev.node, message: ev.message };
+  say(`coordinator acting again: ${ev.message}`);
+}
+
+export const coordinatorFailover: DrillScenario = {
+  name: 'coordinator-failover',
+  // It strikes at once, so the coordinator acts while the job still runs.
+  strikesPastCheckpoint: false,
+  prepare,
+  async inject(c, run) {
+    const host = (await coordinatorStatus(c.client, c.config.cluster)).host;
+    if (!host || host === run.jobNode) {
+      run.problems.push(
+        `the coordinator moved onto ${host ?? 'no node'} (the app's node) before the fault; run the drill again`,
+      );
+    } else {
+      run.coordinatorBefore = host;
+      await killCoordinatorHost(c, run, host);
+    }
+    run.result = await jobResult(c, run.jobId, run.jobTimeoutMs);
+  },
+  expect(f) {
+    const problems: string[] = [];
+    const [first] = f.attempts;
+    if (f.attempts.length !== 1 || first.outcome !== 'succeeded') {
+      problems.push(
+        `expected the job's one attempt to carry on and succeed, the catalog has ${f.attempts
+          .map((a) => `attempt ${a.number} on ${a.node} ${a.outcome}`)
+          .join(', ')}`,
+      );
+    }
+    if (!f.coordinatorHostAfter || f.coordinatorHostAfter === f.faultNode) {
+      problems.push(`the coordinator did not move off ${f.faultNode} (now on ${f.coordinatorHostAfter ?? 'no node'})`);
+    }
+    return problems;
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * fencing: SIGSTOPs the app's node, moves the app, lets the job finish elsewhere, then SIGCONTs
+ * the node and waits for its late write to be refused (a write-fenced event).
+ */
+import { jobEvents } from '../../catalog/jobs';
+import { moveApp, signalNode } from '../../demo/cluster-control';
+import { waitFor } from '../../util/wait';
+import { jobResult, type DrillContext } from '../drill-context';
+import { restartProblems } from '../expectations';
+import { failoverPlacement, faultRecord, type DrillRun, type DrillScenario } from './scenario';
+
+/** Moves the app and waits for the job's end while the node is stopped; always wakes it. */
+async function whileStopped(c: DrillContext, run: DrillRun, pid: number, detail: string): Promise<void> {
+  // Interrupted while the node is stopped: wake it before exiting, never leave it frozen.
+  const wake = (signal: NodeJS.Signals) => {
+    process.kill(pid, 'SIGCONT');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', wake).once('SIGTERM', wake);
+  try {
+    moveApp(c.config, c.app.name, run.target ?? '');
+    run.movedTo = run.target;
+    c.say(detail);
+    run.result = await jobResult(c, run.jobId, run.jobTimeoutMs);
+  } finally {
+    process.off('SIGINT', wake).off('SIGTERM', wake);
+    process.kill(pid, 'SIGCONT');
+    c.say(`SIGCONT to ${run.jobNode} (pid ${pid}); waiting for its late write to be fenced`);
+  }
+}
+
+export const fencing: DrillScenario = {
+  name: 'fencing',
+  strikesPastCheckpoint: true,
+  prepare: failoverPlacement,
+  async inject(c, run) {
+    run.faultAtMs = Date.now();
+    const pid = signalNode(c.config, run.jobNode, 'SIGSTOP');
+    run.fault = faultRecord(
+      'sigstop-node',
+      run.jobNode,
+      pid,
+      run.faultAtMs,
+      `SIGSTOP to ${run.jobNode} (pid ${pid}), then moved ${c.app.name} to ${run.target}`,
+    );
+    await whileStopped(c, run, pid, run.fault.detail);
+    try {
+      const ev = await waitFor(
+        'the woken node to be fenced (write-fenced event)',
+        async () => (await jobEvents(c.catalog, run.jobId)).find((e) => e.kind === 'write-fenced'),
+        30_000,
+      );
+      run.fencedEvent = { node: ev.node, at: ev.at, message: ev.message };
+    } catch (err) {
+      run.problems.push((err as Error).message);
+    }
+  },
+  expect(f) {
+    // `moved` when the coordinator tells the job in time; `timed-out` when the stopped node also
+    // held the coordinator or the job's workflow task and the heartbeat timeout came first.
+    const problems = restartProblems(f, 'moved', 'timed-out');
+    if (f.fencedNode !== f.faultNode) {
+      problems.push(
+        f.fencedNode === null
+          ? `no write-fenced event from ${f.faultNode} after it woke up`
+          : `the write-fenced event came from ${f.fencedNode}, not from the woken ${f.faultNode}`,
+      );
+    }
+    return problems;
+  },
+};
