@@ -14,7 +14,7 @@ import { BATON_BIN } from '../../src/demo/node-processes';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import type { DrillReport } from '../../src/drill/report';
 import { runDrill } from '../../src/drill/run-drill';
-import { SCENARIOS, type Scenario } from '../../src/drill/scenarios';
+import { SCENARIOS, type Scenario } from '../../src/drill/scenario-names';
 import { median } from '../../src/drill/timings';
 import { figureTable, runTable, spliceSection, timingTable, type Figure, type RunRow } from './markdown';
 

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { formatReport } from '../drill/report';
 import { runDrill } from '../drill/run-drill';
-import { SCENARIOS, SCENARIO_SUMMARY, parseScenario } from '../drill/scenarios';
+import { SCENARIOS, SCENARIO_SUMMARY, parseScenario } from '../drill/scenario-names';
 
 interface DrillFlags {
   json?: boolean;

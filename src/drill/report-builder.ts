@@ -20,7 +20,7 @@ import type { ProgressWatch } from './progress-watch';
 import type { DrillAttempt, DrillReport } from './report';
 import { committedSnapshots, restoreJobSnapshot } from './restore';
 import type { DrillRun } from './scenarios/scenario';
-import type { Scenario } from './scenarios';
+import type { Scenario } from './scenario-names';
 import { computeTimings, rereadBytes } from './timings';
 
 /** What the catalog holds about the job once the drill is over. */

@@ -1,5 +1,5 @@
 /** What a drill reports (the --json object) and how a person reads it. Pure. */
-import type { Scenario } from './scenarios';
+import type { Scenario } from './scenario-names';
 import type { Timings } from './timings';
 
 export interface DrillAttempt {

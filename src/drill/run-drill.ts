@@ -21,7 +21,7 @@ import type { DrillReport } from './report';
 import { gatherReport } from './report-builder';
 import { DRILL_SCENARIOS } from './scenarios/all';
 import type { DrillRun, DrillScenario, Placement } from './scenarios/scenario';
-import type { Scenario } from './scenarios';
+import type { Scenario } from './scenario-names';
 import { waitFor } from '../util/wait';
 
 export interface DrillOptions {

@@ -10,7 +10,7 @@
  *                        checkpoint; for a coordinator failover the first checkpoint at or after
  *                        the reconcile), or the job's end when no checkpoint came before it
  */
-import type { Scenario } from './scenarios';
+import type { Scenario } from './scenario-names';
 
 export interface AttemptTimes {
   number: number;

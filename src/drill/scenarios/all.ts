@@ -1,5 +1,5 @@
 /** Every drill scenario by name: what `baton drill <scenario>` runs. */
-import type { Scenario } from '../scenarios';
+import type { Scenario } from '../scenario-names';
 import { appFailover } from './app-failover';
 import { coordinatorFailover } from './coordinator-failover';
 import { fencing } from './fencing';

@@ -8,7 +8,7 @@ import type { BackupJobResult } from '../../model/backup';
 import type { DrillContext } from '../drill-context';
 import type { DrillFacts } from '../expectations';
 import type { DrillReport } from '../report';
-import type { Scenario } from '../scenarios';
+import type { Scenario } from '../scenario-names';
 
 /** Where things stand before the backup starts. */
 export interface Placement {

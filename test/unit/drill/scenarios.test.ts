@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { UserError } from '../../../src/model/errors';
 import { otherOnlineNode } from '../../../src/demo/cluster-control';
 import type { DrillAttempt } from '../../../src/drill/report';
-import { SCENARIOS, parseScenario } from '../../../src/drill/scenarios';
+import { SCENARIOS, parseScenario } from '../../../src/drill/scenario-names';
 import { DRILL_SCENARIOS } from '../../../src/drill/scenarios/all';
 
 test('scenario names parse; a bad one names the good ones', () => {
