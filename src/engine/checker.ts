@@ -73,13 +73,34 @@ export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
   }
 }
 
+type Add = (f: Finding) => void;
+
 async function verifyLocked(opts: VerifyOptions): Promise<VerifyResult> {
   const { drive, signal } = opts;
-  const progress = opts.progress ?? noopProgress;
   const findings: Finding[] = [];
-  const add = (f: Finding): void => void findings.push(f);
+  const add: Add = (f) => void findings.push(f);
 
-  // 1. index files
+  const index = await checkIndexFiles(drive, add);
+  const packs: IndexPack[] = [...index.packs.values()].map((p) => p.pack);
+  await checkPackFiles(drive, index, packs, add, signal);
+  await checkRefs(drive, index, add);
+  const { users, snapshots } = await checkSnapshots(opts, index, add);
+  const bytesRead = opts.readData ? await readPacks(opts, packs, users, findings) : 0;
+
+  const errors = findings.filter((f) => f.severity === 'error');
+  return {
+    ok: errors.length === 0,
+    errors,
+    infos: findings.filter((f) => f.severity === 'info'),
+    snapshots,
+    packs: packs.length,
+    blobs: index.size,
+    bytesRead,
+  };
+}
+
+/** 1. Every index file decodes; the index is built from those no other supersedes. */
+async function checkIndexFiles(drive: Drive, add: Add): Promise<BlobIndex> {
   const index = new BlobIndex();
   const names = await drive.list('index');
   const files = new Map<string, IndexFile>();
@@ -92,9 +113,17 @@ async function verifyLocked(opts: VerifyOptions): Promise<VerifyResult> {
   }
   for (const f of [...files.values()]) for (const s of f.supersedes ?? []) files.delete(s);
   for (const f of files.values()) index.addFile(drive, f);
+  return index;
+}
 
-  // 2. packs present with their length
-  const packs: IndexPack[] = [...index.packs.values()].map((p) => p.pack);
+/** 2. Every indexed pack is present with its length; packs in no index are reported (info). */
+async function checkPackFiles(
+  drive: Drive,
+  index: BlobIndex,
+  packs: IndexPack[],
+  add: Add,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   for (const p of packs) {
     throwIfAborted(signal, 'verify');
     const size = await drive.packs.packSize(p);
@@ -124,8 +153,10 @@ async function verifyLocked(opts: VerifyOptions): Promise<VerifyResult> {
       });
     }
   }
+}
 
-  // packs that snapshots on other drives use here (refs/) must be present
+/** Packs that snapshots on other drives use here (refs/) must be present. */
+async function checkRefs(drive: Drive, index: BlobIndex, add: Add): Promise<void> {
   for (const name of await drive.list('refs')) {
     try {
       const r = JSON.parse((await drive.readFile('refs', name)).toString('utf8')) as { drive: string; packs: string[] };
@@ -144,11 +175,22 @@ async function verifyLocked(opts: VerifyOptions): Promise<VerifyResult> {
       add({ kind: 'index', severity: 'error', message: `refs/${name} is unreadable: ${(err as Error).message}` });
     }
   }
+}
 
-  // 3. snapshots and their trees
+/**
+ * 3. Every snapshot's trees decode and every blob they reference is indexed (on this drive or the
+ * other drives the snapshot uses). Returns, for each blob, the first snapshot and path seen using
+ * it, so that the read-data pass can say whose data a bad blob holds.
+ */
+async function checkSnapshots(
+  opts: VerifyOptions,
+  index: BlobIndex,
+  add: Add,
+): Promise<{ users: Map<string, User>; snapshots: number }> {
+  const { drive } = opts;
   const users = new Map<string, User>();
-  const seenTrees = new Set<string>();
-  let snapCount = 0;
+  const seen = new Set<string>();
+  let snapshots = 0;
   let snaps: Awaited<ReturnType<typeof listSnapshots>> = [];
   try {
     snaps = await listSnapshots(drive);
@@ -156,7 +198,7 @@ async function verifyLocked(opts: VerifyOptions): Promise<VerifyResult> {
     add({ kind: 'snapshot', severity: 'error', message: `snapshots: ${(err as Error).message}` });
   }
   for (const { id, snapshot } of snaps) {
-    snapCount++;
+    snapshots++;
     let all: BlobIndex = index;
     if (snapshot.drives.some((d) => d.id !== drive.id)) {
       try {
@@ -171,117 +213,134 @@ async function verifyLocked(opts: VerifyOptions): Promise<VerifyResult> {
         continue;
       }
     }
-    const walk = async (treeId: string, path: string): Promise<void> => {
-      throwIfAborted(signal, 'verify');
-      if (!users.has(treeId)) users.set(treeId, { snapshot: id, path: path || '/' });
-      if (seenTrees.has(treeId)) return;
-      seenTrees.add(treeId);
-      const loc = all.get(treeId);
-      if (!loc) {
+    await walkTree({ snapshot: id, index: all, users, seen, add, signal: opts.signal }, snapshot.tree, '');
+  }
+  return { users, snapshots };
+}
+
+/** One snapshot's walk; `users` and `seen` are shared by all, so a tree is decoded once. */
+interface TreeWalk {
+  snapshot: string;
+  index: BlobIndex;
+  users: Map<string, User>;
+  seen: Set<string>;
+  add: Add;
+  signal: AbortSignal | undefined;
+}
+
+async function walkTree(w: TreeWalk, treeId: string, path: string): Promise<void> {
+  const { snapshot: id, users, add } = w;
+  throwIfAborted(w.signal, 'verify');
+  if (!users.has(treeId)) users.set(treeId, { snapshot: id, path: path || '/' });
+  if (w.seen.has(treeId)) return;
+  w.seen.add(treeId);
+  const loc = w.index.get(treeId);
+  if (!loc) {
+    add({
+      kind: 'missing-blob',
+      severity: 'error',
+      blob: treeId,
+      snapshot: id,
+      path: path || '/',
+      message: `tree ${treeId} of snapshot ${id} at ${path || '/'} is not in any index`,
+    });
+    return;
+  }
+  let nodes: TreeNode[];
+  try {
+    nodes = decodeTree(await readBlob(loc), treeId).nodes;
+  } catch (err) {
+    add({
+      kind: 'tree',
+      severity: 'error',
+      blob: treeId,
+      pack: loc.pack.id,
+      snapshot: id,
+      path: path || '/',
+      message: `tree of ${path || '/'} in snapshot ${id}: ${(err as Error).message}`,
+    });
+    return;
+  }
+  for (const n of nodes) {
+    const p = `${path}/${n.name}`;
+    if (n.type === 'dir' && n.subtree) await walkTree(w, n.subtree, p);
+    for (const c of n.content ?? []) {
+      if (!users.has(c)) users.set(c, { snapshot: id, path: p });
+      if (!w.index.has(c)) {
         add({
           kind: 'missing-blob',
           severity: 'error',
-          blob: treeId,
+          blob: c,
           snapshot: id,
-          path: path || '/',
-          message: `tree ${treeId} of snapshot ${id} at ${path || '/'} is not in any index`,
+          path: p,
+          message: `chunk ${c} of ${p} in snapshot ${id} is not in any index`,
         });
-        return;
-      }
-      let nodes: TreeNode[];
-      try {
-        nodes = decodeTree(await readBlob(loc), treeId).nodes;
-      } catch (err) {
-        add({
-          kind: 'tree',
-          severity: 'error',
-          blob: treeId,
-          pack: loc.pack.id,
-          snapshot: id,
-          path: path || '/',
-          message: `tree of ${path || '/'} in snapshot ${id}: ${(err as Error).message}`,
-        });
-        return;
-      }
-      for (const n of nodes) {
-        const p = `${path}/${n.name}`;
-        if (n.type === 'dir' && n.subtree) await walk(n.subtree, p);
-        for (const c of n.content ?? []) {
-          if (!users.has(c)) users.set(c, { snapshot: id, path: p });
-          if (!all.has(c)) {
-            add({
-              kind: 'missing-blob',
-              severity: 'error',
-              blob: c,
-              snapshot: id,
-              path: p,
-              message: `chunk ${c} of ${p} in snapshot ${id} is not in any index`,
-            });
-          }
-        }
-      }
-    };
-    await walk(snapshot.tree, '');
-  }
-
-  // 4. full read of this drive's packs
-  let bytesRead = 0;
-  if (opts.readData) {
-    const usedBy = (blob: string): string => {
-      const u = users.get(blob);
-      return u ? `; it holds data of ${u.path} in snapshot ${u.snapshot}` : '';
-    };
-    for (const p of packs) {
-      throwIfAborted(signal, 'verify');
-      let data: Buffer;
-      try {
-        data = await drive.packs.readPack(p, 0, p.length);
-      } catch (err) {
-        add({ kind: 'pack-data', severity: 'error', pack: p.id, message: `pack ${p.id}: ${(err as Error).message}` });
-        continue;
-      }
-      bytesRead += data.length;
-      progress.update({ files: 0, dirs: 0, bytes: bytesRead, newBytes: 0, errors: findings.length });
-      try {
-        parsePack(drive.key, data, p.id);
-      } catch (err) {
-        const first = p.blobs.find((b) => users.has(b.id));
-        add({
-          kind: 'pack-data',
-          severity: 'error',
-          pack: p.id,
-          snapshot: first ? users.get(first.id)?.snapshot : undefined,
-          path: first ? users.get(first.id)?.path : undefined,
-          message: `${(err as Error).message}${first ? usedBy(first.id) : ''}`,
-        });
-      }
-      for (const b of p.blobs) {
-        try {
-          // only checked, never kept: decoded into reused buffers
-          decodeBlob(drive.key, data.subarray(b.offset, b.offset + b.length), b, `pack ${p.id}`, true);
-        } catch (err) {
-          const u = users.get(b.id);
-          add({
-            kind: 'blob-data',
-            severity: 'error',
-            pack: p.id,
-            blob: b.id,
-            snapshot: u?.snapshot,
-            path: u?.path,
-            message: `${(err as Error).message}${usedBy(b.id)}`,
-          });
-        }
       }
     }
   }
-  const errors = findings.filter((f) => f.severity === 'error');
-  return {
-    ok: errors.length === 0,
-    errors,
-    infos: findings.filter((f) => f.severity === 'info'),
-    snapshots: snapCount,
-    packs: packs.length,
-    blobs: index.size,
-    bytesRead,
+}
+
+/** 4. Full read of this drive's packs; returns the bytes read. */
+async function readPacks(
+  opts: VerifyOptions,
+  packs: IndexPack[],
+  users: Map<string, User>,
+  findings: Finding[],
+): Promise<number> {
+  const { drive, signal } = opts;
+  const progress = opts.progress ?? noopProgress;
+  const add: Add = (f) => void findings.push(f);
+  let bytesRead = 0;
+  for (const p of packs) {
+    throwIfAborted(signal, 'verify');
+    let data: Buffer;
+    try {
+      data = await drive.packs.readPack(p, 0, p.length);
+    } catch (err) {
+      add({ kind: 'pack-data', severity: 'error', pack: p.id, message: `pack ${p.id}: ${(err as Error).message}` });
+      continue;
+    }
+    bytesRead += data.length;
+    progress.update({ files: 0, dirs: 0, bytes: bytesRead, newBytes: 0, errors: findings.length });
+    checkPackData(drive, p, data, users, add);
+  }
+  return bytesRead;
+}
+
+/** One pack's hash and trailer, then every blob's tag and hash; findings name whose data it holds. */
+function checkPackData(drive: Drive, p: IndexPack, data: Buffer, users: Map<string, User>, add: Add): void {
+  const usedBy = (blob: string): string => {
+    const u = users.get(blob);
+    return u ? `; it holds data of ${u.path} in snapshot ${u.snapshot}` : '';
   };
+  try {
+    parsePack(drive.key, data, p.id);
+  } catch (err) {
+    const first = p.blobs.find((b) => users.has(b.id));
+    add({
+      kind: 'pack-data',
+      severity: 'error',
+      pack: p.id,
+      snapshot: first ? users.get(first.id)?.snapshot : undefined,
+      path: first ? users.get(first.id)?.path : undefined,
+      message: `${(err as Error).message}${first ? usedBy(first.id) : ''}`,
+    });
+  }
+  for (const b of p.blobs) {
+    try {
+      // only checked, never kept: decoded into reused buffers
+      decodeBlob(drive.key, data.subarray(b.offset, b.offset + b.length), b, `pack ${p.id}`, true);
+    } catch (err) {
+      const u = users.get(b.id);
+      add({
+        kind: 'blob-data',
+        severity: 'error',
+        pack: p.id,
+        blob: b.id,
+        snapshot: u?.snapshot,
+        path: u?.path,
+        message: `${(err as Error).message}${usedBy(b.id)}`,
+      });
+    }
+  }
 }

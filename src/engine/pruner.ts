@@ -9,13 +9,14 @@
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
 import { BlobIndex, encodeIndex, readIndexFiles, readBlob } from './index-file';
-import type { IndexPack } from './index-file';
 import { listSnapshots } from './snapshot';
 import type { SnapshotEntry } from './snapshot';
 import { decodeTree } from './tree';
 import { openSnapshotDrives } from './restorer';
 import { Lock, isStale, readLocks } from './lock';
 import { CorruptionError, EngineError, throwIfAborted } from './errors';
+import { planPrune } from './prune-plan';
+import type { PrunePlan } from './prune-plan';
 
 export interface KeepPolicy {
   last?: number;
@@ -137,86 +138,101 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
       if (l.name !== lock.name && isStale(l.lock)) await drive.remove('locks', l.name);
     const oldIndex = await drive.list('index');
     const index = await BlobIndex.load(drive);
-
-    // blobs in use by this drive's snapshots
-    const used = new Set<string>();
-    for (const { id, snapshot } of await listSnapshots(drive)) {
-      const all = snapshot.drives.some((d) => d.id !== drive.id)
-        ? (await openSnapshotDrives(drive, snapshot, opts.otherDrives, opts.password)).index
-        : index;
-      const walk = async (treeId: string): Promise<void> => {
-        throwIfAborted(signal, 'prune');
-        if (used.has(treeId)) return;
-        used.add(treeId);
-        const loc = all.get(treeId);
-        if (!loc) {
-          throw new CorruptionError(
-            `tree ${treeId} of snapshot ${id} is in no index; prune stopped without deleting anything. Run \`baton repo verify --drive ${drive.path}\``,
-            undefined,
-            treeId,
-          );
-        }
-        for (const n of decodeTree(await readBlob(loc), treeId).nodes) {
-          for (const c of n.content ?? []) used.add(c);
-          if (n.subtree) await walk(n.subtree);
-        }
-      };
-      await walk(snapshot.tree);
-    }
-    // packs other drives' snapshots reference through refs/
-    const pinned = new Set<string>();
-    for (const name of await drive.list('refs')) {
-      const r = JSON.parse((await drive.readFile('refs', name)).toString('utf8')) as { packs: string[] };
-      for (const p of r.packs) pinned.add(p);
-    }
-
-    const keep: IndexPack[] = [];
-    const drop: IndexPack[] = [];
-    for (const { pack } of index.packs.values()) {
-      if (pinned.has(pack.id) || pack.blobs.some((b) => used.has(b.id))) keep.push(pack);
-      else drop.push(pack);
-    }
-    const indexed = new Set(index.packs.keys());
-    const orphans = (await drive.packs.listPacks()).filter((p) => !indexed.has(p.id));
+    const used = await findUsedBlobs(opts, index);
+    const pinned = await readPinnedPacks(drive);
+    const plan = planPrune(
+      [...index.packs.values()].map((p) => p.pack),
+      used,
+      pinned,
+      await drive.packs.listPacks(),
+    );
     const result: PruneResult = {
-      packsKept: keep.length,
+      packsKept: plan.keep.length,
       packsDeleted: 0,
       bytesFreed: 0,
       packsDropped: 0,
       indexFilesReplaced: oldIndex.length,
     };
     if (opts.dryRun) {
-      result.packsDeleted = drop.length + orphans.length;
+      result.packsDeleted = plan.drop.length + plan.orphans.length;
       return result;
     }
     throwIfAborted(signal, 'prune');
-    // 1. new index superseding every old one (even readers of a half-done prune see a consistent view)
-    const live = await readIndexFiles(drive);
-    const supersedes = [...new Set([...oldIndex, ...live.keys()])];
-    if (drop.length > 0 || oldIndex.length > 1) {
-      const { id, data } = encodeIndex(drive, { version: 1, packs: keep, supersedes });
-      await drive.writeFile('index', id, data);
-      // 2. unused packs, 3. old index files
-      for (const p of [...drop, ...orphans]) {
-        if (await drive.packs.deletePack(p)) {
-          result.packsDeleted++;
-          result.bytesFreed += p.length;
-        } else if (drive.packs.appendOnly) {
-          result.packsDropped++;
-        }
-      }
-      for (const name of oldIndex) if (name !== id) await drive.remove('index', name);
-    } else {
-      for (const p of orphans) {
-        if (await drive.packs.deletePack(p)) {
-          result.packsDeleted++;
-          result.bytesFreed += p.length;
-        }
-      }
-      result.indexFilesReplaced = 0;
-    }
+    await applyPrune(drive, plan, oldIndex, result);
     return result;
   } finally {
     await lock.release().catch(() => undefined);
+  }
+}
+
+/** Blobs in use by this drive's snapshots: every tree they reach and every chunk those list. */
+async function findUsedBlobs(opts: PruneOptions, index: BlobIndex): Promise<Set<string>> {
+  const { drive, signal } = opts;
+  const used = new Set<string>();
+  for (const { id, snapshot } of await listSnapshots(drive)) {
+    const all = snapshot.drives.some((d) => d.id !== drive.id)
+      ? (await openSnapshotDrives(drive, snapshot, opts.otherDrives, opts.password)).index
+      : index;
+    const walk = async (treeId: string): Promise<void> => {
+      throwIfAborted(signal, 'prune');
+      if (used.has(treeId)) return;
+      used.add(treeId);
+      const loc = all.get(treeId);
+      if (!loc) {
+        throw new CorruptionError(
+          `tree ${treeId} of snapshot ${id} is in no index; prune stopped without deleting anything. Run \`baton repo verify --drive ${drive.path}\``,
+          undefined,
+          treeId,
+        );
+      }
+      for (const n of decodeTree(await readBlob(loc), treeId).nodes) {
+        for (const c of n.content ?? []) used.add(c);
+        if (n.subtree) await walk(n.subtree);
+      }
+    };
+    await walk(snapshot.tree);
+  }
+  return used;
+}
+
+/** Packs other drives' snapshots reference through refs/. */
+async function readPinnedPacks(drive: Drive): Promise<Set<string>> {
+  const pinned = new Set<string>();
+  for (const name of await drive.list('refs')) {
+    const r = JSON.parse((await drive.readFile('refs', name)).toString('utf8')) as { packs: string[] };
+    for (const p of r.packs) pinned.add(p);
+  }
+  return pinned;
+}
+
+/**
+ * Carries a plan out in the order that makes an interruption safe: 1. a new index superseding every
+ * old one (even readers of a half-done prune see a consistent view), 2. unused packs, 3. old index
+ * files. With nothing to drop and one index file, only orphans go and the index stays.
+ */
+async function applyPrune(drive: Drive, plan: PrunePlan, oldIndex: string[], result: PruneResult): Promise<void> {
+  const { keep, drop, orphans } = plan;
+  const live = await readIndexFiles(drive);
+  const supersedes = [...new Set([...oldIndex, ...live.keys()])];
+  if (drop.length > 0 || oldIndex.length > 1) {
+    const { id, data } = encodeIndex(drive, { version: 1, packs: keep, supersedes });
+    await drive.writeFile('index', id, data);
+    for (const p of [...drop, ...orphans]) {
+      if (await drive.packs.deletePack(p)) {
+        result.packsDeleted++;
+        result.bytesFreed += p.length;
+      } else if (drive.packs.appendOnly) {
+        result.packsDropped++;
+      }
+    }
+    for (const name of oldIndex) if (name !== id) await drive.remove('index', name);
+  } else {
+    for (const p of orphans) {
+      if (await drive.packs.deletePack(p)) {
+        result.packsDeleted++;
+        result.bytesFreed += p.length;
+      }
+    }
+    result.indexFilesReplaced = 0;
   }
 }

@@ -19,9 +19,10 @@ import { resolve } from 'node:path';
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
 import { BlobIndex, readBlob } from './index-file';
+import type { BlobLocation } from './index-file';
 import { readSnapshot, resolveSnapshotId } from './snapshot';
 import type { Snapshot } from './snapshot';
-import { decodeTree, nodeNameBytes, symlinkTargetBytes } from './tree';
+import { decodeTree, symlinkTargetBytes } from './tree';
 import type { TreeNode } from './tree';
 import { CorruptionError, EngineError, PathEscapeError, errnoCode, throwIfAborted } from './errors';
 import { noopProgress } from './progress';
@@ -33,6 +34,7 @@ import type { FileMeta } from './restore-worker';
 import { Lock } from './lock';
 import { applyXattrs } from './xattrs';
 import { createSpecial, specialSkipReason } from './special-files';
+import { DirNames, mtimeOf } from './restore-entry';
 
 export interface RestoreOptions {
   /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
@@ -109,29 +111,8 @@ export async function loadTree(index: BlobIndex, id: string): Promise<TreeNode[]
   return decodeTree(await readBlob(loc), id).nodes;
 }
 
-function checkName(n: TreeNode, parent: string): Buffer {
-  const name = nodeNameBytes(n);
-  const shown = `${parent}/${n.name}`;
-  if (name.length === 0) throw new PathEscapeError(shown, 'empty file name');
-  if (name.includes(0x2f)) throw new PathEscapeError(shown, 'the name contains "/"');
-  if (name.includes(0)) throw new PathEscapeError(shown, 'the name contains a NUL byte');
-  if (name.equals(Buffer.from('.')) || name.equals(Buffer.from('..'))) {
-    throw new PathEscapeError(shown, 'the name is "." or ".." and would leave its directory');
-  }
-  return name;
-}
-
 /** files larger than this are opened here and written by every worker at once, in parts */
 const SPLIT_BYTES = 16 * 1024 * 1024;
-
-/**
- * A node's mtime as Node's utimes wants it: seconds as a double. libuv truncates to microseconds,
- * so aim at the middle of the microsecond, where the double's rounding cannot fall into the one below.
- */
-function mtimeOf(n: TreeNode): number {
-  const ns = BigInt(n.mtimeNs);
-  return Number(ns / 1_000_000_000n) + (Number((ns % 1_000_000_000n) / 1000n) * 1000 + 500) / 1e9;
-}
 
 /**
  * Creates a link or symlink at `path`; if a file or symlink from an earlier (interrupted) restore
@@ -162,9 +143,15 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
 }
 
 async function restoreLocked(opts: RestoreOptions): Promise<RestoreResult> {
-  const signal = opts.signal;
-  throwIfAborted(signal, 'restore');
-  const progress = opts.progress ?? noopProgress;
+  throwIfAborted(opts.signal, 'restore');
+  const { index, drives, nodes } = await openSource(opts);
+  const target = Buffer.from(resolve(opts.target));
+  await mkdir(target, { recursive: true });
+  return new RestoreRun(opts, index, drives, target).run(nodes);
+}
+
+/** The snapshot, the index over every drive it uses, and the entries of the tree to restore. */
+async function openSource(opts: RestoreOptions): Promise<{ index: BlobIndex; drives: Drive[]; nodes: TreeNode[] }> {
   const snapId = await resolveSnapshotId(opts.drive, opts.snapshotId);
   const snap = await readSnapshot(opts.drive, snapId);
   const { index, drives } = await openSnapshotDrives(opts.drive, snap, opts.otherDrives, opts.password);
@@ -180,38 +167,146 @@ async function restoreLocked(opts: RestoreOptions): Promise<RestoreResult> {
     }
     nodes = await loadTree(index, n.subtree);
   }
+  return { index, drives, nodes };
+}
 
-  const target = Buffer.from(resolve(opts.target));
-  await mkdir(target, { recursive: true });
-  const counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
-  const result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [], warnings: [] };
-  const links = new Map<string, Promise<Buffer>>();
-  const isRoot = process.getuid?.() === 0;
-  const pool = new RestorePool(drives, opts.workers ?? DEFAULT_WORKERS);
-  const onAbort = (): void => pool.abort();
-  signal?.addEventListener('abort', onAbort);
+/**
+ * One restore into `target`: the directory walk creates directories, symlinks and special files as
+ * it goes and hands files to the pool as far ahead as it takes them; the first failure stops the
+ * workers. Directory metadata is set at the end, deepest first.
+ */
+class RestoreRun {
+  private readonly signal: AbortSignal | undefined;
+  private readonly progress: ProgressReporter;
+  private readonly counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
+  private readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [], warnings: [] };
+  /** the first path written of each hard-linked inode, once written */
+  private readonly links = new Map<string, Promise<Buffer>>();
+  private readonly isRoot = process.getuid?.() === 0;
+  private readonly pool: RestorePool;
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown = null;
+  private readonly dirsDone: { path: Buffer; node: TreeNode }[] = [];
 
-  // after chown (which drops security.capability) and before chmod (user.* needs write access)
-  const setXattrs = async (path: Buffer, n: TreeNode): Promise<void> => {
-    if (!n.xattrs) return;
-    for (const message of await applyXattrs(path, n.xattrs)) result.warnings.push({ path: path.toString(), message });
-  };
+  constructor(
+    opts: RestoreOptions,
+    private readonly index: BlobIndex,
+    drives: Drive[],
+    private readonly target: Buffer,
+  ) {
+    this.signal = opts.signal;
+    this.progress = opts.progress ?? noopProgress;
+    this.pool = new RestorePool(drives, opts.workers ?? DEFAULT_WORKERS);
+  }
 
-  const setMeta = async (path: Buffer, n: TreeNode): Promise<void> => {
-    if (isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
-    await setXattrs(path, n);
-    const mtime = mtimeOf(n);
-    if (n.type === 'symlink') {
-      await lutimes(path, mtime, mtime).catch(() => undefined);
-      return;
+  async run(nodes: TreeNode[]): Promise<RestoreResult> {
+    const { signal, pool, running, counters, result } = this;
+    const onAbort = (): void => pool.abort();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      await this.restoreDir(this.target, nodes, '');
+      await Promise.all(running);
+      if (this.failure !== null) throw this.failure as Error;
+      await this.setDirsMeta();
+    } catch (err) {
+      await Promise.all(running);
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await pool.close();
     }
-    await chmod(path, n.mode);
-    await utimes(path, mtime, mtime);
-  };
+    result.bytes = counters.bytes;
+    this.progress.update(counters);
+    return result;
+  }
 
-  const writeContent = async (path: Buffer, n: TreeNode): Promise<void> => {
-    const chunks = (n.content ?? []).map((id) => {
-      const loc = index.get(id);
+  /** The directory walk, depth first; files go to the pool, everything else is made here. */
+  private async restoreDir(dir: Buffer, list: TreeNode[], shown: string): Promise<void> {
+    const names = new DirNames(shown);
+    for (const n of list) {
+      throwIfAborted(this.signal, 'restore');
+      const path = childPath(dir, names.take(n));
+      switch (n.type) {
+        case 'dir': {
+          await makeDir(path);
+          await this.restoreDir(path, n.subtree ? await loadTree(this.index, n.subtree) : [], `${shown}/${n.name}`);
+          this.dirsDone.push({ path, node: n });
+          break;
+        }
+        case 'file':
+          await this.schedule(() => this.restoreFile(path, n));
+          break;
+        case 'symlink':
+          await replacing(path, () => symlink(symlinkTargetBytes(n), path));
+          await this.setMeta(path, n);
+          break;
+        default: {
+          const why = specialSkipReason(n, this.isRoot) ?? (await createSpecial(n, path, this.target));
+          if (why !== null) this.result.skipped.push({ path: path.toString(), message: why });
+          else await this.setMeta(path, n);
+        }
+      }
+    }
+  }
+
+  /** Starts `job` once the pool takes more work; a failure so far stops the walk instead. */
+  private async schedule(job: () => Promise<void>): Promise<void> {
+    await this.pool.ready();
+    if (this.failure !== null) throw this.failure as Error;
+    const p: Promise<void> = job()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+        this.pool.abort();
+      })
+      .finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+
+  /** A file, or a hard link to the first restored path of its inode (which waits for that one). */
+  private async restoreFile(path: Buffer, n: TreeNode): Promise<void> {
+    const { counters, result } = this;
+    if (n.links && n.links > 1 && n.inode) {
+      const first = this.links.get(n.inode);
+      if (first) {
+        const firstPath = await first;
+        await replacing(path, () => link(firstPath, path));
+        counters.files++;
+        result.files++;
+        return;
+      }
+      const done = this.writeContent(path, n).then(() => path);
+      done.catch(() => undefined);
+      this.links.set(n.inode, done);
+      await done;
+    } else {
+      await this.writeContent(path, n);
+    }
+    counters.files++;
+    result.files++;
+    this.progress.update({ ...counters, currentPath: path.toString() });
+  }
+
+  private async writeContent(path: Buffer, n: TreeNode): Promise<void> {
+    const chunks = this.locate(path, n);
+    const size = chunks.reduce((sum, c) => sum + c.blob.rawLength, 0);
+    const meta: FileMeta = {
+      mode: n.mode,
+      mtime: mtimeOf(n),
+      owner: this.isRoot ? { uid: n.uid, gid: n.gid } : undefined,
+    };
+    if (size <= SPLIT_BYTES && !n.xattrs) {
+      // a worker opens (O_NOFOLLOW), writes, sizes and closes it, and sets meta through the descriptor
+      // (files with extended attributes, which are rare, take the main thread's path below)
+      await this.pool.writeFile(path, chunks, size, meta);
+    } else {
+      await this.writeSplit(path, n, chunks, size, meta);
+    }
+    this.counters.bytes += size;
+  }
+
+  private locate(path: Buffer, n: TreeNode): BlobLocation[] {
+    return (n.content ?? []).map((id) => {
+      const loc = this.index.get(id);
       if (!loc) {
         throw new CorruptionError(
           `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\``,
@@ -221,136 +316,77 @@ async function restoreLocked(opts: RestoreOptions): Promise<RestoreResult> {
       }
       return loc;
     });
-    const size = chunks.reduce((sum, c) => sum + c.blob.rawLength, 0);
-    const meta: FileMeta = { mode: n.mode, mtime: mtimeOf(n), owner: isRoot ? { uid: n.uid, gid: n.gid } : undefined };
-    if (size <= SPLIT_BYTES && !n.xattrs) {
-      // a worker opens (O_NOFOLLOW), writes, sizes and closes it, and sets meta through the descriptor
-      // (files with extended attributes, which are rare, take the main thread's path below)
-      await pool.writeFile(path, chunks, size, meta);
-    } else {
-      const fh = await open(
-        path,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
-        0o600,
-      ).catch((err: Error) => {
-        if (errnoCode(err) === 'ELOOP') {
-          throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
-        }
-        throw err;
-      });
-      try {
-        await fh.truncate(size); // sized first: the parts are written in any order, holes stay holes
-        await pool.writeInto(path, fh.fd, chunks);
-        // metadata through the open file: no path lookups, and hard links share it
-        if (meta.owner) await fh.chown(meta.owner.uid, meta.owner.gid).catch(() => undefined);
-        await setXattrs(path, n); // after chown (which drops security.capability), before chmod
-        await fh.chmod(meta.mode);
-        await fh.utimes(meta.mtime, meta.mtime);
-      } finally {
-        await fh.close();
-      }
-    }
-    counters.bytes += size;
-  };
-
-  const restoreFile = async (path: Buffer, n: TreeNode): Promise<void> => {
-    if (n.links && n.links > 1 && n.inode) {
-      const first = links.get(n.inode);
-      if (first) {
-        const firstPath = await first;
-        await replacing(path, () => link(firstPath, path));
-        counters.files++;
-        result.files++;
-        return;
-      }
-      const done = writeContent(path, n).then(() => path);
-      done.catch(() => undefined);
-      links.set(n.inode, done);
-      await done;
-    } else {
-      await writeContent(path, n);
-    }
-    counters.files++;
-    result.files++;
-    progress.update({ ...counters, currentPath: path.toString() });
-  };
-
-  // files are handed to the pool as far ahead as it takes them; the first failure stops the
-  // workers. Directory metadata is set at the end, deepest first
-  const running = new Set<Promise<void>>();
-  let failure: unknown = null;
-  const schedule = async (job: () => Promise<void>): Promise<void> => {
-    await pool.ready();
-    if (failure !== null) throw failure as Error;
-    const p: Promise<void> = job()
-      .catch((err: unknown) => {
-        failure ??= err;
-        pool.abort();
-      })
-      .finally(() => running.delete(p));
-    running.add(p);
-  };
-  const dirsDone: { path: Buffer; node: TreeNode }[] = [];
-
-  const restoreDir = async (dir: Buffer, list: TreeNode[], shown: string): Promise<void> => {
-    const seen = new Set<string>();
-    for (const n of list) {
-      throwIfAborted(signal, 'restore');
-      const name = checkName(n, shown);
-      const key = name.toString('hex');
-      if (seen.has(key)) throw new PathEscapeError(`${shown}/${n.name}`, 'the name appears twice in one directory');
-      seen.add(key);
-      const path = childPath(dir, name);
-      switch (n.type) {
-        case 'dir': {
-          try {
-            await mkdir(path, { mode: 0o700 });
-          } catch (err) {
-            if (errnoCode(err) !== 'EEXIST') throw err;
-            if (!(await lstat(path)).isDirectory()) {
-              throw new PathEscapeError(
-                path.toString(),
-                'something that is not a directory (maybe a symlink) is in the way',
-              );
-            }
-          }
-          await restoreDir(path, n.subtree ? await loadTree(index, n.subtree) : [], `${shown}/${n.name}`);
-          dirsDone.push({ path, node: n });
-          break;
-        }
-        case 'file':
-          await schedule(() => restoreFile(path, n));
-          break;
-        case 'symlink':
-          await replacing(path, () => symlink(symlinkTargetBytes(n), path));
-          await setMeta(path, n);
-          break;
-        default: {
-          const why = specialSkipReason(n, isRoot) ?? (await createSpecial(n, path, target));
-          if (why !== null) result.skipped.push({ path: path.toString(), message: why });
-          else await setMeta(path, n);
-        }
-      }
-    }
-  };
-
-  try {
-    await restoreDir(target, nodes, '');
-    await Promise.all(running);
-    if (failure !== null) throw failure as Error;
-    for (const { path, node } of dirsDone) {
-      await setMeta(path, node);
-      counters.dirs++;
-      result.dirs++;
-    }
-  } catch (err) {
-    await Promise.all(running);
-    throw err;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await pool.close();
   }
-  result.bytes = counters.bytes;
-  progress.update(counters);
-  return result;
+
+  /** A big file (or one with extended attributes): opened here, its parts written by every worker. */
+  private async writeSplit(
+    path: Buffer,
+    n: TreeNode,
+    chunks: BlobLocation[],
+    size: number,
+    meta: FileMeta,
+  ): Promise<void> {
+    const fh = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o600,
+    ).catch((err: Error) => {
+      if (errnoCode(err) === 'ELOOP') {
+        throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
+      }
+      throw err;
+    });
+    try {
+      await fh.truncate(size); // sized first: the parts are written in any order, holes stay holes
+      await this.pool.writeInto(path, fh.fd, chunks);
+      // metadata through the open file: no path lookups, and hard links share it
+      if (meta.owner) await fh.chown(meta.owner.uid, meta.owner.gid).catch(() => undefined);
+      await this.setXattrs(path, n); // after chown (which drops security.capability), before chmod
+      await fh.chmod(meta.mode);
+      await fh.utimes(meta.mtime, meta.mtime);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The metadata pass over directories, deepest first, so that writing into them is done. */
+  private async setDirsMeta(): Promise<void> {
+    for (const { path, node } of this.dirsDone) {
+      await this.setMeta(path, node);
+      this.counters.dirs++;
+      this.result.dirs++;
+    }
+  }
+
+  private async setMeta(path: Buffer, n: TreeNode): Promise<void> {
+    if (this.isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
+    await this.setXattrs(path, n);
+    const mtime = mtimeOf(n);
+    if (n.type === 'symlink') {
+      await lutimes(path, mtime, mtime).catch(() => undefined);
+      return;
+    }
+    await chmod(path, n.mode);
+    await utimes(path, mtime, mtime);
+  }
+
+  // after chown (which drops security.capability) and before chmod (user.* needs write access)
+  private async setXattrs(path: Buffer, n: TreeNode): Promise<void> {
+    if (!n.xattrs) return;
+    for (const message of await applyXattrs(path, n.xattrs)) {
+      this.result.warnings.push({ path: path.toString(), message });
+    }
+  }
+}
+
+/** A directory at `path`, new or from an earlier (interrupted) restore; anything else in the way is refused. */
+async function makeDir(path: Buffer): Promise<void> {
+  try {
+    await mkdir(path, { mode: 0o700 });
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    if (!(await lstat(path)).isDirectory()) {
+      throw new PathEscapeError(path.toString(), 'something that is not a directory (maybe a symlink) is in the way');
+    }
+  }
 }

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DirNames, checkName, mtimeOf } from '../../../src/engine/restore-entry';
+import type { TreeNode } from '../../../src/engine/tree';
+
+const node = (name: string, extra: Partial<TreeNode> = {}): TreeNode => ({
+  name,
+  type: 'file',
+  mode: 0o644,
+  mtimeNs: '0',
+  uid: 0,
+  gid: 0,
+  ...extra,
+});
+const raw = (bytes: number[]): TreeNode => node('x', { rawName: Buffer.from(bytes).toString('base64') });
+
+void test('a name that would leave its directory is refused with the path it has in the snapshot', () => {
+  for (const [n, why] of [
+    [node(''), /empty file name/],
+    [node('.'), /"\." or "\.\."/],
+    [node('..'), /"\." or "\.\."/],
+    [node('a/b'), /contains "\/"/],
+    [node('a\0b'), /NUL byte/],
+    [raw([0x61, 0x2f, 0x62]), /contains "\/"/],
+    [raw([0x2e, 0x2e]), /"\." or "\.\."/],
+  ] as const) {
+    assert.throws(
+      () => checkName(n, '/etc/app'),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'PATH_ESCAPE');
+        assert.match(err.message, why);
+        assert.ok(err.message.startsWith(`refusing to restore ${JSON.stringify(`/etc/app/${n.name}`)}: `), err.message);
+        return true;
+      },
+    );
+  }
+});
+
+void test('a good name comes back as its bytes, the raw name when there is one', () => {
+  assert.deepEqual(checkName(node('ünï.txt'), ''), Buffer.from('ünï.txt'));
+  assert.deepEqual(checkName(node('...'), ''), Buffer.from('...'));
+  assert.deepEqual(checkName(raw([0x6c, 0xff, 0xfe]), ''), Buffer.from([0x6c, 0xff, 0xfe]));
+});
+
+void test('one directory may not hold a name twice, byte for byte; another directory may', () => {
+  const names = new DirNames('/d');
+  names.take(node('a'));
+  names.take(node('A'));
+  assert.throws(() => names.take(node('a')), /refusing to restore "\/d\/a": the name appears twice in one directory/);
+  // the same bytes spelled as a raw name are the same name
+  assert.throws(() => names.take(raw([0x41])), /appears twice/);
+  assert.deepEqual(new DirNames('/e').take(node('a')), Buffer.from('a'));
+});
+
+void test('mtime lands in the same microsecond after libuv truncates the double, at every edge', () => {
+  const nsValues = [0n, 1n, 999n, 1000n, 999_999_999n, 123_456_789n, 500_000_000n];
+  const seconds = [0n, 1n, 1_700_000_000n, 2_147_483_647n, 4_102_444_800n];
+  for (const s of seconds) {
+    for (const ns of nsValues) {
+      const t = mtimeOf(node('f', { mtimeNs: (s * 1_000_000_000n + ns).toString() }));
+      // libuv: tv_sec = (long) t, tv_nsec = (t - tv_sec) * 1e9, then the kernel keeps microseconds (utimes)
+      const sec = Math.trunc(t);
+      const usec = Math.trunc(((t - sec) * 1e9) / 1000);
+      assert.equal(BigInt(sec), s, `seconds of ${s}.${ns}`);
+      assert.equal(BigInt(usec), ns / 1000n, `microseconds of ${s}.${ns}`);
+    }
+  }
+});
