@@ -7,7 +7,6 @@
  */
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { checkEpoch, checkpointData, saveCheckpoint, StaleEpochError } from '../catalog/attempts';
 import { addEvent, snapshotsOf } from '../catalog/jobs';
@@ -19,10 +18,20 @@ import {
   EngineError,
   openDrive,
   WrongPasswordError,
+  type BackupResult,
   type Checkpoint,
+  type ProgressCounters,
 } from '../engine';
-import type { BackupAttemptInput, BackupOutcome, BackupProgress, CheckpointRef } from '../model/backup';
+import type {
+  AttemptSpec,
+  BackupAttemptInput,
+  BackupJobInput,
+  BackupOutcome,
+  BackupProgress,
+  CheckpointRef,
+} from '../model/backup';
 import type { DriveSpec } from '../model/plan';
+import { failure } from './failure';
 
 export interface BackupActivityDeps {
   node: string;
@@ -51,164 +60,254 @@ export class IsolatedError extends Error {
 }
 
 export function createBackupActivities(deps: BackupActivityDeps) {
-  const open = (drive: DriveSpec) =>
-    openDrive(drive.path, {
-      password: deps.password,
-      create: { kind: drive.kind, volumeSize: drive.volumeSize, volumes: drive.volumes, encryption: deps.encryption },
-    });
-
   return {
-    async backupAttempt({ job, attempt, resumeFrom }: BackupAttemptInput): Promise<BackupOutcome> {
-      const ctx = Context.current();
-      const started = Date.now();
-      const log = deps.logger.child({
-        app: job.app.name,
-        job: job.jobId,
-        attempt: attempt.number,
-        epoch: attempt.epoch,
-      });
-      if (attempt.node !== deps.node || attempt.drive.node !== deps.node) {
-        throw ApplicationFailure.nonRetryable(
-          `attempt ${attempt.number} of ${job.jobId} was sent to node ${deps.node} but is for node ${attempt.node} ` +
-            `with drive ${attempt.drive.name} of node ${attempt.drive.node}; the job must route it to its host's queue`,
-          'WrongNode',
-        );
-      }
-      const heartbeatMs = job.settings.heartbeatTimeoutSeconds * 1000;
-      let lastCheckpointAt: string | null = resumeFrom?.at ?? null;
-      let lastReport = 0;
-      let lastBeat = 0;
-      const beatEveryMs = Math.min(1000, heartbeatMs / 4);
-      let last: BackupProgress | null = null;
-      // The previous snapshot of the app is the estimate of this one's size (for percent and ETA).
-      const previous = (await snapshotsOf(deps.catalog, job.app.name, 1))[0];
-      const totalFiles = previous ? Number(previous.files) : 0;
-      const totalBytes = previous ? Number(previous.bytes) : 0;
-      const resumedBytes = resumeFrom?.bytes ?? 0;
-      const report = (files: number, bytes: number, lastPath: string | null, force = false) => {
-        const seconds = (Date.now() - started) / 1000;
-        const rate = seconds > 0 ? Math.max(0, bytes - resumedBytes) / seconds : 0;
-        last = {
-          files,
-          bytes,
-          totalFiles,
-          totalBytes,
-          rateBytesPerSecond: Math.round(rate),
-          etaSeconds: totalBytes > bytes && rate > 0 ? Math.round((totalBytes - bytes) / rate) : null,
-          lastPath,
-          checkpointAt: lastCheckpointAt,
-          epoch: attempt.epoch,
-        };
-        const now = Date.now();
-        // the engine reports per file and per 8 MiB of a large file; a heartbeat per tiny file
-        // would cost more than backing it up, and Temporal needs one per heartbeat timeout
-        if (force || now - lastBeat >= beatEveryMs) {
-          lastBeat = now;
-          ctx.heartbeat({ progress: last });
-        }
-        if (force || now - lastReport >= (deps.reportEveryMs ?? 1000)) {
-          lastReport = now;
-          deps.reportProgress(job.jobId, last).catch((err: unknown) => {
-            log.warn({ err }, 'could not report progress to the job workflow');
-          });
-        }
-      };
-      // Fencing: before every pack write, checkpoint and the commit. The epoch comes first: a node
-      // woken after its job moved on is both stale and isolated, and must be refused as stale.
-      const fence = async () => {
-        await checkEpoch(deps.catalog, job.jobId, attempt.epoch);
-        const quiet = deps.msSinceTemporalReached();
-        if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
-      };
-      try {
-        await fence();
-        const resume = resumeFrom
-          ? ((await checkpointData(deps.catalog, job.jobId, resumeFrom.seq)) as Checkpoint)
-          : undefined;
-        log.info(
-          {
-            drive: attempt.drive.name,
-            resumeFrom: resumeFrom ? { files: resumeFrom.files, bytes: resumeFrom.bytes } : null,
-          },
-          resume ? 'backup attempt resuming from checkpoint' : 'backup attempt starting',
-        );
-        const drive = await open(attempt.drive);
-        const result = await backup({
-          drive,
-          sources: job.app.paths,
-          app: job.app.name,
-          cachePath: job.full ? null : join(deps.cacheDir, `${drive.id}-${job.app.name}.json`),
-          checkpointEvery: { seconds: job.settings.checkpointEverySeconds, bytes: job.settings.checkpointEveryBytes },
-          resumeFrom: resume,
-          password: deps.password,
-          signal: ctx.cancellationSignal,
-          beforeWrite: fence,
-          rateLimit: job.app.bandwidthLimitBytesPerSecond,
-          progress: { update: (c) => report(c.files, c.bytes, c.currentPath ?? null) },
-          onCheckpoint: async (cp) => {
-            await fence();
-            const at = new Date().toISOString();
-            await saveCheckpoint(
-              deps.catalog,
-              {
-                jobId: job.jobId,
-                epoch: attempt.epoch,
-                node: deps.node,
-                files: cp.stats.files,
-                bytes: cp.stats.bytes,
-                data: cp,
-              },
-              at,
-            );
-            lastCheckpointAt = at;
-            ctx.heartbeat({ checkpoint: { at, files: cp.stats.files, bytes: cp.stats.bytes } });
-            report(cp.stats.files, cp.stats.bytes, last?.lastPath ?? null, true);
-          },
-        });
-        log.info(
-          {
-            snapshot: result.snapshotId,
-            files: result.stats.files,
-            bytes: result.stats.bytes,
-            incomplete: result.incomplete,
-          },
-          'backup attempt committed',
-        );
-        return {
-          files: result.stats.files,
-          bytes: result.stats.bytes,
-          newBytes: result.stats.newBytes,
-          durationMs: Date.now() - started,
-          snapshotId: result.snapshotId,
-          drive: attempt.drive.path,
-          incomplete: result.incomplete,
-        };
-      } catch (err) {
-        if (err instanceof AbortedError) await recordStop(deps, job.cluster, job.jobId, attempt.epoch);
-        throw toFailure(err, {
-          deps,
-          job: job.jobId,
-          cluster: job.cluster,
-          paths: job.app.paths,
-          drive: attempt.drive,
-        });
-      }
+    /** Runs (or resumes) one attempt of a backup job on this node, fenced by its epoch. */
+    backupAttempt(input: BackupAttemptInput): Promise<BackupOutcome> {
+      return runAttempt(deps, input);
     },
-
     /** Whether this node can open every drive a checkpoint's data lives on (run on the next attempt's node). */
-    async canReadCheckpoint(input: { jobId: string; checkpoint: CheckpointRef }): Promise<boolean> {
-      const cp = (await checkpointData(deps.catalog, input.jobId, input.checkpoint.seq)) as Checkpoint;
-      for (const d of cp.drives ?? []) {
-        try {
-          await openDrive(d.path, { password: deps.password });
-        } catch (err) {
-          deps.logger.warn({ drive: d.path, err }, 'checkpoint drive not readable from this node');
-          return false;
-        }
-      }
-      return true;
+    canReadCheckpoint(input: { jobId: string; checkpoint: CheckpointRef }): Promise<boolean> {
+      return checkpointReadable(deps, input);
     },
   };
+}
+
+async function runAttempt(
+  deps: BackupActivityDeps,
+  { job, attempt, resumeFrom }: BackupAttemptInput,
+): Promise<BackupOutcome> {
+  const ctx = Context.current();
+  const started = Date.now();
+  const log = deps.logger.child({ app: job.app.name, job: job.jobId, attempt: attempt.number, epoch: attempt.epoch });
+  checkNode(deps, job, attempt);
+  const heartbeatMs = job.settings.heartbeatTimeoutSeconds * 1000;
+  const progress = progressReporter({
+    deps,
+    ctx,
+    log,
+    jobId: job.jobId,
+    epoch: attempt.epoch,
+    heartbeatMs,
+    started,
+    resumeFrom,
+    estimate: await sizeEstimate(deps.catalog, job.app.name),
+  });
+  const fence = fencing(deps, job.jobId, attempt.epoch, heartbeatMs);
+  try {
+    await fence();
+    const resume = resumeFrom
+      ? ((await checkpointData(deps.catalog, job.jobId, resumeFrom.seq)) as Checkpoint)
+      : undefined;
+    log.info(
+      {
+        drive: attempt.drive.name,
+        resumeFrom: resumeFrom ? { files: resumeFrom.files, bytes: resumeFrom.bytes } : null,
+      },
+      resume ? 'backup attempt resuming from checkpoint' : 'backup attempt starting',
+    );
+    const result = await runEngine(deps, job, attempt, {
+      resume,
+      signal: ctx.cancellationSignal,
+      fence,
+      progress,
+      onCheckpoint: checkpointSaver(deps, job, attempt, fence, progress),
+    });
+    log.info(
+      {
+        snapshot: result.snapshotId,
+        files: result.stats.files,
+        bytes: result.stats.bytes,
+        incomplete: result.incomplete,
+      },
+      'backup attempt committed',
+    );
+    return {
+      files: result.stats.files,
+      bytes: result.stats.bytes,
+      newBytes: result.stats.newBytes,
+      durationMs: Date.now() - started,
+      snapshotId: result.snapshotId,
+      drive: attempt.drive.path,
+      incomplete: result.incomplete,
+    };
+  } catch (err) {
+    if (err instanceof AbortedError) await recordStop(deps, job.cluster, job.jobId, attempt.epoch);
+    throw backupFailure(err, {
+      deps,
+      job: job.jobId,
+      cluster: job.cluster,
+      paths: job.app.paths,
+      drive: attempt.drive,
+    });
+  }
+}
+
+/** An attempt runs only on the node it is for, writing only to that node's drive. */
+function checkNode(deps: BackupActivityDeps, job: BackupJobInput, attempt: AttemptSpec): void {
+  if (attempt.node === deps.node && attempt.drive.node === deps.node) return;
+  throw failure(
+    `attempt ${attempt.number} of ${job.jobId} was sent to node ${deps.node} but is for node ${attempt.node} ` +
+      `with drive ${attempt.drive.name} of node ${attempt.drive.node}; the job must route it to its host's queue`,
+    'WrongNode',
+  );
+}
+
+/** The previous snapshot of the app is the estimate of this one's size (for percent and ETA). */
+async function sizeEstimate(catalog: Catalog, app: string): Promise<{ files: number; bytes: number }> {
+  const previous = (await snapshotsOf(catalog, app, 1))[0];
+  return { files: previous ? Number(previous.files) : 0, bytes: previous ? Number(previous.bytes) : 0 };
+}
+
+/**
+ * Fencing: before every pack write, checkpoint and the commit. The epoch comes first: a node woken
+ * after its job moved on is both stale and isolated, and must be refused as stale.
+ */
+function fencing(deps: BackupActivityDeps, jobId: string, epoch: number, heartbeatMs: number) {
+  return async (): Promise<void> => {
+    await checkEpoch(deps.catalog, jobId, epoch);
+    const quiet = deps.msSinceTemporalReached();
+    if (quiet > heartbeatMs) throw new IsolatedError(deps.node, quiet);
+  };
+}
+
+interface ProgressReporterOptions {
+  deps: BackupActivityDeps;
+  ctx: Context;
+  log: Logger;
+  jobId: string;
+  epoch: number;
+  heartbeatMs: number;
+  started: number;
+  resumeFrom: CheckpointRef | null;
+  estimate: { files: number; bytes: number };
+}
+
+type AttemptProgress = ReturnType<typeof progressReporter>;
+
+/** The attempt's progress, as heartbeats and as reports to the job workflow. */
+function progressReporter(o: ProgressReporterOptions) {
+  const { deps, ctx, log, estimate } = o;
+  let lastCheckpointAt: string | null = o.resumeFrom?.at ?? null;
+  let lastReport = 0;
+  let lastBeat = 0;
+  const beatEveryMs = Math.min(1000, o.heartbeatMs / 4);
+  let last: BackupProgress | null = null;
+  const resumedBytes = o.resumeFrom?.bytes ?? 0;
+  const report = (files: number, bytes: number, lastPath: string | null, force = false) => {
+    const seconds = (Date.now() - o.started) / 1000;
+    const rate = seconds > 0 ? Math.max(0, bytes - resumedBytes) / seconds : 0;
+    last = {
+      files,
+      bytes,
+      totalFiles: estimate.files,
+      totalBytes: estimate.bytes,
+      rateBytesPerSecond: Math.round(rate),
+      etaSeconds: estimate.bytes > bytes && rate > 0 ? Math.round((estimate.bytes - bytes) / rate) : null,
+      lastPath,
+      checkpointAt: lastCheckpointAt,
+      epoch: o.epoch,
+    };
+    const now = Date.now();
+    // the engine reports per file and per 8 MiB of a large file; a heartbeat per tiny file
+    // would cost more than backing it up, and Temporal needs one per heartbeat timeout
+    if (force || now - lastBeat >= beatEveryMs) {
+      lastBeat = now;
+      ctx.heartbeat({ progress: last });
+    }
+    if (force || now - lastReport >= (deps.reportEveryMs ?? 1000)) {
+      lastReport = now;
+      deps.reportProgress(o.jobId, last).catch((err: unknown) => {
+        log.warn({ err }, 'could not report progress to the job workflow');
+      });
+    }
+  };
+  return {
+    /** The engine's progress callback. */
+    update: (c: Readonly<ProgressCounters>) => report(c.files, c.bytes, c.currentPath ?? null),
+    /** A checkpoint is durable: heartbeat it, and report it to the job now. */
+    checkpointed(at: string, cp: Checkpoint) {
+      lastCheckpointAt = at;
+      ctx.heartbeat({ checkpoint: { at, files: cp.stats.files, bytes: cp.stats.bytes } });
+      report(cp.stats.files, cp.stats.bytes, last?.lastPath ?? null, true);
+    },
+  };
+}
+
+/** The engine's checkpoint, fenced and saved in the catalog before the attempt reports it. */
+function checkpointSaver(
+  deps: BackupActivityDeps,
+  job: BackupJobInput,
+  attempt: AttemptSpec,
+  fence: () => Promise<void>,
+  progress: AttemptProgress,
+) {
+  return async (cp: Checkpoint): Promise<void> => {
+    await fence();
+    const at = new Date().toISOString();
+    await saveCheckpoint(
+      deps.catalog,
+      {
+        jobId: job.jobId,
+        epoch: attempt.epoch,
+        node: deps.node,
+        files: cp.stats.files,
+        bytes: cp.stats.bytes,
+        data: cp,
+      },
+      at,
+    );
+    progress.checkpointed(at, cp);
+  };
+}
+
+/** Opens the attempt's drive (creating it on first use) and runs the engine's backup into it. */
+async function runEngine(
+  deps: BackupActivityDeps,
+  job: BackupJobInput,
+  attempt: AttemptSpec,
+  run: {
+    resume: Checkpoint | undefined;
+    signal: AbortSignal;
+    fence: () => Promise<void>;
+    progress: AttemptProgress;
+    onCheckpoint: (cp: Checkpoint) => Promise<void>;
+  },
+): Promise<BackupResult> {
+  const spec = attempt.drive;
+  const drive = await openDrive(spec.path, {
+    password: deps.password,
+    create: { kind: spec.kind, volumeSize: spec.volumeSize, volumes: spec.volumes, encryption: deps.encryption },
+  });
+  return backup({
+    drive,
+    sources: job.app.paths,
+    app: job.app.name,
+    cachePath: job.full ? null : join(deps.cacheDir, `${drive.id}-${job.app.name}.json`),
+    checkpointEvery: { seconds: job.settings.checkpointEverySeconds, bytes: job.settings.checkpointEveryBytes },
+    resumeFrom: run.resume,
+    password: deps.password,
+    signal: run.signal,
+    beforeWrite: run.fence,
+    rateLimit: job.app.bandwidthLimitBytesPerSecond,
+    progress: { update: run.progress.update },
+    onCheckpoint: run.onCheckpoint,
+  });
+}
+
+async function checkpointReadable(
+  deps: BackupActivityDeps,
+  input: { jobId: string; checkpoint: CheckpointRef },
+): Promise<boolean> {
+  const cp = (await checkpointData(deps.catalog, input.jobId, input.checkpoint.seq)) as Checkpoint;
+  for (const d of cp.drives ?? []) {
+    try {
+      await openDrive(d.path, { password: deps.password });
+    } catch (err) {
+      deps.logger.warn({ drive: d.path, err }, 'checkpoint drive not readable from this node');
+      return false;
+    }
+  }
+  return true;
 }
 
 /** A cancelled attempt says so in the timeline, and whether a newer attempt had fenced it off by then. */
@@ -233,7 +332,8 @@ async function recordStop(deps: BackupActivityDeps, cluster: string, jobId: stri
   ).catch(() => undefined);
 }
 
-function toFailure(
+/** An engine or fencing error as the failure the job reads: non-retryable when another attempt cannot help. */
+function backupFailure(
   err: unknown,
   ctx: { deps: BackupActivityDeps; job: string; cluster: string; paths: string[]; drive: DriveSpec },
 ): unknown {
@@ -252,7 +352,7 @@ function toFailure(
       },
       new Date().toISOString(),
     ).catch(() => undefined);
-    return ApplicationFailure.nonRetryable(err.message, 'Fenced');
+    return failure(err.message, 'Fenced');
   }
   if (err instanceof IsolatedError) {
     deps.logger.warn({ job: ctx.job }, err.message);
@@ -261,24 +361,24 @@ function toFailure(
       { cluster: ctx.cluster, jobId: ctx.job, kind: 'attempt-isolated', node: deps.node, message: err.message },
       new Date().toISOString(),
     ).catch(() => undefined);
-    return ApplicationFailure.nonRetryable(err.message, 'Isolated');
+    return failure(err.message, 'Isolated');
   }
   if (err instanceof AbortedError) return err;
   if (err instanceof DriveFullError || (err as NodeJS.ErrnoException).code === 'ENOSPC') {
-    return ApplicationFailure.nonRetryable(
+    return failure(
       `drive ${ctx.drive.name} (${ctx.drive.path}) on node ${deps.node} is full: ${(err as Error).message}; ` +
         'free space on it or assign the node another drive, then run the backup again',
       'DriveFull',
     );
   }
   if (err instanceof EngineError && err.code === 'BAD_SOURCE') {
-    return ApplicationFailure.nonRetryable(
+    return failure(
       `${err.message} (app data paths ${ctx.paths.join(', ')} on node ${deps.node}; check the config and that the storage is mounted here)`,
       'AppDataMissing',
     );
   }
   if (err instanceof WrongPasswordError) {
-    return ApplicationFailure.nonRetryable(
+    return failure(
       `${err.message} (drive ${ctx.drive.name}; set repository.passwordFile or BATON_PASSWORD to the drive's passphrase)`,
       'WrongPassword',
     );

@@ -2,7 +2,6 @@
  * The catalog as activities. Workflows write the catalog only through these; they run on the
  * shared coordinator queue, so any node's worker can take them (the catalog is on shared storage).
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { beginAttempt, endAttempt, latestCheckpoint, releaseLeases, type AttemptStart } from '../catalog/attempts';
 import { addEvent, jobFinished, jobStarted, type EventInput, type JobEnd } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
@@ -17,6 +16,7 @@ import { savePlan } from '../catalog/plan';
 import type { BackupJobInput, CheckpointRef } from '../model/backup';
 import type { ClusterPlan } from '../model/plan';
 import type { SnapshotSource } from '../model/operations';
+import { failure } from './failure';
 
 export function createCatalogActivities(db: Catalog) {
   const now = () => new Date().toISOString();
@@ -47,7 +47,7 @@ export function createCatalogActivities(db: Catalog) {
      */
     async resolveRestoreSource(input: { app: string; snapshotId: string | null }): Promise<SnapshotSource> {
       const found = await findSnapshot(db, input.app, input.snapshotId);
-      if (!found.ok) throw ApplicationFailure.nonRetryable(found.problem, 'UnknownSnapshot');
+      if (!found.ok) throw failure(found.problem, 'UnknownSnapshot');
       const s = found.snapshot;
       return {
         snapshotId: s.id,

@@ -24,6 +24,7 @@ import {
   openDrive,
   restore,
   verify,
+  type Finding,
   type ProgressCounters,
 } from '../engine';
 import type {
@@ -34,6 +35,7 @@ import type {
   VerifyOutcome,
   VerifyRequest,
 } from '../model/operations';
+import { failure } from './failure';
 
 export interface OperationActivityDeps {
   node: string;
@@ -52,193 +54,211 @@ export interface OperationActivityDeps {
 export const FINDINGS_KEPT = 50;
 
 export function createOperationActivities(deps: OperationActivityDeps) {
-  const wrongNode = (what: string, node: string) =>
-    ApplicationFailure.nonRetryable(
-      `${what} was sent to node ${deps.node} but is for node ${node}; the workflow must route it to that node's queue`,
-      'WrongNode',
-    );
-
-  /**
-   * Runs `work` with progress turned into heartbeats (on every update, and every second in
-   * between) and throttled progress signals to the workflow.
-   */
-  const withProgress = async <T>(
-    jobId: string,
-    initial: OperationProgress,
-    work: (update: (p: OperationProgress) => void) => Promise<T>,
-  ): Promise<T> => {
-    const ctx = Context.current();
-    let last = initial;
-    let lastReport = 0;
-    const log = deps.logger.child({ job: jobId });
-    const update = (p: OperationProgress) => {
-      last = p;
-      ctx.heartbeat({ progress: p });
-      const now = Date.now();
-      if (now - lastReport >= (deps.reportEveryMs ?? 2000)) {
-        lastReport = now;
-        deps.reportProgress(jobId, p).catch((err: unknown) => {
-          log.warn({ err }, 'could not report progress to the workflow');
-        });
-      }
-    };
-    ctx.heartbeat({ progress: last });
-    const timer = setInterval(() => ctx.heartbeat({ progress: last }), deps.heartbeatEveryMs ?? 1000);
-    try {
-      return await work(update);
-    } finally {
-      clearInterval(timer);
-    }
-  };
-
   return {
     /**
      * Checks, on the node that will receive the files, that the target is an absolute path naming
      * an empty directory or a new one in an existing directory, and that it can be written. Writes nothing.
      */
-    async checkRestoreTarget(input: { node: string; target: string }): Promise<void> {
-      if (input.node !== deps.node) throw wrongNode(`the target check of ${input.target}`, input.node);
-      const bad = (why: string) =>
-        ApplicationFailure.nonRetryable(`restore target ${input.target} on node ${deps.node} ${why}`, 'BadTarget');
-      if (!isAbsolute(input.target)) throw bad('is not an absolute path; give the full path of the directory');
-      let writable = input.target;
-      try {
-        const st = await stat(input.target);
-        if (!st.isDirectory()) throw bad('exists and is not a directory; restore into an empty or new directory');
-        const entries = await readdir(input.target);
-        if (entries.length > 0) {
-          throw bad(
-            `is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); restore into an empty or ` +
-              'new directory, so nothing there is overwritten',
-          );
-        }
-      } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        if (errnoCode(err) !== 'ENOENT') throw bad(`cannot be read: ${(err as Error).message}`);
-        writable = dirname(input.target);
-        const parent = await stat(writable).catch(() => null);
-        if (!parent?.isDirectory()) {
-          throw bad(`cannot be created: its parent ${writable} is not a directory on that node; create it first`);
-        }
-      }
-      try {
-        await access(writable, constants.W_OK);
-      } catch {
-        throw bad(`cannot be written: ${writable} is not writable by the node process; fix its permissions`);
-      }
+    checkRestoreTarget(input: { node: string; target: string }): Promise<void> {
+      return checkRestoreTarget(deps, input);
     },
-
     /** Restores a snapshot (or a directory of it) into the target on this node. */
-    async restoreSnapshot(req: RestoreRequest): Promise<RestoreOutcome> {
-      if (req.node !== deps.node) throw wrongNode(`the restore ${req.jobId}`, req.node);
-      const ctx = Context.current();
-      const started = Date.now();
-      const log = deps.logger.child({ job: req.jobId, app: req.app, snapshot: req.source.snapshotId.slice(0, 12) });
-      const { source } = req;
-      log.info({ drive: source.drive, target: req.target, subtree: req.subtree }, 'restore starting');
-      try {
-        const result = await withProgress(
-          req.jobId,
-          { files: 0, bytes: 0, totalFiles: source.files, totalBytes: source.bytes, currentPath: null },
-          async (update) => {
-            const drive = await openDrive(source.drivePath, { password: deps.password });
-            return restore({
-              drive,
-              password: deps.password,
-              snapshotId: source.snapshotId,
-              target: req.target,
-              subtree: req.subtree ?? undefined,
-              signal: ctx.cancellationSignal,
-              progress: {
-                update: (c: Readonly<ProgressCounters>) =>
-                  update({
-                    files: c.files,
-                    bytes: c.bytes,
-                    totalFiles: source.files,
-                    totalBytes: source.bytes,
-                    currentPath: c.currentPath ?? null,
-                  }),
-              },
-            });
-          },
-        );
-        log.info({ files: result.files, bytes: result.bytes }, 'restore finished');
-        return {
-          snapshotId: source.snapshotId,
-          node: deps.node,
-          target: req.target,
-          files: result.files,
-          dirs: result.dirs,
-          bytes: result.bytes,
-          skipped: result.skipped,
-          durationMs: Date.now() - started,
-        };
-      } catch (err) {
-        if (ctx.cancellationSignal.aborted && err instanceof AbortedError) {
-          log.info('restore cancelled');
-          throw new CancelledFailure(`restore into ${req.target} on ${deps.node} cancelled: ${err.message}`);
-        }
-        log.warn({ err }, 'restore failed');
-        throw restoreFailure(err, { node: deps.node, drive: source.drive, target: req.target });
-      }
+    restoreSnapshot(req: RestoreRequest): Promise<RestoreOutcome> {
+      return restoreSnapshot(deps, req);
     },
-
     /** Checks a drive's structure (and with readData every byte of its packs); damage is reported, not thrown. */
-    async verifyDrive(req: VerifyRequest): Promise<VerifyOutcome> {
-      if (req.node !== deps.node) throw wrongNode(`the verify ${req.jobId}`, req.node);
-      const ctx = Context.current();
-      const started = Date.now();
-      const log = deps.logger.child({ job: req.jobId, drive: req.drive.name });
-      log.info({ readData: req.readData }, 'verify starting');
-      try {
-        const r = await withProgress(
-          req.jobId,
-          { files: 0, bytes: 0, totalFiles: 0, totalBytes: 0, currentPath: null },
-          async (update) => {
-            const drive = await openDrive(req.drive.path, { password: deps.password });
-            return verify({
-              drive,
-              password: deps.password,
-              readData: req.readData,
-              signal: ctx.cancellationSignal,
-              progress: {
-                update: (c: Readonly<ProgressCounters>) =>
-                  update({ files: 0, bytes: c.bytes, totalFiles: 0, totalBytes: 0, currentPath: null }),
-              },
-            });
-          },
-        );
-        log.info({ ok: r.ok, errors: r.errors.length, bytesRead: r.bytesRead }, 'verify finished');
-        return {
-          drive: req.drive.name,
-          node: deps.node,
-          readData: req.readData,
-          ok: r.ok,
-          errorCount: r.errors.length,
-          errors: r.errors.slice(0, FINDINGS_KEPT).map((f): VerifyFinding => ({
-            kind: f.kind,
-            message: f.message,
-            ...(f.pack !== undefined ? { pack: f.pack } : {}),
-            ...(f.blob !== undefined ? { blob: f.blob } : {}),
-            ...(f.snapshot !== undefined ? { snapshot: f.snapshot } : {}),
-            ...(f.path !== undefined ? { path: f.path } : {}),
-          })),
-          infos: r.infos.length,
-          snapshots: r.snapshots,
-          packs: r.packs,
-          blobs: r.blobs,
-          bytesRead: r.bytesRead,
-          durationMs: Date.now() - started,
-        };
-      } catch (err) {
-        if (ctx.cancellationSignal.aborted && err instanceof AbortedError) {
-          log.info('verify cancelled');
-          throw new CancelledFailure(`verify of drive ${req.drive.name} on ${deps.node} cancelled`);
-        }
-        log.warn({ err }, 'verify failed');
-        throw driveFailure(err, { node: deps.node, drive: req.drive.name }) ?? err;
-      }
+    verifyDrive(req: VerifyRequest): Promise<VerifyOutcome> {
+      return verifyDrive(deps, req);
     },
+  };
+}
+
+function wrongNode(deps: OperationActivityDeps, what: string, node: string) {
+  return failure(
+    `${what} was sent to node ${deps.node} but is for node ${node}; the workflow must route it to that node's queue`,
+    'WrongNode',
+  );
+}
+
+/**
+ * Runs `work` with progress turned into heartbeats (on every update, and every second in
+ * between) and throttled progress signals to the workflow.
+ */
+async function withProgress<T>(
+  deps: OperationActivityDeps,
+  jobId: string,
+  initial: OperationProgress,
+  work: (update: (p: OperationProgress) => void) => Promise<T>,
+): Promise<T> {
+  const ctx = Context.current();
+  let last = initial;
+  let lastReport = 0;
+  const log = deps.logger.child({ job: jobId });
+  const update = (p: OperationProgress) => {
+    last = p;
+    ctx.heartbeat({ progress: p });
+    const now = Date.now();
+    if (now - lastReport >= (deps.reportEveryMs ?? 2000)) {
+      lastReport = now;
+      deps.reportProgress(jobId, p).catch((err: unknown) => {
+        log.warn({ err }, 'could not report progress to the workflow');
+      });
+    }
+  };
+  ctx.heartbeat({ progress: last });
+  const timer = setInterval(() => ctx.heartbeat({ progress: last }), deps.heartbeatEveryMs ?? 1000);
+  try {
+    return await work(update);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function checkRestoreTarget(deps: OperationActivityDeps, input: { node: string; target: string }): Promise<void> {
+  if (input.node !== deps.node) throw wrongNode(deps, `the target check of ${input.target}`, input.node);
+  const bad = (why: string) => failure(`restore target ${input.target} on node ${deps.node} ${why}`, 'BadTarget');
+  if (!isAbsolute(input.target)) throw bad('is not an absolute path; give the full path of the directory');
+  let writable = input.target;
+  try {
+    const st = await stat(input.target);
+    if (!st.isDirectory()) throw bad('exists and is not a directory; restore into an empty or new directory');
+    const entries = await readdir(input.target);
+    if (entries.length > 0) {
+      throw bad(
+        `is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); restore into an empty or ` +
+          'new directory, so nothing there is overwritten',
+      );
+    }
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    if (errnoCode(err) !== 'ENOENT') throw bad(`cannot be read: ${(err as Error).message}`);
+    writable = dirname(input.target);
+    const parent = await stat(writable).catch(() => null);
+    if (!parent?.isDirectory()) {
+      throw bad(`cannot be created: its parent ${writable} is not a directory on that node; create it first`);
+    }
+  }
+  try {
+    await access(writable, constants.W_OK);
+  } catch {
+    throw bad(`cannot be written: ${writable} is not writable by the node process; fix its permissions`);
+  }
+}
+
+async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest): Promise<RestoreOutcome> {
+  if (req.node !== deps.node) throw wrongNode(deps, `the restore ${req.jobId}`, req.node);
+  const ctx = Context.current();
+  const started = Date.now();
+  const log = deps.logger.child({ job: req.jobId, app: req.app, snapshot: req.source.snapshotId.slice(0, 12) });
+  const { source } = req;
+  log.info({ drive: source.drive, target: req.target, subtree: req.subtree }, 'restore starting');
+  try {
+    const result = await withProgress(
+      deps,
+      req.jobId,
+      { files: 0, bytes: 0, totalFiles: source.files, totalBytes: source.bytes, currentPath: null },
+      async (update) => {
+        const drive = await openDrive(source.drivePath, { password: deps.password });
+        return restore({
+          drive,
+          password: deps.password,
+          snapshotId: source.snapshotId,
+          target: req.target,
+          subtree: req.subtree ?? undefined,
+          signal: ctx.cancellationSignal,
+          progress: {
+            update: (c: Readonly<ProgressCounters>) =>
+              update({
+                files: c.files,
+                bytes: c.bytes,
+                totalFiles: source.files,
+                totalBytes: source.bytes,
+                currentPath: c.currentPath ?? null,
+              }),
+          },
+        });
+      },
+    );
+    log.info({ files: result.files, bytes: result.bytes }, 'restore finished');
+    return {
+      snapshotId: source.snapshotId,
+      node: deps.node,
+      target: req.target,
+      files: result.files,
+      dirs: result.dirs,
+      bytes: result.bytes,
+      skipped: result.skipped,
+      durationMs: Date.now() - started,
+    };
+  } catch (err) {
+    if (ctx.cancellationSignal.aborted && err instanceof AbortedError) {
+      log.info('restore cancelled');
+      throw new CancelledFailure(`restore into ${req.target} on ${deps.node} cancelled: ${err.message}`);
+    }
+    log.warn({ err }, 'restore failed');
+    throw restoreFailure(err, { node: deps.node, drive: source.drive, target: req.target });
+  }
+}
+
+async function verifyDrive(deps: OperationActivityDeps, req: VerifyRequest): Promise<VerifyOutcome> {
+  if (req.node !== deps.node) throw wrongNode(deps, `the verify ${req.jobId}`, req.node);
+  const ctx = Context.current();
+  const started = Date.now();
+  const log = deps.logger.child({ job: req.jobId, drive: req.drive.name });
+  log.info({ readData: req.readData }, 'verify starting');
+  try {
+    const r = await withProgress(
+      deps,
+      req.jobId,
+      { files: 0, bytes: 0, totalFiles: 0, totalBytes: 0, currentPath: null },
+      async (update) => {
+        const drive = await openDrive(req.drive.path, { password: deps.password });
+        return verify({
+          drive,
+          password: deps.password,
+          readData: req.readData,
+          signal: ctx.cancellationSignal,
+          progress: {
+            update: (c: Readonly<ProgressCounters>) =>
+              update({ files: 0, bytes: c.bytes, totalFiles: 0, totalBytes: 0, currentPath: null }),
+          },
+        });
+      },
+    );
+    log.info({ ok: r.ok, errors: r.errors.length, bytesRead: r.bytesRead }, 'verify finished');
+    return {
+      drive: req.drive.name,
+      node: deps.node,
+      readData: req.readData,
+      ok: r.ok,
+      errorCount: r.errors.length,
+      errors: r.errors.slice(0, FINDINGS_KEPT).map(findingOf),
+      infos: r.infos.length,
+      snapshots: r.snapshots,
+      packs: r.packs,
+      blobs: r.blobs,
+      bytesRead: r.bytesRead,
+      durationMs: Date.now() - started,
+    };
+  } catch (err) {
+    if (ctx.cancellationSignal.aborted && err instanceof AbortedError) {
+      log.info('verify cancelled');
+      throw new CancelledFailure(`verify of drive ${req.drive.name} on ${deps.node} cancelled`);
+    }
+    log.warn({ err }, 'verify failed');
+    throw driveFailure(err, { node: deps.node, drive: req.drive.name }) ?? err;
+  }
+}
+
+/** An engine finding as the verify result carries it (plain JSON, no undefined fields). */
+function findingOf(f: Finding): VerifyFinding {
+  return {
+    kind: f.kind,
+    message: f.message,
+    ...(f.pack !== undefined ? { pack: f.pack } : {}),
+    ...(f.blob !== undefined ? { blob: f.blob } : {}),
+    ...(f.snapshot !== undefined ? { snapshot: f.snapshot } : {}),
+    ...(f.path !== undefined ? { path: f.path } : {}),
   };
 }
 
@@ -250,22 +270,22 @@ interface FailureContext {
 /** Failures shared by restore and verify: the drive cannot be opened or read as it is. Null: not one of them. */
 function driveFailure(err: unknown, ctx: FailureContext): ApplicationFailure | null {
   if (err instanceof WrongPasswordError || (err instanceof EngineError && err.code === 'NO_PASSWORD')) {
-    return ApplicationFailure.nonRetryable(
+    return failure(
       `${err.message} (drive ${ctx.drive}, read by node ${ctx.node}; set repository.passwordFile or BATON_PASSWORD ` +
         "for the node processes to the drive's passphrase)",
       'WrongPassword',
     );
   }
-  if (err instanceof LockedError) return ApplicationFailure.retryable(err.message, 'DriveLocked');
+  if (err instanceof LockedError) return failure(err.message, 'DriveLocked', { retryable: true });
   if (err instanceof EngineError && ['NO_DRIVE', 'MISSING_DRIVE', 'WRONG_DRIVE'].includes(err.code)) {
-    return ApplicationFailure.nonRetryable(
+    return failure(
       `${err.message} (node ${ctx.node}; check that drive ${ctx.drive}'s storage is mounted there)`,
       'DriveUnavailable',
     );
   }
-  if (err instanceof CorruptionError) return ApplicationFailure.nonRetryable(err.message, 'Corruption');
-  if (err instanceof AbortedError) return ApplicationFailure.nonRetryable(err.message, 'Aborted');
-  if (err instanceof EngineError) return ApplicationFailure.nonRetryable(err.message, err.code);
+  if (err instanceof CorruptionError) return failure(err.message, 'Corruption');
+  if (err instanceof AbortedError) return failure(err.message, 'Aborted');
+  if (err instanceof EngineError) return failure(err.message, err.code);
   return null;
 }
 
@@ -273,7 +293,7 @@ function driveFailure(err: unknown, ctx: FailureContext): ApplicationFailure | n
 export function restoreFailure(err: unknown, ctx: FailureContext & { target: string }): unknown {
   if (err instanceof CorruptionError) {
     // The engine's message names the pack, the blob and the file being restored.
-    return ApplicationFailure.nonRetryable(
+    return failure(
       `${err.message} (drive ${ctx.drive}, read by node ${ctx.node}). ` +
         `The target ${ctx.target} is partly restored; run \`baton verify ${ctx.drive} --read-data\` to see all damage, ` +
         'and restore an older snapshot',
@@ -281,26 +301,26 @@ export function restoreFailure(err: unknown, ctx: FailureContext & { target: str
     );
   }
   if (err instanceof PathEscapeError) {
-    return ApplicationFailure.nonRetryable(`${err.message} (target ${ctx.target} on ${ctx.node})`, 'PathEscape');
+    return failure(`${err.message} (target ${ctx.target} on ${ctx.node})`, 'PathEscape');
   }
   if (err instanceof EngineError && err.code === 'NO_SNAPSHOT') {
-    return ApplicationFailure.nonRetryable(`${err.message} (read by node ${ctx.node})`, 'UnknownSnapshot');
+    return failure(`${err.message} (read by node ${ctx.node})`, 'UnknownSnapshot');
   }
   if (err instanceof EngineError && err.code === 'NO_SUBTREE') {
-    return ApplicationFailure.nonRetryable(err.message, 'UnknownPath');
+    return failure(err.message, 'UnknownPath');
   }
   const drive = driveFailure(err, ctx);
   if (drive) return drive;
   const code = errnoCode(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return ApplicationFailure.nonRetryable(
+    return failure(
       `no space left in ${ctx.target} on node ${ctx.node} (${(err as Error).message}); free space there or ` +
         'restore into another directory',
       'TargetFull',
     );
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return ApplicationFailure.nonRetryable(
+    return failure(
       `cannot write into ${ctx.target} on node ${ctx.node} (${(err as Error).message}); fix its permissions or ` +
         'restore into another directory',
       'TargetNotWritable',

@@ -41,62 +41,13 @@ function fingerprint(app: AppSpec): string {
 
 export function createScheduleActivities(deps: { client: Client }) {
   const { client } = deps;
-
-  const create = async (cluster: string, app: AppSpec) => {
-    await client.schedule.create({
-      scheduleId: scheduleId(cluster, app.name),
-      spec: specOf(app),
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'scheduledBackup',
-        workflowId: scheduledRunId(cluster, app.name),
-        taskQueue: COORDINATOR_QUEUE,
-        args: [{ cluster, app: app.name } satisfies ScheduledRunInput],
-        staticSummary: `Scheduled backup of app ${app.name} (cluster ${cluster})`,
-      },
-      policies: {
-        overlap: ScheduleOverlapPolicy.SKIP,
-        catchupWindow: `${app.schedule?.catchupWindowSeconds ?? 600}s`,
-      },
-      memo: { batonSchedule: fingerprint(app) },
-    });
-  };
-
   return {
     /** Makes the cluster's schedules match the plan: creates, replaces and deletes as needed. */
     async syncSchedules(plan: ClusterPlan): Promise<ScheduleSync> {
       const result: ScheduleSync = { created: [], updated: [], deleted: [] };
       const wanted = plan.apps.filter((a) => a.schedule);
-      for (const app of wanted) {
-        const handle = client.schedule.getHandle(scheduleId(plan.cluster, app.name));
-        let existing: string | undefined;
-        try {
-          const memo = (await handle.describe()).memo?.batonSchedule;
-          existing = typeof memo === 'string' ? memo : '';
-        } catch (err) {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        }
-        if (existing === undefined) {
-          await create(plan.cluster, app);
-          result.created.push(app.name);
-        } else if (existing !== fingerprint(app)) {
-          await handle.delete();
-          await create(plan.cluster, app);
-          result.updated.push(app.name);
-        }
-      }
-      const prefix = schedulePrefix(plan.cluster);
-      for await (const summary of client.schedule.list()) {
-        if (!summary.scheduleId.startsWith(prefix)) continue;
-        const app = summary.scheduleId.slice(prefix.length);
-        if (wanted.some((a) => a.name === app)) continue;
-        try {
-          await client.schedule.getHandle(summary.scheduleId).delete();
-          result.deleted.push(app);
-        } catch (err) {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        }
-      }
+      for (const app of wanted) await syncSchedule(client, plan.cluster, app, result);
+      result.deleted = await deleteUnwanted(client, plan.cluster, wanted);
       return result;
     },
 
@@ -130,6 +81,65 @@ export function createScheduleActivities(deps: { client: Client }) {
       }
     },
   };
+}
+
+async function createSchedule(client: Client, cluster: string, app: AppSpec): Promise<void> {
+  await client.schedule.create({
+    scheduleId: scheduleId(cluster, app.name),
+    spec: specOf(app),
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledBackup',
+      workflowId: scheduledRunId(cluster, app.name),
+      taskQueue: COORDINATOR_QUEUE,
+      args: [{ cluster, app: app.name } satisfies ScheduledRunInput],
+      staticSummary: `Scheduled backup of app ${app.name} (cluster ${cluster})`,
+    },
+    policies: {
+      overlap: ScheduleOverlapPolicy.SKIP,
+      catchupWindow: `${app.schedule?.catchupWindowSeconds ?? 600}s`,
+    },
+    memo: { batonSchedule: fingerprint(app) },
+  });
+}
+
+/** Creates the app's schedule, or replaces it when its fingerprint changed; notes which in `result`. */
+async function syncSchedule(client: Client, cluster: string, app: AppSpec, result: ScheduleSync): Promise<void> {
+  const handle = client.schedule.getHandle(scheduleId(cluster, app.name));
+  let existing: string | undefined;
+  try {
+    const memo = (await handle.describe()).memo?.batonSchedule;
+    existing = typeof memo === 'string' ? memo : '';
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  if (existing === undefined) {
+    await createSchedule(client, cluster, app);
+    result.created.push(app.name);
+  } else if (existing !== fingerprint(app)) {
+    await handle.delete();
+    await createSchedule(client, cluster, app);
+    result.updated.push(app.name);
+  }
+}
+
+/** Deletes the cluster's schedules of apps no longer scheduled in the plan; returns those apps. */
+async function deleteUnwanted(client: Client, cluster: string, wanted: AppSpec[]): Promise<string[]> {
+  const deleted: string[] = [];
+  const prefix = schedulePrefix(cluster);
+  for await (const summary of client.schedule.list()) {
+    if (!summary.scheduleId.startsWith(prefix)) continue;
+    const app = summary.scheduleId.slice(prefix.length);
+    if (wanted.some((a) => a.name === app)) continue;
+    try {
+      await client.schedule.getHandle(summary.scheduleId).delete();
+      deleted.push(app);
+    } catch (err) {
+      // already gone: nothing left to delete
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
+  return deleted;
 }
 
 export type ScheduleActivities = ReturnType<typeof createScheduleActivities>;

@@ -1,0 +1,422 @@
+/**
+ * The backup activity on a real drive and a real SQLite catalog, in MockActivityEnvironment: an
+ * attempt fenced off by a newer epoch, a node cut off from Temporal, a cancellation, engine errors
+ * turned into the failures the job reads, and heartbeats throttled while progress still flows.
+ * Slow cases pace the engine with the app's bandwidth limit, so there is time to act mid-backup.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { createBackupActivities, type BackupActivityDeps } from '../../../src/activities/backup-activities';
+import { beginAttempt } from '../../../src/catalog/attempts';
+import { jobEvents, jobStarted } from '../../../src/catalog/jobs';
+import { openCatalog, type Catalog } from '../../../src/catalog/open';
+import { AbortedError, listSnapshots, openDrive } from '../../../src/engine';
+import type { BackupAttemptInput, BackupOutcome, BackupProgress } from '../../../src/model/backup';
+import { isFinalBackupFailure } from '../../../src/model/failures';
+import { DEFAULT_JOB_SETTINGS, type DriveSpec, type JobSettings } from '../../../src/model/plan';
+import { waitFor } from '../../../src/util/wait';
+import { createDrive, PASSWORD, prng } from '../../helpers/engine';
+import { testTempDir } from '../../helpers/temp';
+
+const logger = pino({ level: 'silent' });
+const MiB = 1024 * 1024;
+const NODE = 'n1';
+const CLUSTER = 'test';
+
+/** What the activity heartbeats: its progress, or a checkpoint it just saved. */
+type Beat = { progress: BackupProgress } | { checkpoint: { at: string; files: number; bytes: number } };
+
+interface PlanOptions {
+  paths?: string[];
+  /** The node the attempt is for, and its drive's node (both NODE unless set). */
+  node?: string;
+  driveNode?: string;
+  tape?: { volumeSize: number; volumes: number };
+  bandwidth?: number;
+  settings?: Partial<JobSettings>;
+}
+
+describe('backup activity', { timeout: 120_000 }, () => {
+  const tmp = testTempDir('baton-backup-act-');
+  /** 20 files of 64 KiB: a backup that is over at once. */
+  const small = join(tmp, 'small');
+  /** 48 files of 256 KiB (12 MiB): seconds long under a bandwidth limit. */
+  const large = join(tmp, 'large');
+  let catalog: Catalog;
+
+  /** Job `name` of app `app-<name>`, attempt 1 on NODE to drive `<tmp>/drives/<name>`. */
+  const plan = (name: string, o: PlanOptions = {}): BackupAttemptInput => {
+    const drive: DriveSpec = {
+      name: `d-${name}`,
+      node: o.driveNode ?? NODE,
+      kind: o.tape ? 'tape' : 'directory',
+      path: join(tmp, 'drives', name),
+      ...o.tape,
+    };
+    const app = {
+      name: `app-${name}`,
+      paths: o.paths ?? [small],
+      restart: 'checkpoint' as const,
+      maxCheckpointAgeSeconds: 3600,
+      bandwidthLimitBytesPerSecond: o.bandwidth ?? 0,
+      schedule: null,
+    };
+    return {
+      job: {
+        cluster: CLUSTER,
+        jobId: `baton-backup-${name}`,
+        coordinatorId: 'coordinator',
+        app,
+        node: NODE,
+        drive,
+        drives: [drive],
+        settings: { ...DEFAULT_JOB_SETTINGS, ...o.settings },
+        requestedBy: 'test',
+        full: false,
+      },
+      attempt: { number: 1, epoch: 1, node: o.node ?? NODE, drive },
+      resumeFrom: null,
+    };
+  };
+
+  /** Records the job and begins its attempt in the catalog (which issues the epoch), and creates its drive. */
+  const begin = async (input: BackupAttemptInput): Promise<BackupAttemptInput> => {
+    const { job, attempt } = input;
+    const now = new Date().toISOString();
+    await jobStarted(catalog, job, now);
+    const epoch = await beginAttempt(
+      catalog,
+      { cluster: CLUSTER, jobId: job.jobId, number: attempt.number, node: attempt.node, drive: attempt.drive.name },
+      now,
+    );
+    const { kind, volumeSize, volumes } = attempt.drive;
+    await createDrive(attempt.drive.path, { kind, volumeSize, volumes });
+    return { ...input, attempt: { ...attempt, epoch } };
+  };
+
+  /** A newer attempt of the job begins in the catalog: it takes the next epoch. */
+  const beginNext = (input: BackupAttemptInput): Promise<number> =>
+    beginAttempt(
+      catalog,
+      { cluster: CLUSTER, jobId: input.job.jobId, number: 2, node: 'n2', drive: input.attempt.drive.name },
+      new Date().toISOString(),
+    );
+
+  const reports: BackupProgress[] = [];
+  const deps = (over: Partial<BackupActivityDeps> = {}): BackupActivityDeps => ({
+    node: NODE,
+    logger,
+    catalog,
+    password: PASSWORD,
+    encryption: true,
+    cacheDir: join(tmp, 'cache'),
+    reportProgress: (_id, p) => {
+      reports.push(p);
+      return Promise.resolve();
+    },
+    msSinceTemporalReached: () => 0,
+    ...over,
+  });
+
+  /** Runs the attempt in an activity context (MockActivityEnvironment's run does not infer the result type). */
+  const run = (env: MockActivityEnvironment, d: BackupActivityDeps, input: BackupAttemptInput) =>
+    env.run<[], BackupOutcome, () => Promise<BackupOutcome>>(() => createBackupActivities(d).backupAttempt(input));
+
+  /** What a run rejected with (it must reject). */
+  const rejection = (p: Promise<unknown>): Promise<unknown> =>
+    p.then(
+      () => assert.fail('the attempt committed'),
+      (e: unknown) => e,
+    );
+  const failureOf = async (p: Promise<unknown>): Promise<ApplicationFailure> => {
+    const err = await rejection(p);
+    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
+    return err;
+  };
+
+  const snapshotsOn = async (input: BackupAttemptInput) =>
+    listSnapshots(await openDrive(input.attempt.drive.path, { password: PASSWORD }));
+  const eventsOf = async (input: BackupAttemptInput, kind: string) =>
+    (await jobEvents(catalog, input.job.jobId)).filter((e) => e.kind === kind);
+  const checkpointsOf = (input: BackupAttemptInput) =>
+    catalog.selectFrom('checkpoints').selectAll().where('job_id', '=', input.job.jobId).orderBy('seq').execute();
+
+  before(async () => {
+    catalog = await openCatalog(`sqlite:${join(tmp, 'catalog.db')}`);
+    mkdirSync(small);
+    for (let i = 0; i < 20; i++) writeFileSync(join(small, `s-${i}`), prng(`s${i}`, 64 * 1024));
+    mkdirSync(large);
+    for (let i = 0; i < 48; i++)
+      writeFileSync(join(large, `l-${String(i).padStart(2, '0')}`), prng(`l${i}`, 256 * 1024));
+  });
+  after(() => catalog.destroy());
+
+  test('an attempt commits a snapshot of the app and saves its checkpoints under its epoch', async () => {
+    const input = await begin(plan('ok', { paths: [large], settings: { checkpointEveryBytes: 4 * MiB } }));
+    const out = await run(new MockActivityEnvironment(), deps(), input);
+    assert.equal(out.files, 48);
+    assert.equal(out.bytes, 12 * MiB);
+    assert.equal(out.drive, input.attempt.drive.path);
+    assert.deepEqual(
+      (await snapshotsOn(input)).map((s) => s.id),
+      [out.snapshotId],
+    );
+    const cps = await checkpointsOf(input);
+    assert.ok(cps.length >= 2, `${cps.length} checkpoints`);
+    assert.ok(cps.every((c) => c.epoch === input.attempt.epoch && c.node === NODE));
+  });
+
+  const fencingCases = [
+    {
+      name: 'fencing: once a newer attempt begins, the stale one stops as Fenced at its next checkpoint',
+      job: 'fenced',
+      checkpointEveryBytes: MiB,
+      newerWhen: (b: Beat) => 'checkpoint' in b,
+    },
+    {
+      // the file data fits one pack and no checkpoint is due: the commit is the only write left
+      name: 'fencing: with no checkpoint due, a stale attempt is refused its commit',
+      job: 'fenced-commit',
+      checkpointEveryBytes: 1 << 30,
+      newerWhen: (b: Beat) => 'progress' in b && b.progress.files >= 4,
+    },
+  ];
+  for (const k of fencingCases) {
+    test(`${k.name}, commits nothing, and says so in the timeline`, async () => {
+      const input = await begin(
+        plan(k.job, {
+          paths: [large],
+          bandwidth: 4 * MiB,
+          settings: { checkpointEveryBytes: k.checkpointEveryBytes, checkpointEverySeconds: 3600 },
+        }),
+      );
+      const env = new MockActivityEnvironment();
+      let newer = null as Promise<number> | null;
+      let newerAt = '';
+      env.on('heartbeat', (b: Beat) => {
+        if (newer || !k.newerWhen(b)) return;
+        newer = beginNext(input).then((epoch) => {
+          newerAt = new Date().toISOString();
+          return epoch;
+        });
+      });
+      const f = await failureOf(run(env, deps(), input));
+      assert.ok(newer, 'the attempt ended before a newer one began');
+      assert.equal(await newer, 2);
+      assert.equal(f.type, 'Fenced');
+      assert.equal(f.nonRetryable, true);
+      assert.ok(isFinalBackupFailure(f.type));
+      assert.match(
+        f.message,
+        new RegExp(`epoch 1 of job ${input.job.jobId} is fenced off: the job's current epoch is 2`),
+      );
+      assert.deepEqual(await snapshotsOn(input), [], 'a fenced attempt commits no snapshot');
+      assert.ok(
+        (await checkpointsOf(input)).every((c) => c.epoch === 1 && c.at < newerAt),
+        'no checkpoint of the stale epoch saved after the newer attempt began',
+      );
+      // the event is written after the failure is thrown (not awaited): wait for it
+      const fenced = await waitFor(
+        'the write-fenced event',
+        async () => (await eventsOf(input, 'write-fenced'))[0],
+        5000,
+        50,
+      );
+      assert.equal(fenced.node, NODE);
+      assert.deepEqual(JSON.parse(fenced.data_json ?? 'null'), { epoch: 1, current: 2 });
+    });
+  }
+
+  test('isolation: a node that has not reached Temporal for longer than the heartbeat timeout stops writing', async () => {
+    const heartbeatMs = 1000;
+    const input = await begin(
+      plan('isolated', {
+        paths: [large],
+        bandwidth: 3 * MiB,
+        settings: { heartbeatTimeoutSeconds: heartbeatMs / 1000, checkpointEveryBytes: MiB },
+      }),
+    );
+    const env = new MockActivityEnvironment();
+    // Every heartbeat reaches Temporal until the first checkpoint; from then on none does.
+    let reachedAt = Date.now();
+    let cutAt = 0;
+    env.on('heartbeat', (b: Beat) => {
+      if (cutAt !== 0) return;
+      reachedAt = Date.now();
+      if ('checkpoint' in b) cutAt = reachedAt;
+    });
+    const f = await failureOf(run(env, deps({ msSinceTemporalReached: () => Date.now() - reachedAt }), input));
+    const stoppedAt = Date.now();
+    assert.ok(cutAt > 0, 'no checkpoint before the end');
+    assert.equal(f.type, 'Isolated');
+    assert.equal(f.nonRetryable, true);
+    assert.equal(isFinalBackupFailure(f.type), false, 'another node may take the job on');
+    assert.match(f.message, /node n1 has not reached Temporal for \d+ s; it stops writing/);
+    assert.ok(stoppedAt - cutAt >= heartbeatMs, `isolated ${stoppedAt - cutAt} ms after the cut, before the timeout`);
+    // 12 MiB at 3 MiB/s would take 4 s; checkpoints (fenced) come every 1/3 s
+    assert.ok(stoppedAt - cutAt < heartbeatMs + 1500, `still writing ${stoppedAt - cutAt} ms after the cut`);
+    assert.deepEqual(await snapshotsOn(input), []);
+    const cutIso = new Date(cutAt + heartbeatMs + 250).toISOString();
+    assert.ok(
+      (await checkpointsOf(input)).every((c) => c.at < cutIso),
+      'no checkpoint saved once the node was isolated',
+    );
+    const isolated = await waitFor(
+      'the attempt-isolated event',
+      async () => (await eventsOf(input, 'attempt-isolated'))[0],
+      5000,
+      50,
+    );
+    assert.equal(isolated.message, f.message);
+  });
+
+  test('cancellation stops the attempt within a second, with no snapshot, and the timeline says so', async () => {
+    const input = await begin(plan('cancelled', { paths: [large], bandwidth: 4 * MiB }));
+    const env = new MockActivityEnvironment();
+    let cancelledAt = 0;
+    env.on('heartbeat', (b: Beat) => {
+      if (cancelledAt === 0 && 'progress' in b && b.progress.files >= 4) {
+        cancelledAt = Date.now();
+        env.cancel();
+      }
+    });
+    const err = await rejection(run(env, deps(), input));
+    const ms = Date.now() - cancelledAt;
+    assert.ok(cancelledAt > 0, 'not cancelled before the end');
+    assert.ok(err instanceof AbortedError, String(err));
+    assert.ok(ms < 1000, `stopped ${ms} ms after the cancellation`);
+    assert.deepEqual(await snapshotsOn(input), []);
+    const [stopped] = await eventsOf(input, 'attempt-stopped');
+    assert.equal(stopped.message, 'attempt with epoch 1 stopped on cancellation without committing');
+  });
+
+  test('a cancelled attempt a newer one had fenced off says so in the timeline', async () => {
+    const input = await begin(plan('cancelled-fenced', { paths: [large], bandwidth: 4 * MiB }));
+    const env = new MockActivityEnvironment();
+    let newer = null as Promise<void> | null;
+    env.on('heartbeat', (b: Beat) => {
+      // no checkpoint and a pack not yet full: the attempt meets no fence before it is cancelled
+      if (!newer && 'progress' in b && b.progress.files >= 4) newer = beginNext(input).then(() => env.cancel());
+    });
+    const err = await rejection(run(env, deps(), input));
+    assert.ok(newer, 'not cancelled before the end');
+    await newer;
+    assert.ok(err instanceof AbortedError, String(err));
+    assert.deepEqual(await snapshotsOn(input), []);
+    const [stopped] = await eventsOf(input, 'attempt-stopped');
+    assert.equal(
+      stopped.message,
+      "attempt with epoch 1 stopped on cancellation without committing; epoch 1 is fenced off (the job's current epoch is 2)",
+    );
+  });
+
+  test("work for another node, or for another node's drive, is refused before the drive is touched", async () => {
+    for (const [name, o] of [
+      ['other-node', { node: 'n2', driveNode: 'n2' }],
+      ['other-drive', { driveNode: 'n2' }],
+    ] as const) {
+      const input = plan(name, o);
+      const f = await failureOf(run(new MockActivityEnvironment(), deps(), input));
+      assert.equal(f.type, 'WrongNode');
+      assert.equal(f.nonRetryable, true);
+      assert.ok(isFinalBackupFailure(f.type));
+      assert.match(
+        f.message,
+        /was sent to node n1 but is for node .* of node n2; the job must route it to its host's queue$/,
+      );
+      assert.equal(existsSync(input.attempt.drive.path), false, 'the drive was created');
+    }
+  });
+
+  test('a full drive fails as DriveFull, naming the drive and the fix, with no snapshot', async () => {
+    // one 10 MiB volume holds 5 MiB packs once: 12 MiB does not fit
+    const input = await begin(plan('full', { paths: [large], tape: { volumeSize: 10 * MiB, volumes: 1 } }));
+    const f = await failureOf(run(new MockActivityEnvironment(), deps(), input));
+    assert.equal(f.type, 'DriveFull');
+    assert.equal(f.nonRetryable, true);
+    assert.ok(isFinalBackupFailure(f.type));
+    assert.match(
+      f.message,
+      new RegExp(
+        `^drive d-full \\(${input.attempt.drive.path}\\) on node n1 is full: .*all 1 volumes.*; ` +
+          'free space on it or assign the node another drive, then run the backup again$',
+      ),
+    );
+    assert.deepEqual(await snapshotsOn(input), []);
+  });
+
+  test('missing app data fails as AppDataMissing, naming the paths and the node', async () => {
+    const missing = join(tmp, 'not-mounted');
+    const input = await begin(plan('missing', { paths: [missing] }));
+    const f = await failureOf(run(new MockActivityEnvironment(), deps(), input));
+    assert.equal(f.type, 'AppDataMissing');
+    assert.equal(f.nonRetryable, true);
+    assert.ok(isFinalBackupFailure(f.type));
+    assert.ok(
+      f.message.endsWith(
+        `(app data paths ${missing} on node n1; check the config and that the storage is mounted here)`,
+      ),
+      f.message,
+    );
+    assert.deepEqual(await snapshotsOn(input), []);
+  });
+
+  test('a wrong password fails as WrongPassword, naming the drive and where the passphrase goes', async () => {
+    const input = await begin(plan('password'));
+    const f = await failureOf(run(new MockActivityEnvironment(), deps({ password: 'not the passphrase' }), input));
+    assert.equal(f.type, 'WrongPassword');
+    assert.equal(f.nonRetryable, true);
+    assert.ok(isFinalBackupFailure(f.type));
+    assert.ok(
+      f.message.endsWith("(drive d-password; set repository.passwordFile or BATON_PASSWORD to the drive's passphrase)"),
+      f.message,
+    );
+    assert.deepEqual(await snapshotsOn(input), []);
+  });
+
+  test('heartbeats come no more often than a quarter of the heartbeat timeout, while every update is reported', async () => {
+    const heartbeatMs = 1000;
+    const beatEveryMs = heartbeatMs / 4;
+    const input = await begin(
+      plan('throttled', {
+        paths: [large],
+        bandwidth: 6 * MiB,
+        // no checkpoints: they heartbeat at once, on purpose
+        settings: {
+          heartbeatTimeoutSeconds: heartbeatMs / 1000,
+          checkpointEverySeconds: 3600,
+          checkpointEveryBytes: 1 << 30,
+        },
+      }),
+    );
+    const env = new MockActivityEnvironment();
+    const beats: number[] = [];
+    const others: Beat[] = [];
+    env.on('heartbeat', (b: Beat) => {
+      if ('progress' in b) beats.push(Date.now());
+      else others.push(b);
+    });
+    reports.length = 0;
+    const started = Date.now();
+    const out = await run(env, deps({ reportEveryMs: 0 }), input);
+    const ms = Date.now() - started;
+    assert.equal(out.files, 48);
+    assert.deepEqual(others, [], 'a checkpoint heartbeat (not throttled) came in between');
+    const gaps = beats.slice(1).map((t, i) => t - beats[i]);
+    // the activity and this listener read the clock a moment apart: allow a few ms
+    assert.ok(
+      gaps.every((g) => g >= beatEveryMs - 5),
+      `heartbeats ${gaps.join(', ')} ms apart`,
+    );
+    assert.ok(beats.length <= ms / beatEveryMs + 2, `${beats.length} heartbeats in ${ms} ms`);
+    assert.ok(beats.length >= 3, `only ${beats.length} heartbeats in ${ms} ms: the attempt would time out`);
+    assert.ok(reports.length >= 48, `${reports.length} progress reports, one a file expected`);
+    assert.ok(reports.length > 2 * beats.length, `${reports.length} reports, ${beats.length} heartbeats`);
+    assert.equal(reports[reports.length - 1].files, 48);
+  });
+});
