@@ -12,20 +12,23 @@ import type { Frame, TreeSaver } from './tree-saver';
 import type { TreeNode } from './tree';
 import type { UsedPacks } from './used-packs';
 
-const LOCK_REFRESH_MS = 5 * 60 * 1000;
+export const LOCK_REFRESH_MS = 5 * 60 * 1000;
 /** open directories with more finished entries than this are stored as partial tree blobs at checkpoints */
 export const INLINE_NODES = 64;
 
 /** When the next checkpoint and lock refresh are due. */
 export class CheckpointSchedule {
-  private lastCp = Date.now();
-  private lastRefresh = Date.now();
+  private lastCp: number;
+  private lastRefresh: number;
   private bytes = 0;
 
   constructor(
     private readonly everyMs: number,
     private readonly everyBytes: number,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastCp = this.lastRefresh = now();
+  }
 
   /** Counts plaintext bytes stored since the last checkpoint. */
   count(bytes: number): void {
@@ -34,20 +37,20 @@ export class CheckpointSchedule {
 
   /** A checkpoint is due after the interval, after enough bytes, or at once when a new volume started. */
   due(volumeChanged: boolean): boolean {
-    return volumeChanged || Date.now() - this.lastCp >= this.everyMs || this.bytes >= this.everyBytes;
+    return volumeChanged || this.now() - this.lastCp >= this.everyMs || this.bytes >= this.everyBytes;
   }
 
   checkpointed(): void {
-    this.lastCp = Date.now();
+    this.lastCp = this.now();
     this.bytes = 0;
   }
 
   lockDue(): boolean {
-    return Date.now() - this.lastRefresh > LOCK_REFRESH_MS;
+    return this.now() - this.lastRefresh > LOCK_REFRESH_MS;
   }
 
   lockRefreshed(): void {
-    this.lastRefresh = Date.now();
+    this.lastRefresh = this.now();
   }
 }
 
