@@ -1,0 +1,106 @@
+/**
+ * The archiver's walk: takes the walk's events in order (with the look-ahead starting files early)
+ * and hands each entry to its saver: directories to the tree saver, files to the file saver. A
+ * checkpoint may follow every entry.
+ */
+import type { BigIntStats } from 'node:fs';
+import type { Report, Tally } from './backup-tally';
+import { pathText } from './backup-tally';
+import type { Checkpointer } from './checkpointer';
+import { throwIfAborted } from './errors';
+import type { FileSaver, PendingFile } from './file-saver';
+import { LookAhead } from './look-ahead';
+import type { SmallFileBatcher } from './small-file-batcher';
+import { makeNode, specialType } from './tree';
+import type { TreeSaver } from './tree-saver';
+import { resumedFrame } from './tree-saver';
+import type { WalkEvent } from './walker';
+import type { Xattr } from './xattrs';
+
+type Item = PendingFile | { ev: Exclude<WalkEvent, { t: 'file' }>; readAhead?: undefined };
+
+export interface BackupWalkDeps {
+  events: AsyncIterator<WalkEvent>;
+  trees: TreeSaver;
+  files: FileSaver;
+  batcher: SmallFileBatcher;
+  checkpointer: Checkpointer;
+  tally: Tally;
+  report: Report;
+  signal?: AbortSignal;
+}
+
+export class BackupWalk {
+  private readonly ahead: LookAhead<WalkEvent, Item>;
+
+  constructor(private readonly d: BackupWalkDeps) {
+    this.ahead = new LookAhead<WalkEvent, Item>(d.events, (ev) => (ev.t === 'file' ? d.files.start(ev) : { ev }));
+  }
+
+  /** Walks to the end; the root's entries are then in trees.frames[0]. */
+  async run(): Promise<void> {
+    for (;;) {
+      throwIfAborted(this.d.signal, 'backup');
+      if (this.ahead.length === 0) await this.fill();
+      const item = this.ahead.shift();
+      if (!item) break;
+      await this.handle(item);
+      await this.fill();
+      await this.d.checkpointer.maybe();
+    }
+  }
+
+  private async fill(): Promise<void> {
+    await this.ahead.fill();
+    this.d.batcher.sendIfIdle(this.ahead.done);
+  }
+
+  private async handle(item: Item): Promise<void> {
+    const { trees, tally } = this.d;
+    const ev = item.ev;
+    switch (ev.t) {
+      case 'enter':
+        trees.enter(
+          ev.resumed
+            ? resumedFrame(ev.name, ev.resumed)
+            : {
+                name: ev.name,
+                node: makeNode(ev.name, 'dir', ev.st as BigIntStats, { xattrs: this.xattrsOf(ev) }),
+                nodes: [],
+              },
+        );
+        break;
+      case 'leave':
+        await trees.leave();
+        tally.stats.dirs++;
+        break;
+      case 'file': {
+        this.ahead.release(item);
+        const node = await this.d.files.save(item as PendingFile);
+        if (node) {
+          const xattrs = this.xattrsOf(ev);
+          if (xattrs) node.xattrs = xattrs;
+        }
+        trees.add(ev.name, node);
+        this.d.report(ev.path);
+        break;
+      }
+      case 'symlink':
+        trees.add(ev.name, makeNode(ev.name, 'symlink', ev.st, { target: ev.target, xattrs: this.xattrsOf(ev) }));
+        break;
+      case 'other':
+        trees.add(ev.name, makeNode(ev.name, specialType(ev.st), ev.st, { xattrs: this.xattrsOf(ev) }));
+        break;
+      case 'error':
+        tally.errors.push({ path: pathText(ev.path), message: ev.message });
+        trees.add(ev.name, null);
+        break;
+    }
+  }
+
+  /** The entry's extended attributes for its node; what could not be read becomes a warning. */
+  private xattrsOf(ev: { path: Buffer; xattrs?: Xattr[]; xattrWarning?: string }): Xattr[] | undefined {
+    if (ev.xattrWarning) this.d.tally.warnings.push({ path: pathText(ev.path), message: ev.xattrWarning });
+    return ev.xattrs;
+  }
+}

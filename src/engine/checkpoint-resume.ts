@@ -1,0 +1,79 @@
+/**
+ * What resuming a checkpoint needs before the walk continues: its drives opened (possibly others
+ * than the one the backup goes to), their indexes merged, every pack it lists checked, and the
+ * partial tree blobs of large open directories read back.
+ */
+import type { Checkpoint, CheckpointDrive } from './checkpoint';
+import { Drive } from './drive';
+import { EngineError } from './errors';
+import { BlobIndex, readBlob } from './index-file';
+import { decodeTree } from './tree';
+
+/**
+ * The checkpoint drives of the backup to `drive`: those of `resume`, ready to use, and `drive`
+ * (first, if the checkpoint does not name it). Drives opened here are added to `opened`.
+ */
+export async function checkpointDrives(
+  drive: Drive,
+  resume: Checkpoint | null,
+  index: BlobIndex,
+  opened: Map<string, Drive>,
+  password: string | undefined,
+): Promise<CheckpointDrive[]> {
+  const drives: CheckpointDrive[] = [];
+  for (const d of resume?.drives ?? []) {
+    const od = opened.get(d.id) ?? (await openDrive(d, password));
+    opened.set(d.id, od);
+    // the drive's whole index: the checkpoint's entries may use any of its packs
+    if (od !== drive) {
+      const other = await BlobIndex.load(od);
+      for (const { pack } of other.packs.values()) index.addPack(od, pack);
+    }
+    for (const packId of d.packs) {
+      const p = index.packs.get(packId);
+      if (!p || p.drive.id !== d.id || (await od.packs.packSize(p.pack)) !== p.pack.length) {
+        throw new EngineError(
+          `pack ${packId} that the checkpoint uses is missing on drive ${d.path} (pruned since?); the checkpoint ` +
+            `cannot be resumed: start a fresh backup`,
+          'CHECKPOINT_GONE',
+        );
+      }
+    }
+    drives.push({ id: d.id, path: d.path, packs: [...d.packs] });
+  }
+  if (!drives.some((d) => d.id === drive.id)) drives.unshift({ id: drive.id, path: drive.path, packs: [] });
+  return drives;
+}
+
+async function openDrive(d: CheckpointDrive, password: string | undefined): Promise<Drive> {
+  const od = await Drive.open(d.path, { password }).catch((err: Error) => {
+    throw new EngineError(
+      `the checkpoint uses data on drive ${d.id} at ${d.path}, which cannot be opened (${err.message}); ` +
+        `make that drive reachable here (or pass it opened), or start a fresh backup`,
+      'MISSING_DRIVE',
+    );
+  });
+  if (od.id !== d.id) {
+    throw new EngineError(
+      `drive at ${d.path} has ID ${od.id}, the checkpoint expects ${d.id}; pass the right drive or start a fresh backup`,
+      'WRONG_DRIVE',
+    );
+  }
+  return od;
+}
+
+/** Large open directories were stored as partial tree blobs: reads them back into the frames. */
+export async function readPartialTrees(resume: Checkpoint, index: BlobIndex): Promise<void> {
+  for (const f of resume.frames) {
+    if (f.nodesTree === undefined) continue;
+    const loc = index.get(f.nodesTree);
+    if (!loc) {
+      throw new EngineError(
+        `partial tree ${f.nodesTree} of the checkpoint is on none of its drives; start a fresh backup`,
+        'CHECKPOINT_GONE',
+      );
+    }
+    f.nodes = decodeTree(await readBlob(loc), f.nodesTree).nodes;
+    f.nodesTree = undefined;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The walk runs ahead of the files being stored, so upcoming files are read while earlier ones are
+ * consumed. The window is bounded in events, in files being read ahead and in their bytes.
+ */
+
+export interface Window {
+  bytes: number;
+  files: number;
+  events: number;
+}
+
+export const WINDOW: Window = {
+  bytes: 64 * 1024 * 1024,
+  // two batches of small files (with each worker holding its next job, more gained nothing
+  // measurable, and 1024 cost a million-file backup 28 MiB more peak memory)
+  files: 256,
+  events: 1024,
+};
+
+/** An event with what was started for it: `readAhead` is set while its file is being read ahead. */
+export interface Started {
+  /** bytes of the file that may wait read ahead */
+  readAhead?: number;
+}
+
+export class LookAhead<E, T extends Started> {
+  private readonly queue: T[] = [];
+  /** the walk has no more events */
+  done = false;
+  private bytes = 0;
+  private files = 0;
+
+  constructor(
+    private readonly events: AsyncIterator<E>,
+    /** starts the work for an event as it is walked (for a file: reading it) */
+    private readonly start: (ev: E) => T,
+    private readonly window: Window = WINDOW,
+  ) {}
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** Walks on until the window is full or the walk ends. */
+  async fill(): Promise<void> {
+    const w = this.window;
+    while (!this.done && this.bytes < w.bytes && this.files < w.files && this.queue.length < w.events) {
+      const r = await this.events.next();
+      if (r.done) {
+        this.done = true;
+        break;
+      }
+      const item = this.start(r.value);
+      if (item.readAhead !== undefined) {
+        this.bytes += item.readAhead;
+        this.files++;
+      }
+      this.queue.push(item);
+    }
+  }
+
+  /** The next event in walk order, or undefined. */
+  shift(): T | undefined {
+    return this.queue.shift();
+  }
+
+  /** Takes an item's file out of the window: its consumer reads it now. */
+  release(item: T): void {
+    if (item.readAhead === undefined) return;
+    this.bytes -= item.readAhead;
+    this.files--;
+    item.readAhead = undefined;
+  }
+}

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LookAhead } from '../../../src/engine/look-ahead';
+
+type Ev = { name: string; size?: number };
+type It = { ev: Ev; readAhead?: number };
+
+/** Events from a list, counting how many were taken from the walk. */
+function events(list: Ev[]): { it: AsyncIterator<Ev>; taken: () => number } {
+  let i = 0;
+  return {
+    it: {
+      next: () =>
+        Promise.resolve(i < list.length ? { done: false, value: list[i++] } : { done: true, value: undefined }),
+    },
+    taken: () => i,
+  };
+}
+
+// files (with a size) are read ahead; other events are not
+const start = (ev: Ev): It => (ev.size === undefined ? { ev } : { ev, readAhead: ev.size });
+
+void test('the walk runs ahead by at most `files` files being read, and one more file once one is released', async () => {
+  const list = Array.from({ length: 10 }, (_, i) => ({ name: `f${i}`, size: 1 }));
+  const e = events(list);
+  const la = new LookAhead(e.it, start, { bytes: 1000, files: 3, events: 100 });
+  await la.fill();
+  assert.equal(la.length, 3);
+  const first = la.shift() as It;
+  assert.equal(first.ev.name, 'f0');
+  await la.fill();
+  assert.equal(e.taken(), 3, 'f0 is still being read: it counts until released');
+  la.release(first);
+  la.release(first); // releasing twice frees nothing more
+  await la.fill();
+  assert.equal(e.taken(), 4);
+  assert.equal(la.length, 3);
+});
+
+void test('the window closes on bytes read ahead, and events that read nothing count only as events', async () => {
+  const e = events([
+    { name: 'dir' },
+    { name: 'big', size: 60 },
+    { name: 'link' },
+    { name: 'next', size: 60 },
+    { name: 'after', size: 1 },
+  ]);
+  const la = new LookAhead(e.it, start, { bytes: 100, files: 10, events: 100 });
+  await la.fill();
+  // 120 bytes ahead after 'next': the window is full, 'after' waits
+  assert.deepEqual(
+    [la.shift(), la.shift(), la.shift()].map((i) => i?.ev.name),
+    ['dir', 'big', 'link'],
+  );
+  assert.equal(e.taken(), 4);
+  const e2 = events(Array.from({ length: 10 }, (_, i) => ({ name: `d${i}` })));
+  const la2 = new LookAhead(e2.it, start, { bytes: 100, files: 10, events: 4 });
+  await la2.fill();
+  assert.equal(e2.taken(), 4, 'at most `events` events wait');
+});
+
+void test('the end of the walk is noted once and the queue then drains', async () => {
+  const e = events([{ name: 'a' }, { name: 'b', size: 0 }]);
+  const la = new LookAhead(e.it, start);
+  await la.fill();
+  assert.equal(la.done, true);
+  assert.equal(la.shift()?.ev.name, 'a');
+  assert.equal(la.shift()?.ev.name, 'b');
+  assert.equal(la.shift(), undefined);
+  await la.fill();
+  assert.equal(la.length, 0);
+});
