@@ -31,7 +31,7 @@ import { parseCatalogUrl } from '../../../src/catalog/dialect';
 import { DEFAULT_JOB_SETTINGS, type ClusterPlan } from '../../../src/model/plan';
 import { type BackupJobInput } from '../../../src/model/backup';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres';
-import { testTempDir } from '../../helpers/temp';
+import { tempDir } from '../../helpers/temp';
 
 const plan: ClusterPlan = {
   cluster: 'c',
@@ -75,7 +75,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       if (dialect === 'sqlite') {
-        db = await openCatalog(`sqlite:${join(testTempDir('baton-cat-'), 'catalog.db')}`);
+        db = await openCatalog(`sqlite:${join(tempDir('baton-cat-').path, 'catalog.db')}`);
       } else {
         pg = await startPostgres();
         if (!pg)

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { NodeSupervisor } from '../../../src/demo/supervisor';
-import { testTempDir } from '../../helpers/temp';
+import { tempDir } from '../../helpers/temp';
 
 test('the demo supervisor restarts a node process that exits, rewrites its pid file, and stops for good', async () => {
-  const dir = testTempDir('baton-supervisor-');
+  const dir = tempDir('baton-supervisor-').path;
   const lines: string[] = [];
   // No config at that path: `baton node` exits at once, standing in for a killed node.
   const sup = new NodeSupervisor({
@@ -32,7 +32,7 @@ test('the demo supervisor restarts a node process that exits, rewrites its pid f
 });
 
 test('a node process stopped while it is still starting (dead of the SIGTERM itself) counts as stopped cleanly', async () => {
-  const dir = testTempDir('baton-supervisor-');
+  const dir = tempDir('baton-supervisor-').path;
   const lines: string[] = [];
   const sup = new NodeSupervisor({ configFile: join(dir, 'missing.yaml'), runDir: dir, say: (l) => lines.push(l) });
   const p = sup.start('node-y');

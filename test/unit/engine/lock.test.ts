@@ -14,7 +14,9 @@ import { forget, prune } from '../../../src/engine/pruner';
 import { LockedError } from '../../../src/engine/errors';
 import type { LockFile } from '../../../src/engine/lock';
 import type { PackStore } from '../../../src/engine/drive-store';
-import { compareTrees, createDrive, prng, tempDir } from '../../helpers/engine';
+import { createDrive, prng } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 
 /**
  * Holds the first call of `method` on the drive's pack store until `open()`: the reader is then

@@ -12,7 +12,9 @@ import type { SnapshotEntry, Snapshot } from '../../../src/engine/snapshot';
 import { Lock } from '../../../src/engine/lock';
 import { LockedError } from '../../../src/engine/errors';
 import type { Checkpoint } from '../../../src/engine/checkpoint';
-import { compareTrees, createDrive, prng, tempDir } from '../../helpers/engine';
+import { createDrive, prng } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 import { FORMAT_VERSION } from '../../../src/engine/config';
 
 void test('verify finds a flipped byte in a pack and names the pack, the file and the snapshot', async () => {
