@@ -85,7 +85,10 @@ void test(
     const seen: ClusterSnapshot[] = [];
     const stopWatching = adapter.watch((s) => seen.push(s));
     t.after(stopWatching);
-    await until(() => Promise.resolve(seen.length > 0), 10_000);
+    assert.ok(
+      await until(() => Promise.resolve(seen.length > 0), 10_000),
+      'watch() reported the cluster before the crash',
+    );
     started = Date.now();
     await cluster.crash(to);
     const after = await waitFor(
