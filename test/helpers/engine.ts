@@ -1,21 +1,10 @@
 /**
- * Test helpers for the engine: deterministic pseudo-random data, temp dirs, cheap-KDF drives, a
- * builder for awkward trees and a byte-and-metadata tree comparison.
+ * Test helpers for the engine: deterministic pseudo-random data, cheap-KDF drives and a builder
+ * for awkward trees. Temp dirs are in temp.ts, the tree comparison in tree.ts.
  */
 import { createCipheriv, createHash } from 'node:crypto';
-import {
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chmodSync, linkSync, symlinkSync, truncateSync, utimesSync, openSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Drive } from '../../src/engine/drive';
 import type { CreateOptions } from '../../src/engine/drive';
 
@@ -25,11 +14,6 @@ export const PASSWORD = 'correct horse battery staple';
 export function prng(seed: string, n: number): Buffer {
   const key = createHash('sha256').update(seed).digest();
   return createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n));
-}
-
-export function tempDir(prefix = 'baton-engine-'): { path: string; cleanup: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 export function createDrive(path: string, create: Partial<CreateOptions> = {}): Promise<Drive> {
@@ -90,73 +74,6 @@ export function buildAwkwardTree(root: string, opts: { bigFile?: number } = {}):
   if (opts.bigFile) writeFileSync(J(r, 'big.bin'), prng('big', opts.bigFile));
   utimesSync(J(r, 'plain.txt'), 1_600_000_000.123456, 1_600_000_000.123456);
   chmodSync(J(r, 'empty-dir'), 0o750);
-}
-
-interface Seen {
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtimeUs: bigint;
-  size: number;
-  content?: string;
-  target?: string;
-  ino: bigint;
-  nlink: bigint;
-}
-
-function scan(root: Buffer): Map<string, Seen> {
-  const out = new Map<string, Seen>();
-  const walk = (dir: Buffer, rel: string): void => {
-    for (const name of readdirSync(dir, { encoding: 'buffer' })) {
-      const p = J(dir, name);
-      const key = `${rel}/${name.toString('hex')}`;
-      const st = lstatSync(p, { bigint: true });
-      const s: Seen = {
-        type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other',
-        mode: Number(st.mode & 0o7777n),
-        uid: Number(st.uid),
-        gid: Number(st.gid),
-        mtimeUs: st.mtimeNs / 1000n,
-        size: st.isFile() ? Number(st.size) : 0,
-        ino: st.ino,
-        nlink: st.nlink,
-      };
-      if (s.type === 'file') s.content = createHash('sha256').update(readFileSync(p)).digest('hex');
-      if (s.type === 'symlink') s.target = readlinkSync(p, { encoding: 'buffer' }).toString('hex');
-      out.set(key, s);
-      if (s.type === 'dir') walk(p, key);
-    }
-  };
-  walk(root, '');
-  return out;
-}
-
-/** Differences between two trees: names, types, content, modes, owners, mtimes (µs), link targets, hard links. */
-export function compareTrees(a: string, b: string): string[] {
-  const sa = scan(Buffer.from(a));
-  const sb = scan(Buffer.from(b));
-  const diffs: string[] = [];
-  for (const [k, x] of sa) {
-    const y = sb.get(k);
-    if (!y) {
-      diffs.push(`missing ${k}`);
-      continue;
-    }
-    // owners can only be restored by root
-    const fields = ['type', 'mode', 'uid', 'gid', 'size', 'content', 'target'] as const;
-    for (const f of fields.filter((x) => process.getuid?.() === 0 || (x !== 'uid' && x !== 'gid'))) {
-      if (x[f] !== y[f]) diffs.push(`${k}: ${f} ${String(x[f])} != ${String(y[f])}`);
-    }
-    if (x.type !== 'symlink' && x.mtimeUs !== y.mtimeUs) diffs.push(`${k}: mtime ${x.mtimeUs} != ${y.mtimeUs}`);
-    if (x.type === 'file' && x.nlink > 1n) {
-      const groupA = [...sa].filter(([, v]) => v.ino === x.ino).map(([n]) => n);
-      const groupB = [...sb].filter(([, v]) => v.ino === y.ino).map(([n]) => n);
-      if (groupA.join() !== groupB.join()) diffs.push(`${k}: hard links ${groupA.join()} != ${groupB.join()}`);
-    }
-  }
-  for (const k of sb.keys()) if (!sa.has(k)) diffs.push(`extra ${k}`);
-  return diffs;
 }
 
 /** Allocated bytes of a file (to check holes survive). */

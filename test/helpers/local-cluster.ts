@@ -10,7 +10,7 @@ import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { writeDemoFiles, type DemoFiles, type DemoOptions } from '../../src/demo/demo-files';
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../../src/demo/node-processes';
 import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
-import { testTempDir } from './temp';
+import { tempDir } from './temp';
 
 export interface LocalCluster {
   dir: string;
@@ -31,7 +31,7 @@ export interface LocalCluster {
 export async function startLocalCluster(
   opts: { nodes?: boolean; dynamicConfig?: Record<string, unknown>; demo?: DemoOptions } = {},
 ): Promise<LocalCluster> {
-  const dir = testTempDir('baton-it-');
+  const dir = tempDir('baton-it-').path;
   let server: DevServer | undefined;
   let address = process.env.BATON_TEST_TEMPORAL;
   if (!address) {

@@ -4,10 +4,10 @@
  * server binaries are not installed (the caller says so and skips).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/devtools/dev-server';
+import { tempDir } from './temp';
 
 export interface TestPostgres {
   url: string;
@@ -25,7 +25,8 @@ export async function startPostgres(): Promise<TestPostgres | undefined> {
   const bin = binDir();
   if (!bin) return undefined;
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'baton-pg-'));
+  const tmp = tempDir('baton-pg-');
+  const dir = tmp.path;
   chmodSync(dir, 0o755);
   const data = join(dir, 'data');
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
@@ -50,7 +51,7 @@ export async function startPostgres(): Promise<TestPostgres | undefined> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: () => {
       spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
-      rmSync(dir, { recursive: true, force: true });
+      tmp.cleanup();
     },
   };
 }

@@ -1,17 +1,29 @@
 /**
- * Temp directories for tests, removed when the test file's process exits (node --test runs each
- * file in its own process), whether its tests passed or not, so test runs do not fill /tmp.
+ * Temp directories for tests. Each is removed by its `cleanup()` (a test that makes big files
+ * frees the space when it is done) and, whatever happened, when the test file's process exits
+ * (node --test runs each file in its own process), so test runs do not fill /tmp.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const made: string[] = [];
+export interface TempDir {
+  path: string;
+  /** Removes the directory and everything in it; again is a no-op. */
+  cleanup(): void;
+}
+
+const made = new Set<string>();
+
+function remove(path: string): void {
+  made.delete(path);
+  rmSync(path, { recursive: true, force: true });
+}
 
 process.on('exit', () => {
-  for (const dir of made) {
+  for (const path of [...made]) {
     try {
-      rmSync(dir, { recursive: true, force: true });
+      remove(path);
     } catch {
       // a process a failed test left running may still hold it; nothing more to do at exit
     }
@@ -19,8 +31,8 @@ process.on('exit', () => {
 });
 
 /** A new directory under the system temp dir, named `<prefix>XXXXXX`. */
-export function testTempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
+export function tempDir(prefix = 'baton-test-'): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  made.add(path);
+  return { path, cleanup: () => remove(path) };
 }

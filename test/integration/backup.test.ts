@@ -16,7 +16,7 @@ import { freePort } from '../../src/devtools/dev-server';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
-import { treeDigest } from '../helpers/tree';
+import { compareTrees } from '../helpers/tree';
 
 describe('backup on a real cluster', { timeout: 240_000 }, () => {
   let c: LocalCluster;
@@ -39,7 +39,7 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     assert.equal(result.outcome?.drive, join(c.dir, 'drives', `${DEMO_APP_HOST}-disk`));
     assert.equal(result.outcome?.incomplete, false);
     const restored = await restoreSnapshot(c.config, result.outcome);
-    assert.deepEqual(treeDigest(restored), treeDigest(c.files.appDir));
+    assert.deepEqual(compareTrees(c.files.appDir, restored), []);
 
     const row = await getJob(c.catalog, started.jobId);
     assert.equal(row?.state, 'succeeded');

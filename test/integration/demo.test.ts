@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import { listSnapshots, openDrive, restore } from '../../src/engine';
-import { treeDigest } from '../helpers/tree';
-import { testTempDir } from '../helpers/temp';
+import { compareTrees } from '../helpers/tree';
+import { tempDir } from '../helpers/temp';
 
 test('baton demo --once runs a backup on the app’s host and exits 0', { timeout: 180_000 }, async () => {
-  const dir = join(testTempDir('baton-demo-'), '.baton');
+  const dir = join(tempDir('baton-demo-').path, '.baton');
   const r = spawnSync(process.execPath, [BATON_BIN, 'demo', '--once', '--dir', dir, '--port', '0', '--ui-port', '0'], {
     encoding: 'utf8',
     timeout: 170_000,
@@ -43,16 +43,16 @@ test('baton demo --once runs a backup on the app’s host and exits 0', { timeou
     (await listSnapshots(drive)).map((s) => s.id),
     [done[1]],
   );
-  const target = join(testTempDir('baton-demo-restore-'), 't');
+  const target = join(tempDir('baton-demo-restore-').path, 't');
   await restore({ drive, password, snapshotId: done[1], target });
-  assert.deepEqual(treeDigest(target), treeDigest(join(dir, 'apps', DEMO_APP)));
+  assert.deepEqual(compareTrees(join(dir, 'apps', DEMO_APP), target), []);
 });
 
 test('baton demo refuses a port in use, names the fix, and starts nothing', async () => {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
-  const dir = join(testTempDir('baton-demo-busy-'), '.baton');
+  const dir = join(tempDir('baton-demo-busy-').path, '.baton');
   try {
     const r = spawnSync(process.execPath, [BATON_BIN, 'demo', '--once', '--dir', dir, '--port', String(port)], {
       encoding: 'utf8',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { ensureTemporalCli } from '../../src/devtools/temporal-cli';
 import { freePort, serverAnswers, startDevServer } from '../../src/devtools/dev-server';
-import { testTempDir } from '../helpers/temp';
+import { tempDir } from '../helpers/temp';
 
 const PANIC = 'panic: listen tcp 127.0.0.1:40123: bind: address already in use';
 
@@ -45,7 +45,7 @@ describe('starting the dev server', { timeout: 120_000 }, () => {
   });
 
   test('a server that exits at startup is started again on fresh ports, and says why', async () => {
-    const dir = testTempDir('baton-devserver-');
+    const dir = tempDir('baton-devserver-').path;
     const cli = flakyCli(dir, 1);
     process.env.TEMPORAL_CLI = cli.path;
     const said: string[] = [];
@@ -62,7 +62,7 @@ describe('starting the dev server', { timeout: 120_000 }, () => {
   });
 
   test('after three early exits it fails with the server’s last words', async () => {
-    const dir = testTempDir('baton-devserver-');
+    const dir = tempDir('baton-devserver-').path;
     const cli = flakyCli(dir, 99);
     process.env.TEMPORAL_CLI = cli.path;
     await assert.rejects(startDevServer({ dataDir: join(dir, 'data'), headless: true }), (err: Error) => {
@@ -74,7 +74,7 @@ describe('starting the dev server', { timeout: 120_000 }, () => {
   });
 
   test('ports the caller chose are kept on every try; ports left to it are picked afresh', async () => {
-    const dir = testTempDir('baton-devserver-');
+    const dir = tempDir('baton-devserver-').path;
     const cli = flakyCli(dir, 99);
     process.env.TEMPORAL_CLI = cli.path;
     const [port, uiPort] = [await freePort(), await freePort()];

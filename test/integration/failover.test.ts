@@ -16,9 +16,10 @@ import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { repositoryPassword } from '../../src/config/load';
 import { listSnapshots, openDrive } from '../../src/engine';
+import { readLocks } from '../../src/engine/lock';
 import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
-import { treeDigest } from '../helpers/tree';
+import { compareTrees } from '../helpers/tree';
 
 describe('failover on a real cluster', { timeout: 600_000 }, () => {
   let c: LocalCluster;
@@ -47,7 +48,7 @@ describe('failover on a real cluster', { timeout: 600_000 }, () => {
   const assertRestoresIdentically = async (result: BackupJobResult) => {
     assert.equal(result.state, 'succeeded', result.error);
     const target = await restoreSnapshot(c.config, result.outcome);
-    assert.deepEqual(treeDigest(target), treeDigest(c.files.appDir));
+    assert.deepEqual(compareTrees(c.files.appDir, target), []);
   };
 
   before(async () => {
@@ -167,7 +168,15 @@ describe('failover on a real cluster', { timeout: 600_000 }, () => {
     );
     assert.equal(stopped.node, 'node-3');
     assert.match(stopped.message, /epoch 1 .*fenced off.* current epoch is 2/);
-    await new Promise((r) => setTimeout(r, 2000));
+    // The fenced attempt's backup() has ended for good once node-3's process holds no lock on the
+    // stale drive: backup() releases its lock last, after the snapshot write, the only commit.
+    const node3 = c.nodes.find((n) => n.node === 'node-3')?.child.pid;
+    assert.ok(node3 !== undefined, 'node-3 runs');
+    await waitFor(
+      "node-3's backup to release its lock on the stale drive",
+      async () => (await readLocks(staleDrive)).every((l) => l.lock.pid !== node3),
+      30_000,
+    );
     assert.equal((await listSnapshots(staleDrive)).length, snapshotsBefore, 'no late commit on the stale drive');
     await assertRestoresIdentically(await followJob(c.client, jobId, () => undefined));
   });

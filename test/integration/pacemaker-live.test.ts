@@ -6,12 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import type { ClusterSnapshot } from '../../src/model/cluster';
 import { PacemakerAdapter } from '../../src/cluster/pacemaker.js';
 import { TestCluster, alertAgent, until, whyNotLive } from '../helpers/pacemaker-test-cluster.js';
+import { tempDir } from '../helpers/temp';
 
 const NODE = 'node-1';
 
@@ -30,7 +29,8 @@ void test('PacemakerAdapter follows a live single-node Pacemaker cluster', { tim
     t.skip(why);
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'baton-pacemaker-live-'));
+  const tmp = tempDir('baton-pacemaker-live-');
+  const dir = tmp.path;
   // Alerts run as Pacemaker's hacluster user: it must be able to append to the events file.
   chmodSync(dir, 0o777);
   const { xml: alertXml, events } = alertAgent(dir);
@@ -38,7 +38,7 @@ void test('PacemakerAdapter follows a live single-node Pacemaker cluster', { tim
   const run = (cmd: string, args: string[]) => cluster.tool(NODE, cmd, ...args);
   t.after(async () => {
     await cluster.stop();
-    rmSync(dir, { recursive: true, force: true });
+    tmp.cleanup();
   });
   t.diagnostic(`cluster up (node online, DC elected) after ${cluster.startupMs} ms`);
 

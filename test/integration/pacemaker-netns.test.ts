@@ -6,12 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import type { ClusterSnapshot } from '../../src/model/cluster';
 import { PacemakerAdapter } from '../../src/cluster/pacemaker.js';
 import { TestCluster, alertAgent, until, whyNotLive } from '../helpers/pacemaker-test-cluster.js';
+import { tempDir } from '../helpers/temp';
 
 const group = (id: string, members: string[]): string =>
   `<group id="${id}">${members
@@ -30,13 +29,14 @@ void test(
       t.skip(why);
       return;
     }
-    const dir = mkdtempSync(join(tmpdir(), 'baton-pacemaker-netns-'));
+    const tmp = tempDir('baton-pacemaker-netns-');
+    const dir = tmp.path;
     chmodSync(dir, 0o777); // alerts run as hacluster
     const { xml: alertXml, events } = alertAgent(dir);
     const cluster = await TestCluster.start(dir, 3);
     t.after(async () => {
       await cluster.stop();
-      rmSync(dir, { recursive: true, force: true });
+      tmp.cleanup();
     });
     t.diagnostic(`3 nodes online, DC elected, after ${cluster.startupMs} ms`);
     const pcmk = (...args: string[]) => cluster.tool('node-1', args[0], ...args.slice(1));
@@ -85,7 +85,10 @@ void test(
     const seen: ClusterSnapshot[] = [];
     const stopWatching = adapter.watch((s) => seen.push(s));
     t.after(stopWatching);
-    await until(() => Promise.resolve(seen.length > 0), 10_000);
+    assert.ok(
+      await until(() => Promise.resolve(seen.length > 0), 10_000),
+      'watch() reported the cluster before the crash',
+    );
     started = Date.now();
     await cluster.crash(to);
     const after = await waitFor(

@@ -21,7 +21,7 @@ import { isFinalBackupFailure } from '../../../src/model/failures';
 import { DEFAULT_JOB_SETTINGS, type DriveSpec, type JobSettings } from '../../../src/model/plan';
 import { waitFor } from '../../../src/util/wait';
 import { createDrive, PASSWORD, prng } from '../../helpers/engine';
-import { testTempDir } from '../../helpers/temp';
+import { tempDir } from '../../helpers/temp';
 
 const logger = pino({ level: 'silent' });
 const MiB = 1024 * 1024;
@@ -42,7 +42,7 @@ interface PlanOptions {
 }
 
 describe('backup activity', { timeout: 120_000 }, () => {
-  const tmp = testTempDir('baton-backup-act-');
+  const tmp = tempDir('baton-backup-act-').path;
   /** 20 files of 64 KiB: a backup that is over at once. */
   const small = join(tmp, 'small');
   /** 48 files of 256 KiB (12 MiB): seconds long under a bandwidth limit. */

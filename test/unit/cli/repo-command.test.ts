@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildAwkwardTree, compareTrees, prng, tempDir } from '../../helpers/engine';
+import { buildAwkwardTree, prng } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 
 /** the command users run (dist/test/unit/engine -> bin/baton.js), which hands `repo` to repo-main.js */
 const MAIN = join(__dirname, '../../../../bin/baton.js');

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterUnavailableError } from '../../../src/cluster/adapter';
 import type { ClusterApp, ClusterNode } from '../../../src/model/cluster';
 import { appsOf, readCrmMon, UnknownResourceError } from '../../../src/cluster/crm-mon-xml.js';
 import { PacemakerAdapter, versionOf } from '../../../src/cluster/pacemaker.js';
+import { waitFor } from '../../../src/util/wait';
+import { tempDir } from '../../helpers/temp';
 
 // Recorded by scripts/make-pacemaker-fixtures.sh with Pacemaker's own tools.
 const fixtures = join(__dirname, '../../../../test/fixtures/pacemaker');
@@ -231,11 +233,26 @@ void test(
   'watch reports a snapshot once per version',
   { skip: hasCrmMon() ? false : 'crm_mon not installed: apt-get install -y pacemaker-cli-utils' },
   async () => {
-    const adapter = new PacemakerAdapter({ cibFile: join(fixtures, 'all-online.cib.xml'), pollIntervalMs: 50 });
+    // crm_mon through a shell that first counts the run: polls never overlap, so once the 4th has
+    // started, 3 have finished and reported whatever they were going to report.
+    const runs = join(tempDir('baton-watch-').path, 'runs');
+    const adapter = new PacemakerAdapter({
+      cibFile: join(fixtures, 'all-online.cib.xml'),
+      pollIntervalMs: 50,
+      crmMon: ['sh', '-c', 'echo run >> "$0"; exec crm_mon "$@"', runs],
+    });
     const seen: string[] = [];
     const stop = adapter.watch((s) => seen.push(s.version));
-    await new Promise((r) => setTimeout(r, 400));
-    stop();
+    try {
+      await waitFor(
+        '4 crm_mon runs',
+        () => existsSync(runs) && readFileSync(runs, 'utf8').split('\n').length > 4,
+        20_000,
+        20,
+      );
+    } finally {
+      stop();
+    }
     assert.equal(seen.length, 1);
   },
 );

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, configFromObject, loadConfig, repositoryPassword } from '../../../src/config/load';
-import { testTempDir } from '../../helpers/temp';
+import { tempDir } from '../../helpers/temp';
 
 function base(): Record<string, unknown> {
   return {
@@ -90,7 +90,7 @@ for (const c of bad) {
 }
 
 test('a missing file and broken YAML are named', () => {
-  const dir = testTempDir('baton-config-');
+  const dir = tempDir('baton-config-').path;
   assert.throws(
     () => loadConfig(join(dir, 'none.yaml')),
     /none\.yaml is not a valid Baton config:\n {2}- file not found/,
@@ -143,7 +143,7 @@ test('a pacemaker cluster service maps apps to resources', () => {
 });
 
 test('the drives’ passphrase: BATON_PASSWORD, else repository.passwordFile, else a clear refusal', () => {
-  const dir = testTempDir('baton-password-');
+  const dir = tempDir('baton-password-').path;
   const saved = process.env.BATON_PASSWORD;
   delete process.env.BATON_PASSWORD;
   try {

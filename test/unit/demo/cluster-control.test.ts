@@ -11,10 +11,10 @@ import { UserError } from '../../../src/model/errors';
 import { readStaticMap, writeStaticMap } from '../../../src/cluster/static';
 import { configFromObject } from '../../../src/config/load';
 import { failNode, moveApp, pidFile } from '../../../src/demo/cluster-control';
-import { testTempDir } from '../../helpers/temp';
+import { tempDir } from '../../helpers/temp';
 
 function cluster() {
-  const dir = testTempDir('baton-control-');
+  const dir = tempDir('baton-control-').path;
   const config = configFromObject(
     {
       cluster: 'c',

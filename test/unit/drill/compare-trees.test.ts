@@ -3,10 +3,10 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { compareTrees } from '../../../src/drill/compare-trees';
-import { testTempDir } from '../../helpers/temp';
+import { tempDir } from '../../helpers/temp';
 
 function tree(files: Record<string, string>, links: Record<string, string> = {}): string {
-  const root = testTempDir('baton-cmp-');
+  const root = tempDir('baton-cmp-').path;
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text);

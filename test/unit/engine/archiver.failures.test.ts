@@ -14,7 +14,9 @@ import { encodeTree } from '../../../src/engine/tree';
 import type { TreeNode } from '../../../src/engine/tree';
 import { contentId } from '../../../src/engine/hash';
 import type { Drive } from '../../../src/engine/drive';
-import { PASSWORD, compareTrees, createDrive, prng, tempDir } from '../../helpers/engine';
+import { PASSWORD, createDrive, prng } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 
 function randomTree(dir: string, files: number, size: number): void {
   mkdirSync(dir, { recursive: true });

@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { backup } from '../../../src/engine/archiver';
-import { createDrive, tempDir } from '../../helpers/engine';
+import { createDrive } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -18,7 +18,9 @@ import type { TreeNode } from '../../../src/engine/tree';
 import { applyXattrs } from '../../../src/engine/xattrs';
 import { specialSkipReason } from '../../../src/engine/special-files';
 import type { Drive } from '../../../src/engine/drive';
-import { compareTrees, createDrive, tempDir } from '../../helpers/engine';
+import { createDrive } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 
 const isRoot = process.getuid?.() === 0;
 const MAIN = join(__dirname, '../../../src/cli/repo-main.js');

@@ -4,7 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { backup } from '../../../src/engine/archiver';
 import { restore } from '../../../src/engine/restorer';
 import type { ProgressCounters } from '../../../src/engine/progress';
-import { createDrive, prng, tempDir } from '../../helpers/engine';
+import { createDrive, prng } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 /** Largest gap between 10 ms timer ticks while `fn` runs: what a heartbeat timer would see. */
 async function maxLag(fn: () => Promise<unknown>): Promise<number> {

@@ -6,7 +6,9 @@ import { restore } from '../../../src/engine/restorer';
 import { readSnapshot } from '../../../src/engine/snapshot';
 import type { Checkpoint } from '../../../src/engine/checkpoint';
 import type { Drive } from '../../../src/engine/drive';
-import { buildAwkwardTree, compareTrees, createDrive, PASSWORD, tempDir } from '../../helpers/engine';
+import { buildAwkwardTree, createDrive, PASSWORD } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 
 void test('resuming from EACH checkpoint, on the same or another drive, gives the uninterrupted tree', async () => {
   const tmp = tempDir();

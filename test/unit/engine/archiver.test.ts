@@ -6,7 +6,9 @@ import { restore } from '../../../src/engine/restorer';
 import { listSnapshots } from '../../../src/engine/snapshot';
 import { Drive } from '../../../src/engine/drive';
 import { WrongPasswordError } from '../../../src/engine/errors';
-import { PASSWORD, allocatedBytes, buildAwkwardTree, compareTrees, createDrive, tempDir } from '../../helpers/engine';
+import { PASSWORD, allocatedBytes, buildAwkwardTree, createDrive } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 
 void test('awkward tree round-trips byte for byte with metadata (directory drive, encrypted)', async () => {
   const tmp = tempDir();

@@ -1,13 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  readdirSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { backup } from '../../../src/engine/archiver';
 import { verify } from '../../../src/engine/checker';
 import type { Finding } from '../../../src/engine/checker';
 import { loadTree } from '../../../src/engine/restorer';
 import { BlobIndex, encodeIndex } from '../../../src/engine/index-file';
 import { listSnapshots } from '../../../src/engine/snapshot';
-import { createDrive, prng, tempDir } from '../../helpers/engine';
+import { createDrive, prng } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 const packFile = (drivePath: string, id: string): string => `${drivePath}/data/${id.slice(0, 2)}/${id}`;
 const byKind = (fs: Finding[], kind: string): Finding[] => fs.filter((f) => f.kind === kind);
@@ -147,6 +159,36 @@ void test('a chunk in no index is named with its file and the first snapshot wal
       'the pack left out of the index is still on the drive',
     );
     assert.equal(v.snapshots, 2);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('verify finds a flipped byte in a pack and names the pack, the file and the snapshot', async () => {
+  const tmp = tempDir();
+  try {
+    mkdirSync(`${tmp.path}/src`);
+    writeFileSync(`${tmp.path}/src/victim.bin`, prng('v', 3 * 1024 * 1024));
+    const drive = await createDrive(`${tmp.path}/d`);
+    const r = await backup({ drive, sources: `${tmp.path}/src`, cachePath: null });
+    assert.equal((await verify({ drive, readData: true })).ok, true);
+    const sub = readdirSync(`${tmp.path}/d/data`)[0];
+    const packFile = `${tmp.path}/d/data/${sub}/${readdirSync(`${tmp.path}/d/data/${sub}`)[0]}`;
+    const fd = openSync(packFile, 'r+');
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, 1000);
+    b[0] ^= 0x40;
+    writeSync(fd, b, 0, 1, 1000);
+    closeSync(fd);
+    assert.equal((await verify({ drive })).ok, true, 'a structure check does not read data');
+    const v = await verify({ drive, readData: true });
+    assert.equal(v.ok, false);
+    const blobErr = v.errors.find((e) => e.kind === 'blob-data');
+    assert.ok(blobErr, JSON.stringify(v.errors));
+    assert.equal(blobErr.snapshot, r.snapshotId);
+    assert.match(blobErr.path ?? '', /victim\.bin$/);
+    assert.match(blobErr.message, /pack [0-9a-f]{64}/);
+    assert.ok(v.errors.some((e) => e.kind === 'pack-data' && e.pack === blobErr.pack));
   } finally {
     tmp.cleanup();
   }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { constants, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { AlignedBuffer, PackFileWriter } from '../../../src/engine/direct-write';
-import { tempDir } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 /** The open flags of a file descriptor, from /proc (Linux). */
 function openFlags(fd: number): number {

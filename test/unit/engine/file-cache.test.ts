@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { FileCache } from '../../../src/engine/file-cache';
 import { BlobIndex } from '../../../src/engine/index-file';
 import type { Drive } from '../../../src/engine/drive';
-import { tempDir } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 const drive = { id: 'drive-1', path: '/d' } as Drive;
 

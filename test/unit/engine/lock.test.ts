@@ -1,6 +1,7 @@
 /**
- * Restore and verify hold the drive's shared lock while they run, so prune (exclusive) refuses to
- * start under them; their locks go stale like any other.
+ * Drive locks: restore and verify hold the drive's shared lock while they run, so prune
+ * (exclusive) refuses to start under them; their locks go stale like any other; a tape takes one
+ * backup at a time.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,9 +13,11 @@ import { restore } from '../../../src/engine/restorer';
 import { verify } from '../../../src/engine/checker';
 import { forget, prune } from '../../../src/engine/pruner';
 import { LockedError } from '../../../src/engine/errors';
-import type { LockFile } from '../../../src/engine/lock';
+import { Lock, type LockFile } from '../../../src/engine/lock';
 import type { PackStore } from '../../../src/engine/drive-store';
-import { compareTrees, createDrive, prng, tempDir } from '../../helpers/engine';
+import { createDrive, prng } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 
 /**
  * Holds the first call of `method` on the drive's pack store until `open()`: the reader is then
@@ -124,6 +127,33 @@ void test('a restore or verify lock left behind goes stale as any lock does', as
     // another host's fresh one still blocks
     await drive.writeFile('locks', 'fresh', lock({ hostname: 'elsewhere', purpose: 'verify' }));
     await assert.rejects(prune({ drive }), /is locked by verify \(shared\) on elsewhere/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('locks: stale ones (dead process) are ignored; a tape takes one backup at a time', async () => {
+  const tmp = tempDir();
+  try {
+    const drive = await createDrive(`${tmp.path}/d`);
+    const dead = {
+      version: 1,
+      exclusive: true,
+      hostname: hostname(),
+      pid: 2 ** 22 + 12345,
+      time: new Date().toISOString(),
+      refreshed: new Date().toISOString(),
+      purpose: 'prune',
+    };
+    await drive.writeFile('locks', 'dead', Buffer.from(JSON.stringify(dead)));
+    const l = await Lock.acquire(drive, false, 'backup');
+    await l.release();
+    const tape = await createDrive(`${tmp.path}/t`, { kind: 'tape', volumeSize: 10 * 1024 * 1024 });
+    mkdirSync(`${tmp.path}/src`);
+    writeFileSync(`${tmp.path}/src/f`, 'x');
+    const held = await Lock.acquire(tape, true, 'backup');
+    await assert.rejects(backup({ drive: tape, sources: `${tmp.path}/src`, cachePath: null }), /is locked by backup/);
+    await held.release();
   } finally {
     tmp.cleanup();
   }

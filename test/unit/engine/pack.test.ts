@@ -7,7 +7,8 @@ import { decodeBlob, decodeJson, encodeBlob, encodeJson, looksCompressible } fro
 import { CorruptionError } from '../../../src/engine/errors';
 import { contentId, contentIdOfParts } from '../../../src/engine/hash';
 import { BlobIndex, encodeIndex, readIndexFiles } from '../../../src/engine/index-file';
-import { createDrive, tempDir } from '../../helpers/engine';
+import { createDrive } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 for (const encrypted of [true, false]) {
   void test(`property: packs round-trip their blobs (${encrypted ? 'encrypted' : 'plain'})`, () => {

@@ -19,7 +19,9 @@ import { readSnapshot } from '../../../src/engine/snapshot';
 import { AbortedError, CorruptionError } from '../../../src/engine/errors';
 import type { Drive } from '../../../src/engine/drive';
 import type { BlobLocation } from '../../../src/engine/index-file';
-import { allocatedBytes, compareTrees, createDrive, prng, tempDir } from '../../helpers/engine';
+import { allocatedBytes, createDrive, prng } from '../../helpers/engine';
+import { compareTrees } from '../../helpers/tree';
+import { tempDir } from '../../helpers/temp';
 
 const MiB = 1024 * 1024;
 

@@ -9,7 +9,8 @@ import { chunkLengths } from '../../../src/engine/chunker';
 import { decodeBlob } from '../../../src/engine/blob';
 import { contentId } from '../../../src/engine/hash';
 import type { SealResult } from '../../../src/engine/seal-worker';
-import { prng, tempDir } from '../../helpers/engine';
+import { prng } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 const MiB = 1024 * 1024;
 

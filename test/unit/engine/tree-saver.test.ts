@@ -7,7 +7,8 @@ import { TreeSaver } from '../../../src/engine/tree-saver';
 import { UsedPacks } from '../../../src/engine/used-packs';
 import { decodeTree, makeNode } from '../../../src/engine/tree';
 import type { CheckpointDrive } from '../../../src/engine/checkpoint';
-import { createDrive, tempDir } from '../../helpers/engine';
+import { createDrive } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 void test("leaving a directory stores its tree blob and adds its node, with the subtree, to the parent's", async () => {
   const tmp = tempDir();

@@ -9,7 +9,8 @@ import { KnownIds } from '../../../src/engine/known-ids';
 import { decodeBlob } from '../../../src/engine/blob';
 import { DEPTH, leastBusy, prestartWorkers } from '../../../src/engine/worker-start';
 import type { Worker } from 'node:worker_threads';
-import { prng, tempDir } from '../../helpers/engine';
+import { prng } from '../../helpers/engine';
+import { tempDir } from '../../helpers/temp';
 
 void test('prestarted workers serve a pool, with the key it was given (encrypted blobs decode with it)', async () => {
   const tmp = tempDir();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { testTempDir } from '../../helpers/temp';
+import { tempDir } from '../../helpers/temp';
 
 /** dist/test/unit/lint -> the project root */
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -16,7 +16,7 @@ const DEPCRUISE = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'depen
 
 /** A copy of the project's src/ and lint config, with `planted` files (path -> content) added. */
 function projectWith(planted: Record<string, string>): string {
-  const dir = testTempDir('baton-rooms-');
+  const dir = tempDir('baton-rooms-').path;
   cpSync(join(ROOT, 'src'), join(dir, 'src'), { recursive: true });
   for (const f of ['.dependency-cruiser.cjs', 'tsconfig.json', 'package.json']) cpSync(join(ROOT, f), join(dir, f));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));

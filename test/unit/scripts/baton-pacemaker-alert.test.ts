@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../helpers/temp';
 
 const agent = join(__dirname, '../../../../scripts/baton-pacemaker-alert.sh');
 
 /** Runs the agent as Pacemaker would: CRM_alert_* variables, no stdin; returns what the command read. */
 function fire(alertEnv: Record<string, string>): { status: number | null; stderr: string; event?: unknown } {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-alert-'));
+  const tmp = tempDir('baton-alert-');
   try {
-    const out = join(dir, 'event.json');
+    const out = join(tmp.path, 'event.json');
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, BATON_ALERT_COMMAND: `cat > '${out}'`, ...alertEnv };
     const r = spawnSync(agent, [], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     let event: unknown;
@@ -22,7 +22,7 @@ function fire(alertEnv: Record<string, string>): { status: number | null; stderr
     }
     return { status: r.status, stderr: r.stderr, event };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    tmp.cleanup();
   }
 }
 

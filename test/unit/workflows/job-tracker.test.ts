@@ -1,32 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JobTracker } from '../../../src/workflows/job-tracker';
-import { DEFAULT_JOB_SETTINGS } from '../../../src/model/plan';
 import { type BackupJobInput, type BackupProgress } from '../../../src/model/backup';
+import { testBackupJob, testPlan } from '../../helpers/fixtures';
 
-const drives = [
-  { name: 'd1', node: 'n1', kind: 'directory' as const, path: '/san/d1' },
-  { name: 'd2', node: 'n2', kind: 'directory' as const, path: '/san/d2' },
-];
-const input: BackupJobInput = {
-  cluster: 'c',
+// App db with data in /d, on n1 and d1 (of drives d1 and d2).
+const input: BackupJobInput = testBackupJob(testPlan({ app: { paths: ['/d'], maxCheckpointAgeSeconds: 60 } }), {
   jobId: 'baton-backup-db-1',
-  coordinatorId: 'baton-coordinator-c',
-  app: {
-    name: 'db',
-    paths: ['/d'],
-    restart: 'auto',
-    maxCheckpointAgeSeconds: 60,
-    bandwidthLimitBytesPerSecond: 0,
-    schedule: null,
-  },
-  node: 'n1',
-  drive: drives[0],
-  drives,
-  settings: DEFAULT_JOB_SETTINGS,
-  requestedBy: 'test',
-  full: false,
-};
+});
 
 const p = (epoch: number, files: number, bytes = files * 100): BackupProgress => ({
   files,
