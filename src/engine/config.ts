@@ -1,4 +1,5 @@
 /** The drive's config file: format version first, kind, chunker/pack parameters, wrapped key. */
+import { kdfProblem } from './crypto';
 import type { KdfParams } from './crypto';
 import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK } from './chunker';
 import { EngineError } from './errors';
@@ -6,6 +7,9 @@ import { EngineError } from './errors';
 export const FORMAT_VERSION = 2;
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 export const MIN_VOLUME_SIZE = MAX_CHUNK + 1024 * 1024;
+
+/** nonce (12) || AES-256-GCM of a 32-byte key || tag (16) */
+const WRAPPED_KEY_LENGTH = 12 + 32 + 16;
 
 export type DriveKind = 'directory' | 'tape';
 
@@ -58,5 +62,30 @@ export function parseConfig(text: string, drivePath: string): DriveConfig {
   if (cfg.kind !== 'directory' && cfg.kind !== 'tape') {
     throw new EngineError(`drive ${drivePath} has unknown kind ${String(cfg.kind)}`, 'BAD_CONFIG');
   }
+  // the ID names this machine's record of the drive (drive-state.ts): a file name, nothing else
+  if (typeof cfg.id !== 'string' || !/^[0-9a-f]{32}$/.test(cfg.id)) {
+    throw new EngineError(`drive ${drivePath} has a malformed id; the config is damaged`, 'BAD_CONFIG');
+  }
+  checkEncryption(cfg, drivePath);
   return cfg;
+}
+
+/** The encryption block, checked before any key is derived from it (a forged one must cost nothing). */
+function checkEncryption(cfg: DriveConfig, drivePath: string): void {
+  const e = cfg.encryption as unknown;
+  if (e === null) return;
+  const enc = (e ?? {}) as { algorithm?: unknown; kdf?: unknown; masterKey?: unknown };
+  const problem =
+    enc.algorithm !== 'aes-256-gcm'
+      ? `unknown cipher ${JSON.stringify(enc.algorithm)}`
+      : typeof enc.masterKey !== 'string' || Buffer.from(enc.masterKey, 'base64').length !== WRAPPED_KEY_LENGTH
+        ? 'a malformed wrapped master key'
+        : kdfProblem(enc.kdf);
+  if (problem) {
+    throw new EngineError(
+      `drive ${drivePath} has encryption settings baton refuses: ${problem}; no key was derived and nothing was ` +
+        `read or written. Its config is damaged or was tampered with: restore the config from a copy`,
+      'BAD_CONFIG',
+    );
+  }
 }

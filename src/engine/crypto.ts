@@ -89,7 +89,51 @@ export function openInto(key: Buffer, sealed: Uint8Array, dst: Buffer): Buffer |
   return aes.open(key, sealed, plain) ? plain : null;
 }
 
+/**
+ * Bounds on the scrypt parameters a drive's config may ask for. The config is plain and anyone who
+ * can write the drive can edit it: without bounds a forged N makes every open allocate gigabytes
+ * or spin for hours before the passphrase is even checked. Memory is 128 * N * r bytes, work
+ * grows with N * r * p; the largest calibrated setting (N = 2^18, r = 8, p = 1) fits both.
+ */
+export const KDF_LIMITS = {
+  minN: 2 ** 10,
+  maxN: 2 ** 20,
+  maxR: 32,
+  maxP: 16,
+  maxMemory: 256 * 1024 * 1024,
+  maxWork: 2 ** 22,
+  minSalt: 16,
+  maxSalt: 64,
+} as const;
+
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/** What is wrong with scrypt parameters read from a drive, or null when they are within KDF_LIMITS. */
+export function kdfProblem(kdf: unknown): string | null {
+  const k = (kdf ?? {}) as Partial<Record<keyof KdfParams, unknown>>;
+  const L = KDF_LIMITS;
+  if (k.name !== 'scrypt') return `unknown key derivation ${JSON.stringify(k.name)} (only scrypt)`;
+  if (!isInt(k.N, L.minN, L.maxN) || (k.N & (k.N - 1)) !== 0) {
+    return `scrypt N=${String(k.N)} is not a power of two from ${L.minN} to ${L.maxN}`;
+  }
+  if (!isInt(k.r, 1, L.maxR)) return `scrypt r=${String(k.r)} is not from 1 to ${L.maxR}`;
+  if (!isInt(k.p, 1, L.maxP)) return `scrypt p=${String(k.p)} is not from 1 to ${L.maxP}`;
+  if (128 * k.N * k.r > L.maxMemory) {
+    return `scrypt N=${k.N}, r=${k.r} would need ${(128 * k.N * k.r) / 2 ** 20} MiB, more than ${L.maxMemory / 2 ** 20}`;
+  }
+  if (k.N * k.r * k.p > L.maxWork) return `scrypt N*r*p=${k.N * k.r * k.p} is more work than ${L.maxWork}`;
+  const salt = typeof k.salt === 'string' ? Buffer.from(k.salt, 'base64').length : -1;
+  if (salt < L.minSalt || salt > L.maxSalt) {
+    return `scrypt salt of ${salt < 0 ? 'no' : salt} bytes, not ${L.minSalt} to ${L.maxSalt}`;
+  }
+  return null;
+}
+
 export function deriveKek(password: string, kdf: KdfParams): Promise<Buffer> {
+  // parseConfig refuses such a drive with a message first; this guards any other caller
+  const problem = kdfProblem(kdf);
+  if (problem) return Promise.reject(new Error(`refusing to derive a key: ${problem}`));
   return new Promise((resolve, reject) => {
     scryptCb(
       password,
@@ -103,4 +147,21 @@ export function deriveKek(password: string, kdf: KdfParams): Promise<Buffer> {
 
 export function newKdfParams(N = 32768): KdfParams {
   return { name: 'scrypt', N, r: 8, p: 1, salt: randomBytes(32).toString('base64') };
+}
+
+/** Calibrated N stays within these: at least the old fixed default, at most KDF_LIMITS' memory at r = 8. */
+export const CALIBRATED_N = { min: 2 ** 15, max: 2 ** 18 } as const;
+
+/**
+ * The scrypt N (r = 8, p = 1) that takes about `targetMs` on this machine, as restic calibrates
+ * (0.5 s): one timed run at N = 2^14, scaled (scrypt's time is linear in N), rounded to a power of
+ * two. Measured here: docs/repository-format.md.
+ */
+export async function calibrateKdfN(targetMs = 500): Promise<number> {
+  const probe = 2 ** 14;
+  const start = process.hrtime.bigint();
+  await deriveKek('calibration', { ...newKdfParams(probe) });
+  const ms = Math.max(Number(process.hrtime.bigint() - start) / 1e6, 0.001);
+  const N = 2 ** Math.round(Math.log2((targetMs / ms) * probe));
+  return Math.min(CALIBRATED_N.max, Math.max(CALIBRATED_N.min, N));
 }
