@@ -332,6 +332,9 @@ async function recordStop(deps: BackupActivityDeps, cluster: string, jobId: stri
   ).catch(() => undefined);
 }
 
+/** The engine's refusals of a drive that may have been tampered with (drive.ts, drive-state.ts, config.ts). */
+const REFUSED_DRIVE_CODES: readonly string[] = ['UNENCRYPTED_DRIVE', 'DRIVE_CHANGED', 'BAD_CONFIG'];
+
 /** An engine or fencing error as the failure the job reads: non-retryable when another attempt cannot help. */
 function backupFailure(
   err: unknown,
@@ -382,6 +385,10 @@ function backupFailure(
       `${err.message} (drive ${ctx.drive.name}; set repository.passwordFile or BATON_PASSWORD to the drive's passphrase)`,
       'WrongPassword',
     );
+  }
+  if (err instanceof EngineError && REFUSED_DRIVE_CODES.includes(err.code)) {
+    // another attempt on the same drive would be refused the same way: a person must look at it
+    return failure(`${err.message} (drive ${ctx.drive.name} on node ${deps.node})`, 'DriveRefused');
   }
   return err;
 }

@@ -128,6 +128,13 @@ function addInit(repo: Command): void {
 
 async function init(o: InitFlags): Promise<number> {
   if (o.drive.length !== 1) throw new UsageError('init takes exactly one --drive PATH');
+  if (!o.encryption && password(o)) {
+    // every later command refuses an unencrypted drive when given a passphrase (a drive edited to
+    // say "unencrypted" must not take backups in clear), so such a drive is used without one
+    throw new UsageError(
+      '--no-encryption with a passphrase given: an unencrypted drive is used without one; unset BATON_PASSWORD and drop --password-file, or drop --no-encryption',
+    );
+  }
   const d = await Drive.init(
     o.drive[0],
     {

@@ -128,26 +128,38 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
 
 /**
  * The drives' passphrase: $BATON_PASSWORD, else repository.passwordFile. Undefined when encryption
- * is off; an error naming both ways to give one when it is on and none is given.
+ * is off (and an error if one is given then); an error naming both ways to give one when it is on
+ * and none is given.
  */
 export function repositoryPassword(config: BatonConfig): string | undefined {
-  if (process.env.BATON_PASSWORD) return process.env.BATON_PASSWORD;
-  const file = config.repository.passwordFile;
-  if (file) {
-    try {
-      const password = readFileSync(file, 'utf8').trimEnd();
-      if (password) return password;
-    } catch (err) {
-      throw new ConfigError(config.file, [
-        `repository.passwordFile: ${file} cannot be read (${(err as Error).message}); create it or fix the path`,
-      ]);
-    }
+  const password = givenPassword(config);
+  if (password !== undefined && !config.repository.encryption) {
+    // the engine refuses an unencrypted drive when a passphrase is given (a drive whose config was
+    // edited to say "unencrypted" must not take backups in clear text), so the two cannot mix
+    throw new ConfigError(config.file, [
+      'repository.encryption is false but a passphrase is given (BATON_PASSWORD or repository.passwordFile); ' +
+        'unencrypted drives are used without one: unset it, or set repository.encryption: true',
+    ]);
   }
-  if (!config.repository.encryption) return undefined;
+  if (password !== undefined || !config.repository.encryption) return password;
   throw new ConfigError(config.file, [
     'repository: no passphrase for the drives; set repository.passwordFile or BATON_PASSWORD ' +
       '(or repository.encryption: false to store backups unencrypted on purpose)',
   ]);
+}
+
+function givenPassword(config: BatonConfig): string | undefined {
+  if (process.env.BATON_PASSWORD) return process.env.BATON_PASSWORD;
+  const file = config.repository.passwordFile;
+  if (!file) return undefined;
+  try {
+    const password = readFileSync(file, 'utf8').trimEnd();
+    return password || undefined;
+  } catch (err) {
+    throw new ConfigError(config.file, [
+      `repository.passwordFile: ${file} cannot be read (${(err as Error).message}); create it or fix the path`,
+    ]);
+  }
 }
 
 export function loadConfig(file = defaultConfigPath()): BatonConfig {

@@ -6,7 +6,8 @@ import { mkdir, readFile, readdir, unlink, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { atomicWrite } from './fsutil';
-import { deriveKek, newKdfParams, open, seal } from './crypto';
+import { calibrateKdfN, deriveKek, newKdfParams, open, seal } from './crypto';
+import { checkDriveState, defaultStateDir, recordRemoval, recordSnapshot } from './drive-state';
 import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, FORMAT_VERSION, MIN_VOLUME_SIZE, parseConfig } from './config';
 import type { DriveConfig, DriveKind } from './config';
 import { DriveFullError, EngineError, WrongPasswordError, errnoCode } from './errors';
@@ -24,7 +25,7 @@ export interface CreateOptions {
   volumes?: number;
   /** false only when an unencrypted drive is explicitly wanted */
   encryption: boolean;
-  /** scrypt cost; tests lower it (default 32768) */
+  /** scrypt cost; tests lower it (default: calibrated to about 0.5 s on this machine) */
   kdfN?: number;
   packSize?: number;
   /** zstd level for data and trees, 1 (fastest) to 19 (smallest); default ZSTD_LEVEL (2) */
@@ -32,8 +33,23 @@ export interface CreateOptions {
 }
 
 export interface OpenOptions {
+  /** given (and not empty): the drive must be encrypted, whatever its config says */
   password?: string;
+  /** with `encryption: true`, the drive must be encrypted too */
   create?: CreateOptions;
+  /** where this machine remembers the drives it has seen (default: defaultStateDir()) */
+  stateDir?: string;
+}
+
+/**
+ * Why an unencrypted drive must be refused, or null when one is acceptable. A passphrase means the
+ * caller expects encryption, unless it asked for an unencrypted drive in so many words
+ * (`create.encryption: false`, the cluster's `repository.encryption: false`).
+ */
+function encryptionExpected(opts: OpenOptions): string | null {
+  if (opts.create?.encryption === true) return 'encryption is configured';
+  if (opts.create?.encryption === false) return null;
+  return opts.password ? 'a passphrase was given' : null;
 }
 
 export class Drive {
@@ -42,6 +58,8 @@ export class Drive {
     readonly config: DriveConfig,
     readonly key: Buffer | null,
     readonly packs: PackStore,
+    /** this machine's record of drives seen (drive-state.ts) */
+    readonly stateDir: string,
   ) {}
 
   get id(): string {
@@ -71,26 +89,42 @@ export class Drive {
       text = await readFile(join(root, 'config'), 'utf8');
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err;
-      if (opts.create) return Drive.init(root, opts.create, opts.password);
+      if (opts.create) return Drive.init(root, opts.create, opts.password, opts.stateDir);
       throw new EngineError(
         `no baton drive at ${root} (no config file); run \`baton repo init --drive ${root}\` first`,
         'NO_DRIVE',
       );
     }
     const config = parseConfig(text, root);
-    let key: Buffer | null = null;
-    if (config.encryption) {
-      if (opts.password === undefined) {
-        throw new EngineError(
-          `drive ${root} is encrypted and no password was given; set BATON_PASSWORD or use --password-file`,
-          'NO_PASSWORD',
-        );
-      }
-      const kek = await deriveKek(opts.password, config.encryption.kdf);
-      key = open(kek, Buffer.from(config.encryption.masterKey, 'base64'));
-      if (key === null || key.length !== 32) throw new WrongPasswordError(root);
+    const key = await Drive.unlock(root, config, opts);
+    const drive = new Drive(root, config, key, Drive.store(root, config), opts.stateDir ?? defaultStateDir());
+    await checkDriveState(drive);
+    return drive;
+  }
+
+  /** The master key (null: unencrypted), refusing an unencrypted drive the caller expects encrypted. */
+  private static async unlock(root: string, config: DriveConfig, opts: OpenOptions): Promise<Buffer | null> {
+    if (!config.encryption) {
+      const why = encryptionExpected(opts);
+      if (why === null) return null;
+      throw new EngineError(
+        `drive ${root} says it is unencrypted ("encryption": null in its config) but ${why}: refusing to use it, ` +
+          `nothing was read or written. Its config may have been tampered with to make backups go in clear text; ` +
+          `check it against a copy. To use a drive that really is unencrypted, give no passphrase ` +
+          `(unset BATON_PASSWORD, drop --password-file; in the cluster, repository.encryption: false)`,
+        'UNENCRYPTED_DRIVE',
+      );
     }
-    return new Drive(root, config, key, Drive.store(root, config));
+    if (opts.password === undefined) {
+      throw new EngineError(
+        `drive ${root} is encrypted and no password was given; set BATON_PASSWORD or use --password-file`,
+        'NO_PASSWORD',
+      );
+    }
+    const kek = await deriveKek(opts.password, config.encryption.kdf);
+    const key = open(kek, Buffer.from(config.encryption.masterKey, 'base64'));
+    if (key === null || key.length !== 32) throw new WrongPasswordError(root);
+    return key;
   }
 
   private static store(root: string, config: DriveConfig): PackStore {
@@ -99,7 +133,7 @@ export class Drive {
       : new DirectoryPackStore(root);
   }
 
-  static async init(path: string, create: CreateOptions, password?: string): Promise<Drive> {
+  static async init(path: string, create: CreateOptions, password?: string, stateDir?: string): Promise<Drive> {
     const root = resolve(path);
     try {
       await stat(join(root, 'config'));
@@ -145,7 +179,7 @@ export class Drive {
     }
     let key: Buffer | null = null;
     if (create.encryption && password) {
-      const kdf = newKdfParams(create.kdfN);
+      const kdf = newKdfParams(create.kdfN ?? (await calibrateKdfN()));
       key = randomBytes(32);
       const kek = await deriveKek(password, kdf);
       config.encryption = { algorithm: 'aes-256-gcm', kdf, masterKey: seal(kek, key).toString('base64') };
@@ -155,12 +189,17 @@ export class Drive {
       await mkdir(join(root, d), { recursive: true });
     }
     await atomicWrite(join(root, 'config'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
-    return new Drive(root, config, key, Drive.store(root, config));
+    const drive = new Drive(root, config, key, Drive.store(root, config), stateDir ?? defaultStateDir());
+    await checkDriveState(drive); // first use: this machine remembers the drive from its birth
+    return drive;
   }
 
   async writeFile(dir: CatalogDir, name: string, data: Buffer): Promise<void> {
     try {
       await atomicWrite(join(this.path, dir, name), data);
+      // the snapshot is committed whatever happens next: a record this machine could not write
+      // only leaves the mark lower until the next open reads the snapshot
+      if (dir === 'snapshots') await recordSnapshot(this, name, data).catch(() => undefined);
     } catch (err) {
       if (errnoCode(err) === 'ENOSPC' || errnoCode(err) === 'EDQUOT') {
         throw new DriveFullError(this.path, `no space left writing ${dir}/${name.slice(0, 12)}`);
@@ -188,5 +227,6 @@ export class Drive {
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
+    if (dir === 'snapshots') await recordRemoval(this, name).catch(() => undefined);
   }
 }

@@ -14,7 +14,9 @@ export type EngineErrorCode =
   | 'BAD_VOLUME_SIZE'
   | 'CHECKPOINT_GONE'
   | 'CORRUPT'
+  | 'DRIVE_CHANGED'
   | 'DRIVE_EXISTS'
+  | 'DRIVE_STATE'
   | 'DRIVE_FULL'
   | 'LOCKED'
   | 'MISSING_DRIVE'
@@ -25,12 +27,21 @@ export type EngineErrorCode =
   | 'NO_SUBTREE'
   | 'PATH_ESCAPE'
   | 'TOO_MANY_BLOBS'
+  | 'UNENCRYPTED_DRIVE'
   | 'UNSUPPORTED_VERSION'
   | 'WRONG_DRIVE'
   | 'WRONG_PASSWORD';
 
 /** Why a backup attempt failed, as the backup service reports it. */
-export type BackupFailureType = 'WrongNode' | 'DriveFull' | 'AppDataMissing' | 'Fenced' | 'WrongPassword' | 'Isolated';
+export type BackupFailureType =
+  | 'WrongNode'
+  | 'DriveFull'
+  | 'AppDataMissing'
+  | 'Fenced'
+  | 'WrongPassword'
+  /** the drive is not what this node expects: unencrypted with a passphrase, changed key, rolled back */
+  | 'DriveRefused'
+  | 'Isolated';
 
 /** Backup failures that another attempt cannot fix: the job fails at once instead of retrying. */
 export const FINAL_BACKUP_FAILURES: readonly BackupFailureType[] = [
@@ -39,6 +50,7 @@ export const FINAL_BACKUP_FAILURES: readonly BackupFailureType[] = [
   'AppDataMissing',
   'Fenced',
   'WrongPassword',
+  'DriveRefused',
 ];
 
 /** Why a restore or verify failed, as the backup service or the catalog reports it. */
