@@ -154,6 +154,13 @@ test('the drives’ passphrase: BATON_PASSWORD, else repository.passwordFile, el
     );
     const plain = configFromObject({ ...base(), repository: { encryption: false } }, join(dir, 'baton.yaml'), dir);
     assert.equal(repositoryPassword(plain), undefined);
+    // unencrypted drives are used without a passphrase: the engine refuses them when given one
+    process.env.BATON_PASSWORD = 'stray';
+    assert.throws(
+      () => repositoryPassword(plain),
+      /repository\.encryption is false but a passphrase is given .*unset it, or set repository\.encryption: true/,
+    );
+    delete process.env.BATON_PASSWORD;
 
     writeFileSync(join(dir, 'pw'), 'correct horse\n');
     const fromFile = configFromObject({ ...base(), repository: { passwordFile: 'pw' } }, join(dir, 'b.yaml'), dir);
