@@ -1,7 +1,8 @@
 // Runs the compiled test files with node's built-in runner, one file at a time.
 // Usage: node scripts/run-tests.mjs [tier...]   (tiers: unit, replay, integration; default all)
 // BATON_TEST_FILTER=substring narrows to files whose path contains it.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -27,7 +28,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Drives the tests open are recorded in this machine's drive state (src/engine/drive-state.ts);
+// keep those records in a directory of the run's own, not in the user's ~/.local/state.
+const stateDir = mkdtempSync(join(tmpdir(), 'baton-test-state-'));
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
+  env: { ...process.env, BATON_STATE_DIR: process.env.BATON_STATE_DIR ?? stateDir },
 });
+rmSync(stateDir, { recursive: true, force: true });
 process.exit(r.status ?? 1);
