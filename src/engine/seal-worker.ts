@@ -7,7 +7,7 @@
  * its own workers: restore-worker.ts.)
  */
 import { parentPort } from 'node:worker_threads';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { ChunkBuffer } from './chunker';
 import { ZSTD_LEVEL, compressBlob, sealedLength } from './blob';
 import { sealInto } from './crypto';
@@ -25,6 +25,13 @@ export interface SegmentJob {
   target: number;
   /** also return the file's fstat after reading (small files read whole in one job) */
   stat?: boolean;
+  /**
+   * Device and inode of the file as the walk listed it (its lstat): what is opened at the path is
+   * refused unread unless it is a regular file with both equal (not replaced, nor a fifo or
+   * directory put in its place).
+   */
+  dev?: bigint;
+  ino?: bigint;
 }
 
 /** Several small-file segment jobs in one message (posting a message costs more than sealing a tiny file). */
@@ -185,8 +192,38 @@ function statOf(fd: number): SealResult['stat'] {
   return { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() };
 }
 
+/**
+ * Source files are opened as they were listed: O_NOFOLLOW refuses a symlink put in the file's place
+ * (ELOOP), O_NONBLOCK keeps a fifo put there from blocking the open (and its reads), and the fstat
+ * of what was opened must be a regular file with the listed device and inode. (Regular files
+ * ignore O_NONBLOCK.)
+ */
+const OPEN_SOURCE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Opens a job's file, refusing anything but the file the walk listed. */
+function openListed(job: SegmentJob): number {
+  let fd: number;
+  try {
+    fd = openSync(Buffer.from(job.path, 'latin1'), OPEN_SOURCE);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ELOOP') throw err;
+    throw replaced('a symlink');
+  }
+  if (job.ino === undefined) return fd;
+  const st = fstatSync(fd, { bigint: true });
+  // the type too: a fifo made right after the file was deleted may get its inode number
+  if (st.ino === job.ino && st.dev === job.dev && st.isFile()) return fd;
+  closeSync(fd);
+  throw replaced(st.isFIFO() ? 'a fifo' : st.isDirectory() ? 'a directory' : 'another file');
+}
+
+function replaced(by: string): Error & { code: string } {
+  const message = `replaced by ${by} after it was listed; not stored`;
+  return Object.assign(new Error(message), { code: 'EREPLACED' });
+}
+
 export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void, out?: ArrayBuffer): SealResult {
-  const fd = openSync(Buffer.from(job.path, 'latin1'), 'r');
+  const fd = openListed(job);
   try {
     const { lengths, cut } = cutFd(fd, job);
     onCut?.(cut);
