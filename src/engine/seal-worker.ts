@@ -8,6 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { ChunkBuffer } from './chunker';
 import { ZSTD_LEVEL, compressBlob, sealedLength } from './blob';
 import { sealInto } from './crypto';
@@ -187,11 +188,6 @@ function sealBuffered(offset: number, lengths: number[], out?: ArrayBuffer): Sea
   return { offset, chunks, data: data.subarray(0, size) };
 }
 
-function statOf(fd: number): SealResult['stat'] {
-  const st = fstatSync(fd, { bigint: true });
-  return { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() };
-}
-
 /**
  * Source files are opened as they were listed: O_NOFOLLOW refuses a symlink put in the file's place
  * (ELOOP), O_NONBLOCK keeps a fifo put there from blocking the open (and its reads), and the fstat
@@ -200,20 +196,19 @@ function statOf(fd: number): SealResult['stat'] {
  */
 const OPEN_SOURCE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-/** Opens a job's file, refusing anything but the file the walk listed. */
-function openListed(job: SegmentJob): number {
-  let fd: number;
+function openSource(job: SegmentJob): number {
   try {
-    fd = openSync(Buffer.from(job.path, 'latin1'), OPEN_SOURCE);
+    return openSync(Buffer.from(job.path, 'latin1'), OPEN_SOURCE);
   } catch (err) {
     if ((err as { code?: string }).code !== 'ELOOP') throw err;
     throw replaced('a symlink');
   }
-  if (job.ino === undefined) return fd;
-  const st = fstatSync(fd, { bigint: true });
+}
+
+/** Throws unless `st` (an fstat) is the file the walk listed. */
+function checkListed(job: SegmentJob, st: BigIntStats): void {
   // the type too: a fifo made right after the file was deleted may get its inode number
-  if (st.ino === job.ino && st.dev === job.dev && st.isFile()) return fd;
-  closeSync(fd);
+  if (job.ino === undefined || (st.ino === job.ino && st.dev === job.dev && st.isFile())) return;
   throw replaced(st.isFIFO() ? 'a fifo' : st.isDirectory() ? 'a directory' : 'another file');
 }
 
@@ -222,15 +217,37 @@ function replaced(by: string): Error & { code: string } {
   return Object.assign(new Error(message), { code: 'EREPLACED' });
 }
 
-export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void, out?: ArrayBuffer): SealResult {
-  const fd = openListed(job);
+/**
+ * Reads and cuts the job's file, checked against the walk's listing before anything read leaves
+ * this function. A whole-file job (`stat`) checks the one fstat it takes after reading (a small
+ * file costs no more syscalls than before); a segment of a larger file checks before reading. What
+ * else could be opened reads nothing harmful with O_NONBLOCK (a fifo: EOF or EAGAIN; a directory:
+ * EISDIR), so a failed read is checked too, to say why.
+ */
+function cutListed(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCut; st?: BigIntStats } {
+  if (!job.stat) checkListed(job, fstatSync(fd, { bigint: true }));
+  let cut: { lengths: number[]; cut: SegmentCut };
   try {
-    const { lengths, cut } = cutFd(fd, job);
+    cut = cutFd(fd, job);
+  } catch (err) {
+    checkListed(job, fstatSync(fd, { bigint: true }));
+    throw err;
+  }
+  if (!job.stat) return cut;
+  const st = fstatSync(fd, { bigint: true });
+  checkListed(job, st);
+  return { ...cut, st };
+}
+
+export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void, out?: ArrayBuffer): SealResult {
+  const fd = openSource(job);
+  try {
+    const { lengths, cut, st } = cutListed(fd, job);
     onCut?.(cut);
     const res = sealBuffered(job.offset, lengths, out);
     res.nextOffset = cut.nextOffset;
     res.eof = cut.eof;
-    if (job.stat) res.stat = statOf(fd);
+    if (st) res.stat = { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() };
     return res;
   } finally {
     closeSync(fd);

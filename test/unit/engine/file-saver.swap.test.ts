@@ -75,8 +75,15 @@ const idsOf = (data: Buffer): string[] => {
   return chunkLengths(data).map((n) => contentId(data.subarray(at, (at += n))));
 };
 
-for (const size of [100, 3 * MiB]) {
-  const kind = size < 256 * KiB ? 'a small file (batched)' : 'a larger file (its own reader)';
+// a small file is one job in a batch and a 3 MiB one a whole-file job of its own, both checked by
+// the fstat taken after reading; a 9 MiB one is read in segments, each checked before reading
+for (const size of [100, 3 * MiB, 9 * MiB]) {
+  const kind =
+    size < 256 * KiB
+      ? 'a small file (batched)'
+      : size < 4 * MiB
+        ? 'a larger file (one job)'
+        : 'a large file (segments)';
 
   void test(`${kind} swapped for a symlink to a secret after the walk is skipped, not stored with the secret`, async () => {
     const tmp = tempDir();
