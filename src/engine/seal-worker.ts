@@ -224,7 +224,7 @@ function replaced(by: string): Error & { code: string } {
  * else could be opened reads nothing harmful with O_NONBLOCK (a fifo: EOF or EAGAIN; a directory:
  * EISDIR), so a failed read is checked too, to say why.
  */
-function cutListed(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCut; st?: BigIntStats } {
+function cutListed(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCut; stat?: SealResult['stat'] } {
   if (!job.stat) checkListed(job, fstatSync(fd, { bigint: true }));
   let cut: { lengths: number[]; cut: SegmentCut };
   try {
@@ -236,18 +236,18 @@ function cutListed(fd: number, job: SegmentJob): { lengths: number[]; cut: Segme
   if (!job.stat) return cut;
   const st = fstatSync(fd, { bigint: true });
   checkListed(job, st);
-  return { ...cut, st };
+  return { ...cut, stat: { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() } };
 }
 
 export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void, out?: ArrayBuffer): SealResult {
   const fd = openSource(job);
   try {
-    const { lengths, cut, st } = cutListed(fd, job);
+    const { lengths, cut, stat } = cutListed(fd, job);
     onCut?.(cut);
     const res = sealBuffered(job.offset, lengths, out);
     res.nextOffset = cut.nextOffset;
     res.eof = cut.eof;
-    if (st) res.stat = { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() };
+    if (stat) res.stat = stat;
     return res;
   } finally {
     closeSync(fd);
