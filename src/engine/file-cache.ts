@@ -9,6 +9,12 @@
  * about 30 bytes per file in memory. This run's entries are not kept in memory but streamed to a
  * temp file beside the cache, which replaces the cache when the backup commits.
  *
+ * The device number is not in the key: the path already tells files apart within a run, and a
+ * file system mounted again, or a new snapshot of it mounted at the same path, often gets another
+ * device number while its unchanged files keep their inode, times and content (every file would be
+ * read again). A different file at the same path with the same inode, size, mtime and ctime (to
+ * the nanosecond; ctime cannot be set) is not a case the key needs to catch.
+ *
  * File format (version 2): "BATONFC2", the number of entries (uint32 LE), the length of the drive
  * ID (uint32 LE), the drive ID (UTF-8); then per file: key (16 bytes), number of chunks (uint32
  * LE), the chunk IDs (32 bytes each).

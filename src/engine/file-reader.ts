@@ -4,6 +4,7 @@
  * segment's job reports where the next one starts as soon as it has cut its chunks, before it
  * seals them, and the next job starts there. At most `aheadBytes` of the file wait unconsumed.
  */
+import type { BigIntStats } from 'node:fs';
 import type { WorkerPool } from './worker-pool';
 import type { JobError, SealResult } from './seal-worker';
 
@@ -17,12 +18,16 @@ export class FileReader {
   error: JobError | null = null;
 
   private readonly path: string;
+  /** the file as the walk listed it: the workers read it only if it is still that file */
+  private readonly dev: bigint;
+  private readonly ino: bigint;
   /** fstat after a whole-file job, for change detection without another lstat */
   stat: SealResult['stat'];
 
   constructor(
     private readonly pool: WorkerPool,
     path: Buffer,
+    listed: Pick<BigIntStats, 'dev' | 'ino'>,
     offset: number,
     /** the rest of the file fits one segment: one job reads it and reports its fstat */
     whole: boolean,
@@ -30,8 +35,10 @@ export class FileReader {
     private readonly aheadBytes: number,
   ) {
     this.path = path.toString('latin1');
+    this.dev = listed.dev;
+    this.ino = listed.ino;
     this.nextOffset = offset;
-    if (whole) this.track(this.pool.segment({ path: this.path, offset, target: segment, stat: true }), segment, true);
+    if (whole) this.track(this.pool.segment({ ...this.file(offset), target: segment, stat: true }), segment, true);
   }
 
   /** Starts the next segment if there is room ahead. */
@@ -39,8 +46,12 @@ export class FileReader {
     if (this.eof || this.cutting || this.error || this.queued >= this.aheadBytes) return;
     let heard!: (cut: { nextOffset: number; eof: boolean }) => void;
     const cut = new Promise<{ nextOffset: number; eof: boolean }>((resolve) => (heard = resolve));
-    const result = this.pool.segment({ path: this.path, offset: this.nextOffset, target: this.segment }, heard);
+    const result = this.pool.segment({ ...this.file(this.nextOffset), target: this.segment }, heard);
     this.track(result, this.segment, false, cut);
+  }
+
+  private file(offset: number): { path: string; dev: bigint; ino: bigint; offset: number } {
+    return { path: this.path, dev: this.dev, ino: this.ino, offset };
   }
 
   /**

@@ -90,6 +90,8 @@ export class FileSaver {
         // small files: no reader of their own, one job in a batch of many
         item.small = this.d.batcher.add(size, {
           path: ev.path.toString('latin1'),
+          dev: ev.st.dev,
+          ino: ev.st.ino,
           offset: 0,
           target: segment,
           stat: true,
@@ -98,7 +100,15 @@ export class FileSaver {
         item.batchNo = this.d.batcher.filling;
       } else {
         const offset = ev.partial?.offset ?? 0;
-        item.reader = new FileReader(this.d.pool, ev.path, offset, size - offset <= segment, segment, READER_AHEAD);
+        item.reader = new FileReader(
+          this.d.pool,
+          ev.path,
+          ev.st,
+          offset,
+          size - offset <= segment,
+          segment,
+          READER_AHEAD,
+        );
         item.reader.pump();
       }
       item.readAhead = Math.min(size, READER_AHEAD);
@@ -164,7 +174,15 @@ export class FileSaver {
           pending = null;
           if (res.error || res.eof) return res;
           const { pool, segment } = this.d;
-          item.reader = new FileReader(pool, item.ev.path, res.nextOffset ?? 0, false, segment, READER_AHEAD);
+          item.reader = new FileReader(
+            pool,
+            item.ev.path,
+            item.ev.st,
+            res.nextOffset ?? 0,
+            false,
+            segment,
+            READER_AHEAD,
+          );
           item.reader.pump();
           return { ...res, stat: undefined };
         }

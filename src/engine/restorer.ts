@@ -22,7 +22,7 @@ import { BlobIndex, readBlob } from './index-file';
 import type { BlobLocation } from './index-file';
 import { readSnapshot, resolveSnapshotId } from './snapshot';
 import type { Snapshot } from './snapshot';
-import { decodeTree, symlinkTargetBytes } from './tree';
+import { decodeTree, linkKey, symlinkTargetBytes } from './tree';
 import type { TreeNode } from './tree';
 import { CorruptionError, EngineError, PathEscapeError, errnoCode, throwIfAborted } from './errors';
 import { noopProgress } from './progress';
@@ -170,6 +170,12 @@ async function openSource(opts: RestoreOptions): Promise<{ index: BlobIndex; dri
   return { index, drives, nodes };
 }
 
+function sameContent(a: TreeNode, b: TreeNode): boolean {
+  const x = a.content ?? [];
+  const y = b.content ?? [];
+  return a.size === b.size && x.length === y.length && x.every((id, i) => id === y[i]);
+}
+
 /**
  * One restore into `target`: the directory walk creates directories, symlinks and special files as
  * it goes and hands files to the pool as far ahead as it takes them; the first failure stops the
@@ -180,8 +186,8 @@ class RestoreRun {
   private readonly progress: ProgressReporter;
   private readonly counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
   private readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [], warnings: [] };
-  /** the first path written of each hard-linked inode, once written */
-  private readonly links = new Map<string, Promise<Buffer>>();
+  /** the first path written of each hard-linked file (by device and inode: linkKey), once written */
+  private readonly links = new Map<string, { done: Promise<Buffer>; node: TreeNode }>();
   private readonly isRoot = process.getuid?.() === 0;
   private readonly pool: RestorePool;
   private readonly running = new Set<Promise<void>>();
@@ -265,18 +271,21 @@ class RestoreRun {
   /** A file, or a hard link to the first restored path of its inode (which waits for that one). */
   private async restoreFile(path: Buffer, n: TreeNode): Promise<void> {
     const { counters, result } = this;
-    if (n.links && n.links > 1 && n.inode) {
-      const first = this.links.get(n.inode);
-      if (first) {
-        const firstPath = await first;
-        await replacing(path, () => link(firstPath, path));
-        counters.files++;
-        result.files++;
-        return;
-      }
+    const key = linkKey(n);
+    const first = key === undefined ? undefined : this.links.get(key);
+    // a tree from before devices were recorded may give files of two file systems one inode
+    // number: only a file with the same content can be another link of it
+    if (first && sameContent(first.node, n)) {
+      const firstPath = await first.done;
+      await replacing(path, () => link(firstPath, path));
+      counters.files++;
+      result.files++;
+      return;
+    }
+    if (key !== undefined && !first) {
       const done = this.writeContent(path, n).then(() => path);
       done.catch(() => undefined);
-      this.links.set(n.inode, done);
+      this.links.set(key, { done, node: n });
       await done;
     } else {
       await this.writeContent(path, n);

@@ -7,7 +7,8 @@
  * its own workers: restore-worker.ts.)
  */
 import { parentPort } from 'node:worker_threads';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { ChunkBuffer } from './chunker';
 import { ZSTD_LEVEL, compressBlob, sealedLength } from './blob';
 import { sealInto } from './crypto';
@@ -25,6 +26,13 @@ export interface SegmentJob {
   target: number;
   /** also return the file's fstat after reading (small files read whole in one job) */
   stat?: boolean;
+  /**
+   * Device and inode of the file as the walk listed it (its lstat): what is opened at the path is
+   * refused unread unless it is a regular file with both equal (not replaced, nor a fifo or
+   * directory put in its place).
+   */
+  dev?: bigint;
+  ino?: bigint;
 }
 
 /** Several small-file segment jobs in one message (posting a message costs more than sealing a tiny file). */
@@ -180,20 +188,66 @@ function sealBuffered(offset: number, lengths: number[], out?: ArrayBuffer): Sea
   return { offset, chunks, data: data.subarray(0, size) };
 }
 
-function statOf(fd: number): SealResult['stat'] {
+/**
+ * Source files are opened as they were listed: O_NOFOLLOW refuses a symlink put in the file's place
+ * (ELOOP), O_NONBLOCK keeps a fifo put there from blocking the open (and its reads), and the fstat
+ * of what was opened must be a regular file with the listed device and inode. (Regular files
+ * ignore O_NONBLOCK.)
+ */
+const OPEN_SOURCE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+function openSource(job: SegmentJob): number {
+  try {
+    return openSync(Buffer.from(job.path, 'latin1'), OPEN_SOURCE);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ELOOP') throw err;
+    throw replaced('a symlink');
+  }
+}
+
+/** Throws unless `st` (an fstat) is the file the walk listed. */
+function checkListed(job: SegmentJob, st: BigIntStats): void {
+  // the type too: a fifo made right after the file was deleted may get its inode number
+  if (job.ino === undefined || (st.ino === job.ino && st.dev === job.dev && st.isFile())) return;
+  throw replaced(st.isFIFO() ? 'a fifo' : st.isDirectory() ? 'a directory' : 'another file');
+}
+
+function replaced(by: string): Error & { code: string } {
+  const message = `replaced by ${by} after it was listed; not stored`;
+  return Object.assign(new Error(message), { code: 'EREPLACED' });
+}
+
+/**
+ * Reads and cuts the job's file, checked against the walk's listing before anything read leaves
+ * this function. A whole-file job (`stat`) checks the one fstat it takes after reading (a small
+ * file costs no more syscalls than before); a segment of a larger file checks before reading. What
+ * else could be opened reads nothing harmful with O_NONBLOCK (a fifo: EOF or EAGAIN; a directory:
+ * EISDIR), so a failed read is checked too, to say why.
+ */
+function cutListed(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCut; stat?: SealResult['stat'] } {
+  if (!job.stat) checkListed(job, fstatSync(fd, { bigint: true }));
+  let cut: { lengths: number[]; cut: SegmentCut };
+  try {
+    cut = cutFd(fd, job);
+  } catch (err) {
+    checkListed(job, fstatSync(fd, { bigint: true }));
+    throw err;
+  }
+  if (!job.stat) return cut;
   const st = fstatSync(fd, { bigint: true });
-  return { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() };
+  checkListed(job, st);
+  return { ...cut, stat: { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() } };
 }
 
 export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void, out?: ArrayBuffer): SealResult {
-  const fd = openSync(Buffer.from(job.path, 'latin1'), 'r');
+  const fd = openSource(job);
   try {
-    const { lengths, cut } = cutFd(fd, job);
+    const { lengths, cut, stat } = cutListed(fd, job);
     onCut?.(cut);
     const res = sealBuffered(job.offset, lengths, out);
     res.nextOffset = cut.nextOffset;
     res.eof = cut.eof;
-    if (job.stat) res.stat = statOf(fd);
+    if (stat) res.stat = stat;
     return res;
   } finally {
     closeSync(fd);

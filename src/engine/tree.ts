@@ -22,6 +22,11 @@ export interface TreeNode {
   gid: number;
   mtimeNs: string;
   size?: number;
+  /**
+   * st_dev and st_ino of a file with more than one link (decimal): its links are the files with
+   * both equal. Trees written before `device` was recorded have `inode` only.
+   */
+  device?: string;
   inode?: string;
   links?: number;
   content?: string[];
@@ -50,6 +55,7 @@ const NODE_KEYS: { [K in keyof Required<TreeNode>]: null } = {
   gid: null,
   mtimeNs: null,
   size: null,
+  device: null,
   inode: null,
   links: null,
   content: null,
@@ -121,6 +127,7 @@ export function makeNode(
   if (type === 'file') {
     n.size = extra.size ?? Number(st.size);
     if (st.nlink > 1n) {
+      n.device = st.dev.toString();
       n.inode = st.ino.toString();
       n.links = Number(st.nlink);
     }
@@ -139,6 +146,15 @@ export function makeNode(
   }
   if (extra.xattrs && extra.xattrs.length > 0) n.xattrs = extra.xattrs;
   return n;
+}
+
+/**
+ * What the links of one file share: device and inode. A node written before devices were recorded
+ * has its inode only, so its links are matched by inode as they were then.
+ */
+export function linkKey(n: TreeNode): string | undefined {
+  if (!n.links || n.links <= 1 || n.inode === undefined) return undefined;
+  return n.device === undefined ? n.inode : `${n.device}:${n.inode}`;
 }
 
 export function encodeTree(nodes: TreeNode[]): Buffer {
