@@ -14,7 +14,7 @@ import {
 } from '@temporalio/client';
 import { startBackupUpdate } from '../workflows/messages';
 import { type StartedBackup } from '../model/backup';
-import { COORDINATOR_QUEUE, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
+import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSpec, ClusterPlan } from '../model/plan';
 
 export interface ScheduledRunInput {
@@ -34,9 +34,12 @@ function specOf(app: AppSpec): ScheduleSpec {
   return { intervals: [{ every: `${s?.everySeconds ?? 86400}s` }] };
 }
 
-/** What the schedule should be, as a string: a changed plan gives a changed fingerprint. */
-function fingerprint(app: AppSpec): string {
-  return JSON.stringify(app.schedule);
+/**
+ * What the schedule should be, as a string: a changed plan gives a changed fingerprint, and so
+ * does a changed queue (a schedule made before queues named their cluster is replaced).
+ */
+function fingerprint(cluster: string, app: AppSpec): string {
+  return JSON.stringify({ ...app.schedule, queue: coordinatorQueue(cluster) });
 }
 
 export function createScheduleActivities(deps: { client: Client }) {
@@ -91,7 +94,7 @@ async function createSchedule(client: Client, cluster: string, app: AppSpec): Pr
       type: 'startWorkflow',
       workflowType: 'scheduledBackup',
       workflowId: scheduledRunId(cluster, app.name),
-      taskQueue: COORDINATOR_QUEUE,
+      taskQueue: coordinatorQueue(cluster),
       args: [{ cluster, app: app.name } satisfies ScheduledRunInput],
       staticSummary: `Scheduled backup of app ${app.name} (cluster ${cluster})`,
     },
@@ -99,7 +102,7 @@ async function createSchedule(client: Client, cluster: string, app: AppSpec): Pr
       overlap: ScheduleOverlapPolicy.SKIP,
       catchupWindow: `${app.schedule?.catchupWindowSeconds ?? 600}s`,
     },
-    memo: { batonSchedule: fingerprint(app) },
+    memo: { batonSchedule: fingerprint(cluster, app), batonCluster: cluster },
   });
 }
 
@@ -116,19 +119,25 @@ async function syncSchedule(client: Client, cluster: string, app: AppSpec, resul
   if (existing === undefined) {
     await createSchedule(client, cluster, app);
     result.created.push(app.name);
-  } else if (existing !== fingerprint(app)) {
+  } else if (existing !== fingerprint(cluster, app)) {
     await handle.delete();
     await createSchedule(client, cluster, app);
     result.updated.push(app.name);
   }
 }
 
-/** Deletes the cluster's schedules of apps no longer scheduled in the plan; returns those apps. */
+/**
+ * Deletes the cluster's schedules of apps no longer scheduled in the plan; returns those apps. A
+ * schedule is the cluster's when its memo says so: the prefix alone would take cluster `prod-eu`'s
+ * schedules for cluster `prod`'s. One made before the memo named its cluster goes by its prefix.
+ */
 async function deleteUnwanted(client: Client, cluster: string, wanted: AppSpec[]): Promise<string[]> {
   const deleted: string[] = [];
   const prefix = schedulePrefix(cluster);
   for await (const summary of client.schedule.list()) {
     if (!summary.scheduleId.startsWith(prefix)) continue;
+    const owner = summary.memo?.batonCluster;
+    if (owner !== undefined && owner !== cluster) continue;
     const app = summary.scheduleId.slice(prefix.length);
     if (wanted.some((a) => a.name === app)) continue;
     try {

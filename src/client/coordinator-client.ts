@@ -12,7 +12,7 @@ import type { BatonConfig } from '../config/load';
 import type { CoordinatorSnapshot } from '../model/coordinator';
 import { configureUpdate, coordinatorStatusQuery, jobViewQuery, startBackupUpdate } from '../workflows/messages';
 import { type JobView, type StartedBackup } from '../model/backup';
-import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, coordinatorWorkflowId } from '../model/names';
+import { SEARCH_ATTRIBUTES, coordinatorQueue, coordinatorWorkflowId } from '../model/names';
 import type { BackupJobResult } from '../model/backup';
 import { followWorkflow } from './follow';
 import { UserError } from '../model/errors';
@@ -94,7 +94,7 @@ export async function ensureCoordinator(
   const workflowId = coordinatorWorkflowId(config.cluster);
   const handle = await client.workflow.start('coordinator', {
     workflowId,
-    taskQueue: COORDINATOR_QUEUE,
+    taskQueue: coordinatorQueue(config.cluster),
     args: [{ plan: config.plan, tickSeconds: opts.tickSeconds }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     staticSummary: `Primary coordinator of cluster ${config.cluster}`,

@@ -15,24 +15,24 @@ import {
 } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
-import { COORDINATOR_QUEUE, coordinatorWorkflowId } from '../../src/model/names';
+import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
 describe('a stuck coordinator', { timeout: 120_000 }, () => {
   let c: LocalCluster;
   before(async () => {
-    c = await startLocalCluster();
+    c = await startLocalCluster({ cluster: 'stuck' });
   });
   after(async () => c?.stop());
 
   test('ensureCoordinator and requestBackup end with one clear error naming the way out; the demo replaces it', async () => {
-    const cluster = 'stuck';
+    const { config } = c;
+    const { cluster } = config;
     const id = coordinatorWorkflowId(cluster);
-    const config = { ...c.config, cluster, plan: { ...c.config.plan, cluster } };
     // no input: the workflow code throws a TypeError in its first task, which then fails on every try
     const handle = await c.client.workflow.start('coordinator', {
       workflowId: id,
-      taskQueue: COORDINATOR_QUEUE,
+      taskQueue: coordinatorQueue(cluster),
       args: [null],
     });
     try {
