@@ -2,12 +2,14 @@
  * Temporal Schedules for apps with a `schedule`, and what a scheduled run does. Activities because
  * they use the Temporal client: the coordinator keeps the schedules in step with its plan through
  * syncSchedules, and each scheduled run asks the coordinator for a backup (so it goes to the app's
- * current host) and waits for it, so the schedule's overlap policy (skip) sees a run in progress.
+ * current host) and waits for it, so the schedule's overlap policy (skip) sees a run in progress,
+ * and the run ends as its backup did.
  */
 import { Context } from '@temporalio/activity';
 import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
+  WorkflowFailedError,
   WorkflowUpdateFailedError,
   type Client,
   type ScheduleSpec,
@@ -20,6 +22,13 @@ import type { AppSpec, ClusterPlan } from '../model/plan';
 export interface ScheduledRunInput {
   cluster: string;
   app: string;
+}
+
+/** How a backup job ended, as a scheduled run sees it. */
+export interface JobEnd {
+  state: 'succeeded' | 'failed';
+  /** The job's failure in one line; null when it succeeded. */
+  error: string | null;
 }
 
 export interface ScheduleSync {
@@ -69,21 +78,31 @@ export function createScheduleActivities(deps: { client: Client }) {
       }
     },
 
-    /** Waits for a job to end, heartbeating, and returns its state. */
+    /** Waits for a job to end, heartbeating, and returns its state (runs started before awaitJobEnd). */
     async awaitJob(jobId: string): Promise<string> {
-      const ctx = Context.current();
-      const timer = setInterval(() => ctx.heartbeat(), 5000);
-      try {
-        await client.workflow.getHandle(jobId).result();
-        return 'succeeded';
-      } catch (err) {
-        if (ctx.cancellationSignal.aborted) throw err;
-        return 'failed';
-      } finally {
-        clearInterval(timer);
-      }
+      return (await awaitJobEnd(client, jobId)).state;
+    },
+
+    /** Waits for a job to end, heartbeating, and returns how it ended and why. */
+    async awaitJobEnd(jobId: string): Promise<JobEnd> {
+      return awaitJobEnd(client, jobId);
     },
   };
+}
+
+async function awaitJobEnd(client: Client, jobId: string): Promise<JobEnd> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 5000);
+  try {
+    await client.workflow.getHandle(jobId).result();
+    return { state: 'succeeded', error: null };
+  } catch (err) {
+    if (ctx.cancellationSignal.aborted) throw err;
+    const error = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err);
+    return { state: 'failed', error };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 async function createSchedule(client: Client, cluster: string, app: AppSpec): Promise<void> {
