@@ -86,4 +86,29 @@ describe('a stuck coordinator', { timeout: 120_000 }, () => {
         .catch(() => undefined);
     }
   });
+
+  test('a coordinator on the queue from before queues named their cluster is reported stuck, not waited for', async () => {
+    const cluster = 'old';
+    const id = coordinatorWorkflowId(cluster);
+    const config = { ...c.config, cluster, plan: { ...c.config.plan, cluster } };
+    const handle = await c.client.workflow.start('coordinator', {
+      workflowId: id,
+      taskQueue: 'baton-coordinator',
+      args: [{ plan: config.plan }],
+    });
+    try {
+      await assert.rejects(ensureCoordinator(c.client, config), (err: unknown) => {
+        assert.ok(err instanceof StuckCoordinatorError, String(err));
+        assert.match(
+          err.message,
+          /^the coordinator of cluster old \(workflow baton-coordinator-old\) is stuck: it runs on task queue baton-coordinator, which no node polls: they poll baton-old-coordinator; /,
+        );
+        assert.ok(err.message.includes(`temporal workflow terminate --workflow-id ${id}`), err.message);
+        return true;
+      });
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'reported, not touched');
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
+  });
 });
