@@ -5,12 +5,15 @@
  *   backup-job-app-failover:  a backup of drill-db whose app moved mid-way (two attempts, checkpoint restart)
  *   coordinator-failover:     the coordinator after its host node was SIGKILLed, with both jobs in it
  *   scheduled-backup:         one run started by sample-db's schedule
+ *   scheduled-backup-failed:  one run of that schedule whose backup failed (the app's data gone)
  *   restore:                  a restore of sample-db's latest snapshot onto node-3
  *   verify:                   a verify --read-data of node-2's drive that finds a flipped byte in a pack
  * Run with `npm run record-histories`; `npm run record-histories -- restore verify` records only those
- * (the backups they need run, but only the named histories are written).
+ * (the backups they need run, but only the named histories are written). `--label <label>` writes
+ * <name>-<baton version>-<label>.json instead: a history of patched code, beside the one recorded
+ * before the patch with the same version.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { latestCheckpoint } from '../src/catalog/attempts';
@@ -24,8 +27,20 @@ import { startLocalCluster, type LocalCluster } from '../test/helpers/local-clus
 import { version } from '../package.json';
 
 const out = resolve(__dirname, '..', '..', 'test', 'histories');
-const ALL = ['backup-job', 'backup-job-app-failover', 'scheduled-backup', 'coordinator-failover', 'restore', 'verify'];
-const wanted = process.argv.length > 2 ? process.argv.slice(2) : ALL;
+const ALL = [
+  'backup-job',
+  'backup-job-app-failover',
+  'scheduled-backup',
+  'scheduled-backup-failed',
+  'coordinator-failover',
+  'restore',
+  'verify',
+];
+const args = process.argv.slice(2);
+const labelAt = args.indexOf('--label');
+const label = labelAt >= 0 ? args.splice(labelAt, 2)[1] : undefined;
+if (labelAt >= 0 && !label) throw new Error('--label needs a value, e.g. --label patched');
+const wanted = args.length > 0 ? args : ALL;
 for (const name of wanted) {
   if (!ALL.includes(name)) throw new Error(`unknown history "${name}"; choose from ${ALL.join(', ')}`);
 }
@@ -33,9 +48,31 @@ for (const name of wanted) {
 async function save(cluster: LocalCluster, name: string, workflowId: string): Promise<void> {
   if (!wanted.includes(name)) return;
   const history = await cluster.client.workflow.getHandle(workflowId).fetchHistory();
-  const file = join(out, `${name}-${version}.json`);
+  const file = join(out, `${name}-${version}${label ? `-${label}` : ''}.json`);
   writeFileSync(file, historyToJSON(history) + '\n');
   console.log(`recorded ${workflowId}: ${history.events?.length} events -> ${file}`);
+}
+
+/** Waits for a scheduled run whose backup ended `state`, and for the run itself to end; saves its history. */
+async function saveScheduledRun(cluster: LocalCluster, name: string, state: 'succeeded' | 'failed'): Promise<void> {
+  const since = new Date().toISOString();
+  const job = await waitFor(
+    `a scheduled backup that ${state}`,
+    async () =>
+      (await recentJobs(cluster.catalog, 20)).find(
+        (j) =>
+          j.requested_by.startsWith('schedule:') &&
+          j.state === state &&
+          (state === 'succeeded' || j.started_at > since),
+      ),
+    120_000,
+  );
+  const runId = job.requested_by.slice('schedule:'.length);
+  await cluster.client.workflow
+    .getHandle(runId)
+    .result()
+    .catch(() => undefined);
+  await save(cluster, name, runId);
 }
 
 async function main() {
@@ -78,8 +115,8 @@ async function main() {
       writeFileSync(pack, bytes);
       await save(cluster, 'verify', verifyId);
     }
-    if (!wanted.some((n) => ['backup-job-app-failover', 'scheduled-backup', 'coordinator-failover'].includes(n)))
-      return;
+    const later = ['backup-job-app-failover', 'scheduled-backup', 'scheduled-backup-failed', 'coordinator-failover'];
+    if (!wanted.some((n) => later.includes(n))) return;
 
     const moved = await requestBackup(cluster.client, cluster.config.cluster, DRILL_APP, 'record-histories');
     await waitFor('a checkpoint', () => latestCheckpoint(cluster.catalog, moved.jobId));
@@ -91,12 +128,17 @@ async function main() {
       throw new Error(`expected two attempts, got ${movedResult.attempts?.length}`);
     await save(cluster, 'backup-job-app-failover', moved.jobId);
 
-    const scheduled = await waitFor('a scheduled run', async () =>
-      (await recentJobs(cluster.catalog, 20)).find(
-        (j) => j.requested_by.startsWith('schedule:') && j.state === 'succeeded',
-      ),
-    );
-    await save(cluster, 'scheduled-backup', scheduled.requested_by.slice('schedule:'.length));
+    await saveScheduledRun(cluster, 'scheduled-backup', 'succeeded');
+    if (wanted.includes('scheduled-backup-failed')) {
+      // its data gone, the app's next backup fails (AppDataMissing), and so does its scheduled run
+      const gone = `${cluster.files.appDir}.gone`;
+      renameSync(cluster.files.appDir, gone);
+      try {
+        await saveScheduledRun(cluster, 'scheduled-backup-failed', 'failed');
+      } finally {
+        renameSync(gone, cluster.files.appDir);
+      }
+    }
 
     const host = (await coordinatorStatus(cluster.client, cluster.config.cluster)).host ?? 'node-1';
     cluster.signal(host, 'SIGKILL');

@@ -2,24 +2,33 @@
  * Temporal Schedules for apps with a `schedule`, and what a scheduled run does. Activities because
  * they use the Temporal client: the coordinator keeps the schedules in step with its plan through
  * syncSchedules, and each scheduled run asks the coordinator for a backup (so it goes to the app's
- * current host) and waits for it, so the schedule's overlap policy (skip) sees a run in progress.
+ * current host) and waits for it, so the schedule's overlap policy (skip) sees a run in progress,
+ * and the run ends as its backup did.
  */
 import { Context } from '@temporalio/activity';
 import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
+  WorkflowFailedError,
   WorkflowUpdateFailedError,
   type Client,
   type ScheduleSpec,
 } from '@temporalio/client';
 import { startBackupUpdate } from '../workflows/messages';
 import { type StartedBackup } from '../model/backup';
-import { COORDINATOR_QUEUE, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
+import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSpec, ClusterPlan } from '../model/plan';
 
 export interface ScheduledRunInput {
   cluster: string;
   app: string;
+}
+
+/** How a backup job ended, as a scheduled run sees it. */
+export interface JobEnd {
+  state: 'succeeded' | 'failed';
+  /** The job's failure in one line; null when it succeeded. */
+  error: string | null;
 }
 
 export interface ScheduleSync {
@@ -34,9 +43,12 @@ function specOf(app: AppSpec): ScheduleSpec {
   return { intervals: [{ every: `${s?.everySeconds ?? 86400}s` }] };
 }
 
-/** What the schedule should be, as a string: a changed plan gives a changed fingerprint. */
-function fingerprint(app: AppSpec): string {
-  return JSON.stringify(app.schedule);
+/**
+ * What the schedule should be, as a string: a changed plan gives a changed fingerprint, and so
+ * does a changed queue (a schedule made before queues named their cluster is replaced).
+ */
+function fingerprint(cluster: string, app: AppSpec): string {
+  return JSON.stringify({ ...app.schedule, queue: coordinatorQueue(cluster) });
 }
 
 export function createScheduleActivities(deps: { client: Client }) {
@@ -66,21 +78,31 @@ export function createScheduleActivities(deps: { client: Client }) {
       }
     },
 
-    /** Waits for a job to end, heartbeating, and returns its state. */
+    /** Waits for a job to end, heartbeating, and returns its state (runs started before awaitJobEnd). */
     async awaitJob(jobId: string): Promise<string> {
-      const ctx = Context.current();
-      const timer = setInterval(() => ctx.heartbeat(), 5000);
-      try {
-        await client.workflow.getHandle(jobId).result();
-        return 'succeeded';
-      } catch (err) {
-        if (ctx.cancellationSignal.aborted) throw err;
-        return 'failed';
-      } finally {
-        clearInterval(timer);
-      }
+      return (await awaitJobEnd(client, jobId)).state;
+    },
+
+    /** Waits for a job to end, heartbeating, and returns how it ended and why. */
+    async awaitJobEnd(jobId: string): Promise<JobEnd> {
+      return awaitJobEnd(client, jobId);
     },
   };
+}
+
+async function awaitJobEnd(client: Client, jobId: string): Promise<JobEnd> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 5000);
+  try {
+    await client.workflow.getHandle(jobId).result();
+    return { state: 'succeeded', error: null };
+  } catch (err) {
+    if (ctx.cancellationSignal.aborted) throw err;
+    const error = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err);
+    return { state: 'failed', error };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 async function createSchedule(client: Client, cluster: string, app: AppSpec): Promise<void> {
@@ -91,7 +113,7 @@ async function createSchedule(client: Client, cluster: string, app: AppSpec): Pr
       type: 'startWorkflow',
       workflowType: 'scheduledBackup',
       workflowId: scheduledRunId(cluster, app.name),
-      taskQueue: COORDINATOR_QUEUE,
+      taskQueue: coordinatorQueue(cluster),
       args: [{ cluster, app: app.name } satisfies ScheduledRunInput],
       staticSummary: `Scheduled backup of app ${app.name} (cluster ${cluster})`,
     },
@@ -99,7 +121,7 @@ async function createSchedule(client: Client, cluster: string, app: AppSpec): Pr
       overlap: ScheduleOverlapPolicy.SKIP,
       catchupWindow: `${app.schedule?.catchupWindowSeconds ?? 600}s`,
     },
-    memo: { batonSchedule: fingerprint(app) },
+    memo: { batonSchedule: fingerprint(cluster, app), batonCluster: cluster },
   });
 }
 
@@ -116,19 +138,25 @@ async function syncSchedule(client: Client, cluster: string, app: AppSpec, resul
   if (existing === undefined) {
     await createSchedule(client, cluster, app);
     result.created.push(app.name);
-  } else if (existing !== fingerprint(app)) {
+  } else if (existing !== fingerprint(cluster, app)) {
     await handle.delete();
     await createSchedule(client, cluster, app);
     result.updated.push(app.name);
   }
 }
 
-/** Deletes the cluster's schedules of apps no longer scheduled in the plan; returns those apps. */
+/**
+ * Deletes the cluster's schedules of apps no longer scheduled in the plan; returns those apps. A
+ * schedule is the cluster's when its memo says so: the prefix alone would take cluster `prod-eu`'s
+ * schedules for cluster `prod`'s. One made before the memo named its cluster goes by its prefix.
+ */
 async function deleteUnwanted(client: Client, cluster: string, wanted: AppSpec[]): Promise<string[]> {
   const deleted: string[] = [];
   const prefix = schedulePrefix(cluster);
   for await (const summary of client.schedule.list()) {
     if (!summary.scheduleId.startsWith(prefix)) continue;
+    const owner = summary.memo?.batonCluster;
+    if (owner !== undefined && owner !== cluster) continue;
     const app = summary.scheduleId.slice(prefix.length);
     if (wanted.some((a) => a.name === app)) continue;
     try {

@@ -12,7 +12,7 @@ import type { BatonConfig } from '../config/load';
 import type { CoordinatorSnapshot } from '../model/coordinator';
 import { configureUpdate, coordinatorStatusQuery, jobViewQuery, startBackupUpdate } from '../workflows/messages';
 import { type JobView, type StartedBackup } from '../model/backup';
-import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, coordinatorWorkflowId } from '../model/names';
+import { SEARCH_ATTRIBUTES, coordinatorQueue, coordinatorWorkflowId } from '../model/names';
 import type { BackupJobResult } from '../model/backup';
 import { followWorkflow } from './follow';
 import { UserError } from '../model/errors';
@@ -59,12 +59,26 @@ export async function stuckCoordinatorError(
   } catch {
     // the message stands without the nodes' reason
   }
+  return stuck(handle, cluster, `its workflow task fails on every try${reason ? ` (${reason})` : ''}`, reason);
+}
+
+/**
+ * A coordinator started before queues named their cluster runs on `baton-coordinator`, which no
+ * node polls any more: its tasks wait forever. Null when it runs on the cluster's queue.
+ */
+async function coordinatorOnOldQueue(handle: WorkflowHandle, cluster: string): Promise<StuckCoordinatorError | null> {
+  const { taskQueue, status } = await handle.describe();
+  if (status.name !== 'RUNNING' || taskQueue === coordinatorQueue(cluster)) return null;
+  const reason = `it runs on task queue ${taskQueue}, which no node polls: they poll ${coordinatorQueue(cluster)}`;
+  return stuck(handle, cluster, reason, reason);
+}
+
+function stuck(handle: WorkflowHandle, cluster: string, symptom: string, reason: string): StuckCoordinatorError {
   const id = handle.workflowId;
   const connection = handle.client.connection;
   const address = connection instanceof Connection ? connection.options.address : undefined;
   return new StuckCoordinatorError(
-    `the coordinator of cluster ${cluster} (workflow ${id}) is stuck: its workflow task fails on every try` +
-      (reason ? ` (${reason})` : '') +
+    `the coordinator of cluster ${cluster} (workflow ${id}) is stuck: ${symptom}` +
       '; a coordinator started by an older, incompatible version of Baton does this. Terminate it with ' +
       `\`temporal workflow terminate --workflow-id ${id}${address ? ` --address ${address}` : ''} --reason "incompatible coordinator"\`` +
       ' (or from its page in the Web UI); the backup jobs it started carry on, and `npm run demo` starts a new ' +
@@ -94,7 +108,7 @@ export async function ensureCoordinator(
   const workflowId = coordinatorWorkflowId(config.cluster);
   const handle = await client.workflow.start('coordinator', {
     workflowId,
-    taskQueue: COORDINATOR_QUEUE,
+    taskQueue: coordinatorQueue(config.cluster),
     args: [{ plan: config.plan, tickSeconds: opts.tickSeconds }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     staticSummary: `Primary coordinator of cluster ${config.cluster}`,
@@ -102,11 +116,13 @@ export async function ensureCoordinator(
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.cluster, value: config.cluster }],
   });
   try {
+    const onOldQueue = await coordinatorOnOldQueue(handle, config.cluster);
+    if (onOldQueue) throw onOldQueue;
     await handle.executeUpdate(configureUpdate, { args: [config.plan] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
       throw new UserError(`coordinator refused the plan: ${causeMessage(err)}`);
-    const stuck = await stuckCoordinatorError(err, handle, config.cluster);
+    const stuck = err instanceof StuckCoordinatorError ? err : await stuckCoordinatorError(err, handle, config.cluster);
     if (!stuck) throw err;
     if (!opts.replaceStuck) throw stuck;
     opts.replaceStuck(stuck);

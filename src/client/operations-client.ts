@@ -6,7 +6,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BatonConfig } from '../config/load';
 import { operationViewQuery } from '../workflows/messages';
-import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES, restoreWorkflowId, verifyWorkflowId } from '../model/names';
+import { SEARCH_ATTRIBUTES, coordinatorQueue, restoreWorkflowId, verifyWorkflowId } from '../model/names';
 import type { OperationView } from '../model/operations';
 import type { DriveSpec } from '../model/plan';
 import type { OperationResult, RestoreJobInput, VerifyJobInput } from '../model/operations';
@@ -26,7 +26,7 @@ export interface RestoreStart {
 export async function startRestore(client: Client, config: BatonConfig, req: RestoreStart): Promise<string> {
   const input: RestoreJobInput = {
     cluster: config.cluster,
-    jobId: restoreWorkflowId(req.app, Date.now()),
+    jobId: restoreWorkflowId(config.cluster, req.app, Date.now()),
     app: req.app,
     snapshotId: req.snapshotId,
     node: req.node,
@@ -37,7 +37,7 @@ export async function startRestore(client: Client, config: BatonConfig, req: Res
   };
   await client.workflow.start('restoreJob', {
     workflowId: input.jobId,
-    taskQueue: COORDINATOR_QUEUE,
+    taskQueue: coordinatorQueue(config.cluster),
     args: [input],
     staticSummary: `Restore of app ${req.app} (cluster ${config.cluster})`,
     staticDetails:
@@ -64,7 +64,7 @@ export async function startVerify(
 ): Promise<string> {
   const input: VerifyJobInput = {
     cluster: config.cluster,
-    jobId: verifyWorkflowId(drive.name, Date.now()),
+    jobId: verifyWorkflowId(config.cluster, drive.name, Date.now()),
     drive,
     node: drive.node,
     readData,
@@ -73,7 +73,7 @@ export async function startVerify(
   };
   await client.workflow.start('verifyJob', {
     workflowId: input.jobId,
-    taskQueue: COORDINATOR_QUEUE,
+    taskQueue: coordinatorQueue(config.cluster),
     args: [input],
     staticSummary: `Verify of drive ${drive.name} (cluster ${config.cluster})`,
     staticDetails: `${readData ? 'Structure and every byte' : 'Structure'} of ${drive.path}, read on ${drive.node}; requested by ${requestedBy}.`,

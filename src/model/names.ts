@@ -1,18 +1,25 @@
 /**
  * The one place that builds task-queue names, workflow IDs and search attribute keys.
  * Workers, workflows and the CLI import these; nobody types a queue string.
+ *
+ * Every queue and workflow ID names its cluster: two clusters in one Temporal namespace, even with
+ * the same node and app names, never take each other's tasks nor start a workflow under the other's
+ * ID. Names are at most 63 characters (NAME_PATTERN), so the longest ID here is well under
+ * Temporal's 1000-character limit for task queue names and workflow IDs.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** The shared queue every node's worker polls for workflow tasks and catalog activities. */
-export const COORDINATOR_QUEUE = 'baton-coordinator';
+/** The queue every node of the cluster polls for workflow tasks and catalog activities. */
+export function coordinatorQueue(cluster: string): string {
+  return `baton-${cluster}-coordinator`;
+}
 
 /** Node, app, drive and cluster names: they become parts of queue names and workflow IDs. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** The task queue of one node's backup service. */
-export function nodeQueue(node: string): string {
-  return `baton-node-${node}`;
+export function nodeQueue(cluster: string, node: string): string {
+  return `baton-${cluster}-node-${node}`;
 }
 
 export function coordinatorWorkflowId(cluster: string): string {
@@ -24,18 +31,26 @@ export function compactTime(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '');
 }
 
-export function backupWorkflowId(app: string, startedAtMs: number): string {
+export function backupWorkflowId(cluster: string, app: string, startedAtMs: number): string {
+  return `baton-backup-${cluster}-${app}-${compactTime(startedAtMs)}`;
+}
+
+/**
+ * A backup's ID before IDs named their cluster: only coordinators replaying a history from then
+ * (patch `backup-ids-name-their-cluster` absent) start jobs under it.
+ */
+export function unscopedBackupWorkflowId(app: string, startedAtMs: number): string {
   return `baton-backup-${app}-${compactTime(startedAtMs)}`;
 }
 
 /** A restore of one app's snapshot, started by `baton restore`. */
-export function restoreWorkflowId(app: string, startedAtMs: number): string {
-  return `baton-restore-${app}-${compactTime(startedAtMs)}`;
+export function restoreWorkflowId(cluster: string, app: string, startedAtMs: number): string {
+  return `baton-restore-${cluster}-${app}-${compactTime(startedAtMs)}`;
 }
 
 /** A check of one drive, started by `baton verify`. */
-export function verifyWorkflowId(drive: string, startedAtMs: number): string {
-  return `baton-verify-${drive}-${compactTime(startedAtMs)}`;
+export function verifyWorkflowId(cluster: string, drive: string, startedAtMs: number): string {
+  return `baton-verify-${cluster}-${drive}-${compactTime(startedAtMs)}`;
 }
 
 /** The Temporal Schedule that backs up one app periodically. */

@@ -1,9 +1,10 @@
 /**
  * A Baton node process: two Temporal workers sharing one connection.
- *   - baton-node-<name>: the node's backup service (backup, restore and verify: activities that touch
- *     this node's data and drives);
- *   - baton-coordinator: the workflows (coordinator and jobs), catalog activities, and the local
- *     activity that tells the coordinator which node it runs on.
+ *   - baton-<cluster>-node-<name>: the node's backup service (backup, restore and verify: activities
+ *     that touch this node's data and drives);
+ *   - baton-<cluster>-coordinator: the workflows (coordinator and jobs), catalog activities, and the
+ *     local activity that tells the coordinator which node it runs on.
+ * Both queues name the cluster, so another cluster in the same namespace never takes their tasks.
  * SIGINT/SIGTERM shut both down gracefully.
  */
 import { hostname } from 'node:os';
@@ -19,7 +20,7 @@ import { openCatalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
 import { repositoryPassword, type BatonConfig } from '../config/load';
 import { jobProgressSignal, operationProgressSignal } from '../workflows/messages';
-import { COORDINATOR_QUEUE, nodeQueue } from '../model/names';
+import { coordinatorQueue, nodeQueue } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { workflowSource } from './workflow-bundle';
 
@@ -66,7 +67,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
     const coordinatorWorker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
-      taskQueue: COORDINATOR_QUEUE,
+      taskQueue: coordinatorQueue(config.cluster),
       identity,
       ...workflowSource(),
       activities: {
@@ -81,7 +82,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
     const nodeWorker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
-      taskQueue: nodeQueue(node),
+      taskQueue: nodeQueue(config.cluster, node),
       identity,
       activities: {
         ...createBackupActivities({
@@ -109,7 +110,14 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       // so a cancelled restore or verify hears of it within a second and stops.
       maxHeartbeatThrottleInterval: '1s',
     });
-    logger.info({ queues: [COORDINATOR_QUEUE, nodeQueue(node)], identity }, 'node ready');
+    logger.info(
+      {
+        cluster: config.cluster,
+        queues: [coordinatorQueue(config.cluster), nodeQueue(config.cluster, node)],
+        identity,
+      },
+      'node ready',
+    );
     await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
     logger.info('node stopped');
   } finally {

@@ -64,7 +64,7 @@ async function runAttempt(
   epoch: number,
 ): Promise<AttemptEnd> {
   const { number, node, drive, resumeFrom } = attempt;
-  const service = nodeActivities<BackupActivities>(node, input.settings, {
+  const service = nodeActivities<BackupActivities>({ cluster: input.cluster, node }, input.settings, {
     kind: 'work',
     // The job itself decides where and how the next attempt runs.
     retry: { maximumAttempts: 1 },
@@ -139,7 +139,7 @@ async function prepareRetry(
 
 /** Whether `node` can read the checkpoint's data (written on another node); false when it cannot say. */
 function canRead(input: BackupJobInput, node: string, checkpoint: CheckpointRef): Promise<boolean> {
-  return nodeActivities<BackupActivities>(node, input.settings, {
+  return nodeActivities<BackupActivities>({ cluster: input.cluster, node }, input.settings, {
     kind: 'check',
     summary: `can ${node} read the checkpoint written on ${checkpoint.node}?`,
   })

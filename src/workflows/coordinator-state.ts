@@ -5,7 +5,7 @@
  * continue-as-new carries to the next run whole.
  */
 import { hostOf, type ClusterSnapshot } from '../model/cluster';
-import { backupWorkflowId } from '../model/names';
+import { backupWorkflowId, unscopedBackupWorkflowId } from '../model/names';
 import type { AppSpec, ClusterPlan, DriveSpec } from '../model/plan';
 import type { BackupJobInput, JobEntry, JobState } from '../model/backup';
 import type { CoordinatorSnapshot } from '../model/coordinator';
@@ -121,8 +121,16 @@ export class CoordinatorState {
   /**
    * Decides a new backup of `appName` at workflow time `nowMs`: the job ID, the node that hosts the
    * app and that node's drive. Refuses (and changes nothing) for an unknown, unplaced or busy app.
+   * `scopedId` false: the ID without the cluster, as a coordinator from before IDs named it did.
    */
-  planBackup(appName: string, nowMs: number, requestedBy: string, coordinatorId: string, full = false): BackupJobInput {
+  planBackup(
+    appName: string,
+    nowMs: number,
+    requestedBy: string,
+    coordinatorId: string,
+    full = false,
+    scopedId = true,
+  ): BackupJobInput {
     const app = this.app(appName);
     const node = this.s.hosts[appName] ?? null;
     if (node === null) {
@@ -144,7 +152,7 @@ export class CoordinatorState {
     this.s.lastJobIdMs = ms;
     return {
       cluster: this.cluster,
-      jobId: backupWorkflowId(appName, ms),
+      jobId: scopedId ? backupWorkflowId(this.cluster, appName, ms) : unscopedBackupWorkflowId(appName, ms),
       coordinatorId,
       app,
       node,

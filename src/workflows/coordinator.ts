@@ -12,6 +12,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -38,9 +39,16 @@ import {
   startBackupUpdate,
 } from './messages';
 import { type StartBackupRequest, type StartedBackup } from '../model/backup';
-import { COORDINATOR_QUEUE, SEARCH_ATTRIBUTES } from '../model/names';
+import { SEARCH_ATTRIBUTES, coordinatorQueue } from '../model/names';
 import type { BackupJobInput } from '../model/backup';
 import type { ClusterPlan } from '../model/plan';
+
+/**
+ * Backup IDs name their cluster (`baton-backup-<cluster>-<app>-<time>`). A history recorded before
+ * (coordinator-failover-0.1.0.json) started its children under `baton-backup-<app>-<time>`, and a
+ * child's ID is part of what a replay checks.
+ */
+export const BACKUP_IDS_NAME_THEIR_CLUSTER = 'backup-ids-name-their-cluster';
 
 export interface CoordinatorInput {
   plan: ClusterPlan;
@@ -113,13 +121,14 @@ function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void
         await condition(() => state.host !== null);
         let job: BackupJobInput;
         try {
-          job = state.planBackup(request.app, Date.now(), request.requestedBy, self, request.full ?? false);
+          const scopedId = patched(BACKUP_IDS_NAME_THEIR_CLUSTER);
+          job = state.planBackup(request.app, Date.now(), request.requestedBy, self, request.full ?? false, scopedId);
         } catch (err) {
           refusal(err);
         }
         await startChild(backupJob, {
           workflowId: job.jobId,
-          taskQueue: COORDINATOR_QUEUE,
+          taskQueue: coordinatorQueue(job.cluster),
           args: [job],
           // The job outlives this run of the coordinator (continue-as-new) and reports back by signal.
           parentClosePolicy: ParentClosePolicy.ABANDON,

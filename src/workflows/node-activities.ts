@@ -16,10 +16,20 @@ export type NodeCall =
 
 type NodeSettings = Pick<JobSettings, 'scheduleToStartTimeoutSeconds' | 'heartbeatTimeoutSeconds'>;
 
-export function nodeActivityOptions(node: string, settings: NodeSettings, call: NodeCall): ActivityOptions {
+/** A node of a cluster: node names are unique within their cluster only. */
+export interface NodeOf {
+  cluster: string;
+  node: string;
+}
+
+export function nodeActivityOptions(
+  { cluster, node }: NodeOf,
+  settings: NodeSettings,
+  call: NodeCall,
+): ActivityOptions {
   // A node with no poller (dead before it picked the task up) is caught here...
   const pinned = {
-    taskQueue: nodeQueue(node),
+    taskQueue: nodeQueue(cluster, node),
     scheduleToStartTimeout: `${settings.scheduleToStartTimeoutSeconds}s`,
     summary: call.summary,
   };
@@ -36,7 +46,7 @@ export function nodeActivityOptions(node: string, settings: NodeSettings, call: 
   };
 }
 
-/** The activities of `A` as `node` runs them. */
-export function nodeActivities<A extends object>(node: string, settings: NodeSettings, call: NodeCall) {
-  return proxyActivities<A>(nodeActivityOptions(node, settings, call));
+/** The activities of `A` as `where.node` (of `where.cluster`) runs them. */
+export function nodeActivities<A extends object>(where: NodeOf, settings: NodeSettings, call: NodeCall) {
+  return proxyActivities<A>(nodeActivityOptions(where, settings, call));
 }

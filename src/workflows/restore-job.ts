@@ -55,7 +55,7 @@ async function locate(
   op.located(node, source);
   mark();
   try {
-    await nodeActivities<OperationActivities>(node, input.settings, {
+    await nodeActivities<OperationActivities>({ cluster: input.cluster, node }, input.settings, {
       kind: 'check',
       summary: `is ${input.target} on ${node} an empty or new directory?`,
     }).checkRestoreTarget({ node, target: input.target });
@@ -85,7 +85,7 @@ function recordStarted(input: RestoreJobInput, { source, node, where }: Located)
 /** The node restores with progress; the catalog records how it ended, whichever way. */
 async function restore(input: RestoreJobInput, op: OperationTracker, mark: () => void, located: Located) {
   const { source, node, where } = located;
-  const service = nodeActivities<OperationActivities>(node, input.settings, {
+  const service = nodeActivities<OperationActivities>({ cluster: input.cluster, node }, input.settings, {
     kind: 'work',
     // Only failures that can pass on another try are retryable; a retry finishes the partial target.
     retry: { maximumAttempts: 3, initialInterval: '2s' },

@@ -1,10 +1,15 @@
 /**
  * What a per-app Temporal Schedule starts: ask the coordinator for a backup (it goes to the app's
  * current host), then wait for that job, so the schedule's "skip" overlap policy holds while a
- * backup runs. A refusal (a backup already running, app placed nowhere) ends the run with its reason.
+ * backup runs. The run ends as its backup did: a failed backup fails the run, so the schedule's
+ * recent actions and `baton schedules` show it. A refusal (a backup already running, app placed
+ * nowhere) ends the run with its reason: no backup was started.
  */
-import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { ScheduleActivities, ScheduledRunInput } from '../activities/schedule-activities';
+
+/** Runs recorded before it completed even when their backup failed (scheduled-backup-0.1.0.json). */
+export const RUN_FAILS_WITH_ITS_BACKUP = 'scheduled-run-fails-with-its-backup';
 
 const scheduler = proxyActivities<ScheduleActivities>({
   startToCloseTimeout: '1m',
@@ -31,6 +36,20 @@ export async function scheduledBackup(input: ScheduledRunInput): Promise<Schedul
     return { app: input.app, jobId: null, state: 'skipped', reason: started.refused };
   }
   setCurrentDetails(`backup \`${started.jobId}\` on ${started.node} to ${started.drive}`);
-  const state = await waiter.awaitJob(started.jobId);
-  return { app: input.app, jobId: started.jobId, state };
+  if (!patched(RUN_FAILS_WITH_ITS_BACKUP)) {
+    const state = await waiter.awaitJob(started.jobId);
+    return { app: input.app, jobId: started.jobId, state };
+  }
+  const end = await waiter.awaitJobEnd(started.jobId);
+  if (end.state === 'failed') {
+    const error = end.error ?? `backup of ${input.app} failed`;
+    setCurrentDetails(`backup \`${started.jobId}\` on ${started.node} to ${started.drive} failed: ${error}`);
+    throw ApplicationFailure.nonRetryable(`${error} (job ${started.jobId})`, 'BackupFailed', {
+      app: input.app,
+      jobId: started.jobId,
+      state: end.state,
+      reason: error,
+    } satisfies ScheduledRunResult);
+  }
+  return { app: input.app, jobId: started.jobId, state: end.state };
 }

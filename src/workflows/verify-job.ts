@@ -36,7 +36,7 @@ export async function verifyJob(input: VerifyJobInput): Promise<OperationResult>
       `verify of drive ${drive.name} (${drive.path}) started on ${node}, ` +
       `${input.readData ? 'reading all data' : 'structure only'} (requested by ${input.requestedBy})`,
   });
-  const service = nodeActivities<OperationActivities>(node, settings, {
+  const service = nodeActivities<OperationActivities>({ cluster: input.cluster, node }, settings, {
     kind: 'work',
     retry: { maximumAttempts: 3, initialInterval: '2s' },
     summary: `verify drive ${drive.name} on ${node}${input.readData ? ', reading all data' : ''}`,

@@ -1,8 +1,10 @@
 /**
  * A real local cluster for integration tests and history recording: a Temporal dev server on a
  * free port with SQLite in a temp dir, the demo's files, and three real node processes.
- * BATON_TEST_TEMPORAL=host:port uses an already running server instead of starting one.
+ * BATON_TEST_TEMPORAL=host:port (or `temporal`) uses an already running server instead of starting
+ * one; `cluster` names the cluster (default: the demo's), so several can share one server.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
@@ -28,12 +30,25 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-export async function startLocalCluster(
-  opts: { nodes?: boolean; dynamicConfig?: Record<string, unknown>; demo?: DemoOptions } = {},
-): Promise<LocalCluster> {
+export interface LocalClusterOptions {
+  nodes?: boolean;
+  dynamicConfig?: Record<string, unknown>;
+  demo?: DemoOptions;
+  /** The cluster's name in its config; default: the demo's. */
+  cluster?: string;
+  /** host:port of a running Temporal server to use (another cluster's); default: start one. */
+  temporal?: string;
+}
+
+/** Renames the cluster in the demo's config file. */
+function nameCluster(configFile: string, cluster: string): void {
+  writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^cluster: .*$/m, `cluster: ${cluster}`));
+}
+
+export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const dir = tempDir('baton-it-').path;
   let server: DevServer | undefined;
-  let address = process.env.BATON_TEST_TEMPORAL;
+  let address = opts.temporal ?? process.env.BATON_TEST_TEMPORAL;
   if (!address) {
     server = await startDevServer({
       dataDir: join(dir, 'temporal'),
@@ -43,6 +58,7 @@ export async function startLocalCluster(
     address = server.address;
   }
   const files = writeDemoFiles(dir, address, opts.demo);
+  if (opts.cluster) nameCluster(files.configFile, opts.cluster);
   const config = loadConfig(files.configFile);
   const catalog = await openCatalog(config.catalogUrl);
   const nodes =

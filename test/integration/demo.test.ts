@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
+import { DEMO_APP, DEMO_APP_HOST, DEMO_CLUSTER } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import { listSnapshots, openDrive, restore } from '../../src/engine';
 import { compareTrees } from '../helpers/tree';
@@ -21,7 +21,7 @@ test('baton demo --once runs a backup on the app’s host and exits 0', { timeou
   assert.match(
     r.stdout,
     new RegExp(
-      `backup baton-backup-${DEMO_APP}-\\S+ of ${DEMO_APP} on ${DEMO_APP_HOST} to drive ${DEMO_APP_HOST}-disk`,
+      `backup baton-backup-${DEMO_CLUSTER}-${DEMO_APP}-\\S+ of ${DEMO_APP} on ${DEMO_APP_HOST} to drive ${DEMO_APP_HOST}-disk`,
     ),
   );
   const done = /backup succeeded: 121 files, \d+ bytes on node-2: snapshot ([0-9a-f]+) on drive (\S+)/.exec(r.stdout);

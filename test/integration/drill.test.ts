@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
+import { DEMO_CLUSTER, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import type { DrillReport } from '../../src/drill/report';
 
@@ -58,7 +58,7 @@ describe('baton drill against a running baton demo', { timeout: 300_000 }, () =>
     console.log(`${scenario}: ${JSON.stringify(report.timings)} reread ${report.reread_bytes} bytes`);
     assert.equal(report.ok, true, report.reason ?? '');
     assert.equal(report.scenario, scenario);
-    assert.match(report.job, new RegExp(`^baton-backup-${DRILL_APP}-`));
+    assert.match(report.job, new RegExp(`^baton-backup-${DEMO_CLUSTER}-${DRILL_APP}-`));
     assert.equal(report.restore_identical, true);
     assert.equal(report.commits, 1);
     assert.equal(report.source, join(dir, 'apps', DRILL_APP));

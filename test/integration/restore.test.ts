@@ -64,7 +64,7 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
     assert.match(events[1].message, new RegExp(`^restore of ${DEMO_APP} succeeded: ${result.restore?.files} files`));
 
     const description = await c.client.workflow.getHandle(result.jobId).describe();
-    assert.match(result.jobId, new RegExp(`^baton-restore-${DEMO_APP}-\\d{8}T\\d{6}\\.\\d{3}Z$`));
+    assert.match(result.jobId, new RegExp(`^baton-restore-${c.config.cluster}-${DEMO_APP}-\\d{8}T\\d{6}\\.\\d{3}Z$`));
     assert.equal(await description.staticSummary(), `Restore of app ${DEMO_APP} (cluster demo)`);
     const attrs = description.typedSearchAttributes;
     assert.equal(attrs.get(SEARCH_ATTRIBUTES.cluster), 'demo');
@@ -219,7 +219,7 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
     assert.equal(clean.verify?.ok, true);
     assert.equal(clean.node, DEMO_APP_HOST);
     assert.ok((clean.verify?.bytesRead ?? 0) > 0);
-    assert.match(clean.jobId, new RegExp(`^baton-verify-${drive}-`));
+    assert.match(clean.jobId, new RegExp(`^baton-verify-${c.config.cluster}-${drive}-`));
     assert.deepEqual(
       (await jobEvents(c.catalog, clean.jobId)).map((e) => e.kind),
       ['verify-started', 'verify-finished'],

@@ -1,9 +1,11 @@
 /**
  * Per-app Temporal Schedules on a real server: the coordinator creates them from its plan, each
- * scheduled run backs the app up on its current host, and `baton schedules` says which node runs next.
+ * scheduled run backs the app up on its current host and ends as its backup did, and
+ * `baton schedules` says which node runs next and how the last run went.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
 import { recentJobs } from '../../src/catalog/jobs';
@@ -35,6 +37,9 @@ describe('schedules on a real cluster', { timeout: 180_000 }, () => {
       (await recentJobs(c.catalog, 20)).find((j) => j.requested_by.startsWith('schedule:') && j.state === 'succeeded'),
     );
     assert.equal(onNode2.node, 'node-2');
+    const run = c.client.workflow.getHandle(onNode2.requested_by.slice('schedule:'.length));
+    assert.deepEqual(await run.result(), { app: DEMO_APP, jobId: onNode2.id, state: 'succeeded' });
+    assert.equal((await run.describe()).status.name, 'COMPLETED', 'a run whose backup succeeded succeeds');
 
     const map = readStaticMap(c.files.mapFile);
     map.apps[DEMO_APP] = 'node-3';
@@ -65,5 +70,60 @@ describe('schedules on a real cluster', { timeout: 180_000 }, () => {
     );
     assert.ok(rows[0].nextRuns.length > 0);
     assert.ok(Date.parse(rows[0].nextRuns[0]) > Date.now() - 5000);
+  });
+
+  test('a scheduled run whose backup fails fails too, and `baton schedules` says so', async () => {
+    // the app's data is gone: its next backup fails with AppDataMissing
+    renameSync(c.files.appDir, `${c.files.appDir}.gone`);
+    const schedule = c.client.schedule.getHandle(scheduleId(c.config.cluster, DEMO_APP));
+    const failed = await waitFor('a failed scheduled run', async () => {
+      for (const action of (await schedule.describe()).info.recentActions) {
+        const { workflowId, firstExecutionRunId } = action.action.workflow;
+        const run = await c.client.workflow.getHandle(workflowId, firstExecutionRunId).describe();
+        if (run.status.name === 'FAILED') return run;
+      }
+      return undefined;
+    });
+    await schedule.pause('test: the last run stays the last');
+    const job = (await recentJobs(c.catalog, 50)).find((j) => j.requested_by === `schedule:${failed.workflowId}`);
+    assert.equal(job?.state, 'failed');
+    const runError = await c.client.workflow
+      .getHandle(failed.workflowId, failed.runId)
+      .result()
+      .then(
+        () => assert.fail('the run succeeded'),
+        (err: Error & { cause?: Error }) => err.cause?.message ?? '',
+      );
+    assert.match(runError, new RegExp(`backup of ${DEMO_APP} failed: .*${job?.id}`));
+
+    // the last run (any still running when paused ends failed too)
+    const rows = await waitFor(
+      'the last run to end',
+      () => {
+        const r = spawnSync(process.execPath, [BATON_BIN, 'schedules', '--json', '--config', c.files.configFile], {
+          encoding: 'utf8',
+        });
+        assert.equal(r.status, 0, r.stderr);
+        const parsed = JSON.parse(r.stdout) as {
+          app: string;
+          lastRunState: string;
+          lastRunError: string;
+          paused: boolean;
+        }[];
+        return parsed[0]?.lastRunState === 'running' ? undefined : parsed;
+      },
+      60_000,
+      1000,
+    );
+    assert.equal(rows[0].app, DEMO_APP);
+    assert.equal(rows[0].paused, true);
+    assert.equal(rows[0].lastRunState, 'failed');
+    assert.match(rows[0].lastRunError, new RegExp(`backup of ${DEMO_APP} failed`));
+
+    const table = spawnSync(process.execPath, [BATON_BIN, 'schedules', '--config', c.files.configFile], {
+      encoding: 'utf8',
+    });
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(`${DEMO_APP} .* failed: backup of ${DEMO_APP} failed`));
   });
 });

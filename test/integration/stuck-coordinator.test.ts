@@ -15,24 +15,24 @@ import {
 } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
-import { COORDINATOR_QUEUE, coordinatorWorkflowId } from '../../src/model/names';
+import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
 describe('a stuck coordinator', { timeout: 120_000 }, () => {
   let c: LocalCluster;
   before(async () => {
-    c = await startLocalCluster();
+    c = await startLocalCluster({ cluster: 'stuck' });
   });
   after(async () => c?.stop());
 
   test('ensureCoordinator and requestBackup end with one clear error naming the way out; the demo replaces it', async () => {
-    const cluster = 'stuck';
+    const { config } = c;
+    const { cluster } = config;
     const id = coordinatorWorkflowId(cluster);
-    const config = { ...c.config, cluster, plan: { ...c.config.plan, cluster } };
     // no input: the workflow code throws a TypeError in its first task, which then fails on every try
     const handle = await c.client.workflow.start('coordinator', {
       workflowId: id,
-      taskQueue: COORDINATOR_QUEUE,
+      taskQueue: coordinatorQueue(cluster),
       args: [null],
     });
     try {
@@ -84,6 +84,31 @@ describe('a stuck coordinator', { timeout: 120_000 }, () => {
         .getHandle(id)
         .terminate('test over')
         .catch(() => undefined);
+    }
+  });
+
+  test('a coordinator on the queue from before queues named their cluster is reported stuck, not waited for', async () => {
+    const cluster = 'old';
+    const id = coordinatorWorkflowId(cluster);
+    const config = { ...c.config, cluster, plan: { ...c.config.plan, cluster } };
+    const handle = await c.client.workflow.start('coordinator', {
+      workflowId: id,
+      taskQueue: 'baton-coordinator',
+      args: [{ plan: config.plan }],
+    });
+    try {
+      await assert.rejects(ensureCoordinator(c.client, config), (err: unknown) => {
+        assert.ok(err instanceof StuckCoordinatorError, String(err));
+        assert.match(
+          err.message,
+          /^the coordinator of cluster old \(workflow baton-coordinator-old\) is stuck: it runs on task queue baton-coordinator, which no node polls: they poll baton-old-coordinator; /,
+        );
+        assert.ok(err.message.includes(`temporal workflow terminate --workflow-id ${id}`), err.message);
+        return true;
+      });
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'reported, not touched');
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
     }
   });
 });

@@ -3,11 +3,18 @@
  * `npm run record-histories`) against today's workflow bundle. A change to a workflow's command
  * sequence that is not patched fails here with a DeterminismViolationError.
  *
+ * Recorded before queues named their cluster: the activities ran on baton-node-<node>. Task queues
+ * are not part of what a replay checks, a child's workflow ID is (coordinator-failover: the patch
+ * backup-ids-name-their-cluster).
+ *
  * backup-job-*: recordJobStarted, beginAttempt, backupAttempt on baton-node-node-2 with progress
  *   signals, endAttempt, recordJobFinished, the jobFinished signal to the coordinator.
  * backup-job-app-failover-*: the same, but an appMoved signal mid-way cancels attempt 1 on node-1
  *   (TRY_CANCEL), latestCheckpoint and canReadCheckpoint on node-3, attempt 2 from the checkpoint.
- * scheduled-backup-*: a schedule's run: requestScheduledBackup, then awaitJob.
+ * scheduled-backup-0.1.0: a schedule's run: requestScheduledBackup, then awaitJob (before the patch).
+ * scheduled-backup-0.1.0-patched, scheduled-backup-failed-0.1.0-patched: the patch marker
+ *   scheduled-run-fails-with-its-backup, awaitJobEnd, and the run completed, or failed with its
+ *   backup's error (the app's data gone).
  * restore-*: resolveRestoreSource (catalog), checkRestoreTarget then restoreSnapshot on
  *   baton-node-node-3 with operationProgress signals, recordOperationStarted/Finished, search attributes.
  * verify-*: recordOperationStarted, verifyDrive on baton-node-node-2 (reading all data) that finds a
@@ -27,7 +34,11 @@ import { WORKFLOW_BUNDLE_PATH } from '../../src/workers/workflow-bundle';
 const dir = resolve(__dirname, '..', '..', '..', 'test', 'histories');
 
 interface HistoryJson {
-  events: { eventType: string; workflowExecutionStartedEventAttributes?: { workflowType: { name: string } } }[];
+  events: {
+    eventType: string;
+    workflowExecutionStartedEventAttributes?: { workflowType: { name: string } };
+    markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> };
+  }[];
 }
 
 function load(file: string): HistoryJson {
@@ -71,4 +82,25 @@ test('a history replayed against the wrong workflow code is caught', async () =>
     Worker.runReplayHistory({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }, history, 'tampered'),
     (err: unknown) => err instanceof DeterminismViolationError,
   );
+});
+
+test('the patched scheduled runs carry the patch; the one whose backup failed failed', () => {
+  for (const [prefix, end] of [
+    ['scheduled-backup-0.', 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED'],
+    ['scheduled-backup-failed-', 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED'],
+  ]) {
+    const file = files.find((f) => f.startsWith(prefix) && f.endsWith('-patched.json'));
+    assert.ok(file, `${prefix}*-patched.json`);
+    const { events } = load(file);
+    const patches = events.flatMap((e) =>
+      Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((d) =>
+        d.payloads.map((p) => Buffer.from(p.data, 'base64').toString()),
+      ),
+    );
+    assert.ok(
+      patches.some((p) => p.includes('scheduled-run-fails-with-its-backup')),
+      patches.join(),
+    );
+    assert.equal(events.at(-1)?.eventType, end);
+  }
 });

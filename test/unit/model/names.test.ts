@@ -1,28 +1,64 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  COORDINATOR_QUEUE,
   backupWorkflowId,
   compactTime,
+  coordinatorQueue,
   coordinatorWorkflowId,
   NAME_PATTERN,
   nodeQueue,
+  restoreWorkflowId,
+  scheduleId,
+  scheduledRunId,
   searchAttributeDefinitions,
+  verifyWorkflowId,
 } from '../../../src/model/names';
 
 test('queue names and workflow IDs read well in the Web UI', () => {
-  assert.equal(COORDINATOR_QUEUE, 'baton-coordinator');
-  assert.equal(nodeQueue('node-2'), 'baton-node-node-2');
+  assert.equal(coordinatorQueue('prod'), 'baton-prod-coordinator');
+  assert.equal(nodeQueue('prod', 'node-2'), 'baton-prod-node-node-2');
   assert.equal(coordinatorWorkflowId('prod'), 'baton-coordinator-prod');
   const ms = Date.UTC(2026, 10, 27, 1, 23, 45, 678);
   assert.equal(compactTime(ms), '20261127T012345.678Z');
-  assert.equal(backupWorkflowId('sample-db', ms), 'baton-backup-sample-db-20261127T012345.678Z');
+  assert.equal(backupWorkflowId('prod', 'sample-db', ms), 'baton-backup-prod-sample-db-20261127T012345.678Z');
+});
+
+test('every queue and workflow ID names its cluster: two clusters with the same node and app names do not meet', () => {
+  const ms = Date.UTC(2026, 10, 27);
+  const of = (cluster: string) => [
+    coordinatorQueue(cluster),
+    nodeQueue(cluster, 'node-1'),
+    coordinatorWorkflowId(cluster),
+    backupWorkflowId(cluster, 'db', ms),
+    restoreWorkflowId(cluster, 'db', ms),
+    verifyWorkflowId(cluster, 'node-1-disk', ms),
+    scheduleId(cluster, 'db'),
+    scheduledRunId(cluster, 'db'),
+  ];
+  const a = of('east');
+  const b = of('west');
+  for (const name of a) assert.ok(!b.includes(name), name);
+});
+
+test('the longest names (63 characters each) stay far below Temporal’s 1000-character limit', () => {
+  const longest = 'a'.repeat(63);
+  assert.ok(NAME_PATTERN.test(longest));
+  const ms = Date.UTC(2026, 10, 27);
+  for (const name of [
+    nodeQueue(longest, longest),
+    coordinatorQueue(longest),
+    backupWorkflowId(longest, longest, ms),
+    restoreWorkflowId(longest, longest, ms),
+    verifyWorkflowId(longest, longest, ms),
+    scheduledRunId(longest, longest) + '-' + new Date(ms).toISOString(),
+  ])
+    assert.ok(name.length <= 200, `${name.length}: ${name}`);
 });
 
 test('backup IDs sort by time', () => {
-  const a = backupWorkflowId('x', Date.UTC(2026, 0, 2, 3, 4, 5, 6));
-  const b = backupWorkflowId('x', Date.UTC(2026, 0, 2, 3, 4, 5, 7));
-  const c = backupWorkflowId('x', Date.UTC(2026, 9, 1));
+  const a = backupWorkflowId('c', 'x', Date.UTC(2026, 0, 2, 3, 4, 5, 6));
+  const b = backupWorkflowId('c', 'x', Date.UTC(2026, 0, 2, 3, 4, 5, 7));
+  const c = backupWorkflowId('c', 'x', Date.UTC(2026, 9, 1));
   assert.deepEqual([c, b, a].sort(), [a, b, c]);
 });
 

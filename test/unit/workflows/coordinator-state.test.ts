@@ -36,8 +36,15 @@ test('a backup goes to the node hosting the app and that node’s pre-assigned d
   const job = s.planBackup('db', Date.UTC(2026, 10, 27), 'test', 'baton-coordinator-c1');
   assert.equal(job.node, 'n2');
   assert.equal(job.drive.name, 'd2');
-  assert.equal(job.jobId, 'baton-backup-db-20261127T000000.000Z');
+  assert.equal(job.jobId, 'baton-backup-c1-db-20261127T000000.000Z');
   assert.equal(job.coordinatorId, 'baton-coordinator-c1');
+});
+
+test('a coordinator replaying a history from before IDs named their cluster plans the ID it had', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n2' }));
+  const job = s.planBackup('db', Date.UTC(2026, 10, 27), 'test', 'baton-coordinator-c1', false, false);
+  assert.equal(job.jobId, 'baton-backup-db-20261127T000000.000Z');
 });
 
 test('two backups in the same millisecond get different IDs', () => {
@@ -101,7 +108,7 @@ test('finished jobs move to recent, newest first, bounded', () => {
   const snap = s.snapshot();
   assert.equal(snap.running.length, 0);
   assert.equal(snap.recent.length, RECENT_JOBS_KEPT);
-  assert.equal(snap.recent[0].jobId, 'baton-backup-db-19700101T000024.000Z');
+  assert.equal(snap.recent[0].jobId, 'baton-backup-c1-db-19700101T000024.000Z');
   assert.equal(snap.recent[0].error, undefined);
   assert.equal(snap.recent[1].error, 'boom');
   s.jobFinished('unknown-job', 'succeeded', 'x');
@@ -143,6 +150,6 @@ test('details say where the coordinator and each app run, and the running jobs',
   s.jobStarted(job, 'now');
   assert.equal(
     s.details(),
-    'coordinator of cluster **c1**, running on **n2**\n\napps: `db` on n1\n\nrunning jobs: `baton-backup-db-19700101T000005.000Z` on n1',
+    'coordinator of cluster **c1**, running on **n2**\n\napps: `db` on n1\n\nrunning jobs: `baton-backup-c1-db-19700101T000005.000Z` on n1',
   );
 });

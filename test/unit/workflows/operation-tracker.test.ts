@@ -35,8 +35,8 @@ const verifyOutcome = (over: Partial<VerifyOutcome> = {}): VerifyOutcome => ({
 
 test('restore and verify IDs name the app or drive and the time', () => {
   const ms = Date.UTC(2026, 10, 27, 1, 23, 45, 678);
-  assert.equal(restoreWorkflowId('sample-db', ms), 'baton-restore-sample-db-20261127T012345.678Z');
-  assert.equal(verifyWorkflowId('node-2-disk', ms), 'baton-verify-node-2-disk-20261127T012345.678Z');
+  assert.equal(restoreWorkflowId('prod', 'sample-db', ms), 'baton-restore-prod-sample-db-20261127T012345.678Z');
+  assert.equal(verifyWorkflowId('prod', 'node-2-disk', ms), 'baton-verify-prod-node-2-disk-20261127T012345.678Z');
 });
 
 const byteCases: { name: string; n: number; shown: string }[] = [
