@@ -12,13 +12,16 @@ import { fsyncDir } from './fsutil';
 import { PackFileWriter } from './direct-write';
 import { DriveFullError, errnoCode } from './errors';
 import type { PackLocation, PackStore, WrittenPack } from './drive-store';
+import { isUint, packPathId } from './validate';
 
 export class DirectoryPackStore implements PackStore {
   private readonly writer = new PackFileWriter();
 
   constructor(private readonly root: string) {}
 
+  /** data/<ab>/<id>; refuses anything but an ID (validate.ts), so no pack path leaves the drive. */
   private file(id: string): string {
+    packPathId(id, this.root);
     return join(this.root, 'data', id.slice(0, 2), id);
   }
 
@@ -40,6 +43,7 @@ export class DirectoryPackStore implements PackStore {
   async writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack> {
     if (this.syncError !== null) throw this.syncError as Error;
     while (this.syncing.size >= 4) await Promise.race(this.syncing);
+    const file = this.file(id);
     const dir = join(this.root, 'data', id.slice(0, 2));
     const tmp = join(dir, `${id}.tmp-${randomBytes(6).toString('hex')}`);
     const what = `pack ${id.slice(0, 12)}, ${length} bytes`;
@@ -57,7 +61,7 @@ export class DirectoryPackStore implements PackStore {
         } finally {
           await fh.close();
         }
-        await rename(tmp, this.file(id));
+        await rename(tmp, file);
         await fsyncDir(dir);
       } catch (err) {
         await unlink(tmp).catch(() => undefined);
@@ -77,9 +81,14 @@ export class DirectoryPackStore implements PackStore {
     return { file: this.file(loc.id), offset: 0 };
   }
 
+  /** Reads `length` bytes at `offset` of the pack; never allocates past the pack file's end. */
   async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {
     const fh = await open(this.file(loc.id), 'r');
     try {
+      if (!isUint(offset, loc.length) || !isUint(length, loc.length - offset)) {
+        throw new Error(`bug: read of ${length} bytes at ${offset} in pack ${loc.id} of ${loc.length} bytes`);
+      }
+      length = Math.max(0, Math.min(length, (await fh.stat()).size - offset));
       const buf = Buffer.allocUnsafe(length);
       const { bytesRead } = await fh.read(buf, 0, length, offset);
       return bytesRead === length ? buf : buf.subarray(0, bytesRead);
