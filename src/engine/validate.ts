@@ -152,23 +152,38 @@ function checkIndexPack(v: unknown, i: number, bounds: PackBounds, fail: Fail): 
 /**
  * A pack's blob list (in an index file or its own trailer): each blob an ID, of a known type, with
  * its stored bytes in [PACK_HEAD, dataEnd) and a plain length no larger than its type allows.
+ * Messages are built only on failure: this runs once per blob of every index loaded.
  */
 export function checkPackBlobs(v: unknown, pack: string, dataEnd: number, fail: Fail): void {
   const blobs = array(v, `a blob list for pack ${pack}`, fail);
   for (let i = 0; i < blobs.length; i++) {
-    const b = object(blobs[i], `blob ${i} of pack ${pack}`, fail);
-    const blob = id(b.id, `blob ${i} of pack ${pack}`, fail);
-    const of = `blob ${blob} of pack ${pack}`;
-    if (b.type !== 'data' && b.type !== 'tree') fail(`gives ${of} the unknown type ${show(b.type)}`);
-    if (typeof b.compressed !== 'boolean') fail(`gives ${of} no compressed flag`);
+    const b = blobs[i] as Record<string, unknown>;
+    if (typeof b !== 'object' || b === null) fail(`has blob ${i} of pack ${pack} that is not an object`);
+    if (!isId(b.id)) id(b.id, `blob ${i} of pack ${pack}`, fail);
     const max = b.type === 'tree' ? MAX_TREE_BLOB : MAX_DATA_BLOB;
-    const raw = uint(b.rawLength, `the plain length of ${of}`, max, fail);
-    const length = uint(b.length, `the stored length of ${of}`, raw + OVERHEAD, fail);
-    const offset = uint(b.offset, `the offset of ${of}`, MAX_PACK_LENGTH, fail);
-    if (offset < PACK_HEAD || offset + length > dataEnd) {
-      fail(`places ${of} at ${offset}..${offset + length}, outside the pack's data (${PACK_HEAD} to ${dataEnd})`);
+    const { offset, length, rawLength } = b;
+    if (
+      (b.type !== 'data' && b.type !== 'tree') ||
+      typeof b.compressed !== 'boolean' ||
+      !isUint(rawLength, max) ||
+      !isUint(length, rawLength + OVERHEAD) ||
+      !isUint(offset, MAX_PACK_LENGTH) ||
+      offset < PACK_HEAD ||
+      offset + length > dataEnd
+    ) {
+      badBlob(b, `blob ${String(b.id)} of pack ${pack}`, max, dataEnd, fail);
     }
   }
+}
+
+/** Says what is wrong with a blob checkPackBlobs refused. */
+function badBlob(b: Record<string, unknown>, of: string, max: number, dataEnd: number, fail: Fail): never {
+  if (b.type !== 'data' && b.type !== 'tree') fail(`gives ${of} the unknown type ${show(b.type)}`);
+  if (typeof b.compressed !== 'boolean') fail(`gives ${of} no compressed flag`);
+  const raw = uint(b.rawLength, `the plain length of ${of}`, max, fail);
+  const length = uint(b.length, `the stored length of ${of}`, raw + OVERHEAD, fail);
+  const offset = uint(b.offset, `the offset of ${of}`, MAX_PACK_LENGTH, fail);
+  return fail(`places ${of} at ${offset}..${offset + length}, outside the pack's data (${PACK_HEAD} to ${dataEnd})`);
 }
 
 /** A snapshot's JSON (docs/repository-format.md "Snapshots"); its version is checked before. */
@@ -234,33 +249,46 @@ export function checkTree(v: unknown, fail: Fail): void {
   for (let i = 0; i < nodes.length; i++) checkNode(nodes[i], i, fail);
 }
 
-/** One tree node. Written flat, tested in the order a node's keys come: this runs once per entry restored. */
+/**
+ * One tree node. Written flat, with messages built only on failure: this runs once per entry
+ * restored, verified or walked by prune.
+ */
 export function checkNode(v: unknown, i: number, fail: Fail): void {
   if (typeof v !== 'object' || v === null) fail(`has node ${i} that is not an object`);
   const n = v as Record<string, unknown>;
   if (typeof n.name !== 'string') fail(`has node ${i} without a name`);
-  const at = `node ${show(n.name)}`;
-  if (n.rawName !== undefined && typeof n.rawName !== 'string') fail(`has a raw name of ${at} that is not a string`);
-  if (!NODE_TYPES.has(n.type as string)) fail(`gives ${at} the unknown type ${show(n.type)}`);
+  const at = (): string => `node ${show(n.name)}`;
+  if (n.rawName !== undefined && typeof n.rawName !== 'string') fail(`has a raw name of ${at()} that is not a string`);
+  if (!NODE_TYPES.has(n.type as string)) fail(`gives ${at()} the unknown type ${show(n.type)}`);
   if (!isUint(n.mode, 0o7777) || !isUint(n.uid, U32) || !isUint(n.gid, U32)) {
-    fail(`gives ${at} a mode, uid or gid that is not a small non-negative integer`);
+    fail(`gives ${at()} a mode, uid or gid that is not a small non-negative integer`);
   }
-  if (typeof n.mtimeNs !== 'string' || !NS.test(n.mtimeNs)) fail(`gives ${at} the mtime ${show(n.mtimeNs)}`);
-  if (n.size !== undefined) uint(n.size, `the size of ${at}`, Number.MAX_SAFE_INTEGER, fail);
-  if (n.inode !== undefined && (typeof n.inode !== 'string' || !DIGITS.test(n.inode))) fail(`gives ${at} a bad inode`);
-  if (n.links !== undefined) uint(n.links, `the link count of ${at}`, U32, fail);
-  if (n.content !== undefined) ids(n.content, `content chunk of ${at}:`, fail);
-  if (n.subtree !== undefined) id(n.subtree, `the subtree of ${at} as`, fail);
-  if (n.target !== undefined && typeof n.target !== 'string') fail(`gives ${at} a target that is not a string`);
+  if (typeof n.mtimeNs !== 'string' || !NS.test(n.mtimeNs)) fail(`gives ${at()} the mtime ${show(n.mtimeNs)}`);
+  if (n.size !== undefined && !isUint(n.size, Number.MAX_SAFE_INTEGER))
+    uint(n.size, `the size of ${at()}`, Number.MAX_SAFE_INTEGER, fail);
+  if (n.inode !== undefined && (typeof n.inode !== 'string' || !DIGITS.test(n.inode)))
+    fail(`gives ${at()} a bad inode`);
+  if (n.links !== undefined && !isUint(n.links, U32)) uint(n.links, `the link count of ${at()}`, U32, fail);
+  if (n.content !== undefined) {
+    if (!Array.isArray(n.content)) fail(`has a content list of ${at()} that is not a list`);
+    for (const c of n.content as unknown[]) if (!isId(c)) id(c, `content chunk of ${at()}:`, fail);
+  }
+  if (n.subtree !== undefined && !isId(n.subtree)) id(n.subtree, `the subtree of ${at()} as`, fail);
+  checkNodeRest(n, at, fail);
+}
+
+/** The rarer fields of a node: symlink targets, device numbers, xattrs. */
+function checkNodeRest(n: Record<string, unknown>, at: () => string, fail: Fail): void {
+  if (n.target !== undefined && typeof n.target !== 'string') fail(`gives ${at()} a target that is not a string`);
   if (n.rawTarget !== undefined && typeof n.rawTarget !== 'string')
-    fail(`gives ${at} a raw target that is not a string`);
-  if (n.rdevMajor !== undefined) uint(n.rdevMajor, `the device major of ${at}`, U32, fail);
-  if (n.rdevMinor !== undefined) uint(n.rdevMinor, `the device minor of ${at}`, U32, fail);
+    fail(`gives ${at()} a raw target that is not a string`);
+  if (n.rdevMajor !== undefined) uint(n.rdevMajor, `the device major of ${at()}`, U32, fail);
+  if (n.rdevMinor !== undefined) uint(n.rdevMinor, `the device minor of ${at()}`, U32, fail);
   if (n.xattrs !== undefined) {
-    for (const x of array(n.xattrs, `an xattr list of ${at}`, fail)) {
-      const o = object(x, `an xattr of ${at}`, fail);
-      string(o.name, `an xattr name of ${at}`, fail);
-      string(o.value, `an xattr value of ${at}`, fail);
+    for (const x of array(n.xattrs, `an xattr list of ${at()}`, fail)) {
+      const o = object(x, `an xattr of ${at()}`, fail);
+      if (typeof o.name !== 'string' || typeof o.value !== 'string')
+        fail(`has an xattr of ${at()} without a name or value`);
     }
   }
 }
