@@ -4,13 +4,13 @@
  * renamed into place, directory fsynced (the last three in the background until `sync()`).
  * ENOSPC becomes DriveFullError.
  */
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fsyncDir } from './fsutil';
 import { PackFileWriter } from './direct-write';
-import { DriveFullError, errnoCode } from './errors';
+import { CorruptionError, DriveFullError, errnoCode } from './errors';
 import type { PackLocation, PackStore, WrittenPack } from './drive-store';
 import { isUint, packPathId } from './validate';
 
@@ -106,9 +106,22 @@ export class DirectoryPackStore implements PackStore {
     }
   }
 
+  /**
+   * Unlinks data/<ab>/<id>, but only in a real data/<ab> directory: one that is a symlink (planted
+   * on the drive) would make the unlink land outside the drive.
+   */
   async deletePack(loc: PackLocation): Promise<boolean> {
+    const file = this.file(loc.id);
+    const st = await lstat(dirname(file)).catch(() => null);
+    if (st && !st.isDirectory()) {
+      throw new CorruptionError(
+        `${dirname(file)} on drive ${this.root} is not a directory (a symlink?); refusing to delete pack ${loc.id} through it. ` +
+          `Run \`baton repo verify --drive ${this.root}\``,
+        loc.id,
+      );
+    }
     try {
-      await unlink(this.file(loc.id));
+      await unlink(file);
       return true;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return false;
@@ -126,6 +139,8 @@ export class DirectoryPackStore implements PackStore {
       throw err;
     }
     for (const sub of subdirs.sort()) {
+      // only real data/<ab> directories: a symlink there must not make prune see (and delete) files elsewhere
+      if (!/^[0-9a-f]{2}$/.test(sub) || !(await lstat(join(this.root, 'data', sub))).isDirectory()) continue;
       for (const name of (await readdir(join(this.root, 'data', sub))).sort()) {
         if (/^[0-9a-f]{64}$/.test(name))
           out.push({ id: name, length: (await stat(join(this.root, 'data', sub, name))).size });

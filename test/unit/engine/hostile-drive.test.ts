@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { compress } from 'zstd-napi';
 import { backup } from '../../../src/engine/archiver';
 import { restore } from '../../../src/engine/restorer';
@@ -112,6 +112,25 @@ for (const encryption of [true, false]) {
     }
   });
 }
+
+void test('a data/<ab> directory that is a symlink out of the drive is neither listed nor deleted through by prune', async () => {
+  const tmp = tempDir();
+  try {
+    const s = await setUp(tmp.path);
+    // a prefix no real pack of the drive has
+    const ab = ['ff', 'fe', 'fd', 'fc'].find((p) => !existsSync(`${s.drive.path}/data/${p}`)) ?? 'fb';
+    const id = ab.repeat(32);
+    mkdirSync(`${tmp.path}/outside`);
+    writeFileSync(`${tmp.path}/outside/${id}`, CANARY);
+    symlinkSync(`${tmp.path}/outside`, `${s.drive.path}/data/${ab}`);
+    const r = await prune({ drive: s.drive });
+    assert.equal(r.packsDeleted, 0);
+    await assert.rejects(s.drive.packs.deletePack({ id, length: 17 }), /data\/f[b-f] on drive .* is not a directory/);
+    assert.equal(readFileSync(`${tmp.path}/outside/${id}`, 'utf8'), CANARY);
+  } finally {
+    tmp.cleanup();
+  }
+});
 
 void test('blob offsets and lengths past the pack end, and impossible pack lengths, are refused', async () => {
   const tmp = tempDir();
