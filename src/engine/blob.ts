@@ -200,9 +200,12 @@ export function decodeJson(key: Buffer | null, stored: Uint8Array, what: string)
     size = null;
   }
   if (size === null || !isUint(size, MAX_JSON)) {
+    const claim =
+      size === null
+        ? 'does not state its size'
+        : `claims ${String(size)} bytes of JSON, more than a reader takes (${MAX_JSON})`;
     throw new CorruptionError(
-      `${what} claims ${String(size ?? 'no')} bytes of JSON, more than the ${MAX_JSON} a reader accepts or none; ` +
-        `refused unread, it is damaged or was tampered with: run \`baton repo verify\``,
+      `${what} ${claim}; refused unread, it is damaged or was tampered with: run \`baton repo verify\``,
     );
   }
   try {

@@ -93,13 +93,14 @@ for (const encryption of [true, false]) {
     try {
       const s = await setUp(tmp.path, { encryption });
       const real = await firstPack(s.drive);
-      // data/<..>/../canary is <tmp>/canary: prune would unlink it as an unused pack, restore open it as the real one
+      // data/<..>/../canary is <tmp>/canary: prune would unlink it as an unused pack; the second entry
+      // would make the real pack's blobs be read from /etc/passwd
       const evil = '../canary';
       await writeIndex(s.drive, {
         version: 1,
         packs: [
           { id: evil, length: CANARY.length, blobs: [] },
-          { ...real, id: evil },
+          { ...real, id: '../../../../../../../../etc/passwd' },
         ],
       });
       await assertAllRefuse(tmp.path, s, /names pack 0 "\.\.\/canary", which is not an ID/);
