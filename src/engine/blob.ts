@@ -2,11 +2,12 @@
  * Blob encoding: zstd (the drive's level) when it shrinks the data, raw otherwise, then sealed with the
  * drive's key. Decoding checks the GCM tag and the content ID (BLAKE3) of the plaintext against the blob ID.
  */
-import { compress, decompress } from 'zstd-napi';
-import { CCtx, DCtx, compressBound } from 'zstd-napi/binding';
+import { compress } from 'zstd-napi';
+import { CCtx, DCtx, compressBound, getFrameContentSize } from 'zstd-napi/binding';
 import { OVERHEAD, open, openInto, seal, sealInto } from './crypto';
 import { contentId } from './hash';
 import { CorruptionError } from './errors';
+import { MAX_BLOB, MAX_JSON, isUint } from './validate';
 
 export type BlobType = 'data' | 'tree';
 /**
@@ -96,23 +97,41 @@ export interface BlobRef {
   rawLength: number;
 }
 
-// The restore workers' decompression context and output buffers, reused (see decodeBlob's `transient`).
+// The decompression context (one per thread) and the restore workers' output buffers, reused (see
+// decodeBlob's `transient`).
 let dctx: DCtx | null = null;
 let plainScratch = Buffer.alloc(0);
 let openScratch = Buffer.alloc(0);
 
+/**
+ * `payload` decompressed into `out`, which bounds it: zstd refuses a frame that claims or makes more
+ * than `out` holds, so a bomb costs at most `out`, never what it claims. Returns the view written.
+ */
+function decompressInto(payload: Uint8Array, out: Buffer): Buffer {
+  dctx ??= new DCtx();
+  return out.subarray(0, dctx.decompress(out, payload));
+}
+
 /** `payload` decompressed into the scratch buffer (valid until the next call); throws past `rawLength` bytes. */
 function decompressToScratch(payload: Uint8Array, rawLength: number): Buffer {
-  dctx ??= new DCtx();
   if (plainScratch.length < rawLength)
     plainScratch = Buffer.allocUnsafeSlow(Math.max(rawLength, 2 * plainScratch.length));
-  return plainScratch.subarray(0, dctx.decompress(plainScratch.subarray(0, rawLength), payload));
+  return decompressInto(payload, plainScratch.subarray(0, rawLength));
+}
+
+function refuse(ref: BlobRef, where: string, problem: string): never {
+  throw new CorruptionError(
+    `blob ${ref.id} in ${where} ${problem}; run \`baton repo verify --read-data\``,
+    where,
+    ref.id,
+  );
 }
 
 /**
  * Decodes and verifies one stored blob; `where` names the pack for error messages. With `transient`,
  * the blob is decrypted and decompressed into buffers the next transient decode reuses (no
- * allocation per blob), so the result must be used before then.
+ * allocation per blob), so the result must be used before then. The plaintext is never let grow
+ * past `ref.rawLength`, itself at most MAX_BLOB (and checked against its type by the index).
  */
 export function decodeBlob(
   key: Buffer | null,
@@ -121,6 +140,13 @@ export function decodeBlob(
   where: string,
   transient = false,
 ): Buffer {
+  if (!isUint(ref.rawLength, MAX_BLOB)) {
+    refuse(
+      ref,
+      where,
+      `claims ${String(ref.rawLength)} bytes, more than a blob may hold (${MAX_BLOB}); refused unread`,
+    );
+  }
   let payload: Buffer | null;
   if (transient && key !== null) {
     if (openScratch.length < stored.length)
@@ -129,19 +155,18 @@ export function decodeBlob(
   } else {
     payload = open(key, stored);
   }
-  if (payload === null) {
-    throw new CorruptionError(
-      `blob ${ref.id} in ${where} failed authentication (damaged or tampered); run \`baton repo verify --read-data\``,
-      where,
-      ref.id,
-    );
-  }
+  if (payload === null) refuse(ref, where, 'failed authentication (damaged or tampered)');
   let plain: Buffer;
   try {
     if (!ref.compressed) plain = payload;
-    else plain = transient ? decompressToScratch(payload, ref.rawLength) : decompress(payload);
+    else if (transient) plain = decompressToScratch(payload, ref.rawLength);
+    else plain = decompressInto(payload, Buffer.allocUnsafe(ref.rawLength));
   } catch {
-    throw new CorruptionError(`blob ${ref.id} in ${where} does not decompress; the pack is damaged`, where, ref.id);
+    throw new CorruptionError(
+      `blob ${ref.id} in ${where} does not decompress to its ${ref.rawLength} bytes; the pack is damaged`,
+      where,
+      ref.id,
+    );
   }
   if (plain.length !== ref.rawLength || contentId(plain) !== ref.id) {
     throw new CorruptionError(
@@ -158,13 +183,35 @@ export function encodeJson(key: Buffer | null, value: unknown): Buffer {
   return seal(key, compress(Buffer.from(JSON.stringify(value)), { compressionLevel: ZSTD_LEVEL }));
 }
 
-export function decodeJson<T>(key: Buffer | null, stored: Uint8Array, what: string): T {
+/**
+ * Opens, decompresses and parses a metadata object; its shape is for the caller to check (validate.ts).
+ * The zstd frame must state its size (Baton's always do), at most MAX_JSON: the output buffer is
+ * that size, so a frame claiming or making more is refused before it is allocated.
+ */
+export function decodeJson(key: Buffer | null, stored: Uint8Array, what: string): unknown {
   const payload = open(key, stored);
   if (payload === null) {
     throw new CorruptionError(`${what} failed authentication (damaged, or written with another key)`);
   }
+  let size: number | null;
   try {
-    return JSON.parse(decompress(payload).toString('utf8')) as T;
+    size = getFrameContentSize(payload);
+  } catch {
+    size = null;
+  }
+  if (size === null || !isUint(size, MAX_JSON)) {
+    const claim =
+      size === null
+        ? 'does not state its size'
+        : `claims ${String(size)} bytes of JSON, more than a reader takes (${MAX_JSON})`;
+    throw new CorruptionError(
+      `${what} ${claim}; refused unread, it is damaged or was tampered with: run \`baton repo verify\``,
+    );
+  }
+  try {
+    const text = decompressInto(payload, Buffer.allocUnsafe(size));
+    if (text.length !== size) throw new Error('short');
+    return JSON.parse(text.toString('utf8')) as unknown;
   } catch {
     throw new CorruptionError(`${what} is not valid compressed JSON; it is damaged`);
   }

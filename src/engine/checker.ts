@@ -16,6 +16,7 @@ import { parsePack } from './pack';
 import { decodeBlob } from './blob';
 import { throwIfAborted } from './errors';
 import { Lock } from './lock';
+import { parseRefs } from './validate';
 import type { ProgressReporter } from './progress';
 import { noopProgress } from './progress';
 
@@ -159,7 +160,7 @@ async function checkPackFiles(
 async function checkRefs(drive: Drive, index: BlobIndex, add: Add): Promise<void> {
   for (const name of await drive.list('refs')) {
     try {
-      const r = JSON.parse((await drive.readFile('refs', name)).toString('utf8')) as { drive: string; packs: string[] };
+      const r = parseRefs(await drive.readFile('refs', name), name, drive.path);
       for (const p of r.packs) {
         if (!index.packs.has(p)) {
           add({

@@ -6,6 +6,7 @@
 import type { TreeNode } from './tree';
 import type { BackupStats, SnapshotError } from './snapshot';
 import { EngineError } from './errors';
+import { checkCheckpoint, onCheckpoint } from './validate';
 
 export interface CheckpointFrame {
   /** hex of the directory's raw name; null for the root */
@@ -55,6 +56,7 @@ export interface Checkpoint {
   reason: 'interval' | 'volume-change';
 }
 
+/** Checks a checkpoint handed in to resume from: version 1, and every field's shape (validate.ts). */
 export function validateCheckpoint(cp: unknown): Checkpoint {
   const c = cp as Checkpoint;
   if (typeof c !== 'object' || c === null || c.version !== 1 || !Array.isArray(c.frames) || c.frames.length === 0) {
@@ -63,5 +65,6 @@ export function validateCheckpoint(cp: unknown): Checkpoint {
       'BAD_CHECKPOINT',
     );
   }
+  checkCheckpoint(c, onCheckpoint());
   return c;
 }

@@ -4,21 +4,24 @@
  * renamed into place, directory fsynced (the last three in the background until `sync()`).
  * ENOSPC becomes DriveFullError.
  */
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fsyncDir } from './fsutil';
 import { PackFileWriter } from './direct-write';
-import { DriveFullError, errnoCode } from './errors';
+import { CorruptionError, DriveFullError, errnoCode } from './errors';
 import type { PackLocation, PackStore, WrittenPack } from './drive-store';
+import { isUint, packPathId } from './validate';
 
 export class DirectoryPackStore implements PackStore {
   private readonly writer = new PackFileWriter();
 
   constructor(private readonly root: string) {}
 
+  /** data/<ab>/<id>; refuses anything but an ID (validate.ts), so no pack path leaves the drive. */
   private file(id: string): string {
+    packPathId(id, this.root);
     return join(this.root, 'data', id.slice(0, 2), id);
   }
 
@@ -40,6 +43,7 @@ export class DirectoryPackStore implements PackStore {
   async writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack> {
     if (this.syncError !== null) throw this.syncError as Error;
     while (this.syncing.size >= 4) await Promise.race(this.syncing);
+    const file = this.file(id);
     const dir = join(this.root, 'data', id.slice(0, 2));
     const tmp = join(dir, `${id}.tmp-${randomBytes(6).toString('hex')}`);
     const what = `pack ${id.slice(0, 12)}, ${length} bytes`;
@@ -57,7 +61,7 @@ export class DirectoryPackStore implements PackStore {
         } finally {
           await fh.close();
         }
-        await rename(tmp, this.file(id));
+        await rename(tmp, file);
         await fsyncDir(dir);
       } catch (err) {
         await unlink(tmp).catch(() => undefined);
@@ -77,9 +81,14 @@ export class DirectoryPackStore implements PackStore {
     return { file: this.file(loc.id), offset: 0 };
   }
 
+  /** Reads `length` bytes at `offset` of the pack; never allocates past the pack file's end. */
   async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {
     const fh = await open(this.file(loc.id), 'r');
     try {
+      if (!isUint(offset, loc.length) || !isUint(length, loc.length - offset)) {
+        throw new Error(`bug: read of ${length} bytes at ${offset} in pack ${loc.id} of ${loc.length} bytes`);
+      }
+      length = Math.max(0, Math.min(length, (await fh.stat()).size - offset));
       const buf = Buffer.allocUnsafe(length);
       const { bytesRead } = await fh.read(buf, 0, length, offset);
       return bytesRead === length ? buf : buf.subarray(0, bytesRead);
@@ -97,9 +106,22 @@ export class DirectoryPackStore implements PackStore {
     }
   }
 
+  /**
+   * Unlinks data/<ab>/<id>, but only in a real data/<ab> directory: one that is a symlink (planted
+   * on the drive) would make the unlink land outside the drive.
+   */
   async deletePack(loc: PackLocation): Promise<boolean> {
+    const file = this.file(loc.id);
+    const st = await lstat(dirname(file)).catch(() => null);
+    if (st && !st.isDirectory()) {
+      throw new CorruptionError(
+        `${dirname(file)} on drive ${this.root} is not a directory (a symlink?); refusing to delete pack ${loc.id} through it. ` +
+          `Run \`baton repo verify --drive ${this.root}\``,
+        loc.id,
+      );
+    }
     try {
-      await unlink(this.file(loc.id));
+      await unlink(file);
       return true;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return false;
@@ -117,6 +139,8 @@ export class DirectoryPackStore implements PackStore {
       throw err;
     }
     for (const sub of subdirs.sort()) {
+      // only real data/<ab> directories: a symlink there must not make prune see (and delete) files elsewhere
+      if (!/^[0-9a-f]{2}$/.test(sub) || !(await lstat(join(this.root, 'data', sub))).isDirectory()) continue;
       for (const name of (await readdir(join(this.root, 'data', sub))).sort()) {
         if (/^[0-9a-f]{64}$/.test(name))
           out.push({ id: name, length: (await stat(join(this.root, 'data', sub, name))).size });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fsyncDir, writeAll } from './fsutil';
 import { CorruptionError, DriveFullError, errnoCode } from './errors';
 import type { PackLocation, PackStore, WrittenPack } from './drive-store';
+import { isUint, packPathId } from './validate';
 
 export const VOLUME_LABEL_SIZE = 4096;
 
@@ -26,8 +27,31 @@ export class TapePackStore implements PackStore {
     readonly volumes: number,
   ) {}
 
+  /** volumes/vol-<n>; refuses a number that is not one of the drive's volumes (validate.ts checks indexes first). */
   private file(n: number): string {
+    if (!isUint(n, this.volumes) || n < 1) {
+      throw new CorruptionError(
+        `refusing to build a path on drive ${this.root} from volume number ${String(n)}: the drive has volumes 1 to ${this.volumes}; ` +
+          `nothing was opened or written. Run \`baton repo verify --drive ${this.root}\``,
+      );
+    }
     return join(this.root, 'volumes', volumeName(n));
+  }
+
+  /** Where a pack lies in its volume, refused unless it is inside the volume's data (after the label). */
+  private position(loc: PackLocation): { volume: number; offset: number } {
+    packPathId(loc.id, this.root);
+    const { volume, offset } = loc;
+    if (volume === undefined || offset === undefined) {
+      throw new CorruptionError(`pack ${loc.id} has no volume position in the index`, loc.id);
+    }
+    if (!isUint(offset, this.volumeSize) || offset < VOLUME_LABEL_SIZE || offset + loc.length > this.volumeSize) {
+      throw new CorruptionError(
+        `pack ${loc.id} is placed at ${String(offset)} in volume ${String(volume)}, outside its data; run \`baton repo verify --drive ${this.root}\``,
+        loc.id,
+      );
+    }
+    return { volume, offset };
   }
 
   /** Number of the last volume started (0 when none) and its current length. */
@@ -89,20 +113,20 @@ export class TapePackStore implements PackStore {
   }
 
   packFile(loc: PackLocation): { file: string; offset: number } {
-    if (loc.volume === undefined || loc.offset === undefined) {
-      throw new CorruptionError(`pack ${loc.id} has no volume position in the index`, loc.id);
-    }
-    return { file: this.file(loc.volume), offset: loc.offset };
+    const at = this.position(loc);
+    return { file: this.file(at.volume), offset: at.offset };
   }
 
   async readPack(loc: PackLocation, offset: number, length: number): Promise<Buffer> {
-    if (loc.volume === undefined || loc.offset === undefined) {
-      throw new CorruptionError(`pack ${loc.id} has no volume position in the index`, loc.id);
+    const at = this.position(loc);
+    if (!isUint(offset, loc.length) || !isUint(length, loc.length - offset)) {
+      throw new Error(`bug: read of ${length} bytes at ${offset} in pack ${loc.id} of ${loc.length} bytes`);
     }
-    const fh = await open(this.file(loc.volume), 'r');
+    const fh = await open(this.file(at.volume), 'r');
     try {
+      length = Math.max(0, Math.min(length, (await fh.stat()).size - at.offset - offset));
       const buf = Buffer.allocUnsafe(length);
-      const { bytesRead } = await fh.read(buf, 0, length, loc.offset + offset);
+      const { bytesRead } = await fh.read(buf, 0, length, at.offset + offset);
       return bytesRead === length ? buf : buf.subarray(0, bytesRead);
     } finally {
       await fh.close();
@@ -111,9 +135,10 @@ export class TapePackStore implements PackStore {
 
   async packSize(loc: PackLocation): Promise<number | null> {
     if (loc.volume === undefined || loc.offset === undefined) return null;
+    const at = this.position(loc);
     try {
-      const size = (await stat(this.file(loc.volume))).size;
-      return Math.max(0, Math.min(loc.length, size - loc.offset));
+      const size = (await stat(this.file(at.volume))).size;
+      return Math.max(0, Math.min(loc.length, size - at.offset));
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return null;
       throw err;

@@ -10,6 +10,9 @@ import { contentId } from './hash';
 import { CorruptionError } from './errors';
 import { KnownIds, MAX_ENTRIES, isId } from './known-ids';
 import type { KnownTable } from './known-ids';
+import { VOLUME_LABEL_SIZE } from './drive-tape';
+import { checkIndexFile, onDrive } from './validate';
+import type { PackBounds } from './validate';
 
 export interface IndexPack extends PackLocation {
   blobs: PackBlob[];
@@ -32,8 +35,22 @@ export function encodeIndex(drive: Drive, file: IndexFile): { id: string; data: 
   return { id: contentId(data), data };
 }
 
+/** Where the drive's packs may lie, for checking its index files. */
+function packBounds(drive: Drive): PackBounds {
+  const t = drive.config.tape;
+  return t ? { tape: { volumeSize: t.volumeSize, volumes: t.volumes, labelSize: VOLUME_LABEL_SIZE } } : {};
+}
+
+/**
+ * Reads one index file and checks all of it (validate.ts): its name, every pack and blob ID, each
+ * pack's length and volume position, and each blob's place and lengths within its pack.
+ */
 async function readIndexFile(drive: Drive, name: string): Promise<IndexFile> {
-  return decodeJson<IndexFile>(drive.key, await drive.readFile('index', name), `index file ${name}`);
+  const fail = onDrive(drive.path, `index file ${name}`);
+  if (!isId(name)) fail('is not named by an index file ID (64 lowercase hex digits)');
+  const file = decodeJson(drive.key, await drive.readFile('index', name), `index file ${name} on drive ${drive.path}`);
+  checkIndexFile(file, packBounds(drive), fail);
+  return file as IndexFile;
 }
 
 /** Reads index files of a drive (all live ones, or exactly `ids`). */

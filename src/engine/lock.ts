@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Drive } from './drive';
 import { DriveFullError, LockedError, errnoCode } from './errors';
+import { isLockFile } from './validate';
 
 export const STALE_AFTER_MS = 30 * 60 * 1000;
 /** how often a reader's lock is refreshed: well inside STALE_AFTER_MS */
@@ -38,7 +39,9 @@ export async function readLocks(drive: Drive): Promise<{ name: string; lock: Loc
   const out: { name: string; lock: LockFile }[] = [];
   for (const name of await drive.list('locks')) {
     try {
-      out.push({ name, lock: JSON.parse((await drive.readFile('locks', name)).toString('utf8')) as LockFile });
+      const lock: unknown = JSON.parse((await drive.readFile('locks', name)).toString('utf8'));
+      // nor is a file of another shape: it would hold nothing and name no process (validate.ts)
+      if (isLockFile(lock)) out.push({ name, lock: lock as LockFile });
     } catch {
       // a lock removed or half-visible while listing is not a lock
     }

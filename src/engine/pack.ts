@@ -6,6 +6,7 @@ import { open, seal } from './crypto';
 import { contentId, contentIdOfParts } from './hash';
 import { CorruptionError } from './errors';
 import type { BlobType } from './blob';
+import { checkPackBlobs } from './validate';
 
 export const PACK_MAGIC = Buffer.from('BATONPK1');
 export const PACK_END = Buffer.from('BATONPKE');
@@ -89,11 +90,14 @@ export function parsePack(key: Buffer | null, data: Buffer, expectId?: string): 
   if (tstart < 8) throw new CorruptionError(`${name} has an impossible trailer length ${tlen}`, expectId);
   const trailer = open(key, data.subarray(tstart, data.length - 12));
   if (trailer === null) throw new CorruptionError(`${name} trailer failed authentication`, expectId);
-  const parsed = JSON.parse(trailer.toString('utf8')) as { blobs: PackBlob[] };
-  for (const b of parsed.blobs) {
-    if (b.offset < 8 || b.offset + b.length > tstart) {
-      throw new CorruptionError(`${name} lists blob ${b.id} outside its data area`, expectId, b.id);
-    }
+  let parsed: { blobs?: unknown } | null;
+  try {
+    parsed = JSON.parse(trailer.toString('utf8')) as { blobs?: unknown } | null;
+  } catch {
+    throw new CorruptionError(`${name} trailer is not valid JSON`, expectId);
   }
-  return parsed.blobs;
+  checkPackBlobs(parsed?.blobs, expectId ?? 'being read', tstart, (problem) => {
+    throw new CorruptionError(`${name} trailer ${problem}`, expectId);
+  });
+  return parsed?.blobs as PackBlob[];
 }

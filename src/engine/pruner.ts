@@ -17,6 +17,7 @@ import { Lock, isStale, readLocks } from './lock';
 import { CorruptionError, EngineError, throwIfAborted } from './errors';
 import { planPrune } from './prune-plan';
 import type { PrunePlan } from './prune-plan';
+import { parseRefs } from './validate';
 
 export interface KeepPolicy {
   last?: number;
@@ -199,8 +200,7 @@ async function findUsedBlobs(opts: PruneOptions, index: BlobIndex): Promise<Set<
 async function readPinnedPacks(drive: Drive): Promise<Set<string>> {
   const pinned = new Set<string>();
   for (const name of await drive.list('refs')) {
-    const r = JSON.parse((await drive.readFile('refs', name)).toString('utf8')) as { packs: string[] };
-    for (const p of r.packs) pinned.add(p);
+    for (const p of parseRefs(await drive.readFile('refs', name), name, drive.path).packs) pinned.add(p);
   }
   return pinned;
 }

@@ -3,6 +3,8 @@ import type { Drive } from './drive';
 import { decodeJson, encodeJson } from './blob';
 import { contentId } from './hash';
 import { EngineError } from './errors';
+import { isId } from './known-ids';
+import { checkSnapshot, onDrive } from './validate';
 
 export interface SnapshotError {
   path: string;
@@ -56,11 +58,27 @@ export async function readSnapshot(drive: Drive, id: string): Promise<Snapshot> 
       'NO_SNAPSHOT',
     );
   }
-  const snap = decodeJson<Snapshot>(drive.key, await drive.readFile('snapshots', matches[0]), `snapshot ${matches[0]}`);
-  if (snap.version !== 1) {
-    throw new EngineError(`snapshot ${matches[0]} has unknown version ${String(snap.version)}`, 'UNSUPPORTED_VERSION');
+  return decodeSnapshot(drive, matches[0]);
+}
+
+/**
+ * Reads snapshots/<name> and checks it (validate.ts): its name an ID, its version known, and every
+ * field, the root tree ID above all, of the documented shape.
+ */
+async function decodeSnapshot(drive: Drive, name: string): Promise<Snapshot> {
+  const fail = onDrive(drive.path, `snapshot ${name}`);
+  if (!isId(name)) fail('is not named by a snapshot ID (64 lowercase hex digits)');
+  const snap = decodeJson(
+    drive.key,
+    await drive.readFile('snapshots', name),
+    `snapshot ${name} on drive ${drive.path}`,
+  );
+  const version = (snap as { version?: unknown } | null)?.version;
+  if (version !== 1) {
+    throw new EngineError(`snapshot ${name} has unknown version ${String(version)}`, 'UNSUPPORTED_VERSION');
   }
-  return snap;
+  checkSnapshot(snap, fail);
+  return snap as Snapshot;
 }
 
 export async function resolveSnapshotId(drive: Drive, id: string): Promise<string> {
@@ -72,10 +90,7 @@ export async function resolveSnapshotId(drive: Drive, id: string): Promise<strin
 export async function listSnapshots(drive: Drive): Promise<SnapshotEntry[]> {
   const out: SnapshotEntry[] = [];
   for (const id of await drive.list('snapshots')) {
-    out.push({
-      id,
-      snapshot: decodeJson<Snapshot>(drive.key, await drive.readFile('snapshots', id), `snapshot ${id}`),
-    });
+    out.push({ id, snapshot: await decodeSnapshot(drive, id) });
   }
   return out.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
 }

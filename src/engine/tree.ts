@@ -4,8 +4,9 @@
  * that are not valid UTF-8 are kept byte-exact in base64 (`rawName`, `rawTarget`).
  */
 import type { BigIntStats } from 'node:fs';
-import { EngineError } from './errors';
+import { CorruptionError, EngineError } from './errors';
 import type { Xattr } from './xattrs';
+import { checkTree } from './validate';
 
 /**
  * `other` is a special file whose kind was not recorded (trees written before fifo, char, block
@@ -161,14 +162,16 @@ export function encodeTree(nodes: TreeNode[]): Buffer {
   return Buffer.from(JSON.stringify({ nodes }, KEY_ORDER));
 }
 
-/** Parses a tree blob and checks the invariants the restorer relies on. */
+/** Parses a tree blob and checks its shape (validate.ts), as the restorer, checker and pruner rely on it. */
 export function decodeTree(data: Buffer, id: string): Tree {
-  let t: Tree;
+  let t: unknown;
   try {
-    t = JSON.parse(data.toString('utf8')) as Tree;
+    t = JSON.parse(data.toString('utf8'));
   } catch {
     throw new EngineError(`tree ${id} is not valid JSON; run \`baton repo verify\``, 'CORRUPT');
   }
-  if (!Array.isArray(t.nodes)) throw new EngineError(`tree ${id} has no node list`, 'CORRUPT');
-  return t;
+  checkTree(t, (problem) => {
+    throw new CorruptionError(`tree ${id} ${problem}; refused. Run \`baton repo verify\``, undefined, id);
+  });
+  return t as Tree;
 }

@@ -285,7 +285,7 @@ void test('special nodes: which are skipped and why; device numbers; tree key or
   // keys come out in the documented order, however a node was built, and nothing is dropped
   const n: TreeNode = {
     xattrs: [{ value: 'AA==', name: 'user.a' }],
-    subtree: 'ab',
+    subtree: 'ab'.repeat(32),
     name: 'n',
     type: 'dir',
     mode: 1,
@@ -296,7 +296,7 @@ void test('special nodes: which are skipped and why; device numbers; tree key or
   const text = encodeTree([n]).toString();
   assert.equal(
     text,
-    '{"nodes":[{"name":"n","type":"dir","mode":1,"uid":2,"gid":3,"mtimeNs":"4","subtree":"ab","xattrs":[{"name":"user.a","value":"AA=="}]}]}',
+    `{"nodes":[{"name":"n","type":"dir","mode":1,"uid":2,"gid":3,"mtimeNs":"4","subtree":"${'ab'.repeat(32)}","xattrs":[{"name":"user.a","value":"AA=="}]}]}`,
   );
   assert.deepEqual(decodeTree(Buffer.from(text), 't').nodes[0], n);
 });

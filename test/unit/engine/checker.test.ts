@@ -55,10 +55,12 @@ void test('the structure check names each pack missing, cut short or in no index
     const badIndex = '0'.repeat(64);
     writeFileSync(`${dp}/index/${badIndex}`, 'not an index');
     const absent = 'e'.repeat(64);
+    const snapX = '5'.repeat(64);
+    const other = 'c'.repeat(32);
     await drive.writeFile(
       'refs',
-      'snapX',
-      Buffer.from(JSON.stringify({ drive: 'other', packs: [packs[3].id, absent] })),
+      snapX,
+      Buffer.from(JSON.stringify({ version: 1, snapshot: snapX, drive: other, packs: [packs[3].id, absent] })),
     );
     await drive.writeFile('refs', 'snapY', Buffer.from('{'));
 
@@ -75,8 +77,8 @@ void test('the structure check names each pack missing, cut short or in no index
         kind: 'missing-pack',
         severity: 'error',
         pack: absent,
-        snapshot: 'snapX',
-        message: `pack ${absent} used by snapshot snapX (stored on drive other) is not in this drive's index`,
+        snapshot: snapX,
+        message: `pack ${absent} used by snapshot ${snapX} (stored on drive ${other}) is not in this drive's index`,
       },
     ]);
     assert.deepEqual(byKind(v.errors, 'pack-size'), [
