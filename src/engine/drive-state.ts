@@ -105,7 +105,8 @@ async function saveState(drive: StatefulDrive, state: DriveState): Promise<void>
 /** The time of a snapshot file, or null when it does not decrypt or parse (verify reports that, not open). */
 export function snapshotTime(key: Buffer | null, data: Uint8Array): string | null {
   try {
-    const t = decodeJson<{ time?: unknown }>(key, data, 'snapshot').time;
+    const v = decodeJson(key, data, 'snapshot');
+    const t = typeof v === 'object' && v !== null ? (v as { time?: unknown }).time : undefined;
     return typeof t === 'string' && !Number.isNaN(Date.parse(t)) ? t : null;
   } catch {
     return null;
