@@ -11,9 +11,8 @@ import {
 import type { BatonConfig } from '../config/load';
 import type { CoordinatorSnapshot } from '../model/coordinator';
 import { configureUpdate, coordinatorStatusQuery, jobViewQuery, startBackupUpdate } from '../workflows/messages';
-import { type JobView, type StartedBackup } from '../model/backup';
+import type { BackupJobResult, JobView, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, coordinatorWorkflowId } from '../model/names';
-import type { BackupJobResult } from '../model/backup';
 import { followWorkflow } from './follow';
 import { UserError } from '../model/errors';
 

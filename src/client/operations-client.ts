@@ -7,20 +7,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BatonConfig } from '../config/load';
 import { operationViewQuery } from '../workflows/messages';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, restoreWorkflowId, verifyWorkflowId } from '../model/names';
-import type { OperationView } from '../model/operations';
 import type { DriveSpec } from '../model/plan';
-import type { OperationResult, RestoreJobInput, VerifyJobInput } from '../model/operations';
+import type { OperationResult, OperationView, RestoreJobInput, VerifyJobInput } from '../model/operations';
 import { UserError } from '../model/errors';
 import { followWorkflow } from './follow';
 
-export interface RestoreStart {
-  app: string;
-  snapshotId: string | null;
-  node: string | null;
-  target: string;
-  subtree: string | null;
-  requestedBy: string;
-}
+/** What `baton restore` asks for: a restore workflow's input less what the client fills in. */
+export type RestoreStart = Omit<RestoreJobInput, 'cluster' | 'jobId' | 'settings'>;
 
 /** Starts a restore workflow; returns its ID. */
 export async function startRestore(client: Client, config: BatonConfig, req: RestoreStart): Promise<string> {

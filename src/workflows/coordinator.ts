@@ -38,9 +38,8 @@ import {
   jobRoutedSignal,
   startBackupUpdate,
 } from './messages';
-import { type StartBackupRequest, type StartedBackup } from '../model/backup';
+import type { BackupJobInput, StartBackupRequest, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue } from '../model/names';
-import type { BackupJobInput } from '../model/backup';
 import type { ClusterPlan } from '../model/plan';
 
 /**
