@@ -26,7 +26,7 @@ import {
 import { join } from 'node:path';
 import { searchAttributeDefinitions } from '../model/names';
 import { sleep } from '../util/wait';
-import { freePort, serverAnswers } from './dev-server';
+import { portFree, serverAnswers } from './dev-server';
 import { batonCacheDir, ensureTemporalCli, type Say } from './temporal-cli';
 
 export const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
@@ -222,6 +222,13 @@ export interface ServerPorts {
   workerMembership: number;
 }
 
+/**
+ * A port below Linux's ephemeral range (32768 and up): the server stores its services' ports in
+ * cluster_membership as SMALLINT, so a port above 32767 makes it exit at startup.
+ */
+const lowPort = () => 10_000 + Math.floor(Math.random() * 22_000);
+
+/** Free ports, each distinct, all below 32768. */
 async function pickPorts(ip: string): Promise<ServerPorts> {
   const names: (keyof ServerPorts)[] = [
     'frontend',
@@ -237,8 +244,8 @@ async function pickPorts(ip: string): Promise<ServerPorts> {
   const ports = {} as ServerPorts;
   const taken = new Set<number>();
   for (const name of names) {
-    let port = await freePort(ip);
-    while (taken.has(port)) port = await freePort(ip);
+    let port = lowPort();
+    while (taken.has(port) || !(await portFree(port, ip))) port = lowPort();
     taken.add(port);
     ports[name] = port;
   }
