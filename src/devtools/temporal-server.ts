@@ -124,7 +124,7 @@ async function goInstall(env: NodeJS.ProcessEnv, say: Say): Promise<void> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error(
         `Go is not installed, and the Temporal server ${TEMPORAL_SERVER_VERSION} is built with it: ` +
-          'install Go (the version go.temporal.io/server names in its go.mod) and put `go` on PATH.',
+          'install Go 1.26.8 or later (what its go.mod asks for) and put `go` on PATH.',
       );
     }
     throw err;
@@ -144,7 +144,12 @@ async function build(root: string, versionDir: string, say: Say): Promise<void> 
     `building ${TEMPORAL_SERVER_MODULE} ${TEMPORAL_SERVER_VERSION} (server and SQL tool) with Go into ${versionDir}; ` +
       'the first build takes about 5 minutes, later runs reuse it',
   );
-  await goInstall(env, say);
+  try {
+    await goInstall(env, say);
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
   renameSync(join(work, 'bin', 'server'), join(work, 'bin', 'temporal-server'));
   renameSync(join(work, 'bin', 'sql'), join(work, 'bin', 'temporal-sql-tool'));
   const source = join(env.GOMODCACHE ?? '', `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`);
