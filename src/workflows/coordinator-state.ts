@@ -118,11 +118,11 @@ export class CoordinatorState {
     return outage;
   }
 
-  /** Seconds to the next observation: `tick`, doubled per failure in a row, at most MAX_RETRY_SECONDS. */
+  /** Seconds to the next observation: `tick`, doubled per failure in a row up to MAX_RETRY_SECONDS (or `tick`). */
   nextTickSeconds(tick: number): number {
     const failures = this.s.clusterUnreachable?.failures ?? 0;
     if (failures === 0) return tick;
-    return Math.min(MAX_RETRY_SECONDS, Math.max(tick, tick * 2 ** Math.min(failures, 10)));
+    return Math.max(tick, Math.min(MAX_RETRY_SECONDS, tick * 2 ** Math.min(failures, 10)));
   }
 
   /** Whether running jobs are due a check against Temporal at `nowMs`; if so, the next is `everyMs` later. */
