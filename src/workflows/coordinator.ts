@@ -5,6 +5,7 @@
  * the node's cluster service reports, then acts on what changed.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
   allHandlersFinished,
@@ -234,8 +235,9 @@ async function reconcile(
 
 /** The one-line cause of a failed activity. */
 function messageOf(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  return cause instanceof Error ? cause.message : String(cause);
+  // The failure's own message, not its cause's (a ClusterUnavailableError names the fix; its cause is ENOENT).
+  const failure = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return failure instanceof Error ? failure.message : String(failure);
 }
 
 /**
