@@ -1,16 +1,18 @@
 /**
  * Every job ends, and ending releases everything: a backup cancelled (the temporal CLI, and
  * `baton job cancel`) or terminated from outside Baton leaves no catalog row running, no drive
- * lease held and no job the coordinator still counts, so the app is backed up again at once.
+ * lease held and no job the coordinator still counts, so the app is backed up again at once; so
+ * does one that fails because the cluster service cannot say where its app went.
  * A real dev server, three real node processes, a rate-limited backup that runs ~40 s.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { getJob, jobEvents } from '../../src/catalog/jobs';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
-import { DEMO_APP } from '../../src/demo/demo-files';
+import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
 import { ensureTemporalCli } from '../../src/devtools/temporal-cli';
 import { waitFor } from '../../src/util/wait';
 import { baton } from '../helpers/cli';
@@ -43,11 +45,15 @@ describe('every job ends', { timeout: 600_000 }, () => {
   };
 
   /** The job's row ended `state`, its lease is gone, and the coordinator no longer counts it. */
-  const released = async (jobId: string, state: string) => {
-    const row = await waitFor(`${jobId} to end ${state} in the catalog`, async () => {
-      const job = await getJob(c.catalog, jobId);
-      return job?.state === state ? job : undefined;
-    });
+  const released = async (jobId: string, state: string, withinMs = 60_000) => {
+    const row = await waitFor(
+      `${jobId} to end ${state} in the catalog`,
+      async () => {
+        const job = await getJob(c.catalog, jobId);
+        return job?.state === state ? job : undefined;
+      },
+      withinMs,
+    );
     const leases = await c.catalog.selectFrom('drive_leases').selectAll().where('job_id', '=', jobId).execute();
     assert.deepEqual(leases, [], 'the drive lease is released');
     const attempts = await attemptsOf(c.catalog, jobId);
@@ -122,6 +128,24 @@ describe('every job ends', { timeout: 600_000 }, () => {
     console.log(
       `terminate (temporal CLI): closed ${(closedMs / 1000).toFixed(1)} s after, backed up again after ${(ms / 1000).toFixed(1)} s`,
     );
+  });
+
+  test('a job whose app the cluster service cannot place fails, and frees its app and drive', async () => {
+    const jobId = await runningBackup();
+    const map = c.files.mapFile;
+    renameSync(map, `${map}.away`);
+    try {
+      // The attempt's node dies: the job asks the cluster service where the app went, which fails.
+      c.signal(DEMO_APP_HOST, 'SIGKILL');
+      // appHost's 10 tries, about 40 s, after the 3 s heartbeat timeout.
+      const row = await released(jobId, 'failed', 120_000);
+      assert.match(row.error ?? '', /^the job stopped on an error: cluster map .* cannot be read/);
+      assert.equal((await c.client.workflow.getHandle(jobId).describe()).status.name, 'FAILED');
+    } finally {
+      renameSync(`${map}.away`, map);
+      c.restart(DEMO_APP_HOST);
+    }
+    await backedUpAgain(Date.now());
   });
 
   test('baton job cancel cancels a running job and waits for its end', async () => {
