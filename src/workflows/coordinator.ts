@@ -79,7 +79,7 @@ const scheduler = proxyActivities<ScheduleActivities>({
 });
 
 const reconciler = proxyActivities<ReconcileActivities>({
-  startToCloseTimeout: '1m',
+  startToCloseTimeout: '30s',
   retry: { maximumInterval: '10s', maximumAttempts: 3 },
 });
 
@@ -283,7 +283,7 @@ async function askClusterService(state: CoordinatorState): Promise<HostObservati
  * Closes the jobs Temporal says are over but that never recorded their end (terminated, timed
  * out): in the catalog (row, attempts, lease, event) by activity, and here.
  */
-async function closeDeadJobs(state: CoordinatorState): Promise<void> {
+async function closeDeadJobs(state: CoordinatorState, show: () => void): Promise<void> {
   const closed = await reconciler
     .reconcileJobs({ cluster: state.cluster, running: state.runningJobIds(), node: state.host })
     .catch((err: unknown) => {
@@ -291,12 +291,28 @@ async function closeDeadJobs(state: CoordinatorState): Promise<void> {
       return [];
     });
   state.jobsClosed(closed, new Date().toISOString());
+  show();
+}
+
+/**
+ * Returns a function that starts closeDeadJobs when it is due and none is in flight. It runs beside
+ * the observations, not in their way: a describe taken by a worker that then died waits out the
+ * activity's timeout, and app moves must not wait for it.
+ */
+function reconcileWhenDue(state: CoordinatorState, reconcileMs: number, show: () => void): () => void {
+  let inFlight = false;
+  return () => {
+    if (inFlight || !patched(COORDINATOR_RECONCILES) || !state.reconcileDue(Date.now(), reconcileMs)) return;
+    inFlight = true;
+    void closeDeadJobs(state, show).finally(() => {
+      inFlight = false;
+    });
+  };
 }
 
 /** One tick: which node runs the coordinator and what its cluster service reports, acted on. */
-async function observe(state: CoordinatorState, reconcileMs: number): Promise<void> {
+async function observe(state: CoordinatorState): Promise<void> {
   const seen = await askClusterService(state);
-  if (patched(COORDINATOR_RECONCILES) && state.reconcileDue(Date.now(), reconcileMs)) await closeDeadJobs(state);
   if (seen === null) return;
   const change = state.observe(seen.node, seen.cluster);
   await reportMoves(state, change.appMoves);
@@ -330,9 +346,10 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     await scheduler.syncSchedules(state.snapshot().plan);
   }
 
-  const reconcileMs = (input.reconcileSeconds ?? 30) * 1000;
+  const reconcile = reconcileWhenDue(state, (input.reconcileSeconds ?? 30) * 1000, show);
   while (!workflowInfo().continueAsNewSuggested) {
-    await observe(state, reconcileMs);
+    await observe(state);
+    reconcile();
     show();
     await condition(() => wake, `${state.nextTickSeconds(tickSeconds)}s`);
     wake = false;
