@@ -1,8 +1,8 @@
 /**
  * The Dockerfile, checked without a Docker engine (this machine has none): test/helpers/dockerfile.ts
  * carries out its build and runtime stages in a temp dir standing in for the images' roots (one
- * `npm ci`, about 2.5 minutes), with this machine's Node standing in for the image's. Then the runtime
- * stage, as its own non-root user and with nothing of the checkout on its module path: loads every
+ * `npm ci`, then better-sqlite3's SQLite compiled from source: 16 min on a shared 2-core machine),
+ * with this machine's Node standing in for the image's. Then the runtime stage, as its own non-root user and with nothing of the checkout on its module path: loads every
  * native module, runs `baton --help`, backs a tree up and restores it with `baton repo`, and runs
  * `baton node` on deploy/baton.yaml against a real dev server until SIGTERM stops it.
  * BATON_TEST_DOCKERFILE checks another Dockerfile against this checkout (e.g. main's).
@@ -37,7 +37,7 @@ interface Run {
   err: string;
 }
 
-describe('the Dockerfile, carried out without a Docker engine', { timeout: 20 * 60_000 }, () => {
+describe('the Dockerfile, carried out without a Docker engine', { timeout: 45 * 60_000 }, () => {
   const dir = tempDir('baton-image-').path;
   let image: BuiltStage;
   let home: string;
