@@ -17,14 +17,31 @@ interface ConfigOption {
   config?: string;
 }
 
+/** A whole number of seconds, at least 1 (a stop grace of 0 would cancel backups without a checkpoint). */
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UserError(
+      `--stop-grace: "${v}" is not a whole number of seconds of at least 1; give e.g. --stop-grace 15`,
+    );
+  }
+  return n;
+}
+
 export function nodeCommand(): Command {
   return new Command('node')
     .description("run this machine's Baton node process (backup service and coordinator worker)")
     .requiredOption('--name <node>', 'the node name, as listed in the config')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
-    .action(async (opts: ConfigOption & { name: string }) => {
+    .option(
+      '--stop-grace <seconds>',
+      "how long SIGTERM waits for running backups to checkpoint (default: the config's jobs.checkpointEvery)",
+      seconds,
+    )
+    .action(async (opts: ConfigOption & { name: string; stopGrace?: number }) => {
       const config = loadConfig(opts.config);
-      await runNodeProcess({ node: opts.name, config, logger: createLogger({ node: opts.name }) });
+      const logger = createLogger({ node: opts.name });
+      await runNodeProcess({ node: opts.name, config, logger, stopGraceSeconds: opts.stopGrace });
     });
 }
 

@@ -51,6 +51,12 @@ export interface BackupOptions {
   otherDrives?: Drive[];
   password?: string;
   signal?: AbortSignal;
+  /**
+   * Stop with a checkpoint: once this fires, the backup takes a checkpoint at the next point one can
+   * be taken (after the file, or the chunk of a big file, in hand), then throws StoppedError; without
+   * onCheckpoint it throws at that point. `signal` stops at once, without a checkpoint.
+   */
+  stopSignal?: AbortSignal;
   progress?: ProgressReporter;
   /** fencing hook: called before each pack write and before the snapshot commit; a throw aborts */
   beforeWrite?: () => Promise<void>;
@@ -158,6 +164,7 @@ async function archive(
     packsBefore,
     seq: resume ? resume.seq : 0,
     onCheckpoint: opts.onCheckpoint,
+    stop: opts.stopSignal,
   });
   const report = progressReport(opts.progress ?? noopProgress, tally);
   const batcher = new SmallFileBatcher(pool);

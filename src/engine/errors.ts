@@ -64,6 +64,18 @@ export class AbortedError extends EngineError {
   }
 }
 
+/** A backup asked to stop (BackupOptions.stopSignal) ended after saving checkpoint `seq`, or before any. */
+export class StoppedError extends EngineError {
+  constructor(readonly seq: number | null) {
+    super(
+      seq === null
+        ? 'backup stopped before its first checkpoint; nothing was committed by it'
+        : `backup stopped after checkpoint ${seq}; nothing was committed by it, a resume from that checkpoint continues it`,
+      'ABORTED',
+    );
+  }
+}
+
 export class LockedError extends EngineError {
   constructor(message: string) {
     super(message, 'LOCKED');

@@ -5,7 +5,8 @@
  *   - baton-<cluster>-coordinator: the workflows (coordinator and jobs), catalog activities, and the
  *     local activity that tells the coordinator which node it runs on.
  * Both queues name the cluster, so another cluster in the same namespace never takes their tasks.
- * SIGINT/SIGTERM shut both down gracefully.
+ * SIGINT/SIGTERM shut both down gracefully: running backups checkpoint and stop within the grace
+ * time (graceful-stop.ts), then the process exits.
  */
 import { hostname } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
@@ -23,6 +24,7 @@ import { repositoryPassword, type BatonConfig } from '../config/load';
 import { jobProgressSignal, operationProgressSignal } from '../workflows/messages';
 import { coordinatorQueue, nodeQueue } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
+import { gracefulStop, stopGraceMs } from './graceful-stop';
 import { workflowSource } from './workflow-bundle';
 
 let runtimeInstalled = false;
@@ -47,9 +49,11 @@ export interface NodeProcessOptions {
   node: string;
   config: BatonConfig;
   logger: Logger;
+  /** Seconds SIGTERM waits for running backups to checkpoint; default: the config's jobs.checkpointEvery. */
+  stopGraceSeconds?: number;
 }
 
-export async function runNodeProcess({ node, config, logger }: NodeProcessOptions): Promise<void> {
+export async function runNodeProcess({ node, config, logger, stopGraceSeconds }: NodeProcessOptions): Promise<void> {
   if (!config.plan.nodes.some((n) => n.name === node)) {
     throw new Error(
       `node "${node}" is not in ${config.file}; use one of: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
@@ -64,6 +68,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
   const watch = new ConnectivityWatch(clientConnection);
   watch.start();
   const identity = `${node}@${hostname()}:${process.pid}`;
+  const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));
   try {
     const coordinatorWorker = await Worker.create({
       connection,
@@ -80,6 +85,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       // When this node dies, its sticky queue has no poller: after 1 s the coordinator's next task
       // goes back to the shared queue and another node picks it up (DESIGN.md measured 1.7 s).
       stickyQueueScheduleToStartTimeout: '1s',
+      ...stop.workerOptions,
     });
     const nodeWorker = await Worker.create({
       connection,
@@ -95,6 +101,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
           encryption: config.repository.encryption,
           cacheDir: config.repository.cacheDir,
           msSinceTemporalReached: () => watch.msSinceReached(),
+          stopping: stop.signal,
           reportProgress: async (workflowId, progress) => {
             await client.workflow.getHandle(workflowId).signal(jobProgressSignal, progress);
           },
@@ -111,6 +118,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts),
       // so a cancelled restore or verify hears of it within a second and stops.
       maxHeartbeatThrottleInterval: '1s',
+      ...stop.workerOptions,
     });
     logger.info(
       {
@@ -123,6 +131,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
     await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
     logger.info('node stopped');
   } finally {
+    stop.dispose();
     watch.stop();
     await catalog.destroy();
     await clientConnection.close();
