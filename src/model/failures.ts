@@ -74,7 +74,7 @@ export type OperationFailureType =
 export type OperationEndType = OperationFailureType | 'NodeUnavailable' | 'Failed';
 
 /** Why the coordinator refused a request (startBackup, configure). */
-export type RefusalCode = 'UnknownApp' | 'AppNotPlaced' | 'NoDrive' | 'AlreadyRunning' | 'InvalidPlan';
+export type RefusalCode = 'UnknownApp' | 'AppNotPlaced' | 'NoDrive' | 'AlreadyRunning' | 'InvalidPlan' | 'InUse';
 
 /** The failure a backup job workflow ends with when its last attempt failed. */
 export type JobFailureType = 'BackupFailed';
