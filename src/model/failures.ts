@@ -41,6 +41,8 @@ export type BackupFailureType =
   | 'WrongPassword'
   /** the drive is not what this node expects: unencrypted with a passphrase, changed key, rolled back */
   | 'DriveRefused'
+  /** no drive at the drive's path: not initialised (`baton apply --init-drives`) or not mounted */
+  | 'DriveMissing'
   | 'Isolated';
 
 /** Backup failures that another attempt cannot fix: the job fails at once instead of retrying. */
@@ -51,6 +53,7 @@ export const FINAL_BACKUP_FAILURES: readonly BackupFailureType[] = [
   'Fenced',
   'WrongPassword',
   'DriveRefused',
+  'DriveMissing',
 ];
 
 /** Why a restore or verify failed, as the backup service or the catalog reports it. */

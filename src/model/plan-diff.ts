@@ -59,7 +59,7 @@ function listChanges<T extends { name: string }>(
   return changes;
 }
 
-const DRIVE_FIELDS: (keyof DriveSpec)[] = ['node', 'kind', 'path', 'volumeSize', 'volumes'];
+const DRIVE_FIELDS: (keyof DriveSpec)[] = ['node', 'kind', 'path', 'volumeSize', 'volumes', 'initOnFirstBackup'];
 const APP_FIELDS: (keyof AppSpec)[] = ['paths', 'restart', 'maxCheckpointAgeSeconds', 'bandwidthLimitBytesPerSecond'];
 
 function scheduleOf(plan: ClusterPlan | null): { name: string; schedule: AppSchedule }[] {
@@ -82,7 +82,12 @@ export function planDiff(before: ClusterPlan | null, after: ClusterPlan): PlanCh
     ...(before
       ? settings
           .filter((k) => before.jobs[k] !== after.jobs[k])
-          .map((k): PlanChange => ({ part: 'setting', how: 'changed', name: `jobs.${k}`, detail: `${before.jobs[k]} -> ${after.jobs[k]}` }))
+          .map((k): PlanChange => ({
+            part: 'setting',
+            how: 'changed',
+            name: `jobs.${k}`,
+            detail: `${before.jobs[k]} -> ${after.jobs[k]}`,
+          }))
       : []),
   ];
 }
