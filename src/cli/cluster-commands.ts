@@ -2,7 +2,10 @@
 import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
+import type { Logger } from 'pino';
+import { coordinatorAtNodeStart } from '../client/apply-plan';
 import { connect } from '../client/connect';
+import { describeChange } from '../model/plan-diff';
 import { UserError } from '../model/errors';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
 import { recentJobs } from '../catalog/jobs';
@@ -23,8 +26,39 @@ export function nodeCommand(): Command {
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .action(async (opts: ConfigOption & { name: string }) => {
       const config = loadConfig(opts.config);
-      await runNodeProcess({ node: opts.name, config, logger: createLogger({ node: opts.name }) });
+      const logger = createLogger({ node: opts.name });
+      await runNodeProcess({
+        node: opts.name,
+        config,
+        logger,
+        onReady: (client) => ensureAtStart(client, config, logger),
+      });
     });
+}
+
+/**
+ * A node's start-up step: starts the coordinator from its config when none runs; when one runs
+ * with another plan, says so and leaves it (`baton apply` changes a running coordinator's plan).
+ */
+async function ensureAtStart(client: Client, config: BatonConfig, logger: Logger): Promise<void> {
+  const { started, changes } = await coordinatorAtNodeStart(client, config);
+  if (started) {
+    logger.info(
+      { cluster: config.cluster },
+      `started the coordinator of cluster ${config.cluster} from ${config.file}`,
+    );
+  } else if (changes.length === 0) {
+    logger.info(
+      { cluster: config.cluster },
+      `the coordinator of cluster ${config.cluster} runs with the plan of ${config.file}`,
+    );
+  } else {
+    logger.warn(
+      { cluster: config.cluster, changes: changes.map(describeChange) },
+      `the running coordinator's plan differs from ${config.file} (${changes.map(describeChange).join('; ')}); ` +
+        `it keeps its plan: run \`baton apply --config ${config.file}\` to change it`,
+    );
+  }
 }
 
 export function statusCommand(): Command {

@@ -46,9 +46,11 @@ export interface NodeProcessOptions {
   node: string;
   config: BatonConfig;
   logger: Logger;
+  /** Run once the workers poll, beside them (the CLI starts the coordinator if none runs); a failure is logged. */
+  onReady?: (client: Client) => Promise<void>;
 }
 
-export async function runNodeProcess({ node, config, logger }: NodeProcessOptions): Promise<void> {
+export async function runNodeProcess({ node, config, logger, onReady }: NodeProcessOptions): Promise<void> {
   if (!config.plan.nodes.some((n) => n.name === node)) {
     throw new Error(
       `node "${node}" is not in ${config.file}; use one of: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
@@ -118,6 +120,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       },
       'node ready',
     );
+    void onReady?.(client).catch((err: unknown) => logger.warn({ err }, 'start-up step failed; the node runs on'));
     await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
     logger.info('node stopped');
   } finally {

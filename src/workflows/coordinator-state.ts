@@ -72,6 +72,9 @@ export class CoordinatorState {
     if (problems.length > 0) throw new CoordinatorRefusal('InvalidPlan', problems.join('; '));
     if (refuseRemovalsInUse) this.checkRemovals(plan);
     this.s.plan = plan;
+    // The next observation places every app again, an added one too (it only looks when the
+    // cluster's version changed, and an added app was not there to place at that version).
+    this.s.clusterVersion = null;
   }
 
   /** Refuses (InUse) a plan that takes away the app, node or drive of a running job, naming the job. */

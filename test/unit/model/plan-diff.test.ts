@@ -46,7 +46,9 @@ test('added and removed apps, nodes and drives are named', () => {
 
 test('changed fields say before and after: drive path, app paths, schedule, job settings', () => {
   const before = testPlan();
-  const after = testPlan({ app: { paths: ['/data/db', '/data/logs'], schedule: { cron: '0 * * * *', catchupWindowSeconds: 60 } } });
+  const after = testPlan({
+    app: { paths: ['/data/db', '/data/logs'], schedule: { cron: '0 * * * *', catchupWindowSeconds: 60 } },
+  });
   after.drives[0] = { ...after.drives[0], path: '/san/other' };
   after.jobs = { ...after.jobs, maxAttempts: 7 };
   assert.deepEqual(lines(before, after), [
@@ -55,7 +57,9 @@ test('changed fields say before and after: drive path, app paths, schedule, job 
     'schedule of app db added',
     'setting jobs.maxAttempts changed (5 -> 7)',
   ]);
-  const later = testPlan({ app: { paths: after.apps[0].paths, schedule: { cron: '30 * * * *', catchupWindowSeconds: 60 } } });
+  const later = testPlan({
+    app: { paths: after.apps[0].paths, schedule: { cron: '30 * * * *', catchupWindowSeconds: 60 } },
+  });
   later.drives[0] = after.drives[0];
   later.jobs = after.jobs;
   assert.deepEqual(lines(after, later), [

@@ -166,6 +166,16 @@ test('configure refuses (InUse) a plan that removes the app, node or drive of a 
   assert.deepEqual(s.snapshot().plan.nodes, [{ name: 'n1' }]);
 });
 
+test('an app added by configure is placed at the next observation, though the cluster version is the same', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n2', files: 'n1' }));
+  assert.equal(s.hostOf('files'), null);
+  s.configure({ ...plan(), apps: [...plan().apps, { ...plan().apps[0], name: 'files' }] });
+  const change = s.observe('n1', cluster('v1', { db: 'n2', files: 'n1' }));
+  assert.equal(s.hostOf('files'), 'n1');
+  assert.deepEqual(change.appMoves, []);
+});
+
 test('details say where the coordinator and each app run, and the running jobs', () => {
   const s = CoordinatorState.fromPlan(plan());
   assert.match(s.details(), /running on \*\*\(starting\)\*\*/);
