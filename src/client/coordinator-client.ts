@@ -27,6 +27,8 @@ function causeMessage(err: unknown): string {
 
 /** gRPC's FAILED_PRECONDITION, the code of the server's refusal to update a stuck workflow. */
 const FAILED_PRECONDITION = 9;
+/** What that refusal says. */
+const STUCK = /workflow task in failed state/i;
 
 /**
  * A coordinator whose workflow task fails on every try: the server refuses updates to it
@@ -50,9 +52,14 @@ export async function stuckCoordinatorError(
   handle: WorkflowHandle,
   cluster: string,
 ): Promise<StuckCoordinatorError | null> {
-  if (!(err instanceof ServiceError)) return null;
+  if (!(err instanceof Error)) return null;
   const cause = err.cause as { code?: number; details?: string } | undefined;
-  if (cause?.code !== FAILED_PRECONDITION || !/workflow task in failed state/i.test(cause.details ?? '')) return null;
+  const refused =
+    err instanceof ServiceError
+      ? cause?.code === FAILED_PRECONDITION && STUCK.test(cause.details ?? '')
+      : // update-with-start reports the server's refusal of its update as a plain Error
+        STUCK.test(err.message);
+  if (!refused) return null;
   let reason = '';
   try {
     const events = (await handle.fetchHistory()).events ?? [];
