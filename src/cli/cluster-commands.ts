@@ -1,5 +1,5 @@
 /** `baton node`, `baton status` and `baton backup`: the cluster side of the CLI. */
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -8,6 +8,7 @@ import { connect } from '../client/connect';
 import { describeChange } from '../model/plan-diff';
 import { UserError } from '../model/errors';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
+import { recordNodeHost } from '../catalog/hosts';
 import { recentJobs } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig, type BatonConfig } from '../config/load';
@@ -26,6 +27,7 @@ export function nodeCommand(): Command {
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .action(async (opts: ConfigOption & { name: string }) => {
       const config = loadConfig(opts.config);
+      await recordHost(config, opts.name);
       const logger = createLogger({ node: opts.name });
       await runNodeProcess({
         node: opts.name,
@@ -34,6 +36,16 @@ export function nodeCommand(): Command {
         onReady: (client) => ensureAtStart(client, config, logger),
       });
     });
+}
+
+/** Records this node's host in the catalog; a SQLite catalog used from another host refuses it. */
+async function recordHost(config: BatonConfig, node: string): Promise<void> {
+  const catalog = await openCatalog(config.catalogUrl);
+  try {
+    await recordNodeHost(catalog, config.catalogUrl, node, hostname(), new Date().toISOString());
+  } finally {
+    await catalog.destroy();
+  }
 }
 
 /**
