@@ -7,9 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { catalogHosts } from '../../src/catalog/hosts';
 import { getJob } from '../../src/catalog/jobs';
 import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { DEMO_APP, DRILL_APP } from '../../src/demo/demo-files';
@@ -189,5 +191,28 @@ describe('baton apply, without the demo', { timeout: 300_000 }, () => {
       ),
     );
     writeFileSync(c.files.configFile, first);
+  });
+
+  test('a node on a second host is refused by the SQLite catalog, naming PostgreSQL; the nodes here recorded this host', async () => {
+    assert.deepEqual(
+      (await catalogHosts(c.catalog)).map((h) => h.host),
+      [hostname()],
+    );
+    // as if node-3 had run on another machine against this catalog file (over a network filesystem)
+    const at = new Date().toISOString();
+    await c.catalog
+      .insertInto('hosts')
+      .values({ host: 'other-host', node: 'node-3', first_seen: at, last_seen: at })
+      .execute();
+    const r = baton(['node', '--name', 'node-1', '--config', c.files.configFile]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^baton: the SQLite catalog .*catalog\\.db is already used from host other-host \\(node node-3\\), and node node-1 runs on host ${hostname()}; ` +
+          'SQLite serves one host only .*PostgreSQL database .*see docs/catalog\\.md\\n$',
+      ),
+    );
+    await c.catalog.deleteFrom('hosts').where('host', '=', 'other-host').execute();
   });
 });
