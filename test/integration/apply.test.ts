@@ -215,4 +215,29 @@ describe('baton apply, without the demo', { timeout: 300_000 }, () => {
     );
     await c.catalog.deleteFrom('hosts').where('host', '=', 'other-host').execute();
   });
+
+  test('a node started with another plan than the running coordinator says so and leaves that plan as it is', async () => {
+    writeFileSync(c.files.configFile, withDrill);
+    const extra = startNodeProcess('node-3', c.files.configFile, c.dir);
+    try {
+      const said = await waitFor('the node to compare plans', () =>
+        readFileSync(extra.logFile, 'utf8')
+          .split('\n')
+          .find((l) => l.includes("the running coordinator's plan differs from")),
+      );
+      assert.match(
+        said,
+        new RegExp(
+          `\\(app ${DRILL_APP} added\\); it keeps its plan: run \`baton apply --config .*baton\\.yaml\` to change it`,
+        ),
+      );
+      assert.deepEqual(
+        (await coordinatorStatus(c.client, 'demo')).plan.apps.map((a) => a.name),
+        [DEMO_APP],
+      );
+    } finally {
+      await stopNodeProcess(extra, c.dir);
+      writeFileSync(c.files.configFile, first);
+    }
+  });
 });
