@@ -7,6 +7,7 @@ import { coordinatorAtNodeStart } from '../client/apply-plan';
 import { connect } from '../client/connect';
 import { describeChange } from '../model/plan-diff';
 import { UserError } from '../model/errors';
+import { unreachableLine } from '../model/coordinator';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
 import { recordNodeHost } from '../catalog/hosts';
 import { recentJobs } from '../catalog/jobs';
@@ -100,6 +101,7 @@ async function clusterStatus(config: BatonConfig, client: Client, catalog: Catal
   return {
     cluster: config.cluster,
     coordinatorHost: state.host,
+    clusterUnreachable: state.clusterUnreachable ?? null,
     nodes: state.plan.nodes.map((n) => ({
       name: n.name,
       drives: state.plan.drives.filter((d) => d.node === n.name).map((d) => d.name),
@@ -126,6 +128,9 @@ async function clusterStatus(config: BatonConfig, client: Client, catalog: Catal
 /** The status as tables: nodes, apps, drives, recent jobs. */
 function printStatus(status: Awaited<ReturnType<typeof clusterStatus>>): void {
   console.log(`cluster ${status.cluster}, coordinator on ${status.coordinatorHost ?? '(not yet placed)'}\n`);
+  if (status.clusterUnreachable) {
+    console.log(`${unreachableLine(status.clusterUnreachable)}; app hosts below are the last known\n`);
+  }
   console.log(
     formatTable(
       ['NODE', 'DRIVES', 'COORDINATOR'],

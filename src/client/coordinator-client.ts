@@ -100,6 +100,8 @@ function stuck(handle: WorkflowHandle, cluster: string, symptom: string, reason:
 export interface EnsureOptions {
   /** seconds between the coordinator's observations of host and cluster (default 2) */
   tickSeconds?: number;
+  /** seconds between the coordinator's checks of running jobs against Temporal (default 30) */
+  reconcileSeconds?: number;
   /**
    * Called when the running coordinator is stuck (StuckCoordinatorError); the coordinator is then
    * terminated and a new one started. Without it, the error is thrown. The demo replaces it: its
@@ -111,12 +113,12 @@ export interface EnsureOptions {
 /** How the cluster's coordinator workflow is started: its ID, queue, input and search attributes. */
 export function coordinatorStartOptions(
   config: BatonConfig,
-  tickSeconds?: number,
+  timing: Pick<EnsureOptions, 'tickSeconds' | 'reconcileSeconds'> = {},
 ): WorkflowStartOptions<typeof coordinator> {
   return {
     workflowId: coordinatorWorkflowId(config.cluster),
     taskQueue: coordinatorQueue(config.cluster),
-    args: [{ plan: config.plan, tickSeconds }],
+    args: [{ plan: config.plan, tickSeconds: timing.tickSeconds, reconcileSeconds: timing.reconcileSeconds }],
     staticSummary: `Primary coordinator of cluster ${config.cluster}`,
     staticDetails: `Directs the backup services of ${config.plan.nodes.length} nodes for ${config.plan.apps.length} apps.`,
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.cluster, value: config.cluster }],
@@ -144,7 +146,7 @@ export async function ensureCoordinator(
   opts: EnsureOptions = {},
 ): Promise<string> {
   const startWorkflowOperation = new WithStartWorkflowOperation('coordinator', {
-    ...coordinatorStartOptions(config, opts.tickSeconds),
+    ...coordinatorStartOptions(config, opts),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
   const workflowId = coordinatorWorkflowId(config.cluster);
@@ -162,7 +164,10 @@ export async function ensureCoordinator(
     opts.replaceStuck(stuck);
     await handle.terminate(`replaced: stuck (${stuck.reason || 'its workflow task fails on every try'})`);
     // once: a new coordinator that is stuck at once is not an old history, and is reported
-    return ensureCoordinator(client, config, { tickSeconds: opts.tickSeconds });
+    return ensureCoordinator(client, config, {
+      tickSeconds: opts.tickSeconds,
+      reconcileSeconds: opts.reconcileSeconds,
+    });
   }
   return workflowId;
 }

@@ -78,7 +78,7 @@ export async function checkpointFrames(
 
 export interface CheckpointerDeps {
   schedule: CheckpointSchedule;
-  lock: Pick<Lock, 'refresh'>;
+  lock: Pick<Lock, 'refresh' | 'throwIfLost'>;
   writer: PackWriter;
   trees: TreeSaver;
   used: UsedPacks;
@@ -109,6 +109,7 @@ export class Checkpointer {
   /** Emits a checkpoint if one is due; `partialOf` gives the file being read, at a chunk boundary. */
   async maybe(partialOf?: () => CheckpointPartial): Promise<void> {
     const { schedule, writer, tally, onCheckpoint } = this.d;
+    this.d.lock.throwIfLost(); // a lock lost on the refresh timer stops the walk here
     if (schedule.lockDue()) {
       await this.d.lock.refresh();
       schedule.lockRefreshed();

@@ -70,6 +70,17 @@ export class LockedError extends EngineError {
   }
 }
 
+/** A holder's lock vanished or was replaced, or its refresh came too late to trust it: it stops. */
+export class LockLostError extends LockedError {
+  constructor(drivePath: string, purpose: string, why: string) {
+    super(
+      `the ${purpose} lock on drive ${drivePath} ${why}; ${purpose} stopped without committing anything more. ` +
+        `Another process may have taken the lock for stale (not refreshed within its stale age, as when this ` +
+        `process was paused or its drive hung) and pruned data under it. Retry the ${purpose}.`,
+    );
+  }
+}
+
 /** Throws AbortedError if the signal fired. */
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new AbortedError(what);

@@ -15,6 +15,7 @@ import { createBackupActivities } from '../activities/backup-activities';
 import { createCatalogActivities } from '../activities/catalog-activities';
 import { createHostActivities } from '../activities/host-activities';
 import { createOperationActivities } from '../activities/operation-activities';
+import { createReconcileActivities } from '../activities/reconcile-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
@@ -76,6 +77,7 @@ export async function runNodeProcess({ node, config, logger, onReady }: NodeProc
         ...createCatalogActivities(catalog),
         ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
         ...createScheduleActivities({ client }),
+        ...createReconcileActivities({ client, catalog }),
       },
       // When this node dies, its sticky queue has no poller: after 1 s the coordinator's next task
       // goes back to the shared queue and another node picks it up (DESIGN.md measured 1.7 s).
