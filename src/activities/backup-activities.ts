@@ -268,7 +268,32 @@ function checkpointSaver(
   };
 }
 
-/** Opens the attempt's drive (creating it on first use) and runs the engine's backup into it. */
+/**
+ * Opens the attempt's drive. A missing drive is initialised only when its spec says
+ * initOnFirstBackup (and the timeline says so); otherwise the engine's NO_DRIVE stands, and
+ * backupFailure turns it into a DriveMissing refusal that names the fix.
+ */
+async function openAttemptDrive(deps: BackupActivityDeps, job: BackupJobInput, spec: DriveSpec) {
+  try {
+    return await openDrive(spec.path, { password: deps.password });
+  } catch (err) {
+    if (!(err instanceof EngineError && err.code === 'NO_DRIVE' && spec.initOnFirstBackup)) throw err;
+  }
+  const drive = await openDrive(spec.path, {
+    password: deps.password,
+    create: { kind: spec.kind, volumeSize: spec.volumeSize, volumes: spec.volumes, encryption: deps.encryption },
+  });
+  const message = `initialised ${spec.kind} drive ${spec.name} at ${spec.path} (its initOnFirstBackup is set)`;
+  deps.logger.info({ job: job.jobId, drive: spec.name }, message);
+  await addEvent(
+    deps.catalog,
+    { cluster: job.cluster, jobId: job.jobId, kind: 'drive-initialised', node: deps.node, message },
+    new Date().toISOString(),
+  );
+  return drive;
+}
+
+/** Opens the attempt's drive and runs the engine's backup into it. */
 async function runEngine(
   deps: BackupActivityDeps,
   job: BackupJobInput,
@@ -282,11 +307,7 @@ async function runEngine(
     onCheckpoint: (cp: Checkpoint) => Promise<void>;
   },
 ): Promise<BackupResult> {
-  const spec = attempt.drive;
-  const drive = await openDrive(spec.path, {
-    password: deps.password,
-    create: { kind: spec.kind, volumeSize: spec.volumeSize, volumes: spec.volumes, encryption: deps.encryption },
-  });
+  const drive = await openAttemptDrive(deps, job, attempt.drive);
   return backup({
     drive,
     sources: job.app.paths,
@@ -414,6 +435,14 @@ function backupFailure(
     return failure(
       `${err.message} (drive ${ctx.drive.name}; set repository.passwordFile or BATON_PASSWORD to the drive's passphrase)`,
       'WrongPassword',
+    );
+  }
+  if (err instanceof EngineError && err.code === 'NO_DRIVE') {
+    return failure(
+      `drive ${ctx.drive.name} of node ${deps.node} is not initialised: no Baton drive at ${ctx.drive.path}; ` +
+        'a backup never creates one. Initialise it with `baton apply --init-drives --config <baton.yaml>` ' +
+        'on a host that mounts it (or check that its storage is mounted here), then back up again',
+      'DriveMissing',
     );
   }
   if (err instanceof EngineError && REFUSED_DRIVE_CODES.includes(err.code)) {

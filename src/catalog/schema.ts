@@ -105,6 +105,14 @@ export interface SnapshotsTable {
   incomplete: number;
 }
 
+export interface HostsTable {
+  host: string;
+  /** the node that last started there */
+  node: string;
+  first_seen: string;
+  last_seen: string;
+}
+
 export interface Database {
   nodes: NodesTable;
   apps: AppsTable;
@@ -115,6 +123,7 @@ export interface Database {
   checkpoints: CheckpointsTable;
   drive_leases: DriveLeasesTable;
   snapshots: SnapshotsTable;
+  hosts: HostsTable;
 }
 
 export type JobRow = Selectable<JobsTable>;

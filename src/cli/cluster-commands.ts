@@ -1,11 +1,15 @@
 /** `baton node`, `baton status` and `baton backup`: the cluster side of the CLI. */
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
+import type { Logger } from 'pino';
+import { coordinatorAtNodeStart } from '../client/apply-plan';
 import { connect } from '../client/connect';
+import { describeChange } from '../model/plan-diff';
 import { UserError } from '../model/errors';
 import { unreachableLine } from '../model/coordinator';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
+import { recordNodeHost } from '../catalog/hosts';
 import { recentJobs } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig, type BatonConfig } from '../config/load';
@@ -40,9 +44,51 @@ export function nodeCommand(): Command {
     )
     .action(async (opts: ConfigOption & { name: string; stopGrace?: number }) => {
       const config = loadConfig(opts.config);
+      await recordHost(config, opts.name);
       const logger = createLogger({ node: opts.name });
-      await runNodeProcess({ node: opts.name, config, logger, stopGraceSeconds: opts.stopGrace });
+      await runNodeProcess({
+        node: opts.name,
+        config,
+        logger,
+        stopGraceSeconds: opts.stopGrace,
+        onReady: (client) => ensureAtStart(client, config, logger),
+      });
     });
+}
+
+/** Records this node's host in the catalog; a SQLite catalog used from another host refuses it. */
+async function recordHost(config: BatonConfig, node: string): Promise<void> {
+  const catalog = await openCatalog(config.catalogUrl);
+  try {
+    await recordNodeHost(catalog, config.catalogUrl, node, hostname(), new Date().toISOString());
+  } finally {
+    await catalog.destroy();
+  }
+}
+
+/**
+ * A node's start-up step: starts the coordinator from its config when none runs; when one runs
+ * with another plan, says so and leaves it (`baton apply` changes a running coordinator's plan).
+ */
+async function ensureAtStart(client: Client, config: BatonConfig, logger: Logger): Promise<void> {
+  const { started, changes } = await coordinatorAtNodeStart(client, config);
+  if (started) {
+    logger.info(
+      { cluster: config.cluster },
+      `started the coordinator of cluster ${config.cluster} from ${config.file}`,
+    );
+  } else if (changes.length === 0) {
+    logger.info(
+      { cluster: config.cluster },
+      `the coordinator of cluster ${config.cluster} runs with the plan of ${config.file}`,
+    );
+  } else {
+    logger.warn(
+      { cluster: config.cluster, changes: changes.map(describeChange) },
+      `the running coordinator's plan differs from ${config.file} (${changes.map(describeChange).join('; ')}); ` +
+        `it keeps its plan: run \`baton apply --config ${config.file}\` to change it`,
+    );
+  }
 }
 
 export function statusCommand(): Command {

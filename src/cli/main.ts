@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { BatonError } from '../model/errors';
+import { applyCommand } from './apply-command';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
@@ -21,6 +22,7 @@ export function program(): Command {
     .showHelpAfterError('(run `baton --help` for usage)')
     .addCommand(demoCommand())
     .addCommand(drillCommand())
+    .addCommand(applyCommand())
     .addCommand(nodeCommand())
     .addCommand(statusCommand())
     .addCommand(backupCommand())

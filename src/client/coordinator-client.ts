@@ -2,11 +2,13 @@
 import {
   Connection,
   ServiceError,
+  WithStartWorkflowOperation,
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { BatonConfig } from '../config/load';
 import type { CoordinatorSnapshot } from '../model/coordinator';
@@ -14,6 +16,7 @@ import { configureUpdate, coordinatorStatusQuery, jobViewQuery, startBackupUpdat
 import type { BackupJobResult, JobView, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, coordinatorWorkflowId } from '../model/names';
 import { followWorkflow } from './follow';
+import type { coordinator } from '../workflows/coordinator';
 import { UserError } from '../model/errors';
 
 function causeMessage(err: unknown): string {
@@ -24,6 +27,8 @@ function causeMessage(err: unknown): string {
 
 /** gRPC's FAILED_PRECONDITION, the code of the server's refusal to update a stuck workflow. */
 const FAILED_PRECONDITION = 9;
+/** What that refusal says. */
+const STUCK = /workflow task in failed state/i;
 
 /**
  * A coordinator whose workflow task fails on every try: the server refuses updates to it
@@ -47,9 +52,14 @@ export async function stuckCoordinatorError(
   handle: WorkflowHandle,
   cluster: string,
 ): Promise<StuckCoordinatorError | null> {
-  if (!(err instanceof ServiceError)) return null;
+  if (!(err instanceof Error)) return null;
   const cause = err.cause as { code?: number; details?: string } | undefined;
-  if (cause?.code !== FAILED_PRECONDITION || !/workflow task in failed state/i.test(cause.details ?? '')) return null;
+  const refused =
+    err instanceof ServiceError
+      ? cause?.code === FAILED_PRECONDITION && STUCK.test(cause.details ?? '')
+      : // update-with-start reports the server's refusal of its update as a plain Error
+        STUCK.test(err.message);
+  if (!refused) return null;
   let reason = '';
   try {
     const events = (await handle.fetchHistory()).events ?? [];
@@ -100,29 +110,54 @@ export interface EnsureOptions {
   replaceStuck?: (err: StuckCoordinatorError) => void;
 }
 
-/** Starts the cluster's coordinator if it is not running, then hands it the config's plan. */
+/** How the cluster's coordinator workflow is started: its ID, queue, input and search attributes. */
+export function coordinatorStartOptions(
+  config: BatonConfig,
+  timing: Pick<EnsureOptions, 'tickSeconds' | 'reconcileSeconds'> = {},
+): WorkflowStartOptions<typeof coordinator> {
+  return {
+    workflowId: coordinatorWorkflowId(config.cluster),
+    taskQueue: coordinatorQueue(config.cluster),
+    args: [{ plan: config.plan, tickSeconds: timing.tickSeconds, reconcileSeconds: timing.reconcileSeconds }],
+    staticSummary: `Primary coordinator of cluster ${config.cluster}`,
+    staticDetails: `Directs the backup services of ${config.plan.nodes.length} nodes for ${config.plan.apps.length} apps.`,
+    typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.cluster, value: config.cluster }],
+  };
+}
+
+/** The running coordinator, if it runs on a queue no node polls any more (see coordinatorOnOldQueue). */
+async function runningOnOldQueue(client: Client, cluster: string): Promise<StuckCoordinatorError | null> {
+  try {
+    return await coordinatorOnOldQueue(client.workflow.getHandle(coordinatorWorkflowId(cluster)), cluster);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Hands the config's plan to the cluster's coordinator by update-with-start: one request that
+ * starts the coordinator when it is not running, then sends it `configure`. A refusal (the plan
+ * takes away what a running job uses, ...) is a UserError with the coordinator's reason.
+ */
 export async function ensureCoordinator(
   client: Client,
   config: BatonConfig,
   opts: EnsureOptions = {},
 ): Promise<string> {
-  const workflowId = coordinatorWorkflowId(config.cluster);
-  const handle = await client.workflow.start('coordinator', {
-    workflowId,
-    taskQueue: coordinatorQueue(config.cluster),
-    args: [{ plan: config.plan, tickSeconds: opts.tickSeconds, reconcileSeconds: opts.reconcileSeconds }],
+  const startWorkflowOperation = new WithStartWorkflowOperation('coordinator', {
+    ...coordinatorStartOptions(config, opts),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    staticSummary: `Primary coordinator of cluster ${config.cluster}`,
-    staticDetails: `Directs the backup services of ${config.plan.nodes.length} nodes for ${config.plan.apps.length} apps.`,
-    typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.cluster, value: config.cluster }],
   });
+  const workflowId = coordinatorWorkflowId(config.cluster);
   try {
-    const onOldQueue = await coordinatorOnOldQueue(handle, config.cluster);
+    const onOldQueue = await runningOnOldQueue(client, config.cluster);
     if (onOldQueue) throw onOldQueue;
-    await handle.executeUpdate(configureUpdate, { args: [config.plan] });
+    await client.workflow.executeUpdateWithStart(configureUpdate, { args: [config.plan], startWorkflowOperation });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
       throw new UserError(`coordinator refused the plan: ${causeMessage(err)}`);
+    const handle = client.workflow.getHandle(workflowId);
     const stuck = err instanceof StuckCoordinatorError ? err : await stuckCoordinatorError(err, handle, config.cluster);
     if (!stuck) throw err;
     if (!opts.replaceStuck) throw stuck;
@@ -151,7 +186,7 @@ export async function requestBackup(
     if (err instanceof WorkflowUpdateFailedError) throw new UserError(causeMessage(err));
     if (err instanceof WorkflowNotFoundError) {
       throw new UserError(
-        `the coordinator of cluster ${cluster} is not running; start the cluster with \`npm run demo\` first`,
+        `the coordinator of cluster ${cluster} is not running; start it with \`baton apply\` (or the demo cluster with \`npm run demo\`) first`,
       );
     }
     // An update validator's rejection arrives as a plain error carrying the validator's message.
@@ -165,7 +200,9 @@ export async function coordinatorStatus(client: Client, cluster: string): Promis
     return await client.workflow.getHandle(coordinatorWorkflowId(cluster)).query(coordinatorStatusQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      throw new UserError(`the coordinator of cluster ${cluster} is not running; start it with \`npm run demo\``);
+      throw new UserError(
+        `the coordinator of cluster ${cluster} is not running; start it with \`baton apply\` (or the demo cluster with \`npm run demo\`)`,
+      );
     }
     throw err;
   }

@@ -76,6 +76,8 @@ export const configSchema = z.strictObject({
         /** tape only: bytes per volume, and how many volumes the drive holds */
         volumeSize: z.number().int().positive().optional(),
         volumes: z.number().int().positive().optional(),
+        /** a backup that finds no drive here initialises it (and records so); off: it refuses */
+        initOnFirstBackup: z.boolean().optional(),
       }),
     )
     .min(1, 'must list at least one drive'),

@@ -86,7 +86,10 @@ export function demoConfigYaml(opts: {
 }): string {
   const nodes = opts.nodes.map((n) => `  - name: ${n}`).join('\n');
   const drives = opts.nodes
-    .map((n) => `  - name: ${n}-disk\n    node: ${n}\n    kind: directory\n    path: drives/${n}-disk`)
+    .map(
+      (n) =>
+        `  - name: ${n}-disk\n    node: ${n}\n    kind: directory\n    path: drives/${n}-disk\n    initOnFirstBackup: true`,
+    )
     .join('\n');
   const jobs = Object.entries(opts.jobs)
     .map(([k, v]) => `  ${k}: ${v}`)

@@ -9,7 +9,13 @@ export type JobEventKind = 'job-started' | `job-${JobState}`;
 
 /** An attempt of a backup job, as the catalog and the backup service see it. */
 export type AttemptEventKind =
-  'attempt-started' | 'attempt-ended' | 'attempt-stopped' | 'attempt-isolated' | 'write-fenced';
+  | 'attempt-started'
+  | 'attempt-ended'
+  | 'attempt-stopped'
+  | 'attempt-isolated'
+  | 'write-fenced'
+  /** a backup initialised its drive, as the drive's initOnFirstBackup allowed */
+  | 'drive-initialised';
 
 /** A restore's or verify's start and end: `restore-started`, `restore-finished`, `verify-failed`, ... */
 export type OperationEventKind = `${'restore' | 'verify'}-${'started' | 'finished' | 'failed' | 'cancelled'}`;

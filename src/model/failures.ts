@@ -41,6 +41,8 @@ export type BackupFailureType =
   | 'WrongPassword'
   /** the drive is not what this node expects: unencrypted with a passphrase, changed key, rolled back */
   | 'DriveRefused'
+  /** no drive at the drive's path: not initialised (`baton apply --init-drives`) or not mounted */
+  | 'DriveMissing'
   | 'Isolated'
   /** the node process was asked to stop (SIGTERM): the attempt checkpointed and ended; the job carries on */
   | 'NodeStopping';
@@ -53,6 +55,7 @@ export const FINAL_BACKUP_FAILURES: readonly BackupFailureType[] = [
   'Fenced',
   'WrongPassword',
   'DriveRefused',
+  'DriveMissing',
 ];
 
 /** Why a restore or verify failed, as the backup service or the catalog reports it. */
@@ -76,7 +79,7 @@ export type OperationFailureType =
 export type OperationEndType = OperationFailureType | 'NodeUnavailable' | 'Failed';
 
 /** Why the coordinator refused a request (startBackup, configure). */
-export type RefusalCode = 'UnknownApp' | 'AppNotPlaced' | 'NoDrive' | 'AlreadyRunning' | 'InvalidPlan';
+export type RefusalCode = 'UnknownApp' | 'AppNotPlaced' | 'NoDrive' | 'AlreadyRunning' | 'InvalidPlan' | 'InUse';
 
 /** The failure a backup job workflow ends with when its last attempt failed. */
 export type JobFailureType = 'BackupFailed';

@@ -19,6 +19,12 @@ export interface DriveSpec {
   /** tape only: bytes per volume and number of volumes */
   volumeSize?: number;
   volumes?: number;
+  /**
+   * A backup that finds no drive at `path` initialises one (recording a drive-initialised event).
+   * Unset, it refuses with the fix (`baton apply --init-drives`): a typo or an unmounted SAN
+   * must not become a new, empty drive.
+   */
+  initOnFirstBackup?: boolean;
 }
 
 export type RestartPolicy = 'checkpoint' | 'fresh' | 'auto';

@@ -51,9 +51,17 @@ export interface NodeProcessOptions {
   logger: Logger;
   /** Seconds SIGTERM waits for running backups to checkpoint; default: the config's jobs.checkpointEvery. */
   stopGraceSeconds?: number;
+  /** Run once the workers poll, beside them (the CLI starts the coordinator if none runs); a failure is logged. */
+  onReady?: (client: Client) => Promise<void>;
 }
 
-export async function runNodeProcess({ node, config, logger, stopGraceSeconds }: NodeProcessOptions): Promise<void> {
+export async function runNodeProcess({
+  node,
+  config,
+  logger,
+  stopGraceSeconds,
+  onReady,
+}: NodeProcessOptions): Promise<void> {
   if (!config.plan.nodes.some((n) => n.name === node)) {
     throw new Error(
       `node "${node}" is not in ${config.file}; use one of: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
@@ -128,6 +136,7 @@ export async function runNodeProcess({ node, config, logger, stopGraceSeconds }:
       },
       'node ready',
     );
+    void onReady?.(client).catch((err: unknown) => logger.warn({ err }, 'start-up step failed; the node runs on'));
     await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
     logger.info('node stopped');
   } finally {

@@ -10,6 +10,7 @@ import type { AppSpec, ClusterPlan, DriveSpec } from '../model/plan';
 import type { BackupJobInput, JobEntry, JobState } from '../model/backup';
 import { unreachableLine, type ClosedJob, type ClusterOutage, type CoordinatorSnapshot } from '../model/coordinator';
 import { planProblems } from '../model/plan-problems';
+import { removalsInUse } from '../model/plan-diff';
 import { BatonError } from '../model/errors';
 import type { RefusalCode } from '../model/failures';
 
@@ -58,8 +59,11 @@ export class CoordinatorState {
     return this.s.host;
   }
 
-  /** Replaces the plan (apps, nodes, drives). Refuses an inconsistent plan and changes nothing. */
-  configure(plan: ClusterPlan): void {
+  /**
+   * Replaces the plan (apps, nodes, drives). Refuses, changing nothing, a plan that is inconsistent
+   * or (with `refuseRemovalsInUse`, the default) takes away the app, node or drive of a running job.
+   */
+  configure(plan: ClusterPlan, refuseRemovalsInUse = true): void {
     if (plan.cluster !== this.s.plan.cluster) {
       throw new CoordinatorRefusal(
         'InvalidPlan',
@@ -69,7 +73,17 @@ export class CoordinatorState {
     }
     const problems = planProblems(plan);
     if (problems.length > 0) throw new CoordinatorRefusal('InvalidPlan', problems.join('; '));
+    if (refuseRemovalsInUse) this.checkRemovals(plan);
     this.s.plan = plan;
+    // The next observation places every app again, an added one too (it only looks when the
+    // cluster's version changed, and an added app was not there to place at that version).
+    this.s.clusterVersion = null;
+  }
+
+  /** Refuses (InUse) a plan that takes away the app, node or drive of a running job, naming the job. */
+  checkRemovals(plan: ClusterPlan): void {
+    const inUse = removalsInUse(plan, this.s.running);
+    if (inUse.length > 0) throw new CoordinatorRefusal('InUse', inUse.join('; '));
   }
 
   /** Takes in what the hosting node and its cluster service report; says what changed. */

@@ -28,6 +28,7 @@ import type { ScheduleActivities } from '../activities/schedule-activities';
 import { backupJob } from './backup-job';
 import { CoordinatorRefusal, CoordinatorState, type Observation } from './coordinator-state';
 import { planProblems } from '../model/plan-problems';
+import { removalsInUse } from '../model/plan-diff';
 import { unreachableLine, type CoordinatorSnapshot } from '../model/coordinator';
 import type { ClusterSnapshot } from '../model/cluster';
 import { Lock } from './lock';
@@ -50,6 +51,14 @@ import type { ClusterPlan } from '../model/plan';
  * child's ID is part of what a replay checks.
  */
 export const BACKUP_IDS_NAME_THEIR_CLUSTER = 'backup-ids-name-their-cluster';
+
+/**
+ * configure refuses a plan that takes away the app, node or drive of a running job. Its validator
+ * refuses it before the update enters history; the handler checks again under the lock (a job may
+ * have started meanwhile), and only there, behind this patch, since a coordinator from before the
+ * check took such a plan.
+ */
+export const CONFIGURE_REFUSES_REMOVALS_IN_USE = 'configure-refuses-removals-in-use';
 
 /**
  * The coordinator outlives its cluster service: a failed observation is caught (it runs on its
@@ -109,7 +118,8 @@ function handleConfigure(state: CoordinatorState, lock: Lock): void {
     (plan: ClusterPlan) =>
       lock.run(async () => {
         try {
-          state.configure(plan);
+          const inUse = removalsInUse(plan, state.snapshot().running).length > 0;
+          state.configure(plan, inUse && patched(CONFIGURE_REFUSES_REMOVALS_IN_USE));
         } catch (err) {
           refusal(err);
         }
@@ -120,6 +130,12 @@ function handleConfigure(state: CoordinatorState, lock: Lock): void {
       validator: (plan: ClusterPlan) => {
         const problems = planProblems(plan);
         if (problems.length > 0) throw new Error(problems.join('; '));
+        try {
+          state.checkRemovals(plan);
+        } catch (err) {
+          if (err instanceof CoordinatorRefusal) throw new Error(err.message);
+          throw err;
+        }
       },
     },
   );

@@ -90,7 +90,8 @@ describe('two clusters with the same node names on one Temporal server', { timeo
       assert.equal(row?.node, DEMO_APP_HOST);
       assert.deepEqual(
         (await jobEvents(c.catalog, started.jobId)).map((e) => e.kind),
-        ['job-started', 'attempt-started', 'attempt-ended', 'job-succeeded'],
+        // the first backup to the demo's drive initialises it (initOnFirstBackup), and says so
+        ['job-started', 'attempt-started', 'drive-initialised', 'attempt-ended', 'job-succeeded'],
       );
 
       const history = await c.client.workflow.getHandle(started.jobId).fetchHistory();

@@ -84,8 +84,8 @@ describe('backup activity', { timeout: 120_000 }, () => {
     };
   };
 
-  /** Records the job and begins its attempt in the catalog (which issues the epoch), and creates its drive. */
-  const begin = async (input: BackupAttemptInput): Promise<BackupAttemptInput> => {
+  /** Records the job and begins its attempt in the catalog (which issues the epoch), and creates its drive (unless told not to). */
+  const begin = async (input: BackupAttemptInput, withDrive = true): Promise<BackupAttemptInput> => {
     const { job, attempt } = input;
     const now = new Date().toISOString();
     await jobStarted(catalog, job, now);
@@ -95,7 +95,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
       now,
     );
     const { kind, volumeSize, volumes } = attempt.drive;
-    await createDrive(attempt.drive.path, { kind, volumeSize, volumes });
+    if (withDrive) await createDrive(attempt.drive.path, { kind, volumeSize, volumes });
     return { ...input, attempt: { ...attempt, epoch } };
   };
 
@@ -348,6 +348,36 @@ describe('backup activity', { timeout: 120_000 }, () => {
       ),
     );
     assert.deepEqual(await snapshotsOn(input), []);
+  });
+
+  test('a drive nobody initialised fails as DriveMissing, naming the drive and `baton apply --init-drives`; nothing is created', async () => {
+    const input = await begin(plan('uninitialised'), false);
+    const f = await failureOf(run(new MockActivityEnvironment(), deps(), input));
+    assert.equal(f.type, 'DriveMissing');
+    assert.equal(f.nonRetryable, true);
+    assert.ok(isFinalBackupFailure(f.type));
+    assert.match(
+      f.message,
+      new RegExp(
+        `^drive d-uninitialised of node n1 is not initialised: no Baton drive at ${input.attempt.drive.path}; ` +
+          'a backup never creates one. Initialise it with `baton apply --init-drives',
+      ),
+    );
+    assert.equal(existsSync(input.attempt.drive.path), false);
+  });
+
+  test('a drive whose spec says initOnFirstBackup is initialised by the first backup, and the timeline says so', async () => {
+    const input = await begin(plan('first-backup'), false);
+    const drive = { ...input.attempt.drive, initOnFirstBackup: true };
+    const outcome = await run(new MockActivityEnvironment(), deps(), {
+      ...input,
+      job: { ...input.job, drive, drives: [drive] },
+      attempt: { ...input.attempt, drive },
+    });
+    assert.equal((await snapshotsOn(input)).length, 1);
+    assert.equal(outcome.snapshotId, (await snapshotsOn(input))[0].id);
+    const [event] = await eventsOf(input, 'drive-initialised');
+    assert.match(event.message, /^initialised directory drive d-first-backup at .* \(its initOnFirstBackup is set\)$/);
   });
 
   test('missing app data fails as AppDataMissing, naming the paths and the node', async () => {

@@ -147,6 +147,40 @@ test('configure refuses a plan for another cluster', () => {
   assert.throws(() => s.configure({ ...plan(), cluster: 'other' }), /plan is for cluster "other"/);
 });
 
+test('configure refuses (InUse) a plan that removes the app, node or drive of a running job, naming it; changes nothing', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n2' }));
+  const job = s.planBackup('db', 5000, 't', 'c');
+  s.jobStarted(job, 'now');
+  const noApp = { ...plan(), apps: [] };
+  assert.equal(
+    refusalCode(() => s.configure(noApp)),
+    'InUse',
+  );
+  assert.throws(() => s.configure(noApp), new RegExp(`removes app "db", which running job ${job.jobId} uses`));
+  const noN2 = { ...plan(), nodes: [{ name: 'n1' }], drives: plan().drives.filter((d) => d.node === 'n1') };
+  assert.throws(() => s.configure(noN2), /removes node "n2".*removes drive "d2"/);
+  assert.deepEqual(s.snapshot().plan, plan());
+  // A coordinator from before the check (its history) took such a plan: configure(plan, false).
+  s.configure(noApp, false);
+  assert.deepEqual(s.snapshot().plan.apps, []);
+  // Once the job ends, the removal is fine.
+  s.configure(plan());
+  s.jobFinished(job.jobId, 'succeeded', 'later');
+  s.configure(noN2);
+  assert.deepEqual(s.snapshot().plan.nodes, [{ name: 'n1' }]);
+});
+
+test('an app added by configure is placed at the next observation, though the cluster version is the same', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n2', files: 'n1' }));
+  assert.equal(s.hostOf('files'), null);
+  s.configure({ ...plan(), apps: [...plan().apps, { ...plan().apps[0], name: 'files' }] });
+  const change = s.observe('n1', cluster('v1', { db: 'n2', files: 'n1' }));
+  assert.equal(s.hostOf('files'), 'n1');
+  assert.deepEqual(change.appMoves, []);
+});
+
 test('details say where the coordinator and each app run, and the running jobs', () => {
   const s = CoordinatorState.fromPlan(plan());
   assert.match(s.details(), /running on \*\*\(starting\)\*\*/);

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CatalogHostError, catalogHosts, recordNodeHost } from '../../../src/catalog/hosts';
+import { describeCatalog } from '../../helpers/catalog';
+
+describeCatalog('catalog hosts', (catalog) => {
+  test('a node records its host; starting again on the same host updates it', async () => {
+    await recordNodeHost(catalog.db(), catalog.url(), 'n1', 'host-a', '2026-12-04T00:00:00.000Z');
+    await recordNodeHost(catalog.db(), catalog.url(), 'n2', 'host-a', '2026-12-04T00:01:00.000Z');
+    const hosts = await catalogHosts(catalog.db());
+    assert.deepEqual(
+      hosts.map((h) => [h.host, h.node, h.first_seen, h.last_seen]),
+      [['host-a', 'n2', '2026-12-04T00:00:00.000Z', '2026-12-04T00:01:00.000Z']],
+    );
+  });
+
+  test('a second host: SQLite refuses it naming PostgreSQL and records nothing; PostgreSQL takes it', async () => {
+    await recordNodeHost(catalog.db(), catalog.url(), 'n1', 'host-a', '2026-12-04T00:00:00.000Z');
+    const second = recordNodeHost(catalog.db(), catalog.url(), 'n2', 'host-b', '2026-12-04T00:01:00.000Z');
+    if (catalog.url().startsWith('sqlite:')) {
+      await assert.rejects(second, (err: unknown) => {
+        assert.ok(err instanceof CatalogHostError);
+        assert.match(
+          err.message,
+          /^the SQLite catalog \/.*catalog\.db is already used from host host-a \(node n1\), and node n2 runs on host host-b; SQLite serves one host only .*set catalog\.url to a PostgreSQL database \(postgres:\/\/user:pass@host:port\/db\), see docs\/catalog\.md$/,
+        );
+        return true;
+      });
+      assert.deepEqual(
+        (await catalogHosts(catalog.db())).map((h) => h.host),
+        ['host-a'],
+      );
+    } else {
+      await second;
+      assert.deepEqual(
+        (await catalogHosts(catalog.db())).map((h) => h.host),
+        ['host-a', 'host-b'],
+      );
+    }
+  });
+});
