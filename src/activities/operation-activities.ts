@@ -163,6 +163,7 @@ async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest)
           target: req.target,
           subtree: req.subtree ?? undefined,
           signal: ctx.cancellationSignal,
+          rateLimit: req.rateLimit,
           progress: {
             update: (c: Readonly<ProgressCounters>) =>
               update({
@@ -215,6 +216,7 @@ async function verifyDrive(deps: OperationActivityDeps, req: VerifyRequest): Pro
           password: deps.password,
           readData: req.readData,
           signal: ctx.cancellationSignal,
+          rateLimit: req.rateLimit,
           progress: {
             update: (c: Readonly<ProgressCounters>) =>
               update({ files: 0, bytes: c.bytes, totalFiles: 0, totalBytes: 0, currentPath: null }),

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { connect } from '../client/connect';
 import { UserError } from '../model/errors';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
+import { backupProgress } from '../client/live-progress';
 import { recentJobs } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig, type BatonConfig } from '../config/load';
@@ -61,7 +62,13 @@ async function clusterStatus(config: BatonConfig, client: Client, catalog: Catal
     })),
     apps: state.plan.apps.map((a) => ({ name: a.name, host: state.hosts[a.name] ?? null, paths: a.paths })),
     drives: state.plan.drives,
-    running: state.running,
+    // each running job's live progress: its attempt's heartbeat summary, null before the first
+    running: await Promise.all(
+      state.running.map(async (j) => ({
+        ...j,
+        progress: (await backupProgress(client, j.jobId).catch(() => null))?.summary ?? null,
+      })),
+    ),
     recentJobs: jobs.map((j) => ({
       id: j.id,
       app: j.app,
@@ -115,6 +122,7 @@ function printStatus(status: Awaited<ReturnType<typeof clusterStatus>>): void {
       ]),
     ),
   );
+  for (const j of status.running) console.log(`\n${j.jobId} on ${j.node}: ${j.progress ?? 'starting'}`);
 }
 
 export function backupCommand(): Command {
