@@ -2,8 +2,8 @@
  * The node's backup service as activities, pinned to the node's own queue. Thin bindings over the
  * data engine: check the request is for this node, open the node's drive, run the backup (or
  * resume it from a checkpoint the catalog holds), turn the engine's checkpoints into catalog rows
- * and its progress into heartbeat details (the job's live progress), fence every write by epoch, and turn engine errors into
- * non-retryable failures that name the fix.
+ * and its progress into heartbeat details (the job's live progress), fence every write by epoch,
+ * and turn engine errors into non-retryable failures that name the fix.
  */
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';

@@ -2,10 +2,11 @@
  * The node's backup service, restore and verify side: activities pinned to the node's own queue,
  * thin over the data engine. They check the request is for this node, heartbeat progress (files,
  * bytes, current path and a one-line summary: the workflow's live progress) at least once a
- * second so a cancellation reaches them, pass the activity's cancellation signal to the engine (which stops within about a second), and turn engine errors
- * into failures: non-retryable when asking again cannot help (unknown snapshot, path escape, wrong
- * password, damaged data naming the pack and the file, a full or read-only target), retryable
- * otherwise (an I/O error, a lock held for a while).
+ * second so a cancellation reaches them, pass the activity's cancellation signal to the engine
+ * (which stops within about a second), and turn engine errors into failures: non-retryable when
+ * asking again cannot help (unknown snapshot, path escape, wrong password, damaged data naming the
+ * pack and the file, a full or read-only target), retryable otherwise (an I/O error, a lock held
+ * for a while).
  */
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';

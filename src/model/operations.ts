@@ -70,7 +70,7 @@ export interface VerifyRequest {
   rateLimit?: number;
 }
 
-/** Progress a restore or verify reports while it runs (heartbeat details and a progress signal). */
+/** Progress a restore or verify reports while it runs, in its heartbeat details (OperationHeartbeat, heartbeat.ts). */
 export interface OperationProgress {
   files: number;
   bytes: number;
