@@ -1,9 +1,9 @@
 /**
  * The node's backup service as activities, pinned to the node's own queue. Thin bindings over the
  * data engine: check the request is for this node, open the node's drive, run the backup (or
- * resume it from a checkpoint the catalog holds), turn the engine's checkpoints into catalog rows,
- * heartbeats and progress reports, fence every write by epoch, and turn engine errors into
- * non-retryable failures that name the fix.
+ * resume it from a checkpoint the catalog holds), turn the engine's checkpoints into catalog rows
+ * and its progress into heartbeat details (the job's live progress), fence every write by epoch,
+ * and turn engine errors into non-retryable failures that name the fix.
  */
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -31,6 +31,7 @@ import type {
   BackupProgress,
   CheckpointRef,
 } from '../model/backup';
+import { backupSummary, type BackupHeartbeat, type HeartbeatCheckpoint } from '../model/heartbeat';
 import type { DriveSpec } from '../model/plan';
 import { failure } from './failure';
 
@@ -43,12 +44,8 @@ export interface BackupActivityDeps {
   encryption: boolean;
   /** Where this node keeps per-app file caches (unchanged files are not read again). */
   cacheDir: string;
-  /** Tells the job workflow how far the attempt got (a signal, in the node process). */
-  reportProgress: (workflowId: string, progress: BackupProgress) => Promise<void>;
   /** Milliseconds since this node last reached Temporal. */
   msSinceTemporalReached: () => number;
-  /** Minimum ms between progress reports to the workflow. */
-  reportEveryMs?: number;
   /**
    * Fires when the node process is asked to stop (SIGTERM): a running attempt takes a checkpoint at
    * once and fails with NodeStopping, so the job resumes from it where the app runs.
@@ -88,10 +85,7 @@ async function runAttempt(
   checkNode(deps, job, attempt);
   const heartbeatMs = job.settings.heartbeatTimeoutSeconds * 1000;
   const progress = progressReporter({
-    deps,
     ctx,
-    log,
-    jobId: job.jobId,
     epoch: attempt.epoch,
     heartbeatMs,
     started,
@@ -179,10 +173,7 @@ function fencing(deps: BackupActivityDeps, jobId: string, epoch: number, heartbe
 }
 
 interface ProgressReporterOptions {
-  deps: BackupActivityDeps;
   ctx: Context;
-  log: Logger;
-  jobId: string;
   epoch: number;
   heartbeatMs: number;
   started: number;
@@ -192,19 +183,29 @@ interface ProgressReporterOptions {
 
 type AttemptProgress = ReturnType<typeof progressReporter>;
 
-/** The attempt's progress, as heartbeats and as reports to the job workflow. */
+/**
+ * The attempt's progress as heartbeat details (BackupHeartbeat): the server keeps the latest for
+ * anyone who describes the job, without a history event, so the job's history does not grow with
+ * the backup's length. The node's worker sends them to the server at least every second.
+ */
 function progressReporter(o: ProgressReporterOptions) {
-  const { deps, ctx, log, estimate } = o;
-  let lastCheckpointAt: string | null = o.resumeFrom?.at ?? null;
-  let lastReport = 0;
+  const { ctx, estimate } = o;
+  let checkpoint: HeartbeatCheckpoint | null = o.resumeFrom
+    ? { at: o.resumeFrom.at, files: o.resumeFrom.files, bytes: o.resumeFrom.bytes }
+    : null;
   let lastBeat = 0;
   const beatEveryMs = Math.min(1000, o.heartbeatMs / 4);
-  let last: BackupProgress | null = null;
+  let lastPath: string | null = null;
   const resumedBytes = o.resumeFrom?.bytes ?? 0;
-  const report = (files: number, bytes: number, lastPath: string | null, force = false) => {
-    const seconds = (Date.now() - o.started) / 1000;
+  const report = (files: number, bytes: number, force = false) => {
+    const now = Date.now();
+    // the engine reports per file and per 8 MiB of a large file; a heartbeat per tiny file
+    // would cost more than backing it up, and Temporal needs one per heartbeat timeout
+    if (!force && now - lastBeat < beatEveryMs) return;
+    lastBeat = now;
+    const seconds = (now - o.started) / 1000;
     const rate = seconds > 0 ? Math.max(0, bytes - resumedBytes) / seconds : 0;
-    last = {
+    const progress: BackupProgress = {
       files,
       bytes,
       totalFiles: estimate.files,
@@ -212,31 +213,22 @@ function progressReporter(o: ProgressReporterOptions) {
       rateBytesPerSecond: Math.round(rate),
       etaSeconds: estimate.bytes > bytes && rate > 0 ? Math.round((estimate.bytes - bytes) / rate) : null,
       lastPath,
-      checkpointAt: lastCheckpointAt,
+      checkpointAt: checkpoint?.at ?? null,
       epoch: o.epoch,
     };
-    const now = Date.now();
-    // the engine reports per file and per 8 MiB of a large file; a heartbeat per tiny file
-    // would cost more than backing it up, and Temporal needs one per heartbeat timeout
-    if (force || now - lastBeat >= beatEveryMs) {
-      lastBeat = now;
-      ctx.heartbeat({ progress: last });
-    }
-    if (force || now - lastReport >= (deps.reportEveryMs ?? 1000)) {
-      lastReport = now;
-      deps.reportProgress(o.jobId, last).catch((err: unknown) => {
-        log.warn({ err }, 'could not report progress to the job workflow');
-      });
-    }
+    const beat: BackupHeartbeat = { summary: backupSummary(progress), progress, checkpoint };
+    ctx.heartbeat(beat);
   };
   return {
     /** The engine's progress callback. */
-    update: (c: Readonly<ProgressCounters>) => report(c.files, c.bytes, c.currentPath ?? null),
-    /** A checkpoint is durable: heartbeat it, and report it to the job now. */
+    update: (c: Readonly<ProgressCounters>) => {
+      lastPath = c.currentPath ?? lastPath;
+      report(c.files, c.bytes);
+    },
+    /** A checkpoint is durable: heartbeat it now. */
     checkpointed(at: string, cp: Checkpoint) {
-      lastCheckpointAt = at;
-      ctx.heartbeat({ checkpoint: { at, files: cp.stats.files, bytes: cp.stats.bytes } });
-      report(cp.stats.files, cp.stats.bytes, last?.lastPath ?? null, true);
+      checkpoint = { at, files: cp.stats.files, bytes: cp.stats.bytes };
+      report(cp.stats.files, cp.stats.bytes, true);
     },
   };
 }

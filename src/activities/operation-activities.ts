@@ -1,11 +1,12 @@
 /**
  * The node's backup service, restore and verify side: activities pinned to the node's own queue,
  * thin over the data engine. They check the request is for this node, heartbeat progress (files,
- * bytes, current path) at least once a second so a cancellation reaches them, pass the activity's
- * cancellation signal to the engine (which stops within about a second), and turn engine errors
- * into failures: non-retryable when asking again cannot help (unknown snapshot, path escape, wrong
- * password, damaged data naming the pack and the file, a full or read-only target), retryable
- * otherwise (an I/O error, a lock held for a while).
+ * bytes, current path and a one-line summary: the workflow's live progress) at least once a
+ * second so a cancellation reaches them, pass the activity's cancellation signal to the engine
+ * (which stops within about a second), and turn engine errors into failures: non-retryable when
+ * asking again cannot help (unknown snapshot, path escape, wrong password, damaged data naming the
+ * pack and the file, a full or read-only target), retryable otherwise (an I/O error, a lock held
+ * for a while).
  */
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import {
   type Finding,
   type ProgressCounters,
 } from '../engine';
+import { operationSummary, type OperationHeartbeat } from '../model/heartbeat';
 import type {
   OperationProgress,
   RestoreOutcome,
@@ -42,10 +44,6 @@ export interface OperationActivityDeps {
   logger: Logger;
   /** The drives' passphrase; undefined only when encryption is off. */
   password: string | undefined;
-  /** Tells the restore or verify workflow how far it got (a signal, in the node process). */
-  reportProgress: (workflowId: string, progress: OperationProgress) => Promise<void>;
-  /** Minimum ms between progress reports to the workflow (default 2000). */
-  reportEveryMs?: number;
   /** Ms between heartbeats while the engine works (default 1000); a cancellation arrives with one. */
   heartbeatEveryMs?: number;
 }
@@ -81,32 +79,32 @@ function wrongNode(deps: OperationActivityDeps, what: string, node: string) {
 }
 
 /**
- * Runs `work` with progress turned into heartbeats (on every update, and every second in
- * between) and throttled progress signals to the workflow.
+ * Runs `work` with progress turned into heartbeat details (OperationHeartbeat), on every update
+ * and every second in between: the server keeps the latest for anyone who describes the workflow,
+ * without a history event, and a cancellation arrives with a heartbeat's answer.
  */
 async function withProgress<T>(
   deps: OperationActivityDeps,
-  jobId: string,
+  kind: 'restore' | 'verify',
   initial: OperationProgress,
   work: (update: (p: OperationProgress) => void) => Promise<T>,
 ): Promise<T> {
   const ctx = Context.current();
+  const started = Date.now();
   let last = initial;
-  let lastReport = 0;
-  const log = deps.logger.child({ job: jobId });
+  const beat = () => {
+    const details: OperationHeartbeat = {
+      summary: operationSummary(kind, last, (Date.now() - started) / 1000),
+      progress: last,
+    };
+    ctx.heartbeat(details);
+  };
   const update = (p: OperationProgress) => {
     last = p;
-    ctx.heartbeat({ progress: p });
-    const now = Date.now();
-    if (now - lastReport >= (deps.reportEveryMs ?? 2000)) {
-      lastReport = now;
-      deps.reportProgress(jobId, p).catch((err: unknown) => {
-        log.warn({ err }, 'could not report progress to the workflow');
-      });
-    }
+    beat();
   };
-  ctx.heartbeat({ progress: last });
-  const timer = setInterval(() => ctx.heartbeat({ progress: last }), deps.heartbeatEveryMs ?? 1000);
+  beat();
+  const timer = setInterval(beat, deps.heartbeatEveryMs ?? 1000);
   try {
     return await work(update);
   } finally {
@@ -155,7 +153,7 @@ async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest)
   try {
     const result = await withProgress(
       deps,
-      req.jobId,
+      'restore',
       { files: 0, bytes: 0, totalFiles: source.files, totalBytes: source.bytes, currentPath: null },
       async (update) => {
         const drive = await openDrive(source.drivePath, { password: deps.password });
@@ -166,6 +164,7 @@ async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest)
           target: req.target,
           subtree: req.subtree ?? undefined,
           signal: ctx.cancellationSignal,
+          rateLimit: req.rateLimit,
           progress: {
             update: (c: Readonly<ProgressCounters>) =>
               update({
@@ -209,7 +208,7 @@ async function verifyDrive(deps: OperationActivityDeps, req: VerifyRequest): Pro
   try {
     const r = await withProgress(
       deps,
-      req.jobId,
+      'verify',
       { files: 0, bytes: 0, totalFiles: 0, totalBytes: 0, currentPath: null },
       async (update) => {
         const drive = await openDrive(req.drive.path, { password: deps.password });
@@ -218,6 +217,7 @@ async function verifyDrive(deps: OperationActivityDeps, req: VerifyRequest): Pro
           password: deps.password,
           readData: req.readData,
           signal: ctx.cancellationSignal,
+          rateLimit: req.rateLimit,
           progress: {
             update: (c: Readonly<ProgressCounters>) =>
               update({ files: 0, bytes: c.bytes, totalFiles: 0, totalBytes: 0, currentPath: null }),

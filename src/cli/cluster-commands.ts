@@ -10,6 +10,7 @@ import { UserError } from '../model/errors';
 import { unreachableLine } from '../model/coordinator';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
 import { recordNodeHost } from '../catalog/hosts';
+import { backupProgress } from '../client/live-progress';
 import { recentJobs } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig, type BatonConfig } from '../config/load';
@@ -126,7 +127,13 @@ async function clusterStatus(config: BatonConfig, client: Client, catalog: Catal
     })),
     apps: state.plan.apps.map((a) => ({ name: a.name, host: state.hosts[a.name] ?? null, paths: a.paths })),
     drives: state.plan.drives,
-    running: state.running,
+    // each running job's live progress: its attempt's heartbeat summary, null before the first
+    running: await Promise.all(
+      state.running.map(async (j) => ({
+        ...j,
+        progress: (await backupProgress(client, j.jobId).catch(() => null))?.summary ?? null,
+      })),
+    ),
     recentJobs: jobs.map((j) => ({
       id: j.id,
       app: j.app,
@@ -183,6 +190,7 @@ function printStatus(status: Awaited<ReturnType<typeof clusterStatus>>): void {
       ]),
     ),
   );
+  for (const j of status.running) console.log(`\n${j.jobId} on ${j.node}: ${j.progress ?? 'starting'}`);
 }
 
 export function backupCommand(): Command {

@@ -17,6 +17,7 @@ import type { BackupJobResult, JobView, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, coordinatorWorkflowId } from '../model/names';
 import { followWorkflow } from './follow';
 import type { coordinator } from '../workflows/coordinator';
+import { backupProgress, withBackupProgress } from './live-progress';
 import { UserError } from '../model/errors';
 
 function causeMessage(err: unknown): string {
@@ -208,14 +209,22 @@ export async function coordinatorStatus(client: Client, cluster: string): Promis
   }
 }
 
-/** Waits for a job to end, calling `onView` with its live view about every `everyMs`. */
+/** Waits for a job to end, calling `onView` with its live view (progress included) about every `everyMs`. */
 export async function followJob(
   client: Client,
   jobId: string,
   onView: (view: JobView) => void,
   everyMs = 1000,
 ): Promise<BackupJobResult> {
-  return followWorkflow<JobView, BackupJobResult>(client, jobId, jobViewQuery, onView, everyMs, (err) => {
-    throw new UserError(causeMessage(err));
-  });
+  return followWorkflow<JobView, BackupJobResult>(
+    client,
+    jobId,
+    jobViewQuery,
+    onView,
+    everyMs,
+    (err) => {
+      throw new UserError(causeMessage(err));
+    },
+    async (view) => withBackupProgress(view, await backupProgress(client, jobId).catch(() => null)),
+  );
 }

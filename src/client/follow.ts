@@ -1,6 +1,7 @@
 /**
- * Following a workflow to its end: its live view by query about every `everyMs`, then its result.
- * A workflow failure goes to `onFailed`, which turns it into the caller's result or error.
+ * Following a workflow to its end: its live view by query about every `everyMs` (with `live`
+ * adding what the query does not hold, the progress its running activity heartbeats), then its
+ * result. A workflow failure goes to `onFailed`, which turns it into the caller's result or error.
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/workflow';
@@ -12,6 +13,7 @@ export async function followWorkflow<V, R>(
   onView: (view: V) => void,
   everyMs: number,
   onFailed: (err: WorkflowFailedError) => R,
+  live: (view: V) => Promise<V> = (v) => Promise.resolve(v),
 ): Promise<R> {
   const handle = client.workflow.getHandle(workflowId);
   let done = false;
@@ -19,7 +21,7 @@ export async function followWorkflow<V, R>(
   result.catch(() => undefined);
   while (!done) {
     try {
-      onView(await handle.query(view));
+      onView(await live(await handle.query(view)));
     } catch {
       // The workflow may not have run its first task yet; ask again next round.
     }

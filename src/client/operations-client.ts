@@ -11,6 +11,7 @@ import type { DriveSpec } from '../model/plan';
 import type { OperationResult, OperationView, RestoreJobInput, VerifyJobInput } from '../model/operations';
 import { UserError } from '../model/errors';
 import { followWorkflow } from './follow';
+import { operationProgress, withOperationProgress } from './live-progress';
 
 /** What `baton restore` asks for: a restore workflow's input less what the client fills in. */
 export type RestoreStart = Omit<RestoreJobInput, 'cluster' | 'jobId' | 'settings'>;
@@ -106,7 +107,15 @@ export async function followOperation(
   onView: (view: OperationView) => void = () => undefined,
   everyMs = 1000,
 ): Promise<OperationResult> {
-  return followWorkflow(client, jobId, operationViewQuery, onView, everyMs, (err) => failedResult(jobId, err));
+  return followWorkflow(
+    client,
+    jobId,
+    operationViewQuery,
+    onView,
+    everyMs,
+    (err) => failedResult(jobId, err),
+    async (view) => withOperationProgress(view, await operationProgress(client, jobId).catch(() => null)),
+  );
 }
 
 /**

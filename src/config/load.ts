@@ -102,6 +102,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
       maxAttempts: c.jobs.maxAttempts,
       checkpointEverySeconds: durationSeconds(c.jobs.checkpointEvery),
       checkpointEveryBytes: c.jobs.checkpointEveryBytes,
+      operationBandwidthLimitBytesPerSecond: c.jobs.operationBandwidthLimit,
     },
   };
   const problems = planProblems(plan);

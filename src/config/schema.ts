@@ -53,6 +53,8 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(256 * 1024 * 1024),
+      /** Bytes per second a restore may write or a verify read from a drive; 0 means no limit. */
+      operationBandwidthLimit: z.number().int().min(0).default(0),
     })
     .prefault({}),
   repository: z

@@ -1,11 +1,12 @@
 /**
- * Watches a job's live view (the job workflow's `view` query) while a drill runs and keeps, per
- * attempt epoch, the highest progress the attempt reported: how far a failed attempt had read
- * before it was cut off. Reports arrive about once a second and on every checkpoint, so the
- * figure is the attempt's last report, at most one report interval behind what it really read.
+ * Watches a job's live progress (its running attempt's heartbeat details, as `describe()` returns
+ * them: src/client/live-progress.ts) while a drill runs and keeps, per attempt epoch, the highest
+ * progress the attempt reported: how far a failed attempt had read before it was cut off. The
+ * attempt heartbeats at least every second (and on every checkpoint) and its node's worker sends
+ * the details on within a second, so the figure is at most about a second behind what it read.
  */
 import type { Client } from '@temporalio/client';
-import { jobViewQuery } from '../workflows/messages';
+import { backupProgress } from '../client/live-progress';
 
 export class ProgressWatch {
   private readonly bytesByEpoch = new Map<number, number>();
@@ -23,13 +24,12 @@ export class ProgressWatch {
     return this;
   }
 
-  /** One query now; errors (the job's worker gone for a moment) are skipped, the next poll retries. */
+  /** One look now; errors (the job's worker gone for a moment) are skipped, the next poll retries. */
   async poll(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      const view = await this.client.workflow.getHandle(this.jobId).query(jobViewQuery);
-      const p = view.progress;
+      const p = (await backupProgress(this.client, this.jobId))?.progress;
       if (p && p.bytes > (this.bytesByEpoch.get(p.epoch) ?? -1)) this.bytesByEpoch.set(p.epoch, p.bytes);
     } catch {
       // Try again next round.

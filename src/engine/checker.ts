@@ -19,6 +19,7 @@ import { Lock } from './lock';
 import { parseRefs } from './validate';
 import type { ProgressReporter } from './progress';
 import { noopProgress } from './progress';
+import { RateLimiter } from './rate-limit';
 
 export type FindingKind =
   | 'index'
@@ -48,6 +49,8 @@ export interface VerifyOptions {
   password?: string;
   signal?: AbortSignal;
   progress?: ProgressReporter;
+  /** bytes per second reading the packs' data may take; 0 or absent: no limit */
+  rateLimit?: number;
 }
 
 export interface VerifyResult {
@@ -295,8 +298,10 @@ async function readPacks(
   const progress = opts.progress ?? noopProgress;
   const add: Add = (f) => void findings.push(f);
   let bytesRead = 0;
+  const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, 'verify') : null;
   for (const p of packs) {
     throwIfAborted(signal, 'verify');
+    await limiter?.take(p.length, signal);
     let data: Buffer;
     try {
       data = await drive.packs.readPack(p, 0, p.length);

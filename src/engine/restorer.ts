@@ -26,6 +26,7 @@ import { decodeTree, linkKey, symlinkTargetBytes } from './tree';
 import type { TreeNode } from './tree';
 import { CorruptionError, EngineError, PathEscapeError, errnoCode, throwIfAborted } from './errors';
 import { noopProgress } from './progress';
+import { RateLimiter } from './rate-limit';
 import type { ProgressCounters, ProgressReporter } from './progress';
 import { childPath } from './walker';
 import { RestorePool } from './restore-pool';
@@ -49,6 +50,8 @@ export interface RestoreOptions {
   progress?: ProgressReporter;
   /** worker threads reading, verifying and writing chunks (default 2) */
   workers?: number;
+  /** bytes per second the restore may write; 0 or absent: no limit */
+  rateLimit?: number;
 }
 
 export interface RestoreResult {
@@ -190,6 +193,7 @@ class RestoreRun {
   private readonly links = new Map<string, { done: Promise<Buffer>; node: TreeNode }>();
   private readonly isRoot = process.getuid?.() === 0;
   private readonly pool: RestorePool;
+  private readonly limiter: RateLimiter | null;
   private readonly running = new Set<Promise<void>>();
   private failure: unknown = null;
   private readonly dirsDone: { path: Buffer; node: TreeNode }[] = [];
@@ -203,6 +207,7 @@ class RestoreRun {
     this.signal = opts.signal;
     this.progress = opts.progress ?? noopProgress;
     this.pool = new RestorePool(drives, opts.workers ?? DEFAULT_WORKERS);
+    this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, 'restore') : null;
   }
 
   async run(nodes: TreeNode[]): Promise<RestoreResult> {
@@ -298,6 +303,7 @@ class RestoreRun {
   private async writeContent(path: Buffer, n: TreeNode): Promise<void> {
     const chunks = this.locate(path, n);
     const size = chunks.reduce((sum, c) => sum + c.blob.rawLength, 0);
+    await this.limiter?.take(size, this.signal);
     const meta: FileMeta = {
       mode: n.mode,
       mtime: mtimeOf(n),

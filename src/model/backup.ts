@@ -70,7 +70,7 @@ export interface AttemptView {
   error?: string;
 }
 
-/** Progress an attempt reports while it runs (heartbeat details and the job's progress signal). */
+/** Progress an attempt reports while it runs, in its heartbeat details (BackupHeartbeat, heartbeat.ts). */
 export interface BackupProgress {
   files: number;
   bytes: number;
@@ -153,6 +153,10 @@ export interface JobView {
   drive: string;
   attempt: number;
   state: JobState;
+  /**
+   * In the job's `view` query: null, except in a job whose attempts still signalled progress.
+   * Clients fill it from the running attempt's heartbeat details (src/client/live-progress.ts).
+   */
   progress: BackupProgress | null;
   attempts: AttemptView[];
   outcome?: BackupOutcome;

@@ -44,6 +44,8 @@ export interface RestoreRequest {
   source: SnapshotSource;
   target: string;
   subtree: string | null;
+  /** Bytes per second the restore may write; 0 or absent: no limit. */
+  rateLimit?: number;
 }
 
 /** Everything a verify workflow needs: the drive, and the node that reads it (by default the drive's own). */
@@ -64,9 +66,11 @@ export interface VerifyRequest {
   node: string;
   drive: DriveSpec;
   readData: boolean;
+  /** Bytes per second reading the packs may take; 0 or absent: no limit. */
+  rateLimit?: number;
 }
 
-/** Progress a restore or verify reports while it runs (heartbeat details and a progress signal). */
+/** Progress a restore or verify reports while it runs, in its heartbeat details (OperationHeartbeat, heartbeat.ts). */
 export interface OperationProgress {
   files: number;
   bytes: number;

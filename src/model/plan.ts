@@ -61,6 +61,8 @@ export interface JobSettings {
   maxAttempts: number;
   checkpointEverySeconds: number;
   checkpointEveryBytes: number;
+  /** Bytes per second a restore may write or a verify read; 0 means no limit (absent in older plans). */
+  operationBandwidthLimitBytesPerSecond?: number;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = {
@@ -70,6 +72,7 @@ export const DEFAULT_JOB_SETTINGS: JobSettings = {
   maxAttempts: 5,
   checkpointEverySeconds: 15,
   checkpointEveryBytes: 256 * 1024 * 1024,
+  operationBandwidthLimitBytesPerSecond: 0,
 };
 
 /** What the coordinator is told about the cluster: nodes, their drives, and the apps to back up. */

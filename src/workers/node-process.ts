@@ -21,7 +21,6 @@ import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
 import { repositoryPassword, type BatonConfig } from '../config/load';
-import { jobProgressSignal, operationProgressSignal } from '../workflows/messages';
 import { coordinatorQueue, nodeQueue } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { gracefulStop, stopGraceMs } from './graceful-stop';
@@ -110,21 +109,12 @@ export async function runNodeProcess({
           cacheDir: config.repository.cacheDir,
           msSinceTemporalReached: () => watch.msSinceReached(),
           stopping: stop.signal,
-          reportProgress: async (workflowId, progress) => {
-            await client.workflow.getHandle(workflowId).signal(jobProgressSignal, progress);
-          },
         }),
-        ...createOperationActivities({
-          node,
-          logger,
-          password,
-          reportProgress: async (workflowId, progress) => {
-            await client.workflow.getHandle(workflowId).signal(operationProgressSignal, progress);
-          },
-        }),
+        ...createOperationActivities({ node, logger, password }),
       },
-      // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts),
-      // so a cancelled restore or verify hears of it within a second and stops.
+      // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):
+      // their details are the jobs' live progress (docs/restart-policy.md), and a cancelled
+      // restore or verify hears of it within a second and stops.
       maxHeartbeatThrottleInterval: '1s',
       ...stop.workerOptions,
     });

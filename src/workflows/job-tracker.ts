@@ -12,6 +12,7 @@ import type {
   RestartDecision,
 } from '../model/backup';
 import { formatBytes } from '../model/format';
+import { liveProgressHint } from '../model/heartbeat';
 
 export class JobTracker {
   private view: JobView;
@@ -98,13 +99,18 @@ export class JobTracker {
     return current?.outcome === 'running' ? current.number : null;
   }
 
-  /** Markdown for the Web UI's "current details". */
+  /**
+   * Markdown for the Web UI's "current details": the stable facts (node, drive, attempt, earlier
+   * attempts, restart reason, outcome). Live progress is in the running attempt's heartbeat
+   * details; only a job started before that (whose attempts signalled progress) shows it here.
+   */
   details(): string {
     const v = this.view;
     const lines = [
       `**${v.state}** backup of \`${v.app}\` on \`${v.node}\` to drive \`${v.drive}\`, attempt ${v.attempt}`,
     ];
     const p = v.progress;
+    if (!p && v.state === 'running') lines.push(liveProgressHint('backupAttempt'));
     if (p) {
       const estimate =
         p.totalBytes > 0

@@ -40,7 +40,11 @@ export const clusterChangedSignal = defineSignal<[ClusterChanged]>('clusterChang
 
 export const coordinatorStatusQuery = defineQuery<CoordinatorSnapshot>('status');
 
-/** Sent by the backup activity while it runs: progress and the last checkpoint. */
+/**
+ * Sent by the backup activity while it ran, before its progress moved to heartbeat details (a
+ * signal a second grew the job's history with its length). Nothing sends it now; the job keeps
+ * its handler so histories that hold it replay.
+ */
 export const jobProgressSignal = defineSignal<[BackupProgress]>('progress');
 
 export const jobViewQuery = defineQuery<JobView>('view');
@@ -51,5 +55,8 @@ export const appMovedSignal = defineSignal<[AppMoved]>('appMoved');
 /** A restore's or verify's live view; its state is `pending` while the request is being checked. */
 export const operationViewQuery = defineQuery<OperationView>('operationView');
 
-/** Sent by the restore and verify activities while they run: files and bytes so far. */
+/**
+ * Sent by the restore and verify activities while they ran, before their progress moved to
+ * heartbeat details. Nothing sends it now; the handler stays so histories that hold it replay.
+ */
 export const operationProgressSignal = defineSignal<[OperationProgress]>('operationProgress');

@@ -4,6 +4,7 @@
  * unit tests drive it directly; restore-job.ts and verify-job.ts do the awaiting. JSON-safe throughout.
  */
 import { formatBytes, shortId } from '../model/format';
+import { liveProgressHint } from '../model/heartbeat';
 import type {
   OperationProgress,
   OperationResult,
@@ -34,6 +35,8 @@ export function verifyFailureMessage(outcome: VerifyOutcome, shown = 3): string 
 
 export class OperationTracker {
   private readonly v: OperationView;
+  /** Progress came by signal (a workflow started before progress moved to heartbeat details). */
+  private signalled = false;
 
   constructor(start: OperationStart) {
     this.v = {
@@ -73,6 +76,7 @@ export class OperationTracker {
   progress(p: OperationProgress): void {
     if (this.v.state !== 'running') return;
     this.v.progress = p;
+    this.signalled = true;
   }
 
   restored(outcome: RestoreOutcome): void {
@@ -163,7 +167,10 @@ export class OperationTracker {
     return `verify of drive ${v.drive} ${v.state}: ${v.error ?? ''}`;
   }
 
-  /** The Web UI's current details (markdown). */
+  /**
+   * The Web UI's current details (markdown): what runs where; the live progress is in the running
+   * activity's heartbeat details (only an older workflow, whose activity signalled, shows it here).
+   */
   details(): string {
     const v = this.v;
     const p = v.progress;
@@ -174,6 +181,10 @@ export class OperationTracker {
         case 'pending':
           return `${what}: checking the snapshot, the node and the target`;
         case 'running': {
+          if (!this.signalled) {
+            const size = p && p.totalBytes > 0 ? ` (${p.totalFiles} files, ${formatBytes(p.totalBytes)})` : '';
+            return `${what}${size}${where}: running\n\n${liveProgressHint('restoreSnapshot')}`;
+          }
           if (!p) return `${what}${where}: starting`;
           const pct = p.totalBytes > 0 ? ` (${Math.min(100, Math.floor((100 * p.bytes) / p.totalBytes))}%)` : '';
           const of = (n: number, total: number, f: (x: number) => string) =>
@@ -197,6 +208,7 @@ export class OperationTracker {
       case 'pending':
         return `${what}: starting`;
       case 'running':
+        if (!this.signalled) return `${what}: running\n\n${liveProgressHint('verifyDrive')}`;
         return `${what}: ${p ? `${formatBytes(p.bytes)} read` : 'checking the structure'}`;
       case 'succeeded':
         return v.verify

@@ -113,7 +113,18 @@ async function restore(input: RestoreJobInput, op: OperationTracker, mark: () =>
     op,
     node,
     mark,
-    async () => op.restored(await service.restoreSnapshot({ jobId, node, app, source, target, subtree })),
+    async () =>
+      op.restored(
+        await service.restoreSnapshot({
+          jobId,
+          node,
+          app,
+          source,
+          target,
+          subtree,
+          rateLimit: input.settings.operationBandwidthLimitBytesPerSecond ?? 0,
+        }),
+      ),
     () => catalog.recordOperationFinished(end()),
   );
 }

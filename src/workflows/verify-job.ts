@@ -64,7 +64,15 @@ export async function verifyJob(input: VerifyJobInput): Promise<OperationResult>
     node,
     mark,
     async () => {
-      op.verified(await service.verifyDrive({ jobId: input.jobId, node, drive, readData: input.readData }));
+      op.verified(
+        await service.verifyDrive({
+          jobId: input.jobId,
+          node,
+          drive,
+          readData: input.readData,
+          rateLimit: input.settings.operationBandwidthLimitBytesPerSecond ?? 0,
+        }),
+      );
       if (op.view().state === 'failed') type = 'DriveDamaged';
     },
     () => catalog.recordOperationFinished(end()),

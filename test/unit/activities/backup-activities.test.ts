@@ -16,7 +16,8 @@ import { beginAttempt } from '../../../src/catalog/attempts';
 import { jobEvents, jobStarted } from '../../../src/catalog/jobs';
 import { openCatalog, type Catalog } from '../../../src/catalog/open';
 import { AbortedError, listSnapshots, openDrive } from '../../../src/engine';
-import type { BackupAttemptInput, BackupOutcome, BackupProgress } from '../../../src/model/backup';
+import type { BackupAttemptInput, BackupOutcome } from '../../../src/model/backup';
+import { backupHeartbeatOf, type BackupHeartbeat } from '../../../src/model/heartbeat';
 import { isFinalBackupFailure } from '../../../src/model/failures';
 import { DEFAULT_JOB_SETTINGS, type DriveSpec, type JobSettings } from '../../../src/model/plan';
 import { waitFor } from '../../../src/util/wait';
@@ -28,8 +29,8 @@ const MiB = 1024 * 1024;
 const NODE = 'n1';
 const CLUSTER = 'test';
 
-/** What the activity heartbeats: its progress, or a checkpoint it just saved. */
-type Beat = { progress: BackupProgress } | { checkpoint: { at: string; files: number; bytes: number } };
+/** What the activity heartbeats: its progress with a summary, and its last checkpoint. */
+type Beat = BackupHeartbeat;
 
 interface PlanOptions {
   paths?: string[];
@@ -107,7 +108,6 @@ describe('backup activity', { timeout: 120_000 }, () => {
       new Date().toISOString(),
     );
 
-  const reports: BackupProgress[] = [];
   const deps = (over: Partial<BackupActivityDeps> = {}): BackupActivityDeps => ({
     node: NODE,
     logger,
@@ -115,10 +115,6 @@ describe('backup activity', { timeout: 120_000 }, () => {
     password: PASSWORD,
     encryption: true,
     cacheDir: join(tmp, 'cache'),
-    reportProgress: (_id, p) => {
-      reports.push(p);
-      return Promise.resolve();
-    },
     msSinceTemporalReached: () => 0,
     ...over,
   });
@@ -176,14 +172,14 @@ describe('backup activity', { timeout: 120_000 }, () => {
       name: 'fencing: once a newer attempt begins, the stale one stops as Fenced at its next checkpoint',
       job: 'fenced',
       checkpointEveryBytes: MiB,
-      newerWhen: (b: Beat) => 'checkpoint' in b,
+      newerWhen: (b: Beat) => b.checkpoint !== null,
     },
     {
       // the file data fits one pack and no checkpoint is due: the commit is the only write left
       name: 'fencing: with no checkpoint due, a stale attempt is refused its commit',
       job: 'fenced-commit',
       checkpointEveryBytes: 1 << 30,
-      newerWhen: (b: Beat) => 'progress' in b && b.progress.files >= 4,
+      newerWhen: (b: Beat) => b.progress.files >= 4,
     },
   ];
   for (const k of fencingCases) {
@@ -248,7 +244,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
     env.on('heartbeat', (b: Beat) => {
       if (cutAt !== 0) return;
       reachedAt = Date.now();
-      if ('checkpoint' in b) cutAt = reachedAt;
+      if (b.checkpoint !== null) cutAt = reachedAt;
     });
     const f = await failureOf(run(env, deps({ msSinceTemporalReached: () => Date.now() - reachedAt }), input));
     const stoppedAt = Date.now();
@@ -280,7 +276,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
     const env = new MockActivityEnvironment();
     let cancelledAt = 0;
     env.on('heartbeat', (b: Beat) => {
-      if (cancelledAt === 0 && 'progress' in b && b.progress.files >= 4) {
+      if (cancelledAt === 0 && b.progress.files >= 4) {
         cancelledAt = Date.now();
         env.cancel();
       }
@@ -301,7 +297,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
     let newer = null as Promise<void> | null;
     env.on('heartbeat', (b: Beat) => {
       // no checkpoint and a pack not yet full: the attempt meets no fence before it is cancelled
-      if (!newer && 'progress' in b && b.progress.files >= 4) newer = beginNext(input).then(() => env.cancel());
+      if (!newer && b.progress.files >= 4) newer = beginNext(input).then(() => env.cancel());
     });
     const err = await rejection(run(env, deps(), input));
     assert.ok(newer, 'not cancelled before the end');
@@ -409,7 +405,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
     assert.deepEqual(await snapshotsOn(input), []);
   });
 
-  test('heartbeats come no more often than a quarter of the heartbeat timeout, while every update is reported', async () => {
+  test('heartbeats come no more often than a quarter of the heartbeat timeout and carry the live progress', async () => {
     const heartbeatMs = 1000;
     const beatEveryMs = heartbeatMs / 4;
     const input = await begin(
@@ -425,19 +421,17 @@ describe('backup activity', { timeout: 120_000 }, () => {
       }),
     );
     const env = new MockActivityEnvironment();
-    const beats: number[] = [];
-    const others: Beat[] = [];
-    env.on('heartbeat', (b: Beat) => {
-      if ('progress' in b) beats.push(Date.now());
-      else others.push(b);
-    });
-    reports.length = 0;
+    const beats: { at: number; beat: Beat }[] = [];
+    env.on('heartbeat', (b: Beat) => beats.push({ at: Date.now(), beat: b }));
     const started = Date.now();
-    const out = await run(env, deps({ reportEveryMs: 0 }), input);
+    const out = await run(env, deps(), input);
     const ms = Date.now() - started;
     assert.equal(out.files, 48);
-    assert.deepEqual(others, [], 'a checkpoint heartbeat (not throttled) came in between');
-    const gaps = beats.slice(1).map((t, i) => t - beats[i]);
+    assert.ok(
+      beats.every(({ beat }) => beat.checkpoint === null),
+      'a checkpoint heartbeat (not throttled) came in between',
+    );
+    const gaps = beats.slice(1).map((b, i) => b.at - beats[i].at);
     // the activity and this listener read the clock a moment apart: allow a few ms
     assert.ok(
       gaps.every((g) => g >= beatEveryMs - 5),
@@ -445,8 +439,16 @@ describe('backup activity', { timeout: 120_000 }, () => {
     );
     assert.ok(beats.length <= ms / beatEveryMs + 2, `${beats.length} heartbeats in ${ms} ms`);
     assert.ok(beats.length >= 3, `only ${beats.length} heartbeats in ${ms} ms: the attempt would time out`);
-    assert.ok(reports.length >= 48, `${reports.length} progress reports, one a file expected`);
-    assert.ok(reports.length > 2 * beats.length, `${reports.length} reports, ${beats.length} heartbeats`);
-    assert.equal(reports[reports.length - 1].files, 48);
+    // each carries the progress so far, moving forward, with a summary a person reads
+    assert.ok(beats.every(({ beat }) => backupHeartbeatOf(beat) !== null));
+    const bytes = beats.map(({ beat }) => beat.progress.bytes);
+    assert.deepEqual(
+      bytes,
+      [...bytes].sort((a, b) => a - b),
+    );
+    const last = beats[beats.length - 1].beat;
+    assert.equal(last.progress.epoch, input.attempt.epoch);
+    assert.ok(last.progress.files > 0 && last.progress.rateBytesPerSecond > 0, JSON.stringify(last.progress));
+    assert.match(last.summary, /^\d+ files, [\d.]+ MiB at [\d.]+ [KM]iB\/s; last checkpoint none yet; epoch \d+$/);
   });
 });

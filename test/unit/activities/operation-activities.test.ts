@@ -12,6 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createOperationActivities, type OperationActivityDeps } from '../../../src/activities/operation-activities';
 import { backup } from '../../../src/engine';
+import { operationHeartbeatOf, type OperationHeartbeat } from '../../../src/model/heartbeat';
 import type { OperationProgress, RestoreRequest, SnapshotSource } from '../../../src/model/operations';
 import { compareTrees } from '../../helpers/tree';
 import { createDrive, PASSWORD, prng } from '../../helpers/engine';
@@ -28,16 +29,10 @@ describe('restore and verify activities', { timeout: 120_000 }, () => {
   const src = join(tmp.path, 'src');
   const drivePath = join(tmp.path, 'drive');
   let source: SnapshotSource;
-  const reports: OperationProgress[] = [];
   const deps = (over: Partial<OperationActivityDeps> = {}): OperationActivityDeps => ({
     node: 'n1',
     logger,
     password: PASSWORD,
-    reportProgress: (_id, p) => {
-      reports.push(p);
-      return Promise.resolve();
-    },
-    reportEveryMs: 0,
     ...over,
   });
   const request = (target: string, over: Partial<RestoreRequest> = {}): RestoreRequest => ({
@@ -81,10 +76,10 @@ describe('restore and verify activities', { timeout: 120_000 }, () => {
   });
   after(() => tmp.cleanup());
 
-  test('restoreSnapshot restores byte for byte and heartbeats its progress', async () => {
+  test('restoreSnapshot restores byte for byte and heartbeats its progress with a summary', async () => {
     const env = new MockActivityEnvironment();
-    const beats: { progress: OperationProgress }[] = [];
-    env.on('heartbeat', (d: { progress: OperationProgress }) => beats.push(d));
+    const beats: OperationHeartbeat[] = [];
+    env.on('heartbeat', (d: OperationHeartbeat) => beats.push(d));
     const target = join(tmp.path, 'restored');
     const out = await inActivity(() => createOperationActivities(deps()).restoreSnapshot(request(target)), env);
     assert.equal(out.files, 300);
@@ -95,7 +90,8 @@ describe('restore and verify activities', { timeout: 120_000 }, () => {
     assert.equal(last.files, 300);
     assert.equal(last.totalBytes, source.bytes);
     assert.ok(beats.some((b) => b.progress.currentPath?.startsWith(target)));
-    assert.ok(reports.length > 0);
+    assert.ok(beats.every((b) => operationHeartbeatOf(b) !== null));
+    assert.match(beats[beats.length - 1].summary, /^100%: 300 of 300 files, 18\.8 MiB of 18\.8 MiB at /);
   });
 
   test('a cancelled restore stops within a second, as cancelled', async () => {

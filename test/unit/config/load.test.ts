@@ -36,6 +36,16 @@ test('a minimal config gets defaults and absolute paths', () => {
   });
 });
 
+test('jobs.operationBandwidthLimit paces restores and verifies; 0 (no limit) by default', () => {
+  assert.equal(configFromObject(base(), '/b.yaml', '/').plan.jobs.operationBandwidthLimitBytesPerSecond, 0);
+  const limited = configFromObject({ ...base(), jobs: { operationBandwidthLimit: 1048576 } }, '/b.yaml', '/');
+  assert.equal(limited.plan.jobs.operationBandwidthLimitBytesPerSecond, 1048576);
+  assert.throws(
+    () => configFromObject({ ...base(), jobs: { operationBandwidthLimit: -1 } }, '/b.yaml', '/'),
+    /jobs\.operationBandwidthLimit: /,
+  );
+});
+
 const bad: { name: string; change: (c: Record<string, unknown>) => void; message: RegExp }[] = [
   {
     name: 'bad node name',

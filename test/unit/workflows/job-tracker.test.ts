@@ -73,7 +73,23 @@ test('attempts keep their outcome and restart reason', () => {
   );
 });
 
-test('details name the app, node, drive, progress, earlier attempts and the restart', () => {
+test('details name the app, node, drive, attempt, earlier attempts and the restart, and where live progress is', () => {
+  const t = new JobTracker(input);
+  t.attemptStarted(1, 1, 'n1', 'd1', null);
+  t.attemptEnded('moved', 'app moved to n2');
+  t.attemptStarted(2, 2, 'n2', 'd2', { kind: 'checkpoint', reason: 'app moved from n1 to n2; resuming' });
+  assert.equal(
+    t.details(),
+    [
+      '**running** backup of `db` on `n2` to drive `d2`, attempt 2',
+      'live progress: the `summary` in the heartbeat details of the pending `backupAttempt` activity (Pending Activities)',
+      'attempt 1 on n1: moved (app moved to n2)',
+      'checkpoint restart: app moved from n1 to n2; resuming',
+    ].join('\n\n'),
+  );
+});
+
+test('a job whose attempts signalled progress (an older history) shows it in its details', () => {
   const t = new JobTracker(input);
   t.attemptStarted(1, 1, 'n1', 'd1', null);
   t.attemptEnded('moved', 'app moved to n2');
@@ -92,6 +108,7 @@ test('details name the app, node, drive, progress, earlier attempts and the rest
   const d = t.details();
   assert.match(d, /\*\*running\*\* backup of `db` on `n2` to drive `d2`, attempt 2/);
   assert.match(d, /progress: 1 files, 2\.0 KiB of about 4 files, 8\.0 KiB \(25%\) at 1\.0 KiB\/s, about 6 s left/);
+  assert.doesNotMatch(d, /live progress/);
   assert.match(d, /attempt 1 on n1: moved \(app moved to n2\)/);
   assert.match(d, /checkpoint restart: app moved from n1 to n2; resuming/);
   t.failed('drive full');

@@ -57,6 +57,12 @@ test('a restore goes pending -> running -> succeeded, with details the Web UI sh
   assert.equal(op.view().progress?.files, 0);
   op.running();
   assert.equal(op.view().accepted, true);
+  assert.equal(
+    op.details(),
+    'restore of **db** snapshot `0123456789ab` (10 files, 4.0 MiB) from drive n2-disk on n3 into `/r`: running\n\n' +
+      'live progress: the `summary` in the heartbeat details of the pending `restoreSnapshot` activity (Pending Activities)',
+  );
+  // a workflow whose activity signalled progress (an older history) shows it
   op.progress({ files: 4, bytes: 1024 * 1024, totalFiles: 10, totalBytes: 4 * 1024 * 1024, currentPath: '/r/a' });
   assert.equal(
     op.details(),
@@ -104,7 +110,11 @@ test('a failed or cancelled restore says how far it got', () => {
 test('a verify that found damage fails with every damaged pack named', () => {
   const op = new OperationTracker({ jobId: 'j', kind: 'verify', node: 'n2', drive: 'n2-disk', readData: true });
   op.running();
-  assert.equal(op.details(), 'verify of drive **n2-disk** on n2 (reading all data): checking the structure');
+  assert.equal(
+    op.details(),
+    'verify of drive **n2-disk** on n2 (reading all data): running\n\n' +
+      'live progress: the `summary` in the heartbeat details of the pending `verifyDrive` activity (Pending Activities)',
+  );
   op.verified(
     verifyOutcome({
       ok: false,
