@@ -31,6 +31,7 @@ import type {
   CheckpointRef,
 } from '../model/backup';
 import type { DriveSpec } from '../model/plan';
+import { recordBackupCommitted } from '../metrics/node-metrics';
 import { failure } from './failure';
 
 export interface BackupActivityDeps {
@@ -121,6 +122,12 @@ async function runAttempt(
       },
       'backup attempt committed',
     );
+    recordBackupCommitted({
+      cluster: job.cluster,
+      app: job.app.name,
+      seconds: (Date.now() - started) / 1000,
+      bytes: result.stats.bytes,
+    });
     return {
       files: result.stats.files,
       bytes: result.stats.bytes,

@@ -21,9 +21,15 @@ export function nodeCommand(): Command {
     .description("run this machine's Baton node process (backup service and coordinator worker)")
     .requiredOption('--name <node>', 'the node name, as listed in the config')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
-    .action(async (opts: ConfigOption & { name: string }) => {
+    .option('--metrics-listen <host:port>', 'serve /metrics and /healthz there (default: nodes[].metricsListen)')
+    .action(async (opts: ConfigOption & { name: string; metricsListen?: string }) => {
       const config = loadConfig(opts.config);
-      await runNodeProcess({ node: opts.name, config, logger: createLogger({ node: opts.name }) });
+      await runNodeProcess({
+        node: opts.name,
+        config,
+        logger: createLogger({ node: opts.name }),
+        metricsListen: opts.metricsListen,
+      });
     });
 }
 

@@ -22,11 +22,12 @@ import { repositoryPassword, type BatonConfig } from '../config/load';
 import { jobProgressSignal, operationProgressSignal } from '../workflows/messages';
 import { coordinatorQueue, nodeQueue } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
+import { runtimeMetrics, startNodeMonitoring } from './node-monitoring';
 import { workflowSource } from './workflow-bundle';
 
 let runtimeInstalled = false;
 
-function installRuntimeLogger(logger: Logger): void {
+function installRuntimeLogger(logger: Logger, metricsBind?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const log = logger.child({ component: 'temporal' });
@@ -39,6 +40,7 @@ function installRuntimeLogger(logger: Logger): void {
   };
   Runtime.install({
     logger: new DefaultLogger('INFO', (entry) => log[map[entry.level]](entry.meta ?? {}, entry.message)),
+    ...(metricsBind ? { telemetryOptions: runtimeMetrics(metricsBind) } : {}),
   });
 }
 
@@ -46,16 +48,20 @@ export interface NodeProcessOptions {
   node: string;
   config: BatonConfig;
   logger: Logger;
+  /** HOST:PORT to serve /metrics and /healthz on; default: the config's nodes[].metricsListen, else none. */
+  metricsListen?: string;
 }
 
-export async function runNodeProcess({ node, config, logger }: NodeProcessOptions): Promise<void> {
+export async function runNodeProcess({ node, config, logger, metricsListen }: NodeProcessOptions): Promise<void> {
   if (!config.plan.nodes.some((n) => n.name === node)) {
     throw new Error(
       `node "${node}" is not in ${config.file}; use one of: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
     );
   }
   const password = repositoryPassword(config);
-  installRuntimeLogger(logger);
+  const listen = metricsListen ?? config.metricsListen[node];
+  const monitoring = listen ? await startNodeMonitoring(node, listen, logger) : undefined;
+  installRuntimeLogger(logger, monitoring?.runtimeBind);
   const catalog = await openCatalog(config.catalogUrl);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
@@ -110,6 +116,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
       // so a cancelled restore or verify hears of it within a second and stops.
       maxHeartbeatThrottleInterval: '1s',
     });
+    monitoring?.attach({ cluster: config.cluster, catalog, watch, workers: () => [coordinatorWorker, nodeWorker] });
     logger.info(
       {
         cluster: config.cluster,
@@ -121,6 +128,7 @@ export async function runNodeProcess({ node, config, logger }: NodeProcessOption
     await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
     logger.info('node stopped');
   } finally {
+    await monitoring?.close();
     watch.stop();
     await catalog.destroy();
     await clientConnection.close();
