@@ -29,7 +29,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
 describe('metrics scraped by a real Prometheus', { timeout: 240_000 }, () => {
