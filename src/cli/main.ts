@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { BatonError } from '../model/errors';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
+import { checkCommand } from './check-command';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
 import { drillCommand } from './drill-command';
@@ -30,6 +31,7 @@ export function program(): Command {
     .addCommand(schedulesCommand())
     .addCommand(jobsCommand())
     .addCommand(jobCommand())
+    .addCommand(checkCommand())
     .addCommand(repoCommand());
 }
 

@@ -7,6 +7,8 @@
 import { Gauge, type Registry } from 'prom-client';
 import { backupTimes, latestVerifies, runningBackups } from '../catalog/backup-health';
 import type { Catalog } from '../catalog/open';
+import type { ClusterPlan } from '../model/plan';
+import { scheduleIntervalSeconds } from './schedule-interval';
 
 export interface CatalogFigures {
   backups: Awaited<ReturnType<typeof backupTimes>>;
@@ -104,4 +106,19 @@ export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster:
       for (const v of f.verifies) if (v.errors !== null) g.set({ cluster, drive: v.drive }, v.errors);
     },
   );
+}
+
+/** `baton_backup_interval_seconds{cluster,app}`: the longest gap each scheduled app's schedule leaves (the plan). */
+export function registerPlanMetrics(registry: Registry, plan: ClusterPlan): void {
+  registry.removeSingleMetric('baton_backup_interval_seconds');
+  const gauge = new Gauge({
+    name: 'baton_backup_interval_seconds',
+    help: "Longest time the app's schedule leaves between two backups (baton.yaml); absent without a schedule",
+    labelNames: ['cluster', 'app'],
+    registers: [registry],
+  });
+  for (const app of plan.apps) {
+    const interval = scheduleIntervalSeconds(app.schedule);
+    if (interval !== null) gauge.set({ cluster: plan.cluster, app: app.name }, interval);
+  }
 }

@@ -7,7 +7,8 @@
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/open';
-import { registerCatalogMetrics } from '../metrics/catalog-metrics';
+import { registerCatalogMetrics, registerPlanMetrics } from '../metrics/catalog-metrics';
+import type { ClusterPlan } from '../model/plan';
 import { freeLoopbackPort, startMetricsServer, type Health, type MetricsServer } from '../metrics/metrics-server';
 import { registerNode, registry } from '../metrics/node-metrics';
 import type { ConnectivityWatch } from './connectivity';
@@ -17,7 +18,7 @@ export interface NodeMonitoring {
   /** Where the Temporal runtime should export its metrics (a loopback HOST:PORT). */
   runtimeBind: string;
   /** Starts serving the catalog's gauges and the workers' health once the node has them. */
-  attach(parts: { cluster: string; catalog: Catalog; watch: ConnectivityWatch; workers: () => Worker[] }): void;
+  attach(parts: { plan: ClusterPlan; catalog: Catalog; watch: ConnectivityWatch; workers: () => Worker[] }): void;
   close(): Promise<void>;
 }
 
@@ -37,8 +38,9 @@ export async function startNodeMonitoring(node: string, listen: string, logger: 
   );
   return {
     runtimeBind,
-    attach({ cluster, catalog, watch, workers }) {
-      registerCatalogMetrics(registry, catalog, cluster);
+    attach({ plan, catalog, watch, workers }) {
+      registerCatalogMetrics(registry, catalog, plan.cluster);
+      registerPlanMetrics(registry, plan);
       health = () => nodeHealth({ node, watch, workers });
     },
     async close() {

@@ -116,7 +116,7 @@ export async function runNodeProcess({ node, config, logger, metricsListen }: No
       // so a cancelled restore or verify hears of it within a second and stops.
       maxHeartbeatThrottleInterval: '1s',
     });
-    monitoring?.attach({ cluster: config.cluster, catalog, watch, workers: () => [coordinatorWorker, nodeWorker] });
+    monitoring?.attach({ plan: config.plan, catalog, watch, workers: () => [coordinatorWorker, nodeWorker] });
     logger.info(
       {
         cluster: config.cluster,
