@@ -14,11 +14,12 @@ import { checkBackups, unknown, type CheckVerdict } from '../metrics/backup-chec
 
 interface CheckOptions {
   config?: string;
-  maxAge: string;
+  maxAge?: string;
   app?: string;
 }
 
 async function verdict(opts: CheckOptions): Promise<CheckVerdict> {
+  if (opts.maxAge === undefined) return unknown('--max-age is required; give the oldest acceptable backup, e.g. 26h');
   if (!/^\d+(s|m|h|d)?$/.test(opts.maxAge)) {
     return unknown(`--max-age "${opts.maxAge}" is not a duration; give one like 26h, 90m or 2d`);
   }
@@ -49,7 +50,7 @@ export function checkCommand(): Command {
     .description(
       'Nagios/Icinga check: is every app backed up within --max-age? (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)',
     )
-    .requiredOption('--max-age <duration>', 'oldest acceptable last successful backup, e.g. 26h')
+    .option('--max-age <duration>', 'oldest acceptable last successful backup, e.g. 26h (required)')
     .option('--app <app>', 'check only this app')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .action(async (opts: CheckOptions) => {

@@ -95,6 +95,9 @@ describe('baton check', { timeout: 120_000 }, () => {
     const app = check('--max-age', '26h', '--app', 'nope');
     assert.equal(app.code, 3);
     assert.match(app.stdout, /^BATON UNKNOWN - unknown app "nope"; apps in .*: /);
+    const missing = check();
+    assert.equal(missing.code, 3);
+    assert.match(missing.stdout, /^BATON UNKNOWN - --max-age is required/);
     const age = check('--max-age', 'soon');
     assert.equal(age.code, 3);
     assert.match(age.stdout, /^BATON UNKNOWN - --max-age "soon" is not a duration/);
