@@ -112,4 +112,31 @@ describe('metrics scraped by a real Prometheus', { timeout: 240_000 }, () => {
       taken.close();
     }
   });
+
+  test('/healthz turns 503 while Temporal does not answer (server SIGSTOPped) and 200 again after', async (t) => {
+    const server = c.server?.process;
+    if (!server?.pid) return t.skip('uses a running server (BATON_TEST_TEMPORAL): cannot pause it');
+    const [node, address] = [...addresses][0];
+    const status = async () => {
+      const res = await fetch(`http://${address}/healthz`);
+      return { code: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    assert.equal((await status()).code, 200);
+    server.kill('SIGSTOP');
+    try {
+      const down = await until(
+        `${node} unhealthy`,
+        async () => {
+          const s = await status();
+          return s.code === 503 ? s.body : undefined;
+        },
+        20_000,
+      );
+      assert.equal(down.ok, false);
+      assert.match(String(down.temporal), /^not reached for \d+ s$/);
+    } finally {
+      server.kill('SIGCONT');
+    }
+    await until(`${node} healthy again`, async () => ((await status()).code === 200 ? true : undefined), 20_000);
+  });
 });
