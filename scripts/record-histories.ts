@@ -3,6 +3,7 @@
  * real node processes. Writes test/histories/<name>-<baton version>.json:
  *   backup-job:               a plain backup of sample-db on node-2
  *   backup-job-app-failover:  a backup of drill-db whose app moved mid-way (two attempts, checkpoint restart)
+ *   backup-job-cancelled:     a backup of drill-db cancelled mid-way (as `baton job cancel` and the Web UI do)
  *   coordinator-failover:     the coordinator after its host node was SIGKILLed, with both jobs in it
  *   scheduled-backup:         one run started by sample-db's schedule
  *   scheduled-backup-failed:  one run of that schedule whose backup failed (the app's data gone)
@@ -30,6 +31,7 @@ const out = resolve(__dirname, '..', '..', 'test', 'histories');
 const ALL = [
   'backup-job',
   'backup-job-app-failover',
+  'backup-job-cancelled',
   'scheduled-backup',
   'scheduled-backup-failed',
   'coordinator-failover',
@@ -75,6 +77,17 @@ async function saveScheduledRun(cluster: LocalCluster, name: string, state: 'suc
   await save(cluster, name, runId);
 }
 
+/** A full backup of drill-db cancelled after its first checkpoint, as `baton job cancel` does it. */
+async function saveCancelledBackup(cluster: LocalCluster): Promise<void> {
+  const cancelled = await requestBackup(cluster.client, cluster.config.cluster, DRILL_APP, 'record-histories', true);
+  await waitFor('a checkpoint', () => latestCheckpoint(cluster.catalog, cancelled.jobId));
+  const handle = cluster.client.workflow.getHandle(cancelled.jobId);
+  await handle.cancel();
+  await handle.result().catch(() => undefined);
+  if ((await handle.describe()).status.name !== 'CANCELLED') throw new Error('the backup did not end cancelled');
+  await save(cluster, 'backup-job-cancelled', cancelled.jobId);
+}
+
 async function main() {
   const cluster = await startLocalCluster({ demo: { appSchedule: '{ every: 30s }' } });
   try {
@@ -84,6 +97,8 @@ async function main() {
     if ((await followJob(cluster.client, plain.jobId, () => undefined, 500)).state !== 'succeeded')
       throw new Error('backup failed');
     await save(cluster, 'backup-job', plain.jobId);
+
+    if (wanted.includes('backup-job-cancelled')) await saveCancelledBackup(cluster);
 
     if (wanted.includes('restore') || wanted.includes('verify')) {
       mkdirSync(join(cluster.dir, 'restores'));

@@ -17,6 +17,7 @@ import {
   DriveFullError,
   EngineError,
   openDrive,
+  StoppedError,
   WrongPasswordError,
   type BackupResult,
   type Checkpoint,
@@ -49,6 +50,11 @@ export interface BackupActivityDeps {
   msSinceTemporalReached: () => number;
   /** Minimum ms between progress reports to the workflow. */
   reportEveryMs?: number;
+  /**
+   * Fires when the node process is asked to stop (SIGTERM): a running attempt takes a checkpoint at
+   * once and fails with NodeStopping, so the job resumes from it where the app runs.
+   */
+  stopping?: AbortSignal;
 }
 
 export class IsolatedError extends Error {
@@ -109,6 +115,7 @@ async function runAttempt(
     const result = await runEngine(deps, job, attempt, {
       resume,
       signal: ctx.cancellationSignal,
+      stopSignal: deps.stopping,
       fence,
       progress,
       onCheckpoint: checkpointSaver(deps, job, attempt, fence, progress),
@@ -138,6 +145,7 @@ async function runAttempt(
       incomplete: result.incomplete,
     };
   } catch (err) {
+    if (err instanceof StoppedError) throw await nodeStopping(deps, job, attempt, err);
     if (err instanceof AbortedError) await recordStop(deps, job.cluster, job.jobId, attempt.epoch);
     throw backupFailure(err, {
       deps,
@@ -275,6 +283,7 @@ async function runEngine(
   run: {
     resume: Checkpoint | undefined;
     signal: AbortSignal;
+    stopSignal: AbortSignal | undefined;
     fence: () => Promise<void>;
     progress: AttemptProgress;
     onCheckpoint: (cp: Checkpoint) => Promise<void>;
@@ -294,6 +303,7 @@ async function runEngine(
     resumeFrom: run.resume,
     password: deps.password,
     signal: run.signal,
+    stopSignal: run.stopSignal,
     beforeWrite: run.fence,
     rateLimit: job.app.bandwidthLimitBytesPerSecond,
     progress: { update: run.progress.update },
@@ -337,6 +347,26 @@ async function recordStop(deps: BackupActivityDeps, cluster: string, jobId: stri
     },
     new Date().toISOString(),
   ).catch(() => undefined);
+}
+
+/** The attempt stopped with its node (StoppedError): the timeline says so, the job is told to carry on. */
+async function nodeStopping(
+  deps: BackupActivityDeps,
+  job: BackupJobInput,
+  attempt: AttemptSpec,
+  err: StoppedError,
+): Promise<unknown> {
+  const saved = err.seq === null ? 'before its first checkpoint' : `after saving checkpoint ${err.seq}`;
+  const message =
+    `stopped with node ${deps.node} (SIGTERM: the node process is stopping) ${saved}; ` +
+    'the job carries on where the app runs';
+  deps.logger.info({ job: job.jobId, attempt: attempt.number, checkpoint: err.seq }, message);
+  await addEvent(
+    deps.catalog,
+    { cluster: job.cluster, jobId: job.jobId, kind: 'attempt-stopped', node: deps.node, message },
+    new Date().toISOString(),
+  ).catch(() => undefined);
+  return failure(message, 'NodeStopping', { retryable: true });
 }
 
 /** The engine's refusals of a drive that may have been tampered with (drive.ts, drive-state.ts, config.ts). */

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { connect } from '../client/connect';
 import { UserError } from '../model/errors';
+import { unreachableLine } from '../model/coordinator';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
 import { recentJobs } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
@@ -16,18 +17,36 @@ interface ConfigOption {
   config?: string;
 }
 
+/** A whole number of seconds, at least 1 (a stop grace of 0 would cancel backups without a checkpoint). */
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UserError(
+      `--stop-grace: "${v}" is not a whole number of seconds of at least 1; give e.g. --stop-grace 15`,
+    );
+  }
+  return n;
+}
+
 export function nodeCommand(): Command {
   return new Command('node')
     .description("run this machine's Baton node process (backup service and coordinator worker)")
     .requiredOption('--name <node>', 'the node name, as listed in the config')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .option('--metrics-listen <host:port>', 'serve /metrics and /healthz there (default: nodes[].metricsListen)')
-    .action(async (opts: ConfigOption & { name: string; metricsListen?: string }) => {
+    .option(
+      '--stop-grace <seconds>',
+      "how long SIGTERM waits for running backups to checkpoint (default: the config's jobs.checkpointEvery)",
+      seconds,
+    )
+    .action(async (opts: ConfigOption & { name: string; stopGrace?: number; metricsListen?: string }) => {
       const config = loadConfig(opts.config);
+      const logger = createLogger({ node: opts.name });
       await runNodeProcess({
         node: opts.name,
         config,
-        logger: createLogger({ node: opts.name }),
+        logger,
+        stopGraceSeconds: opts.stopGrace,
         metricsListen: opts.metricsListen,
       });
     });
@@ -60,6 +79,7 @@ async function clusterStatus(config: BatonConfig, client: Client, catalog: Catal
   return {
     cluster: config.cluster,
     coordinatorHost: state.host,
+    clusterUnreachable: state.clusterUnreachable ?? null,
     nodes: state.plan.nodes.map((n) => ({
       name: n.name,
       drives: state.plan.drives.filter((d) => d.node === n.name).map((d) => d.name),
@@ -86,6 +106,9 @@ async function clusterStatus(config: BatonConfig, client: Client, catalog: Catal
 /** The status as tables: nodes, apps, drives, recent jobs. */
 function printStatus(status: Awaited<ReturnType<typeof clusterStatus>>): void {
   console.log(`cluster ${status.cluster}, coordinator on ${status.coordinatorHost ?? '(not yet placed)'}\n`);
+  if (status.clusterUnreachable) {
+    console.log(`${unreachableLine(status.clusterUnreachable)}; app hosts below are the last known\n`);
+  }
   console.log(
     formatTable(
       ['NODE', 'DRIVES', 'COORDINATOR'],

@@ -1,5 +1,10 @@
-/** `baton jobs` and `baton job <id>`: the catalog's view of jobs, their attempts and their timeline. */
+/**
+ * `baton jobs` and `baton job <id>`: the catalog's view of jobs, their attempts and their timeline;
+ * `baton job cancel <id>` cancels one.
+ */
 import { Command } from 'commander';
+import { cancelJob } from '../client/cancel-job';
+import { connect } from '../client/connect';
 import { UserError } from '../model/errors';
 import { attemptsOf } from '../catalog/attempts';
 import { getJob, jobEvents, recentJobs } from '../catalog/jobs';
@@ -85,8 +90,33 @@ export function jobsCommand(): Command {
     });
 }
 
+function cancelCommand(): Command {
+  return new Command('cancel')
+    .description('cancel a running job (as the Web UI does) and wait for it to record its end')
+    .argument('<id>', 'the job ID (its workflow ID)')
+    .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      // `baton job` has the same options: commander may hand them to the parent.
+      const opts = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
+      const config = loadConfig(opts.config);
+      const { client, close } = await connect(config);
+      try {
+        const result = await cancelJob(client, id);
+        if (opts.json) console.log(JSON.stringify(result, null, 2));
+        else if (result.status === 'RUNNING') {
+          console.log(`${id}: cancel requested; still running after ${result.waitedMs} ms (see \`baton job ${id}\`)`);
+        } else console.log(`${id}: ${result.status.toLowerCase()} after ${result.waitedMs} ms`);
+        if (result.status === 'RUNNING') process.exitCode = 1;
+      } finally {
+        await close();
+      }
+    });
+}
+
 export function jobCommand(): Command {
   return new Command('job')
+    .addCommand(cancelCommand())
     .description('show one job: its attempts (node, drive, epoch, outcome, why it restarted) and timeline')
     .argument('<id>', 'the job ID (its workflow ID)')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')

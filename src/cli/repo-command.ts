@@ -363,7 +363,10 @@ async function pruneDrive(o: Common & { dryRun?: boolean }): Promise<number> {
     o,
     r,
     `${r.packsDeleted} packs deleted (${r.bytesFreed} bytes), ${r.packsKept} kept` +
-      (r.packsDropped ? `, ${r.packsDropped} dropped from the tape index (volume space is not reused)` : ''),
+      (r.packsDropped ? `, ${r.packsDropped} dropped from the tape index (volume space is not reused)` : '') +
+      (r.packsSpared
+        ? `, ${r.packsSpared} unindexed packs younger than the lock stale age left for a later prune`
+        : ''),
   );
   return EXIT_OK;
 }

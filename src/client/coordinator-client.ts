@@ -90,6 +90,8 @@ function stuck(handle: WorkflowHandle, cluster: string, symptom: string, reason:
 export interface EnsureOptions {
   /** seconds between the coordinator's observations of host and cluster (default 2) */
   tickSeconds?: number;
+  /** seconds between the coordinator's checks of running jobs against Temporal (default 30) */
+  reconcileSeconds?: number;
   /**
    * Called when the running coordinator is stuck (StuckCoordinatorError); the coordinator is then
    * terminated and a new one started. Without it, the error is thrown. The demo replaces it: its
@@ -108,7 +110,7 @@ export async function ensureCoordinator(
   const handle = await client.workflow.start('coordinator', {
     workflowId,
     taskQueue: coordinatorQueue(config.cluster),
-    args: [{ plan: config.plan, tickSeconds: opts.tickSeconds }],
+    args: [{ plan: config.plan, tickSeconds: opts.tickSeconds, reconcileSeconds: opts.reconcileSeconds }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     staticSummary: `Primary coordinator of cluster ${config.cluster}`,
     staticDetails: `Directs the backup services of ${config.plan.nodes.length} nodes for ${config.plan.apps.length} apps.`,
@@ -127,7 +129,10 @@ export async function ensureCoordinator(
     opts.replaceStuck(stuck);
     await handle.terminate(`replaced: stuck (${stuck.reason || 'its workflow task fails on every try'})`);
     // once: a new coordinator that is stuck at once is not an old history, and is reported
-    return ensureCoordinator(client, config, { tickSeconds: opts.tickSeconds });
+    return ensureCoordinator(client, config, {
+      tickSeconds: opts.tickSeconds,
+      reconcileSeconds: opts.reconcileSeconds,
+    });
   }
   return workflowId;
 }

@@ -17,9 +17,13 @@ export const TEMPORAL_CLI_GO = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
 export type Say = (line: string) => void;
 
+/** ~/.cache/baton, or $BATON_CACHE_DIR: where built and downloaded tools are kept between runs. */
+export function batonCacheDir(): string {
+  return process.env.BATON_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'baton');
+}
+
 export function cacheDir(): string {
-  const base = process.env.BATON_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'baton');
-  return join(base, 'temporal-cli');
+  return join(batonCacheDir(), 'temporal-cli');
 }
 
 function isExecutable(path: string): boolean {

@@ -51,6 +51,12 @@ export interface BackupOptions {
   otherDrives?: Drive[];
   password?: string;
   signal?: AbortSignal;
+  /**
+   * Stop with a checkpoint: once this fires, the backup takes a checkpoint at the next point one can
+   * be taken (after the file, or the chunk of a big file, in hand), then throws StoppedError; without
+   * onCheckpoint it throws at that point. `signal` stops at once, without a checkpoint.
+   */
+  stopSignal?: AbortSignal;
   progress?: ProgressReporter;
   /** fencing hook: called before each pack write and before the snapshot commit; a throw aborts */
   beforeWrite?: () => Promise<void>;
@@ -105,14 +111,14 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
 }
 
 /** What the backup reads and writes, opened in this order (a resumed checkpoint's drives first). */
-async function openStores(opts: BackupOptions, resume: Checkpoint | null, held: Held) {
+async function openStores(opts: BackupOptions, resume: Checkpoint | null, held: Held, lock: Lock) {
   const { drive, signal } = opts;
   const index = await BlobIndex.load(drive);
   const opened = new Map<string, Drive>([[drive.id, drive]]);
   for (const d of opts.otherDrives ?? []) opened.set(d.id, d);
   const drives = await checkpointDrives(drive, resume, index, opened, opts.password);
   if (resume) await readPartialTrees(resume, index);
-  const writer = new PackWriter(drive, index, opts.beforeWrite);
+  const writer = new PackWriter(drive, index, opts.beforeWrite, lock);
   const pool = (held.pool = new WorkerPool(drive.key, opts.workers ?? DEFAULT_WORKERS, {
     known: index.table,
     level: drive.compressionLevel,
@@ -133,7 +139,7 @@ async function archive(
   held: Held,
 ): Promise<BackupResult> {
   const { drive, signal, app } = opts;
-  const { index, opened, drives, writer, pool, cachePath, cache } = await openStores(opts, resume, held);
+  const { index, opened, drives, writer, pool, cachePath, cache } = await openStores(opts, resume, held, lock);
   const tally = newTally(resume);
   const schedule = new CheckpointSchedule(
     (opts.checkpointEvery?.seconds ?? 15) * 1000,
@@ -158,6 +164,7 @@ async function archive(
     packsBefore,
     seq: resume ? resume.seq : 0,
     onCheckpoint: opts.onCheckpoint,
+    stop: opts.stopSignal,
   });
   const report = progressReport(opts.progress ?? noopProgress, tally);
   const batcher = new SmallFileBatcher(pool);
@@ -181,7 +188,21 @@ async function archive(
   await new BackupWalk({ events, trees, files, batcher, checkpointer, tally, report, signal }).run();
 
   const beforeWrite = opts.beforeWrite;
-  const commit = { drive, opened, writer, trees, used, drives, tally, packsBefore, sources, app, beforeWrite, signal };
+  const commit = {
+    drive,
+    lock,
+    opened,
+    writer,
+    trees,
+    used,
+    drives,
+    tally,
+    packsBefore,
+    sources,
+    app,
+    beforeWrite,
+    signal,
+  };
   const { snapshotId, snapshot } = await commitSnapshot(commit);
   await cache?.save(resume !== null).catch(() => undefined);
   report();

@@ -68,7 +68,10 @@ interface User {
 export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
   const lock = await Lock.acquireReader(opts.drive, 'verify');
   try {
-    return await verifyLocked(opts);
+    const result = await verifyLocked(opts);
+    // a prune that took the lock for stale may have deleted packs under it: errors found may be false
+    await lock?.check();
+    return result;
   } finally {
     await lock?.release().catch(() => undefined);
   }

@@ -53,7 +53,7 @@ export interface Checkpoint {
   stats: BackupStats;
   errors: SnapshotError[];
   warnings: SnapshotError[];
-  reason: 'interval' | 'volume-change';
+  reason: 'interval' | 'volume-change' | 'stop';
 }
 
 /** Checks a checkpoint handed in to resume from: version 1, and every field's shape (validate.ts). */

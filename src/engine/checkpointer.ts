@@ -5,6 +5,7 @@
  */
 import type { Checkpoint, CheckpointFrame, CheckpointPartial } from './checkpoint';
 import type { CheckpointDrive } from './checkpoint';
+import { StoppedError } from './errors';
 import type { Lock } from './lock';
 import type { PackWriter } from './pack-writer';
 import type { Tally } from './backup-tally';
@@ -78,7 +79,7 @@ export async function checkpointFrames(
 
 export interface CheckpointerDeps {
   schedule: CheckpointSchedule;
-  lock: Pick<Lock, 'refresh'>;
+  lock: Pick<Lock, 'refresh' | 'throwIfLost'>;
   writer: PackWriter;
   trees: TreeSaver;
   used: UsedPacks;
@@ -92,6 +93,8 @@ export interface CheckpointerDeps {
   /** the resumed checkpoint's seq, or 0 */
   seq: number;
   onCheckpoint?: (cp: Checkpoint) => Promise<void> | void;
+  /** BackupOptions.stopSignal: checkpoint at the next chance, then stop */
+  stop?: AbortSignal;
 }
 
 export class Checkpointer {
@@ -106,16 +109,24 @@ export class Checkpointer {
     this.d.schedule.count(bytes);
   }
 
-  /** Emits a checkpoint if one is due; `partialOf` gives the file being read, at a chunk boundary. */
+  /**
+   * Emits a checkpoint if one is due; `partialOf` gives the file being read, at a chunk boundary.
+   * Once `stop` has fired, emits one at once and then throws StoppedError.
+   */
   async maybe(partialOf?: () => CheckpointPartial): Promise<void> {
     const { schedule, writer, tally, onCheckpoint } = this.d;
+    this.d.lock.throwIfLost(); // a lock lost on the refresh timer stops the walk here
     if (schedule.lockDue()) {
       await this.d.lock.refresh();
       schedule.lockRefreshed();
     }
-    if (!onCheckpoint) return;
+    const stopping = this.d.stop?.aborted === true;
+    if (!onCheckpoint) {
+      if (stopping) throw new StoppedError(null);
+      return;
+    }
     const volume = writer.volumeChanged;
-    if (!schedule.due(volume)) return;
+    if (!stopping && !schedule.due(volume)) return;
     const partial = partialOf?.();
     const frames = await checkpointFrames(this.d.trees.frames, (nodes) => this.d.trees.save(nodes));
     await writer.writeIndex();
@@ -136,9 +147,10 @@ export class Checkpointer {
       stats: tally.stats,
       errors: tally.errors,
       warnings: tally.warnings,
-      reason: volume ? 'volume-change' : 'interval',
+      reason: stopping ? 'stop' : volume ? 'volume-change' : 'interval',
     };
     await onCheckpoint(JSON.parse(JSON.stringify(cp)) as Checkpoint);
     schedule.checkpointed();
+    if (stopping) throw new StoppedError(cp.seq);
   }
 }

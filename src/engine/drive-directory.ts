@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { fsyncDir } from './fsutil';
 import { PackFileWriter } from './direct-write';
 import { CorruptionError, DriveFullError, errnoCode } from './errors';
-import type { PackLocation, PackStore, WrittenPack } from './drive-store';
+import type { ListedPack, PackLocation, PackStore, WrittenPack } from './drive-store';
 import { isUint, packPathId } from './validate';
 
 export class DirectoryPackStore implements PackStore {
@@ -129,8 +129,8 @@ export class DirectoryPackStore implements PackStore {
     }
   }
 
-  async listPacks(): Promise<PackLocation[]> {
-    const out: PackLocation[] = [];
+  async listPacks(): Promise<ListedPack[]> {
+    const out: ListedPack[] = [];
     let subdirs: string[];
     try {
       subdirs = await readdir(join(this.root, 'data'));
@@ -142,8 +142,9 @@ export class DirectoryPackStore implements PackStore {
       // only real data/<ab> directories: a symlink there must not make prune see (and delete) files elsewhere
       if (!/^[0-9a-f]{2}$/.test(sub) || !(await lstat(join(this.root, 'data', sub))).isDirectory()) continue;
       for (const name of (await readdir(join(this.root, 'data', sub))).sort()) {
-        if (/^[0-9a-f]{64}$/.test(name))
-          out.push({ id: name, length: (await stat(join(this.root, 'data', sub, name))).size });
+        if (!/^[0-9a-f]{64}$/.test(name)) continue;
+        const st = await stat(join(this.root, 'data', sub, name));
+        out.push({ id: name, length: st.size, mtimeMs: st.mtimeMs });
       }
     }
     return out;

@@ -8,6 +8,11 @@ export interface PackLocation {
   offset?: number;
 }
 
+/** A pack as the drive lists it, with its file's modification time (prune's grace window) */
+export interface ListedPack extends PackLocation {
+  mtimeMs: number;
+}
+
 export interface WrittenPack {
   location: PackLocation;
   /** true when this pack started a new volume (tape kind) */
@@ -30,6 +35,6 @@ export interface PackStore {
   /** Removes a pack; false when the kind cannot reclaim space (tape) or it was gone. */
   deletePack(loc: PackLocation): Promise<boolean>;
   /** Packs found on the drive itself (directory kind); tape kinds list none (they are found via the index). */
-  listPacks(): Promise<PackLocation[]>;
+  listPacks(): Promise<ListedPack[]>;
   readonly appendOnly: boolean;
 }

@@ -8,7 +8,7 @@ import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, writeAll } from './fsutil';
 import { CorruptionError, DriveFullError, errnoCode } from './errors';
-import type { PackLocation, PackStore, WrittenPack } from './drive-store';
+import type { ListedPack, PackLocation, PackStore, WrittenPack } from './drive-store';
 import { isUint, packPathId } from './validate';
 
 export const VOLUME_LABEL_SIZE = 4096;
@@ -154,7 +154,7 @@ export class TapePackStore implements PackStore {
     return Promise.resolve(false);
   }
 
-  listPacks(): Promise<PackLocation[]> {
+  listPacks(): Promise<ListedPack[]> {
     return Promise.resolve([]);
   }
 }

@@ -64,9 +64,32 @@ export class AbortedError extends EngineError {
   }
 }
 
+/** A backup asked to stop (BackupOptions.stopSignal) ended after saving checkpoint `seq`, or before any. */
+export class StoppedError extends EngineError {
+  constructor(readonly seq: number | null) {
+    super(
+      seq === null
+        ? 'backup stopped before its first checkpoint; nothing was committed by it'
+        : `backup stopped after checkpoint ${seq}; nothing was committed by it, a resume from that checkpoint continues it`,
+      'ABORTED',
+    );
+  }
+}
+
 export class LockedError extends EngineError {
   constructor(message: string) {
     super(message, 'LOCKED');
+  }
+}
+
+/** A holder's lock vanished or was replaced, or its refresh came too late to trust it: it stops. */
+export class LockLostError extends LockedError {
+  constructor(drivePath: string, purpose: string, why: string) {
+    super(
+      `the ${purpose} lock on drive ${drivePath} ${why}; ${purpose} stopped without committing anything more. ` +
+        `Another process may have taken the lock for stale (not refreshed within its stale age, as when this ` +
+        `process was paused or its drive hung) and pruned data under it. Retry the ${purpose}.`,
+    );
   }
 }
 

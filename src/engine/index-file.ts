@@ -127,6 +127,8 @@ export class BlobIndex {
   private readonly packList: { drive: Drive; pack: IndexPack }[] = [];
   private indexed = 0;
   readonly packs = new Map<string, { drive: Drive; pack: IndexPack }>();
+  /** the index files `load` read (superseded ones too): all a prune may supersede and delete */
+  loadedFiles: string[] = [];
 
   /** The ID table, for worker threads (see KnownIds). */
   get table(): KnownTable {
@@ -302,6 +304,7 @@ export class BlobIndex {
       idx = new BlobIndex();
       for (const name of names) if (!superseded.has(name)) idx.addFile(drive, await readIndexFile(drive, name));
     }
+    idx.loadedFiles = names;
     return idx;
   }
 }

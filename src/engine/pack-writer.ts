@@ -18,6 +18,7 @@ import type { BlobIndex, IndexPack } from './index-file';
 import { encodeIndex } from './index-file';
 import { AlignedBuffer } from './direct-write';
 import { contentId } from './hash';
+import type { Lock } from './lock';
 
 const TRAILER_PER_BLOB = 200;
 /**
@@ -54,6 +55,8 @@ export class PackWriter {
     readonly drive: Drive,
     private readonly index: BlobIndex,
     private readonly beforeWrite?: () => Promise<void>,
+    /** the backup's drive lock: index files are written under it (Lock.writeHeld) */
+    private readonly lock?: Pick<Lock, 'writeHeld'>,
   ) {}
 
   /** True for blobs the index has and blobs queued for a pack (the workers see the same, see known-ids.ts). */
@@ -162,7 +165,8 @@ export class PackWriter {
     this.unindexed = [];
     this.unindexedBlobs = 0;
     const { id, data } = encodeIndex(this.drive, { version: 1, packs });
-    await this.drive.writeFile('index', id, data);
+    if (this.lock) await this.lock.writeHeld('index', id, data);
+    else await this.drive.writeFile('index', id, data);
     return id;
   }
 }

@@ -3,18 +3,22 @@
  * per app and paths) does not keep. `prune` removes packs no snapshot and no foreign reference
  * uses: it writes one new index that supersedes all others, then deletes unused packs, then the
  * old index files, so an interruption leaves extra data, never missing data. Both take the drive's
- * exclusive lock, so they never run beside a backup. Tape volumes are append-only: prune drops
- * unused packs from the index there but cannot reuse their space.
+ * exclusive lock, so they never run beside a backup; prune takes over stale locks, proves its lock
+ * and checks that nothing new appeared on the drive just before it deletes, supersedes only the
+ * index files it loaded, and spares unindexed packs younger than the stale age. Tape volumes are
+ * append-only: prune drops unused packs from the index there but cannot reuse their space.
  */
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
-import { BlobIndex, encodeIndex, readIndexFiles, readBlob } from './index-file';
+import { BlobIndex, encodeIndex, readBlob } from './index-file';
+import type { PackLocation } from './drive-store';
 import { listSnapshots } from './snapshot';
 import type { SnapshotEntry } from './snapshot';
 import { decodeTree } from './tree';
 import { openSnapshotDrives } from './restorer';
-import { Lock, isStale, readLocks } from './lock';
-import { CorruptionError, EngineError, throwIfAborted } from './errors';
+import { Lock, lockedMessage, readLocks, removeStaleLocks, staleContext } from './lock';
+import { isStale, staleAgeFromEnv } from './lock-rules';
+import { CorruptionError, EngineError, LockedError, throwIfAborted } from './errors';
 import { planPrune } from './prune-plan';
 import type { PrunePlan } from './prune-plan';
 import { parseRefs } from './validate';
@@ -94,7 +98,9 @@ export async function forget(opts: ForgetOptions): Promise<ForgetPlan> {
   try {
     const plan = planForget(await listSnapshots(drive), opts.policy);
     if (opts.dryRun) return plan;
+    await lock.check();
     for (const s of plan.remove) {
+      lock.throwIfLost();
       for (const ref of s.snapshot.drives) {
         if (ref.id === drive.id) continue;
         // drop the foreign reference so that drive's prune may free the data; if that drive is
@@ -129,15 +135,17 @@ export interface PruneResult {
   /** tape: packs dropped from the index whose volume space cannot be reused */
   packsDropped: number;
   indexFilesReplaced: number;
+  /** packs in no index but younger than the grace window (the stale age), left for a later prune */
+  packsSpared: number;
 }
 
 export async function prune(opts: PruneOptions): Promise<PruneResult> {
   const { drive, signal } = opts;
   const lock = await Lock.acquire(drive, true, 'prune');
   try {
-    for (const l of await readLocks(drive))
-      if (l.name !== lock.name && isStale(l.lock)) await drive.remove('locks', l.name);
-    const oldIndex = await drive.list('index');
+    const revived = await removeStaleLocks(drive, lock.name);
+    if (revived.length > 0) throw new LockedError(lockedMessage(drive, revived[0].lock, 'prune'));
+    const seen = { snapshots: await drive.list('snapshots'), refs: await drive.list('refs') };
     const index = await BlobIndex.load(drive);
     const used = await findUsedBlobs(opts, index);
     const pinned = await readPinnedPacks(drive);
@@ -146,23 +154,53 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
       used,
       pinned,
       await drive.packs.listPacks(),
+      { now: Date.now(), ms: staleAgeFromEnv() },
     );
     const result: PruneResult = {
       packsKept: plan.keep.length,
       packsDeleted: 0,
       bytesFreed: 0,
       packsDropped: 0,
-      indexFilesReplaced: oldIndex.length,
+      indexFilesReplaced: index.loadedFiles.length,
+      packsSpared: plan.spared.length,
     };
     if (opts.dryRun) {
       result.packsDeleted = plan.drop.length + plan.orphans.length;
       return result;
     }
     throwIfAborted(signal, 'prune');
-    await applyPrune(drive, plan, oldIndex, result);
+    await assertNothingNew(drive, lock, { index: index.loadedFiles, ...seen });
+    await applyPrune(drive, lock, plan, index.loadedFiles, result);
     return result;
   } finally {
     await lock.release().catch(() => undefined);
+  }
+}
+
+/**
+ * Just before deleting: the lock is still prune's own, no other live lock appeared, and no index
+ * file, snapshot or refs file appeared since prune read them. Any of these means another process
+ * wrote to the drive meanwhile (a backup whose lock prune took for stale, or one on another drive
+ * writing refs here), so its plan may be wrong: it stops before deleting anything.
+ */
+async function assertNothingNew(
+  drive: Drive,
+  lock: Lock,
+  seen: { index: string[]; snapshots: string[]; refs: string[] },
+): Promise<void> {
+  await lock.check();
+  const ctx = staleContext();
+  const other = (await readLocks(drive)).find((l) => l.name !== lock.name && !isStale(l.lock, l.mtimeMs, ctx));
+  if (other) throw new LockedError(lockedMessage(drive, other.lock, 'prune (its deletions)'));
+  for (const dir of ['index', 'snapshots', 'refs'] as const) {
+    const before = new Set(seen[dir]);
+    const fresh = (await drive.list(dir)).filter((n) => !before.has(n));
+    if (fresh.length > 0) {
+      throw new LockedError(
+        `${dir}/${fresh[0].slice(0, 12)} appeared on drive ${drive.path} while prune ran (another process wrote to the drive); ` +
+          `prune stopped before deleting anything. Run it again.`,
+      );
+    }
   }
 }
 
@@ -206,18 +244,23 @@ async function readPinnedPacks(drive: Drive): Promise<Set<string>> {
 }
 
 /**
- * Carries a plan out in the order that makes an interruption safe: 1. a new index superseding every
- * old one (even readers of a half-done prune see a consistent view), 2. unused packs, 3. old index
- * files. With nothing to drop and one index file, only orphans go and the index stays.
+ * Carries a plan out in the order that makes an interruption safe: 1. a new index superseding the
+ * index files prune loaded (and only those: one written meanwhile lists packs prune never saw), so
+ * even readers of a half-done prune see a consistent view, 2. unused packs, 3. the loaded index
+ * files. With nothing to drop and one index file, only orphans go and the index stays. A lock lost
+ * on the way stops it between two deletions.
  */
-async function applyPrune(drive: Drive, plan: PrunePlan, oldIndex: string[], result: PruneResult): Promise<void> {
+async function applyPrune(
+  drive: Drive,
+  lock: Lock,
+  plan: PrunePlan,
+  loaded: string[],
+  result: PruneResult,
+): Promise<void> {
   const { keep, drop, orphans } = plan;
-  const live = await readIndexFiles(drive);
-  const supersedes = [...new Set([...oldIndex, ...live.keys()])];
-  if (drop.length > 0 || oldIndex.length > 1) {
-    const { id, data } = encodeIndex(drive, { version: 1, packs: keep, supersedes });
-    await drive.writeFile('index', id, data);
-    for (const p of [...drop, ...orphans]) {
+  const deleteAll = async (packs: PackLocation[]): Promise<void> => {
+    for (const p of packs) {
+      lock.throwIfLost();
       if (await drive.packs.deletePack(p)) {
         result.packsDeleted++;
         result.bytesFreed += p.length;
@@ -225,14 +268,14 @@ async function applyPrune(drive: Drive, plan: PrunePlan, oldIndex: string[], res
         result.packsDropped++;
       }
     }
-    for (const name of oldIndex) if (name !== id) await drive.remove('index', name);
+  };
+  if (drop.length > 0 || loaded.length > 1) {
+    const { id, data } = encodeIndex(drive, { version: 1, packs: keep, supersedes: loaded });
+    await lock.writeHeld('index', id, data);
+    await deleteAll([...drop, ...orphans]);
+    for (const name of loaded) if (name !== id) await drive.remove('index', name);
   } else {
-    for (const p of orphans) {
-      if (await drive.packs.deletePack(p)) {
-        result.packsDeleted++;
-        result.bytesFreed += p.length;
-      }
-    }
+    await deleteAll(orphans);
     result.indexFilesReplaced = 0;
   }
 }

@@ -359,6 +359,7 @@ export function isLockFile(v: unknown): boolean {
     isUint(l.pid, 2 ** 31 - 1) &&
     l.pid > 0 &&
     typeof l.refreshed === 'string' &&
-    typeof l.time === 'string'
+    typeof l.time === 'string' &&
+    (l.staleAfter === undefined || (typeof l.staleAfter === 'number' && l.staleAfter > 0))
   );
 }

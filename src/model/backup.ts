@@ -58,7 +58,7 @@ export interface RestartDecision {
   reason: string;
 }
 
-export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'timed-out' | 'moved' | 'fenced';
+export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'timed-out' | 'moved' | 'fenced' | 'cancelled';
 
 export interface AttemptView {
   number: number;

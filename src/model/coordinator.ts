@@ -1,5 +1,5 @@
 /** The primary coordinator's state as it travels: its query answer and its continue-as-new input. */
-import type { JobEntry } from './backup';
+import type { JobEntry, JobState } from './backup';
 import type { ClusterPlan } from './plan';
 
 export interface CoordinatorSnapshot {
@@ -13,4 +13,29 @@ export interface CoordinatorSnapshot {
   recent: JobEntry[];
   /** Workflow-clock ms of the last job ID issued, so two IDs never collide. */
   lastJobIdMs: number;
+  /** Set while the cluster service does not answer: the coordinator runs on its last view. */
+  clusterUnreachable?: ClusterOutage;
+  /** Workflow-clock ms of the next check of running jobs against Temporal's own view. */
+  nextReconcileMs?: number;
+}
+
+/** The cluster service stopped answering the coordinator: since when, and what it said last. */
+export interface ClusterOutage {
+  since: string;
+  error: string;
+  /** Observations failed in a row. */
+  failures: number;
+}
+
+/** A job the reconcile found dead in Temporal (terminated, timed out...) and closed. */
+export interface ClosedJob {
+  jobId: string;
+  state: JobState;
+  error: string;
+}
+
+/** "cluster service unreachable since <time> (<n> failed observations): <error>" */
+export function unreachableLine(outage: ClusterOutage): string {
+  const n = outage.failures === 1 ? '1 failed observation' : `${outage.failures} failed observations`;
+  return `cluster service unreachable since ${outage.since} (${n}): ${outage.error}`;
 }

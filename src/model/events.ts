@@ -15,6 +15,13 @@ export type AttemptEventKind =
 export type OperationEventKind = `${'restore' | 'verify'}-${'started' | 'finished' | 'failed' | 'cancelled'}`;
 
 /** What the coordinator noticed about the cluster or itself. */
-export type CoordinatorEventKind = 'app-moved' | 'coordinator-failover' | 'coordinator-reconciled';
+export type CoordinatorEventKind =
+  | 'app-moved'
+  | 'coordinator-failover'
+  | 'coordinator-reconciled'
+  /** A job whose workflow ended outside Baton (terminated, timed out), closed by the reconcile. */
+  | 'job-closed'
+  | 'cluster-service-unreachable'
+  | 'cluster-service-recovered';
 
 export type EventKind = JobEventKind | AttemptEventKind | OperationEventKind | CoordinatorEventKind;

@@ -41,7 +41,9 @@ export type BackupFailureType =
   | 'WrongPassword'
   /** the drive is not what this node expects: unencrypted with a passphrase, changed key, rolled back */
   | 'DriveRefused'
-  | 'Isolated';
+  | 'Isolated'
+  /** the node process was asked to stop (SIGTERM): the attempt checkpointed and ended; the job carries on */
+  | 'NodeStopping';
 
 /** Backup failures that another attempt cannot fix: the job fails at once instead of retrying. */
 export const FINAL_BACKUP_FAILURES: readonly BackupFailureType[] = [

@@ -11,7 +11,9 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -28,6 +30,14 @@ import { jobCatalog as catalog } from './job-catalog';
 import { describeFailure } from './describe-failure';
 import { JobAttempts, type Attempt, type AttemptEnd } from './job-attempts';
 import { nodeActivities } from './node-activities';
+
+/**
+ * A job that is cancelled, or fails on an error of its own (the cluster service unreachable while
+ * placing its app), still records its end in the catalog (which releases its drive lease) and
+ * tells the coordinator. Before, such a job ended with its catalog row `running`, its lease held
+ * and the coordinator refusing its app for good.
+ */
+export const JOB_ENDS_ON_ANY_EXIT = 'job-ends-on-any-exit';
 
 const cluster = proxyActivities<HostActivities>({
   startToCloseTimeout: '30s',
@@ -78,6 +88,8 @@ async function runAttempt(
     running.then(
       (outcome): AttemptEnd => ({ kind: 'succeeded', outcome }),
       (err: unknown): AttemptEnd => {
+        // The job was cancelled: not the attempt's failure, the job's end (backupJob records it).
+        if (isCancellation(err)) throw err;
         const { outcome, ofAttempt, final } = describeFailure(err, node);
         return { kind: 'failed', outcome, error: ofAttempt, final };
       },
@@ -179,12 +191,8 @@ async function runAttempts(
   }
 }
 
-/** Records the end in the catalog, tells the coordinator, and returns or throws the job's result. */
-async function finish(
-  input: BackupJobInput,
-  job: JobTracker,
-  mark: (s: JobState, n: string) => void,
-): Promise<BackupJobResult> {
+/** Records the end in the catalog (which releases the job's drive lease) and tells the coordinator. */
+async function recordEnd(input: BackupJobInput, job: JobTracker, mark: (s: JobState, n: string) => void) {
   const view = job.get();
   mark(view.state, view.node);
   await catalog.recordJobFinished({
@@ -206,6 +214,16 @@ async function finish(
   } catch (err) {
     log.warn('could not tell the coordinator the job ended', { error: String(err) });
   }
+}
+
+/** Records the end, and returns or throws the job's result. */
+async function finish(
+  input: BackupJobInput,
+  job: JobTracker,
+  mark: (s: JobState, n: string) => void,
+): Promise<BackupJobResult> {
+  await recordEnd(input, job, mark);
+  const view = job.get();
   if (view.state === 'failed') {
     throw ApplicationFailure.nonRetryable(`backup of ${input.app.name} failed: ${view.error}`, 'BackupFailed');
   }
@@ -220,10 +238,43 @@ async function finish(
   };
 }
 
+/**
+ * The job stopped on `err` rather than by deciding: a cancellation (its running attempt and the
+ * job recorded as cancelled, then the cancellation rethrown so Temporal shows the job cancelled)
+ * or an error of its own (the job fails with it). The recording runs in a non-cancellable scope:
+ * a cancelled workflow's activities would otherwise be cancelled before they start.
+ */
+async function endOnError(
+  input: BackupJobInput,
+  job: JobTracker,
+  mark: (s: JobState, n: string) => void,
+  err: unknown,
+): Promise<BackupJobResult> {
+  const cancelled = isCancellation(err);
+  const number = job.runningAttempt;
+  if (cancelled) job.cancelled('cancelled by request');
+  else job.failed(`the job stopped on an error: ${describeFailure(err, 'the cluster service').message}`);
+  const { state, error } = job.get();
+  return CancellationScope.nonCancellable(async () => {
+    if (number !== null) {
+      const outcome = cancelled ? 'cancelled' : 'failed';
+      await catalog.endAttempt({ cluster: input.cluster, jobId: input.jobId, number, outcome, detail: error });
+    }
+    if (state === 'failed') return finish(input, job, mark);
+    await recordEnd(input, job, mark);
+    throw err;
+  });
+}
+
 export async function backupJob(input: BackupJobInput): Promise<BackupJobResult> {
   const job = new JobTracker(input);
   const mark = jobShell(job);
-  await catalog.recordJobStarted(input);
-  await runAttempts(input, job, mark);
+  try {
+    await catalog.recordJobStarted(input);
+    await runAttempts(input, job, mark);
+  } catch (err) {
+    if (!patched(JOB_ENDS_ON_ANY_EXIT)) throw err;
+    return endOnError(input, job, mark, err);
+  }
   return finish(input, job, mark);
 }

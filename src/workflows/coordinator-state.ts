@@ -8,13 +8,16 @@ import { hostOf, type ClusterSnapshot } from '../model/cluster';
 import { backupWorkflowId, unscopedBackupWorkflowId } from '../model/names';
 import type { AppSpec, ClusterPlan, DriveSpec } from '../model/plan';
 import type { BackupJobInput, JobEntry, JobState } from '../model/backup';
-import type { CoordinatorSnapshot } from '../model/coordinator';
+import { unreachableLine, type ClosedJob, type ClusterOutage, type CoordinatorSnapshot } from '../model/coordinator';
 import { planProblems } from '../model/plan-problems';
 import { BatonError } from '../model/errors';
 import type { RefusalCode } from '../model/failures';
 
 /** How many finished jobs the coordinator keeps for `status`; the catalog keeps them all. */
 export const RECENT_JOBS_KEPT = 20;
+
+/** The longest the coordinator waits between observations while the cluster service fails. */
+export const MAX_RETRY_SECONDS = 60;
 
 /** A refusal the caller should see: names what is wrong and how to fix it. */
 export class CoordinatorRefusal extends BatonError {
@@ -87,6 +90,56 @@ export class CoordinatorState {
       this.s.clusterVersion = cluster.version;
     }
     return { coordinatorMoved, appMoves };
+  }
+
+  /** While the cluster service fails: when it began and the last error. */
+  get outage(): ClusterOutage | null {
+    return this.s.clusterUnreachable ?? null;
+  }
+
+  /**
+   * The cluster service did not answer: the coordinator keeps its last view of the cluster.
+   * Returns true when this is the first failure in a row (the outage begins now).
+   */
+  clusterFailed(nowIso: string, error: string): boolean {
+    const outage = this.s.clusterUnreachable;
+    if (outage) {
+      Object.assign(outage, { error, failures: outage.failures + 1 });
+      return false;
+    }
+    this.s.clusterUnreachable = { since: nowIso, error, failures: 1 };
+    return true;
+  }
+
+  /** The cluster service answered again; returns the outage that ended, if there was one. */
+  clusterAnswered(): ClusterOutage | null {
+    const outage = this.s.clusterUnreachable ?? null;
+    delete this.s.clusterUnreachable;
+    return outage;
+  }
+
+  /** Seconds to the next observation: `tick`, doubled per failure in a row up to MAX_RETRY_SECONDS (or `tick`). */
+  nextTickSeconds(tick: number): number {
+    const failures = this.s.clusterUnreachable?.failures ?? 0;
+    if (failures === 0) return tick;
+    return Math.max(tick, Math.min(MAX_RETRY_SECONDS, tick * 2 ** Math.min(failures, 10)));
+  }
+
+  /** Whether running jobs are due a check against Temporal at `nowMs`; if so, the next is `everyMs` later. */
+  reconcileDue(nowMs: number, everyMs: number): boolean {
+    if (nowMs < (this.s.nextReconcileMs ?? 0)) return false;
+    this.s.nextReconcileMs = nowMs + everyMs;
+    return true;
+  }
+
+  /** The IDs of the jobs this coordinator believes run. */
+  runningJobIds(): string[] {
+    return this.s.running.map((j) => j.jobId);
+  }
+
+  /** Jobs the reconcile found dead and closed: they end here as they ended in the catalog. */
+  jobsClosed(closed: ClosedJob[], nowIso: string): void {
+    for (const job of closed) this.jobFinished(job.jobId, job.state, nowIso, job.error);
   }
 
   runningJobsOf(app: string): JobEntry[] {
@@ -194,8 +247,10 @@ export class CoordinatorState {
   details(): string {
     const apps = this.s.plan.apps.map((a) => `\`${a.name}\` on ${this.s.hosts[a.name] ?? '(not running)'}`);
     const running = this.s.running.map((j) => `\`${j.jobId}\` on ${j.node}`);
+    const outage = this.s.clusterUnreachable;
     return [
       `coordinator of cluster **${this.cluster}**, running on **${this.s.host ?? '(starting)'}**`,
+      ...(outage ? [`**${unreachableLine(outage)}**; running on its last view of the cluster`] : []),
       `apps: ${apps.join(', ') || 'none'}`,
       `running jobs: ${running.join(', ') || 'none'}`,
     ].join('\n\n');

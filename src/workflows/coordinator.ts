@@ -5,6 +5,7 @@
  * the node's cluster service reports, then acts on what changed.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
   allHandlersFinished,
@@ -21,12 +22,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog-activities';
-import type { HostActivities } from '../activities/host-activities';
+import type { HostActivities, HostObservation } from '../activities/host-activities';
+import type { ReconcileActivities } from '../activities/reconcile-activities';
 import type { ScheduleActivities } from '../activities/schedule-activities';
 import { backupJob } from './backup-job';
 import { CoordinatorRefusal, CoordinatorState, type Observation } from './coordinator-state';
 import { planProblems } from '../model/plan-problems';
-import { type CoordinatorSnapshot } from '../model/coordinator';
+import { unreachableLine, type CoordinatorSnapshot } from '../model/coordinator';
 import type { ClusterSnapshot } from '../model/cluster';
 import { Lock } from './lock';
 import {
@@ -49,12 +51,21 @@ import type { ClusterPlan } from '../model/plan';
  */
 export const BACKUP_IDS_NAME_THEIR_CLUSTER = 'backup-ids-name-their-cluster';
 
+/**
+ * The coordinator outlives its cluster service: a failed observation is caught (it runs on its
+ * last view and retries with backoff), and it checks its running jobs against Temporal's view
+ * now and then (closeDeadJobs). Histories recorded before had neither command.
+ */
+export const COORDINATOR_RECONCILES = 'coordinator-reconciles';
+
 export interface CoordinatorInput {
   plan: ClusterPlan;
   /** Carried over by continue-as-new; absent on the first run. */
   state?: CoordinatorSnapshot;
   /** Seconds between observations of host and cluster. */
   tickSeconds?: number;
+  /** Seconds between checks of running jobs against Temporal's own view (default 30). */
+  reconcileSeconds?: number;
 }
 
 const catalog = proxyActivities<CatalogActivities>({
@@ -65,6 +76,11 @@ const catalog = proxyActivities<CatalogActivities>({
 const scheduler = proxyActivities<ScheduleActivities>({
   startToCloseTimeout: '1m',
   retry: { maximumInterval: '10s' },
+});
+
+const reconciler = proxyActivities<ReconcileActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumInterval: '10s', maximumAttempts: 3 },
 });
 
 const host = proxyLocalActivities<HostActivities>({
@@ -217,9 +233,87 @@ async function reconcile(
   }
 }
 
+/** The one-line cause of a failed activity. */
+function messageOf(err: unknown): string {
+  // The failure's own message, not its cause's (a ClusterUnavailableError names the fix; its cause is ENOENT).
+  const failure = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
+/**
+ * Asks this node's cluster service, as a local activity. When it fails (map file unreadable,
+ * Pacemaker stopped, crm_mon timing out) the coordinator keeps its last view, records the outage's
+ * start once, and returns null; its recovery is recorded when it answers again.
+ */
+async function askClusterService(state: CoordinatorState): Promise<HostObservation | null> {
+  let seen: HostObservation;
+  try {
+    seen = await host.observeHost();
+  } catch (err) {
+    if (!patched(COORDINATOR_RECONCILES)) throw err;
+    if (state.clusterFailed(new Date().toISOString(), messageOf(err))) {
+      const outage = state.outage;
+      log.warn('cluster service unreachable', { error: outage?.error });
+      await catalog.recordEvent({
+        cluster: state.cluster,
+        jobId: null,
+        kind: 'cluster-service-unreachable',
+        node: state.host,
+        message: `${outage ? unreachableLine(outage) : 'cluster service unreachable'}; running on the last known view`,
+        data: outage,
+      });
+    }
+    return null;
+  }
+  const outage = state.clusterAnswered();
+  if (outage) {
+    await catalog.recordEvent({
+      cluster: state.cluster,
+      jobId: null,
+      kind: 'cluster-service-recovered',
+      node: seen.node,
+      message: `cluster service answers again on ${seen.node}; it was unreachable since ${outage.since}`,
+      data: outage,
+    });
+  }
+  return seen;
+}
+
+/**
+ * Closes the jobs Temporal says are over but that never recorded their end (terminated, timed
+ * out): in the catalog (row, attempts, lease, event) by activity, and here.
+ */
+async function closeDeadJobs(state: CoordinatorState, show: () => void): Promise<void> {
+  const closed = await reconciler
+    .reconcileJobs({ cluster: state.cluster, running: state.runningJobIds(), node: state.host })
+    .catch((err: unknown) => {
+      log.warn('could not check running jobs against Temporal', { error: messageOf(err) });
+      return [];
+    });
+  state.jobsClosed(closed, new Date().toISOString());
+  show();
+}
+
+/**
+ * Returns a function that starts closeDeadJobs when it is due and none is in flight. It runs beside
+ * the observations, not in their way: a describe taken by a worker that then died waits out the
+ * activity's timeout, and app moves must not wait for it.
+ */
+function reconcileWhenDue(state: CoordinatorState, reconcileMs: number, show: () => void): () => void {
+  let inFlight = false;
+  return () => {
+    if (inFlight || !patched(COORDINATOR_RECONCILES) || !state.reconcileDue(Date.now(), reconcileMs)) return;
+    inFlight = true;
+    void closeDeadJobs(state, show).finally(() => {
+      inFlight = false;
+    });
+  };
+}
+
 /** One tick: which node runs the coordinator and what its cluster service reports, acted on. */
 async function observe(state: CoordinatorState): Promise<void> {
-  const seen = await host.observeHost();
+  const seen = await askClusterService(state);
+  if (seen === null) return;
   const change = state.observe(seen.node, seen.cluster);
   await reportMoves(state, change.appMoves);
   if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster);
@@ -228,7 +322,7 @@ async function observe(state: CoordinatorState): Promise<void> {
 export async function coordinator(input: CoordinatorInput): Promise<void> {
   const state = input.state ? new CoordinatorState(input.state) : CoordinatorState.fromPlan(input.plan);
   const lock = new Lock();
-  const tick = `${input.tickSeconds ?? 2}s`;
+  const tickSeconds = input.tickSeconds ?? 2;
   const show = detailsOf(state);
 
   setHandler(coordinatorStatusQuery, () => state.snapshot());
@@ -252,10 +346,12 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     await scheduler.syncSchedules(state.snapshot().plan);
   }
 
+  const reconcile = reconcileWhenDue(state, (input.reconcileSeconds ?? 30) * 1000, show);
   while (!workflowInfo().continueAsNewSuggested) {
     await observe(state);
+    reconcile();
     show();
-    await condition(() => wake, tick);
+    await condition(() => wake, `${state.nextTickSeconds(tickSeconds)}s`);
     wake = false;
   }
 
@@ -264,5 +360,6 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     plan: state.snapshot().plan,
     state: state.snapshot(),
     tickSeconds: input.tickSeconds,
+    reconcileSeconds: input.reconcileSeconds,
   });
 }

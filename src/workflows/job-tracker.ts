@@ -85,6 +85,19 @@ export class JobTracker {
     this.view.error = error;
   }
 
+  /** Someone cancelled the job (`baton job cancel`, the Web UI): its attempt stops where it is. */
+  cancelled(reason: string): void {
+    this.attemptEnded('cancelled', reason);
+    this.view.state = 'cancelled';
+    this.view.error = reason;
+  }
+
+  /** The attempt that runs now, if one does: the catalog still holds it open. */
+  get runningAttempt(): number | null {
+    const current = this.view.attempts.at(-1);
+    return current?.outcome === 'running' ? current.number : null;
+  }
+
   /** Markdown for the Web UI's "current details". */
   details(): string {
     const v = this.view;

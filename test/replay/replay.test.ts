@@ -11,6 +11,9 @@
  *   signals, endAttempt, recordJobFinished, the jobFinished signal to the coordinator.
  * backup-job-app-failover-*: the same, but an appMoved signal mid-way cancels attempt 1 on node-1
  *   (TRY_CANCEL), latestCheckpoint and canReadCheckpoint on node-3, attempt 2 from the checkpoint.
+ * backup-job-cancelled-*: a backup of drill-db cancelled mid-way: the cancel request cancels the
+ *   attempt (TRY_CANCEL), then behind the patch marker job-ends-on-any-exit endAttempt (cancelled),
+ *   recordJobFinished and the jobFinished signal run in a non-cancellable scope; the job ends CANCELED.
  * scheduled-backup-0.1.0: a schedule's run: requestScheduledBackup, then awaitJob (before the patch).
  * scheduled-backup-0.1.0-patched, scheduled-backup-failed-0.1.0-patched: the patch marker
  *   scheduled-run-fails-with-its-backup, awaitJobEnd, and the run completed, or failed with its
@@ -38,6 +41,8 @@ interface HistoryJson {
     eventType: string;
     workflowExecutionStartedEventAttributes?: { workflowType: { name: string } };
     markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> };
+    activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+    signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName: string };
   }[];
 }
 
@@ -103,4 +108,28 @@ test('the patched scheduled runs carry the patch; the one whose backup failed fa
     );
     assert.equal(events.at(-1)?.eventType, end);
   }
+});
+
+test('the cancelled backup carries the patch, records its end, tells the coordinator and ends cancelled', () => {
+  const file = files.find((f) => f.startsWith('backup-job-cancelled-'));
+  assert.ok(file, 'backup-job-cancelled-*.json');
+  const { events } = load(file);
+  const marker = events.findIndex((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
+      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('job-ends-on-any-exit')),
+    ),
+  );
+  assert.ok(marker > 0, 'the patch marker job-ends-on-any-exit');
+  const after = events
+    .slice(marker)
+    .map(
+      (e) =>
+        e.activityTaskScheduledEventAttributes?.activityType.name ??
+        e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName,
+    );
+  assert.deepEqual(
+    after.filter((x) => x !== undefined),
+    ['endAttempt', 'recordJobFinished', 'jobFinished'],
+  );
+  assert.equal(events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED');
 });

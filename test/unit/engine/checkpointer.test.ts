@@ -90,7 +90,7 @@ function checkpointer(opts: { seq: number; onCheckpoint?: boolean }) {
   };
   const deps = {
     schedule: new CheckpointSchedule(15_000, 100, c.now),
-    lock: { refresh: () => Promise.resolve(void log.push('refresh')) },
+    lock: { refresh: () => Promise.resolve(void log.push('refresh')), throwIfLost: () => undefined },
     writer,
     trees: { frames: [{ name: null, node: null, nodes: nodes(2) }], save: () => Promise.resolve('t') },
     used: { resolve: () => void log.push('resolve') },

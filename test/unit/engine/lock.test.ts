@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { backup } from '../../../src/engine/archiver';
 import { restore } from '../../../src/engine/restorer';
@@ -121,6 +121,8 @@ void test('a restore or verify lock left behind goes stale as any lock does', as
       'old',
       lock({ hostname: 'elsewhere', purpose: 'verify', time: old, refreshed: old }),
     );
+    // old by the drive's clock too (the file's mtime): a lock is not judged by its holder's clock alone
+    utimesSync(`${tmp.path}/d/locks/old`, new Date(old), new Date(old));
     await prune({ drive });
     assert.deepEqual(readdirSync(`${tmp.path}/d/locks`), [], 'prune ran and removed the stale locks');
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { backup } from '../../../src/engine/archiver';
 import { restore } from '../../../src/engine/restorer';
 import { verify } from '../../../src/engine/checker';
@@ -119,8 +119,16 @@ void test('an interrupted prune leaves extra data, never missing data; running i
     assert.equal(v.ok, true, JSON.stringify(v.errors));
     // the packs it had not deleted yet are left over, reported, and removed by the next prune
     assert.ok(v.infos.length > 0 && v.infos.every((f) => f.kind === 'unindexed-pack'), JSON.stringify(v.infos));
+    // younger than the grace window (the lock stale age), they are spared: a writer prune cannot
+    // see might still need them
+    const young = await prune({ drive });
+    assert.equal(young.packsDeleted, 0);
+    assert.ok(young.packsSpared > 0, JSON.stringify(young));
+    const past = new Date(Date.now() - 31 * 60 * 1000);
+    for (const p of await drive.packs.listPacks()) utimesSync(drive.packs.packFile(p).file, past, past);
     const again = await prune({ drive });
     assert.ok(again.packsDeleted > 0);
+    assert.equal(again.packsDeleted, young.packsSpared);
     assert.equal((await verify({ drive, readData: true })).ok, true);
     const [kept] = await listSnapshots(drive);
     await restore({ drive, snapshotId: kept.id, target: `${tmp.path}/out` });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClusterSnapshot } from '../../../src/model/cluster';
-import { CoordinatorRefusal, CoordinatorState, RECENT_JOBS_KEPT } from '../../../src/workflows/coordinator-state';
+import {
+  CoordinatorRefusal,
+  CoordinatorState,
+  MAX_RETRY_SECONDS,
+  RECENT_JOBS_KEPT,
+} from '../../../src/workflows/coordinator-state';
 import { type CoordinatorSnapshot } from '../../../src/model/coordinator';
 import { type ClusterPlan } from '../../../src/model/plan';
 import { BROKEN_PLANS, testPlan } from '../../helpers/fixtures';
@@ -152,4 +157,50 @@ test('details say where the coordinator and each app run, and the running jobs',
     s.details(),
     'coordinator of cluster **c1**, running on **n2**\n\napps: `db` on n1\n\nrunning jobs: `baton-backup-c1-db-19700101T000005.000Z` on n1',
   );
+});
+
+test('a failing cluster service: the last view stays, the outage starts once, backoff grows to a cap', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n2' }));
+  assert.equal(s.nextTickSeconds(2), 2);
+  assert.equal(s.clusterFailed('T1', 'map file missing'), true);
+  assert.equal(s.clusterFailed('T2', 'map file still missing'), false);
+  assert.deepEqual(s.outage, { since: 'T1', error: 'map file still missing', failures: 2 });
+  assert.equal(s.nextTickSeconds(2), 8);
+  for (let i = 0; i < 20; i++) s.clusterFailed('T3', 'gone');
+  assert.equal(s.nextTickSeconds(2), MAX_RETRY_SECONDS);
+  assert.equal(s.hostOf('db'), 'n2', 'the last known view is kept');
+  assert.equal(s.planBackup('db', Date.UTC(2026, 10, 27), 'test', 'baton-coordinator-c1').node, 'n2');
+  assert.match(s.details(), /\*\*cluster service unreachable since T1 \(22 failed observations\): gone\*\*/);
+  assert.equal(s.snapshot().clusterUnreachable?.since, 'T1', 'the outage travels with continue-as-new');
+
+  assert.deepEqual(s.clusterAnswered(), { since: 'T1', error: 'gone', failures: 22 });
+  assert.equal(s.clusterAnswered(), null);
+  assert.equal(s.outage, null);
+  assert.equal(s.nextTickSeconds(2), 2);
+  assert.doesNotMatch(s.details(), /unreachable/);
+});
+
+test('a slow tick is never shortened by the backoff', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.clusterFailed('T1', 'x');
+  assert.equal(s.nextTickSeconds(60), 60);
+  assert.equal(s.nextTickSeconds(120), 120);
+});
+
+test('reconcile is due at once, then every interval; closed jobs end as the catalog says', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  assert.equal(s.reconcileDue(1000, 30_000), true);
+  assert.equal(s.reconcileDue(30_999, 30_000), false);
+  assert.equal(s.reconcileDue(31_000, 30_000), true);
+
+  s.observe('n1', cluster('v1', { db: 'n2' }));
+  const job = s.planBackup('db', Date.UTC(2026, 10, 27), 'test', 'baton-coordinator-c1');
+  s.jobStarted(job, 'T0');
+  assert.deepEqual(s.runningJobIds(), [job.jobId]);
+  s.jobsClosed([{ jobId: job.jobId, state: 'failed', error: 'its workflow was terminated' }], 'T1');
+  assert.deepEqual(s.runningJobIds(), []);
+  assert.equal(s.snapshot().recent[0].error, 'its workflow was terminated');
+  // The app is no longer refused as AlreadyRunning.
+  assert.ok(s.planBackup('db', Date.UTC(2026, 10, 27, 1), 'test', 'baton-coordinator-c1').jobId);
 });

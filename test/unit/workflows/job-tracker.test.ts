@@ -98,3 +98,27 @@ test('details name the app, node, drive, progress, earlier attempts and the rest
   assert.match(t.details(), /error: drive full/);
   assert.equal(t.get().state, 'failed');
 });
+
+test('a cancelled job ends its running attempt as cancelled; nothing runs after', () => {
+  const job = new JobTracker(input);
+  assert.equal(job.runningAttempt, null);
+  job.attemptStarted(1, 1, 'n1', 'd1', null);
+  assert.equal(job.runningAttempt, 1);
+  job.cancelled('cancelled by request');
+  const view = job.get();
+  assert.equal(view.state, 'cancelled');
+  assert.equal(view.error, 'cancelled by request');
+  assert.equal(view.attempts[0].outcome, 'cancelled');
+  assert.equal(job.runningAttempt, null);
+  assert.match(job.details(), /^\*\*cancelled\*\* backup of `db`/);
+});
+
+test('a job cancelled between attempts keeps the ended attempt’s outcome', () => {
+  const job = new JobTracker(input);
+  job.attemptStarted(1, 1, 'n1', 'd1', null);
+  job.attemptEnded('timed-out', 'stopped heartbeating');
+  assert.equal(job.runningAttempt, null);
+  job.cancelled('cancelled by request');
+  assert.equal(job.get().attempts[0].outcome, 'timed-out');
+  assert.equal(job.get().state, 'cancelled');
+});

@@ -1,0 +1,76 @@
+/**
+ * The real-server stack for the real-server tier: a throwaway PostgreSQL (test/helpers/postgres.ts)
+ * holding the Temporal server's two databases and Baton's catalog, each with its own user, and the
+ * Temporal server itself (src/devtools/temporal-server.ts) on it, with the default namespace and
+ * Baton's search attributes. The same steps, by hand, are docs/deploy.md.
+ */
+import { Client as PgClient } from 'pg';
+import { ensureCoordinator } from '../../src/client/coordinator-client';
+import {
+  ensureTemporalServer,
+  prepareNamespace,
+  setupTemporalSchemas,
+  startTemporalServer,
+  type TemporalServer,
+} from '../../src/devtools/temporal-server';
+import type { LocalCluster } from './local-cluster';
+import { startPostgres, type TestPostgres } from './postgres';
+import { tempDir } from './temp';
+
+export interface RealServerStack {
+  pg: TestPostgres;
+  server: TemporalServer;
+  /** Baton's catalog: database baton, user baton. */
+  catalogUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Says what the tier is doing on stderr (the build alone can take minutes). */
+export const say = (line: string): void => void process.stderr.write(`baton real-server: ${line}\n`);
+
+/** Users and databases as docs/deploy.md makes them: temporal may create its two databases. */
+async function createUsers(adminUrl: string): Promise<void> {
+  const admin = new PgClient({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE temporal LOGIN PASSWORD 'temporal' CREATEDB`);
+    await admin.query(`CREATE ROLE baton LOGIN PASSWORD 'baton'`);
+    await admin.query('CREATE DATABASE baton OWNER baton');
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function startRealServerStack(): Promise<RealServerStack> {
+  const binaries = await ensureTemporalServer(say);
+  const pg = await startPostgres();
+  if (!pg) throw new Error('PostgreSQL server binaries not found; apt-get install postgresql');
+  let server: TemporalServer | undefined;
+  try {
+    await createUsers(pg.url);
+    const port = Number(new URL(pg.url).port);
+    const databases = { host: '127.0.0.1', port, user: 'temporal', password: 'temporal' };
+    setupTemporalSchemas(binaries, databases, say);
+    server = await startTemporalServer({ binaries, databases, dataDir: tempDir('baton-temporal-').path, say });
+    await prepareNamespace(server.address, 'default', say);
+    const started = server;
+    return {
+      pg,
+      server,
+      catalogUrl: `postgres://baton:baton@127.0.0.1:${port}/baton`,
+      async stop() {
+        await started.stop();
+        pg.stop();
+      },
+    };
+  } catch (err) {
+    await server?.stop();
+    pg.stop();
+    throw err;
+  }
+}
+
+/** Starts the cluster's coordinator: the one place the tier bootstraps it. */
+export async function bootstrapCoordinator(c: LocalCluster): Promise<void> {
+  await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
+}
