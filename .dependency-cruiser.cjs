@@ -3,7 +3,7 @@
 // comment. Rooms import downward only:
 //
 //   cli -> drill -> demo -> client -> workflows (messages) -> model
-//   workers -> activities -> engine | catalog | cluster | config -> model
+//   workers -> activities -> metrics -> catalog -> model; activities -> engine | cluster | config -> model
 //
 // Every room may use util (generic helpers) and log; model uses nothing of Baton.
 'use strict';
@@ -18,6 +18,7 @@ const ROOMS = [
   'config',
   'workflows',
   'activities',
+  'metrics',
   'client',
   'devtools',
   'workers',
@@ -112,8 +113,19 @@ module.exports = {
     ),
 
     only(
+      'metrics',
+      ['model', 'util', 'log', 'catalog'],
+      'Metric definitions and the monitoring endpoint: activities record into them, the node process serves them; they read only the catalog.',
+    ),
+    noPackages(
+      'metrics',
+      'imports-nothing-of-temporal',
+      '@temporalio/',
+      'Metrics know nothing of Temporal: the node process wires the runtime in.',
+    ),
+    only(
       'activities',
-      ['model', 'util', 'log', 'engine', 'catalog', 'cluster', 'config', 'workflows'],
+      ['model', 'util', 'log', 'engine', 'catalog', 'cluster', 'config', 'workflows', 'metrics'],
       'Activities are thin bindings of the engine, catalog and cluster; they never import the node process, the client or the CLI.',
     ),
     {
@@ -138,7 +150,7 @@ module.exports = {
     only('devtools', ['model', 'util'], 'Dev tooling (the dev server and the Temporal CLI installer) stands alone.'),
     only(
       'workers',
-      ['model', 'util', 'log', 'engine', 'catalog', 'cluster', 'config', 'workflows', 'activities'],
+      ['model', 'util', 'log', 'engine', 'catalog', 'cluster', 'config', 'workflows', 'activities', 'metrics'],
       'The node process wires the lower rooms together; the CLI, the demo and the drills start it, never the reverse.',
     ),
     only(

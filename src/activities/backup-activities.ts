@@ -33,6 +33,7 @@ import type {
 } from '../model/backup';
 import { backupSummary, type BackupHeartbeat, type HeartbeatCheckpoint } from '../model/heartbeat';
 import type { DriveSpec } from '../model/plan';
+import { recordBackupCommitted } from '../metrics/node-metrics';
 import { failure } from './failure';
 
 export interface BackupActivityDeps {
@@ -122,6 +123,12 @@ async function runAttempt(
       },
       'backup attempt committed',
     );
+    recordBackupCommitted({
+      cluster: job.cluster,
+      app: job.app.name,
+      seconds: (Date.now() - started) / 1000,
+      bytes: result.stats.bytes,
+    });
     return {
       files: result.stats.files,
       bytes: result.stats.bytes,

@@ -16,6 +16,7 @@ import { savePlan } from '../catalog/plan';
 import type { BackupJobInput, CheckpointRef } from '../model/backup';
 import type { ClusterPlan } from '../model/plan';
 import type { SnapshotSource } from '../model/operations';
+import { recordAttemptEnded } from '../metrics/node-metrics';
 import { failure } from './failure';
 
 export function createCatalogActivities(db: Catalog) {
@@ -39,7 +40,7 @@ export function createCatalogActivities(db: Catalog) {
       return beginAttempt(db, start, now());
     },
     async endAttempt(end: { cluster: string; jobId: string; number: number; outcome: string; detail?: string }) {
-      await endAttempt(db, end, now());
+      if (await endAttempt(db, end, now())) recordAttemptEnded(end.cluster, end.outcome);
     },
     /**
      * The snapshot a restore reads (by ID or prefix, or the app's latest) and its drive. An unknown

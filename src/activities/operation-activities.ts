@@ -37,6 +37,7 @@ import type {
   VerifyOutcome,
   VerifyRequest,
 } from '../model/operations';
+import { recordVerifyFinished } from '../metrics/node-metrics';
 import { failure } from './failure';
 
 export interface OperationActivityDeps {
@@ -226,6 +227,7 @@ async function verifyDrive(deps: OperationActivityDeps, req: VerifyRequest): Pro
       },
     );
     log.info({ ok: r.ok, errors: r.errors.length, bytesRead: r.bytesRead }, 'verify finished');
+    recordVerifyFinished(req.drive.name, r.errors.length);
     return {
       drive: req.drive.name,
       node: deps.node,

@@ -107,8 +107,8 @@ export async function endAttempt(
   db: Catalog,
   e: { cluster: string; jobId: string; number: number; outcome: string; detail?: string },
   nowIso: string,
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('attempts')
       .set({ ended_at: nowIso, outcome: e.outcome })
@@ -116,7 +116,7 @@ export async function endAttempt(
       .where('number', '=', e.number)
       .where('ended_at', 'is', null)
       .executeTakeFirst();
-    if (Number(row.numUpdatedRows) === 0) return;
+    if (Number(row.numUpdatedRows) === 0) return false;
     const attempt = await trx
       .selectFrom('attempts')
       .select(['node', 'epoch'])
@@ -135,6 +135,7 @@ export async function endAttempt(
       },
       nowIso,
     );
+    return true;
   });
 }
 

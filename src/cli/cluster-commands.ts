@@ -38,12 +38,13 @@ export function nodeCommand(): Command {
     .description("run this machine's Baton node process (backup service and coordinator worker)")
     .requiredOption('--name <node>', 'the node name, as listed in the config')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
+    .option('--metrics-listen <host:port>', 'serve /metrics and /healthz there (default: nodes[].metricsListen)')
     .option(
       '--stop-grace <seconds>',
       "how long SIGTERM waits for running backups to checkpoint (default: the config's jobs.checkpointEvery)",
       seconds,
     )
-    .action(async (opts: ConfigOption & { name: string; stopGrace?: number }) => {
+    .action(async (opts: ConfigOption & { name: string; stopGrace?: number; metricsListen?: string }) => {
       const config = loadConfig(opts.config);
       await recordHost(config, opts.name);
       const logger = createLogger({ node: opts.name });
@@ -53,6 +54,7 @@ export function nodeCommand(): Command {
         logger,
         stopGraceSeconds: opts.stopGrace,
         onReady: (client) => ensureAtStart(client, config, logger),
+        metricsListen: opts.metricsListen,
       });
     });
 }

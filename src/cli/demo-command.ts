@@ -33,6 +33,29 @@ export interface DemoOptions {
   dir: string;
   port: string;
   uiPort: string;
+  metricsPort: string;
+}
+
+/**
+ * Each node's metrics address: --metrics-port for the first node and the ports after it (9464,
+ * 9465, 9466), or free ones for 0; refused when one is taken, before anything starts.
+ */
+async function metricsAddresses(opts: DemoOptions, nodes: string[]): Promise<Map<string, string>> {
+  const first = Number(opts.metricsPort);
+  if (!Number.isInteger(first) || first < 0 || first + nodes.length - 1 > 65535) {
+    throw new UserError('--metrics-port must be a port number (0-65535, 0 picks free ones)');
+  }
+  const addresses = new Map<string, string>();
+  for (const [i, node] of nodes.entries()) {
+    const port = first ? first + i : await freePort();
+    if (!(await portFree(port))) {
+      throw new UserError(
+        `metrics port ${port} (for ${node}) is already in use (another demo?); stop it or run \`npm run demo -- --metrics-port 0\``,
+      );
+    }
+    addresses.set(node, `127.0.0.1:${port}`);
+  }
+  return addresses;
 }
 
 /** The demo's ports: --port (a free one for 0, refused when taken) and --ui-port. */
@@ -102,7 +125,16 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   say(`cluster "${config.cluster}" under ${dir}`);
 
   let server: DevServer | undefined;
-  const supervisor = new NodeSupervisor({ configFile: files.configFile, runDir: dir, say });
+  const metrics = await metricsAddresses(
+    opts,
+    config.plan.nodes.map((n) => n.name),
+  );
+  const supervisor = new NodeSupervisor({
+    configFile: files.configFile,
+    runDir: dir,
+    say,
+    nodeArgs: (node) => ['--metrics-listen', metrics.get(node) ?? ''],
+  });
   const stopAll = async (): Promise<boolean> => {
     const unclean = await supervisor.stop();
     for (const n of unclean) say(`${n.node} exited with ${n.code}; see ${n.logFile}`);
@@ -125,7 +157,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
     for (const node of config.plan.nodes) {
       const p = supervisor.start(node.name);
-      say(`started ${node.name} (pid ${p.child.pid}), log ${p.logFile}`);
+      say(
+        `started ${node.name} (pid ${p.child.pid}), log ${p.logFile}, ` +
+          `metrics http://${metrics.get(node.name)}/metrics, health http://${metrics.get(node.name)}/healthz`,
+      );
     }
     const ok = await backUpOnce(config, dir, server);
 
@@ -151,6 +186,7 @@ export function demoCommand(): Command {
     .option('--dir <path>', 'where the demo keeps its files', '.baton')
     .option('--port <port>', 'Temporal gRPC port (0 picks a free one)', '7233')
     .option('--ui-port <port>', 'Temporal Web UI port (0 picks a free one)', '8233')
+    .option('--metrics-port <port>', "first node's metrics port, the next nodes' follow it (0 picks free ones)", '9464')
     .action(async (opts: DemoOptions) => {
       process.exitCode = await runDemo(opts);
     });

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { BatonError } from '../model/errors';
 import { applyCommand } from './apply-command';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
+import { checkCommand } from './check-command';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
 import { drillCommand } from './drill-command';
@@ -32,6 +33,7 @@ export function program(): Command {
     .addCommand(schedulesCommand())
     .addCommand(jobsCommand())
     .addCommand(jobCommand())
+    .addCommand(checkCommand())
     .addCommand(repoCommand());
 }
 

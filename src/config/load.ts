@@ -32,6 +32,8 @@ export interface BatonConfig {
     | { kind: 'pacemaker'; resources: Record<string, string>; cibFile?: string; timeoutMs: number };
   plan: ClusterPlan;
   repository: { passwordFile?: string; encryption: boolean; cacheDir: string };
+  /** Node name -> HOST:PORT of its metrics endpoint, for the nodes that have one (nodes[].metricsListen). */
+  metricsListen: Record<string, string>;
 }
 
 export function defaultConfigPath(): string {
@@ -79,7 +81,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
     : c.catalog.url;
   const plan: ClusterPlan = {
     cluster: c.cluster,
-    nodes: c.nodes,
+    nodes: c.nodes.map((n) => ({ name: n.name })),
     drives: c.drives.map((d) => ({ ...d, path: abs(d.path) })),
     apps: c.apps.map((a) => ({
       name: a.name,
@@ -124,6 +126,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
         : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'baton', 'files'),
       ...(c.repository.passwordFile ? { passwordFile: abs(c.repository.passwordFile) } : {}),
     },
+    metricsListen: Object.fromEntries(c.nodes.flatMap((n) => (n.metricsListen ? [[n.name, n.metricsListen]] : []))),
   };
 }
 

@@ -67,7 +67,18 @@ export const configSchema = z.strictObject({
       cacheDir: z.string().min(1).optional(),
     })
     .prefault({}),
-  nodes: z.array(z.strictObject({ name })).min(1, 'must list at least one node'),
+  nodes: z
+    .array(
+      z.strictObject({
+        name,
+        /** HOST:PORT where this node serves /metrics and /healthz (`baton node --metrics-listen` overrides it). */
+        metricsListen: z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:9464 or 0.0.0.0:9464')
+          .optional(),
+      }),
+    )
+    .min(1, 'must list at least one node'),
   drives: z
     .array(
       z.strictObject({

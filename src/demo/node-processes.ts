@@ -13,11 +13,17 @@ export interface NodeProcess {
   logFile: string;
 }
 
-export function startNodeProcess(node: string, configFile: string, runDir: string): NodeProcess {
+/** Starts `baton node --name <node>` with `extraArgs` after it (e.g. `--metrics-listen HOST:PORT`). */
+export function startNodeProcess(
+  node: string,
+  configFile: string,
+  runDir: string,
+  extraArgs: string[] = [],
+): NodeProcess {
   mkdirSync(join(runDir, 'logs'), { recursive: true });
   const logFile = join(runDir, 'logs', `${node}.log`);
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [BATON_BIN, 'node', '--name', node, '--config', configFile], {
+  const child = spawn(process.execPath, [BATON_BIN, 'node', '--name', node, '--config', configFile, ...extraArgs], {
     stdio: ['ignore', out, out],
     env: { ...process.env, BATON_LOG_PRETTY: '0' },
   });

@@ -11,6 +11,8 @@ export interface SupervisorOptions {
   say: (line: string) => void;
   /** How long after an unexpected exit a node process is started again. */
   restartDelayMs?: number;
+  /** Extra arguments for a node's `baton node` command. */
+  nodeArgs?: (node: string) => string[];
 }
 
 export class NodeSupervisor {
@@ -22,7 +24,7 @@ export class NodeSupervisor {
 
   /** Starts `node`'s process and watches it. */
   start(node: string): NodeProcess {
-    const p = startNodeProcess(node, this.opts.configFile, this.opts.runDir);
+    const p = startNodeProcess(node, this.opts.configFile, this.opts.runDir, this.opts.nodeArgs?.(node));
     this.current.set(node, p);
     p.child.once('exit', (code, signal) => {
       if (this.stopping || this.current.get(node) !== p) return;

@@ -18,17 +18,18 @@ import { createHostActivities } from '../activities/host-activities';
 import { createOperationActivities } from '../activities/operation-activities';
 import { createReconcileActivities } from '../activities/reconcile-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
-import { openCatalog } from '../catalog/open';
+import { openCatalog, type Catalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
 import { repositoryPassword, type BatonConfig } from '../config/load';
 import { coordinatorQueue, nodeQueue } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
-import { gracefulStop, stopGraceMs } from './graceful-stop';
+import { gracefulStop, stopGraceMs, type GracefulStop } from './graceful-stop';
+import { runtimeMetrics, startNodeMonitoring } from './node-monitoring';
 import { workflowSource } from './workflow-bundle';
 
 let runtimeInstalled = false;
 
-function installRuntimeLogger(logger: Logger): void {
+function installRuntimeLogger(logger: Logger, metricsBind?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const log = logger.child({ component: 'temporal' });
@@ -41,6 +42,7 @@ function installRuntimeLogger(logger: Logger): void {
   };
   Runtime.install({
     logger: new DefaultLogger('INFO', (entry) => log[map[entry.level]](entry.meta ?? {}, entry.message)),
+    ...(metricsBind ? { telemetryOptions: runtimeMetrics(metricsBind) } : {}),
   });
 }
 
@@ -52,6 +54,68 @@ export interface NodeProcessOptions {
   stopGraceSeconds?: number;
   /** Run once the workers poll, beside them (the CLI starts the coordinator if none runs); a failure is logged. */
   onReady?: (client: Client) => Promise<void>;
+  /** HOST:PORT to serve /metrics and /healthz on; default: the config's nodes[].metricsListen, else none. */
+  metricsListen?: string;
+}
+
+interface WorkerParts {
+  node: string;
+  config: BatonConfig;
+  logger: Logger;
+  connection: NativeConnection;
+  client: Client;
+  catalog: Catalog;
+  password: string | undefined;
+  watch: ConnectivityWatch;
+  stop: GracefulStop;
+  identity: string;
+}
+
+/** The node's two workers: the coordinator queue (workflows, catalog, host) and its own node queue. */
+async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
+  const { node, config, logger, connection, client, catalog, password, watch, stop, identity } = parts;
+  const coordinatorWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: coordinatorQueue(config.cluster),
+    identity,
+    ...workflowSource(),
+    activities: {
+      ...createCatalogActivities(catalog),
+      ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
+      ...createScheduleActivities({ client }),
+      ...createReconcileActivities({ client, catalog }),
+    },
+    // When this node dies, its sticky queue has no poller: after 1 s the coordinator's next task
+    // goes back to the shared queue and another node picks it up (DESIGN.md measured 1.7 s).
+    stickyQueueScheduleToStartTimeout: '1s',
+    ...stop.workerOptions,
+  });
+  const nodeWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: nodeQueue(config.cluster, node),
+    identity,
+    activities: {
+      ...createBackupActivities({
+        node,
+        logger,
+        catalog,
+        password,
+        encryption: config.repository.encryption,
+        cacheDir: config.repository.cacheDir,
+        msSinceTemporalReached: () => watch.msSinceReached(),
+        stopping: stop.signal,
+      }),
+      ...createOperationActivities({ node, logger, password }),
+    },
+    // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):
+    // their details are the jobs' live progress (docs/restart-policy.md), and a cancelled
+    // restore or verify hears of it within a second and stops.
+    maxHeartbeatThrottleInterval: '1s',
+    ...stop.workerOptions,
+  });
+  return [coordinatorWorker, nodeWorker];
 }
 
 export async function runNodeProcess({
@@ -60,6 +124,7 @@ export async function runNodeProcess({
   logger,
   stopGraceSeconds,
   onReady,
+  metricsListen,
 }: NodeProcessOptions): Promise<void> {
   if (!config.plan.nodes.some((n) => n.name === node)) {
     throw new Error(
@@ -67,7 +132,9 @@ export async function runNodeProcess({
     );
   }
   const password = repositoryPassword(config);
-  installRuntimeLogger(logger);
+  const listen = metricsListen ?? config.metricsListen[node];
+  const monitoring = listen ? await startNodeMonitoring(node, listen, logger) : undefined;
+  installRuntimeLogger(logger, monitoring?.runtimeBind);
   const catalog = await openCatalog(config.catalogUrl);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
@@ -77,47 +144,19 @@ export async function runNodeProcess({
   const identity = `${node}@${hostname()}:${process.pid}`;
   const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));
   try {
-    const coordinatorWorker = await Worker.create({
+    const [coordinatorWorker, nodeWorker] = await createWorkers({
+      node,
+      config,
+      logger,
       connection,
-      namespace: config.temporal.namespace,
-      taskQueue: coordinatorQueue(config.cluster),
+      client,
+      catalog,
+      password,
+      watch,
+      stop,
       identity,
-      ...workflowSource(),
-      activities: {
-        ...createCatalogActivities(catalog),
-        ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
-        ...createScheduleActivities({ client }),
-        ...createReconcileActivities({ client, catalog }),
-      },
-      // When this node dies, its sticky queue has no poller: after 1 s the coordinator's next task
-      // goes back to the shared queue and another node picks it up (DESIGN.md measured 1.7 s).
-      stickyQueueScheduleToStartTimeout: '1s',
-      ...stop.workerOptions,
     });
-    const nodeWorker = await Worker.create({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: nodeQueue(config.cluster, node),
-      identity,
-      activities: {
-        ...createBackupActivities({
-          node,
-          logger,
-          catalog,
-          password,
-          encryption: config.repository.encryption,
-          cacheDir: config.repository.cacheDir,
-          msSinceTemporalReached: () => watch.msSinceReached(),
-          stopping: stop.signal,
-        }),
-        ...createOperationActivities({ node, logger, password }),
-      },
-      // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):
-      // their details are the jobs' live progress (docs/restart-policy.md), and a cancelled
-      // restore or verify hears of it within a second and stops.
-      maxHeartbeatThrottleInterval: '1s',
-      ...stop.workerOptions,
-    });
+    monitoring?.attach({ plan: config.plan, catalog, watch, workers: () => [coordinatorWorker, nodeWorker] });
     logger.info(
       {
         cluster: config.cluster,
@@ -131,6 +170,7 @@ export async function runNodeProcess({
     logger.info('node stopped');
   } finally {
     stop.dispose();
+    await monitoring?.close();
     watch.stop();
     await catalog.destroy();
     await clientConnection.close();

@@ -133,3 +133,20 @@ void test('an import cycle fails', () => {
   assert.notEqual(code, 0);
   assert.match(out, /error no-circular: src\/util\/planted-(a|b)\.ts/);
 });
+
+void test('metrics importing the node process or Temporal fails; activities may record into metrics', () => {
+  assert.deepEqual(
+    violations(
+      'src/metrics/planted.ts',
+      "import { Worker } from '@temporalio/worker';\nimport { nodeHealth } from '../workers/node-health';\nexport const x = [Worker, nodeHealth];\n",
+    ),
+    ['metrics-imports-nothing-of-temporal', 'metrics-imports-only-model-util-log-catalog'],
+  );
+  assert.deepEqual(
+    violations(
+      'src/activities/planted.ts',
+      "import { recordAttemptEnded } from '../metrics/node-metrics';\nexport const x = recordAttemptEnded;\n",
+    ),
+    [],
+  );
+});

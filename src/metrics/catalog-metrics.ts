@@ -1,0 +1,124 @@
+/**
+ * The catalog's truths as gauges, read at scrape time: every node reads the same catalog, so
+ * every node reports the same values, and they survive a node restart (a counter kept in memory
+ * would not). An alert takes `max by (cluster, app)` over the nodes. One scrape reads the catalog
+ * once (the figures are shared by the gauges for a second).
+ */
+import { Gauge, type Registry } from 'prom-client';
+import { backupTimes, latestVerifies, runningBackups } from '../catalog/backup-health';
+import type { Catalog } from '../catalog/open';
+import type { ClusterPlan } from '../model/plan';
+import { scheduleIntervalSeconds } from './schedule-interval';
+
+export interface CatalogFigures {
+  backups: Awaited<ReturnType<typeof backupTimes>>;
+  running: Awaited<ReturnType<typeof runningBackups>>;
+  verifies: Awaited<ReturnType<typeof latestVerifies>>;
+  at: number;
+}
+
+export async function readCatalogFigures(db: Catalog, cluster: string, now = Date.now()): Promise<CatalogFigures> {
+  const [backups, running, verifies] = await Promise.all([
+    backupTimes(db, cluster),
+    runningBackups(db, cluster),
+    latestVerifies(db, cluster),
+  ]);
+  return { backups, running, verifies, at: now };
+}
+
+const seconds = (iso: string) => Date.parse(iso) / 1000;
+
+/** Age in seconds of the latest checkpoint of each app's running backup (since its start when it has none). */
+export function checkpointAges(figures: CatalogFigures): Map<string, number> {
+  const ages = new Map<string, number>();
+  for (const r of figures.running) {
+    const age = Math.max(0, figures.at / 1000 - seconds(r.lastCheckpoint ?? r.startedAt));
+    ages.set(r.app, Math.max(age, ages.get(r.app) ?? 0));
+  }
+  return ages;
+}
+
+/** Registers the catalog gauges of `cluster` in `registry`. */
+export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster: string): void {
+  let cached: Promise<CatalogFigures> | undefined;
+  let cachedAt = 0;
+  const figures = () => {
+    if (!cached || Date.now() - cachedAt > 1000) {
+      cachedAt = Date.now();
+      cached = readCatalogFigures(db, cluster);
+    }
+    return cached;
+  };
+  const gauge = (name: string, help: string, labels: string[], fill: (g: Gauge, f: CatalogFigures) => void) => {
+    registry.removeSingleMetric(name);
+    return new Gauge({
+      name,
+      help,
+      labelNames: labels,
+      registers: [registry],
+      async collect() {
+        const f = await figures();
+        this.reset();
+        fill(this, f);
+      },
+    });
+  };
+  gauge(
+    'baton_backup_last_success_timestamp_seconds',
+    'When the app last finished a successful backup (catalog)',
+    ['cluster', 'app'],
+    (g, f) => {
+      for (const b of f.backups) if (b.lastSuccess) g.set({ cluster, app: b.app }, seconds(b.lastSuccess));
+    },
+  );
+  gauge(
+    'baton_backup_last_failure_timestamp_seconds',
+    'When a backup of the app last failed (catalog)',
+    ['cluster', 'app'],
+    (g, f) => {
+      for (const b of f.backups) if (b.lastFailure) g.set({ cluster, app: b.app }, seconds(b.lastFailure));
+    },
+  );
+  gauge(
+    'baton_checkpoint_age_seconds',
+    "Age of the latest checkpoint of the app's running backup (catalog)",
+    ['cluster', 'app'],
+    (g, f) => {
+      for (const [app, age] of checkpointAges(f)) g.set({ cluster, app }, age);
+    },
+  );
+  gauge('baton_backups_running', 'Backups the catalog holds as running', ['cluster'], (g, f) => {
+    g.set({ cluster }, f.running.length);
+  });
+  gauge(
+    'baton_drive_last_verify_failed',
+    "1 when the drive's latest verify failed (damage found, or the drive unreadable)",
+    ['cluster', 'drive'],
+    (g, f) => {
+      for (const v of f.verifies) g.set({ cluster, drive: v.drive }, v.state === 'failed' ? 1 : 0);
+    },
+  );
+  gauge(
+    'baton_drive_last_verify_errors',
+    "Errors the drive's latest verify found (absent when it could not count them)",
+    ['cluster', 'drive'],
+    (g, f) => {
+      for (const v of f.verifies) if (v.errors !== null) g.set({ cluster, drive: v.drive }, v.errors);
+    },
+  );
+}
+
+/** `baton_backup_interval_seconds{cluster,app}`: the longest gap each scheduled app's schedule leaves (the plan). */
+export function registerPlanMetrics(registry: Registry, plan: ClusterPlan): void {
+  registry.removeSingleMetric('baton_backup_interval_seconds');
+  const gauge = new Gauge({
+    name: 'baton_backup_interval_seconds',
+    help: "Longest time the app's schedule leaves between two backups (baton.yaml); absent without a schedule",
+    labelNames: ['cluster', 'app'],
+    registers: [registry],
+  });
+  for (const app of plan.apps) {
+    const interval = scheduleIntervalSeconds(app.schedule);
+    if (interval !== null) gauge.set({ cluster: plan.cluster, app: app.name }, interval);
+  }
+}
