@@ -62,7 +62,13 @@ export function createDialect(url: CatalogUrl): Dialect {
       },
     });
   }
-  return new PostgresDialect({ pool: new Pool({ connectionString: url.target, max: 4 }) });
+  const pool = new Pool({ connectionString: url.target, max: 4 });
+  // An idle connection the server drops (a PostgreSQL restart or failover, an admin's
+  // pg_terminate_backend) is reported on the pool; without a listener that error is uncaught and
+  // kills the node process. The pool discards that connection; the next query opens a new one and
+  // reports its own error, if any, to its caller.
+  pool.on('error', () => undefined);
+  return new PostgresDialect({ pool });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
