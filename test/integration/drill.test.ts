@@ -14,6 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import { DEMO_CLUSTER, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import type { DrillReport } from '../../src/drill/report';
+import { loadConfig } from '../../src/config/load';
+import { replayLiveHistories } from '../helpers/replay-live';
 
 const run = promisify(execFile);
 
@@ -146,6 +148,15 @@ describe('baton drill against a running baton demo', { timeout: 300_000 }, () =>
     ]);
     assert.equal(r.fenced_event?.node, DRILL_APP_HOST);
     assert.match(r.fenced_event?.message ?? '', /is fenced off/);
+  });
+
+  // Every workflow the drills touched (the coordinator through its host's death, jobs through moves,
+  // kills and fencing) replays against today's bundle, as the worker that takes it over next would.
+  test('every workflow the drills ran replays against today’s code', async () => {
+    const { temporal } = loadConfig(config);
+    const { replayed, failures } = await replayLiveHistories(temporal.address, temporal.namespace);
+    assert.deepEqual(failures, []);
+    assert.ok(replayed >= 5, `only ${replayed} workflow runs listed`);
   });
 
   test('Ctrl-C stops the demo and everything it started, exit 0', async () => {
