@@ -8,8 +8,8 @@
  * paths in RUN commands and in the command a container runs are taken inside the stage's root.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, posix } from 'node:path';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
 
 export interface Instruction {
   keyword: string;
@@ -240,10 +240,34 @@ export function buildDockerfile(
   return built;
 }
 
+/** Whether every directory down to `file`, and the file itself, is open to other users (o+x). */
+function openToAll(file: string): boolean {
+  for (let p = file; p !== dirname(p); p = dirname(p)) {
+    if ((statSync(p).mode & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The node a container of `stage` runs: this machine's, as the base image's node would be. When the
+ * image's user cannot reach it (Node 24 from ~/.cache under root's 0700 home, in CI's Node 24
+ * pass), a copy where the base image keeps it, /usr/local/bin/node in the stage.
+ */
+function imageNode(stage: BuiltStage): string {
+  if (stage.user.uid === 0 || openToAll(process.execPath)) return process.execPath;
+  const copy = join(stage.root, 'usr', 'local', 'bin', 'node');
+  if (!existsSync(copy)) {
+    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
+    copyFileSync(process.execPath, copy);
+    chmodSync(copy, 0o755);
+  }
+  return copy;
+}
+
 /** The argv a container of `stage` runs for `args` (its CMD when none), with `node` as this machine's. */
 export function containerArgv(stage: BuiltStage, args?: string[]): string[] {
   const argv = [...stage.entrypoint, ...(args ?? stage.cmd)];
-  return argv.map((w, i) => (i === 0 && w === 'node' ? process.execPath : w.startsWith('/') ? stage.root + w : w));
+  return argv.map((w, i) => (i === 0 && w === 'node' ? imageNode(stage) : w.startsWith('/') ? stage.root + w : w));
 }
 
 export interface ContainerOptions {
