@@ -1,6 +1,6 @@
 /**
  * `baton repo ...`: local-mode commands over the data engine (no Temporal): init, backup,
- * snapshots, restore, verify, forget, prune. Password from BATON_PASSWORD or --password-file.
+ * snapshots, restore, verify, forget, prune, repair index. Password from BATON_PASSWORD or --password-file.
  * Exit codes: 0 ok, 3 committed but incomplete, 1 failed (the message says why and what to do).
  */
 import { Command, Option } from 'commander';
@@ -20,6 +20,7 @@ import {
 import { verify } from '../engine/checker';
 import { BatonError, UserError } from '../model/errors';
 import { forget, prune } from '../engine/pruner';
+import { repairIndex } from '../engine/repair-index';
 import { atomicWrite } from '../engine/fsutil';
 import { ZSTD_LEVEL } from '../engine/blob';
 
@@ -106,6 +107,7 @@ export function repoCommand(): Command {
   addVerify(repo);
   addForget(repo);
   addPrune(repo);
+  addRepair(repo);
   return repo;
 }
 
@@ -368,5 +370,34 @@ async function pruneDrive(o: Common & { dryRun?: boolean }): Promise<number> {
         ? `, ${r.packsSpared} unindexed packs younger than the lock stale age left for a later prune`
         : ''),
   );
+  return EXIT_OK;
+}
+
+function addRepair(repo: Command): void {
+  const repair = repo.command('repair').description('recovery tools for a damaged drive');
+  withCommon(repair.command('index'))
+    .description('rebuild the index from the packs (takes an exclusive lock); damaged index files are replaced')
+    .option('--read-all-packs', 'read every pack trailer, not only those of packs no readable index file lists')
+    .action(run('repair index', repairDriveIndex));
+}
+
+async function repairDriveIndex(o: Common & { readAllPacks?: boolean }): Promise<number> {
+  if (o.drive.length !== 1) throw new UsageError('repair index takes exactly one --drive PATH');
+  const [drive] = await drives(o);
+  const r = await repairIndex({ drive, readAllPacks: o.readAllPacks });
+  const text = [
+    ...r.damagedIndexFiles.map((f) => `replaced damaged index file ${f.name}`),
+    ...r.packsMissing.map((p) => `dropped pack ${p}: listed in the index but not on the drive`),
+    ...r.unreadable.map((p) => `unreadable pack ${p.pack} (left in place): ${p.message}`),
+    `${r.packsRead} packs read, ${r.packsKept} kept from the old index, ${r.blobsIndexed} blobs indexed, ` +
+      `${r.unreadable.length} packs unreadable; ${r.indexFilesWritten} index files written, ${r.indexFilesRemoved} removed`,
+  ].join('\n');
+  print(o, r, text);
+  if (!o.json && (r.unreadable.length > 0 || r.packsMissing.length > 0)) {
+    process.stderr.write(
+      `the index of drive ${drive.path} is rebuilt without the packs named above; snapshots using their blobs cannot be fully restored. ` +
+        `Run \`baton repo verify --drive ${drive.path}\` to see which.\n`,
+    );
+  }
   return EXIT_OK;
 }
