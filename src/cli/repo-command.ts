@@ -1,6 +1,6 @@
 /**
  * `baton repo ...`: local-mode commands over the data engine (no Temporal): init, backup,
- * snapshots, restore, verify, forget, prune, repair index. Password from BATON_PASSWORD or --password-file.
+ * snapshots, restore, verify, forget, prune, repair index, key. Password from BATON_PASSWORD or --password-file.
  * Exit codes: 0 ok, 3 committed but incomplete, 1 failed (the message says why and what to do).
  */
 import { Command, Option } from 'commander';
@@ -21,6 +21,7 @@ import { verify } from '../engine/checker';
 import { BatonError, UserError } from '../model/errors';
 import { forget, prune } from '../engine/pruner';
 import { repairIndex } from '../engine/repair-index';
+import { addKey, changePassword, listKeys, removeKey } from '../engine/keys';
 import { atomicWrite } from '../engine/fsutil';
 import { ZSTD_LEVEL } from '../engine/blob';
 
@@ -108,6 +109,7 @@ export function repoCommand(): Command {
   addForget(repo);
   addPrune(repo);
   addRepair(repo);
+  addKeys(repo);
   return repo;
 }
 
@@ -399,5 +401,74 @@ async function repairDriveIndex(o: Common & { readAllPacks?: boolean }): Promise
         `Run \`baton repo verify --drive ${drive.path}\` to see which.\n`,
     );
   }
+  return EXIT_OK;
+}
+
+function addKeys(repo: Command): void {
+  const key = repo.command('key').description("a drive's keys: passphrases that each open its master key");
+  withCommon(key.command('list'))
+    .description('list the keys; * marks the one this password opens')
+    .action(run('key list', keyList));
+  const withNew = (c: Command): Command =>
+    c.option('--new-password-file <file>', 'read the new password from this file (default: $BATON_NEW_PASSWORD)');
+  withNew(withCommon(key.command('add')))
+    .description('add a key for a new password (the drive opens with the current one)')
+    .action(run('key add', keyAdd));
+  withCommon(key.command('remove'))
+    .description('remove a key (not the one in use, not the last)')
+    .argument('<id>', 'key ID or unique prefix (`config`: the key made at init)')
+    .action(run('key remove', keyRemove));
+  withNew(withCommon(key.command('passwd')))
+    .description('change the password: add a key for the new one, remove the one in use')
+    .action(run('key passwd', keyPasswd));
+}
+
+type KeyFlags = Common & { newPasswordFile?: string };
+
+function newPassword(o: KeyFlags): string {
+  if (o.newPasswordFile) {
+    try {
+      return readFileSync(o.newPasswordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new UsageError(`cannot read new password file ${o.newPasswordFile}: ${(err as Error).message}`);
+    }
+  }
+  const pw = process.env.BATON_NEW_PASSWORD;
+  if (!pw) throw new UsageError('no new password given; set BATON_NEW_PASSWORD or use --new-password-file');
+  return pw;
+}
+
+async function oneDrive(o: Common, what: string): Promise<Drive> {
+  if (o.drive.length !== 1) throw new UsageError(`${what} takes exactly one --drive PATH`);
+  return (await drives(o))[0];
+}
+
+async function keyList(o: Common): Promise<number> {
+  const keys = await listKeys(await oneDrive(o, 'key list'));
+  const lines = keys.map(
+    (k) =>
+      `${k.current ? '*' : ' '} ${k.id === 'config' ? 'config' : k.id.slice(0, 12)}  ${k.created}  ${k.username || '-'}@${k.hostname || '-'}`,
+  );
+  print(o, keys, lines.join('\n'));
+  return EXIT_OK;
+}
+
+async function keyAdd(o: KeyFlags): Promise<number> {
+  const pw = newPassword(o);
+  const id = await addKey(await oneDrive(o, 'key add'), pw);
+  print(o, { added: id }, `added key ${id}`);
+  return EXIT_OK;
+}
+
+async function keyRemove(id: string, o: Common): Promise<number> {
+  const removed = await removeKey(await oneDrive(o, 'key remove'), id);
+  print(o, { removed }, `removed key ${removed}`);
+  return EXIT_OK;
+}
+
+async function keyPasswd(o: KeyFlags): Promise<number> {
+  const pw = newPassword(o);
+  const r = await changePassword(await oneDrive(o, 'key passwd'), pw);
+  print(o, r, `added key ${r.added} for the new password, removed key ${r.removed}`);
   return EXIT_OK;
 }

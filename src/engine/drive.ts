@@ -6,9 +6,10 @@ import { mkdir, readFile, readdir, unlink, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { atomicWrite } from './fsutil';
-import { calibrateKdfN, deriveKek, newKdfParams, open, seal } from './crypto';
+import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
 import { checkDriveState, defaultStateDir, recordRemoval, recordSnapshot } from './drive-state';
-import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, FORMAT_VERSION, MIN_VOLUME_SIZE, parseConfig } from './config';
+import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, INIT_VERSION, MIN_VOLUME_SIZE, parseConfig } from './config';
+import { CONFIG_KEY, readKeys, unlockKeys } from './key-files';
 import type { DriveConfig, DriveKind } from './config';
 import { DriveFullError, EngineError, WrongPasswordError, errnoCode } from './errors';
 import { DirectoryPackStore } from './drive-directory';
@@ -16,7 +17,7 @@ import { TapePackStore, VOLUME_LABEL_SIZE } from './drive-tape';
 import type { PackStore } from './drive-store';
 import { MAX_ZSTD_LEVEL, ZSTD_LEVEL } from './blob';
 
-export type CatalogDir = 'index' | 'snapshots' | 'refs' | 'locks';
+export type CatalogDir = 'index' | 'snapshots' | 'refs' | 'locks' | 'keys';
 
 export interface CreateOptions {
   kind: DriveKind;
@@ -60,6 +61,8 @@ export class Drive {
     readonly packs: PackStore,
     /** this machine's record of drives seen (drive-state.ts) */
     readonly stateDir: string,
+    /** the key the password opened (keys.ts: `config` or a keys/ file's ID); null unencrypted */
+    readonly keyId: string | null = null,
   ) {}
 
   get id(): string {
@@ -96,14 +99,28 @@ export class Drive {
       );
     }
     const config = parseConfig(text, root);
-    const key = await Drive.unlock(root, config, opts);
-    const drive = new Drive(root, config, key, Drive.store(root, config), opts.stateDir ?? defaultStateDir());
+    const unlocked = await Drive.unlock(root, config, opts);
+    const drive = new Drive(
+      root,
+      config,
+      unlocked?.key ?? null,
+      Drive.store(root, config),
+      opts.stateDir ?? defaultStateDir(),
+      unlocked?.id ?? null,
+    );
     await checkDriveState(drive);
     return drive;
   }
 
-  /** The master key (null: unencrypted), refusing an unencrypted drive the caller expects encrypted. */
-  private static async unlock(root: string, config: DriveConfig, opts: OpenOptions): Promise<Buffer | null> {
+  /**
+   * The master key and the key that opened it (null: unencrypted), refusing an unencrypted drive
+   * the caller expects encrypted.
+   */
+  private static async unlock(
+    root: string,
+    config: DriveConfig,
+    opts: OpenOptions,
+  ): Promise<{ key: Buffer; id: string } | null> {
     if (!config.encryption) {
       const why = encryptionExpected(opts);
       if (why === null) return null;
@@ -121,10 +138,15 @@ export class Drive {
         'NO_PASSWORD',
       );
     }
-    const kek = await deriveKek(opts.password, config.encryption.kdf);
-    const key = open(kek, Buffer.from(config.encryption.masterKey, 'base64'));
-    if (key === null || key.length !== 32) throw new WrongPasswordError(root);
-    return key;
+    const keys = await readKeys(
+      root,
+      config,
+      () => listCatalog(root, 'keys'),
+      (name) => readFile(join(root, 'keys', name)),
+    );
+    const unlocked = await unlockKeys(root, keys, opts.password);
+    if (unlocked === null) throw new WrongPasswordError(root);
+    return unlocked;
   }
 
   private static store(root: string, config: DriveConfig): PackStore {
@@ -158,7 +180,7 @@ export class Drive {
       );
     }
     const config: DriveConfig = {
-      version: FORMAT_VERSION,
+      version: INIT_VERSION,
       id: randomBytes(16).toString('hex'),
       kind: create.kind,
       created: new Date().toISOString(),
@@ -189,7 +211,14 @@ export class Drive {
       await mkdir(join(root, d), { recursive: true });
     }
     await atomicWrite(join(root, 'config'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
-    const drive = new Drive(root, config, key, Drive.store(root, config), stateDir ?? defaultStateDir());
+    const drive = new Drive(
+      root,
+      config,
+      key,
+      Drive.store(root, config),
+      stateDir ?? defaultStateDir(),
+      key ? CONFIG_KEY : null,
+    );
     await checkDriveState(drive); // first use: this machine remembers the drive from its birth
     return drive;
   }
@@ -213,12 +242,7 @@ export class Drive {
   }
 
   async list(dir: CatalogDir): Promise<string[]> {
-    try {
-      return (await readdir(join(this.path, dir))).filter((n) => !n.includes('.tmp-')).sort();
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return [];
-      throw err;
-    }
+    return listCatalog(this.path, dir);
   }
 
   async remove(dir: CatalogDir, name: string): Promise<void> {
@@ -228,5 +252,15 @@ export class Drive {
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
     if (dir === 'snapshots') await recordRemoval(this, name).catch(() => undefined);
+  }
+}
+
+/** The names in a catalog directory of a drive, without temp files, sorted ([] when it is absent). */
+async function listCatalog(root: string, dir: CatalogDir): Promise<string[]> {
+  try {
+    return (await readdir(join(root, dir))).filter((n) => !n.includes('.tmp-')).sort();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
   }
 }
