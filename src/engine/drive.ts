@@ -16,6 +16,8 @@ import { DirectoryPackStore } from './drive-directory';
 import { TapePackStore, VOLUME_LABEL_SIZE } from './drive-tape';
 import type { PackStore } from './drive-store';
 import { MAX_ZSTD_LEVEL, ZSTD_LEVEL } from './blob';
+import { SYSTEM_MOUNTS, unmountedMountPoint } from './mount-points';
+import type { MountSources } from './mount-points';
 
 export type CatalogDir = 'index' | 'snapshots' | 'refs' | 'locks' | 'keys';
 
@@ -31,6 +33,13 @@ export interface CreateOptions {
   packSize?: number;
   /** zstd level for data and trees, 1 (fastest) to 19 (smallest); default ZSTD_LEVEL (2) */
   compressionLevel?: number;
+  /**
+   * Initialise only into an existing empty directory, never creating the path: a backup that
+   * initialises its drive (initOnFirstBackup) must not make a missing drive on the root disk.
+   */
+  existingDirectory?: boolean;
+  /** where configured and mounted file systems are read (default: /etc/fstab, /proc/self/mountinfo) */
+  mounts?: MountSources;
 }
 
 export interface OpenOptions {
@@ -94,7 +103,8 @@ export class Drive {
       if (errnoCode(err) !== 'ENOENT') throw err;
       if (opts.create) return Drive.init(root, opts.create, opts.password, opts.stateDir);
       throw new EngineError(
-        `no baton drive at ${root} (no config file); run \`baton repo init --drive ${root}\` first`,
+        `no repository at ${root}: no Baton drive there (no config file), so nothing was read or written. ` +
+          `Run \`baton repo init --drive ${root}\` first, or mount the drive's storage if it should be there`,
         'NO_DRIVE',
       );
     }
@@ -163,6 +173,7 @@ export class Drive {
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
+    await checkInitTarget(root, create);
     if (create.kind !== 'directory' && create.kind !== 'tape') {
       throw new EngineError(`unknown drive kind ${String(create.kind)}; use directory or tape`, 'BAD_KIND');
     }
@@ -262,5 +273,41 @@ async function listCatalog(root: string, dir: CatalogDir): Promise<string[]> {
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
     throw err;
+  }
+}
+
+/**
+ * Refuses to initialise a drive where its storage is not: under a mount point of /etc/fstab that
+ * is not mounted (the drive would land on the disk underneath), or, for a backup's own init
+ * (`existingDirectory`), at a path that does not exist or holds files.
+ */
+async function checkInitTarget(root: string, create: CreateOptions): Promise<void> {
+  const unmounted = await unmountedMountPoint(root, create.mounts ?? SYSTEM_MOUNTS);
+  if (unmounted !== null) {
+    throw new EngineError(
+      `drive path ${root} is on ${unmounted}, a mount point in /etc/fstab that is not mounted: refusing to ` +
+        `initialise a drive there (it would land on the disk underneath); nothing was written. Mount ${unmounted}, then retry`,
+      'MISSING_DRIVE',
+    );
+  }
+  if (!create.existingDirectory) return;
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') throw err;
+    throw new EngineError(
+      `drive path ${root} does not exist (or is not a directory): a backup initialises a drive only in an existing ` +
+        `empty directory, and creates nothing here. Mount the drive's storage, or create the directory, then retry`,
+      'MISSING_DRIVE',
+    );
+  }
+  if (entries.length > 0) {
+    throw new EngineError(
+      `drive path ${root} holds files but no Baton drive (no config file): a backup initialises a drive only in an ` +
+        `empty directory; nothing was written. Check that the right storage is mounted there, or run ` +
+        `\`baton repo init --drive ${root}\` to initialise it as it is`,
+      'MISSING_DRIVE',
+    );
   }
 }
