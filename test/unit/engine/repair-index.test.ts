@@ -7,6 +7,7 @@ import { restore } from '../../../src/engine/restorer';
 import { verify } from '../../../src/engine/checker';
 import { prune } from '../../../src/engine/pruner';
 import { repairIndex } from '../../../src/engine/repair-index';
+import { encodeIndex, readIndexFiles } from '../../../src/engine/index-file';
 import { Lock } from '../../../src/engine/lock';
 import { CorruptionError, LockedError } from '../../../src/engine/errors';
 import type { Drive } from '../../../src/engine/drive';
@@ -94,6 +95,42 @@ void test('a truncated index file and a deleted one: repair reads the packs they
     await assert.rejects(prune({ drive }), /is in no index.*repair index/);
     const r = await repairIndex({ drive });
     assert.ok(r.packsRead > 0);
+    await restoresIntact(tmp.path, drive);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('prune deletes nothing while chunks a snapshot uses are in no index (their index file lost), and works after repair', async () => {
+  const tmp = tempDir();
+  try {
+    const drive = await driveWithBackups(tmp.path);
+    // what a lost index file leaves: the trees indexed, the packs of chunks not
+    for (const [name, file] of await readIndexFiles(drive)) {
+      const packs = file.packs.filter((p) => p.blobs.some((b) => b.type === 'tree'));
+      const { id, data } = encodeIndex(drive, { version: 1, packs });
+      await drive.writeFile('index', id, data);
+      await drive.remove('index', name);
+    }
+    const before = (await drive.packs.listPacks()).map((p) => p.id);
+    process.env.BATON_LOCK_STALE_SECONDS = '1'; // unindexed packs older than this are orphans to prune
+    try {
+      await new Promise((r) => setTimeout(r, 1100));
+      await assert.rejects(
+        prune({ drive }),
+        /data blob [0-9a-f]{64} of snapshot .* is in no index.*repair index --drive/,
+      );
+      assert.deepEqual(
+        (await drive.packs.listPacks()).map((p) => p.id),
+        before,
+        'no pack deleted',
+      );
+      const r = await repairIndex({ drive });
+      assert.ok(r.packsRead > 0 && r.packsKept > 0, JSON.stringify(r));
+      assert.equal((await prune({ drive })).packsDeleted, 0);
+    } finally {
+      delete process.env.BATON_LOCK_STALE_SECONDS;
+    }
     await restoresIntact(tmp.path, drive);
   } finally {
     tmp.cleanup();
