@@ -3,9 +3,10 @@
  * key in use). Key files and opening: key-files.ts.
  */
 import { hostname, userInfo } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
-import { INIT_VERSION } from './config';
+import { INIT_VERSION, parseConfig } from './config';
 import type { DriveConfig } from './config';
 import type { Drive } from './drive';
 import { atomicWrite } from './fsutil';
@@ -34,11 +35,11 @@ function encryptedKey(drive: Drive): Buffer {
   return drive.key;
 }
 
-export async function listKeys(drive: Drive): Promise<KeyInfo[]> {
+export async function listKeys(drive: Drive, config = drive.config): Promise<KeyInfo[]> {
   encryptedKey(drive);
   const keys = await readKeys(
     drive.path,
-    drive.config,
+    config,
     () => drive.list('keys'),
     (n) => drive.readFile('keys', n),
   );
@@ -94,7 +95,9 @@ export async function removeKey(drive: Drive, ref: string, current = drive.keyId
   encryptedKey(drive);
   const lock = await Lock.acquire(drive, true, 'key remove');
   try {
-    const keys = await listKeys(drive);
+    // read again under the lock: another process may have removed a key since this one opened the drive
+    const config = parseConfig(await readFile(join(drive.path, 'config'), 'utf8'), drive.path);
+    const keys = await listKeys(drive, config);
     const k = findKey(drive, keys, ref);
     if (k.id === current) {
       throw new EngineError(
@@ -107,7 +110,7 @@ export async function removeKey(drive: Drive, ref: string, current = drive.keyId
       throw new EngineError(`key ${k.id} is the last key of drive ${drive.path}; nothing was changed`, 'KEY_IN_USE');
     }
     lock.throwIfLost();
-    if (k.id === CONFIG_KEY) await dropConfigKey(drive);
+    if (k.id === CONFIG_KEY) await dropConfigKey(drive.path, config);
     else await drive.remove('keys', k.id);
     return k.id;
   } finally {
@@ -116,11 +119,11 @@ export async function removeKey(drive: Drive, ref: string, current = drive.keyId
 }
 
 /** Rewrites a version 2 config without its key, as version 3. */
-async function dropConfigKey(drive: Drive): Promise<void> {
-  if (drive.config.version !== INIT_VERSION || !drive.config.encryption) return;
-  const { algorithm } = drive.config.encryption;
-  const config: DriveConfig = { ...drive.config, version: 3, encryption: { algorithm } };
-  await atomicWrite(join(drive.path, 'config'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
+async function dropConfigKey(root: string, current: DriveConfig): Promise<void> {
+  if (current.version !== INIT_VERSION || !current.encryption) return;
+  const { algorithm } = current.encryption;
+  const config: DriveConfig = { ...current, version: 3, encryption: { algorithm } };
+  await atomicWrite(join(root, 'config'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
 }
 
 /** Adds a key for `password` and removes the one this process opened the drive with. */

@@ -85,6 +85,23 @@ void test('remove refuses the key in use and the last key; removing `config` mak
   }
 });
 
+void test("two processes each removing the other one's key cannot leave the drive without a key", async () => {
+  const tmp = tempDir();
+  try {
+    const path = join(tmp.path, 'drive');
+    const byConfig = await createDrive(path);
+    const id = await addKey(byConfig, SECOND, 1024);
+    const byFile = await open(path, SECOND); // both opened before either removes anything
+    assert.equal(await removeKey(byFile, 'config'), 'config');
+    // byConfig still holds the config it read at open, with its key in it: the drive's state decides
+    await assert.rejects(removeKey(byConfig, id), /is the last key of drive .*; nothing was changed/);
+    assert.deepEqual(readdirSync(join(path, 'keys')), [id]);
+    await open(path, SECOND);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 void test('passwd adds a key for the new password and removes the one in use', async () => {
   const tmp = tempDir();
   try {
