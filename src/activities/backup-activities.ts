@@ -269,7 +269,8 @@ function checkpointSaver(
 
 /**
  * Opens the attempt's drive. A missing drive is initialised only when its spec says
- * initOnFirstBackup (and the timeline says so); otherwise the engine's NO_DRIVE stands, and
+ * initOnFirstBackup (and the timeline says so), and only in an existing empty directory that is not
+ * an unmounted mount point (else DriveMissing, naming why); otherwise the engine's NO_DRIVE stands, and
  * backupFailure turns it into a DriveMissing refusal that names the fix.
  */
 async function openAttemptDrive(deps: BackupActivityDeps, job: BackupJobInput, spec: DriveSpec) {
@@ -278,9 +279,16 @@ async function openAttemptDrive(deps: BackupActivityDeps, job: BackupJobInput, s
   } catch (err) {
     if (!(err instanceof EngineError && err.code === 'NO_DRIVE' && spec.initOnFirstBackup)) throw err;
   }
-  const drive = await openDrive(spec.path, {
-    password: deps.password,
-    create: { kind: spec.kind, volumeSize: spec.volumeSize, volumes: spec.volumes, encryption: deps.encryption },
+  const create = {
+    kind: spec.kind,
+    volumeSize: spec.volumeSize,
+    volumes: spec.volumes,
+    encryption: deps.encryption,
+    existingDirectory: true, // never a missing path, a full directory or an unmounted mount point
+  };
+  const drive = await openDrive(spec.path, { password: deps.password, create }).catch((err: unknown) => {
+    if (!(err instanceof EngineError && err.code === 'MISSING_DRIVE')) throw err;
+    throw failure(`${err.message} (drive ${spec.name} of node ${deps.node}, initOnFirstBackup)`, 'DriveMissing');
   });
   const message = `initialised ${spec.kind} drive ${spec.name} at ${spec.path} (its initOnFirstBackup is set)`;
   deps.logger.info({ job: job.jobId, drive: spec.name }, message);

@@ -1,6 +1,6 @@
 /**
  * `baton repo ...`: local-mode commands over the data engine (no Temporal): init, backup,
- * snapshots, restore, verify, forget, prune. Password from BATON_PASSWORD or --password-file.
+ * snapshots, restore, verify, forget, prune, repair index, key. Password from BATON_PASSWORD or --password-file.
  * Exit codes: 0 ok, 3 committed but incomplete, 1 failed (the message says why and what to do).
  */
 import { Command, Option } from 'commander';
@@ -20,6 +20,8 @@ import {
 import { verify } from '../engine/checker';
 import { BatonError, UserError } from '../model/errors';
 import { forget, prune } from '../engine/pruner';
+import { repairIndex } from '../engine/repair-index';
+import { addKey, changePassword, listKeys, removeKey } from '../engine/keys';
 import { atomicWrite } from '../engine/fsutil';
 import { ZSTD_LEVEL } from '../engine/blob';
 
@@ -106,6 +108,8 @@ export function repoCommand(): Command {
   addVerify(repo);
   addForget(repo);
   addPrune(repo);
+  addRepair(repo);
+  addKeys(repo);
   return repo;
 }
 
@@ -368,5 +372,103 @@ async function pruneDrive(o: Common & { dryRun?: boolean }): Promise<number> {
         ? `, ${r.packsSpared} unindexed packs younger than the lock stale age left for a later prune`
         : ''),
   );
+  return EXIT_OK;
+}
+
+function addRepair(repo: Command): void {
+  const repair = repo.command('repair').description('recovery tools for a damaged drive');
+  withCommon(repair.command('index'))
+    .description('rebuild the index from the packs (takes an exclusive lock); damaged index files are replaced')
+    .option('--read-all-packs', 'read every pack trailer, not only those of packs no readable index file lists')
+    .action(run('repair index', repairDriveIndex));
+}
+
+async function repairDriveIndex(o: Common & { readAllPacks?: boolean }): Promise<number> {
+  if (o.drive.length !== 1) throw new UsageError('repair index takes exactly one --drive PATH');
+  const [drive] = await drives(o);
+  const r = await repairIndex({ drive, readAllPacks: o.readAllPacks });
+  const text = [
+    ...r.damagedIndexFiles.map((f) => `replaced damaged index file ${f.name}`),
+    ...r.packsMissing.map((p) => `dropped pack ${p}: listed in the index but not on the drive`),
+    ...r.unreadable.map((p) => `unreadable pack ${p.pack} (left in place): ${p.message}`),
+    `${r.packsRead} packs read, ${r.packsKept} kept from the old index, ${r.blobsIndexed} blobs indexed, ` +
+      `${r.unreadable.length} packs unreadable; ${r.indexFilesWritten} index files written, ${r.indexFilesRemoved} removed`,
+  ].join('\n');
+  print(o, r, text);
+  if (!o.json && (r.unreadable.length > 0 || r.packsMissing.length > 0)) {
+    process.stderr.write(
+      `the index of drive ${drive.path} is rebuilt without the packs named above; snapshots using their blobs cannot be fully restored. ` +
+        `Run \`baton repo verify --drive ${drive.path}\` to see which.\n`,
+    );
+  }
+  return EXIT_OK;
+}
+
+function addKeys(repo: Command): void {
+  const key = repo.command('key').description("a drive's keys: passphrases that each open its master key");
+  withCommon(key.command('list'))
+    .description('list the keys; * marks the one this password opens')
+    .action(run('key list', keyList));
+  const withNew = (c: Command): Command =>
+    c.option('--new-password-file <file>', 'read the new password from this file (default: $BATON_NEW_PASSWORD)');
+  withNew(withCommon(key.command('add')))
+    .description('add a key for a new password (the drive opens with the current one)')
+    .action(run('key add', keyAdd));
+  withCommon(key.command('remove'))
+    .description('remove a key (not the one in use, not the last)')
+    .argument('<id>', 'key ID or unique prefix (`config`: the key made at init)')
+    .action(run('key remove', keyRemove));
+  withNew(withCommon(key.command('passwd')))
+    .description('change the password: add a key for the new one, remove the one in use')
+    .action(run('key passwd', keyPasswd));
+}
+
+type KeyFlags = Common & { newPasswordFile?: string };
+
+function newPassword(o: KeyFlags): string {
+  if (o.newPasswordFile) {
+    try {
+      return readFileSync(o.newPasswordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new UsageError(`cannot read new password file ${o.newPasswordFile}: ${(err as Error).message}`);
+    }
+  }
+  const pw = process.env.BATON_NEW_PASSWORD;
+  if (!pw) throw new UsageError('no new password given; set BATON_NEW_PASSWORD or use --new-password-file');
+  return pw;
+}
+
+async function oneDrive(o: Common, what: string): Promise<Drive> {
+  if (o.drive.length !== 1) throw new UsageError(`${what} takes exactly one --drive PATH`);
+  return (await drives(o))[0];
+}
+
+async function keyList(o: Common): Promise<number> {
+  const keys = await listKeys(await oneDrive(o, 'key list'));
+  const lines = keys.map(
+    (k) =>
+      `${k.current ? '*' : ' '} ${k.id === 'config' ? 'config' : k.id.slice(0, 12)}  ${k.created}  ${k.username || '-'}@${k.hostname || '-'}`,
+  );
+  print(o, keys, lines.join('\n'));
+  return EXIT_OK;
+}
+
+async function keyAdd(o: KeyFlags): Promise<number> {
+  const pw = newPassword(o);
+  const id = await addKey(await oneDrive(o, 'key add'), pw);
+  print(o, { added: id }, `added key ${id}`);
+  return EXIT_OK;
+}
+
+async function keyRemove(id: string, o: Common): Promise<number> {
+  const removed = await removeKey(await oneDrive(o, 'key remove'), id);
+  print(o, { removed }, `removed key ${removed}`);
+  return EXIT_OK;
+}
+
+async function keyPasswd(o: KeyFlags): Promise<number> {
+  const pw = newPassword(o);
+  const r = await changePassword(await oneDrive(o, 'key passwd'), pw);
+  print(o, r, `added key ${r.added} for the new password, removed key ${r.removed}`);
   return EXIT_OK;
 }

@@ -1,15 +1,24 @@
-/** The drive's config file: format version first, kind, chunker/pack parameters, wrapped key. */
+/**
+ * The drive's config file: format version first, kind, chunker/pack parameters and, in version 2,
+ * the first wrapped key (key `config`; more keys live in keys/, see keys.ts). Version 3 is a
+ * config whose key was removed: its keys are all in keys/.
+ */
 import { kdfProblem } from './crypto';
 import type { KdfParams } from './crypto';
 import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK } from './chunker';
 import { EngineError } from './errors';
 
-export const FORMAT_VERSION = 2;
+/** The newest format version this baton reads (3: keys in keys/ only). */
+export const FORMAT_VERSION = 3;
+/** The version `init` writes: a config holding the first key, which older batons also read. */
+export const INIT_VERSION = 2;
+/** The versions this baton reads. */
+export const READ_VERSIONS: readonly number[] = [2, 3];
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 export const MIN_VOLUME_SIZE = MAX_CHUNK + 1024 * 1024;
 
 /** nonce (12) || AES-256-GCM of a 32-byte key || tag (16) */
-const WRAPPED_KEY_LENGTH = 12 + 32 + 16;
+export const WRAPPED_KEY_LENGTH = 12 + 32 + 16;
 
 export type DriveKind = 'directory' | 'tape';
 
@@ -22,7 +31,8 @@ export interface DriveConfig {
   packSize: number;
   compression: { algorithm: 'zstd'; level: number };
   tape?: { volumeSize: number; volumes: number };
-  encryption: null | { algorithm: 'aes-256-gcm'; kdf: KdfParams; masterKey: string };
+  /** kdf and masterKey: version 2 only (the key `config`) */
+  encryption: null | { algorithm: 'aes-256-gcm'; kdf?: KdfParams; masterKey?: string };
 }
 
 export const CHUNKER_PARAMS = {
@@ -41,13 +51,13 @@ export function parseConfig(text: string, drivePath: string): DriveConfig {
     throw new EngineError(`config of drive ${drivePath} is not valid JSON; the drive is damaged`, 'BAD_CONFIG');
   }
   const version = (raw as { version?: unknown }).version;
-  if (version !== FORMAT_VERSION) {
+  if (typeof version !== 'number' || !READ_VERSIONS.includes(version)) {
     const fix =
       typeof version === 'number' && version < FORMAT_VERSION
         ? `it was made by an earlier baton: restore from it with that release, or init a new drive for new backups`
         : `use a baton release that supports it`;
     throw new EngineError(
-      `drive ${drivePath} uses repository format version ${String(version)}, this baton reads version ${FORMAT_VERSION} only; ${fix}`,
+      `drive ${drivePath} uses repository format version ${String(version)}, this baton reads versions ${READ_VERSIONS.join(' and ')} only; ${fix}`,
       'UNSUPPORTED_VERSION',
     );
   }
@@ -78,9 +88,11 @@ function checkEncryption(cfg: DriveConfig, drivePath: string): void {
   const problem =
     enc.algorithm !== 'aes-256-gcm'
       ? `unknown cipher ${JSON.stringify(enc.algorithm)}`
-      : typeof enc.masterKey !== 'string' || Buffer.from(enc.masterKey, 'base64').length !== WRAPPED_KEY_LENGTH
-        ? 'a malformed wrapped master key'
-        : kdfProblem(enc.kdf);
+      : cfg.version === 3
+        ? enc.kdf !== undefined || enc.masterKey !== undefined
+          ? 'a wrapped key in a version 3 config (its keys are in keys/)'
+          : null
+        : wrappedKeyProblem(enc.kdf, enc.masterKey);
   if (problem) {
     throw new EngineError(
       `drive ${drivePath} has encryption settings baton refuses: ${problem}; no key was derived and nothing was ` +
@@ -88,4 +100,12 @@ function checkEncryption(cfg: DriveConfig, drivePath: string): void {
       'BAD_CONFIG',
     );
   }
+}
+
+/** What is wrong with a wrapped key and its scrypt parameters as read from a drive, or null. */
+export function wrappedKeyProblem(kdf: unknown, masterKey: unknown): string | null {
+  if (typeof masterKey !== 'string' || Buffer.from(masterKey, 'base64').length !== WRAPPED_KEY_LENGTH) {
+    return 'a malformed wrapped master key';
+  }
+  return kdfProblem(kdf);
 }

@@ -6,17 +6,20 @@ import { mkdir, readFile, readdir, unlink, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { atomicWrite } from './fsutil';
-import { calibrateKdfN, deriveKek, newKdfParams, open, seal } from './crypto';
+import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
 import { checkDriveState, defaultStateDir, recordRemoval, recordSnapshot } from './drive-state';
-import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, FORMAT_VERSION, MIN_VOLUME_SIZE, parseConfig } from './config';
+import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, INIT_VERSION, MIN_VOLUME_SIZE, parseConfig } from './config';
+import { CONFIG_KEY, readKeys, unlockKeys } from './key-files';
 import type { DriveConfig, DriveKind } from './config';
 import { DriveFullError, EngineError, WrongPasswordError, errnoCode } from './errors';
 import { DirectoryPackStore } from './drive-directory';
 import { TapePackStore, VOLUME_LABEL_SIZE } from './drive-tape';
 import type { PackStore } from './drive-store';
 import { MAX_ZSTD_LEVEL, ZSTD_LEVEL } from './blob';
+import { SYSTEM_MOUNTS, unmountedMountPoint } from './mount-points';
+import type { MountSources } from './mount-points';
 
-export type CatalogDir = 'index' | 'snapshots' | 'refs' | 'locks';
+export type CatalogDir = 'index' | 'snapshots' | 'refs' | 'locks' | 'keys';
 
 export interface CreateOptions {
   kind: DriveKind;
@@ -30,6 +33,13 @@ export interface CreateOptions {
   packSize?: number;
   /** zstd level for data and trees, 1 (fastest) to 19 (smallest); default ZSTD_LEVEL (2) */
   compressionLevel?: number;
+  /**
+   * Initialise only into an existing empty directory, never creating the path: a backup that
+   * initialises its drive (initOnFirstBackup) must not make a missing drive on the root disk.
+   */
+  existingDirectory?: boolean;
+  /** where configured and mounted file systems are read (default: /etc/fstab, /proc/self/mountinfo) */
+  mounts?: MountSources;
 }
 
 export interface OpenOptions {
@@ -60,6 +70,8 @@ export class Drive {
     readonly packs: PackStore,
     /** this machine's record of drives seen (drive-state.ts) */
     readonly stateDir: string,
+    /** the key the password opened (keys.ts: `config` or a keys/ file's ID); null unencrypted */
+    readonly keyId: string | null = null,
   ) {}
 
   get id(): string {
@@ -91,19 +103,34 @@ export class Drive {
       if (errnoCode(err) !== 'ENOENT') throw err;
       if (opts.create) return Drive.init(root, opts.create, opts.password, opts.stateDir);
       throw new EngineError(
-        `no baton drive at ${root} (no config file); run \`baton repo init --drive ${root}\` first`,
+        `no repository at ${root}: no Baton drive there (no config file), so nothing was read or written. ` +
+          `Run \`baton repo init --drive ${root}\` first, or mount the drive's storage if it should be there`,
         'NO_DRIVE',
       );
     }
     const config = parseConfig(text, root);
-    const key = await Drive.unlock(root, config, opts);
-    const drive = new Drive(root, config, key, Drive.store(root, config), opts.stateDir ?? defaultStateDir());
+    const unlocked = await Drive.unlock(root, config, opts);
+    const drive = new Drive(
+      root,
+      config,
+      unlocked?.key ?? null,
+      Drive.store(root, config),
+      opts.stateDir ?? defaultStateDir(),
+      unlocked?.id ?? null,
+    );
     await checkDriveState(drive);
     return drive;
   }
 
-  /** The master key (null: unencrypted), refusing an unencrypted drive the caller expects encrypted. */
-  private static async unlock(root: string, config: DriveConfig, opts: OpenOptions): Promise<Buffer | null> {
+  /**
+   * The master key and the key that opened it (null: unencrypted), refusing an unencrypted drive
+   * the caller expects encrypted.
+   */
+  private static async unlock(
+    root: string,
+    config: DriveConfig,
+    opts: OpenOptions,
+  ): Promise<{ key: Buffer; id: string } | null> {
     if (!config.encryption) {
       const why = encryptionExpected(opts);
       if (why === null) return null;
@@ -121,10 +148,15 @@ export class Drive {
         'NO_PASSWORD',
       );
     }
-    const kek = await deriveKek(opts.password, config.encryption.kdf);
-    const key = open(kek, Buffer.from(config.encryption.masterKey, 'base64'));
-    if (key === null || key.length !== 32) throw new WrongPasswordError(root);
-    return key;
+    const keys = await readKeys(
+      root,
+      config,
+      () => listCatalog(root, 'keys'),
+      (name) => readFile(join(root, 'keys', name)),
+    );
+    const unlocked = await unlockKeys(root, keys, opts.password);
+    if (unlocked === null) throw new WrongPasswordError(root);
+    return unlocked;
   }
 
   private static store(root: string, config: DriveConfig): PackStore {
@@ -141,6 +173,7 @@ export class Drive {
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
+    await checkInitTarget(root, create);
     if (create.kind !== 'directory' && create.kind !== 'tape') {
       throw new EngineError(`unknown drive kind ${String(create.kind)}; use directory or tape`, 'BAD_KIND');
     }
@@ -158,7 +191,7 @@ export class Drive {
       );
     }
     const config: DriveConfig = {
-      version: FORMAT_VERSION,
+      version: INIT_VERSION,
       id: randomBytes(16).toString('hex'),
       kind: create.kind,
       created: new Date().toISOString(),
@@ -189,7 +222,14 @@ export class Drive {
       await mkdir(join(root, d), { recursive: true });
     }
     await atomicWrite(join(root, 'config'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
-    const drive = new Drive(root, config, key, Drive.store(root, config), stateDir ?? defaultStateDir());
+    const drive = new Drive(
+      root,
+      config,
+      key,
+      Drive.store(root, config),
+      stateDir ?? defaultStateDir(),
+      key ? CONFIG_KEY : null,
+    );
     await checkDriveState(drive); // first use: this machine remembers the drive from its birth
     return drive;
   }
@@ -213,12 +253,7 @@ export class Drive {
   }
 
   async list(dir: CatalogDir): Promise<string[]> {
-    try {
-      return (await readdir(join(this.path, dir))).filter((n) => !n.includes('.tmp-')).sort();
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return [];
-      throw err;
-    }
+    return listCatalog(this.path, dir);
   }
 
   async remove(dir: CatalogDir, name: string): Promise<void> {
@@ -228,5 +263,51 @@ export class Drive {
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
     if (dir === 'snapshots') await recordRemoval(this, name).catch(() => undefined);
+  }
+}
+
+/** The names in a catalog directory of a drive, without temp files, sorted ([] when it is absent). */
+async function listCatalog(root: string, dir: CatalogDir): Promise<string[]> {
+  try {
+    return (await readdir(join(root, dir))).filter((n) => !n.includes('.tmp-')).sort();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/**
+ * Refuses to initialise a drive where its storage is not: under a mount point of /etc/fstab that
+ * is not mounted (the drive would land on the disk underneath), or, for a backup's own init
+ * (`existingDirectory`), at a path that does not exist or holds files.
+ */
+async function checkInitTarget(root: string, create: CreateOptions): Promise<void> {
+  const unmounted = await unmountedMountPoint(root, create.mounts ?? SYSTEM_MOUNTS);
+  if (unmounted !== null) {
+    throw new EngineError(
+      `drive path ${root} is on ${unmounted}, a mount point in /etc/fstab that is not mounted: refusing to ` +
+        `initialise a drive there (it would land on the disk underneath); nothing was written. Mount ${unmounted}, then retry`,
+      'MISSING_DRIVE',
+    );
+  }
+  if (!create.existingDirectory) return;
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') throw err;
+    throw new EngineError(
+      `drive path ${root} does not exist (or is not a directory): a backup initialises a drive only in an existing ` +
+        `empty directory, and creates nothing here. Mount the drive's storage, or create the directory, then retry`,
+      'MISSING_DRIVE',
+    );
+  }
+  if (entries.length > 0) {
+    throw new EngineError(
+      `drive path ${root} holds files but no Baton drive (no config file): a backup initialises a drive only in an ` +
+        `empty directory; nothing was written. Check that the right storage is mounted there, or run ` +
+        `\`baton repo init --drive ${root}\` to initialise it as it is`,
+      'MISSING_DRIVE',
+    );
   }
 }

@@ -43,14 +43,27 @@ function packBounds(drive: Drive): PackBounds {
 
 /**
  * Reads one index file and checks all of it (validate.ts): its name, every pack and blob ID, each
- * pack's length and volume position, and each blob's place and lengths within its pack.
+ * pack's length and volume position, and each blob's place and lengths within its pack. A damaged
+ * one is refused with the way out: `repair index` rebuilds the index from the packs.
  */
-async function readIndexFile(drive: Drive, name: string): Promise<IndexFile> {
-  const fail = onDrive(drive.path, `index file ${name}`);
-  if (!isId(name)) fail('is not named by an index file ID (64 lowercase hex digits)');
-  const file = decodeJson(drive.key, await drive.readFile('index', name), `index file ${name} on drive ${drive.path}`);
-  checkIndexFile(file, packBounds(drive), fail);
-  return file as IndexFile;
+export async function readIndexFile(drive: Drive, name: string): Promise<IndexFile> {
+  try {
+    const fail = onDrive(drive.path, `index file ${name}`);
+    if (!isId(name)) fail('is not named by an index file ID (64 lowercase hex digits)');
+    const file = decodeJson(
+      drive.key,
+      await drive.readFile('index', name),
+      `index file ${name} on drive ${drive.path}`,
+    );
+    checkIndexFile(file, packBounds(drive), fail);
+    return file as IndexFile;
+  } catch (err) {
+    if (!(err instanceof CorruptionError)) throw err;
+    throw new CorruptionError(
+      `${err.message}. Backup, restore and prune need the whole index: rebuild it from the packs with ` +
+        `\`baton repo repair index --drive ${drive.path}\``,
+    );
+  }
 }
 
 /** Reads index files of a drive (all live ones, or exactly `ids`). */

@@ -88,7 +88,21 @@ export function parsePack(key: Buffer | null, data: Buffer, expectId?: string): 
   const tlen = data.readUInt32LE(data.length - 12);
   const tstart = data.length - 12 - tlen;
   if (tstart < 8) throw new CorruptionError(`${name} has an impossible trailer length ${tlen}`, expectId);
-  const trailer = open(key, data.subarray(tstart, data.length - 12));
+  return parseTrailer(key, data.subarray(tstart, data.length - 12), tstart, name, expectId);
+}
+
+/**
+ * The blob list of a pack's sealed trailer (read from `tstart`, where the blobs end): it must
+ * authenticate, parse, and name blobs that lie within the pack's data (validate.ts).
+ */
+export function parseTrailer(
+  key: Buffer | null,
+  sealed: Buffer,
+  tstart: number,
+  name: string,
+  expectId?: string,
+): PackBlob[] {
+  const trailer = open(key, sealed);
   if (trailer === null) throw new CorruptionError(`${name} trailer failed authentication`, expectId);
   let parsed: { blobs?: unknown } | null;
   try {
@@ -100,4 +114,16 @@ export function parsePack(key: Buffer | null, data: Buffer, expectId?: string): 
     throw new CorruptionError(`${name} trailer ${problem}`, expectId);
   });
   return parsed?.blobs as PackBlob[];
+}
+
+/** A blob entry with only the fields the format names, whatever else a trailer carried. */
+export function plainBlob(b: PackBlob): PackBlob {
+  return {
+    id: b.id,
+    type: b.type,
+    offset: b.offset,
+    length: b.length,
+    rawLength: b.rawLength,
+    compressed: b.compressed,
+  };
 }

@@ -217,21 +217,30 @@ async function findUsedBlobs(opts: PruneOptions, index: BlobIndex): Promise<Set<
       if (used.has(treeId)) return;
       used.add(treeId);
       const loc = all.get(treeId);
-      if (!loc) {
-        throw new CorruptionError(
-          `tree ${treeId} of snapshot ${id} is in no index; prune stopped without deleting anything. Run \`baton repo verify --drive ${drive.path}\``,
-          undefined,
-          treeId,
-        );
-      }
+      if (!loc) throw notIndexed(drive, id, 'tree', treeId);
       for (const n of decodeTree(await readBlob(loc), treeId).nodes) {
-        for (const c of n.content ?? []) used.add(c);
+        for (const c of n.content ?? []) {
+          // a chunk in no index lies in a pack prune would take for an orphan and delete
+          if (!all.has(c)) throw notIndexed(drive, id, 'data blob', c);
+          used.add(c);
+        }
         if (n.subtree) await walk(n.subtree);
       }
     };
     await walk(snapshot.tree);
   }
   return used;
+}
+
+/** A blob a snapshot uses is in no index: prune stops before it deletes anything. */
+function notIndexed(drive: Drive, snapshot: string, what: string, blob: string): CorruptionError {
+  return new CorruptionError(
+    `${what} ${blob} of snapshot ${snapshot} is in no index; prune stopped without deleting anything. ` +
+      `If an index file was lost, rebuild the index from the packs with \`baton repo repair index --drive ${drive.path}\`, ` +
+      `then run \`baton repo verify --drive ${drive.path}\``,
+    undefined,
+    blob,
+  );
 }
 
 /** Packs other drives' snapshots reference through refs/. */

@@ -106,7 +106,7 @@ export async function loadTree(index: BlobIndex, id: string): Promise<TreeNode[]
   const loc = index.get(id);
   if (!loc) {
     throw new CorruptionError(
-      `tree ${id} is not in the index of any drive of the snapshot; run \`baton repo verify\``,
+      `tree ${id} is not in the index of any drive of the snapshot; run \`baton repo verify\`, and if an index file was lost, \`baton repo repair index\` on the drive`,
       undefined,
       id,
     );
@@ -324,7 +324,7 @@ class RestoreRun {
       const loc = this.index.get(id);
       if (!loc) {
         throw new CorruptionError(
-          `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\``,
+          `chunk ${id} of ${path.toString()} is not on any drive of the snapshot; run \`baton repo verify\`, and if an index file was lost, \`baton repo repair index\` on the drive`,
           undefined,
           id,
         );

@@ -18,6 +18,7 @@ export type EngineErrorCode =
   | 'DRIVE_EXISTS'
   | 'DRIVE_STATE'
   | 'DRIVE_FULL'
+  | 'KEY_IN_USE'
   | 'LOCKED'
   | 'MISSING_DRIVE'
   | 'NO_DRIVE'

@@ -365,6 +365,18 @@ describe('backup activity', { timeout: 120_000 }, () => {
   test('a drive whose spec says initOnFirstBackup is initialised by the first backup, and the timeline says so', async () => {
     const input = await begin(plan('first-backup'), false);
     const drive = { ...input.attempt.drive, initOnFirstBackup: true };
+    // a missing drive path is refused, not created: storage not mounted must not become a drive on the root disk
+    const missing = await failureOf(
+      run(new MockActivityEnvironment(), deps(), {
+        ...input,
+        job: { ...input.job, drive, drives: [drive] },
+        attempt: { ...input.attempt, drive },
+      }),
+    );
+    assert.equal(missing.type, 'DriveMissing');
+    assert.match(missing.message, /^drive path .* does not exist .* creates nothing here/);
+    assert.equal(existsSync(drive.path), false);
+    mkdirSync(drive.path, { recursive: true });
     const outcome = await run(new MockActivityEnvironment(), deps(), {
       ...input,
       job: { ...input.job, drive, drives: [drive] },

@@ -83,7 +83,10 @@ void test('a wrong passphrase is refused and a missing one asked for', async () 
     await createDrive(`${tmp.path}/d`);
     await assert.rejects(Drive.open(`${tmp.path}/d`, { password: 'nope' }), WrongPasswordError);
     await assert.rejects(Drive.open(`${tmp.path}/d`), /is encrypted and no password was given/);
-    await assert.rejects(Drive.open(`${tmp.path}/none`, { password: PASSWORD }), /no baton drive at .*baton repo init/);
+    await assert.rejects(
+      Drive.open(`${tmp.path}/none`, { password: PASSWORD }),
+      /no repository at .*baton repo init --drive/,
+    );
   } finally {
     tmp.cleanup();
   }
