@@ -9,6 +9,10 @@
  *   scheduled-backup-failed:  one run of that schedule whose backup failed (the app's data gone)
  *   restore:                  a restore of sample-db's latest snapshot onto node-3
  *   verify:                   a verify --read-data of node-2's drive that finds a flipped byte in a pack
+ *   retention:                the retention job the coordinator started after a backup of sample-db, given
+ *                             keep {last: 1}: it forgets the earlier snapshot on node-2's drive
+ *   coordinator-retention:    the coordinator at that point: the configure update that set keep, the
+ *                             patch marker coordinator-applies-retention, the retention child, its signal
  * Run with `npm run record-histories`; `npm run record-histories -- restore verify` records only those
  * (the backups they need run, but only the named histories are written). `--label <label>` writes
  * <name>-<baton version>-<label>.json instead: a history of patched code, beside the one recorded
@@ -37,6 +41,8 @@ const ALL = [
   'coordinator-failover',
   'restore',
   'verify',
+  'retention',
+  'coordinator-retention',
 ];
 const args = process.argv.slice(2);
 const labelAt = args.indexOf('--label');
@@ -88,6 +94,33 @@ async function saveCancelledBackup(cluster: LocalCluster): Promise<void> {
   await save(cluster, 'backup-job-cancelled', cancelled.jobId);
 }
 
+/**
+ * Gives sample-db keep {last: 1} (a configure update), backs it up, and waits for the retention job
+ * the coordinator starts after it; saves that job's and the coordinator's histories.
+ */
+async function saveRetention(cluster: LocalCluster, coordinatorId: string): Promise<void> {
+  const plan = structuredClone(cluster.config.plan);
+  for (const app of plan.apps) if (app.name === DEMO_APP) app.keep = { last: 1 };
+  await ensureCoordinator(cluster.client, { ...cluster.config, plan }, { tickSeconds: 1 });
+  const since = new Date().toISOString();
+  const backup = await requestBackup(cluster.client, cluster.config.cluster, DEMO_APP, 'record-histories');
+  if ((await followJob(cluster.client, backup.jobId, () => undefined, 500)).state !== 'succeeded')
+    throw new Error('backup failed');
+  const job = await waitFor(
+    'the retention job after the backup',
+    async () =>
+      (await recentJobs(cluster.catalog, 20)).find(
+        (j) => j.kind === 'retention' && j.started_at > since && j.state !== 'running',
+      ),
+    60_000,
+  );
+  if (job.state !== 'succeeded' || Number(job.files) !== 1) throw new Error(`retention ${job.state}: ${job.error}`);
+  await cluster.client.workflow.getHandle(job.id).result();
+  await new Promise((r) => setTimeout(r, 2000));
+  await save(cluster, 'retention', job.id);
+  await save(cluster, 'coordinator-retention', coordinatorId);
+}
+
 async function main() {
   const cluster = await startLocalCluster({ demo: { appSchedule: '{ every: 30s }' } });
   try {
@@ -129,6 +162,9 @@ async function main() {
       bytes[bytes.length >> 1] ^= 0x01;
       writeFileSync(pack, bytes);
       await save(cluster, 'verify', verifyId);
+    }
+    if (wanted.includes('retention') || wanted.includes('coordinator-retention')) {
+      await saveRetention(cluster, coordinatorId);
     }
     const later = ['backup-job-app-failover', 'scheduled-backup', 'scheduled-backup-failed', 'coordinator-failover'];
     if (!wanted.some((n) => later.includes(n))) return;

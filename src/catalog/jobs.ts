@@ -33,7 +33,7 @@ export interface JobStart {
   id: string;
   cluster: string;
   app: string;
-  kind: 'backup' | 'restore' | 'verify';
+  kind: 'backup' | 'restore' | 'verify' | 'retention';
   node: string;
   drive: string;
   requestedBy: string;
@@ -143,7 +143,14 @@ export async function jobFinished(db: Catalog, end: JobEnd, nowIso: string): Pro
 }
 
 export async function snapshotsOf(db: Catalog, app: string, limit = 20): Promise<SnapshotRow[]> {
-  return db.selectFrom('snapshots').selectAll().where('app', '=', app).orderBy('at', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('snapshots')
+    .selectAll()
+    .where('app', '=', app)
+    .where('forgotten_at', 'is', null)
+    .orderBy('at', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 export async function recentJobs(db: Catalog, limit = 10): Promise<JobRow[]> {

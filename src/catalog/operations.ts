@@ -8,10 +8,13 @@ import type { OperationEventKind } from '../model/events';
 import type { Catalog } from './open';
 import type { SnapshotRow } from './schema';
 
+/** The jobs that are not backups: they have no attempts, epochs or leases. */
+export type OperationJobKind = 'restore' | 'verify' | 'retention';
+
 export interface OperationStart {
   cluster: string;
   jobId: string;
-  kind: 'restore' | 'verify';
+  kind: OperationJobKind;
   app: string;
   node: string;
   drive: string;
@@ -49,7 +52,7 @@ export async function operationStarted(db: Catalog, op: OperationStart, nowIso: 
 export interface OperationEnd {
   cluster: string;
   jobId: string;
-  kind: 'restore' | 'verify';
+  kind: OperationJobKind;
   node: string;
   state: 'succeeded' | 'failed' | 'cancelled';
   files: number | null;
@@ -62,7 +65,7 @@ export interface OperationEnd {
 }
 
 /** Event kind of an operation's end: `restore-finished`, `restore-failed`, `verify-cancelled`... */
-export function operationEndKind(kind: 'restore' | 'verify', state: OperationEnd['state']): OperationEventKind {
+export function operationEndKind(kind: OperationJobKind, state: OperationEnd['state']): OperationEventKind {
   return `${kind}-${state === 'succeeded' ? 'finished' : state}`;
 }
 
@@ -112,9 +115,14 @@ export async function findSnapshot(db: Catalog, app: string, id: string | null):
     .selectFrom('snapshots')
     .selectAll()
     .where('app', '=', app)
+    .where('forgotten_at', 'is', null)
     .orderBy('at', 'desc')
     .limit(LISTED)
     .execute();
+  if (id !== null && /^[0-9a-f]{4,}$/.test(id)) {
+    const forgotten = await forgottenMatch(db, app, id);
+    if (forgotten) return { ok: false, problem: forgottenProblem(forgotten, latest) };
+  }
   if (latest.length === 0) {
     return {
       ok: false,
@@ -122,7 +130,7 @@ export async function findSnapshot(db: Catalog, app: string, id: string | null):
     };
   }
   if (id === null) return { ok: true, snapshot: latest[0] };
-  const listed = `the app's latest: ${latest.map((s) => `${s.id.slice(0, 12)} (${s.at})`).join(', ')}`;
+  const listed = `the app's latest: ${listOf(latest)}`;
   if (!/^[0-9a-f]{4,}$/.test(id)) {
     return {
       ok: false,
@@ -133,6 +141,7 @@ export async function findSnapshot(db: Catalog, app: string, id: string | null):
     .selectFrom('snapshots')
     .selectAll()
     .where('app', '=', app)
+    .where('forgotten_at', 'is', null)
     // Only hex digits get here, so the pattern has no wildcard but the trailing one.
     .where('id', 'like', `${id}%`)
     .limit(2)
@@ -142,4 +151,30 @@ export async function findSnapshot(db: Catalog, app: string, id: string | null):
     return { ok: false, problem: `snapshot ID prefix ${id} matches several snapshots of app ${app}; give more digits` };
   }
   return { ok: true, snapshot: matches[0] };
+}
+
+function listOf(rows: SnapshotRow[]): string {
+  return rows.map((s) => `${s.id.slice(0, 12)} (${s.at})`).join(', ');
+}
+
+/** The forgotten snapshot `id` names, when it names exactly one and no live one shares the prefix. */
+async function forgottenMatch(db: Catalog, app: string, id: string): Promise<SnapshotRow | null> {
+  const rows = await db
+    .selectFrom('snapshots')
+    .selectAll()
+    .where('app', '=', app)
+    .where('id', 'like', `${id}%`)
+    .limit(2)
+    .execute();
+  return rows.length === 1 && rows[0].forgotten_at !== null ? rows[0] : null;
+}
+
+function forgottenProblem(row: SnapshotRow, latest: SnapshotRow[]): string {
+  return (
+    `snapshot ${row.id.slice(0, 12)} of app ${row.app} was forgotten on ${row.forgotten_at ?? '?'} by ` +
+    `${row.forgotten_by ?? 'a retention job'} (the app's keep policy) and is no longer on drive ${row.drive}; ` +
+    (latest.length > 0
+      ? `restore one it keeps: ${listOf(latest)} (all: \`baton snapshots ${row.app}\`)`
+      : `the app has no other snapshot; back it up with \`baton backup ${row.app} --wait\``)
+  );
 }

@@ -103,6 +103,9 @@ export interface SnapshotsTable {
   new_bytes: number;
   /** 1 when some files could not be read (each is recorded in the snapshot) */
   incomplete: number;
+  /** When a retention job forgot it on its drive (null: still there), and that job's ID. */
+  forgotten_at: Generated<string | null>;
+  forgotten_by: Generated<string | null>;
 }
 
 export interface HostsTable {

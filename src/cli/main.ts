@@ -14,6 +14,7 @@ import { jobCommand, jobsCommand } from './jobs-commands';
 import { repoCommand } from './repo-command';
 import { tuneHeapForBackups } from './heap-tuning';
 import { restoreCommand, verifyCommand } from './restore-commands';
+import { retentionCommand, snapshotsCommand } from './retention-commands';
 import { schedulesCommand } from './schedules-command';
 
 export function program(): Command {
@@ -29,6 +30,8 @@ export function program(): Command {
     .addCommand(backupCommand())
     .addCommand(restoreCommand())
     .addCommand(verifyCommand())
+    .addCommand(snapshotsCommand())
+    .addCommand(retentionCommand())
     .addCommand(clusterCommand())
     .addCommand(schedulesCommand())
     .addCommand(jobsCommand())

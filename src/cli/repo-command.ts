@@ -311,9 +311,11 @@ async function verifyDrive(o: Common & { readData?: boolean }): Promise<number> 
 
 interface ForgetFlags extends Common {
   keepLast?: number;
+  keepHourly?: number;
   keepDaily?: number;
   keepWeekly?: number;
   keepMonthly?: number;
+  keepYearly?: number;
   dryRun?: boolean;
   prune?: boolean;
 }
@@ -322,9 +324,11 @@ function addForget(repo: Command): void {
   withCommon(repo.command('forget'))
     .description('remove snapshots not kept by the policy (per app and paths)')
     .option('--keep-last <n>', 'keep the n newest', int)
+    .option('--keep-hourly <n>', 'keep the newest of each of the last n hours (UTC)', int)
     .option('--keep-daily <n>', 'keep the newest of each of the last n days', int)
     .option('--keep-weekly <n>', 'keep the newest of each of the last n weeks', int)
     .option('--keep-monthly <n>', 'keep the newest of each of the last n months', int)
+    .option('--keep-yearly <n>', 'keep the newest of each of the last n years', int)
     .option('--dry-run', 'only show what would be removed')
     .option('--prune', 'prune unused data afterwards')
     .action(run('forget', forgetSnapshots));
@@ -336,7 +340,14 @@ async function forgetSnapshots(o: ForgetFlags): Promise<number> {
     drive,
     password: password(o),
     dryRun: o.dryRun,
-    policy: { last: o.keepLast, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly },
+    policy: {
+      last: o.keepLast,
+      hourly: o.keepHourly,
+      daily: o.keepDaily,
+      weekly: o.keepWeekly,
+      monthly: o.keepMonthly,
+      yearly: o.keepYearly,
+    },
   });
   const pruned = o.prune && !o.dryRun ? await prune({ drive, otherDrives: others, password: password(o) }) : null;
   print(

@@ -96,6 +96,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
             catchupWindowSeconds: durationSeconds(a.schedule.catchupWindow),
           }
         : null,
+      ...(a.keep ? { keep: a.keep } : {}),
     })),
     jobs: {
       heartbeatTimeoutSeconds: durationSeconds(c.jobs.heartbeatTimeout),

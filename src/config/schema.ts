@@ -115,6 +115,17 @@ export const configSchema = z.strictObject({
           message: 'must have exactly one of cron (e.g. "0 2 * * *") or every (e.g. 6h)',
         })
         .optional(),
+      /** Which snapshots each drive keeps (restic's rules, UTC buckets); absent: all of them. */
+      keep: z
+        .strictObject({
+          last: z.number().optional(),
+          hourly: z.number().optional(),
+          daily: z.number().optional(),
+          weekly: z.number().optional(),
+          monthly: z.number().optional(),
+          yearly: z.number().optional(),
+        })
+        .optional(),
     }),
   ),
 });

@@ -1,6 +1,6 @@
 /**
- * Forget and prune. `forget` removes snapshots that a keep policy (last / daily / weekly / monthly,
- * per app and paths) does not keep. `prune` removes packs no snapshot and no foreign reference
+ * Forget and prune. `forget` removes snapshots that a keep policy (last / hourly / daily / weekly /
+ * monthly / yearly, per app and paths) does not keep. `prune` removes packs no snapshot and no foreign reference
  * uses: it writes one new index that supersedes all others, then deletes unused packs, then the
  * old index files, so an interruption leaves extra data, never missing data. Both take the drive's
  * exclusive lock, so they never run beside a backup; prune takes over stale locks, proves its lock
@@ -22,67 +22,45 @@ import { CorruptionError, EngineError, LockedError, throwIfAborted } from './err
 import { planPrune } from './prune-plan';
 import type { PrunePlan } from './prune-plan';
 import { parseRefs } from './validate';
+import type { KeepPolicy } from '../model/plan';
+import { planRetention } from '../model/retention';
 
-export interface KeepPolicy {
-  last?: number;
-  daily?: number;
-  weekly?: number;
-  monthly?: number;
-}
+export type { KeepPolicy };
 
 export interface ForgetPlan {
   keep: SnapshotEntry[];
   remove: SnapshotEntry[];
 }
 
-function isoWeek(d: Date): string {
-  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
-  const day = t.getUTCDay() || 7;
-  t.setUTCDate(t.getUTCDate() + 4 - day);
-  const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
-  const week = Math.ceil(((t.getTime() - yearStart) / 86400000 + 1) / 7);
-  return `${t.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
-}
-
-const BUCKETS: { rule: keyof KeepPolicy; key: (d: Date) => string }[] = [
-  { rule: 'last', key: () => '' },
-  { rule: 'daily', key: (d) => d.toISOString().slice(0, 10) },
-  { rule: 'weekly', key: isoWeek },
-  { rule: 'monthly', key: (d) => d.toISOString().slice(0, 7) },
-];
-
-/** Pure: which snapshots a policy keeps (newest of each bucket, newest buckets first), per group. */
-export function planForget(snaps: SnapshotEntry[], policy: KeepPolicy): ForgetPlan {
+/**
+ * Pure: which snapshots a policy keeps, per group of app and paths (src/model/retention.ts: the
+ * newest of each bucket, UTC; the newest of a group and any `protect`ed snapshot always stay).
+ * With `app`, only that app's snapshots are considered: the others are kept untouched.
+ */
+export function planForget(
+  snaps: SnapshotEntry[],
+  policy: KeepPolicy,
+  scope: { app?: string; protect?: ReadonlySet<string> } = {},
+): ForgetPlan {
   if (!Object.values(policy).some((n) => typeof n === 'number' && n > 0)) {
     throw new EngineError(
-      'no keep policy given, so forget would remove every snapshot; pass --keep-last, --keep-daily, --keep-weekly or --keep-monthly',
+      'no keep policy given, so forget would remove every snapshot; pass --keep-last, --keep-hourly, --keep-daily, ' +
+        '--keep-weekly, --keep-monthly or --keep-yearly',
       'NO_POLICY',
     );
   }
   const groups = new Map<string, SnapshotEntry[]>();
   for (const s of snaps) {
+    if (scope.app !== undefined && s.snapshot.app !== scope.app) continue;
     const g = JSON.stringify([s.snapshot.app ?? null, s.snapshot.paths]);
     groups.set(g, [...(groups.get(g) ?? []), s]);
   }
-  const keep = new Set<string>();
+  const remove = new Set<string>();
   for (const list of groups.values()) {
-    const sorted = [...list].sort((a, b) => b.snapshot.time.localeCompare(a.snapshot.time) || b.id.localeCompare(a.id));
-    for (const { rule, key } of BUCKETS) {
-      const n = policy[rule] ?? 0;
-      let count = 0;
-      let last: string | null = null;
-      for (const s of sorted) {
-        if (count >= n) break;
-        const k = rule === 'last' ? s.id : key(new Date(s.snapshot.time));
-        if (k !== last) {
-          keep.add(s.id);
-          count++;
-          last = k;
-        }
-      }
-    }
+    const dated = list.map((s) => ({ id: s.id, time: s.snapshot.time }));
+    for (const s of planRetention(dated, policy, scope.protect).forget) remove.add(s.id);
   }
-  return { keep: snaps.filter((s) => keep.has(s.id)), remove: snaps.filter((s) => !keep.has(s.id)) };
+  return { keep: snaps.filter((s) => !remove.has(s.id)), remove: snaps.filter((s) => remove.has(s.id)) };
 }
 
 export interface ForgetOptions {
@@ -90,13 +68,17 @@ export interface ForgetOptions {
   policy: KeepPolicy;
   dryRun?: boolean;
   password?: string;
+  /** Only this app's snapshots; others stay. */
+  app?: string;
+  /** Snapshot IDs never forgotten (a running job or restore uses them). */
+  protect?: ReadonlySet<string>;
 }
 
 export async function forget(opts: ForgetOptions): Promise<ForgetPlan> {
   const { drive } = opts;
   const lock = await Lock.acquire(drive, true, 'forget');
   try {
-    const plan = planForget(await listSnapshots(drive), opts.policy);
+    const plan = planForget(await listSnapshots(drive), opts.policy, { app: opts.app, protect: opts.protect });
     if (opts.dryRun) return plan;
     await lock.check();
     for (const s of plan.remove) {

@@ -17,6 +17,14 @@ export interface CoordinatorSnapshot {
   clusterUnreachable?: ClusterOutage;
   /** Workflow-clock ms of the next check of running jobs against Temporal's own view. */
   nextReconcileMs?: number;
+  /** Retention per drive (by name): set once an app with a keep policy backed up there. */
+  retention?: Record<string, DriveRetention>;
+}
+
+/** One drive's retention: the apps waiting for a job, and the job running there (one at a time). */
+export interface DriveRetention {
+  apps: string[];
+  running: { jobId: string; startedMs: number } | null;
 }
 
 /** The cluster service stopped answering the coordinator: since when, and what it said last. */

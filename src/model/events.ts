@@ -17,8 +17,9 @@ export type AttemptEventKind =
   /** a backup initialised its drive, as the drive's initOnFirstBackup allowed */
   | 'drive-initialised';
 
-/** A restore's or verify's start and end: `restore-started`, `restore-finished`, `verify-failed`, ... */
-export type OperationEventKind = `${'restore' | 'verify'}-${'started' | 'finished' | 'failed' | 'cancelled'}`;
+/** A restore's, verify's or retention job's start and end: `restore-started`, `retention-finished`, ... */
+export type OperationEventKind =
+  `${'restore' | 'verify' | 'retention'}-${'started' | 'finished' | 'failed' | 'cancelled'}`;
 
 /** What the coordinator noticed about the cluster or itself. */
 export type CoordinatorEventKind =

@@ -53,6 +53,11 @@ export function verifyWorkflowId(cluster: string, drive: string, startedAtMs: nu
   return `baton-verify-${cluster}-${drive}-${compactTime(startedAtMs)}`;
 }
 
+/** A retention job on one drive, started by the coordinator after a backup or by `baton retention run`. */
+export function retentionWorkflowId(cluster: string, drive: string, startedAtMs: number): string {
+  return `baton-retention-${cluster}-${drive}-${compactTime(startedAtMs)}`;
+}
+
 /** The Temporal Schedule that backs up one app periodically. */
 export function scheduleId(cluster: string, app: string): string {
   return `${schedulePrefix(cluster)}${app}`;

@@ -2,7 +2,7 @@
  * Restores and verifies ("operations"): inputs, progress and outcomes. Plain JSON: everything here
  * travels through Temporal payloads.
  */
-import type { DriveSpec, JobSettings } from './plan';
+import type { DriveSpec, JobSettings, KeepPolicy } from './plan';
 import type { JobState } from './backup';
 
 /** A snapshot the catalog knows, and the drive that holds it: where a restore reads from. */
@@ -164,4 +164,68 @@ export interface OperationStart {
   target?: string;
   subtree?: string | null;
   readData?: boolean;
+}
+
+/** One app's keep policy, as a retention job applies it. */
+export interface AppRetention {
+  app: string;
+  keep: KeepPolicy;
+}
+
+/**
+ * A retention job: forget, on one drive, the snapshots of each app its keep policy does not keep,
+ * prune what they alone used, and mark them forgotten in the catalog. Run by the drive's node.
+ */
+export interface RetentionJobInput {
+  cluster: string;
+  jobId: string;
+  drive: DriveSpec;
+  node: string;
+  apps: AppRetention[];
+  requestedBy: string;
+  settings: JobSettings;
+  /** The coordinator that started it and hears of its end; null when started by hand. */
+  coordinatorId: string | null;
+}
+
+/** The backup service's input for a retention job. */
+export interface RetentionRequest {
+  cluster: string;
+  jobId: string;
+  node: string;
+  drive: DriveSpec;
+  apps: AppRetention[];
+}
+
+export interface RetentionOutcome {
+  drive: string;
+  node: string;
+  /** Snapshot IDs kept and forgotten on the drive, of the job's apps. */
+  kept: string[];
+  forgotten: string[];
+  /** Catalog rows marked forgotten (the forgotten ones, and any already gone from the drive). */
+  catalogMarked: number;
+  packsDeleted: number;
+  bytesFreed: number;
+  /** tape: packs dropped from the index; their volume space is not reused */
+  packsDropped: number;
+  durationMs: number;
+}
+
+/** The result of a retention workflow. */
+export interface RetentionResult {
+  jobId: string;
+  state: JobState;
+  drive: string;
+  node: string;
+  apps: string[];
+  outcome?: RetentionOutcome;
+  error?: string;
+}
+
+/** A retention job's end, as its coordinator hears of it. */
+export interface RetentionFinished {
+  jobId: string;
+  drive: string;
+  state: JobState;
 }

@@ -60,7 +60,13 @@ function listChanges<T extends { name: string }>(
 }
 
 const DRIVE_FIELDS: (keyof DriveSpec)[] = ['node', 'kind', 'path', 'volumeSize', 'volumes', 'initOnFirstBackup'];
-const APP_FIELDS: (keyof AppSpec)[] = ['paths', 'restart', 'maxCheckpointAgeSeconds', 'bandwidthLimitBytesPerSecond'];
+const APP_FIELDS: (keyof AppSpec)[] = [
+  'paths',
+  'restart',
+  'maxCheckpointAgeSeconds',
+  'bandwidthLimitBytesPerSecond',
+  'keep',
+];
 
 function scheduleOf(plan: ClusterPlan | null): { name: string; schedule: AppSchedule }[] {
   return (plan?.apps ?? []).flatMap((a) => (a.schedule ? [{ name: a.name, schedule: a.schedule }] : []));

@@ -1,5 +1,6 @@
 /** Plan validation: the checks the config loader and the coordinator's `configure` both run. */
 import type { ClusterPlan } from './plan';
+import { keepProblems } from './retention';
 
 /** Checks a plan for internal consistency; returns one message per problem, empty when fine. */
 export function planProblems(plan: ClusterPlan): string[] {
@@ -37,5 +38,6 @@ export function planProblems(plan: ClusterPlan): string[] {
       problems.push(`node "${node.name}" has no pre-assigned drive; add a drive with node: ${node.name}`);
     }
   }
+  for (const app of plan.apps) if (app.keep) problems.push(...keepProblems(app.name, app.keep));
   return problems;
 }

@@ -40,6 +40,24 @@ export interface AppSpec {
   bandwidthLimitBytesPerSecond: number;
   /** When to back the app up on its own; null: only on request. */
   schedule: AppSchedule | null;
+  /**
+   * Which of the app's snapshots each drive keeps (docs/operations.md, Retention); absent or null:
+   * all of them. Absent in plans from before retention.
+   */
+  keep?: KeepPolicy | null;
+}
+
+/**
+ * A retention policy, restic's rules: the newest snapshot of each of the last N hours, days, weeks
+ * (ISO, Monday first), months and years, in UTC, plus the newest `last`; the union of all rules.
+ */
+export interface KeepPolicy {
+  last?: number;
+  hourly?: number;
+  daily?: number;
+  weekly?: number;
+  monthly?: number;
+  yearly?: number;
 }
 
 /** A cron expression or a fixed interval, and how far back missed runs are caught up. */

@@ -16,6 +16,7 @@ import { createBackupActivities } from '../activities/backup-activities';
 import { createCatalogActivities } from '../activities/catalog-activities';
 import { createHostActivities } from '../activities/host-activities';
 import { createOperationActivities } from '../activities/operation-activities';
+import { createRetentionActivities } from '../activities/retention-activities';
 import { createReconcileActivities } from '../activities/reconcile-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog, type Catalog } from '../catalog/open';
@@ -108,6 +109,7 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
         stopping: stop.signal,
       }),
       ...createOperationActivities({ node, logger, password }),
+      ...createRetentionActivities({ node, logger, catalog, password }),
     },
     // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):
     // their details are the jobs' live progress (docs/restart-policy.md), and a cancelled

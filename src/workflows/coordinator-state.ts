@@ -248,13 +248,18 @@ export class CoordinatorState {
     if (job) Object.assign(job, { node, drive });
   }
 
-  /** Records a job's end. Unknown job IDs (already finished, or from an older plan) are ignored. */
-  jobFinished(jobId: string, state: JobState, nowIso: string, error?: string): void {
+  /**
+   * Records a job's end and returns its entry. Unknown job IDs (already finished, or from an older
+   * plan) are ignored: null.
+   */
+  jobFinished(jobId: string, state: JobState, nowIso: string, error?: string): JobEntry | null {
     const index = this.s.running.findIndex((j) => j.jobId === jobId);
-    if (index < 0) return;
+    if (index < 0) return null;
     const [job] = this.s.running.splice(index, 1);
-    this.s.recent.unshift({ ...job, state, finishedAt: nowIso, ...(error ? { error } : {}) });
+    const entry = { ...job, state, finishedAt: nowIso, ...(error ? { error } : {}) };
+    this.s.recent.unshift(entry);
     this.s.recent.length = Math.min(this.s.recent.length, RECENT_JOBS_KEPT);
+    return entry;
   }
 
   /** Markdown for the Web UI's "current details": host, where each app runs, running jobs. */

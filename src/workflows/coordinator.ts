@@ -26,6 +26,8 @@ import type { HostActivities, HostObservation } from '../activities/host-activit
 import type { ReconcileActivities } from '../activities/reconcile-activities';
 import type { ScheduleActivities } from '../activities/schedule-activities';
 import { backupJob } from './backup-job';
+import { retentionJob } from './retention-job';
+import { RetentionQueue } from './retention-queue';
 import { CoordinatorRefusal, CoordinatorState, type Observation } from './coordinator-state';
 import { planProblems } from '../model/plan-problems';
 import { removalsInUse } from '../model/plan-diff';
@@ -39,6 +41,7 @@ import {
   coordinatorStatusQuery,
   jobFinishedSignal,
   jobRoutedSignal,
+  retentionFinishedSignal,
   startBackupUpdate,
 } from './messages';
 import type { BackupJobInput, StartBackupRequest, StartedBackup } from '../model/backup';
@@ -66,6 +69,12 @@ export const CONFIGURE_REFUSES_REMOVALS_IN_USE = 'configure-refuses-removals-in-
  * now and then (closeDeadJobs). Histories recorded before had neither command.
  */
 export const COORDINATOR_RECONCILES = 'coordinator-reconciles';
+
+/**
+ * After a successful backup of an app with a keep policy, the coordinator starts a retention job
+ * on its drive (one at a time per drive). Histories recorded before had no such child.
+ */
+export const COORDINATOR_APPLIES_RETENTION = 'coordinator-applies-retention';
 
 export interface CoordinatorInput {
   plan: ClusterPlan;
@@ -355,6 +364,35 @@ function reconcileWhenDue(
   };
 }
 
+/**
+ * Starts the retention jobs that are due, as abandoned children on the coordinator queue: each
+ * runs its work on the drive's node and signals its end back (retentionFinished).
+ */
+async function startRetentions(queue: RetentionQueue): Promise<void> {
+  const due = queue.due(Date.now(), workflowInfo().workflowId);
+  if (due.length === 0 || !patched(COORDINATOR_APPLIES_RETENTION)) return;
+  for (const job of due) {
+    try {
+      await startChild(retentionJob, {
+        workflowId: job.jobId,
+        taskQueue: coordinatorQueue(job.cluster),
+        args: [job],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `Retention on drive ${job.drive.name} (cluster ${job.cluster})`,
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.cluster, value: job.cluster },
+          { key: SEARCH_ATTRIBUTES.node, value: job.node },
+          { key: SEARCH_ATTRIBUTES.state, value: 'pending' },
+        ],
+      });
+      queue.started(job, Date.now());
+    } catch (err) {
+      log.warn('could not start a retention job', { jobId: job.jobId, error: messageOf(err) });
+      queue.skipped(job);
+    }
+  }
+}
+
 /** One tick: which node runs the coordinator and what its cluster service reports, acted on. */
 async function observe(state: CoordinatorState, patches: Patches): Promise<void> {
   const seen = await askClusterService(state, patches);
@@ -382,10 +420,13 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   setHandler(clusterChangedSignal, () => {
     wake = true;
   });
+  const retention = new RetentionQueue(state.snapshot());
   setHandler(jobFinishedSignal, ({ jobId, state: end, error }) => {
-    state.jobFinished(jobId, end, new Date().toISOString(), error);
+    const job = state.jobFinished(jobId, end, new Date().toISOString(), error);
+    if (job && end === 'succeeded') retention.backupSucceeded(job.app, job.drive);
     show();
   });
+  setHandler(retentionFinishedSignal, ({ jobId, drive }) => retention.finished(drive, jobId));
 
   if (!input.state) {
     await catalog.savePlan(state.snapshot().plan);
@@ -396,6 +437,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   while (!workflowInfo().continueAsNewSuggested) {
     await observe(state, patches);
     reconcile();
+    await startRetentions(retention);
     show();
     await condition(() => wake, `${state.nextTickSeconds(tickSeconds)}s`);
     wake = false;

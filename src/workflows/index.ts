@@ -4,3 +4,4 @@ export { backupJob } from './backup-job';
 export { scheduledBackup } from './scheduled-backup';
 export { restoreJob } from './restore-job';
 export { verifyJob } from './verify-job';
+export { retentionJob } from './retention-job';

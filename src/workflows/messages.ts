@@ -14,7 +14,7 @@ import type {
 } from '../model/backup';
 import type { ClusterChanged } from '../model/cluster';
 import type { CoordinatorSnapshot } from '../model/coordinator';
-import type { OperationProgress, OperationView } from '../model/operations';
+import type { OperationProgress, OperationView, RetentionFinished } from '../model/operations';
 import type { ClusterPlan } from '../model/plan';
 
 /** Replace the coordinator's plan (nodes, drives, apps). An update so the caller sees a refusal. */
@@ -60,3 +60,9 @@ export const operationViewQuery = defineQuery<OperationView>('operationView');
  * heartbeat details. Nothing sends it now; the handler stays so histories that hold it replay.
  */
 export const operationProgressSignal = defineSignal<[OperationProgress]>('operationProgress');
+
+/**
+ * Sent by a retention job to the coordinator that started it when it ends, so the coordinator
+ * starts the next one on that drive (one at a time per drive).
+ */
+export const retentionFinishedSignal = defineSignal<[RetentionFinished]>('retentionFinished');

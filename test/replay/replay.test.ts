@@ -25,6 +25,11 @@
  * coordinator-failover-*: start, savePlan, syncSchedules, observeHost markers and 1 s timers,
  *   startBackup updates starting children, appMoved signals to a job, jobFinished signals, then
  *   its host is SIGKILLed: observeHost on another node, the coordinator-failover event, ticks.
+ * coordinator-retention-*: a configure update giving sample-db keep {last: 1}, a backup whose
+ *   jobFinished signal makes node-2's drive due, the patch marker coordinator-applies-retention,
+ *   the retentionJob child and its retentionFinished signal.
+ * retention-*: recordOperationStarted, applyRetention on baton-node-node-2 (forgets one snapshot),
+ *   recordOperationFinished, the retentionFinished signal to the coordinator.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -43,6 +48,7 @@ interface HistoryJson {
     markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> };
     activityTaskScheduledEventAttributes?: { activityType: { name: string } };
     signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName: string };
+    startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType: { name: string } };
   }[];
 }
 
@@ -132,4 +138,30 @@ test('the cancelled backup carries the patch, records its end, tells the coordin
     ['endAttempt', 'recordJobFinished', 'jobFinished'],
   );
   assert.equal(events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED');
+});
+
+test('the coordinator starts a retention child only behind its patch, and the retention job tells it its end', () => {
+  const file = files.find((f) => f.startsWith('coordinator-retention-'));
+  assert.ok(file, 'coordinator-retention-*.json');
+  const { events } = load(file);
+  const marker = events.findIndex((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
+      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('coordinator-applies-retention')),
+    ),
+  );
+  const child = events.findIndex(
+    (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType.name === 'retentionJob',
+  );
+  assert.ok(marker > 0 && child > marker, `marker at ${marker}, retention child at ${child}`);
+  const job = files.find((f) => f.startsWith('retention-'));
+  assert.ok(job, 'retention-*.json');
+  const steps = load(job).events.map(
+    (e) =>
+      e.activityTaskScheduledEventAttributes?.activityType.name ??
+      e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName,
+  );
+  assert.deepEqual(
+    steps.filter((x) => x !== undefined),
+    ['recordOperationStarted', 'applyRetention', 'recordOperationFinished', 'retentionFinished'],
+  );
 });
