@@ -125,6 +125,7 @@ interface Patches {
   refusesRemovalsInUse: boolean;
   scopedBackupIds: boolean;
   reconciles: boolean;
+  appliesRetention: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -132,6 +133,7 @@ function patchesOfThisRun(): Patches {
     refusesRemovalsInUse: patched(CONFIGURE_REFUSES_REMOVALS_IN_USE),
     scopedBackupIds: patched(BACKUP_IDS_NAME_THEIR_CLUSTER),
     reconciles: patched(COORDINATOR_RECONCILES),
+    appliesRetention: patched(COORDINATOR_APPLIES_RETENTION),
   };
 }
 
@@ -368,9 +370,9 @@ function reconcileWhenDue(
  * Starts the retention jobs that are due, as abandoned children on the coordinator queue: each
  * runs its work on the drive's node and signals its end back (retentionFinished).
  */
-async function startRetentions(queue: RetentionQueue): Promise<void> {
+async function startRetentions(queue: RetentionQueue, patches: Patches): Promise<void> {
   const due = queue.due(Date.now(), workflowInfo().workflowId);
-  if (due.length === 0 || !patched(COORDINATOR_APPLIES_RETENTION)) return;
+  if (due.length === 0 || !patches.appliesRetention) return;
   for (const job of due) {
     try {
       await startChild(retentionJob, {
@@ -437,7 +439,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   while (!workflowInfo().continueAsNewSuggested) {
     await observe(state, patches);
     reconcile();
-    await startRetentions(retention);
+    await startRetentions(retention, patches);
     show();
     await condition(() => wake, `${state.nextTickSeconds(tickSeconds)}s`);
     wake = false;
