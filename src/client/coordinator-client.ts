@@ -15,6 +15,7 @@ import type { CoordinatorSnapshot } from '../model/coordinator';
 import { configureUpdate, coordinatorStatusQuery, jobViewQuery, startBackupUpdate } from '../workflows/messages';
 import type { BackupJobResult, JobView, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, coordinatorWorkflowId } from '../model/names';
+import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
 import { followWorkflow } from './follow';
 import type { coordinator } from '../workflows/coordinator';
 import { backupProgress, withBackupProgress } from './live-progress';
@@ -119,6 +120,8 @@ export function coordinatorStartOptions(
   return {
     workflowId: coordinatorWorkflowId(config.cluster),
     taskQueue: coordinatorQueue(config.cluster),
+    // Its continue-as-new runs keep it; a coordinator started before keeps the server's 10 s.
+    workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
     args: [{ plan: config.plan, tickSeconds: timing.tickSeconds, reconcileSeconds: timing.reconcileSeconds }],
     staticSummary: `Primary coordinator of cluster ${config.cluster}`,
     staticDetails: `Directs the backup services of ${config.plan.nodes.length} nodes for ${config.plan.apps.length} apps.`,

@@ -10,6 +10,16 @@ import { Connection } from '@temporalio/client';
 import { searchAttributeDefinitions } from '../model/names';
 import { ensureTemporalCli, type Say } from './temporal-cli';
 
+/**
+ * Dynamic config every dev server gets (the demo's and the tests'). A frozen node process
+ * (SIGSTOP, a paused VM) keeps its long polls open, and the server hands tasks to them: 60 s by
+ * default, so for up to a minute a frozen node can take a workflow task (lost for the workflow
+ * task timeout) or an activity (lost for its start-to-close timeout). With 1 s, a frozen node's
+ * polls expire within a second and it takes nothing after that; a live worker polls again at
+ * once. docs/drills.md (frozen nodes) has the figures; a production server wants the same value.
+ */
+export const FROZEN_NODE_DYNAMIC_CONFIG: Record<string, unknown> = { 'matching.longPollExpirationInterval': '1s' };
+
 export interface DevServerOptions {
   /** Directory for the SQLite store and the server log. */
   dataDir: string;
@@ -19,7 +29,7 @@ export interface DevServerOptions {
   /** Web UI port; 0 picks a free one. Ignored when headless. */
   uiPort?: number;
   headless?: boolean;
-  /** Extra dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 50 }. */
+  /** Extra dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 50 }, over FROZEN_NODE_DYNAMIC_CONFIG. */
   dynamicConfig?: Record<string, unknown>;
   say?: Say;
   startTimeoutMs?: number;
@@ -112,7 +122,7 @@ async function startOnce(opts: DevServerOptions): Promise<DevServer> {
     '--log-level',
     'warn',
     ...searchAttributeDefinitions().flatMap((def) => ['--search-attribute', def]),
-    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => [
+    ...Object.entries({ ...FROZEN_NODE_DYNAMIC_CONFIG, ...opts.dynamicConfig }).flatMap(([k, v]) => [
       '--dynamic-config-value',
       `${k}=${JSON.stringify(v)}`,
     ]),

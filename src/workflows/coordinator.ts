@@ -43,6 +43,7 @@ import {
 } from './messages';
 import type { BackupJobInput, StartBackupRequest, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue } from '../model/names';
+import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
 import type { ClusterPlan } from '../model/plan';
 
 /**
@@ -66,6 +67,13 @@ export const CONFIGURE_REFUSES_REMOVALS_IN_USE = 'configure-refuses-removals-in-
  * now and then (closeDeadJobs). Histories recorded before had neither command.
  */
 export const COORDINATOR_RECONCILES = 'coordinator-reconciles';
+
+/**
+ * Backup jobs start with a short workflow task timeout (WORKFLOW_TASK_TIMEOUT): a task a frozen
+ * node took goes to another node after 2 s, not 10. Histories recorded before started them
+ * without one.
+ */
+export const JOBS_SHORT_TASK_TIMEOUT = 'jobs-short-task-timeout';
 
 export interface CoordinatorInput {
   plan: ClusterPlan;
@@ -163,6 +171,7 @@ function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void
           args: [job],
           // The job outlives this run of the coordinator (continue-as-new) and reports back by signal.
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          ...(patched(JOBS_SHORT_TASK_TIMEOUT) ? { workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT } : {}),
           staticSummary: `Backup of app ${job.app.name} (cluster ${job.cluster})`,
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.cluster, value: job.cluster },
