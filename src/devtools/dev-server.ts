@@ -11,14 +11,19 @@ import { searchAttributeDefinitions } from '../model/names';
 import { ensureTemporalCli, type Say } from './temporal-cli';
 
 /**
- * Dynamic config every dev server gets (the demo's and the tests'). A frozen node process
- * (SIGSTOP, a paused VM) keeps its long polls open, and the server hands tasks to them: 60 s by
- * default, so for up to a minute a frozen node can take a workflow task (lost for the workflow
- * task timeout) or an activity (lost for its start-to-close timeout). With 1 s, a frozen node's
- * polls expire within a second and it takes nothing after that; a live worker polls again at
- * once. docs/drills.md (frozen nodes) has the figures; a production server wants the same value.
+ * Dynamic config every dev server gets (the demo's and the tests'), for frozen nodes (SIGSTOP, a
+ * paused VM), which keep their long polls open while the server hands tasks to them:
+ *   - long polls expire after 1 s, not 60: a frozen node takes no task a second after it froze
+ *     (a live worker polls again at once);
+ *   - the server suggests continue-as-new at 1000 events, not 4096: a node that takes over a
+ *     workflow replays its whole history within the 2 s workflow task timeout
+ *     (src/model/task-timeouts.ts), even on a loaded machine.
+ * docs/drills.md (frozen nodes) has the figures; a production server wants the same values.
  */
-export const FROZEN_NODE_DYNAMIC_CONFIG: Record<string, unknown> = { 'matching.longPollExpirationInterval': '1s' };
+export const FROZEN_NODE_DYNAMIC_CONFIG: Record<string, unknown> = {
+  'matching.longPollExpirationInterval': '1s',
+  'limit.historyCount.suggestContinueAsNew': 1000,
+};
 
 export interface DevServerOptions {
   /** Directory for the SQLite store and the server log. */
