@@ -15,6 +15,7 @@ import type { CoordinatorSnapshot } from '../model/coordinator';
 import { configureUpdate, coordinatorStatusQuery, jobViewQuery, startBackupUpdate } from '../workflows/messages';
 import type { BackupJobResult, JobView, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, coordinatorWorkflowId } from '../model/names';
+import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
 import { followWorkflow } from './follow';
 import type { coordinator } from '../workflows/coordinator';
 import { backupProgress, withBackupProgress } from './live-progress';
@@ -47,20 +48,23 @@ export class StuckCoordinatorError extends UserError {
   }
 }
 
+/** The server refused a query or update because the workflow's last workflow task failed or timed out. */
+function refusedForFailedTask(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const cause = err.cause as { code?: number; details?: string } | undefined;
+  return err instanceof ServiceError
+    ? cause?.code === FAILED_PRECONDITION && STUCK.test(cause.details ?? '')
+    : // update-with-start reports the server's refusal of its update as a plain Error
+      STUCK.test(err.message);
+}
+
 /** The StuckCoordinatorError an update's failure means, or null for any other error. */
 export async function stuckCoordinatorError(
   err: unknown,
   handle: WorkflowHandle,
   cluster: string,
 ): Promise<StuckCoordinatorError | null> {
-  if (!(err instanceof Error)) return null;
-  const cause = err.cause as { code?: number; details?: string } | undefined;
-  const refused =
-    err instanceof ServiceError
-      ? cause?.code === FAILED_PRECONDITION && STUCK.test(cause.details ?? '')
-      : // update-with-start reports the server's refusal of its update as a plain Error
-        STUCK.test(err.message);
-  if (!refused) return null;
+  if (!refusedForFailedTask(err)) return null;
   let reason = '';
   try {
     const events = (await handle.fetchHistory()).events ?? [];
@@ -119,6 +123,8 @@ export function coordinatorStartOptions(
   return {
     workflowId: coordinatorWorkflowId(config.cluster),
     taskQueue: coordinatorQueue(config.cluster),
+    // Its continue-as-new runs keep it; a coordinator started before keeps the server's 10 s.
+    workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
     args: [{ plan: config.plan, tickSeconds: timing.tickSeconds, reconcileSeconds: timing.reconcileSeconds }],
     staticSummary: `Primary coordinator of cluster ${config.cluster}`,
     staticDetails: `Directs the backup services of ${config.plan.nodes.length} nodes for ${config.plan.apps.length} apps.`,
@@ -196,17 +202,43 @@ export async function requestBackup(
   }
 }
 
-export async function coordinatorStatus(client: Client, cluster: string): Promise<CoordinatorSnapshot> {
-  try {
-    return await client.workflow.getHandle(coordinatorWorkflowId(cluster)).query(coordinatorStatusQuery);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) {
-      throw new UserError(
-        `the coordinator of cluster ${cluster} is not running; start it with \`baton apply\` (or the demo cluster with \`npm run demo\`)`,
-      );
+/** How long a status query is retried while the coordinator's workflow task is being retried. */
+export const STATUS_RETRY_MS = 5000;
+
+/**
+ * The coordinator's state, by query. A query is refused while the coordinator's last workflow task
+ * failed or timed out (a node died or froze holding it: the next try, on another node, comes within
+ * the 2 s workflow task timeout), so such a refusal is retried for `retryMs` before it is reported.
+ */
+export async function coordinatorStatus(
+  client: Client,
+  cluster: string,
+  retryMs = STATUS_RETRY_MS,
+): Promise<CoordinatorSnapshot> {
+  const handle = client.workflow.getHandle(coordinatorWorkflowId(cluster));
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    try {
+      return await handle.query(coordinatorStatusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new UserError(
+          `the coordinator of cluster ${cluster} is not running; start it with \`baton apply\` (or the demo cluster with \`npm run demo\`)`,
+        );
+      }
+      if (!refusedForFailedTask(err)) throw err;
+      if (Date.now() >= deadline) throw unansweredStatus(handle, cluster, retryMs);
     }
-    throw err;
+    await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+function unansweredStatus(handle: WorkflowHandle, cluster: string, retryMs: number): UserError {
+  return new UserError(
+    `the coordinator of cluster ${cluster} (workflow ${handle.workflowId}) did not answer for ${retryMs / 1000} s: ` +
+      "its workflow task keeps failing or timing out; see why in the nodes' logs or on its page in the Web UI " +
+      '(a WorkflowTaskFailed event), then try again',
+  );
 }
 
 /** Waits for a job to end, calling `onView` with its live view (progress included) about every `everyMs`. */

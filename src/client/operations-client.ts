@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BatonConfig } from '../config/load';
 import { operationViewQuery } from '../workflows/messages';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, restoreWorkflowId, verifyWorkflowId } from '../model/names';
+import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
 import type { DriveSpec } from '../model/plan';
 import type { OperationResult, OperationView, RestoreJobInput, VerifyJobInput } from '../model/operations';
 import { UserError } from '../model/errors';
@@ -32,6 +33,7 @@ export async function startRestore(client: Client, config: BatonConfig, req: Res
   await client.workflow.start('restoreJob', {
     workflowId: input.jobId,
     taskQueue: coordinatorQueue(config.cluster),
+    workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
     args: [input],
     staticSummary: `Restore of app ${req.app} (cluster ${config.cluster})`,
     staticDetails:
@@ -68,6 +70,7 @@ export async function startVerify(
   await client.workflow.start('verifyJob', {
     workflowId: input.jobId,
     taskQueue: coordinatorQueue(config.cluster),
+    workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
     args: [input],
     staticSummary: `Verify of drive ${drive.name} (cluster ${config.cluster})`,
     staticDetails: `${readData ? 'Structure and every byte' : 'Structure'} of ${drive.path}, read on ${drive.node}; requested by ${requestedBy}.`,

@@ -10,6 +10,21 @@ import { Connection } from '@temporalio/client';
 import { searchAttributeDefinitions } from '../model/names';
 import { ensureTemporalCli, type Say } from './temporal-cli';
 
+/**
+ * Dynamic config every dev server gets (the demo's and the tests'), for frozen nodes (SIGSTOP, a
+ * paused VM), which keep their long polls open while the server hands tasks to them:
+ *   - long polls expire after 1 s, not 60: a frozen node takes no task a second after it froze
+ *     (a live worker polls again at once);
+ *   - the server suggests continue-as-new at 1000 events, not 4096: a node that takes over a
+ *     workflow replays its whole history within the 2 s workflow task timeout
+ *     (src/model/task-timeouts.ts), even on a loaded machine.
+ * docs/drills.md (frozen nodes) has the figures; a production server wants the same values.
+ */
+export const FROZEN_NODE_DYNAMIC_CONFIG: Record<string, unknown> = {
+  'matching.longPollExpirationInterval': '1s',
+  'limit.historyCount.suggestContinueAsNew': 1000,
+};
+
 export interface DevServerOptions {
   /** Directory for the SQLite store and the server log. */
   dataDir: string;
@@ -19,7 +34,7 @@ export interface DevServerOptions {
   /** Web UI port; 0 picks a free one. Ignored when headless. */
   uiPort?: number;
   headless?: boolean;
-  /** Extra dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 50 }. */
+  /** Extra dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 50 }, over FROZEN_NODE_DYNAMIC_CONFIG. */
   dynamicConfig?: Record<string, unknown>;
   say?: Say;
   startTimeoutMs?: number;
@@ -112,7 +127,7 @@ async function startOnce(opts: DevServerOptions): Promise<DevServer> {
     '--log-level',
     'warn',
     ...searchAttributeDefinitions().flatMap((def) => ['--search-attribute', def]),
-    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => [
+    ...Object.entries({ ...FROZEN_NODE_DYNAMIC_CONFIG, ...opts.dynamicConfig }).flatMap(([k, v]) => [
       '--dynamic-config-value',
       `${k}=${JSON.stringify(v)}`,
     ]),

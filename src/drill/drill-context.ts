@@ -30,18 +30,17 @@ export async function waitPlaced(c: DrillContext, node: string, timeoutMs = 30_0
 
 /** The job's end; a failed workflow is a failed result, not an error. */
 export async function jobResult(c: DrillContext, jobId: string, timeoutMs: number): Promise<BackupJobResult> {
-  let timer: NodeJS.Timeout | undefined;
+  // Aborted on the deadline: a long poll left running would fail after the drill closed its
+  // connection, as an uncaught "Channel has been shut down" after the drill's answer.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    return await Promise.race([
-      c.client.workflow.getHandle(jobId).result() as Promise<BackupJobResult>,
-      new Promise<never>((_, fail) => {
-        timer = setTimeout(
-          () => fail(new Error(`job ${jobId} did not end within ${timeoutMs / 1000} s of the fault`)),
-          timeoutMs,
-        );
-      }),
-    ]);
+    return await c.client.withAbortSignal(
+      abort.signal,
+      () => c.client.workflow.getHandle(jobId).result() as Promise<BackupJobResult>,
+    );
   } catch (err) {
+    if (abort.signal.aborted) throw new Error(`job ${jobId} did not end within ${timeoutMs / 1000} s of the fault`);
     if (err instanceof WorkflowFailedError) {
       return { jobId, app: c.app.name, node: '', drive: '', state: 'failed', error: err.cause?.message ?? err.message };
     }

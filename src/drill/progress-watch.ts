@@ -11,7 +11,7 @@ import { backupProgress } from '../client/live-progress';
 export class ProgressWatch {
   private readonly bytesByEpoch = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
-  private busy = false;
+  private inFlight: Promise<void> | null = null;
 
   constructor(
     private readonly client: Client,
@@ -26,15 +26,17 @@ export class ProgressWatch {
 
   /** One look now; errors (the job's worker gone for a moment) are skipped, the next poll retries. */
   async poll(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
+    if (this.inFlight) return this.inFlight;
+    this.inFlight = this.look().finally(() => (this.inFlight = null));
+    return this.inFlight;
+  }
+
+  private async look(): Promise<void> {
     try {
       const p = (await backupProgress(this.client, this.jobId))?.progress;
       if (p && p.bytes > (this.bytesByEpoch.get(p.epoch) ?? -1)) this.bytesByEpoch.set(p.epoch, p.bytes);
     } catch {
       // Try again next round.
-    } finally {
-      this.busy = false;
     }
   }
 
@@ -48,8 +50,10 @@ export class ProgressWatch {
     return this.bytesByEpoch.size === 0 ? null : Math.max(...this.bytesByEpoch.values());
   }
 
-  stop(): void {
+  /** Stops polling; resolves once no look is in flight (the client's connection may then close). */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.inFlight;
   }
 }

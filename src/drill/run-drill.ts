@@ -89,7 +89,7 @@ async function drill(c: DrillContext, scenario: DrillScenario, jobTimeoutMs: num
     // Past this point the cluster has been changed: report the problem and still clean up.
     run.problems.push((err as Error).message);
   } finally {
-    watch.stop();
+    await watch.stop();
   }
   await putBack(c, run, home);
 

@@ -46,6 +46,7 @@ import {
 } from './messages';
 import type { BackupJobInput, StartBackupRequest, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue } from '../model/names';
+import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
 import type { ClusterPlan } from '../model/plan';
 
 /**
@@ -75,6 +76,13 @@ export const COORDINATOR_RECONCILES = 'coordinator-reconciles';
  * on its drive (one at a time per drive). Histories recorded before had no such child.
  */
 export const COORDINATOR_APPLIES_RETENTION = 'coordinator-applies-retention';
+
+/**
+ * Backup jobs start with a short workflow task timeout (WORKFLOW_TASK_TIMEOUT): a task a frozen
+ * node took goes to another node after 2 s, not 10. Histories recorded before started them
+ * without one.
+ */
+export const JOBS_SHORT_TASK_TIMEOUT = 'jobs-short-task-timeout';
 
 export interface CoordinatorInput {
   plan: ClusterPlan;
@@ -126,6 +134,7 @@ interface Patches {
   scopedBackupIds: boolean;
   reconciles: boolean;
   appliesRetention: boolean;
+  shortJobTaskTimeout: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -134,6 +143,7 @@ function patchesOfThisRun(): Patches {
     scopedBackupIds: patched(BACKUP_IDS_NAME_THEIR_CLUSTER),
     reconciles: patched(COORDINATOR_RECONCILES),
     appliesRetention: patched(COORDINATOR_APPLIES_RETENTION),
+    shortJobTaskTimeout: patched(JOBS_SHORT_TASK_TIMEOUT),
   };
 }
 
@@ -198,6 +208,7 @@ function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void
           args: [job],
           // The job outlives this run of the coordinator (continue-as-new) and reports back by signal.
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          ...(patches.shortJobTaskTimeout ? { workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT } : {}),
           staticSummary: `Backup of app ${job.app.name} (cluster ${job.cluster})`,
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.cluster, value: job.cluster },

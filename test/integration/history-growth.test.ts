@@ -89,7 +89,7 @@ describe('history size does not grow with a job’s length', { timeout: 600_000 
       },
       1000,
     );
-    watch.stop();
+    await watch.stop();
     assert.equal(result.state, 'succeeded', result.error);
 
     const events = await historyOf(c.client, started.jobId);
