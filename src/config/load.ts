@@ -12,6 +12,7 @@ import { BatonError } from '../model/errors';
 import { planProblems } from '../model/plan-problems';
 import type { ClusterPlan } from '../model/plan';
 import { configSchema, durationSeconds, type ConfigFile } from './schema';
+import { temporalSettings, type TemporalSettings } from './temporal-settings';
 
 export class ConfigError extends BatonError {
   constructor(
@@ -25,7 +26,8 @@ export class ConfigError extends BatonError {
 export interface BatonConfig {
   file: string;
   cluster: string;
-  temporal: { address: string; namespace: string };
+  /** baton.yaml's temporal keys over Temporal's environment configuration (temporal-settings.ts). */
+  temporal: TemporalSettings;
   catalogUrl: string;
   clusterService:
     | { kind: 'static'; mapFile: string }
@@ -66,8 +68,24 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
   return `${key}: ${JSON.stringify(value)} ${issue.message}`;
 }
 
-/** Checks parsed YAML (or JSON) and resolves relative paths against `baseDir`. */
-export function configFromObject(raw: unknown, file: string, baseDir: string): BatonConfig {
+function resolveTemporal(c: ConfigFile, file: string, baseDir: string, env: NodeJS.ProcessEnv): TemporalSettings {
+  try {
+    return temporalSettings(c.temporal, baseDir, env);
+  } catch (err) {
+    throw new ConfigError(file, [(err as Error).message]);
+  }
+}
+
+/**
+ * Checks parsed YAML (or JSON) and resolves relative paths against `baseDir`; unset temporal keys
+ * come from `env`'s TEMPORAL_* variables and Temporal's profile file.
+ */
+export function configFromObject(
+  raw: unknown,
+  file: string,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): BatonConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success)
     throw new ConfigError(
@@ -112,7 +130,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
   return {
     file,
     cluster: c.cluster,
-    temporal: c.temporal,
+    temporal: resolveTemporal(c, file, baseDir, env),
     catalogUrl,
     clusterService:
       c.clusterService.kind === 'static'

@@ -9,7 +9,7 @@
  * time (graceful-stop.ts), then the process exits.
  */
 import { hostname } from 'node:os';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createBackupActivities } from '../activities/backup-activities';
@@ -21,6 +21,9 @@ import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
 import { repositoryPassword, type BatonConfig } from '../config/load';
+import { explainConnectFailure } from '../config/temporal-handshake';
+import { temporalConnectOptions } from '../config/temporal-options';
+import { UserError } from '../model/errors';
 import { coordinatorQueue, nodeQueue } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { gracefulStop, stopGraceMs, type GracefulStop } from './graceful-stop';
@@ -118,6 +121,16 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
   return [coordinatorWorker, nodeWorker];
 }
 
+/** The node's one connection to Temporal, or a one-line UserError naming the setting to fix. */
+async function connectNative(config: BatonConfig): Promise<NativeConnection> {
+  const options = temporalConnectOptions(config.temporal, config.file);
+  try {
+    return await NativeConnection.connect(options);
+  } catch (err) {
+    throw new UserError(await explainConnectFailure(config.temporal, options, config.file, err), { cause: err });
+  }
+}
+
 export async function runNodeProcess({
   node,
   config,
@@ -135,11 +148,11 @@ export async function runNodeProcess({
   const listen = metricsListen ?? config.metricsListen[node];
   const monitoring = listen ? await startNodeMonitoring(node, listen, logger) : undefined;
   installRuntimeLogger(logger, monitoring?.runtimeBind);
+  // One connection for the workers and the client: a NativeConnection is a client's ConnectionLike.
+  const connection = await connectNative(config);
   const catalog = await openCatalog(config.catalogUrl);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const watch = new ConnectivityWatch(clientConnection);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const watch = new ConnectivityWatch(connection);
   watch.start();
   const identity = `${node}@${hostname()}:${process.pid}`;
   const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));
@@ -173,7 +186,6 @@ export async function runNodeProcess({
     await monitoring?.close();
     watch.stop();
     await catalog.destroy();
-    await clientConnection.close();
     await connection.close();
   }
 }
