@@ -36,6 +36,8 @@ export interface BatonConfig {
   repository: { passwordFile?: string; encryption: boolean; cacheDir: string };
   /** Node name -> HOST:PORT of its metrics endpoint, for the nodes that have one (nodes[].metricsListen). */
   metricsListen: Record<string, string>;
+  /** Node name -> its nodes[].allowedRoots, absolute, for the nodes that set them (node-roots.ts). */
+  allowedRoots: Record<string, string[]>;
 }
 
 export function defaultConfigPath(): string {
@@ -145,6 +147,9 @@ export function configFromObject(
       ...(c.repository.passwordFile ? { passwordFile: abs(c.repository.passwordFile) } : {}),
     },
     metricsListen: Object.fromEntries(c.nodes.flatMap((n) => (n.metricsListen ? [[n.name, n.metricsListen]] : []))),
+    allowedRoots: Object.fromEntries(
+      c.nodes.flatMap((n) => (n.allowedRoots ? [[n.name, n.allowedRoots.map(abs)]] : [])),
+    ),
   };
 }
 

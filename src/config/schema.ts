@@ -106,6 +106,8 @@ export const configSchema = z.strictObject({
           .string()
           .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:9464 or 0.0.0.0:9464')
           .optional(),
+        /** Directories the plan's app and drive paths must lie under on this node; unset: no check. */
+        allowedRoots: z.array(z.string().min(1)).min(1, 'must list at least one directory').optional(),
       }),
     )
     .min(1, 'must list at least one node'),

@@ -21,6 +21,7 @@ import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
 import { repositoryPassword, type BatonConfig } from '../config/load';
+import { nodeAllowedRoots } from '../config/node-roots';
 import { explainConnectFailure } from '../config/temporal-handshake';
 import { temporalConnectOptions } from '../config/temporal-options';
 import { UserError } from '../model/errors';
@@ -77,6 +78,7 @@ interface WorkerParts {
 /** The node's two workers: the coordinator queue (workflows, catalog, host) and its own node queue. */
 async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
   const { node, config, logger, connection, client, catalog, password, watch, stop, identity } = parts;
+  const allowed = nodeAllowedRoots(config, node);
   const coordinatorWorker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -109,8 +111,9 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
         cacheDir: config.repository.cacheDir,
         msSinceTemporalReached: () => watch.msSinceReached(),
         stopping: stop.signal,
+        allowed,
       }),
-      ...createOperationActivities({ node, logger, password }),
+      ...createOperationActivities({ node, logger, password, allowed }),
     },
     // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):
     // their details are the jobs' live progress (docs/restart-policy.md), and a cancelled
