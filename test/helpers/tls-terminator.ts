@@ -60,7 +60,7 @@ function signWithCa(dir: string, name: string, extensions: string, dates: string
       'commonName = supplied',
       '[server_ext]',
       'basicConstraints = CA:FALSE',
-      'subjectAltName = IP:127.0.0.1',
+      'subjectAltName = IP:127.0.0.1, DNS:localhost',
       'extendedKeyUsage = serverAuth',
       '[client_ext]',
       'basicConstraints = CA:FALSE',
