@@ -83,7 +83,12 @@ module.exports = {
     only('cluster', ['model'], 'Cluster adapters are a lower room: they import only the model.'),
     noPackages('cluster', 'imports-nothing-of-temporal', '@temporalio/', 'Cluster adapters know nothing of Temporal.'),
     only('config', ['model'], 'The config loader is a lower room: it imports only the model.'),
-    noPackages('config', 'imports-nothing-of-temporal', '@temporalio/', 'The config loader knows nothing of Temporal.'),
+    noPackages(
+      'config',
+      'imports-nothing-of-temporal-but-envconfig',
+      '@temporalio/(?!envconfig/)',
+      "The config loader knows nothing of Temporal but Temporal's own client configuration (@temporalio/envconfig).",
+    ),
 
     only(
       'workflows',

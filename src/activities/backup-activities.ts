@@ -34,6 +34,7 @@ import type {
 import { backupSummary, type BackupHeartbeat, type HeartbeatCheckpoint } from '../model/heartbeat';
 import type { DriveSpec } from '../model/plan';
 import { recordBackupCommitted } from '../metrics/node-metrics';
+import { checkAllowedPaths, type AllowedRoots } from './allowed-roots';
 import { failure } from './failure';
 
 export interface BackupActivityDeps {
@@ -52,6 +53,8 @@ export interface BackupActivityDeps {
    * once and fails with NodeStopping, so the job resumes from it where the app runs.
    */
   stopping?: AbortSignal;
+  /** The roots the node's own config allows app and drive paths under; unset: no check. */
+  allowed?: AllowedRoots;
 }
 
 export class IsolatedError extends Error {
@@ -84,6 +87,8 @@ async function runAttempt(
   const started = Date.now();
   const log = deps.logger.child({ app: job.app.name, job: job.jobId, attempt: attempt.number, epoch: attempt.epoch });
   checkNode(deps, job, attempt);
+  checkAllowedPaths(deps.allowed, deps.node, `app ${job.app.name}'s data path`, job.app.paths);
+  checkAllowedPaths(deps.allowed, deps.node, `drive ${attempt.drive.name}'s path`, [attempt.drive.path]);
   const heartbeatMs = job.settings.heartbeatTimeoutSeconds * 1000;
   const progress = progressReporter({
     ctx,

@@ -38,6 +38,7 @@ import type {
   VerifyRequest,
 } from '../model/operations';
 import { recordVerifyFinished } from '../metrics/node-metrics';
+import { checkAllowedPaths, type AllowedRoots } from './allowed-roots';
 import { failure } from './failure';
 
 export interface OperationActivityDeps {
@@ -47,6 +48,8 @@ export interface OperationActivityDeps {
   password: string | undefined;
   /** Ms between heartbeats while the engine works (default 1000); a cancellation arrives with one. */
   heartbeatEveryMs?: number;
+  /** The roots the node's own config allows drive paths under; unset: no check. */
+  allowed?: AllowedRoots;
 }
 
 /** Verify findings carried in the result; the rest are counted. */
@@ -146,6 +149,7 @@ async function checkRestoreTarget(deps: OperationActivityDeps, input: { node: st
 
 async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest): Promise<RestoreOutcome> {
   if (req.node !== deps.node) throw wrongNode(deps, `the restore ${req.jobId}`, req.node);
+  checkAllowedPaths(deps.allowed, deps.node, `drive ${req.source.drive}'s path`, [req.source.drivePath]);
   const ctx = Context.current();
   const started = Date.now();
   const log = deps.logger.child({ job: req.jobId, app: req.app, snapshot: req.source.snapshotId.slice(0, 12) });
@@ -202,6 +206,7 @@ async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest)
 
 async function verifyDrive(deps: OperationActivityDeps, req: VerifyRequest): Promise<VerifyOutcome> {
   if (req.node !== deps.node) throw wrongNode(deps, `the verify ${req.jobId}`, req.node);
+  checkAllowedPaths(deps.allowed, deps.node, `drive ${req.drive.name}'s path`, [req.drive.path]);
   const ctx = Context.current();
   const started = Date.now();
   const log = deps.logger.child({ job: req.jobId, drive: req.drive.name });

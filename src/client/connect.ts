@@ -1,6 +1,12 @@
-/** Connects the CLI to Temporal, with an error that says how to get a server when none answers. */
+/**
+ * Connects the CLI to Temporal as baton.yaml and Temporal's environment configuration say (TLS,
+ * mTLS, API key: src/config/temporal-settings.ts), with a one-line error naming the setting to fix
+ * when the server does not answer or refuses the handshake.
+ */
 import { Client, Connection } from '@temporalio/client';
 import type { BatonConfig } from '../config/load';
+import { explainConnectFailure } from '../config/temporal-handshake';
+import { temporalConnectOptions } from '../config/temporal-options';
 import { UserError } from '../model/errors';
 
 export interface Connected {
@@ -9,16 +15,14 @@ export interface Connected {
 }
 
 export async function connect(config: BatonConfig): Promise<Connected> {
-  const address = config.temporal.address;
-  let connection: Connection;
+  const options = temporalConnectOptions(config.temporal, config.file);
+  let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 3000 });
+    connection = await Connection.connect({ ...options, connectTimeout: 3000 });
     await connection.workflowService.getSystemInfo({});
-  } catch {
-    throw new UserError(
-      `no Temporal server answers at ${address}; start the demo cluster with \`npm run demo\`, ` +
-        `or set temporal.address in ${config.file} to a running server`,
-    );
+  } catch (err) {
+    await connection?.close();
+    throw new UserError(await explainConnectFailure(config.temporal, options, config.file, err), { cause: err });
   }
   return {
     client: new Client({ connection, namespace: config.temporal.namespace }),

@@ -12,6 +12,7 @@ import { BatonError } from '../model/errors';
 import { planProblems } from '../model/plan-problems';
 import type { ClusterPlan } from '../model/plan';
 import { configSchema, durationSeconds, type ConfigFile } from './schema';
+import { temporalSettings, type TemporalSettings } from './temporal-settings';
 
 export class ConfigError extends BatonError {
   constructor(
@@ -25,7 +26,8 @@ export class ConfigError extends BatonError {
 export interface BatonConfig {
   file: string;
   cluster: string;
-  temporal: { address: string; namespace: string };
+  /** baton.yaml's temporal keys over Temporal's environment configuration (temporal-settings.ts). */
+  temporal: TemporalSettings;
   catalogUrl: string;
   clusterService:
     | { kind: 'static'; mapFile: string }
@@ -34,6 +36,8 @@ export interface BatonConfig {
   repository: { passwordFile?: string; encryption: boolean; cacheDir: string };
   /** Node name -> HOST:PORT of its metrics endpoint, for the nodes that have one (nodes[].metricsListen). */
   metricsListen: Record<string, string>;
+  /** Node name -> its nodes[].allowedRoots, absolute, for the nodes that set them (node-roots.ts). */
+  allowedRoots: Record<string, string[]>;
 }
 
 export function defaultConfigPath(): string {
@@ -66,8 +70,24 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
   return `${key}: ${JSON.stringify(value)} ${issue.message}`;
 }
 
-/** Checks parsed YAML (or JSON) and resolves relative paths against `baseDir`. */
-export function configFromObject(raw: unknown, file: string, baseDir: string): BatonConfig {
+function resolveTemporal(c: ConfigFile, file: string, baseDir: string, env: NodeJS.ProcessEnv): TemporalSettings {
+  try {
+    return temporalSettings(c.temporal, baseDir, env);
+  } catch (err) {
+    throw new ConfigError(file, [(err as Error).message]);
+  }
+}
+
+/**
+ * Checks parsed YAML (or JSON) and resolves relative paths against `baseDir`; unset temporal keys
+ * come from `env`'s TEMPORAL_* variables and Temporal's profile file.
+ */
+export function configFromObject(
+  raw: unknown,
+  file: string,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): BatonConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success)
     throw new ConfigError(
@@ -113,7 +133,7 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
   return {
     file,
     cluster: c.cluster,
-    temporal: c.temporal,
+    temporal: resolveTemporal(c, file, baseDir, env),
     catalogUrl,
     clusterService:
       c.clusterService.kind === 'static'
@@ -128,6 +148,9 @@ export function configFromObject(raw: unknown, file: string, baseDir: string): B
       ...(c.repository.passwordFile ? { passwordFile: abs(c.repository.passwordFile) } : {}),
     },
     metricsListen: Object.fromEntries(c.nodes.flatMap((n) => (n.metricsListen ? [[n.name, n.metricsListen]] : []))),
+    allowedRoots: Object.fromEntries(
+      c.nodes.flatMap((n) => (n.allowedRoots ? [[n.name, n.allowedRoots.map(abs)]] : [])),
+    ),
   };
 }
 

@@ -14,13 +14,43 @@ const duration = z.union([
 
 export const configSchema = z.strictObject({
   cluster: name,
+  /** Unset keys come from Temporal's environment configuration (TEMPORAL_*, profiles): temporal-settings.ts. */
   temporal: z
     .strictObject({
       address: z
         .string()
         .regex(/^[^:\s]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:7233')
-        .default('127.0.0.1:7233'),
-      namespace: z.string().min(1).default('default'),
+        .optional(),
+      namespace: z.string().min(1).optional(),
+      /** true: TLS with the system's CAs; false: plain TCP; an object: TLS with these files. */
+      tls: z
+        .union(
+          [
+            z.boolean(),
+            z.strictObject({
+              caFile: z.string().min(1).optional(),
+              certFile: z.string().min(1).optional(),
+              keyFile: z.string().min(1).optional(),
+              serverName: z.string().min(1).optional(),
+              /** Refused with the fix (serverName): the TypeScript SDK 1.24 cannot skip host verification. */
+              disableHostVerification: z.boolean().optional(),
+            }),
+          ],
+          { error: 'must be true, false, or a map of caFile, certFile, keyFile and serverName' },
+        )
+        .optional(),
+      /** A file holding the API key (sent as `authorization: Bearer <key>`); never the key itself. */
+      apiKeyFile: z.string().min(1).optional(),
+      /** The name of an environment variable holding the API key. */
+      apiKeyEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, e.g. TEMPORAL_API_KEY')
+        .optional(),
+      /** The profile of Temporal's config file (TEMPORAL_CONFIG_FILE, ~/.config/temporalio/temporal.toml). */
+      profile: z.string().min(1).optional(),
+    })
+    .refine((t) => t.apiKeyFile === undefined || t.apiKeyEnv === undefined, {
+      message: 'must have at most one of apiKeyFile and apiKeyEnv; remove one',
     })
     .prefault({}),
   catalog: z
@@ -76,6 +106,8 @@ export const configSchema = z.strictObject({
           .string()
           .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:9464 or 0.0.0.0:9464')
           .optional(),
+        /** Directories the plan's app and drive paths must lie under on this node; unset: no check. */
+        allowedRoots: z.array(z.string().min(1)).min(1, 'must list at least one directory').optional(),
       }),
     )
     .min(1, 'must list at least one node'),

@@ -46,7 +46,9 @@ export type BackupFailureType =
   | 'DriveMissing'
   | 'Isolated'
   /** the node process was asked to stop (SIGTERM): the attempt checkpointed and ended; the job carries on */
-  | 'NodeStopping';
+  | 'NodeStopping'
+  /** an app's or drive's path lies outside the roots the node's own config allows (nodes[].allowedRoots) */
+  | 'PathNotAllowed';
 
 /** Backup failures that another attempt cannot fix: the job fails at once instead of retrying. */
 export const FINAL_BACKUP_FAILURES: readonly BackupFailureType[] = [
@@ -57,6 +59,7 @@ export const FINAL_BACKUP_FAILURES: readonly BackupFailureType[] = [
   'WrongPassword',
   'DriveRefused',
   'DriveMissing',
+  'PathNotAllowed',
 ];
 
 /** Why a restore or verify failed, as the backup service or the catalog reports it. */
@@ -73,6 +76,8 @@ export type OperationFailureType =
   | 'UnknownPath'
   | 'TargetFull'
   | 'TargetNotWritable'
+  /** a drive's path lies outside the roots the node's own config allows (nodes[].allowedRoots) */
+  | 'PathNotAllowed'
   /** The engine's own code, for an engine failure without a type of its own. */
   | EngineErrorCode;
 

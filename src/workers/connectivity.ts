@@ -3,7 +3,7 @@
  * that has not reached Temporal for longer than the heartbeat timeout assumes its work moved
  * elsewhere and stops writing on its own (invariant 1).
  */
-import type { Connection } from '@temporalio/client';
+import type { ConnectionLike } from '@temporalio/client';
 
 export class ConnectivityWatch {
   private lastOk = Date.now();
@@ -11,7 +11,7 @@ export class ConnectivityWatch {
   private inFlight = false;
 
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: ConnectionLike,
     private readonly everyMs = 1000,
   ) {}
 

@@ -9,7 +9,7 @@
  * time (graceful-stop.ts), then the process exits.
  */
 import { hostname } from 'node:os';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createBackupActivities } from '../activities/backup-activities';
@@ -22,6 +22,10 @@ import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
 import { repositoryPassword, type BatonConfig } from '../config/load';
+import { nodeAllowedRoots } from '../config/node-roots';
+import { explainConnectFailure } from '../config/temporal-handshake';
+import { temporalConnectOptions } from '../config/temporal-options';
+import { UserError } from '../model/errors';
 import { coordinatorQueue, nodeQueue } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { gracefulStop, stopGraceMs, type GracefulStop } from './graceful-stop';
@@ -75,6 +79,7 @@ interface WorkerParts {
 /** The node's two workers: the coordinator queue (workflows, catalog, host) and its own node queue. */
 async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
   const { node, config, logger, connection, client, catalog, password, watch, stop, identity } = parts;
+  const allowed = nodeAllowedRoots(config, node);
   const coordinatorWorker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -107,8 +112,9 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
         cacheDir: config.repository.cacheDir,
         msSinceTemporalReached: () => watch.msSinceReached(),
         stopping: stop.signal,
+        allowed,
       }),
-      ...createOperationActivities({ node, logger, password }),
+      ...createOperationActivities({ node, logger, password, allowed }),
       ...createRetentionActivities({ node, logger, catalog, password }),
     },
     // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):
@@ -118,6 +124,16 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
     ...stop.workerOptions,
   });
   return [coordinatorWorker, nodeWorker];
+}
+
+/** The node's one connection to Temporal, or a one-line UserError naming the setting to fix. */
+async function connectNative(config: BatonConfig): Promise<NativeConnection> {
+  const options = temporalConnectOptions(config.temporal, config.file);
+  try {
+    return await NativeConnection.connect(options);
+  } catch (err) {
+    throw new UserError(await explainConnectFailure(config.temporal, options, config.file, err), { cause: err });
+  }
 }
 
 export async function runNodeProcess({
@@ -137,11 +153,11 @@ export async function runNodeProcess({
   const listen = metricsListen ?? config.metricsListen[node];
   const monitoring = listen ? await startNodeMonitoring(node, listen, logger) : undefined;
   installRuntimeLogger(logger, monitoring?.runtimeBind);
+  // One connection for the workers and the client: a NativeConnection is a client's ConnectionLike.
+  const connection = await connectNative(config);
   const catalog = await openCatalog(config.catalogUrl);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const watch = new ConnectivityWatch(clientConnection);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const watch = new ConnectivityWatch(connection);
   watch.start();
   const identity = `${node}@${hostname()}:${process.pid}`;
   const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));
@@ -175,7 +191,6 @@ export async function runNodeProcess({
     await monitoring?.close();
     watch.stop();
     await catalog.destroy();
-    await clientConnection.close();
     await connection.close();
   }
 }

@@ -404,6 +404,29 @@ describe('backup activity', { timeout: 120_000 }, () => {
     assert.deepEqual(await snapshotsOn(input), []);
   });
 
+  test("an app path or drive outside the node's allowed roots fails as PathNotAllowed before anything is read", async () => {
+    const setting = 'nodes[].allowedRoots of n1 in /etc/baton/baton.yaml';
+    const input = await begin(plan('outside-roots', { paths: [small, large] }));
+    const f = await failureOf(
+      run(new MockActivityEnvironment(), deps({ allowed: { roots: [small], setting } }), input),
+    );
+    assert.equal(f.type, 'PathNotAllowed');
+    assert.equal(f.nonRetryable, true);
+    assert.ok(isFinalBackupFailure(f.type));
+    assert.match(
+      f.message,
+      new RegExp(`^app app-outside-roots's data path ${large} is outside the roots node n1 allows`),
+    );
+    assert.ok(f.message.includes(setting), f.message);
+    const drive = await failureOf(
+      run(new MockActivityEnvironment(), deps({ allowed: { roots: [small, large], setting } }), input),
+    );
+    assert.match(drive.message, /^drive d-outside-roots's path \S+ is outside the roots node n1 allows/);
+    assert.deepEqual(await snapshotsOn(input), []);
+    const within = await run(new MockActivityEnvironment(), deps({ allowed: { roots: [tmp], setting } }), input);
+    assert.equal(within.incomplete, false);
+  });
+
   test('a wrong password fails as WrongPassword, naming the drive and where the passphrase goes', async () => {
     const input = await begin(plan('password'));
     const f = await failureOf(run(new MockActivityEnvironment(), deps({ password: 'not the passphrase' }), input));
