@@ -39,14 +39,14 @@ import {
   stopPacemaker,
   type NamespacedNode,
 } from '../helpers/pacemaker-baton';
-import { TestCluster, whyNotLive } from '../helpers/pacemaker-test-cluster';
+import { TestCluster, run, whyNotLive } from '../helpers/pacemaker-test-cluster';
 import { startPostgres } from '../helpers/postgres';
 import { restoreSnapshot } from '../helpers/restore';
 import { tempDir } from '../helpers/temp';
 import { compareTrees } from '../helpers/tree';
 
 /** Coordinator tick: long enough that a move seen much sooner was seen through the alert. */
-const TICK_SECONDS = 15;
+const TICK_SECONDS = 30;
 
 interface Rig {
   dir: string;
@@ -87,8 +87,8 @@ function notifyAlert(dir: string, configFile: string): string {
 function writeConfig(dir: string, temporal: string, catalogUrl: string): DemoFiles {
   const files = writeDemoFiles(dir, temporal, {
     catalogUrl,
-    // 40 MiB at 3 MiB/s: about 13 s, time enough to move the app mid-backup.
-    appFiles: 160,
+    // 80 MiB at 3 MiB/s: about 27 s, time enough to move the app mid-backup on a loaded machine.
+    appFiles: 320,
     appFileKiB: 256,
     appBandwidthLimit: 3 * 1024 * 1024,
     jobs: { heartbeatTimeout: '3s', scheduleToStartTimeout: '10s', checkpointEvery: '1s', placementWait: '60s' },
@@ -244,8 +244,18 @@ async function movedMidBackup(t: TestContext, r: Rig): Promise<void> {
 
 async function seenByPollAlone(t: TestContext, r: Rig): Promise<void> {
   await r.pcmk.tool('node-1', 'cibadmin', '--delete', '--xml-text', '<alert id="baton"/>');
-  await new Promise((res) => setTimeout(res, 3000)); // late alerts of earlier events land first
-  const signalsBefore = await clusterSignals(r);
+  for (const node of r.pcmk.names) {
+    await waitFor(`the alert gone from ${node}'s CIB`, async () => {
+      const cib = await r.pcmk.tool(node, 'cibadmin', '--query', '--scope', 'configuration');
+      return !cib.includes('<alert id="baton"');
+    });
+  }
+  // Alerts of earlier events still running land first: wait for 10 s without a new signal.
+  let signalsBefore = -1;
+  for (let now = await clusterSignals(r); now !== signalsBefore; now = await clusterSignals(r)) {
+    signalsBefore = now;
+    await new Promise((res) => setTimeout(res, 10_000));
+  }
   const movedAt = await moveDb(r, 'node-3');
   await waitFor(
     'the coordinator’s poll to see db on node-3',
@@ -294,6 +304,15 @@ async function pacemakerStopped(t: TestContext, r: Rig): Promise<void> {
   assert.doesNotMatch(baton(['status', '--config', r.files.configFile]).stdout, /unreachable/);
 }
 
+/** crm_mon answers a user who is not root only as a member of group haclient. */
+async function crmMonGroup(r: Rig): Promise<void> {
+  const gid = (await run(['getent', 'group', 'haclient'])).split(':')[2];
+  const asNobody = (groups: string) =>
+    run([...r.pcmk.on('node-1', 'setpriv'), '--reuid=65534', '--regid=65534', groups, 'crm_mon', '--output-as=xml']);
+  assert.match(await asNobody(`--groups=${gid}`), /<node name="node-1"[^>]* online="true"/);
+  await assert.rejects(asNobody('--clear-groups'), /crm_mon --output-as=xml failed/);
+}
+
 void test('Baton on a three-node Pacemaker cluster', { timeout: 420_000 }, async (t) => {
   const why = await whyNotLive();
   if (why !== null) {
@@ -301,6 +320,7 @@ void test('Baton on a three-node Pacemaker cluster', { timeout: 420_000 }, async
     return;
   }
   const rig = await startRig(t);
+  await t.test('crm_mon answers a user who is not root in group haclient, and not without it', () => crmMonGroup(rig));
   await t.test('an app moved by Pacemaker mid-backup moves its job, resumed from its checkpoint', (tt) =>
     movedMidBackup(tt, rig),
   );
