@@ -2,9 +2,9 @@
  * Baton driven by a real Pacemaker/Corosync cluster: three nodes, each in its own network and
  * mount namespace (pacemaker-test-cluster.ts), one `baton node` inside each node's namespaces
  * (its crm_mon asks its own node), `clusterService.kind: pacemaker` with one resource group per
- * app. The Temporal dev server listens on this namespace's address on the cluster's bridge; the
- * catalog is PostgreSQL (relayed onto the bridge), because the nodes are three hosts (hostnames
- * node-1..3) and a SQLite catalog rightly refuses a second host.
+ * app. The Temporal dev server and the catalog, PostgreSQL, run here on 127.0.0.1 and are relayed
+ * onto this namespace's address on the cluster's bridge; PostgreSQL because the nodes are three
+ * hosts (hostnames node-1..3) and a SQLite catalog rightly refuses a second host.
  *
  * (1) crm_resource --move takes the app from node-1 to node-2 mid-backup: the job's attempt moves
  * and resumes from its checkpoint, and the snapshot restores byte for byte. (2) the move is seen
