@@ -209,12 +209,16 @@ export async function coordinatorStatus(client: Client, cluster: string): Promis
   }
 }
 
-/** Waits for a job to end, calling `onView` with its live view (progress included) about every `everyMs`. */
+/**
+ * Waits for a job to end, calling `onView` with its live view (progress included) about every `everyMs`;
+ * `stop` ends the waiting (FollowInterrupted), not the job.
+ */
 export async function followJob(
   client: Client,
   jobId: string,
   onView: (view: JobView) => void,
   everyMs = 1000,
+  stop?: AbortSignal,
 ): Promise<BackupJobResult> {
   return followWorkflow<JobView, BackupJobResult>(
     client,
@@ -226,5 +230,6 @@ export async function followJob(
       throw new UserError(causeMessage(err));
     },
     async (view) => withBackupProgress(view, await backupProgress(client, jobId).catch(() => null)),
+    stop,
   );
 }
