@@ -14,14 +14,14 @@ export function stdoutProgress(json: boolean | undefined): ProgressRenderer {
 
 /** A backup job's view: where its attempt runs, and the counters its heartbeats carry. */
 export function showBackupView(r: ProgressRenderer, v: JobView): void {
-  r.at(v.node, v.attempt);
+  r.at(v.node || null, v.attempt > 0 ? v.attempt : null);
   const p = v.progress;
   if (p) r.update({ bytes: p.bytes, files: p.files, totalBytes: p.totalBytes, totalFiles: p.totalFiles });
 }
 
 /** A restore's or verify's view (a verify has no totals). */
 export function showOperationView(r: ProgressRenderer, v: OperationView): void {
-  r.at(v.node);
+  r.at(v.node || null);
   const p = v.progress;
   if (p && v.state === 'running') {
     r.update({ bytes: p.bytes, files: p.files, totalBytes: p.totalBytes, totalFiles: p.totalFiles });

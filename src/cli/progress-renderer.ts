@@ -72,7 +72,9 @@ export class ProgressRenderer {
     if (node === null) return;
     const before = this.where;
     this.where = { node, attempt };
-    if (before === null || (before.node === node && before.attempt === attempt)) return;
+    // the first attempt's number arriving (none before it starts) is no change
+    const sameAttempt = before?.attempt === attempt || before?.attempt === null;
+    if (before === null || (before.node === node && sameAttempt)) return;
     this.rate.reset();
     const text =
       before.node === node
@@ -120,7 +122,8 @@ export class ProgressRenderer {
   }
 
   private draw(line: string): void {
-    const width = (this.opts.out.columns ?? 80) - 1;
+    // a terminal of unknown width (0 under some pseudo-terminals) is taken as 80 columns
+    const width = (this.opts.out.columns || 80) - 1;
     const fitted = line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line;
     this.opts.out.write(`${CLEAR_LINE}${fitted}`);
     this.drawn = fitted;

@@ -20,7 +20,10 @@ export async function followWorkflow<V, R>(
 ): Promise<R> {
   const handle = client.workflow.getHandle(workflowId);
   let done = false;
-  const result = handle.result().finally(() => (done = true));
+  // the result's long poll is cancelled on `stop`, so an interrupted follower exits at once
+  const result = (stop ? client.withAbortSignal(stop, () => handle.result()) : handle.result()).finally(
+    () => (done = true),
+  );
   result.catch(() => undefined);
   const stopped = new Promise<void>((resolve) => stop?.addEventListener('abort', () => resolve(), { once: true }));
   while (!done) {
@@ -32,6 +35,7 @@ export async function followWorkflow<V, R>(
     }
     await Promise.race([result.catch(() => undefined), stopped, new Promise((r) => setTimeout(r, everyMs))]);
   }
+  if (stop?.aborted) throw new FollowInterrupted(workflowId);
   try {
     return (await result) as R;
   } catch (err) {

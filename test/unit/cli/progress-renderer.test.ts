@@ -75,9 +75,19 @@ test('a move to another node is said on a line of its own, the live line drawn a
   tick(1000);
   r.update({ bytes: 10, files: 1 });
   assert.match(chunks[4], /on node-2 \(attempt 2\)$/);
-  // the same node again with a new attempt
+  // the same node again with a new attempt (a first attempt number after none is no change)
   r.at('node-2', 3);
   assert.equal(chunks[6], 'attempt 3 started on node-2\n');
+});
+
+test('the first attempt’s number arriving is no move; a width of 0 is taken as 80 columns', () => {
+  const chunks: string[] = [];
+  const r = new ProgressRenderer({ out: { write: (c: string) => chunks.push(c), columns: 0 }, mode: 'tty' });
+  r.at('node-1', null);
+  r.at('node-1', 1);
+  r.update({ bytes: 1, files: 1, totalBytes: 1_000_000_000, totalFiles: 1_000_000_000 });
+  assert.equal(chunks.length, 1);
+  assert.equal(chunks[0], '\r\x1b[2K0% 1 B of 953.7 MiB, 1 of 1000000000 files, on node-1 (attempt 1)');
 });
 
 test('not a terminal: a plain line per interval (none before the first), and the moves', () => {
