@@ -2,7 +2,8 @@
  * The CLI following real jobs on a real Temporal dev server with three real node processes:
  * `baton backup --wait --json` streams status lines (percent, bytes, node, attempt) then a summary;
  * on a pseudo-terminal (`script -qc`) the live line is rewritten with `\r`; Ctrl-C (a real SIGINT)
- * stops following with exit 130 while the job runs on to success; bad input exits 1 with one line,
+ * stops following with exit 130 while the job runs on to success; a move of the app to another node
+ * is said as a `node_change` line; bad input exits 1 with one line,
  * and `baton repo` exits 12 for a wrong password and 10 for a path with no repository.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { recentJobs } from '../../src/catalog/jobs';
+import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
@@ -19,8 +21,8 @@ import { baton } from '../helpers/cli';
 import { jsonLines, type JsonLine } from '../helpers/json-lines';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
-/** About 10 MiB read at 1 MiB/s: a backup long enough for several progress polls. */
-const APP = { appFiles: 40, appFileKiB: 256, appBandwidthLimit: 1024 * 1024 };
+/** About 10 MiB read at 768 KiB/s: a backup long enough for several polls, and for a move of its app. */
+const APP = { appFiles: 40, appFileKiB: 256, appBandwidthLimit: 768 * 1024 };
 
 /** A running `baton` process whose stdout the test reads as it comes. */
 function start(args: string[]): { child: ChildProcess; out: () => string; err: () => string; code: Promise<number> } {
@@ -184,5 +186,28 @@ describe('progress, exit codes and Ctrl-C of the CLI on a real cluster', { timeo
     const bad = baton(['completion', 'tcsh']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /value 'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\./);
+  });
+
+  test('the app moves mid-backup: a node_change line, then status lines from the new node', async () => {
+    const p = start(['backup', DEMO_APP, '--wait', '--json', '--full', ...config()]);
+    await until('a status line with bytes', () =>
+      statuses(jsonLines(p.out())).some((s) => (s.bytes_done as number) > 0),
+    );
+    const to = c.config.plan.nodes.map((n) => n.name).find((n) => n !== DEMO_APP_HOST) ?? '';
+    const map = readStaticMap(c.files.mapFile);
+    map.apps[DEMO_APP] = to;
+    writeStaticMap(c.files.mapFile, map);
+    assert.equal(await p.code, 0, p.err());
+    const lines = jsonLines(p.out());
+    const moved = lines.findIndex((l) => l.message_type === 'node_change');
+    assert.ok(moved > 0, p.out());
+    assert.deepEqual(lines[moved], { message_type: 'node_change', from: DEMO_APP_HOST, node: to, attempt: 2 });
+    const after = statuses(lines.slice(moved));
+    assert.ok(after.length > 0, p.out());
+    for (const s of after) assert.deepEqual([s.node, s.attempt], [to, 2]);
+    const summary = lines[lines.length - 1];
+    assert.equal(summary.state, 'succeeded');
+    assert.equal(summary.node, to);
+    assert.equal((summary.outcome as { drive: string }).drive, join(c.dir, 'drives', `${to}-disk`));
   });
 });
