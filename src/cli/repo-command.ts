@@ -16,6 +16,7 @@ import {
   listSnapshots,
   openDrive,
   prestartWorkers,
+  readSnapshot,
   restore,
   type Checkpoint,
   type DriveKind,
@@ -25,7 +26,7 @@ import { BatonError, UserError } from '../model/errors';
 import { forget, prune } from '../engine/pruner';
 import { atomicWrite } from '../engine/fsutil';
 import { ZSTD_LEVEL } from '../engine/blob';
-import type { ProgressReporter } from '../engine/progress';
+import type { ProgressCounters, ProgressReporter } from '../engine/progress';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { ProgressRenderer, progressMode } from './progress-renderer';
 
@@ -74,12 +75,14 @@ function print(o: { json?: boolean }, value: unknown, text: string): void {
  * The progress of a local backup or restore on stdout: the engine's counters as a live line on a
  * terminal, plain lines otherwise, JSON `status` lines with --json (then the `summary`).
  */
-function localProgress(o: { json?: boolean }): { renderer: ProgressRenderer; reporter: ProgressReporter } {
+function localProgress(
+  o: { json?: boolean },
+  totals: { files: number; bytes: number } | null = null,
+): { renderer: ProgressRenderer; reporter: ProgressReporter } {
   const renderer = new ProgressRenderer({ out: process.stdout, mode: progressMode(process.stdout, o.json) });
-  return {
-    renderer,
-    reporter: { update: (c) => renderer.update({ bytes: c.bytes, files: c.files, totalBytes: c.totalBytes }) },
-  };
+  const update = (c: Readonly<ProgressCounters>): void =>
+    renderer.update({ bytes: c.bytes, files: c.files, totalBytes: totals?.bytes, totalFiles: totals?.files });
+  return { renderer, reporter: { update } };
 }
 
 /** Runs an action, turning errors into a message on stderr and their exit code (exit-codes.ts). */
@@ -282,7 +285,8 @@ function addRestore(repo: Command): void {
 async function restoreSnapshot(id: string, o: Common & { target: string; path?: string }): Promise<number> {
   prestartWorkers('restore-worker.js'); // they boot while the drive key is derived
   const [drive, ...others] = await drives(o);
-  const shown = localProgress(o);
+  // the whole snapshot's counts are the totals; a --path subtree's are not known beforehand
+  const shown = localProgress(o, o.path ? null : (await readSnapshot(drive, id)).stats);
   try {
     const r = await restore({
       drive,

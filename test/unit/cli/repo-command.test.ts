@@ -53,7 +53,11 @@ void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune'
     assert.match(id, /^[0-9a-f]{64}$/);
     const j = baton(['backup', '--drive', drive, '--app', 'db1', '--json', src], env);
     assert.equal(summary<{ stats: { newBytes: number } }>(j.out).stats.newBytes, 0);
-    const list = JSON.parse(baton(['snapshots', '--drive', drive, '--json'], env).out) as { id: string; app: string }[];
+    const list = JSON.parse(baton(['snapshots', '--drive', drive, '--json'], env).out) as {
+      id: string;
+      app: string;
+      stats: { files: number; bytes: number };
+    }[];
     assert.deepEqual(
       list.map((s) => s.app),
       ['db1', 'db1'],
@@ -61,6 +65,18 @@ void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune'
     const r = baton(['restore', '--drive', drive, id.slice(0, 12), '--target', `${tmp.path}/out`], env);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(compareTrees(src, `${tmp.path}/out`), []);
+    // --json: status lines whose totals are the snapshot's, then the summary
+    const rj = baton(['restore', '--drive', drive, id, '--target', `${tmp.path}/out-json`, '--json'], env);
+    assert.equal(rj.code, 0, rj.err);
+    assert.ok(summary<{ files: number }>(rj.out).files > 0, rj.out);
+    const totals = rj.out
+      .trimEnd()
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => JSON.parse(l) as { total_bytes: number; total_files: number });
+    assert.ok(totals.length >= 1, rj.out);
+    for (const t of totals)
+      assert.deepEqual([t.total_bytes, t.total_files], [list[0].stats.bytes, list[0].stats.files]);
     assert.equal(baton(['verify', '--drive', drive, '--read-data'], env).code, 0);
     const f = baton(['forget', '--drive', drive, '--keep-last', '1', '--prune', '--json'], env);
     assert.equal(f.code, 0, f.err);
