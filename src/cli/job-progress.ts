@@ -12,11 +12,17 @@ export function stdoutProgress(json: boolean | undefined): ProgressRenderer {
   return new ProgressRenderer({ out: process.stdout, mode: progressMode(process.stdout, json) });
 }
 
-/** A backup job's view: where its attempt runs, and the counters its heartbeats carry. */
+/**
+ * A backup job's view: where its attempt runs, and the counters its heartbeats carry. Counters of
+ * an older attempt (still pending while it is cancelled, before the new one's first heartbeat) are
+ * not shown as the new node's.
+ */
 export function showBackupView(r: ProgressRenderer, v: JobView): void {
   r.at(v.node || null, v.attempt > 0 ? v.attempt : null);
   const p = v.progress;
-  if (p) r.update({ bytes: p.bytes, files: p.files, totalBytes: p.totalBytes, totalFiles: p.totalFiles });
+  const current = v.attempts.find((a) => a.number === v.attempt);
+  if (!p || (current && p.epoch !== current.epoch)) return;
+  r.update({ bytes: p.bytes, files: p.files, totalBytes: p.totalBytes, totalFiles: p.totalFiles });
 }
 
 /** A restore's or verify's view (a verify has no totals). */
