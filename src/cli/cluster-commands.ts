@@ -7,15 +7,19 @@ import { coordinatorAtNodeStart } from '../client/apply-plan';
 import { connect } from '../client/connect';
 import { describeChange } from '../model/plan-diff';
 import { UserError } from '../model/errors';
+import { formatBytes } from '../model/format';
 import { unreachableLine } from '../model/coordinator';
 import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
 import { recordNodeHost } from '../catalog/hosts';
 import { backupProgress } from '../client/live-progress';
 import { recentJobs } from '../catalog/jobs';
+import type { BackupJobResult, StartedBackup } from '../model/backup';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig, type BatonConfig } from '../config/load';
 import { createLogger } from '../log/logger';
 import { runNodeProcess } from '../workers/node-process';
+import { EXIT } from './exit-codes';
+import { followUntilInterrupted, showBackupView, stdoutProgress } from './job-progress';
 import { formatTable } from './table';
 
 interface ConfigOption {
@@ -219,17 +223,36 @@ export function backupCommand(): Command {
           );
           return;
         }
-        if (!opts.json) console.log(`started ${started.jobId} on ${started.node} to ${started.drive}`);
-        const result = await followJob(client, started.jobId, () => undefined);
-        console.log(
-          opts.json
-            ? JSON.stringify(result)
-            : `${result.jobId} ${result.state}: ${result.outcome?.files} files, ${result.outcome?.bytes} bytes, ` +
-                `snapshot ${result.outcome?.snapshotId} on drive ${result.outcome?.drive}`,
-        );
-        if (result.state !== 'succeeded') process.exitCode = 1;
+        await waitForBackup(client, started, opts.json);
       } finally {
         await close();
       }
     });
+}
+
+/**
+ * `baton backup --wait`: the job's progress until it ends, then its result; exit 1 when it failed,
+ * 3 when its snapshot is incomplete (docs/cli.md).
+ */
+async function waitForBackup(client: Client, started: StartedBackup, json: boolean | undefined): Promise<void> {
+  const progress = stdoutProgress(json);
+  progress.note(`started ${started.jobId} on ${started.node} to ${started.drive}`, {
+    message_type: 'started',
+    ...started,
+  });
+  const result = await followUntilInterrupted(progress, (stop) =>
+    followJob(client, started.jobId, (view) => showBackupView(progress, view), 1000, stop),
+  );
+  progress.finish({ ...result }, backupEnd(result));
+  if (result.state !== 'succeeded') process.exitCode = EXIT.failed;
+  else if (result.outcome?.incomplete) process.exitCode = EXIT.incomplete;
+}
+
+function backupEnd(r: BackupJobResult): string {
+  const o = r.outcome;
+  if (!o) return `${r.jobId} ${r.state}${r.error ? `: ${r.error}` : ''}`;
+  return (
+    `${r.jobId} ${r.state}: ${o.files} files, ${o.bytes} bytes (${formatBytes(o.bytes)}), ` +
+    `snapshot ${o.snapshotId} on drive ${o.drive}${o.incomplete ? ' (INCOMPLETE: some files could not be read)' : ''}`
+  );
 }

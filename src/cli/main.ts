@@ -1,15 +1,17 @@
 /**
  * The `baton` command. A BatonError (config, request, engine, cluster service) prints one message and
- * exits 1; anything else is a bug and shows its stack.
+ * exits with its code (exit-codes.ts: 1, or 10, 12, 130); anything else is a bug and shows its stack.
  */
 import { Command, CommanderError } from 'commander';
 import { BatonError } from '../model/errors';
 import { applyCommand } from './apply-command';
 import { backupCommand, nodeCommand, statusCommand } from './cluster-commands';
 import { checkCommand } from './check-command';
+import { completionCommand } from './completion-command';
 import { clusterCommand } from './cluster-service-commands';
 import { demoCommand } from './demo-command';
 import { drillCommand } from './drill-command';
+import { EXIT, exitCodeFor } from './exit-codes';
 import { jobCommand, jobsCommand } from './jobs-commands';
 import { repoCommand } from './repo-command';
 import { tuneHeapForBackups } from './heap-tuning';
@@ -37,7 +39,8 @@ export function program(): Command {
     .addCommand(jobsCommand())
     .addCommand(jobCommand())
     .addCommand(checkCommand())
-    .addCommand(repoCommand());
+    .addCommand(repoCommand())
+    .addCommand(completionCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -51,11 +54,11 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (err instanceof BatonError) {
       console.error(`baton: ${err.message}`);
-      process.exitCode = 1;
+      process.exitCode = exitCodeFor(err);
       return;
     }
     console.error(err);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   }
 }
 

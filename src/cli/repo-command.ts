@@ -1,7 +1,10 @@
 /**
  * `baton repo ...`: local-mode commands over the data engine (no Temporal): init, backup,
  * snapshots, restore, verify, forget, prune, repair index, key. Password from BATON_PASSWORD or --password-file.
- * Exit codes: 0 ok, 3 committed but incomplete, 1 failed (the message says why and what to do).
+ * Exit codes (exit-codes.ts, docs/cli.md): 0 ok, 3 committed but incomplete, 10 no repository on the
+ * drive, 12 wrong password, 130 interrupted, 1 any other failure (the message says why and what to do).
+ * backup and restore show their progress (progress-renderer.ts): a live line on a terminal, plain
+ * lines otherwise, JSON lines with --json.
  */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -13,6 +16,7 @@ import {
   listSnapshots,
   openDrive,
   prestartWorkers,
+  readSnapshot,
   restore,
   type Checkpoint,
   type DriveKind,
@@ -24,10 +28,9 @@ import { repairIndex } from '../engine/repair-index';
 import { addKey, changePassword, listKeys, removeKey } from '../engine/keys';
 import { atomicWrite } from '../engine/fsutil';
 import { ZSTD_LEVEL } from '../engine/blob';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_INCOMPLETE = 3;
+import type { ProgressCounters, ProgressReporter } from '../engine/progress';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { ProgressRenderer, progressMode } from './progress-renderer';
 
 interface Common {
   drive: string[];
@@ -70,7 +73,21 @@ function print(o: { json?: boolean }, value: unknown, text: string): void {
   );
 }
 
-/** Runs an action, turning errors into a message on stderr and exit code 1. */
+/**
+ * The progress of a local backup or restore on stdout: the engine's counters as a live line on a
+ * terminal, plain lines otherwise, JSON `status` lines with --json (then the `summary`).
+ */
+function localProgress(
+  o: { json?: boolean },
+  totals: { files: number; bytes: number } | null = null,
+): { renderer: ProgressRenderer; reporter: ProgressReporter } {
+  const renderer = new ProgressRenderer({ out: process.stdout, mode: progressMode(process.stdout, o.json) });
+  const update = (c: Readonly<ProgressCounters>): void =>
+    renderer.update({ bytes: c.bytes, files: c.files, totalBytes: totals?.bytes, totalFiles: totals?.files });
+  return { renderer, reporter: { update } };
+}
+
+/** Runs an action, turning errors into a message on stderr and their exit code (exit-codes.ts). */
 function run<A extends unknown[]>(name: string, fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
@@ -79,7 +96,7 @@ function run<A extends unknown[]>(name: string, fn: (...args: A) => Promise<numb
       const msg = err instanceof Error ? err.message : String(err);
       const hint = err instanceof BatonError ? '' : ' (unexpected error; please report it)';
       process.stderr.write(`baton repo ${name}: ${msg}${hint}\n`);
-      process.exitCode = EXIT_FAILED;
+      process.exitCode = exitCodeFor(err);
     }
   };
 }
@@ -155,7 +172,7 @@ async function init(o: InitFlags): Promise<number> {
     { drive: d.path, id: d.id, kind: d.kind, encrypted: d.key !== null, compressionLevel: d.compressionLevel },
     `initialised ${d.kind} drive ${d.path} (id ${d.id}${d.key ? ', encrypted' : ', NOT encrypted'}, zstd level ${d.compressionLevel})`,
   );
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 interface BackupFlags extends Common {
@@ -205,6 +222,7 @@ async function backupPaths(paths: string[], o: BackupFlags): Promise<number> {
   const stop = (): void => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const shown = localProgress(o);
   try {
     const r = await backup({
       drive,
@@ -218,7 +236,9 @@ async function backupPaths(paths: string[], o: BackupFlags): Promise<number> {
       checkpointEvery: { seconds: o.checkpointSeconds, bytes: o.checkpointBytes },
       rateLimit: o.bandwidthLimit,
       onCheckpoint: cpFile ? async (cp) => atomicWrite(cpFile, Buffer.from(JSON.stringify(cp))) : undefined,
+      progress: shown.reporter,
     });
+    shown.renderer.clear();
     for (const e of r.errors) process.stderr.write(`error: ${e.path}: ${e.message} (not backed up)\n`);
     for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
     if (r.incomplete) {
@@ -226,13 +246,13 @@ async function backupPaths(paths: string[], o: BackupFlags): Promise<number> {
         `snapshot ${r.snapshotId} was committed but is incomplete (${r.errors.length} errors, ${r.warnings.length} warnings); fix the paths above and run the backup again\n`,
       );
     }
-    print(
-      o,
+    shown.renderer.finish(
       { snapshot: r.snapshotId, incomplete: r.incomplete, stats: r.stats, errors: r.errors, warnings: r.warnings },
       r.snapshotId,
     );
-    return r.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
+    return r.incomplete ? EXIT.incomplete : EXIT.ok;
   } finally {
+    shown.renderer.clear();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
@@ -254,7 +274,7 @@ async function snapshots(o: Common): Promise<number> {
     list.map(({ id, snapshot }) => ({ id, ...snapshot })),
     lines.join('\n'),
   );
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 function addRestore(repo: Command): void {
@@ -269,18 +289,29 @@ function addRestore(repo: Command): void {
 async function restoreSnapshot(id: string, o: Common & { target: string; path?: string }): Promise<number> {
   prestartWorkers('restore-worker.js'); // they boot while the drive key is derived
   const [drive, ...others] = await drives(o);
-  const r = await restore({
-    drive,
-    otherDrives: others,
-    password: password(o),
-    snapshotId: id,
-    target: o.target,
-    subtree: o.path,
-  });
-  for (const s of r.skipped) process.stderr.write(`skipped: ${s.path}: ${s.message}\n`);
-  for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-  print(o, r, `restored ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes into ${o.target}`);
-  return EXIT_OK;
+  // the whole snapshot's counts are the totals; a --path subtree's are not known beforehand
+  const shown = localProgress(o, o.path ? null : (await readSnapshot(drive, id)).stats);
+  try {
+    const r = await restore({
+      drive,
+      otherDrives: others,
+      password: password(o),
+      snapshotId: id,
+      target: o.target,
+      subtree: o.path,
+      progress: shown.reporter,
+    });
+    shown.renderer.clear();
+    for (const s of r.skipped) process.stderr.write(`skipped: ${s.path}: ${s.message}\n`);
+    for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+    shown.renderer.finish(
+      { ...r },
+      `restored ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes into ${o.target}`,
+    );
+    return EXIT.ok;
+  } finally {
+    shown.renderer.clear();
+  }
 }
 
 function addVerify(repo: Command): void {
@@ -306,7 +337,7 @@ async function verifyDrive(o: Common & { readData?: boolean }): Promise<number> 
         `Back the affected apps up again, then \`baton repo forget\` the damaged snapshots and \`baton repo prune\`.\n`,
     );
   }
-  return r.ok ? EXIT_OK : EXIT_FAILED;
+  return r.ok ? EXIT.ok : EXIT.failed;
 }
 
 interface ForgetFlags extends Common {
@@ -361,7 +392,7 @@ async function forgetSnapshots(o: ForgetFlags): Promise<number> {
       .filter(Boolean)
       .join('\n'),
   );
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 function addPrune(repo: Command): void {
@@ -383,7 +414,7 @@ async function pruneDrive(o: Common & { dryRun?: boolean }): Promise<number> {
         ? `, ${r.packsSpared} unindexed packs younger than the lock stale age left for a later prune`
         : ''),
   );
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 function addRepair(repo: Command): void {
@@ -412,7 +443,7 @@ async function repairDriveIndex(o: Common & { readAllPacks?: boolean }): Promise
         `Run \`baton repo verify --drive ${drive.path}\` to see which.\n`,
     );
   }
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 function addKeys(repo: Command): void {
@@ -461,25 +492,25 @@ async function keyList(o: Common): Promise<number> {
       `${k.current ? '*' : ' '} ${k.id === 'config' ? 'config' : k.id.slice(0, 12)}  ${k.created}  ${k.username || '-'}@${k.hostname || '-'}`,
   );
   print(o, keys, lines.join('\n'));
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 async function keyAdd(o: KeyFlags): Promise<number> {
   const pw = newPassword(o);
   const id = await addKey(await oneDrive(o, 'key add'), pw);
   print(o, { added: id }, `added key ${id}`);
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 async function keyRemove(id: string, o: Common): Promise<number> {
   const removed = await removeKey(await oneDrive(o, 'key remove'), id);
   print(o, { removed }, `removed key ${removed}`);
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 async function keyPasswd(o: KeyFlags): Promise<number> {
   const pw = newPassword(o);
   const r = await changePassword(await oneDrive(o, 'key passwd'), pw);
   print(o, r, `added key ${r.added} for the new password, removed key ${r.removed}`);
-  return EXIT_OK;
+  return EXIT.ok;
 }

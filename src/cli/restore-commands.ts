@@ -6,6 +6,7 @@
  */
 import { userInfo } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { connect } from '../client/connect';
 import { UserError } from '../model/errors';
@@ -15,6 +16,8 @@ import { openCatalog } from '../catalog/open';
 import { loadConfig, type BatonConfig } from '../config/load';
 import { formatBytes, shortId } from '../model/format';
 import type { OperationResult } from '../model/operations';
+import { EXIT } from './exit-codes';
+import { followUntilInterrupted, showOperationView, stdoutProgress } from './job-progress';
 
 interface Common {
   config?: string;
@@ -41,15 +44,46 @@ function subtreeOf(path: string | undefined): string | null {
   return clean;
 }
 
-/** Prints the end of an operation; a failed or cancelled one sets exit code 1 (and prints its reason on stderr). */
-function printEnd(result: OperationResult, json: boolean | undefined, text: string): void {
-  if (json) console.log(JSON.stringify(result));
+/**
+ * `--wait`: follows the operation with its progress (Ctrl-C stops the following, not the job), then
+ * prints its end; a failed or cancelled one exits 1, its reason on stderr (docs/cli.md).
+ */
+async function waitForOperation(
+  client: Client,
+  jobId: string,
+  started: string,
+  json: boolean | undefined,
+  endText: (result: OperationResult) => string,
+): Promise<void> {
+  const progress = stdoutProgress(json);
+  progress.note(started, { message_type: 'started', jobId });
+  const result = await followUntilInterrupted(progress, (stop) =>
+    followOperation(client, jobId, (view) => showOperationView(progress, view), 1000, stop),
+  );
   if (result.state !== 'succeeded') {
+    progress.finish({ ...result }, null);
     if (!json) console.error(`baton: ${result.error ?? `${result.jobId} ${result.state}`}`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
     return;
   }
-  if (!json) console.log(text);
+  progress.finish({ ...result }, endText(result));
+}
+
+function restoreEnd(result: OperationResult): string {
+  const r = result.restore;
+  return r
+    ? `${result.jobId} succeeded: ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes (${formatBytes(r.bytes)}) ` +
+        `into ${r.target} on ${r.node}` +
+        (r.skipped.length ? `; ${r.skipped.length} special files skipped` : '')
+    : `${result.jobId} succeeded`;
+}
+
+function verifyEnd(result: OperationResult): string {
+  const v = result.verify;
+  return v
+    ? `${result.jobId} succeeded: no errors in ${v.snapshots} snapshots, ${v.packs} packs, ${v.blobs} blobs` +
+        (v.readData ? `, ${v.bytesRead} bytes read` : ' (structure only; --read-data reads every byte)')
+    : `${result.jobId} succeeded`;
 }
 
 export function restoreCommand(): Command {
@@ -98,18 +132,7 @@ export function restoreCommand(): Command {
           console.log(opts.json ? JSON.stringify(view) : started);
           return;
         }
-        if (!opts.json) console.log(started);
-        const result = await followOperation(client, jobId);
-        const r = result.restore;
-        printEnd(
-          result,
-          opts.json,
-          r
-            ? `${jobId} succeeded: ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes (${formatBytes(r.bytes)}) ` +
-                `into ${r.target} on ${r.node}` +
-                (r.skipped.length ? `; ${r.skipped.length} special files skipped` : '')
-            : `${jobId} succeeded`,
-        );
+        await waitForOperation(client, jobId, started, opts.json, restoreEnd);
       } finally {
         await close();
       }
@@ -140,17 +163,7 @@ export function verifyCommand(): Command {
           console.log(opts.json ? JSON.stringify({ jobId, drive: drive.name, node: drive.node }) : started);
           return;
         }
-        if (!opts.json) console.log(started);
-        const result = await followOperation(client, jobId);
-        const v = result.verify;
-        printEnd(
-          result,
-          opts.json,
-          v
-            ? `${jobId} succeeded: no errors in ${v.snapshots} snapshots, ${v.packs} packs, ${v.blobs} blobs` +
-                (v.readData ? `, ${v.bytesRead} bytes read` : ' (structure only; --read-data reads every byte)')
-            : `${jobId} succeeded`,
-        );
+        await waitForOperation(client, jobId, started, opts.json, verifyEnd);
       } finally {
         await close();
       }

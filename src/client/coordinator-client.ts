@@ -241,12 +241,16 @@ function unansweredStatus(handle: WorkflowHandle, cluster: string, retryMs: numb
   );
 }
 
-/** Waits for a job to end, calling `onView` with its live view (progress included) about every `everyMs`. */
+/**
+ * Waits for a job to end, calling `onView` with its live view (progress included) about every `everyMs`;
+ * `stop` ends the waiting (FollowInterrupted), not the job.
+ */
 export async function followJob(
   client: Client,
   jobId: string,
   onView: (view: JobView) => void,
   everyMs = 1000,
+  stop?: AbortSignal,
 ): Promise<BackupJobResult> {
   return followWorkflow<JobView, BackupJobResult>(
     client,
@@ -258,5 +262,6 @@ export async function followJob(
       throw new UserError(causeMessage(err));
     },
     async (view) => withBackupProgress(view, await backupProgress(client, jobId).catch(() => null)),
+    stop,
   );
 }

@@ -103,12 +103,16 @@ function failedResult(jobId: string, err: WorkflowFailedError): OperationResult 
   };
 }
 
-/** Waits for the operation's end; a failed or cancelled one gives its result with `error` set. */
+/**
+ * Waits for the operation's end; a failed or cancelled one gives its result with `error` set.
+ * `stop` ends the waiting (FollowInterrupted), not the operation.
+ */
 export async function followOperation(
   client: Client,
   jobId: string,
   onView: (view: OperationView) => void = () => undefined,
   everyMs = 1000,
+  stop?: AbortSignal,
 ): Promise<OperationResult> {
   return followWorkflow(
     client,
@@ -118,6 +122,7 @@ export async function followOperation(
     everyMs,
     (err) => failedResult(jobId, err),
     async (view) => withOperationProgress(view, await operationProgress(client, jobId).catch(() => null)),
+    stop,
   );
 }
 

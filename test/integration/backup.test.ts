@@ -17,6 +17,7 @@ import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
+import { summaryLine } from '../helpers/json-lines';
 
 describe('backup on a real cluster', { timeout: 240_000 }, () => {
   let c: LocalCluster;
@@ -83,7 +84,7 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
   test('baton backup --wait runs a backup and baton status shows it', () => {
     const r = baton(['backup', DEMO_APP, '--wait', '--json', '--config', c.files.configFile]);
     assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout.trim()) as { state: string; node: string };
+    const result = summaryLine<{ state: string; node: string }>(r.stdout);
     assert.equal(result.state, 'succeeded');
     assert.equal(result.node, DEMO_APP_HOST);
 

@@ -28,6 +28,7 @@ import { buildDockerfile, startContainer, type BuiltStage } from '../helpers/doc
 import { generateAppData } from '../../src/demo/demo-files';
 import { compareTrees } from '../helpers/tree';
 import { tempDir } from '../helpers/temp';
+import { summaryLine } from '../helpers/json-lines';
 
 const checkout = resolve(__dirname, '..', '..', '..');
 const dockerfile = process.env.BATON_TEST_DOCKERFILE ?? join(checkout, 'Dockerfile');
@@ -111,7 +112,7 @@ describe('the Dockerfile, carried out without a Docker engine', { timeout: 45 * 
     assert.equal(init.code, 0, init.err);
     const backup = await run(['repo', 'backup', '--drive', '/san/drives/d1', '--json', '/san/apps/orders-db'], { env });
     assert.equal(backup.code, 0, backup.err);
-    const id = (JSON.parse(backup.out) as { snapshot?: string }).snapshot;
+    const id = summaryLine<{ snapshot?: string }>(backup.out).snapshot;
     assert.ok(id, backup.out);
     const restore = await run(['repo', 'restore', '--drive', '/san/drives/d1', id, '--target', '/san/restored'], {
       env,

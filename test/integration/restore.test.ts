@@ -21,6 +21,7 @@ import type { OperationResult } from '../../src/model/operations';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { baton } from '../helpers/cli';
 import { compareTrees } from '../helpers/tree';
+import { summaryLine } from '../helpers/json-lines';
 
 describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
   let c: LocalCluster;
@@ -44,7 +45,7 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
     mkdirSync(join(c.dir, 'restores'), { recursive: true });
     const r = cli(['restore', DEMO_APP, '--target', target, '--node', 'node-3', '--wait', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout.trim()) as OperationResult;
+    const result = summaryLine<OperationResult>(r.stdout);
     assert.equal(result.state, 'succeeded');
     assert.equal(result.node, 'node-3');
     assert.equal(result.restore?.snapshotId, snapshotId);
@@ -215,7 +216,7 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
   test('verify --read-data passes; a flipped byte in a pack fails it, naming the pack, and a restore names the file', async () => {
     const ok = cli(['verify', drive, '--read-data', '--wait', '--json']);
     assert.equal(ok.code, 0, ok.stderr);
-    const clean = JSON.parse(ok.stdout.trim()) as OperationResult;
+    const clean = summaryLine<OperationResult>(ok.stdout);
     assert.equal(clean.verify?.ok, true);
     assert.equal(clean.node, DEMO_APP_HOST);
     assert.ok((clean.verify?.bytesRead ?? 0) > 0);

@@ -30,6 +30,15 @@ function baton(
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
+/** The `summary` line that ends a backup's or restore's JSON lines (after its `status` lines). */
+function summary<T>(out: string): T {
+  const lines = out.trimEnd().split('\n');
+  const last = JSON.parse(lines[lines.length - 1]) as T & { message_type: string };
+  assert.equal(last.message_type, 'summary', out);
+  for (const l of lines.slice(0, -1)) assert.equal((JSON.parse(l) as { message_type: string }).message_type, 'status');
+  return last;
+}
+
 void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune', () => {
   const tmp = tempDir();
   try {
@@ -43,8 +52,12 @@ void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune'
     const id = b.out.trim().split('\n').pop() as string;
     assert.match(id, /^[0-9a-f]{64}$/);
     const j = baton(['backup', '--drive', drive, '--app', 'db1', '--json', src], env);
-    assert.equal((JSON.parse(j.out) as { stats: { newBytes: number } }).stats.newBytes, 0);
-    const list = JSON.parse(baton(['snapshots', '--drive', drive, '--json'], env).out) as { id: string; app: string }[];
+    assert.equal(summary<{ stats: { newBytes: number } }>(j.out).stats.newBytes, 0);
+    const list = JSON.parse(baton(['snapshots', '--drive', drive, '--json'], env).out) as {
+      id: string;
+      app: string;
+      stats: { files: number; bytes: number };
+    }[];
     assert.deepEqual(
       list.map((s) => s.app),
       ['db1', 'db1'],
@@ -52,23 +65,42 @@ void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune'
     const r = baton(['restore', '--drive', drive, id.slice(0, 12), '--target', `${tmp.path}/out`], env);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(compareTrees(src, `${tmp.path}/out`), []);
+    // --json: status lines whose totals are the snapshot's, then the summary
+    const rj = baton(['restore', '--drive', drive, id, '--target', `${tmp.path}/out-json`, '--json'], env);
+    assert.equal(rj.code, 0, rj.err);
+    assert.ok(summary<{ files: number }>(rj.out).files > 0, rj.out);
+    const totals = rj.out
+      .trimEnd()
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => JSON.parse(l) as { total_bytes: number; total_files: number });
+    assert.ok(totals.length >= 1, rj.out);
+    for (const t of totals)
+      assert.deepEqual([t.total_bytes, t.total_files], [list[0].stats.bytes, list[0].stats.files]);
     assert.equal(baton(['verify', '--drive', drive, '--read-data'], env).code, 0);
     const f = baton(['forget', '--drive', drive, '--keep-last', '1', '--prune', '--json'], env);
     assert.equal(f.code, 0, f.err);
     assert.equal((JSON.parse(f.out) as { remove: string[] }).remove.length, 1);
-    // errors say why and what to do, exit 1
+    // errors say why and what to do; a wrong password exits 12 (restic's code), no repository 10
     const bad = baton(['snapshots', '--drive', drive], { BATON_PASSWORD: 'wrong' });
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 12);
     assert.match(bad.err, /wrong password for drive .*BATON_PASSWORD/);
     // backup and restore start their workers before the key is checked; they still end at once
     const badBackup = baton(['backup', '--drive', drive, src], { BATON_PASSWORD: 'wrong' });
-    assert.equal(badBackup.code, 1);
+    assert.equal(badBackup.code, 12);
     assert.match(badBackup.err, /wrong password for drive/);
     const badRestore = baton(['restore', '--drive', drive, id, '--target', `${tmp.path}/out2`], {
       BATON_PASSWORD: 'wrong',
     });
-    assert.equal(badRestore.code, 1);
+    assert.equal(badRestore.code, 12);
     assert.match(badRestore.err, /wrong password for drive/);
+    const none = baton(['restore', '--drive', `${tmp.path}/nothing`, id, '--target', `${tmp.path}/out3`]);
+    assert.equal(none.code, 10);
+    assert.equal(
+      none.err,
+      `baton repo restore: no baton drive at ${tmp.path}/nothing (no config file); run \`baton repo init --drive ${tmp.path}/nothing\` first\n`,
+    );
+    assert.equal(existsSync(`${tmp.path}/out3`), false);
     const kind = baton(['snapshots', '--drive', drive, '--kind', 'tape']);
     assert.equal(kind.code, 1);
     assert.match(kind.err, /is a directory drive, not tape/);
@@ -100,7 +132,7 @@ void test('CLI: init records the compression level (default 2); a bad level is r
         'restore',
         '--drive',
         drive,
-        (JSON.parse(b.out) as { snapshot: string }).snapshot,
+        summary<{ snapshot: string }>(b.out).snapshot,
         '--target',
         `${tmp.path}/out${level}`,
       ]);
