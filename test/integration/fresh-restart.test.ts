@@ -153,4 +153,35 @@ describe('fresh restart on a real cluster', { timeout: 600_000 }, () => {
       /app moved from node-1 to node-3; node node-3 cannot read the checkpoint's data written on node-1/,
     );
   });
+
+  test('a checkpoint whose sealed bytes were altered in the catalog is refused: the attempt starts fresh and says why', async () => {
+    await placed('node-3');
+    const { jobId } = await startBackupWithCheckpoint('node-3');
+    const rows = await c.catalog.selectFrom('checkpoints').selectAll().where('job_id', '=', jobId).execute();
+    assert.ok(rows.length > 0);
+    for (const row of rows) {
+      assert.equal(row.seal, 'aes-256-gcm');
+      assert.equal(row.data_json, '', 'nothing of the checkpoint in clear');
+      const bytes = Buffer.from(row.sealed ?? '', 'base64');
+      bytes[bytes.length >> 1] ^= 0x01;
+      await c.catalog
+        .updateTable('checkpoints')
+        .set({ sealed: bytes.toString('base64') })
+        .where('job_id', '=', jobId)
+        .where('seq', '=', row.seq)
+        .execute();
+    }
+    moveApp('node-1');
+    const result = await followJob(c.client, jobId, () => undefined, 500);
+    await assertRestoresIdentically(result);
+    await assertFreshEverywhere(
+      jobId,
+      'node-3',
+      'node-1',
+      /app moved from node-3 to node-1; node node-1 cannot read the checkpoint's data written on node-3: checkpoint \d+ of job \S+ does not open with drive [0-9a-f]+'s key: the authentication tag does not verify/,
+    );
+    // the job ended: its checkpoints are gone, the timeline says so
+    assert.equal(await latestCheckpoint(c.catalog, jobId), undefined);
+    assert.ok((await jobEvents(c.catalog, jobId)).some((e) => e.kind === 'checkpoints-deleted'));
+  });
 });
