@@ -4,6 +4,8 @@
  *   backup-job:               a plain backup of sample-db on node-2
  *   backup-job-app-failover:  a backup of drill-db whose app moved mid-way (two attempts, checkpoint restart)
  *   backup-job-cancelled:     a backup of drill-db cancelled mid-way (as `baton job cancel` and the Web UI do)
+ *   backup-job-fresh-restart: a backup of drill-db whose app moved when its checkpoint was older than
+ *                             maxCheckpointAge (two attempts, the second fresh)
  *   coordinator-failover:     the coordinator after its host node was SIGKILLed, with both jobs in it
  *   scheduled-backup:         one run started by sample-db's schedule
  *   scheduled-backup-failed:  one run of that schedule whose backup failed (the app's data gone)
@@ -36,6 +38,7 @@ const ALL = [
   'backup-job',
   'backup-job-app-failover',
   'backup-job-cancelled',
+  'backup-job-fresh-restart',
   'scheduled-backup',
   'scheduled-backup-failed',
   'coordinator-failover',
@@ -121,6 +124,37 @@ async function saveRetention(cluster: LocalCluster, coordinatorId: string): Prom
   await save(cluster, 'coordinator-retention', coordinatorId);
 }
 
+/**
+ * A full backup of drill-db whose app moves 3 s after its first checkpoint, with maxCheckpointAge
+ * 2 s and checkpoints every 10 s (read at 2 MiB/s, so the backup outlasts the move): the second
+ * attempt starts fresh. The plan is put back afterwards.
+ */
+async function saveFreshRestart(cluster: LocalCluster, to: string): Promise<void> {
+  const plan = cluster.config.plan;
+  const original = structuredClone(plan);
+  const app = plan.apps.find((a) => a.name === DRILL_APP);
+  if (!app) throw new Error(`no app ${DRILL_APP} in the plan`);
+  Object.assign(app, { maxCheckpointAgeSeconds: 2, bandwidthLimitBytesPerSecond: 2 * 1024 * 1024 });
+  plan.jobs.checkpointEverySeconds = 10;
+  await ensureCoordinator(cluster.client, cluster.config, { tickSeconds: 1 });
+  try {
+    const job = await requestBackup(cluster.client, cluster.config.cluster, DRILL_APP, 'record-histories', true);
+    const cp = await waitFor('a checkpoint', () => latestCheckpoint(cluster.catalog, job.jobId));
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(cp.at) + 3000 - Date.now())));
+    const map = readStaticMap(cluster.files.mapFile);
+    map.apps[DRILL_APP] = to;
+    writeStaticMap(cluster.files.mapFile, map);
+    const result = await followJob(cluster.client, job.jobId, () => undefined, 500);
+    const restart = result.attempts?.[1]?.restart;
+    if (result.state !== 'succeeded' || restart?.kind !== 'fresh')
+      throw new Error(`expected a fresh second attempt, got ${JSON.stringify(result.attempts)}`);
+    await save(cluster, 'backup-job-fresh-restart', job.jobId);
+  } finally {
+    cluster.config.plan = original;
+    await ensureCoordinator(cluster.client, cluster.config, { tickSeconds: 1 });
+  }
+}
+
 async function main() {
   const cluster = await startLocalCluster({ demo: { appSchedule: '{ every: 30s }' } });
   try {
@@ -166,7 +200,13 @@ async function main() {
     if (wanted.includes('retention') || wanted.includes('coordinator-retention')) {
       await saveRetention(cluster, coordinatorId);
     }
-    const later = ['backup-job-app-failover', 'scheduled-backup', 'scheduled-backup-failed', 'coordinator-failover'];
+    const later = [
+      'backup-job-app-failover',
+      'backup-job-fresh-restart',
+      'scheduled-backup',
+      'scheduled-backup-failed',
+      'coordinator-failover',
+    ];
     if (!wanted.some((n) => later.includes(n))) return;
 
     const moved = await requestBackup(cluster.client, cluster.config.cluster, DRILL_APP, 'record-histories');
@@ -178,6 +218,7 @@ async function main() {
     if (movedResult.attempts?.length !== 2)
       throw new Error(`expected two attempts, got ${movedResult.attempts?.length}`);
     await save(cluster, 'backup-job-app-failover', moved.jobId);
+    if (wanted.includes('backup-job-fresh-restart')) await saveFreshRestart(cluster, 'node-1');
 
     await saveScheduledRun(cluster, 'scheduled-backup', 'succeeded');
     if (wanted.includes('scheduled-backup-failed')) {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { checkEpoch, checkpointData, saveCheckpoint, StaleEpochError } from '../catalog/attempts';
+import { openCheckpoint, sealCheckpoint, type CheckpointSealKind } from '../engine/checkpoint-seal';
+import type { Drive } from '../engine/drive';
 import { addEvent, snapshotsOf } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
 import {
@@ -29,6 +31,7 @@ import type {
   BackupJobInput,
   BackupOutcome,
   BackupProgress,
+  CheckpointCheck,
   CheckpointRef,
 } from '../model/backup';
 import { backupSummary, type BackupHeartbeat, type HeartbeatCheckpoint } from '../model/heartbeat';
@@ -72,8 +75,11 @@ export function createBackupActivities(deps: BackupActivityDeps) {
     backupAttempt(input: BackupAttemptInput): Promise<BackupOutcome> {
       return runAttempt(deps, input);
     },
-    /** Whether this node can open every drive a checkpoint's data lives on (run on the next attempt's node). */
-    canReadCheckpoint(input: { jobId: string; checkpoint: CheckpointRef }): Promise<boolean> {
+    /**
+     * Whether this node can resume a checkpoint (run on the next attempt's node): it opens with the
+     * key of the drive that sealed it, and every drive its data lives on opens here.
+     */
+    canReadCheckpoint(input: { jobId: string; checkpoint: CheckpointRef }): Promise<CheckpointCheck> {
       return checkpointReadable(deps, input);
     },
   };
@@ -101,9 +107,8 @@ async function runAttempt(
   const fence = fencing(deps, job.jobId, attempt.epoch, heartbeatMs);
   try {
     await fence();
-    const resume = resumeFrom
-      ? ((await checkpointData(deps.catalog, job.jobId, resumeFrom.seq)) as Checkpoint)
-      : undefined;
+    const resumed = resumeFrom ? await storedCheckpoint(deps, job.jobId, resumeFrom.seq) : undefined;
+    const resume = resumed?.checkpoint;
     log.info(
       {
         drive: attempt.drive.name,
@@ -111,13 +116,17 @@ async function runAttempt(
       },
       resume ? 'backup attempt resuming from checkpoint' : 'backup attempt starting',
     );
-    const result = await runEngine(deps, job, attempt, {
+    // the drive that sealed the checkpoint is open already: the engine need not derive its key again
+    const drive =
+      resumed?.drive.path === attempt.drive.path ? resumed.drive : await openAttemptDrive(deps, job, attempt.drive);
+    const result = await runEngine(deps, job, drive, {
       resume,
+      otherDrives: resumed && resumed.drive !== drive ? [resumed.drive] : [],
       signal: ctx.cancellationSignal,
       stopSignal: deps.stopping,
       fence,
       progress,
-      onCheckpoint: checkpointSaver(deps, job, attempt, fence, progress),
+      onCheckpoint: checkpointSaver(deps, { job, attempt, drive }, fence, progress),
     });
     log.info(
       {
@@ -245,14 +254,18 @@ function progressReporter(o: ProgressReporterOptions) {
   };
 }
 
-/** The engine's checkpoint, fenced and saved in the catalog before the attempt reports it. */
+/**
+ * The engine's checkpoint, fenced, sealed with the attempt's drive key (the job ID, its number in
+ * the catalog and the drive ID as associated data) and saved in the catalog before the attempt
+ * reports it.
+ */
 function checkpointSaver(
   deps: BackupActivityDeps,
-  job: BackupJobInput,
-  attempt: AttemptSpec,
+  on: { job: BackupJobInput; attempt: AttemptSpec; drive: Drive },
   fence: () => Promise<void>,
   progress: AttemptProgress,
 ) {
+  const { job, attempt, drive } = on;
   return async (cp: Checkpoint): Promise<void> => {
     await fence();
     const at = new Date().toISOString();
@@ -264,11 +277,43 @@ function checkpointSaver(
         node: deps.node,
         files: cp.stats.files,
         bytes: cp.stats.bytes,
-        data: cp,
+        seal: (seq) => {
+          const sealed = sealCheckpoint(drive.key, { jobId: job.jobId, seq, driveId: drive.id }, cp);
+          return { driveId: drive.id, drivePath: drive.path, seal: sealed.seal, sealed: sealed.data };
+        },
       },
       at,
     );
     progress.checkpointed(at, cp);
+  };
+}
+
+/**
+ * Checkpoint `seq` of a job, opened with the key of the drive that sealed it (opened here at the
+ * path the row names). Throws when that drive does not open or is another drive, or the checkpoint
+ * does not open with its key (CHECKPOINT_REFUSED): it is never trusted.
+ */
+async function storedCheckpoint(
+  deps: BackupActivityDeps,
+  jobId: string,
+  seq: number,
+): Promise<{ checkpoint: Checkpoint; drive: Drive }> {
+  const row = await checkpointData(deps.catalog, jobId, seq);
+  const drive = await openDrive(row.drivePath, { password: deps.password }).catch((err: Error) => {
+    throw new Error(
+      `checkpoint ${seq} of job ${jobId} is sealed with the key of drive ${row.driveId} at ${row.drivePath}, ` +
+        `which does not open on node ${deps.node} (${err.message})`,
+    );
+  });
+  if (drive.id !== row.driveId) {
+    throw new Error(
+      `checkpoint ${seq} of job ${jobId} names drive ${row.driveId}, but ${row.drivePath} holds drive ${drive.id}`,
+    );
+  }
+  const place = { jobId, seq, driveId: row.driveId };
+  return {
+    checkpoint: openCheckpoint(drive.key, place, { seal: row.seal as CheckpointSealKind, data: row.sealed }),
+    drive,
   };
 }
 
@@ -305,13 +350,14 @@ async function openAttemptDrive(deps: BackupActivityDeps, job: BackupJobInput, s
   return drive;
 }
 
-/** Opens the attempt's drive and runs the engine's backup into it. */
+/** Runs the engine's backup into the attempt's drive. */
 async function runEngine(
   deps: BackupActivityDeps,
   job: BackupJobInput,
-  attempt: AttemptSpec,
+  drive: Drive,
   run: {
     resume: Checkpoint | undefined;
+    otherDrives: Drive[];
     signal: AbortSignal;
     stopSignal: AbortSignal | undefined;
     fence: () => Promise<void>;
@@ -319,7 +365,6 @@ async function runEngine(
     onCheckpoint: (cp: Checkpoint) => Promise<void>;
   },
 ): Promise<BackupResult> {
-  const drive = await openAttemptDrive(deps, job, attempt.drive);
   return backup({
     drive,
     sources: job.app.paths,
@@ -327,6 +372,7 @@ async function runEngine(
     cachePath: job.full ? null : join(deps.cacheDir, `${drive.id}-${job.app.name}.json`),
     checkpointEvery: { seconds: job.settings.checkpointEverySeconds, bytes: job.settings.checkpointEveryBytes },
     resumeFrom: run.resume,
+    otherDrives: run.otherDrives.filter((d) => d.id !== drive.id),
     password: deps.password,
     signal: run.signal,
     stopSignal: run.stopSignal,
@@ -340,17 +386,27 @@ async function runEngine(
 async function checkpointReadable(
   deps: BackupActivityDeps,
   input: { jobId: string; checkpoint: CheckpointRef },
-): Promise<boolean> {
-  const cp = (await checkpointData(deps.catalog, input.jobId, input.checkpoint.seq)) as Checkpoint;
+): Promise<CheckpointCheck> {
+  let cp: Checkpoint;
+  let sealedBy: string;
+  try {
+    const stored = await storedCheckpoint(deps, input.jobId, input.checkpoint.seq);
+    cp = stored.checkpoint;
+    sealedBy = stored.drive.id;
+  } catch (err) {
+    deps.logger.warn({ job: input.jobId, seq: input.checkpoint.seq, err }, 'checkpoint refused on this node');
+    return { readable: false, problem: (err as Error).message };
+  }
   for (const d of cp.drives ?? []) {
+    if (d.id === sealedBy) continue; // opened above
     try {
       await openDrive(d.path, { password: deps.password });
     } catch (err) {
       deps.logger.warn({ drive: d.path, err }, 'checkpoint drive not readable from this node');
-      return false;
+      return { readable: false, problem: `drive ${d.id} at ${d.path} does not open here (${(err as Error).message})` };
     }
   }
-  return true;
+  return { readable: true };
 }
 
 /** A cancelled attempt says so in the timeline, and whether a newer attempt had fenced it off by then. */

@@ -146,13 +146,22 @@ export async function checkEpoch(db: Catalog, jobId: string, epoch: number): Pro
   if (current !== epoch) throw new StaleEpochError(jobId, epoch, current);
 }
 
+/** A checkpoint as the catalog keeps it: sealed by the engine with its drive's key (checkpoint-seal.ts). */
+export interface StoredCheckpoint {
+  driveId: string;
+  drivePath: string;
+  seal: string;
+  sealed: string;
+}
+
 export interface CheckpointInput {
   jobId: string;
   epoch: number;
   node: string;
   files: number;
   bytes: number;
-  data: unknown;
+  /** Seals the checkpoint as number `seq` of the job (the sequence number is associated data). */
+  seal: (seq: number) => StoredCheckpoint;
 }
 
 /**
@@ -162,6 +171,9 @@ export interface CheckpointInput {
 export async function saveCheckpoint(db: Catalog, c: CheckpointInput, nowIso: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     await checkEpoch(trx, c.jobId, c.epoch);
+    // a late checkpoint of a job that ended (its attempt not yet stopped) is not kept
+    const job = await trx.selectFrom('jobs').select('state').where('id', '=', c.jobId).executeTakeFirst();
+    if (job?.state !== 'running') return false;
     const last = await trx
       .selectFrom('checkpoints')
       .select(['seq', 'files', 'bytes'])
@@ -170,17 +182,23 @@ export async function saveCheckpoint(db: Catalog, c: CheckpointInput, nowIso: st
       .limit(1)
       .executeTakeFirst();
     if (last && (c.files < Number(last.files) || c.bytes < Number(last.bytes))) return false;
+    const seq = (last?.seq ?? 0) + 1;
+    const stored = c.seal(seq);
     await trx
       .insertInto('checkpoints')
       .values({
         job_id: c.jobId,
         epoch: c.epoch,
-        seq: (last?.seq ?? 0) + 1,
+        seq,
         at: nowIso,
         node: c.node,
         files: c.files,
         bytes: c.bytes,
-        data_json: JSON.stringify(c.data),
+        data_json: '',
+        drive_id: stored.driveId,
+        drive_path: stored.drivePath,
+        seal: stored.seal,
+        sealed: stored.sealed,
       })
       .execute();
     return true;
@@ -197,16 +215,21 @@ export async function latestCheckpoint(db: Catalog, jobId: string): Promise<Chec
     .executeTakeFirst();
 }
 
-/** The data path's resume state saved with checkpoint `seq` of a job. */
-export async function checkpointData(db: Catalog, jobId: string, seq: number): Promise<unknown> {
+/** Checkpoint `seq` of a job as stored, sealed; one written before catalog v5 (in clear) is refused. */
+export async function checkpointData(db: Catalog, jobId: string, seq: number): Promise<StoredCheckpoint> {
   const row = await db
     .selectFrom('checkpoints')
-    .select('data_json')
+    .select(['drive_id', 'drive_path', 'seal', 'sealed'])
     .where('job_id', '=', jobId)
     .where('seq', '=', seq)
     .executeTakeFirst();
   if (!row) throw new Error(`checkpoint ${seq} of job ${jobId} is not in the catalog; restart the job fresh`);
-  return JSON.parse(row.data_json) as unknown;
+  if (row.drive_id === null || row.drive_path === null || row.seal === null || row.sealed === null) {
+    throw new Error(
+      `checkpoint ${seq} of job ${jobId} was stored unsealed by an older Baton and is not trusted; restart the job fresh`,
+    );
+  }
+  return { driveId: row.drive_id, drivePath: row.drive_path, seal: row.seal, sealed: row.sealed };
 }
 
 export async function attemptsOf(db: Catalog, jobId: string): Promise<AttemptRow[]> {

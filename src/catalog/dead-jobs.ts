@@ -7,7 +7,7 @@
  */
 import type { JobState } from '../model/backup';
 import type { ClosedJob } from '../model/coordinator';
-import { addEvent } from './jobs';
+import { addEvent, deleteCheckpoints } from './jobs';
 import type { Catalog } from './open';
 
 /** The jobs of `cluster` the catalog holds running, or that hold a drive lease. */
@@ -60,6 +60,7 @@ export async function closeDeadJob(db: Catalog, dead: DeadJob, nowIso: string): 
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('jobs').select(['state', 'error']).where('id', '=', dead.jobId).executeTakeFirst();
     await trx.deleteFrom('drive_leases').where('job_id', '=', dead.jobId).execute();
+    await deleteCheckpoints(trx, dead, nowIso);
     if (row && row.state !== 'running') {
       return { jobId: dead.jobId, state: row.state as JobState, error: row.error ?? '' };
     }

@@ -28,6 +28,23 @@ export async function addEvent(db: Catalog, event: EventInput, nowIso: string): 
     .execute();
 }
 
+/**
+ * Deletes a job's checkpoints when it ends: nothing resumes from them, and they name its files.
+ * A `checkpoints-deleted` event keeps when each was taken (epoch and time, nothing of its content).
+ */
+export async function deleteCheckpoints(
+  db: Catalog,
+  job: { cluster: string; jobId: string; node: string | null },
+  nowIso: string,
+): Promise<void> {
+  const taken = await db.selectFrom('checkpoints').select(['epoch', 'at']).where('job_id', '=', job.jobId).execute();
+  if (taken.length === 0) return;
+  await db.deleteFrom('checkpoints').where('job_id', '=', job.jobId).execute();
+  const message = `${taken.length} checkpoint${taken.length === 1 ? '' : 's'} of the job deleted at its end`;
+  const checkpoints = taken.map((c) => ({ epoch: Number(c.epoch), at: c.at }));
+  await addEvent(db, { ...job, kind: 'checkpoints-deleted', message, data: { checkpoints } }, nowIso);
+}
+
 /** A job row as it starts: backup, restore or verify. */
 export interface JobStart {
   id: string;
@@ -111,6 +128,7 @@ export async function jobFinished(db: Catalog, end: JobEnd, nowIso: string): Pro
       })
       .where('id', '=', end.jobId)
       .execute();
+    await deleteCheckpoints(trx, { cluster: end.cluster, jobId: end.jobId, node: end.node }, nowIso);
     if (end.state === 'succeeded' && end.outcome) {
       await trx
         .insertInto('snapshots')

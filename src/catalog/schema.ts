@@ -79,7 +79,15 @@ export interface CheckpointsTable {
   node: string;
   files: number;
   bytes: number;
+  /** clear JSON in rows written before catalog v5 (never resumed); empty in sealed rows */
   data_json: string;
+  /** the drive whose key seals the row: its ID (associated data) and path (where to open it) */
+  drive_id: string | null;
+  drive_path: string | null;
+  /** `aes-256-gcm` (an encrypted drive) or `sha256` (an unencrypted one); null before catalog v5 */
+  seal: string | null;
+  /** base64 of the sealed checkpoint (src/engine/checkpoint-seal.ts) */
+  sealed: string | null;
 }
 
 export interface DriveLeasesTable {

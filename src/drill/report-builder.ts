@@ -59,12 +59,12 @@ export interface ReportInput {
 
 export async function readJobRecord(catalog: Catalog, jobId: string): Promise<JobRecord> {
   const attempts = await attemptsOf(catalog, jobId);
-  const checkpoints = await catalog
-    .selectFrom('checkpoints')
-    .select(['epoch', 'at'])
-    .where('job_id', '=', jobId)
-    .execute();
   const events = await jobEvents(catalog, jobId);
+  // a job's checkpoints are deleted when it ends; the event that says so keeps their times
+  const deleted = events.find((e) => e.kind === 'checkpoints-deleted')?.data_json;
+  const checkpoints = deleted
+    ? (JSON.parse(deleted) as { checkpoints: { epoch: number; at: string }[] }).checkpoints
+    : await catalog.selectFrom('checkpoints').select(['epoch', 'at']).where('job_id', '=', jobId).execute();
   const job = await getJob(catalog, jobId);
   const commits = await committedSnapshots(catalog, jobId);
   return { attempts, checkpoints, events, job, commits };

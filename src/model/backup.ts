@@ -37,6 +37,16 @@ export interface CheckpointRef {
   seq: number;
 }
 
+/**
+ * The next node's answer to "can you resume this checkpoint": its drives open there and it opens
+ * with its drive's key. `problem` says why not. (Histories before 0.1.0's sealed checkpoints hold
+ * a plain boolean.)
+ */
+export interface CheckpointCheck {
+  readable: boolean;
+  problem?: string;
+}
+
 export interface AttemptSpec {
   number: number;
   epoch: number;

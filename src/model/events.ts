@@ -15,7 +15,9 @@ export type AttemptEventKind =
   | 'attempt-isolated'
   | 'write-fenced'
   /** a backup initialised its drive, as the drive's initOnFirstBackup allowed */
-  | 'drive-initialised';
+  | 'drive-initialised'
+  /** the job ended: its checkpoints were deleted (the event keeps their times, for the drill's figures) */
+  | 'checkpoints-deleted';
 
 /** A restore's, verify's or retention job's start and end: `restore-started`, `retention-finished`, ... */
 export type OperationEventKind =

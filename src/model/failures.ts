@@ -13,6 +13,7 @@ export type EngineErrorCode =
   | 'BAD_SOURCE'
   | 'BAD_VOLUME_SIZE'
   | 'CHECKPOINT_GONE'
+  | 'CHECKPOINT_REFUSED'
   | 'CORRUPT'
   | 'DRIVE_CHANGED'
   | 'DRIVE_EXISTS'

@@ -25,7 +25,7 @@ import type { HostActivities } from '../activities/host-activities';
 import { JobTracker } from './job-tracker';
 import { appMovedSignal, jobFinishedSignal, jobProgressSignal, jobRoutedSignal, jobViewQuery } from './messages';
 import { SEARCH_ATTRIBUTES } from '../model/names';
-import type { BackupJobInput, BackupJobResult, CheckpointRef, JobState } from '../model/backup';
+import type { BackupJobInput, BackupJobResult, CheckpointCheck, CheckpointRef, JobState } from '../model/backup';
 import { jobCatalog as catalog } from './job-catalog';
 import { describeFailure } from './describe-failure';
 import { JobAttempts, type Attempt, type AttemptEnd } from './job-attempts';
@@ -149,14 +149,20 @@ async function prepareRetry(
   return true;
 }
 
-/** Whether `node` can read the checkpoint's data (written on another node); false when it cannot say. */
-function canRead(input: BackupJobInput, node: string, checkpoint: CheckpointRef): Promise<boolean> {
+/**
+ * Whether `node` can resume the checkpoint: its drives open there and it opens with its drive's
+ * key; not readable when the node cannot say. Histories before sealed checkpoints hold a boolean.
+ */
+function canRead(input: BackupJobInput, node: string, checkpoint: CheckpointRef): Promise<CheckpointCheck> {
   return nodeActivities<BackupActivities>({ cluster: input.cluster, node }, input.settings, {
     kind: 'check',
     summary: `can ${node} read the checkpoint written on ${checkpoint.node}?`,
   })
     .canReadCheckpoint({ jobId: input.jobId, checkpoint })
-    .catch(() => false);
+    .then(
+      (answer: CheckpointCheck | boolean) => (typeof answer === 'boolean' ? { readable: answer } : answer),
+      () => ({ readable: false }),
+    );
 }
 
 /** Runs attempts until one succeeds or the job gives up; JobTracker holds how it went. */

@@ -6,7 +6,14 @@
  * checkpoint) and asks this class what each answer means. docs/restart-policy.md states the rules.
  */
 import type { CatalogActivities } from '../activities/catalog-activities';
-import type { AttemptOutcome, BackupJobInput, BackupOutcome, CheckpointRef, RestartDecision } from '../model/backup';
+import type {
+  AttemptOutcome,
+  BackupJobInput,
+  BackupOutcome,
+  CheckpointCheck,
+  CheckpointRef,
+  RestartDecision,
+} from '../model/backup';
 import type { DriveSpec } from '../model/plan';
 import { decideRestart } from './restart-policy';
 
@@ -127,7 +134,7 @@ export class JobAttempts {
     cause: string,
     place: { node: string; drive: DriveSpec },
     checkpoint: CheckpointRef | null,
-    readable: boolean | null,
+    check: CheckpointCheck | null,
     nowMs: number,
   ): Attempt & { restart: RestartDecision } {
     const restart = decideRestart({
@@ -136,7 +143,8 @@ export class JobAttempts {
       checkpoint,
       nowMs,
       cause,
-      readable,
+      readable: check?.readable ?? null,
+      problem: check?.problem,
       nextNode: place.node,
     });
     const next = {

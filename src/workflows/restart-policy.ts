@@ -16,6 +16,8 @@ export interface RestartInput {
   cause: string;
   /** Whether the next attempt's node can read the checkpoint's data; null when not checked. */
   readable: boolean | null;
+  /** Why it cannot (the checkpoint's drive does not open there, the checkpoint does not open with its key). */
+  problem?: string;
   nextNode: string;
 }
 
@@ -30,7 +32,7 @@ export function decideRestart(i: RestartInput): RestartDecision {
   if (i.readable === false) {
     return {
       kind: 'fresh',
-      reason: `${i.cause}; node ${i.nextNode} cannot read the checkpoint's data written on ${cp.node}`,
+      reason: `${i.cause}; node ${i.nextNode} cannot read the checkpoint's data written on ${cp.node}${i.problem ? `: ${i.problem}` : ''}`,
     };
   }
   const age = ageSeconds(cp, i.nowMs);

@@ -11,6 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { attemptsOf } from '../../src/catalog/attempts';
 import { jobEvents } from '../../src/catalog/jobs';
+import { repositoryPassword } from '../../src/config/load';
+import { openDrive } from '../../src/engine';
+import { openCheckpoint, type CheckpointSealKind } from '../../src/engine/checkpoint-seal';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
@@ -80,7 +83,11 @@ describe('a node process stopped with SIGTERM mid-backup', { timeout: 300_000 },
     assert.equal(cps.length, 1, JSON.stringify(cps.map((cp) => [cp.node, cp.seq, cp.at])));
     const stopCp = cps[0];
     assert.equal(stopCp.node, 'node-2');
-    assert.equal((JSON.parse(stopCp.data_json) as { reason: string }).reason, 'stop');
+    // sealed with node-2's drive key: opened here the way a resuming node opens it
+    const drive = await openDrive(stopCp.drive_path ?? '', { password: repositoryPassword(c.config) });
+    const place = { jobId: started.jobId, seq: stopCp.seq, driveId: stopCp.drive_id ?? '' };
+    const sealed = { seal: stopCp.seal as CheckpointSealKind, data: stopCp.sealed ?? '' };
+    assert.equal(openCheckpoint(drive.key, place, sealed).reason, 'stop');
     assert.ok(Date.parse(stopCp.at) >= stoppedAt - 1000, `checkpoint at ${stopCp.at}, before the SIGTERM`);
     assert.ok(stopCp.files > 0);
 

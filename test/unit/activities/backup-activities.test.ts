@@ -167,6 +167,55 @@ describe('backup activity', { timeout: 120_000 }, () => {
     assert.ok(cps.every((c) => c.epoch === input.attempt.epoch && c.node === NODE));
   });
 
+  test('checkpoints are sealed with the drive key; the next node opens them, and refuses one altered or moved', async () => {
+    const input = await begin(plan('sealed', { paths: [large], settings: { checkpointEveryBytes: 4 * MiB } }));
+    await run(new MockActivityEnvironment(), deps(), input);
+    const cps = await checkpointsOf(input);
+    assert.ok(cps.length >= 2, `${cps.length} checkpoints`);
+    const driveId = (await openDrive(input.attempt.drive.path, { password: PASSWORD })).id;
+    for (const cp of cps) {
+      assert.deepEqual(
+        [cp.seal, cp.drive_id, cp.drive_path, cp.data_json],
+        ['aes-256-gcm', driveId, input.attempt.drive.path, ''],
+      );
+      assert.doesNotMatch(Buffer.from(cp.sealed ?? '', 'base64').toString('latin1'), /l-0\d/, 'no file name in clear');
+    }
+    const ref = (jobId: string, seq: number) => ({
+      jobId,
+      checkpoint: { seq, at: cps[0].at, epoch: cps[0].epoch, node: NODE, files: 1, bytes: 1 },
+    });
+    const activities = createBackupActivities(deps());
+    const check = (r: ReturnType<typeof ref>) => activities.canReadCheckpoint(r);
+    assert.deepEqual(await check(ref(input.job.jobId, cps[1].seq)), { readable: true });
+
+    // row 1's sealed bytes put in row 2's place, then into another job's first row
+    const refusal = new RegExp(
+      `checkpoint (\\d+) of job (\\S+) does not open with drive ${driveId}'s key: the authentication tag does not verify`,
+    );
+    await catalog
+      .updateTable('checkpoints')
+      .set({ sealed: cps[0].sealed })
+      .where('job_id', '=', input.job.jobId)
+      .where('seq', '=', cps[1].seq)
+      .execute();
+    const moved = await check(ref(input.job.jobId, cps[1].seq));
+    assert.equal(moved.readable, false);
+    assert.match(moved.problem ?? '', refusal);
+    const other = await begin(plan('sealed-other'), false);
+    await catalog
+      .insertInto('checkpoints')
+      .values({ ...cps[0], job_id: other.job.jobId })
+      .execute();
+    const copied = await check(ref(other.job.jobId, cps[0].seq));
+    assert.match(copied.problem ?? '', refusal);
+    assert.match(copied.problem ?? '', new RegExp(`of job ${other.job.jobId} `));
+
+    // and an attempt told to resume from the moved row fails without trusting it
+    const resumed = { ...input, resumeFrom: ref(input.job.jobId, cps[1].seq).checkpoint };
+    const err = await rejection(run(new MockActivityEnvironment(), deps(), resumed));
+    assert.match(String(err), refusal);
+  });
+
   const fencingCases = [
     {
       name: 'fencing: once a newer attempt begins, the stale one stops as Fenced at its next checkpoint',

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { jobFinished, jobStarted } from '../../../src/catalog/jobs';
+import { closeDeadJob } from '../../../src/catalog/dead-jobs';
 import {
   attemptsOf,
   beginAttempt,
   checkEpoch,
+  checkpointData,
   endAttempt,
   latestCheckpoint,
   saveCheckpoint,
@@ -14,6 +16,13 @@ import { describeCatalog } from '../../helpers/catalog';
 import { testBackupJob, testPlan } from '../../helpers/fixtures';
 
 const job = testBackupJob(testPlan({ d2Kind: 'tape' }));
+/** What the engine would store: the sequence number shows it is the catalog's. */
+const stored = (seq: number) => ({
+  driveId: 'id-d1',
+  drivePath: '/drives/d1',
+  seal: 'aes-256-gcm',
+  sealed: `box-${seq}`,
+});
 
 describeCatalog('catalog attempts', (catalog) => {
   test('each attempt gets the next epoch; older epochs are fenced off', async () => {
@@ -26,11 +35,7 @@ describeCatalog('catalog attempts', (catalog) => {
     );
     await checkEpoch(db, job.jobId, e1);
     assert.equal(
-      await saveCheckpoint(
-        db,
-        { jobId: job.jobId, epoch: e1, node: 'n1', files: 5, bytes: 500, data: { cursor: 5 } },
-        't2',
-      ),
+      await saveCheckpoint(db, { jobId: job.jobId, epoch: e1, node: 'n1', files: 5, bytes: 500, seal: stored }, 't2'),
       true,
     );
     await endAttempt(
@@ -53,11 +58,11 @@ describeCatalog('catalog attempts', (catalog) => {
     assert.equal(e2, e1 + 1);
     await assert.rejects(checkEpoch(db, job.jobId, e1), StaleEpochError);
     await assert.rejects(
-      saveCheckpoint(db, { jobId: job.jobId, epoch: e1, node: 'n1', files: 9, bytes: 900, data: {} }, 't5'),
+      saveCheckpoint(db, { jobId: job.jobId, epoch: e1, node: 'n1', files: 9, bytes: 900, seal: stored }, 't5'),
       /epoch 1 of job .* is fenced off: the job's current epoch is 2/,
     );
     assert.equal(
-      await saveCheckpoint(db, { jobId: job.jobId, epoch: e2, node: 'n2', files: 4, bytes: 400, data: {} }, 't6'),
+      await saveCheckpoint(db, { jobId: job.jobId, epoch: e2, node: 'n2', files: 4, bytes: 400, seal: stored }, 't6'),
       false,
       'a checkpoint never moves backwards',
     );
@@ -96,4 +101,88 @@ describeCatalog('catalog attempts', (catalog) => {
       1,
     );
   });
+
+  test('a checkpoint is stored as sealed, under the number the catalog gives it; clear rows are refused', async () => {
+    const db = catalog.db();
+    const j = { ...job, jobId: 'baton-backup-db-sealed' };
+    await jobStarted(db, j, 't0');
+    const epoch = await beginAttempt(db, { cluster: 'c', jobId: j.jobId, number: 1, node: 'n1', drive: 'd1' }, 't1');
+    for (const files of [1, 2])
+      await saveCheckpoint(db, { jobId: j.jobId, epoch, node: 'n1', files, bytes: files, seal: stored }, 't2');
+    assert.deepEqual(await checkpointData(db, j.jobId, 2), stored(2));
+    const row = await db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .where('job_id', '=', j.jobId)
+      .where('seq', '=', 2)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.data_json, '', 'nothing in clear');
+    await db
+      .updateTable('checkpoints')
+      .set({ seal: null, sealed: null, data_json: '{}' })
+      .where('job_id', '=', j.jobId)
+      .execute();
+    await assert.rejects(
+      checkpointData(db, j.jobId, 1),
+      /^Error: checkpoint 1 of job .* was stored unsealed by an older Baton and is not trusted; restart the job fresh$/,
+    );
+  });
+
+  const ends: { name: string; end: (db: ReturnType<typeof catalog.db>, jobId: string) => Promise<unknown> }[] = [
+    {
+      name: 'succeeded',
+      end: (db, jobId) =>
+        jobFinished(db, { jobId, cluster: 'c', app: 'db', node: 'n1', drive: 'd1', state: 'succeeded' }, 't9'),
+    },
+    {
+      name: 'failed',
+      end: (db, jobId) =>
+        jobFinished(db, { jobId, cluster: 'c', app: 'db', node: 'n1', drive: 'd1', state: 'failed', error: 'x' }, 't9'),
+    },
+    {
+      name: 'cancelled',
+      end: (db, jobId) =>
+        jobFinished(
+          db,
+          {
+            jobId,
+            cluster: 'c',
+            app: 'db',
+            node: 'n1',
+            drive: 'd1',
+            state: 'cancelled',
+            error: 'cancelled by request',
+          },
+          't9',
+        ),
+    },
+    {
+      name: 'closed dead by the reconcile',
+      end: (db, jobId) => closeDeadJob(db, { jobId, cluster: 'c', node: 'n1', status: 'TERMINATED' }, 't9'),
+    },
+  ];
+  for (const e of ends) {
+    test(`a job's checkpoints are deleted when it ends: ${e.name}; a late one is not kept`, async () => {
+      const db = catalog.db();
+      const j = { ...job, jobId: `baton-backup-db-end-${e.name.split(' ')[0]}` };
+      const other = { ...job, jobId: `baton-backup-db-other-${e.name.split(' ')[0]}` };
+      for (const [x, drive] of [
+        [j, 'd1'],
+        [other, 'd2'],
+      ] as const) {
+        await jobStarted(db, x, 't0');
+        const epoch = await beginAttempt(db, { cluster: 'c', jobId: x.jobId, number: 1, node: 'n1', drive }, 't1');
+        await saveCheckpoint(db, { jobId: x.jobId, epoch, node: 'n1', files: 1, bytes: 1, seal: stored }, 't2');
+      }
+      await e.end(db, j.jobId);
+      assert.equal(await latestCheckpoint(db, j.jobId), undefined);
+      assert.ok(await latestCheckpoint(db, other.jobId), "another job's checkpoints stay");
+      const epoch = Number((await attemptsOf(db, j.jobId))[0].epoch);
+      assert.equal(
+        await saveCheckpoint(db, { jobId: j.jobId, epoch, node: 'n1', files: 2, bytes: 2, seal: stored }, 't10'),
+        false,
+      );
+      assert.equal(await latestCheckpoint(db, j.jobId), undefined);
+    });
+  }
 });

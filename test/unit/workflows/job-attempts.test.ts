@@ -141,7 +141,7 @@ test('the next node is asked about the checkpoint only when the job may resume f
 
 test('the next attempt resumes from a readable checkpoint, and re-routes', () => {
   const a = new JobAttempts(input());
-  const next = a.next('app moved from n1 to n2', { node: 'n2', drive: drives[1] }, checkpoint, true, now);
+  const next = a.next('app moved from n1 to n2', { node: 'n2', drive: drives[1] }, checkpoint, { readable: true }, now);
   assert.equal(next.number, 2);
   assert.equal(next.node, 'n2');
   assert.equal(next.drive.name, 'd2');
@@ -163,9 +163,19 @@ test('the next attempt resumes from a readable checkpoint, and re-routes', () =>
 
 test('the next attempt starts fresh when the new node cannot read the checkpoint', () => {
   const a = new JobAttempts(input());
-  const next = a.next('app moved from n1 to n2', { node: 'n2', drive: drives[1] }, checkpoint, false, now);
+  const problem = "checkpoint 3 of job baton-backup-db-1 does not open with drive d1's key: the tag does not verify";
+  const next = a.next(
+    'app moved from n1 to n2',
+    { node: 'n2', drive: drives[1] },
+    checkpoint,
+    { readable: false, problem },
+    now,
+  );
   assert.equal(next.restart.kind, 'fresh');
-  assert.match(next.restart.reason, /node n2 cannot read the checkpoint's data written on n1$/);
+  assert.match(
+    next.restart.reason,
+    /node n2 cannot read the checkpoint's data written on n1: checkpoint 3 of job .* does not open with drive d1's key: the tag does not verify$/,
+  );
   assert.equal(next.resumeFrom, null);
   assert.equal(a.start().resumedFrom, undefined);
 });
