@@ -24,6 +24,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { secondNodeSkip } from './first-node';
 
 const NODE_SCRIPT = `#!/bin/sh
 # node.sh I DIR PRIVATE_RUN: one cluster node, run inside its own mount (and network) namespace.
@@ -116,6 +117,8 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, ev
 
 /** Why this machine cannot run live clusters, or null when it can. */
 export async function whyNotLive(): Promise<string | null> {
+  const once = secondNodeSkip();
+  if (once) return once;
   if (process.getuid?.() !== 0) return 'live Pacemaker tests need root (corosync and pacemakerd run as root)';
   const tools = ['corosync', 'corosync-cfgtool', 'pacemakerd', 'crm_mon', 'cibadmin', 'crm_resource', 'crm_attribute'];
   for (const tool of [...tools, 'unshare', 'nsenter', 'ip']) {

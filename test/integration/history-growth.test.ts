@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { secondNodeSkip } from '../helpers/first-node';
 import { ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { backupProgress, operationProgress } from '../../src/client/live-progress';
 import { followOperation, startRestore, startVerify } from '../../src/client/operations-client';
@@ -44,7 +45,7 @@ function withOperationLimit(config: BatonConfig, rate: number): BatonConfig {
   };
 }
 
-describe('history size does not grow with a job’s length', { timeout: 600_000 }, () => {
+describe('history size does not grow with a job’s length', { timeout: 600_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   let fastEvents = 0;
 

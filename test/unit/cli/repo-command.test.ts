@@ -98,7 +98,8 @@ void test('CLI: init, backup, snapshots --json, restore, verify, forget --prune'
     assert.equal(none.code, 10);
     assert.equal(
       none.err,
-      `baton repo restore: no baton drive at ${tmp.path}/nothing (no config file); run \`baton repo init --drive ${tmp.path}/nothing\` first\n`,
+      `baton repo restore: no repository at ${tmp.path}/nothing: no Baton drive there (no config file), so nothing was read or written. ` +
+        `Run \`baton repo init --drive ${tmp.path}/nothing\` first, or mount the drive's storage if it should be there\n`,
     );
     assert.equal(existsSync(`${tmp.path}/out3`), false);
     const kind = baton(['snapshots', '--drive', drive, '--kind', 'tape']);
