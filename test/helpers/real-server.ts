@@ -5,7 +5,6 @@
  * Baton's search attributes. The same steps, by hand, are docs/deploy.md.
  */
 import { Client as PgClient } from 'pg';
-import { ensureCoordinator } from '../../src/client/coordinator-client';
 import {
   ensureTemporalServer,
   prepareNamespace,
@@ -13,6 +12,9 @@ import {
   startTemporalServer,
   type TemporalServer,
 } from '../../src/devtools/temporal-server';
+import { coordinatorQueue } from '../../src/model/names';
+import { waitFor } from '../../src/util/wait';
+import { baton } from './cli';
 import type { LocalCluster } from './local-cluster';
 import { startPostgres, type TestPostgres } from './postgres';
 import { tempDir } from './temp';
@@ -70,7 +72,21 @@ export async function startRealServerStack(): Promise<RealServerStack> {
   }
 }
 
-/** Starts the cluster's coordinator: the one place the tier bootstraps it. */
-export async function bootstrapCoordinator(c: LocalCluster): Promise<void> {
-  await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
+/**
+ * Bootstraps the cluster as docs/deploy.md does: the node processes (already started) ensure the
+ * coordinator as they start, and `baton apply`, a real process, gives it the config; it must exit 0
+ * and say the coordinator runs the plan. Returns its output.
+ */
+export async function bootstrapCoordinator(c: LocalCluster): Promise<string> {
+  await waitFor('a node process polling the coordinator queue', async () => {
+    const answer = await c.client.workflowService.describeTaskQueue({
+      namespace: c.config.temporal.namespace,
+      taskQueue: { name: coordinatorQueue(c.config.cluster) },
+      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    });
+    return (answer.pollers ?? []).length > 0;
+  });
+  const r = baton(['apply', '--config', c.files.configFile]);
+  if (r.code !== 0) throw new Error(`baton apply exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
 }

@@ -64,7 +64,7 @@ describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 
           jobs: { heartbeatTimeout: '3s', scheduleToStartTimeout: '10s', checkpointEvery: '1s', placementWait: '60s' },
         },
       });
-      await bootstrapCoordinator(c);
+      say(`baton apply: ${(await bootstrapCoordinator(c)).trim().split('\n').join(' / ')}`);
       await placed('node-2');
       say(
         `stack ready in ${((ready - startedAt) / 1000).toFixed(1)} s, cluster in ${((Date.now() - ready) / 1000).toFixed(1)} s`,
