@@ -23,6 +23,7 @@ import type { Catalog } from '../catalog/open';
 import { liveSnapshotIds, markForgotten, snapshotsInRestore } from '../catalog/snapshots';
 import type { RetentionOutcome, RetentionRequest } from '../model/operations';
 import { failure } from './failure';
+import { checkAllowedPaths, type AllowedRoots } from './allowed-roots';
 
 export interface RetentionActivityDeps {
   node: string;
@@ -32,6 +33,8 @@ export interface RetentionActivityDeps {
   password: string | undefined;
   /** Ms between heartbeats while the engine works (default 1000). */
   heartbeatEveryMs?: number;
+  /** The roots this node's own config lets the plan point it at (nodes[].allowedRoots); unset: no check. */
+  allowed?: AllowedRoots;
 }
 
 export function createRetentionActivities(deps: RetentionActivityDeps) {
@@ -51,6 +54,7 @@ async function applyRetention(deps: RetentionActivityDeps, req: RetentionRequest
       'WrongNode',
     );
   }
+  checkAllowedPaths(deps.allowed, deps.node, `drive ${req.drive.name}'s path`, [req.drive.path]);
   const ctx = Context.current();
   const started = Date.now();
   const log = deps.logger.child({ job: req.jobId, drive: req.drive.name });

@@ -115,7 +115,7 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
         allowed,
       }),
       ...createOperationActivities({ node, logger, password, allowed }),
-      ...createRetentionActivities({ node, logger, catalog, password }),
+      ...createRetentionActivities({ node, logger, catalog, password, allowed }),
     },
     // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):
     // their details are the jobs' live progress (docs/restart-policy.md), and a cancelled

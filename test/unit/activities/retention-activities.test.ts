@@ -119,6 +119,24 @@ describe('retention activity', { timeout: 120_000 }, () => {
     assert.equal((await live()).length, 5);
   });
 
+  test('a drive outside the roots the node allows is refused (PathNotAllowed, final), having changed nothing', async () => {
+    const allowed = { roots: [join(tmp.path, 'elsewhere')], setting: 'nodes[].allowedRoots of n1 in test.yaml' };
+    const err = await inActivity(() =>
+      createRetentionActivities({ node: 'n1', logger, catalog: db, password: PASSWORD, allowed }).applyRetention(
+        request(),
+      ),
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ApplicationFailure);
+    assert.equal(err.type, 'PathNotAllowed');
+    assert.equal(err.nonRetryable, true);
+    assert.match(err.message, /drive d1's path .* is outside the roots node n1 allows/);
+    assert.equal((await listSnapshots(drive)).length, 4);
+    assert.equal((await live()).length, 5);
+  });
+
   test('it forgets only what the policy drops, keeps the newest and the restored one, and marks the catalog', async () => {
     const acts = createRetentionActivities({ node: 'n1', logger, catalog: db, password: PASSWORD });
     const out = await inActivity(() => acts.applyRetention(request()));
