@@ -124,10 +124,10 @@ function refusal(err: unknown): never {
  * task. Asked later, a patched() call can land in another workflow task on replay than it did live:
  * one made right after the observeHost local activity resolved was recorded, live, in the task
  * after the one that carried the local activity's marker (seen in a demo's history, the activity
- * done within 63 ms), and the replay made it in the earlier one, saw a patch marker with no change command,
- * and failed every task of the coordinator from then on (TMPRL1100). Asked at the start, a
- * marker's place never depends on timing. A run started by older code follows none of them until its next
- * continue-as-new.
+ * done within 63 ms), and the replay made it in the earlier one, saw a patch marker with no change
+ * command, and failed every task of the coordinator from then on (TMPRL1100). Asked at the start, a
+ * marker's place never depends on timing. A run started by older code follows none of them until
+ * its next continue-as-new.
  */
 interface Patches {
   refusesRemovalsInUse: boolean;
