@@ -14,8 +14,8 @@
  * Pacemaker is back.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
@@ -69,14 +69,27 @@ const group = (id: string, members: string[]): string =>
 const xmlAttr = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/**
+ * The checkout as the alert agent (hacluster) reaches it: bind-mounted onto dir/checkout in every
+ * node's own mount namespace, since the checkout itself may sit under a directory only root can
+ * enter (CI clones into a 0700 temp dir). Nothing changes outside the nodes' namespaces.
+ */
+async function mountCheckout(pcmk: TestCluster, dir: string): Promise<string> {
+  const target = join(dir, 'checkout');
+  mkdirSync(target, { mode: 0o755 });
+  const checkout = resolve(dirname(BATON_BIN), '..');
+  for (const node of pcmk.names) await pcmk.tool(node, 'mount', '--bind', checkout, target);
+  return target;
+}
+
 /** Baton's alert agent, running `baton cluster notify` (as hacluster) on every node. */
-function notifyAlert(dir: string, configFile: string): string {
+function notifyAlert(dir: string, checkout: string, configFile: string): string {
   const agent = join(dir, 'baton-pacemaker-alert.sh');
   writeFileSync(agent, readFileSync(join(__dirname, '../../../scripts/baton-pacemaker-alert.sh')));
   chmodSync(agent, 0o755);
   const log = join(dir, 'notify.log');
   const command =
-    `${process.execPath} ${BATON_BIN} cluster notify --config ${configFile} >>${log} 2>&1; rc=$?; ` +
+    `${process.execPath} ${join(checkout, relative(resolve(dirname(BATON_BIN), '..'), BATON_BIN))} cluster notify --config ${configFile} >>${log} 2>&1; rc=$?; ` +
     `echo "notify exit $rc at $(date +%T.%N)" >>${log}; exit $rc`;
   return `<alerts><alert id="baton" path="${agent}"><instance_attributes id="baton-alert-attrs">
   <nvpair id="baton-alert-command" name="BATON_ALERT_COMMAND" value="${xmlAttr(command)}"/>
@@ -150,7 +163,7 @@ async function startRig(t: TestContext): Promise<Rig> {
   const temporal = `${HOST_ADDRESS}:${temporalPort}`;
   const files = writeConfig(dir, temporal, `postgres://postgres@${HOST_ADDRESS}:${pgPort}/postgres`);
   const config = loadConfig(files.configFile);
-  await configurePacemaker(pcmk, notifyAlert(dir, files.configFile));
+  await configurePacemaker(pcmk, notifyAlert(dir, await mountCheckout(pcmk, dir), files.configFile));
   const catalog = await openCatalog(config.catalogUrl);
   undo.push(() => catalog.destroy());
   const connection = await Connection.connect({ address: server.address });
