@@ -38,6 +38,8 @@ export interface TemporalSettings {
 type TemporalKeys = ConfigFile['temporal'];
 type Env = Record<string, string | undefined>;
 
+const UNREADABLE = new Set(['EACCES', 'EPERM', 'EISDIR', 'ENOTDIR']);
+
 /** Temporal's environment configuration: the profile (baton.yaml's, else TEMPORAL_PROFILE) with TEMPORAL_* over it. */
 function environmentProfile(keys: TemporalKeys, env: Env): ClientConfigProfile {
   const overrideEnvVars = Object.fromEntries(
@@ -46,6 +48,13 @@ function environmentProfile(keys: TemporalKeys, env: Env): ClientConfigProfile {
   try {
     return loadClientConfigProfile({ profile: keys.profile, overrideEnvVars });
   } catch (err) {
+    // Nobody asked for the default file (~/.config/temporalio/temporal.toml) and it cannot be read
+    // (a service user such as Pacemaker's hacluster running with root's HOME): as if it were absent.
+    const code = (err as NodeJS.ErrnoException).code;
+    const implicit = !keys.profile && !env.TEMPORAL_PROFILE && !env.TEMPORAL_CONFIG_FILE;
+    if (implicit && code !== undefined && UNREADABLE.has(code)) {
+      return loadClientConfigProfile({ disableFile: true, overrideEnvVars });
+    }
     const where = env.TEMPORAL_CONFIG_FILE ?? "Temporal's config file (~/.config/temporalio/temporal.toml)";
     throw new Error(
       `temporal.profile: ${(err as Error).message} in ${where}; fix the profile file, or set TEMPORAL_CONFIG_FILE or temporal.profile`,

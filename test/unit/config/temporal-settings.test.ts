@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, configFromObject } from '../../../src/config/load';
@@ -125,5 +125,19 @@ test('refused with the fix: disableHostVerification, both apiKeyFile and apiKeyE
   refused(
     { tls: { ca: 'x' } },
     /temporal\.tls: \{"ca":"x"\} must be true, false, or a map of caFile, certFile, keyFile and serverName/,
+  );
+});
+
+test('an unreadable default profile file nobody asked for is as if absent; one named by TEMPORAL_CONFIG_FILE is an error', () => {
+  const vars = env();
+  // A directory where the file should be: unreadable as a file (EISDIR), as root's file is for a
+  // service user running with root's HOME (EACCES; pacemaker-e2e's alert agent runs so).
+  const file = join(vars.XDG_CONFIG_HOME ?? '', 'temporalio', 'temporal.toml');
+  mkdirSync(file, { recursive: true });
+  const t = configFromObject(base(), '/b.yaml', '/', vars).temporal;
+  assert.deepEqual(t, { address: '127.0.0.1:7233', namespace: 'default', tls: null });
+  assert.throws(
+    () => configFromObject(base(), '/b.yaml', '/', { ...vars, TEMPORAL_CONFIG_FILE: file }),
+    (err: unknown) => err instanceof ConfigError && /temporal\.profile: .*EISDIR/.test(err.problems[0]),
   );
 });
