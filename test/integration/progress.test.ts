@@ -171,7 +171,8 @@ describe('progress, exit codes and Ctrl-C of the CLI on a real cluster', { timeo
     assert.equal(none.code, 10, none.stderr);
     assert.equal(
       none.stderr,
-      `baton repo restore: no baton drive at ${nowhere} (no config file); run \`baton repo init --drive ${nowhere}\` first\n`,
+      `baton repo restore: no repository at ${nowhere}: no Baton drive there (no config file), so nothing was read or written. ` +
+        `Run \`baton repo init --drive ${nowhere}\` first, or mount the drive's storage if it should be there\n`,
     );
     assert.equal(existsSync(target), false);
     assert.equal(existsSync(nowhere), false);
@@ -187,7 +188,7 @@ describe('progress, exit codes and Ctrl-C of the CLI on a real cluster', { timeo
         encoding: 'utf8',
       },
     );
-    assert.equal(done.stdout, 'restore repo\n', done.stderr);
+    assert.equal(done.stdout, 'restore retention repo\n', done.stderr);
     const bad = baton(['completion', 'tcsh']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /value 'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\./);

@@ -131,7 +131,7 @@ void test('baton repo backup to a path with no repository says so in one line an
     const env = { BATON_PASSWORD: 'pw', BATON_STATE_DIR: join(tmp.path, 's') };
     const missing = join(tmp.path, 'not-mounted', 'drive');
     const r = repo(['backup', '--drive', missing, src], env);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 10, 'exit 10: no repository (docs/cli.md)');
     assert.equal(
       r.stderr,
       `baton repo backup: no repository at ${missing}: no Baton drive there (no config file), so nothing was read or ` +
@@ -140,7 +140,7 @@ void test('baton repo backup to a path with no repository says so in one line an
     assert.equal(existsSync(join(tmp.path, 'not-mounted')), false);
     const empty = join(tmp.path, 'empty-mount-point');
     mkdirSync(empty);
-    assert.equal(repo(['backup', '--drive', empty, src], env).code, 1);
+    assert.equal(repo(['backup', '--drive', empty, src], env).code, 10);
     assert.deepEqual(readdirSync(empty), [], 'an empty directory is not made a drive');
   } finally {
     tmp.cleanup();

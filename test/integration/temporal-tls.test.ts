@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../../src/demo/node-processes';
 import { baton } from '../helpers/cli';
+import { summaryLine } from '../helpers/json-lines';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import {
   makeTestCertificates,
@@ -67,7 +68,7 @@ describe('Temporal over mTLS', { timeout: 300_000 }, () => {
     assert.equal(status.code, 0, status.stderr);
     const backup = baton(['backup', DEMO_APP, '--wait', '--json', '--config', good]);
     assert.equal(backup.code, 0, backup.stderr + backup.stdout);
-    assert.equal((JSON.parse(backup.stdout) as { state: string }).state, 'succeeded');
+    assert.equal(summaryLine<{ state: string }>(backup.stdout).state, 'succeeded');
     // the CLI's connections have closed; what stays open is each node's one connection
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await mtls.openConnections(), nodes.length);
