@@ -21,13 +21,14 @@ import { coordinatorWorkflowId } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { baton } from '../helpers/cli';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { secondNodeSkip } from '../helpers/first-node';
 
 /** The demo's config less its drill app: the first plan applied. */
 function withoutApp(yaml: string, app: string): string {
   return yaml.replace(new RegExp(`  - name: ${app}\\n(    .*\\n)*`), '');
 }
 
-describe('baton apply, without the demo', { timeout: 300_000 }, () => {
+describe('baton apply, without the demo', { timeout: 300_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   let nodes: NodeProcess[] = [];
   let withDrill: string;

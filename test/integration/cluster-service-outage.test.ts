@@ -14,8 +14,9 @@ import { coordinatorWorkflowId } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { baton } from '../helpers/cli';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { secondNodeSkip } from '../helpers/first-node';
 
-describe('the coordinator outlives its cluster service', { timeout: 300_000 }, () => {
+describe('the coordinator outlives its cluster service', { timeout: 300_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   const status = () => coordinatorStatus(c.client, c.config.cluster);
   const eventsOf = async (kind: string) =>

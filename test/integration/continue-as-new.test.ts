@@ -9,8 +9,9 @@ import { DRILL_APP } from '../../src/demo/demo-files';
 import { coordinatorWorkflowId } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { secondNodeSkip } from '../helpers/first-node';
 
-describe('coordinator continue-as-new', { timeout: 180_000 }, () => {
+describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   before(async () => {
     c = await startLocalCluster({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });

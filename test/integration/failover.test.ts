@@ -20,8 +20,9 @@ import { readLocks } from '../../src/engine/lock';
 import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
+import { secondNodeSkip } from '../helpers/first-node';
 
-describe('failover on a real cluster', { timeout: 600_000 }, () => {
+describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
 
   const setMap = (change: (map: ReturnType<typeof readStaticMap>) => void) => {

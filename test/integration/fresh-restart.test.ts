@@ -25,11 +25,12 @@ import { startNodeWithoutDrives } from '../helpers/fresh-restart';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
+import { secondNodeSkip } from '../helpers/first-node';
 
 /** The test's maxCheckpointAge; checkpoints come every 10 s, so one is older than this for 8 s. */
 const MAX_AGE_SECONDS = 2;
 
-describe('fresh restart on a real cluster', { timeout: 600_000 }, () => {
+describe('fresh restart on a real cluster', { timeout: 600_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
 
   const setMaxAge = async (seconds: number) => {

@@ -30,6 +30,7 @@ import { DEMO_APP, DEMO_CLUSTER, DEMO_NODES } from '../../src/demo/demo-files';
 import { coordinatorWorkflowId } from '../../src/model/names';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import type { DrillReport } from '../../src/drill/report';
+import { secondNodeSkip } from '../helpers/first-node';
 
 const run = promisify(execFile);
 
@@ -45,7 +46,7 @@ const FROZEN_DELAY_S = 4;
 const TICK_S = 2;
 const HEARTBEAT_TIMEOUT_S = 5;
 
-describe('a frozen node costs seconds', { timeout: 400_000 }, () => {
+describe('a frozen node costs seconds', { timeout: 400_000, skip: secondNodeSkip() }, () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'baton-frozen-')), '.baton');
   const configFile = join(dir, 'baton.yaml');
   let demoOut = '';

@@ -17,6 +17,7 @@ import { ensureTemporalCli } from '../../src/devtools/temporal-cli';
 import { waitFor } from '../../src/util/wait';
 import { baton } from '../helpers/cli';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { secondNodeSkip } from '../helpers/first-node';
 
 /**
  * From stopping a job to the app's next backup succeeding: the reconcile's interval (2 s here) plus
@@ -24,7 +25,7 @@ import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
  */
 const BACKED_UP_AGAIN_WITHIN_MS = 20_000;
 
-describe('every job ends', { timeout: 600_000 }, () => {
+describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   let temporal: string;
 

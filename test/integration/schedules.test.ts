@@ -15,8 +15,9 @@ import { BATON_BIN } from '../../src/demo/node-processes';
 import { scheduleId } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { secondNodeSkip } from '../helpers/first-node';
 
-describe('schedules on a real cluster', { timeout: 180_000 }, () => {
+describe('schedules on a real cluster', { timeout: 180_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   before(async () => {
     c = await startLocalCluster({ demo: { appSchedule: '{ every: 4s }' } });

@@ -17,8 +17,9 @@ import { DRILL_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
 import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { secondNodeSkip } from '../helpers/first-node';
 
-describe('a stuck coordinator', { timeout: 120_000 }, () => {
+describe('a stuck coordinator', { timeout: 120_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   before(async () => {
     c = await startLocalCluster({ cluster: 'stuck' });

@@ -14,6 +14,7 @@ import { getJob, jobEvents } from '../../src/catalog/jobs';
 import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
 import { coordinatorQueue, coordinatorWorkflowId, nodeQueue } from '../../src/model/names';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { secondNodeSkip } from '../helpers/first-node';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
@@ -41,7 +42,9 @@ function assertOwnTasks(c: LocalCluster, identities: string[], what: string): vo
   }
 }
 
-describe('two clusters with the same node names on one Temporal server', { timeout: 240_000 }, () => {
+const runsOnce = { timeout: 240_000, skip: secondNodeSkip() };
+
+describe('two clusters with the same node names on one Temporal server', runsOnce, () => {
   let east: LocalCluster;
   let west: LocalCluster;
 
