@@ -5,10 +5,11 @@
  * undefined when the server binaries are not installed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/devtools/dev-server';
 import { tempDir } from './temp';
+import { binDir } from './postgres';
 import type { TestCertificates } from './tls-terminator';
 
 export interface TlsPostgres {
@@ -18,13 +19,6 @@ export interface TlsPostgres {
    */
   url: string;
   stop(): void;
-}
-
-function binDir(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
-  return versions.map((v) => join(root, v, 'bin')).find((d) => existsSync(join(d, 'pg_ctl')));
 }
 
 export async function startTlsPostgres(certs: TestCertificates): Promise<TlsPostgres | undefined> {

@@ -14,7 +14,8 @@ export interface TestPostgres {
   stop(): void;
 }
 
-function binDir(): string | undefined {
+/** The newest PostgreSQL server's bin directory on this machine (Debian's layout), if any. */
+export function binDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
   const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
