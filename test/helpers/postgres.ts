@@ -22,11 +22,24 @@ export function binDir(): string | undefined {
   return versions.map((v) => join(root, v, 'bin')).find((d) => existsSync(join(d, 'pg_ctl')));
 }
 
-export async function startPostgres(): Promise<TestPostgres | undefined> {
+/** A fresh data directory owned by the postgres user, initialised, not yet started. */
+export interface PostgresCluster {
+  /** The data directory: postgresql.conf, pg_hba.conf and the server's files. */
+  data: string;
+  /** The postgres user's uid and gid, for files the server must own. */
+  uid: number;
+  gid: number;
+  /** Starts the server on 127.0.0.1:`port`; `options` are more `-c name=value` settings. */
+  start(port: number, options?: string): void;
+  /** Stops the server (fast shutdown) and removes its directory. */
+  stop(): void;
+}
+
+/** Runs initdb as the postgres user in a fresh temporary directory; undefined without the server binaries. */
+export function initCluster(prefix: string): PostgresCluster | undefined {
   const bin = binDir();
   if (!bin) return undefined;
-  const port = await freePort();
-  const tmp = tempDir('baton-pg-');
+  const tmp = tempDir(prefix);
   const dir = tmp.path;
   chmodSync(dir, 0o755);
   const data = join(dir, 'data');
@@ -38,21 +51,25 @@ export async function startPostgres(): Promise<TestPostgres | undefined> {
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
   };
   asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  asPostgres('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'log'),
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-    '-w',
-    'start',
-  ]);
+  const settings = (port: number, options: string) =>
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ${options}`.trim();
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    data,
+    uid,
+    gid,
+    start: (port, options = '') =>
+      asPostgres('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', settings(port, options), '-w', 'start']),
     stop: () => {
       spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
       tmp.cleanup();
     },
   };
+}
+
+export async function startPostgres(): Promise<TestPostgres | undefined> {
+  const cluster = initCluster('baton-pg-');
+  if (!cluster) return undefined;
+  const port = await freePort();
+  cluster.start(port);
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop: () => cluster.stop() };
 }

@@ -5,56 +5,34 @@
  * as it found it for the next. Then Ctrl-C (SIGINT) stops the demo cleanly.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_CLUSTER, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import type { DrillReport } from '../../src/drill/report';
 import { loadConfig } from '../../src/config/load';
+import { DemoProcess } from '../helpers/demo-process';
 import { replayLiveHistories } from '../helpers/replay-live';
 
 const run = promisify(execFile);
 
 describe('baton drill against a running baton demo', { timeout: 300_000 }, () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'baton-drill-')), '.baton');
-  const config = join(dir, 'baton.yaml');
-  let demoOut = '';
-  const demo = spawn(process.execPath, [BATON_BIN, 'demo', '--dir', dir, '--port', '0', '--ui-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  demo.stdout.on('data', (d: Buffer) => (demoOut += d.toString()));
-  demo.stderr.on('data', (d: Buffer) => (demoOut += d.toString()));
-  const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(code)));
+  const demo = new DemoProcess('drill');
+  const dir = demo.dir;
+  const config = demo.configFile;
 
-  before(async () => {
-    const deadline = Date.now() + 120_000;
-    while (!/backup succeeded/.test(demoOut)) {
-      if (demo.exitCode !== null) throw new Error(`baton demo exited early:\n${demoOut}`);
-      if (Date.now() > deadline) throw new Error(`baton demo did not back up within 120 s:\n${demoOut}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  });
-  // if a test stopped early, stop the demo as an operator would (Ctrl-C stops what it started);
-  // SIGKILL would leave its dev server and node processes running
-  after(async () => {
-    if (demo.exitCode === null) {
-      demo.kill('SIGINT');
-      const timer = setTimeout(() => demo.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dirname(dir), { recursive: true, force: true });
-  });
+  before(() => demo.firstBackup());
+  // if a test stopped early, stop the demo as an operator would
+  after(() => demo.stop());
 
   const drill = async (scenario: string): Promise<DrillReport> => {
     const r = await run(process.execPath, [BATON_BIN, 'drill', scenario, '--json', '--config', config], {
       timeout: 200_000,
     }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`baton drill ${scenario} failed: ${err.message}\n${err.stdout}\n${err.stderr}\n${demoOut}`);
+      throw new Error(`baton drill ${scenario} failed: ${err.message}\n${err.stdout}\n${err.stderr}\n${demo.output}`);
     });
     const report = JSON.parse(r.stdout) as DrillReport;
     console.log(`${scenario}: ${JSON.stringify(report.timings)} reread ${report.reread_bytes} bytes`);
@@ -125,7 +103,7 @@ describe('baton drill against a running baton demo', { timeout: 300_000 }, () =>
     ]);
     assert.equal(r.fault.kind, 'sigkill-node');
     assert.ok(r.cleanup.some((c) => /node-1 is back/.test(c)));
-    assert.match(demoOut, /node-1 exited \(SIGKILL\); restarting it/);
+    assert.match(demo.output, /node-1 exited \(SIGKILL\); restarting it/);
   });
 
   test('coordinator-failover: the coordinator leaves its killed host and the job carries on', async () => {
@@ -160,7 +138,6 @@ describe('baton drill against a running baton demo', { timeout: 300_000 }, () =>
   });
 
   test('Ctrl-C stops the demo and everything it started, exit 0', async () => {
-    demo.kill('SIGINT');
-    assert.equal(await exited, 0, demoOut);
+    assert.equal(await demo.interrupt(), 0, demo.output);
   });
 });

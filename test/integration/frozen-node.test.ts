@@ -15,10 +15,7 @@
  * job's task) the 5 s heartbeat timeout of the demo's job settings.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -30,6 +27,7 @@ import { DEMO_APP, DEMO_CLUSTER, DEMO_NODES } from '../../src/demo/demo-files';
 import { coordinatorWorkflowId } from '../../src/model/names';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import type { DrillReport } from '../../src/drill/report';
+import { DemoProcess } from '../helpers/demo-process';
 import { secondNodeSkip } from '../helpers/first-node';
 
 const run = promisify(execFile);
@@ -47,35 +45,11 @@ const TICK_S = 2;
 const HEARTBEAT_TIMEOUT_S = 5;
 
 describe('a frozen node costs seconds', { timeout: 400_000, skip: secondNodeSkip() }, () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'baton-frozen-')), '.baton');
-  const configFile = join(dir, 'baton.yaml');
-  let demoOut = '';
-  const demo = spawn(
-    process.execPath,
-    [BATON_BIN, 'demo', '--dir', dir, '--port', '0', '--ui-port', '0', '--metrics-port', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  demo.stdout.on('data', (d: Buffer) => (demoOut += d.toString()));
-  demo.stderr.on('data', (d: Buffer) => (demoOut += d.toString()));
-  const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(code)));
+  const demo = new DemoProcess('frozen');
+  const configFile = demo.configFile;
 
-  before(async () => {
-    const deadline = Date.now() + 120_000;
-    while (!/backup succeeded/.test(demoOut)) {
-      if (demo.exitCode !== null) throw new Error(`baton demo exited early:\n${demoOut}`);
-      if (Date.now() > deadline) throw new Error(`baton demo did not back up within 120 s:\n${demoOut}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  });
-  after(async () => {
-    if (demo.exitCode === null) {
-      demo.kill('SIGINT');
-      const timer = setTimeout(() => demo.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dirname(dir), { recursive: true, force: true });
-  });
+  before(() => demo.firstBackup());
+  after(() => demo.stop());
 
   test('the coordinator sees an app move within about 3 s while its host is frozen, wherever it is', async () => {
     const config = loadConfig(configFile);
@@ -121,7 +95,7 @@ describe('a frozen node costs seconds', { timeout: 400_000, skip: secondNodeSkip
     const r = await run(process.execPath, [BATON_BIN, 'drill', scenario, '--json', '--config', configFile], {
       timeout: 200_000,
     }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`baton drill ${scenario} failed: ${err.message}\n${err.stdout}\n${err.stderr}\n${demoOut}`);
+      throw new Error(`baton drill ${scenario} failed: ${err.message}\n${err.stdout}\n${err.stderr}\n${demo.output}`);
     });
     // exit 0 (execFile rejects otherwise) and nothing uncaught after the answer
     assert.equal(r.stderr, '', `baton drill ${scenario} wrote to stderr`);
