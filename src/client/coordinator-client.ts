@@ -20,6 +20,7 @@ import { followWorkflow } from './follow';
 import type { coordinator } from '../workflows/coordinator';
 import { backupProgress, withBackupProgress } from './live-progress';
 import { UserError } from '../model/errors';
+import { retryWhileDraining } from './draining';
 
 function causeMessage(err: unknown): string {
   let e = err as Error | undefined;
@@ -152,15 +153,22 @@ export async function ensureCoordinator(
   config: BatonConfig,
   opts: EnsureOptions = {},
 ): Promise<string> {
-  const startWorkflowOperation = new WithStartWorkflowOperation('coordinator', {
-    ...coordinatorStartOptions(config, opts),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-  });
+  // an operation is used once: a retry (the coordinator was draining) needs a new one
+  const startWorkflowOperation = () =>
+    new WithStartWorkflowOperation('coordinator', {
+      ...coordinatorStartOptions(config, opts),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
   const workflowId = coordinatorWorkflowId(config.cluster);
   try {
     const onOldQueue = await runningOnOldQueue(client, config.cluster);
     if (onOldQueue) throw onOldQueue;
-    await client.workflow.executeUpdateWithStart(configureUpdate, { args: [config.plan], startWorkflowOperation });
+    await retryWhileDraining(() =>
+      client.workflow.executeUpdateWithStart(configureUpdate, {
+        args: [config.plan],
+        startWorkflowOperation: startWorkflowOperation(),
+      }),
+    );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
       throw new UserError(`coordinator refused the plan: ${causeMessage(err)}`);
@@ -188,7 +196,9 @@ export async function requestBackup(
 ): Promise<StartedBackup> {
   const handle = client.workflow.getHandle(coordinatorWorkflowId(cluster));
   try {
-    return await handle.executeUpdate(startBackupUpdate, { args: [{ app, requestedBy, full }] });
+    return await retryWhileDraining(() =>
+      handle.executeUpdate(startBackupUpdate, { args: [{ app, requestedBy, full }] }),
+    );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new UserError(causeMessage(err));
     if (err instanceof WorkflowNotFoundError) {

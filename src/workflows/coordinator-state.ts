@@ -59,6 +59,11 @@ export class CoordinatorState {
     return this.s.host;
   }
 
+  /** The version of the cluster service's view the coordinator holds; null before the first. */
+  get clusterVersion(): string | null {
+    return this.s.clusterVersion;
+  }
+
   /**
    * Replaces the plan (apps, nodes, drives). Refuses, changing nothing, a plan that is inconsistent
    * or (with `refuseRemovalsInUse`, the default) takes away the app, node or drive of a running job.

@@ -37,6 +37,7 @@ import { Lock } from './lock';
 import {
   appMovedSignal,
   clusterChangedSignal,
+  COORDINATOR_DRAINING,
   configureUpdate,
   coordinatorStatusQuery,
   jobFinishedSignal,
@@ -84,6 +85,14 @@ export const COORDINATOR_APPLIES_RETENTION = 'coordinator-applies-retention';
  */
 export const JOBS_SHORT_TASK_TIMEOUT = 'jobs-short-task-timeout';
 
+/**
+ * When the server suggests continue-as-new, the coordinator keeps ticking until every update it
+ * accepted has finished (it refuses new ones meanwhile), then continues as new. Before, it stopped
+ * ticking at once and waited for its handlers: a startBackup accepted before its first observation
+ * waited for a host that no tick would ever set, and the run never ended.
+ */
+export const COORDINATOR_DRAINS = 'coordinator-drains-before-continue-as-new';
+
 export interface CoordinatorInput {
   plan: ClusterPlan;
   /** Carried over by continue-as-new; absent on the first run. */
@@ -114,6 +123,22 @@ const host = proxyLocalActivities<HostActivities>({
   retry: { maximumAttempts: 3 },
 });
 
+/**
+ * Refuses a new update once the server suggests continue-as-new. Without this a coordinator asked
+ * for backups faster than it finishes them always has an update handler running, never reaches
+ * allHandlersFinished, and its history grows until the server terminates it (bench/scale: 5,400
+ * events and 9.5 MB in one run at 3 requests a second). A refused update leaves no event; the
+ * client retries it on the next run.
+ */
+function refuseWhileDraining(): void {
+  if (workflowInfo().continueAsNewSuggested) {
+    throw ApplicationFailure.retryable(
+      'the coordinator is handing over to its next run (continue-as-new); retry in a moment',
+      COORDINATOR_DRAINING,
+    );
+  }
+}
+
 function refusal(err: unknown): never {
   if (err instanceof CoordinatorRefusal) throw ApplicationFailure.nonRetryable(err.message, err.code);
   throw err;
@@ -135,6 +160,7 @@ interface Patches {
   reconciles: boolean;
   appliesRetention: boolean;
   shortJobTaskTimeout: boolean;
+  drains: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -144,6 +170,7 @@ function patchesOfThisRun(): Patches {
     reconciles: patched(COORDINATOR_RECONCILES),
     appliesRetention: patched(COORDINATOR_APPLIES_RETENTION),
     shortJobTaskTimeout: patched(JOBS_SHORT_TASK_TIMEOUT),
+    drains: patched(COORDINATOR_DRAINS),
   };
 }
 
@@ -173,6 +200,7 @@ function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches):
       }),
     {
       validator: (plan: ClusterPlan) => {
+        refuseWhileDraining();
         const problems = planProblems(plan);
         if (problems.length > 0) throw new Error(problems.join('; '));
         try {
@@ -223,6 +251,7 @@ function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void
       }),
     {
       validator: (request: StartBackupRequest) => {
+        refuseWhileDraining();
         try {
           state.app(request.app);
         } catch (err) {
@@ -310,7 +339,8 @@ function messageOf(err: unknown): string {
 async function askClusterService(state: CoordinatorState, patches: Patches): Promise<HostObservation | null> {
   let seen: HostObservation;
   try {
-    seen = await host.observeHost();
+    // the view it holds: an unchanged view comes back without its apps (HostObservation)
+    seen = await host.observeHost({ host: state.host, version: state.clusterVersion });
   } catch (err) {
     if (!patches.reconciles) throw err;
     if (state.clusterFailed(new Date().toISOString(), messageOf(err))) {
@@ -447,7 +477,8 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   }
 
   const reconcile = reconcileWhenDue(state, (input.reconcileSeconds ?? 30) * 1000, show, patches);
-  while (!workflowInfo().continueAsNewSuggested) {
+  const handingOver = () => workflowInfo().continueAsNewSuggested && (!patches.drains || allHandlersFinished());
+  while (!handingOver()) {
     await observe(state, patches);
     reconcile();
     await startRetentions(retention, patches);

@@ -18,6 +18,13 @@ import type { OperationProgress, OperationView, RetentionFinished } from '../mod
 import type { ClusterPlan } from '../model/plan';
 
 /** Replace the coordinator's plan (nodes, drives, apps). An update so the caller sees a refusal. */
+/**
+ * The failure type of an update the coordinator refuses because it is handing over to its next run
+ * (continue-as-new suggested): it stops taking updates so the ones in flight can finish and the run
+ * can end even under a steady stream of requests. Clients retry it (src/client/draining.ts).
+ */
+export const COORDINATOR_DRAINING = 'CoordinatorDraining';
+
 export const configureUpdate = defineUpdate<void, [ClusterPlan]>('configure');
 
 /**

@@ -1,0 +1,311 @@
+/**
+ * `npm run bench:scale`: one coordinator directing BATON_SCALE_NODES (100) node workers and
+ * BATON_SCALE_APPS (1,000) apps on a real Temporal dev server, BATON_SCALE_JOBS (10,000) backups
+ * requested over a compressed day of BATON_SCALE_DAY_SECONDS, with a rolling failover of 10 % of
+ * the nodes (each in turn hands its apps to the next node) in the middle of it. The node workers
+ * run in BATON_SCALE_PROCESSES processes (worker-process.ts) with the stand-in backup
+ * (stand-in-activities.ts), BATON_SCALE_BACKUP_MS long; the coordinator, the job workflows and the
+ * catalog activities are the real ones, on a SQLite catalog. Then the same catalog's queries are
+ * timed on SQLite and, copied, on PostgreSQL. Figures go to docs/benchmarks.md (scale section).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { format, resolveConfig } from 'prettier';
+import { ensureCoordinator, requestBackup } from '../../src/client/coordinator-client';
+import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
+import { openCatalog, type Catalog } from '../../src/catalog/open';
+import { loadConfig } from '../../src/config/load';
+import { startDevServer } from '../../src/devtools/dev-server';
+import { spliceNamedSection } from '../section';
+import { coordinatorFigures, type CoordinatorFigures } from './coordinator-history';
+import { catalogTimings, copyCatalog, type QueryTiming } from './catalog-timings';
+import { percentile } from './percentile';
+import { writeScalePlan, type ScalePlan } from './plan';
+import type { AttemptStarted } from './stand-in-activities';
+import { startPostgres } from '../../test/helpers/postgres';
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const NODES = env('BATON_SCALE_NODES', 100);
+const APPS = env('BATON_SCALE_APPS', 1000);
+const JOBS = env('BATON_SCALE_JOBS', 10_000);
+const DAY_S = env('BATON_SCALE_DAY_SECONDS', 1800);
+const BACKUP_MS = env('BATON_SCALE_BACKUP_MS', 6000);
+const PROCESSES = env('BATON_SCALE_PROCESSES', 4);
+const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
+const WORKER = resolve(__dirname, 'worker-process.js');
+
+function say(line: string): void {
+  console.log(`bench:scale: ${new Date().toISOString().slice(11, 19)} ${line}`);
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  nodes: string[];
+  ready: Promise<void>;
+}
+
+function startWorkers(plan: ScalePlan, records: string): WorkerProcess[] {
+  const per = Math.ceil(plan.nodes.length / PROCESSES);
+  return Array.from({ length: PROCESSES }, (_, i) => {
+    const nodes = plan.nodes.slice(i * per, (i + 1) * per);
+    // two processes carry the coordinator queue, as two nodes of a real cluster would
+    const args = [WORKER, plan.configFile, records, String(BACKUP_MS), ...(i < 2 ? ['--coordinator'] : []), ...nodes];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const ready = new Promise<void>((ok, fail) => {
+      child.stdout?.on('data', (d: Buffer) => /ready:/.test(d.toString()) && ok());
+      child.once('exit', (code) => fail(new Error(`worker process ${i} exited ${code} before it was ready`)));
+    });
+    return { child, nodes, ready };
+  });
+}
+
+/** Peak resident memory of a process, from /proc (VmHWM), in MiB. */
+function peakRssMiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+interface Requested {
+  app: string;
+  at: number;
+  jobId?: string;
+  /** request -> the coordinator's answer: it started the job workflow (its update returned) */
+  acceptedMs?: number;
+  refused?: string;
+}
+
+/** Every app's backups, evenly over the day, apps staggered: the requests in time order. */
+function requestTimes(plan: ScalePlan): { app: string; atMs: number }[] {
+  const perApp = Math.max(1, Math.round(JOBS / APPS));
+  const spacing = (DAY_S * 1000) / perApp;
+  const times = plan.apps.flatMap((app, i) =>
+    Array.from({ length: perApp }, (_, k) => ({ app, atMs: k * spacing + (i / plan.apps.length) * spacing })),
+  );
+  return times.sort((a, b) => a.atMs - b.atMs);
+}
+
+/** 10 % of the nodes, one after another through the day's middle third: each hands its apps to the next node. */
+function rollingFailover(plan: ScalePlan, t0: number): { at: number; node: string; apps: number }[] {
+  const victims = plan.nodes.filter((_, i) => i % 10 === 5);
+  const done: { at: number; node: string; apps: number }[] = [];
+  victims.forEach((node, k) => {
+    const at = t0 + (DAY_S * 1000 * (1 + k / victims.length)) / 3;
+    setTimeout(() => {
+      const map = readStaticMap(plan.mapFile);
+      const next = plan.nodes[(plan.nodes.indexOf(node) + 1) % plan.nodes.length];
+      const moved = Object.keys(map.apps).filter((a) => map.apps[a] === node);
+      for (const a of moved) map.apps[a] = next;
+      writeStaticMap(plan.mapFile, map);
+      done.push({ at: Date.now(), node, apps: moved.length });
+      say(`failover: ${node}'s ${moved.length} apps -> ${next}`);
+    }, at - Date.now());
+  });
+  return done;
+}
+
+async function requestDay(client: Client, plan: ScalePlan): Promise<Requested[]> {
+  const t0 = Date.now();
+  const requests: Requested[] = [];
+  const inFlight = new Set<Promise<void>>();
+  for (const { app, atMs } of requestTimes(plan)) {
+    const wait = t0 + atMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    while (inFlight.size >= 32) await Promise.race(inFlight);
+    const r: Requested = { app, at: Date.now() };
+    requests.push(r);
+    const p = requestBackup(client, loadConfig(plan.configFile).cluster, app, 'bench-scale')
+      .then((s) => {
+        r.jobId = s.jobId;
+        r.acceptedMs = Date.now() - r.at;
+      })
+      .catch((err: Error) => void (r.refused = err.message.split('\n')[0]))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (requests.length % 500 === 0) say(`${requests.length} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s in`);
+  }
+  await Promise.all(inFlight);
+  return requests;
+}
+
+async function waitForJobs(catalog: Catalog, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { n } = await catalog
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'running')
+      .executeTakeFirstOrThrow();
+    if (Number(n) === 0 || Date.now() > deadline) return;
+    say(`${n} jobs still running`);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+}
+
+interface Outcome {
+  requests: Requested[];
+  dispatchMs: number[];
+  states: Record<string, number>;
+  failovers: { at: number; node: string; apps: number }[];
+  rerouted: number;
+  coordinator: CoordinatorFigures;
+  rssMiB: number[];
+  sqlite: QueryTiming[];
+  postgres: QueryTiming[] | null;
+  wallS: number;
+}
+
+function dispatchLatencies(requests: Requested[], records: string): number[] {
+  const starts = new Map<string, number>();
+  for (const line of existsSync(records) ? readFileSync(records, 'utf8').split('\n') : []) {
+    if (!line) continue;
+    const s = JSON.parse(line) as AttemptStarted;
+    if (s.attempt === 1) starts.set(s.jobId, s.startedAt);
+  }
+  return requests.flatMap((r) => {
+    const at = r.jobId ? starts.get(r.jobId) : undefined;
+    return at === undefined ? [] : [at - r.at];
+  });
+}
+
+async function jobStates(catalog: Catalog): Promise<{ states: Record<string, number>; rerouted: number }> {
+  const rows = await catalog
+    .selectFrom('jobs')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  const multi = await catalog
+    .selectFrom('attempts')
+    .select((eb) => eb.fn.count<number>('job_id').distinct().as('n'))
+    .where('number', '>', 1)
+    .executeTakeFirstOrThrow();
+  return { states: Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])), rerouted: Number(multi.n) };
+}
+
+async function postgresTimings(catalog: Catalog, cluster: string): Promise<QueryTiming[] | null> {
+  const pg = await startPostgres();
+  if (!pg) return null;
+  try {
+    const target = await openCatalog(pg.url);
+    try {
+      await copyCatalog(catalog, target);
+      return await catalogTimings(target, cluster);
+    } finally {
+      await target.destroy();
+    }
+  } finally {
+    pg.stop();
+  }
+}
+
+async function run(dir: string): Promise<Outcome> {
+  const server = await startDevServer({ dataDir: join(dir, 'temporal'), headless: true });
+  const plan = writeScalePlan(dir, {
+    address: server.address,
+    nodes: NODES,
+    apps: APPS,
+    catalogUrl: 'sqlite:catalog.db',
+  });
+  const config = loadConfig(plan.configFile);
+  const catalog = await openCatalog(config.catalogUrl);
+  const records = join(dir, 'attempts.jsonl');
+  const workers = startWorkers(plan, records);
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const started = Date.now();
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+    say(`${NODES} node workers in ${PROCESSES} processes ready; coordinator for ${APPS} apps`);
+    await ensureCoordinator(client, config, { tickSeconds: 2 });
+    const failovers = rollingFailover(plan, Date.now());
+    const requests = await requestDay(client, plan);
+    await waitForJobs(catalog, 600_000);
+    const wallS = (Date.now() - started) / 1000;
+    const { states, rerouted } = await jobStates(catalog);
+    const rssMiB = workers.map((w) => peakRssMiB(w.child.pid));
+    const coordinator = await coordinatorFigures(client, config.cluster, started);
+    const sqlite = await catalogTimings(catalog, config.cluster);
+    const postgres = await postgresTimings(catalog, config.cluster);
+    const dispatchMs = dispatchLatencies(requests, records);
+    return { requests, dispatchMs, states, failovers, rerouted, coordinator, rssMiB, sqlite, postgres, wallS };
+  } finally {
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.all(
+      workers.map((w) => new Promise((r) => (w.child.exitCode !== null ? r(null) : w.child.once('exit', r)))),
+    );
+    await connection.close();
+    await catalog.destroy();
+    await server.stop();
+  }
+}
+
+const ms = (v: number | null) =>
+  v === null ? 'n/a' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`;
+
+function sectionText(o: Outcome): string {
+  const accepted = o.requests.filter((r) => r.jobId).length;
+  const refusals = new Map<string, number>();
+  for (const r of o.requests) {
+    if (!r.refused) continue;
+    const kind = r.refused.replace(/baton-backup-\S+?\)/g, '<job>)').replace(/app-\d+/g, 'app-N');
+    refusals.set(kind, (refusals.get(kind) ?? 0) + 1);
+  }
+  const accepts = o.requests.flatMap((r) => (r.acceptedMs !== undefined ? [r.acceptedMs] : []));
+  const p99 = percentile(o.dispatchMs, 99);
+  const c = o.coordinator;
+  const timing = (t: QueryTiming[] | null, name: string) => t?.find((q) => q.name === name)?.medianMs ?? null;
+  const queries = o.sqlite.map((q) => `| ${q.name} | ${ms(q.medianMs)} | ${ms(timing(o.postgres, q.name))} |`);
+  return [
+    '## Scale',
+    '',
+    `Measured ${new Date().toISOString()} with \`npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+      `${availableParallelism()} cores, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} at the end: a dev server, ` +
+      `one coordinator, ${NODES} node workers in ${PROCESSES} processes (stand-in backups of ${BACKUP_MS / 1000} s that ` +
+      `heartbeat every second and checkpoint every 2 s), ${APPS} apps, ${o.requests.length} backups requested over a ` +
+      `compressed day of ${DAY_S} s, ${o.failovers.length} nodes failed over in turn mid-day. What the figures mean and ` +
+      'what limits the next factor of 10: docs/scale.md.',
+    '',
+    '| figure | measured | goal | met |',
+    '| --- | --- | --- | --- |',
+    `| backups requested / accepted | ${o.requests.length} / ${accepted} | | |`,
+    `| jobs by end state | ${Object.entries(o.states)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(
+        ', ',
+      )} | every accepted job ends, none lost | ${(o.states.running ?? 0) === 0 && accepted === Object.values(o.states).reduce((a, b) => a + b, 0) ? 'yes' : 'no'} |`,
+    `| jobs moved by the rolling failover (more than one attempt) | ${o.rerouted} | | |`,
+    `| request -> job started (the coordinator's update answered), p50 / p99 / max | ${ms(percentile(accepts, 50))} / ${ms(percentile(accepts, 99))} / ${ms(accepts.length ? Math.max(...accepts) : null)} | | |`,
+    `| dispatch latency, request -> attempt running, p50 / p99 / max (${o.dispatchMs.length} jobs) | ${ms(percentile(o.dispatchMs, 50))} / ${ms(p99)} / ${ms(o.dispatchMs.length ? Math.max(...o.dispatchMs) : null)} | p99 < 1 s | ${p99 !== null && p99 < 1000 ? 'yes' : 'no'} |`,
+    `| coordinator workflow task, scheduled -> completed, p50 / p99 / max (${c.tasks} tasks) | ${ms(c.taskP50Ms)} / ${ms(c.taskP99Ms)} / ${ms(c.taskMaxMs)} | | |`,
+    `| coordinator runs (continue-as-new) during the run, events per run (max) | ${c.runs}, ${c.maxEventsPerRun} | | |`,
+    `| coordinator state carried into a new run (largest input) | ${(c.maxInputBytes / 1024).toFixed(0)} KiB | | |`,
+    `| worker processes' peak RSS | ${o.rssMiB.map((m) => `${m.toFixed(0)} MiB`).join(', ')} | | |`,
+    `| wall time of the whole run | ${o.wallS.toFixed(0)} s | | |`,
+    '',
+    'Catalog queries at the end of the run (median of 20):',
+    '',
+    '| query | SQLite | PostgreSQL (same rows) |',
+    '| --- | --- | --- |',
+    ...queries,
+    '',
+    ...(refusals.size ? ['Refused requests:', '', ...[...refusals].map(([m, n]) => `- ${n} x ${m}`)] : []),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-scale-'));
+  say(`${NODES} nodes, ${APPS} apps, ${JOBS} backups over ${DAY_S} s in ${dir}`);
+  const outcome = await run(dir);
+  const text = spliceNamedSection(readFileSync(DOC, 'utf8'), 'scale', sectionText(outcome));
+  writeFileSync(DOC, await format(text, { ...(await resolveConfig(DOC)), filepath: DOC }));
+  say(`written to ${DOC}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,49 @@
+/**
+ * Updates to the coordinator that are refused for a moment, retried here briefly:
+ *   - while it hands over to its next run (continue-as-new): the next run takes them within a
+ *     workflow task or two;
+ *   - when the server already holds its limit of updates in flight for one workflow
+ *     (RESOURCE_EXHAUSTED, 10 by default: a schedule firing for many apps at once meets it);
+ *   - for up to 6 s, while its last workflow task failed or timed out (FAILED_PRECONDITION): on a
+ *     loaded server a task can time out and the next try succeed (bench/scale saw 511 requests
+ *     refused as "stuck" that way); a coordinator that is stuck for good still is after 6 s (three 2 s task timeouts), and
+ *     the caller then says so (stuckCoordinatorError).
+ * Any other failure, or a refusal longer than its window, is thrown as it came.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { COORDINATOR_DRAINING } from '../workflows/messages';
+
+const RESOURCE_EXHAUSTED = 8;
+const FAILED_PRECONDITION = 9;
+const UPDATES_IN_FLIGHT = /in-flight updates/i;
+const FAILED_TASK = /workflow task in failed state/i;
+const FAILED_TASK_WINDOW_MS = 6_000;
+
+/** How long a refusal like `err` is worth retrying, in ms; 0 when it is not momentary. */
+function windowOf(err: unknown, timeoutMs: number): number {
+  type Link = { cause?: unknown; code?: unknown; message?: unknown; details?: unknown };
+  for (let e = err as Link | undefined; e; e = e.cause as Link | undefined) {
+    if (e instanceof ApplicationFailure) {
+      if (e.type === COORDINATOR_DRAINING) return timeoutMs;
+      continue;
+    }
+    const text = `${String(e.message)} ${typeof e.details === 'string' ? e.details : ''}`;
+    if (e.code === RESOURCE_EXHAUSTED && UPDATES_IN_FLIGHT.test(text)) return timeoutMs;
+    // update-with-start reports the server's refusal as a plain Error with the server's words
+    if ((e.code === FAILED_PRECONDITION || e.code === undefined) && FAILED_TASK.test(text))
+      return Math.min(timeoutMs, FAILED_TASK_WINDOW_MS);
+  }
+  return 0;
+}
+
+export async function retryWhileDraining<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const started = Date.now();
+  for (let waitMs = 50; ; waitMs = Math.min(waitMs * 2, 1000)) {
+    try {
+      return await call();
+    } catch (err) {
+      if (Date.now() + waitMs > started + windowOf(err, timeoutMs)) throw err;
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * retryWhileDraining alone: which refusals it retries (the coordinator handing over, too many
+ * updates in flight, a failed workflow task for up to 6 s) and that anything else is thrown at once.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { retryWhileDraining } from '../../../src/client/draining';
+import { COORDINATOR_DRAINING } from '../../../src/workflows/messages';
+
+/** A call that fails with `err` `times` times, then answers 'ok'; counts its calls. */
+function flaky(err: Error, times: number) {
+  const calls = { n: 0 };
+  const call = () => (++calls.n <= times ? Promise.reject(err) : Promise.resolve('ok'));
+  return { call, calls };
+}
+
+const wrapped = (cause: unknown) => Object.assign(new Error('update failed'), { cause });
+
+test('a coordinator handing over to its next run is retried until it answers', async () => {
+  const { call, calls } = flaky(wrapped(ApplicationFailure.retryable('handing over', COORDINATOR_DRAINING)), 3);
+  assert.equal(await retryWhileDraining(call), 'ok');
+  assert.equal(calls.n, 4);
+});
+
+test('too many updates in flight is retried', async () => {
+  const exhausted = Object.assign(
+    new Error('8 RESOURCE_EXHAUSTED: limit on number of concurrent in-flight updates has been reached (10)'),
+    { code: 8 },
+  );
+  const { call, calls } = flaky(wrapped(exhausted), 2);
+  assert.equal(await retryWhileDraining(call), 'ok');
+  assert.equal(calls.n, 3);
+});
+
+test('a failed workflow task is retried for a while, then thrown', async () => {
+  const failed = Object.assign(new Error('Workflow Task in failed state'), { code: 9 });
+  const { call } = flaky(failed, 1);
+  assert.equal(await retryWhileDraining(call), 'ok');
+  const forever = flaky(failed, Infinity);
+  const started = Date.now();
+  await assert.rejects(retryWhileDraining(forever.call, 1500), /failed state/);
+  assert.ok(Date.now() - started < 3000);
+  assert.ok(forever.calls.n >= 3);
+});
+
+test('any other failure is thrown at once', async () => {
+  const refused = wrapped(ApplicationFailure.nonRetryable('app "x" already has a backup running', 'AlreadyRunning'));
+  const { call, calls } = flaky(refused, 5);
+  await assert.rejects(retryWhileDraining(call), /update failed/);
+  assert.equal(calls.n, 1);
+});
