@@ -82,6 +82,7 @@ function cell(c) {
 async function poll() {
   try {
     const s = await (await fetch('status.json', { cache: 'no-store' })).json();
+    document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
     $('error').textContent = s.ok ? '' : s.error;
     $('at').textContent = s.at;
     if (!s.ok) return;
@@ -108,7 +109,7 @@ export function statusJson(answer: StatusPageAnswer): string {
 }
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:.4em 0 1.4em}
-th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#f3f3f3}#error{color:#b00}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;white-space:nowrap}td:last-child{white-space:normal}th{background:#f3f3f3}#error{color:#b00}
 h2{font-size:1.1em;margin-bottom:.2em}.muted{color:#777}`;
 
 /** The whole page for `answer` (an error page, with the script still polling, when there is no data). */
