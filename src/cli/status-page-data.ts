@@ -10,6 +10,7 @@ import type { Catalog } from '../catalog/open';
 import { backupProgress } from '../client/live-progress';
 import { coordinatorStatus } from '../client/coordinator-client';
 import type { BatonConfig } from '../config/load';
+import { UserError } from '../model/errors';
 import { coordinatorWorkflowId } from '../model/names';
 import type { StatusPageAnswer, StatusPageData } from './status-page-html';
 
@@ -52,6 +53,13 @@ export interface StatusSources {
 export async function loadStatusPageData(s: StatusSources): Promise<StatusPageData> {
   const { config, client, catalog } = s;
   const link = (id: string) => workflowUrl(s.webUiUrl, config.temporal.namespace, id);
+  // a closed workflow still answers queries (with its last state): ask whether it runs first
+  const run = await client.workflow.getHandle(coordinatorWorkflowId(config.cluster)).describe();
+  if (run.status.name !== 'RUNNING') {
+    throw new UserError(
+      `the coordinator of cluster ${config.cluster} is not running (its workflow is ${run.status.name}); start it with \`baton apply\``,
+    );
+  }
   const state = await coordinatorStatus(client, config.cluster);
   const [times, failures, running] = await Promise.all([
     backupTimes(catalog, config.cluster),

@@ -4,7 +4,7 @@
  * reading it. A rate-limited backup of the drill app runs on node-1; `baton cluster move` fails the
  * app over to node-3; the page, after its script polled /status.json, shows the job on node-3,
  * the coordinator's host and every node. A second server on the same address exits 1 with one
- * line; SIGTERM stops the first cleanly. BATON_STATUS_PAGE_SCREENSHOT=<file> keeps the screenshot
+ * line; with the coordinator terminated the page answers 503 and says why; SIGTERM stops it. BATON_STATUS_PAGE_SCREENSHOT=<file> keeps the screenshot
  * (docs/images/status-page.png was taken so).
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../src/config/load';
+import { DEMO_CLUSTER, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
+import { coordinatorWorkflowId } from '../../src/model/names';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import { freePort } from '../../src/devtools/dev-server';
 import { dumpDom, screenshot } from '../helpers/chromium';
@@ -138,7 +141,7 @@ describe(
       if (process.env.BATON_STATUS_PAGE_SCREENSHOT) copyFileSync(png, process.env.BATON_STATUS_PAGE_SCREENSHOT);
     });
 
-    test('read-only; a busy address is one line and exit 1; SIGTERM stops the server cleanly', async () => {
+    test('read-only; a busy address is one line and exit 1; a terminated coordinator is 503 with why; SIGTERM stops it', async () => {
       assert.equal((await fetch(`${base}/`, { method: 'DELETE' })).status, 405);
       const address = base.replace('http://', '');
       const busy = spawnSync(process.execPath, [BATON_BIN, 'status', '--config', config, '--serve', address], {
@@ -148,6 +151,23 @@ describe(
       assert.equal(
         busy.stderr.trim(),
         `baton: status page address ${address} is already in use; stop what listens there, or give another address with \`baton status --serve HOST:PORT\``,
+      );
+      const { address: temporal } = loadConfig(config).temporal;
+      const connection = await Connection.connect({ address: temporal });
+      try {
+        await new Client({ connection }).workflow
+          .getHandle(coordinatorWorkflowId(DEMO_CLUSTER))
+          .terminate('status page test');
+      } finally {
+        await connection.close();
+      }
+      const gone = await fetch(`${base}/status.json`);
+      assert.equal(gone.status, 503);
+      const body = (await gone.json()) as { ok: boolean; error: string };
+      assert.equal(body.ok, false);
+      assert.equal(
+        body.error,
+        `the coordinator of cluster ${DEMO_CLUSTER} is not running (its workflow is TERMINATED); start it with \`baton apply\``,
       );
       page?.child.kill('SIGTERM');
       assert.equal(await page?.exited, 0, page?.out());
