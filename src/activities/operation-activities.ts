@@ -42,6 +42,8 @@ import { checkAllowedPaths, type AllowedRoots } from './allowed-roots';
 import { failure } from './failure';
 
 export interface OperationActivityDeps {
+  /** The cluster this node belongs to (the verify metric's label). */
+  cluster: string;
   node: string;
   logger: Logger;
   /** The drives' passphrase; undefined only when encryption is off. */
@@ -232,7 +234,7 @@ async function verifyDrive(deps: OperationActivityDeps, req: VerifyRequest): Pro
       },
     );
     log.info({ ok: r.ok, errors: r.errors.length, bytesRead: r.bytesRead }, 'verify finished');
-    recordVerifyFinished(req.drive.name, r.errors.length);
+    recordVerifyFinished(deps.cluster, req.drive.name, r.errors.length);
     return {
       drive: req.drive.name,
       node: deps.node,

@@ -20,6 +20,7 @@ import { createLogger } from '../log/logger';
 import { runNodeProcess } from '../workers/node-process';
 import { EXIT } from './exit-codes';
 import { followUntilInterrupted, showBackupView, stdoutProgress } from './job-progress';
+import { serveStatusPage } from './status-page-command';
 import { formatTable } from './table';
 
 interface ConfigOption {
@@ -103,8 +104,11 @@ export function statusCommand(): Command {
     .description('show nodes, apps and their hosts, drives and recent jobs')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .option('--json', 'print one JSON object')
-    .action(async (opts: ConfigOption & { json?: boolean }) => {
+    .option('--serve <host:port>', 'serve a read-only status page there (GET / and /status.json) until Ctrl-C')
+    .option('--web-ui-url <url>', "the Temporal Web UI the page links to (default: the server's host, port 8233)")
+    .action(async (opts: ConfigOption & { json?: boolean; serve?: string; webUiUrl?: string }) => {
       const config = loadConfig(opts.config);
+      if (opts.serve !== undefined) return serveStatusPage(config, opts.serve, opts.webUiUrl);
       const { client, close } = await connect(config);
       const catalog = await openCatalog(config.catalogUrl);
       try {

@@ -72,3 +72,14 @@ export function checkBackups(input: {
   const line = `BATON ${worst} - ${ordered.map((v) => v.text).join('; ')} | ${verdicts.map((v) => v.perf).join(' ')}`;
   return { status: worst, code: CHECK_CODES[worst], line };
 }
+
+/**
+ * The verdict when the coordinator is not well (not running, not answering, no host): CRITICAL,
+ * the coordinator's problem first, the apps' verdict after it, the same perfdata. No problem: as is.
+ */
+export function withCoordinator(backups: CheckVerdict, problem: string | null): CheckVerdict {
+  if (problem === null || backups.status === 'UNKNOWN') return backups;
+  const [text, perf] = backups.line.replace(/^BATON \w+ - /, '').split(' | ');
+  const line = `BATON CRITICAL - ${problem}; ${text}${perf === undefined ? '' : ` | ${perf}`}`;
+  return { status: 'CRITICAL', code: CHECK_CODES.CRITICAL, line };
+}

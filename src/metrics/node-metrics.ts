@@ -38,7 +38,7 @@ const attempts = new Counter({
 const verifyErrors = new Counter({
   name: 'baton_drive_verify_errors_total',
   help: 'Errors found by drive verifies that ran on this node (drive names are unique in a cluster)',
-  labelNames: ['drive'] as const,
+  labelNames: ['cluster', 'drive'] as const,
   registers: [registry],
 });
 
@@ -67,9 +67,9 @@ export function recordAttemptEnded(cluster: string, outcome: string): void {
   attempts.inc({ cluster, outcome });
 }
 
-/** A verify of `drive` on this node finished and found `errors` errors. */
-export function recordVerifyFinished(drive: string, errors: number): void {
-  verifyErrors.inc({ drive }, errors);
+/** A verify of `drive` of `cluster` on this node finished and found `errors` errors. */
+export function recordVerifyFinished(cluster: string, drive: string, errors: number): void {
+  verifyErrors.inc({ cluster, drive }, errors);
 }
 
 /** The coordinator just checked its host on `node` (a local activity of its tick, run where it runs). */

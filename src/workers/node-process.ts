@@ -114,7 +114,7 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
         stopping: stop.signal,
         allowed,
       }),
-      ...createOperationActivities({ node, logger, password, allowed }),
+      ...createOperationActivities({ cluster: config.cluster, node, logger, password, allowed }),
       ...createRetentionActivities({ node, logger, catalog, password, allowed }),
     },
     // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):

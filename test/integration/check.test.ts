@@ -1,7 +1,9 @@
 /**
- * `baton check` as Nagios runs it, against a real Temporal dev server and the demo's SQLite
- * catalog: each exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) with its one status line and
- * perfdata. The catalog's rows are written by the same functions the catalog activities use.
+ * `baton check` as Nagios runs it, against a real Temporal dev server, the demo's three node
+ * processes with their coordinator, and the demo's SQLite catalog: each exit code (0 OK,
+ * 1 WARNING, 2 CRITICAL, 3 UNKNOWN) with its one status line and perfdata, and CRITICAL once the
+ * coordinator is gone. The catalog's rows are written by the same functions the catalog
+ * activities use.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { jobFinished, recordJobStart } from '../../src/catalog/jobs';
 import { DEMO_APP, DRILL_APP } from '../../src/demo/demo-files';
 import { freePort } from '../../src/devtools/dev-server';
+import { coordinatorStatus } from '../../src/client/coordinator-client';
+import { coordinatorWorkflowId } from '../../src/model/names';
 import { baton } from '../helpers/cli';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
@@ -53,7 +57,13 @@ describe('baton check', { timeout: 120_000 }, () => {
   }
 
   before(async () => {
-    c = await startLocalCluster({ nodes: false });
+    c = await startLocalCluster();
+    // the nodes start the coordinator; the check wants it placed on one of them
+    const deadline = Date.now() + 60_000;
+    while ((await coordinatorStatus(c.client, c.config.cluster).catch(() => null))?.host == null) {
+      if (Date.now() > deadline) throw new Error('the coordinator got no host within 60 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
     await backup(DEMO_APP, 'succeeded', 2);
     await backup(DRILL_APP, 'succeeded', 30);
     await backup(DRILL_APP, 'failed', 1);
@@ -107,5 +117,17 @@ describe('baton check', { timeout: 120_000 }, () => {
     const r = baton(['check', '--config', dead, '--max-age', '26h']);
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`^BATON UNKNOWN - no Temporal server answers at 127.0.0.1:${port}`));
+  });
+
+  test('2 CRITICAL: the coordinator is not running, whatever the backups say', async () => {
+    await c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster)).terminate('check test');
+    const r = check('--max-age', '26h', '--app', DEMO_APP);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^BATON CRITICAL - the coordinator of cluster ${c.config.cluster} is not running \\(its workflow is TERMINATED\\); start it with \`baton apply\`; ${DEMO_APP} backed up 2h ago \\|`,
+      ),
+    );
   });
 });

@@ -12,6 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createOperationActivities, type OperationActivityDeps } from '../../../src/activities/operation-activities';
 import { backup } from '../../../src/engine';
+import { registry } from '../../../src/metrics/node-metrics';
 import { operationHeartbeatOf, type OperationHeartbeat } from '../../../src/model/heartbeat';
 import type { OperationProgress, RestoreRequest, SnapshotSource } from '../../../src/model/operations';
 import { compareTrees } from '../../helpers/tree';
@@ -30,6 +31,7 @@ describe('restore and verify activities', { timeout: 120_000 }, () => {
   const drivePath = join(tmp.path, 'drive');
   let source: SnapshotSource;
   const deps = (over: Partial<OperationActivityDeps> = {}): OperationActivityDeps => ({
+    cluster: 'c1',
     node: 'n1',
     logger,
     password: PASSWORD,
@@ -202,6 +204,12 @@ describe('restore and verify activities', { timeout: 120_000 }, () => {
     const damaged = await verify(true);
     assert.equal(damaged.ok, false);
     assert.ok(damaged.errors.some((e) => e.pack === packId && e.kind === 'blob-data' && e.path?.startsWith('/dir-')));
+    const counted = (await registry.getSingleMetric('baton_drive_verify_errors_total')?.get())?.values ?? [];
+    assert.deepEqual(
+      counted.map((v) => [v.labels, v.value]),
+      [[{ cluster: 'c1', drive: 'd1' }, damaged.errorCount]],
+      'the verify metric names its cluster and drive',
+    );
 
     const f = await failure(
       inActivity(() => createOperationActivities(deps()).restoreSnapshot(request(join(tmp.path, 'bad')))),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkBackups, formatAge } from '../../../src/metrics/backup-check';
+import { checkBackups, formatAge, unknown, withCoordinator } from '../../../src/metrics/backup-check';
 
 const now = Date.parse('2026-12-04T12:00:00Z');
 const ago = (h: number) => new Date(now - h * 3600_000).toISOString();
@@ -33,4 +33,23 @@ void test('each status, the worst wins, perfdata for every app', () => {
   assert.equal(never.code, 2);
   assert.equal(never.line, "BATON CRITICAL - d never backed up | 'd_age'=U;;93600;0;");
   assert.equal(run([]).code, 3);
+});
+
+void test('a coordinator problem makes any backup verdict CRITICAL, named first, perfdata kept', () => {
+  const ok = checkBackups({
+    apps: ['db'],
+    times: [{ app: 'db', lastSuccess: ago(1), lastFailure: null }],
+    nowMs: now,
+    maxAgeSeconds: 7200,
+  });
+  assert.equal(withCoordinator(ok, null), ok);
+  const v = withCoordinator(ok, 'the coordinator of cluster c is not running');
+  assert.equal(v.status, 'CRITICAL');
+  assert.equal(v.code, 2);
+  assert.equal(
+    v.line,
+    "BATON CRITICAL - the coordinator of cluster c is not running; db backed up 1h ago | 'db_age'=3600s;;7200;0;",
+  );
+  const unknownVerdict = unknown('no apps');
+  assert.equal(withCoordinator(unknownVerdict, 'x'), unknownVerdict);
 });
