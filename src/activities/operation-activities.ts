@@ -156,7 +156,7 @@ async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest)
   const started = Date.now();
   const log = deps.logger.child({ job: req.jobId, app: req.app, snapshot: req.source.snapshotId.slice(0, 12) });
   const { source } = req;
-  log.info({ drive: source.drive, target: req.target, subtree: req.subtree }, 'restore starting');
+  log.info({ drive: source.drive, target: req.target, subtree: req.subtree, paths: req.paths }, 'restore starting');
   try {
     const result = await withProgress(
       deps,
@@ -170,6 +170,7 @@ async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest)
           snapshotId: source.snapshotId,
           target: req.target,
           subtree: req.subtree ?? undefined,
+          paths: req.paths,
           signal: ctx.cancellationSignal,
           rateLimit: req.rateLimit,
           progress: {
@@ -315,7 +316,7 @@ export function restoreFailure(err: unknown, ctx: FailureContext & { target: str
   if (err instanceof EngineError && err.code === 'NO_SNAPSHOT') {
     return failure(`${err.message} (read by node ${ctx.node})`, 'UnknownSnapshot');
   }
-  if (err instanceof EngineError && err.code === 'NO_SUBTREE') {
+  if (err instanceof EngineError && ['NO_SUBTREE', 'NO_PATH', 'PATH_ESCAPE'].includes(err.code)) {
     return failure(err.message, 'UnknownPath');
   }
   const drive = driveFailure(err, ctx);

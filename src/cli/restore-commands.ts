@@ -33,15 +33,27 @@ function knownNode(config: BatonConfig, node: string): void {
   }
 }
 
-/** A directory inside a snapshot, as the engine takes it: relative, no `..`. */
-function subtreeOf(path: string | undefined): string | null {
-  if (path === undefined) return null;
+/** A file or directory inside a snapshot, as the engine takes it: relative, no `..`; null: the whole snapshot. */
+export function snapshotPathOf(path: string): string | null {
   const clean = normalize(path).replace(/^\/+/, '').replace(/\/+$/, '');
   if (clean === '' || clean === '.') return null;
   if (clean.split('/').includes('..')) {
     throw new UserError(`--path ${path} leaves the snapshot; name a directory inside it, e.g. data/tables`);
   }
   return clean;
+}
+
+/** Every --path given, cleaned and without repeats; empty when none (or one naming the whole snapshot). */
+export function snapshotPaths(paths: string[]): string[] {
+  const clean = paths.map(snapshotPathOf);
+  if (clean.includes(null)) return [];
+  return [...new Set(clean as string[])];
+}
+
+type RestoreOpts = Common & { target: string; snapshot?: string; node?: string; path: string[] };
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /**
@@ -93,11 +105,17 @@ export function restoreCommand(): Command {
     .requiredOption('--target <dir>', 'an empty or new directory on the node (relative: to the current directory)')
     .option('--snapshot <id>', "snapshot ID or unique prefix (default: the app's latest in the catalog)")
     .option('--node <node>', "the node that receives the files (default: the app's current host)")
-    .option('--path <subtree>', 'restore only this directory of the snapshot (its contents go into --target)')
+    .option(
+      '--path <path>',
+      'restore only this file or directory of the snapshot; repeat for several (each lands at its ' +
+        'relative position under --target; one directory alone: its contents go into --target)',
+      collect,
+      [],
+    )
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .option('--wait', 'wait for the restore to finish and print its result')
     .option('--json', 'print JSON')
-    .action(async (app: string, opts: Common & { target: string; snapshot?: string; node?: string; path?: string }) => {
+    .action(async (app: string, opts: RestoreOpts) => {
       const config = loadConfig(opts.config);
       if (!config.plan.apps.some((a) => a.name === app)) {
         throw new UserError(
@@ -105,7 +123,7 @@ export function restoreCommand(): Command {
         );
       }
       if (opts.node !== undefined) knownNode(config, opts.node);
-      const subtree = subtreeOf(opts.path);
+      const paths = snapshotPaths(opts.path);
       const target = isAbsolute(opts.target) ? normalize(opts.target) : resolve(opts.target);
       const { client, close } = await connect(config);
       try {
@@ -121,13 +139,14 @@ export function restoreCommand(): Command {
           snapshotId: opts.snapshot ?? null,
           node: opts.node ?? null,
           target,
-          subtree,
+          subtree: null,
+          ...(paths.length ? { paths } : {}),
           requestedBy: `cli:${userInfo().username}`,
         });
         const view = await waitAccepted(client, jobId);
         const started =
           `started ${jobId}: snapshot ${shortId(view.snapshotId ?? '')} of ${app} from drive ${view.drive} ` +
-          `on ${view.node} into ${target}${subtree ? ` (only ${subtree})` : ''}`;
+          `on ${view.node} into ${target}${paths.length ? ` (only ${paths.join(', ')})` : ''}`;
         if (!opts.wait) {
           console.log(opts.json ? JSON.stringify(view) : started);
           return;

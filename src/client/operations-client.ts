@@ -27,6 +27,7 @@ export async function startRestore(client: Client, config: BatonConfig, req: Res
     node: req.node,
     target: req.target,
     subtree: req.subtree,
+    ...(req.paths?.length ? { paths: req.paths } : {}),
     requestedBy: req.requestedBy,
     settings: config.plan.jobs,
   };
@@ -38,7 +39,7 @@ export async function startRestore(client: Client, config: BatonConfig, req: Res
     staticSummary: `Restore of app ${req.app} (cluster ${config.cluster})`,
     staticDetails:
       `Snapshot ${req.snapshotId ?? "(the app's latest)"} into \`${req.target}\`` +
-      `${req.subtree ? ` (only ${req.subtree})` : ''} on ${req.node ?? "the app's current host"}; ` +
+      `${req.subtree ? ` (only ${req.subtree})` : ''}${req.paths?.length ? ` (only ${req.paths.join(', ')})` : ''} on ${req.node ?? "the app's current host"}; ` +
       `requested by ${req.requestedBy}.`,
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.cluster, value: config.cluster },

@@ -36,6 +36,8 @@ import { Lock } from './lock';
 import { applyXattrs } from './xattrs';
 import { createSpecial, specialSkipReason } from './special-files';
 import { DirNames, mtimeOf } from './restore-entry';
+import { selectPaths } from './restore-paths';
+import type { Selection } from './restore-paths';
 
 export interface RestoreOptions {
   /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
@@ -46,6 +48,12 @@ export interface RestoreOptions {
   target: string;
   /** a path inside the snapshot, e.g. "etc/app"; its contents go directly into target */
   subtree?: string;
+  /**
+   * files or directories inside the snapshot, e.g. ["etc/app.conf", "data"]: each is restored at its
+   * relative position under target, with its parent directories; a single directory alone keeps the
+   * `subtree` layout (its contents into target). Every one must exist, checked before anything is written.
+   */
+  paths?: string[];
   signal?: AbortSignal;
   progress?: ProgressReporter;
   /** worker threads reading, verifying and writing chunks (default 2) */
@@ -147,26 +155,30 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
 
 async function restoreLocked(opts: RestoreOptions): Promise<RestoreResult> {
   throwIfAborted(opts.signal, 'restore');
-  const { index, drives, nodes } = await openSource(opts);
+  const { index, drives, nodes, selection } = await openSource(opts);
   const target = Buffer.from(resolve(opts.target));
   await mkdir(target, { recursive: true });
-  return new RestoreRun(opts, index, drives, target).run(nodes);
+  return new RestoreRun(opts, index, drives, target).run(nodes, selection);
 }
 
 /** The snapshot, the index over every drive it uses, and the entries of the tree to restore. */
-async function openSource(opts: RestoreOptions): Promise<{ index: BlobIndex; drives: Drive[]; nodes: TreeNode[] }> {
+async function openSource(
+  opts: RestoreOptions,
+): Promise<{ index: BlobIndex; drives: Drive[]; nodes: TreeNode[]; selection?: Selection }> {
   const snapId = await resolveSnapshotId(opts.drive, opts.snapshotId);
   const snap = await readSnapshot(opts.drive, snapId);
   const { index, drives } = await openSnapshotDrives(opts.drive, snap, opts.otherDrives, opts.password);
-
-  let nodes = await loadTree(index, snap.tree);
+  const root = await loadTree(index, snap.tree);
+  const shortSnap = snapId.slice(0, 12);
+  if (opts.paths && opts.paths.length > 0) {
+    const picked = await selectPaths(root, opts.paths, (id) => loadTree(index, id), shortSnap);
+    return { index, drives, ...picked };
+  }
+  let nodes = root;
   for (const part of (opts.subtree ?? '').split('/').filter((p) => p !== '' && p !== '.')) {
     const n = nodes.find((x) => x.name === part);
     if (!n || n.type !== 'dir' || !n.subtree) {
-      throw new EngineError(
-        `no directory ${opts.subtree} in snapshot ${snapId.slice(0, 12)}; check the path`,
-        'NO_SUBTREE',
-      );
+      throw new EngineError(`no directory ${opts.subtree} in snapshot ${shortSnap}; check the path`, 'NO_SUBTREE');
     }
     nodes = await loadTree(index, n.subtree);
   }
@@ -210,12 +222,12 @@ class RestoreRun {
     this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, 'restore') : null;
   }
 
-  async run(nodes: TreeNode[]): Promise<RestoreResult> {
+  async run(nodes: TreeNode[], selection?: Selection): Promise<RestoreResult> {
     const { signal, pool, running, counters, result } = this;
     const onAbort = (): void => pool.abort();
     signal?.addEventListener('abort', onAbort);
     try {
-      await this.restoreDir(this.target, nodes, '');
+      await this.restoreDir(this.target, nodes, '', selection);
       await Promise.all(running);
       if (this.failure !== null) throw this.failure as Error;
       await this.setDirsMeta();
@@ -231,16 +243,23 @@ class RestoreRun {
     return result;
   }
 
-  /** The directory walk, depth first; files go to the pool, everything else is made here. */
-  private async restoreDir(dir: Buffer, list: TreeNode[], shown: string): Promise<void> {
+  /**
+   * The directory walk, depth first; files go to the pool, everything else is made here. With a
+   * selection, only the entries it names are restored (a partial one: the directory, then inside it
+   * only what the selection names there).
+   */
+  private async restoreDir(dir: Buffer, list: TreeNode[], shown: string, selection?: Selection): Promise<void> {
     const names = new DirNames(shown);
     for (const n of list) {
       throwIfAborted(this.signal, 'restore');
+      const inner = selection?.get(n.name);
+      if (selection && inner === undefined) continue;
       const path = childPath(dir, names.take(n));
       switch (n.type) {
         case 'dir': {
           await makeDir(path);
-          await this.restoreDir(path, n.subtree ? await loadTree(this.index, n.subtree) : [], `${shown}/${n.name}`);
+          const children = n.subtree ? await loadTree(this.index, n.subtree) : [];
+          await this.restoreDir(path, children, `${shown}/${n.name}`, inner ?? undefined);
           this.dirsDone.push({ path, node: n });
           break;
         }

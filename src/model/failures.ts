@@ -27,6 +27,7 @@ export type EngineErrorCode =
   | 'NO_POLICY'
   | 'NO_SNAPSHOT'
   | 'NO_SUBTREE'
+  | 'NO_PATH'
   | 'PATH_ESCAPE'
   | 'TOO_MANY_BLOBS'
   | 'UNENCRYPTED_DRIVE'

@@ -32,6 +32,11 @@ export interface RestoreJobInput {
   target: string;
   /** A directory inside the snapshot; only its contents are restored (into target). */
   subtree: string | null;
+  /**
+   * Files or directories inside the snapshot (`baton restore --path`, several times); each is
+   * restored at its relative position under target, one directory alone as `subtree` (absent: all).
+   */
+  paths?: string[];
   requestedBy: string;
   settings: JobSettings;
 }
@@ -44,6 +49,8 @@ export interface RestoreRequest {
   source: SnapshotSource;
   target: string;
   subtree: string | null;
+  /** Files or directories inside the snapshot, as in RestoreJobInput. */
+  paths?: string[];
   /** Bytes per second the restore may write; 0 or absent: no limit. */
   rateLimit?: number;
 }

@@ -63,7 +63,12 @@ async function locate(
     const { message, type } = failureOf(err, node);
     return refuse(message, type);
   }
-  return { source, node, where: `${input.subtree ? ` (its ${input.subtree})` : ''} into ${input.target} on ${node}` };
+  const only = input.paths?.length ? ` (only ${input.paths.join(', ')})` : '';
+  return {
+    source,
+    node,
+    where: `${input.subtree ? ` (its ${input.subtree})` : ''}${only} into ${input.target} on ${node}`,
+  };
 }
 
 function recordStarted(input: RestoreJobInput, { source, node, where }: Located): Promise<void> {
@@ -122,6 +127,7 @@ async function restore(input: RestoreJobInput, op: OperationTracker, mark: () =>
           source,
           target,
           subtree,
+          ...(input.paths?.length ? { paths: input.paths } : {}),
           rateLimit: input.settings.operationBandwidthLimitBytesPerSecond ?? 0,
         }),
       ),

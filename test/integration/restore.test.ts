@@ -94,6 +94,23 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
     assert.deepEqual(compareTrees(join(c.files.appDir, 'table-03'), target), []);
   });
 
+  test('--path twice, a file and a directory, restores exactly those; a missing one is refused', () => {
+    const target = join(c.dir, 'restores', 'two-paths');
+    const r = cli(['restore', DEMO_APP, '--target', target, '--path', 'README.txt', '--path', '/table-02/', '--wait']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`into ${target} \\(only README\\.txt, table-02\\)`));
+    assert.deepEqual(readdirSync(target).sort(), ['README.txt', 'table-02']);
+    assert.deepEqual(readFileSync(join(target, 'README.txt')), readFileSync(join(c.files.appDir, 'README.txt')));
+    assert.deepEqual(compareTrees(join(c.files.appDir, 'table-02'), join(target, 'table-02')), []);
+
+    const refused = join(c.dir, 'restores', 'missing-path');
+    const bad = cli(['restore', DEMO_APP, '--target', refused, '--path', 'README.txt', '--path', 'table-99', '--wait']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^baton: .*no file or directory table-99 in snapshot [0-9a-f]{12}; check the path/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.throws(() => statSync(refused), /ENOENT/, 'nothing is written');
+  });
+
   test('bad requests get a one-line error and change nothing', async () => {
     const jobs = await jobCount();
     const full = join(c.dir, 'restores', 'not-empty');
