@@ -142,7 +142,7 @@ module.exports = {
     },
     only(
       'client',
-      ['model', 'util', 'config', 'workflows'],
+      ['model', 'util', 'config', 'catalog', 'workflows'],
       'The client (start, follow, query) sits under the CLI, the demo and the drills; it never imports them.',
     ),
     {

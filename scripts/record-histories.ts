@@ -31,7 +31,12 @@ import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP } from '../src/demo/demo-files';
 import { waitFor } from '../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
-import { version } from '../package.json';
+
+// Read at run time, not imported: an import would copy package.json into dist/, where Node would
+// take it for the package's own and resolve `import 'baton'` (examples/) against it.
+const { version } = JSON.parse(readFileSync(resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
 
 const out = resolve(__dirname, '..', '..', 'test', 'histories');
 const ALL = [

@@ -1,0 +1,89 @@
+/**
+ * The README's "Using Baton from code" commands, run as written against the demo cluster (a real
+ * Temporal dev server, three node processes): the lines are read from README.md so they cannot drift.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ensureCoordinator } from '../../src/client/coordinator-client';
+import { getJob } from '../../src/catalog/jobs';
+import { secondNodeSkip } from '../helpers/first-node';
+import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** The `node dist/examples/...` lines of README's "Using Baton from code", comments cut. */
+function readmeCommands(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split('## Using Baton from code')[1]?.split('\n## ')[0] ?? '';
+  return section
+    .split('\n')
+    .filter((l) => l.startsWith('node dist/examples/'))
+    .map((l) => l.replace(/#.*$/, '').trim());
+}
+
+function run(line: string, configFile: string): { code: number | null; stdout: string; stderr: string } {
+  const [, script, ...args] = line.split(/\s+/);
+  const r = spawnSync(process.execPath, [script ?? '', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, BATON_CONFIG: configFile },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the README client examples on the demo cluster', { timeout: 300_000, skip: secondNodeSkip() }, () => {
+  let c: LocalCluster;
+  const commands = readmeCommands();
+  const line = (name: string) => commands.find((l) => l.includes(name)) ?? assert.fail(`README shows no ${name}`);
+
+  before(async () => {
+    c = await startLocalCluster();
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
+  });
+  after(async () => c?.stop());
+
+  test('backup-with-progress prints its progress and a finished job with its snapshot', async () => {
+    const r = run(line('backup-with-progress'), c.files.configFile);
+    assert.equal(r.code, 0, r.stderr);
+    const started = /^started (\S+) on (\S+)$/m.exec(r.stdout);
+    assert.ok(started, r.stdout);
+    assert.match(r.stdout, /^(pending|running|succeeded): /m);
+    const end = new RegExp(`^${started[1]} succeeded: snapshot ([0-9a-f]+)$`, 'm').exec(r.stdout);
+    assert.ok(end, r.stdout);
+    const row = await getJob(c.catalog, started[1] ?? '');
+    assert.equal(row?.state, 'succeeded');
+    assert.equal(row?.node, started[2]);
+  });
+
+  test('list-failed-jobs lists the failed jobs, and only them', async () => {
+    const bad = run('node dist/examples/backup-with-progress.js no-such-app', c.files.configFile);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: unknown app "no-such-app"; apps in .*: sample-db/m);
+    await c.catalog
+      .insertInto('jobs')
+      .values({
+        id: 'baton-backup-sample-db-failed-by-test',
+        cluster: c.config.cluster,
+        app: 'sample-db',
+        kind: 'backup',
+        node: 'node-2',
+        drive: 'node-2-disk',
+        state: 'failed',
+        requested_by: 'test',
+        started_at: new Date().toISOString(),
+        finished_at: new Date().toISOString(),
+        files: null,
+        bytes: null,
+        location: null,
+        error: 'drive full',
+      })
+      .execute();
+    const r = run(line('list-failed-jobs'), c.files.configFile);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '1 failed job(s)\nbaton-backup-sample-db-failed-by-test sample-db on node-2: drive full\n');
+  });
+});
