@@ -2,6 +2,7 @@
  * The end of a backup: the root tree, the last packs and their index, refs on the other drives whose
  * packs the snapshot uses, then the snapshot itself (last, so it never names data that is not durable).
  */
+import { metadataAad } from './config';
 import { hostname } from 'node:os';
 import { encodeJson } from './blob';
 import type { CheckpointDrive } from './checkpoint';
@@ -54,7 +55,7 @@ export async function commitSnapshot(c: CommitDeps): Promise<{ snapshotId: strin
     warnings: tally.warnings,
     stats: tally.stats,
   };
-  const data = encodeJson(drive.key, snap);
+  const data = encodeJson(drive.key, snap, metadataAad(drive.config.version, 'snapshot'));
   const snapshotId = contentId(data);
   for (const d of used) {
     if (d.id === drive.id) continue;

@@ -4,7 +4,7 @@
  */
 import { compress } from 'zstd-napi';
 import { CCtx, DCtx, compressBound, getFrameContentSize } from 'zstd-napi/binding';
-import { OVERHEAD, open, openInto, seal, sealInto } from './crypto';
+import { OVERHEAD, open, openInto, openWithAad, sealInto, sealWithAad } from './crypto';
 import { contentId } from './hash';
 import { CorruptionError } from './errors';
 import { MAX_BLOB, MAX_JSON, isUint } from './validate';
@@ -178,9 +178,9 @@ export function decodeBlob(
   return plain;
 }
 
-/** Metadata objects (index files, snapshots): zstd-compressed JSON, sealed. */
-export function encodeJson(key: Buffer | null, value: unknown): Buffer {
-  return seal(key, compress(Buffer.from(JSON.stringify(value)), { compressionLevel: ZSTD_LEVEL }));
+/** Metadata objects (index files, snapshots): zstd-compressed JSON, sealed with `aad` (config.ts: metadataAad). */
+export function encodeJson(key: Buffer | null, value: unknown, aad: Uint8Array): Buffer {
+  return sealWithAad(key, compress(Buffer.from(JSON.stringify(value)), { compressionLevel: ZSTD_LEVEL }), aad);
 }
 
 /**
@@ -188,10 +188,13 @@ export function encodeJson(key: Buffer | null, value: unknown): Buffer {
  * The zstd frame must state its size (Baton's always do), at most MAX_JSON: the output buffer is
  * that size, so a frame claiming or making more is refused before it is allocated.
  */
-export function decodeJson(key: Buffer | null, stored: Uint8Array, what: string): unknown {
-  const payload = open(key, stored);
+export function decodeJson(key: Buffer | null, stored: Uint8Array, what: string, aad: Uint8Array): unknown {
+  const payload = openWithAad(key, stored, aad);
   if (payload === null) {
-    throw new CorruptionError(`${what} failed authentication (damaged, or written with another key)`);
+    throw new CorruptionError(
+      `${what} failed authentication (damaged, written with another key, or another kind of object put in its ` +
+        `place); run \`baton repo verify\``,
+    );
   }
   let size: number | null;
   try {

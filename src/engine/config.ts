@@ -3,17 +3,30 @@
  * the first wrapped key (key `config`; more keys live in keys/, see keys.ts). Version 3 is a
  * config whose key was removed: its keys are all in keys/.
  */
-import { kdfProblem } from './crypto';
+import { kdfProblem, objectAad } from './crypto';
 import type { KdfParams } from './crypto';
 import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK } from './chunker';
 import { EngineError } from './errors';
 
-/** The newest format version this baton reads (3: keys in keys/ only). */
-export const FORMAT_VERSION = 3;
-/** The version `init` writes: a config holding the first key, which older batons also read. */
-export const INIT_VERSION = 2;
-/** The versions this baton reads. */
-export const READ_VERSIONS: readonly number[] = [2, 3];
+/**
+ * The newest format version this baton reads and the one `init` writes (4: index files and
+ * snapshots sealed with their type as associated data, its first key in the config or keys/).
+ */
+export const FORMAT_VERSION = 4;
+export const INIT_VERSION = 4;
+/** The versions this baton reads and writes, each in its own format (2 and 3: unbound metadata). */
+export const READ_VERSIONS: readonly number[] = [2, 3, 4];
+
+/** The associated-data domain of each metadata object of version 4 (docs/repository-format.md). */
+export const METADATA_DOMAINS = { index: 'baton index v4', snapshot: 'baton snapshot v4' } as const;
+
+/**
+ * The associated data an index file or snapshot of a drive of `version` is sealed with: its type's
+ * domain from version 4, none before. Not its ID: that is the hash of the sealed bytes.
+ */
+export function metadataAad(version: number, type: keyof typeof METADATA_DOMAINS): Buffer {
+  return version >= 4 ? objectAad(METADATA_DOMAINS[type]) : Buffer.alloc(0);
+}
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 export const MIN_VOLUME_SIZE = MAX_CHUNK + 1024 * 1024;
 
@@ -57,7 +70,7 @@ export function parseConfig(text: string, drivePath: string): DriveConfig {
         ? `it was made by an earlier baton: restore from it with that release, or init a new drive for new backups`
         : `use a baton release that supports it`;
     throw new EngineError(
-      `drive ${drivePath} uses repository format version ${String(version)}, this baton reads versions ${READ_VERSIONS.join(' and ')} only; ${fix}`,
+      `drive ${drivePath} uses repository format version ${String(version)}, this baton reads versions ${READ_VERSIONS.slice(0, -1).join(', ')} and ${FORMAT_VERSION} only; ${fix}`,
       'UNSUPPORTED_VERSION',
     );
   }
@@ -92,7 +105,9 @@ function checkEncryption(cfg: DriveConfig, drivePath: string): void {
         ? enc.kdf !== undefined || enc.masterKey !== undefined
           ? 'a wrapped key in a version 3 config (its keys are in keys/)'
           : null
-        : wrappedKeyProblem(enc.kdf, enc.masterKey);
+        : cfg.version === 4 && enc.kdf === undefined && enc.masterKey === undefined
+          ? null
+          : wrappedKeyProblem(enc.kdf, enc.masterKey);
   if (problem) {
     throw new EngineError(
       `drive ${drivePath} has encryption settings baton refuses: ${problem}; no key was derived and nothing was ` +

@@ -7,7 +7,7 @@
  * Node's Cipher API allocates and zero-fills a new buffer per call, which cost more than the
  * encryption (0.45-0.5 ms per MiB against 0.2; 5.5 us against 1.1 for a 2 KB blob).
  */
-import { randomBytes, scrypt as scryptCb } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -87,6 +87,42 @@ export function openInto(key: Buffer, sealed: Uint8Array, dst: Buffer): Buffer |
   if (sealed.length < OVERHEAD) return null;
   const plain = dst.subarray(0, sealed.length - OVERHEAD);
   return aes.open(key, sealed, plain) ? plain : null;
+}
+
+/**
+ * Associated data binding a stored object to what it is: a domain string for its type and, for an
+ * object not named by the hash of its own stored bytes, its ID. An index copied under snapshots/,
+ * or a tree blob served as data, then fails authentication instead of being parsed as the other.
+ */
+export function objectAad(domain: string, id = ''): Buffer {
+  if (!/^baton [a-z0-9 ]+$/.test(domain)) throw new Error(`bad associated-data domain ${JSON.stringify(domain)}`);
+  return Buffer.from(id === '' ? domain : `${domain}\0${id}`, 'utf8');
+}
+
+/**
+ * seal() with associated data (the nonce || ciphertext || tag layout of seal(); with empty `aad`
+ * the same bytes). Node's cipher: for metadata objects, not the per-blob hot path.
+ */
+export function sealWithAad(key: Buffer | null, plain: Uint8Array, aad: Uint8Array): Buffer {
+  if (key === null) return Buffer.from(plain);
+  const nonce = Buffer.from(nextNonce());
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(aad);
+  return Buffer.concat([nonce, c.update(plain), c.final(), c.getAuthTag()]);
+}
+
+/** open() of a sealWithAad() object: null when the tag, the key or the associated data differ. */
+export function openWithAad(key: Buffer | null, sealed: Uint8Array, aad: Uint8Array): Buffer | null {
+  if (key === null) return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  if (sealed.length < OVERHEAD) return null;
+  const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE));
+  d.setAAD(aad);
+  d.setAuthTag(sealed.subarray(sealed.length - TAG));
+  try {
+    return Buffer.concat([d.update(sealed.subarray(NONCE, sealed.length - TAG)), d.final()]);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -6,6 +6,7 @@
  * refused: someone who can write the drive must not be able to downgrade it or roll it back
  * unnoticed. One JSON file per drive ID under the state directory (docs/repository-format.md).
  */
+import { metadataAad } from './config';
 import { createHmac } from 'node:crypto';
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -36,6 +37,7 @@ export interface StatefulDrive {
   readonly id: string;
   readonly path: string;
   readonly key: Buffer | null;
+  readonly config: { readonly version: number };
   readonly stateDir: string;
   list(dir: 'snapshots'): Promise<string[]>;
   readFile(dir: 'snapshots', name: string): Promise<Buffer>;
@@ -103,9 +105,9 @@ async function saveState(drive: StatefulDrive, state: DriveState): Promise<void>
 }
 
 /** The time of a snapshot file, or null when it does not decrypt or parse (verify reports that, not open). */
-export function snapshotTime(key: Buffer | null, data: Uint8Array): string | null {
+export function snapshotTime(drive: StatefulDrive, data: Uint8Array): string | null {
   try {
-    const v = decodeJson(key, data, 'snapshot');
+    const v = decodeJson(drive.key, data, 'snapshot', metadataAad(drive.config.version, 'snapshot'));
     const t = typeof v === 'object' && v !== null ? (v as { time?: unknown }).time : undefined;
     return typeof t === 'string' && !Number.isNaN(Date.parse(t)) ? t : null;
   } catch {
@@ -124,7 +126,7 @@ async function snapshotsNow(drive: StatefulDrive, known: Record<string, string>)
       now[id] = known[id];
       continue;
     }
-    const t = snapshotTime(drive.key, await drive.readFile('snapshots', id));
+    const t = snapshotTime(drive, await drive.readFile('snapshots', id));
     if (t !== null) now[id] = t;
   }
   return now;
@@ -197,7 +199,7 @@ async function update(drive: StatefulDrive, change: (s: DriveState) => DriveStat
 
 /** A snapshot this process committed: raise the high-water mark at once, not at the next open. */
 export async function recordSnapshot(drive: StatefulDrive, id: string, data: Uint8Array): Promise<void> {
-  const time = snapshotTime(drive.key, data);
+  const time = snapshotTime(drive, data);
   if (time === null) return;
   await update(drive, (s) => ({ ...s, snapshots: { ...s.snapshots, [id]: time }, newest: later(s.newest, time) }));
 }

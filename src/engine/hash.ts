@@ -31,3 +31,32 @@ export function contentIdOfParts(parts: Uint8Array[]): string {
     hasher.reset();
   }
 }
+
+/** one keyed hasher per ID key (a drive process uses one or two), reset after each use */
+const keyedHashers = new Map<string, Blake3Hasher>();
+
+/**
+ * A keyed content ID: BLAKE3 in keyed mode with a 32-byte ID key, so that whether a known file's
+ * blobs are on a drive cannot be told without the key. Same key, same ID: drives sharing the key
+ * deduplicate against each other.
+ */
+export function keyedContentId(idKey: Uint8Array, data: Uint8Array): string {
+  if (idKey.length !== 32) throw new Error(`a BLAKE3 ID key is 32 bytes, not ${idKey.length}`);
+  const name = Buffer.from(idKey).toString('hex');
+  let h = keyedHashers.get(name);
+  if (!h) {
+    h = Blake3Hasher.newKeyed(Buffer.from(idKey));
+    keyedHashers.set(name, h);
+  }
+  try {
+    h.update(asBuffer(data));
+    return h.digest('hex');
+  } finally {
+    h.reset();
+  }
+}
+
+/** A 32-byte subkey of `keyMaterial` for `context` (BLAKE3's derive_key mode). */
+export function deriveSubkey(context: string, keyMaterial: Uint8Array): Buffer {
+  return Blake3Hasher.deriveKey(context, Buffer.from(keyMaterial));
+}

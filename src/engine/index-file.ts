@@ -2,6 +2,7 @@
  * Index files (which packs hold which blobs, and where the packs are) and the in-memory blob
  * index built from them, across one or more drives.
  */
+import { metadataAad } from './config';
 import type { Drive } from './drive';
 import type { PackBlob } from './pack';
 import type { PackLocation } from './drive-store';
@@ -31,7 +32,7 @@ export interface BlobLocation {
 }
 
 export function encodeIndex(drive: Drive, file: IndexFile): { id: string; data: Buffer } {
-  const data = encodeJson(drive.key, file);
+  const data = encodeJson(drive.key, file, metadataAad(drive.config.version, 'index'));
   return { id: contentId(data), data };
 }
 
@@ -54,6 +55,7 @@ export async function readIndexFile(drive: Drive, name: string): Promise<IndexFi
       drive.key,
       await drive.readFile('index', name),
       `index file ${name} on drive ${drive.path}`,
+      metadataAad(drive.config.version, 'index'),
     );
     checkIndexFile(file, packBounds(drive), fail);
     return file as IndexFile;

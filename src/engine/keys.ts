@@ -6,7 +6,7 @@ import { hostname, userInfo } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
-import { INIT_VERSION, parseConfig } from './config';
+import { parseConfig } from './config';
 import type { DriveConfig } from './config';
 import type { Drive } from './drive';
 import { atomicWrite } from './fsutil';
@@ -118,11 +118,12 @@ export async function removeKey(drive: Drive, ref: string, current = drive.keyId
   }
 }
 
-/** Rewrites a version 2 config without its key, as version 3. */
+/** Rewrites a config without its key: version 2 as version 3, version 4 stays 4. */
 async function dropConfigKey(root: string, current: DriveConfig): Promise<void> {
-  if (current.version !== INIT_VERSION || !current.encryption) return;
+  if (!current.encryption?.masterKey) return;
   const { algorithm } = current.encryption;
-  const config: DriveConfig = { ...current, version: 3, encryption: { algorithm } };
+  const version = current.version === 2 ? 3 : current.version;
+  const config: DriveConfig = { ...current, version, encryption: { algorithm } };
   await atomicWrite(join(root, 'config'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
 }
 

@@ -1,4 +1,5 @@
 /** Snapshots: the committed record of one backup, stored encrypted under snapshots/<id>. */
+import { metadataAad } from './config';
 import type { Drive } from './drive';
 import { decodeJson, encodeJson } from './blob';
 import { contentId } from './hash';
@@ -41,7 +42,7 @@ export interface SnapshotEntry {
 }
 
 export async function writeSnapshot(drive: Drive, snap: Snapshot): Promise<string> {
-  const data = encodeJson(drive.key, snap);
+  const data = encodeJson(drive.key, snap, metadataAad(drive.config.version, 'snapshot'));
   const id = contentId(data);
   await drive.writeFile('snapshots', id, data);
   return id;
@@ -72,6 +73,7 @@ async function decodeSnapshot(drive: Drive, name: string): Promise<Snapshot> {
     drive.key,
     await drive.readFile('snapshots', name),
     `snapshot ${name} on drive ${drive.path}`,
+    metadataAad(drive.config.version, 'snapshot'),
   );
   const version = (snap as { version?: unknown } | null)?.version;
   if (version !== 1) {

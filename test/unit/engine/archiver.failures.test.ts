@@ -17,6 +17,7 @@ import type { Drive } from '../../../src/engine/drive';
 import { PASSWORD, createDrive, prng } from '../../helpers/engine';
 import { compareTrees } from '../../helpers/tree';
 import { tempDir } from '../../helpers/temp';
+import { metadataAad } from '../../../src/engine/config';
 
 function randomTree(dir: string, files: number, size: number): void {
   mkdirSync(dir, { recursive: true });
@@ -196,18 +197,22 @@ async function craftSnapshot(drive: Drive, nodes: TreeNode[]): Promise<string> {
   const tree = encodeTree(nodes);
   await w.add('tree', encodeBlob(drive.key, tree));
   await w.writeIndex();
-  const data = encodeJson(drive.key, {
-    version: 1,
-    time: new Date().toISOString(),
-    hostname: 'h',
-    paths: ['/x'],
-    tree: contentId(tree),
-    drives: [{ id: drive.id, path: drive.path }],
-    incomplete: false,
-    errors: [],
-    warnings: [],
-    stats: { files: 1, dirs: 0, bytes: 7, newBytes: 7, newChunks: 1, cachedFiles: 0, packs: 1 },
-  });
+  const data = encodeJson(
+    drive.key,
+    {
+      version: 1,
+      time: new Date().toISOString(),
+      hostname: 'h',
+      paths: ['/x'],
+      tree: contentId(tree),
+      drives: [{ id: drive.id, path: drive.path }],
+      incomplete: false,
+      errors: [],
+      warnings: [],
+      stats: { files: 1, dirs: 0, bytes: 7, newBytes: 7, newChunks: 1, cachedFiles: 0, packs: 1 },
+    },
+    metadataAad(drive.config.version, 'snapshot'),
+  );
   const id = contentId(data);
   await drive.writeFile('snapshots', id, data);
   return id;

@@ -15,6 +15,7 @@ import type { TreeNode } from '../../../src/engine/tree';
 import { createDrive } from '../../helpers/engine';
 import { compareTrees } from '../../helpers/tree';
 import { tempDir } from '../../helpers/temp';
+import { metadataAad } from '../../../src/engine/config';
 
 const ino = (p: string): bigint => statSync(p, { bigint: true }).ino;
 
@@ -87,18 +88,22 @@ async function craftSnapshot(drive: Drive, nodes: (Omit<TreeNode, 'content'> & {
   assert.ok(!plain.includes('device'), 'the tree is in the old format');
   await w.add('tree', encodeBlob(drive.key, plain));
   await w.writeIndex();
-  const data = encodeJson(drive.key, {
-    version: 1,
-    time: new Date().toISOString(),
-    hostname: 'h',
-    paths: ['/x'],
-    tree: contentId(plain),
-    drives: [{ id: drive.id, path: drive.path }],
-    incomplete: false,
-    errors: [],
-    warnings: [],
-    stats: { files: nodes.length, dirs: 0, bytes: 0, newBytes: 0, newChunks: 0, cachedFiles: 0, packs: 1 },
-  });
+  const data = encodeJson(
+    drive.key,
+    {
+      version: 1,
+      time: new Date().toISOString(),
+      hostname: 'h',
+      paths: ['/x'],
+      tree: contentId(plain),
+      drives: [{ id: drive.id, path: drive.path }],
+      incomplete: false,
+      errors: [],
+      warnings: [],
+      stats: { files: nodes.length, dirs: 0, bytes: 0, newBytes: 0, newChunks: 0, cachedFiles: 0, packs: 1 },
+    },
+    metadataAad(drive.config.version, 'snapshot'),
+  );
   const id = contentId(data);
   await drive.writeFile('snapshots', id, data);
   return id;

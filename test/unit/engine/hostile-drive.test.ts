@@ -17,7 +17,8 @@ import type { IndexFile, IndexPack } from '../../../src/engine/index-file';
 import { PackBuilder } from '../../../src/engine/pack';
 import { decodeBlob, decodeJson } from '../../../src/engine/blob';
 import { decodeTree } from '../../../src/engine/tree';
-import { seal } from '../../../src/engine/crypto';
+import { seal, sealWithAad } from '../../../src/engine/crypto';
+import { metadataAad } from '../../../src/engine/config';
 import { contentId } from '../../../src/engine/hash';
 import { validateCheckpoint } from '../../../src/engine/checkpoint';
 import type { Checkpoint } from '../../../src/engine/checkpoint';
@@ -322,11 +323,12 @@ void test('a zstd bomb is refused without allocating what it claims: blobs, tree
 
     // metadata (index files, snapshots): the frame's claimed size is checked before decompressing
     assert.throws(
-      () => decodeJson(key, seal(key, bombFrame(2 ** 40)), 'snapshot x'),
+      () => decodeJson(key, seal(key, bombFrame(2 ** 40)), 'snapshot x', Buffer.alloc(0)),
       /claims 1099511627776 bytes of JSON/,
     );
-    const bombId = contentId(seal(key, bombFrame(2 ** 40)));
-    await s.drive.writeFile('snapshots', bombId, seal(key, bombFrame(2 ** 40)));
+    const bomb = sealWithAad(key, bombFrame(2 ** 40), metadataAad(s.drive.config.version, 'snapshot'));
+    const bombId = contentId(bomb);
+    await s.drive.writeFile('snapshots', bombId, bomb);
     await assert.rejects(listSnapshots(s.drive), /claims 1099511627776 bytes of JSON/);
     await s.drive.remove('snapshots', bombId);
 

@@ -30,7 +30,7 @@ void test('a second key opens the drive with its own password; the config key is
     const { snapshotId } = await backup({ drive: first, sources: src, cachePath: null });
     const id = await addKey(first, SECOND, 1024);
     assert.match(id, /^[0-9a-f]{64}$/);
-    assert.equal(config(path).version, 2, 'adding a key leaves the config as older batons read it');
+    assert.equal(config(path).version, 4, 'adding a key leaves the config version as it was');
 
     const second = await open(path, SECOND);
     assert.equal(second.keyId, id);
@@ -52,7 +52,7 @@ void test('a second key opens the drive with its own password; the config key is
   }
 });
 
-void test('remove refuses the key in use and the last key; removing `config` makes the config version 3, which still opens', async () => {
+void test('remove refuses the key in use and the last key; removing `config` leaves a version 4 config without it, which still opens', async () => {
   const tmp = tempDir();
   try {
     const path = join(tmp.path, 'drive');
@@ -73,7 +73,7 @@ void test('remove refuses the key in use and the last key; removing `config` mak
 
     assert.equal(await removeKey(second, 'conf'), 'config');
     const cfg = config(path);
-    assert.equal(cfg.version, 3);
+    assert.equal(cfg.version, 4);
     assert.deepEqual(cfg.encryption, { algorithm: 'aes-256-gcm' });
     await assert.rejects(open(path, PASSWORD), WrongPasswordError);
     const again = await open(path, SECOND);
@@ -153,6 +153,22 @@ void test('a key file with forged scrypt parameters, a wrong name or a bad shape
       });
       assert.ok(Date.now() - start < 1000, `refused in ${Date.now() - start} ms`);
     }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('removing `config` from a version 2 drive (made before version 4) makes it version 3', async () => {
+  const tmp = tempDir();
+  try {
+    const path = join(tmp.path, 'drive');
+    await createDrive(path);
+    writeFileSync(join(path, 'config'), JSON.stringify({ ...config(path), version: 2 }));
+    const first = await open(path, PASSWORD);
+    await addKey(first, SECOND, 1024);
+    assert.equal(await removeKey(await open(path, SECOND), 'config'), 'config');
+    assert.equal(config(path).version, 3);
+    assert.deepEqual(config(path).encryption, { algorithm: 'aes-256-gcm' });
   } finally {
     tmp.cleanup();
   }

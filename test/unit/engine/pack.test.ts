@@ -82,7 +82,8 @@ void test('blobs with a wrong key or flipped byte fail with an error naming the 
   const bad = Buffer.from(e.data);
   bad[15] ^= 1;
   assert.throws(() => decodeBlob(key, bad, e, 'pack P'), CorruptionError);
-  assert.deepEqual(decodeJson(key, encodeJson(key, { a: [1, 2] }), 'x'), { a: [1, 2] });
+  const aad = Buffer.from('baton index v4');
+  assert.deepEqual(decodeJson(key, encodeJson(key, { a: [1, 2] }, aad), 'x', aad), { a: [1, 2] });
 });
 
 const hexId = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
