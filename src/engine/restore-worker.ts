@@ -11,19 +11,11 @@
  * big file is written into a descriptor the main thread opened and still owns.
  */
 import { parentPort } from 'node:worker_threads';
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  ftruncateSync,
-  futimesSync,
-  openSync,
-  readSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { decodeBlob } from './blob';
 import { AbortedError, CorruptionError } from './errors';
+import { futimens } from './file-times';
+import type { FileTime } from './file-times';
 import type { InitMessage } from './worker-start';
 
 export interface PackRef {
@@ -52,8 +44,8 @@ export interface ChunkRef {
 
 export interface FileMeta {
   mode: number;
-  /** seconds, as utimes takes them */
-  mtime: number;
+  /** to the nanosecond */
+  mtime: FileTime;
   /** set only when running as root; failures are ignored as for the other entries */
   owner?: { uid: number; gid: number };
 }
@@ -253,7 +245,7 @@ function writeWhole(f: WholeFile, packs: PackRef[], ends: Map<ChunkRef, number>)
       }
     }
     fchmodSync(fd, f.meta.mode);
-    futimesSync(fd, f.meta.mtime, f.meta.mtime);
+    futimens(fd, f.meta.mtime);
   } finally {
     closeSync(fd);
   }

@@ -14,7 +14,7 @@
  * it (files are rewritten, links replaced).
  */
 import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
@@ -35,7 +35,8 @@ import type { FileMeta } from './restore-worker';
 import { Lock } from './lock';
 import { applyXattrs } from './xattrs';
 import { createSpecial, specialSkipReason } from './special-files';
-import { DirNames, mtimeOf } from './restore-entry';
+import { fileTimeOf, futimens, lutimens } from './file-times';
+import { DirNames } from './restore-entry';
 
 export interface RestoreOptions {
   /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
@@ -306,7 +307,7 @@ class RestoreRun {
     await this.limiter?.take(size, this.signal);
     const meta: FileMeta = {
       mode: n.mode,
-      mtime: mtimeOf(n),
+      mtime: fileTimeOf(n.mtimeNs),
       owner: this.isRoot ? { uid: n.uid, gid: n.gid } : undefined,
     };
     if (size <= SPLIT_BYTES && !n.xattrs) {
@@ -358,7 +359,7 @@ class RestoreRun {
       if (meta.owner) await fh.chown(meta.owner.uid, meta.owner.gid).catch(() => undefined);
       await this.setXattrs(path, n); // after chown (which drops security.capability), before chmod
       await fh.chmod(meta.mode);
-      await fh.utimes(meta.mtime, meta.mtime);
+      futimens(fh.fd, meta.mtime);
     } finally {
       await fh.close();
     }
@@ -374,15 +375,44 @@ class RestoreRun {
   }
 
   private async setMeta(path: Buffer, n: TreeNode): Promise<void> {
+    if (n.type === 'dir') return this.setDirMeta(path, n);
     if (this.isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
     await this.setXattrs(path, n);
-    const mtime = mtimeOf(n);
+    const mtime = fileTimeOf(n.mtimeNs);
     if (n.type === 'symlink') {
-      await lutimes(path, mtime, mtime).catch(() => undefined);
+      try {
+        lutimens(path, mtime); // the link's own times, to the nanosecond
+      } catch {
+        // as before: a symlink whose times cannot be set keeps the ones it was made with
+      }
       return;
     }
     await chmod(path, n.mode);
-    await utimes(path, mtime, mtime);
+    lutimens(path, mtime);
+  }
+
+  /** A directory's owner, mode and mtime through a descriptor opened without following a symlink. */
+  private async setDirMeta(path: Buffer, n: TreeNode): Promise<void> {
+    const fh = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(
+      (err: Error) => {
+        const code = errnoCode(err);
+        if (code === 'ELOOP' || code === 'ENOTDIR') {
+          throw new PathEscapeError(
+            path.toString(),
+            'the directory was replaced (maybe by a symlink) during the restore',
+          );
+        }
+        throw err;
+      },
+    );
+    try {
+      if (this.isRoot) await fh.chown(n.uid, n.gid).catch(() => undefined);
+      await this.setXattrs(path, n);
+      await fh.chmod(n.mode);
+      futimens(fh.fd, fileTimeOf(n.mtimeNs));
+    } finally {
+      await fh.close();
+    }
   }
 
   // after chown (which drops security.capability) and before chmod (user.* needs write access)
