@@ -37,6 +37,7 @@ import { applyXattrs } from './xattrs';
 import { createSpecial, specialSkipReason } from './special-files';
 import { fileTimeOf, futimens, lutimens } from './file-times';
 import { DirNames } from './restore-entry';
+import { openNewFile } from './restore-open';
 
 export interface RestoreOptions {
   /** the drive holding the snapshot, then any other drives it uses (opened by recorded path otherwise) */
@@ -342,16 +343,7 @@ class RestoreRun {
     size: number,
     meta: FileMeta,
   ): Promise<void> {
-    const fh = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
-      0o600,
-    ).catch((err: Error) => {
-      if (errnoCode(err) === 'ELOOP') {
-        throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
-      }
-      throw err;
-    });
+    const fh = await openNewFile(path); // never an inode that is already there
     try {
       await fh.truncate(size); // sized first: the parts are written in any order, holes stay holes
       await this.pool.writeInto(path, fh.fd, chunks);
