@@ -54,14 +54,20 @@ export interface RestoreOptions {
   workers?: number;
   /** bytes per second the restore may write; 0 or absent: no limit */
   rateLimit?: number;
+  /** skip device nodes (as root they are made by default, as tar does) */
+  noDevices?: boolean;
+  /** restore modes without their setuid and setgid bits */
+  noSetuid?: boolean;
 }
 
 export interface RestoreResult {
   files: number;
   dirs: number;
   bytes: number;
-  /** entries not restored (sockets; devices when not root), with why */
+  /** entries not restored (sockets; devices when not root or with noDevices), with why */
   skipped: { path: string; message: string }[];
+  /** entries restored without their setuid/setgid bits (noSetuid) */
+  setuidStripped?: number;
   /** metadata not restored (extended attributes the process may not set), with why */
   warnings: { path: string; message: string }[];
 }
@@ -199,6 +205,8 @@ class RestoreRun {
   private readonly running = new Set<Promise<void>>();
   private failure: unknown = null;
   private readonly dirsDone: { path: Buffer; node: TreeNode }[] = [];
+  private readonly noDevices: boolean;
+  private readonly noSetuid: boolean;
 
   constructor(
     opts: RestoreOptions,
@@ -210,6 +218,21 @@ class RestoreRun {
     this.progress = opts.progress ?? noopProgress;
     this.pool = new RestorePool(drives, opts.workers ?? DEFAULT_WORKERS);
     this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, 'restore') : null;
+    this.noDevices = opts.noDevices ?? false;
+    this.noSetuid = opts.noSetuid ?? false;
+    if (this.noSetuid) this.result.setuidStripped = 0;
+  }
+
+  /** The node as restored: without setuid/setgid bits under noSetuid (counted). */
+  private withOptions(n: TreeNode): TreeNode {
+    if (!this.noSetuid || (n.mode & 0o6000) === 0) return n;
+    this.result.setuidStripped = (this.result.setuidStripped ?? 0) + 1;
+    return { ...n, mode: n.mode & ~0o6000 };
+  }
+
+  private skipReason(n: TreeNode): string | null {
+    if (this.noDevices && (n.type === 'char' || n.type === 'block')) return 'device node not restored: --no-devices';
+    return specialSkipReason(n, this.isRoot);
   }
 
   async run(nodes: TreeNode[]): Promise<RestoreResult> {
@@ -236,8 +259,9 @@ class RestoreRun {
   /** The directory walk, depth first; files go to the pool, everything else is made here. */
   private async restoreDir(dir: Buffer, list: TreeNode[], shown: string): Promise<void> {
     const names = new DirNames(shown);
-    for (const n of list) {
+    for (const entry of list) {
       throwIfAborted(this.signal, 'restore');
+      const n = this.withOptions(entry);
       const path = childPath(dir, names.take(n));
       switch (n.type) {
         case 'dir': {
@@ -254,7 +278,7 @@ class RestoreRun {
           await this.setMeta(path, n);
           break;
         default: {
-          const why = specialSkipReason(n, this.isRoot) ?? (await createSpecial(n, path, this.target));
+          const why = this.skipReason(n) ?? (await createSpecial(n, path, this.target));
           if (why !== null) this.result.skipped.push({ path: path.toString(), message: why });
           else await this.setMeta(path, n);
         }
