@@ -1,6 +1,6 @@
 /**
- * Builds Baton's one native module, native/aes-gcm (AES-256-GCM into caller-owned buffers, see its
- * aes_gcm.c), with the node-gyp that ships with npm. `npm ci` runs this (the `prepare` script).
+ * Builds Baton's native modules in native/aes-gcm (AES-256-GCM into caller-owned buffers, aes_gcm.c;
+ * file times to the nanosecond, file_times.c), with the node-gyp that ships with npm. `npm ci` runs this (the `prepare` script).
  * Node's own headers are used when they sit beside the node binary, so nothing is downloaded.
  */
 import { spawnSync } from 'node:child_process';

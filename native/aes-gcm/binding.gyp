@@ -4,6 +4,11 @@
       "target_name": "aes_gcm",
       "sources": ["aes_gcm.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "file_times",
+      "sources": ["file_times.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -283,10 +283,15 @@ function addRestore(repo: Command): void {
     .argument('<snapshot>', 'snapshot ID or unique prefix')
     .requiredOption('--target <dir>', 'directory to restore into')
     .option('--path <subtree>', 'restore only this directory of the snapshot')
+    .option('--no-devices', 'skip device nodes (as root they are restored by default)')
+    .option('--no-setuid', 'restore modes without their setuid and setgid bits')
     .action(run('restore', restoreSnapshot));
 }
 
-async function restoreSnapshot(id: string, o: Common & { target: string; path?: string }): Promise<number> {
+async function restoreSnapshot(
+  id: string,
+  o: Common & { target: string; path?: string; devices: boolean; setuid: boolean },
+): Promise<number> {
   prestartWorkers('restore-worker.js'); // they boot while the drive key is derived
   const [drive, ...others] = await drives(o);
   // the whole snapshot's counts are the totals; a --path subtree's are not known beforehand
@@ -300,13 +305,16 @@ async function restoreSnapshot(id: string, o: Common & { target: string; path?: 
       target: o.target,
       subtree: o.path,
       progress: shown.reporter,
+      noDevices: !o.devices,
+      noSetuid: !o.setuid,
     });
     shown.renderer.clear();
     for (const s of r.skipped) process.stderr.write(`skipped: ${s.path}: ${s.message}\n`);
     for (const w of r.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
     shown.renderer.finish(
       { ...r },
-      `restored ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes into ${o.target}`,
+      `restored ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes into ${o.target}` +
+        (r.setuidStripped === undefined ? '' : `, ${r.setuidStripped} without setuid/setgid`),
     );
     return EXIT.ok;
   } finally {

@@ -1,7 +1,7 @@
 /**
  * What the restorer takes from one tree entry before touching the target: a name that cannot leave
- * its directory (not empty, `.`, `..`, no `/` or NUL, not twice in one directory) and the mtime in
- * the form Node's utimes wants.
+ * its directory (not empty, `.`, `..`, no `/` or NUL, not twice in one directory). Its mtime is
+ * file-times.ts's fileTimeOf.
  */
 import { PathEscapeError } from './errors';
 import { nodeNameBytes } from './tree';
@@ -34,13 +34,4 @@ export class DirNames {
     this.seen.add(key);
     return name;
   }
-}
-
-/**
- * A node's mtime as Node's utimes wants it: seconds as a double. libuv truncates to microseconds,
- * so aim at the middle of the microsecond, where the double's rounding cannot fall into the one below.
- */
-export function mtimeOf(n: TreeNode): number {
-  const ns = BigInt(n.mtimeNs);
-  return Number(ns / 1_000_000_000n) + (Number((ns % 1_000_000_000n) / 1000n) * 1000 + 500) / 1e9;
 }

@@ -6,24 +6,17 @@
  * files: a backup writes them in that order) are read with one pread of up to SPAN bytes.
  * Plaintext never crosses threads: only job descriptions and results are posted.
  *
- * A whole file is opened (O_NOFOLLOW), written, sized, given its owner, mode and mtime and closed
+ * A whole file is created afresh (restore-open.ts: unlink + O_EXCL|O_NOFOLLOW), written, sized, given its owner, mode and mtime and closed
  * here, with synchronous calls (cheaper than a trip through libuv's pool per call). A part of a
  * big file is written into a descriptor the main thread opened and still owns.
  */
 import { parentPort } from 'node:worker_threads';
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  ftruncateSync,
-  futimesSync,
-  openSync,
-  readSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { decodeBlob } from './blob';
 import { AbortedError, CorruptionError } from './errors';
+import { futimens } from './file-times';
+import { openNewFileSync } from './restore-open';
+import type { FileTime } from './file-times';
 import type { InitMessage } from './worker-start';
 
 export interface PackRef {
@@ -52,8 +45,8 @@ export interface ChunkRef {
 
 export interface FileMeta {
   mode: number;
-  /** seconds, as utimes takes them */
-  mtime: number;
+  /** to the nanosecond */
+  mtime: FileTime;
   /** set only when running as root; failures are ignored as for the other entries */
   owner?: { uid: number; gid: number };
 }
@@ -106,7 +99,6 @@ const ZERO = Buffer.alloc(HOLE_BLOCK);
 const MAX_OPEN_PACKS = 16;
 /** the most read from a pack at once (more only for one blob larger than this) */
 const SPAN = 4 * 1024 * 1024;
-const OPEN_TARGET = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 // set by the init message (worker-start.ts)
 let keys: (Buffer | null)[] = [];
@@ -240,7 +232,7 @@ function writeChunks(fd: number, chunks: ChunkRef[], packs: PackRef[], ends: Map
 
 function writeWhole(f: WholeFile, packs: PackRef[], ends: Map<ChunkRef, number>): void {
   if (Atomics.load(abort, 0) !== 0) throw new AbortedError('restore');
-  const fd = openSync(Buffer.from(f.path, 'latin1'), OPEN_TARGET, 0o600);
+  const fd = openNewFileSync(Buffer.from(f.path, 'latin1'));
   try {
     const end = writeChunks(fd, f.chunks, packs, ends);
     if (end < f.size) ftruncateSync(fd, f.size); // trailing hole
@@ -253,7 +245,7 @@ function writeWhole(f: WholeFile, packs: PackRef[], ends: Map<ChunkRef, number>)
       }
     }
     fchmodSync(fd, f.meta.mode);
-    futimesSync(fd, f.meta.mtime, f.meta.mtime);
+    futimens(fd, f.meta.mtime);
   } finally {
     closeSync(fd);
   }

@@ -14,7 +14,7 @@
  * it (files are rewritten, links replaced).
  */
 import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
@@ -35,7 +35,9 @@ import type { FileMeta } from './restore-worker';
 import { Lock } from './lock';
 import { applyXattrs } from './xattrs';
 import { createSpecial, specialSkipReason } from './special-files';
-import { DirNames, mtimeOf } from './restore-entry';
+import { fileTimeOf, futimens, lutimens } from './file-times';
+import { DirNames } from './restore-entry';
+import { openNewFile } from './restore-open';
 import { selectPaths } from './restore-paths';
 import type { Selection } from './restore-paths';
 
@@ -60,14 +62,20 @@ export interface RestoreOptions {
   workers?: number;
   /** bytes per second the restore may write; 0 or absent: no limit */
   rateLimit?: number;
+  /** skip device nodes (as root they are made by default, as tar does) */
+  noDevices?: boolean;
+  /** restore modes without their setuid and setgid bits */
+  noSetuid?: boolean;
 }
 
 export interface RestoreResult {
   files: number;
   dirs: number;
   bytes: number;
-  /** entries not restored (sockets; devices when not root), with why */
+  /** entries not restored (sockets; devices when not root or with noDevices), with why */
   skipped: { path: string; message: string }[];
+  /** entries restored without their setuid/setgid bits (noSetuid) */
+  setuidStripped?: number;
   /** metadata not restored (extended attributes the process may not set), with why */
   warnings: { path: string; message: string }[];
 }
@@ -209,6 +217,8 @@ class RestoreRun {
   private readonly running = new Set<Promise<void>>();
   private failure: unknown = null;
   private readonly dirsDone: { path: Buffer; node: TreeNode }[] = [];
+  private readonly noDevices: boolean;
+  private readonly noSetuid: boolean;
 
   constructor(
     opts: RestoreOptions,
@@ -220,6 +230,21 @@ class RestoreRun {
     this.progress = opts.progress ?? noopProgress;
     this.pool = new RestorePool(drives, opts.workers ?? DEFAULT_WORKERS);
     this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, 'restore') : null;
+    this.noDevices = opts.noDevices ?? false;
+    this.noSetuid = opts.noSetuid ?? false;
+    if (this.noSetuid) this.result.setuidStripped = 0;
+  }
+
+  /** The node as restored: without setuid/setgid bits under noSetuid (counted). */
+  private withOptions(n: TreeNode): TreeNode {
+    if (!this.noSetuid || (n.mode & 0o6000) === 0) return n;
+    this.result.setuidStripped = (this.result.setuidStripped ?? 0) + 1;
+    return { ...n, mode: n.mode & ~0o6000 };
+  }
+
+  private skipReason(n: TreeNode): string | null {
+    if (this.noDevices && (n.type === 'char' || n.type === 'block')) return 'device node not restored: --no-devices';
+    return specialSkipReason(n, this.isRoot);
   }
 
   async run(nodes: TreeNode[], selection?: Selection): Promise<RestoreResult> {
@@ -250,10 +275,11 @@ class RestoreRun {
    */
   private async restoreDir(dir: Buffer, list: TreeNode[], shown: string, selection?: Selection): Promise<void> {
     const names = new DirNames(shown);
-    for (const n of list) {
+    for (const entry of list) {
       throwIfAborted(this.signal, 'restore');
-      const inner = selection?.get(n.name);
+      const inner = selection?.get(entry.name);
       if (selection && inner === undefined) continue;
+      const n = this.withOptions(entry);
       const path = childPath(dir, names.take(n));
       switch (n.type) {
         case 'dir': {
@@ -271,7 +297,7 @@ class RestoreRun {
           await this.setMeta(path, n);
           break;
         default: {
-          const why = specialSkipReason(n, this.isRoot) ?? (await createSpecial(n, path, this.target));
+          const why = this.skipReason(n) ?? (await createSpecial(n, path, this.target));
           if (why !== null) this.result.skipped.push({ path: path.toString(), message: why });
           else await this.setMeta(path, n);
         }
@@ -325,7 +351,7 @@ class RestoreRun {
     await this.limiter?.take(size, this.signal);
     const meta: FileMeta = {
       mode: n.mode,
-      mtime: mtimeOf(n),
+      mtime: fileTimeOf(n.mtimeNs),
       owner: this.isRoot ? { uid: n.uid, gid: n.gid } : undefined,
     };
     if (size <= SPLIT_BYTES && !n.xattrs) {
@@ -360,16 +386,7 @@ class RestoreRun {
     size: number,
     meta: FileMeta,
   ): Promise<void> {
-    const fh = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
-      0o600,
-    ).catch((err: Error) => {
-      if (errnoCode(err) === 'ELOOP') {
-        throw new PathEscapeError(path.toString(), 'a symlink is in the way in the target');
-      }
-      throw err;
-    });
+    const fh = await openNewFile(path); // never an inode that is already there
     try {
       await fh.truncate(size); // sized first: the parts are written in any order, holes stay holes
       await this.pool.writeInto(path, fh.fd, chunks);
@@ -377,7 +394,7 @@ class RestoreRun {
       if (meta.owner) await fh.chown(meta.owner.uid, meta.owner.gid).catch(() => undefined);
       await this.setXattrs(path, n); // after chown (which drops security.capability), before chmod
       await fh.chmod(meta.mode);
-      await fh.utimes(meta.mtime, meta.mtime);
+      futimens(fh.fd, meta.mtime);
     } finally {
       await fh.close();
     }
@@ -393,15 +410,44 @@ class RestoreRun {
   }
 
   private async setMeta(path: Buffer, n: TreeNode): Promise<void> {
+    if (n.type === 'dir') return this.setDirMeta(path, n);
     if (this.isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
     await this.setXattrs(path, n);
-    const mtime = mtimeOf(n);
+    const mtime = fileTimeOf(n.mtimeNs);
     if (n.type === 'symlink') {
-      await lutimes(path, mtime, mtime).catch(() => undefined);
+      try {
+        lutimens(path, mtime); // the link's own times, to the nanosecond
+      } catch {
+        // as before: a symlink whose times cannot be set keeps the ones it was made with
+      }
       return;
     }
     await chmod(path, n.mode);
-    await utimes(path, mtime, mtime);
+    lutimens(path, mtime);
+  }
+
+  /** A directory's owner, mode and mtime through a descriptor opened without following a symlink. */
+  private async setDirMeta(path: Buffer, n: TreeNode): Promise<void> {
+    const fh = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(
+      (err: Error) => {
+        const code = errnoCode(err);
+        if (code === 'ELOOP' || code === 'ENOTDIR') {
+          throw new PathEscapeError(
+            path.toString(),
+            'the directory was replaced (maybe by a symlink) during the restore',
+          );
+        }
+        throw err;
+      },
+    );
+    try {
+      if (this.isRoot) await fh.chown(n.uid, n.gid).catch(() => undefined);
+      await this.setXattrs(path, n);
+      await fh.chmod(n.mode);
+      futimens(fh.fd, fileTimeOf(n.mtimeNs));
+    } finally {
+      await fh.close();
+    }
   }
 
   // after chown (which drops security.capability) and before chmod (user.* needs write access)

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DirNames, checkName, mtimeOf } from '../../../src/engine/restore-entry';
+import { DirNames, checkName } from '../../../src/engine/restore-entry';
 import type { TreeNode } from '../../../src/engine/tree';
 
 const node = (name: string, extra: Partial<TreeNode> = {}): TreeNode => ({
@@ -50,19 +50,4 @@ void test('one directory may not hold a name twice, byte for byte; another direc
   // the same bytes spelled as a raw name are the same name
   assert.throws(() => names.take(raw([0x41])), /appears twice/);
   assert.deepEqual(new DirNames('/e').take(node('a')), Buffer.from('a'));
-});
-
-void test('mtime lands in the same microsecond after libuv truncates the double, at every edge', () => {
-  const nsValues = [0n, 1n, 999n, 1000n, 999_999_999n, 123_456_789n, 500_000_000n];
-  const seconds = [0n, 1n, 1_700_000_000n, 2_147_483_647n, 4_102_444_800n];
-  for (const s of seconds) {
-    for (const ns of nsValues) {
-      const t = mtimeOf(node('f', { mtimeNs: (s * 1_000_000_000n + ns).toString() }));
-      // libuv: tv_sec = (long) t, tv_nsec = (t - tv_sec) * 1e9, then the kernel keeps microseconds (utimes)
-      const sec = Math.trunc(t);
-      const usec = Math.trunc(((t - sec) * 1e9) / 1000);
-      assert.equal(BigInt(sec), s, `seconds of ${s}.${ns}`);
-      assert.equal(BigInt(usec), ns / 1000n, `microseconds of ${s}.${ns}`);
-    }
-  }
 });
