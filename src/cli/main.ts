@@ -18,6 +18,7 @@ import { tuneHeapForBackups } from './heap-tuning';
 import { restoreCommand, verifyCommand } from './restore-commands';
 import { retentionCommand, snapshotsCommand } from './retention-commands';
 import { schedulesCommand } from './schedules-command';
+import { upgradeCommand } from './upgrade-command';
 
 export function program(): Command {
   return new Command('baton')
@@ -40,7 +41,8 @@ export function program(): Command {
     .addCommand(jobCommand())
     .addCommand(checkCommand())
     .addCommand(repoCommand())
-    .addCommand(completionCommand());
+    .addCommand(completionCommand())
+    .addCommand(upgradeCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

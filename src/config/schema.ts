@@ -48,6 +48,19 @@ export const configSchema = z.strictObject({
         .optional(),
       /** The profile of Temporal's config file (TEMPORAL_CONFIG_FILE, ~/.config/temporalio/temporal.toml). */
       profile: z.string().min(1).optional(),
+      /** Worker Versioning (docs/upgrades.md): default name baton-<cluster>, build ID <version>-<bundle hash>. */
+      deployment: z
+        .strictObject({
+          name: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and -, e.g. baton-prod')
+            .optional(),
+          buildId: z
+            .string()
+            .regex(/^[A-Za-z0-9_.+-]+$/, 'must be letters, digits, _ . + and -, e.g. b2')
+            .optional(),
+        })
+        .optional(),
     })
     .refine((t) => t.apiKeyFile === undefined || t.apiKeyEnv === undefined, {
       message: 'must have at most one of apiKeyFile and apiKeyEnv; remove one',

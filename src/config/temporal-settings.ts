@@ -33,6 +33,8 @@ export interface TemporalSettings {
   apiKey?: SecretSource;
   /** gRPC metadata from TEMPORAL_GRPC_META_* or the profile. */
   metadata?: Record<string, string>;
+  /** baton.yaml's temporal.deployment, unresolved (src/workers/deployment.ts fills the defaults). */
+  deployment?: { name?: string; buildId?: string };
 }
 
 type TemporalKeys = ConfigFile['temporal'];
@@ -144,6 +146,7 @@ export function temporalSettings(keys: TemporalKeys, baseDir: string, env: Env =
     namespace: keys.namespace ?? profile.namespace ?? 'default',
     tls,
     ...(apiKey ? { apiKey } : {}),
+    ...(keys.deployment ? { deployment: keys.deployment } : {}),
     ...(profile.grpcMeta && Object.keys(profile.grpcMeta).length > 0 ? { metadata: profile.grpcMeta } : {}),
   };
 }

@@ -31,6 +31,7 @@ import { ConnectivityWatch } from './connectivity';
 import { gracefulStop, stopGraceMs, type GracefulStop } from './graceful-stop';
 import { runtimeMetrics, startNodeMonitoring } from './node-monitoring';
 import { workflowSource } from './workflow-bundle';
+import { adoptIfNoneCurrent, deploymentVersion, versionedWorker, type DeploymentVersion } from './deployment';
 
 let runtimeInstalled = false;
 
@@ -74,17 +75,19 @@ interface WorkerParts {
   watch: ConnectivityWatch;
   stop: GracefulStop;
   identity: string;
+  version: DeploymentVersion;
 }
 
 /** The node's two workers: the coordinator queue (workflows, catalog, host) and its own node queue. */
 async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
-  const { node, config, logger, connection, client, catalog, password, watch, stop, identity } = parts;
+  const { node, config, logger, connection, client, catalog, password, watch, stop, identity, version } = parts;
   const allowed = nodeAllowedRoots(config, node);
   const coordinatorWorker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: coordinatorQueue(config.cluster),
     identity,
+    ...versionedWorker(version),
     ...workflowSource(),
     activities: {
       ...createCatalogActivities(catalog),
@@ -102,6 +105,7 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
     namespace: config.temporal.namespace,
     taskQueue: nodeQueue(config.cluster, node),
     identity,
+    ...versionedWorker(version),
     activities: {
       ...createBackupActivities({
         node,
@@ -124,6 +128,19 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
     ...stop.workerOptions,
   });
   return [coordinatorWorker, nodeWorker];
+}
+
+/** Once the workers poll: the first build of a deployment becomes current; a later one waits for `baton upgrade`. */
+async function adoptDeployment(
+  connection: NativeConnection,
+  config: BatonConfig,
+  version: DeploymentVersion,
+  identity: string,
+  logger: Logger,
+): Promise<void> {
+  const current = await adoptIfNoneCurrent(connection.workflowService, config.temporal.namespace, version, identity);
+  if (current === version.buildId) logger.info({ deployment: version }, 'this build is current');
+  else logger.info({ deployment: version, current }, 'this build is inactive until `baton upgrade` makes it current');
 }
 
 /** The node's one connection to Temporal, or a one-line UserError naming the setting to fix. */
@@ -160,6 +177,7 @@ export async function runNodeProcess({
   const watch = new ConnectivityWatch(connection);
   watch.start();
   const identity = `${node}@${hostname()}:${process.pid}`;
+  const version = deploymentVersion(config);
   const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));
   try {
     const [coordinatorWorker, nodeWorker] = await createWorkers({
@@ -173,6 +191,7 @@ export async function runNodeProcess({
       watch,
       stop,
       identity,
+      version,
     });
     monitoring?.attach({ plan: config.plan, catalog, watch, workers: () => [coordinatorWorker, nodeWorker] });
     logger.info(
@@ -180,11 +199,15 @@ export async function runNodeProcess({
         cluster: config.cluster,
         queues: [coordinatorQueue(config.cluster), nodeQueue(config.cluster, node)],
         identity,
+        deployment: version,
       },
       'node ready',
     );
-    void onReady?.(client).catch((err: unknown) => logger.warn({ err }, 'start-up step failed; the node runs on'));
-    await Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
+    const running = Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
+    void adoptDeployment(connection, config, version, identity, logger)
+      .then(() => onReady?.(client))
+      .catch((err: unknown) => logger.warn({ err }, 'start-up step failed; the node runs on'));
+    await running;
     logger.info('node stopped');
   } finally {
     stop.dispose();

@@ -18,6 +18,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -445,6 +446,9 @@ async function observe(state: CoordinatorState, patches: Patches): Promise<void>
   if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster);
 }
 
+// Worker Versioning: jobs stay PINNED to the build they started on; the coordinator moves to each
+// new current build at its next workflow task, so every change to it is patched (docs/upgrades.md).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, coordinator);
 export async function coordinator(input: CoordinatorInput): Promise<void> {
   const state = input.state ? new CoordinatorState(input.state) : CoordinatorState.fromPlan(input.plan);
   const lock = new Lock();
