@@ -23,6 +23,8 @@ import type { Catalog } from '../catalog/open';
 import { liveSnapshotIds, markForgotten, snapshotsInRestore } from '../catalog/snapshots';
 import type { RetentionOutcome, RetentionRequest } from '../model/operations';
 import { failure } from './failure';
+import { recordFreeVolumes } from '../metrics/node-metrics';
+import { readPool } from '../engine/tape-volumes';
 import { checkAllowedPaths, type AllowedRoots } from './allowed-roots';
 
 export interface RetentionActivityDeps {
@@ -84,6 +86,7 @@ async function applyRetention(deps: RetentionActivityDeps, req: RetentionRequest
       packsDeleted: pruned?.packsDeleted ?? 0,
       bytesFreed: pruned?.bytesFreed ?? 0,
       packsDropped: pruned?.packsDropped ?? 0,
+      ...(await tapeVolumes(req, drive, pruned)),
       durationMs: Date.now() - started,
     };
   } catch (err) {
@@ -92,6 +95,19 @@ async function applyRetention(deps: RetentionActivityDeps, req: RetentionRequest
   } finally {
     clearInterval(beat);
   }
+}
+
+/** Tape: volumes recycled and free after the prune (the pool file when there was none), as a gauge too. */
+async function tapeVolumes(
+  req: RetentionRequest,
+  drive: Drive,
+  pruned: PruneResult | null,
+): Promise<Pick<RetentionOutcome, 'volumesRecycled' | 'volumesFree'>> {
+  const tape = drive.config.tape;
+  if (!tape) return {};
+  const free = pruned ? pruned.volumesFree : (await readPool(drive.path, tape.volumes)).pool.free.length;
+  recordFreeVolumes(req.cluster, req.drive.name, free);
+  return { volumesRecycled: pruned?.volumesRecycled ?? 0, volumesFree: free };
 }
 
 /**

@@ -417,7 +417,8 @@ async function pruneDrive(o: Common & { dryRun?: boolean }): Promise<number> {
     o,
     r,
     `${r.packsDeleted} packs deleted (${r.bytesFreed} bytes), ${r.packsKept} kept` +
-      (r.packsDropped ? `, ${r.packsDropped} dropped from the tape index (volume space is not reused)` : '') +
+      (r.packsDropped ? `, ${r.packsDropped} dropped from the tape index` : '') +
+      (r.volumesRecycled ? `, ${r.volumesRecycled} tape volumes recycled (${r.volumesFree} free)` : '') +
       (r.packsSpared
         ? `, ${r.packsSpared} unindexed packs younger than the lock stale age left for a later prune`
         : ''),

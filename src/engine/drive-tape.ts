@@ -1,21 +1,28 @@
 /**
  * Pack storage of a `tape` drive: fixed-capacity volume files volumes/vol-000001, ... appended
  * strictly in order. A pack goes at the end of the current volume or, if it does not fit, at the
- * start of the next one (after its 4096-byte label). No volume left means the drive is full.
- * Packs are read back by volume + offset. Space is never reused (append-only).
+ * start of a free volume (after its 4096-byte label): the lowest one prune recycled, else the
+ * next never used. None left means the drive is full. Packs are read back by volume + offset.
+ * Space inside a volume is never reused; a whole volume is, once prune recycles it (tape-volumes.ts).
  */
-import { mkdir, open, readdir, stat } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, writeAll } from './fsutil';
 import { CorruptionError, DriveFullError, errnoCode } from './errors';
 import type { ListedPack, PackLocation, PackStore, WrittenPack } from './drive-store';
 import { isUint, packPathId } from './validate';
+import {
+  VOLUME_LABEL_SIZE,
+  generation,
+  labelBytes,
+  readPool,
+  startedVolumes,
+  volumeName,
+  writePool,
+} from './tape-volumes';
+import type { VolumePool } from './tape-volumes';
 
-export const VOLUME_LABEL_SIZE = 4096;
-
-export function volumeName(n: number): string {
-  return `vol-${String(n).padStart(6, '0')}`;
-}
+export { VOLUME_LABEL_SIZE, volumeName };
 
 export class TapePackStore implements PackStore {
   readonly appendOnly = true;
@@ -54,55 +61,40 @@ export class TapePackStore implements PackStore {
     return { volume, offset };
   }
 
-  /** Number of the last volume started (0 when none) and its current length. */
-  private async tail(): Promise<{ n: number; size: number }> {
-    let names: string[] = [];
+  /** The current volume and its length (0 when it has no file yet; n 0 when there is none). */
+  private async tail(pool: VolumePool): Promise<{ n: number; size: number }> {
+    if (pool.current === 0) return { n: 0, size: 0 };
     try {
-      names = await readdir(join(this.root, 'volumes'));
+      return { n: pool.current, size: (await stat(this.file(pool.current))).size };
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err;
+      return { n: pool.current, size: 0 };
     }
-    const nums = names.map((x) => /^vol-(\d{6})$/.exec(x)).flatMap((m) => (m ? [Number(m[1])] : []));
-    if (nums.length === 0) return { n: 0, size: 0 };
-    const n = Math.max(...nums);
-    return { n, size: (await stat(this.file(n))).size };
   }
 
   async writePack(id: string, parts: Buffer[], length: number): Promise<WrittenPack> {
     if (length > this.volumeSize - VOLUME_LABEL_SIZE) {
       throw new Error(`pack ${id} (${length} bytes) is larger than a volume`);
     }
-    const tail = await this.tail();
+    const { pool, stored } = await readPool(this.root, this.volumes);
+    const tail = await this.tail(pool);
     let n = tail.n;
     let offset = tail.size;
-    let newVolume = false;
-    if (n === 0 || offset + length > this.volumeSize) {
-      n += 1;
-      if (n > this.volumes) {
-        throw new DriveFullError(
-          this.root,
-          `all ${this.volumes} volumes of ${this.volumeSize} bytes are used, pack ${id.slice(0, 12)} needs ${length} bytes`,
-        );
-      }
-      newVolume = true;
-      offset = VOLUME_LABEL_SIZE;
-    }
+    const newVolume = n === 0 || offset === 0 || offset + length > this.volumeSize;
     try {
       await mkdir(join(this.root, 'volumes'), { recursive: true });
-      const fh = await open(this.file(n), newVolume ? 'wx' : 'r+');
+      if (newVolume) {
+        n = offset === 0 && n !== 0 ? n : await this.nextVolume(pool, id, length);
+        offset = VOLUME_LABEL_SIZE;
+        await this.startVolume(pool, stored, n);
+      }
+      const fh = await open(this.file(n), 'r+');
       try {
-        if (newVolume) {
-          const label = Buffer.alloc(VOLUME_LABEL_SIZE);
-          label.write('BATONVOL');
-          label.write(JSON.stringify({ drive: this.driveId, volume: n }), 8);
-          await fh.write(label, 0, label.length, 0);
-        }
         await writeAll(fh, parts, offset);
         await fh.sync();
       } finally {
         await fh.close();
       }
-      if (newVolume) await fsyncDir(join(this.root, 'volumes'));
     } catch (err) {
       if (errnoCode(err) === 'ENOSPC' || errnoCode(err) === 'EDQUOT') {
         throw new DriveFullError(this.root, `no space left on the device holding volume ${volumeName(n)}`);
@@ -110,6 +102,37 @@ export class TapePackStore implements PackStore {
       throw err;
     }
     return { location: { id, length, volume: n, offset }, newVolume };
+  }
+
+  /** The volume to take when the current one is full: the lowest free one, else the next never used. */
+  private async nextVolume(pool: VolumePool, id: string, length: number): Promise<number> {
+    if (pool.free.length > 0) return pool.free[0];
+    const n = ((await startedVolumes(this.root)).at(-1) ?? 0) + 1;
+    if (n > this.volumes) {
+      throw new DriveFullError(
+        this.root,
+        `all ${this.volumes} volumes of ${this.volumeSize} bytes are used and none is free, pack ${id.slice(0, 12)} needs ${length} bytes; ` +
+          `forget snapshots and prune to recycle volumes`,
+      );
+    }
+    return n;
+  }
+
+  /**
+   * Labels volume n afresh (a file holding only its label, its generation from the pool), then
+   * records it as current when the drive keeps a pool file. A crash in between leaves it free and
+   * empty (taken again next time) or, never recycled, the highest started (current without a file).
+   */
+  private async startVolume(pool: VolumePool, stored: boolean, n: number): Promise<void> {
+    const fh = await open(this.file(n), 'w');
+    try {
+      await fh.write(labelBytes(this.driveId, n, generation(pool, n)), 0, VOLUME_LABEL_SIZE, 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsyncDir(join(this.root, 'volumes'));
+    if (stored) await writePool(this.root, { ...pool, current: n, free: pool.free.filter((v) => v !== n) });
   }
 
   packFile(loc: PackLocation): { file: string; offset: number } {

@@ -6,7 +6,8 @@
  * exclusive lock, so they never run beside a backup; prune takes over stale locks, proves its lock
  * and checks that nothing new appeared on the drive just before it deletes, supersedes only the
  * index files it loaded, and spares unindexed packs younger than the stale age. Tape volumes are
- * append-only: prune drops unused packs from the index there but cannot reuse their space.
+ * append-only: prune drops unused packs from the index there, and recycles a whole volume once
+ * none of its packs is kept (tape-volumes.ts); a volume with one live pack is kept whole.
  */
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
@@ -22,6 +23,8 @@ import { CorruptionError, EngineError, LockedError, throwIfAborted } from './err
 import { planPrune } from './prune-plan';
 import type { PrunePlan } from './prune-plan';
 import { parseRefs } from './validate';
+import { planRecycle, readPool, recycleVolumes, startedWithTimes } from './tape-volumes';
+import type { RecycleStep } from './tape-volumes';
 import type { KeepPolicy } from '../model/plan';
 import { planRetention } from '../model/retention';
 
@@ -108,6 +111,8 @@ export interface PruneOptions {
   otherDrives?: Drive[];
   signal?: AbortSignal;
   dryRun?: boolean;
+  /** tests: called between the steps of recycling tape volumes */
+  onRecycleStep?: RecycleStep;
 }
 
 export interface PruneResult {
@@ -119,6 +124,9 @@ export interface PruneResult {
   indexFilesReplaced: number;
   /** packs in no index but younger than the grace window (the stale age), left for a later prune */
   packsSpared: number;
+  /** tape: volumes recycled (every pack on them unreferenced), and how many are free now */
+  volumesRecycled: number;
+  volumesFree: number;
 }
 
 export async function prune(opts: PruneOptions): Promise<PruneResult> {
@@ -145,6 +153,8 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
       packsDropped: 0,
       indexFilesReplaced: index.loadedFiles.length,
       packsSpared: plan.spared.length,
+      volumesRecycled: 0,
+      volumesFree: 0,
     };
     if (opts.dryRun) {
       result.packsDeleted = plan.drop.length + plan.orphans.length;
@@ -152,7 +162,7 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
     }
     throwIfAborted(signal, 'prune');
     await assertNothingNew(drive, lock, { index: index.loadedFiles, ...seen });
-    await applyPrune(drive, lock, plan, index.loadedFiles, result);
+    await applyPrune(drive, lock, plan, index.loadedFiles, result, opts.onRecycleStep);
     return result;
   } finally {
     await lock.release().catch(() => undefined);
@@ -247,6 +257,7 @@ async function applyPrune(
   plan: PrunePlan,
   loaded: string[],
   result: PruneResult,
+  onRecycleStep?: RecycleStep,
 ): Promise<void> {
   const { keep, drop, orphans } = plan;
   const deleteAll = async (packs: PackLocation[]): Promise<void> => {
@@ -264,9 +275,34 @@ async function applyPrune(
     const { id, data } = encodeIndex(drive, { version: 1, packs: keep, supersedes: loaded });
     await lock.writeHeld('index', id, data);
     await deleteAll([...drop, ...orphans]);
+    await recycleTape(drive, lock, plan, result, onRecycleStep);
     for (const name of loaded) if (name !== id) await drive.remove('index', name);
   } else {
     await deleteAll(orphans);
+    await recycleTape(drive, lock, plan, result, onRecycleStep);
     result.indexFilesReplaced = 0;
   }
+}
+
+/**
+ * Tape: after the new index (which lists no pack of them) is written, the volumes with no kept
+ * pack, last written before the grace window, are recycled. A volume with one live pack stays
+ * whole: there is no repacking on tape (it would rewrite live data to reclaim the rest).
+ */
+async function recycleTape(
+  drive: Drive,
+  lock: Lock,
+  plan: PrunePlan,
+  result: PruneResult,
+  onStep?: RecycleStep,
+): Promise<void> {
+  const tape = drive.config.tape;
+  if (!tape) return;
+  const { pool } = await readPool(drive.path, tape.volumes);
+  const kept = new Set(plan.keep.flatMap((p) => (p.volume === undefined ? [] : [p.volume])));
+  const recycle = planRecycle(await startedWithTimes(drive.path), pool, kept, Date.now() - staleAgeFromEnv());
+  lock.throwIfLost();
+  const next = await recycleVolumes(drive.path, drive.id, pool, recycle, onStep);
+  result.volumesRecycled = recycle.length;
+  result.volumesFree = next.free.length;
 }

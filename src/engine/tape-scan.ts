@@ -3,7 +3,9 @@
  * to back after each volume's label, with dead space where a write was cut short; a pack is found
  * from its end: the end magic, the trailer length before it, the trailer (which must authenticate
  * and parse), whose blobs say where the pack's data ends and so where the pack starts, which must
- * hold the start magic. Each volume is read whole, one at a time.
+ * hold the start magic. Each volume is read whole, one at a time. A volume prune recycled is
+ * skipped: free in the pool, or its label's generation not the pool's (tape-volumes.ts), so its
+ * old packs are never brought back.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ import type { PackBlob } from './pack';
 import { open } from './crypto';
 import { contentId } from './hash';
 import { CorruptionError, errnoCode } from './errors';
-import { VOLUME_LABEL_SIZE, volumeName } from './drive-tape';
+import { VOLUME_LABEL_SIZE, generation, labelGeneration, readPool, volumeName } from './tape-volumes';
 
 /** Every pack found in the drive's volumes, in volume order. */
 export async function scanVolumes(drive: Drive): Promise<IndexPack[]> {
@@ -27,10 +29,12 @@ export async function scanVolumes(drive: Drive): Promise<IndexPack[]> {
     if (errnoCode(err) === 'ENOENT') return [];
     throw err;
   }
+  const { pool } = await readPool(drive.path, tape.volumes);
   const out: IndexPack[] = [];
   for (let n = 1; n <= tape.volumes; n++) {
-    if (!names.includes(volumeName(n))) continue;
+    if (!names.includes(volumeName(n)) || pool.free.includes(n)) continue;
     const data = await readFile(join(drive.path, 'volumes', volumeName(n)));
+    if (labelGeneration(data, drive.id, n) !== generation(pool, n)) continue;
     out.push(...scanVolume(drive.key, data, n));
   }
   return out;

@@ -42,6 +42,18 @@ const verifyErrors = new Counter({
   registers: [registry],
 });
 
+const freeVolumes = new Gauge({
+  name: 'baton_drive_free_volumes',
+  help: 'Free (recycled) volumes of a tape drive, as its last retention job on this node left them',
+  labelNames: ['cluster', 'drive'] as const,
+  registers: [registry],
+});
+
+/** A retention job on tape drive `drive` left `free` volumes free. */
+export function recordFreeVolumes(cluster: string, drive: string, free: number): void {
+  freeVolumes.set({ cluster, drive }, free);
+}
+
 /** When the coordinator last ran its host check on each node of this process (one, in a node process). */
 const coordinatorSeen = new Map<string, number>();
 

@@ -214,8 +214,11 @@ export interface RetentionOutcome {
   catalogMarked: number;
   packsDeleted: number;
   bytesFreed: number;
-  /** tape: packs dropped from the index; their volume space is not reused */
+  /** tape: packs dropped from the index (their space comes back when their whole volume is recycled) */
   packsDropped: number;
+  /** tape: volumes prune recycled, and how many are free after it (absent on a directory drive) */
+  volumesRecycled?: number;
+  volumesFree?: number;
   durationMs: number;
 }
 

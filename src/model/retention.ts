@@ -127,6 +127,7 @@ export function retentionEndMessage(r: RetentionResult): string {
     (o.forgotten.length > 0 ? ` (${o.forgotten.map((id) => id.slice(0, 12)).join(', ')})` : '') +
     `; ${o.packsDeleted} packs deleted, ${formatBytes(o.bytesFreed)} freed` +
     (o.packsDropped > 0 ? `, ${o.packsDropped} tape packs dropped from the index` : '') +
+    (o.volumesFree !== undefined ? `, ${o.volumesRecycled ?? 0} tape volumes recycled (${o.volumesFree} free)` : '') +
     `; ${o.catalogMarked} catalog rows marked forgotten, in ${o.durationMs} ms`
   );
 }
