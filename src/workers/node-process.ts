@@ -75,7 +75,8 @@ interface WorkerParts {
   watch: ConnectivityWatch;
   stop: GracefulStop;
   identity: string;
-  version: DeploymentVersion;
+  /** The deployment version its workers poll as; null: unversioned (temporal.deployment not set). */
+  version: DeploymentVersion | null;
 }
 
 /** The node's two workers: the coordinator queue (workflows, catalog, host) and its own node queue. */
@@ -87,7 +88,7 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
     namespace: config.temporal.namespace,
     taskQueue: coordinatorQueue(config.cluster),
     identity,
-    ...versionedWorker(version),
+    ...(version ? versionedWorker(version) : {}),
     ...workflowSource(),
     activities: {
       ...createCatalogActivities(catalog),
@@ -105,7 +106,7 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
     namespace: config.temporal.namespace,
     taskQueue: nodeQueue(config.cluster, node),
     identity,
-    ...versionedWorker(version),
+    ...(version ? versionedWorker(version) : {}),
     activities: {
       ...createBackupActivities({
         node,
@@ -177,7 +178,8 @@ export async function runNodeProcess({
   const watch = new ConnectivityWatch(connection);
   watch.start();
   const identity = `${node}@${hostname()}:${process.pid}`;
-  const version = deploymentVersion(config);
+  // Worker Versioning is opt-in (docs/upgrades.md): a cluster turns it on with temporal.deployment
+  const version = config.temporal.deployment ? deploymentVersion(config) : null;
   const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));
   try {
     const [coordinatorWorker, nodeWorker] = await createWorkers({
@@ -204,7 +206,7 @@ export async function runNodeProcess({
       'node ready',
     );
     const running = Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
-    void adoptDeployment(connection, config, version, identity, logger)
+    void (version ? adoptDeployment(connection, config, version, identity, logger) : Promise.resolve())
       .then(() => onReady?.(client))
       .catch((err: unknown) => logger.warn({ err }, 'start-up step failed; the node runs on'));
     await running;

@@ -38,6 +38,8 @@ export interface LocalClusterOptions {
   cluster?: string;
   /** host:port of a running Temporal server to use (another cluster's); default: start one. */
   temporal?: string;
+  /** Node processes poll under Worker Versioning (`temporal.deployment: {}`, docs/upgrades.md). */
+  versioned?: boolean;
 }
 
 /** Renames the cluster in the demo's config file. */
@@ -59,6 +61,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   }
   const files = writeDemoFiles(dir, address, opts.demo);
   if (opts.cluster) nameCluster(files.configFile, opts.cluster);
+  if (opts.versioned) {
+    const yaml = readFileSync(files.configFile, 'utf8');
+    writeFileSync(files.configFile, yaml.replace('  namespace: default\n', '  namespace: default\n  deployment: {}\n'));
+  }
   const config = loadConfig(files.configFile);
   const catalog = await openCatalog(config.catalogUrl);
   const nodes =

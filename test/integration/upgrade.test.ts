@@ -41,7 +41,7 @@ describe('a rolling upgrade with Worker Versioning', { timeout: 240_000, skip: s
   const b2Dir = () => join(c.dir, 'b2');
 
   before(async () => {
-    c = await startLocalCluster({ demo: APP });
+    c = await startLocalCluster({ demo: APP, versioned: true });
     await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
   });
   after(async () => {
@@ -55,10 +55,7 @@ describe('a rolling upgrade with Worker Versioning', { timeout: 240_000, skip: s
 
     const configB2 = join(c.dir, 'baton-b2.yaml');
     const yaml = readFileSync(c.files.configFile, 'utf8');
-    writeFileSync(
-      configB2,
-      yaml.replace('  namespace: default\n', '  namespace: default\n  deployment:\n    buildId: b2\n'),
-    );
+    writeFileSync(configB2, yaml.replace('  deployment: {}\n', '  deployment:\n    buildId: b2\n'));
     mkdirSync(b2Dir(), { recursive: true });
     for (const node of DEMO_NODES) b2.push(startNodeProcess(node, configB2, b2Dir()));
     const upgraded = baton(['upgrade', '--build-id', 'b2', '--config', configB2]);
