@@ -39,6 +39,7 @@ import type { DriveSpec } from '../model/plan';
 import { recordBackupCommitted } from '../metrics/node-metrics';
 import { checkAllowedPaths, type AllowedRoots } from './allowed-roots';
 import { failure } from './failure';
+import { keepLease, leaseMsOf } from './lease-renewal';
 
 export interface BackupActivityDeps {
   node: string;
@@ -105,8 +106,10 @@ async function runAttempt(
     estimate: await sizeEstimate(deps.catalog, job.app.name),
   });
   const fence = fencing(deps, job.jobId, attempt.epoch, heartbeatMs);
+  let stopLease = (): void => undefined;
   try {
     await fence();
+    stopLease = await keepLease(deps.catalog, { jobId: job.jobId, epoch: attempt.epoch, heartbeatMs }, log);
     const resumed = resumeFrom ? await storedCheckpoint(deps, job.jobId, resumeFrom.seq) : undefined;
     const resume = resumed?.checkpoint;
     log.info(
@@ -143,15 +146,7 @@ async function runAttempt(
       seconds: (Date.now() - started) / 1000,
       bytes: result.stats.bytes,
     });
-    return {
-      files: result.stats.files,
-      bytes: result.stats.bytes,
-      newBytes: result.stats.newBytes,
-      durationMs: Date.now() - started,
-      snapshotId: result.snapshotId,
-      drive: attempt.drive.path,
-      incomplete: result.incomplete,
-    };
+    return outcomeOf(result, attempt.drive, started);
   } catch (err) {
     if (err instanceof StoppedError) throw await nodeStopping(deps, job, attempt, err);
     if (err instanceof AbortedError) await recordStop(deps, job.cluster, job.jobId, attempt.epoch);
@@ -162,7 +157,21 @@ async function runAttempt(
       paths: job.app.paths,
       drive: attempt.drive,
     });
+  } finally {
+    stopLease();
   }
+}
+
+function outcomeOf(result: BackupResult, drive: DriveSpec, started: number): BackupOutcome {
+  return {
+    files: result.stats.files,
+    bytes: result.stats.bytes,
+    newBytes: result.stats.newBytes,
+    durationMs: Date.now() - started,
+    snapshotId: result.snapshotId,
+    drive: drive.path,
+    incomplete: result.incomplete,
+  };
 }
 
 /** An attempt runs only on the node it is for, writing only to that node's drive. */
@@ -277,6 +286,7 @@ function checkpointSaver(
         node: deps.node,
         files: cp.stats.files,
         bytes: cp.stats.bytes,
+        leaseMs: leaseMsOf(job.settings.heartbeatTimeoutSeconds * 1000),
         seal: (seq) => {
           const sealed = sealCheckpoint(drive.key, { jobId: job.jobId, seq, driveId: drive.id }, cp);
           return { driveId: drive.id, drivePath: drive.path, seal: sealed.seal, sealed: sealed.data };
