@@ -1,5 +1,5 @@
 /**
- * Catalog v7: a drive lease carries `expires_at`, renewed by its attempt while it works
+ * Catalog v6: a drive lease carries `expires_at`, renewed by its attempt while it works
  * (attempts.ts renewLease). Another job's attempt takes over a lease past its expiry instead of
  * waiting for the holder to end. Leases already held keep no expiry: they wait on the holder's
  * state, as before.
