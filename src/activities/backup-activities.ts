@@ -227,8 +227,10 @@ function progressReporter(o: ProgressReporterOptions) {
   const beatEveryMs = Math.min(1000, o.heartbeatMs / 4);
   let lastPath: string | null = null;
   const resumedBytes = o.resumeFrom?.bytes ?? 0;
+  let writingAt: string | null = null;
   const report = (files: number, bytes: number, force = false) => {
     const now = Date.now();
+    if (writingAt === null && bytes > resumedBytes) writingAt = new Date(now).toISOString();
     // the engine reports per file and per 8 MiB of a large file; a heartbeat per tiny file
     // would cost more than backing it up, and Temporal needs one per heartbeat timeout
     if (!force && now - lastBeat < beatEveryMs) return;
@@ -245,6 +247,7 @@ function progressReporter(o: ProgressReporterOptions) {
       lastPath,
       checkpointAt: checkpoint?.at ?? null,
       epoch: o.epoch,
+      writingAt,
     };
     const beat: BackupHeartbeat = { summary: backupSummary(progress), progress, checkpoint };
     ctx.heartbeat(beat);
