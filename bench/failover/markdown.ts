@@ -49,6 +49,7 @@ export interface RunRow {
   attempts: string;
   detection: number | null;
   reroute: number | null;
+  writing: number | null;
   resumed: number | null;
   reread: number;
   note: string;
@@ -58,11 +59,11 @@ export interface RunRow {
 export function runTable(rows: RunRow[]): string {
   const s = (v: number | null) => (v === null ? 'n/a' : v.toFixed(1));
   return [
-    '| scenario | run | passed | attempts (node: outcome) | detection s | reroute s | writing again s | re-read B | note |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| scenario | run | passed | attempts (node: outcome) | detection s | reroute s | writing again s | first checkpoint s | re-read B | note |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.run} | ${r.ok ? 'yes' : 'NO'} | ${r.attempts} | ${s(r.detection)} | ${s(r.reroute)} | ${s(r.resumed)} | ${r.reread} | ${r.note} |`,
+        `| ${r.scenario} | ${r.run} | ${r.ok ? 'yes' : 'NO'} | ${r.attempts} | ${s(r.detection)} | ${s(r.reroute)} | ${s(r.writing)} | ${s(r.resumed)} | ${r.reread} | ${r.note} |`,
     ),
   ].join('\n');
 }

@@ -39,6 +39,7 @@ import type { DriveSpec } from '../model/plan';
 import { recordBackupCommitted } from '../metrics/node-metrics';
 import { checkAllowedPaths, type AllowedRoots } from './allowed-roots';
 import { failure } from './failure';
+import { keepLease, leaseMsOf } from './lease-renewal';
 
 export interface BackupActivityDeps {
   node: string;
@@ -105,8 +106,10 @@ async function runAttempt(
     estimate: await sizeEstimate(deps.catalog, job.app.name),
   });
   const fence = fencing(deps, job.jobId, attempt.epoch, heartbeatMs);
+  let stopLease = (): void => undefined;
   try {
     await fence();
+    stopLease = await keepLease(deps.catalog, { jobId: job.jobId, epoch: attempt.epoch, heartbeatMs }, log);
     const resumed = resumeFrom ? await storedCheckpoint(deps, job.jobId, resumeFrom.seq) : undefined;
     const resume = resumed?.checkpoint;
     log.info(
@@ -143,15 +146,7 @@ async function runAttempt(
       seconds: (Date.now() - started) / 1000,
       bytes: result.stats.bytes,
     });
-    return {
-      files: result.stats.files,
-      bytes: result.stats.bytes,
-      newBytes: result.stats.newBytes,
-      durationMs: Date.now() - started,
-      snapshotId: result.snapshotId,
-      drive: attempt.drive.path,
-      incomplete: result.incomplete,
-    };
+    return outcomeOf(result, attempt.drive, started);
   } catch (err) {
     if (err instanceof StoppedError) throw await nodeStopping(deps, job, attempt, err);
     if (err instanceof AbortedError) await recordStop(deps, job.cluster, job.jobId, attempt.epoch);
@@ -162,7 +157,21 @@ async function runAttempt(
       paths: job.app.paths,
       drive: attempt.drive,
     });
+  } finally {
+    stopLease();
   }
+}
+
+function outcomeOf(result: BackupResult, drive: DriveSpec, started: number): BackupOutcome {
+  return {
+    files: result.stats.files,
+    bytes: result.stats.bytes,
+    newBytes: result.stats.newBytes,
+    durationMs: Date.now() - started,
+    snapshotId: result.snapshotId,
+    drive: drive.path,
+    incomplete: result.incomplete,
+  };
 }
 
 /** An attempt runs only on the node it is for, writing only to that node's drive. */
@@ -218,8 +227,10 @@ function progressReporter(o: ProgressReporterOptions) {
   const beatEveryMs = Math.min(1000, o.heartbeatMs / 4);
   let lastPath: string | null = null;
   const resumedBytes = o.resumeFrom?.bytes ?? 0;
+  let writingAt: string | null = null;
   const report = (files: number, bytes: number, force = false) => {
     const now = Date.now();
+    if (writingAt === null && bytes > resumedBytes) writingAt = new Date(now).toISOString();
     // the engine reports per file and per 8 MiB of a large file; a heartbeat per tiny file
     // would cost more than backing it up, and Temporal needs one per heartbeat timeout
     if (!force && now - lastBeat < beatEveryMs) return;
@@ -236,6 +247,7 @@ function progressReporter(o: ProgressReporterOptions) {
       lastPath,
       checkpointAt: checkpoint?.at ?? null,
       epoch: o.epoch,
+      writingAt,
     };
     const beat: BackupHeartbeat = { summary: backupSummary(progress), progress, checkpoint };
     ctx.heartbeat(beat);
@@ -277,6 +289,7 @@ function checkpointSaver(
         node: deps.node,
         files: cp.stats.files,
         bytes: cp.stats.bytes,
+        leaseMs: leaseMsOf(job.settings.heartbeatTimeoutSeconds * 1000),
         seal: (seq) => {
           const sealed = sealCheckpoint(drive.key, { jobId: job.jobId, seq, driveId: drive.id }, cp);
           return { driveId: drive.id, drivePath: drive.path, seal: sealed.seal, sealed: sealed.data };

@@ -2,6 +2,10 @@
  * Attempts, fencing epochs, checkpoints and drive leases. The catalog is the fencing authority:
  * every attempt gets the next epoch of its job, and a write or commit carrying an older epoch is
  * refused with StaleEpochError, so at most one attempt of a job writes at a time.
+ *
+ * A drive is leased to one job at a time. A lease granted with an expiry lapses unless its attempt
+ * renews it (renewLease, and every checkpoint); another job's attempt takes over a lapsed lease at
+ * once, and bumps the holder's epoch, so the holder, alive after all, is fenced at its next write.
  */
 import type { Catalog } from './open';
 import { addEvent } from './jobs';
@@ -41,6 +45,15 @@ export interface AttemptStart {
   drive: string;
   restart?: { kind: RestartKind; reason: string };
   resumedFrom?: unknown;
+  /** how long the lease lasts unless renewed; absent: it never lapses (it waits on the holder's state) */
+  leaseMs?: number;
+}
+
+/** A lease lasts this many heartbeat timeouts unless its attempt renews it. */
+export const LEASE_HEARTBEATS = 3;
+
+function expiry(nowIso: string, leaseMs: number | undefined): string | null {
+  return leaseMs === undefined ? null : new Date(Date.parse(nowIso) + leaseMs).toISOString();
 }
 
 /**
@@ -56,11 +69,7 @@ export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string)
       .where('number', '=', a.number)
       .executeTakeFirst();
     if (existing) return existing.epoch;
-    const lease = await trx.selectFrom('drive_leases').selectAll().where('drive', '=', a.drive).executeTakeFirst();
-    if (lease && lease.job_id !== a.jobId) {
-      const holder = await trx.selectFrom('jobs').select('state').where('id', '=', lease.job_id).executeTakeFirst();
-      if (holder?.state === 'running') throw new DriveBusyError(a.drive, lease.job_id);
-    }
+    await takeDrive(trx, a, nowIso);
     const job = await trx.selectFrom('jobs').select('epoch').where('id', '=', a.jobId).executeTakeFirstOrThrow();
     const epoch = job.epoch + 1;
     await trx.updateTable('jobs').set({ epoch, node: a.node, drive: a.drive }).where('id', '=', a.jobId).execute();
@@ -84,7 +93,14 @@ export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string)
     await trx.deleteFrom('drive_leases').where('drive', '=', a.drive).execute();
     await trx
       .insertInto('drive_leases')
-      .values({ drive: a.drive, job_id: a.jobId, epoch, node: a.node, acquired_at: nowIso })
+      .values({
+        drive: a.drive,
+        job_id: a.jobId,
+        epoch,
+        node: a.node,
+        acquired_at: nowIso,
+        expires_at: expiry(nowIso, a.leaseMs),
+      })
       .execute();
     const how = a.restart ? `${a.restart.kind} restart: ${a.restart.reason}` : 'first attempt';
     await addEvent(
@@ -101,6 +117,59 @@ export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string)
     );
     return epoch;
   });
+}
+
+/**
+ * Throws DriveBusyError while another running job holds the drive's lease and it has not lapsed. A
+ * lapsed one is taken over: the holder's epoch moves on (fencing its attempt) and an event says so.
+ */
+async function takeDrive(trx: Catalog, a: AttemptStart, nowIso: string): Promise<void> {
+  const lease = await trx.selectFrom('drive_leases').selectAll().where('drive', '=', a.drive).executeTakeFirst();
+  if (!lease || lease.job_id === a.jobId) return;
+  const holder = await trx
+    .selectFrom('jobs')
+    .select(['state', 'epoch'])
+    .where('id', '=', lease.job_id)
+    .executeTakeFirst();
+  if (holder?.state !== 'running') return;
+  if (lease.expires_at === null || lease.expires_at > nowIso) throw new DriveBusyError(a.drive, lease.job_id);
+  await trx
+    .updateTable('jobs')
+    .set({ epoch: holder.epoch + 1 })
+    .where('id', '=', lease.job_id)
+    .execute();
+  await addEvent(
+    trx,
+    {
+      cluster: a.cluster,
+      jobId: lease.job_id,
+      kind: 'lease-expired',
+      node: lease.node,
+      message:
+        `lease of drive ${a.drive} held by job ${lease.job_id} (epoch ${lease.epoch} on ${lease.node}) expired at ` +
+        `${lease.expires_at} unrenewed; job ${a.jobId} took the drive over, and the holder's epoch ${lease.epoch} is fenced`,
+      data: { drive: a.drive, holderEpoch: lease.epoch, expiredAt: lease.expires_at, takenBy: a.jobId },
+    },
+    nowIso,
+  );
+}
+
+/**
+ * Renews the drive lease the job's attempt with `epoch` holds until now + leaseMs. Returns false
+ * when that attempt holds none (taken over after it lapsed, or released).
+ */
+export async function renewLease(
+  db: Catalog,
+  r: { jobId: string; epoch: number; leaseMs: number },
+  nowIso: string,
+): Promise<boolean> {
+  const row = await db
+    .updateTable('drive_leases')
+    .set({ expires_at: expiry(nowIso, r.leaseMs) })
+    .where('job_id', '=', r.jobId)
+    .where('epoch', '=', r.epoch)
+    .executeTakeFirst();
+  return Number(row.numUpdatedRows) > 0;
 }
 
 export async function endAttempt(
@@ -160,6 +229,8 @@ export interface CheckpointInput {
   node: string;
   files: number;
   bytes: number;
+  /** renews the attempt's drive lease for this long (renewLease) */
+  leaseMs?: number;
   /** Seals the checkpoint as number `seq` of the job (the sequence number is associated data). */
   seal: (seq: number) => StoredCheckpoint;
 }
@@ -184,6 +255,7 @@ export async function saveCheckpoint(db: Catalog, c: CheckpointInput, nowIso: st
     if (last && (c.files < Number(last.files) || c.bytes < Number(last.bytes))) return false;
     const seq = (last?.seq ?? 0) + 1;
     const stored = c.seal(seq);
+    if (c.leaseMs !== undefined) await renewLease(trx, { jobId: c.jobId, epoch: c.epoch, leaseMs: c.leaseMs }, nowIso);
     await trx
       .insertInto('checkpoints')
       .values({

@@ -96,6 +96,8 @@ export interface DriveLeasesTable {
   epoch: number;
   node: string;
   acquired_at: string;
+  /** when the lease lapses unless its attempt renews it; null: never (it waits on the holder's state) */
+  expires_at: string | null;
 }
 
 export interface SnapshotsTable {

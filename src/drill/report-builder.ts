@@ -52,6 +52,8 @@ export interface ReportInput {
   >;
   /** The last progress the attempt with `epoch` reported (the progress watch's figure). */
   lastBytes: (epoch: number) => number | null;
+  /** When the attempt with `epoch` was first writing again, as it said (ProgressWatch.writingAt). */
+  writingAt: (epoch: number) => string | null;
   check: RestoreCheck;
   /** Where the coordinator runs after the drill (coordinator-failover). */
   coordinatorHostAfter: string | null;
@@ -125,7 +127,9 @@ function drillAttempt(a: AttemptRow): DrillAttempt {
 
 function timingsOf(i: ReportInput): DrillReport['timings'] {
   const { run, record } = i;
-  if (!run.fault) return { fault_to_detection: null, to_reroute: null, to_resumed_writing: null };
+  const second = record.attempts.find((a) => a.number === 2);
+  if (!run.fault)
+    return { fault_to_detection: null, to_reroute: null, to_resumed_writing: null, to_writing_again: null };
   const failoverMs = run.failoverEvent ? Date.parse(run.failoverEvent.at) : null;
   const reconciled =
     failoverMs === null
@@ -139,6 +143,7 @@ function timingsOf(i: ReportInput): DrillReport['timings'] {
     coordinatorFailoverAt: run.failoverEvent?.at ?? null,
     reconciledAt: reconciled?.at ?? null,
     jobFinishedAt: record.job?.finished_at ?? null,
+    secondWritingAt: second ? i.writingAt(second.epoch) : null,
   });
 }
 
@@ -224,6 +229,7 @@ export async function gatherReport(
     record,
     run,
     lastBytes: (epoch) => watch.lastBytes(epoch),
+    writingAt: (epoch) => watch.writingAt(epoch),
     check,
     coordinatorHostAfter,
   });

@@ -61,7 +61,7 @@ export function formatReport(r: DrillReport): string {
   if (r.fenced_event) lines.push(`  fenced: ${r.fenced_event.node} at ${r.fenced_event.at}: ${r.fenced_event.message}`);
   lines.push(
     `  after the fault: detected ${s(r.timings.fault_to_detection)}, re-routed ${s(r.timings.to_reroute)}, ` +
-      `writing again ${s(r.timings.to_resumed_writing)}`,
+      `writing again ${s(r.timings.to_writing_again)} (first checkpoint ${s(r.timings.to_resumed_writing)})`,
   );
   lines.push(
     `  re-read ${mib(r.reread_bytes)} already read before the fault ` +

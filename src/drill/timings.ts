@@ -9,6 +9,10 @@
  *   to_resumed_writing  fault -> the job's first checkpoint after the reroute (attempt 2's first
  *                        checkpoint; for a coordinator failover the first checkpoint at or after
  *                        the reconcile), or the job's end when no checkpoint came before it
+ *   to_writing_again    fault -> attempt 2 first got past the position it resumed from (its
+ *                        heartbeat's writingAt, stamped by the node when the engine first reports
+ *                        progress beyond the checkpoint, or beyond 0 for a fresh restart); null
+ *                        when no second attempt reported it (a coordinator failover keeps its attempt)
  */
 import type { Scenario } from './scenario-names';
 
@@ -29,12 +33,15 @@ export interface TimingInput {
   /** The coordinator-reconciled event for this job after the failover (coordinator-failover scenario). */
   reconciledAt?: string | null;
   jobFinishedAt: string | null;
+  /** Attempt 2's writingAt as its heartbeat said (ProgressWatch.writingAt). */
+  secondWritingAt?: string | null;
 }
 
 export interface Timings {
   fault_to_detection: number | null;
   to_reroute: number | null;
   to_resumed_writing: number | null;
+  to_writing_again: number | null;
 }
 
 const seconds = (fromMs: number, iso: string | null | undefined): number | null =>
@@ -67,6 +74,7 @@ export function computeTimings(t: TimingInput): Timings {
     fault_to_detection: seconds(t.faultAtMs, detection),
     to_reroute: seconds(t.faultAtMs, reroute),
     to_resumed_writing: seconds(t.faultAtMs, resumed),
+    to_writing_again: t.scenario === 'coordinator-failover' ? null : seconds(t.faultAtMs, t.secondWritingAt),
   };
 }
 

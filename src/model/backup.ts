@@ -97,6 +97,11 @@ export interface BackupProgress {
   checkpointAt: string | null;
   /** The epoch of the attempt reporting; reports from older attempts are dropped. */
   epoch: number;
+  /**
+   * ISO time (the node's clock) the attempt first reported progress past the position it resumed
+   * from (0 for a fresh start): when it was writing again. Null before; absent from older nodes.
+   */
+  writingAt?: string | null;
 }
 
 export interface BackupOutcome {

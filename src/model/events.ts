@@ -14,6 +14,8 @@ export type AttemptEventKind =
   | 'attempt-stopped'
   | 'attempt-isolated'
   | 'write-fenced'
+  /** the job's drive lease expired unrenewed and another job's attempt took the drive over */
+  | 'lease-expired'
   /** a backup initialised its drive, as the drive's initOnFirstBackup allowed */
   | 'drive-initialised'
   /** the job ended: its checkpoints were deleted (the event keeps their times, for the drill's figures) */

@@ -34,13 +34,14 @@ test('every run is listed with n/a for a timing that never came', () => {
       attempts: 'node-1: succeeded',
       detection: 13.76,
       reroute: null,
-      resumed: null,
+      writing: null,
+      resumed: 4.04,
       reread: 0,
       note: 'job ended first',
     },
   ]);
   assert.match(
     table,
-    /\| coordinator-failover \| 2 \| yes \| node-1: succeeded \| 13\.8 \| n\/a \| n\/a \| 0 \| job ended first \|/,
+    /\| coordinator-failover \| 2 \| yes \| node-1: succeeded \| 13\.8 \| n\/a \| n\/a \| 4\.0 \| 0 \| job ended first \|/,
   );
 });

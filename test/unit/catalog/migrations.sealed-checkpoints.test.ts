@@ -14,6 +14,7 @@ import * as m0003 from '../../../src/catalog/migrations/2026_11_27_0003_snapshot
 import * as m0004 from '../../../src/catalog/migrations/2026_12_04_0004_hosts';
 import * as m0005 from '../../../src/catalog/migrations/2026_12_04_0005_forgotten_snapshots';
 import * as m0006 from '../../../src/catalog/migrations/2026_12_04_0006_sealed_checkpoints';
+import * as m0007 from '../../../src/catalog/migrations/2026_12_04_0007_lease_expiry';
 import { describeCatalog } from '../../helpers/catalog';
 import { testBackupJob, testPlan } from '../../helpers/fixtures';
 
@@ -24,17 +25,21 @@ const MIGRATIONS = {
   '2026_12_04_0004_hosts': m0004,
   '2026_12_04_0005_forgotten_snapshots': m0005,
   '2026_12_04_0006_sealed_checkpoints': m0006,
+  '2026_12_04_0007_lease_expiry': m0007,
 };
 
 describeCatalog('catalog v5: sealed checkpoints', (catalog) => {
   test('clear rows of ended jobs are deleted, those of a running job kept and refused', async () => {
     const db = catalog.db();
     const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(MIGRATIONS) } });
-    const down = await migrator.migrateDown();
+    const down = await migrator.migrateTo('2026_12_04_0005_forgotten_snapshots');
     assert.equal(down.error, undefined);
     assert.deepEqual(
       down.results?.map((r) => [r.migrationName, r.status]),
-      [['2026_12_04_0006_sealed_checkpoints', 'Success']],
+      [
+        ['2026_12_04_0007_lease_expiry', 'Success'],
+        ['2026_12_04_0006_sealed_checkpoints', 'Success'],
+      ],
     );
     const running = testBackupJob(testPlan(), { jobId: 'baton-backup-running' });
     const ended = testBackupJob(testPlan(), { jobId: 'baton-backup-ended' });

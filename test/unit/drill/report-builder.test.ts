@@ -84,6 +84,7 @@ function input(o: Partial<ReportInput> = {}): ReportInput {
       cleanup: ['drill-db moved back to node-2'],
     },
     lastBytes: (epoch) => (epoch === 1 ? 500 : null),
+    writingAt: (epoch) => (epoch === 2 ? at(5.5) : null),
     check: { restore: { files: 3, bytes: 1000, difference: null }, identical: true, problem: null },
     coordinatorHostAfter: null,
     ...o,
@@ -103,7 +104,7 @@ test('report: attempts, timings, re-read bytes and the restore come from the row
     restart: { kind: 'checkpoint', reason: 'app moved' },
   });
   assert.equal(r.attempts[0].restart, null);
-  assert.deepEqual(r.timings, { fault_to_detection: 2, to_reroute: 4, to_resumed_writing: 9 });
+  assert.deepEqual(r.timings, { fault_to_detection: 2, to_reroute: 4, to_resumed_writing: 9, to_writing_again: 5.5 });
   // Attempt 1 last reported 500 bytes; attempt 2 resumed from a checkpoint at 300.
   assert.equal(r.reread_bytes, 200);
   assert.deepEqual(r.reread_basis, { last_progress_bytes: 500, resumed_from_bytes: 300 });
@@ -157,7 +158,12 @@ test('report: no fault and no end means no timings, a placeholder fault and the 
     record: { ...base.record, attempts: [attemptRow(1, 'node-2', 'failed')], job: { ...jobRow, state: 'running' } },
     check: { restore: null, identical: false, problem: null },
   });
-  assert.deepEqual(r.timings, { fault_to_detection: null, to_reroute: null, to_resumed_writing: null });
+  assert.deepEqual(r.timings, {
+    fault_to_detection: null,
+    to_reroute: null,
+    to_resumed_writing: null,
+    to_writing_again: null,
+  });
   assert.equal(r.fault.kind, 'none');
   assert.equal(r.job_state, 'running');
   assert.equal(r.snapshot, null);
@@ -185,7 +191,7 @@ test('report: a coordinator failover reads its reroute from the reconcile event,
   };
   const record = { ...base.record, attempts: [attemptRow(1, 'node-2', 'succeeded')], events: [reconciled] };
   const r = buildReport({ ...base, scenario: 'coordinator-failover', run, record, coordinatorHostAfter: 'node-1' });
-  assert.deepEqual(r.timings, { fault_to_detection: 3, to_reroute: 6, to_resumed_writing: 9 });
+  assert.deepEqual(r.timings, { fault_to_detection: 3, to_reroute: 6, to_resumed_writing: 9, to_writing_again: null });
   assert.deepEqual(r.coordinator, { host_before: 'node-3', host_after: 'node-1' });
   assert.deepEqual(r.notes, []);
 

@@ -19,8 +19,14 @@ test('restart timings run from the fault to attempt 1 ending, attempt 2 starting
       { epoch: 2, at: at(8.25) },
     ],
     jobFinishedAt: at(12),
+    secondWritingAt: at(6.75),
   });
-  assert.deepEqual(timings, { fault_to_detection: 4.5, to_reroute: 6, to_resumed_writing: 8.25 });
+  assert.deepEqual(timings, {
+    fault_to_detection: 4.5,
+    to_reroute: 6,
+    to_resumed_writing: 8.25,
+    to_writing_again: 6.75,
+  });
 });
 
 test('with no checkpoint in attempt 2, writing resumes by the job end', () => {
@@ -34,7 +40,13 @@ test('with no checkpoint in attempt 2, writing resumes by the job end', () => {
     checkpoints: [{ epoch: 1, at: at(-1) }],
     jobFinishedAt: at(1.6),
   });
-  assert.deepEqual(timings, { fault_to_detection: 0.3, to_reroute: 0.5, to_resumed_writing: 1.6 });
+  // no writingAt seen (an older node): writing again is unknown, not guessed
+  assert.deepEqual(timings, {
+    fault_to_detection: 0.3,
+    to_reroute: 0.5,
+    to_resumed_writing: 1.6,
+    to_writing_again: null,
+  });
 });
 
 test('coordinator failover: detection is the failover event, reroute the reconcile, then the next checkpoint', () => {
@@ -51,7 +63,7 @@ test('coordinator failover: detection is the failover event, reroute the reconci
     reconciledAt: at(2),
     jobFinishedAt: at(5),
   });
-  assert.deepEqual(timings, { fault_to_detection: 1.9, to_reroute: 2, to_resumed_writing: 3 });
+  assert.deepEqual(timings, { fault_to_detection: 1.9, to_reroute: 2, to_resumed_writing: 3, to_writing_again: null });
 });
 
 test('a timing whose instant never came is null', () => {
@@ -62,7 +74,12 @@ test('a timing whose instant never came is null', () => {
     checkpoints: [],
     jobFinishedAt: null,
   });
-  assert.deepEqual(timings, { fault_to_detection: null, to_reroute: null, to_resumed_writing: null });
+  assert.deepEqual(timings, {
+    fault_to_detection: null,
+    to_reroute: null,
+    to_resumed_writing: null,
+    to_writing_again: null,
+  });
 });
 
 test('re-read bytes: last report minus the resumed checkpoint, all of it for a fresh restart, never negative', () => {
