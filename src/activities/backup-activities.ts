@@ -106,10 +106,13 @@ async function runAttempt(
     estimate: await sizeEstimate(deps.catalog, job.app.name),
   });
   const fence = fencing(deps, job.jobId, attempt.epoch, heartbeatMs);
-  let stopLease = (): void => undefined;
+  let stops: (() => void)[] = [];
   try {
     await fence();
-    stopLease = await keepLease(deps.catalog, { jobId: job.jobId, epoch: attempt.epoch, heartbeatMs }, log);
+    stops = [
+      progress.keepBeating(),
+      await keepLease(deps.catalog, { jobId: job.jobId, epoch: attempt.epoch, heartbeatMs }, log),
+    ];
     const resumed = resumeFrom ? await storedCheckpoint(deps, job.jobId, resumeFrom.seq) : undefined;
     const resume = resumed?.checkpoint;
     log.info(
@@ -158,7 +161,7 @@ async function runAttempt(
       drive: attempt.drive,
     });
   } finally {
-    stopLease();
+    for (const stop of stops) stop();
   }
 }
 
@@ -228,8 +231,10 @@ function progressReporter(o: ProgressReporterOptions) {
   let lastPath: string | null = null;
   const resumedBytes = o.resumeFrom?.bytes ?? 0;
   let writingAt: string | null = null;
+  let last = { files: o.resumeFrom?.files ?? 0, bytes: resumedBytes };
   const report = (files: number, bytes: number, force = false) => {
     const now = Date.now();
+    last = { files, bytes };
     if (writingAt === null && bytes > resumedBytes) writingAt = new Date(now).toISOString();
     // the engine reports per file and per 8 MiB of a large file; a heartbeat per tiny file
     // would cost more than backing it up, and Temporal needs one per heartbeat timeout
@@ -253,6 +258,16 @@ function progressReporter(o: ProgressReporterOptions) {
     ctx.heartbeat(beat);
   };
   return {
+    /**
+     * Heartbeats at least every beat interval even while the engine reports nothing: it reports per
+     * file and per 8 MiB, and a file read slowly (a bandwidth limit of 23 KiB/s, bench/history: 11 s
+     * for a 256 KiB file) outlasted the heartbeat timeout and every attempt timed out. A dead or
+     * frozen process stops this timer too, so the heartbeat timeout still finds it. Returns the stop.
+     */
+    keepBeating: (): (() => void) => {
+      const timer = setInterval(() => report(last.files, last.bytes), beatEveryMs);
+      return () => clearInterval(timer);
+    },
     /** The engine's progress callback. */
     update: (c: Readonly<ProgressCounters>) => {
       lastPath = c.currentPath ?? lastPath;

@@ -448,7 +448,13 @@ async function observe(state: CoordinatorState, patches: Patches): Promise<void>
 
 // Worker Versioning: jobs stay PINNED to the build they started on; the coordinator moves to each
 // new current build at its next workflow task, so every change to it is patched (docs/upgrades.md).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, coordinator);
+// Only under Worker Versioning (opt-in): an unversioned worker that completes a task with a
+// versioning behavior never completes it (the task times out on every try), so the behavior is
+// asked per task, from the deployment of the worker running it.
+setWorkflowOptions(
+  () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'AUTO_UPGRADE' } : {}),
+  coordinator,
+);
 export async function coordinator(input: CoordinatorInput): Promise<void> {
   const state = input.state ? new CoordinatorState(input.state) : CoordinatorState.fromPlan(input.plan);
   const lock = new Lock();

@@ -535,4 +535,31 @@ describe('backup activity', { timeout: 120_000 }, () => {
     assert.ok(last.progress.files > 0 && last.progress.rateBytesPerSecond > 0, JSON.stringify(last.progress));
     assert.match(last.summary, /^\d+ files, [\d.]+ MiB at [\d.]+ [KM]iB\/s; last checkpoint none yet; epoch \d+$/);
   });
+
+  test('a file read slower than the heartbeat timeout still heartbeats within it (a timer beats between engine reports)', async () => {
+    const slow = join(tmp, 'one-slow-file');
+    mkdirSync(slow, { recursive: true });
+    writeFileSync(join(slow, 'big.dat'), Buffer.alloc(192 * 1024, 7));
+    const heartbeatMs = 1000;
+    // 192 KiB at 48 KiB/s: about 4 s in one file, which the engine reports once
+    const input = await begin(
+      plan('slow-file', {
+        paths: [slow],
+        bandwidth: 48 * 1024,
+        settings: { heartbeatTimeoutSeconds: 1, checkpointEverySeconds: 3600, checkpointEveryBytes: 1 << 30 },
+      }),
+    );
+    const env = new MockActivityEnvironment();
+    const beats: number[] = [];
+    env.on('heartbeat', () => beats.push(Date.now()));
+    const started = Date.now();
+    const out = await run(env, deps(), input);
+    assert.equal(out.files, 1);
+    const gaps = [beats[0] - started, ...beats.slice(1).map((b, i) => b - beats[i])];
+    assert.ok(Date.now() - started >= 3000, 'the file was not read slowly');
+    assert.ok(
+      gaps.every((g) => g < heartbeatMs),
+      `heartbeats ${gaps.join(', ')} ms apart against a ${heartbeatMs} ms timeout`,
+    );
+  });
 });
