@@ -6,13 +6,23 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { temporal } from '@temporalio/proto';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { BatonConfig } from '../config/load';
 import { UserError } from '../model/errors';
 import { waitFor } from '../util/wait';
-import { version as batonVersion } from '../../package.json';
 import { WORKFLOW_BUNDLE_PATH } from './workflow-bundle';
+
+/**
+ * Baton's version, read from package.json at run time (dist/src/workers -> the package root). An
+ * import would copy package.json into dist/, and Node would then resolve the package's own name
+ * (`import ... from 'baton'` in examples/) against that copy.
+ */
+function batonVersion(): string {
+  const file = resolve(__dirname, '..', '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 export interface DeploymentVersion {
   deploymentName: string;
@@ -30,7 +40,7 @@ export function deploymentVersion(config: BatonConfig, hash = bundleHash()): Dep
   const keys = config.temporal.deployment ?? {};
   return {
     deploymentName: keys.name ?? `baton-${config.cluster}`,
-    buildId: keys.buildId ?? `${batonVersion}-${hash}`,
+    buildId: keys.buildId ?? `${batonVersion()}-${hash}`,
   };
 }
 
