@@ -94,6 +94,14 @@ export const JOBS_SHORT_TASK_TIMEOUT = 'jobs-short-task-timeout';
  */
 export const COORDINATOR_DRAINS = 'coordinator-drains-before-continue-as-new';
 
+/**
+ * After the coordinator changes host, it signals a running job only when the job's app no longer
+ * runs on the job's node. Before, it signalled every running job: a continue-as-new run often
+ * starts on another node, so a 30-minute backup got a signal (4 events) every few runs
+ * (bench/history: 16 events while it ran), a history growing with the backup's length.
+ */
+export const RECONCILE_TELLS_MOVED_ONLY = 'coordinator-reconcile-tells-moved-jobs-only';
+
 export interface CoordinatorInput {
   plan: ClusterPlan;
   /** Carried over by continue-as-new; absent on the first run. */
@@ -162,6 +170,7 @@ interface Patches {
   appliesRetention: boolean;
   shortJobTaskTimeout: boolean;
   drains: boolean;
+  tellsMovedOnly: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -172,6 +181,7 @@ function patchesOfThisRun(): Patches {
     appliesRetention: patched(COORDINATOR_APPLIES_RETENTION),
     shortJobTaskTimeout: patched(JOBS_SHORT_TASK_TIMEOUT),
     drains: patched(COORDINATOR_DRAINS),
+    tellsMovedOnly: patched(RECONCILE_TELLS_MOVED_ONLY),
   };
 }
 
@@ -300,6 +310,7 @@ async function reconcile(
   state: CoordinatorState,
   { from, to }: { from: string; to: string },
   cluster: ClusterSnapshot,
+  patches: Patches,
 ): Promise<void> {
   // A copy: jobFinished signals handled during the awaits below change the live list.
   const running = [...state.snapshot().running];
@@ -321,6 +332,8 @@ async function reconcile(
       message: `coordinator now on ${to} confirms the job; its app ${job.app} runs on ${now ?? 'no node'}`,
       data: { app: job.app, host: now, jobNode: job.node },
     });
+    // a job whose app still runs on its node needs no word: only a move is a state change for it
+    if (patches.tellsMovedOnly && now === job.node) continue;
     await tellJob(job.jobId, { app: job.app, from: job.node, to: now }, 'coordinator failover reconciliation');
   }
 }
@@ -443,7 +456,7 @@ async function observe(state: CoordinatorState, patches: Patches): Promise<void>
   if (seen === null) return;
   const change = state.observe(seen.node, seen.cluster);
   await reportMoves(state, change.appMoves);
-  if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster);
+  if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster, patches);
 }
 
 // Worker Versioning: jobs stay PINNED to the build they started on; the coordinator moves to each
