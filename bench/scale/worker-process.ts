@@ -11,14 +11,10 @@
 import { appendFileSync } from 'node:fs';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createCatalogActivities } from '../../src/activities/catalog-activities';
-import { createHostActivities } from '../../src/activities/host-activities';
-import { createReconcileActivities } from '../../src/activities/reconcile-activities';
-import { createScheduleActivities } from '../../src/activities/schedule-activities';
 import { openCatalog } from '../../src/catalog/open';
 import { loadConfig } from '../../src/config/load';
 import { coordinatorQueue, nodeQueue } from '../../src/model/names';
-import { createClusterAdapter } from '../../src/workers/cluster-adapter';
+import { coordinatorQueueActivities } from '../../src/workers/node-process';
 import { workflowSource } from '../../src/workers/workflow-bundle';
 import { createStandInActivities } from './stand-in-activities';
 
@@ -40,12 +36,7 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: coordinatorQueue(config.cluster),
         ...workflowSource(),
-        activities: {
-          ...createCatalogActivities(catalog),
-          ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
-          ...createScheduleActivities({ client }),
-          ...createReconcileActivities({ client, catalog }),
-        },
+        activities: coordinatorQueueActivities(node, config, catalog, client),
         stickyQueueScheduleToStartTimeout: '1s',
       }),
     );

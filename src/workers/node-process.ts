@@ -79,6 +79,16 @@ interface WorkerParts {
   version: DeploymentVersion | null;
 }
 
+/** The activities of the coordinator queue: catalog, host (local), schedules and reconcile. */
+export function coordinatorQueueActivities(node: string, config: BatonConfig, catalog: Catalog, client: Client) {
+  return {
+    ...createCatalogActivities(catalog),
+    ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
+    ...createScheduleActivities({ client }),
+    ...createReconcileActivities({ client, catalog }),
+  };
+}
+
 /** The node's two workers: the coordinator queue (workflows, catalog, host) and its own node queue. */
 async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
   const { node, config, logger, connection, client, catalog, password, watch, stop, identity, version } = parts;
@@ -90,12 +100,7 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
     identity,
     ...(version ? versionedWorker(version) : {}),
     ...workflowSource(),
-    activities: {
-      ...createCatalogActivities(catalog),
-      ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
-      ...createScheduleActivities({ client }),
-      ...createReconcileActivities({ client, catalog }),
-    },
+    activities: coordinatorQueueActivities(node, config, catalog, client),
     // When this node dies, its sticky queue has no poller: after 1 s the coordinator's next task
     // goes back to the shared queue and another node picks it up (DESIGN.md measured 1.7 s).
     stickyQueueScheduleToStartTimeout: '1s',
