@@ -2,6 +2,7 @@
  * Temp directories for tests. Each is removed by its `cleanup()` (a test that makes big files
  * frees the space when it is done) and, whatever happened, when the test file's process exits
  * (node --test runs each file in its own process), so test runs do not fill /tmp.
+ * BATON_TEST_KEEP_TMP=1 keeps them at exit, for reading a failed run's node logs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ function remove(path: string): void {
 }
 
 process.on('exit', () => {
+  if (process.env.BATON_TEST_KEEP_TMP === '1') return;
   for (const path of [...made]) {
     try {
       remove(path);
