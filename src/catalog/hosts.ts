@@ -32,14 +32,13 @@ export async function recordNodeHost(
           'for nodes on several hosts set catalog.url to a PostgreSQL database (postgres://user:pass@host:port/db), see docs/catalog.md',
       );
     }
-    const updated = await trx
-      .updateTable('hosts')
-      .set({ node, last_seen: nowIso })
-      .where('host', '=', host)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) {
-      await trx.insertInto('hosts').values({ host, node, first_seen: nowIso, last_seen: nowIso }).execute();
-    }
+    // One statement, not an update then an insert: the nodes of one host start together, and two
+    // inserting a host neither saw would break the primary key and stop a node (on PostgreSQL).
+    await trx
+      .insertInto('hosts')
+      .values({ host, node, first_seen: nowIso, last_seen: nowIso })
+      .onConflict((oc) => oc.column('host').doUpdateSet({ node, last_seen: nowIso }))
+      .execute();
   });
 }
 

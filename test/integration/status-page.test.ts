@@ -20,6 +20,7 @@ import { BATON_BIN } from '../../src/demo/node-processes';
 import { freePort } from '../../src/devtools/dev-server';
 import { dumpDom, screenshot } from '../helpers/chromium';
 import { secondNodeSkip } from '../helpers/first-node';
+import { DemoProcess } from '../helpers/demo-process';
 import { tempDir } from '../helpers/temp';
 
 const NEW_HOST = 'node-3';
@@ -70,9 +71,8 @@ describe(
   { timeout: 240_000, skip: secondNodeSkip() },
   () => {
     const tmp = tempDir('baton-status-page-');
-    const dir = join(tmp.path, '.baton');
-    const config = join(dir, 'baton.yaml');
-    let demo: Watched | undefined;
+    let demo: DemoProcess | undefined;
+    let config = '';
     let page: Watched | undefined;
     let base = '';
 
@@ -83,11 +83,11 @@ describe(
     };
 
     before(async () => {
-      demo = start(['demo', '--dir', dir, '--port', '0', '--ui-port', '0', '--metrics-port', '0']);
-      const ui = await until('baton demo backs up', 120_000, () => {
-        if (demo?.child.exitCode !== null) throw new Error(`baton demo exited early:\n${demo?.out()}`);
-        return /see it in the Web UI: (http:\/\/[^/\s]+)/.exec(demo.out())?.[1];
-      });
+      demo = new DemoProcess('status-page');
+      config = demo.configFile;
+      const webUi = /see it in the Web UI: (http:\/\/[^/\s]+)/;
+      await demo.waitFor(webUi);
+      const ui = webUi.exec(demo.output)?.[1] ?? '';
       const listen = `127.0.0.1:${await freePort()}`;
       page = start(['status', '--config', config, '--serve', listen, '--web-ui-url', ui]);
       base = `http://${listen}`;
@@ -97,7 +97,7 @@ describe(
     });
     after(async () => {
       await stop(page, 'SIGTERM');
-      await stop(demo, 'SIGINT');
+      await demo?.stop();
       tmp.cleanup();
     });
 

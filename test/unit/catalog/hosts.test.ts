@@ -14,6 +14,20 @@ describeCatalog('catalog hosts', (catalog) => {
     );
   });
 
+  test('nodes of one host starting at once record it once; none fails', async () => {
+    // each round a host not recorded yet: the three insert it at the same moment (SQLite, one host
+    // only, takes no second one: there the three record the one it has)
+    const sqlite = catalog.url().startsWith('sqlite:');
+    const rounds = sqlite ? ['host-a'] : ['host-r0', 'host-r1', 'host-r2', 'host-r3', 'host-r4'];
+    for (const host of rounds) {
+      await Promise.all(
+        ['n1', 'n2', 'n3'].map((n) => recordNodeHost(catalog.db(), catalog.url(), n, host, '2026-12-04T00:00:00.000Z')),
+      );
+    }
+    const hosts = (await catalogHosts(catalog.db())).map((h) => h.host).filter((h) => rounds.includes(h));
+    assert.deepEqual(hosts.sort(), rounds);
+  });
+
   test('a second host: SQLite refuses it naming PostgreSQL and records nothing; PostgreSQL takes it', async () => {
     await recordNodeHost(catalog.db(), catalog.url(), 'n1', 'host-a', '2026-12-04T00:00:00.000Z');
     const second = recordNodeHost(catalog.db(), catalog.url(), 'n2', 'host-b', '2026-12-04T00:01:00.000Z');
