@@ -4,7 +4,7 @@
  * BATON_TEST_TEMPORAL=host:port (or `temporal`) uses an already running server instead of starting
  * one; `cluster` names the cluster (default: the demo's), so several can share one server.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
@@ -42,6 +42,26 @@ export interface LocalClusterOptions {
   versioned?: boolean;
 }
 
+/**
+ * Waits until a node process logged "node ready"; one that exits first (a crash at start, such as
+ * a catalog error) fails the test at once with its log's end, not minutes later as a node that
+ * never picks work up.
+ */
+async function nodeReady(p: NodeProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const log = () => (existsSync(p.logFile) ? readFileSync(p.logFile, 'utf8') : '');
+  while (!log().includes('"msg":"node ready"')) {
+    const ended = p.child.exitCode ?? p.child.signalCode;
+    if (ended !== null || Date.now() > deadline) {
+      const tail = log().trimEnd().split('\n').slice(-15).join('\n');
+      throw new Error(
+        `${p.node} ${ended === null ? `not ready within ${timeoutMs} ms` : `exited (${ended}) before it was ready`}; its log (${p.logFile}) ends:\n${tail}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Renames the cluster in the demo's config file. */
 function nameCluster(configFile: string, cluster: string): void {
   writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^cluster: .*$/m, `cluster: ${cluster}`));
@@ -69,6 +89,14 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const catalog = await openCatalog(config.catalogUrl);
   const nodes =
     opts.nodes === false ? [] : config.plan.nodes.map((n) => startNodeProcess(n.name, files.configFile, dir));
+  try {
+    await Promise.all(nodes.map((n) => nodeReady(n)));
+  } catch (err) {
+    await Promise.all(nodes.map((n) => stopNodeProcess(n, dir)));
+    await catalog.destroy();
+    await server?.stop();
+    throw err;
+  }
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   return {
