@@ -15,6 +15,9 @@
  *                             keep {last: 1}: it forgets the earlier snapshot on node-2's drive
  *   coordinator-retention:    the coordinator at that point: the configure update that set keep, the
  *                             patch marker coordinator-applies-retention, the retention child, its signal
+ *   backup-job-node-failure, backup-job-isolated-node, coordinator-continue-as-new (two runs): the
+ *                             fault scenarios of scripts/record-fault-histories.ts; the last on a
+ *                             second cluster whose server suggests continue-as-new after 40 events
  * Run with `npm run record-histories`; `npm run record-histories -- restore verify` records only those
  * (the backups they need run, but only the named histories are written). `--label <label>` writes
  * <name>-<baton version>-<label>.json instead: a history of patched code, beside the one recorded
@@ -31,6 +34,13 @@ import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP } from '../src/demo/demo-files';
 import { waitFor } from '../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
+import {
+  CONTINUE_AS_NEW_CONFIG,
+  recordContinueAsNew,
+  recordIsolatedNode,
+  recordNodeFailure,
+  type SaveRun,
+} from './record-fault-histories';
 
 // Read at run time, not imported: an import would copy package.json into dist/, where Node would
 // take it for the package's own and resolve `import 'baton'` (examples/) against it.
@@ -51,6 +61,9 @@ const ALL = [
   'verify',
   'retention',
   'coordinator-retention',
+  'backup-job-node-failure',
+  'backup-job-isolated-node',
+  'coordinator-continue-as-new',
 ];
 const args = process.argv.slice(2);
 const labelAt = args.indexOf('--label');
@@ -61,9 +74,10 @@ for (const name of wanted) {
   if (!ALL.includes(name)) throw new Error(`unknown history "${name}"; choose from ${ALL.join(', ')}`);
 }
 
-async function save(cluster: LocalCluster, name: string, workflowId: string): Promise<void> {
-  if (!wanted.includes(name)) return;
-  const history = await cluster.client.workflow.getHandle(workflowId).fetchHistory();
+async function save(cluster: LocalCluster, name: string, workflowId: string, runId?: string): Promise<void> {
+  // coordinator-continue-as-new-job-finished comes with coordinator-continue-as-new
+  if (!wanted.includes(name.replace(/-job-finished$/, ''))) return;
+  const history = await cluster.client.workflow.getHandle(workflowId, runId).fetchHistory();
   const file = join(out, `${name}-${version}${label ? `-${label}` : ''}.json`);
   writeFileSync(file, historyToJSON(history) + '\n');
   console.log(`recorded ${workflowId}: ${history.events?.length} events -> ${file}`);
@@ -160,7 +174,15 @@ async function saveFreshRestart(cluster: LocalCluster, to: string): Promise<void
   }
 }
 
+/** backup-job-node-failure and backup-job-isolated-node, on the main cluster. */
+async function recordFaults(cluster: LocalCluster): Promise<void> {
+  const saveRun: SaveRun = (name, workflowId, runId) => save(cluster, name, workflowId, runId);
+  if (wanted.includes('backup-job-node-failure')) await recordNodeFailure(cluster, saveRun);
+  if (wanted.includes('backup-job-isolated-node')) await recordIsolatedNode(cluster, saveRun);
+}
+
 async function main() {
+  if (wanted.every((n) => n === 'coordinator-continue-as-new')) return;
   const cluster = await startLocalCluster({ demo: { appSchedule: '{ every: 30s }' } });
   try {
     const coordinatorId = await ensureCoordinator(cluster.client, cluster.config, { tickSeconds: 1 });
@@ -202,9 +224,9 @@ async function main() {
       writeFileSync(pack, bytes);
       await save(cluster, 'verify', verifyId);
     }
-    if (wanted.includes('retention') || wanted.includes('coordinator-retention')) {
+    if (wanted.some((n) => n === 'retention' || n === 'coordinator-retention'))
       await saveRetention(cluster, coordinatorId);
-    }
+    await recordFaults(cluster);
     const later = [
       'backup-job-app-failover',
       'backup-job-fresh-restart',
@@ -249,7 +271,20 @@ async function main() {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+/** coordinator-continue-as-new, on a cluster of its own: its server suggests continue-as-new early. */
+async function recordOnSecondCluster(): Promise<void> {
+  if (!wanted.includes('coordinator-continue-as-new')) return;
+  const cluster = await startLocalCluster({ dynamicConfig: CONTINUE_AS_NEW_CONFIG });
+  try {
+    await recordContinueAsNew(cluster, (name, workflowId, runId) => save(cluster, name, workflowId, runId));
+  } finally {
+    await cluster.stop();
+  }
+}
+
+main()
+  .then(recordOnSecondCluster)
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });

@@ -30,6 +30,8 @@ function progressLine(v: JobView): string {
 
 export interface DemoOptions {
   once?: boolean;
+  /** replace a stuck coordinator even when it has running jobs (EnsureOptions.force) */
+  force?: boolean;
   dir: string;
   port: string;
   uiPort: string;
@@ -80,14 +82,15 @@ async function demoPorts(opts: DemoOptions): Promise<{ grpcPort: number; uiPort:
 }
 
 /** Starts the coordinator and backs the demo app up once; true when the backup succeeded. */
-async function backUpOnce(config: BatonConfig, dir: string, server: DevServer): Promise<boolean> {
+async function backUpOnce(config: BatonConfig, dir: string, server: DevServer, force = false): Promise<boolean> {
   const { client, close } = await connect(config);
   try {
     const coordinatorId = await ensureCoordinator(client, config, {
+      force,
       replaceStuck: (stuck) =>
         say(
           `the coordinator left in ${dir} cannot run on this version of Baton (${stuck.reason || 'its workflow task fails on every try'}); ` +
-            'terminating it and starting a new one (backup jobs it started carry on)',
+            `terminating it and starting a new one${stuck.orphans.length ? ` (--force: its running jobs ${stuck.orphans.join(', ')} carry on untracked)` : ''}`,
         ),
     });
     say(`coordinator ${coordinatorId} is running`);
@@ -162,7 +165,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
           `metrics http://${metrics.get(node.name)}/metrics, health http://${metrics.get(node.name)}/healthz`,
       );
     }
-    const ok = await backUpOnce(config, dir, server);
+    const ok = await backUpOnce(config, dir, server, opts.force);
 
     if (opts.once) {
       const clean = await stopAll();
@@ -186,6 +189,10 @@ export function demoCommand(): Command {
     .option('--dir <path>', 'where the demo keeps its files', '.baton')
     .option('--port <port>', 'Temporal gRPC port (0 picks a free one)', '7233')
     .option('--ui-port <port>', 'Temporal Web UI port (0 picks a free one)', '8233')
+    .option(
+      '--force',
+      'replace a stuck coordinator left in --dir even when it has running jobs (they carry on untracked)',
+    )
     .option('--metrics-port <port>', "first node's metrics port, the next nodes' follow it (0 picks free ones)", '9464')
     .action(async (opts: DemoOptions) => {
       process.exitCode = await runDemo(opts);

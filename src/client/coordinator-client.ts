@@ -1,7 +1,6 @@
 /** What the CLI and the demo do with the coordinator: start it, configure it, ask it for backups. */
 import {
   Connection,
-  ServiceError,
   WithStartWorkflowOperation,
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
@@ -21,6 +20,7 @@ import type { coordinator } from '../workflows/coordinator';
 import { backupProgress, withBackupProgress } from './live-progress';
 import { UserError } from '../model/errors';
 import { retryWhileDraining } from './draining';
+import { failedPrecondition, failedTask, type FailedTask } from './failed-task';
 
 function causeMessage(err: unknown): string {
   let e = err as Error | undefined;
@@ -28,53 +28,47 @@ function causeMessage(err: unknown): string {
   return e?.message ?? String(err);
 }
 
-/** gRPC's FAILED_PRECONDITION, the code of the server's refusal to update a stuck workflow. */
-const FAILED_PRECONDITION = 9;
-/** What that refusal says. */
-const STUCK = /workflow task in failed state/i;
-
 /**
- * A coordinator whose workflow task fails on every try: the server refuses updates to it
- * ("Workflow Task in failed state"). The usual cause is a coordinator started by an older Baton
- * whose history today's workflow code cannot replay (nondeterminism: a change that was not
- * patched). `reason` is what the nodes report (the history's last WorkflowTaskFailed event).
+ * A coordinator whose workflow task fails on every try: the server refuses updates and queries to
+ * it (FAILED_PRECONDITION). `task` is what the server says of that task (its cause, message and
+ * the build that last ran the coordinator: failed-task.ts); `reason` its cause and message in one
+ * line; `orphans` the running jobs it started, which terminating it would leave without a
+ * coordinator.
  */
 export class StuckCoordinatorError extends UserError {
   constructor(
     message: string,
     readonly workflowId: string,
     readonly reason: string,
+    readonly task: FailedTask | null,
+    readonly orphans: string[],
   ) {
     super(message);
   }
 }
 
-/** The server refused a query or update because the workflow's last workflow task failed or timed out. */
-function refusedForFailedTask(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const cause = err.cause as { code?: number; details?: string } | undefined;
-  return err instanceof ServiceError
-    ? cause?.code === FAILED_PRECONDITION && STUCK.test(cause.details ?? '')
-    : // update-with-start reports the server's refusal of its update as a plain Error
-      STUCK.test(err.message);
-}
-
-/** The StuckCoordinatorError an update's failure means, or null for any other error. */
+/**
+ * The StuckCoordinatorError an update's or query's failure means, or null for any other error:
+ * the server refused it (FAILED_PRECONDITION) and describe() shows the coordinator's workflow task
+ * failing (failedTask), not the words of the refusal.
+ */
 export async function stuckCoordinatorError(
   err: unknown,
   handle: WorkflowHandle,
   cluster: string,
 ): Promise<StuckCoordinatorError | null> {
-  if (!refusedForFailedTask(err)) return null;
-  let reason = '';
-  try {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const failed = [...events].reverse().find((e) => e.workflowTaskFailedEventAttributes);
-    reason = (failed?.workflowTaskFailedEventAttributes?.failure?.message ?? '').split('\n')[0];
-  } catch {
-    // the message stands without the nodes' reason
-  }
-  return stuck(handle, cluster, `its workflow task fails on every try${reason ? ` (${reason})` : ''}`, reason);
+  if (!failedPrecondition(err)) return null;
+  const task = await failedTask(handle);
+  if (!task) return null;
+  return stuckOnTask(handle, cluster, task, await runningChildren(handle));
+}
+
+/** The workflow IDs of the running children of the workflow behind `handle` (its jobs). */
+async function runningChildren(handle: WorkflowHandle): Promise<string[]> {
+  const ids: string[] = [];
+  const query = `ParentWorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Running'`;
+  for await (const w of handle.client.list({ query })) ids.push(w.workflowId);
+  return ids.sort();
 }
 
 /**
@@ -85,21 +79,74 @@ async function coordinatorOnOldQueue(handle: WorkflowHandle, cluster: string): P
   const { taskQueue, status } = await handle.describe();
   if (status.name !== 'RUNNING' || taskQueue === coordinatorQueue(cluster)) return null;
   const reason = `it runs on task queue ${taskQueue}, which no node polls: they poll ${coordinatorQueue(cluster)}`;
-  return stuck(handle, cluster, reason, reason);
+  const orphans = await runningChildren(handle);
+  return new StuckCoordinatorError(
+    `${stuckPrefix(handle, cluster)}${reason}; a coordinator started by an older, incompatible version of Baton does this. ` +
+      terminateAdvice(handle, orphans),
+    handle.workflowId,
+    reason,
+    null,
+    orphans,
+  );
 }
 
-function stuck(handle: WorkflowHandle, cluster: string, symptom: string, reason: string): StuckCoordinatorError {
+function stuckPrefix(handle: WorkflowHandle, cluster: string): string {
+  return `the coordinator of cluster ${cluster} (workflow ${handle.workflowId}) is stuck: `;
+}
+
+function terminateAdvice(handle: WorkflowHandle, orphans: string[]): string {
   const id = handle.workflowId;
   const connection = handle.client.connection;
   const address = connection instanceof Connection ? connection.options.address : undefined;
+  const orphaned = orphans.length
+    ? `terminating it leaves its ${orphans.length} running job(s) (${orphans.join(', ')}) with no coordinator tracking them; `
+    : 'it has no running jobs; ';
+  return (
+    `${orphaned}terminate it with ` +
+    `\`temporal workflow terminate --workflow-id ${id}${address ? ` --address ${address}` : ''} --reason "incompatible coordinator"\`` +
+    ' (or from its page in the Web UI), and `baton apply` (`npm run demo` for the demo, which replaces a stuck ' +
+    'coordinator by itself when it has no running jobs, or with --force) starts a new one'
+  );
+}
+
+/** The one-line StuckCoordinatorError for a coordinator whose workflow task fails: what failed, and the way out. */
+function stuckOnTask(
+  handle: WorkflowHandle,
+  cluster: string,
+  task: FailedTask,
+  orphans: string[],
+): StuckCoordinatorError {
+  const reason = `${task.cause}${task.message ? `: ${task.message}` : ''}`;
+  const where = task.worker ? `, on ${task.worker}` : '';
+  const symptom = `its workflow task fails on every try (${reason}; try ${task.attempt}${where})`;
   return new StuckCoordinatorError(
-    `the coordinator of cluster ${cluster} (workflow ${id}) is stuck: ${symptom}` +
-      '; a coordinator started by an older, incompatible version of Baton does this. Terminate it with ' +
-      `\`temporal workflow terminate --workflow-id ${id}${address ? ` --address ${address}` : ''} --reason "incompatible coordinator"\`` +
-      ' (or from its page in the Web UI); the backup jobs it started carry on, and `npm run demo` starts a new ' +
-      'coordinator (the demo replaces a stuck one by itself)',
-    id,
+    `${stuckPrefix(handle, cluster)}${symptom}; ${wayOut(handle, task, orphans)}`,
+    handle.workflowId,
     reason,
+    task,
+    orphans,
+  );
+}
+
+function wayOut(handle: WorkflowHandle, task: FailedTask, orphans: string[]): string {
+  if (task.cause !== 'NON_DETERMINISTIC_ERROR') {
+    return (
+      'a coordinator started by an older, incompatible version of Baton, or with input this version cannot read, does this. ' +
+      terminateAdvice(handle, orphans)
+    );
+  }
+  const jobs = orphans.length ? `its ${orphans.length} running job(s) (${orphans.join(', ')})` : 'its jobs';
+  const b = task.lastBuild;
+  const back = b
+    ? `it last ran on build ${b.buildId} of deployment ${b.deploymentName}: keep (or start again) node processes of ` +
+      'that build and pin the coordinator to it with ' +
+      `\`temporal workflow update-options --workflow-id ${handle.workflowId} --versioning-override-behavior pinned ` +
+      `--versioning-override-deployment-name ${b.deploymentName} --versioning-override-build-id ${b.buildId}\``
+    : 'run the nodes on the version of Baton that started it';
+  return (
+    "the nodes' workflow code cannot replay its history: it was started by an older, incompatible version of Baton, " +
+    `or the coordinator changed without a patch (docs/upgrades.md). Do not terminate it, which would orphan ${jobs}; ` +
+    back
   );
 }
 
@@ -109,11 +156,17 @@ export interface EnsureOptions {
   /** seconds between the coordinator's checks of running jobs against Temporal (default 30) */
   reconcileSeconds?: number;
   /**
-   * Called when the running coordinator is stuck (StuckCoordinatorError); the coordinator is then
-   * terminated and a new one started. Without it, the error is thrown. The demo replaces it: its
+   * Called when the running coordinator is stuck (StuckCoordinatorError) and has no running jobs
+   * (see `force`); the coordinator is then terminated and a new one started. Without it, the
+   * error is thrown. The demo replaces it: its
    * Temporal server runs only while the demo does, so the user could not terminate it by hand.
    */
   replaceStuck?: (err: StuckCoordinatorError) => void;
+  /**
+   * With replaceStuck: replace a stuck coordinator that has running jobs too, orphaning them (the
+   * demo's --force). Without it such a coordinator is reported (StuckCoordinatorError, listing them).
+   */
+  force?: boolean;
 }
 
 /** How the cluster's coordinator workflow is started: its ID, queue, input and search attributes. */
@@ -175,7 +228,7 @@ export async function ensureCoordinator(
     const handle = client.workflow.getHandle(workflowId);
     const stuck = err instanceof StuckCoordinatorError ? err : await stuckCoordinatorError(err, handle, config.cluster);
     if (!stuck) throw err;
-    if (!opts.replaceStuck) throw stuck;
+    if (!opts.replaceStuck || (stuck.orphans.length > 0 && !opts.force)) throw stuck;
     opts.replaceStuck(stuck);
     await handle.terminate(`replaced: stuck (${stuck.reason || 'its workflow task fails on every try'})`);
     // once: a new coordinator that is stuck at once is not an old history, and is reported
@@ -236,7 +289,7 @@ export async function coordinatorStatus(
           `the coordinator of cluster ${cluster} is not running; start it with \`baton apply\` (or the demo cluster with \`npm run demo\`)`,
         );
       }
-      if (!refusedForFailedTask(err)) throw err;
+      if (!failedPrecondition(err)) throw err;
       if (Date.now() >= deadline) throw unansweredStatus(handle, cluster, retryMs);
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -4,7 +4,8 @@
  *     workflow task or two;
  *   - when the server already holds its limit of updates in flight for one workflow
  *     (RESOURCE_EXHAUSTED, 10 by default: a schedule firing for many apps at once meets it);
- *   - for up to 6 s, while its last workflow task failed or timed out (FAILED_PRECONDITION): on a
+ *   - for up to 6 s, while its last workflow task failed or timed out (gRPC's FAILED_PRECONDITION,
+ *     the code of that refusal, read from the error or a cause, not from its words): on a
  *     loaded server a task can time out and the next try succeed (bench/scale saw 511 requests
  *     refused as "stuck" that way); a coordinator that is stuck for good still is after 6 s (three 2 s task timeouts), and
  *     the caller then says so (stuckCoordinatorError).
@@ -12,11 +13,10 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { COORDINATOR_DRAINING } from '../workflows/messages';
+import { FAILED_PRECONDITION } from './failed-task';
 
 const RESOURCE_EXHAUSTED = 8;
-const FAILED_PRECONDITION = 9;
 const UPDATES_IN_FLIGHT = /in-flight updates/i;
-const FAILED_TASK = /workflow task in failed state/i;
 const FAILED_TASK_WINDOW_MS = 6_000;
 
 /** How long a refusal like `err` is worth retrying, in ms; 0 when it is not momentary. */
@@ -29,9 +29,8 @@ function windowOf(err: unknown, timeoutMs: number): number {
     }
     const text = `${String(e.message)} ${typeof e.details === 'string' ? e.details : ''}`;
     if (e.code === RESOURCE_EXHAUSTED && UPDATES_IN_FLIGHT.test(text)) return timeoutMs;
-    // update-with-start reports the server's refusal as a plain Error with the server's words
-    if ((e.code === FAILED_PRECONDITION || e.code === undefined) && FAILED_TASK.test(text))
-      return Math.min(timeoutMs, FAILED_TASK_WINDOW_MS);
+    // update-with-start's refusal is a plain Error, but it carries the code too
+    if (e.code === FAILED_PRECONDITION) return Math.min(timeoutMs, FAILED_TASK_WINDOW_MS);
   }
   return 0;
 }

@@ -1,11 +1,16 @@
 /**
  * A coordinator whose workflow task fails on every try (as one started by an older, incompatible
  * Baton does when today's code cannot replay its history): the CLI's calls to it end with one
- * error that says so, gives the nodes' reason and the way out, and change nothing; the demo's
- * ensureCoordinator replaces it with a working one.
+ * error that says so, gives the failed task's cause and message (read from describe() and the
+ * history, not from the server's words) and the way out, and change nothing; the demo's
+ * ensureCoordinator replaces one that has no running jobs, and refuses to orphan a running job.
+ * The last case makes a real nondeterminism failure: the nodes are killed mid-backup and a worker
+ * runs the coordinator with an unpatched change (test/replay/fixtures/coordinator-timer-added);
+ * once that worker is gone and the nodes run again, the coordinator replays and goes on.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { UserError } from '../../src/model/errors';
 import {
   StuckCoordinatorError,
@@ -19,7 +24,7 @@ import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
 
-describe('a stuck coordinator', { timeout: 120_000, skip: secondNodeSkip() }, () => {
+describe('a stuck coordinator', { timeout: 240_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   before(async () => {
     c = await startLocalCluster({ cluster: 'stuck' });
@@ -111,5 +116,69 @@ describe('a stuck coordinator', { timeout: 120_000, skip: secondNodeSkip() }, ()
     } finally {
       await handle.terminate('test over').catch(() => undefined);
     }
+  });
+
+  test('a coordinator the nodes cannot replay, with a job running: named as such, not replaced, back once its build runs', async () => {
+    const { config } = c;
+    const { cluster } = config;
+    const id = coordinatorWorkflowId(cluster);
+    const handle = c.client.workflow.getHandle(id);
+    await ensureCoordinator(c.client, config, { tickSeconds: 1 });
+    const { jobId } = await requestBackup(c.client, cluster, DRILL_APP, 'test', true);
+    const { runId } = await handle.describe();
+    for (const n of config.plan.nodes) c.signal(n.name, 'SIGKILL');
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../replay/fixtures/coordinator-timer-added'),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+    });
+    const connection = await NativeConnection.connect({ address: c.address });
+    const worker = await Worker.create({
+      connection,
+      taskQueue: coordinatorQueue(cluster),
+      workflowBundle,
+      identity: 'unpatched@test',
+    });
+    await worker.runUntil(async () => {
+      await waitFor('the unpatched worker to fail the coordinator twice', async () => {
+        const d = await handle.describe();
+        return (d.raw.pendingWorkflowTask?.attempt ?? 0) >= 3;
+      });
+      await assert.rejects(requestBackup(c.client, cluster, DRILL_APP, 'test'), (err: unknown) => {
+        assert.ok(err instanceof StuckCoordinatorError, String(err));
+        assert.match(
+          err.message,
+          /is stuck: its workflow task fails on every try \(NON_DETERMINISTIC_ERROR: \[TMPRL1100\] Nondeterminism error: .*; try \d+, on unpatched@test\)/,
+        );
+        assert.ok(
+          err.message.includes(`Do not terminate it, which would orphan its 1 running job(s) (${jobId})`),
+          err.message,
+        );
+        assert.match(err.message, /run the nodes on the version of Baton that started it$/);
+        assert.doesNotMatch(err.message, /temporal workflow terminate|\n/);
+        assert.deepEqual(err.orphans, [jobId]);
+        return true;
+      });
+      const replaced: StuckCoordinatorError[] = [];
+      await assert.rejects(
+        ensureCoordinator(c.client, config, { replaceStuck: (e) => replaced.push(e) }),
+        (err: unknown) => err instanceof StuckCoordinatorError && err.orphans.includes(jobId),
+      );
+      assert.equal(replaced.length, 0, 'not replaced: it has a running job');
+    });
+    await connection.close();
+    const d = await handle.describe();
+    assert.equal(d.runId, runId, 'the same run, untouched');
+    assert.equal(d.status.name, 'RUNNING');
+    // the way out for unversioned nodes: run the code that started it
+    for (const n of config.plan.nodes) c.restart(n.name);
+    const status = await waitFor(
+      'the coordinator to answer again on its own code',
+      () => coordinatorStatus(c.client, cluster).catch(() => null),
+      60_000,
+    );
+    assert.ok(
+      status.running.some((j) => j.jobId === jobId) || status.recent.some((j) => j.jobId === jobId),
+      'it still tracks the job',
+    );
   });
 });

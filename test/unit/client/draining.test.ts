@@ -1,8 +1,11 @@
 /**
  * retryWhileDraining alone: which refusals it retries (the coordinator handing over, too many
- * updates in flight, a failed workflow task for up to 6 s) and that anything else is thrown at once.
+ * updates in flight, a failed workflow task for up to 6 s, known by gRPC's FAILED_PRECONDITION) and
+ * that anything else is thrown at once.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { retryWhileDraining } from '../../../src/client/draining';
@@ -49,4 +52,28 @@ test('any other failure is thrown at once', async () => {
   const { call, calls } = flaky(refused, 5);
   await assert.rejects(retryWhileDraining(call), /update failed/);
   assert.equal(calls.n, 1);
+});
+
+test("update-with-start's refusal, as the dev server gave it, is retried by its code, not its words", async () => {
+  const file = resolve(
+    __dirname,
+    '..',
+    '..',
+    '..',
+    '..',
+    'test',
+    'unit',
+    'client',
+    'fixtures',
+    'stuck-nondeterminism.json',
+  );
+  const [link] = (JSON.parse(readFileSync(file, 'utf8')) as { updateWithStartError: { message: string }[] })
+    .updateWithStartError;
+  const refusal = Object.assign(new Error(link.message), link);
+  const { call, calls } = flaky(refusal, 1);
+  assert.equal(await retryWhileDraining(call), 'ok');
+  assert.equal(calls.n, 2);
+  const words = flaky(new Error(link.message), 1);
+  await assert.rejects(retryWhileDraining(words.call), /failed state/);
+  assert.equal(words.calls.n, 1);
 });

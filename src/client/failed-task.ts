@@ -1,0 +1,101 @@
+/**
+ * A workflow whose workflow task keeps failing, read from the server's structured state, not
+ * from the words of an error: describe()'s pendingWorkflowTask (its attempt counts the tries),
+ * the newest WorkflowTaskFailed or WorkflowTaskTimedOut event (the cause, the failure's message,
+ * the worker that failed it), and the build that last completed one of its workflow tasks (the
+ * WorkflowTaskCompleted event's deployment version, or describe()'s versioningInfo).
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+
+type Describe = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** gRPC's FAILED_PRECONDITION: the server's refusal of an update or query while a workflow task fails. */
+export const FAILED_PRECONDITION = 9;
+
+/** The WorkflowTaskFailedCause values Baton names (temporal/api/enums/v1/failed_cause.proto). */
+const CAUSES: Record<number, string> = {
+  14: 'WORKFLOW_WORKER_UNHANDLED_FAILURE',
+  24: 'NON_DETERMINISTIC_ERROR',
+  31: 'UNHANDLED_UPDATE',
+};
+
+export interface FailedTask {
+  /** tries of the pending workflow task so far (2 or more: it failed or timed out) */
+  attempt: number;
+  /**
+   * The newest failure's cause: NON_DETERMINISTIC_ERROR (the code cannot replay the history),
+   * WORKFLOW_WORKER_UNHANDLED_FAILURE (the code threw), another WorkflowTaskFailedCause, or
+   * TIMED_OUT (a worker took the task and did not answer: it died or froze).
+   */
+  cause: string;
+  /** the first line of the failure's message ('' for a timeout) */
+  message: string;
+  /** the identity of the worker that failed it ('' for a timeout) */
+  worker: string;
+  /** the deployment and build ID that last completed a workflow task of this run, when workers are versioned */
+  lastBuild: { deploymentName: string; buildId: string } | null;
+}
+
+function causeName(cause: unknown): string {
+  if (typeof cause === 'string') return cause.replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '');
+  return CAUSES[Number(cause)] ?? `WorkflowTaskFailedCause ${String(cause)}`;
+}
+
+/** The build that last completed a workflow task: the newest WorkflowTaskCompleted event's, else describe's. */
+function lastBuildOf(describe: Describe, newestFirst: HistoryEvent[]): FailedTask['lastBuild'] {
+  for (const e of newestFirst) {
+    const done = e.workflowTaskCompletedEventAttributes;
+    if (!done) continue;
+    const v = done.deploymentVersion;
+    if (v?.buildId && v.deploymentName) return { deploymentName: v.deploymentName, buildId: v.buildId };
+    break;
+  }
+  const v = describe.workflowExecutionInfo?.versioningInfo?.deploymentVersion;
+  return v?.buildId && v.deploymentName ? { deploymentName: v.deploymentName, buildId: v.buildId } : null;
+}
+
+/**
+ * The failing workflow task of a workflow, or null when its tasks run (no pending task, or one on
+ * its first try). `newestFirst` are its newest events, newest first (newestEvents()).
+ */
+export function failedTaskOf(describe: Describe, newestFirst: HistoryEvent[]): FailedTask | null {
+  const attempt = describe.pendingWorkflowTask?.attempt ?? 0;
+  if (attempt < 2) return null;
+  const lastBuild = lastBuildOf(describe, newestFirst);
+  for (const e of newestFirst) {
+    const failed = e.workflowTaskFailedEventAttributes;
+    if (failed) {
+      const message = (failed.failure?.message ?? '').split('\n')[0];
+      return { attempt, cause: causeName(failed.cause), message, worker: failed.identity ?? '', lastBuild };
+    }
+    if (e.workflowTaskTimedOutEventAttributes)
+      return { attempt, cause: 'TIMED_OUT', message: '', worker: '', lastBuild };
+  }
+  return { attempt, cause: 'UNKNOWN', message: '', worker: '', lastBuild };
+}
+
+/** A workflow's newest `count` events, newest first (the reverse history's first page). */
+export async function newestEvents(handle: WorkflowHandle, count = 50): Promise<HistoryEvent[]> {
+  const { workflowService, options } = handle.client;
+  const { history } = await workflowService.getWorkflowExecutionHistoryReverse({
+    namespace: options.namespace,
+    execution: { workflowId: handle.workflowId },
+    maximumPageSize: count,
+  });
+  return history?.events ?? [];
+}
+
+/** The failing workflow task of the workflow behind `handle` (see failedTaskOf). */
+export async function failedTask(handle: WorkflowHandle): Promise<FailedTask | null> {
+  const { raw } = await handle.describe();
+  return failedTaskOf(raw, await newestEvents(handle));
+}
+
+/** Whether an error carries gRPC's FAILED_PRECONDITION, on itself or a cause. */
+export function failedPrecondition(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (e.code === FAILED_PRECONDITION) return true;
+  return false;
+}
