@@ -103,12 +103,15 @@ export class Lock {
   private monoAt = performance.now();
   /** refreshes and checks, one at a time */
   private chain: Promise<void> = Promise.resolve();
+  /** what else the holder keeps fresh with its lock (a provisional refs file: lock-set.ts) */
+  private alsoRefresh: (() => Promise<void>) | null = null;
 
   private constructor(
     private readonly drive: Drive,
     readonly name: string,
     private readonly file: LockFile,
-    private readonly staleMs: number,
+    /** this holder's stale age, written into the lock as `staleAfter` */
+    readonly staleMs: number,
   ) {
     this.text = JSON.stringify(file);
   }
@@ -187,6 +190,14 @@ export class Lock {
     return run;
   }
 
+  /**
+   * Runs `step` after every successful refresh from now on (null: no more), on the same timer; a
+   * failing step is not the lock's failure: it is tried again at the next refresh.
+   */
+  onRefreshed(step: (() => Promise<void>) | null): void {
+    this.alsoRefresh = step;
+  }
+
   /** Rewrites the lock with a new time, after proving it is still this process's own. */
   refresh(): Promise<void> {
     return this.serial(() => this.refreshNow());
@@ -231,10 +242,12 @@ export class Lock {
     this.text = text;
     this.wallAt = wallAt;
     this.monoAt = monoAt;
-    if (!late) return;
-    const c = await this.conflict();
-    if (c !== null)
-      this.lose(`was not refreshed in time and ${c.purpose} on ${c.hostname} pid ${c.pid} took the drive`);
+    if (late) {
+      const c = await this.conflict();
+      if (c !== null)
+        this.lose(`was not refreshed in time and ${c.purpose} on ${c.hostname} pid ${c.pid} took the drive`);
+    }
+    if (this.alsoRefresh) await this.alsoRefresh().catch(() => undefined);
   }
 
   /**
