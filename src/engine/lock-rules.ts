@@ -93,8 +93,13 @@ export function holderState(sinceWriteMs: number, staleMs: number): HolderState 
   return sinceWriteMs >= refreshEveryMs(staleMs) ? 'due' : 'fresh';
 }
 
-/** Whether lock `other` keeps a holder (exclusive or not) from going on. */
-export function conflicts(exclusive: boolean, other: LockFile): boolean {
+/**
+ * Whether lock `other` keeps a holder (exclusive or not) from going on. A holder that only pins
+ * packs (`withBackups`: a resumed backup on another drive its checkpoint uses) shares the drive
+ * with every backup, even a tape's exclusive appender: a backup deletes nothing.
+ */
+export function conflicts(exclusive: boolean, other: LockFile, withBackups = false): boolean {
+  if (withBackups && other.purpose === 'backup') return false;
   return exclusive || other.exclusive;
 }
 

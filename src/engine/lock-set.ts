@@ -29,10 +29,13 @@ export class BackupLocks {
     readonly main: Lock,
   ) {}
 
-  /** Takes a shared lock on another drive the checkpoint uses (before its index is read). */
+  /**
+   * Takes a shared lock on another drive the checkpoint uses (before its index is read). It keeps
+   * out prune, forget, repair and key remove, not backups: a tape's appender (exclusive) may go on.
+   */
   async holdOther(other: Drive): Promise<void> {
     if (this.others.has(other.id)) return;
-    const lock = await Lock.acquire(other, false, 'backup');
+    const lock = await Lock.acquire(other, false, 'backup', undefined, true);
     this.others.set(other.id, { drive: other, lock, provisional: null, writes: Promise.resolve() });
   }
 

@@ -112,6 +112,8 @@ export class Lock {
     private readonly file: LockFile,
     /** this holder's stale age, written into the lock as `staleAfter` */
     readonly staleMs: number,
+    /** shares the drive with backups' locks, exclusive ones too (see lock-rules.ts conflicts) */
+    private readonly withBackups: boolean,
   ) {
     this.text = JSON.stringify(file);
   }
@@ -121,7 +123,13 @@ export class Lock {
    * processes starting at once, at least one sees the other). `staleMs` defaults to
    * BATON_LOCK_STALE_SECONDS (30 minutes).
    */
-  static async acquire(drive: Drive, exclusive: boolean, purpose: string, staleMs = staleAgeFromEnv()): Promise<Lock> {
+  static async acquire(
+    drive: Drive,
+    exclusive: boolean,
+    purpose: string,
+    staleMs = staleAgeFromEnv(),
+    withBackups = false,
+  ): Promise<Lock> {
     const now = new Date().toISOString();
     const file: LockFile = {
       version: 2,
@@ -133,7 +141,7 @@ export class Lock {
       purpose,
       staleAfter: staleMs / 1000,
     };
-    const lock = new Lock(drive, randomBytes(16).toString('hex'), file, staleMs);
+    const lock = new Lock(drive, randomBytes(16).toString('hex'), file, staleMs, withBackups);
     await drive.writeFile('locks', lock.name, Buffer.from(lock.text));
     const c = await lock.conflict();
     if (c !== null) {
@@ -164,7 +172,10 @@ export class Lock {
   private async conflict(): Promise<LockFile | null> {
     const ctx = staleContext();
     const others = (await readLocks(this.drive)).filter(
-      (l) => l.name !== this.name && !isStale(l.lock, l.mtimeMs, ctx) && conflicts(this.file.exclusive, l.lock),
+      (l) =>
+        l.name !== this.name &&
+        !isStale(l.lock, l.mtimeMs, ctx) &&
+        conflicts(this.file.exclusive, l.lock, this.withBackups),
     );
     return others.length > 0 ? others[0].lock : null;
   }

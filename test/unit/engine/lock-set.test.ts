@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { backup, resume } from '../../../src/engine/archiver';
 import { verify } from '../../../src/engine/checker';
@@ -36,12 +37,19 @@ interface Setup {
   aPacks: string[];
 }
 
-async function setup(dir: string): Promise<Setup> {
+async function setup(dir: string, shared?: Buffer): Promise<Setup> {
   const src = join(dir, 'src');
   mkdirSync(src);
   for (let i = 0; i < 6; i++) writeFileSync(join(src, `f${i}`), prng(`lock-set-${i}`, MiB + 1000 * i));
   const a = await createDrive(join(dir, 'a'), { packSize: MiB });
   const b = await createDrive(join(dir, 'b'), { packSize: MiB });
+  if (shared) {
+    // an older snapshot on A holds this content, which the source's last file repeats
+    mkdirSync(join(dir, 'older'));
+    writeFileSync(join(dir, 'older', 'x'), shared);
+    writeFileSync(join(src, 'f9'), shared);
+    await backup({ drive: a, sources: join(dir, 'older'), cachePath: null });
+  }
   const stop = new AbortController();
   const cps: Checkpoint[] = [];
   const stopped = backup({
@@ -77,18 +85,22 @@ function packsOn(d: Drive): Set<string> {
 }
 
 /** Resumes `cp` on B from the password (A opened by its path), with `during` run at its first checkpoint. */
-function resumeOnB(s: Setup, during: () => Promise<void>, extra: { signal?: AbortSignal } = {}) {
+function resumeOnB(
+  s: Setup,
+  during: (cp: Checkpoint) => Promise<void>,
+  extra: { signal?: AbortSignal; every?: boolean } = {},
+) {
   let first = true;
   return resume(s.cp, {
     drive: s.b,
     cachePath: null,
     password: PASSWORD,
     checkpointEvery: { bytes: 1 },
-    ...extra,
-    onCheckpoint: async () => {
-      if (!first) return;
+    signal: extra.signal,
+    onCheckpoint: async (cp) => {
+      if (!first && !extra.every) return;
       first = false;
-      await during();
+      await during(cp);
     },
   });
 }
@@ -255,5 +267,77 @@ void test('a refs file with a malformed provisional mark is refused', () => {
       () => parseRefs(Buffer.from(JSON.stringify({ ...base, provisional: bad })), name, '/d'),
       /refs\/3{64} on drive \/d .*; refused/,
     );
+  }
+});
+
+void test('the provisional refs are rewritten with each refresh of the lock on A, listing the packs there the backup came to use since', async () => {
+  const tmp = tempDir();
+  const before = process.env.BATON_LOCK_STALE_SECONDS;
+  try {
+    const s = await setup(tmp.path, prng('lock-set-shared', MiB));
+    process.env.BATON_LOCK_STALE_SECONDS = '1'; // the resumed backup refreshes every 166 ms
+    const seen: { packs: string[]; refreshed: string }[] = [];
+    await resumeOnB(
+      s,
+      async (cp) => {
+        const onA = cp.drives.find((d) => d.id === s.a.id)?.packs ?? [];
+        await new Promise((r) => setTimeout(r, 400));
+        const p = refsOn(s.a).find((x) => x.refs.provisional);
+        assert.ok(p?.refs.provisional);
+        assert.deepEqual(p.refs.packs, [...onA].sort(), 'the pin lists the packs of the last checkpoint');
+        seen.push({ packs: p.refs.packs, refreshed: p.refs.provisional.refreshed });
+      },
+      { every: true },
+    );
+    assert.ok(seen.length >= 2);
+    assert.ok(
+      seen.at(-1)!.packs.length > s.aPacks.length,
+      'the older snapshot pack the backup deduplicated against is pinned',
+    );
+    assert.ok(seen.at(-1)!.refreshed > seen[0].refreshed, 'refreshed with the lock');
+  } finally {
+    if (before === undefined) delete process.env.BATON_LOCK_STALE_SECONDS;
+    else process.env.BATON_LOCK_STALE_SECONDS = before;
+    tmp.cleanup();
+  }
+});
+
+void test("a resumed backup shares A with a tape appender's exclusive backup lock, not with a prune's", async () => {
+  const tmp = tempDir();
+  try {
+    const s = await setup(tmp.path);
+    const plant = (purpose: string): string => {
+      const now = new Date().toISOString();
+      const l = {
+        version: 2,
+        exclusive: true,
+        hostname: hostname(),
+        pid: process.pid,
+        time: now,
+        refreshed: now,
+        purpose,
+        staleAfter: 1800,
+      };
+      writeFileSync(join(s.a.path, 'locks', `${purpose === 'prune' ? 'a' : 'b'}`.repeat(32)), JSON.stringify(l));
+      return `${purpose === 'prune' ? 'a' : 'b'}`.repeat(32);
+    };
+    const prunes = plant('prune');
+    await assert.rejects(
+      resumeOnB(s, () => Promise.resolve()),
+      (err: unknown) => {
+        assert.ok(err instanceof LockedError);
+        assert.match(err.message, /drive .*\/a is locked by prune \(exclusive\) on .* pid \d+ .*backup did not start/);
+        return true;
+      },
+    );
+    assert.deepEqual(names(s.a, 'locks'), [prunes], 'the refused backup left no lock of its own');
+    rmSync(join(s.a.path, 'locks', prunes));
+    const appender = plant('backup');
+    const r = await resumeOnB(s, () => Promise.resolve());
+    assert.deepEqual(names(s.a, 'locks'), [appender]);
+    rmSync(join(s.a.path, 'locks', appender)); // verify's shared lock would wait for the appender
+    await assertRestores(s, r.snapshotId);
+  } finally {
+    tmp.cleanup();
   }
 });
