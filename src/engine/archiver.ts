@@ -23,6 +23,7 @@ import { validateCheckpoint } from './checkpoint';
 import { walkListing } from './walker';
 import { FileCache, defaultCachePath } from './file-cache';
 import { Lock } from './lock';
+import { BackupLocks } from './lock-set';
 import { AbortedError, EngineError, throwIfAborted } from './errors';
 import { noopProgress } from './progress';
 import type { ProgressReporter } from './progress';
@@ -95,7 +96,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   if (sources.length === 0) throw new EngineError('nothing to back up: no source path given', 'BAD_SOURCE');
 
   // a tape is appended to by one writer at a time: backups take its lock exclusively
-  const lock = await Lock.acquire(drive, drive.kind === 'tape', 'backup');
+  const lock = new BackupLocks(drive, await Lock.acquire(drive, drive.kind === 'tape', 'backup'));
   const held: Held = { pool: null, cache: null };
   const onAbort = (): void => void held.pool?.close();
   signal?.addEventListener('abort', onAbort);
@@ -111,12 +112,12 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
 }
 
 /** What the backup reads and writes, opened in this order (a resumed checkpoint's drives first). */
-async function openStores(opts: BackupOptions, resume: Checkpoint | null, held: Held, lock: Lock) {
+async function openStores(opts: BackupOptions, resume: Checkpoint | null, held: Held, lock: BackupLocks) {
   const { drive, signal } = opts;
   const index = await BlobIndex.load(drive);
   const opened = new Map<string, Drive>([[drive.id, drive]]);
   for (const d of opts.otherDrives ?? []) opened.set(d.id, d);
-  const drives = await checkpointDrives(drive, resume, index, opened, opts.password);
+  const drives = await checkpointDrives(drive, resume, index, opened, opts.password, lock);
   if (resume) await readPartialTrees(resume, index);
   const writer = new PackWriter(drive, index, opts.beforeWrite, lock);
   const pool = (held.pool = new WorkerPool(drive.key, opts.workers ?? DEFAULT_WORKERS, {
@@ -135,7 +136,7 @@ async function archive(
   opts: BackupOptions,
   resume: Checkpoint | null,
   sources: string[],
-  lock: Lock,
+  lock: BackupLocks,
   held: Held,
 ): Promise<BackupResult> {
   const { drive, signal, app } = opts;

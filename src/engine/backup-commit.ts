@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { encodeJson } from './blob';
 import type { CheckpointDrive } from './checkpoint';
 import type { Drive } from './drive';
-import type { Lock } from './lock';
+import type { BackupLocks } from './lock-set';
 import { throwIfAborted } from './errors';
 import { contentId } from './hash';
 import type { PackWriter } from './pack-writer';
@@ -18,8 +18,8 @@ import type { UsedPacks } from './used-packs';
 
 export interface CommitDeps {
   drive: Drive;
-  /** the backup's lock on `drive`: proved before the refs, the snapshot written under it */
-  lock: Pick<Lock, 'check' | 'writeHeld'>;
+  /** the backup's locks: the refs written under each other drive's, the snapshot under `drive`'s */
+  lock: Pick<BackupLocks, 'commitRefs' | 'dropUnused' | 'writeHeld'>;
   /** every drive the backup opened, by ID */
   opened: Map<string, Drive>;
   writer: PackWriter;
@@ -62,9 +62,9 @@ export async function commitSnapshot(c: CommitDeps): Promise<{ snapshotId: strin
     const od = c.opened.get(d.id) as Drive;
     const refs = { version: 1, snapshot: snapshotId, drive: drive.id, packs: d.packs };
     if (c.beforeWrite) await c.beforeWrite();
-    await c.lock.check();
-    await od.writeFile('refs', snapshotId, Buffer.from(JSON.stringify(refs)));
+    await c.lock.commitRefs(od, snapshotId, Buffer.from(JSON.stringify(refs)));
   }
+  await c.lock.dropUnused(new Set(used.map((d) => d.id)));
   throwIfAborted(c.signal, 'backup');
   if (c.beforeWrite) await c.beforeWrite();
   // checked before and after: a lock lost meanwhile (prune may have run) takes the snapshot back

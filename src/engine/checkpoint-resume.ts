@@ -8,10 +8,13 @@ import { Drive } from './drive';
 import { EngineError } from './errors';
 import { BlobIndex, readBlob } from './index-file';
 import { decodeTree } from './tree';
+import type { BackupLocks } from './lock-set';
 
 /**
  * The checkpoint drives of the backup to `drive`: those of `resume`, ready to use, and `drive`
- * (first, if the checkpoint does not name it). Drives opened here are added to `opened`.
+ * (first, if the checkpoint does not name it). Drives opened here are added to `opened`. On each
+ * other drive the backup takes a shared lock before reading it and, once the checkpoint's packs there
+ * are found, pins them with a provisional refs file (lock-set.ts).
  */
 export async function checkpointDrives(
   drive: Drive,
@@ -19,6 +22,7 @@ export async function checkpointDrives(
   index: BlobIndex,
   opened: Map<string, Drive>,
   password: string | undefined,
+  locks: Pick<BackupLocks, 'holdOther' | 'pin'>,
 ): Promise<CheckpointDrive[]> {
   const drives: CheckpointDrive[] = [];
   for (const d of resume?.drives ?? []) {
@@ -26,6 +30,8 @@ export async function checkpointDrives(
     opened.set(d.id, od);
     // the drive's whole index: the checkpoint's entries may use any of its packs
     if (od !== drive) {
+      // locked first: a prune cannot start there between the checks below and the commit
+      await locks.holdOther(od);
       const other = await BlobIndex.load(od);
       for (const { pack } of other.packs.values()) index.addPack(od, pack);
     }
@@ -39,7 +45,9 @@ export async function checkpointDrives(
         );
       }
     }
-    drives.push({ id: d.id, path: d.path, packs: [...d.packs] });
+    const used: CheckpointDrive = { id: d.id, path: d.path, packs: [...d.packs] };
+    drives.push(used);
+    if (od !== drive && resume) await locks.pin(used, resume.backupId);
   }
   if (!drives.some((d) => d.id === drive.id)) drives.unshift({ id: drive.id, path: drive.path, packs: [] });
   return drives;

@@ -93,7 +93,35 @@ export function holderState(sinceWriteMs: number, staleMs: number): HolderState 
   return sinceWriteMs >= refreshEveryMs(staleMs) ? 'due' : 'fresh';
 }
 
-/** Whether lock `other` keeps a holder (exclusive or not) from going on. */
-export function conflicts(exclusive: boolean, other: LockFile): boolean {
+/**
+ * Whether lock `other` keeps a holder (exclusive or not) from going on. A holder that only pins
+ * packs (`withBackups`: a resumed backup on another drive its checkpoint uses) shares the drive
+ * with every backup, even a tape's exclusive appender: a backup deletes nothing.
+ */
+export function conflicts(exclusive: boolean, other: LockFile, withBackups = false): boolean {
+  if (withBackups && other.purpose === 'backup') return false;
   return exclusive || other.exclusive;
+}
+
+/**
+ * A provisional refs file (a resumed backup pinning its checkpoint's packs on another drive) lives
+ * this many of its writer's stale ages after its last refresh: beyond the stale age, so a prune that
+ * took a paused backup's lock for stale still keeps the packs the job's next attempt resumes from;
+ * bounded, so a killed backup does not pin them for ever.
+ */
+export const PROVISIONAL_LIFE = 4;
+
+/**
+ * Expired: not refreshed for PROVISIONAL_LIFE stale ages, by the time written in it (the writer's
+ * clock) and by the file's modification time (the drive's clock) alike, as locks are judged old.
+ */
+export function provisionalExpired(
+  mark: { refreshed: string; staleAfter: number },
+  mtimeMs: number,
+  now: number,
+): boolean {
+  const life = PROVISIONAL_LIFE * Math.min(MAX_STALE_MS, Math.max(MIN_STALE_MS, mark.staleAfter * 1000));
+  const refreshed = Date.parse(mark.refreshed);
+  const byWriter = Number.isNaN(refreshed) || now - refreshed > life;
+  return byWriter && now - mtimeMs > life;
 }

@@ -103,12 +103,17 @@ export class Lock {
   private monoAt = performance.now();
   /** refreshes and checks, one at a time */
   private chain: Promise<void> = Promise.resolve();
+  /** what else the holder keeps fresh with its lock (a provisional refs file: lock-set.ts) */
+  private alsoRefresh: (() => Promise<void>) | null = null;
 
   private constructor(
     private readonly drive: Drive,
     readonly name: string,
     private readonly file: LockFile,
-    private readonly staleMs: number,
+    /** this holder's stale age, written into the lock as `staleAfter` */
+    readonly staleMs: number,
+    /** shares the drive with backups' locks, exclusive ones too (see lock-rules.ts conflicts) */
+    private readonly withBackups: boolean,
   ) {
     this.text = JSON.stringify(file);
   }
@@ -118,7 +123,13 @@ export class Lock {
    * processes starting at once, at least one sees the other). `staleMs` defaults to
    * BATON_LOCK_STALE_SECONDS (30 minutes).
    */
-  static async acquire(drive: Drive, exclusive: boolean, purpose: string, staleMs = staleAgeFromEnv()): Promise<Lock> {
+  static async acquire(
+    drive: Drive,
+    exclusive: boolean,
+    purpose: string,
+    staleMs = staleAgeFromEnv(),
+    withBackups = false,
+  ): Promise<Lock> {
     const now = new Date().toISOString();
     const file: LockFile = {
       version: 2,
@@ -130,7 +141,7 @@ export class Lock {
       purpose,
       staleAfter: staleMs / 1000,
     };
-    const lock = new Lock(drive, randomBytes(16).toString('hex'), file, staleMs);
+    const lock = new Lock(drive, randomBytes(16).toString('hex'), file, staleMs, withBackups);
     await drive.writeFile('locks', lock.name, Buffer.from(lock.text));
     const c = await lock.conflict();
     if (c !== null) {
@@ -161,7 +172,10 @@ export class Lock {
   private async conflict(): Promise<LockFile | null> {
     const ctx = staleContext();
     const others = (await readLocks(this.drive)).filter(
-      (l) => l.name !== this.name && !isStale(l.lock, l.mtimeMs, ctx) && conflicts(this.file.exclusive, l.lock),
+      (l) =>
+        l.name !== this.name &&
+        !isStale(l.lock, l.mtimeMs, ctx) &&
+        conflicts(this.file.exclusive, l.lock, this.withBackups),
     );
     return others.length > 0 ? others[0].lock : null;
   }
@@ -185,6 +199,14 @@ export class Lock {
     const run = this.chain.then(step);
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Runs `step` after every successful refresh from now on (null: no more), on the same timer; a
+   * failing step is not the lock's failure: it is tried again at the next refresh.
+   */
+  onRefreshed(step: (() => Promise<void>) | null): void {
+    this.alsoRefresh = step;
   }
 
   /** Rewrites the lock with a new time, after proving it is still this process's own. */
@@ -231,10 +253,12 @@ export class Lock {
     this.text = text;
     this.wallAt = wallAt;
     this.monoAt = monoAt;
-    if (!late) return;
-    const c = await this.conflict();
-    if (c !== null)
-      this.lose(`was not refreshed in time and ${c.purpose} on ${c.hostname} pid ${c.pid} took the drive`);
+    if (late) {
+      const c = await this.conflict();
+      if (c !== null)
+        this.lose(`was not refreshed in time and ${c.purpose} on ${c.hostname} pid ${c.pid} took the drive`);
+    }
+    if (this.alsoRefresh) await this.alsoRefresh().catch(() => undefined);
   }
 
   /**

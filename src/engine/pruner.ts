@@ -9,6 +9,8 @@
  * append-only: prune drops unused packs from the index there, and recycles a whole volume once
  * none of its packs is kept (tape-volumes.ts); a volume with one live pack is kept whole.
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
 import { BlobIndex, encodeIndex, readBlob } from './index-file';
@@ -18,7 +20,7 @@ import type { SnapshotEntry } from './snapshot';
 import { decodeTree } from './tree';
 import { openSnapshotDrives } from './restorer';
 import { Lock, lockedMessage, readLocks, removeStaleLocks, staleContext } from './lock';
-import { isStale, staleAgeFromEnv } from './lock-rules';
+import { isStale, provisionalExpired, staleAgeFromEnv } from './lock-rules';
 import { CorruptionError, EngineError, LockedError, throwIfAborted } from './errors';
 import { planPrune } from './prune-plan';
 import type { PrunePlan } from './prune-plan';
@@ -138,7 +140,7 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
     const seen = { snapshots: await drive.list('snapshots'), refs: await drive.list('refs') };
     const index = await BlobIndex.load(drive);
     const used = await findUsedBlobs(opts, index);
-    const pinned = await readPinnedPacks(drive);
+    const { pinned, expired } = await readPinnedPacks(drive);
     const plan = planPrune(
       [...index.packs.values()].map((p) => p.pack),
       used,
@@ -162,6 +164,8 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
     }
     throwIfAborted(signal, 'prune');
     await assertNothingNew(drive, lock, { index: index.loadedFiles, ...seen });
+    // before any pack goes: an expired file left behind would name packs no longer there
+    for (const name of expired) await drive.remove('refs', name);
     await applyPrune(drive, lock, plan, index.loadedFiles, result, opts.onRecycleStep);
     return result;
   } finally {
@@ -235,13 +239,30 @@ function notIndexed(drive: Drive, snapshot: string, what: string, blob: string):
   );
 }
 
-/** Packs other drives' snapshots reference through refs/. */
-async function readPinnedPacks(drive: Drive): Promise<Set<string>> {
+/**
+ * Packs other drives' snapshots reference through refs/, and those provisional refs files of
+ * resumed backups pin; `expired`: provisional refs files past their life (lock-rules.ts), which pin
+ * nothing and which prune removes.
+ */
+async function readPinnedPacks(drive: Drive): Promise<{ pinned: Set<string>; expired: string[] }> {
   const pinned = new Set<string>();
+  const expired: string[] = [];
   for (const name of await drive.list('refs')) {
-    for (const p of parseRefs(await drive.readFile('refs', name), name, drive.path).packs) pinned.add(p);
+    const refs = parseRefs(await drive.readFile('refs', name), name, drive.path);
+    if (refs.provisional) {
+      // gone since it was read (its backup committed): judged by its own time alone
+      const mtimeMs = await stat(join(drive.path, 'refs', name)).then(
+        (st) => st.mtimeMs,
+        () => Date.now(),
+      );
+      if (provisionalExpired(refs.provisional, mtimeMs, Date.now())) {
+        expired.push(name);
+        continue;
+      }
+    }
+    for (const p of refs.packs) pinned.add(p);
   }
-  return pinned;
+  return { pinned, expired };
 }
 
 /**

@@ -214,18 +214,49 @@ function checkMessages(v: unknown, what: string, fail: Fail): void {
   }
 }
 
-/** refs/<snapshot id>: `{"version":1,"snapshot":id,"drive":driveId,"packs":[...]}`. */
-export function checkRefs(v: unknown, fail: Fail): { drive: string; packs: string[] } {
+/** What a provisional refs file adds: who wrote it, and when it was last refreshed (lock-rules.ts). */
+export interface ProvisionalMark {
+  /** the backup's ID (its checkpoints') */
+  backup: string;
+  /** the backup's lock on this drive (`locks/<lock>`) */
+  lock: string;
+  refreshed: string;
+  /** the writer's stale age in seconds; the file expires PROVISIONAL_LIFE times that after `refreshed` */
+  staleAfter: number;
+}
+
+export interface Refs {
+  drive: string;
+  packs: string[];
+  provisional?: ProvisionalMark;
+}
+
+/**
+ * refs/<id>: `{"version":1,"snapshot":id,"drive":driveId,"packs":[...]}`, and for a provisional
+ * one (a resumed backup pinning its checkpoint's packs) `snapshot` is the file's own random name
+ * and `provisional` says whose it is and when it was last refreshed.
+ */
+export function checkRefs(v: unknown, fail: Fail): Refs {
   const r = object(v, 'a body', fail);
   if (r.version !== 1) fail(`has version ${show(r.version)}, not 1`);
   id(r.snapshot, 'the snapshot', fail);
   driveId(r.drive, 'the drive holding the snapshot', fail);
   ids(r.packs, 'pack', fail);
-  return r as { drive: string; packs: string[] };
+  if (r.provisional !== undefined) checkProvisional(r.provisional, fail);
+  return r as unknown as Refs;
+}
+
+function checkProvisional(v: unknown, fail: Fail): void {
+  const p = object(v, 'a provisional mark', fail);
+  if (typeof p.backup !== 'string' || !/^[0-9a-f]{1,64}$/.test(p.backup)) fail(`has bad backup ID ${show(p.backup)}`);
+  if (typeof p.lock !== 'string' || !/^[0-9a-f]{32}$/.test(p.lock)) fail(`has bad lock ID ${show(p.lock)}`);
+  string(p.refreshed, 'the refresh time', fail);
+  if (Number.isNaN(Date.parse(p.refreshed as string))) fail(`has refresh time ${show(p.refreshed)}, not a date`);
+  if (typeof p.staleAfter !== 'number' || !(p.staleAfter > 0)) fail(`has stale age ${show(p.staleAfter)}`);
 }
 
 /** Parses a refs file, checking it (see checkRefs). */
-export function parseRefs(data: Buffer, name: string, drivePath: string): { drive: string; packs: string[] } {
+export function parseRefs(data: Buffer, name: string, drivePath: string): Refs {
   const fail = onDrive(drivePath, `refs/${name}`);
   if (!isId(name)) fail(`is not named by a snapshot ID`);
   let v: unknown;

@@ -12,6 +12,7 @@ import {
   isOld,
   isStale,
   lockStaleMs,
+  provisionalExpired,
   refreshEveryMs,
   staleAgeFromEnv,
 } from '../../../src/engine/lock-rules';
@@ -85,4 +86,22 @@ void test('shared locks share; an exclusive one shares with nothing', () => {
   assert.equal(conflicts(false, lock()), false);
   assert.equal(conflicts(false, lock({ exclusive: true })), true);
   assert.equal(conflicts(true, lock()), true);
+});
+
+void test("a resumed backup's lock on another drive shares it with backups, a tape's exclusive appender too, not with prune", () => {
+  assert.equal(conflicts(false, lock({ exclusive: true, purpose: 'backup' }), true), false);
+  assert.equal(conflicts(false, lock({ exclusive: true, purpose: 'prune' }), true), true);
+  assert.equal(conflicts(false, lock({ exclusive: true, purpose: 'forget' }), true), true);
+  assert.equal(conflicts(false, lock(), true), false);
+});
+
+void test('a provisional refs file expires 4 stale ages after its last refresh, by its time and its mtime alike', () => {
+  const mark = (refreshedAgo: number) => ({ refreshed: ago(refreshedAgo), staleAfter: 60 });
+  const life = 4 * 60_000;
+  assert.equal(provisionalExpired(mark(life - 1000), NOW - life - 1000, NOW), false, 'refreshed within its life');
+  assert.equal(provisionalExpired(mark(life + 1000), NOW - life + 1000, NOW), false, 'the drive saw it written within');
+  assert.equal(provisionalExpired(mark(life + 1000), NOW - life - 1000, NOW), true);
+  assert.equal(provisionalExpired({ refreshed: 'x', staleAfter: 60 }, NOW - life - 1000, NOW), true);
+  // a stale age past the bounds counts as the bound (24 h)
+  assert.equal(provisionalExpired({ refreshed: ago(5 * 86_400_000), staleAfter: 1e9 }, 0, NOW), true);
 });
