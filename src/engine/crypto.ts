@@ -107,7 +107,7 @@ const openNative = (key: Buffer, sealed: Uint8Array, plain: Buffer, aad?: Uint8A
  * or a tree blob served as data, then fails authentication instead of being parsed as the other.
  */
 export function objectAad(domain: string, id = ''): Buffer {
-  if (!/^baton [a-z0-9 ]+$/.test(domain)) throw new Error(`bad associated-data domain ${JSON.stringify(domain)}`);
+  if (!/^baton [a-z0-9 -]+$/.test(domain)) throw new Error(`bad associated-data domain ${JSON.stringify(domain)}`);
   return Buffer.from(id === '' ? domain : `${domain}\0${id}`, 'utf8');
 }
 
