@@ -32,6 +32,14 @@ function loadAesGcm(): AesGcm {
   }
   const module = { exports: {} as AesGcm };
   process.dlopen(module, MODULE);
+  // a module built before associated data existed ignores it and would seal blobs unbound
+  const probe = Buffer.alloc(OVERHEAD);
+  module.exports.seal(Buffer.alloc(32), Buffer.alloc(NONCE), Buffer.alloc(0), probe, Buffer.from('baton'));
+  if (module.exports.open(Buffer.alloc(32), probe, Buffer.alloc(0))) {
+    throw new Error(
+      `Baton's AES-GCM module (${MODULE}) predates associated data; rebuild it: \`node scripts/build-native.mjs\``,
+    );
+  }
   return module.exports;
 }
 
