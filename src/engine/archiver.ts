@@ -123,6 +123,7 @@ async function openStores(opts: BackupOptions, resume: Checkpoint | null, held: 
   const pool = (held.pool = new WorkerPool(drive.key, opts.workers ?? DEFAULT_WORKERS, {
     known: index.table,
     level: drive.compressionLevel,
+    version: drive.config.version,
   }));
   index.onTableGrown((table) => pool.setKnown(table));
   if (signal?.aborted) throw new AbortedError('backup');

@@ -29,15 +29,17 @@ export interface EncodedBlob {
   compressed: boolean;
 }
 
+/** `aad`: the blob's associated data on the drive (config.ts blobAad: version 5 binds type and ID). */
 export function encodeBlob(
   key: Buffer | null,
   plain: Uint8Array,
   id = contentId(plain),
   level = ZSTD_LEVEL,
+  aad?: Uint8Array,
 ): EncodedBlob {
   const { payload, compressed } = compressBlob(plain, level);
   const data = Buffer.allocUnsafe(sealedLength(key, payload.length));
-  sealInto(key, payload, data);
+  sealInto(key, payload, data, aad);
   return { id, data, rawLength: plain.length, compressed };
 }
 
@@ -128,7 +130,8 @@ function refuse(ref: BlobRef, where: string, problem: string): never {
 }
 
 /**
- * Decodes and verifies one stored blob; `where` names the pack for error messages. With `transient`,
+ * Decodes and verifies one stored blob; `where` names the pack for error messages, `aad` is the
+ * associated data the reader expects (config.ts blobAad: the type it wants and the ID). With `transient`,
  * the blob is decrypted and decompressed into buffers the next transient decode reuses (no
  * allocation per blob), so the result must be used before then. The plaintext is never let grow
  * past `ref.rawLength`, itself at most MAX_BLOB (and checked against its type by the index).
@@ -139,6 +142,7 @@ export function decodeBlob(
   ref: BlobRef,
   where: string,
   transient = false,
+  aad?: Uint8Array,
 ): Buffer {
   if (!isUint(ref.rawLength, MAX_BLOB)) {
     refuse(
@@ -151,11 +155,13 @@ export function decodeBlob(
   if (transient && key !== null) {
     if (openScratch.length < stored.length)
       openScratch = Buffer.allocUnsafeSlow(Math.max(stored.length, 2 * openScratch.length));
-    payload = openInto(key, stored, openScratch);
+    payload = openInto(key, stored, openScratch, aad);
   } else {
-    payload = open(key, stored);
+    payload = open(key, stored, aad);
   }
-  if (payload === null) refuse(ref, where, 'failed authentication (damaged or tampered)');
+  if (payload === null) {
+    refuse(ref, where, `failed authentication (damaged, tampered with, or another blob put in its place)`);
+  }
   let plain: Buffer;
   try {
     if (!ref.compressed) plain = payload;

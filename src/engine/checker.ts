@@ -14,6 +14,7 @@ import type { TreeNode } from './tree';
 import { openSnapshotDrives } from './restorer';
 import { parsePack } from './pack';
 import { decodeBlob } from './blob';
+import { blobAad, trailerAad } from './config';
 import { throwIfAborted } from './errors';
 import { Lock } from './lock';
 import { parseRefs } from './validate';
@@ -323,7 +324,7 @@ function checkPackData(drive: Drive, p: IndexPack, data: Buffer, users: Map<stri
     return u ? `; it holds data of ${u.path} in snapshot ${u.snapshot}` : '';
   };
   try {
-    parsePack(drive.key, data, p.id);
+    parsePack(drive.key, data, p.id, trailerAad(drive.config.version));
   } catch (err) {
     const first = p.blobs.find((b) => users.has(b.id));
     add({
@@ -338,7 +339,8 @@ function checkPackData(drive: Drive, p: IndexPack, data: Buffer, users: Map<stri
   for (const b of p.blobs) {
     try {
       // only checked, never kept: decoded into reused buffers
-      decodeBlob(drive.key, data.subarray(b.offset, b.offset + b.length), b, `pack ${p.id}`, true);
+      const aad = blobAad(drive.config.version, b.type, b.id);
+      decodeBlob(drive.key, data.subarray(b.offset, b.offset + b.length), b, `pack ${p.id}`, true, aad);
     } catch (err) {
       const u = users.get(b.id);
       add({

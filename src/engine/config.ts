@@ -1,31 +1,58 @@
 /**
  * The drive's config file: format version first, kind, chunker/pack parameters and, in version 2,
  * the first wrapped key (key `config`; more keys live in keys/, see keys.ts). Version 3 is a
- * config whose key was removed: its keys are all in keys/.
+ * config whose key was removed: its keys are all in keys/. From version 5 an encrypted drive's
+ * config carries a MAC under the master key (`mac`), and blobs and pack trailers are bound too.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { kdfProblem, objectAad } from './crypto';
 import type { KdfParams } from './crypto';
+import { deriveSubkey, keyedContentId } from './hash';
 import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK } from './chunker';
 import { EngineError } from './errors';
 
 /**
- * The newest format version this baton reads and the one `init` writes (4: index files and
- * snapshots sealed with their type as associated data, its first key in the config or keys/).
+ * The newest format version this baton reads and the one `init` writes (5: blobs and pack trailers
+ * bound as well as index files and snapshots, and an authenticated config).
  */
-export const FORMAT_VERSION = 4;
-export const INIT_VERSION = 4;
+export const FORMAT_VERSION = 5;
+export const INIT_VERSION = 5;
 /** The versions this baton reads and writes, each in its own format (2 and 3: unbound metadata). */
-export const READ_VERSIONS: readonly number[] = [2, 3, 4];
+export const READ_VERSIONS: readonly number[] = [2, 3, 4, 5];
 
-/** The associated-data domain of each metadata object of version 4 (docs/repository-format.md). */
-export const METADATA_DOMAINS = { index: 'baton index v4', snapshot: 'baton snapshot v4' } as const;
+/** The associated-data domain of each metadata object of versions 4 and 5 (docs/repository-format.md). */
+export const METADATA_DOMAINS = {
+  4: { index: 'baton index v4', snapshot: 'baton snapshot v4' },
+  5: { index: 'baton index v5', snapshot: 'baton snapshot v5' },
+} as const;
+
+/** The associated-data domains of version 5's blobs (with their ID) and pack trailers. */
+export const BLOB_DOMAINS = { data: 'baton data v5', tree: 'baton tree v5' } as const;
+export const TRAILER_DOMAIN = 'baton pack-trailer v5';
+/** Where the config's MAC key is derived from the master key (BLAKE3 derive_key). */
+export const CONFIG_MAC_DOMAIN = 'baton config mac v5';
 
 /**
  * The associated data an index file or snapshot of a drive of `version` is sealed with: its type's
  * domain from version 4, none before. Not its ID: that is the hash of the sealed bytes.
  */
-export function metadataAad(version: number, type: keyof typeof METADATA_DOMAINS): Buffer {
-  return version >= 4 ? objectAad(METADATA_DOMAINS[type]) : Buffer.alloc(0);
+export function metadataAad(version: number, type: 'index' | 'snapshot'): Buffer {
+  if (version < 4) return Buffer.alloc(0);
+  return objectAad(METADATA_DOMAINS[version >= 5 ? 5 : 4][type]);
+}
+
+/**
+ * The associated data a blob of a drive of `version` is sealed with: from version 5 its type's
+ * domain and its ID, so a blob under another ID's index entry, or a data blob read as a tree (or
+ * the reverse), fails authentication; undefined (none) before.
+ */
+export function blobAad(version: number, type: 'data' | 'tree', id: string): Buffer | undefined {
+  return version >= 5 ? objectAad(BLOB_DOMAINS[type], id) : undefined;
+}
+
+/** The associated data of a pack trailer of a drive of `version`: its domain from version 5, else none. */
+export function trailerAad(version: number): Buffer | undefined {
+  return version >= 5 ? objectAad(TRAILER_DOMAIN) : undefined;
 }
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 export const MIN_VOLUME_SIZE = MAX_CHUNK + 1024 * 1024;
@@ -44,8 +71,10 @@ export interface DriveConfig {
   packSize: number;
   compression: { algorithm: 'zstd'; level: number };
   tape?: { volumeSize: number; volumes: number };
-  /** kdf and masterKey: version 2 only (the key `config`) */
+  /** kdf and masterKey: the key `config`, until it is removed (versions 2, 4 and 5) */
   encryption: null | { algorithm: 'aes-256-gcm'; kdf?: KdfParams; masterKey?: string };
+  /** version 5, encrypted: configMac() of the rest, 64 hex digits (absent when unencrypted) */
+  mac?: string;
 }
 
 export const CHUNKER_PARAMS = {
@@ -89,8 +118,79 @@ export function parseConfig(text: string, drivePath: string): DriveConfig {
   if (typeof cfg.id !== 'string' || !/^[0-9a-f]{32}$/.test(cfg.id)) {
     throw new EngineError(`drive ${drivePath} has a malformed id; the config is damaged`, 'BAD_CONFIG');
   }
+  checkMacField(cfg, drivePath);
   checkEncryption(cfg, drivePath);
   return cfg;
+}
+
+/**
+ * A MAC only where version 5 puts one: a version 2-4 config carrying one was edited down from 5
+ * (its blobs would be read unbound), an encrypted version 5 config without one was stripped. (A
+ * version 5 config saying unencrypted but carrying a MAC is refused by checkConfigMac, after the
+ * passphrase check has said what it says of a drive switched to unencrypted.)
+ */
+function checkMacField(cfg: DriveConfig, drivePath: string): void {
+  const has = (cfg as { mac?: unknown }).mac !== undefined;
+  const wanted = cfg.version >= 5 && cfg.encryption !== null;
+  if (cfg.version >= 5 && cfg.encryption === null) return;
+  if (has === wanted && (!has || (typeof cfg.mac === 'string' && /^[0-9a-f]{64}$/.test(cfg.mac)))) return;
+  const problem = !has
+    ? 'it is version 5 and encrypted but carries no MAC'
+    : cfg.version < 5
+      ? `it says version ${cfg.version} but carries a version 5 MAC (its version was edited down)`
+      : 'its MAC is malformed';
+  throw new EngineError(
+    `config of drive ${drivePath} is refused: ${problem}; nothing was read or written. Its config is damaged or ` +
+      `was tampered with: restore the config from a copy`,
+    'BAD_CONFIG',
+  );
+}
+
+/** JSON with every object's keys sorted, so the MAC does not depend on how the file was laid out. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+}
+
+/**
+ * The config's MAC (version 5): keyed BLAKE3, under a subkey of the master key for
+ * CONFIG_MAC_DOMAIN, of the canonical JSON of every field but `mac`.
+ */
+export function configMac(masterKey: Buffer, cfg: DriveConfig): string {
+  const rest: Record<string, unknown> = { ...cfg };
+  delete rest.mac;
+  return keyedContentId(deriveSubkey(CONFIG_MAC_DOMAIN, masterKey), Buffer.from(canonicalJson(rest), 'utf8'));
+}
+
+/**
+ * Refuses a version 5 config whose MAC does not verify under the master key just unwrapped: a
+ * field edited (format version, chunker, pack size, kind, tape geometry, created, ...) by someone
+ * without the key. Called before anything else of the drive is read.
+ */
+export function checkConfigMac(cfg: DriveConfig, masterKey: Buffer | null, drivePath: string): void {
+  if (cfg.version < 5) return;
+  if (masterKey === null) {
+    if (cfg.mac === undefined) return;
+    throw new EngineError(
+      `drive ${drivePath} says it is unencrypted ("encryption": null in its config) but its config carries the MAC ` +
+        `of an encrypted drive: refusing to use it, nothing was read or written. Its config was tampered with to ` +
+        `switch encryption off; restore the config from a copy and give the drive's passphrase`,
+      'BAD_CONFIG',
+    );
+  }
+  const want = Buffer.from(configMac(masterKey, cfg), 'hex');
+  const got = Buffer.from(cfg.mac ?? '', 'hex');
+  if (got.length === want.length && timingSafeEqual(got, want)) return;
+  throw new EngineError(
+    `config of drive ${drivePath} failed authentication (its MAC does not match: a field was edited, or the ` +
+      `config belongs to another drive); refusing to use it, nothing was read or written. Restore the config from a copy`,
+    'BAD_CONFIG',
+  );
 }
 
 /** The encryption block, checked before any key is derived from it (a forged one must cost nothing). */
@@ -105,7 +205,7 @@ function checkEncryption(cfg: DriveConfig, drivePath: string): void {
         ? enc.kdf !== undefined || enc.masterKey !== undefined
           ? 'a wrapped key in a version 3 config (its keys are in keys/)'
           : null
-        : cfg.version === 4 && enc.kdf === undefined && enc.masterKey === undefined
+        : cfg.version >= 4 && enc.kdf === undefined && enc.masterKey === undefined
           ? null
           : wrappedKeyProblem(enc.kdf, enc.masterKey);
   if (problem) {

@@ -16,9 +16,10 @@ export const TAG = 16;
 /** what sealing adds to a blob: its nonce and its tag */
 export const OVERHEAD = NONCE + TAG;
 
+/** `aad`: associated data, authenticated and not stored; absent or empty, none (the same bytes). */
 interface AesGcm {
-  seal(key: Uint8Array, nonce: Uint8Array, src: Uint8Array, dst: Uint8Array): void;
-  open(key: Uint8Array, src: Uint8Array, dst: Uint8Array): boolean;
+  seal(key: Uint8Array, nonce: Uint8Array, src: Uint8Array, dst: Uint8Array, aad?: Uint8Array): void;
+  open(key: Uint8Array, src: Uint8Array, dst: Uint8Array, aad?: Uint8Array): boolean;
 }
 
 const MODULE = join(__dirname, '..', '..', '..', 'native', 'aes-gcm', 'build', 'Release', 'aes_gcm.node');
@@ -31,6 +32,14 @@ function loadAesGcm(): AesGcm {
   }
   const module = { exports: {} as AesGcm };
   process.dlopen(module, MODULE);
+  // a module built before associated data existed ignores it and would seal blobs unbound
+  const probe = Buffer.alloc(OVERHEAD);
+  module.exports.seal(Buffer.alloc(32), Buffer.alloc(NONCE), Buffer.alloc(0), probe, Buffer.from('baton'));
+  if (module.exports.open(Buffer.alloc(32), probe, Buffer.alloc(0))) {
+    throw new Error(
+      `Baton's AES-GCM module (${MODULE}) predates associated data; rebuild it: \`node scripts/build-native.mjs\``,
+    );
+  }
   return module.exports;
 }
 
@@ -65,29 +74,40 @@ export function seal(key: Buffer | null, plain: Uint8Array): Buffer {
   return out;
 }
 
-/** seal() into `dst`, which is `plain.length + OVERHEAD` bytes long (or `plain.length` unencrypted). */
-export function sealInto(key: Buffer | null, plain: Uint8Array, dst: Uint8Array): void {
+/**
+ * seal() into `dst`, which is `plain.length + OVERHEAD` bytes long (or `plain.length` unencrypted),
+ * with associated data `aad` if given (blobs of version 5, see objectAad).
+ */
+export function sealInto(key: Buffer | null, plain: Uint8Array, dst: Uint8Array, aad?: Uint8Array): void {
   if (key === null) dst.set(plain);
-  else aes.seal(key, nextNonce(), plain, dst);
+  else if (aad === undefined) aes.seal(key, nextNonce(), plain, dst);
+  else aes.seal(key, nextNonce(), plain, dst, aad);
 }
 
-/** Returns the plaintext, or null when the tag does not verify (wrong key or damaged data). */
-export function open(key: Buffer | null, sealed: Uint8Array): Buffer | null {
+/**
+ * Returns the plaintext, or null when the tag does not verify (wrong key, damaged data, or other
+ * associated data than `aad`).
+ */
+export function open(key: Buffer | null, sealed: Uint8Array, aad?: Uint8Array): Buffer | null {
   if (key === null) return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   if (sealed.length < OVERHEAD) return null;
   const plain = Buffer.allocUnsafe(sealed.length - OVERHEAD);
-  return aes.open(key, sealed, plain) ? plain : null;
+  return openNative(key, sealed, plain, aad) ? plain : null;
 }
 
 /**
  * open() into `dst` (at least `sealed.length - OVERHEAD` bytes); returns the plaintext's view of
  * `dst`, or null when the tag does not verify.
  */
-export function openInto(key: Buffer, sealed: Uint8Array, dst: Buffer): Buffer | null {
+export function openInto(key: Buffer, sealed: Uint8Array, dst: Buffer, aad?: Uint8Array): Buffer | null {
   if (sealed.length < OVERHEAD) return null;
   const plain = dst.subarray(0, sealed.length - OVERHEAD);
-  return aes.open(key, sealed, plain) ? plain : null;
+  return openNative(key, sealed, plain, aad) ? plain : null;
 }
+
+// the no-AAD call keeps its four arguments (the native side then does not look for a fifth)
+const openNative = (key: Buffer, sealed: Uint8Array, plain: Buffer, aad?: Uint8Array): boolean =>
+  aad === undefined ? aes.open(key, sealed, plain) : aes.open(key, sealed, plain, aad);
 
 /**
  * Associated data binding a stored object to what it is: a domain string for its type and, for an
@@ -95,7 +115,7 @@ export function openInto(key: Buffer, sealed: Uint8Array, dst: Buffer): Buffer |
  * or a tree blob served as data, then fails authentication instead of being parsed as the other.
  */
 export function objectAad(domain: string, id = ''): Buffer {
-  if (!/^baton [a-z0-9 ]+$/.test(domain)) throw new Error(`bad associated-data domain ${JSON.stringify(domain)}`);
+  if (!/^baton [a-z0-9 -]+$/.test(domain)) throw new Error(`bad associated-data domain ${JSON.stringify(domain)}`);
   return Buffer.from(id === '' ? domain : `${domain}\0${id}`, 'utf8');
 }
 

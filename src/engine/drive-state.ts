@@ -26,6 +26,8 @@ export interface DriveState {
   encrypted: boolean;
   /** HMAC-SHA256(master key, "baton-key-fingerprint-v1"), hex; null when unencrypted */
   keyFingerprint: string | null;
+  /** the highest repository format version seen on the drive (absent in records made before it was kept) */
+  formatVersion?: number;
   /** snapshots seen on the drive, ID -> time, so each is decrypted once */
   snapshots: Record<string, string>;
   /** the high-water mark: newest snapshot time ever seen on the drive (null: none yet) */
@@ -157,12 +159,30 @@ function checkEncryption(drive: StatefulDrive, state: DriveState): void {
 }
 
 /**
+ * Refuses a known drive whose config says a lower format version than the 5 or later this machine
+ * has seen there: versions only go up (2 to 3 when the config's key is removed; never down), and a
+ * config edited down from 5 would have its blobs read unbound. Checked before the drive's snapshots
+ * are read.
+ */
+function checkFormatVersion(drive: StatefulDrive, state: DriveState): void {
+  const seen = state.formatVersion;
+  if (seen === undefined || seen < 5 || drive.config.version >= seen) return;
+  throw new EngineError(
+    `drive ${drive.path} (id ${drive.id}) says repository format version ${drive.config.version}, but this ` +
+      `machine saw it at version ${seen}: refusing to use it, nothing was read or written. Its config's version ` +
+      `may have been edited down to read its data unauthenticated; restore the config from a copy, or ${FORGET_HINT(drive)}`,
+    'DRIVE_CHANGED',
+  );
+}
+
+/**
  * Opening a drive: trust on first use (record it), else check it against the record and raise the
- * high-water mark. A drive whose newest snapshot is older than the newest this machine has seen
+ * high-water marks (format version, newest snapshot). A drive whose newest snapshot is older than the newest this machine has seen
  * there was rolled back (forget always keeps each group's newest snapshot, so it never lowers it).
  */
 export async function checkDriveState(drive: StatefulDrive): Promise<void> {
   const state = await loadState(drive);
+  if (state !== null) checkFormatVersion(drive, state);
   if (state !== null) checkEncryption(drive, state);
   const snapshots = await snapshotsNow(drive, state?.snapshots ?? {});
   const newest = newestOf(snapshots);
@@ -175,7 +195,12 @@ export async function checkDriveState(drive: StatefulDrive): Promise<void> {
     );
   }
   // the snapshots present now replace the list (forgotten ones drop out); the mark only goes up
-  await update(drive, (s) => ({ ...s, snapshots, newest: later(s.newest, newest) }));
+  await update(drive, (s) => ({
+    ...s,
+    formatVersion: Math.max(drive.config.version, s.formatVersion ?? 0),
+    snapshots,
+    newest: later(s.newest, newest),
+  }));
 }
 
 /**
@@ -191,6 +216,7 @@ async function update(drive: StatefulDrive, change: (s: DriveState) => DriveStat
     firstSeen: new Date().toISOString(),
     encrypted: drive.key !== null,
     keyFingerprint: keyFingerprint(drive.key),
+    formatVersion: drive.config.version,
     snapshots: {},
     newest: null,
   };

@@ -9,6 +9,7 @@ import { atomicWrite } from './fsutil';
 import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
 import { checkDriveState, defaultStateDir, recordRemoval, recordSnapshot } from './drive-state';
 import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, INIT_VERSION, MIN_VOLUME_SIZE, parseConfig } from './config';
+import { checkConfigMac, configMac } from './config';
 import { CONFIG_KEY, readKeys, unlockKeys } from './key-files';
 import type { DriveConfig, DriveKind } from './config';
 import { DriveFullError, EngineError, WrongPasswordError, errnoCode } from './errors';
@@ -33,6 +34,11 @@ export interface CreateOptions {
   packSize?: number;
   /** zstd level for data and trees, 1 (fastest) to 19 (smallest); default ZSTD_LEVEL (2) */
   compressionLevel?: number;
+  /**
+   * The repository format version to write: INIT_VERSION (5) unless told; 4 makes a drive the
+   * previous release reads (tests of version 4 drives use it too)
+   */
+  formatVersion?: number;
   /**
    * Initialise only into an existing empty directory, never creating the path: a backup that
    * initialises its drive (initOnFirstBackup) must not make a missing drive on the root disk.
@@ -110,6 +116,8 @@ export class Drive {
     }
     const config = parseConfig(text, root);
     const unlocked = await Drive.unlock(root, config, opts);
+    // version 5: the config is authenticated by the key just unwrapped, before anything else is read
+    checkConfigMac(config, unlocked?.key ?? null, root);
     const drive = new Drive(
       root,
       config,
@@ -190,8 +198,15 @@ export class Drive {
         'NO_PASSWORD',
       );
     }
+    const version = create.formatVersion ?? INIT_VERSION;
+    if (version !== 4 && version !== INIT_VERSION) {
+      throw new EngineError(
+        `repository format version ${String(version)} cannot be initialised; use ${INIT_VERSION} (default) or 4 (for an older baton)`,
+        'BAD_OPTION',
+      );
+    }
     const config: DriveConfig = {
-      version: INIT_VERSION,
+      version,
       id: randomBytes(16).toString('hex'),
       kind: create.kind,
       created: new Date().toISOString(),
@@ -216,6 +231,7 @@ export class Drive {
       key = randomBytes(32);
       const kek = await deriveKek(password, kdf);
       config.encryption = { algorithm: 'aes-256-gcm', kdf, masterKey: seal(kek, key).toString('base64') };
+      if (version >= 5) config.mac = configMac(key, config);
     }
     await mkdir(root, { recursive: true });
     for (const d of ['index', 'snapshots', 'refs', 'locks', create.kind === 'tape' ? 'volumes' : 'data']) {

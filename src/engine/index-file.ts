@@ -2,11 +2,12 @@
  * Index files (which packs hold which blobs, and where the packs are) and the in-memory blob
  * index built from them, across one or more drives.
  */
-import { metadataAad } from './config';
+import { blobAad, metadataAad } from './config';
 import type { Drive } from './drive';
 import type { PackBlob } from './pack';
 import type { PackLocation } from './drive-store';
 import { decodeJson, encodeJson, decodeBlob } from './blob';
+import type { BlobType } from './blob';
 import { contentId } from './hash';
 import { CorruptionError } from './errors';
 import { KnownIds, MAX_ENTRIES, isId } from './known-ids';
@@ -324,8 +325,13 @@ export class BlobIndex {
   }
 }
 
-/** Reads, decrypts, decompresses and verifies one blob. */
-export async function readBlob(loc: BlobLocation): Promise<Buffer> {
+/**
+ * Reads, decrypts, decompresses and verifies one blob of `type` (every caller reads trees; file
+ * contents go through the restore workers): on a version 5 drive a blob of the other type, or
+ * another blob's bytes, fails authentication whatever the index says.
+ */
+export async function readBlob(loc: BlobLocation, type: BlobType = 'tree'): Promise<Buffer> {
   const stored = await loc.drive.packs.readPack(loc.pack, loc.blob.offset, loc.blob.length);
-  return decodeBlob(loc.drive.key, stored, loc.blob, `pack ${loc.pack.id} on drive ${loc.drive.path}`);
+  const aad = blobAad(loc.drive.config.version, type, loc.blob.id);
+  return decodeBlob(loc.drive.key, stored, loc.blob, `pack ${loc.pack.id} on drive ${loc.drive.path}`, false, aad);
 }

@@ -6,7 +6,7 @@ import { hostname, userInfo } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
-import { parseConfig } from './config';
+import { checkConfigMac, configMac, parseConfig } from './config';
 import type { DriveConfig } from './config';
 import type { Drive } from './drive';
 import { atomicWrite } from './fsutil';
@@ -97,6 +97,7 @@ export async function removeKey(drive: Drive, ref: string, current = drive.keyId
   try {
     // read again under the lock: another process may have removed a key since this one opened the drive
     const config = parseConfig(await readFile(join(drive.path, 'config'), 'utf8'), drive.path);
+    checkConfigMac(config, drive.key, drive.path);
     const keys = await listKeys(drive, config);
     const k = findKey(drive, keys, ref);
     if (k.id === current) {
@@ -110,7 +111,7 @@ export async function removeKey(drive: Drive, ref: string, current = drive.keyId
       throw new EngineError(`key ${k.id} is the last key of drive ${drive.path}; nothing was changed`, 'KEY_IN_USE');
     }
     lock.throwIfLost();
-    if (k.id === CONFIG_KEY) await dropConfigKey(drive.path, config);
+    if (k.id === CONFIG_KEY) await dropConfigKey(drive.path, config, drive.key);
     else await drive.remove('keys', k.id);
     return k.id;
   } finally {
@@ -118,12 +119,14 @@ export async function removeKey(drive: Drive, ref: string, current = drive.keyId
   }
 }
 
-/** Rewrites a config without its key: version 2 as version 3, version 4 stays 4. */
-async function dropConfigKey(root: string, current: DriveConfig): Promise<void> {
+/** Rewrites a config without its key: version 2 as version 3, 4 and 5 stay (5 with its MAC made anew). */
+async function dropConfigKey(root: string, current: DriveConfig, masterKey: Buffer | null): Promise<void> {
   if (!current.encryption?.masterKey) return;
   const { algorithm } = current.encryption;
   const version = current.version === 2 ? 3 : current.version;
   const config: DriveConfig = { ...current, version, encryption: { algorithm } };
+  delete config.mac;
+  if (version >= 5 && masterKey !== null) config.mac = configMac(masterKey, config);
   await atomicWrite(join(root, 'config'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
 }
 

@@ -11,6 +11,7 @@
  * index-file.ts). A pack of tiny files holds some 60,000 blobs, which as objects stayed alive long
  * enough to fill the old generation of the heap.
  */
+import { trailerAad } from './config';
 import type { Drive } from './drive';
 import type { BlobType, EncodedBlob } from './blob';
 import { PACK_MAGIC, packEnd } from './pack';
@@ -113,7 +114,7 @@ export class PackWriter {
     if (buffer && this.count > 0) {
       const first = this.first;
       const end = first + this.count;
-      const tail = packEnd(this.drive.key, this.index.blobsIn(first, end));
+      const tail = packEnd(this.drive.key, this.index.blobsIn(first, end), trailerAad(this.drive.config.version));
       const length = this.size + tail.length;
       buffer.reserve(length);
       tail.copy(buffer.bytes, this.size);

@@ -1,8 +1,9 @@
 /**
  * Pack files: "BATONPK1", encoded blobs back to back, a sealed JSON trailer listing the blobs,
- * the trailer's length (uint32 LE) and "BATONPKE". Built in memory and written in one go.
+ * the trailer's length (uint32 LE) and "BATONPKE". Built in memory and written in one go. The
+ * trailer's `aad` is config.ts trailerAad (version 5 binds it; none before).
  */
-import { open, seal } from './crypto';
+import { OVERHEAD, open, sealInto } from './crypto';
 import { contentId, contentIdOfParts } from './hash';
 import { CorruptionError } from './errors';
 import type { BlobType } from './blob';
@@ -40,13 +41,16 @@ export class PackBuilder {
   }
 
   /** The pack as its parts (written with one writev, never copied together) and its ID (the content ID of its bytes). */
-  finishParts(key: Buffer | null): { id: string; parts: Buffer[]; length: number; blobs: PackBlob[] } {
-    return { ...closePack(key, this.parts, this.size, this.blobs), blobs: this.blobs };
+  finishParts(
+    key: Buffer | null,
+    aad?: Uint8Array,
+  ): { id: string; parts: Buffer[]; length: number; blobs: PackBlob[] } {
+    return { ...closePack(key, this.parts, this.size, this.blobs, aad), blobs: this.blobs };
   }
 
   /** The whole pack in one buffer and its ID. */
-  finish(key: Buffer | null): { id: string; data: Buffer; blobs: PackBlob[] } {
-    const { id, parts, blobs } = this.finishParts(key);
+  finish(key: Buffer | null, aad?: Uint8Array): { id: string; data: Buffer; blobs: PackBlob[] } {
+    const { id, parts, blobs } = this.finishParts(key, aad);
     return { id, data: Buffer.concat(parts), blobs };
   }
 }
@@ -60,15 +64,18 @@ export function closePack(
   parts: Buffer[],
   size: number,
   blobs: PackBlob[],
+  aad?: Uint8Array,
 ): { id: string; parts: Buffer[]; length: number } {
-  const end = packEnd(key, blobs);
+  const end = packEnd(key, blobs, aad);
   const all = [...parts, end];
   return { id: contentIdOfParts(all), parts: all, length: size + end.length };
 }
 
 /** What follows a pack's blobs: the sealed trailer listing `blobs`, its length and the end magic. */
-export function packEnd(key: Buffer | null, blobs: PackBlob[]): Buffer {
-  const trailer = seal(key, Buffer.from(JSON.stringify({ blobs })));
+export function packEnd(key: Buffer | null, blobs: PackBlob[], aad?: Uint8Array): Buffer {
+  const plain = Buffer.from(JSON.stringify({ blobs }));
+  const trailer = key === null ? plain : Buffer.allocUnsafe(plain.length + OVERHEAD);
+  sealInto(key, plain, trailer, aad);
   const end = Buffer.allocUnsafe(trailer.length + 12);
   trailer.copy(end, 0);
   end.writeUInt32LE(trailer.length, trailer.length);
@@ -77,7 +84,7 @@ export function packEnd(key: Buffer | null, blobs: PackBlob[]): Buffer {
 }
 
 /** Reads the blob list from a whole pack, checking magic, trailer and ID. */
-export function parsePack(key: Buffer | null, data: Buffer, expectId?: string): PackBlob[] {
+export function parsePack(key: Buffer | null, data: Buffer, expectId?: string, aad?: Uint8Array): PackBlob[] {
   const name = expectId ? `pack ${expectId}` : 'pack';
   if (expectId && contentId(data) !== expectId) {
     throw new CorruptionError(`${name} has the wrong content (hash mismatch); it is damaged`, expectId);
@@ -88,7 +95,7 @@ export function parsePack(key: Buffer | null, data: Buffer, expectId?: string): 
   const tlen = data.readUInt32LE(data.length - 12);
   const tstart = data.length - 12 - tlen;
   if (tstart < 8) throw new CorruptionError(`${name} has an impossible trailer length ${tlen}`, expectId);
-  return parseTrailer(key, data.subarray(tstart, data.length - 12), tstart, name, expectId);
+  return parseTrailer(key, data.subarray(tstart, data.length - 12), tstart, name, expectId, aad);
 }
 
 /**
@@ -101,8 +108,9 @@ export function parseTrailer(
   tstart: number,
   name: string,
   expectId?: string,
+  aad?: Uint8Array,
 ): PackBlob[] {
-  const trailer = open(key, sealed);
+  const trailer = open(key, sealed, aad);
   if (trailer === null) throw new CorruptionError(`${name} trailer failed authentication`, expectId);
   let parsed: { blobs?: unknown } | null;
   try {

@@ -5,6 +5,7 @@
  * and then removes the old ones, damaged ones included. A pack whose trailer does not read is named
  * in the result and left where it is. Tape packs are found by scanning the volumes (tape-scan.ts).
  */
+import { trailerAad } from './config';
 import type { Drive } from './drive';
 import type { ListedPack, PackLocation } from './drive-store';
 import { encodeIndex, readIndexFile } from './index-file';
@@ -162,7 +163,7 @@ export async function readTrailer(drive: Drive, p: ListedPack | PackLocation): P
   const tstart = p.length - 12 - tlen;
   if (tstart < PACK_MAGIC.length) throw new CorruptionError(`${name} has an impossible trailer length ${tlen}`, p.id);
   const sealed = await drive.packs.readPack(p, tstart, tlen);
-  return parseTrailer(drive.key, sealed, tstart, name, p.id).map(plainBlob);
+  return parseTrailer(drive.key, sealed, tstart, name, p.id, trailerAad(drive.config.version)).map(plainBlob);
 }
 
 /**

@@ -87,7 +87,11 @@ export class RestorePool {
 
   constructor(drives: Drive[], size = DEFAULT_WORKERS) {
     drives.forEach((d, i) => this.keyOf.set(d.id, i));
-    const init: RestoreWorkerData = { keys: drives.map((d) => d.key), abort: this.abortFlag };
+    const init: RestoreWorkerData = {
+      keys: drives.map((d) => d.key),
+      versions: drives.map((d) => d.config.version),
+      abort: this.abortFlag,
+    };
     for (const w of startWorkers('restore-worker.js', size, init)) {
       w.on('message', (res: WriteResult) => this.done(w, res));
       w.on('error', (err) => this.lost(w, err));

@@ -13,6 +13,7 @@
 import { parentPort } from 'node:worker_threads';
 import { closeSync, fchmodSync, fchownSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { decodeBlob } from './blob';
+import { blobAad } from './config';
 import { AbortedError, CorruptionError } from './errors';
 import { futimens } from './file-times';
 import { openNewFileSync } from './restore-open';
@@ -90,6 +91,8 @@ export interface WriteResult {
 
 export interface RestoreWorkerData {
   keys: (Uint8Array | null)[];
+  /** each key's drive's format version (5 binds blobs to their type and ID: blobAad) */
+  versions: number[];
   /** set to non-zero by the main thread to stop at the next chunk (cancellation, first failure) */
   abort: Int32Array;
 }
@@ -102,6 +105,7 @@ const SPAN = 4 * 1024 * 1024;
 
 // set by the init message (worker-start.ts)
 let keys: (Buffer | null)[] = [];
+let versions: number[] = [];
 let abort: Int32Array<ArrayBufferLike> = new Int32Array(1);
 const packFds = new Map<string, number>();
 /** the stored bytes last read: pack file `span.file`, offsets [span.start, span.end) */
@@ -186,7 +190,8 @@ function readChunk(c: ChunkRef, packs: PackRef[], runEnd: number): Buffer {
   const pack = packs[c.pack];
   const blob = storedBlob(c, pack, runEnd);
   try {
-    return decodeBlob(keys[c.key], blob, c, pack.where, true);
+    // file contents: a data blob under this chunk's ID, whatever the index says
+    return decodeBlob(keys[c.key], blob, c, pack.where, true, blobAad(versions[c.key], 'data', c.id));
   } catch (err) {
     // name the pack by its ID (decodeBlob only knows its description)
     if (err instanceof CorruptionError) throw new CorruptionError(err.message, pack.id, c.id);
@@ -273,6 +278,7 @@ function run(job: WriteJob): WriteResult {
 parentPort?.on('message', (job: InitMessage<RestoreWorkerData> | WriteJob | CloseJob) => {
   if ('init' in job) {
     keys = job.init.keys.map((k) => (k ? Buffer.from(k) : null));
+    versions = job.init.versions;
     abort = job.init.abort;
     return;
   }

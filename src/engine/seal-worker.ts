@@ -12,6 +12,7 @@ import type { BigIntStats } from 'node:fs';
 import { ChunkBuffer } from './chunker';
 import { ZSTD_LEVEL, compressBlob, sealedLength } from './blob';
 import { sealInto } from './crypto';
+import { blobAad } from './config';
 import { contentId } from './hash';
 import { KnownIds } from './known-ids';
 import type { KnownTable } from './known-ids';
@@ -86,15 +87,20 @@ export type WorkerMessage =
 /** What a worker posts: an early cut, or a job's result. */
 export type WorkerReply = { seq: number; cut: SegmentCut } | { seq: number; res: unknown };
 
-/** What a worker works with: the drive's key and compression level, and the KnownIds table. */
+/**
+ * What a worker works with: the drive's key, format version (5 binds each blob to its type and ID)
+ * and compression level, and the KnownIds table.
+ */
 export interface WorkerInit {
   key: Uint8Array | null;
+  version: number;
   level: number;
   known: KnownTable | null;
 }
 
 // set by the init message (left so when the functions run in the main thread, as in tests)
 let key: Buffer | null = null;
+let version = 0;
 let level = ZSTD_LEVEL;
 let known: KnownIds | null = null;
 
@@ -181,7 +187,7 @@ function sealBuffered(offset: number, lengths: number[], out?: ArrayBuffer): Sea
     }
     const { payload, compressed } = compressBlob(plain, level);
     const length = sealedLength(key, payload.length);
-    sealInto(key, payload, data.subarray(size, size + length));
+    sealInto(key, payload, data.subarray(size, size + length), blobAad(version, 'data', id));
     chunks.push({ id, rawLength: len, compressed, start: size, length });
     size += length;
   }
@@ -291,6 +297,7 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 parentPort?.on('message', (msg: WorkerMessage) => {
   if ('init' in msg) {
     key = msg.init.key ? Buffer.from(msg.init.key) : null;
+    version = msg.init.version;
     level = msg.init.level;
     known = msg.init.known ? new KnownIds({ table: msg.init.known }) : null;
     return;

@@ -14,6 +14,7 @@ import type { IndexPack } from './index-file';
 import { PACK_END, PACK_MAGIC, parsePack, plainBlob } from './pack';
 import type { PackBlob } from './pack';
 import { open } from './crypto';
+import { trailerAad } from './config';
 import { contentId } from './hash';
 import { CorruptionError, errnoCode } from './errors';
 import { VOLUME_LABEL_SIZE, generation, labelGeneration, readPool, volumeName } from './tape-volumes';
@@ -35,18 +36,18 @@ export async function scanVolumes(drive: Drive): Promise<IndexPack[]> {
     if (!names.includes(volumeName(n)) || pool.free.includes(n)) continue;
     const data = await readFile(join(drive.path, 'volumes', volumeName(n)));
     if (labelGeneration(data, drive.id, n) !== generation(pool, n)) continue;
-    out.push(...scanVolume(drive.key, data, n));
+    out.push(...scanVolume(drive.key, data, n, trailerAad(drive.config.version)));
   }
   return out;
 }
 
 /** The packs in one volume's bytes. */
-export function scanVolume(key: Buffer | null, data: Buffer, volume: number): IndexPack[] {
+export function scanVolume(key: Buffer | null, data: Buffer, volume: number, aad?: Uint8Array): IndexPack[] {
   const out: IndexPack[] = [];
   let pos = VOLUME_LABEL_SIZE;
   let hit = data.indexOf(PACK_END, pos);
   while (hit >= 0) {
-    const found = packEndingAt(key, data, pos, hit + PACK_END.length);
+    const found = packEndingAt(key, data, pos, hit + PACK_END.length, aad);
     if (found) {
       out.push({ ...found, volume });
       pos = found.offset + found.length;
@@ -62,19 +63,25 @@ function packEndingAt(
   data: Buffer,
   from: number,
   end: number,
+  aad?: Uint8Array,
 ): (IndexPack & { offset: number }) | null {
   if (end - 12 - from < PACK_MAGIC.length) return null;
   const tlen = data.readUInt32LE(end - 12);
   const tstart = end - 12 - tlen;
   if (tstart < from + PACK_MAGIC.length) return null;
-  const blobs = trailerBlobs(key, data.subarray(tstart, end - 12));
+  const blobs = trailerBlobs(key, data.subarray(tstart, end - 12), aad);
   if (!blobs) return null;
   const dataEnd = blobs.reduce((m, b) => Math.max(m, b.offset + b.length), PACK_MAGIC.length);
   const start = tstart - dataEnd;
   if (start < from || !data.subarray(start, start + PACK_MAGIC.length).equals(PACK_MAGIC)) return null;
   const bytes = data.subarray(start, end);
   try {
-    return { id: contentId(bytes), length: bytes.length, offset: start, blobs: parsePack(key, bytes).map(plainBlob) };
+    return {
+      id: contentId(bytes),
+      length: bytes.length,
+      offset: start,
+      blobs: parsePack(key, bytes, undefined, aad).map(plainBlob),
+    };
   } catch (err) {
     if (err instanceof CorruptionError) return null;
     throw err;
@@ -82,8 +89,8 @@ function packEndingAt(
 }
 
 /** The blob list of a sealed trailer, unchecked (parsePack checks it), or null when it does not open. */
-function trailerBlobs(key: Buffer | null, sealed: Buffer): PackBlob[] | null {
-  const plain = open(key, sealed);
+function trailerBlobs(key: Buffer | null, sealed: Buffer, aad?: Uint8Array): PackBlob[] | null {
+  const plain = open(key, sealed, aad);
   if (plain === null) return null;
   try {
     const parsed = JSON.parse(plain.toString('utf8')) as { blobs?: unknown } | null;

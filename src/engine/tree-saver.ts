@@ -4,6 +4,7 @@
  * checkpoint records and a resume starts from.
  */
 import { encodeBlob } from './blob';
+import { blobAad } from './config';
 import type { CheckpointFrame } from './checkpoint';
 import { contentId } from './hash';
 import type { PackWriter } from './pack-writer';
@@ -53,7 +54,10 @@ export class TreeSaver {
     this.used.use(id);
     if (!this.writer.has(id)) {
       const drive = this.writer.drive;
-      await this.writer.add('tree', encodeBlob(drive.key, plain, id, drive.compressionLevel));
+      await this.writer.add(
+        'tree',
+        encodeBlob(drive.key, plain, id, drive.compressionLevel, blobAad(drive.config.version, 'tree', id)),
+      );
     }
     return id;
   }

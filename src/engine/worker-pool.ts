@@ -38,15 +38,16 @@ export class WorkerPool {
 
   /**
    * `known`: the backup's KnownIds table, so workers skip sealing chunks it already has;
-   * `level`: the drive's zstd level. The threads start with the first job: a backup that finds
+   * `level`: the drive's zstd level; `version`: the drive's format version (5 and later bind each
+   * blob to its type and ID; default 0, unbound as before 5). The threads start with the first job: a backup that finds
    * every file unchanged needs none (two idle workers hold about 30 MiB).
    */
   constructor(
     key: Buffer | null,
     private readonly size = DEFAULT_WORKERS,
-    opts: { known?: KnownTable; level?: number } = {},
+    opts: { known?: KnownTable; level?: number; version?: number } = {},
   ) {
-    this.init = { key, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };
+    this.init = { key, version: opts.version ?? 0, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };
   }
 
   /** How many worker threads run (none before the first job). */

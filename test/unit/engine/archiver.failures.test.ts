@@ -17,7 +17,7 @@ import type { Drive } from '../../../src/engine/drive';
 import { PASSWORD, createDrive, prng } from '../../helpers/engine';
 import { compareTrees } from '../../helpers/tree';
 import { tempDir } from '../../helpers/temp';
-import { metadataAad } from '../../../src/engine/config';
+import { blobAad, metadataAad } from '../../../src/engine/config';
 
 function randomTree(dir: string, files: number, size: number): void {
   mkdirSync(dir, { recursive: true });
@@ -188,14 +188,20 @@ void test('a file changing while it is read is detected and recorded; the snapsh
   }
 });
 
+/** A blob as the drive's own writers seal it (version 5: bound to its type and ID). */
+function driveBlob(drive: Drive, type: 'data' | 'tree', plain: Buffer): ReturnType<typeof encodeBlob> {
+  const id = contentId(plain);
+  return encodeBlob(drive.key, plain, id, undefined, blobAad(drive.config.version, type, id));
+}
+
 async function craftSnapshot(drive: Drive, nodes: TreeNode[]): Promise<string> {
   const index = await BlobIndex.load(drive);
   const w = new PackWriter(drive, index);
   const content = Buffer.from('payload');
-  await w.add('data', encodeBlob(drive.key, content));
+  await w.add('data', driveBlob(drive, 'data', content));
   for (const n of nodes) if (n.type === 'file') n.content = [contentId(content)];
   const tree = encodeTree(nodes);
-  await w.add('tree', encodeBlob(drive.key, tree));
+  await w.add('tree', driveBlob(drive, 'tree', tree));
   await w.writeIndex();
   const data = encodeJson(
     drive.key,

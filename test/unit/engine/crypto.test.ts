@@ -1,7 +1,8 @@
 /**
  * The AES-256-GCM of native/aes-gcm against Node's own: the same bytes both ways (so drives written
  * before it stay readable, and a drive it writes reads with any GCM), damage and a wrong key
- * refused, bad arguments refused before anything is written.
+ * refused, bad arguments refused before anything is written; with associated data, the same bytes
+ * as Node's GCM with that AAD, and no other associated data opens them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,13 +11,15 @@ import { NONCE, OVERHEAD, TAG, open, openInto, seal, sealInto } from '../../../s
 
 const key = randomBytes(32);
 
-function nodeSeal(plain: Buffer, nonce: Buffer): Buffer {
+function nodeSeal(plain: Buffer, nonce: Buffer, aad?: Buffer): Buffer {
   const c = createCipheriv('aes-256-gcm', key, nonce);
+  if (aad) c.setAAD(aad);
   return Buffer.concat([nonce, c.update(plain), c.final(), c.getAuthTag()]);
 }
 
-function nodeOpen(sealed: Buffer): Buffer {
+function nodeOpen(sealed: Buffer, aad?: Buffer): Buffer {
   const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE));
+  if (aad) d.setAAD(aad);
   d.setAuthTag(sealed.subarray(sealed.length - TAG));
   return Buffer.concat([d.update(sealed.subarray(NONCE, sealed.length - TAG)), d.final()]);
 }
@@ -73,10 +76,57 @@ void test('wrong sizes are refused with the expected shapes, before anything is 
   const short = Buffer.alloc(plain.length + OVERHEAD - 1, 0xaa);
   assert.throws(
     () => sealInto(key, plain, short),
-    /seal\(key: 32 bytes, nonce: 12 bytes, src, dst: src.length \+ 28 bytes\)/,
+    /seal\(key: 32 bytes, nonce: 12 bytes, src, dst: src.length \+ 28 bytes\[, aad\]\)/,
   );
   assert.ok(short.every((b) => b === 0xaa));
   assert.throws(() => seal(randomBytes(16), plain), /key: 32 bytes/);
   const sealed = seal(key, plain);
   assert.throws(() => openInto(key, sealed, Buffer.alloc(10)), /open\(key: 32 bytes/);
+});
+
+void test('with associated data: the same bytes as Node’s GCM with that AAD, both ways, for sizes up to 1 MiB', () => {
+  for (const [n, a] of [
+    [0, 1],
+    [1, 13],
+    [17, 16],
+    [1000, 80],
+    [1024 * 1024 + 3, 300],
+  ]) {
+    const plain = randomBytes(n);
+    const aad = randomBytes(a);
+    const sealed = Buffer.alloc(n + OVERHEAD);
+    sealInto(key, plain, sealed, aad);
+    assert.deepEqual(nodeOpen(sealed, aad), plain, `${n} bytes, ${a} of AAD, opened by Node`);
+    assert.deepEqual(sealed, nodeSeal(plain, sealed.subarray(0, NONCE), aad), `${n} bytes: Node's bytes`);
+    const fromNode = nodeSeal(plain, randomBytes(NONCE), aad);
+    assert.deepEqual(open(key, fromNode, aad), plain, `${n} bytes sealed by Node with AAD, opened here`);
+    assert.deepEqual(openInto(key, fromNode, Buffer.alloc(n + 1), aad), plain);
+  }
+});
+
+void test('associated data must match: other AAD, none, or a flipped AAD bit is refused; empty AAD is none', () => {
+  const plain = randomBytes(2000);
+  const aad = Buffer.from(`baton data v5\0${'ab'.repeat(32)}`);
+  const sealed = Buffer.alloc(plain.length + OVERHEAD);
+  sealInto(key, plain, sealed, aad);
+  assert.deepEqual(open(key, sealed, aad), plain);
+  assert.equal(open(key, sealed), null, 'opened without its associated data');
+  assert.equal(open(key, sealed, Buffer.from(`baton tree v5\0${'ab'.repeat(32)}`)), null, 'data read as a tree');
+  assert.equal(open(key, sealed, Buffer.from(`baton data v5\0${'cd'.repeat(32)}`)), null, 'under another ID');
+  const flipped = Buffer.from(aad);
+  flipped[aad.length - 1] ^= 1;
+  assert.equal(openInto(key, sealed, Buffer.alloc(plain.length), flipped), null, 'one AAD bit flipped');
+  assert.equal(open(key, seal(key, plain), aad), null, 'sealed without AAD, opened with it');
+  const empty = Buffer.alloc(plain.length + OVERHEAD);
+  sealInto(key, plain, empty, Buffer.alloc(0));
+  assert.deepEqual(open(key, empty), plain, 'empty associated data is the no-AAD format');
+  assert.deepEqual(nodeOpen(empty), plain);
+});
+
+void test('associated data that is not bytes is refused before anything is written', () => {
+  const plain = randomBytes(100);
+  const dst = Buffer.alloc(plain.length + OVERHEAD, 0xaa);
+  assert.throws(() => sealInto(key, plain, dst, 'baton' as unknown as Uint8Array), /seal: aad must be a Uint8Array/);
+  assert.ok(dst.every((b) => b === 0xaa));
+  assert.throws(() => open(key, seal(key, plain), 'x' as unknown as Uint8Array), /open: aad must be a Uint8Array/);
 });

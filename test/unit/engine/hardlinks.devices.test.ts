@@ -15,7 +15,7 @@ import type { TreeNode } from '../../../src/engine/tree';
 import { createDrive } from '../../helpers/engine';
 import { compareTrees } from '../../helpers/tree';
 import { tempDir } from '../../helpers/temp';
-import { metadataAad } from '../../../src/engine/config';
+import { blobAad, metadataAad } from '../../../src/engine/config';
 
 const ino = (p: string): bigint => statSync(p, { bigint: true }).ino;
 
@@ -75,18 +75,24 @@ void test('hard links on two file systems that number their files alike restore 
 });
 
 /** Stores `nodes` (their content given as strings) as the root tree of a new snapshot, as an older Baton wrote it. */
+/** A blob as the drive's own writers seal it (version 5: bound to its type and ID). */
+function driveBlob(drive: Drive, type: 'data' | 'tree', plain: Buffer): ReturnType<typeof encodeBlob> {
+  const id = contentId(plain);
+  return encodeBlob(drive.key, plain, id, undefined, blobAad(drive.config.version, type, id));
+}
+
 async function craftSnapshot(drive: Drive, nodes: (Omit<TreeNode, 'content'> & { text: string })[]): Promise<string> {
   const index = await BlobIndex.load(drive);
   const w = new PackWriter(drive, index);
   const tree: TreeNode[] = [];
   for (const { text, ...n } of nodes) {
     const data = Buffer.from(text);
-    await w.add('data', encodeBlob(drive.key, data));
+    await w.add('data', driveBlob(drive, 'data', data));
     tree.push({ ...n, size: data.length, content: [contentId(data)] });
   }
   const plain = encodeTree(tree);
   assert.ok(!plain.includes('device'), 'the tree is in the old format');
-  await w.add('tree', encodeBlob(drive.key, plain));
+  await w.add('tree', driveBlob(drive, 'tree', plain));
   await w.writeIndex();
   const data = encodeJson(
     drive.key,

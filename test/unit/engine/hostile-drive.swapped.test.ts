@@ -34,11 +34,11 @@ const refused = (what: RegExp) => (e: Error) =>
   /failed authentication/.test(e.message) &&
   /baton repo verify/.test(e.message);
 
-void test('version 4: an index under snapshots/ and a snapshot under index/ are refused unread', async () => {
+void test('version 4 (made by init as for an older baton): an index under snapshots/ and a snapshot under index/ are refused unread; it backs up and restores', async () => {
   const tmp = tempDir();
   try {
     const src = source(tmp.path);
-    const drive = await createDrive(join(tmp.path, 'd'));
+    const drive = await createDrive(join(tmp.path, 'd'), { formatVersion: 4 });
     assert.equal(drive.config.version, 4);
     const { snapshotId } = await backup({ drive, sources: src, cachePath: null });
     const dir = (d: string) => join(drive.path, d);
@@ -71,7 +71,7 @@ void test('version 2 (before binding): backs up, restores, and its metadata open
   try {
     const src = source(tmp.path);
     const path = join(tmp.path, 'd');
-    await createDrive(path);
+    await createDrive(path, { formatVersion: 4 });
     const cfg = JSON.parse(readFileSync(join(path, 'config'), 'utf8')) as { version: number };
     writeFileSync(join(path, 'config'), JSON.stringify({ ...cfg, version: 2 }));
     const drive = await Drive.open(path, { password: PASSWORD });

@@ -18,7 +18,7 @@ import { PackBuilder } from '../../../src/engine/pack';
 import { decodeBlob, decodeJson } from '../../../src/engine/blob';
 import { decodeTree } from '../../../src/engine/tree';
 import { seal, sealWithAad } from '../../../src/engine/crypto';
-import { metadataAad } from '../../../src/engine/config';
+import { blobAad, metadataAad, trailerAad } from '../../../src/engine/config';
 import { contentId } from '../../../src/engine/hash';
 import { validateCheckpoint } from '../../../src/engine/checkpoint';
 import type { Checkpoint } from '../../../src/engine/checkpoint';
@@ -335,8 +335,15 @@ void test('a zstd bomb is refused without allocating what it claims: blobs, tree
     // a tree blob in a pack that inflates far past its listed length: restore and prune refuse it
     const treeId = contentId(Buffer.from('{"nodes":[]}'));
     const pb = new PackBuilder();
-    pb.add(treeId, 'tree', seal(key, zeros), 1024 * 1024, true);
-    const pack = pb.finishParts(key);
+    const version = s.drive.config.version;
+    pb.add(
+      treeId,
+      'tree',
+      sealWithAad(key, zeros, blobAad(version, 'tree', treeId) ?? Buffer.alloc(0)),
+      1024 * 1024,
+      true,
+    );
+    const pack = pb.finishParts(key, trailerAad(version));
     await s.drive.packs.writePack(pack.id, pack.parts, pack.length);
     await s.drive.packs.sync();
     await writeIndex(s.drive, { version: 1, packs: [{ id: pack.id, length: pack.length, blobs: pack.blobs }] });

@@ -30,7 +30,7 @@ void test('a second key opens the drive with its own password; the config key is
     const { snapshotId } = await backup({ drive: first, sources: src, cachePath: null });
     const id = await addKey(first, SECOND, 1024);
     assert.match(id, /^[0-9a-f]{64}$/);
-    assert.equal(config(path).version, 4, 'adding a key leaves the config version as it was');
+    assert.equal(config(path).version, 5, 'adding a key leaves the config version as it was');
 
     const second = await open(path, SECOND);
     assert.equal(second.keyId, id);
@@ -52,7 +52,7 @@ void test('a second key opens the drive with its own password; the config key is
   }
 });
 
-void test('remove refuses the key in use and the last key; removing `config` leaves a version 4 config without it, which still opens', async () => {
+void test('remove refuses the key in use and the last key; removing `config` leaves a version 5 config without it, its MAC made anew, which still opens', async () => {
   const tmp = tempDir();
   try {
     const path = join(tmp.path, 'drive');
@@ -73,7 +73,7 @@ void test('remove refuses the key in use and the last key; removing `config` lea
 
     assert.equal(await removeKey(second, 'conf'), 'config');
     const cfg = config(path);
-    assert.equal(cfg.version, 4);
+    assert.equal(cfg.version, 5);
     assert.deepEqual(cfg.encryption, { algorithm: 'aes-256-gcm' });
     await assert.rejects(open(path, PASSWORD), WrongPasswordError);
     const again = await open(path, SECOND);
@@ -162,7 +162,7 @@ void test('removing `config` from a version 2 drive (made before version 4) make
   const tmp = tempDir();
   try {
     const path = join(tmp.path, 'drive');
-    await createDrive(path);
+    await createDrive(path, { formatVersion: 4 });
     writeFileSync(join(path, 'config'), JSON.stringify({ ...config(path), version: 2 }));
     const first = await open(path, PASSWORD);
     await addKey(first, SECOND, 1024);
@@ -178,7 +178,7 @@ void test('a version 3 config that still carries a wrapped key is refused', asyn
   const tmp = tempDir();
   try {
     const path = join(tmp.path, 'drive');
-    await createDrive(path);
+    await createDrive(path, { formatVersion: 4 });
     writeFileSync(join(path, 'config'), JSON.stringify({ ...config(path), version: 3 }));
     await assert.rejects(open(path, PASSWORD), /a wrapped key in a version 3 config/);
   } finally {

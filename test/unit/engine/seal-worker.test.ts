@@ -8,6 +8,8 @@ import { KnownIds } from '../../../src/engine/known-ids';
 import { chunkLengths } from '../../../src/engine/chunker';
 import { decodeBlob } from '../../../src/engine/blob';
 import { contentId } from '../../../src/engine/hash';
+import { blobAad } from '../../../src/engine/config';
+import { CorruptionError } from '../../../src/engine/errors';
 import type { SealResult } from '../../../src/engine/seal-worker';
 import { prng } from '../../helpers/engine';
 import { tempDir } from '../../helpers/temp';
@@ -220,6 +222,44 @@ void test('a pool starts its threads with its first job, with the KnownIds table
     assert.equal(r.chunks[0].known, true, 'the chunk was in the table given before the start');
   } finally {
     await pool.close();
+    tmp.cleanup();
+  }
+});
+
+void test('for a version 5 drive the workers seal each chunk bound to its ID as data; version 4 unbound', async () => {
+  const tmp = tempDir();
+  const key = randomBytes(32);
+  const data = Buffer.concat([prng('a', 700_000), prng('b', 700_000)]);
+  const path = `${tmp.path}/f`;
+  writeFileSync(path, data);
+  try {
+    for (const version of [5, 4]) {
+      const pool = new WorkerPool(key, 1, { known: new KnownIds({ capacity: 16 }).table, version });
+      try {
+        const [r] = await segments(pool, path, 4 * MiB);
+        assert.ok(r.chunks.length >= 2);
+        const [c, other] = r.chunks;
+        const sealed = Buffer.from(r.data).subarray(c.start, c.start + c.length);
+        const bound = blobAad(version, 'data', c.id);
+        assert.deepEqual(decodeBlob(key, sealed, c, 'p', false, bound), data.subarray(0, c.rawLength));
+        if (version === 5) {
+          assert.throws(() => decodeBlob(key, sealed, c, 'p'), CorruptionError, 'read unbound');
+          assert.throws(
+            () => decodeBlob(key, sealed, c, 'p', false, blobAad(5, 'tree', c.id)),
+            /failed authentication/,
+          );
+          assert.throws(
+            () => decodeBlob(key, sealed, { ...c, id: other.id }, 'p', false, blobAad(5, 'data', other.id)),
+            new RegExp(`blob ${other.id} in p failed authentication`),
+          );
+        } else {
+          assert.equal(bound, undefined);
+        }
+      } finally {
+        await pool.close();
+      }
+    }
+  } finally {
     tmp.cleanup();
   }
 });
