@@ -4,7 +4,8 @@
  * `keys/<id>`, plain JSON named by the BLAKE3 of their bytes. Opening tries each key in turn;
  * every key's scrypt parameters are checked before anything is derived from them.
  */
-import { deriveKek, open } from './crypto';
+import { open } from './crypto';
+import { kekCache } from './key-cache';
 import type { KdfParams } from './crypto';
 import { wrappedKeyProblem } from './config';
 import type { DriveConfig } from './config';
@@ -91,7 +92,7 @@ export async function unlockKeys(
     );
   }
   for (const { id, key } of keys) {
-    const kek = await deriveKek(password, key.kdf);
+    const kek = await kekCache.kek(password, key.kdf);
     const master = open(kek, Buffer.from(key.masterKey, 'base64'));
     if (master !== null && master.length === 32) return { key: master, id };
   }

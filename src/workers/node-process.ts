@@ -21,6 +21,7 @@ import { createReconcileActivities } from '../activities/reconcile-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
+import { notifyCoordinatorOnMapChange } from './cluster-map-watch';
 import { repositoryPassword, type BatonConfig } from '../config/load';
 import { nodeAllowedRoots } from '../config/node-roots';
 import { explainConnectFailure } from '../config/temporal-handshake';
@@ -186,6 +187,7 @@ export async function runNodeProcess({
   // Worker Versioning is opt-in (docs/upgrades.md): a cluster turns it on with temporal.deployment
   const version = config.temporal.deployment ? deploymentVersion(config) : null;
   const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));
+  let stopMapWatch: (() => void) | null = null;
   try {
     const [coordinatorWorker, nodeWorker] = await createWorkers({
       node,
@@ -211,12 +213,14 @@ export async function runNodeProcess({
       'node ready',
     );
     const running = Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
+    stopMapWatch = notifyCoordinatorOnMapChange(config, node, client, logger);
     void (version ? adoptDeployment(connection, config, version, identity, logger) : Promise.resolve())
       .then(() => onReady?.(client))
       .catch((err: unknown) => logger.warn({ err }, 'start-up step failed; the node runs on'));
     await running;
     logger.info('node stopped');
   } finally {
+    stopMapWatch?.();
     stop.dispose();
     await monitoring?.close();
     watch.stop();
