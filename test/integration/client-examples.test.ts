@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureCoordinator } from '../../src/client/coordinator-client';
 import { getJob } from '../../src/catalog/jobs';
 import { secondNodeSkip } from '../helpers/first-node';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { compareTrees } from '../helpers/tree';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -57,6 +58,45 @@ describe('the README client examples on the demo cluster', { timeout: 300_000, s
     const row = await getJob(c.catalog, started[1] ?? '');
     assert.equal(row?.state, 'succeeded');
     assert.equal(row?.node, started[2]);
+  });
+
+  test("restore-snapshot restores the app's latest snapshot, byte for byte, and says what it restored", async () => {
+    const restoreLine = line('restore-snapshot');
+    const target = restoreLine.split(/\s+/)[3] ?? assert.fail(`no target in ${restoreLine}`);
+    // README names a fixed directory: a leftover of an earlier run would be refused as not empty
+    rmSync(target, { recursive: true, force: true });
+    try {
+      const [latest] = await c.catalog
+        .selectFrom('snapshots')
+        .selectAll()
+        .where('app', '=', 'sample-db')
+        .orderBy('at', 'desc')
+        .limit(1)
+        .execute();
+      assert.ok(latest, 'the backup test left a snapshot');
+      const r = run(restoreLine, c.files.configFile);
+      assert.equal(r.code, 0, r.stderr);
+      const started = /^started (\S+): snapshot ([0-9a-f]+) from drive (\S+) on (\S+)$/m.exec(r.stdout);
+      assert.ok(started, r.stdout);
+      assert.equal(started[2], latest.id);
+      assert.equal(started[3], latest.drive);
+      const end = /^restored (\d+) files, (\d+) directories, (\d+) bytes into (\S+) on (\S+)$/m.exec(r.stdout);
+      assert.ok(end, r.stdout);
+      assert.equal(Number(end[1]), latest.files);
+      assert.equal(end[4], target);
+      assert.deepEqual(compareTrees(c.files.appDir, target), []);
+      const row = await getJob(c.catalog, started[1] ?? '');
+      assert.equal(row?.kind, 'restore');
+      assert.equal(row?.state, 'succeeded');
+      assert.match(row?.requested_by ?? '', /^code:/);
+
+      const again = run(restoreLine, c.files.configFile);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /^error: .*not empty/m);
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
+    assert.equal(existsSync(target), false);
   });
 
   test('list-failed-jobs lists the failed jobs, and only them', async () => {
