@@ -1,6 +1,8 @@
 /**
  * The README's "Using Baton from code" commands, run as written against the demo cluster (a real
  * Temporal dev server, three node processes): the lines are read from README.md so they cannot drift.
+ * On the same cluster (one demo for the file), the client's calls the examples do not make:
+ * status, apply, verify by app, and the typed errors of bad requests, from the package entry.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +10,15 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureCoordinator } from '../../src/client/coordinator-client';
-import { getJob } from '../../src/catalog/jobs';
+import { getJob, recentJobs } from '../../src/catalog/jobs';
+import {
+  BatonClient,
+  OtherClusterError,
+  SnapshotNotFoundError,
+  UnknownAppError,
+  UnknownDriveError,
+  UnknownNodeError,
+} from '../../src/client/index';
 import { secondNodeSkip } from '../helpers/first-node';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { compareTrees } from '../helpers/tree';
@@ -125,5 +135,46 @@ describe('the README client examples on the demo cluster', { timeout: 300_000, s
     const r = run(line('list-failed-jobs'), c.files.configFile);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '1 failed job(s)\nbaton-backup-sample-db-failed-by-test sample-db on node-2: drive full\n');
+  });
+
+  test("the client's status, apply and verify; bad requests are typed errors and change nothing", async () => {
+    const baton = await BatonClient.connect({ config: c.files.configFile });
+    try {
+      const status = await baton.status();
+      assert.ok(
+        c.config.plan.nodes.some((n) => n.name === status.coordinatorHost),
+        String(status.coordinatorHost),
+      );
+      assert.ok(status.hosts['sample-db'], JSON.stringify(status.hosts));
+      assert.deepEqual(status.running, []);
+      assert.deepEqual(await baton.apply(c.files.configFile), {
+        wasRunning: true,
+        changes: [],
+        refusals: [],
+        applied: false,
+      });
+
+      const [latest] = await baton.snapshots('sample-db', 1);
+      const verify = await baton.verify('sample-db');
+      const verified = await verify.result();
+      assert.equal(verified.state, 'succeeded', verified.error);
+      assert.equal(verified.verify?.drive, latest?.drive);
+      assert.equal(verified.verify?.ok, true);
+
+      const jobs = (await recentJobs(c.catalog, 1000)).length;
+      const refused: [Promise<unknown>, new (...args: never[]) => Error, RegExp][] = [
+        [baton.restore('ghost', { target: '/tmp/x' }), UnknownAppError, /^unknown app "ghost"/],
+        [baton.restore('sample-db', { target: '/tmp/x', node: 'node-9' }), UnknownNodeError, /^unknown node/],
+        [baton.restore('sample-db', { target: '/tmp/x', snapshot: 'ffff0000' }), SnapshotNotFoundError, /ffff0000/],
+        [baton.verify('no-disk'), UnknownDriveError, /^unknown drive "no-disk"; drives in .*: node-1-disk/],
+        [baton.apply({ ...c.config, cluster: 'other' }), OtherClusterError, /cluster other.*cluster demo/],
+      ];
+      for (const [call, type, message] of refused) {
+        await assert.rejects(call, (err: Error) => err instanceof type && message.test(err.message));
+      }
+      assert.equal((await recentJobs(c.catalog, 1000)).length, jobs);
+    } finally {
+      await baton.close();
+    }
   });
 });
