@@ -2,7 +2,8 @@
  * The package as a user gets it: `npm pack --ignore-scripts` of the built checkout, installed into
  * an empty directory, and the examples type-checked against it with `tsc --noEmit`; a file that
  * misuses the client must fail to compile, naming the wrong argument. No network: npm cannot
- * resolve the dependencies offline, so the tarball is extracted into node_modules/baton (what
+ * resolve the dependencies offline (`npm install --offline <tgz>` stops with ENOTCACHED on the first
+ * of them, here @napi-rs/blake-hash), so the tarball is extracted into node_modules/baton (what
  * `npm install <tgz>` puts there) and each of the checkout's installed dependencies is symlinked
  * beside it. The types therefore resolve exactly as in an installed package: from the pack's own
  * dist/ through its package.json `exports`.
