@@ -9,7 +9,8 @@ import { describeChange } from '../model/plan-diff';
 import { UserError } from '../model/errors';
 import { formatBytes } from '../model/format';
 import { unreachableLine } from '../model/coordinator';
-import { coordinatorStatus, followJob, requestBackup } from '../client/coordinator-client';
+import { followJob, requestBackup } from '../client/coordinator-client';
+import { BatonClient } from '../client/baton-client';
 import { recordNodeHost } from '../catalog/hosts';
 import { backupProgress } from '../client/live-progress';
 import { recentJobs } from '../catalog/jobs';
@@ -109,31 +110,31 @@ export function statusCommand(): Command {
     .action(async (opts: ConfigOption & { json?: boolean; serve?: string; webUiUrl?: string }) => {
       const config = loadConfig(opts.config);
       if (opts.serve !== undefined) return serveStatusPage(config, opts.serve, opts.webUiUrl);
-      const { client, close } = await connect(config);
+      const baton = await BatonClient.connect({ config });
       const catalog = await openCatalog(config.catalogUrl);
       try {
-        const status = await clusterStatus(config, client, catalog);
+        const status = await clusterStatus(baton, catalog);
         if (opts.json) console.log(JSON.stringify(status, null, 2));
         else printStatus(status);
       } finally {
         await catalog.destroy();
-        await close();
+        await baton.close();
       }
     });
 }
 
 /** What `baton status` shows (its --json object): the coordinator's view and the catalog's recent jobs. */
-async function clusterStatus(config: BatonConfig, client: Client, catalog: Catalog) {
-  const state = await coordinatorStatus(client, config.cluster);
+async function clusterStatus(baton: BatonClient, catalog: Catalog) {
+  const state = await baton.status();
   const jobs = await recentJobs(catalog, 10);
   return {
-    cluster: config.cluster,
-    coordinatorHost: state.host,
-    clusterUnreachable: state.clusterUnreachable ?? null,
+    cluster: state.cluster,
+    coordinatorHost: state.coordinatorHost,
+    clusterUnreachable: state.clusterUnreachable,
     nodes: state.plan.nodes.map((n) => ({
       name: n.name,
       drives: state.plan.drives.filter((d) => d.node === n.name).map((d) => d.name),
-      coordinator: state.host === n.name,
+      coordinator: state.coordinatorHost === n.name,
     })),
     apps: state.plan.apps.map((a) => ({ name: a.name, host: state.hosts[a.name] ?? null, paths: a.paths })),
     drives: state.plan.drives,
@@ -141,7 +142,7 @@ async function clusterStatus(config: BatonConfig, client: Client, catalog: Catal
     running: await Promise.all(
       state.running.map(async (j) => ({
         ...j,
-        progress: (await backupProgress(client, j.jobId).catch(() => null))?.summary ?? null,
+        progress: (await backupProgress(baton.temporal, j.jobId).catch(() => null))?.summary ?? null,
       })),
     ),
     recentJobs: jobs.map((j) => ({

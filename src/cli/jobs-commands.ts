@@ -3,8 +3,7 @@
  * `baton job cancel <id>` cancels one.
  */
 import { Command } from 'commander';
-import { cancelJob } from '../client/cancel-job';
-import { connect } from '../client/connect';
+import { BatonClient } from '../client/baton-client';
 import { UserError } from '../model/errors';
 import { attemptsOf } from '../catalog/attempts';
 import { getJob, jobEvents, recentJobs } from '../catalog/jobs';
@@ -99,17 +98,16 @@ function cancelCommand(): Command {
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       // `baton job` has the same options: commander may hand them to the parent.
       const opts = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
-      const config = loadConfig(opts.config);
-      const { client, close } = await connect(config);
+      const baton = await BatonClient.connect({ config: loadConfig(opts.config) });
       try {
-        const result = await cancelJob(client, id);
+        const result = await baton.cancel(id);
         if (opts.json) console.log(JSON.stringify(result, null, 2));
         else if (result.status === 'RUNNING') {
           console.log(`${id}: cancel requested; still running after ${result.waitedMs} ms (see \`baton job ${id}\`)`);
         } else console.log(`${id}: ${result.status.toLowerCase()} after ${result.waitedMs} ms`);
         if (result.status === 'RUNNING') process.exitCode = 1;
       } finally {
-        await close();
+        await baton.close();
       }
     });
 }

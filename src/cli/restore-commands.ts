@@ -6,14 +6,12 @@
  */
 import { userInfo } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
-import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
-import { connect } from '../client/connect';
-import { UserError } from '../model/errors';
-import { followOperation, startRestore, startVerify, waitAccepted } from '../client/operations-client';
-import { findSnapshot } from '../catalog/operations';
-import { openCatalog } from '../catalog/open';
-import { loadConfig, type BatonConfig } from '../config/load';
+import { BatonClient } from '../client/baton-client';
+import { UnknownDriveError, requireApp, requireNode } from '../client/errors';
+import type { OperationHandle } from '../client/operation-handle';
+import { snapshotPaths as cleanSnapshotPaths } from '../client/snapshot-paths';
+import { loadConfig } from '../config/load';
 import { formatBytes, shortId } from '../model/format';
 import type { OperationResult } from '../model/operations';
 import { EXIT } from './exit-codes';
@@ -25,29 +23,9 @@ interface Common {
   json?: boolean;
 }
 
-function knownNode(config: BatonConfig, node: string): void {
-  if (!config.plan.nodes.some((n) => n.name === node)) {
-    throw new UserError(
-      `unknown node "${node}"; nodes in ${config.file}: ${config.plan.nodes.map((n) => n.name).join(', ')}`,
-    );
-  }
-}
-
-/** A file or directory inside a snapshot, as the engine takes it: relative, no `..`; null: the whole snapshot. */
-export function snapshotPathOf(path: string): string | null {
-  const clean = normalize(path).replace(/^\/+/, '').replace(/\/+$/, '');
-  if (clean === '' || clean === '.') return null;
-  if (clean.split('/').includes('..')) {
-    throw new UserError(`--path ${path} leaves the snapshot; name a directory inside it, e.g. data/tables`);
-  }
-  return clean;
-}
-
 /** Every --path given, cleaned and without repeats; empty when none (or one naming the whole snapshot). */
 export function snapshotPaths(paths: string[]): string[] {
-  const clean = paths.map(snapshotPathOf);
-  if (clean.includes(null)) return [];
-  return [...new Set(clean as string[])];
+  return cleanSnapshotPaths(paths, '--path');
 }
 
 type RestoreOpts = Common & { target: string; snapshot?: string; node?: string; path: string[] };
@@ -61,16 +39,15 @@ function collect(value: string, previous: string[]): string[] {
  * prints its end; a failed or cancelled one exits 1, its reason on stderr (docs/cli.md).
  */
 async function waitForOperation(
-  client: Client,
-  jobId: string,
+  operation: OperationHandle,
   started: string,
   json: boolean | undefined,
   endText: (result: OperationResult) => string,
 ): Promise<void> {
   const progress = stdoutProgress(json);
-  progress.note(started, { message_type: 'started', jobId });
-  const result = await followUntilInterrupted(progress, (stop) =>
-    followOperation(client, jobId, (view) => showOperationView(progress, view), 1000, stop),
+  progress.note(started, { message_type: 'started', jobId: operation.id });
+  const result = await followUntilInterrupted(progress, (signal) =>
+    operation.result({ onView: (view) => showOperationView(progress, view), signal }),
   );
   if (result.state !== 'succeeded') {
     progress.finish({ ...result }, null);
@@ -117,43 +94,31 @@ export function restoreCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (app: string, opts: RestoreOpts) => {
       const config = loadConfig(opts.config);
-      if (!config.plan.apps.some((a) => a.name === app)) {
-        throw new UserError(
-          `unknown app "${app}"; apps in ${config.file}: ${config.plan.apps.map((a) => a.name).join(', ') || 'none'}`,
-        );
-      }
-      if (opts.node !== undefined) knownNode(config, opts.node);
+      // checked before connecting, so a bad request is refused even with no server
+      requireApp(config, app);
+      if (opts.node !== undefined) requireNode(config, opts.node);
       const paths = snapshotPaths(opts.path);
       const target = isAbsolute(opts.target) ? normalize(opts.target) : resolve(opts.target);
-      const { client, close } = await connect(config);
+      const baton = await BatonClient.connect({ config });
       try {
-        const catalog = await openCatalog(config.catalogUrl);
-        try {
-          const found = await findSnapshot(catalog, app, opts.snapshot ?? null);
-          if (!found.ok) throw new UserError(found.problem);
-        } finally {
-          await catalog.destroy();
-        }
-        const jobId = await startRestore(client, config, {
-          app,
-          snapshotId: opts.snapshot ?? null,
-          node: opts.node ?? null,
+        const restore = await baton.restore(app, {
           target,
-          subtree: null,
-          ...(paths.length ? { paths } : {}),
+          ...(opts.snapshot !== undefined ? { snapshot: opts.snapshot } : {}),
+          ...(opts.node !== undefined ? { node: opts.node } : {}),
+          paths,
           requestedBy: `cli:${userInfo().username}`,
         });
-        const view = await waitAccepted(client, jobId);
+        const view = restore.accepted;
         const started =
-          `started ${jobId}: snapshot ${shortId(view.snapshotId ?? '')} of ${app} from drive ${view.drive} ` +
-          `on ${view.node} into ${target}${paths.length ? ` (only ${paths.join(', ')})` : ''}`;
+          `started ${restore.id}: snapshot ${shortId(view?.snapshotId ?? '')} of ${app} from drive ${view?.drive} ` +
+          `on ${view?.node} into ${target}${paths.length ? ` (only ${paths.join(', ')})` : ''}`;
         if (!opts.wait) {
           console.log(opts.json ? JSON.stringify(view) : started);
           return;
         }
-        await waitForOperation(client, jobId, started, opts.json, restoreEnd);
+        await waitForOperation(restore, started, opts.json, restoreEnd);
       } finally {
-        await close();
+        await baton.close();
       }
     });
 }
@@ -168,23 +133,29 @@ export function verifyCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (name: string, opts: Common & { readData?: boolean }) => {
       const config = loadConfig(opts.config);
-      const drive = config.plan.drives.find((d) => d.name === name);
-      if (!drive) {
-        throw new UserError(
-          `unknown drive "${name}"; drives in ${config.file}: ${config.plan.drives.map((d) => d.name).join(', ') || 'none'}`,
+      const drives = config.plan.drives;
+      const drive = drives.find((d) => d.name === name);
+      if (!drive)
+        throw new UnknownDriveError(
+          name,
+          drives.map((d) => d.name),
+          config.file,
         );
-      }
-      const { client, close } = await connect(config);
+      const baton = await BatonClient.connect({ config });
       try {
-        const jobId = await startVerify(client, config, drive, opts.readData ?? false, `cli:${userInfo().username}`);
+        const verify = await baton.verify(drive.name, {
+          readData: opts.readData ?? false,
+          requestedBy: `cli:${userInfo().username}`,
+        });
+        const jobId = verify.id;
         const started = `started ${jobId}: verify of drive ${drive.name} on ${drive.node}${opts.readData ? ', reading all data' : ''}`;
         if (!opts.wait) {
           console.log(opts.json ? JSON.stringify({ jobId, drive: drive.name, node: drive.node }) : started);
           return;
         }
-        await waitForOperation(client, jobId, started, opts.json, verifyEnd);
+        await waitForOperation(verify, started, opts.json, verifyEnd);
       } finally {
-        await close();
+        await baton.close();
       }
     });
 }

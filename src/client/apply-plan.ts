@@ -16,6 +16,7 @@ import { UserError } from '../model/errors';
 import { coordinatorQueue, coordinatorWorkflowId } from '../model/names';
 import { planDiff, removalsInUse, type PlanChange } from '../model/plan-diff';
 import { coordinatorStatusQuery } from '../workflows/messages';
+import type { coordinator } from '../workflows/coordinator';
 import { coordinatorStartOptions, ensureCoordinator, type EnsureOptions } from './coordinator-client';
 
 /** Workflow task queues, in the server's TaskQueueType enum (TASK_QUEUE_TYPE_WORKFLOW). */
@@ -141,7 +142,7 @@ export async function coordinatorAtNodeStart(
   config: BatonConfig,
 ): Promise<{ started: boolean; changes: PlanChange[] }> {
   try {
-    await client.workflow.start('coordinator', {
+    await client.workflow.start<typeof coordinator>('coordinator', {
       ...coordinatorStartOptions(config),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     });

@@ -1,19 +1,30 @@
 /**
- * Baton from code: the package's client. It connects as baton.yaml says, starts backups through the
- * coordinator, follows a job as an async iterator of its live views, and reads jobs and snapshots
- * from the catalog. The CLI's helpers underneath (coordinator-client.ts, connect.ts) do the work.
+ * Baton from code: the package's client, and what the CLI's cluster commands are built on. It
+ * connects as baton.yaml says; starts backups through the coordinator and restores and verifies on
+ * the nodes, each followed as an async iterator of its live views, then its result; applies a
+ * config; reads the coordinator's status, and jobs and snapshots from the catalog; cancels a job.
+ * The helpers underneath (coordinator-client.ts, operations-client.ts, apply-plan.ts) do the work.
  */
 import { userInfo } from 'node:os';
+import { isAbsolute, normalize, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type BatonConfig } from '../config/load';
-import { openCatalog } from '../catalog/open';
+import { openCatalog, type Catalog } from '../catalog/open';
 import { snapshotsOf } from '../catalog/jobs';
+import { findSnapshot } from '../catalog/operations';
 import type { JobRow, SnapshotRow } from '../catalog/schema';
-import type { BackupJobResult, JobState, JobView, StartedBackup } from '../model/backup';
-import { UserError } from '../model/errors';
+import type { BackupJobResult, JobEntry, JobState, JobView, StartedBackup } from '../model/backup';
+import type { ClusterOutage } from '../model/coordinator';
+import type { ClusterPlan, DriveSpec } from '../model/plan';
 import { connect } from './connect';
-import { followJob, requestBackup } from './coordinator-client';
+import { coordinatorStatus, followJob, requestBackup } from './coordinator-client';
 import { cancelJob, type CancelResult } from './cancel-job';
+import { applyConfig, type ApplyOutcome } from './apply-plan';
+import { startRestore, startVerify, waitAccepted } from './operations-client';
+import { OperationHandle, type FollowOptions } from './operation-handle';
+import { liveViews } from './live-views';
+import { snapshotPaths } from './snapshot-paths';
+import { OtherClusterError, SnapshotNotFoundError, UnknownDriveError, requireApp, requireNode } from './errors';
 
 export interface ConnectOptions {
   /** A baton.yaml path, or a config already loaded; default $BATON_CONFIG or ./baton.yaml. */
@@ -25,6 +36,48 @@ export interface BackupOptions {
   full?: boolean;
   /** Who asked, as the catalog records it; default `code:<user>`. */
   requestedBy?: string;
+}
+
+export interface RestoreOptions {
+  /** The directory that receives the files on the node: empty or new; a relative one resolves here. */
+  target: string;
+  /** Snapshot ID or a unique prefix of at least 4 hex digits; default the app's latest. */
+  snapshot?: string;
+  /** The node that receives the files; default the app's current host. */
+  node?: string;
+  /** Only these files or directories of the snapshot, each at its relative position under target. */
+  paths?: string[];
+  /** Who asked, as the catalog records it; default `code:<user>`. */
+  requestedBy?: string;
+}
+
+export interface VerifyOptions {
+  /** Also read every pack and check every blob, not only the structure. */
+  readData?: boolean;
+  /** Who asked, as the catalog records it; default `code:<user>`. */
+  requestedBy?: string;
+}
+
+export interface ApplyConfigOptions {
+  /** Compute the changes, apply nothing. */
+  dryRun?: boolean;
+  /** How long to wait for the coordinator to answer, in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** The coordinator's view of the cluster. */
+export interface ClusterStatus {
+  cluster: string;
+  /** The node whose worker runs the coordinator; null before its first observation. */
+  coordinatorHost: string | null;
+  /** Where each app runs, as the cluster service last said; null when nowhere. */
+  hosts: Record<string, string | null>;
+  /** The backup jobs running now. */
+  running: JobEntry[];
+  /** Set while the cluster service does not answer (the hosts are then the last known). */
+  clusterUnreachable: ClusterOutage | null;
+  /** The plan the coordinator runs on. */
+  plan: ClusterPlan;
 }
 
 export interface JobsQuery {
@@ -46,34 +99,13 @@ export class JobHandle {
   }
 
   /** The job's live view about every `everyMs` until it ends. */
-  async *progress(everyMs = 1000): AsyncGenerator<JobView> {
-    const views: JobView[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    const ended = followJob(
-      this.client,
-      this.id,
-      (view) => {
-        views.push(view);
-        wake?.();
-      },
-      everyMs,
-    ).finally(() => {
-      done = true;
-      wake?.();
-    });
-    ended.catch(() => undefined);
-    for (;;) {
-      const view = views.shift();
-      if (view) yield view;
-      else if (done) break;
-      else await new Promise<void>((r) => (wake = r));
-    }
+  progress(everyMs = 1000): AsyncGenerator<JobView> {
+    return liveViews((onView) => followJob(this.client, this.id, onView, everyMs));
   }
 
   /** Waits for the job's end; a failed job's result has `state: 'failed'` and its `error`. */
-  result(): Promise<BackupJobResult> {
-    return followJob(this.client, this.id, () => undefined);
+  result(options: FollowOptions<JobView> = {}): Promise<BackupJobResult> {
+    return followJob(this.client, this.id, options.onView ?? (() => undefined), options.everyMs, options.signal);
   }
 }
 
@@ -92,39 +124,106 @@ export class BatonClient {
 
   /** Starts a backup of `app` on the node hosting it. */
   async backup(app: string, options: BackupOptions = {}): Promise<JobHandle> {
-    if (!this.config.plan.apps.some((a) => a.name === app)) {
-      const known = this.config.plan.apps.map((a) => a.name).join(', ') || 'none';
-      throw new UserError(`unknown app "${app}"; apps in ${this.config.file}: ${known}`);
-    }
+    requireApp(this.config, app);
     const requestedBy = options.requestedBy ?? `code:${userInfo().username}`;
     const started = await requestBackup(this.temporal, this.config.cluster, app, requestedBy, options.full);
     return new JobHandle(this.temporal, started);
   }
 
+  /**
+   * Restores a snapshot of `app` into `options.target` on a node, through that node's backup
+   * service, once the request passed its checks (app, node, snapshot here; the target on the node).
+   */
+  async restore(app: string, options: RestoreOptions): Promise<OperationHandle> {
+    requireApp(this.config, app);
+    if (options.node !== undefined) requireNode(this.config, options.node);
+    const paths = snapshotPaths(options.paths ?? []);
+    const target = isAbsolute(options.target) ? normalize(options.target) : resolve(options.target);
+    const snapshot = options.snapshot ?? null;
+    await this.withCatalog(async (db) => {
+      const found = await findSnapshot(db, app, snapshot);
+      if (!found.ok) throw new SnapshotNotFoundError(app, snapshot, found.problem);
+    });
+    const jobId = await startRestore(this.temporal, this.config, {
+      app,
+      snapshotId: snapshot,
+      node: options.node ?? null,
+      target,
+      subtree: null,
+      ...(paths.length ? { paths } : {}),
+      requestedBy: options.requestedBy ?? `code:${userInfo().username}`,
+    });
+    return new OperationHandle(this.temporal, jobId, 'restore', await waitAccepted(this.temporal, jobId));
+  }
+
+  /**
+   * Checks a drive (by its name, or an app's name: the drive of that app's latest snapshot) on the
+   * node it belongs to; `readData` reads every byte too.
+   */
+  async verify(driveOrApp: string, options: VerifyOptions = {}): Promise<OperationHandle> {
+    const drive = await this.driveOf(driveOrApp);
+    const requestedBy = options.requestedBy ?? `code:${userInfo().username}`;
+    const jobId = await startVerify(this.temporal, this.config, drive, options.readData ?? false, requestedBy);
+    return new OperationHandle(this.temporal, jobId, 'verify', null);
+  }
+
+  /** The drive a verify checks: the one named, or the drive of the named app's latest snapshot. */
+  private async driveOf(name: string): Promise<DriveSpec> {
+    const drives = this.config.plan.drives;
+    const named = drives.find((d) => d.name === name);
+    if (named) return named;
+    const unknown = new UnknownDriveError(
+      name,
+      drives.map((d) => d.name),
+      this.config.file,
+    );
+    if (!this.config.plan.apps.some((a) => a.name === name)) throw unknown;
+    const latest = await this.withCatalog((db) => findSnapshot(db, name, null));
+    if (!latest.ok) throw new SnapshotNotFoundError(name, null, latest.problem);
+    const drive = drives.find((d) => d.name === latest.snapshot.drive);
+    if (!drive) throw unknown;
+    return drive;
+  }
+
+  /**
+   * Hands a config's plan (a baton.yaml path, or a config already loaded) to the coordinator,
+   * starting it when none runs, and returns the changes from the running plan to that one.
+   */
+  async apply(config: string | BatonConfig, options: ApplyConfigOptions = {}): Promise<ApplyOutcome> {
+    const next = typeof config === 'object' ? config : loadConfig(config);
+    if (next.cluster !== this.config.cluster) throw new OtherClusterError(next.cluster, this.config.cluster, next.file);
+    return applyConfig(this.temporal, next, options);
+  }
+
+  /** The coordinator's view: its host, where the apps run, the running jobs, its plan. */
+  async status(): Promise<ClusterStatus> {
+    const state = await coordinatorStatus(this.temporal, this.config.cluster);
+    return {
+      cluster: this.config.cluster,
+      coordinatorHost: state.host,
+      hosts: state.hosts,
+      running: state.running,
+      clusterUnreachable: state.clusterUnreachable ?? null,
+      plan: state.plan,
+    };
+  }
+
   /** Jobs from the catalog, newest first. */
-  async jobs(query: JobsQuery = {}): Promise<JobRow[]> {
-    const db = await openCatalog(this.config.catalogUrl);
-    try {
+  jobs(query: JobsQuery = {}): Promise<JobRow[]> {
+    return this.withCatalog((db) => {
       let q = db.selectFrom('jobs').selectAll();
       if (query.state) q = q.where('state', '=', query.state);
       if (query.app) q = q.where('app', '=', query.app);
-      return await q
+      return q
         .orderBy('started_at', 'desc')
         .limit(query.limit ?? 20)
         .execute();
-    } finally {
-      await db.destroy();
-    }
+    });
   }
 
   /** An app's snapshots (not forgotten), newest first. */
-  async snapshots(app: string, limit = 20): Promise<SnapshotRow[]> {
-    const db = await openCatalog(this.config.catalogUrl);
-    try {
-      return await snapshotsOf(db, app, limit);
-    } finally {
-      await db.destroy();
-    }
+  snapshots(app: string, limit = 20): Promise<SnapshotRow[]> {
+    return this.withCatalog((db) => snapshotsOf(db, app, limit));
   }
 
   /** Cancels a running job and waits up to `waitMs` for it to record its end. */
@@ -134,5 +233,14 @@ export class BatonClient {
 
   close(): Promise<void> {
     return this.closeConnection();
+  }
+
+  private async withCatalog<T>(fn: (db: Catalog) => Promise<T>): Promise<T> {
+    const db = await openCatalog(this.config.catalogUrl);
+    try {
+      return await fn(db);
+    } finally {
+      await db.destroy();
+    }
   }
 }

@@ -208,7 +208,7 @@ export async function ensureCoordinator(
 ): Promise<string> {
   // an operation is used once: a retry (the coordinator was draining) needs a new one
   const startWorkflowOperation = () =>
-    new WithStartWorkflowOperation('coordinator', {
+    new WithStartWorkflowOperation<typeof coordinator>('coordinator', {
       ...coordinatorStartOptions(config, opts),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     });

@@ -1,5 +1,6 @@
 /**
- * What the CLI does with restore and verify workflows: start them (the IDs come from names.ts),
+ * What the client does with restore and verify workflows: start them (the IDs come from names.ts;
+ * the workflow types are checked against the workflow functions' signatures),
  * wait until a restore's request passed its checks on the node, and follow them to their end.
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
@@ -11,6 +12,8 @@ import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
 import type { DriveSpec } from '../model/plan';
 import type { OperationResult, OperationView, RestoreJobInput, VerifyJobInput } from '../model/operations';
 import { UserError } from '../model/errors';
+import type { restoreJob } from '../workflows/restore-job';
+import type { verifyJob } from '../workflows/verify-job';
 import { followWorkflow } from './follow';
 import { operationProgress, withOperationProgress } from './live-progress';
 
@@ -31,7 +34,7 @@ export async function startRestore(client: Client, config: BatonConfig, req: Res
     requestedBy: req.requestedBy,
     settings: config.plan.jobs,
   };
-  await client.workflow.start('restoreJob', {
+  await client.workflow.start<typeof restoreJob>('restoreJob', {
     workflowId: input.jobId,
     taskQueue: coordinatorQueue(config.cluster),
     workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
@@ -68,7 +71,7 @@ export async function startVerify(
     requestedBy,
     settings: config.plan.jobs,
   };
-  await client.workflow.start('verifyJob', {
+  await client.workflow.start<typeof verifyJob>('verifyJob', {
     workflowId: input.jobId,
     taskQueue: coordinatorQueue(config.cluster),
     workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,

@@ -8,6 +8,7 @@ import type { BatonConfig } from '../config/load';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, retentionWorkflowId } from '../model/names';
 import type { AppRetention, RetentionJobInput, RetentionResult } from '../model/operations';
 import type { DriveSpec } from '../model/plan';
+import type { retentionJob } from '../workflows/retention-job';
 
 /** Starts a retention job on `drive` for `apps`; returns its ID. */
 export async function startRetention(
@@ -27,7 +28,7 @@ export async function startRetention(
     settings: config.plan.jobs,
     coordinatorId: null,
   };
-  await client.workflow.start('retentionJob', {
+  await client.workflow.start<typeof retentionJob>('retentionJob', {
     workflowId: input.jobId,
     taskQueue: coordinatorQueue(config.cluster),
     args: [input],
@@ -45,7 +46,7 @@ export async function startRetention(
 /** Waits for a retention job's end; a failed one gives the result it attached, with `error` set. */
 export async function retentionResult(client: Client, jobId: string): Promise<RetentionResult> {
   try {
-    return (await client.workflow.getHandle(jobId).result()) as RetentionResult;
+    return await client.workflow.getHandle<typeof retentionJob>(jobId).result();
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
