@@ -10,6 +10,7 @@ import type { Catalog } from '../catalog/open';
 import { lastRestoreTestSuccesses } from '../catalog/restore-tests';
 import type { ClusterPlan } from '../model/plan';
 import { scheduleIntervalSeconds } from './schedule-interval';
+import { zeroRestoreTestFailures } from './node-metrics';
 
 export interface CatalogFigures {
   backups: Awaited<ReturnType<typeof backupTimes>>;
@@ -150,4 +151,8 @@ function registerRestoreTestIntervals(registry: Registry, plan: ClusterPlan): vo
     const interval = scheduleIntervalSeconds(app.restoreTest?.schedule ?? null);
     if (interval !== null) gauge.set({ cluster: plan.cluster, app: app.name }, interval);
   }
+  zeroRestoreTestFailures(
+    plan.cluster,
+    plan.apps.filter((a) => a.restoreTest).map((a) => a.name),
+  );
 }

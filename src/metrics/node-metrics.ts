@@ -91,6 +91,11 @@ export function recordVerifyFinished(cluster: string, drive: string, errors: num
   verifyErrors.inc({ cluster, drive }, errors);
 }
 
+/** Starts the failure counter at 0 for each app: an alert's increase() sees the first failure too. */
+export function zeroRestoreTestFailures(cluster: string, apps: string[]): void {
+  for (const app of apps) restoreTestFailures.inc({ cluster, app }, 0);
+}
+
 /** A restore test of `app` of `cluster` was recorded as failed here. */
 export function recordRestoreTestFailed(cluster: string, app: string): void {
   restoreTestFailures.inc({ cluster, app });
