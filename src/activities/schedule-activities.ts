@@ -18,6 +18,7 @@ import { startBackupUpdate } from '../workflows/messages';
 import { type StartedBackup } from '../model/backup';
 import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSpec, ClusterPlan } from '../model/plan';
+import { syncRestoreTestSchedules, type RestoreTestScheduleSync } from './restore-test-schedules';
 
 export interface ScheduledRunInput {
   cluster: string;
@@ -35,6 +36,8 @@ export interface ScheduleSync {
   created: string[];
   updated: string[];
   deleted: string[];
+  /** The restore-test schedules (restore-test-schedules.ts); absent in results from before them. */
+  restoreTests?: RestoreTestScheduleSync;
 }
 
 function specOf(app: AppSpec): ScheduleSpec {
@@ -54,12 +57,13 @@ function fingerprint(cluster: string, app: AppSpec): string {
 export function createScheduleActivities(deps: { client: Client }) {
   const { client } = deps;
   return {
-    /** Makes the cluster's schedules match the plan: creates, replaces and deletes as needed. */
+    /** Makes the cluster's backup and restore-test schedules match the plan: creates, replaces and deletes as needed. */
     async syncSchedules(plan: ClusterPlan): Promise<ScheduleSync> {
       const result: ScheduleSync = { created: [], updated: [], deleted: [] };
       const wanted = plan.apps.filter((a) => a.schedule);
       for (const app of wanted) await syncSchedule(client, plan.cluster, app, result);
       result.deleted = await deleteUnwanted(client, plan.cluster, wanted);
+      result.restoreTests = await syncRestoreTestSchedules(client, plan);
       return result;
     },
 

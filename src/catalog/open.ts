@@ -10,6 +10,7 @@ import * as m0004 from './migrations/2026_12_04_0004_hosts';
 import * as m0005 from './migrations/2026_12_04_0005_forgotten_snapshots';
 import * as m0006 from './migrations/2026_12_04_0006_sealed_checkpoints';
 import * as m0007 from './migrations/2026_12_04_0007_lease_expiry';
+import * as m0008 from './migrations/2026_12_04_0008_restore_tests';
 import type { Database } from './schema';
 
 /** Every migration, by name; names sort in the order they run. */
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_04_0005_forgotten_snapshots': m0005,
   '2026_12_04_0006_sealed_checkpoints': m0006,
   '2026_12_04_0007_lease_expiry': m0007,
+  '2026_12_04_0008_restore_tests': m0008,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -118,6 +118,30 @@ export interface SnapshotsTable {
   forgotten_by: Generated<string | null>;
 }
 
+/** One restore-test run (restore-tests.ts). */
+export interface RestoreTestsTable {
+  /** the run's workflow ID */
+  id: string;
+  cluster: string;
+  app: string;
+  node: string;
+  drive: string;
+  snapshot_id: string;
+  requested_by: string;
+  /** the sample as JSON (`{"files":100}`, `{"fraction":0.1}`); null: the whole snapshot */
+  sample: string | null;
+  seed: number;
+  started_at: string;
+  finished_at: string | null;
+  /** running, succeeded, failed, cancelled */
+  state: string;
+  files: number | null;
+  bytes: number | null;
+  /** the first file that differed (relative to the snapshot's root); null when none did */
+  path: string | null;
+  message: string;
+}
+
 export interface HostsTable {
   host: string;
   /** the node that last started there */
@@ -137,6 +161,7 @@ export interface Database {
   drive_leases: DriveLeasesTable;
   snapshots: SnapshotsTable;
   hosts: HostsTable;
+  restore_tests: RestoreTestsTable;
 }
 
 export type JobRow = Selectable<JobsTable>;
@@ -144,3 +169,4 @@ export type JobEventRow = Selectable<JobEventsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
 export type CheckpointRow = Selectable<CheckpointsTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
+export type RestoreTestRow = Selectable<RestoreTestsTable>;

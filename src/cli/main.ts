@@ -17,6 +17,7 @@ import { repoCommand } from './repo-command';
 import { tuneHeapForBackups } from './heap-tuning';
 import { restoreCommand, verifyCommand } from './restore-commands';
 import { retentionCommand, snapshotsCommand } from './retention-commands';
+import { restoreTestCommand, restoreTestsCommand } from './restore-test-commands';
 import { schedulesCommand } from './schedules-command';
 import { upgradeCommand } from './upgrade-command';
 
@@ -33,6 +34,8 @@ export function program(): Command {
     .addCommand(backupCommand())
     .addCommand(restoreCommand())
     .addCommand(verifyCommand())
+    .addCommand(restoreTestCommand())
+    .addCommand(restoreTestsCommand())
     .addCommand(snapshotsCommand())
     .addCommand(retentionCommand())
     .addCommand(clusterCommand())

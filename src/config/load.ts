@@ -10,7 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { BatonError } from '../model/errors';
 import { planProblems } from '../model/plan-problems';
-import type { ClusterPlan } from '../model/plan';
+import type { AppSchedule, ClusterPlan, SampleSpec } from '../model/plan';
+import { parseSample } from '../model/restore-test';
 import { configSchema, durationSeconds, type ConfigFile } from './schema';
 import { temporalSettings, type TemporalSettings } from './temporal-settings';
 
@@ -78,6 +79,23 @@ function resolveTemporal(c: ConfigFile, file: string, baseDir: string, env: Node
   }
 }
 
+type ScheduleFile = NonNullable<ConfigFile['apps'][number]['schedule']>;
+
+function scheduleOf(s: ScheduleFile): AppSchedule {
+  return {
+    ...(s.cron ? { cron: s.cron } : {}),
+    ...(s.every !== undefined ? { everySeconds: durationSeconds(s.every) } : {}),
+    catchupWindowSeconds: durationSeconds(s.catchupWindow),
+  };
+}
+
+/** A sample the schema already checked. */
+function sampleOf(value: number | string): SampleSpec {
+  const parsed = parseSample(value);
+  if ('problem' in parsed) throw new Error(`sample ${value} passed the schema but ${parsed.problem}`);
+  return parsed.sample;
+}
+
 /**
  * Checks parsed YAML (or JSON) and resolves relative paths against `baseDir`; unset temporal keys
  * come from `env`'s TEMPORAL_* variables and Temporal's profile file.
@@ -109,14 +127,17 @@ export function configFromObject(
       restart: a.restart,
       maxCheckpointAgeSeconds: durationSeconds(a.maxCheckpointAge),
       bandwidthLimitBytesPerSecond: a.bandwidthLimit,
-      schedule: a.schedule
-        ? {
-            ...(a.schedule.cron ? { cron: a.schedule.cron } : {}),
-            ...(a.schedule.every !== undefined ? { everySeconds: durationSeconds(a.schedule.every) } : {}),
-            catchupWindowSeconds: durationSeconds(a.schedule.catchupWindow),
-          }
-        : null,
+      schedule: a.schedule ? scheduleOf(a.schedule) : null,
       ...(a.keep ? { keep: a.keep } : {}),
+      ...(a.restoreTest
+        ? {
+            restoreTest: {
+              schedule: scheduleOf(a.restoreTest.schedule),
+              sample: a.restoreTest.sample !== undefined ? sampleOf(a.restoreTest.sample) : null,
+              scratch: a.restoreTest.scratch ? abs(a.restoreTest.scratch) : null,
+            },
+          }
+        : {}),
     })),
     jobs: {
       heartbeatTimeoutSeconds: durationSeconds(c.jobs.heartbeatTimeout),

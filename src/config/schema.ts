@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { NAME_PATTERN } from '../model/names';
+import { parseSample } from '../model/restore-test';
 
 const name = z.string().regex(NAME_PATTERN, 'must be lower-case letters, digits, ".", "_" or "-" (at most 63)');
 
@@ -11,6 +12,20 @@ const duration = z.union([
   z.number().int().positive(),
   z.string().regex(/^\d+(s|m|h|d)$/, 'must be a number of seconds or a duration like 90s, 15m, 2h, 1d'),
 ]);
+
+/** When something runs: an app's backups, its restore tests. */
+const schedule = z
+  .strictObject({
+    cron: z
+      .string()
+      .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression, e.g. "0 2 * * *"')
+      .optional(),
+    every: duration.optional(),
+    catchupWindow: duration.default('10m'),
+  })
+  .refine((s) => (s.cron === undefined) !== (s.every === undefined), {
+    message: 'must have exactly one of cron (e.g. "0 2 * * *") or every (e.g. 6h)',
+  });
 
 export const configSchema = z.strictObject({
   cluster: name,
@@ -147,17 +162,21 @@ export const configSchema = z.strictObject({
       maxCheckpointAge: duration.default('1h'),
       /** Bytes per second a backup of this app may read; 0 means no limit. */
       bandwidthLimit: z.number().int().min(0).default(0),
-      schedule: z
+      schedule: schedule.optional(),
+      /** Scheduled restore tests (docs/operations.md, Restore tests); absent: none. */
+      restoreTest: z
         .strictObject({
-          cron: z
-            .string()
-            .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression, e.g. "0 2 * * *"')
+          schedule,
+          /** A number of files (100), a fraction (0.1) or a percentage ("10%"); absent: the whole snapshot. */
+          sample: z
+            .union([z.number(), z.string()])
+            .superRefine((v, ctx) => {
+              const parsed = parseSample(v);
+              if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
+            })
             .optional(),
-          every: duration.optional(),
-          catchupWindow: duration.default('10m'),
-        })
-        .refine((s) => (s.cron === undefined) !== (s.every === undefined), {
-          message: 'must have exactly one of cron (e.g. "0 2 * * *") or every (e.g. 6h)',
+          /** A directory on the node; absent: restore-tests/ under the node's state directory. */
+          scratch: z.string().min(1).optional(),
         })
         .optional(),
       /** Which snapshots each drive keeps (restic's rules, UTC buckets); absent: all of them. */

@@ -7,23 +7,27 @@
 import { Gauge, type Registry } from 'prom-client';
 import { backupTimes, latestVerifies, runningBackups } from '../catalog/backup-health';
 import type { Catalog } from '../catalog/open';
+import { lastRestoreTestSuccesses } from '../catalog/restore-tests';
 import type { ClusterPlan } from '../model/plan';
 import { scheduleIntervalSeconds } from './schedule-interval';
+import { zeroRestoreTestFailures } from './node-metrics';
 
 export interface CatalogFigures {
   backups: Awaited<ReturnType<typeof backupTimes>>;
   running: Awaited<ReturnType<typeof runningBackups>>;
   verifies: Awaited<ReturnType<typeof latestVerifies>>;
+  restoreTests: Awaited<ReturnType<typeof lastRestoreTestSuccesses>>;
   at: number;
 }
 
 export async function readCatalogFigures(db: Catalog, cluster: string, now = Date.now()): Promise<CatalogFigures> {
-  const [backups, running, verifies] = await Promise.all([
+  const [backups, running, verifies, restoreTests] = await Promise.all([
     backupTimes(db, cluster),
     runningBackups(db, cluster),
     latestVerifies(db, cluster),
+    lastRestoreTestSuccesses(db, cluster),
   ]);
-  return { backups, running, verifies, at: now };
+  return { backups, running, verifies, restoreTests, at: now };
 }
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
@@ -87,6 +91,14 @@ export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster:
       for (const [app, age] of checkpointAges(f)) g.set({ cluster, app }, age);
     },
   );
+  gauge(
+    'baton_restore_test_last_success_timestamp_seconds',
+    'When a restore test of the app last passed (catalog)',
+    ['cluster', 'app'],
+    (g, f) => {
+      for (const r of f.restoreTests) g.set({ cluster, app: r.app }, seconds(r.at));
+    },
+  );
   gauge('baton_backups_running', 'Backups the catalog holds as running', ['cluster'], (g, f) => {
     g.set({ cluster }, f.running.length);
   });
@@ -108,8 +120,12 @@ export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster:
   );
 }
 
-/** `baton_backup_interval_seconds{cluster,app}`: the longest gap each scheduled app's schedule leaves (the plan). */
+/**
+ * `baton_backup_interval_seconds{cluster,app}` and `baton_restore_test_interval_seconds{cluster,app}`:
+ * the longest gap each app's backup and restore-test schedules leave (the plan).
+ */
 export function registerPlanMetrics(registry: Registry, plan: ClusterPlan): void {
+  registerRestoreTestIntervals(registry, plan);
   registry.removeSingleMetric('baton_backup_interval_seconds');
   const gauge = new Gauge({
     name: 'baton_backup_interval_seconds',
@@ -121,4 +137,22 @@ export function registerPlanMetrics(registry: Registry, plan: ClusterPlan): void
     const interval = scheduleIntervalSeconds(app.schedule);
     if (interval !== null) gauge.set({ cluster: plan.cluster, app: app.name }, interval);
   }
+}
+
+function registerRestoreTestIntervals(registry: Registry, plan: ClusterPlan): void {
+  registry.removeSingleMetric('baton_restore_test_interval_seconds');
+  const gauge = new Gauge({
+    name: 'baton_restore_test_interval_seconds',
+    help: "Longest time the app's restore-test schedule leaves between two runs (baton.yaml); absent without one",
+    labelNames: ['cluster', 'app'],
+    registers: [registry],
+  });
+  for (const app of plan.apps) {
+    const interval = scheduleIntervalSeconds(app.restoreTest?.schedule ?? null);
+    if (interval !== null) gauge.set({ cluster: plan.cluster, app: app.name }, interval);
+  }
+  zeroRestoreTestFailures(
+    plan.cluster,
+    plan.apps.filter((a) => a.restoreTest).map((a) => a.name),
+  );
 }

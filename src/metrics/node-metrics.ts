@@ -42,6 +42,13 @@ const verifyErrors = new Counter({
   registers: [registry],
 });
 
+const restoreTestFailures = new Counter({
+  name: 'baton_restore_test_failures_total',
+  help: 'Restore tests recorded as failed by this node (a file differed, or the restore failed)',
+  labelNames: ['cluster', 'app'] as const,
+  registers: [registry],
+});
+
 const freeVolumes = new Gauge({
   name: 'baton_drive_free_volumes',
   help: 'Free (recycled) volumes of a tape drive, as its last retention job on this node left them',
@@ -82,6 +89,16 @@ export function recordAttemptEnded(cluster: string, outcome: string): void {
 /** A verify of `drive` of `cluster` on this node finished and found `errors` errors. */
 export function recordVerifyFinished(cluster: string, drive: string, errors: number): void {
   verifyErrors.inc({ cluster, drive }, errors);
+}
+
+/** Starts the failure counter at 0 for each app: an alert's increase() sees the first failure too. */
+export function zeroRestoreTestFailures(cluster: string, apps: string[]): void {
+  for (const app of apps) restoreTestFailures.inc({ cluster, app }, 0);
+}
+
+/** A restore test of `app` of `cluster` was recorded as failed here. */
+export function recordRestoreTestFailed(cluster: string, app: string): void {
+  restoreTestFailures.inc({ cluster, app });
 }
 
 /** The coordinator just checked its host on `node` (a local activity of its tick, run where it runs). */

@@ -72,6 +72,28 @@ export function scheduledRunId(cluster: string, app: string): string {
   return `baton-scheduled-${cluster}-${app}`;
 }
 
+/** A restore test of one app started by hand (`baton restore-test run`). */
+export function restoreTestWorkflowId(cluster: string, app: string, startedAtMs: number): string {
+  return `baton-restoretest-${cluster}-${app}-${compactTime(startedAtMs)}`;
+}
+
+/**
+ * The Temporal Schedule that tests restores of one app. Its own prefix: the backup schedules'
+ * (`schedulePrefix`) would take it for a backup schedule of an app named `restoretest-...`.
+ */
+export function restoreTestScheduleId(cluster: string, app: string): string {
+  return `${restoreTestSchedulePrefix(cluster)}${app}`;
+}
+
+export function restoreTestSchedulePrefix(cluster: string): string {
+  return `baton-restoretest-schedule-${cluster}-`;
+}
+
+/** Workflow IDs of scheduled restore tests start with this; the schedule appends the run time. */
+export function scheduledRestoreTestId(cluster: string, app: string): string {
+  return `baton-restoretest-scheduled-${cluster}-${app}`;
+}
+
 export const SEARCH_ATTRIBUTES = {
   cluster: defineSearchAttributeKey('BatonCluster', SearchAttributeType.KEYWORD),
   app: defineSearchAttributeKey('BatonApp', SearchAttributeType.KEYWORD),

@@ -3,15 +3,15 @@
  * forbids (what the coordinator's `configure` refuses). Pure: no I/O, no Temporal.
  */
 import type { JobEntry } from './backup';
-import type { AppSchedule, AppSpec, ClusterPlan, DriveSpec } from './plan';
+import type { AppSchedule, AppSpec, ClusterPlan, DriveSpec, RestoreTestSpec } from './plan';
 
-export type PlanPart = 'node' | 'drive' | 'app' | 'schedule' | 'setting';
+export type PlanPart = 'node' | 'drive' | 'app' | 'schedule' | 'restore-test' | 'setting';
 
 export interface PlanChange {
   part: PlanPart;
   /** added, removed, or changed in place */
   how: 'added' | 'removed' | 'changed';
-  /** the node, drive or app; for a schedule, its app; for a setting, its key under `jobs` */
+  /** the node, drive or app; for a schedule or restore test, its app; for a setting, its key under `jobs` */
   name: string;
   /** for `changed`: what differs, as `field: before -> after` */
   detail?: string;
@@ -72,6 +72,10 @@ function scheduleOf(plan: ClusterPlan | null): { name: string; schedule: AppSche
   return (plan?.apps ?? []).flatMap((a) => (a.schedule ? [{ name: a.name, schedule: a.schedule }] : []));
 }
 
+function restoreTestOf(plan: ClusterPlan | null): { name: string; test: RestoreTestSpec }[] {
+  return (plan?.apps ?? []).flatMap((a) => (a.restoreTest ? [{ name: a.name, test: a.restoreTest }] : []));
+}
+
 /**
  * Every change from `before` to `after`, nodes first, then drives, apps, schedules and job
  * settings. `before` null: nothing was running, so everything in `after` is added.
@@ -84,6 +88,9 @@ export function planDiff(before: ClusterPlan | null, after: ClusterPlan): PlanCh
     ...listChanges('app', before?.apps ?? [], after.apps, (a, b) => fieldChanges(a, b, APP_FIELDS)),
     ...listChanges('schedule', scheduleOf(before), scheduleOf(after), (a, b) =>
       canonical(a.schedule) === canonical(b.schedule) ? [] : [`${show(a.schedule)} -> ${show(b.schedule)}`],
+    ),
+    ...listChanges('restore-test', restoreTestOf(before), restoreTestOf(after), (a, b) =>
+      fieldChanges(a.test, b.test, ['schedule', 'sample', 'scratch']),
     ),
     ...(before
       ? settings
@@ -100,7 +107,12 @@ export function planDiff(before: ClusterPlan | null, after: ClusterPlan): PlanCh
 
 /** One line for a change: `app db added`, `drive d1 changed (path: "/a" -> "/b")`. */
 export function describeChange(c: PlanChange): string {
-  const what = c.part === 'schedule' ? `schedule of app ${c.name}` : `${c.part} ${c.name}`;
+  const what =
+    c.part === 'schedule'
+      ? `schedule of app ${c.name}`
+      : c.part === 'restore-test'
+        ? `restore-test schedule of app ${c.name}`
+        : `${c.part} ${c.name}`;
   return `${what} ${c.how}${c.detail ? ` (${c.detail})` : ''}`;
 }
 

@@ -1,6 +1,7 @@
 /** Plan validation: the checks the config loader and the coordinator's `configure` both run. */
 import type { ClusterPlan } from './plan';
 import { keepProblems } from './retention';
+import { scratchProblems } from './restore-test';
 
 /** Checks a plan for internal consistency; returns one message per problem, empty when fine. */
 export function planProblems(plan: ClusterPlan): string[] {
@@ -39,5 +40,6 @@ export function planProblems(plan: ClusterPlan): string[] {
     }
   }
   for (const app of plan.apps) if (app.keep) problems.push(...keepProblems(app.name, app.keep));
+  problems.push(...scratchProblems(plan));
   return problems;
 }

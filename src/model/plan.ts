@@ -45,6 +45,8 @@ export interface AppSpec {
    * all of them. Absent in plans from before retention.
    */
   keep?: KeepPolicy | null;
+  /** Scheduled restore tests of the app (docs/operations.md, Restore tests); absent or null: none. */
+  restoreTest?: RestoreTestSpec | null;
 }
 
 /**
@@ -58,6 +60,18 @@ export interface KeepPolicy {
   weekly?: number;
   monthly?: number;
   yearly?: number;
+}
+
+/** How much of the snapshot a restore test restores: a number of files, or a fraction of them. */
+export type SampleSpec = { files: number } | { fraction: number };
+
+/** An app's `restoreTest`: when, how much, and where on the node (model/restore-test.ts). */
+export interface RestoreTestSpec {
+  schedule: AppSchedule;
+  /** null: the whole latest snapshot. */
+  sample: SampleSpec | null;
+  /** Absolute directory on the node under which each run makes (and removes) its own; null: under the node's state directory. */
+  scratch: string | null;
 }
 
 /** A cron expression or a fixed interval, and how far back missed runs are caught up. */

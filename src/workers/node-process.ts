@@ -19,6 +19,7 @@ import { createOperationActivities } from '../activities/operation-activities';
 import { createRetentionActivities } from '../activities/retention-activities';
 import { createReconcileActivities } from '../activities/reconcile-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
+import { createRestoreTestActivities, createRestoreTestCatalogActivities } from '../activities/restore-test-activities';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
 import { notifyCoordinatorOnMapChange } from './cluster-map-watch';
@@ -80,13 +81,14 @@ interface WorkerParts {
   version: DeploymentVersion | null;
 }
 
-/** The activities of the coordinator queue: catalog, host (local), schedules and reconcile. */
+/** The activities of the coordinator queue: catalog, host (local), schedules, reconcile and restore-test records. */
 export function coordinatorQueueActivities(node: string, config: BatonConfig, catalog: Catalog, client: Client) {
   return {
     ...createCatalogActivities(catalog),
     ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
     ...createScheduleActivities({ client }),
     ...createReconcileActivities({ client, catalog }),
+    ...createRestoreTestCatalogActivities(catalog),
   };
 }
 
@@ -127,6 +129,7 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
       }),
       ...createOperationActivities({ cluster: config.cluster, node, logger, password, allowed }),
       ...createRetentionActivities({ node, logger, catalog, password, allowed }),
+      ...createRestoreTestActivities({ node, logger, password, allowed }),
     },
     // Heartbeats reach the server at least every second (not only every 0.8 heartbeat timeouts):
     // their details are the jobs' live progress (docs/restart-policy.md), and a cancelled

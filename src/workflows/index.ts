@@ -5,3 +5,4 @@ export { scheduledBackup } from './scheduled-backup';
 export { restoreJob } from './restore-job';
 export { verifyJob } from './verify-job';
 export { retentionJob } from './retention-job';
+export { restoreTest } from './restore-test';

@@ -15,6 +15,7 @@ import * as m0004 from '../../../src/catalog/migrations/2026_12_04_0004_hosts';
 import * as m0005 from '../../../src/catalog/migrations/2026_12_04_0005_forgotten_snapshots';
 import * as m0006 from '../../../src/catalog/migrations/2026_12_04_0006_sealed_checkpoints';
 import * as m0007 from '../../../src/catalog/migrations/2026_12_04_0007_lease_expiry';
+import * as m0008 from '../../../src/catalog/migrations/2026_12_04_0008_restore_tests';
 import { describeCatalog } from '../../helpers/catalog';
 import { testBackupJob, testPlan } from '../../helpers/fixtures';
 
@@ -26,6 +27,7 @@ const MIGRATIONS = {
   '2026_12_04_0005_forgotten_snapshots': m0005,
   '2026_12_04_0006_sealed_checkpoints': m0006,
   '2026_12_04_0007_lease_expiry': m0007,
+  '2026_12_04_0008_restore_tests': m0008,
 };
 
 describeCatalog('catalog v5: sealed checkpoints', (catalog) => {
@@ -37,6 +39,7 @@ describeCatalog('catalog v5: sealed checkpoints', (catalog) => {
     assert.deepEqual(
       down.results?.map((r) => [r.migrationName, r.status]),
       [
+        ['2026_12_04_0008_restore_tests', 'Success'],
         ['2026_12_04_0007_lease_expiry', 'Success'],
         ['2026_12_04_0006_sealed_checkpoints', 'Success'],
       ],

@@ -64,9 +64,17 @@ function bashComplete(script: string, words: string[]): string[] {
   }
 }
 
-test('bash: `baton re` offers restore, retention and repo, `baton repo ` its subcommands, `--kind ` its choices', () => {
+test('bash: `baton re` offers restore, the restore tests, retention and repo, `baton repo ` its subcommands, `--kind ` its choices', () => {
   const script = bashCompletion(program());
-  assert.deepEqual(bashComplete(script, ['baton', 're']), ['restore', 'retention', 'repo']);
+  assert.deepEqual(bashComplete(script, ['baton', 're']), [
+    'restore',
+    'restore-test',
+    'restore-tests',
+    'retention',
+    'repo',
+  ]);
+  assert.deepEqual(bashComplete(script, ['baton', 'restore-test', '']).slice(0, 1), ['run']);
+  assert.ok(bashComplete(script, ['baton', 'restore-test', 'run', '--']).includes('--sample'));
   assert.deepEqual(bashComplete(script, ['baton', 'repo', '']).slice(0, 7), [
     'init',
     'backup',
@@ -97,7 +105,7 @@ test('fish: `complete -C` offers the same, with descriptions', () => {
     const re = complete('baton re');
     assert.deepEqual(
       re.map((l) => l.split('\t')[0]),
-      ['repo', 'restore', 'retention'],
+      ['repo', 'restore', 'restore-test', 'restore-tests', 'retention'],
     );
     assert.match(re[1], /^restore\trestore an app's snapshot/);
     assert.ok(complete('baton repo ').some((l) => l.startsWith('prune\t')));
