@@ -35,6 +35,11 @@ describe('a stuck coordinator', { timeout: 240_000, skip: secondNodeSkip() }, ()
     const { config } = c;
     const { cluster } = config;
     const id = coordinatorWorkflowId(cluster);
+    // the nodes started a healthy one when they came up: a stuck one takes its place
+    await c.client.workflow
+      .getHandle(id)
+      .terminate('the test starts a stuck coordinator in its place')
+      .catch(() => undefined);
     // no input: the workflow code throws a TypeError in its first task, which then fails on every try
     const handle = await c.client.workflow.start('coordinator', {
       workflowId: id,
