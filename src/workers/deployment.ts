@@ -66,9 +66,29 @@ export async function currentBuildId(service: Service, namespace: string, name: 
   }
 }
 
+/** temporal.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS */
+const ROUTING_IN_PROGRESS = 1;
+
 /**
- * Makes `version` current, waiting (up to `timeoutMs`) for its workers' first polls to register it.
- * A build ID no worker has polled with is refused with the fix.
+ * Whether the server routes new work of the deployment to `buildId`: it is current, and the
+ * server has finished passing that to the deployment's task queues (it answers the set first and
+ * propagates after; work started meanwhile still goes to the old build).
+ */
+export async function routedTo(service: Service, namespace: string, version: DeploymentVersion): Promise<boolean> {
+  const { workerDeploymentInfo: info } = await service.describeWorkerDeployment({
+    namespace,
+    deploymentName: version.deploymentName,
+  });
+  return (
+    info?.routingConfig?.currentDeploymentVersion?.buildId === version.buildId &&
+    Number(info.routingConfigUpdateState ?? 0) !== ROUTING_IN_PROGRESS
+  );
+}
+
+/**
+ * Makes `version` current, waiting (up to `timeoutMs`) for its workers' first polls to register it,
+ * then for the server to route new work to it. A build ID no worker has polled with is refused
+ * with the fix.
  */
 export async function makeCurrent(
   service: Service,
@@ -97,6 +117,14 @@ export async function makeCurrent(
     throw new UserError(
       `cannot make build ${version.buildId} current in deployment ${version.deploymentName}: ${last}; ` +
         `start the nodes of that build first (baton node with temporal.deployment.buildId: ${version.buildId})`,
+    );
+  }
+  try {
+    await waitFor(`build ${version.buildId} routed to`, () => routedTo(service, namespace, version), timeoutMs, 200);
+  } catch {
+    throw new UserError(
+      `build ${version.buildId} of deployment ${version.deploymentName} is current, but the server did not route ` +
+        `new work to it within ${timeoutMs / 1000} s; check it with \`temporal worker deployment describe --name ${version.deploymentName}\``,
     );
   }
 }

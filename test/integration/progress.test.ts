@@ -191,7 +191,7 @@ describe('progress, exit codes and Ctrl-C of the CLI on a real cluster', { timeo
         encoding: 'utf8',
       },
     );
-    assert.equal(done.stdout, 'restore retention repo\n', done.stderr);
+    assert.equal(done.stdout, 'restore restore-test restore-tests retention repo\n', done.stderr);
     const bad = baton(['completion', 'tcsh']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /value 'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\./);

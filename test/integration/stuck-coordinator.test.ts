@@ -9,6 +9,7 @@
  * once that worker is gone and the nodes run again, the coordinator replays and goes on.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { UserError } from '../../src/model/errors';
@@ -35,7 +36,11 @@ describe('a stuck coordinator', { timeout: 240_000, skip: secondNodeSkip() }, ()
     const { config } = c;
     const { cluster } = config;
     const id = coordinatorWorkflowId(cluster);
-    // the nodes started a healthy one when they came up: a stuck one takes its place
+    // the nodes start (or find) a healthy one once they are up: after all three did, a stuck one
+    // takes its place
+    await waitFor('every node to have ensured the coordinator', () =>
+      c.nodes.every((n) => readFileSync(n.logFile, 'utf8').includes(`the coordinator of cluster ${cluster}`)),
+    );
     await c.client.workflow
       .getHandle(id)
       .terminate('the test starts a stuck coordinator in its place')

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BatonConfig } from '../../../src/config/load';
-import { bundleHash, deploymentVersion, versionedWorker } from '../../../src/workers/deployment';
+import { bundleHash, deploymentVersion, routedTo, versionedWorker } from '../../../src/workers/deployment';
 
 const config = (deployment?: { name?: string; buildId?: string }) =>
   ({ cluster: 'prod', temporal: { address: 'x:1', namespace: 'default', tls: null, deployment } }) as BatonConfig;
@@ -35,4 +35,20 @@ test('workers poll with versioning on, their workflows pinned by default', () =>
     useWorkerVersioning: true,
     defaultVersioningBehavior: 'PINNED',
   });
+});
+
+test('a build is routed to once it is current and the server no longer propagates the change', async () => {
+  const version = { deploymentName: 'baton-demo', buildId: 'b2' };
+  const service = (buildId: string, routingConfigUpdateState: number) => ({
+    describeWorkerDeployment: () =>
+      Promise.resolve({
+        workerDeploymentInfo: { routingConfig: { currentDeploymentVersion: { buildId } }, routingConfigUpdateState },
+      }),
+    setWorkerDeploymentCurrentVersion: () => Promise.resolve({}),
+  });
+  const asIf = (s: ReturnType<typeof service>) => s as unknown as Parameters<typeof routedTo>[0];
+  assert.equal(await routedTo(asIf(service('b1', 2)), 'default', version), false, 'another build is current');
+  assert.equal(await routedTo(asIf(service('b2', 1)), 'default', version), false, 'still propagating');
+  assert.equal(await routedTo(asIf(service('b2', 2)), 'default', version), true);
+  assert.equal(await routedTo(asIf(service('b2', 0)), 'default', version), true, 'a server that does not say');
 });
