@@ -13,9 +13,6 @@ import { DEFAULT_WORKERS, RESULT_BUFFER, leastBusy, startWorkers } from './worke
 /** spent result buffers kept for reuse: enough for the segments in flight */
 const MAX_SPARE = 4;
 
-/** how long close() waits for the threads to answer the jobs they hold: a segment job takes well under this */
-const CLOSE_WAIT_MS = 10_000;
-
 interface Pending {
   seq: number;
   job: Job;
@@ -145,7 +142,6 @@ export class WorkerPool {
 
   /** A worker failed: its jobs fail, and it gets no more; when none is left, every queued job fails. */
   private fail(w: Worker, err: Error): void {
-    if (this.closed) this.inflight.delete(w); // closing waits for nothing more from it
     if (this.closed || !this.inflight.has(w)) return;
     const jobs = this.inflight.get(w) ?? [];
     this.inflight.delete(w);
@@ -156,23 +152,11 @@ export class WorkerPool {
     for (const p of jobs) p.reject(err);
   }
 
-  /**
-   * Stops: every queued and running job fails with AbortedError at once, and the threads end once
-   * they have answered the jobs they hold (at most CLOSE_WAIT_MS). A thread terminated inside a
-   * native call (zstd) can abort the whole process on Node 22+ ("terminate called after throwing
-   * an instance of 'Napi::Error'": the addon's call into a terminating thread fails and it throws
-   * where nothing can catch), seen on Node 24 when a backup was aborted mid-chunk.
-   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new AbortedError('chunking'));
-    // rejected now, left in place: done() takes each off as its worker answers
-    for (const jobs of this.inflight.values()) for (const p of jobs) p.reject(new AbortedError('chunking'));
-    const deadline = Date.now() + CLOSE_WAIT_MS;
-    while ([...this.inflight.values()].some((jobs) => jobs.length > 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    for (const jobs of this.inflight.values()) for (const p of jobs.splice(0)) p.reject(new AbortedError('chunking'));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
