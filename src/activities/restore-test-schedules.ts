@@ -4,7 +4,8 @@
  * `restoreTest`, starting the `restoreTest` workflow on the coordinator queue, which finds the
  * app's host itself. A schedule whose memo fingerprint differs from the plan's is replaced.
  */
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
+import { createOrReplace, deleteUnwanted, type ScheduleSync } from './schedule-sync';
 import {
   coordinatorQueue,
   restoreTestScheduleId,
@@ -14,11 +15,8 @@ import {
 import type { AppSchedule, AppSpec, ClusterPlan, RestoreTestSpec } from '../model/plan';
 import { describeSample, type RestoreTestInput } from '../model/restore-test';
 
-export interface RestoreTestScheduleSync {
-  created: string[];
-  updated: string[];
-  deleted: string[];
-}
+/** What a pass over the restore-test schedules did, by app. */
+export type RestoreTestScheduleSync = ScheduleSync;
 
 type Tested = AppSpec & { restoreTest: RestoreTestSpec };
 
@@ -71,42 +69,21 @@ async function create(client: Client, plan: ClusterPlan, app: Tested): Promise<v
   });
 }
 
-async function syncOne(client: Client, plan: ClusterPlan, app: Tested, result: RestoreTestScheduleSync): Promise<void> {
-  const handle = client.schedule.getHandle(restoreTestScheduleId(plan.cluster, app.name));
-  let existing: string | undefined;
-  try {
-    const memo = (await handle.describe()).memo?.batonSchedule;
-    existing = typeof memo === 'string' ? memo : '';
-  } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
-  }
-  if (existing === undefined) {
-    await create(client, plan, app);
-    result.created.push(app.name);
-  } else if (existing !== fingerprint(plan, app)) {
-    await handle.delete();
-    await create(client, plan, app);
-    result.updated.push(app.name);
-  }
-}
-
 /** Makes the cluster's restore-test schedules match the plan: creates, replaces and deletes as needed. */
 export async function syncRestoreTestSchedules(client: Client, plan: ClusterPlan): Promise<RestoreTestScheduleSync> {
   const result: RestoreTestScheduleSync = { created: [], updated: [], deleted: [] };
   const wanted = plan.apps.filter((a): a is Tested => !!a.restoreTest);
-  for (const app of wanted) await syncOne(client, plan, app, result);
-  const prefix = restoreTestSchedulePrefix(plan.cluster);
-  for await (const summary of client.schedule.list()) {
-    if (!summary.scheduleId.startsWith(prefix) || summary.memo?.batonCluster !== plan.cluster) continue;
-    const app = summary.scheduleId.slice(prefix.length);
-    if (wanted.some((a) => a.name === app)) continue;
-    try {
-      await client.schedule.getHandle(summary.scheduleId).delete();
-      result.deleted.push(app);
-    } catch (err) {
-      // already gone: nothing left to delete
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-    }
+  for (const app of wanted) {
+    const id = restoreTestScheduleId(plan.cluster, app.name);
+    await createOrReplace(client, id, app.name, fingerprint(plan, app), () => create(client, plan, app), result);
   }
+  const names = wanted.map((a) => a.name);
+  result.deleted = await deleteUnwanted(
+    client,
+    plan.cluster,
+    restoreTestSchedulePrefix(plan.cluster),
+    names,
+    'not mine',
+  );
   return result;
 }

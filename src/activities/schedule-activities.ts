@@ -7,7 +7,6 @@
  */
 import { Context } from '@temporalio/activity';
 import {
-  ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WorkflowFailedError,
   WorkflowUpdateFailedError,
@@ -19,6 +18,7 @@ import { type StartedBackup } from '../model/backup';
 import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSpec, ClusterPlan } from '../model/plan';
 import { syncRestoreTestSchedules, type RestoreTestScheduleSync } from './restore-test-schedules';
+import { createOrReplace, deleteUnwanted, type ScheduleSync as Sync } from './schedule-sync';
 
 export interface ScheduledRunInput {
   cluster: string;
@@ -32,10 +32,7 @@ export interface JobEnd {
   error: string | null;
 }
 
-export interface ScheduleSync {
-  created: string[];
-  updated: string[];
-  deleted: string[];
+export interface ScheduleSync extends Sync {
   /** The restore-test schedules (restore-test-schedules.ts); absent in results from before them. */
   restoreTests?: RestoreTestScheduleSync;
 }
@@ -61,8 +58,13 @@ export function createScheduleActivities(deps: { client: Client }) {
     async syncSchedules(plan: ClusterPlan): Promise<ScheduleSync> {
       const result: ScheduleSync = { created: [], updated: [], deleted: [] };
       const wanted = plan.apps.filter((a) => a.schedule);
-      for (const app of wanted) await syncSchedule(client, plan.cluster, app, result);
-      result.deleted = await deleteUnwanted(client, plan.cluster, wanted);
+      for (const app of wanted) {
+        const create = () => createSchedule(client, plan.cluster, app);
+        const id = scheduleId(plan.cluster, app.name);
+        await createOrReplace(client, id, app.name, fingerprint(plan.cluster, app), create, result);
+      }
+      const names = wanted.map((a) => a.name);
+      result.deleted = await deleteUnwanted(client, plan.cluster, schedulePrefix(plan.cluster), names, 'mine');
       result.restoreTests = await syncRestoreTestSchedules(client, plan);
       return result;
     },
@@ -127,51 +129,6 @@ async function createSchedule(client: Client, cluster: string, app: AppSpec): Pr
     },
     memo: { batonSchedule: fingerprint(cluster, app), batonCluster: cluster },
   });
-}
-
-/** Creates the app's schedule, or replaces it when its fingerprint changed; notes which in `result`. */
-async function syncSchedule(client: Client, cluster: string, app: AppSpec, result: ScheduleSync): Promise<void> {
-  const handle = client.schedule.getHandle(scheduleId(cluster, app.name));
-  let existing: string | undefined;
-  try {
-    const memo = (await handle.describe()).memo?.batonSchedule;
-    existing = typeof memo === 'string' ? memo : '';
-  } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
-  }
-  if (existing === undefined) {
-    await createSchedule(client, cluster, app);
-    result.created.push(app.name);
-  } else if (existing !== fingerprint(cluster, app)) {
-    await handle.delete();
-    await createSchedule(client, cluster, app);
-    result.updated.push(app.name);
-  }
-}
-
-/**
- * Deletes the cluster's schedules of apps no longer scheduled in the plan; returns those apps. A
- * schedule is the cluster's when its memo says so: the prefix alone would take cluster `prod-eu`'s
- * schedules for cluster `prod`'s. One made before the memo named its cluster goes by its prefix.
- */
-async function deleteUnwanted(client: Client, cluster: string, wanted: AppSpec[]): Promise<string[]> {
-  const deleted: string[] = [];
-  const prefix = schedulePrefix(cluster);
-  for await (const summary of client.schedule.list()) {
-    if (!summary.scheduleId.startsWith(prefix)) continue;
-    const owner = summary.memo?.batonCluster;
-    if (owner !== undefined && owner !== cluster) continue;
-    const app = summary.scheduleId.slice(prefix.length);
-    if (wanted.some((a) => a.name === app)) continue;
-    try {
-      await client.schedule.getHandle(summary.scheduleId).delete();
-      deleted.push(app);
-    } catch (err) {
-      // already gone: nothing left to delete
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-    }
-  }
-  return deleted;
 }
 
 export type ScheduleActivities = ReturnType<typeof createScheduleActivities>;

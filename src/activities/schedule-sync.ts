@@ -1,0 +1,74 @@
+/**
+ * Keeping a family of Temporal Schedules (an app's backups, its restore tests) in step with the
+ * plan: each schedule carries the fingerprint of what made it in its memo (`batonSchedule`) and its
+ * cluster (`batonCluster`); one whose fingerprint changed is replaced, one no app wants is deleted.
+ */
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+
+/** What one pass did, by app. */
+export interface ScheduleSync {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+}
+
+/**
+ * Creates the schedule `id` for `app` when it is missing, or replaces it when its memo's
+ * fingerprint is not `fingerprint`; notes which in `result`.
+ */
+export async function createOrReplace(
+  client: Client,
+  id: string,
+  app: string,
+  fingerprint: string,
+  create: () => Promise<unknown>,
+  result: ScheduleSync,
+): Promise<void> {
+  const handle = client.schedule.getHandle(id);
+  let existing: string | undefined;
+  try {
+    const memo = (await handle.describe()).memo?.batonSchedule;
+    existing = typeof memo === 'string' ? memo : '';
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  if (existing === undefined) {
+    await create();
+    result.created.push(app);
+  } else if (existing !== fingerprint) {
+    await handle.delete();
+    await create();
+    result.updated.push(app);
+  }
+}
+
+/**
+ * Deletes the cluster's schedules under `prefix` whose app is not in `wanted`; returns those apps.
+ * A schedule is the cluster's when its memo says so: the prefix alone would take cluster
+ * `prod-eu`'s for cluster `prod`'s. `unowned: 'mine'` also takes one with no cluster in its memo
+ * (backup schedules made before the memo named it).
+ */
+export async function deleteUnwanted(
+  client: Client,
+  cluster: string,
+  prefix: string,
+  wanted: string[],
+  unowned: 'mine' | 'not mine',
+): Promise<string[]> {
+  const deleted: string[] = [];
+  for await (const summary of client.schedule.list()) {
+    if (!summary.scheduleId.startsWith(prefix)) continue;
+    const owner = summary.memo?.batonCluster;
+    if (owner === undefined ? unowned === 'not mine' : owner !== cluster) continue;
+    const app = summary.scheduleId.slice(prefix.length);
+    if (wanted.includes(app)) continue;
+    try {
+      await client.schedule.getHandle(summary.scheduleId).delete();
+      deleted.push(app);
+    } catch (err) {
+      // already gone: nothing left to delete
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
+  return deleted;
+}
