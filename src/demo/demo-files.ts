@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeStaticMap } from '../cluster/static';
+import { mulberry32 } from '../model/prng';
 
 export const DEMO_CLUSTER = 'demo';
 export const DEMO_APP = 'sample-db';
@@ -50,21 +51,9 @@ export interface DemoOptions {
   catalogUrl?: string;
 }
 
-/** A small deterministic PRNG (mulberry32), so the sample data is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes `files` files of about `fileKiB` KiB each under `dir`, in a few subdirectories. */
 export function generateAppData(dir: string, files = 120, fileKiB = 64, seed = 42): void {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   for (let i = 0; i < files; i++) {
     const sub = join(dir, `table-${String(i % 6).padStart(2, '0')}`);
     mkdirSync(sub, { recursive: true });

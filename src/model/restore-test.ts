@@ -7,6 +7,7 @@
  */
 import type { JobSettings, RestoreTestSpec, SampleSpec } from './plan';
 import type { SnapshotSource } from './operations';
+import { mulberry32 } from './prng';
 
 export type { RestoreTestSpec, SampleSpec };
 
@@ -80,24 +81,12 @@ export function sampleCount(spec: SampleSpec, total: number): number {
   return Math.max(Math.min(want, total), Math.min(1, total));
 }
 
-/** mulberry32: a small, fast PRNG; the same seed gives the same sequence on every platform. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `count` distinct indices of `0..total-1`, chosen at random from `seed` (Floyd's algorithm: one
  * draw per chosen index, memory for the chosen only), in ascending order.
  */
 export function sampleIndices(total: number, count: number, seed: number): number[] {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const chosen = new Set<number>();
   for (let j = total - Math.min(count, total); j < total; j++) {
     const t = Math.floor(next() * (j + 1));

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, fast PRNG whose sequence for a seed is the same on every platform and in a
+ * workflow's replay (the demo's sample data, a restore test's sample of files).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
