@@ -83,7 +83,7 @@ export interface SealResult {
  * for segment jobs, a spent result buffer to reuse for the result), or a bigger KnownIds table.
  */
 export type WorkerMessage =
-  InitMessage<WorkerInit> | { seq: number; job: Job; out?: ArrayBuffer } | { known: KnownTable };
+  InitMessage<WorkerInit> | { seq: number; job: Job; out?: ArrayBuffer } | { known: KnownTable } | { close: true };
 /** What a worker posts: an early cut, or a job's result. */
 export type WorkerReply = { seq: number; cut: SegmentCut } | { seq: number; res: unknown };
 
@@ -304,6 +304,12 @@ parentPort?.on('message', (msg: WorkerMessage) => {
   }
   if ('known' in msg) {
     known = new KnownIds({ table: msg.known });
+    return;
+  }
+  if ('close' in msg) {
+    // the jobs posted before this one are answered: the thread ends by itself, never terminated
+    // (worker-pool.ts close)
+    parentPort?.close();
     return;
   }
   const { seq, job, out } = msg;

@@ -1,7 +1,7 @@
 /**
  * A small pool of worker threads (default 2) running seal-worker.ts jobs, so chunking, hashing,
- * compression and encryption stay off the caller's event loop. `close()` terminates the workers
- * and fails every job not finished.
+ * compression and encryption stay off the caller's event loop. `close()` fails every job not
+ * finished at once and lets the threads end by themselves.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Job, SealResult, SegmentCut, SegmentJob, WorkerMessage, WorkerInit, WorkerReply } from './seal-worker';
@@ -12,6 +12,9 @@ import { DEFAULT_WORKERS, RESULT_BUFFER, leastBusy, startWorkers } from './worke
 
 /** spent result buffers kept for reuse: enough for the segments in flight */
 const MAX_SPARE = 4;
+
+/** How long close() lets a thread finish the jobs it was posted before terminating it (a hung read). */
+const CLOSE_WAIT_MS = 10_000;
 
 interface Pending {
   seq: number;
@@ -152,11 +155,40 @@ export class WorkerPool {
     for (const p of jobs) p.reject(err);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops: every queued and running job fails with AbortedError at once. Each thread is then sent
+   * `close` behind the jobs already posted to it and ends by itself once it has answered them
+   * (answers nobody waits for any more); only a thread that has not ended after CLOSE_WAIT_MS (a
+   * read hung on a dead mount) is terminated. Terminating a busy thread is what the pool must not
+   * do: on Node 24 (not 20), a thread terminated while it makes its first zstd context (blob.ts
+   * makes one lazily per thread) aborts the whole process ("terminate called after throwing an
+   * instance of 'Napi::Error'": zstd-napi throws a C++ exception where nothing catches it).
+   * Resolves to how many threads had to be terminated.
+   */
+  async close(): Promise<{ terminated: number }> {
+    if (this.closed) return { terminated: 0 };
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new AbortedError('chunking'));
     for (const jobs of this.inflight.values()) for (const p of jobs.splice(0)) p.reject(new AbortedError('chunking'));
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    const ends = await Promise.all(this.workers.map((w) => endThread(w)));
+    return { terminated: ends.filter((e) => e === 'terminated').length };
   }
+}
+
+/** Asks `w` to end after the jobs posted to it; terminates it only if it has not ended in CLOSE_WAIT_MS. */
+function endThread(w: Worker): Promise<'ended' | 'terminated'> {
+  if (w.threadId === -1) return Promise.resolve('ended'); // ended already
+  return new Promise((resolve) => {
+    let terminating = false;
+    const timer = setTimeout(() => {
+      terminating = true;
+      void w.terminate();
+    }, CLOSE_WAIT_MS);
+    w.once('exit', () => {
+      clearTimeout(timer);
+      resolve(terminating ? 'terminated' : 'ended');
+    });
+    const msg: WorkerMessage = { close: true };
+    w.postMessage(msg);
+  });
 }
