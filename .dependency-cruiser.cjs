@@ -165,8 +165,8 @@ module.exports = {
     ),
     only(
       'drill',
-      ['model', 'util', 'log', 'engine', 'catalog', 'config', 'client', 'demo', 'workflows'],
-      'The drills run on the demo cluster; the CLI sits above them.',
+      ['model', 'util', 'log', 'engine', 'catalog', 'cluster', 'config', 'client', 'demo', 'workflows'],
+      'The drills run on the demo cluster or a live Pacemaker one (read through its adapter); the CLI sits above them.',
     ),
   ],
   options: {

@@ -88,7 +88,7 @@ export async function waitForRestart(
   timeoutMs = 30_000,
 ): Promise<number> {
   return waitFor(
-    `${node} to be restarted by the demo's supervisor (pid file ${pidFile(config, node)})`,
+    `${node} to be restarted (pid file ${pidFile(config, node)})`,
     () => {
       const pid = readPid(config, node);
       return pid !== null && pid !== oldPid ? pid : null;

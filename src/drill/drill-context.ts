@@ -9,17 +9,20 @@ import type { BatonConfig } from '../config/load';
 import type { BackupJobResult } from '../model/backup';
 import type { AppSpec } from '../model/plan';
 import { waitFor } from '../util/wait';
+import type { ClusterControl } from './cluster-control';
 
 export interface DrillContext {
   config: BatonConfig;
   app: AppSpec;
   client: Client;
   catalog: Catalog;
+  /** The cluster service, as the drill changes it. */
+  control: ClusterControl;
   say: (line: string) => void;
 }
 
-/** Waits until the coordinator sees the app on `node` (the static map was just changed). */
-export async function waitPlaced(c: DrillContext, node: string, timeoutMs = 30_000): Promise<void> {
+/** Waits until the coordinator sees the app on `node` (the cluster service was just changed). */
+export async function waitPlaced(c: DrillContext, node: string, timeoutMs = 60_000): Promise<void> {
   await waitFor(
     `the coordinator to see ${c.app.name} on ${node}`,
     async () => (await coordinatorStatus(c.client, c.config.cluster)).hosts[c.app.name] === node,

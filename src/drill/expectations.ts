@@ -13,6 +13,8 @@ export interface DrillFacts {
   movedTo: string | null;
   coordinatorHostAfter: string | null;
   fencedNode: string | null;
+  /** The cluster service moves a lost node's apps by itself (ClusterControl.failureMovesApps). */
+  serviceMovesApps: boolean;
 }
 
 /**

@@ -14,7 +14,8 @@ import { latestCheckpoint } from '../catalog/attempts';
 import { openCatalog } from '../catalog/open';
 import { loadConfig } from '../config/load';
 import type { StartedBackup } from '../model/backup';
-import { changeMap, moveApp, readMap, requirePid, waitForRestart } from '../demo/cluster-control';
+import { requirePid, waitForRestart } from '../demo/cluster-control';
+import { clusterControlFor, type ClusterControlOptions } from './cluster-control-for';
 import { waitPlaced, type DrillContext } from './drill-context';
 import { ProgressWatch } from './progress-watch';
 import type { DrillReport } from './report';
@@ -32,6 +33,8 @@ export interface DrillOptions {
   log?: (line: string) => void;
   /** Upper bound for the job to end after the fault. */
   jobTimeoutMs?: number;
+  /** How the drill reaches the cluster service (Pacemaker's tools on each node); defaults suit the demo. */
+  control?: ClusterControlOptions;
 }
 
 export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
@@ -49,11 +52,15 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
         '(pick one with --app)',
     );
   }
-  readMap(config);
+  const control = clusterControlFor(config, opts.control);
+  // Up front, before anything changes: a fault this cluster service cannot take is refused.
+  const refused = await control.refusal(opts.scenario);
+  if (refused) throw new UserError(`cannot run the ${opts.scenario} drill on cluster ${config.cluster}: ${refused}`);
+  await control.view();
   const { client, close } = await connect(config);
   const catalog = await openCatalog(config.catalogUrl);
   try {
-    const c = { config, app, client, catalog, say: opts.log ?? (() => undefined) };
+    const c = { config, app, client, catalog, control, say: opts.log ?? (() => undefined) };
     return await drill(c, DRILL_SCENARIOS[opts.scenario], opts.jobTimeoutMs ?? 180_000);
   } finally {
     await close();
@@ -101,6 +108,7 @@ async function drill(c: DrillContext, scenario: DrillScenario, jobTimeoutMs: num
       movedTo: run.movedTo,
       coordinatorHostAfter: report.coordinator?.host_after ?? null,
       fencedNode: run.fencedEvent?.node ?? null,
+      serviceMovesApps: c.control.failureMovesApps,
     }),
   );
   report.ok = run.problems.length === 0;
@@ -113,10 +121,13 @@ async function preflight(c: DrillContext): Promise<string> {
   const { config, app } = c;
   const status = await coordinatorStatus(c.client, config.cluster);
   for (const n of config.plan.nodes) requirePid(config, n.name);
-  const home = readMap(config).apps[app.name] ?? null;
-  if (!home || readMap(config).nodes[home] !== 'online') {
+  const view = await c.control.view();
+  const home = view.apps[app.name] ?? null;
+  if (!home || view.nodes[home] !== 'online') {
     throw new UserError(
-      `${app.name} is not placed on an online node in the cluster map; place it with \`baton cluster move ${app.name} <node>\``,
+      c.control.kind === 'static'
+        ? `${app.name} is not placed on an online node in the cluster map; place it with \`baton cluster move ${app.name} <node>\``
+        : `${app.name} does not run on an online node in ${c.control.kind} (crm_mon); clear its resource's failures with \`crm_resource --cleanup --resource <resource>\` and let Pacemaker start it`,
     );
   }
   await waitPlaced(c, home);
@@ -136,7 +147,7 @@ async function startBackup(
     started = await requestBackup(c.client, c.config.cluster, c.app.name, `drill:${scenario.name}`, true);
   } catch (err) {
     // Refused (a backup of the app already running...): undo the pre-move, change nothing.
-    if (placement.appNode !== home) moveApp(c.config, c.app.name, home);
+    if (placement.appNode !== home) await c.control.moveApp(c.app.name, home);
     throw err;
   }
   c.say(`backup ${started.jobId} started on ${started.node} to drive ${started.drive}`);
@@ -170,14 +181,11 @@ async function putBack(c: DrillContext, run: DrillRun, home: string): Promise<vo
     const killed = run.killed;
     if (killed) {
       const pid = await waitForRestart(config, killed.node, killed.pid);
-      run.cleanup.push(`${killed.node} is back (pid ${pid}, restarted by the demo's supervisor)`);
-      if (killed.markedOffline) {
-        changeMap(config, (m) => (m.nodes[killed.node] = 'online'));
-        run.cleanup.push(`${killed.node} marked online in the cluster map`);
-      }
+      run.cleanup.push(`${killed.node} is back (pid ${pid}, restarted by ${c.control.restarter})`);
+      if (killed.markedOffline) run.cleanup.push(await c.control.restoreNode(killed.node));
     }
-    if (readMap(config).apps[app.name] !== home) {
-      moveApp(config, app.name, home);
+    if ((await c.control.view()).apps[app.name] !== home) {
+      await c.control.moveApp(app.name, home);
       await waitPlaced(c, home);
       run.cleanup.push(`${app.name} moved back to ${home}`);
     }

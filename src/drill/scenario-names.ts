@@ -5,8 +5,9 @@ export const SCENARIOS = ['app-failover', 'node-failure', 'coordinator-failover'
 export type Scenario = (typeof SCENARIOS)[number];
 
 export const SCENARIO_SUMMARY: Record<Scenario, string> = {
-  'app-failover': 'moves the app to another online node in the static cluster map mid-backup',
-  'node-failure': "SIGKILLs the app's node process, marks the node offline, then places the app on another node",
+  'app-failover': 'moves the app to another online node mid-backup (static map, or crm_resource --move on Pacemaker)',
+  'node-failure':
+    "SIGKILLs the app's node process and fails the node in the cluster service; the app goes to another node",
   'coordinator-failover': 'SIGKILLs the node process hosting the coordinator workflow (the app runs elsewhere)',
   fencing: "SIGSTOPs the app's node, moves the app, lets the job finish elsewhere, then SIGCONTs the node",
 };

@@ -3,12 +3,15 @@
  * namespaces): a link from this (the host's) network namespace into the cluster's bridge, so
  * servers started here on HOST_ADDRESS reach every node; a TCP relay for servers that listen on
  * 127.0.0.1 only (the test PostgreSQL); `baton node` processes run inside a node's namespaces, so
- * their crm_mon asks their own node; and Pacemaker stopped and started again on one node.
+ * their crm_mon asks their own node, with pid files and restarts as the demo's; Pacemaker stopped and
+ * started again on one node; and the drills' way into the nodes (testClusterTools).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pidFileIn } from '../../src/demo/cluster-control';
 import { BATON_BIN } from '../../src/demo/node-processes';
+import type { PacemakerTools } from '../../src/drill/pacemaker-tools';
 import { run, type TestCluster } from './pacemaker-test-cluster';
 
 /** This namespace's address on the cluster's bridge (the nodes are 10.213.0.1..N). */
@@ -76,31 +79,54 @@ function splitAddress(address: string): [string, string] {
 
 export interface NamespacedNode {
   node: string;
-  child: ChildProcess;
+  /** The node process running now (a new one after a restart). */
+  readonly child: ChildProcess;
   logFile: string;
   stop(): Promise<void>;
 }
 
 /**
  * Starts `baton node --name <node>` inside `node`'s namespaces (nsenter execs it, so the child's
- * pid is the node process itself and signals reach it directly).
+ * pid is the node process itself and signals reach it directly), writes its pid file beside the
+ * config as the demo does (`<configdir>/<node>.pid`, src/demo/cluster-control.ts), and starts it
+ * again `restartDelayMs` after it exits unasked (a drill's SIGKILL), as the demo's supervisor or
+ * systemd on a real node would.
  */
 export function startNamespacedNode(
   cluster: TestCluster,
   node: string,
   configFile: string,
   logDir: string,
+  restartDelayMs = 1000,
 ): NamespacedNode {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${node}.log`);
-  const out = openSync(logFile, 'a');
-  const [cmd = '', ...args] = cluster.on(node, process.execPath);
-  const child = spawn(cmd, [...args, BATON_BIN, 'node', '--name', node, '--config', configFile], {
-    stdio: ['ignore', out, out],
-    env: { ...process.env, BATON_LOG_PRETTY: '0' },
-  });
-  closeSync(out);
+  const pidFile = pidFileIn(dirname(configFile), node);
+  let stopping = false;
+  let restart: NodeJS.Timeout | undefined;
+  const spawnNode = (): ChildProcess => {
+    const out = openSync(logFile, 'a');
+    const [cmd = '', ...args] = cluster.on(node, process.execPath);
+    const child = spawn(cmd, [...args, BATON_BIN, 'node', '--name', node, '--config', configFile], {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, BATON_LOG_PRETTY: '0' },
+    });
+    closeSync(out);
+    writeFileSync(pidFile, `${child.pid}\n`);
+    child.once('exit', () => {
+      if (stopping) return;
+      restart = setTimeout(() => {
+        if (!stopping) current = spawnNode();
+      }, restartDelayMs);
+    });
+    return child;
+  };
+  let current = spawnNode();
   const stop = async () => {
+    stopping = true;
+    clearTimeout(restart);
+    rmSync(pidFile, { force: true });
+    const child = current;
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGTERM');
@@ -108,7 +134,40 @@ export function startNamespacedNode(
     await exited;
     clearTimeout(timer);
   };
-  return { node, child, logFile, stop };
+  return {
+    node,
+    get child() {
+      return current;
+    },
+    logFile,
+    stop,
+  };
+}
+
+/**
+ * How `baton drill` reaches this test cluster's nodes (src/drill/pacemaker-tools.ts): the
+ * cluster-wide tools on the first node whose Pacemaker runs, and Pacemaker stopped and started
+ * again on one node in its own namespaces.
+ */
+export function testClusterTools(cluster: TestCluster): PacemakerTools {
+  return {
+    anywhere: (argv, avoid) => {
+      const node = cluster.names.find((n) => !avoid.has(n));
+      if (!node) throw new Error('Pacemaker is stopped on every node');
+      const [cmd = '', ...args] = argv;
+      return [...cluster.on(node, cmd), ...args];
+    },
+    cannotStopNodes: () => null,
+    stopPacemaker: async (node) => {
+      await stopPacemaker(cluster, node);
+      return `Pacemaker stopped on ${node} (pacemakerd --shutdown), which moves its apps away`;
+    },
+    startPacemaker: (node) => {
+      startPacemaker(cluster, node);
+      return Promise.resolve();
+    },
+    restarter: 'the test harness (as systemd would)',
+  };
 }
 
 /** Stops Pacemaker on `node` (`pacemakerd --shutdown`: its resources move away); corosync stays. */

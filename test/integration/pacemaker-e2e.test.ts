@@ -11,7 +11,8 @@
  * through the alert agent's signal (`baton cluster notify` from every node's CIB alert), and with
  * the alert removed, by the coordinator's own poll. (3) Pacemaker stopped on the coordinator's
  * node: the coordinator keeps its last view, `baton status` says so, and it recovers once
- * Pacemaker is back.
+ * Pacemaker is back. (4) the four drills (`runDrill`, with a way into the nodes' namespaces) pass
+ * on this cluster, and one the CLI cannot inject from here is refused up front.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,13 +20,16 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
-import { clusterEvents } from '../../src/catalog/jobs';
+import { clusterEvents, recentJobs } from '../../src/catalog/jobs';
 import { PacemakerAdapter } from '../../src/cluster/pacemaker';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { DEMO_APP, DRILL_APP, writeDemoFiles, type DemoFiles } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
+import { clusterControlFor } from '../../src/drill/cluster-control-for';
+import { runDrill } from '../../src/drill/run-drill';
+import { SCENARIOS } from '../../src/drill/scenario-names';
 import { startDevServer, freePort, type DevServer } from '../../src/devtools/dev-server';
 import { coordinatorWorkflowId } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
@@ -37,6 +41,7 @@ import {
   startNamespacedNode,
   startPacemaker,
   stopPacemaker,
+  testClusterTools,
   type NamespacedNode,
 } from '../helpers/pacemaker-baton';
 import { TestCluster, run, whyNotLive } from '../helpers/pacemaker-test-cluster';
@@ -111,7 +116,11 @@ function writeConfig(dir: string, temporal: string, catalogUrl: string): DemoFil
     `clusterService:\n  kind: pacemaker\n  resources:\n    ${DEMO_APP}: db\n    ${DRILL_APP}: files`,
   );
   assert.match(yaml, /kind: pacemaker/);
-  writeFileSync(files.configFile, yaml);
+  // drill-db read at 2 MiB/s, not the demo's 4: about 24 s, so a move Pacemaker makes and the
+  // alert agent reports (several seconds on a loaded machine) lands while the drill's job runs.
+  const drillRate = new RegExp(`(- name: ${DRILL_APP}\\n(?: {4}.*\\n)*? {4}bandwidthLimit: )\\d+`);
+  assert.match(yaml, drillRate);
+  writeFileSync(files.configFile, yaml.replace(drillRate, `$1${2 * 1024 * 1024}`));
   return files;
 }
 
@@ -317,6 +326,40 @@ async function pacemakerStopped(t: TestContext, r: Rig): Promise<void> {
   assert.doesNotMatch(baton(['status', '--config', r.files.configFile]).stdout, /unreachable/);
 }
 
+/**
+ * The four drills, as `baton drill` runs them, on this cluster (ClusterControl for Pacemaker,
+ * reaching the nodes through the harness's namespaces), one after another on drill-db (group
+ * files): each ends in one committed snapshot restored byte for byte, and leaves the cluster as it
+ * found it. Before them, `baton drill node-failure` from this machine (not a Pacemaker node, no
+ * way into the nodes) is refused up front and starts nothing.
+ */
+async function drillsOnPacemaker(t: TestContext, r: Rig): Promise<void> {
+  const drillJobs = async () => (await recentJobs(r.catalog, 1000)).filter((j) => j.app === DRILL_APP).length;
+  const jobsBefore = await drillJobs();
+  const refused = baton(['drill', 'node-failure', '--json', '--config', r.files.configFile]);
+  assert.notEqual(refused.code, 0);
+  assert.match(
+    refused.stderr,
+    /cannot run the node-failure drill on cluster \S+: node-failure on Pacemaker stops Pacemaker on the app’s node and starts it again afterwards, and baton drill has no way into another node/,
+  );
+  assert.equal(await drillJobs(), jobsBefore, 'the refused drill started no backup');
+
+  const control = { pacemakerTools: testClusterTools(r.pcmk) };
+  for (const scenario of SCENARIOS) {
+    const started = Date.now();
+    const home = (await clusterControlFor(r.config, control).view()).apps[DRILL_APP];
+    const report = await runDrill({ scenario, configFile: r.files.configFile, app: DRILL_APP, control });
+    t.diagnostic(
+      `${scenario}: ${((Date.now() - started) / 1000).toFixed(1)} s; ${report.fault?.detail}; ` +
+        `attempts ${report.attempts.map((a) => `${a.node} ${a.outcome}`).join(', ')}; ${JSON.stringify(report.timings)}`,
+    );
+    assert.equal(report.ok, true, `${scenario}: ${report.reason}`);
+    assert.equal(report.restore_identical, true);
+    assert.equal(report.commits, 1);
+    assert.equal((await clusterControlFor(r.config, control).view()).apps[DRILL_APP], home, 'put back');
+  }
+}
+
 /** crm_mon answers a user who is not root only as a member of group haclient. */
 async function crmMonGroup(r: Rig): Promise<void> {
   const gid = (await run(['getent', 'group', 'haclient'])).split(':')[2];
@@ -326,7 +369,7 @@ async function crmMonGroup(r: Rig): Promise<void> {
   await assert.rejects(asNobody('--clear-groups'), /crm_mon --output-as=xml failed/);
 }
 
-void test('Baton on a three-node Pacemaker cluster', { timeout: 420_000 }, async (t) => {
+void test('Baton on a three-node Pacemaker cluster', { timeout: 720_000 }, async (t) => {
   const why = await whyNotLive();
   if (why !== null) {
     t.skip(why);
@@ -336,6 +379,9 @@ void test('Baton on a three-node Pacemaker cluster', { timeout: 420_000 }, async
   await t.test('crm_mon answers a user who is not root in group haclient, and not without it', () => crmMonGroup(rig));
   await t.test('an app moved by Pacemaker mid-backup moves its job, resumed from its checkpoint', (tt) =>
     movedMidBackup(tt, rig),
+  );
+  await t.test('the four drills run on Pacemaker; one it cannot inject from here is refused up front', (tt) =>
+    drillsOnPacemaker(tt, rig),
   );
   await t.test('with the alert agent removed, the coordinator’s own poll sees a move', (tt) =>
     seenByPollAlone(tt, rig),

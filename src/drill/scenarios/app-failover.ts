@@ -1,5 +1,4 @@
-/** app-failover: moves the app to another online node in the static cluster map mid-backup. */
-import { moveApp } from '../../demo/cluster-control';
+/** app-failover: moves the app to another online node mid-backup, as the cluster service would. */
 import { jobResult } from '../drill-context';
 import { restartProblems } from '../expectations';
 import { failoverPlacement, faultRecord, type DrillScenario } from './scenario';
@@ -9,16 +8,16 @@ export const appFailover: DrillScenario = {
   strikesPastCheckpoint: true,
   prepare: failoverPlacement,
   async inject(c, run) {
-    const { app, config, say } = c;
+    const { app, say } = c;
     run.faultAtMs = Date.now();
-    moveApp(config, app.name, run.target ?? '');
+    const how = await c.control.moveApp(app.name, run.target ?? '');
     run.movedTo = run.target;
     run.fault = faultRecord(
       'app-move',
       run.jobNode,
       null,
       run.faultAtMs,
-      `moved ${app.name} from ${run.jobNode} to ${run.target} in the static cluster map`,
+      `moved ${app.name} from ${run.jobNode} to ${run.target} ${how}`,
     );
     say(run.fault.detail);
     run.result = await jobResult(c, run.jobId, run.jobTimeoutMs);

@@ -4,7 +4,7 @@
  */
 import { clusterEvents } from '../../catalog/jobs';
 import { coordinatorStatus } from '../../client/coordinator-client';
-import { moveApp, otherOnlineNode, readMap, signalNode } from '../../demo/cluster-control';
+import { otherOnlineNode, signalNode } from '../../demo/cluster-control';
 import { UserError } from '../../model/errors';
 import { waitFor } from '../../util/wait';
 import { jobResult, waitPlaced, type DrillContext } from '../drill-context';
@@ -27,15 +27,15 @@ async function prepare(c: DrillContext, home: string): Promise<Placement> {
     throw new UserError('the coordinator has not reported its host yet; try again in a few seconds');
   let appNode = home;
   if (coordinatorBefore === home) {
-    const to = otherOnlineNode(readMap(config), [home]);
+    const to = otherOnlineNode(await c.control.view(), [home]);
     if (!to) throw new UserError(`no other online node to move ${app.name} to; bring one online first`);
-    moveApp(config, app.name, to);
+    await c.control.moveApp(app.name, to);
     await waitPlaced(c, to);
     appNode = to;
     say(`moved ${app.name} off the coordinator's host ${home} to ${to} first`);
   }
   // The app does not move in this drill; the target is only a third node, when there is one.
-  const target = otherOnlineNode(readMap(config), [appNode, coordinatorBefore]);
+  const target = otherOnlineNode(await c.control.view(), [appNode, coordinatorBefore]);
   return { appNode, coordinatorBefore, target };
 }
 

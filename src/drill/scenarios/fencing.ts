@@ -3,7 +3,7 @@
  * the node and waits for its late write to be refused (a write-fenced event).
  */
 import { jobEvents } from '../../catalog/jobs';
-import { moveApp, signalNode } from '../../demo/cluster-control';
+import { signalNode } from '../../demo/cluster-control';
 import { waitFor } from '../../util/wait';
 import { jobResult, type DrillContext } from '../drill-context';
 import { restartProblems } from '../expectations';
@@ -18,7 +18,7 @@ async function whileStopped(c: DrillContext, run: DrillRun, pid: number, detail:
   };
   process.once('SIGINT', wake).once('SIGTERM', wake);
   try {
-    moveApp(c.config, c.app.name, run.target ?? '');
+    await c.control.moveApp(c.app.name, run.target ?? '');
     run.movedTo = run.target;
     c.say(detail);
     run.result = await jobResult(c, run.jobId, run.jobTimeoutMs);

@@ -2,7 +2,7 @@
  * The shape of one drill: how it prepares the cluster, how it injects its fault, and what it
  * expects the catalog to show afterwards. The driver (run-drill.ts) runs any of them the same way.
  */
-import { otherOnlineNode, readMap } from '../../demo/cluster-control';
+import { otherOnlineNode } from '../../demo/cluster-control';
 import { UserError } from '../../model/errors';
 import type { BackupJobResult } from '../../model/backup';
 import type { DrillContext } from '../drill-context';
@@ -67,8 +67,8 @@ export interface DrillScenario {
 }
 
 /** The app stays on its home node and fails over to another online node. */
-export function failoverPlacement(c: DrillContext, home: string): Placement {
-  const target = otherOnlineNode(readMap(c.config), [home, null]);
+export async function failoverPlacement(c: DrillContext, home: string): Promise<Placement> {
+  const target = otherOnlineNode(await c.control.view(), [home, null]);
   if (!target) throw new UserError(`no other online node to fail ${c.app.name} over to; bring one online first`);
   return { appNode: home, coordinatorBefore: null, target };
 }

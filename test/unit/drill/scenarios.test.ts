@@ -38,6 +38,7 @@ test('expectations: a clean restart drill has no problems, a wrong outcome or no
     movedTo: 'node-2',
     coordinatorHostAfter: null,
     fencedNode: null,
+    serviceMovesApps: false,
   };
   assert.deepEqual(
     DRILL_SCENARIOS['app-failover'].expect({
@@ -86,7 +87,13 @@ test('every scenario name has its scenario, under that name', () => {
   );
 });
 
-const restartFacts = { faultNode: 'node-1', movedTo: 'node-2', coordinatorHostAfter: null, fencedNode: null };
+const restartFacts = {
+  faultNode: 'node-1',
+  movedTo: 'node-2',
+  coordinatorHostAfter: null,
+  fencedNode: null,
+  serviceMovesApps: false,
+};
 
 test('expectations: a restart drill wants exactly two attempts, a restart decision and a higher epoch', () => {
   assert.deepEqual(
@@ -97,6 +104,19 @@ test('expectations: a restart drill wants exactly two attempts, a restart decisi
   assert.deepEqual(
     DRILL_SCENARIOS['node-failure'].expect({ ...restartFacts, attempts: [attempt(1, 'node-1', 'timed-out'), second] }),
     ['attempt 2 recorded no restart decision', "attempt 2's epoch 1 is not above attempt 1's 1"],
+  );
+});
+
+test('expectations: node-failure takes moved too where the cluster service moves the app itself (Pacemaker)', () => {
+  const attempts = [attempt(1, 'node-1', 'moved'), attempt(2, 'node-2', 'succeeded')];
+  assert.deepEqual(DRILL_SCENARIOS['node-failure'].expect({ ...restartFacts, serviceMovesApps: true, attempts }), []);
+  assert.deepEqual(DRILL_SCENARIOS['node-failure'].expect({ ...restartFacts, attempts }), [
+    'expected attempt 1 on node-1 to end timed-out, it ran on node-1 and ended moved',
+  ]);
+  const failed = [attempt(1, 'node-1', 'failed'), attempt(2, 'node-2', 'succeeded')];
+  assert.deepEqual(
+    DRILL_SCENARIOS['node-failure'].expect({ ...restartFacts, serviceMovesApps: true, attempts: failed }),
+    ['expected attempt 1 on node-1 to end timed-out or moved, it ran on node-1 and ended failed'],
   );
 });
 
