@@ -9,7 +9,7 @@ import { describeChange } from '../model/plan-diff';
 import { UserError } from '../model/errors';
 import { formatBytes } from '../model/format';
 import { unreachableLine } from '../model/coordinator';
-import { followJob, requestBackup } from '../client/coordinator-client';
+import { StuckCoordinatorError, followJob, requestBackup } from '../client/coordinator-client';
 import { BatonClient } from '../client/baton-client';
 import { recordNodeHost } from '../catalog/hosts';
 import { backupProgress } from '../client/live-progress';
@@ -113,9 +113,8 @@ export function statusCommand(): Command {
       const baton = await BatonClient.connect({ config });
       const catalog = await openCatalog(config.catalogUrl);
       try {
-        const status = await clusterStatus(baton, catalog);
-        if (opts.json) console.log(JSON.stringify(status, null, 2));
-        else printStatus(status);
+        if (opts.json) console.log(JSON.stringify(await statusOrStuck(baton, catalog, config.cluster), null, 2));
+        else printStatus(await clusterStatus(baton, catalog));
       } finally {
         await catalog.destroy();
         await baton.close();
@@ -123,12 +122,62 @@ export function statusCommand(): Command {
     });
 }
 
+/**
+ * A stuck coordinator as `baton status --json` shows it (docs/upgrades.md): its failing workflow
+ * task, the build that fails it and the one it last ran on, the running jobs it tracks, the way out.
+ */
+function stuckView(err: StuckCoordinatorError) {
+  const task = err.task;
+  return {
+    workflowId: err.workflowId,
+    reason: err.reason,
+    cause: task?.cause ?? null,
+    attempt: task?.attempt ?? null,
+    worker: task?.worker ?? null,
+    failingBuild: task?.failingBuild ?? null,
+    lastBuild: task?.lastBuild ?? null,
+    runningJobs: err.orphans,
+    advice: err.advice,
+  };
+}
+
+/**
+ * `baton status --json`'s object. A stuck coordinator answers nothing, so the object then holds
+ * it (stuckCoordinator) and the catalog's recent jobs, and the command exits 1.
+ */
+async function statusOrStuck(baton: BatonClient, catalog: Catalog, cluster: string) {
+  try {
+    return await clusterStatus(baton, catalog);
+  } catch (err) {
+    if (!(err instanceof StuckCoordinatorError)) throw err;
+    process.exitCode = EXIT.failed;
+    return { cluster, stuckCoordinator: stuckView(err), recentJobs: await recentJobsView(catalog) };
+  }
+}
+
+/** The catalog's 10 most recent jobs, as `baton status --json` shows them. */
+async function recentJobsView(catalog: Catalog) {
+  const jobs = await recentJobs(catalog, 10);
+  return jobs.map((j) => ({
+    id: j.id,
+    app: j.app,
+    node: j.node,
+    drive: j.drive,
+    state: j.state,
+    startedAt: j.started_at,
+    finishedAt: j.finished_at,
+    files: j.files === null ? null : Number(j.files),
+    bytes: j.bytes === null ? null : Number(j.bytes),
+    error: j.error,
+  }));
+}
+
 /** What `baton status` shows (its --json object): the coordinator's view and the catalog's recent jobs. */
 async function clusterStatus(baton: BatonClient, catalog: Catalog) {
   const state = await baton.status();
-  const jobs = await recentJobs(catalog, 10);
   return {
     cluster: state.cluster,
+    stuckCoordinator: null,
     coordinatorHost: state.coordinatorHost,
     clusterUnreachable: state.clusterUnreachable,
     nodes: state.plan.nodes.map((n) => ({
@@ -145,18 +194,7 @@ async function clusterStatus(baton: BatonClient, catalog: Catalog) {
         progress: (await backupProgress(baton.temporal, j.jobId).catch(() => null))?.summary ?? null,
       })),
     ),
-    recentJobs: jobs.map((j) => ({
-      id: j.id,
-      app: j.app,
-      node: j.node,
-      drive: j.drive,
-      state: j.state,
-      startedAt: j.started_at,
-      finishedAt: j.finished_at,
-      files: j.files === null ? null : Number(j.files),
-      bytes: j.bytes === null ? null : Number(j.bytes),
-      error: j.error,
-    })),
+    recentJobs: await recentJobsView(catalog),
   };
 }
 

@@ -30,10 +30,10 @@ function causeMessage(err: unknown): string {
 
 /**
  * A coordinator whose workflow task fails on every try: the server refuses updates and queries to
- * it (FAILED_PRECONDITION). `task` is what the server says of that task (its cause, message and
- * the build that last ran the coordinator: failed-task.ts); `reason` its cause and message in one
- * line; `orphans` the running jobs it started, which terminating it would leave without a
- * coordinator.
+ * it (FAILED_PRECONDITION). `task` is what the server says of that task (its cause, message, the
+ * build that last ran the coordinator and the build that fails it: failed-task.ts); `reason` its
+ * cause and message in one line; `orphans` the running jobs it started, which terminating it would
+ * leave without a coordinator; `advice` the way out, the end of the message.
  */
 export class StuckCoordinatorError extends UserError {
   constructor(
@@ -42,6 +42,7 @@ export class StuckCoordinatorError extends UserError {
     readonly reason: string,
     readonly task: FailedTask | null,
     readonly orphans: string[],
+    readonly advice: string,
   ) {
     super(message);
   }
@@ -80,13 +81,15 @@ async function coordinatorOnOldQueue(handle: WorkflowHandle, cluster: string): P
   if (status.name !== 'RUNNING' || taskQueue === coordinatorQueue(cluster)) return null;
   const reason = `it runs on task queue ${taskQueue}, which no node polls: they poll ${coordinatorQueue(cluster)}`;
   const orphans = await runningChildren(handle);
+  const advice =
+    'a coordinator started by an older, incompatible version of Baton does this. ' + terminateAdvice(handle, orphans);
   return new StuckCoordinatorError(
-    `${stuckPrefix(handle, cluster)}${reason}; a coordinator started by an older, incompatible version of Baton does this. ` +
-      terminateAdvice(handle, orphans),
+    `${stuckPrefix(handle, cluster)}${reason}; ${advice}`,
     handle.workflowId,
     reason,
     null,
     orphans,
+    advice,
   );
 }
 
@@ -94,16 +97,22 @@ function stuckPrefix(handle: WorkflowHandle, cluster: string): string {
   return `the coordinator of cluster ${cluster} (workflow ${handle.workflowId}) is stuck: `;
 }
 
+/** The temporal CLI's flags that reach the server and namespace `handle`'s client does. */
+function serverFlags(handle: WorkflowHandle): string {
+  const connection = handle.client.connection;
+  const address = connection instanceof Connection ? ` --address ${connection.options.address}` : '';
+  const namespace = handle.client.options.namespace;
+  return `${address}${namespace && namespace !== 'default' ? ` --namespace ${namespace}` : ''}`;
+}
+
 function terminateAdvice(handle: WorkflowHandle, orphans: string[]): string {
   const id = handle.workflowId;
-  const connection = handle.client.connection;
-  const address = connection instanceof Connection ? connection.options.address : undefined;
   const orphaned = orphans.length
     ? `terminating it leaves its ${orphans.length} running job(s) (${orphans.join(', ')}) with no coordinator tracking them; `
     : 'it has no running jobs; ';
   return (
     `${orphaned}terminate it with ` +
-    `\`temporal workflow terminate --workflow-id ${id}${address ? ` --address ${address}` : ''} --reason "incompatible coordinator"\`` +
+    `\`temporal workflow terminate --workflow-id ${id}${serverFlags(handle)} --reason "incompatible coordinator"\`` +
     ' (or from its page in the Web UI), and `baton apply` (`npm run demo` for the demo, which replaces a stuck ' +
     'coordinator by itself when it has no running jobs, or with --force) starts a new one'
   );
@@ -117,14 +126,17 @@ function stuckOnTask(
   orphans: string[],
 ): StuckCoordinatorError {
   const reason = `${task.cause}${task.message ? `: ${task.message}` : ''}`;
-  const where = task.worker ? `, on ${task.worker}` : '';
+  const of = task.failingBuild ? ` of build ${task.failingBuild.buildId}` : '';
+  const where = task.worker ? `, on ${task.worker}${of}` : of ? `, on a worker${of}` : '';
   const symptom = `its workflow task fails on every try (${reason}; try ${task.attempt}${where})`;
+  const advice = wayOut(handle, task, orphans);
   return new StuckCoordinatorError(
-    `${stuckPrefix(handle, cluster)}${symptom}; ${wayOut(handle, task, orphans)}`,
+    `${stuckPrefix(handle, cluster)}${symptom}; ${advice}`,
     handle.workflowId,
     reason,
     task,
     orphans,
+    advice,
   );
 }
 
@@ -137,17 +149,21 @@ function wayOut(handle: WorkflowHandle, task: FailedTask, orphans: string[]): st
   }
   const jobs = orphans.length ? `its ${orphans.length} running job(s) (${orphans.join(', ')})` : 'its jobs';
   const b = task.lastBuild;
+  const f = task.failingBuild;
+  const why =
+    b && f && f.buildId !== b.buildId
+      ? `build ${f.buildId} cannot replay the history build ${b.buildId} made: the coordinator changed between ` +
+        'them without a patch (docs/upgrades.md)'
+      : "the nodes' workflow code cannot replay its history: it was started by an older, incompatible version of " +
+        'Baton, or the coordinator changed without a patch (docs/upgrades.md)';
+  // A pin (temporal workflow update-options --versioning-override-behavior pinned) does not do it:
+  // the server keeps handing the task to the current build (upgrade-unpatched.test.ts).
   const back = b
     ? `it last ran on build ${b.buildId} of deployment ${b.deploymentName}: keep (or start again) node processes of ` +
-      'that build and pin the coordinator to it with ' +
-      `\`temporal workflow update-options --workflow-id ${handle.workflowId} --versioning-override-behavior pinned ` +
-      `--versioning-override-deployment-name ${b.deploymentName} --versioning-override-build-id ${b.buildId}\``
+      `that build and roll back to it with \`baton upgrade --build-id ${b.buildId}\`, which moves the coordinator ` +
+      'back there; then patch the change and upgrade to the patched build'
     : 'run the nodes on the version of Baton that started it';
-  return (
-    "the nodes' workflow code cannot replay its history: it was started by an older, incompatible version of Baton, " +
-    `or the coordinator changed without a patch (docs/upgrades.md). Do not terminate it, which would orphan ${jobs}; ` +
-    back
-  );
+  return `${why}. Do not terminate it, which would orphan ${jobs}; ${back}`;
 }
 
 export interface EnsureOptions {
@@ -290,10 +306,21 @@ export async function coordinatorStatus(
         );
       }
       if (!failedPrecondition(err)) throw err;
-      if (Date.now() >= deadline) throw unansweredStatus(handle, cluster, retryMs);
+      if (Date.now() >= deadline) throw await unanswered(handle, cluster, retryMs);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Why the coordinator did not answer for `retryMs`: stuck on a workflow task that fails (what
+ * failed, the build that fails it and the way out: StuckCoordinatorError), or a task that keeps
+ * timing out or that the server no longer shows as failing (a generic line).
+ */
+async function unanswered(handle: WorkflowHandle, cluster: string, retryMs: number): Promise<UserError> {
+  const task = await failedTask(handle);
+  if (task && task.cause !== 'TIMED_OUT') return stuckOnTask(handle, cluster, task, await runningChildren(handle));
+  return unansweredStatus(handle, cluster, retryMs);
 }
 
 function unansweredStatus(handle: WorkflowHandle, cluster: string, retryMs: number): UserError {

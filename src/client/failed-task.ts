@@ -2,8 +2,9 @@
  * A workflow whose workflow task keeps failing, read from the server's structured state, not
  * from the words of an error: describe()'s pendingWorkflowTask (its attempt counts the tries),
  * the newest WorkflowTaskFailed or WorkflowTaskTimedOut event (the cause, the failure's message,
- * the worker that failed it), and the build that last completed one of its workflow tasks (the
- * WorkflowTaskCompleted event's deployment version, or describe()'s versioningInfo).
+ * the worker that failed it), the build that last completed one of its workflow tasks (the
+ * WorkflowTaskCompleted event's deployment version, or describe()'s versioningInfo), and the build
+ * it is moving to, whose workers fail it (describe()'s versioningInfo.versionTransition).
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -35,7 +36,22 @@ export interface FailedTask {
   /** the identity of the worker that failed it ('' for a timeout) */
   worker: string;
   /** the deployment and build ID that last completed a workflow task of this run, when workers are versioned */
-  lastBuild: { deploymentName: string; buildId: string } | null;
+  lastBuild: Build | null;
+  /**
+   * The build the workflow is moving to and whose workers fail its task: an AUTO_UPGRADE workflow
+   * (the coordinator) after `baton upgrade` made that build current; null when it is not moving.
+   */
+  failingBuild: Build | null;
+}
+
+/** A version of a Worker Versioning deployment. */
+export interface Build {
+  deploymentName: string;
+  buildId: string;
+}
+
+function build(v: { deploymentName?: string | null; buildId?: string | null } | null | undefined): Build | null {
+  return v?.buildId && v.deploymentName ? { deploymentName: v.deploymentName, buildId: v.buildId } : null;
 }
 
 function causeName(cause: unknown): string {
@@ -48,12 +64,11 @@ function lastBuildOf(describe: Describe, newestFirst: HistoryEvent[]): FailedTas
   for (const e of newestFirst) {
     const done = e.workflowTaskCompletedEventAttributes;
     if (!done) continue;
-    const v = done.deploymentVersion;
-    if (v?.buildId && v.deploymentName) return { deploymentName: v.deploymentName, buildId: v.buildId };
+    const b = build(done.deploymentVersion);
+    if (b) return b;
     break;
   }
-  const v = describe.workflowExecutionInfo?.versioningInfo?.deploymentVersion;
-  return v?.buildId && v.deploymentName ? { deploymentName: v.deploymentName, buildId: v.buildId } : null;
+  return build(describe.workflowExecutionInfo?.versioningInfo?.deploymentVersion);
 }
 
 /**
@@ -63,17 +78,20 @@ function lastBuildOf(describe: Describe, newestFirst: HistoryEvent[]): FailedTas
 export function failedTaskOf(describe: Describe, newestFirst: HistoryEvent[]): FailedTask | null {
   const attempt = describe.pendingWorkflowTask?.attempt ?? 0;
   if (attempt < 2) return null;
-  const lastBuild = lastBuildOf(describe, newestFirst);
+  const builds = {
+    lastBuild: lastBuildOf(describe, newestFirst),
+    failingBuild: build(describe.workflowExecutionInfo?.versioningInfo?.versionTransition?.deploymentVersion),
+  };
   for (const e of newestFirst) {
     const failed = e.workflowTaskFailedEventAttributes;
     if (failed) {
       const message = (failed.failure?.message ?? '').split('\n')[0];
-      return { attempt, cause: causeName(failed.cause), message, worker: failed.identity ?? '', lastBuild };
+      return { attempt, cause: causeName(failed.cause), message, worker: failed.identity ?? '', ...builds };
     }
     if (e.workflowTaskTimedOutEventAttributes)
-      return { attempt, cause: 'TIMED_OUT', message: '', worker: '', lastBuild };
+      return { attempt, cause: 'TIMED_OUT', message: '', worker: '', ...builds };
   }
-  return { attempt, cause: 'UNKNOWN', message: '', worker: '', lastBuild };
+  return { attempt, cause: 'UNKNOWN', message: '', worker: '', ...builds };
 }
 
 /** A workflow's newest `count` events, newest first (the reverse history's first page). */

@@ -47,7 +47,7 @@ export interface LocalClusterOptions {
  * a catalog error) fails the test at once with its log's end, not minutes later as a node that
  * never picks work up.
  */
-async function nodeReady(p: NodeProcess, timeoutMs = 60_000): Promise<void> {
+export async function nodeReady(p: NodeProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const log = () => (existsSync(p.logFile) ? readFileSync(p.logFile, 'utf8') : '');
   while (!log().includes('"msg":"node ready"')) {

@@ -13,6 +13,12 @@
  * machine. What is slower by design is added on top: the coordinator's 2 s tick before it reads
  * the cluster map, and for a fencing attempt that ends `timed-out` (the frozen node held the
  * job's task) the 5 s heartbeat timeout of the demo's job settings.
+ *   - a drive lease lapsing while its node is frozen: the drill app's node is SIGSTOPped mid-backup
+ *     until past its lease's expiry (3 heartbeat timeouts unrenewed), then the app moves (as an HA
+ *     stack fails over a hung node); the job's last attempt on the new node holds the job's lease
+ *     under a higher epoch and finishes; the node, SIGCONTed, is fenced (a write-fenced or
+ *     attempt-stopped event naming its stale epoch), commits nothing (no new snapshot on its drive,
+ *     no lease brought back by its late renewal), and the snapshot restores byte for byte.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -20,15 +26,22 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { connect } from '../../src/client/connect';
-import { coordinatorStatus } from '../../src/client/coordinator-client';
-import { loadConfig } from '../../src/config/load';
+import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
+import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
+import { jobEvents } from '../../src/catalog/jobs';
+import { openCatalog } from '../../src/catalog/open';
+import { loadConfig, repositoryPassword } from '../../src/config/load';
 import { moveApp, readMap, signalNode } from '../../src/demo/cluster-control';
-import { DEMO_APP, DEMO_CLUSTER, DEMO_NODES } from '../../src/demo/demo-files';
+import { DEMO_APP, DEMO_CLUSTER, DEMO_NODES, DRILL_APP } from '../../src/demo/demo-files';
+import { listSnapshots, openDrive } from '../../src/engine';
+import { waitFor } from '../../src/util/wait';
 import { coordinatorWorkflowId } from '../../src/model/names';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import type { DrillReport } from '../../src/drill/report';
 import { DemoProcess } from '../helpers/demo-process';
 import { secondNodeSkip } from '../helpers/first-node';
+import { restoreSnapshot } from '../helpers/restore';
+import { compareTrees } from '../helpers/tree';
 
 const run = promisify(execFile);
 
@@ -113,5 +126,77 @@ describe('a frozen node costs seconds', { timeout: 400_000, skip: secondNodeSkip
     // moved: the coordinator's tick plus the frozen delay; timed-out: the heartbeat timeout first
     const bound = (r.attempts[0].outcome === 'timed-out' ? HEARTBEAT_TIMEOUT_S : TICK_S) + FROZEN_DELAY_S;
     assert.ok(detect <= bound, `fencing detected after ${detect} s, bound ${bound} s (${r.attempts[0].outcome})`);
+  });
+
+  test('a drive lease lapses while its node is frozen: the next attempt elsewhere takes over, the woken node is fenced', async () => {
+    const config = loadConfig(configFile);
+    const { client, close } = await connect(config);
+    const catalog = await openCatalog(config.catalogUrl);
+    const leasesOf = (jobId: string) =>
+      catalog.selectFrom('drive_leases').selectAll().where('job_id', '=', jobId).execute();
+    try {
+      const from = readMap(config).apps[DRILL_APP] ?? '';
+      const to = DEMO_NODES.find((n) => n !== from) ?? '';
+      const fromDrive = config.plan.drives.find((d) => d.node === from);
+      const appDir = config.plan.apps.find((a) => a.name === DRILL_APP)?.paths[0];
+      assert.ok(fromDrive && appDir);
+      const { jobId } = await requestBackup(client, config.cluster, DRILL_APP, 'frozen-node-test', true);
+      await waitFor('a first checkpoint', () => latestCheckpoint(catalog, jobId), 60_000);
+      const password = repositoryPassword(config);
+      const snapshotsOnFrom = async () => (await listSnapshots(await openDrive(fromDrive.path, { password }))).length;
+      const before = await snapshotsOnFrom();
+      const [held] = await leasesOf(jobId);
+      assert.equal(held?.epoch, 1, 'attempt 1 holds the lease');
+      assert.ok(held.expires_at, 'a renewed lease has an expiry');
+
+      const pid = signalNode(config, from, 'SIGSTOP');
+      let last;
+      try {
+        // frozen past the lease's expiry: nothing renews it
+        await waitFor('the lease to lapse', () => Date.now() > Date.parse(held.expires_at ?? '') + 1000, 60_000, 250);
+        moveApp(config, DRILL_APP, to);
+        last = await waitFor(
+          `an attempt on ${to} holding the lease`,
+          async () => {
+            const attempt = (await attemptsOf(catalog, jobId)).at(-1);
+            const lease = (await leasesOf(jobId))[0];
+            return attempt?.node === to && lease?.epoch === attempt.epoch && lease.node === to && { attempt, lease };
+          },
+          60_000,
+        );
+        assert.ok(last.attempt.epoch > 1, `epoch ${last.attempt.epoch}`);
+        const result = await followJob(client, jobId, () => undefined, 500);
+        assert.equal(result.state, 'succeeded', result.error);
+        assert.deepEqual(compareTrees(appDir, await restoreSnapshot(config, result.outcome)), []);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      const fenced = await waitFor(
+        `the woken ${from} to be fenced`,
+        async () =>
+          (await jobEvents(catalog, jobId)).find(
+            (e) =>
+              e.node === from &&
+              ((e.kind === 'write-fenced' && e.message.includes('with epoch 1 ')) ||
+                (e.kind === 'attempt-stopped' && e.message.includes('epoch 1 is fenced off'))),
+          ),
+        30_000,
+      );
+      console.log(
+        `lease lapsed on frozen ${from}; attempt ${last.attempt.number} on ${to} (epoch ${last.attempt.epoch}); ${fenced.kind}: ${fenced.message}`,
+      );
+      // give the woken node's lease renewal (every heartbeat timeout) a chance to bring the lease back
+      await new Promise((r) => setTimeout(r, HEARTBEAT_TIMEOUT_S * 1000));
+      assert.deepEqual(await leasesOf(jobId), [], 'the ended job holds no lease');
+      assert.equal(await snapshotsOnFrom(), before, `no snapshot committed on ${from}'s drive`);
+      const snapshots = await catalog.selectFrom('snapshots').selectAll().where('job_id', '=', jobId).execute();
+      assert.deepEqual(
+        snapshots.map((s) => s.drive),
+        [last.attempt.drive],
+      );
+    } finally {
+      await catalog.destroy();
+      await close();
+    }
   });
 });
