@@ -167,8 +167,10 @@ function wayOut(handle: WorkflowHandle, task: FailedTask, orphans: string[]): st
 }
 
 export interface EnsureOptions {
-  /** seconds between the coordinator's observations of host and cluster (default 2) */
+  /** seconds between the coordinator's observations of host and cluster (default 1) */
   tickSeconds?: number;
+  /** events after which a run of the coordinator continues as new (default COORDINATOR_RUN_EVENTS) */
+  runEvents?: number;
   /** seconds between the coordinator's checks of running jobs against Temporal (default 30) */
   reconcileSeconds?: number;
   /**
@@ -188,14 +190,21 @@ export interface EnsureOptions {
 /** How the cluster's coordinator workflow is started: its ID, queue, input and search attributes. */
 export function coordinatorStartOptions(
   config: BatonConfig,
-  timing: Pick<EnsureOptions, 'tickSeconds' | 'reconcileSeconds'> = {},
+  timing: Pick<EnsureOptions, 'tickSeconds' | 'reconcileSeconds' | 'runEvents'> = {},
 ): WorkflowStartOptions<typeof coordinator> {
   return {
     workflowId: coordinatorWorkflowId(config.cluster),
     taskQueue: coordinatorQueue(config.cluster),
     // Its continue-as-new runs keep it; a coordinator started before keeps the server's 10 s.
     workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
-    args: [{ plan: config.plan, tickSeconds: timing.tickSeconds, reconcileSeconds: timing.reconcileSeconds }],
+    args: [
+      {
+        plan: config.plan,
+        tickSeconds: timing.tickSeconds,
+        reconcileSeconds: timing.reconcileSeconds,
+        runEvents: timing.runEvents,
+      },
+    ],
     staticSummary: `Primary coordinator of cluster ${config.cluster}`,
     staticDetails: `Directs the backup services of ${config.plan.nodes.length} nodes for ${config.plan.apps.length} apps.`,
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.cluster, value: config.cluster }],
@@ -251,6 +260,7 @@ export async function ensureCoordinator(
     return ensureCoordinator(client, config, {
       tickSeconds: opts.tickSeconds,
       reconcileSeconds: opts.reconcileSeconds,
+      runEvents: opts.runEvents,
     });
   }
   return workflowId;

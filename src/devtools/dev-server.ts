@@ -17,7 +17,8 @@ import { ensureTemporalCli, type Say } from './temporal-cli';
  *     (a live worker polls again at once);
  *   - the server suggests continue-as-new at 1000 events, not 4096: a node that takes over a
  *     workflow replays its whole history within the 2 s workflow task timeout
- *     (src/model/task-timeouts.ts), even on a loaded machine.
+ *     (src/model/task-timeouts.ts). The coordinator continues as new sooner on its own, at 300
+ *     events (COORDINATOR_RUN_EVENTS): a replay of 1000 took up to 2 s on a loaded node.
  * docs/drills.md (frozen nodes) has the figures; a production server wants the same values.
  */
 export const FROZEN_NODE_DYNAMIC_CONFIG: Record<string, unknown> = {

@@ -2,7 +2,7 @@
  * The static cluster service's alert hook: a node process watches the map file and, when it
  * changes, signals the coordinator (`clusterChanged`), as Pacemaker's alert agent does with
  * `baton cluster notify` (docs/cluster.md). The coordinator looks at once instead of at its next
- * tick: an app move reaches its job up to a tick (2 s) sooner. The map stays the source of truth
+ * tick: an app move reaches its job up to a tick (1 s) sooner. The map stays the source of truth
  * (the coordinator reads it on its host), the signal only says "look now", and the tick still
  * covers a change the watch missed or a signal that failed.
  *

@@ -102,14 +102,44 @@ export const COORDINATOR_DRAINS = 'coordinator-drains-before-continue-as-new';
  */
 export const RECONCILE_TELLS_MOVED_ONLY = 'coordinator-reconcile-tells-moved-jobs-only';
 
+/**
+ * The coordinator continues as new once its run's history reaches COORDINATOR_RUN_EVENTS events,
+ * whatever the server suggests (1000 events on Baton's dev servers, 4096 on a default server). A
+ * node that takes the coordinator over after its host died has none of it cached and replays the
+ * run's whole history; on a busy node that took longer than the 2 s workflow task timeout, and
+ * each timed-out try replays again from the start (docs/drills.md, "Where the time goes").
+ * Histories recorded before ran until the server's suggestion.
+ */
+export const COORDINATOR_SHORT_RUNS = 'coordinator-short-runs';
+
+/**
+ * The coordinator signals a moved app's running jobs while it records the move, not after: the
+ * job hears of the move one catalog round trip sooner. Histories recorded before recorded the
+ * `app-moved` event first.
+ */
+export const MOVES_TOLD_WHILE_RECORDED = 'coordinator-tells-moves-while-recording';
+
+/**
+ * The coordinator observes its host and cluster every second by default, not every 2 s: after
+ * its host dies, nothing runs it before its next tick (then the dead node's sticky queue times
+ * out after 1 s, and another node replays it), so the tick is the largest wait a host's death
+ * costs (docs/drills.md). Histories recorded before ticked every 2 s.
+ */
+export const COORDINATOR_TICKS_EVERY_SECOND = 'coordinator-ticks-every-second';
+
+/** Events after which a run of the coordinator continues as new (COORDINATOR_SHORT_RUNS). */
+export const COORDINATOR_RUN_EVENTS = 300;
+
 export interface CoordinatorInput {
   plan: ClusterPlan;
   /** Carried over by continue-as-new; absent on the first run. */
   state?: CoordinatorSnapshot;
-  /** Seconds between observations of host and cluster. */
+  /** Seconds between observations of host and cluster (default 1; 2 before COORDINATOR_TICKS_EVERY_SECOND). */
   tickSeconds?: number;
   /** Seconds between checks of running jobs against Temporal's own view (default 30). */
   reconcileSeconds?: number;
+  /** Events after which a run continues as new (default COORDINATOR_RUN_EVENTS). */
+  runEvents?: number;
 }
 
 const catalog = proxyActivities<CatalogActivities>({
@@ -133,14 +163,15 @@ const host = proxyLocalActivities<HostActivities>({
 });
 
 /**
- * Refuses a new update once the server suggests continue-as-new. Without this a coordinator asked
+ * Refuses a new update once a new run is due (the server suggests continue-as-new, or the run
+ * reached its own bound: COORDINATOR_SHORT_RUNS). Without this a coordinator asked
  * for backups faster than it finishes them always has an update handler running, never reaches
  * allHandlersFinished, and its history grows until the server terminates it (bench/scale: 5,400
  * events and 9.5 MB in one run at 3 requests a second). A refused update leaves no event; the
  * client retries it on the next run.
  */
-function refuseWhileDraining(): void {
-  if (workflowInfo().continueAsNewSuggested) {
+function refuseWhileDraining(newRunDue: () => boolean): void {
+  if (newRunDue()) {
     throw ApplicationFailure.retryable(
       'the coordinator is handing over to its next run (continue-as-new); retry in a moment',
       COORDINATOR_DRAINING,
@@ -171,6 +202,9 @@ interface Patches {
   shortJobTaskTimeout: boolean;
   drains: boolean;
   tellsMovedOnly: boolean;
+  shortRuns: boolean;
+  tellsWhileRecording: boolean;
+  ticksEverySecond: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -182,6 +216,9 @@ function patchesOfThisRun(): Patches {
     shortJobTaskTimeout: patched(JOBS_SHORT_TASK_TIMEOUT),
     drains: patched(COORDINATOR_DRAINS),
     tellsMovedOnly: patched(RECONCILE_TELLS_MOVED_ONLY),
+    shortRuns: patched(COORDINATOR_SHORT_RUNS),
+    tellsWhileRecording: patched(MOVES_TOLD_WHILE_RECORDED),
+    ticksEverySecond: patched(COORDINATOR_TICKS_EVERY_SECOND),
   };
 }
 
@@ -195,7 +232,7 @@ function detailsOf(state: CoordinatorState): () => void {
 }
 
 /** configure: a new plan, checked, saved, and its schedules synced, one request at a time. */
-function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches): void {
+function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches, newRunDue: () => boolean): void {
   setHandler(
     configureUpdate,
     (plan: ClusterPlan) =>
@@ -211,7 +248,7 @@ function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches):
       }),
     {
       validator: (plan: ClusterPlan) => {
-        refuseWhileDraining();
+        refuseWhileDraining(newRunDue);
         const problems = planProblems(plan);
         if (problems.length > 0) throw new Error(problems.join('; '));
         try {
@@ -226,7 +263,13 @@ function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches):
 }
 
 /** startBackup: plans a job on the app's current host and starts it as an abandoned child. */
-function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void, patches: Patches): void {
+function handleStartBackup(
+  state: CoordinatorState,
+  lock: Lock,
+  show: () => void,
+  patches: Patches,
+  newRunDue: () => boolean,
+): void {
   const self = workflowInfo().workflowId;
   setHandler(
     startBackupUpdate,
@@ -262,7 +305,7 @@ function handleStartBackup(state: CoordinatorState, lock: Lock, show: () => void
       }),
     {
       validator: (request: StartBackupRequest) => {
-        refuseWhileDraining();
+        refuseWhileDraining(newRunDue);
         try {
           state.app(request.app);
         } catch (err) {
@@ -285,10 +328,10 @@ async function tellJob(jobId: string, move: { app: string; from: string | null; 
 }
 
 /** Records each app move the cluster service reported, and tells the app's running jobs. */
-async function reportMoves(state: CoordinatorState, moves: Observation['appMoves']): Promise<void> {
+async function reportMoves(state: CoordinatorState, moves: Observation['appMoves'], patches: Patches): Promise<void> {
   for (const move of moves) {
     const jobs = state.runningJobsOf(move.app);
-    await catalog.recordEvent({
+    const recorded = catalog.recordEvent({
       cluster: state.cluster,
       jobId: null,
       kind: 'app-moved',
@@ -298,7 +341,13 @@ async function reportMoves(state: CoordinatorState, moves: Observation['appMoves
         (jobs.length ? `; telling ${jobs.map((j) => j.jobId).join(', ')}` : ''),
       data: move,
     });
-    for (const job of jobs) await tellJob(job.jobId, move, 'cluster service reported a move');
+    const reason = 'cluster service reported a move';
+    if (patches.tellsWhileRecording) {
+      await Promise.all([recorded, ...jobs.map((job) => tellJob(job.jobId, move, reason))]);
+      continue;
+    }
+    await recorded;
+    for (const job of jobs) await tellJob(job.jobId, move, reason);
   }
 }
 
@@ -455,7 +504,7 @@ async function observe(state: CoordinatorState, patches: Patches): Promise<void>
   const seen = await askClusterService(state, patches);
   if (seen === null) return;
   const change = state.observe(seen.node, seen.cluster);
-  await reportMoves(state, change.appMoves);
+  await reportMoves(state, change.appMoves, patches);
   if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster, patches);
 }
 
@@ -471,13 +520,16 @@ setWorkflowOptions(
 export async function coordinator(input: CoordinatorInput): Promise<void> {
   const state = input.state ? new CoordinatorState(input.state) : CoordinatorState.fromPlan(input.plan);
   const lock = new Lock();
-  const tickSeconds = input.tickSeconds ?? 2;
   const show = detailsOf(state);
   const patches = patchesOfThisRun();
+  const tickSeconds = input.tickSeconds ?? (patches.ticksEverySecond ? 1 : 2);
+  const runEvents = input.runEvents ?? COORDINATOR_RUN_EVENTS;
+  const newRunDue = () =>
+    workflowInfo().continueAsNewSuggested || (patches.shortRuns && workflowInfo().historyLength >= runEvents);
 
   setHandler(coordinatorStatusQuery, () => state.snapshot());
-  handleConfigure(state, lock, patches);
-  handleStartBackup(state, lock, show, patches);
+  handleConfigure(state, lock, patches, newRunDue);
+  handleStartBackup(state, lock, show, patches, newRunDue);
   setHandler(jobRoutedSignal, ({ jobId, node, drive }) => {
     state.jobRouted(jobId, node, drive);
     show();
@@ -500,7 +552,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   }
 
   const reconcile = reconcileWhenDue(state, (input.reconcileSeconds ?? 30) * 1000, show, patches);
-  const handingOver = () => workflowInfo().continueAsNewSuggested && (!patches.drains || allHandlersFinished());
+  const handingOver = () => newRunDue() && (!patches.drains || allHandlersFinished());
   while (!handingOver()) {
     await observe(state, patches);
     reconcile();
@@ -516,5 +568,6 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     state: state.snapshot(),
     tickSeconds: input.tickSeconds,
     reconcileSeconds: input.reconcileSeconds,
+    runEvents: input.runEvents,
   });
 }

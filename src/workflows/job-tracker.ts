@@ -18,6 +18,8 @@ export class JobTracker {
   private view: JobView;
   /** Where the cluster last said the app runs, if that differs from the current attempt's node. */
   private movedTo: string | null = null;
+  /** How many appMoved signals the job has had: a wait for the app's placement wakes on a new one. */
+  private moves = 0;
 
   constructor(input: BackupJobInput) {
     this.view = {
@@ -58,7 +60,13 @@ export class JobTracker {
 
   /** The cluster (through the coordinator) says the app now runs on `node` (null: nowhere). */
   appMoved(node: string | null): void {
+    this.moves += 1;
     this.movedTo = node !== null && node !== this.view.node ? node : null;
+  }
+
+  /** appMoved signals so far, whatever they said: a change means the cluster has news. */
+  get movesHeard(): number {
+    return this.moves;
   }
 
   /** The node the app moved to, when it is not where the current attempt runs. */

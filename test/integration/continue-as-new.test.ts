@@ -1,8 +1,11 @@
 /**
- * The coordinator continues as new when the server suggests it (threshold lowered to a few dozen
- * events here), carries its whole state over, and does not kill the jobs it started.
+ * The coordinator continues as new when its run reaches its own bound of events (lowered to a few
+ * dozen here; the dev server suggests continue-as-new only at 1000), carries its whole state over,
+ * and does not kill the jobs it started. Short runs keep the replay a node does when it takes the
+ * coordinator over short (COORDINATOR_SHORT_RUNS, docs/drills.md).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
@@ -11,16 +14,24 @@ import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
 
+/** The coordinator's bound here: a run of a few ticks. */
+const RUN_EVENTS = 40;
+
 describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   before(async () => {
-    c = await startLocalCluster({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
+    c = await startLocalCluster();
   });
   after(async () => c?.stop());
 
   test('state and running jobs survive continue-as-new', async () => {
-    await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
     const handle = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
+    // the nodes start it with the default bound (COORDINATOR_RUN_EVENTS): start one with a lower one
+    await waitFor('every node to have ensured the coordinator', () =>
+      c.nodes.every((n) => readFileSync(n.logFile, 'utf8').includes(`the coordinator of cluster ${c.config.cluster}`)),
+    );
+    await handle.terminate('the test starts one with a lower bound of events a run');
+    await ensureCoordinator(c.client, c.config, { tickSeconds: 1, runEvents: RUN_EVENTS });
     const firstRun = (await handle.describe()).runId;
     const started = await requestBackup(c.client, c.config.cluster, DRILL_APP, 'test');
     let status = await coordinatorStatus(c.client, c.config.cluster);
@@ -36,6 +47,9 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
     assert.notEqual(run, firstRun);
     const old = await c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster), firstRun).describe();
     assert.equal(old.status.name, 'CONTINUED_AS_NEW');
+    // its own bound, not the server's suggestion (1000 events, FROZEN_NODE_DYNAMIC_CONFIG)
+    assert.ok(old.historyLength >= RUN_EVENTS, `the first run ended at ${old.historyLength} events`);
+    assert.ok(old.historyLength < 2 * RUN_EVENTS, `the first run ended at ${old.historyLength} events`);
 
     const result = await followJob(c.client, started.jobId, () => undefined, 500);
     assert.equal(result.state, 'succeeded', 'the job outlived the run that started it');

@@ -21,6 +21,9 @@ import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
 import { secondNodeSkip } from '../helpers/first-node';
+import { historiesOfRuns, movesToldWhileRecorded, timersSatOutAfterMoves } from '../helpers/failover-histories';
+import { historyOf } from '../helpers/history-growth';
+import { coordinatorWorkflowId } from '../../src/model/names';
 
 describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
@@ -90,6 +93,11 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
     );
     assert.ok(attempts[1].epoch > attempts[0].epoch);
     assert.match(attempts[1].restart_reason ?? '', /^app moved from node-2 to node-3; resuming after \d+ files/);
+    // the coordinator told the job in the workflow task that recorded the move, not one round trip later
+    const told = (await historiesOfRuns(c.client, coordinatorWorkflowId(c.config.cluster))).flatMap((h) =>
+      movesToldWhileRecorded(h, jobId),
+    );
+    assert.deepEqual(told, [true]);
     const rerouteSeconds = (Date.parse(attempts[1].started_at) - movedAt) / 1000;
     console.log(`app failover: move to attempt on node-3 in ${rerouteSeconds.toFixed(1)} s`);
     assert.equal(
@@ -194,6 +202,12 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
     );
     assert.equal(first.outcome, 'timed-out');
     const detectSeconds = (Date.parse(first.ended_at ?? '') - killedAt) / 1000;
+    // the job asks the cluster for its app's host every 2 s: place the app while it waits
+    await waitFor('the job to wait for its app to be placed', async () => {
+      const events = await historyOf(c.client, jobId);
+      const ended = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).indexOf('endAttempt');
+      return ended >= 0 && events.slice(ended).some((e) => e.timerStartedEventAttributes);
+    });
     setMap((m) => (m.apps[DEMO_APP] = 'node-2'));
     const result = await followJob(c.client, jobId, () => undefined, 500);
     await assertRestoresIdentically(result);
@@ -206,6 +220,10 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
       ],
     );
     assert.match(attempts[1].restart_reason ?? '', /^attempt 1 on node-1 stopped heartbeating .*; resuming after/);
+    // woken by the coordinator's appMoved signal: no timer of its placement wait ran out after it
+    const satOut = timersSatOutAfterMoves(await historyOf(c.client, jobId));
+    assert.ok(satOut.length > 0, 'the job heard of the move');
+    assert.deepEqual(satOut.filter(Boolean), [], 'the job sat out its 2 s wait after it heard of the move');
     console.log(`node failure: SIGKILL to detection in ${detectSeconds.toFixed(1)} s`);
     c.restart('node-1');
     setMap((m) => (m.nodes['node-1'] = 'online'));

@@ -48,6 +48,18 @@ test('an app move is pending only when it is away from the current attempt’s n
   assert.equal(t.pendingMove, null, 'starting on the new node settles the move');
 });
 
+test('every appMoved signal counts as news, wherever it says the app runs', () => {
+  const t = new JobTracker(input);
+  t.attemptStarted(1, 1, 'n1', 'd1', null);
+  assert.equal(t.movesHeard, 0);
+  t.appMoved(null);
+  t.appMoved('n1');
+  assert.equal(t.pendingMove, null);
+  assert.equal(t.movesHeard, 2, 'a move to nowhere or back home still wakes a wait for placement');
+  t.appMoved('n2');
+  assert.equal(t.movesHeard, 3);
+});
+
 test('attempts keep their outcome and restart reason', () => {
   const t = new JobTracker(input);
   t.attemptStarted(1, 1, 'n1', 'd1', null);
