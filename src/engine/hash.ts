@@ -56,6 +56,14 @@ export function keyedContentId(idKey: Uint8Array, data: Uint8Array): string {
   }
 }
 
+/**
+ * A blob's ID on a drive: keyed BLAKE3 under the drive's ID key (format 6, encrypted: content-key.ts),
+ * or plain BLAKE3 (`null`: formats 2-5 and unencrypted drives).
+ */
+export function blobId(idKey: Uint8Array | null, data: Uint8Array): string {
+  return idKey === null ? contentId(data) : keyedContentId(idKey, data);
+}
+
 /** A 32-byte subkey of `keyMaterial` for `context` (BLAKE3's derive_key mode). */
 export function deriveSubkey(context: string, keyMaterial: Uint8Array): Buffer {
   return Blake3Hasher.deriveKey(context, Buffer.from(keyMaterial));
