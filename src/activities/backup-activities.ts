@@ -19,6 +19,7 @@ import {
   DriveFullError,
   EngineError,
   openDrive,
+  clusterContentKey,
   StoppedError,
   WrongPasswordError,
   type BackupResult,
@@ -363,6 +364,8 @@ async function openAttemptDrive(deps: BackupActivityDeps, job: BackupJobInput, s
     volumes: spec.volumes,
     encryption: deps.encryption,
     existingDirectory: true, // never a missing path, a full directory or an unmounted mount point
+    // every drive the cluster makes gets the cluster's content key: chunks dedup and resume across them
+    contentKey: deps.encryption && deps.password ? await clusterContentKey(deps.password, job.cluster) : undefined,
   };
   const drive = await openDrive(spec.path, { password: deps.password, create }).catch((err: unknown) => {
     if (!(err instanceof EngineError && err.code === 'MISSING_DRIVE')) throw err;

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { applyConfig, type ApplyOptions, type ApplyOutcome } from '../client/apply-plan';
 import { connect } from '../client/connect';
 import { repositoryPassword, loadConfig, type BatonConfig } from '../config/load';
-import { EngineError, openDrive } from '../engine';
+import { EngineError, clusterContentKey, openDrive } from '../engine';
 import { coordinatorWorkflowId } from '../model/names';
 import { describeChange } from '../model/plan-diff';
 import type { DriveSpec } from '../model/plan';
@@ -45,6 +45,9 @@ async function initDrives(config: BatonConfig, dryRun: boolean, say: (line: stri
         volumeSize: d.volumeSize,
         volumes: d.volumes,
         encryption: config.repository.encryption,
+        // the cluster's content key, as a backup's initOnFirstBackup gives it (content-key.ts)
+        contentKey:
+          config.repository.encryption && password ? await clusterContentKey(password, config.cluster) : undefined,
       };
       const drive = await openDrive(d.path, { password, create });
       say(

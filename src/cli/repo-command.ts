@@ -135,6 +135,7 @@ interface InitFlags extends Common {
   volumes?: number;
   encryption: boolean;
   compressionLevel?: number;
+  contentKeyFrom?: string;
 }
 
 function addInit(repo: Command): void {
@@ -144,6 +145,7 @@ function addInit(repo: Command): void {
     .option('--volumes <n>', 'tape: number of volumes', int)
     .option('--no-encryption', 'store data unencrypted (only when explicitly wanted)')
     .option('--compression-level <n>', `zstd level, 1 (fastest) to 19 (smallest); default ${ZSTD_LEVEL}`, int)
+    .option('--content-key-from <path>', "share this drive's content key (deduplicate and resume across the two)")
     .action(run('init', init));
 }
 
@@ -156,6 +158,7 @@ async function init(o: InitFlags): Promise<number> {
       '--no-encryption with a passphrase given: an unencrypted drive is used without one; unset BATON_PASSWORD and drop --password-file, or drop --no-encryption',
     );
   }
+  const contentKey = o.contentKeyFrom === undefined ? undefined : await contentKeyOf(o.contentKeyFrom, o);
   const d = await Drive.init(
     o.drive[0],
     {
@@ -164,6 +167,7 @@ async function init(o: InitFlags): Promise<number> {
       volumes: o.volumes,
       encryption: o.encryption,
       compressionLevel: o.compressionLevel,
+      contentKey,
     },
     password(o),
   );
@@ -173,6 +177,23 @@ async function init(o: InitFlags): Promise<number> {
     `initialised ${d.kind} drive ${d.path} (id ${d.id}${d.key ? ', encrypted' : ', NOT encrypted'}, zstd level ${d.compressionLevel})`,
   );
   return EXIT.ok;
+}
+
+/** The content key of the drive at `path` (opened with the same passphrase), for --content-key-from. */
+async function contentKeyOf(path: string, o: InitFlags): Promise<Buffer> {
+  if (!o.encryption) {
+    throw new UsageError(
+      '--content-key-from with --no-encryption: an unencrypted drive has no content key; drop one of them',
+    );
+  }
+  const other = await Drive.open(path, { password: password(o) });
+  if (other.contentKey === null) {
+    throw new UsageError(
+      `drive ${other.path} has no content key (format ${other.config.version}${other.key ? '' : ', unencrypted'}: its ` +
+        `chunk IDs are unkeyed), so there is none to share; nothing was written. Init without --content-key-from`,
+    );
+  }
+  return other.contentKey;
 }
 
 interface BackupFlags extends Common {

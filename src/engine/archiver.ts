@@ -124,6 +124,7 @@ async function openStores(opts: BackupOptions, resume: Checkpoint | null, held: 
     known: index.table,
     level: drive.compressionLevel,
     version: drive.config.version,
+    ids: drive.ids,
   }));
   index.onTableGrown((table) => pool.setKnown(table));
   if (signal?.aborted) throw new AbortedError('backup');

@@ -5,7 +5,7 @@
 import { compress } from 'zstd-napi';
 import { CCtx, DCtx, compressBound, getFrameContentSize } from 'zstd-napi/binding';
 import { OVERHEAD, open, openInto, openWithAad, sealInto, sealWithAad } from './crypto';
-import { contentId } from './hash';
+import { blobId } from './hash';
 import { CorruptionError } from './errors';
 import { MAX_BLOB, MAX_JSON, isUint } from './validate';
 
@@ -33,7 +33,7 @@ export interface EncodedBlob {
 export function encodeBlob(
   key: Buffer | null,
   plain: Uint8Array,
-  id = contentId(plain),
+  id = blobId(null, plain),
   level = ZSTD_LEVEL,
   aad?: Uint8Array,
 ): EncodedBlob {
@@ -143,6 +143,8 @@ export function decodeBlob(
   where: string,
   transient = false,
   aad?: Uint8Array,
+  /** the drive's blob ID key (format 6, encrypted: drive.ids.idKey), null when its IDs are plain BLAKE3 */
+  idKey: Buffer | null = null,
 ): Buffer {
   if (!isUint(ref.rawLength, MAX_BLOB)) {
     refuse(
@@ -174,7 +176,7 @@ export function decodeBlob(
       ref.id,
     );
   }
-  if (plain.length !== ref.rawLength || contentId(plain) !== ref.id) {
+  if (plain.length !== ref.rawLength || blobId(idKey, plain) !== ref.id) {
     throw new CorruptionError(
       `blob ${ref.id} in ${where} has the wrong content (hash mismatch); the pack is damaged`,
       where,

@@ -340,7 +340,15 @@ function checkPackData(drive: Drive, p: IndexPack, data: Buffer, users: Map<stri
     try {
       // only checked, never kept: decoded into reused buffers
       const aad = blobAad(drive.config.version, b.type, b.id);
-      decodeBlob(drive.key, data.subarray(b.offset, b.offset + b.length), b, `pack ${p.id}`, true, aad);
+      decodeBlob(
+        drive.key,
+        data.subarray(b.offset, b.offset + b.length),
+        b,
+        `pack ${p.id}`,
+        true,
+        aad,
+        drive.ids.idKey,
+      );
     } catch (err) {
       const u = users.get(b.id);
       add({

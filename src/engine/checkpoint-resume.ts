@@ -5,6 +5,7 @@
  */
 import type { Checkpoint, CheckpointDrive } from './checkpoint';
 import { Drive } from './drive';
+import { sameContentIds } from './content-key';
 import { EngineError } from './errors';
 import { BlobIndex, readBlob } from './index-file';
 import { decodeTree } from './tree';
@@ -28,6 +29,7 @@ export async function checkpointDrives(
   for (const d of resume?.drives ?? []) {
     const od = opened.get(d.id) ?? (await openDrive(d, password));
     opened.set(d.id, od);
+    checkSameContentIds(drive, od);
     // the drive's whole index: the checkpoint's entries may use any of its packs
     if (od !== drive) {
       // locked first: a prune cannot start there between the checks below and the commit
@@ -51,6 +53,25 @@ export async function checkpointDrives(
   }
   if (!drives.some((d) => d.id === drive.id)) drives.unshift({ id: drive.id, path: drive.path, packs: [] });
   return drives;
+}
+
+/**
+ * The checkpoint's chunks are reused by ID on the drive the backup goes to, so both drives must cut
+ * and name chunks alike: the same content key (format 6, drives of one cluster), or both unkeyed.
+ */
+function checkSameContentIds(drive: Drive, other: Drive): void {
+  if (sameContentIds(drive.ids, other.ids)) return;
+  const describe = (d: Drive): string =>
+    d.contentKey === null
+      ? `unkeyed IDs (format ${d.config.version}${d.key ? '' : ', unencrypted'})`
+      : `content key ${d.ids.fingerprint}`;
+  throw new EngineError(
+    `the checkpoint's data on drive ${other.path} (${describe(other)}) cannot be reused on drive ${drive.path} ` +
+      `(${describe(drive)}): their chunks are cut and named under different keys; nothing was written. Start a ` +
+      `fresh backup, or resume on a drive initialised with the checkpoint drive's content key ` +
+      `(baton repo init --content-key-from ${other.path})`,
+    'CHECKPOINT_REFUSED',
+  );
 }
 
 async function openDrive(d: CheckpointDrive, password: string | undefined): Promise<Drive> {

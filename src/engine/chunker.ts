@@ -29,10 +29,10 @@ export const GEAR: Uint32Array = (() => {
   return t;
 })();
 
-/** Big-endian bytes of the gear table, for pinning it. */
-export function gearTableBytes(): Buffer {
+/** Big-endian bytes of a gear table (default: the public one), for pinning it. */
+export function gearTableBytes(gear: Uint32Array = GEAR): Buffer {
   const b = Buffer.alloc(1024);
-  GEAR.forEach((v, i) => b.writeUInt32BE(v, i * 4));
+  gear.forEach((v, i) => b.writeUInt32BE(v, i * 4));
   return b;
 }
 
@@ -149,8 +149,17 @@ export class ChunkBuffer extends WasmBuffer {
     // (not named `exports`: compiled to CommonJS, that would hide the module's own exports)
     const fns = new wasm.Instance(compiled, { e: { m: this.memory } }).exports;
     ({ scan: this.scan, hash: this.hash } = fns as { scan: ChunkBuffer['scan']; hash: WasmGlobal });
+    this.setGear(GEAR);
+  }
+
+  /**
+   * Cuts with `gear` from now on: the public table (formats 2-5, unencrypted drives) or a drive's
+   * keyed one (content-key.ts). 1 KiB copied; the scan itself is the same.
+   */
+  setGear(gear: Uint32Array): void {
+    if (gear.length !== 256) throw new Error(`a gear table has 256 entries, not ${gear.length}`);
     const table = new DataView(this.memory.buffer, 0, DATA);
-    GEAR.forEach((v, i) => table.setUint32(i * 4, v, true)); // wasm loads are little-endian
+    gear.forEach((v, i) => table.setUint32(i * 4, v, true)); // wasm loads are little-endian
   }
 
   /**
@@ -173,9 +182,10 @@ export class ChunkBuffer extends WasmBuffer {
 
 let shared: ChunkBuffer | null = null;
 
-/** Splits a whole buffer into chunk lengths (copies it into a ChunkBuffer first). */
-export function chunkLengths(data: Uint8Array): number[] {
+/** Splits a whole buffer into chunk lengths with `gear` (copies it into a ChunkBuffer first). */
+export function chunkLengths(data: Uint8Array, gear: Uint32Array = GEAR): number[] {
   shared ??= new ChunkBuffer(data.length);
+  shared.setGear(gear);
   shared.reserve(data.length);
   shared.bytes.set(data);
   const out: number[] = [];

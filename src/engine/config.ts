@@ -10,15 +10,18 @@ import type { KdfParams } from './crypto';
 import { deriveSubkey, keyedContentId } from './hash';
 import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK } from './chunker';
 import { EngineError } from './errors';
+import { SEALED_CONTENT_KEY_LENGTH } from './content-key';
 
 /**
- * The newest format version this baton reads and the one `init` writes (5: blobs and pack trailers
- * bound as well as index files and snapshots, and an authenticated config).
+ * The newest format version this baton reads and the one `init` writes (6: keyed blob IDs and
+ * chunker under the cluster's content key, on top of 5's bound blobs and authenticated config).
  */
-export const FORMAT_VERSION = 5;
-export const INIT_VERSION = 5;
+export const FORMAT_VERSION = 6;
+export const INIT_VERSION = 6;
 /** The versions this baton reads and writes, each in its own format (2 and 3: unbound metadata). */
-export const READ_VERSIONS: readonly number[] = [2, 3, 4, 5];
+export const READ_VERSIONS: readonly number[] = [2, 3, 4, 5, 6];
+/** The versions `init` can still write, for a release that reads no newer (tests use them too). */
+export const INIT_VERSIONS: readonly number[] = [4, 5, 6];
 
 /** The associated-data domain of each metadata object of versions 4 and 5 (docs/repository-format.md). */
 export const METADATA_DOMAINS = {
@@ -73,8 +76,10 @@ export interface DriveConfig {
   tape?: { volumeSize: number; volumes: number };
   /** kdf and masterKey: the key `config`, until it is removed (versions 2, 4 and 5) */
   encryption: null | { algorithm: 'aes-256-gcm'; kdf?: KdfParams; masterKey?: string };
-  /** version 5, encrypted: configMac() of the rest, 64 hex digits (absent when unencrypted) */
+  /** version 5 and later, encrypted: configMac() of the rest, 64 hex digits (absent when unencrypted) */
   mac?: string;
+  /** version 6, encrypted: the content key sealed under the master key, base64 (content-key.ts) */
+  contentKey?: string;
 }
 
 export const CHUNKER_PARAMS = {
@@ -120,7 +125,34 @@ export function parseConfig(text: string, drivePath: string): DriveConfig {
   }
   checkMacField(cfg, drivePath);
   checkEncryption(cfg, drivePath);
+  checkContentKeyField(cfg, drivePath);
   return cfg;
+}
+
+/**
+ * A sealed content key exactly where version 6 puts one (encrypted drives): a version 6 encrypted
+ * config without one was stripped (its IDs would be computed unkeyed), an older one carrying one
+ * was edited down.
+ */
+function checkContentKeyField(cfg: DriveConfig, drivePath: string): void {
+  const v = (cfg as { contentKey?: unknown }).contentKey;
+  // one saying unencrypted is refused when opened (Drive.open), after what a passphrase given says of it
+  if (cfg.encryption === null && (v === undefined || typeof v === 'string')) return;
+  const wanted = cfg.version >= 6;
+  if (!wanted && v === undefined) return;
+  const problem = !wanted
+    ? `it says version ${cfg.version} but carries a version 6 content key (its version was edited down)`
+    : v === undefined
+      ? 'it is version 6 and encrypted but carries no content key'
+      : typeof v !== 'string' || Buffer.from(v, 'base64').length !== SEALED_CONTENT_KEY_LENGTH
+        ? 'its content key is malformed'
+        : null;
+  if (problem === null) return;
+  throw new EngineError(
+    `config of drive ${drivePath} is refused: ${problem}; nothing was read or written. Its config is damaged or ` +
+      `was tampered with: restore the config from a copy`,
+    'BAD_CONFIG',
+  );
 }
 
 /**

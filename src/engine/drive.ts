@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { atomicWrite } from './fsutil';
 import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
 import { checkDriveState, defaultStateDir, recordRemoval, recordSnapshot } from './drive-state';
-import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, INIT_VERSION, MIN_VOLUME_SIZE, parseConfig } from './config';
+import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, INIT_VERSION, INIT_VERSIONS, MIN_VOLUME_SIZE, parseConfig } from './config';
+import { UNKEYED, checkGivenContentKey, contentIds, openContentKey, sealContentKey } from './content-key';
+import type { ContentIds } from './content-key';
 import { checkConfigMac, configMac } from './config';
 import { CONFIG_KEY, readKeys, unlockKeys } from './key-files';
 import type { DriveConfig, DriveKind } from './config';
@@ -35,10 +37,16 @@ export interface CreateOptions {
   /** zstd level for data and trees, 1 (fastest) to 19 (smallest); default ZSTD_LEVEL (2) */
   compressionLevel?: number;
   /**
-   * The repository format version to write: INIT_VERSION (5) unless told; 4 makes a drive the
-   * previous release reads (tests of version 4 drives use it too)
+   * The repository format version to write: INIT_VERSION (6) unless told; 4 or 5 make a drive an
+   * older release reads (tests of version 4 and 5 drives use them too)
    */
   formatVersion?: number;
+  /**
+   * Version 6, encrypted: the cluster's content key (32 bytes), taken from an opened drive of the
+   * cluster (`drive.contentKey`) or clusterContentKey(); absent: a new random one, whose drive then
+   * deduplicates with no other drive (a cluster of one). Ignored for unencrypted drives.
+   */
+  contentKey?: Buffer;
   /**
    * Initialise only into an existing empty directory, never creating the path: a backup that
    * initialises its drive (initOnFirstBackup) must not make a missing drive on the root disk.
@@ -78,7 +86,14 @@ export class Drive {
     readonly stateDir: string,
     /** the key the password opened (keys.ts: `config` or a keys/ file's ID); null unencrypted */
     readonly keyId: string | null = null,
-  ) {}
+    /** version 6, encrypted: the content key (content-key.ts); null: IDs and chunker unkeyed */
+    readonly contentKey: Buffer | null = null,
+  ) {
+    this.ids = contentKey === null ? UNKEYED : contentIds(contentKey);
+  }
+
+  /** How this drive cuts and names chunks: keyed by its content key, or unkeyed (formats 2-5, no encryption). */
+  readonly ids: ContentIds;
 
   get id(): string {
     return this.config.id;
@@ -118,6 +133,9 @@ export class Drive {
     const unlocked = await Drive.unlock(root, config, opts);
     // version 5: the config is authenticated by the key just unwrapped, before anything else is read
     checkConfigMac(config, unlocked?.key ?? null, root);
+    // (parseConfig saw to it that a v6 encrypted config has one, and that no older one does)
+    const contentKey = unlocked && config.contentKey ? openContentKey(unlocked.key, config.contentKey, root) : null;
+    if (!unlocked && config.contentKey !== undefined) strayContentKey(root);
     const drive = new Drive(
       root,
       config,
@@ -125,6 +143,7 @@ export class Drive {
       Drive.store(root, config),
       opts.stateDir ?? defaultStateDir(),
       unlocked?.id ?? null,
+      contentKey,
     );
     await checkDriveState(drive);
     return drive;
@@ -199,12 +218,14 @@ export class Drive {
       );
     }
     const version = create.formatVersion ?? INIT_VERSION;
-    if (version !== 4 && version !== INIT_VERSION) {
+    if (!INIT_VERSIONS.includes(version)) {
       throw new EngineError(
-        `repository format version ${String(version)} cannot be initialised; use ${INIT_VERSION} (default) or 4 (for an older baton)`,
+        `repository format version ${String(version)} cannot be initialised; use ${INIT_VERSION} (default), or ` +
+          `${INIT_VERSIONS.filter((v) => v !== INIT_VERSION).join(' or ')} for an older baton`,
         'BAD_OPTION',
       );
     }
+    const given = create.contentKey === undefined ? undefined : checkGivenContentKey(create.contentKey, root);
     const config: DriveConfig = {
       version,
       id: randomBytes(16).toString('hex'),
@@ -225,14 +246,8 @@ export class Drive {
       }
       config.tape = { volumeSize, volumes: create.volumes ?? 64 };
     }
-    let key: Buffer | null = null;
-    if (create.encryption && password) {
-      const kdf = newKdfParams(create.kdfN ?? (await calibrateKdfN()));
-      key = randomBytes(32);
-      const kek = await deriveKek(password, kdf);
-      config.encryption = { algorithm: 'aes-256-gcm', kdf, masterKey: seal(kek, key).toString('base64') };
-      if (version >= 5) config.mac = configMac(key, config);
-    }
+    const { key, contentKey } =
+      create.encryption && password ? await newKeys(config, create, password, given) : NO_KEYS;
     await mkdir(root, { recursive: true });
     for (const d of ['index', 'snapshots', 'refs', 'locks', create.kind === 'tape' ? 'volumes' : 'data']) {
       await mkdir(join(root, d), { recursive: true });
@@ -245,6 +260,7 @@ export class Drive {
       Drive.store(root, config),
       stateDir ?? defaultStateDir(),
       key ? CONFIG_KEY : null,
+      contentKey,
     );
     await checkDriveState(drive); // first use: this machine remembers the drive from its birth
     return drive;
@@ -280,6 +296,42 @@ export class Drive {
     }
     if (dir === 'snapshots') await recordRemoval(this, name).catch(() => undefined);
   }
+}
+
+const NO_KEYS = { key: null, contentKey: null } as const;
+
+/**
+ * A new encrypted drive's keys, put in its config: a random master key wrapped under the passphrase
+ * (key `config`), from version 6 the content key (`given`, else random) sealed under it, and from
+ * version 5 the MAC over the lot.
+ */
+async function newKeys(
+  config: DriveConfig,
+  create: CreateOptions,
+  password: string,
+  given: Buffer | undefined,
+): Promise<{ key: Buffer; contentKey: Buffer | null }> {
+  const kdf = newKdfParams(create.kdfN ?? (await calibrateKdfN()));
+  const key = randomBytes(32);
+  const kek = await deriveKek(password, kdf);
+  config.encryption = { algorithm: 'aes-256-gcm', kdf, masterKey: seal(kek, key).toString('base64') };
+  let contentKey: Buffer | null = null;
+  if (config.version >= 6) {
+    contentKey = given ?? randomBytes(32);
+    config.contentKey = sealContentKey(key, contentKey);
+  }
+  if (config.version >= 5) config.mac = configMac(key, config);
+  return { key, contentKey };
+}
+
+/** Refuses an unencrypted config that carries a sealed content key: its encryption was switched off. */
+function strayContentKey(root: string): never {
+  throw new EngineError(
+    `drive ${root} says it is unencrypted ("encryption": null in its config) but its config carries the sealed ` +
+      `content key of an encrypted drive: refusing to use it, nothing was read or written. Its config was tampered ` +
+      `with to switch encryption off; restore the config from a copy and give the drive's passphrase`,
+    'BAD_CONFIG',
+  );
 }
 
 /** The names in a catalog directory of a drive, without temp files, sorted ([] when it is absent). */

@@ -34,6 +34,8 @@ export function contentIdOfParts(parts: Uint8Array[]): string {
 
 /** one keyed hasher per ID key (a drive process uses one or two), reset after each use */
 const keyedHashers = new Map<string, Blake3Hasher>();
+let lastKey: Uint8Array | null = null;
+let lastHasher: Blake3Hasher | undefined;
 
 /**
  * A keyed content ID: BLAKE3 in keyed mode with a 32-byte ID key, so that whether a known file's
@@ -41,12 +43,19 @@ const keyedHashers = new Map<string, Blake3Hasher>();
  * deduplicate against each other.
  */
 export function keyedContentId(idKey: Uint8Array, data: Uint8Array): string {
-  if (idKey.length !== 32) throw new Error(`a BLAKE3 ID key is 32 bytes, not ${idKey.length}`);
-  const name = Buffer.from(idKey).toString('hex');
-  let h = keyedHashers.get(name);
+  // the last key's hasher, found by identity: a backup hashes every chunk under one key object
+  let h = idKey === lastKey ? lastHasher : undefined;
   if (!h) {
-    h = Blake3Hasher.newKeyed(Buffer.from(idKey));
-    keyedHashers.set(name, h);
+    if (idKey.length !== 32) throw new Error(`a BLAKE3 ID key is 32 bytes, not ${idKey.length}`);
+    const name = Buffer.from(idKey).toString('hex');
+    h = keyedHashers.get(name);
+    if (!h) {
+      h = Blake3Hasher.newKeyed(Buffer.from(idKey));
+      keyedHashers.set(name, h);
+    }
+    // (a key's bytes changed in place would still find its old hasher: ID keys are never mutated)
+    lastKey = idKey;
+    lastHasher = h;
   }
   try {
     h.update(asBuffer(data));
@@ -54,6 +63,14 @@ export function keyedContentId(idKey: Uint8Array, data: Uint8Array): string {
   } finally {
     h.reset();
   }
+}
+
+/**
+ * A blob's ID on a drive: keyed BLAKE3 under the drive's ID key (format 6, encrypted: content-key.ts),
+ * or plain BLAKE3 (`null`: formats 2-5 and unencrypted drives).
+ */
+export function blobId(idKey: Uint8Array | null, data: Uint8Array): string {
+  return idKey === null ? contentId(data) : keyedContentId(idKey, data);
 }
 
 /** A 32-byte subkey of `keyMaterial` for `context` (BLAKE3's derive_key mode). */

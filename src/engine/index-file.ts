@@ -333,5 +333,6 @@ export class BlobIndex {
 export async function readBlob(loc: BlobLocation, type: BlobType = 'tree'): Promise<Buffer> {
   const stored = await loc.drive.packs.readPack(loc.pack, loc.blob.offset, loc.blob.length);
   const aad = blobAad(loc.drive.config.version, type, loc.blob.id);
-  return decodeBlob(loc.drive.key, stored, loc.blob, `pack ${loc.pack.id} on drive ${loc.drive.path}`, false, aad);
+  const where = `pack ${loc.pack.id} on drive ${loc.drive.path}`;
+  return decodeBlob(loc.drive.key, stored, loc.blob, where, false, aad, loc.drive.ids.idKey);
 }

@@ -31,6 +31,7 @@ export { Drive } from './drive';
 export type { CreateOptions, OpenOptions } from './drive';
 export type { DriveKind, DriveConfig } from './config';
 export { FORMAT_VERSION } from './config';
+export { clusterContentKey } from './content-key';
 export { backup, resume } from './archiver';
 export type { BackupOptions, BackupResult } from './archiver';
 export { restore } from './restorer';

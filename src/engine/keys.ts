@@ -119,7 +119,7 @@ export async function removeKey(drive: Drive, ref: string, current = drive.keyId
   }
 }
 
-/** Rewrites a config without its key: version 2 as version 3, 4 and 5 stay (5 with its MAC made anew). */
+/** Rewrites a config without its key: version 2 as version 3, 4 to 6 stay (5 and 6 with their MAC made anew; 6 keeps its sealed content key). */
 async function dropConfigKey(root: string, current: DriveConfig, masterKey: Buffer | null): Promise<void> {
   if (!current.encryption?.masterKey) return;
   const { algorithm } = current.encryption;

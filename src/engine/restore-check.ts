@@ -8,7 +8,7 @@
  */
 import { lstat, open, readlink } from 'node:fs/promises';
 import type { BlobIndex } from './index-file';
-import { contentId } from './hash';
+import { blobId } from './hash';
 import { throwIfAborted } from './errors';
 import type { Selection } from './restore-paths';
 import { nodeNameBytes, symlinkTargetBytes, type TreeNode } from './tree';
@@ -50,7 +50,7 @@ async function contentProblem(index: BlobIndex, n: TreeNode, path: Buffer): Prom
       const length = loc.blob.rawLength;
       const buf = Buffer.alloc(length);
       const { bytesRead } = await handle.read(buf, 0, length, offset);
-      if (bytesRead !== length || contentId(buf) !== id) {
+      if (bytesRead !== length || blobId(loc.drive.ids.idKey, buf) !== id) {
         return `content differs from the snapshot at bytes ${offset}-${offset + length - 1} (chunk ${i + 1} of ${ids.length})`;
       }
       offset += length;

@@ -90,6 +90,7 @@ export class RestorePool {
     const init: RestoreWorkerData = {
       keys: drives.map((d) => d.key),
       versions: drives.map((d) => d.config.version),
+      idKeys: drives.map((d) => d.ids.idKey),
       abort: this.abortFlag,
     };
     for (const w of startWorkers('restore-worker.js', size, init)) {

@@ -93,6 +93,8 @@ export interface RestoreWorkerData {
   keys: (Uint8Array | null)[];
   /** each key's drive's format version (5 binds blobs to their type and ID: blobAad) */
   versions: number[];
+  /** each key's drive's blob ID key (format 6, encrypted), null for plain BLAKE3 IDs */
+  idKeys: (Uint8Array | null)[];
   /** set to non-zero by the main thread to stop at the next chunk (cancellation, first failure) */
   abort: Int32Array;
 }
@@ -106,6 +108,7 @@ const SPAN = 4 * 1024 * 1024;
 // set by the init message (worker-start.ts)
 let keys: (Buffer | null)[] = [];
 let versions: number[] = [];
+let idKeys: (Buffer | null)[] = [];
 let abort: Int32Array<ArrayBufferLike> = new Int32Array(1);
 const packFds = new Map<string, number>();
 /** the stored bytes last read: pack file `span.file`, offsets [span.start, span.end) */
@@ -191,7 +194,7 @@ function readChunk(c: ChunkRef, packs: PackRef[], runEnd: number): Buffer {
   const blob = storedBlob(c, pack, runEnd);
   try {
     // file contents: a data blob under this chunk's ID, whatever the index says
-    return decodeBlob(keys[c.key], blob, c, pack.where, true, blobAad(versions[c.key], 'data', c.id));
+    return decodeBlob(keys[c.key], blob, c, pack.where, true, blobAad(versions[c.key], 'data', c.id), idKeys[c.key]);
   } catch (err) {
     // name the pack by its ID (decodeBlob only knows its description)
     if (err instanceof CorruptionError) throw new CorruptionError(err.message, pack.id, c.id);
@@ -279,6 +282,7 @@ parentPort?.on('message', (job: InitMessage<RestoreWorkerData> | WriteJob | Clos
   if ('init' in job) {
     keys = job.init.keys.map((k) => (k ? Buffer.from(k) : null));
     versions = job.init.versions;
+    idKeys = job.init.idKeys.map((k) => (k ? Buffer.from(k) : null));
     abort = job.init.abort;
     return;
   }

@@ -9,11 +9,11 @@
 import { parentPort } from 'node:worker_threads';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { ChunkBuffer } from './chunker';
+import { ChunkBuffer, GEAR } from './chunker';
 import { ZSTD_LEVEL, compressBlob, sealedLength } from './blob';
 import { sealInto } from './crypto';
 import { blobAad } from './config';
-import { contentId } from './hash';
+import { blobId } from './hash';
 import { KnownIds } from './known-ids';
 import type { KnownTable } from './known-ids';
 import { RESULT_BUFFER, type InitMessage } from './worker-start';
@@ -96,6 +96,9 @@ export interface WorkerInit {
   version: number;
   level: number;
   known: KnownTable | null;
+  /** the drive's blob ID key and gear table (format 6, encrypted: content-key.ts); null: unkeyed */
+  idKey: Uint8Array | null;
+  gear: Uint32Array | null;
 }
 
 // set by the init message (left so when the functions run in the main thread, as in tests)
@@ -103,6 +106,7 @@ let key: Buffer | null = null;
 let version = 0;
 let level = ZSTD_LEVEL;
 let known: KnownIds | null = null;
+let idKey: Buffer | null = null;
 
 const FIRST_READ = 8 * 1024 * 1024;
 const NEXT_READ = 1024 * 1024;
@@ -180,7 +184,7 @@ function sealBuffered(offset: number, lengths: number[], out?: ArrayBuffer): Sea
   for (const len of lengths) {
     const plain = buf.subarray(pos, pos + len);
     pos += len;
-    const id = contentId(plain);
+    const id = blobId(idKey, plain);
     if (known?.has(id)) {
       chunks.push({ id, rawLength: len, compressed: false, start: size, length: 0, known: true });
       continue;
@@ -300,6 +304,8 @@ parentPort?.on('message', (msg: WorkerMessage) => {
     version = msg.init.version;
     level = msg.init.level;
     known = msg.init.known ? new KnownIds({ table: msg.init.known }) : null;
+    idKey = msg.init.idKey ? Buffer.from(msg.init.idKey) : null;
+    chunkBuffer.setGear(msg.init.gear ?? GEAR);
     return;
   }
   if ('known' in msg) {

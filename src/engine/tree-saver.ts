@@ -6,7 +6,7 @@
 import { encodeBlob } from './blob';
 import { blobAad } from './config';
 import type { CheckpointFrame } from './checkpoint';
-import { contentId } from './hash';
+import { blobId } from './hash';
 import type { PackWriter } from './pack-writer';
 import { encodeTree } from './tree';
 import type { TreeNode } from './tree';
@@ -50,7 +50,7 @@ export class TreeSaver {
   /** Stores the tree blob of `nodes` (unless the backup has it already) and returns its ID. */
   async save(nodes: TreeNode[]): Promise<string> {
     const plain = encodeTree(nodes);
-    const id = contentId(plain);
+    const id = blobId(this.writer.drive.ids.idKey, plain);
     this.used.use(id);
     if (!this.writer.has(id)) {
       const drive = this.writer.drive;

@@ -8,6 +8,7 @@ import type { Job, SealResult, SegmentCut, SegmentJob, WorkerMessage, WorkerInit
 import { ZSTD_LEVEL } from './blob';
 import { AbortedError } from './errors';
 import type { KnownTable } from './known-ids';
+import type { ContentIds } from './content-key';
 import { DEFAULT_WORKERS, RESULT_BUFFER, leastBusy, startWorkers } from './worker-start';
 
 /** spent result buffers kept for reuse: enough for the segments in flight */
@@ -48,9 +49,16 @@ export class WorkerPool {
   constructor(
     key: Buffer | null,
     private readonly size = DEFAULT_WORKERS,
-    opts: { known?: KnownTable; level?: number; version?: number } = {},
+    opts: { known?: KnownTable; level?: number; version?: number; ids?: ContentIds } = {},
   ) {
-    this.init = { key, version: opts.version ?? 0, level: opts.level ?? ZSTD_LEVEL, known: opts.known ?? null };
+    this.init = {
+      key,
+      version: opts.version ?? 0,
+      level: opts.level ?? ZSTD_LEVEL,
+      known: opts.known ?? null,
+      idKey: opts.ids?.idKey ?? null,
+      gear: opts.ids?.gear ?? null,
+    };
   }
 
   /** How many worker threads run (none before the first job). */

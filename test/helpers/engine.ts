@@ -16,10 +16,16 @@ export function prng(seed: string, n: number): Buffer {
   return createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n));
 }
 
+/**
+ * The content key of the test drives (format 6): one for all, as the drives of one cluster share
+ * theirs, so tests resume and dedup across them; a test of separate clusters passes its own.
+ */
+export const TEST_CONTENT_KEY = createHash('sha256').update('baton test cluster').digest();
+
 export function createDrive(path: string, create: Partial<CreateOptions> = {}): Promise<Drive> {
   return Drive.open(path, {
     password: PASSWORD,
-    create: { kind: 'directory', encryption: true, kdfN: 1024, ...create },
+    create: { kind: 'directory', encryption: true, kdfN: 1024, contentKey: TEST_CONTENT_KEY, ...create },
   });
 }
 

@@ -196,7 +196,7 @@ void test('CLI: a backup killed at random points resumes from its last checkpoin
       const b = `${tmp.path}/b${n}`;
       const cp = `${tmp.path}/cp${n}.json`;
       baton(['init', '--drive', a, '--kind', 'tape', '--volume-size', String(10 * 1024 * 1024)]);
-      baton(['init', '--drive', b]);
+      baton(['init', '--drive', b, '--content-key-from', a]);
       const child = spawn(
         process.execPath,
         [

@@ -12,7 +12,7 @@ import { BlobIndex } from '../../../src/engine/index-file';
 import { encodeBlob, encodeJson } from '../../../src/engine/blob';
 import { encodeTree } from '../../../src/engine/tree';
 import type { TreeNode } from '../../../src/engine/tree';
-import { contentId } from '../../../src/engine/hash';
+import { blobId, contentId } from '../../../src/engine/hash';
 import type { Drive } from '../../../src/engine/drive';
 import { PASSWORD, createDrive, prng } from '../../helpers/engine';
 import { compareTrees } from '../../helpers/tree';
@@ -188,9 +188,9 @@ void test('a file changing while it is read is detected and recorded; the snapsh
   }
 });
 
-/** A blob as the drive's own writers seal it (version 5: bound to its type and ID). */
+/** A blob as the drive's own writers seal it (version 5: bound to its type and ID; 6: its ID keyed). */
 function driveBlob(drive: Drive, type: 'data' | 'tree', plain: Buffer): ReturnType<typeof encodeBlob> {
-  const id = contentId(plain);
+  const id = blobId(drive.ids.idKey, plain);
   return encodeBlob(drive.key, plain, id, undefined, blobAad(drive.config.version, type, id));
 }
 
@@ -199,7 +199,7 @@ async function craftSnapshot(drive: Drive, nodes: TreeNode[]): Promise<string> {
   const w = new PackWriter(drive, index);
   const content = Buffer.from('payload');
   await w.add('data', driveBlob(drive, 'data', content));
-  for (const n of nodes) if (n.type === 'file') n.content = [contentId(content)];
+  for (const n of nodes) if (n.type === 'file') n.content = [blobId(drive.ids.idKey, content)];
   const tree = encodeTree(nodes);
   await w.add('tree', driveBlob(drive, 'tree', tree));
   await w.writeIndex();
@@ -210,7 +210,7 @@ async function craftSnapshot(drive: Drive, nodes: TreeNode[]): Promise<string> {
       time: new Date().toISOString(),
       hostname: 'h',
       paths: ['/x'],
-      tree: contentId(tree),
+      tree: blobId(drive.ids.idKey, tree),
       drives: [{ id: drive.id, path: drive.path }],
       incomplete: false,
       errors: [],

@@ -62,7 +62,7 @@ void test('version 5: blobs swapped between index entries fail authentication in
   const tmp = tempDir();
   try {
     const { src, a, b } = source(tmp.path);
-    const drive = await createDrive(join(tmp.path, 'd'));
+    const drive = await createDrive(join(tmp.path, 'd'), { formatVersion: 5 });
     assert.equal(drive.config.version, 5);
     const { snapshotId } = await backup({ drive, sources: src, cachePath: null });
     assert.deepEqual((await verify({ drive, readData: true })).errors, [], 'clean before the swap');
@@ -103,7 +103,7 @@ void test('version 5: a tree blob read as data, or a data blob read as a tree, i
   const tmp = tempDir();
   try {
     const { src, a } = source(tmp.path);
-    const drive = await createDrive(join(tmp.path, 'd'));
+    const drive = await createDrive(join(tmp.path, 'd'), { formatVersion: 5 });
     const { snapshotId } = await backup({ drive, sources: src, cachePath: null });
     const root = (await readSnapshot(drive, snapshotId)).tree;
     const index = await BlobIndex.load(drive);

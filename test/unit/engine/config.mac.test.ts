@@ -46,7 +46,7 @@ async function made(tmp: string): Promise<{ path: string; seen: string; original
   writeFileSync(join(src, 'f'), prng('f', 50_000));
   const seen = join(tmp, 'seen');
   const path = join(tmp, 'd');
-  const create = { kind: 'directory', encryption: true, kdfN: 1024 } as const;
+  const create = { kind: 'directory', encryption: true, kdfN: 1024, formatVersion: 5 } as const;
   const drive = await Drive.open(path, { password: PASSWORD, stateDir: seen, create });
   await backup({ drive, sources: src, cachePath: null });
   return { path, seen, original: readConfig(path), key: drive.key as Buffer };

@@ -17,13 +17,13 @@ void test('a drive with a newer or older format version is refused before anythi
     await assert.rejects(
       Drive.open(`${tmp.path}/d`, { password: 'x' }),
       new RegExp(
-        `uses repository format version ${FORMAT_VERSION + 1}, this baton reads versions 2, 3, 4 and ${FORMAT_VERSION} only; use a baton release`,
+        `uses repository format version ${FORMAT_VERSION + 1}, this baton reads versions 2, 3, 4, 5 and ${FORMAT_VERSION} only; use a baton release`,
       ),
     );
     setVersion(1);
     await assert.rejects(
       Drive.open(`${tmp.path}/d`, { password: 'x' }),
-      /uses repository format version 1, this baton reads versions 2, 3, 4 and 5 only; it was made by an earlier baton: restore from it with that release/,
+      /uses repository format version 1, this baton reads versions 2, 3, 4, 5 and 6 only; it was made by an earlier baton: restore from it with that release/,
     );
   } finally {
     tmp.cleanup();

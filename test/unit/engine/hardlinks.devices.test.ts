@@ -5,7 +5,7 @@ import { linkSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node
 import { backup } from '../../../src/engine/archiver';
 import { encodeBlob, encodeJson } from '../../../src/engine/blob';
 import type { Drive } from '../../../src/engine/drive';
-import { contentId } from '../../../src/engine/hash';
+import { blobId, contentId } from '../../../src/engine/hash';
 import { BlobIndex } from '../../../src/engine/index-file';
 import { PackWriter } from '../../../src/engine/pack-writer';
 import { loadTree, openSnapshotDrives, restore } from '../../../src/engine/restorer';
@@ -75,9 +75,9 @@ void test('hard links on two file systems that number their files alike restore 
 });
 
 /** Stores `nodes` (their content given as strings) as the root tree of a new snapshot, as an older Baton wrote it. */
-/** A blob as the drive's own writers seal it (version 5: bound to its type and ID). */
+/** A blob as the drive's own writers seal it (version 5: bound to its type and ID; 6: its ID keyed). */
 function driveBlob(drive: Drive, type: 'data' | 'tree', plain: Buffer): ReturnType<typeof encodeBlob> {
-  const id = contentId(plain);
+  const id = blobId(drive.ids.idKey, plain);
   return encodeBlob(drive.key, plain, id, undefined, blobAad(drive.config.version, type, id));
 }
 
@@ -88,7 +88,7 @@ async function craftSnapshot(drive: Drive, nodes: (Omit<TreeNode, 'content'> & {
   for (const { text, ...n } of nodes) {
     const data = Buffer.from(text);
     await w.add('data', driveBlob(drive, 'data', data));
-    tree.push({ ...n, size: data.length, content: [contentId(data)] });
+    tree.push({ ...n, size: data.length, content: [blobId(drive.ids.idKey, data)] });
   }
   const plain = encodeTree(tree);
   assert.ok(!plain.includes('device'), 'the tree is in the old format');
@@ -101,7 +101,7 @@ async function craftSnapshot(drive: Drive, nodes: (Omit<TreeNode, 'content'> & {
       time: new Date().toISOString(),
       hostname: 'h',
       paths: ['/x'],
-      tree: contentId(plain),
+      tree: blobId(drive.ids.idKey, plain),
       drives: [{ id: drive.id, path: drive.path }],
       incomplete: false,
       errors: [],

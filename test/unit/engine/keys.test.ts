@@ -30,7 +30,7 @@ void test('a second key opens the drive with its own password; the config key is
     const { snapshotId } = await backup({ drive: first, sources: src, cachePath: null });
     const id = await addKey(first, SECOND, 1024);
     assert.match(id, /^[0-9a-f]{64}$/);
-    assert.equal(config(path).version, 5, 'adding a key leaves the config version as it was');
+    assert.equal(config(path).version, 6, 'adding a key leaves the config version as it was');
 
     const second = await open(path, SECOND);
     assert.equal(second.keyId, id);
@@ -52,7 +52,7 @@ void test('a second key opens the drive with its own password; the config key is
   }
 });
 
-void test('remove refuses the key in use and the last key; removing `config` leaves a version 5 config without it, its MAC made anew, which still opens', async () => {
+void test('remove refuses the key in use and the last key; removing `config` leaves a version 6 config without it, its MAC made anew and its content key kept, which still opens', async () => {
   const tmp = tempDir();
   try {
     const path = join(tmp.path, 'drive');
@@ -72,12 +72,14 @@ void test('remove refuses the key in use and the last key; removing `config` lea
     await held.release();
 
     assert.equal(await removeKey(second, 'conf'), 'config');
+    const contentKey = second.contentKey;
     const cfg = config(path);
-    assert.equal(cfg.version, 5);
+    assert.equal(cfg.version, 6);
     assert.deepEqual(cfg.encryption, { algorithm: 'aes-256-gcm' });
     await assert.rejects(open(path, PASSWORD), WrongPasswordError);
     const again = await open(path, SECOND);
     assert.equal(again.keyId, id);
+    assert.ok(contentKey && again.contentKey?.equals(contentKey), 'the content key is kept (the same chunk IDs)');
     await assert.rejects(removeKey(again, id.slice(0, 8)), /is the one this password opened/);
     assert.deepEqual(readdirSync(join(path, 'keys')), [id]);
   } finally {
