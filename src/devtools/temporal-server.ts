@@ -104,7 +104,11 @@ function goEnv(root: string, gobin: string): NodeJS.ProcessEnv {
 async function goInstall(env: NodeJS.ProcessEnv, say: Say): Promise<void> {
   const pkgs = ['cmd/server', 'cmd/tools/sql'].map((p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`);
   const started = Date.now();
-  const child = spawn('go', ['install', ...pkgs], { env, stdio: ['ignore', 'ignore', 'pipe'], cwd: env.GOPATH });
+  // the build runs in GOPATH, which a cold cache does not have yet: spawn in a missing directory
+  // fails with ENOENT too, which read as "Go is not installed" on a fresh machine
+  const cwd = env.GOPATH as string;
+  mkdirSync(cwd, { recursive: true });
+  const child = spawn('go', ['install', ...pkgs], { env, stdio: ['ignore', 'ignore', 'pipe'], cwd });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const ticker = setInterval(
