@@ -173,6 +173,8 @@ async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest)
           paths: req.paths,
           signal: ctx.cancellationSignal,
           rateLimit: req.rateLimit,
+          noDevices: req.noDevices,
+          noSetuid: req.noSetuid,
           progress: {
             update: (c: Readonly<ProgressCounters>) =>
               update({
@@ -195,6 +197,7 @@ async function restoreSnapshot(deps: OperationActivityDeps, req: RestoreRequest)
       dirs: result.dirs,
       bytes: result.bytes,
       skipped: result.skipped,
+      ...(result.setuidStripped !== undefined ? { setuidStripped: result.setuidStripped } : {}),
       durationMs: Date.now() - started,
     };
   } catch (err) {

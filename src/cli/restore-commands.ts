@@ -28,7 +28,16 @@ export function snapshotPaths(paths: string[]): string[] {
   return cleanSnapshotPaths(paths, '--path');
 }
 
-type RestoreOpts = Common & { target: string; snapshot?: string; node?: string; path: string[] };
+type RestoreOpts = Common & {
+  target: string;
+  snapshot?: string;
+  node?: string;
+  path: string[];
+  /** false with --no-devices */
+  devices: boolean;
+  /** false with --no-setuid */
+  setuid: boolean;
+};
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -63,7 +72,8 @@ function restoreEnd(result: OperationResult): string {
   return r
     ? `${result.jobId} succeeded: ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes (${formatBytes(r.bytes)}) ` +
         `into ${r.target} on ${r.node}` +
-        (r.skipped.length ? `; ${r.skipped.length} special files skipped` : '')
+        (r.skipped.length ? `; ${r.skipped.length} special files skipped` : '') +
+        (r.setuidStripped !== undefined ? `; ${r.setuidStripped} without setuid/setgid` : '')
     : `${result.jobId} succeeded`;
 }
 
@@ -89,6 +99,8 @@ export function restoreCommand(): Command {
       collect,
       [],
     )
+    .option('--no-devices', 'skip device nodes (as root they are restored by default)')
+    .option('--no-setuid', 'restore modes without their setuid and setgid bits')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .option('--wait', 'wait for the restore to finish and print its result')
     .option('--json', 'print JSON')
@@ -106,6 +118,8 @@ export function restoreCommand(): Command {
           ...(opts.snapshot !== undefined ? { snapshot: opts.snapshot } : {}),
           ...(opts.node !== undefined ? { node: opts.node } : {}),
           paths,
+          noDevices: !opts.devices,
+          noSetuid: !opts.setuid,
           requestedBy: `cli:${userInfo().username}`,
         });
         const view = restore.accepted;

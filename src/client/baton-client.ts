@@ -47,6 +47,10 @@ export interface RestoreOptions {
   node?: string;
   /** Only these files or directories of the snapshot, each at its relative position under target. */
   paths?: string[];
+  /** Skip device nodes (as root the node makes them by default), each listed as skipped. */
+  noDevices?: boolean;
+  /** Restore modes without their setuid and setgid bits (counted in the result's setuidStripped). */
+  noSetuid?: boolean;
   /** Who asked, as the catalog records it; default `code:<user>`. */
   requestedBy?: string;
 }
@@ -151,6 +155,8 @@ export class BatonClient {
       target,
       subtree: null,
       ...(paths.length ? { paths } : {}),
+      ...(options.noDevices ? { noDevices: true } : {}),
+      ...(options.noSetuid ? { noSetuid: true } : {}),
       requestedBy: options.requestedBy ?? `code:${userInfo().username}`,
     });
     return new OperationHandle(this.temporal, jobId, 'restore', await waitAccepted(this.temporal, jobId));

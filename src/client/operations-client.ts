@@ -31,6 +31,8 @@ export async function startRestore(client: Client, config: BatonConfig, req: Res
     target: req.target,
     subtree: req.subtree,
     ...(req.paths?.length ? { paths: req.paths } : {}),
+    ...(req.noDevices ? { noDevices: true } : {}),
+    ...(req.noSetuid ? { noSetuid: true } : {}),
     requestedBy: req.requestedBy,
     settings: config.plan.jobs,
   };

@@ -1,12 +1,15 @@
 /**
  * Checkpoints of a running backup: when one is due (an interval, a volume of new data, or a new
  * tape volume) and what it holds. Each one first makes everything it lists durable (packs, index),
- * so a resume from it never misses data. The same calls refresh the drive lock now and then.
+ * so a resume from it never misses data, and rewrites a resumed backup's provisional refs on the
+ * checkpoint's other drives to list its packs there (lock-set.ts), so a pack first used there since
+ * the last one is pinned before the checkpoint that lists it is handed on. The same calls refresh
+ * the drive locks now and then.
  */
 import type { Checkpoint, CheckpointFrame, CheckpointPartial } from './checkpoint';
 import type { CheckpointDrive } from './checkpoint';
 import { StoppedError } from './errors';
-import type { Lock } from './lock';
+import type { BackupLocks } from './lock-set';
 import type { PackWriter } from './pack-writer';
 import type { Tally } from './backup-tally';
 import type { Frame, TreeSaver } from './tree-saver';
@@ -79,7 +82,7 @@ export async function checkpointFrames(
 
 export interface CheckpointerDeps {
   schedule: CheckpointSchedule;
-  lock: Pick<Lock, 'refresh' | 'throwIfLost'>;
+  lock: Pick<BackupLocks, 'refresh' | 'throwIfLost' | 'repin'>;
   writer: PackWriter;
   trees: TreeSaver;
   used: UsedPacks;
@@ -131,6 +134,7 @@ export class Checkpointer {
     const frames = await checkpointFrames(this.d.trees.frames, (nodes) => this.d.trees.save(nodes));
     await writer.writeIndex();
     this.d.used.resolve();
+    await this.d.lock.repin(); // the packs listed below, pinned on the other drives first
     writer.volumeChanged = false;
     tally.stats.packs = writer.packsWritten + this.d.packsBefore;
     const cp: Checkpoint = {

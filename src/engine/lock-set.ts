@@ -1,8 +1,8 @@
 /**
  * A backup's locks: the one on the drive it writes to, and a shared one on every other drive its
  * resumed checkpoint uses, each on its own refresh timer. On each such drive the backup also keeps a
- * provisional refs file listing the packs it uses there, refreshed with that drive's lock, so a
- * prune that takes a paused backup's lock for stale still keeps them for the job's next attempt;
+ * provisional refs file listing the packs it uses there, rewritten at each checkpoint (before the
+ * checkpoint is handed on) and with each refresh of that drive's lock, so a prune that takes a paused backup's lock for stale still keeps them for the job's next attempt;
  * the commit replaces it with the final refs, and one left behind expires (lock-rules.ts).
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,8 @@ interface OtherDrive {
   lock: Lock;
   /** `refs/<name>` of the provisional refs file, once written; null before and once committed */
   provisional: string | null;
+  /** what the provisional refs list: the checkpoint's entry for this drive (kept current), and the backup */
+  pinned: { used: CheckpointDrive; backupId: string } | null;
   /** writes of the provisional refs file, one at a time */
   writes: Promise<void>;
 }
@@ -36,7 +38,7 @@ export class BackupLocks {
   async holdOther(other: Drive): Promise<void> {
     if (this.others.has(other.id)) return;
     const lock = await Lock.acquire(other, false, 'backup', undefined, true);
-    this.others.set(other.id, { drive: other, lock, provisional: null, writes: Promise.resolve() });
+    this.others.set(other.id, { drive: other, lock, provisional: null, pinned: null, writes: Promise.resolve() });
   }
 
   /**
@@ -49,10 +51,26 @@ export class BackupLocks {
     const name = randomBytes(32).toString('hex');
     await o.lock.writeHeld('refs', name, this.provisionalRefs(o, name, used, backupId));
     o.provisional = name;
+    o.pinned = { used, backupId };
     o.lock.onRefreshed(() => {
       o.writes = o.writes.then(() => this.rewrite(o, used, backupId)).catch(() => undefined);
       return o.writes;
     });
+  }
+
+  /**
+   * Rewrites every provisional refs file now, listing the packs the backup uses there so far (the
+   * checkpointer calls it at each checkpoint, after the pack lists are resolved): a pack first used
+   * on such a drive is pinned at the checkpoint that lists it, not only at the next lock refresh.
+   */
+  async repin(): Promise<void> {
+    for (const o of this.others.values()) {
+      const pinned = o.pinned;
+      if (pinned === null) continue;
+      const write = o.writes.then(() => this.rewrite(o, pinned.used, pinned.backupId));
+      o.writes = write.catch(() => undefined);
+      await write;
+    }
   }
 
   private async rewrite(o: OtherDrive, used: CheckpointDrive, backupId: string): Promise<void> {

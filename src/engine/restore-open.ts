@@ -3,6 +3,8 @@
  * never opens what is already there; an earlier restore's file (or a hard link someone planted to a
  * file outside the target) is unlinked and the name created afresh, so the other names of that inode
  * are never written to. A symlink or a directory in the way is refused, never followed or removed.
+ * The restorer passes paths through its directory's descriptor (restore-dirs.ts), so only the last
+ * component is looked up here.
  */
 import { constants, lstatSync, openSync, unlinkSync } from 'node:fs';
 import { lstat, open, unlink } from 'node:fs/promises';
@@ -37,14 +39,14 @@ export function openNewFileSync(path: Buffer): number {
   }
 }
 
-/** A new file at `path`, open for writing. */
-export async function openNewFile(path: Buffer): Promise<FileHandle> {
+/** A new file at `path`, open for writing; `shown` names it in errors. */
+export async function openNewFile(path: Buffer, shown: Buffer = path): Promise<FileHandle> {
   try {
     return await open(path, OPEN_NEW, 0o600);
   } catch (err) {
     if (!isExists(err)) throw err;
     const code = refusal(await lstat(path));
-    if (code) throw new PathEscapeError(path.toString(), WHY[code]);
+    if (code) throw new PathEscapeError(shown.toString(), WHY[code]);
     await unlink(path);
     return open(path, OPEN_NEW, 0o600);
   }

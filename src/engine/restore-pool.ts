@@ -40,6 +40,8 @@ const AHEAD_FILES = 1024;
 interface Task {
   /** the target: a path the worker opens, or a descriptor it writes into */
   path: Buffer;
+  /** the file as named in errors */
+  shown: Buffer;
   /** what two workers should not write at once: the file's directory, or the big file */
   key: string;
   fd?: number;
@@ -105,11 +107,11 @@ export class RestorePool {
    * Writes a whole file in a worker: opened with O_NOFOLLOW (created or truncated), its chunks
    * written, sized, given `meta`, closed. Resolves when all that is done.
    */
-  writeFile(path: Buffer, chunks: BlobLocation[], size: number, meta: FileMeta): Promise<void> {
+  writeFile(path: Buffer, chunks: BlobLocation[], size: number, meta: FileMeta, shown: Buffer = path): Promise<void> {
     return new Promise((resolve, reject) => {
       const slash = path.lastIndexOf(0x2f);
       const key = path.toString('latin1', 0, Math.max(slash, 0));
-      this.add({ path, key, size, meta, chunks, at: 0, resolve, reject }, size);
+      this.add({ path, shown, key, size, meta, chunks, at: 0, resolve, reject }, size);
       this.pump();
     });
   }
@@ -134,7 +136,17 @@ export class RestorePool {
       parts.push(
         new Promise((resolve, reject) => {
           const key = `fd:${fd}`;
-          const task = { path, key, fd, size: bytes, chunks: chunks.slice(first, i), at: start, resolve, reject };
+          const task = {
+            path,
+            shown: path,
+            key,
+            fd,
+            size: bytes,
+            chunks: chunks.slice(first, i),
+            at: start,
+            resolve,
+            reject,
+          };
           this.aheadBytes += bytes;
           this.queue.push([task]);
         }),
@@ -258,7 +270,7 @@ export class RestorePool {
       if (t.fd === undefined) this.aheadFiles--;
       const e = errors instanceof Error ? errors : errors[i];
       if (e === null) t.resolve();
-      else t.reject(e instanceof Error ? e : toError(e, t.path));
+      else t.reject(e instanceof Error ? e : toError(e, t.shown));
     });
     this.wake();
   }

@@ -52,7 +52,10 @@ export interface FileMeta {
   owner?: { uid: number; gid: number };
 }
 
-/** A whole file: opened by path (latin1, byte-exact), written, sized, given meta and closed. */
+/**
+ * A whole file: opened by path (latin1, byte-exact; `/proc/self/fd/<its directory>/<name>`, so
+ * nothing above the name is looked up again), written, sized, given meta and closed.
+ */
 export interface WholeFile {
   path: string;
   size: number;

@@ -3,7 +3,10 @@
  *
  * 1. load the snapshot and the index of every drive it uses;
  * 2. walk the tree depth first; refuse names that are empty, `.`, `..` or contain `/`, and never
- *    write through a symlink (files are opened with O_NOFOLLOW, directories checked with lstat);
+ *    write through a symlink: every directory is opened O_NOFOLLOW through its parent's descriptor
+ *    and its entries reached through its own (restore-dirs.ts), files are created O_EXCL|O_NOFOLLOW,
+ *    metadata set through descriptors, so a directory swapped for a symlink mid-restore redirects
+ *    nothing;
  * 3. write file contents in worker threads (restore-pool.ts): each reads, verifies (GCM tag and
  *    content ID) and writes its chunks; all-zero 64 KiB blocks are skipped (holes), the size set
  *    with ftruncate; small files go many to a message, big ones are split over every worker;
@@ -13,8 +16,8 @@
  * An interrupted restore leaves a partial target; running it again into the same target finishes
  * it (files are rewritten, links replaced).
  */
-import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import { fchmod, fchown } from 'node:fs';
+import { lchown, link, lstat, symlink, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Drive } from './drive';
 import { Drive as DriveClass } from './drive';
@@ -28,17 +31,19 @@ import { CorruptionError, EngineError, PathEscapeError, errnoCode, throwIfAborte
 import { noopProgress } from './progress';
 import { RateLimiter } from './rate-limit';
 import type { ProgressCounters, ProgressReporter } from './progress';
-import { childPath } from './walker';
 import { RestorePool } from './restore-pool';
 import { DEFAULT_WORKERS } from './worker-start';
 import type { FileMeta } from './restore-worker';
 import { Lock } from './lock';
 import { applyXattrs } from './xattrs';
-import { createSpecial, specialSkipReason } from './special-files';
+import { chmodSpecial, createSpecial, specialSkipReason } from './special-files';
 import { fileTimeOf, futimens, lutimens } from './file-times';
 import { DirNames } from './restore-entry';
 import { openNewFile } from './restore-open';
 import { selectPaths } from './restore-paths';
+import { DirChain, makeChild, openTarget } from './restore-dirs';
+import type { TargetDir } from './restore-dirs';
+import { promisify } from 'node:util';
 import type { Selection } from './restore-paths';
 
 export interface RestoreOptions {
@@ -133,19 +138,28 @@ export async function loadTree(index: BlobIndex, id: string): Promise<TreeNode[]
 /** files larger than this are opened here and written by every worker at once, in parts */
 const SPLIT_BYTES = 16 * 1024 * 1024;
 
+const fchmodFd = promisify(fchmod);
+const fchownFd = promisify(fchown);
+
+/** Where an entry is restored: `at` for the calls (through its directory's descriptor), `shown` for messages. */
+interface Place {
+  at: Buffer;
+  shown: Buffer;
+}
+
 /**
- * Creates a link or symlink at `path`; if a file or symlink from an earlier (interrupted) restore
+ * Creates a link or symlink at `at`; if a file or symlink from an earlier (interrupted) restore
  * is there, it is replaced. A directory in the way is refused.
  */
-async function replacing(path: Buffer, create: () => Promise<void>): Promise<void> {
+async function replacing({ at, shown }: Place, create: () => Promise<void>): Promise<void> {
   try {
     await create();
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw err;
-    if ((await lstat(path)).isDirectory()) {
-      throw new PathEscapeError(path.toString(), 'a directory is in the way of a link');
+    if ((await lstat(at)).isDirectory()) {
+      throw new PathEscapeError(shown.toString(), 'a directory is in the way of a link');
     }
-    await unlink(path);
+    await unlink(at);
     await create();
   }
 }
@@ -164,9 +178,12 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
 async function restoreLocked(opts: RestoreOptions): Promise<RestoreResult> {
   throwIfAborted(opts.signal, 'restore');
   const { index, drives, nodes, selection } = await openSource(opts);
-  const target = Buffer.from(resolve(opts.target));
-  await mkdir(target, { recursive: true });
-  return new RestoreRun(opts, index, drives, target).run(nodes, selection);
+  const target = await openTarget(Buffer.from(resolve(opts.target)));
+  try {
+    return await new RestoreRun(opts, index, drives, target).run(nodes, selection);
+  } finally {
+    await target.release();
+  }
 }
 
 /** The snapshot, the index over every drive it uses, and the entries of the tree to restore. */
@@ -209,14 +226,18 @@ class RestoreRun {
   private readonly progress: ProgressReporter;
   private readonly counters: ProgressCounters = { files: 0, dirs: 0, bytes: 0, newBytes: 0, errors: 0 };
   private readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: [], warnings: [] };
-  /** the first path written of each hard-linked file (by device and inode: linkKey), once written */
-  private readonly links = new Map<string, { done: Promise<Buffer>; node: TreeNode }>();
+  /** where the first of each hard-linked file (by device and inode: linkKey) was written, once written */
+  private readonly links = new Map<
+    string,
+    { done: Promise<{ parts: readonly Buffer[]; name: Buffer }>; node: TreeNode }
+  >();
   private readonly isRoot = process.getuid?.() === 0;
   private readonly pool: RestorePool;
   private readonly limiter: RateLimiter | null;
   private readonly running = new Set<Promise<void>>();
   private failure: unknown = null;
-  private readonly dirsDone: { path: Buffer; node: TreeNode }[] = [];
+  /** directories walked, deepest first: their names below the target */
+  private readonly dirsDone: { parts: readonly Buffer[]; node: TreeNode }[] = [];
   private readonly noDevices: boolean;
   private readonly noSetuid: boolean;
 
@@ -224,7 +245,7 @@ class RestoreRun {
     opts: RestoreOptions,
     private readonly index: BlobIndex,
     drives: Drive[],
-    private readonly target: Buffer,
+    private readonly target: TargetDir,
   ) {
     this.signal = opts.signal;
     this.progress = opts.progress ?? noopProgress;
@@ -273,33 +294,41 @@ class RestoreRun {
    * selection, only the entries it names are restored (a partial one: the directory, then inside it
    * only what the selection names there).
    */
-  private async restoreDir(dir: Buffer, list: TreeNode[], shown: string, selection?: Selection): Promise<void> {
+  private async restoreDir(dir: TargetDir, list: TreeNode[], shown: string, selection?: Selection): Promise<void> {
     const names = new DirNames(shown);
     for (const entry of list) {
       throwIfAborted(this.signal, 'restore');
       const inner = selection?.get(entry.name);
       if (selection && inner === undefined) continue;
       const n = this.withOptions(entry);
-      const path = childPath(dir, names.take(n));
+      const name = names.take(n);
+      const place = { at: dir.at(name), shown: dir.shownChild(name) };
       switch (n.type) {
         case 'dir': {
-          await makeDir(path);
-          const children = n.subtree ? await loadTree(this.index, n.subtree) : [];
-          await this.restoreDir(path, children, `${shown}/${n.name}`, inner ?? undefined);
-          this.dirsDone.push({ path, node: n });
+          const child = await makeChild(dir, name);
+          try {
+            const children = n.subtree ? await loadTree(this.index, n.subtree) : [];
+            await this.restoreDir(child, children, `${shown}/${n.name}`, inner ?? undefined);
+          } finally {
+            await child.release(); // closed once its files are written too
+          }
+          this.dirsDone.push({ parts: child.parts, node: n });
           break;
         }
         case 'file':
-          await this.schedule(() => this.restoreFile(path, n));
+          await this.schedule(() => {
+            dir.hold();
+            return this.restoreFile(dir, name, place, n).finally(() => dir.release());
+          });
           break;
         case 'symlink':
-          await replacing(path, () => symlink(symlinkTargetBytes(n), path));
-          await this.setMeta(path, n);
+          await replacing(place, () => symlink(symlinkTargetBytes(n), place.at));
+          await this.setMeta(place, n);
           break;
         default: {
-          const why = this.skipReason(n) ?? (await createSpecial(n, path, this.target));
-          if (why !== null) this.result.skipped.push({ path: path.toString(), message: why });
-          else await this.setMeta(path, n);
+          const why = this.skipReason(n) ?? (await createSpecial(n, dir, name));
+          if (why !== null) this.result.skipped.push({ path: place.shown.toString(), message: why });
+          else await this.setMeta(place, n);
         }
       }
     }
@@ -319,33 +348,44 @@ class RestoreRun {
   }
 
   /** A file, or a hard link to the first restored path of its inode (which waits for that one). */
-  private async restoreFile(path: Buffer, n: TreeNode): Promise<void> {
+  private async restoreFile(dir: TargetDir, name: Buffer, place: Place, n: TreeNode): Promise<void> {
     const { counters, result } = this;
     const key = linkKey(n);
     const first = key === undefined ? undefined : this.links.get(key);
     // a tree from before devices were recorded may give files of two file systems one inode
     // number: only a file with the same content can be another link of it
     if (first && sameContent(first.node, n)) {
-      const firstPath = await first.done;
-      await replacing(path, () => link(firstPath, path));
+      await this.linkTo(await first.done, place);
       counters.files++;
       result.files++;
       return;
     }
     if (key !== undefined && !first) {
-      const done = this.writeContent(path, n).then(() => path);
+      const done = this.writeContent(place, n).then(() => ({ parts: dir.parts, name }));
       done.catch(() => undefined);
       this.links.set(key, { done, node: n });
       await done;
     } else {
-      await this.writeContent(path, n);
+      await this.writeContent(place, n);
     }
     counters.files++;
     result.files++;
-    this.progress.update({ ...counters, currentPath: path.toString() });
+    this.progress.update({ ...counters, currentPath: place.shown.toString() });
   }
 
-  private async writeContent(path: Buffer, n: TreeNode): Promise<void> {
+  /** A hard link at `place` to the file first written as `name` in the directory at `parts`. */
+  private async linkTo(first: { parts: readonly Buffer[]; name: Buffer }, place: Place): Promise<void> {
+    const chain = new DirChain(this.target); // its directory opened again, one O_NOFOLLOW step at a time
+    try {
+      const from = (await chain.open(first.parts)).at(first.name);
+      await replacing(place, () => link(from, place.at));
+    } finally {
+      await chain.close();
+    }
+  }
+
+  private async writeContent(place: Place, n: TreeNode): Promise<void> {
+    const { at, shown: path } = place;
     const chunks = this.locate(path, n);
     const size = chunks.reduce((sum, c) => sum + c.blob.rawLength, 0);
     await this.limiter?.take(size, this.signal);
@@ -357,9 +397,9 @@ class RestoreRun {
     if (size <= SPLIT_BYTES && !n.xattrs) {
       // a worker opens (O_NOFOLLOW), writes, sizes and closes it, and sets meta through the descriptor
       // (files with extended attributes, which are rare, take the main thread's path below)
-      await this.pool.writeFile(path, chunks, size, meta);
+      await this.pool.writeFile(at, chunks, size, meta, path);
     } else {
-      await this.writeSplit(path, n, chunks, size, meta);
+      await this.writeSplit(place, n, chunks, size, meta);
     }
     this.counters.bytes += size;
   }
@@ -380,19 +420,19 @@ class RestoreRun {
 
   /** A big file (or one with extended attributes): opened here, its parts written by every worker. */
   private async writeSplit(
-    path: Buffer,
+    place: Place,
     n: TreeNode,
     chunks: BlobLocation[],
     size: number,
     meta: FileMeta,
   ): Promise<void> {
-    const fh = await openNewFile(path); // never an inode that is already there
+    const fh = await openNewFile(place.at, place.shown); // never an inode that is already there
     try {
       await fh.truncate(size); // sized first: the parts are written in any order, holes stay holes
-      await this.pool.writeInto(path, fh.fd, chunks);
+      await this.pool.writeInto(place.shown, fh.fd, chunks);
       // metadata through the open file: no path lookups, and hard links share it
       if (meta.owner) await fh.chown(meta.owner.uid, meta.owner.gid).catch(() => undefined);
-      await this.setXattrs(path, n); // after chown (which drops security.capability), before chmod
+      await this.setXattrs(place, n); // after chown (which drops security.capability), before chmod (lsetxattr)
       await fh.chmod(meta.mode);
       futimens(fh.fd, meta.mtime);
     } finally {
@@ -400,73 +440,55 @@ class RestoreRun {
     }
   }
 
-  /** The metadata pass over directories, deepest first, so that writing into them is done. */
+  /**
+   * The metadata pass over directories, deepest first, so that writing into them is done. Each is
+   * opened again from the target, one O_NOFOLLOW step at a time (DirChain): one replaced meanwhile
+   * is refused, naming it.
+   */
   private async setDirsMeta(): Promise<void> {
-    for (const { path, node } of this.dirsDone) {
-      await this.setMeta(path, node);
-      this.counters.dirs++;
-      this.result.dirs++;
+    const chain = new DirChain(this.target);
+    try {
+      for (const { parts, node } of this.dirsDone) {
+        await this.setDirMeta(await chain.open(parts), node);
+        this.counters.dirs++;
+        this.result.dirs++;
+      }
+    } finally {
+      await chain.close();
     }
   }
 
-  private async setMeta(path: Buffer, n: TreeNode): Promise<void> {
-    if (n.type === 'dir') return this.setDirMeta(path, n);
-    if (this.isRoot) await lchown(path, n.uid, n.gid).catch(() => undefined);
-    await this.setXattrs(path, n);
+  /** A symlink's or special file's owner, attributes, mode and times; none follows a symlink. */
+  private async setMeta(place: Place, n: TreeNode): Promise<void> {
+    const { at, shown } = place;
+    if (this.isRoot) await lchown(at, n.uid, n.gid).catch(() => undefined);
+    await this.setXattrs(place, n);
     const mtime = fileTimeOf(n.mtimeNs);
     if (n.type === 'symlink') {
       try {
-        lutimens(path, mtime); // the link's own times, to the nanosecond
+        lutimens(at, mtime); // the link's own times, to the nanosecond
       } catch {
         // as before: a symlink whose times cannot be set keeps the ones it was made with
       }
       return;
     }
-    await chmod(path, n.mode);
-    lutimens(path, mtime);
+    await chmodSpecial(at, shown, n.mode);
+    lutimens(at, mtime);
   }
 
-  /** A directory's owner, mode and mtime through a descriptor opened without following a symlink. */
-  private async setDirMeta(path: Buffer, n: TreeNode): Promise<void> {
-    const fh = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(
-      (err: Error) => {
-        const code = errnoCode(err);
-        if (code === 'ELOOP' || code === 'ENOTDIR') {
-          throw new PathEscapeError(
-            path.toString(),
-            'the directory was replaced (maybe by a symlink) during the restore',
-          );
-        }
-        throw err;
-      },
-    );
-    try {
-      if (this.isRoot) await fh.chown(n.uid, n.gid).catch(() => undefined);
-      await this.setXattrs(path, n);
-      await fh.chmod(n.mode);
-      futimens(fh.fd, fileTimeOf(n.mtimeNs));
-    } finally {
-      await fh.close();
-    }
+  /** A directory's owner, attributes, mode and mtime through its descriptor. */
+  private async setDirMeta(dir: TargetDir, n: TreeNode): Promise<void> {
+    if (this.isRoot) await fchownFd(dir.fd, n.uid, n.gid).catch(() => undefined);
+    await this.setXattrs({ at: dir.self(), shown: dir.shown }, n);
+    await fchmodFd(dir.fd, n.mode);
+    futimens(dir.fd, fileTimeOf(n.mtimeNs));
   }
 
   // after chown (which drops security.capability) and before chmod (user.* needs write access)
-  private async setXattrs(path: Buffer, n: TreeNode): Promise<void> {
+  private async setXattrs({ at, shown }: Place, n: TreeNode): Promise<void> {
     if (!n.xattrs) return;
-    for (const message of await applyXattrs(path, n.xattrs)) {
-      this.result.warnings.push({ path: path.toString(), message });
-    }
-  }
-}
-
-/** A directory at `path`, new or from an earlier (interrupted) restore; anything else in the way is refused. */
-async function makeDir(path: Buffer): Promise<void> {
-  try {
-    await mkdir(path, { mode: 0o700 });
-  } catch (err) {
-    if (errnoCode(err) !== 'EEXIST') throw err;
-    if (!(await lstat(path)).isDirectory()) {
-      throw new PathEscapeError(path.toString(), 'something that is not a directory (maybe a symlink) is in the way');
+    for (const message of await applyXattrs(at, n.xattrs)) {
+      this.result.warnings.push({ path: shown.toString(), message });
     }
   }
 }

@@ -37,6 +37,10 @@ export interface RestoreJobInput {
    * restored at its relative position under target, one directory alone as `subtree` (absent: all).
    */
   paths?: string[];
+  /** Skip device nodes (`--no-devices`; as root they are made by default). Absent: false. */
+  noDevices?: boolean;
+  /** Restore modes without their setuid and setgid bits (`--no-setuid`). Absent: false. */
+  noSetuid?: boolean;
   requestedBy: string;
   settings: JobSettings;
 }
@@ -53,6 +57,9 @@ export interface RestoreRequest {
   paths?: string[];
   /** Bytes per second the restore may write; 0 or absent: no limit. */
   rateLimit?: number;
+  /** As in RestoreJobInput; sent only when true. */
+  noDevices?: boolean;
+  noSetuid?: boolean;
 }
 
 /** Everything a verify workflow needs: the drive, and the node that reads it (by default the drive's own). */
@@ -97,6 +104,8 @@ export interface RestoreOutcome {
   bytes: number;
   /** Entries not restored (fifos, sockets, devices), with why. */
   skipped: { path: string; message: string }[];
+  /** Entries restored without their setuid/setgid bits; present only with noSetuid. */
+  setuidStripped?: number;
   durationMs: number;
 }
 

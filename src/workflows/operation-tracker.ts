@@ -150,7 +150,8 @@ export class OperationTracker {
         return (
           `restore of ${v.app} succeeded: ${r.files} files, ${r.dirs} directories, ${r.bytes} bytes of snapshot ` +
           `${shortId(r.snapshotId)} into ${r.target} on ${r.node} in ${r.durationMs} ms` +
-          (r.skipped.length > 0 ? ` (${r.skipped.length} special files skipped)` : '')
+          (r.skipped.length > 0 ? ` (${r.skipped.length} special files skipped)` : '') +
+          (r.setuidStripped !== undefined ? ` (${r.setuidStripped} without setuid/setgid)` : '')
         );
       }
       const p = v.progress;

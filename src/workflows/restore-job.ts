@@ -128,6 +128,9 @@ async function restore(input: RestoreJobInput, op: OperationTracker, mark: () =>
           target,
           subtree,
           ...(input.paths?.length ? { paths: input.paths } : {}),
+          // sent only when asked for: the activity's input stays as it was otherwise
+          ...(input.noDevices ? { noDevices: true } : {}),
+          ...(input.noSetuid ? { noSetuid: true } : {}),
           rateLimit: input.settings.operationBandwidthLimitBytesPerSecond ?? 0,
         }),
       ),

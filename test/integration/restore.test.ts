@@ -6,7 +6,8 @@
  * packs fails the verify (naming the pack) and a restore from it (naming the pack and the file).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { freePort } from '../../src/devtools/dev-server';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -230,6 +231,50 @@ describe('restore and verify on a real cluster', { timeout: 400_000 }, () => {
     assert.match(err.cause.message, /^no snapshot abcdef012345 of app sample-db in the catalog/);
     assert.equal(await jobCount(), jobs);
     assert.ok(!readdirSync(join(c.dir, 'restores')).includes('y'));
+  });
+
+  test('--no-setuid and --no-devices: a setuid file comes back without the bit, a device node (as root) not at all, and the result says so', async () => {
+    // a setuid file (and, as root, a device node) in the app's data, backed up once more
+    const tool = join(c.files.appDir, 'setuid-tool');
+    const device = join(c.files.appDir, 'null-like');
+    const isRoot = process.getuid?.() === 0;
+    writeFileSync(tool, '#!/bin/sh\n');
+    chmodSync(tool, 0o4755);
+    if (isRoot) execFileSync('mknod', ['-m', '600', device, 'c', '1', '3']);
+    try {
+      const started = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'test');
+      const backedUp = await followJob(c.client, started.jobId, () => undefined, 500);
+      assert.equal(backedUp.state, 'succeeded', backedUp.error ?? '');
+      const target = join(c.dir, 'restores', 'no-setuid');
+      const paths = ['--path', 'setuid-tool', ...(isRoot ? ['--path', 'null-like'] : [])];
+      const r = cli([
+        'restore',
+        DEMO_APP,
+        '--target',
+        target,
+        ...paths,
+        '--no-devices',
+        '--no-setuid',
+        '--wait',
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const result = summaryLine<OperationResult>(r.stdout);
+      assert.equal(result.state, 'succeeded', result.error);
+      assert.equal(result.restore?.setuidStripped, 1);
+      assert.equal(statSync(join(target, 'setuid-tool')).mode & 0o7777, 0o755);
+      if (isRoot) {
+        assert.deepEqual(result.restore?.skipped, [
+          { path: join(target, 'null-like'), message: 'device node not restored: --no-devices' },
+        ]);
+        assert.deepEqual(readdirSync(target), ['setuid-tool']);
+      }
+      const events = await jobEvents(c.catalog, result.jobId);
+      assert.match(events.at(-1)?.message ?? '', /\(1 without setuid\/setgid\)$/);
+    } finally {
+      rmSync(tool, { force: true });
+      rmSync(device, { force: true });
+    }
   });
 
   test('verify --read-data passes; a flipped byte in a pack fails it, naming the pack, and a restore names the file', async () => {

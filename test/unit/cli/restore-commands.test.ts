@@ -25,3 +25,18 @@ void test('--path may be given several times', () => {
   cmd.parse(['app', '--target', '/t', '--path', 'a', '--path', 'b/c'], { from: 'user' });
   assert.deepEqual(cmd.opts<{ path: string[] }>().path, ['a', 'b/c']);
 });
+
+void test('--no-devices and --no-setuid are off unless given', () => {
+  const parse = (args: string[]) => {
+    const cmd = restoreCommand().exitOverride();
+    cmd.action(() => undefined);
+    cmd.parse(['app', '--target', '/t', ...args], { from: 'user' });
+    return cmd.opts<{ devices: boolean; setuid: boolean }>();
+  };
+  const none = parse([]);
+  assert.equal(none.devices, true);
+  assert.equal(none.setuid, true);
+  const both = parse(['--no-devices', '--no-setuid']);
+  assert.equal(both.devices, false);
+  assert.equal(both.setuid, false);
+});

@@ -90,7 +90,11 @@ function checkpointer(opts: { seq: number; onCheckpoint?: boolean }) {
   };
   const deps = {
     schedule: new CheckpointSchedule(15_000, 100, c.now),
-    lock: { refresh: () => Promise.resolve(void log.push('refresh')), throwIfLost: () => undefined },
+    lock: {
+      refresh: () => Promise.resolve(void log.push('refresh')),
+      throwIfLost: () => undefined,
+      repin: () => Promise.resolve(void log.push('repin')),
+    },
     writer,
     trees: { frames: [{ name: null, node: null, nodes: nodes(2) }], save: () => Promise.resolve('t') },
     used: { resolve: () => void log.push('resolve') },
@@ -110,7 +114,7 @@ void test('checkpoints count on from the resumed seq, each after the index that 
   assert.equal(cps.length, 0, 'nothing is due yet');
   cp.count(100);
   await cp.maybe(() => ({ name: '61', offset: 100, content: ['x'], mtimeNs: '1', size: 200 }));
-  assert.deepEqual(log, ['index', 'resolve']);
+  assert.deepEqual(log, ['index', 'resolve', 'repin']);
   assert.equal(cps.length, 1);
   assert.equal(cps[0].seq, 8);
   assert.equal(cps[0].reason, 'interval');

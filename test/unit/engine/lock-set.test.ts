@@ -302,6 +302,33 @@ void test('the provisional refs are rewritten with each refresh of the lock on A
   }
 });
 
+void test('the provisional refs on A are rewritten at each checkpoint, before it is handed on, not only at lock refreshes', async () => {
+  const tmp = tempDir();
+  try {
+    const s = await setup(tmp.path, prng('lock-set-shared', MiB));
+    // the default stale age (30 min): no lock refresh during this backup, only checkpoints
+    const seen: string[][] = [];
+    await resumeOnB(
+      s,
+      // eslint-disable-next-line @typescript-eslint/require-await
+      async (cp) => {
+        const onA = cp.drives.find((d) => d.id === s.a.id)?.packs ?? [];
+        const p = refsOn(s.a).find((x) => x.refs.provisional);
+        assert.ok(p?.refs.provisional, 'a provisional refs file on A');
+        assert.deepEqual(p.refs.packs, [...onA].sort(), `checkpoint ${cp.seq}: the pin lists its packs on A`);
+        seen.push(p.refs.packs);
+      },
+      { every: true },
+    );
+    assert.ok(
+      seen.some((packs) => packs.length > s.aPacks.length),
+      'a checkpoint listed the older snapshot pack the backup deduplicated against',
+    );
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 void test("a resumed backup shares A with a tape appender's exclusive backup lock, not with a prune's", async () => {
   const tmp = tempDir();
   try {
