@@ -44,17 +44,22 @@ export function checkpointAges(figures: CatalogFigures): Map<string, number> {
   return ages;
 }
 
-/** Registers the catalog gauges of `cluster` in `registry`. */
-export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster: string): void {
+/** The catalog's figures, read at most once a second (one scrape reads them once for all gauges). */
+function figuresOnceASecond(db: Catalog, cluster: string): () => Promise<CatalogFigures> {
   let cached: Promise<CatalogFigures> | undefined;
   let cachedAt = 0;
-  const figures = () => {
+  return () => {
     if (!cached || Date.now() - cachedAt > 1000) {
       cachedAt = Date.now();
       cached = readCatalogFigures(db, cluster);
     }
     return cached;
   };
+}
+
+/** Registers the catalog gauges of `cluster` in `registry`. */
+export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster: string): void {
+  const figures = figuresOnceASecond(db, cluster);
   const gauge = (name: string, help: string, labels: string[], fill: (g: Gauge, f: CatalogFigures) => void) => {
     registry.removeSingleMetric(name);
     return new Gauge({
