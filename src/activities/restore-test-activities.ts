@@ -92,6 +92,7 @@ async function runRestoreTest(deps: RestoreTestActivityDeps, req: RestoreTestReq
       seed: req.seed,
       signal: ctx.cancellationSignal,
       progress: { update: (c) => (last = { ...c }) },
+      rateLimit: req.rateLimit,
     });
     log.info({ files: report.files, bytes: report.bytes, difference: report.difference }, 'restore test finished');
     return {

@@ -13,7 +13,7 @@ import {
   scheduledRestoreTestId,
 } from '../model/names';
 import type { AppSchedule, AppSpec, ClusterPlan, RestoreTestSpec } from '../model/plan';
-import { describeSample, type RestoreTestInput } from '../model/restore-test';
+import { describeSample, restoreTestSettings, type RestoreTestInput } from '../model/restore-test';
 
 /** What a pass over the restore-test schedules did, by app. */
 export type RestoreTestScheduleSync = ScheduleSync;
@@ -33,10 +33,7 @@ export function restoreTestInputOf(plan: ClusterPlan, app: Tested, requestedBy: 
     sample: app.restoreTest.sample,
     scratch: app.restoreTest.scratch,
     requestedBy,
-    settings: {
-      scheduleToStartTimeoutSeconds: plan.jobs.scheduleToStartTimeoutSeconds,
-      heartbeatTimeoutSeconds: plan.jobs.heartbeatTimeoutSeconds,
-    },
+    settings: restoreTestSettings(plan.jobs),
   };
 }
 

@@ -2,8 +2,10 @@
  * The node's backup service, retention side: on a drive this node sees, forget the snapshots each
  * app's keep policy does not keep (never one a running restore reads), prune the data only they
  * used, then mark in the catalog every snapshot of those apps that the drive no longer holds. The
- * catalog is written only after the drive's forget succeeded, and from what the drive holds then,
- * so a retry after a failed catalog write finishes the marking. The drive's exclusive lock keeps
+ * catalog is written only after the drive's forget and prune succeeded, and from what the drive
+ * holds then, so a retry after a failed catalog write finishes the marking; and a run that finds
+ * such snapshots before it starts (a forget whose prune was cut short: the node killed mid-way)
+ * prunes even when it forgets nothing itself, so the space (tape volumes) is freed. The drive's exclusive lock keeps
  * forget and prune from running beside a backup, restore or verify: they refuse (DriveLocked,
  * retryable) and the activity tries again later.
  */
@@ -64,6 +66,9 @@ async function applyRetention(deps: RetentionActivityDeps, req: RetentionRequest
   ctx.heartbeat({ summary: `retention on drive ${req.drive.name}` });
   try {
     const drive = await openDrive(req.drive.path, { password: deps.password });
+    // snapshots the catalog still lists that the drive no longer holds: a forget whose prune (or
+    // whose catalog marking) did not finish, e.g. its node was killed; this run prunes for it
+    const unfinished = await goneFromDrive(deps, req, drive);
     const protect = await snapshotsInRestore(deps.catalog);
     const kept: string[] = [];
     const forgotten: string[] = [];
@@ -73,8 +78,13 @@ async function applyRetention(deps: RetentionActivityDeps, req: RetentionRequest
       forgotten.push(...plan.remove.map((s) => s.id));
       log.info({ app, kept: plan.keep.length, forgotten: plan.remove.length }, 'retention forgot');
     }
+    if (unfinished.length > 0) {
+      log.info({ unfinished: unfinished.length }, 'retention finishes the prune of an earlier forget');
+    }
     const pruned: PruneResult | null =
-      forgotten.length > 0 ? await prune({ drive, password: deps.password, signal: ctx.cancellationSignal }) : null;
+      forgotten.length > 0 || unfinished.length > 0
+        ? await prune({ drive, password: deps.password, signal: ctx.cancellationSignal })
+        : null;
     const catalogMarked = await markGone(deps, req, drive);
     log.info({ forgotten: forgotten.length, catalogMarked, bytesFreed: pruned?.bytesFreed ?? 0 }, 'retention done');
     return {
@@ -116,11 +126,16 @@ async function tapeVolumes(
  * snapshot is on the drive, so a backup committing meanwhile is never marked.
  */
 async function markGone(deps: RetentionActivityDeps, req: RetentionRequest, drive: Drive): Promise<number> {
+  const gone = await goneFromDrive(deps, req, drive);
+  return markForgotten(deps.catalog, gone, req.jobId, new Date().toISOString());
+}
+
+/** Live catalog snapshots of the request's apps on its drive that the drive no longer holds. */
+async function goneFromDrive(deps: RetentionActivityDeps, req: RetentionRequest, drive: Drive): Promise<string[]> {
   const rows: string[] = [];
   for (const { app } of req.apps) rows.push(...(await liveSnapshotIds(deps.catalog, app, req.drive.name)));
   const onDrive = new Set((await listSnapshots(drive)).map((s) => s.id));
-  const gone = rows.filter((id) => !onDrive.has(id));
-  return markForgotten(deps.catalog, gone, req.jobId, new Date().toISOString());
+  return rows.filter((id) => !onDrive.has(id));
 }
 
 function retentionFailure(err: unknown, req: RetentionRequest): unknown {

@@ -11,6 +11,7 @@ import * as m0005 from './migrations/2026_12_04_0005_forgotten_snapshots';
 import * as m0006 from './migrations/2026_12_04_0006_sealed_checkpoints';
 import * as m0007 from './migrations/2026_12_04_0007_lease_expiry';
 import * as m0008 from './migrations/2026_12_04_0008_restore_tests';
+import * as m0009 from './migrations/2026_12_04_0009_restore_test_since';
 import type { Database } from './schema';
 
 /** Every migration, by name; names sort in the order they run. */
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_04_0006_sealed_checkpoints': m0006,
   '2026_12_04_0007_lease_expiry': m0007,
   '2026_12_04_0008_restore_tests': m0008,
+  '2026_12_04_0009_restore_test_since': m0009,
 };
 
 class StaticProvider implements MigrationProvider {

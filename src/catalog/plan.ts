@@ -3,9 +3,14 @@ import type { ClusterPlan } from '../model/plan';
 import type { Catalog } from './open';
 import type { AppsTable, DrivesTable, NodesTable } from './schema';
 
-/** Makes the nodes, apps and drives tables equal to `plan`, in one transaction. */
+/**
+ * Makes the nodes, apps and drives tables equal to `plan`, in one transaction. An app's
+ * `restore_test_since` carries over while it keeps a restore test (now when it just got one).
+ */
 export async function savePlan(db: Catalog, plan: ClusterPlan, nowIso: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('apps').select(['name', 'restore_test_since']).execute();
+    const since = new Map(before.map((a) => [a.name, a.restore_test_since]));
     await trx.deleteFrom('nodes').execute();
     await trx.deleteFrom('apps').execute();
     await trx.deleteFrom('drives').execute();
@@ -25,6 +30,7 @@ export async function savePlan(db: Catalog, plan: ClusterPlan, nowIso: string): 
             restart: a.restart,
             max_checkpoint_age_s: a.maxCheckpointAgeSeconds,
             updated_at: nowIso,
+            restore_test_since: a.restoreTest ? (since.get(a.name) ?? nowIso) : null,
           })),
         )
         .execute();

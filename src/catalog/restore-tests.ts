@@ -95,6 +95,16 @@ export async function recentRestoreTests(
 }
 
 /** When each app of the cluster last passed a restore test (its run's end). */
+/** Apps with a restore test in the saved plan, and since when they have had one. */
+export async function restoreTestsConfigured(db: Catalog): Promise<{ app: string; since: string }[]> {
+  const rows = await db
+    .selectFrom('apps')
+    .select(['name', 'restore_test_since'])
+    .where('restore_test_since', 'is not', null)
+    .execute();
+  return rows.flatMap((r) => (r.restore_test_since ? [{ app: r.name, since: r.restore_test_since }] : []));
+}
+
 export async function lastRestoreTestSuccesses(db: Catalog, cluster: string): Promise<{ app: string; at: string }[]> {
   const rows = await db
     .selectFrom('restore_tests')

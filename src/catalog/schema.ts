@@ -15,6 +15,8 @@ export interface AppsTable {
   restart: string;
   max_checkpoint_age_s: number;
   updated_at: string;
+  /** When the plan first gave the app a restore test (kept while it has one); null without one. */
+  restore_test_since: string | null;
 }
 
 export interface DrivesTable {

@@ -1,20 +1,19 @@
-/** `baton node`, `baton status` and `baton backup`: the cluster side of the CLI. */
+/** `baton node`, `baton status` and `baton backup` (through the client): the cluster side of the CLI. */
 import { hostname, userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { coordinatorAtNodeStart } from '../client/apply-plan';
-import { connect } from '../client/connect';
 import { describeChange } from '../model/plan-diff';
 import { UserError } from '../model/errors';
 import { formatBytes } from '../model/format';
 import { unreachableLine } from '../model/coordinator';
-import { StuckCoordinatorError, followJob, requestBackup } from '../client/coordinator-client';
-import { BatonClient } from '../client/baton-client';
+import { StuckCoordinatorError } from '../client/coordinator-client';
+import { BatonClient, type JobHandle } from '../client/baton-client';
 import { recordNodeHost } from '../catalog/hosts';
 import { backupProgress } from '../client/live-progress';
 import { recentJobs } from '../catalog/jobs';
-import type { BackupJobResult, StartedBackup } from '../model/backup';
+import type { BackupJobResult } from '../model/backup';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig, type BatonConfig } from '../config/load';
 import { createLogger } from '../log/logger';
@@ -191,7 +190,7 @@ async function clusterStatus(baton: BatonClient, catalog: Catalog) {
     running: await Promise.all(
       state.running.map(async (j) => ({
         ...j,
-        progress: (await backupProgress(baton.temporal, j.jobId).catch(() => null))?.summary ?? null,
+        progress: (await backupProgress(await baton.temporal(), j.jobId).catch(() => null))?.summary ?? null,
       })),
     ),
     recentJobs: await recentJobsView(catalog),
@@ -251,24 +250,19 @@ export function backupCommand(): Command {
     .option('--full', "read every file, ignoring the node's file cache")
     .option('--json', 'print JSON')
     .action(async (app: string, opts: ConfigOption & { wait?: boolean; json?: boolean; full?: boolean }) => {
-      const config = loadConfig(opts.config);
-      if (!config.plan.apps.some((a) => a.name === app)) {
-        throw new UserError(
-          `unknown app "${app}"; apps in ${config.file}: ${config.plan.apps.map((a) => a.name).join(', ') || 'none'}`,
-        );
-      }
-      const { client, close } = await connect(config);
+      const baton = await BatonClient.connect({ config: loadConfig(opts.config) });
       try {
-        const started = await requestBackup(client, config.cluster, app, `cli:${userInfo().username}`, opts.full);
+        const job = await baton.backup(app, { full: opts.full, requestedBy: `cli:${userInfo().username}` });
+        const { started } = job;
         if (!opts.wait) {
           console.log(
             opts.json ? JSON.stringify(started) : `started ${started.jobId} on ${started.node} to ${started.drive}`,
           );
           return;
         }
-        await waitForBackup(client, started, opts.json);
+        await waitForBackup(job, opts.json);
       } finally {
-        await close();
+        await baton.close();
       }
     });
 }
@@ -277,14 +271,15 @@ export function backupCommand(): Command {
  * `baton backup --wait`: the job's progress until it ends, then its result; exit 1 when it failed,
  * 3 when its snapshot is incomplete (docs/cli.md).
  */
-async function waitForBackup(client: Client, started: StartedBackup, json: boolean | undefined): Promise<void> {
+async function waitForBackup(job: JobHandle, json: boolean | undefined): Promise<void> {
+  const { started } = job;
   const progress = stdoutProgress(json);
   progress.note(`started ${started.jobId} on ${started.node} to ${started.drive}`, {
     message_type: 'started',
     ...started,
   });
   const result = await followUntilInterrupted(progress, (stop) =>
-    followJob(client, started.jobId, (view) => showBackupView(progress, view), 1000, stop),
+    job.result({ onView: (view) => showBackupView(progress, view), everyMs: 1000, signal: stop }),
   );
   progress.finish({ ...result }, backupEnd(result));
   if (result.state !== 'succeeded') process.exitCode = EXIT.failed;

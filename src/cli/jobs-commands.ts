@@ -1,15 +1,25 @@
 /**
- * `baton jobs` and `baton job <id>`: the catalog's view of jobs, their attempts and their timeline;
- * `baton job cancel <id>` cancels one.
+ * `baton jobs` and `baton job <id>`: the catalog's view of jobs, their attempts and their timeline,
+ * through the client (catalog only: they work while Temporal is down); `baton job cancel <id>`
+ * cancels one.
  */
 import { Command } from 'commander';
 import { BatonClient } from '../client/baton-client';
 import { UserError } from '../model/errors';
 import { attemptsOf } from '../catalog/attempts';
-import { getJob, jobEvents, recentJobs } from '../catalog/jobs';
+import { getJob, jobEvents } from '../catalog/jobs';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig } from '../config/load';
+import type { JobState } from '../model/backup';
 import { formatTable } from './table';
+
+const JOB_STATES: readonly JobState[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled'];
+
+function jobState(v: string): JobState {
+  const state = JOB_STATES.find((s) => s === v);
+  if (!state) throw new UserError(`--state: "${v}" is not a job state; give one of ${JOB_STATES.join(', ')}`);
+  return state;
+}
 
 async function withCatalog<T>(configFile: string | undefined, fn: (db: Catalog) => Promise<T>): Promise<T> {
   const config = loadConfig(configFile);
@@ -61,11 +71,15 @@ export function jobsCommand(): Command {
     .description('list recent jobs from the catalog')
     .option('--config <file>', 'config file (default: $BATON_CONFIG or ./baton.yaml)')
     .option('--limit <n>', 'how many', '20')
+    .option('--state <state>', 'only jobs in this state (pending, running, succeeded, failed, cancelled)', jobState)
+    .option('--app <app>', "only this app's jobs")
     .option('--json', 'print JSON')
-    .action(async (opts: { config?: string; limit: string; json?: boolean }) => {
+    .action(async (opts: { config?: string; limit: string; state?: JobState; app?: string; json?: boolean }) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UserError('--limit must be a positive whole number');
-      const jobs = await withCatalog(opts.config, (db) => recentJobs(db, limit));
+      const baton = await BatonClient.connect({ config: loadConfig(opts.config) });
+      const jobs = await baton.jobs({ limit, state: opts.state, app: opts.app });
+      await baton.close();
       if (opts.json) {
         console.log(JSON.stringify(jobs, null, 2));
         return;

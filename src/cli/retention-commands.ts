@@ -4,10 +4,8 @@
  */
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { connect } from '../client/connect';
+import { BatonClient } from '../client/baton-client';
 import { retentionResult, startRetention } from '../client/retention-client';
-import { openCatalog, type Catalog } from '../catalog/open';
-import { appSnapshots } from '../catalog/snapshots';
 import { loadConfig, type BatonConfig } from '../config/load';
 import { UserError } from '../model/errors';
 import { formatBytes, shortId } from '../model/format';
@@ -25,15 +23,6 @@ function appOf(config: BatonConfig, name: string): AppSpec {
   return app;
 }
 
-async function withCatalog<T>(config: BatonConfig, fn: (db: Catalog) => Promise<T>): Promise<T> {
-  const db = await openCatalog(config.catalogUrl);
-  try {
-    return await fn(db);
-  } finally {
-    await db.destroy();
-  }
-}
-
 export function snapshotsCommand(): Command {
   return new Command('snapshots')
     .description("list an app's snapshots on every drive, newest first, from the catalog (forgotten ones are gone)")
@@ -43,7 +32,9 @@ export function snapshotsCommand(): Command {
     .action(async (name: string, opts: { config?: string; json?: boolean }) => {
       const config = loadConfig(opts.config);
       const app = appOf(config, name);
-      const rows = await withCatalog(config, (db) => appSnapshots(db, app.name));
+      // the client reads only the catalog here: it lists snapshots while Temporal is down
+      const baton = await BatonClient.connect({ config });
+      const rows = await baton.snapshots(app.name).finally(() => baton.close());
       const list = rows.map((r) => ({
         id: r.id,
         time: r.at,
@@ -91,14 +82,17 @@ function retentionRunCommand(): Command {
             'add one under the app, e.g. keep: {last: 7, daily: 14}',
         );
       }
-      const drives = await withCatalog(config, async (db) => (await appSnapshots(db, app.name)).map((r) => r.drive));
-      const specs = config.plan.drives.filter((d) => drives.includes(d.name));
-      if (specs.length === 0) {
-        console.log(opts.json ? '[]' : `app ${app.name} has no snapshot on any drive of ${config.file}; nothing to do`);
-        return;
-      }
-      const { client, close } = await connect(config);
+      const baton = await BatonClient.connect({ config });
       try {
+        const drives = (await baton.snapshots(app.name)).map((r) => r.drive);
+        const specs = config.plan.drives.filter((d) => drives.includes(d.name));
+        if (specs.length === 0) {
+          console.log(
+            opts.json ? '[]' : `app ${app.name} has no snapshot on any drive of ${config.file}; nothing to do`,
+          );
+          return;
+        }
+        const client = await baton.temporal();
         const by = `cli:${userInfo().username}`;
         const ids = [];
         for (const d of specs) ids.push(await startRetention(client, config, d, [{ app: app.name, keep }], by));
@@ -111,7 +105,7 @@ function retentionRunCommand(): Command {
             (r.state === 'succeeded' ? console.log : console.error)(`${r.jobId}: ${retentionEndMessage(r)}`);
         }
       } finally {
-        await close();
+        await baton.close();
       }
     });
 }

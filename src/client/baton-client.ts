@@ -3,20 +3,23 @@
  * connects as baton.yaml says; starts backups through the coordinator and restores and verifies on
  * the nodes, each followed as an async iterator of its live views, then its result; applies a
  * config; reads the coordinator's status, and jobs and snapshots from the catalog; cancels a job.
- * The helpers underneath (coordinator-client.ts, operations-client.ts, apply-plan.ts) do the work.
+ * It connects to Temporal lazily, on the first call that needs it: the catalog-only calls (`jobs`,
+ * `job`, `snapshots`) work while Temporal is down. The helpers underneath (coordinator-client.ts,
+ * operations-client.ts, apply-plan.ts) do the work.
  */
 import { userInfo } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type BatonConfig } from '../config/load';
 import { openCatalog, type Catalog } from '../catalog/open';
-import { snapshotsOf } from '../catalog/jobs';
+import { getJob } from '../catalog/jobs';
 import { findSnapshot } from '../catalog/operations';
-import type { JobRow, SnapshotRow } from '../catalog/schema';
+import { appSnapshots, type AppSnapshot } from '../catalog/snapshots';
+import type { JobRow } from '../catalog/schema';
 import type { BackupJobResult, JobEntry, JobState, JobView, StartedBackup } from '../model/backup';
 import type { ClusterOutage } from '../model/coordinator';
 import type { ClusterPlan, DriveSpec } from '../model/plan';
-import { connect } from './connect';
+import { connect, type Connected } from './connect';
 import { coordinatorStatus, followJob, requestBackup } from './coordinator-client';
 import { cancelJob, type CancelResult } from './cancel-job';
 import { applyConfig, type ApplyOutcome } from './apply-plan';
@@ -24,6 +27,7 @@ import { startRestore, startVerify, waitAccepted } from './operations-client';
 import { OperationHandle, type FollowOptions } from './operation-handle';
 import { liveViews } from './live-views';
 import { snapshotPaths } from './snapshot-paths';
+import { UserError } from '../model/errors';
 import { OtherClusterError, SnapshotNotFoundError, UnknownDriveError, requireApp, requireNode } from './errors';
 
 export interface ConnectOptions {
@@ -85,8 +89,12 @@ export interface ClusterStatus {
 }
 
 export interface JobsQuery {
+  /** Only jobs in this state, e.g. `'failed'`. */
   state?: JobState;
+  /** Only this app's jobs (verify and retention jobs concern a drive: their app is empty). */
   app?: string;
+  /** Only jobs of this kind. */
+  kind?: JobRow['kind'];
   /** At most this many, newest first; default 20. */
   limit?: number;
 }
@@ -114,24 +122,40 @@ export class JobHandle {
 }
 
 export class BatonClient {
-  private constructor(
-    readonly config: BatonConfig,
-    readonly temporal: Client,
-    private readonly closeConnection: () => Promise<void>,
-  ) {}
+  private connection: Promise<Connected> | null = null;
 
-  static async connect(options: ConnectOptions = {}): Promise<BatonClient> {
-    const config = typeof options.config === 'object' ? options.config : loadConfig(options.config);
-    const { client, close } = await connect(config);
-    return new BatonClient(config, client, close);
+  private constructor(readonly config: BatonConfig) {}
+
+  /**
+   * Reads the config; connects to Temporal only when a call first needs it (a server that does
+   * not answer then fails that call in one line naming the setting to fix), so `jobs`, `job` and
+   * `snapshots`, which read only the catalog, work while Temporal is down.
+   */
+  static connect(options: ConnectOptions = {}): Promise<BatonClient> {
+    return Promise.resolve().then(
+      () => new BatonClient(typeof options.config === 'object' ? options.config : loadConfig(options.config)),
+    );
+  }
+
+  /** The Temporal client, connecting on the first call (and again after a failed attempt). */
+  async temporal(): Promise<Client> {
+    if (!this.connection) {
+      const pending = connect(this.config);
+      this.connection = pending;
+      pending.catch(() => {
+        if (this.connection === pending) this.connection = null;
+      });
+    }
+    return (await this.connection).client;
   }
 
   /** Starts a backup of `app` on the node hosting it. */
   async backup(app: string, options: BackupOptions = {}): Promise<JobHandle> {
     requireApp(this.config, app);
     const requestedBy = options.requestedBy ?? `code:${userInfo().username}`;
-    const started = await requestBackup(this.temporal, this.config.cluster, app, requestedBy, options.full);
-    return new JobHandle(this.temporal, started);
+    const temporal = await this.temporal();
+    const started = await requestBackup(temporal, this.config.cluster, app, requestedBy, options.full);
+    return new JobHandle(temporal, started);
   }
 
   /**
@@ -148,7 +172,8 @@ export class BatonClient {
       const found = await findSnapshot(db, app, snapshot);
       if (!found.ok) throw new SnapshotNotFoundError(app, snapshot, found.problem);
     });
-    const jobId = await startRestore(this.temporal, this.config, {
+    const temporal = await this.temporal();
+    const jobId = await startRestore(temporal, this.config, {
       app,
       snapshotId: snapshot,
       node: options.node ?? null,
@@ -159,7 +184,7 @@ export class BatonClient {
       ...(options.noSetuid ? { noSetuid: true } : {}),
       requestedBy: options.requestedBy ?? `code:${userInfo().username}`,
     });
-    return new OperationHandle(this.temporal, jobId, 'restore', await waitAccepted(this.temporal, jobId));
+    return new OperationHandle(temporal, jobId, 'restore', await waitAccepted(temporal, jobId));
   }
 
   /**
@@ -169,8 +194,9 @@ export class BatonClient {
   async verify(driveOrApp: string, options: VerifyOptions = {}): Promise<OperationHandle> {
     const drive = await this.driveOf(driveOrApp);
     const requestedBy = options.requestedBy ?? `code:${userInfo().username}`;
-    const jobId = await startVerify(this.temporal, this.config, drive, options.readData ?? false, requestedBy);
-    return new OperationHandle(this.temporal, jobId, 'verify', null);
+    const temporal = await this.temporal();
+    const jobId = await startVerify(temporal, this.config, drive, options.readData ?? false, requestedBy);
+    return new OperationHandle(temporal, jobId, 'verify', null);
   }
 
   /** The drive a verify checks: the one named, or the drive of the named app's latest snapshot. */
@@ -198,12 +224,12 @@ export class BatonClient {
   async apply(config: string | BatonConfig, options: ApplyConfigOptions = {}): Promise<ApplyOutcome> {
     const next = typeof config === 'object' ? config : loadConfig(config);
     if (next.cluster !== this.config.cluster) throw new OtherClusterError(next.cluster, this.config.cluster, next.file);
-    return applyConfig(this.temporal, next, options);
+    return applyConfig(await this.temporal(), next, options);
   }
 
   /** The coordinator's view: its host, where the apps run, the running jobs, its plan. */
   async status(): Promise<ClusterStatus> {
-    const state = await coordinatorStatus(this.temporal, this.config.cluster);
+    const state = await coordinatorStatus(await this.temporal(), this.config.cluster);
     return {
       cluster: this.config.cluster,
       coordinatorHost: state.host,
@@ -214,31 +240,50 @@ export class BatonClient {
     };
   }
 
-  /** Jobs from the catalog, newest first. */
+  /** Jobs from the catalog, newest first; reads only the catalog (works while Temporal is down). */
   jobs(query: JobsQuery = {}): Promise<JobRow[]> {
+    const limit = query.limit ?? 20;
+    if (!Number.isInteger(limit) || limit < 1) {
+      return Promise.reject(new UserError(`jobs: limit ${String(limit)} is not a positive whole number; give e.g. 20`));
+    }
     return this.withCatalog((db) => {
       let q = db.selectFrom('jobs').selectAll();
       if (query.state) q = q.where('state', '=', query.state);
       if (query.app) q = q.where('app', '=', query.app);
-      return q
-        .orderBy('started_at', 'desc')
-        .limit(query.limit ?? 20)
-        .execute();
+      if (query.kind) q = q.where('kind', '=', query.kind);
+      return q.orderBy('started_at', 'desc').limit(limit).execute();
     });
   }
 
-  /** An app's snapshots (not forgotten), newest first. */
-  snapshots(app: string, limit = 20): Promise<SnapshotRow[]> {
-    return this.withCatalog((db) => snapshotsOf(db, app, limit));
+  /** One job's catalog row, or undefined when the catalog has none; reads only the catalog. */
+  job(jobId: string): Promise<JobRow | undefined> {
+    return this.withCatalog((db) => getJob(db, jobId));
+  }
+
+  /**
+   * An app's snapshots still on their drives (not forgotten), across drives, newest first, each
+   * with the node whose backup made it; at most `limit` (default all). Reads only the catalog.
+   */
+  async snapshots(app: string, limit?: number): Promise<AppSnapshot[]> {
+    requireApp(this.config, app);
+    return await this.withCatalog(async (db) => {
+      const rows = await appSnapshots(db, app);
+      return limit === undefined ? rows : rows.slice(0, limit);
+    });
   }
 
   /** Cancels a running job and waits up to `waitMs` for it to record its end. */
   cancel(jobId: string, waitMs?: number): Promise<CancelResult> {
-    return cancelJob(this.temporal, jobId, waitMs);
+    return this.temporal().then((temporal) => cancelJob(temporal, jobId, waitMs));
   }
 
-  close(): Promise<void> {
-    return this.closeConnection();
+  /** Closes the Temporal connection, if one was made. */
+  async close(): Promise<void> {
+    const pending = this.connection;
+    this.connection = null;
+    if (!pending) return;
+    const connected = await pending.catch(() => null);
+    await connected?.close();
   }
 
   private async withCatalog<T>(fn: (db: Catalog) => Promise<T>): Promise<T> {

@@ -17,6 +17,7 @@ export type { CancelResult } from './cancel-job';
 export type { BatonConfig } from '../config/load';
 export { ConfigError } from '../config/load';
 export type { JobRow, SnapshotRow } from '../catalog/schema';
+export type { AppSnapshot } from '../catalog/snapshots';
 export type {
   BackupJobResult,
   BackupOutcome,

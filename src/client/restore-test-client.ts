@@ -8,7 +8,13 @@ import type { BatonConfig } from '../config/load';
 import { UserError } from '../model/errors';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, restoreTestWorkflowId } from '../model/names';
 import type { AppSpec } from '../model/plan';
-import { describeSample, type RestoreTestInput, type RestoreTestResult, type SampleSpec } from '../model/restore-test';
+import {
+  describeSample,
+  restoreTestSettings,
+  type RestoreTestInput,
+  type RestoreTestResult,
+  type SampleSpec,
+} from '../model/restore-test';
 import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
 
 /** Starts a restore test of `app` now; `sample` overrides the app's configured one (undefined: keep it). */
@@ -25,10 +31,7 @@ export async function startRestoreTest(
     sample,
     scratch: app.restoreTest?.scratch ?? null,
     requestedBy: opts.requestedBy,
-    settings: {
-      scheduleToStartTimeoutSeconds: config.plan.jobs.scheduleToStartTimeoutSeconds,
-      heartbeatTimeoutSeconds: config.plan.jobs.heartbeatTimeoutSeconds,
-    },
+    settings: restoreTestSettings(config.plan.jobs),
   };
   const workflowId = restoreTestWorkflowId(config.cluster, app.name, Date.now());
   await client.workflow.start('restoreTest', {

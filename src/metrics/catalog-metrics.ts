@@ -7,7 +7,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { backupTimes, latestVerifies, runningBackups } from '../catalog/backup-health';
 import type { Catalog } from '../catalog/open';
-import { lastRestoreTestSuccesses } from '../catalog/restore-tests';
+import { lastRestoreTestSuccesses, restoreTestsConfigured } from '../catalog/restore-tests';
 import type { ClusterPlan } from '../model/plan';
 import { scheduleIntervalSeconds } from './schedule-interval';
 import { zeroRestoreTestFailures } from './node-metrics';
@@ -17,17 +17,19 @@ export interface CatalogFigures {
   running: Awaited<ReturnType<typeof runningBackups>>;
   verifies: Awaited<ReturnType<typeof latestVerifies>>;
   restoreTests: Awaited<ReturnType<typeof lastRestoreTestSuccesses>>;
+  restoreTestsSince: Awaited<ReturnType<typeof restoreTestsConfigured>>;
   at: number;
 }
 
 export async function readCatalogFigures(db: Catalog, cluster: string, now = Date.now()): Promise<CatalogFigures> {
-  const [backups, running, verifies, restoreTests] = await Promise.all([
+  const [backups, running, verifies, restoreTests, restoreTestsSince] = await Promise.all([
     backupTimes(db, cluster),
     runningBackups(db, cluster),
     latestVerifies(db, cluster),
     lastRestoreTestSuccesses(db, cluster),
+    restoreTestsConfigured(db),
   ]);
-  return { backups, running, verifies, restoreTests, at: now };
+  return { backups, running, verifies, restoreTests, restoreTestsSince, at: now };
 }
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
@@ -42,17 +44,22 @@ export function checkpointAges(figures: CatalogFigures): Map<string, number> {
   return ages;
 }
 
-/** Registers the catalog gauges of `cluster` in `registry`. */
-export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster: string): void {
+/** The catalog's figures, read at most once a second (one scrape reads them once for all gauges). */
+function figuresOnceASecond(db: Catalog, cluster: string): () => Promise<CatalogFigures> {
   let cached: Promise<CatalogFigures> | undefined;
   let cachedAt = 0;
-  const figures = () => {
+  return () => {
     if (!cached || Date.now() - cachedAt > 1000) {
       cachedAt = Date.now();
       cached = readCatalogFigures(db, cluster);
     }
     return cached;
   };
+}
+
+/** Registers the catalog gauges of `cluster` in `registry`. */
+export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster: string): void {
+  const figures = figuresOnceASecond(db, cluster);
   const gauge = (name: string, help: string, labels: string[], fill: (g: Gauge, f: CatalogFigures) => void) => {
     registry.removeSingleMetric(name);
     return new Gauge({
@@ -97,6 +104,14 @@ export function registerCatalogMetrics(registry: Registry, db: Catalog, cluster:
     ['cluster', 'app'],
     (g, f) => {
       for (const r of f.restoreTests) g.set({ cluster, app: r.app }, seconds(r.at));
+    },
+  );
+  gauge(
+    'baton_restore_test_configured_timestamp_seconds',
+    "When the plan gave the app its restore test (catalog): the alert's start when none has passed yet",
+    ['cluster', 'app'],
+    (g, f) => {
+      for (const r of f.restoreTestsSince) g.set({ cluster, app: r.app }, seconds(r.since));
     },
   );
   gauge('baton_backups_running', 'Backups the catalog holds as running', ['cluster'], (g, f) => {

@@ -18,7 +18,24 @@ export interface RestoreTestInput {
   sample: SampleSpec | null;
   scratch: string | null;
   requestedBy: string;
-  settings: Pick<JobSettings, 'scheduleToStartTimeoutSeconds' | 'heartbeatTimeoutSeconds'>;
+  /** `operationBandwidthLimitBytesPerSecond`: the restore's pace, as for `baton restore` (absent: no limit). */
+  settings: Pick<
+    JobSettings,
+    'scheduleToStartTimeoutSeconds' | 'heartbeatTimeoutSeconds' | 'operationBandwidthLimitBytesPerSecond'
+  >;
+}
+
+/**
+ * The job settings a restore test takes from the plan; the bandwidth limit only when set, so the
+ * schedules of plans without one keep their fingerprint.
+ */
+export function restoreTestSettings(jobs: JobSettings): RestoreTestInput['settings'] {
+  const limit = jobs.operationBandwidthLimitBytesPerSecond ?? 0;
+  return {
+    scheduleToStartTimeoutSeconds: jobs.scheduleToStartTimeoutSeconds,
+    heartbeatTimeoutSeconds: jobs.heartbeatTimeoutSeconds,
+    ...(limit > 0 ? { operationBandwidthLimitBytesPerSecond: limit } : {}),
+  };
 }
 
 /** The node's input for one restore test. */
@@ -32,6 +49,8 @@ export interface RestoreTestRequest {
   /** Seeds the sample's choice; recorded with the result. */
   seed: number;
   scratch: string | null;
+  /** Bytes per second the restore may write (the plan's operation bandwidth limit); absent or 0: no limit. */
+  rateLimit?: number;
 }
 
 /** The first file that differs from the snapshot, and how. */

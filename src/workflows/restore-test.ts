@@ -144,7 +144,14 @@ async function onNode(
       .catch(() => undefined);
   let outcome: RestoreTestOutcome;
   try {
-    outcome = await service.runRestoreTest({ ...run, app: input.app, sample: input.sample, scratch: input.scratch });
+    const rateLimit = input.settings.operationBandwidthLimitBytesPerSecond;
+    outcome = await service.runRestoreTest({
+      ...run,
+      app: input.app,
+      sample: input.sample,
+      scratch: input.scratch,
+      ...(rateLimit ? { rateLimit } : {}),
+    });
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {

@@ -4,9 +4,13 @@
  * restore-test schedule (described through the client) and one triggered run records a passing
  * row; `baton restore-test run --wait` passes on the whole snapshot and on a sample; after a
  * flipped byte in a pack on the drive it fails (a failed workflow, a failed row naming the file,
- * the failure counted in baton_restore_test_failures_total). Every run leaves its scratch space empty.
+ * the failure counted in baton_restore_test_failures_total). A run paced by the plan's operation
+ * bandwidth limit and cancelled from outside with `temporal workflow cancel` (as an operator in
+ * the Web UI would) ends cancelled, row and workflow, and the next run passes. Every run leaves its
+ * scratch space empty.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +21,7 @@ import { loadConfig } from '../../src/config/load';
 import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
 import { startNodeProcess } from '../../src/demo/node-processes';
 import { freePort } from '../../src/devtools/dev-server';
+import { ensureTemporalCli } from '../../src/devtools/temporal-cli';
 import { restoreTestScheduleId } from '../../src/model/names';
 import type { RestoreTestResult } from '../../src/model/restore-test';
 import { waitFor } from '../../src/util/wait';
@@ -115,6 +120,60 @@ describe('restore tests on a real cluster', { timeout: 180_000, skip: secondNode
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /^baton: unknown app "nope"; apps in .*: sample-db/);
     assert.equal(unknown.stderr.trim().split('\n').length, 1);
+  });
+
+  test('a restore test cancelled from outside (temporal workflow cancel) ends cancelled, leaves no scratch, and the next run passes', async () => {
+    const config = loadConfig(c.files.configFile);
+    // the plan's operation bandwidth limit paces the restore (the demo app's data: about 4 s)
+    const paced = {
+      ...config,
+      plan: { ...config.plan, jobs: { ...config.plan.jobs, operationBandwidthLimitBytesPerSecond: 2 * 1024 * 1024 } },
+    };
+    const runId = await startRestoreTest(c.client, paced, paced.plan.apps[0], { sample: null, requestedBy: 'test' });
+    await waitFor(
+      'the restore test to write into its scratch directory',
+      () => existsSync(scratch()) && readdirSync(scratch()).some((d) => readdirSync(join(scratch(), d)).length > 0),
+      30_000,
+      50,
+    );
+    const cancel = spawnSync(
+      ensureTemporalCli(),
+      [
+        'workflow',
+        'cancel',
+        '--workflow-id',
+        runId,
+        '--address',
+        c.address,
+        '--namespace',
+        c.config.temporal.namespace,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(cancel.status, 0, cancel.stderr);
+    const description = await waitFor(
+      'the cancelled run to end',
+      async () => {
+        const d = await c.client.workflow.getHandle(runId).describe();
+        return d.status.name === 'RUNNING' ? undefined : d;
+      },
+      30_000,
+    );
+    assert.equal(description.status.name, 'CANCELLED');
+    const row = (await rows()).find((x) => x.id === runId);
+    assert.equal(row?.state, 'cancelled');
+    assert.match(row?.message ?? '', new RegExp(`restore test of ${DEMO_APP} snapshot \\w+ on node-\\d cancelled`));
+    // the node's restore stops at its next heartbeat and removes what it wrote
+    await waitFor('the scratch space to be empty', () => scratchEmpty() || undefined, 15_000, 100);
+
+    const next = await startRestoreTest(c.client, config, config.plan.apps[0], {
+      sample: { files: 3 },
+      requestedBy: 'test',
+    });
+    const result = await restoreTestResult(c.client, next);
+    assert.equal(result.state, 'succeeded', result.message);
+    assert.equal(result.files, 3);
+    assert.ok(scratchEmpty());
   });
 
   test('a flipped byte in a pack fails the test: failed workflow, failed row naming the file, failure counted', async () => {

@@ -13,6 +13,7 @@ void test("a running backup's checkpoint age: since its latest checkpoint, or it
     backups: [],
     verifies: [],
     restoreTests: [],
+    restoreTestsSince: [],
     running: [
       { jobId: 'a', app: 'db', startedAt: '2026-12-04T00:00:00Z', lastCheckpoint: '2026-12-04T00:59:00Z' },
       { jobId: 'b', app: 'web', startedAt: '2026-12-04T00:30:00Z', lastCheckpoint: null },
