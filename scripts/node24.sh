@@ -13,6 +13,11 @@
 #
 # Environment: NODE24_SPEC (default `24`: the newest 24.x on the registry when the cache is made),
 # BATON_NODE24_KEEP=1 keeps the copy (its path is printed). Exit status: npm's when a step fails.
+#
+# In two steps: `bash scripts/node24.sh prepare DIR` copies the checkout into DIR (new or empty) and
+# runs `npm ci` there; `bash scripts/node24.sh test DIR` runs `npm test` in it, then removes it
+# (unless BATON_NODE24_KEEP=1). .ci/run prepares while the first Node lints and type-checks, so the
+# native builds for Node 24 take no wall-clock time of their own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src="$PWD"
@@ -43,25 +48,45 @@ else
   say "Node $("$prefix/bin/node" --version) installed"
 fi
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/baton-node24.XXXXXX")"
+mode="${1:-all}"
+case "$mode" in
+  all) work="$(mktemp -d "${TMPDIR:-/tmp}/baton-node24.XXXXXX")" ;;
+  prepare | test)
+    work="${2:-}"
+    [ -n "$work" ] || { say "usage: node24.sh [prepare DIR | test DIR]" >&2; exit 2; }
+    ;;
+  *) say "usage: node24.sh [prepare DIR | test DIR]" >&2; exit 2 ;;
+esac
 if [ "${BATON_NODE24_KEEP:-0}" = 1 ]; then
   say "copy kept at $work"
-else
+elif [ "$mode" != prepare ]; then
   trap 'rm -rf "$work"' EXIT
 fi
-say "copying the checkout to $work"
-tar -C "$src" -c \
-  --exclude=./node_modules --exclude=./dist --exclude=./.baton --exclude=./.git \
-  --exclude=./native/aes-gcm/build . | tar -C "$work" -x
 
-cd "$work"
 export PATH="$prefix/bin:$PATH"
 export npm_config_nodedir="$prefix"
 [ "$(node --version)" = "$("$prefix/bin/node" --version)" ] || {
   say "node on PATH is $(command -v node), not $prefix/bin/node" >&2
   exit 1
 }
-say "npm ci with Node $(node --version) (native modules built against $prefix/include/node)"
-npm ci --no-audit --no-fund
-say "npm test with Node $(node --version)"
-npm test
+
+if [ "$mode" != test ]; then
+  mkdir -p "$work"
+  if [ -n "$(ls -A "$work")" ]; then
+    say "$work is not empty; prepare copies the checkout into a new or empty directory" >&2
+    exit 2
+  fi
+  say "copying the checkout to $work"
+  tar -C "$src" -c \
+    --exclude=./node_modules --exclude=./dist --exclude=./.baton --exclude=./.git \
+    --exclude=./native/aes-gcm/build . | tar -C "$work" -x
+  cd "$work"
+  say "npm ci with Node $(node --version) (native modules built against $prefix/include/node)"
+  npm ci --no-audit --no-fund
+fi
+if [ "$mode" != prepare ]; then
+  cd "$work"
+  [ -d node_modules ] || { say "$work has no node_modules: run \`node24.sh prepare $work\` first" >&2; exit 2; }
+  say "npm test with Node $(node --version)"
+  npm test
+fi
