@@ -168,11 +168,12 @@ export class BatonClient {
     const paths = snapshotPaths(options.paths ?? []);
     const target = isAbsolute(options.target) ? normalize(options.target) : resolve(options.target);
     const snapshot = options.snapshot ?? null;
+    // the server first: a request that cannot start says so before any catalog answer
+    const temporal = await this.temporal();
     await this.withCatalog(async (db) => {
       const found = await findSnapshot(db, app, snapshot);
       if (!found.ok) throw new SnapshotNotFoundError(app, snapshot, found.problem);
     });
-    const temporal = await this.temporal();
     const jobId = await startRestore(temporal, this.config, {
       app,
       snapshotId: snapshot,
@@ -192,9 +193,9 @@ export class BatonClient {
    * node it belongs to; `readData` reads every byte too.
    */
   async verify(driveOrApp: string, options: VerifyOptions = {}): Promise<OperationHandle> {
+    const temporal = await this.temporal(); // the server first, as for restore
     const drive = await this.driveOf(driveOrApp);
     const requestedBy = options.requestedBy ?? `code:${userInfo().username}`;
-    const temporal = await this.temporal();
     const jobId = await startVerify(temporal, this.config, drive, options.readData ?? false, requestedBy);
     return new OperationHandle(temporal, jobId, 'verify', null);
   }
