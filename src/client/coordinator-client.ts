@@ -20,7 +20,7 @@ import type { coordinator } from '../workflows/coordinator';
 import { backupProgress, withBackupProgress } from './live-progress';
 import { UserError } from '../model/errors';
 import { retryWhileDraining } from './draining';
-import { failedPrecondition, failedTask, type FailedTask } from './failed-task';
+import { failedPrecondition, failedTask, queryUnanswered, type FailedTask } from './failed-task';
 
 function causeMessage(err: unknown): string {
   let e = err as Error | undefined;
@@ -315,7 +315,7 @@ export async function coordinatorStatus(
           `the coordinator of cluster ${cluster} is not running; start it with \`baton apply\` (or the demo cluster with \`npm run demo\`)`,
         );
       }
-      if (!failedPrecondition(err)) throw err;
+      if (!queryUnanswered(err)) throw err;
       if (Date.now() >= deadline) throw await unanswered(handle, cluster, retryMs);
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -14,6 +14,8 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** gRPC's FAILED_PRECONDITION: the server's refusal of an update or query while a workflow task fails. */
 export const FAILED_PRECONDITION = 9;
+/** gRPC's DEADLINE_EXCEEDED: a query no worker took before its deadline */
+export const DEADLINE_EXCEEDED = 4;
 
 /** The WorkflowTaskFailedCause values Baton names (temporal/api/enums/v1/failed_cause.proto). */
 const CAUSES: Record<number, string> = {
@@ -111,9 +113,24 @@ export async function failedTask(handle: WorkflowHandle): Promise<FailedTask | n
   return failedTaskOf(raw, await newestEvents(handle));
 }
 
+/** Whether an error carries one of the gRPC `codes`, on itself or a cause. */
+function carriesCode(err: unknown, codes: readonly number[]): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (typeof e.code === 'number' && codes.includes(e.code)) return true;
+  return false;
+}
+
 /** Whether an error carries gRPC's FAILED_PRECONDITION, on itself or a cause. */
 export function failedPrecondition(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
-    if (e.code === FAILED_PRECONDITION) return true;
-  return false;
+  return carriesCode(err, [FAILED_PRECONDITION]);
+}
+
+/**
+ * Whether a query went unanswered because no worker could run the workflow's task: refused while
+ * the task is failing (FAILED_PRECONDITION), or timed out before a worker took it
+ * (DEADLINE_EXCEEDED: "query timed out before a worker could process it", seen while a coordinator
+ * failed replay on every try under load).
+ */
+export function queryUnanswered(err: unknown): boolean {
+  return carriesCode(err, [FAILED_PRECONDITION, DEADLINE_EXCEEDED]);
 }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import { failedPrecondition, failedTaskOf } from '../../../src/client/failed-task';
+import { failedPrecondition, failedTaskOf, queryUnanswered } from '../../../src/client/failed-task';
 
 const dir = resolve(__dirname, '..', '..', '..', '..', 'test', 'unit', 'client', 'fixtures');
 
@@ -94,4 +94,17 @@ test("the server's refusals of an update, an update-with-start and a query carry
   const words = new Error('Unable to perform workflow execution update due to Workflow Task in failed state.');
   assert.equal(failedPrecondition(words), false, 'the words alone are not the code');
   assert.equal(failedPrecondition(Object.assign(new Error('limit'), { code: 8 })), false);
+});
+
+test('a query is unanswered when refused (FAILED_PRECONDITION) or timed out before a worker took it', () => {
+  const timedOut = Object.assign(new Error('Failed to query Workflow'), {
+    cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: query timed out before a worker could process it'), {
+      code: 4,
+    }),
+  });
+  assert.equal(queryUnanswered(timedOut), true);
+  assert.equal(failedPrecondition(timedOut), false, 'a timeout is not a refusal');
+  assert.equal(queryUnanswered(Object.assign(new Error('refused'), { code: 9 })), true);
+  assert.equal(queryUnanswered(Object.assign(new Error('unavailable'), { code: 14 })), false);
+  assert.equal(queryUnanswered(new Error('4 DEADLINE_EXCEEDED')), false, 'the words alone are not the code');
 });
