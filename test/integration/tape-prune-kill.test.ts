@@ -15,9 +15,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, utimesSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import pino from 'pino';
-import { createRetentionActivities } from '../../src/activities/retention-activities';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
 import { liveSnapshotIds } from '../../src/catalog/snapshots';
 import { BATON_BIN } from '../../src/demo/node-processes';
@@ -27,6 +24,7 @@ import { readPool, startedVolumes } from '../../src/engine/tape-volumes';
 import type { RetentionOutcome } from '../../src/model/operations';
 import { createDrive, PASSWORD, prng } from '../helpers/engine';
 import { secondNodeSkip } from '../helpers/first-node';
+import { applyRetentionOnN1 } from '../helpers/retention';
 import { tempDir } from '../helpers/temp';
 
 const MiB = 1024 * 1024;
@@ -124,20 +122,11 @@ describe('a tape prune killed with SIGKILL mid-way', { timeout: 240_000, skip: s
     );
   }
 
-  async function retention(phase: Phase): Promise<RetentionOutcome> {
-    return new MockActivityEnvironment().run<[], RetentionOutcome, () => Promise<RetentionOutcome>>(() =>
-      createRetentionActivities({
-        node: 'n1',
-        logger: pino({ level: 'silent' }),
-        catalog: db,
-        password: PASSWORD,
-      }).applyRetention({
-        cluster: 'c',
-        jobId: `baton-retention-c-${DRIVE}-${phase}`,
-        node: 'n1',
-        drive: { name: DRIVE, node: 'n1', kind: 'tape', path },
-        apps: [{ app: 'db', keep: { last: 1 } }],
-      }),
+  function retention(phase: Phase): Promise<RetentionOutcome> {
+    return applyRetentionOnN1(
+      db,
+      { name: DRIVE, node: 'n1', kind: 'tape', path },
+      `baton-retention-c-${DRIVE}-${phase}`,
     );
   }
 

@@ -7,15 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import pino from 'pino';
-import type { RetentionOutcome } from '../../../src/model/operations';
-import { createRetentionActivities } from '../../../src/activities/retention-activities';
 import { openCatalog } from '../../../src/catalog/open';
 import { backup } from '../../../src/engine';
 import { DriveFullError } from '../../../src/engine/errors';
 import { registry } from '../../../src/metrics/node-metrics';
 import { createDrive, PASSWORD, prng } from '../../helpers/engine';
+import { applyRetentionOnN1 } from '../../helpers/retention';
 import { tempDir } from '../../helpers/temp';
 
 const MiB = 1024 * 1024;
@@ -38,19 +35,10 @@ void test(
       for (const seed of ['a', 'b', 'c']) await run(seed);
       await assert.rejects(run('d'), DriveFullError);
       for (const v of readdirSync(join(path, 'volumes'))) utimesSync(join(path, 'volumes', v), 1e6, 1e6);
-      const out = await new MockActivityEnvironment().run<[], RetentionOutcome, () => Promise<RetentionOutcome>>(() =>
-        createRetentionActivities({
-          node: 'n1',
-          logger: pino({ level: 'silent' }),
-          catalog: db,
-          password: PASSWORD,
-        }).applyRetention({
-          cluster: 'c',
-          jobId: 'baton-retention-c-t1-x',
-          node: 'n1',
-          drive: { name: 't1', node: 'n1', kind: 'tape', path },
-          apps: [{ app: 'db', keep: { last: 1 } }],
-        }),
+      const out = await applyRetentionOnN1(
+        db,
+        { name: 't1', node: 'n1', kind: 'tape', path },
+        'baton-retention-c-t1-x',
       );
       assert.equal(out.forgotten.length, 2);
       assert.equal(out.volumesRecycled, 2);
