@@ -16,10 +16,11 @@ import type { DrillReport } from '../../src/drill/report';
 import { loadConfig } from '../../src/config/load';
 import { DemoProcess } from '../helpers/demo-process';
 import { replayLiveHistories } from '../helpers/replay-live';
+import { secondNodeSkip } from '../helpers/first-node';
 
 const run = promisify(execFile);
 
-describe('baton drill against a running baton demo', { timeout: 300_000 }, () => {
+describe('baton drill against a running baton demo', { timeout: 300_000, skip: secondNodeSkip() }, () => {
   const demo = new DemoProcess('drill');
   const dir = demo.dir;
   const config = demo.configFile;

@@ -43,6 +43,16 @@ describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 
     await waitFor('a first checkpoint', () => latestCheckpoint(c.catalog, started.jobId), 60_000);
     return started.jobId;
   };
+  /** Runs a test's body; a failure carries the cluster's events, so a CI log shows what happened. */
+  const withEvents = async (body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (err) {
+      const events = await clusterEvents(c.catalog, c.config.cluster).catch((e: Error) => [{ error: e.message }]);
+      const story = events.map((e) => JSON.stringify(e)).join('\n');
+      throw new Error(`${(err as Error).message}\ncluster events:\n${story}`, { cause: err });
+    }
+  };
   const assertRestoresIdentically = async (result: BackupJobResult) => {
     assert.equal(result.state, 'succeeded', result.error);
     const target = await restoreSnapshot(c.config, result.outcome);
@@ -108,33 +118,36 @@ describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 
     );
   });
 
-  test("coordinator-host kill: SIGKILL to the coordinator's node mid-backup; it moves, reconciles, the job commits", async () => {
-    const host = (await coordinatorStatus(c.client, c.config.cluster)).host;
-    assert.ok(host, 'the coordinator reports its host');
-    const appNode = ['node-1', 'node-2', 'node-3'].find((n) => n !== host) ?? 'node-2';
-    setMap((m) => (m.apps[DEMO_APP] = appNode));
-    await placed(appNode);
-    const before = (await clusterEvents(c.catalog, c.config.cluster)).filter((e) => e.kind === 'coordinator-failover');
-    const jobId = await startBackupWithCheckpoint(appNode);
-    c.signal(host, 'SIGKILL');
-    const killedAt = Date.now();
-    const failover = await waitFor(
-      'a coordinator-failover event',
-      async () =>
-        (await clusterEvents(c.catalog, c.config.cluster)).find(
-          (e) => e.kind === 'coordinator-failover' && !before.some((b) => b.id === e.id),
-        ),
-      90_000,
-    );
-    say(
-      `coordinator moved from ${host} to ${failover.node} in ${((Date.parse(failover.at) - killedAt) / 1000).toFixed(1)} s`,
-    );
-    assert.notEqual(failover.node, host);
-    assert.match(
-      failover.message,
-      new RegExp(`^coordinator moved from ${host} to ${failover.node}; reconciling 1 running job`),
-    );
-    await assertRestoresIdentically(await followJob(c.client, jobId, () => undefined, 500));
-    assert.equal((await coordinatorStatus(c.client, c.config.cluster)).host, failover.node);
-  });
+  test("coordinator-host kill: SIGKILL to the coordinator's node mid-backup; it moves, reconciles, the job commits", () =>
+    withEvents(async () => {
+      const host = (await coordinatorStatus(c.client, c.config.cluster)).host;
+      assert.ok(host, 'the coordinator reports its host');
+      const appNode = ['node-1', 'node-2', 'node-3'].find((n) => n !== host) ?? 'node-2';
+      setMap((m) => (m.apps[DEMO_APP] = appNode));
+      await placed(appNode);
+      const before = (await clusterEvents(c.catalog, c.config.cluster)).filter(
+        (e) => e.kind === 'coordinator-failover',
+      );
+      const jobId = await startBackupWithCheckpoint(appNode);
+      c.signal(host, 'SIGKILL');
+      const killedAt = Date.now();
+      const failover = await waitFor(
+        'a coordinator-failover event',
+        async () =>
+          (await clusterEvents(c.catalog, c.config.cluster)).find(
+            (e) => e.kind === 'coordinator-failover' && !before.some((b) => b.id === e.id),
+          ),
+        90_000,
+      );
+      say(
+        `coordinator moved from ${host} to ${failover.node} in ${((Date.parse(failover.at) - killedAt) / 1000).toFixed(1)} s`,
+      );
+      assert.notEqual(failover.node, host);
+      assert.match(
+        failover.message,
+        new RegExp(`^coordinator moved from ${host} to ${failover.node}; reconciling 1 running job`),
+      );
+      await assertRestoresIdentically(await followJob(c.client, jobId, () => undefined, 500));
+      assert.equal((await coordinatorStatus(c.client, c.config.cluster)).host, failover.node);
+    }));
 });
