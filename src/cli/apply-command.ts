@@ -4,8 +4,8 @@
  * initialises the drives the config lists that have no Baton drive yet, saying so.
  */
 import { Command } from 'commander';
-import { applyConfig, type ApplyOptions, type ApplyOutcome } from '../client/apply-plan';
-import { connect } from '../client/connect';
+import type { ApplyOutcome } from '../client/apply-plan';
+import { BatonClient } from '../client/baton-client';
 import { repositoryPassword, loadConfig, type BatonConfig } from '../config/load';
 import { EngineError, clusterContentKey, openDrive } from '../engine';
 import { coordinatorWorkflowId } from '../model/names';
@@ -95,14 +95,13 @@ export async function runApply(flags: ApplyFlags, say: (line: string) => void = 
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError('--timeout must be a positive number of seconds');
   if (flags.initDrives) await initDrives(config, flags.dryRun ?? false, say);
   else await noteMissingDrives(config, say);
-  const { client, close } = await connect(config);
+  const baton = await BatonClient.connect({ config });
   try {
-    const opts: ApplyOptions = { dryRun: flags.dryRun, timeoutMs: seconds * 1000 };
-    const outcome = await applyConfig(client, config, opts);
+    const outcome = await baton.apply(config, { dryRun: flags.dryRun, timeoutMs: seconds * 1000 });
     for (const line of outcomeLines(config, outcome)) say(line);
     return outcome.refusals.length > 0 ? 1 : 0;
   } finally {
-    await close();
+    await baton.close();
   }
 }
 

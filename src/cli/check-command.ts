@@ -5,51 +5,11 @@
  * coordinator is not running, does not answer or has no host) or 3 UNKNOWN (a bad option, an
  * unknown app, a config, server or catalog it cannot reach).
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Command } from 'commander';
-import { backupTimes } from '../catalog/backup-health';
-import { openCatalog } from '../catalog/open';
+import { BatonClient } from '../client/baton-client';
 import { loadConfig } from '../config/load';
 import { durationSeconds } from '../config/schema';
-import { connect } from '../client/connect';
-import { coordinatorStatus } from '../client/coordinator-client';
-import { coordinatorWorkflowId } from '../model/names';
 import { checkBackups, unknown, withCoordinator, type CheckVerdict } from '../metrics/backup-check';
-
-/** How long the coordinator has to answer its status query before the check calls it CRITICAL. */
-const COORDINATOR_ANSWER_MS = 10_000;
-
-/**
- * What is wrong with the coordinator, in a phrase, or null: not running, not answering its status
- * query (its workflow task fails, or no node polls its queue), or never placed on a node.
- */
-async function coordinatorProblem(client: Client, cluster: string): Promise<string | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(`the coordinator of cluster ${cluster} did not answer within ${COORDINATOR_ANSWER_MS / 1000} s`),
-        ),
-      COORDINATOR_ANSWER_MS,
-    );
-  });
-  try {
-    const run = await Promise.race([client.workflow.getHandle(coordinatorWorkflowId(cluster)).describe(), late]);
-    if (run.status.name !== 'RUNNING') {
-      return `the coordinator of cluster ${cluster} is not running (its workflow is ${run.status.name}); start it with \`baton apply\``;
-    }
-    const state = await Promise.race([coordinatorStatus(client, cluster, COORDINATOR_ANSWER_MS), late]);
-    return state.host === null ? `the coordinator of cluster ${cluster} has no host (no node has run it yet)` : null;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) {
-      return `the coordinator of cluster ${cluster} is not running; start it with \`baton apply\``;
-    }
-    return (err as Error).message.split('\n')[0];
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface CheckOptions {
   config?: string;
@@ -68,28 +28,23 @@ async function verdict(opts: CheckOptions): Promise<CheckVerdict> {
   if (opts.app !== undefined && !known.includes(opts.app)) {
     return unknown(`unknown app "${opts.app}"; apps in ${config.file}: ${known.join(', ') || 'none'}`);
   }
-  const { client, close } = await connect(config);
+  const baton = await BatonClient.connect({ config });
   let problem: string | null;
   try {
-    problem = await coordinatorProblem(client, config.cluster);
+    problem = await baton.coordinatorProblem();
   } finally {
-    await close();
+    await baton.close();
   }
-  let catalog;
+  let times;
   try {
-    catalog = await openCatalog(config.catalogUrl);
+    times = await baton.backupTimes();
   } catch (err) {
-    return unknown(`cannot open the catalog ${config.catalogUrl}: ${(err as Error).message.split('\n')[0]}`);
+    return unknown(`cannot read the catalog ${config.catalogUrl}: ${(err as Error).message.split('\n')[0]}`);
   }
-  try {
-    const times = await backupTimes(catalog, config.cluster);
-    return withCoordinator(
-      checkBackups({ apps: opts.app ? [opts.app] : known, times, nowMs: Date.now(), maxAgeSeconds }),
-      problem,
-    );
-  } finally {
-    await catalog.destroy();
-  }
+  return withCoordinator(
+    checkBackups({ apps: opts.app ? [opts.app] : known, times, nowMs: Date.now(), maxAgeSeconds }),
+    problem,
+  );
 }
 
 export function checkCommand(): Command {

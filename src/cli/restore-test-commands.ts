@@ -4,26 +4,11 @@
  */
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { openCatalog } from '../catalog/open';
-import { recentRestoreTests } from '../catalog/restore-tests';
-import { connect } from '../client/connect';
-import { restoreTestResult, startRestoreTest } from '../client/restore-test-client';
-import { loadConfig, type BatonConfig } from '../config/load';
+import { BatonClient } from '../client/baton-client';
 import { UserError } from '../model/errors';
 import { formatBytes, shortId } from '../model/format';
-import type { AppSpec } from '../model/plan';
 import { parseSample, type SampleSpec } from '../model/restore-test';
 import { formatTable } from './table';
-
-function appOf(config: BatonConfig, name: string): AppSpec {
-  const app = config.plan.apps.find((a) => a.name === name);
-  if (!app) {
-    throw new UserError(
-      `unknown app "${name}"; apps in ${config.file}: ${config.plan.apps.map((a) => a.name).join(', ') || 'none'}`,
-    );
-  }
-  return app;
-}
 
 function sampleOption(value: string | undefined): SampleSpec | undefined {
   if (value === undefined) return undefined;
@@ -51,23 +36,21 @@ function runCommand(): Command {
     .option('--wait', 'wait for the verdict; exit 1 when the test failed')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: RunOptions) => {
-      const config = loadConfig(opts.config);
-      const app = appOf(config, name);
+      const baton = await BatonClient.connect({ config: opts.config });
       const sample = sampleOption(opts.sample);
-      const { client, close } = await connect(config);
       try {
-        const id = await startRestoreTest(client, config, app, { sample, requestedBy: `cli:${userInfo().username}` });
+        const test = await baton.restoreTest(name, { sample, requestedBy: `cli:${userInfo().username}` });
         if (!opts.wait) {
-          console.log(opts.json ? JSON.stringify({ runId: id }) : `started ${id}`);
+          console.log(opts.json ? JSON.stringify({ runId: test.id }) : `started ${test.id}`);
           return;
         }
-        if (!opts.json) console.log(`started ${id}`);
-        const r = await restoreTestResult(client, id);
+        if (!opts.json) console.log(`started ${test.id}`);
+        const r = await test.result();
         if (opts.json) console.log(JSON.stringify(r));
         else (r.state === 'succeeded' ? console.log : console.error)(r.message);
         if (r.state !== 'succeeded') process.exitCode = 1;
       } finally {
-        await close();
+        await baton.close();
       }
     });
 }
@@ -86,15 +69,11 @@ export function restoreTestsCommand(): Command {
     .option('--limit <n>', 'how many (default 20)', (v) => Number(v))
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, opts: { config?: string; json?: boolean; limit?: number }) => {
-      const config = loadConfig(opts.config);
-      if (name !== undefined) appOf(config, name);
       if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit > 0)) {
         throw new UserError('--limit must be a positive whole number, e.g. --limit 50');
       }
-      const db = await openCatalog(config.catalogUrl);
-      const rows = await recentRestoreTests(db, config.cluster, { app: name, limit: opts.limit }).finally(() =>
-        db.destroy(),
-      );
+      const baton = await BatonClient.connect({ config: opts.config });
+      const rows = await baton.restoreTests({ app: name, limit: opts.limit });
       const list = rows.map((r) => ({
         runId: r.id,
         time: r.started_at,

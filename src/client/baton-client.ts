@@ -27,6 +27,13 @@ import { startRestore, startVerify, waitAccepted } from './operations-client';
 import { OperationHandle, type FollowOptions } from './operation-handle';
 import { liveViews } from './live-views';
 import { snapshotPaths } from './snapshot-paths';
+import { restoreTestResult, startRestoreTest } from './restore-test-client';
+import { coordinatorProblem } from './coordinator-health';
+import { appSchedules, type ScheduleRow } from './schedules-client';
+import { backupTimes, type AppBackupTimes } from '../catalog/backup-health';
+import { recentRestoreTests } from '../catalog/restore-tests';
+import type { RestoreTestRow } from '../catalog/schema';
+import type { RestoreTestResult, SampleSpec } from '../model/restore-test';
 import { UserError } from '../model/errors';
 import { OtherClusterError, SnapshotNotFoundError, UnknownDriveError, requireApp, requireNode } from './errors';
 
@@ -118,6 +125,33 @@ export class JobHandle {
   /** Waits for the job's end; a failed job's result has `state: 'failed'` and its `error`. */
   result(options: FollowOptions<JobView> = {}): Promise<BackupJobResult> {
     return followJob(this.client, this.id, options.onView ?? (() => undefined), options.everyMs, options.signal);
+  }
+}
+
+export interface RestoreTestOptions {
+  /** Which files: `{ files: 100 }`, `{ fraction: 0.1 }`, null for all; default the app's restoreTest.sample. */
+  sample?: SampleSpec | null;
+  /** Who asked, as the catalog records it; default `code:<user>`. */
+  requestedBy?: string;
+}
+
+export interface RestoreTestsQuery {
+  /** Only this app's runs. */
+  app?: string;
+  /** At most this many, newest first (default 20). */
+  limit?: number;
+}
+
+/** A restore test started now: its workflow ID, then how it ended. */
+export class RestoreTestHandle {
+  constructor(
+    private readonly client: Client,
+    readonly id: string,
+  ) {}
+
+  /** Waits for the verdict; a failed test's result has `state: 'failed'` and names what differed. */
+  result(): Promise<RestoreTestResult> {
+    return restoreTestResult(this.client, this.id);
   }
 }
 
@@ -241,6 +275,24 @@ export class BatonClient {
     };
   }
 
+  /**
+   * What is wrong with the coordinator, in a phrase naming the way out, or null when it runs,
+   * answers within `answerMs` (default 10 s) and has a host. A server it cannot reach throws.
+   */
+  async coordinatorProblem(answerMs?: number): Promise<string | null> {
+    return coordinatorProblem(await this.temporal(), this.config.cluster, answerMs);
+  }
+
+  /** Each app's last successful and last failed backup, from the catalog (works while Temporal is down). */
+  backupTimes(): Promise<AppBackupTimes[]> {
+    return this.withCatalog((db) => backupTimes(db, this.config.cluster));
+  }
+
+  /** Each scheduled app: its cadence, the node of its next run, its next runs and how its last run ended. */
+  async schedules(): Promise<ScheduleRow[]> {
+    return appSchedules(await this.temporal(), this.config.cluster);
+  }
+
   /** Jobs from the catalog, newest first; reads only the catalog (works while Temporal is down). */
   jobs(query: JobsQuery = {}): Promise<JobRow[]> {
     const limit = query.limit ?? 20;
@@ -271,6 +323,28 @@ export class BatonClient {
       const rows = await appSnapshots(db, app);
       return limit === undefined ? rows : rows.slice(0, limit);
     });
+  }
+
+  /**
+   * Starts a restore test of `app` now, the workflow its schedule starts: the app's latest
+   * snapshot (or a sample of it) restored into scratch space on its host and compared.
+   */
+  async restoreTest(app: string, options: RestoreTestOptions = {}): Promise<RestoreTestHandle> {
+    const spec = requireApp(this.config, app);
+    const temporal = await this.temporal();
+    const requestedBy = options.requestedBy ?? `code:${userInfo().username}`;
+    const id = await startRestoreTest(temporal, this.config, spec, { sample: options.sample, requestedBy });
+    return new RestoreTestHandle(temporal, id);
+  }
+
+  /** The latest restore tests the catalog recorded, newest first; reads only the catalog. */
+  async restoreTests(query: RestoreTestsQuery = {}): Promise<RestoreTestRow[]> {
+    const limit = query.limit ?? 20;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new UserError(`restore tests: limit ${String(limit)} is not a positive whole number; give e.g. 20`);
+    }
+    if (query.app !== undefined) requireApp(this.config, query.app);
+    return await this.withCatalog((db) => recentRestoreTests(db, this.config.cluster, { app: query.app, limit }));
   }
 
   /** Cancels a running job and waits up to `waitMs` for it to record its end. */

@@ -5,6 +5,7 @@
  */
 import type { BatonConfig } from '../config/load';
 import { UserError } from '../model/errors';
+import type { AppSpec } from '../model/plan';
 
 function listOf(names: string[]): string {
   return names.join(', ') || 'none';
@@ -68,10 +69,16 @@ export class OtherClusterError extends UserError {
   }
 }
 
-/** Throws UnknownAppError unless the config lists `app`. */
-export function requireApp(config: BatonConfig, app: string): void {
-  const known = config.plan.apps.map((a) => a.name);
-  if (!known.includes(app)) throw new UnknownAppError(app, known, config.file);
+/** The app's spec in the config; UnknownAppError when the config does not list `app`. */
+export function requireApp(config: BatonConfig, app: string): AppSpec {
+  const spec = config.plan.apps.find((a) => a.name === app);
+  if (!spec)
+    throw new UnknownAppError(
+      app,
+      config.plan.apps.map((a) => a.name),
+      config.file,
+    );
+  return spec;
 }
 
 /** Throws UnknownNodeError unless the config lists `node`. */

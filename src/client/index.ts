@@ -1,5 +1,5 @@
 /** The package entry (`import { BatonClient } from 'baton'`): the client and the types it speaks. */
-export { BatonClient, JobHandle } from './baton-client';
+export { BatonClient, JobHandle, RestoreTestHandle } from './baton-client';
 export type {
   ApplyConfigOptions,
   BackupOptions,
@@ -7,17 +7,23 @@ export type {
   ConnectOptions,
   JobsQuery,
   RestoreOptions,
+  RestoreTestOptions,
+  RestoreTestsQuery,
   VerifyOptions,
 } from './baton-client';
 export { OperationHandle } from './operation-handle';
 export type { FollowOptions } from './operation-handle';
 export type { ApplyOutcome } from './apply-plan';
+export type { ScheduleRow } from './schedules-client';
 export type { PlanChange, PlanPart } from '../model/plan-diff';
 export type { CancelResult } from './cancel-job';
 export type { BatonConfig } from '../config/load';
 export { ConfigError } from '../config/load';
 export type { JobRow, SnapshotRow } from '../catalog/schema';
 export type { AppSnapshot } from '../catalog/snapshots';
+export type { AppBackupTimes } from '../catalog/backup-health';
+export type { RestoreTestRow } from '../catalog/schema';
+export type { RestoreTestResult, SampleSpec } from '../model/restore-test';
 export type {
   BackupJobResult,
   BackupOutcome,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
-import { clusterEvents, jobEvents } from '../../src/catalog/jobs';
+import { jobEvents } from '../../src/catalog/jobs';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import type { BackupJobResult } from '../../src/model/backup';
@@ -20,6 +20,7 @@ import { readLocks } from '../../src/engine/lock';
 import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
+import { killCoordinatorHostMidBackup } from '../helpers/coordinator-kill';
 import { secondNodeSkip } from '../helpers/first-node';
 import { historiesOfRuns, movesToldWhileRecorded, timersSatOutAfterMoves } from '../helpers/failover-histories';
 import { historyOf } from '../helpers/history-growth';
@@ -230,21 +231,15 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
   });
 
   test('coordinator failover: the coordinator moves off a killed node, records it, reconciles, loses no job', async () => {
-    const host = (await coordinatorStatus(c.client, c.config.cluster)).host;
-    assert.ok(host);
-    const appNode = ['node-1', 'node-2', 'node-3'].find((n) => n !== host) ?? 'node-2';
-    setMap((m) => (m.apps[DEMO_APP] = appNode));
-    await placed(appNode);
-    const before = (await clusterEvents(c.catalog, c.config.cluster)).filter((e) => e.kind === 'coordinator-failover');
-    const jobId = await startBackupWithCheckpoint(appNode);
-    c.signal(host, 'SIGKILL');
-    const killedAt = Date.now();
-    const failover = await waitFor(
-      'a coordinator-failover event',
-      async () =>
-        (await clusterEvents(c.catalog, c.config.cluster)).find(
-          (e) => e.kind === 'coordinator-failover' && !before.some((b) => b.id === e.id),
-        ),
+    const { host, jobId, killedAt, failover } = await killCoordinatorHostMidBackup(
+      c,
+      {
+        placeApp: (node) => {
+          setMap((m) => (m.apps[DEMO_APP] = node));
+          return placed(node);
+        },
+        startBackupWithCheckpoint,
+      },
       60_000,
     );
     const actingSeconds = (Date.parse(failover.at) - killedAt) / 1000;

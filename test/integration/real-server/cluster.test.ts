@@ -17,6 +17,7 @@ import type { BackupJobResult } from '../../../src/model/backup';
 import { waitFor } from '../../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../../helpers/local-cluster';
 import { bootstrapCoordinator, say, startRealServerStack, type RealServerStack } from '../../helpers/real-server';
+import { killCoordinatorHostMidBackup } from '../../helpers/coordinator-kill';
 import { restoreSnapshot } from '../../helpers/restore';
 import { compareTrees } from '../../helpers/tree';
 
@@ -120,23 +121,15 @@ describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 
 
   test("coordinator-host kill: SIGKILL to the coordinator's node mid-backup; it moves, reconciles, the job commits", () =>
     withEvents(async () => {
-      const host = (await coordinatorStatus(c.client, c.config.cluster)).host;
-      assert.ok(host, 'the coordinator reports its host');
-      const appNode = ['node-1', 'node-2', 'node-3'].find((n) => n !== host) ?? 'node-2';
-      setMap((m) => (m.apps[DEMO_APP] = appNode));
-      await placed(appNode);
-      const before = (await clusterEvents(c.catalog, c.config.cluster)).filter(
-        (e) => e.kind === 'coordinator-failover',
-      );
-      const jobId = await startBackupWithCheckpoint(appNode);
-      c.signal(host, 'SIGKILL');
-      const killedAt = Date.now();
-      const failover = await waitFor(
-        'a coordinator-failover event',
-        async () =>
-          (await clusterEvents(c.catalog, c.config.cluster)).find(
-            (e) => e.kind === 'coordinator-failover' && !before.some((b) => b.id === e.id),
-          ),
+      const { host, jobId, killedAt, failover } = await killCoordinatorHostMidBackup(
+        c,
+        {
+          placeApp: (node) => {
+            setMap((m) => (m.apps[DEMO_APP] = node));
+            return placed(node);
+          },
+          startBackupWithCheckpoint,
+        },
         90_000,
       );
       say(

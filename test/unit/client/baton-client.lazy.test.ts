@@ -120,6 +120,54 @@ test('jobs, job and snapshots answer from the catalog while Temporal is down', a
   await assert.rejects(baton.jobs({ limit: 0 }), /limit 0 is not a positive whole number/);
 });
 
+test('restore tests: the recorded ones answer from the catalog while Temporal is down; a new one needs Temporal', async () => {
+  const run = (id: string, app: string, state: string, startedAt: string) => ({
+    id,
+    cluster: 'demo',
+    app,
+    node: 'node-1',
+    drive: 'node-1-disk',
+    snapshot_id: 's1',
+    requested_by: 'test',
+    sample: null,
+    seed: 1,
+    started_at: startedAt,
+    finished_at: startedAt,
+    state,
+    files: 3,
+    bytes: 30,
+    path: state === 'failed' ? 'etc/app.conf' : null,
+    message: state,
+  });
+  await db
+    .insertInto('restore_tests')
+    .values([
+      run('rt1', DEMO_APP, 'succeeded', '2026-01-01T00:00:00.000Z'),
+      run('rt2', DEMO_APP, 'failed', '2026-01-02T00:00:00.000Z'),
+      { ...run('rt3', DEMO_APP, 'succeeded', '2026-01-03T00:00:00.000Z'), cluster: 'another' },
+    ])
+    .execute();
+  assert.deepEqual(
+    (await baton.restoreTests()).map((r) => [r.id, r.state, r.path]),
+    [
+      ['rt2', 'failed', 'etc/app.conf'],
+      ['rt1', 'succeeded', null],
+    ],
+  );
+  assert.deepEqual(
+    (await baton.restoreTests({ app: DEMO_APP, limit: 1 })).map((r) => r.id),
+    ['rt2'],
+  );
+  await assert.rejects(baton.restoreTests({ app: 'ghost' }), UnknownAppError);
+  await assert.rejects(baton.restoreTests({ limit: 1.5 }), /limit 1.5 is not a positive whole number/);
+  // an unknown app is refused before any connection; a known one needs Temporal, which is down
+  await assert.rejects(baton.restoreTest('ghost'), UnknownAppError);
+  await assert.rejects(
+    baton.restoreTest(DEMO_APP),
+    (err: unknown) => err instanceof UserError && err.message.includes(address),
+  );
+});
+
 test('the first call that needs Temporal fails in one line naming the address; the catalog calls still work', async () => {
   await assert.rejects(baton.status(), (err: unknown) => {
     assert.ok(err instanceof UserError);

@@ -1,0 +1,74 @@
+/**
+ * The coordinator-host kill that the dev-server and real-server failover tests both run: the app
+ * placed off the coordinator's host, a backup with a first checkpoint, then SIGKILL to the node
+ * that hosts the coordinator at that moment, and the coordinator-failover event that moves it off
+ * that node.
+ *
+ * The host is read again just before the kill: Temporal may hand the coordinator to another node
+ * at any time (a loaded host that misses the 2 s workflow task timeout; the CI rehearsal saw one
+ * hand-over from node-1 to node-2 in the seconds before the kill, and the test then killed a node
+ * that no longer hosted it). So the event is matched by the node it moved from, not as any new one.
+ */
+import assert from 'node:assert/strict';
+import { clusterEvents } from '../../src/catalog/jobs';
+import type { JobEventRow } from '../../src/catalog/schema';
+import { coordinatorStatus } from '../../src/client/coordinator-client';
+import { DEMO_APP } from '../../src/demo/demo-files';
+import { waitFor } from '../../src/util/wait';
+import type { LocalCluster } from './local-cluster';
+
+export interface CoordinatorKill {
+  /** the node killed: the coordinator's host just before the kill */
+  host: string;
+  /** the node the app (and the job) runs on, another node */
+  appNode: string;
+  jobId: string;
+  killedAt: number;
+  /** the coordinator-failover event that moved it off `host` */
+  failover: JobEventRow;
+}
+
+/** The node a coordinator-failover event says the coordinator moved from. */
+function movedFrom(event: JobEventRow): string | null {
+  try {
+    return (JSON.parse(event.data_json ?? '{}') as { from?: string }).from ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export async function killCoordinatorHostMidBackup(
+  c: LocalCluster,
+  steps: {
+    /** moves the app to `node` and waits until the coordinator sees it there */
+    placeApp: (node: string) => Promise<unknown>;
+    /** starts a backup of the app, expected on `node`, and waits for its first checkpoint */
+    startBackupWithCheckpoint: (node: string) => Promise<string>;
+  },
+  timeoutMs: number,
+): Promise<CoordinatorKill> {
+  const first = (await coordinatorStatus(c.client, c.config.cluster)).host;
+  assert.ok(first, 'the coordinator reports its host');
+  const appNode = ['node-1', 'node-2', 'node-3'].find((n) => n !== first) ?? 'node-2';
+  await steps.placeApp(appNode);
+  const jobId = await steps.startBackupWithCheckpoint(appNode);
+  const host = (await coordinatorStatus(c.client, c.config.cluster)).host;
+  assert.ok(host, 'the coordinator reports its host');
+  assert.notEqual(
+    host,
+    appNode,
+    `the coordinator moved by itself from ${first} to ${appNode}, the node of ${DEMO_APP}'s backup, before the kill`,
+  );
+  const seen = new Set((await clusterEvents(c.catalog, c.config.cluster)).map((e) => e.id));
+  c.signal(host, 'SIGKILL');
+  const killedAt = Date.now();
+  const failover = await waitFor(
+    `a coordinator-failover event moving it off ${host}`,
+    async () =>
+      (await clusterEvents(c.catalog, c.config.cluster)).find(
+        (e) => e.kind === 'coordinator-failover' && !seen.has(e.id) && movedFrom(e) === host,
+      ),
+    timeoutMs,
+  );
+  return { host, appNode, jobId, killedAt, failover };
+}
