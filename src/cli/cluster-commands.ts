@@ -22,6 +22,7 @@ import { EXIT } from './exit-codes';
 import { followUntilInterrupted, showBackupView, stdoutProgress } from './job-progress';
 import { serveStatusPage } from './status-page-command';
 import { formatTable } from './table';
+import { jobSummary, type JobSummary } from '../client/job-summary';
 
 interface ConfigOption {
   config?: string;
@@ -155,20 +156,8 @@ async function statusOrStuck(baton: BatonClient, catalog: Catalog, cluster: stri
 }
 
 /** The catalog's 10 most recent jobs, as `baton status --json` shows them. */
-async function recentJobsView(catalog: Catalog) {
-  const jobs = await recentJobs(catalog, 10);
-  return jobs.map((j) => ({
-    id: j.id,
-    app: j.app,
-    node: j.node,
-    drive: j.drive,
-    state: j.state,
-    startedAt: j.started_at,
-    finishedAt: j.finished_at,
-    files: j.files === null ? null : Number(j.files),
-    bytes: j.bytes === null ? null : Number(j.bytes),
-    error: j.error,
-  }));
+async function recentJobsView(catalog: Catalog): Promise<JobSummary[]> {
+  return (await recentJobs(catalog, 10)).map(jobSummary);
 }
 
 /** What `baton status` shows (its --json object): the coordinator's view and the catalog's recent jobs. */

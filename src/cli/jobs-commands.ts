@@ -12,6 +12,7 @@ import { openCatalog, type Catalog } from '../catalog/open';
 import { loadConfig } from '../config/load';
 import type { JobState } from '../model/backup';
 import { formatTable } from './table';
+import { jobSummary } from '../client/job-summary';
 
 const JOB_STATES: readonly JobState[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled'];
 
@@ -39,19 +40,7 @@ export async function jobReport(db: Catalog, id: string) {
   const attempts = await attemptsOf(db, id);
   const events = await jobEvents(db, id);
   return {
-    id: job.id,
-    kind: job.kind,
-    app: job.app,
-    state: job.state,
-    node: job.node,
-    drive: job.drive,
-    requestedBy: job.requested_by,
-    startedAt: job.started_at,
-    finishedAt: job.finished_at,
-    files: job.files === null ? null : Number(job.files),
-    bytes: job.bytes === null ? null : Number(job.bytes),
-    snapshot: job.location,
-    error: job.error,
+    ...jobSummary(job),
     attempts: attempts.map((a) => ({
       number: a.number,
       node: a.node,

@@ -1,6 +1,6 @@
 /**
  * The coordinator-host kill that the dev-server and real-server failover tests both run: the app
- * placed off the coordinator's host, a backup with a first checkpoint, then SIGKILL to the node
+ * placed off the coordinator's host (in the static map), a backup with a first checkpoint, then SIGKILL to the node
  * that hosts the coordinator at that moment, and the coordinator-failover event that moves it off
  * that node.
  *
@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { clusterEvents } from '../../src/catalog/jobs';
 import type { JobEventRow } from '../../src/catalog/schema';
 import { coordinatorStatus } from '../../src/client/coordinator-client';
+import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
 import type { LocalCluster } from './local-cluster';
@@ -39,19 +40,21 @@ function movedFrom(event: JobEventRow): string | null {
 
 export async function killCoordinatorHostMidBackup(
   c: LocalCluster,
-  steps: {
-    /** moves the app to `node` and waits until the coordinator sees it there */
-    placeApp: (node: string) => Promise<unknown>;
-    /** starts a backup of the app, expected on `node`, and waits for its first checkpoint */
-    startBackupWithCheckpoint: (node: string) => Promise<string>;
-  },
+  /** starts a backup of the app, expected on `node`, and waits for its first checkpoint */
+  startBackupWithCheckpoint: (node: string) => Promise<string>,
   timeoutMs: number,
 ): Promise<CoordinatorKill> {
   const first = (await coordinatorStatus(c.client, c.config.cluster)).host;
   assert.ok(first, 'the coordinator reports its host');
   const appNode = ['node-1', 'node-2', 'node-3'].find((n) => n !== first) ?? 'node-2';
-  await steps.placeApp(appNode);
-  const jobId = await steps.startBackupWithCheckpoint(appNode);
+  const map = readStaticMap(c.files.mapFile);
+  map.apps[DEMO_APP] = appNode;
+  writeStaticMap(c.files.mapFile, map);
+  await waitFor(
+    `coordinator to see ${DEMO_APP} on ${appNode}`,
+    async () => (await coordinatorStatus(c.client, c.config.cluster)).hosts[DEMO_APP] === appNode,
+  );
+  const jobId = await startBackupWithCheckpoint(appNode);
   const host = (await coordinatorStatus(c.client, c.config.cluster)).host;
   assert.ok(host, 'the coordinator reports its host');
   assert.notEqual(

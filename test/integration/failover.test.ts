@@ -233,13 +233,7 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
   test('coordinator failover: the coordinator moves off a killed node, records it, reconciles, loses no job', async () => {
     const { host, jobId, killedAt, failover } = await killCoordinatorHostMidBackup(
       c,
-      {
-        placeApp: (node) => {
-          setMap((m) => (m.apps[DEMO_APP] = node));
-          return placed(node);
-        },
-        startBackupWithCheckpoint,
-      },
+      startBackupWithCheckpoint,
       60_000,
     );
     const actingSeconds = (Date.parse(failover.at) - killedAt) / 1000;

@@ -123,13 +123,7 @@ describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 
     withEvents(async () => {
       const { host, jobId, killedAt, failover } = await killCoordinatorHostMidBackup(
         c,
-        {
-          placeApp: (node) => {
-            setMap((m) => (m.apps[DEMO_APP] = node));
-            return placed(node);
-          },
-          startBackupWithCheckpoint,
-        },
+        startBackupWithCheckpoint,
         90_000,
       );
       say(
