@@ -20,6 +20,7 @@ import { DEMO_APP } from '../../src/demo/demo-files';
 import { listSnapshots, openDrive } from '../../src/engine';
 import { waitFor } from '../../src/util/wait';
 import { secondNodeSkip } from '../helpers/first-node';
+import { historyOf } from '../helpers/history-growth';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
@@ -90,6 +91,11 @@ describe('a committed attempt wins over a move', { timeout: 300_000, skip: secon
       rows.map((r) => [r.id, r.drive_path]),
       [[result.outcome?.snapshotId, fromDrive]],
     );
+    // the move won the race in the job (not the completion after the pause): it settled the attempt
+    const scheduled = (await historyOf(c.client, started.jobId)).flatMap(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    );
+    assert.ok(scheduled.includes('settleMovedAttempt'), scheduled.join());
     const events = await jobEvents(c.catalog, started.jobId);
     assert.ok(events.some((e) => e.kind === 'attempt-committed'));
     assert.ok(!events.some((e) => e.kind === 'attempt-fenced'));
