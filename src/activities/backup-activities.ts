@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { checkEpoch, checkpointData, saveCheckpoint, StaleEpochError } from '../catalog/attempts';
+import { recordCommit } from '../catalog/attempt-commits';
 import { openCheckpoint, sealCheckpoint, type CheckpointSealKind } from '../engine/checkpoint-seal';
 import type { Drive } from '../engine/drive';
 import { addEvent, snapshotsOf } from '../catalog/jobs';
@@ -135,6 +136,8 @@ async function runAttempt(
       progress,
       onCheckpoint: checkpointSaver(deps, { job, attempt, drive }, fence, progress),
     });
+    const outcome = outcomeOf(result, attempt.drive, started);
+    await commitInCatalog(deps, { job, attempt, drive }, outcome);
     log.info(
       {
         snapshot: result.snapshotId,
@@ -150,7 +153,8 @@ async function runAttempt(
       seconds: (Date.now() - started) / 1000,
       bytes: result.stats.bytes,
     });
-    return outcomeOf(result, attempt.drive, started);
+    await pauseAfterCommit(log);
+    return outcome;
   } catch (err) {
     if (err instanceof StoppedError) throw await nodeStopping(deps, job, attempt, err);
     if (err instanceof AbortedError) await recordStop(deps, job.cluster, job.jobId, attempt.epoch);
@@ -176,6 +180,45 @@ function outcomeOf(result: BackupResult, drive: DriveSpec, started: number): Bac
     drive: drive.path,
     incomplete: result.incomplete,
   };
+}
+
+/**
+ * The commit as the job reads it: the catalog records the snapshot as the attempt's, fenced by its
+ * epoch (attempt-commits.ts), before the activity returns, so a job that stopped waiting for this
+ * attempt (its app moved) still finds the commit and wins with it. Fenced off meanwhile (the job
+ * settled the attempt as moved first), the snapshot is not the job's: it is taken back from the
+ * drive, and the attempt fails as fenced. docs/restart-policy.md, "A committed attempt wins".
+ */
+async function commitInCatalog(
+  deps: BackupActivityDeps,
+  on: { job: BackupJobInput; attempt: AttemptSpec; drive: Drive },
+  outcome: BackupOutcome,
+): Promise<void> {
+  const { job, attempt, drive } = on;
+  const commit = { cluster: job.cluster, jobId: job.jobId, number: attempt.number, epoch: attempt.epoch };
+  try {
+    await recordCommit(deps.catalog, { ...commit, node: deps.node, outcome }, new Date().toISOString());
+  } catch (err) {
+    if (!(err instanceof StaleEpochError)) throw err;
+    await drive.remove('snapshots', outcome.snapshotId);
+    deps.logger.warn(
+      { job: job.jobId, snapshot: outcome.snapshotId, epoch: attempt.epoch },
+      'snapshot taken back: the job fenced this attempt off before its commit was recorded',
+    );
+    throw err;
+  }
+}
+
+/**
+ * BATON_TEST_PAUSE_AFTER_COMMIT_MS (tests only; unset, nothing happens): the attempt waits this
+ * long after its commit is recorded before the activity returns, so a test can move the app while
+ * the commit is in flight (test/integration/committed-wins.test.ts).
+ */
+async function pauseAfterCommit(log: Logger): Promise<void> {
+  const ms = Number(process.env.BATON_TEST_PAUSE_AFTER_COMMIT_MS ?? 0);
+  if (!(ms > 0)) return;
+  log.info({ ms }, 'BATON_TEST_PAUSE_AFTER_COMMIT_MS: pausing before the activity returns');
+  await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** An attempt runs only on the node it is for, writing only to that node's drive. */

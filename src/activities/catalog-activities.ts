@@ -3,6 +3,7 @@
  * shared coordinator queue, so any node's worker can take them (the catalog is on shared storage).
  */
 import { beginAttempt, endAttempt, latestCheckpoint, releaseLeases, type AttemptStart } from '../catalog/attempts';
+import { settleMovedAttempt } from '../catalog/attempt-commits';
 import { addEvent, jobFinished, jobStarted, type EventInput, type JobEnd } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
 import {
@@ -13,7 +14,7 @@ import {
   type OperationStart,
 } from '../catalog/operations';
 import { savePlan } from '../catalog/plan';
-import type { BackupJobInput, CheckpointRef } from '../model/backup';
+import type { BackupJobInput, BackupOutcome, CheckpointRef } from '../model/backup';
 import type { ClusterPlan } from '../model/plan';
 import type { SnapshotSource } from '../model/operations';
 import { recordAttemptEnded } from '../metrics/node-metrics';
@@ -38,6 +39,18 @@ export function createCatalogActivities(db: Catalog) {
     /** Issues the attempt's fencing epoch and leases its drive. */
     async beginAttempt(start: AttemptStart): Promise<number> {
       return beginAttempt(db, start, now());
+    },
+    /**
+     * An attempt ended `moved`: fenced off, unless it committed already; then its outcome (a
+     * committed attempt wins, attempt-commits.ts).
+     */
+    async settleMovedAttempt(s: {
+      cluster: string;
+      jobId: string;
+      number: number;
+      epoch: number;
+    }): Promise<BackupOutcome | null> {
+      return settleMovedAttempt(db, s, now());
     },
     async endAttempt(end: { cluster: string; jobId: string; number: number; outcome: string; detail?: string }) {
       if (await endAttempt(db, end, now())) recordAttemptEnded(end.cluster, end.outcome);

@@ -57,7 +57,7 @@ function expiry(nowIso: string, leaseMs: number | undefined): string | null {
 }
 
 /**
- * Starts attempt `number` of a job: issues the job's next epoch, records the attempt, and leases
+ * Starts attempt `number` of a job: issues the job's next epoch (past every earlier attempt's), records the attempt, and leases
  * the drive to the job. Idempotent for a retried call: the same attempt gets the same epoch.
  */
 export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string): Promise<number> {
@@ -71,7 +71,14 @@ export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string)
     if (existing) return existing.epoch;
     await takeDrive(trx, a, nowIso);
     const job = await trx.selectFrom('jobs').select('epoch').where('id', '=', a.jobId).executeTakeFirstOrThrow();
-    const epoch = job.epoch + 1;
+    const last = await trx
+      .selectFrom('attempts')
+      .select((eb) => eb.fn.max('epoch').as('epoch'))
+      .where('job_id', '=', a.jobId)
+      .executeTakeFirst();
+    // past every epoch an attempt held; a job epoch already moved on without an attempt (a fence:
+    // settleMovedAttempt, a lease takeover) is taken as it is
+    const epoch = Math.max(job.epoch, Number(last?.epoch ?? 0) + 1);
     await trx.updateTable('jobs').set({ epoch, node: a.node, drive: a.drive }).where('id', '=', a.jobId).execute();
     await trx
       .insertInto('attempts')

@@ -13,6 +13,10 @@ export type AttemptEventKind =
   | 'attempt-ended'
   | 'attempt-stopped'
   | 'attempt-isolated'
+  /** the backup service committed the attempt's snapshot and the catalog recorded it (attempt-commits.ts) */
+  | 'attempt-committed'
+  /** an attempt that ended `moved` without a commit was fenced off before the next attempt */
+  | 'attempt-fenced'
   | 'write-fenced'
   /** the job's drive lease expired unrenewed and another job's attempt took the drive over */
   | 'lease-expired'

@@ -47,6 +47,15 @@ export const JOB_ENDS_ON_ANY_EXIT = 'job-ends-on-any-exit';
  */
 export const JOB_WAKES_ON_MOVE = 'job-placement-wait-wakes-on-move';
 
+/**
+ * A committed attempt wins (docs/restart-policy.md): an attempt that ends `moved` is fenced off and
+ * the catalog asked whether it committed (catalog.settleMovedAttempt), and an outcome that arrived
+ * in the same activation as the move is used; either way the job ends with that attempt's
+ * snapshot rather than backing the app up again on its new node. Histories recorded before
+ * dropped a committed outcome when the move won the race.
+ */
+export const JOB_COMMITTED_ATTEMPT_WINS = 'job-committed-attempt-wins';
+
 const cluster = proxyActivities<HostActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '5s', maximumAttempts: 10 },
@@ -74,12 +83,17 @@ function jobShell(job: JobTracker): (state: JobState, node: string) => void {
   };
 }
 
-/** Runs one attempt on its node until it ends or the app moves away from that node. */
+/**
+ * Runs one attempt on its node until it ends or the app moves away from that node; with
+ * `committedWins` (JOB_COMMITTED_ATTEMPT_WINS) an attempt that committed ends succeeded even when
+ * the move came first.
+ */
 async function runAttempt(
   input: BackupJobInput,
   job: JobTracker,
   attempt: Attempt,
   epoch: number,
+  committedWins: boolean,
 ): Promise<AttemptEnd> {
   const { number, node, drive, resumeFrom } = attempt;
   const service = nodeActivities<BackupActivities>({ cluster: input.cluster, node }, input.settings, {
@@ -107,11 +121,18 @@ async function runAttempt(
       to: job.pendingMove ?? node,
     })),
   ]);
-  if (end.kind === 'moved') {
-    scope.cancel();
-    await running.catch(() => undefined);
-  }
-  return end;
+  if (end.kind !== 'moved') return end;
+  scope.cancel();
+  // an outcome that arrived in the activation the move won is here (TRY_CANCEL: a later one never is)
+  const ran = await running.then(
+    (outcome) => outcome,
+    () => null,
+  );
+  if (!committedWins) return end;
+  if (ran) return JobAttempts.settleMoved(end, ran, null);
+  // fence, then check: the attempt can no longer commit once this returns, so no commit goes unseen
+  const committed = await catalog.settleMovedAttempt({ cluster: input.cluster, jobId: input.jobId, number, epoch });
+  return JobAttempts.settleMoved(end, null, committed);
 }
 
 /**
@@ -189,8 +210,9 @@ async function runAttempts(
   input: BackupJobInput,
   job: JobTracker,
   mark: (s: JobState, n: string) => void,
-  wakesOnMove: boolean,
+  patches: { wakesOnMove: boolean; committedWins: boolean },
 ): Promise<void> {
+  const { wakesOnMove, committedWins } = patches;
   const attempts = new JobAttempts(input);
   for (;;) {
     const attempt = attempts.current;
@@ -204,7 +226,7 @@ async function runAttempts(
         .catch((err: unknown) => log.warn('could not tell the coordinator where the job runs', { error: String(err) }));
     }
 
-    const end = await runAttempt(input, job, attempt, epoch);
+    const end = await runAttempt(input, job, attempt, epoch, committedWins);
     if (end.kind === 'succeeded') {
       job.succeeded(end.outcome);
       await catalog.endAttempt({ cluster: input.cluster, jobId: input.jobId, number, outcome: 'succeeded' });
@@ -297,9 +319,10 @@ export async function backupJob(input: BackupJobInput): Promise<BackupJobResult>
   const mark = jobShell(job);
   // asked at the top of the first task, so its marker's place never depends on timing
   const wakesOnMove = patched(JOB_WAKES_ON_MOVE);
+  const committedWins = patched(JOB_COMMITTED_ATTEMPT_WINS);
   try {
     await catalog.recordJobStarted(input);
-    await runAttempts(input, job, mark, wakesOnMove);
+    await runAttempts(input, job, mark, { wakesOnMove, committedWins });
   } catch (err) {
     if (!patched(JOB_ENDS_ON_ANY_EXIT)) throw err;
     return endOnError(input, job, mark, err);

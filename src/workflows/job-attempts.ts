@@ -85,6 +85,22 @@ export class JobAttempts {
       : { outcome: end.outcome, detail: end.error };
   }
 
+  /**
+   * A committed attempt wins: how an attempt the workflow saw end `moved` really ended. `ran` is
+   * its activity's own outcome when that had arrived by the time the move won (the same workflow
+   * activation); `committed` the catalog's record of its commit, read after the attempt was fenced
+   * off (null: it did not commit, or the job did not ask). Either makes it a success, and the job
+   * ends with that snapshot instead of backing the app up again where it went.
+   */
+  static settleMoved(
+    moved: Extract<AttemptEnd, { kind: 'moved' }>,
+    ran: BackupOutcome | null,
+    committed: BackupOutcome | null,
+  ): AttemptEnd {
+    const outcome = ran ?? committed;
+    return outcome ? { kind: 'succeeded', outcome } : moved;
+  }
+
   /** Stop, or try again: and if so, whether the job already knows where. */
   after(end: Exclude<AttemptEnd, { kind: 'succeeded' }>): AfterAttempt {
     const { number, node } = this.attempt;

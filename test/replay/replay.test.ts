@@ -11,6 +11,8 @@
  *   signals, endAttempt, recordJobFinished, the jobFinished signal to the coordinator.
  * backup-job-app-failover-*: the same, but an appMoved signal mid-way cancels attempt 1 on node-1
  *   (TRY_CANCEL), latestCheckpoint and canReadCheckpoint on node-3, attempt 2 from the checkpoint.
+ *   The -committed-wins one: behind the patch marker job-committed-attempt-wins, settleMovedAttempt
+ *   (fence attempt 1, then ask whether it committed: it had not) before endAttempt (moved).
  * backup-job-cancelled-*: a backup of drill-db cancelled mid-way: the cancel request cancels the
  *   attempt (TRY_CANCEL), then behind the patch marker job-ends-on-any-exit endAttempt (cancelled),
  *   recordJobFinished and the jobFinished signal run in a non-cancellable scope; the job ends CANCELED.
@@ -164,4 +166,25 @@ test('the coordinator starts a retention child only behind its patch, and the re
     steps.filter((x) => x !== undefined),
     ['recordOperationStarted', 'applyRetention', 'recordOperationFinished', 'retentionFinished'],
   );
+});
+
+test('the app-failover job behind job-committed-attempt-wins settles its moved attempt before the next one', () => {
+  const file = 'backup-job-app-failover-0.1.0-committed-wins.json';
+  assert.ok(files.includes(file), file);
+  const { events } = load(file);
+  const marker = events.findIndex((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
+      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('job-committed-attempt-wins')),
+    ),
+  );
+  assert.ok(marker > 0, 'the patch marker job-committed-attempt-wins');
+  const steps = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? []);
+  // fence and check (nothing committed: the move came mid-backup), then attempt 2 from the checkpoint
+  assert.deepEqual(steps.slice(2, 7), [
+    'backupAttempt',
+    'settleMovedAttempt',
+    'endAttempt',
+    'latestCheckpoint',
+    'canReadCheckpoint',
+  ]);
 });

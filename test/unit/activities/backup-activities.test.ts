@@ -13,6 +13,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createBackupActivities, type BackupActivityDeps } from '../../../src/activities/backup-activities';
 import { beginAttempt } from '../../../src/catalog/attempts';
+import { settleMovedAttempt } from '../../../src/catalog/attempt-commits';
 import { jobEvents, jobStarted } from '../../../src/catalog/jobs';
 import { openCatalog, type Catalog } from '../../../src/catalog/open';
 import { AbortedError, listSnapshots, openDrive } from '../../../src/engine';
@@ -358,6 +359,51 @@ describe('backup activity', { timeout: 120_000 }, () => {
       stopped.message,
       "attempt with epoch 1 stopped on cancellation without committing; epoch 1 is fenced off (the job's current epoch is 2)",
     );
+  });
+
+  test('fenced between its drive commit and the catalog record: the snapshot is taken back, the attempt fails Fenced', async () => {
+    const input = await begin(plan('settled-first'));
+    const { jobId, cluster } = input.job;
+    let settled: unknown = undefined;
+    // the job settles the attempt as moved right after the snapshot is on the drive: the catalog's
+    // next transaction (the commit record) comes after the settle's fence
+    const racing = new Proxy(catalog, {
+      get(target, prop) {
+        if (prop !== 'transaction') {
+          // Kysely keeps private fields: its methods run on the real catalog
+          const value = Reflect.get(target, prop, target) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        }
+        return () => ({
+          execute: async (fn: Parameters<ReturnType<Catalog['transaction']>['execute']>[0]) => {
+            if (settled === undefined && (await snapshotsOn(input).catch(() => [])).length > 0) {
+              settled = await settleMovedAttempt(
+                catalog,
+                { cluster, jobId, number: 1, epoch: input.attempt.epoch },
+                't',
+              );
+            }
+            return target.transaction().execute(fn);
+          },
+        });
+      },
+    });
+    const failure = await failureOf(run(new MockActivityEnvironment(), deps({ catalog: racing }), input));
+    assert.equal(settled, null, 'settled before the commit was recorded');
+    assert.equal(failure.type, 'Fenced');
+    assert.match(failure.message, /epoch 1 of job .* is fenced off: the job's current epoch is 2/);
+    assert.deepEqual(await snapshotsOn(input), [], 'the snapshot is taken back');
+    assert.deepEqual(await eventsOf(input, 'attempt-committed'), []);
+  });
+
+  test('the commit is recorded in the catalog before the attempt returns, with its outcome', async () => {
+    const input = await begin(plan('recorded'));
+    const out = await run(new MockActivityEnvironment(), deps(), input);
+    const [committed] = await eventsOf(input, 'attempt-committed');
+    assert.deepEqual(JSON.parse(committed.data_json ?? '{}'), { number: 1, epoch: input.attempt.epoch, outcome: out });
+    const { jobId, cluster } = input.job;
+    const settle = { cluster, jobId, number: 1, epoch: input.attempt.epoch };
+    assert.deepEqual(await settleMovedAttempt(catalog, settle, 't'), out);
   });
 
   test("work for another node, or for another node's drive, is refused before the drive is touched", async () => {
