@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { backup } from '../../../src/engine/archiver';
 import { restore } from '../../../src/engine/restorer';
@@ -15,7 +16,7 @@ import { Lock } from '../../../src/engine/lock';
 import type { Checkpoint } from '../../../src/engine/checkpoint';
 import type { Drive } from '../../../src/engine/drive';
 import { parseRefs } from '../../../src/engine/validate';
-import { createDrive, prng } from '../../helpers/engine';
+import { PASSWORD, createDrive, prng } from '../../helpers/engine';
 import { compareTrees } from '../../helpers/tree';
 import { tempDir } from '../../helpers/temp';
 
@@ -163,6 +164,64 @@ void test('prune removes final refs a fenced backup left without a snapshot; ref
     const out = join(tmp.path, 'out');
     await restore({ drive: c, otherDrives: [a], snapshotId: rc.snapshotId, target: out });
     assert.deepEqual(compareTrees(src, out), []);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test("a backup process SIGKILLed between its refs and its snapshot: prune removes its refs (its lock is a dead PID's) and frees the packs", async () => {
+  const tmp = tempDir();
+  try {
+    const src = join(tmp.path, 'src');
+    mkdirSync(src);
+    for (let i = 0; i < 3; i++) writeFileSync(join(src, `f${i}`), prng(`killed${i}`, 1024 * 1024));
+    const a = await createDrive(join(tmp.path, 'a'), { packSize: 512 * 1024 });
+    const cps: Checkpoint[] = [];
+    await backup({
+      drive: a,
+      sources: src,
+      cachePath: null,
+      checkpointEvery: { bytes: 1 },
+      onCheckpoint: (cp) => void cps.push(cp),
+    });
+    const b = await createDrive(join(tmp.path, 'b'));
+    const cpFile = join(tmp.path, 'cp.json');
+    writeFileSync(cpFile, JSON.stringify(cps[cps.length - 1]));
+    // a real process resumes the checkpoint onto b and kills itself (SIGKILL) once its final refs
+    // are on a, at the write of its snapshot: what a node dying at that moment leaves
+    const engine = (m: string) => JSON.stringify(join(__dirname, '../../../src/engine', m));
+    const script = `
+      const { backup } = require(${engine('archiver')});
+      const { Drive } = require(${engine('drive')});
+      const { readdirSync, readFileSync } = require('node:fs');
+      const refsDir = ${JSON.stringify(join(a.path, 'refs'))};
+      const finalOnA = () => readdirSync(refsDir).filter((n) => !n.includes('.tmp-') && !JSON.parse(readFileSync(refsDir + '/' + n, 'utf8')).provisional);
+      (async () => {
+        const password = ${JSON.stringify(PASSWORD)};
+        const a = await Drive.open(${JSON.stringify(a.path)}, { password });
+        const b = await Drive.open(${JSON.stringify(b.path)}, { password });
+        await backup({
+          drive: b, sources: ${JSON.stringify(src)}, cachePath: null, otherDrives: [a], password,
+          resumeFrom: JSON.parse(readFileSync(${JSON.stringify(cpFile)}, 'utf8')),
+          beforeWrite: async () => { if (finalOnA().length > 0) process.kill(process.pid, 'SIGKILL'); },
+        });
+        process.stdout.write('committed\\n');
+      })().catch((err) => { console.error(err); process.exit(3); });
+    `;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.equal(child.signal, 'SIGKILL', `the backup process was not killed: ${child.stdout}${child.stderr}`);
+    assert.deepEqual(await listSnapshots(b), [], 'killed before its snapshot');
+    const [orphan] = await finalRefs(a);
+    assert.ok(orphan, 'its final refs are on a');
+    assert.equal(readdirSync(join(b.path, 'locks')).length, 1, "the killed process's lock is left on b");
+    for (const s of await listSnapshots(a)) await a.remove('snapshots', s.id);
+    old(join(a.path, 'refs', orphan));
+
+    const r = await prune({ drive: a, otherDrives: [b] });
+    assert.equal(r.refsRemoved, 1);
+    assert.ok(r.packsDeleted > 0, JSON.stringify(r));
+    assert.deepEqual(await finalRefs(a), []);
+    assert.equal((await verify({ drive: a, readData: true })).ok, true);
   } finally {
     tmp.cleanup();
   }
