@@ -23,6 +23,7 @@ import {
   clusterContentKey,
   StoppedError,
   WrongPasswordError,
+  contentIdsMismatch,
   type BackupResult,
   type Checkpoint,
   type ProgressCounters,
@@ -63,6 +64,14 @@ export interface BackupActivityDeps {
   allowed?: AllowedRoots;
 }
 
+/** The question the job asks the next attempt's node; `drive` is absent in histories before it was asked. */
+export interface CheckpointCheckInput {
+  jobId: string;
+  checkpoint: CheckpointRef;
+  /** the drive the next attempt writes to */
+  drive?: DriveSpec;
+}
+
 export class IsolatedError extends Error {
   constructor(node: string, ms: number) {
     super(
@@ -80,9 +89,11 @@ export function createBackupActivities(deps: BackupActivityDeps) {
     },
     /**
      * Whether this node can resume a checkpoint (run on the next attempt's node): it opens with the
-     * key of the drive that sealed it, and every drive its data lives on opens here.
+     * key of the drive that sealed it, every drive its data lives on opens here, and the next
+     * attempt's `drive` (when given) cuts and names chunks as they do (same repository format and
+     * content key).
      */
-    canReadCheckpoint(input: { jobId: string; checkpoint: CheckpointRef }): Promise<CheckpointCheck> {
+    canReadCheckpoint(input: CheckpointCheckInput): Promise<CheckpointCheck> {
       return checkpointReadable(deps, input);
     },
   };
@@ -457,30 +468,53 @@ async function runEngine(
   });
 }
 
-async function checkpointReadable(
-  deps: BackupActivityDeps,
-  input: { jobId: string; checkpoint: CheckpointRef },
-): Promise<CheckpointCheck> {
+async function checkpointReadable(deps: BackupActivityDeps, input: CheckpointCheckInput): Promise<CheckpointCheck> {
   let cp: Checkpoint;
-  let sealedBy: string;
+  let sealedBy: Drive;
   try {
     const stored = await storedCheckpoint(deps, input.jobId, input.checkpoint.seq);
     cp = stored.checkpoint;
-    sealedBy = stored.drive.id;
+    sealedBy = stored.drive;
   } catch (err) {
     deps.logger.warn({ job: input.jobId, seq: input.checkpoint.seq, err }, 'checkpoint refused on this node');
     return { readable: false, problem: (err as Error).message };
   }
+  // the drives the checkpoint's data lives on, as the resumed backup opens them
+  const opened: Drive[] = [];
   for (const d of cp.drives ?? []) {
-    if (d.id === sealedBy) continue; // opened above
+    if (d.id === sealedBy.id) {
+      opened.push(sealedBy); // opened above
+      continue;
+    }
     try {
-      await openDrive(d.path, { password: deps.password });
+      opened.push(await openDrive(d.path, { password: deps.password }));
     } catch (err) {
       deps.logger.warn({ drive: d.path, err }, 'checkpoint drive not readable from this node');
       return { readable: false, problem: `drive ${d.id} at ${d.path} does not open here (${(err as Error).message})` };
     }
   }
+  const problem = input.drive ? await formatMismatch(deps, input.drive, opened) : null;
+  if (problem !== null) {
+    deps.logger.warn({ job: input.jobId, drive: input.drive?.name, problem }, 'checkpoint not resumable on this drive');
+    return { readable: false, problem };
+  }
   return { readable: true };
+}
+
+/**
+ * Why the next attempt's drive cannot take the checkpoint's data (another repository format or
+ * content key: its chunks are cut and named differently), or null. A drive that does not open yet
+ * (initialised by its first backup) is not judged here: the attempt's own refusal then ends it with
+ * CheckpointRefused, which is not final, and the next check finds the drive.
+ */
+async function formatMismatch(deps: BackupActivityDeps, spec: DriveSpec, opened: Drive[]): Promise<string | null> {
+  const target = await openDrive(spec.path, { password: deps.password }).catch(() => null);
+  if (target === null) return null;
+  for (const d of opened) {
+    const problem = contentIdsMismatch(target, d);
+    if (problem !== null) return `${problem} (drive ${spec.name} of node ${deps.node})`;
+  }
+  return null;
 }
 
 /** A cancelled attempt says so in the timeline, and whether a newer attempt had fenced it off by then. */
@@ -586,6 +620,12 @@ function backupFailure(
         'on a host that mounts it (or check that its storage is mounted here), then back up again',
       'DriveMissing',
     );
+  }
+  if (err instanceof EngineError && err.code === 'CHECKPOINT_REFUSED') {
+    // another attempt can help: the job asks the next node (canReadCheckpoint), which says no, and restarts fresh
+    return failure(`${err.message} (drive ${ctx.drive.name} on node ${deps.node})`, 'CheckpointRefused', {
+      retryable: true,
+    });
   }
   if (err instanceof EngineError && REFUSED_DRIVE_CODES.includes(err.code)) {
     // another attempt on the same drive would be refused the same way: a person must look at it

@@ -86,7 +86,16 @@ async function applyRetention(deps: RetentionActivityDeps, req: RetentionRequest
         ? await prune({ drive, password: deps.password, signal: ctx.cancellationSignal })
         : null;
     const catalogMarked = await markGone(deps, req, drive);
-    log.info({ forgotten: forgotten.length, catalogMarked, bytesFreed: pruned?.bytesFreed ?? 0 }, 'retention done');
+    log.info(
+      {
+        forgotten: forgotten.length,
+        catalogMarked,
+        bytesFreed: pruned?.bytesFreed ?? 0,
+        tempFilesRemoved: pruned?.tempFilesRemoved ?? 0,
+        tempBytesRemoved: pruned?.tempBytesRemoved ?? 0,
+      },
+      'retention done',
+    );
     return {
       drive: req.drive.name,
       node: deps.node,

@@ -442,7 +442,9 @@ async function pruneDrive(o: Common & { dryRun?: boolean }): Promise<number> {
       (r.volumesRecycled ? `, ${r.volumesRecycled} tape volumes recycled (${r.volumesFree} free)` : '') +
       (r.packsSpared
         ? `, ${r.packsSpared} unindexed packs younger than the lock stale age left for a later prune`
-        : ''),
+        : '') +
+      (r.refsRemoved ? `, ${r.refsRemoved} orphaned refs files removed` : '') +
+      (r.tempFilesRemoved ? `, ${r.tempFilesRemoved} stale temporary files removed (${r.tempBytesRemoved} bytes)` : ''),
   );
   return EXIT.ok;
 }

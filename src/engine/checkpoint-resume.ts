@@ -60,17 +60,26 @@ export async function checkpointDrives(
  * and name chunks alike: the same content key (format 6, drives of one cluster), or both unkeyed.
  */
 function checkSameContentIds(drive: Drive, other: Drive): void {
-  if (sameContentIds(drive.ids, other.ids)) return;
+  const problem = contentIdsMismatch(drive, other);
+  if (problem !== null) throw new EngineError(problem, 'CHECKPOINT_REFUSED');
+}
+
+/**
+ * Why the checkpoint's data on `other` cannot be reused by a backup to `drive` (a format 5 drive's
+ * unkeyed IDs beside a format 6 drive's keyed ones, or two content keys), or null when it can. The
+ * node's check of a checkpoint (canReadCheckpoint) asks it too, so the job restarts fresh instead.
+ */
+export function contentIdsMismatch(drive: Drive, other: Drive): string | null {
+  if (sameContentIds(drive.ids, other.ids)) return null;
   const describe = (d: Drive): string =>
     d.contentKey === null
       ? `unkeyed IDs (format ${d.config.version}${d.key ? '' : ', unencrypted'})`
       : `content key ${d.ids.fingerprint}`;
-  throw new EngineError(
+  return (
     `the checkpoint's data on drive ${other.path} (${describe(other)}) cannot be reused on drive ${drive.path} ` +
-      `(${describe(drive)}): their chunks are cut and named under different keys; nothing was written. Start a ` +
-      `fresh backup, or resume on a drive initialised with the checkpoint drive's content key ` +
-      `(baton repo init --content-key-from ${other.path})`,
-    'CHECKPOINT_REFUSED',
+    `(${describe(drive)}): their chunks are cut and named under different keys; nothing was written. Start a ` +
+    `fresh backup, or resume on a drive initialised with the checkpoint drive's content key ` +
+    `(baton repo init --content-key-from ${other.path})`
   );
 }
 

@@ -7,7 +7,9 @@
  * and checks that nothing new appeared on the drive just before it deletes, supersedes only the
  * index files it loaded, and spares unindexed packs younger than the stale age. Tape volumes are
  * append-only: prune drops unused packs from the index there, and recycles a whole volume once
- * none of its packs is kept (tape-volumes.ts); a volume with one live pack is kept whole.
+ * none of its packs is kept (tape-volumes.ts); a volume with one live pack is kept whole. Prune
+ * also removes what crashes leave: final refs with nothing behind them (orphan-refs.ts) and temp
+ * files older than the stale age (stale-temps.ts).
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,6 +27,8 @@ import { CorruptionError, EngineError, LockedError, throwIfAborted } from './err
 import { planPrune } from './prune-plan';
 import type { PrunePlan } from './prune-plan';
 import { parseRefs } from './validate';
+import { orphanReason } from './orphan-refs';
+import { removeStaleTemps, type StaleTempOptions } from './stale-temps';
 import { planRecycle, readPool, recycleVolumes, startedWithTimes } from './tape-volumes';
 import type { RecycleStep } from './tape-volumes';
 import type { KeepPolicy } from '../model/plan';
@@ -129,6 +133,14 @@ export interface PruneResult {
   /** tape: volumes recycled (every pack on them unreferenced), and how many are free now */
   volumesRecycled: number;
   volumesFree: number;
+  /**
+   * final refs files with no snapshot and no live backup behind them (orphan-refs.ts), removed
+   * (counted in a dry run), so the packs they pinned can go
+   */
+  refsRemoved: number;
+  /** temp files a crashed writer left, older than the stale age (stale-temps.ts), removed or counted */
+  tempFilesRemoved: number;
+  tempBytesRemoved: number;
 }
 
 export async function prune(opts: PruneOptions): Promise<PruneResult> {
@@ -140,13 +152,14 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
     const seen = { snapshots: await drive.list('snapshots'), refs: await drive.list('refs') };
     const index = await BlobIndex.load(drive);
     const used = await findUsedBlobs(opts, index);
-    const { pinned, expired } = await readPinnedPacks(drive);
+    const staleMs = staleAgeFromEnv();
+    const { pinned, expired, orphaned } = await readPinnedPacks(drive, opts.otherDrives ?? [], staleMs);
     const plan = planPrune(
       [...index.packs.values()].map((p) => p.pack),
       used,
       pinned,
       await drive.packs.listPacks(),
-      { now: Date.now(), ms: staleAgeFromEnv() },
+      { now: Date.now(), ms: staleMs },
     );
     const result: PruneResult = {
       packsKept: plan.keep.length,
@@ -157,16 +170,25 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
       packsSpared: plan.spared.length,
       volumesRecycled: 0,
       volumesFree: 0,
+      refsRemoved: orphaned.length,
+      tempFilesRemoved: 0,
+      tempBytesRemoved: 0,
     };
+    const temps = { olderThanMs: staleMs, dryRun: opts.dryRun, beforeRemove: () => lock.throwIfLost() };
     if (opts.dryRun) {
       result.packsDeleted = plan.drop.length + plan.orphans.length;
+      await countTemps(drive, result, temps);
       return result;
     }
     throwIfAborted(signal, 'prune');
     await assertNothingNew(drive, lock, { index: index.loadedFiles, ...seen });
-    // before any pack goes: an expired file left behind would name packs no longer there
-    for (const name of expired) await drive.remove('refs', name);
+    // before any pack goes: an expired or orphaned file left behind would name packs no longer there
+    for (const name of [...expired, ...orphaned]) {
+      lock.throwIfLost();
+      await drive.remove('refs', name);
+    }
     await applyPrune(drive, lock, plan, index.loadedFiles, result, opts.onRecycleStep);
+    await countTemps(drive, result, temps);
     return result;
   } finally {
     await lock.release().catch(() => undefined);
@@ -239,16 +261,33 @@ function notIndexed(drive: Drive, snapshot: string, what: string, blob: string):
   );
 }
 
+/** Removes (or counts) the temp files crashed writers left on the drive (stale-temps.ts). */
+async function countTemps(drive: Drive, result: PruneResult, opts: Omit<StaleTempOptions, 'now'>): Promise<void> {
+  const t = await removeStaleTemps(drive.path, { ...opts, now: Date.now() });
+  result.tempFilesRemoved = t.files;
+  result.tempBytesRemoved = t.bytes;
+}
+
 /**
  * Packs other drives' snapshots reference through refs/, and those provisional refs files of
- * resumed backups pin; `expired`: provisional refs files past their life (lock-rules.ts), which pin
- * nothing and which prune removes.
+ * resumed backups pin; `expired`: provisional refs files past their life (lock-rules.ts), and
+ * `orphaned`: final refs with no snapshot and no live backup behind them on `others`
+ * (orphan-refs.ts); both pin nothing, and prune removes them.
  */
-async function readPinnedPacks(drive: Drive): Promise<{ pinned: Set<string>; expired: string[] }> {
+async function readPinnedPacks(
+  drive: Drive,
+  others: readonly Drive[],
+  staleMs: number,
+): Promise<{ pinned: Set<string>; expired: string[]; orphaned: string[] }> {
   const pinned = new Set<string>();
   const expired: string[] = [];
+  const orphaned: string[] = [];
   for (const name of await drive.list('refs')) {
     const refs = parseRefs(await drive.readFile('refs', name), name, drive.path);
+    if ((await orphanReason(drive, name, refs, others, staleMs)) !== null) {
+      orphaned.push(name);
+      continue;
+    }
     if (refs.provisional) {
       // gone since it was read (its backup committed): judged by its own time alone
       const mtimeMs = await stat(join(drive.path, 'refs', name)).then(
@@ -262,7 +301,7 @@ async function readPinnedPacks(drive: Drive): Promise<{ pinned: Set<string>; exp
     }
     for (const p of refs.packs) pinned.add(p);
   }
-  return { pinned, expired };
+  return { pinned, expired, orphaned };
 }
 
 /**

@@ -49,6 +49,12 @@ export type BackupFailureType =
   | 'Isolated'
   /** the node process was asked to stop (SIGTERM): the attempt checkpointed and ended; the job carries on */
   | 'NodeStopping'
+  /**
+   * the checkpoint cannot be resumed here (sealed with another key, or its data cut and named under
+   * another repository format or content key): not final, the next attempt's check says why and it
+   * restarts fresh
+   */
+  | 'CheckpointRefused'
   /** an app's or drive's path lies outside the roots the node's own config allows (nodes[].allowedRoots) */
   | 'PathNotAllowed';
 

@@ -30,6 +30,7 @@ import { jobCatalog as catalog } from './job-catalog';
 import { describeFailure } from './describe-failure';
 import { JobAttempts, type Attempt, type AttemptEnd } from './job-attempts';
 import { nodeActivities } from './node-activities';
+import type { DriveSpec } from '../model/plan';
 
 /**
  * A job that is cancelled, or fails on an error of its own (the cluster service unreachable while
@@ -178,7 +179,7 @@ async function prepareRetry(
     return false;
   }
   const checkpoint = await catalog.latestCheckpoint(input.jobId);
-  const readable = attempts.shouldCheck(checkpoint) ? await canRead(input, place.node, checkpoint) : null;
+  const readable = attempts.shouldCheck(checkpoint) ? await canRead(input, place, checkpoint) : null;
   const next = attempts.next(step.cause, place, checkpoint, readable, Date.now());
   log.info('restarting backup', {
     jobId: input.jobId,
@@ -190,15 +191,21 @@ async function prepareRetry(
 }
 
 /**
- * Whether `node` can resume the checkpoint: its drives open there and it opens with its drive's
- * key; not readable when the node cannot say. Histories before sealed checkpoints hold a boolean.
+ * Whether `node` can resume the checkpoint onto `drive`: its drives open there, it opens with its
+ * drive's key, and `drive` names chunks as its data does (same format and content key); not
+ * readable when the node cannot say. Histories before sealed checkpoints hold a boolean. The drive
+ * is part of the activity's input only, which replay does not compare: no patch.
  */
-function canRead(input: BackupJobInput, node: string, checkpoint: CheckpointRef): Promise<CheckpointCheck> {
+function canRead(
+  input: BackupJobInput,
+  { node, drive }: { node: string; drive: DriveSpec },
+  checkpoint: CheckpointRef,
+): Promise<CheckpointCheck> {
   return nodeActivities<BackupActivities>({ cluster: input.cluster, node }, input.settings, {
     kind: 'check',
     summary: `can ${node} read the checkpoint written on ${checkpoint.node}?`,
   })
-    .canReadCheckpoint({ jobId: input.jobId, checkpoint })
+    .canReadCheckpoint({ jobId: input.jobId, checkpoint, drive })
     .then(
       (answer: CheckpointCheck | boolean) => (typeof answer === 'boolean' ? { readable: answer } : answer),
       () => ({ readable: false }),

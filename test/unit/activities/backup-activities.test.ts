@@ -22,6 +22,7 @@ import { backupHeartbeatOf, type BackupHeartbeat } from '../../../src/model/hear
 import { isFinalBackupFailure } from '../../../src/model/failures';
 import { DEFAULT_JOB_SETTINGS, type DriveSpec, type JobSettings } from '../../../src/model/plan';
 import { waitFor } from '../../../src/util/wait';
+import { decideRestart } from '../../../src/workflows/restart-policy';
 import { createDrive, PASSWORD, prng } from '../../helpers/engine';
 import { tempDir } from '../../helpers/temp';
 
@@ -215,6 +216,62 @@ describe('backup activity', { timeout: 120_000 }, () => {
     const resumed = { ...input, resumeFrom: ref(input.job.jobId, cps[1].seq).checkpoint };
     const err = await rejection(run(new MockActivityEnvironment(), deps(), resumed));
     assert.match(String(err), refusal);
+  });
+
+  test('a checkpoint written on a format 5 drive is not resumed onto a format 6 drive: the check says why, the attempt is not final, the job restarts fresh', async () => {
+    // attempt 1 writes to a format 5 drive (unkeyed IDs) and checkpoints; the app then moves to a
+    // node whose drive is format 6 (keyed IDs): the checkpoint's chunks cannot be reused there
+    const input = await begin(plan('format5', { paths: [large], settings: { checkpointEveryBytes: 4 * MiB } }), false);
+    await createDrive(input.attempt.drive.path, { formatVersion: 5 });
+    await run(new MockActivityEnvironment(), deps(), input);
+    const cps = await checkpointsOf(input);
+    assert.ok(cps.length >= 1, `${cps.length} checkpoints`);
+    const checkpoint = { seq: cps[0].seq, at: cps[0].at, epoch: cps[0].epoch, node: NODE, files: 1, bytes: 1 };
+    const newer: DriveSpec = { name: 'd-format6', node: NODE, kind: 'directory', path: join(tmp, 'drives', 'format6') };
+    await createDrive(newer.path);
+    const activities = createBackupActivities(deps());
+    const jobId = input.job.jobId;
+
+    const check = await activities.canReadCheckpoint({ jobId, checkpoint, drive: newer });
+    assert.equal(check.readable, false);
+    assert.match(
+      check.problem ?? '',
+      /\(unkeyed IDs \(format 5\)\) cannot be reused on drive .*\/format6 \(content key [0-9a-f]{32}\): their chunks are cut and named under different keys; nothing was written\. Start a fresh backup.* \(drive d-format6 of node n1\)$/,
+    );
+    // onto its own format 5 drive it resumes; asked without a drive (histories before it was asked), as before
+    assert.deepEqual(await activities.canReadCheckpoint({ jobId, checkpoint, drive: input.attempt.drive }), {
+      readable: true,
+    });
+    assert.deepEqual(await activities.canReadCheckpoint({ jobId, checkpoint }), { readable: true });
+
+    // the job's decision from that answer: fresh, and the reason names the mismatch
+    const decision = decideRestart({
+      policy: 'checkpoint',
+      maxCheckpointAgeSeconds: 3600,
+      checkpoint,
+      nowMs: Date.now(),
+      cause: 'app moved from n1 to n2',
+      readable: check.readable,
+      problem: check.problem,
+      nextNode: 'n2',
+    });
+    assert.equal(decision.kind, 'fresh');
+    assert.match(decision.reason, /cannot read the checkpoint's data written on n1: .*unkeyed IDs \(format 5\)/);
+
+    // an attempt sent to resume it anyway (asked before the drive existed) is refused, and not finally:
+    // nothing is written on the format 6 drive and the job goes on to its next attempt
+    const epoch = await beginNext(input);
+    const resumed: BackupAttemptInput = {
+      ...input,
+      attempt: { number: 2, epoch, node: NODE, drive: newer },
+      resumeFrom: checkpoint,
+    };
+    const f = await failureOf(run(new MockActivityEnvironment(), deps(), resumed));
+    assert.equal(f.type, 'CheckpointRefused');
+    assert.equal(f.nonRetryable, false);
+    assert.equal(isFinalBackupFailure(f.type), false);
+    assert.match(f.message, /unkeyed IDs \(format 5\)\) cannot be reused on drive .*\(drive d-format6 on node n1\)$/);
+    assert.deepEqual(await snapshotsOn(resumed), []);
   });
 
   const fencingCases = [
