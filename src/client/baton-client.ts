@@ -2,10 +2,12 @@
  * Baton from code: the package's client, and what the CLI's cluster commands are built on. It
  * connects as baton.yaml says; starts backups through the coordinator and restores and verifies on
  * the nodes, each followed as an async iterator of its live views, then its result; applies a
- * config; reads the coordinator's status, and jobs and snapshots from the catalog; cancels a job.
- * It connects to Temporal lazily, on the first call that needs it: the catalog-only calls (`jobs`,
- * `job`, `snapshots`) work while Temporal is down. The helpers underneath (coordinator-client.ts,
- * operations-client.ts, apply-plan.ts) do the work.
+ * config; starts restore tests; reads the coordinator's status and health and the schedules, and
+ * jobs, snapshots, restore tests and backup times from the catalog; cancels a job. It connects to
+ * Temporal lazily, on the first call that needs it: the catalog-only calls (`jobs`, `job`,
+ * `snapshots`, `restoreTests`, `backupTimes`) work while Temporal is down. The helpers underneath
+ * (coordinator-client.ts, operations-client.ts, apply-plan.ts, restore-test-client.ts,
+ * schedules-client.ts, coordinator-health.ts) do the work.
  */
 import { userInfo } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
