@@ -24,7 +24,7 @@ import { walkListing } from './walker';
 import { FileCache, defaultCachePath } from './file-cache';
 import { Lock } from './lock';
 import { BackupLocks } from './lock-set';
-import { AbortedError, EngineError, throwIfAborted } from './errors';
+import { AbortedError, EngineError, LockLostError, throwIfAborted } from './errors';
 import { noopProgress } from './progress';
 import type { ProgressReporter } from './progress';
 import { newTally, progressReport } from './backup-tally';
@@ -102,6 +102,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   signal?.addEventListener('abort', onAbort);
   try {
     return await archive(opts, resume, sources, lock, held);
+  } catch (err) {
+    throw await lockLostOr(lock, err);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     held.cache?.discard();
@@ -109,6 +111,22 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     await drive.packs.sync().catch(() => undefined); // settle background pack writes
     await lock.release().catch(() => undefined);
   }
+}
+
+/**
+ * The error a failed backup reports: its lock's loss when the lock no longer stands, else `err`.
+ * A backup paused past its stale age (SIGSTOP, a hung mount) may find on waking that prune took its
+ * lock and swept its half-written pack (stale-temps.ts) before its refresh timer noticed: the
+ * rename's ENOENT is only the symptom, the lost lock the cause the operator must read.
+ */
+async function lockLostOr(lock: BackupLocks, err: unknown): Promise<unknown> {
+  if (err instanceof LockLostError) return err;
+  try {
+    await lock.check();
+  } catch (lost) {
+    if (lost instanceof LockLostError) return lost;
+  }
+  return err;
 }
 
 /** What the backup reads and writes, opened in this order (a resumed checkpoint's drives first). */
