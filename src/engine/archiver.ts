@@ -9,7 +9,8 @@
  * and look-ahead.ts), the checkpointer (checkpointer.ts) records the walk position, and
  * backup-commit.ts writes the snapshot.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import type { Drive } from './drive';
 import { BlobIndex } from './index-file';
@@ -103,7 +104,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   try {
     return await archive(opts, resume, sources, lock, held);
   } catch (err) {
-    throw await lockLostOr(lock, err);
+    throw await lockLostOr(lock, drive, err);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     held.cache?.discard();
@@ -119,12 +120,17 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
  * lock and swept its half-written pack (stale-temps.ts) before its refresh timer noticed: the
  * rename's ENOENT is only the symptom, the lost lock the cause the operator must read.
  */
-async function lockLostOr(lock: BackupLocks, err: unknown): Promise<unknown> {
+async function lockLostOr(lock: BackupLocks, drive: Drive, err: unknown): Promise<unknown> {
   if (err instanceof LockLostError) return err;
   try {
     await lock.check();
   } catch (lost) {
-    if (lost instanceof LockLostError) return lost;
+    // a drive that went away (unmounted mid-backup) took its lock with it: its own error says more
+    const driveStands = await stat(join(drive.path, 'config')).then(
+      () => true,
+      () => false,
+    );
+    if (lost instanceof LockLostError && driveStands) return lost;
   }
   return err;
 }
