@@ -18,6 +18,7 @@ import {
   prestartWorkers,
   readSnapshot,
   restore,
+  WalkAhead,
   type Checkpoint,
   type DriveKind,
 } from '../engine/index';
@@ -235,8 +236,13 @@ async function resumePoint(paths: string[], o: BackupFlags): Promise<Checkpoint 
 }
 
 async function backupPaths(paths: string[], o: BackupFlags): Promise<number> {
-  const [drive, ...others] = await drives(o);
   const resumeFrom = await resumePoint(paths, o);
+  // the sources are listed while the drive's key is derived (scrypt, about 0.5 s)
+  const walkAhead = resumeFrom ? undefined : WalkAhead.start(paths, o.drive);
+  const [drive, ...others] = await drives(o).catch((err: unknown) => {
+    walkAhead?.stop();
+    throw err;
+  });
   const cpFile = o.checkpointFile ?? o.resume;
   if (cpFile) await mkdir(dirname(cpFile), { recursive: true });
   const ac = new AbortController();
@@ -253,6 +259,7 @@ async function backupPaths(paths: string[], o: BackupFlags): Promise<number> {
       app: o.app,
       cachePath: o.cache === false ? null : typeof o.cache === 'string' ? o.cache : undefined,
       resumeFrom,
+      walkAhead,
       signal: ac.signal,
       checkpointEvery: { seconds: o.checkpointSeconds, bytes: o.checkpointBytes },
       rateLimit: o.bandwidthLimit,

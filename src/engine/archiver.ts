@@ -38,6 +38,7 @@ import { BackupWalk } from './backup-walk';
 import { commitSnapshot } from './backup-commit';
 import { checkpointDrives, readPartialTrees } from './checkpoint-resume';
 import { excludedPaths, rootListing } from './source-listing';
+import type { WalkAhead } from './walk-ahead';
 
 export interface BackupOptions {
   drive: Drive;
@@ -68,6 +69,12 @@ export interface BackupOptions {
   segmentSize?: number;
   /** bytes per second the backup may process (the app's bandwidth limit); absent or 0: no limit */
   rateLimit?: number;
+  /**
+   * The walk of `sources`, begun before the drive was opened (walk-ahead.ts): the backup takes its
+   * events instead of listing the sources itself, and stops it when it ends. Ignored (stopped) when
+   * resuming a checkpoint.
+   */
+  walkAhead?: WalkAhead;
 }
 
 export interface BackupResult {
@@ -87,6 +94,14 @@ interface Held {
 }
 
 export async function backup(opts: BackupOptions): Promise<BackupResult> {
+  try {
+    return await lockedBackup(opts);
+  } finally {
+    opts.walkAhead?.stop(); // a walk begun for this backup ends with it, however it ends
+  }
+}
+
+async function lockedBackup(opts: BackupOptions): Promise<BackupResult> {
   const drive = opts.drive;
   const signal = opts.signal;
   throwIfAborted(signal, 'backup');
@@ -95,6 +110,8 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
     ? resume.sources
     : (Array.isArray(opts.sources) ? opts.sources : [opts.sources]).map((s) => resolve(s));
   if (sources.length === 0) throw new EngineError('nothing to back up: no source path given', 'BAD_SOURCE');
+  if (!resume && opts.walkAhead && opts.walkAhead.sources.join('\0') !== sources.join('\0'))
+    throw new EngineError('bug: the walk ahead lists other sources than the backup', 'BAD_SOURCE');
 
   // a tape is appended to by one writer at a time: backups take its lock exclusively
   const lock = new BackupLocks(drive, await Lock.acquire(drive, drive.kind === 'tape', 'backup'));
@@ -174,7 +191,8 @@ async function archive(
   );
   const backupId = resume ? resume.backupId : randomBytes(12).toString('hex');
   const startedAt = resume ? resume.startedAt : new Date().toISOString();
-  const root = await rootListing(sources);
+  const ahead = resume ? null : (opts.walkAhead ?? null);
+  const root = ahead ? await ahead.ready().then(() => null) : await rootListing(sources);
 
   const used = new UsedPacks(index, writer, drives);
   const trees = new TreeSaver(writer, used, resume?.frames[0]);
@@ -211,7 +229,9 @@ async function archive(
     segment,
   });
   const exclude = excludedPaths(opened.values(), cachePath, cache);
-  const events = walkListing(root.entries, 0, resume, exclude)[Symbol.asyncIterator]();
+  const events = (root ? walkListing(root.entries, 0, resume, exclude) : (ahead as WalkAhead).events(exclude))[
+    Symbol.asyncIterator
+  ]();
   await new BackupWalk({ events, trees, files, batcher, checkpointer, tally, report, signal }).run();
 
   const beforeWrite = opts.beforeWrite;

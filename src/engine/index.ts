@@ -35,6 +35,7 @@ export { clusterContentKey } from './content-key';
 export { backup, resume } from './archiver';
 export { contentIdsMismatch } from './checkpoint-resume';
 export type { BackupOptions, BackupResult } from './archiver';
+export { WalkAhead } from './walk-ahead';
 export { restore } from './restorer';
 export { prestartWorkers } from './worker-start';
 export type { RestoreOptions, RestoreResult } from './restorer';
