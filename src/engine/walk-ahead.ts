@@ -3,7 +3,9 @@
  * in scrypt (calibrated so, on a thread of its own); the walk needs no key, so a caller starts it
  * first and the sources are listed meanwhile (an unchanged re-run of 10,000 files spent 0.3 s of
  * its 0.9 s waiting for the key, then 0.3 s listing). The backup takes the events from the start,
- * in the walk's usual order; at most `limit` wait in memory.
+ * in the walk's usual order. At most `limit` wait in memory until the backup starts taking them, then
+ * at most FOLLOWING_EVENTS more (the backup's own look-ahead runs ahead of the files; events held
+ * longer only outlive the young generation and cost collections).
  *
  * Paths the backup must not store but that are known only once the drive is open (its file cache,
  * another drive of a resumed checkpoint) are given to `events()`: they are skipped from then on by
@@ -17,12 +19,14 @@ import type { WalkEvent } from './walker';
 
 /** Events the walk may run ahead of the backup: about what it lists while the key is derived. */
 export const WALK_AHEAD_EVENTS = 16_384;
+/** Events the walk keeps ready once the backup takes them. */
+export const FOLLOWING_EVENTS = 256;
 
 export class WalkAhead {
   /** the sources, resolved as the backup resolves them */
   readonly sources: string[];
-  /** events listed and not yet taken: `waiting[head..]` */
-  private waiting: WalkEvent[] = [];
+  /** events listed and not yet taken: `queue[head..]` */
+  private queue: WalkEvent[] = [];
   private head = 0;
   private readonly exclude: Set<string>;
   private finished = false;
@@ -36,7 +40,7 @@ export class WalkAhead {
   private constructor(
     sources: string[],
     exclude: Iterable<string>,
-    private readonly limit: number,
+    private limit: number,
   ) {
     this.sources = sources.map((s) => resolve(s));
     this.exclude = new Set([...exclude].map((p) => Buffer.from(resolve(p)).toString('latin1')));
@@ -50,6 +54,11 @@ export class WalkAhead {
   static start(sources: string[], exclude: Iterable<string> = [], limit = WALK_AHEAD_EVENTS): WalkAhead {
     if (sources.length === 0) throw new EngineError('nothing to back up: no source path given', 'BAD_SOURCE');
     return new WalkAhead(sources, exclude, limit);
+  }
+
+  /** Events listed and not yet taken. */
+  get waiting(): number {
+    return this.queue.length - this.head;
   }
 
   /** Resolves once the sources' root is listed; a missing source is refused here, as without a walk ahead. */
@@ -69,6 +78,7 @@ export class WalkAhead {
    */
   async *events(exclude: Set<string>): AsyncGenerator<WalkEvent> {
     for (const p of exclude) this.exclude.add(p);
+    this.limit = Math.min(this.limit, FOLLOWING_EVENTS);
     let skipping = 0; // depth inside an excluded directory
     for (;;) {
       const ev = this.take();
@@ -97,9 +107,9 @@ export class WalkAhead {
       const root = await listing;
       for await (const ev of walkListing(root.entries, 0, null, this.exclude)) {
         if (this.stopped) break;
-        this.waiting.push(ev);
+        this.queue.push(ev);
         this.wakeReader?.();
-        if (this.waiting.length - this.head >= this.limit) await new Promise<void>((r) => (this.wakeWalker = r));
+        if (this.queue.length - this.head >= this.limit) await new Promise<void>((r) => (this.wakeWalker = r));
       }
     } catch (err) {
       this.failure = { error: err };
@@ -111,10 +121,10 @@ export class WalkAhead {
 
   /** The next waiting event (a queue over an array: shift() would copy the rest each time). */
   private take(): WalkEvent | undefined {
-    if (this.head === this.waiting.length) return undefined;
-    const ev = this.waiting[this.head++];
-    if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
-      this.waiting = this.waiting.slice(this.head);
+    if (this.head === this.queue.length) return undefined;
+    const ev = this.queue[this.head++];
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
     return ev;

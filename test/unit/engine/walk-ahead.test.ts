@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { backup } from '../../../src/engine/archiver';
 import { listSnapshots } from '../../../src/engine/snapshot';
-import { WalkAhead } from '../../../src/engine/walk-ahead';
+import { FOLLOWING_EVENTS, WalkAhead } from '../../../src/engine/walk-ahead';
 import { walkListing } from '../../../src/engine/walker';
 import type { WalkEvent } from '../../../src/engine/walker';
 import { rootListing } from '../../../src/engine/source-listing';
@@ -42,6 +42,25 @@ void test('a walk ahead gives the events of the walk, in order, however few it m
       await ahead.ready();
       assert.deepEqual(await all(ahead.events(new Set())), expected, `limit ${limit}`);
     }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('once the backup takes its events the walk stays only a little ahead', async () => {
+  const tmp = tempDir();
+  try {
+    mkdirSync(`${tmp.path}/src/many`, { recursive: true });
+    for (let i = 0; i < 2000; i++) writeFileSync(`${tmp.path}/src/many/f${i}`, '');
+    const ahead = WalkAhead.start([`${tmp.path}/src`], [], 100_000);
+    await ahead.ready();
+    const events = ahead.events(new Set());
+    assert.equal((await events.next()).done, false);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(ahead.waiting <= FOLLOWING_EVENTS, `${ahead.waiting} events wait`);
+    let n = 1;
+    while (!(await events.next()).done) n++;
+    assert.equal(n, 2002); // enter many, its 2000 files, leave
   } finally {
     tmp.cleanup();
   }
