@@ -24,6 +24,8 @@ import { generate, generateMany } from './dataset';
 import { CAN_DROP, dropCaches, warm } from './page-cache';
 import { FORMAT_VERSION } from '../../src/engine/config';
 import { ZSTD_LEVEL } from '../../src/engine/blob';
+import { deriveKek, type KdfParams } from '../../src/engine/crypto';
+import { randomBytes } from 'node:crypto';
 
 interface Measure {
   seconds: number;
@@ -162,6 +164,39 @@ function commandsOf(tool: string): ToolCommands {
   };
 }
 
+/** The scrypt parameters of the baton drives made in this run (`init` calibrates them per drive). */
+const kdfSeen = new Set<string>();
+
+function kdfOf(repo: string): string {
+  const config = JSON.parse(readFileSync(join(repo, 'config'), 'utf8')) as { encryption?: { kdf?: KdfParams } };
+  const kdf = config.encryption?.kdf;
+  return kdf ? JSON.stringify({ ...kdf, salt: undefined }) : 'none';
+}
+
+/**
+ * What deriving the key costs each baton command, by the parameters `init` calibrated (about 0.5 s
+ * on this machine, as restic calibrates its own): median of 3 derivations, in this process.
+ */
+async function kdfLine(): Promise<string> {
+  const parts: string[] = [];
+  for (const seen of kdfSeen) {
+    if (seen === 'none') continue;
+    const kdf = { ...(JSON.parse(seen) as KdfParams), salt: randomBytes(32).toString('base64') };
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const start = process.hrtime.bigint();
+      await deriveKek('bench', kdf);
+      times.push(Number(process.hrtime.bigint() - start) / 1e9);
+    }
+    times.sort((a, b) => a - b);
+    parts.push(`scrypt N=2^${Math.log2(kdf.N)}, r=${kdf.r}, p=${kdf.p}: ${times[1].toFixed(2)} s`);
+  }
+  return (
+    `- baton key derivation, part of every baton figure (init calibrates it to about 0.5 s, as restic does its own): ` +
+    (parts.join('; ') || 'none')
+  );
+}
+
 function bench(tool: string, data: string, manyDir: string): ToolRun {
   const t = commandsOf(tool);
   const repo = join(work, `${tool}-repo`);
@@ -171,6 +206,7 @@ function bench(tool: string, data: string, manyDir: string): ToolRun {
   rmSync(env.BATON_CACHE_DIR, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   run(t.init(repo));
+  if (tool in BATONS) kdfSeen.add(kdfOf(repo));
   warm(data);
   const first = timed(t.backup(repo, data, 'a'));
   const rerun = timed(t.backup(repo, data, 'b'));
@@ -266,7 +302,12 @@ function versions(): Record<string, string> {
 }
 
 /** The section's header (how it was measured, on what) and the table of every tool's figures. */
-function figureLines(d: Dataset, results: Map<string, ToolRun>, load: { before: number; after: number }): string[] {
+function figureLines(
+  d: Dataset,
+  results: Map<string, ToolRun>,
+  load: { before: number; after: number },
+  kdf: string,
+): string[] {
   const v = versions();
   const fmt = (m?: Measure): string =>
     m ? `${m.seconds.toFixed(2)} s (cpu ${m.cpu.toFixed(1)} s) / ${m.rssMiB} MiB` : '-';
@@ -288,6 +329,7 @@ function figureLines(d: Dataset, results: Map<string, ToolRun>, load: { before: 
     `- many small files: ${many} files of 7-350 bytes in ${Math.ceil(many / 1000)} directories, first backup (baton without file cache)`,
     ...tools.map((t) => `- ${t}: ${v[t]}`),
     `- settings: baton defaults (encrypted, zstd ${ZSTD_LEVEL}, 2 worker threads); restic defaults (repository v2, auto compression); borg repokey, zstd,3`,
+    kdf,
     '',
     '| tool | first backup | unchanged re-run | restore | many small files | repo size |',
     '|---|---|---|---|---|---|',
@@ -337,14 +379,14 @@ function targetLines(d: Dataset, rounds: Map<string, ToolRun[]>, results: Map<st
   ];
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const d = prepareDatasets();
   const loadBefore = loadavg()[0];
   const rounds = runRounds(d);
   const loadAfter = loadavg()[0];
   const results = medians(rounds);
   const lines = [
-    ...figureLines(d, results, { before: loadBefore, after: loadAfter }),
+    ...figureLines(d, results, { before: loadBefore, after: loadAfter }, await kdfLine()),
     ...targetLines(d, rounds, results),
   ];
   const before = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
@@ -354,4 +396,4 @@ function main(): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-main();
+void main();
