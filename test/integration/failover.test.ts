@@ -230,7 +230,7 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
     setMap((m) => (m.nodes['node-1'] = 'online'));
   });
 
-  test('coordinator failover: the coordinator moves off a killed node, records it, reconciles, loses no job', async () => {
+  test('coordinator failover: the coordinator moves off a killed node process, records a hand-over, reconciles, loses no job', async () => {
     const { host, jobId, killedAt, failover } = await killCoordinatorHostMidBackup(
       c,
       startBackupWithCheckpoint,
@@ -245,6 +245,9 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
       failover.message,
       new RegExp(`^coordinator moved from ${host} to ${failover.node}; reconciling 1 running job`),
     );
+    // a killed Baton process leaves its node online in the static map: a hand-over, not a node's death
+    assert.equal(failover.kind, 'coordinator-handover');
+    assert.match(failover.message, new RegExp(`a hand-over: the cluster service reports ${host} online`));
     const result = await followJob(c.client, jobId, () => undefined, 500);
     await assertRestoresIdentically(result);
     const events = await jobEvents(c.catalog, jobId);
