@@ -12,7 +12,9 @@
  * What the cluster service does not know yet, the event cannot say: a SIGKILLed Baton process on a
  * node that stays up (the coordinator-failover drill, demo and Pacemaker alike) is a hand-over, and
  * so is a node that died shortly before, while its cluster service had not noticed yet (Pacemaker:
- * within the corosync token timeout). The event's reason says so (docs/restart-policy.md).
+ * within the corosync token timeout). The event's reason says so; for the second case the
+ * coordinator watches the node it left and records the failover once the node is reported down
+ * (HANDOVER_WATCH_SECONDS, coordinator-state.ts; docs/restart-policy.md).
  */
 import type { ClusterSnapshot, NodeState } from './cluster';
 

@@ -131,7 +131,9 @@ export const COORDINATOR_TICKS_EVERY_SECOND = 'coordinator-ticks-every-second';
 /**
  * A move of the coordinator is recorded as `coordinator-handover` when its new host's cluster
  * service reports the node it left up, `coordinator-failover` otherwise (coordinatorMove, with the
- * reason in the event). Histories recorded before called every move a failover.
+ * reason in the event); a hand-over's node reported down within HANDOVER_WATCH_SECONDS after it
+ * gets a second, `coordinator-failover` event. Histories recorded before called every move a
+ * failover.
  */
 export const COORDINATOR_TELLS_HANDOVER = 'coordinator-tells-handover-from-failover';
 
@@ -388,6 +390,7 @@ async function reconcile(
       ? { from, to, cluster, running: running.map((j) => j.jobId), fromState: move.fromState, reason: move.reason }
       : { from, to, cluster, running: running.map((j) => j.jobId) },
   });
+  if (move?.kind === 'coordinator-handover') state.handedOver(from, Date.now());
   for (const job of running) {
     const now = state.hostOf(job.app);
     await catalog.recordEvent({
@@ -402,6 +405,28 @@ async function reconcile(
     if (patches.tellsMovedOnly && now === job.node) continue;
     await tellJob(job.jobId, { app: job.app, from: job.node, to: now }, 'coordinator failover reconciliation');
   }
+}
+
+/**
+ * The node the coordinator left in a hand-over is now reported down by the cluster service, within
+ * HANDOVER_WATCH_SECONDS: that node died before its cluster service noticed, and the move is
+ * recorded again as the failover it was.
+ */
+async function recordLateFailover(
+  state: CoordinatorState,
+  { from, atMs, move }: NonNullable<Observation['handoverWasFailover']>,
+  cluster: ClusterSnapshot,
+): Promise<void> {
+  const at = new Date(atMs).toISOString();
+  await catalog.recordEvent({
+    cluster: state.cluster,
+    jobId: null,
+    kind: 'coordinator-failover',
+    node: state.host,
+    message:
+      `the coordinator's move off ${from} at ${at}, recorded as a hand-over, was a failover: ` + `${move.reason} now`,
+    data: { from, to: state.host, handoverAt: at, cluster, fromState: move.fromState, reason: move.reason },
+  });
 }
 
 /** The one-line cause of a failed activity. */
@@ -520,9 +545,10 @@ async function startRetentions(queue: RetentionQueue, patches: Patches): Promise
 async function observe(state: CoordinatorState, patches: Patches): Promise<void> {
   const seen = await askClusterService(state, patches);
   if (seen === null) return;
-  const change = state.observe(seen.node, seen.cluster);
+  const change = state.observe(seen.node, seen.cluster, Date.now());
   await reportMoves(state, change.appMoves, patches);
   if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster, patches);
+  if (change.handoverWasFailover) await recordLateFailover(state, change.handoverWasFailover, seen.cluster);
 }
 
 // Worker Versioning: jobs stay PINNED to the build they started on; the coordinator moves to each
