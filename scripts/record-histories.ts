@@ -32,6 +32,7 @@ import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '
 import { followOperation, startRestore, startVerify } from '../src/client/operations-client';
 import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP } from '../src/demo/demo-files';
+import { isCoordinatorMove } from '../src/model/coordinator-move';
 import { waitFor } from '../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
 import {
@@ -262,7 +263,7 @@ async function main() {
     const host = (await coordinatorStatus(cluster.client, cluster.config.cluster)).host ?? 'node-1';
     cluster.signal(host, 'SIGKILL');
     await waitFor('the coordinator failover', async () =>
-      (await clusterEvents(cluster.catalog, cluster.config.cluster)).find((e) => e.kind === 'coordinator-failover'),
+      (await clusterEvents(cluster.catalog, cluster.config.cluster)).find((e) => isCoordinatorMove(e.kind)),
     );
     await new Promise((r) => setTimeout(r, 2000));
     await save(cluster, 'coordinator-failover', coordinatorId);

@@ -23,6 +23,7 @@ import {
   clusterContentKey,
   StoppedError,
   WrongPasswordError,
+  checkpointPacksGone,
   contentIdsMismatch,
   type BackupResult,
   type Checkpoint,
@@ -89,7 +90,8 @@ export function createBackupActivities(deps: BackupActivityDeps) {
     },
     /**
      * Whether this node can resume a checkpoint (run on the next attempt's node): it opens with the
-     * key of the drive that sealed it, every drive its data lives on opens here, and the next
+     * key of the drive that sealed it, every drive its data lives on opens here and still holds
+     * every pack it lists (a pruned one would fail the attempt with CHECKPOINT_GONE), and the next
      * attempt's `drive` (when given) cuts and names chunks as they do (same repository format and
      * content key).
      */
@@ -491,6 +493,16 @@ async function checkpointReadable(deps: BackupActivityDeps, input: CheckpointChe
     } catch (err) {
       deps.logger.warn({ drive: d.path, err }, 'checkpoint drive not readable from this node');
       return { readable: false, problem: `drive ${d.id} at ${d.path} does not open here (${(err as Error).message})` };
+    }
+  }
+  // every pack it lists, as the resumed backup checks them (else that attempt fails: CHECKPOINT_GONE)
+  for (const [i, d] of (cp.drives ?? []).entries()) {
+    const gone = await checkpointPacksGone(opened[i], d).catch(
+      (err: Error) => `the index of drive ${d.id} at ${d.path} does not read here (${err.message})`,
+    );
+    if (gone !== null) {
+      deps.logger.warn({ job: input.jobId, drive: d.path, problem: gone }, 'checkpoint data gone from its drive');
+      return { readable: false, problem: gone };
     }
   }
   const problem = input.drive ? await formatMismatch(deps, input.drive, opened) : null;

@@ -10,7 +10,7 @@
 import type { BackupOutcome } from '../model/backup';
 import { addEvent } from './jobs';
 import type { Catalog } from './open';
-import { StaleEpochError } from './attempts';
+import { StaleEpochError, fenceEpoch } from './attempts';
 
 export interface AttemptCommit {
   cluster: string;
@@ -83,15 +83,11 @@ export async function settleMovedAttempt(
   nowIso: string,
 ): Promise<BackupOutcome | null> {
   return db.transaction().execute(async (trx) => {
-    const current = await lockJob(trx, s.jobId);
+    await lockJob(trx, s.jobId);
     const committed = await committedOutcome(trx, s.jobId, s.epoch);
     if (committed) return committed;
-    if (current !== s.epoch) return null; // fenced already (a lease takeover): nothing left to do
-    await trx
-      .updateTable('jobs')
-      .set({ epoch: current + 1 })
-      .where('id', '=', s.jobId)
-      .execute();
+    // fenced already (a lease takeover, an earlier settle): nothing left to do
+    if (!(await fenceEpoch(trx, s.jobId, s.epoch))) return null;
     await addEvent(
       trx,
       {
@@ -100,7 +96,7 @@ export async function settleMovedAttempt(
         kind: 'attempt-fenced',
         node: null,
         message: `attempt ${s.number} (epoch ${s.epoch}) ended moved without a commit; its epoch is fenced off`,
-        data: { number: s.number, epoch: s.epoch, current: current + 1 },
+        data: { number: s.number, epoch: s.epoch, current: s.epoch + 1 },
       },
       nowIso,
     );

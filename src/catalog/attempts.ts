@@ -140,11 +140,7 @@ async function takeDrive(trx: Catalog, a: AttemptStart, nowIso: string): Promise
     .executeTakeFirst();
   if (holder?.state !== 'running') return;
   if (lease.expires_at === null || lease.expires_at > nowIso) throw new DriveBusyError(a.drive, lease.job_id);
-  await trx
-    .updateTable('jobs')
-    .set({ epoch: holder.epoch + 1 })
-    .where('id', '=', lease.job_id)
-    .execute();
+  await fenceEpoch(trx, lease.job_id, holder.epoch);
   await addEvent(
     trx,
     {
@@ -213,6 +209,24 @@ export async function endAttempt(
     );
     return true;
   });
+}
+
+/**
+ * Fences off the attempt holding `epoch`: moves the job's epoch one past it, if it is still the
+ * job's current epoch (compare and set, in one statement). Returns true when this call moved it,
+ * false when it had moved on already (another fence, a newer attempt) or the job is gone: either
+ * way `epoch` is stale from here on. The one place an epoch moves without a new attempt (the lease
+ * takeover in takeDrive, settleMovedAttempt in attempt-commits.ts); a new attempt's epoch is
+ * beginAttempt's.
+ */
+export async function fenceEpoch(trx: Catalog, jobId: string, epoch: number): Promise<boolean> {
+  const result = await trx
+    .updateTable('jobs')
+    .set({ epoch: epoch + 1 })
+    .where('id', '=', jobId)
+    .where('epoch', '=', epoch)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Throws StaleEpochError unless `epoch` is the job's current one. */

@@ -295,9 +295,24 @@ export async function requestBackup(
 export const STATUS_RETRY_MS = 5000;
 
 /**
+ * The deadline its caller set around this call with `client.connection.withDeadline` (ms since the
+ * epoch), read where the SDK keeps it for its own requests; null when none was set, or for a
+ * connection that keeps no call context.
+ */
+function callerDeadline(client: Client): number | null {
+  const storage = (client.connection as Partial<Pick<Connection, 'callContextStorage'>> | undefined)
+    ?.callContextStorage;
+  const deadline = storage?.getStore()?.deadline;
+  if (deadline === undefined) return null;
+  return typeof deadline === 'number' ? deadline : deadline.getTime();
+}
+
+/**
  * The coordinator's state, by query. A query is refused while the coordinator's last workflow task
  * failed or timed out (a node died or froze holding it: the next try, on another node, comes within
  * the 2 s workflow task timeout), so such a refusal is retried for `retryMs` before it is reported.
+ * A deadline its caller set (`client.connection.withDeadline`) ends the retries too: past it, the
+ * last refusal is thrown as it came (DEADLINE_EXCEEDED, mostly), the caller's own deadline error.
  */
 export async function coordinatorStatus(
   client: Client,
@@ -306,6 +321,7 @@ export async function coordinatorStatus(
 ): Promise<CoordinatorSnapshot> {
   const handle = client.workflow.getHandle(coordinatorWorkflowId(cluster));
   const deadline = Date.now() + retryMs;
+  const callers = callerDeadline(client);
   for (;;) {
     try {
       return await handle.query(coordinatorStatusQuery);
@@ -316,9 +332,11 @@ export async function coordinatorStatus(
         );
       }
       if (!queryUnanswered(err)) throw err;
+      if (callers !== null && Date.now() >= callers) throw err;
       if (Date.now() >= deadline) throw await unanswered(handle, cluster, retryMs);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    const pause = callers === null ? 250 : Math.max(0, Math.min(250, callers - Date.now()));
+    await new Promise((r) => setTimeout(r, pause));
   }
 }
 

@@ -37,22 +37,41 @@ export async function checkpointDrives(
       const other = await BlobIndex.load(od);
       for (const { pack } of other.packs.values()) index.addPack(od, pack);
     }
-    for (const packId of d.packs) {
-      const p = index.packs.get(packId);
-      if (!p || p.drive.id !== d.id || (await od.packs.packSize(p.pack)) !== p.pack.length) {
-        throw new EngineError(
-          `pack ${packId} that the checkpoint uses is missing on drive ${d.path} (pruned since?); the checkpoint ` +
-            `cannot be resumed: start a fresh backup`,
-          'CHECKPOINT_GONE',
-        );
-      }
-    }
+    const gone = await packGone(od, d, index);
+    if (gone !== null) throw new EngineError(gone, 'CHECKPOINT_GONE');
     const used: CheckpointDrive = { id: d.id, path: d.path, packs: [...d.packs] };
     drives.push(used);
     if (od !== drive && resume) await locks.pin(used, resume.backupId);
   }
   if (!drives.some((d) => d.id === drive.id)) drives.unshift({ id: drive.id, path: drive.path, packs: [] });
   return drives;
+}
+
+/**
+ * Why the checkpoint's data on drive `od` (its entry `d`) cannot be resumed: a pack it lists is not
+ * in `index` as one of that drive's, or its file is gone or of another length (pruned since: prune
+ * sweeps the packs of a backup whose lock went stale). Null when every pack is there.
+ */
+async function packGone(od: Drive, d: CheckpointDrive, index: BlobIndex): Promise<string | null> {
+  for (const packId of d.packs) {
+    const p = index.packs.get(packId);
+    if (!p || p.drive.id !== d.id || (await od.packs.packSize(p.pack)) !== p.pack.length) {
+      return (
+        `pack ${packId} that the checkpoint uses is missing on drive ${d.path} (pruned since?); the checkpoint ` +
+        `cannot be resumed: start a fresh backup`
+      );
+    }
+  }
+  return null;
+}
+
+/**
+ * The check resuming makes (CHECKPOINT_GONE), made beforehand on one of the checkpoint's drives,
+ * opened: the node's check of a checkpoint (canReadCheckpoint) asks it, so a job whose checkpoint's
+ * packs are gone restarts fresh, saying why, instead of failing an attempt. Reads the drive's index.
+ */
+export async function checkpointPacksGone(od: Drive, d: CheckpointDrive): Promise<string | null> {
+  return packGone(od, d, await BlobIndex.load(od));
 }
 
 /**

@@ -33,7 +33,7 @@ export type { DriveKind, DriveConfig } from './config';
 export { FORMAT_VERSION } from './config';
 export { clusterContentKey } from './content-key';
 export { backup, resume } from './archiver';
-export { contentIdsMismatch } from './checkpoint-resume';
+export { checkpointPacksGone, contentIdsMismatch } from './checkpoint-resume';
 export type { BackupOptions, BackupResult } from './archiver';
 export { WalkAhead } from './walk-ahead';
 export { restore } from './restorer';

@@ -19,6 +19,12 @@ export interface CoordinatorSnapshot {
   nextReconcileMs?: number;
   /** Retention per drive (by name): set once an app with a keep policy backed up there. */
   retention?: Record<string, DriveRetention>;
+  /**
+   * The node the coordinator last left in a hand-over (its cluster service still reported it up),
+   * and when (workflow-clock ms): watched for HANDOVER_WATCH_SECONDS, since a node that died is
+   * reported down only once its cluster service noticed.
+   */
+  handedOver?: { from: string; atMs: number };
 }
 
 /** One drive's retention: the apps waiting for a job, and the job running there (one at a time). */

@@ -32,7 +32,13 @@ export type OperationEventKind =
 /** What the coordinator noticed about the cluster or itself. */
 export type CoordinatorEventKind =
   | 'app-moved'
+  /**
+   * the coordinator moved off a node its new host's cluster service reports down (or does not list),
+   * or a hand-over's node was reported down within the watch after it (HANDOVER_WATCH_SECONDS)
+   */
   | 'coordinator-failover'
+  /** the coordinator moved off a node that service still reports up: that node's worker missed a task */
+  | 'coordinator-handover'
   | 'coordinator-reconciled'
   /** A job whose workflow ended outside Baton (terminated, timed out), closed by the reconcile. */
   | 'job-closed'

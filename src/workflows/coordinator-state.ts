@@ -5,6 +5,7 @@
  * continue-as-new carries to the next run whole.
  */
 import { hostOf, type ClusterSnapshot } from '../model/cluster';
+import { coordinatorMove, type CoordinatorMove } from '../model/coordinator-move';
 import { backupWorkflowId, unscopedBackupWorkflowId } from '../model/names';
 import type { AppSpec, ClusterPlan, DriveSpec } from '../model/plan';
 import type { BackupJobInput, JobEntry, JobState } from '../model/backup';
@@ -30,10 +31,20 @@ export class CoordinatorRefusal extends BatonError {
   }
 }
 
+/**
+ * How long after a hand-over the coordinator watches the node it left: reported down within this
+ * time, the move is recorded as the failover it was (a node that dies is reported down only once its
+ * cluster service noticed: Pacemaker's corosync token timeout and consensus take seconds, the
+ * coordinator moves 1.5-3 s after its host died).
+ */
+export const HANDOVER_WATCH_SECONDS = 60;
+
 export interface Observation {
-  /** The coordinator's host changed from one node to another: a coordinator failover. */
+  /** The coordinator's host changed from one node to another: a hand-over or a failover. */
   coordinatorMoved: { from: string; to: string } | null;
   appMoves: { app: string; from: string | null; to: string | null }[];
+  /** The node of a watched hand-over, now reported down: that move was a failover. */
+  handoverWasFailover: { from: string; atMs: number; move: CoordinatorMove } | null;
 }
 
 export function initialSnapshot(plan: ClusterPlan): CoordinatorSnapshot {
@@ -91,12 +102,28 @@ export class CoordinatorState {
     if (inUse.length > 0) throw new CoordinatorRefusal('InUse', inUse.join('; '));
   }
 
-  /** Takes in what the hosting node and its cluster service report; says what changed. */
-  observe(hostNode: string, cluster: ClusterSnapshot): Observation {
+  /**
+   * Takes in what the hosting node and its cluster service report; says what changed. `nowMs`
+   * (workflow clock) times the watch of a hand-over's node; without it the watch is not checked.
+   */
+  observe(hostNode: string, cluster: ClusterSnapshot, nowMs?: number): Observation {
     const previousHost = this.s.host;
     this.s.host = hostNode;
     const coordinatorMoved =
       previousHost !== null && previousHost !== hostNode ? { from: previousHost, to: hostNode } : null;
+
+    let handoverWasFailover: Observation['handoverWasFailover'] = null;
+    const watched = this.s.handedOver;
+    if (watched && (coordinatorMoved || (nowMs !== undefined && nowMs - watched.atMs > HANDOVER_WATCH_SECONDS * 1000)))
+      delete this.s.handedOver;
+    // only a changed view lists the nodes (an unchanged one comes back without them: HostObservation)
+    else if (watched && nowMs !== undefined && cluster.version !== this.s.clusterVersion) {
+      const move = coordinatorMove(watched.from, cluster);
+      if (move.kind === 'coordinator-failover') {
+        handoverWasFailover = { ...watched, move };
+        delete this.s.handedOver;
+      }
+    }
 
     const appMoves: Observation['appMoves'] = [];
     if (cluster.version !== this.s.clusterVersion) {
@@ -108,7 +135,12 @@ export class CoordinatorState {
       }
       this.s.clusterVersion = cluster.version;
     }
-    return { coordinatorMoved, appMoves };
+    return { coordinatorMoved, appMoves, handoverWasFailover };
+  }
+
+  /** The coordinator recorded a hand-over from `from` at `atMs`: the next observations watch that node. */
+  handedOver(from: string, atMs: number): void {
+    this.s.handedOver = { from, atMs };
   }
 
   /** While the cluster service fails: when it began and the last error. */

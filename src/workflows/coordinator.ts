@@ -33,6 +33,7 @@ import { CoordinatorRefusal, CoordinatorState, type Observation } from './coordi
 import { planProblems } from '../model/plan-problems';
 import { removalsInUse } from '../model/plan-diff';
 import { unreachableLine, type CoordinatorSnapshot } from '../model/coordinator';
+import { coordinatorMove } from '../model/coordinator-move';
 import type { ClusterSnapshot } from '../model/cluster';
 import { Lock } from './lock';
 import {
@@ -127,6 +128,15 @@ export const MOVES_TOLD_WHILE_RECORDED = 'coordinator-tells-moves-while-recordin
  */
 export const COORDINATOR_TICKS_EVERY_SECOND = 'coordinator-ticks-every-second';
 
+/**
+ * A move of the coordinator is recorded as `coordinator-handover` when its new host's cluster
+ * service reports the node it left up, `coordinator-failover` otherwise (coordinatorMove, with the
+ * reason in the event); a hand-over's node reported down within HANDOVER_WATCH_SECONDS after it
+ * gets a second, `coordinator-failover` event. Histories recorded before called every move a
+ * failover.
+ */
+export const COORDINATOR_TELLS_HANDOVER = 'coordinator-tells-handover-from-failover';
+
 /** Events after which a run of the coordinator continues as new (COORDINATOR_SHORT_RUNS). */
 export const COORDINATOR_RUN_EVENTS = 300;
 
@@ -205,6 +215,7 @@ interface Patches {
   shortRuns: boolean;
   tellsWhileRecording: boolean;
   ticksEverySecond: boolean;
+  tellsHandover: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -219,6 +230,7 @@ function patchesOfThisRun(): Patches {
     shortRuns: patched(COORDINATOR_SHORT_RUNS),
     tellsWhileRecording: patched(MOVES_TOLD_WHILE_RECORDED),
     ticksEverySecond: patched(COORDINATOR_TICKS_EVERY_SECOND),
+    tellsHandover: patched(COORDINATOR_TELLS_HANDOVER),
   };
 }
 
@@ -352,8 +364,9 @@ async function reportMoves(state: CoordinatorState, moves: Observation['appMoves
 }
 
 /**
- * Failover of the coordinator itself: records it with what this node's cluster service says,
- * then reconciles every running job with the app placement as seen from here.
+ * A move of the coordinator itself: records it (a hand-over when this node's cluster service still
+ * reports the node it left up, a failover otherwise) with what that service says, then reconciles
+ * every running job with the app placement as seen from here.
  */
 async function reconcile(
   state: CoordinatorState,
@@ -363,14 +376,21 @@ async function reconcile(
 ): Promise<void> {
   // A copy: jobFinished signals handled during the awaits below change the live list.
   const running = [...state.snapshot().running];
+  const reconciling = `reconciling ${running.length} running job(s)`;
+  const move = patches.tellsHandover ? coordinatorMove(from, cluster) : null;
   await catalog.recordEvent({
     cluster: state.cluster,
     jobId: null,
-    kind: 'coordinator-failover',
+    kind: move?.kind ?? 'coordinator-failover',
     node: to,
-    message: `coordinator moved from ${from} to ${to}; reconciling ${running.length} running job(s)`,
-    data: { from, to, cluster, running: running.map((j) => j.jobId) },
+    message:
+      `coordinator moved from ${from} to ${to}; ${reconciling}` +
+      (move ? `; ${move.kind === 'coordinator-handover' ? 'a hand-over' : 'a failover'}: ${move.reason}` : ''),
+    data: move
+      ? { from, to, cluster, running: running.map((j) => j.jobId), fromState: move.fromState, reason: move.reason }
+      : { from, to, cluster, running: running.map((j) => j.jobId) },
   });
+  if (move?.kind === 'coordinator-handover') state.handedOver(from, Date.now());
   for (const job of running) {
     const now = state.hostOf(job.app);
     await catalog.recordEvent({
@@ -385,6 +405,28 @@ async function reconcile(
     if (patches.tellsMovedOnly && now === job.node) continue;
     await tellJob(job.jobId, { app: job.app, from: job.node, to: now }, 'coordinator failover reconciliation');
   }
+}
+
+/**
+ * The node the coordinator left in a hand-over is now reported down by the cluster service, within
+ * HANDOVER_WATCH_SECONDS: that node died before its cluster service noticed, and the move is
+ * recorded again as the failover it was.
+ */
+async function recordLateFailover(
+  state: CoordinatorState,
+  { from, atMs, move }: NonNullable<Observation['handoverWasFailover']>,
+  cluster: ClusterSnapshot,
+): Promise<void> {
+  const at = new Date(atMs).toISOString();
+  await catalog.recordEvent({
+    cluster: state.cluster,
+    jobId: null,
+    kind: 'coordinator-failover',
+    node: state.host,
+    message:
+      `the coordinator's move off ${from} at ${at}, recorded as a hand-over, was a failover: ` + `${move.reason} now`,
+    data: { from, to: state.host, handoverAt: at, cluster, fromState: move.fromState, reason: move.reason },
+  });
 }
 
 /** The one-line cause of a failed activity. */
@@ -503,9 +545,10 @@ async function startRetentions(queue: RetentionQueue, patches: Patches): Promise
 async function observe(state: CoordinatorState, patches: Patches): Promise<void> {
   const seen = await askClusterService(state, patches);
   if (seen === null) return;
-  const change = state.observe(seen.node, seen.cluster);
+  const change = state.observe(seen.node, seen.cluster, Date.now());
   await reportMoves(state, change.appMoves, patches);
   if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster, patches);
+  if (change.handoverWasFailover) await recordLateFailover(state, change.handoverWasFailover, seen.cluster);
 }
 
 // Worker Versioning: jobs stay PINNED to the build they started on; the coordinator moves to each

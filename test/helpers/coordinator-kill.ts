@@ -1,8 +1,9 @@
 /**
  * The coordinator-host kill that the dev-server and real-server failover tests both run: the app
  * placed off the coordinator's host (in the static map), a backup with a first checkpoint, then SIGKILL to the node
- * that hosts the coordinator at that moment, and the coordinator-failover event that moves it off
- * that node.
+ * that hosts the coordinator at that moment, and the event that moves it off that node: a
+ * coordinator-handover, since a killed process's node stays online in the static map (a
+ * coordinator-failover where the cluster service reports it down; src/model/coordinator-move.ts).
  *
  * The host is read again just before the kill: Temporal may hand the coordinator to another node
  * at any time (a loaded host that misses the 2 s workflow task timeout; the CI rehearsal saw one
@@ -15,6 +16,7 @@ import type { JobEventRow } from '../../src/catalog/schema';
 import { coordinatorStatus } from '../../src/client/coordinator-client';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
+import { isCoordinatorMove } from '../../src/model/coordinator-move';
 import { waitFor } from '../../src/util/wait';
 import type { LocalCluster } from './local-cluster';
 
@@ -25,11 +27,11 @@ export interface CoordinatorKill {
   appNode: string;
   jobId: string;
   killedAt: number;
-  /** the coordinator-failover event that moved it off `host` */
+  /** the coordinator-handover (or -failover) event that moved it off `host` */
   failover: JobEventRow;
 }
 
-/** The node a coordinator-failover event says the coordinator moved from. */
+/** The node a coordinator move event says the coordinator moved from. */
 function movedFrom(event: JobEventRow): string | null {
   try {
     return (JSON.parse(event.data_json ?? '{}') as { from?: string }).from ?? null;
@@ -66,10 +68,10 @@ export async function killCoordinatorHostMidBackup(
   c.signal(host, 'SIGKILL');
   const killedAt = Date.now();
   const failover = await waitFor(
-    `a coordinator-failover event moving it off ${host}`,
+    `a coordinator-failover or -handover event moving it off ${host}`,
     async () =>
       (await clusterEvents(c.catalog, c.config.cluster)).find(
-        (e) => e.kind === 'coordinator-failover' && !seen.has(e.id) && movedFrom(e) === host,
+        (e) => isCoordinatorMove(e.kind) && !seen.has(e.id) && movedFrom(e) === host,
       ),
     timeoutMs,
   );

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
-import { jobEvents } from '../../src/catalog/jobs';
+import { clusterEvents, jobEvents } from '../../src/catalog/jobs';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import type { BackupJobResult } from '../../src/model/backup';
@@ -230,7 +230,7 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
     setMap((m) => (m.nodes['node-1'] = 'online'));
   });
 
-  test('coordinator failover: the coordinator moves off a killed node, records it, reconciles, loses no job', async () => {
+  test('coordinator failover: the coordinator moves off a killed node process, records a hand-over (a failover once the node is reported down), reconciles, loses no job', async () => {
     const { host, jobId, killedAt, failover } = await killCoordinatorHostMidBackup(
       c,
       startBackupWithCheckpoint,
@@ -245,11 +245,27 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
       failover.message,
       new RegExp(`^coordinator moved from ${host} to ${failover.node}; reconciling 1 running job`),
     );
+    // a killed Baton process leaves its node online in the static map: a hand-over, not a node's death
+    assert.equal(failover.kind, 'coordinator-handover');
+    assert.match(failover.message, new RegExp(`a hand-over: the cluster service reports ${host} online`));
+    // the cluster service then reports that node down (as one notices a dead node, seconds late):
+    // the hand-over is recorded again as the failover it was
+    setMap((m) => (m.nodes[host] = 'offline'));
+    const late = await waitFor(`a late coordinator-failover event for ${host}`, async () =>
+      (await clusterEvents(c.catalog, c.config.cluster)).find(
+        (e) => e.kind === 'coordinator-failover' && e.message.includes(`move off ${host} at `),
+      ),
+    );
+    assert.match(
+      late.message,
+      new RegExp(`recorded as a hand-over, was a failover: the cluster service reports ${host} offline now`),
+    );
     const result = await followJob(c.client, jobId, () => undefined, 500);
     await assertRestoresIdentically(result);
     const events = await jobEvents(c.catalog, jobId);
     assert.ok(events.some((e) => e.kind === 'coordinator-reconciled' && e.node === failover.node));
     assert.equal((await coordinatorStatus(c.client, c.config.cluster)).host, failover.node);
     c.restart(host);
+    setMap((m) => (m.nodes[host] = 'online'));
   });
 });

@@ -27,6 +27,8 @@
  * coordinator-failover-*: start, savePlan, syncSchedules, observeHost markers and 1 s timers,
  *   startBackup updates starting children, appMoved signals to a job, jobFinished signals, then
  *   its host is SIGKILLed: observeHost on another node, the coordinator-failover event, ticks.
+ *   The -handover one: behind the patch marker coordinator-tells-handover-from-failover, the same
+ *   kill recorded as coordinator-handover (the killed process's node is online in the static map).
  * coordinator-retention-*: a configure update giving sample-db keep {last: 1}, a backup whose
  *   jobFinished signal makes node-2's drive due, the patch marker coordinator-applies-retention,
  *   the retentionJob child and its retentionFinished signal.
@@ -48,7 +50,10 @@ interface HistoryJson {
     eventType: string;
     workflowExecutionStartedEventAttributes?: { workflowType: { name: string } };
     markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> };
-    activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+    activityTaskScheduledEventAttributes?: {
+      activityType: { name: string };
+      input?: { payloads: { data: string }[] };
+    };
     signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName: string };
     startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType: { name: string } };
   }[];
@@ -187,4 +192,30 @@ test('the app-failover job behind job-committed-attempt-wins settles its moved a
     'latestCheckpoint',
     'canReadCheckpoint',
   ]);
+});
+
+/** The kinds of the catalog events a history's recordEvent activities recorded, in order. */
+function recordedKinds(events: HistoryJson['events']): string[] {
+  return events
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'recordEvent')
+    .map((e) => {
+      const data = e.activityTaskScheduledEventAttributes?.input?.payloads[0]?.data ?? '';
+      return (JSON.parse(Buffer.from(data, 'base64').toString()) as { kind: string }).kind;
+    });
+}
+
+test('a coordinator move is a hand-over only behind its patch: the killed process left its node online', () => {
+  const before = recordedKinds(load('coordinator-failover-0.1.0.json').events);
+  assert.ok(before.includes('coordinator-failover') && !before.includes('coordinator-handover'), before.join());
+  const { events } = load('coordinator-failover-0.1.0-handover.json');
+  const marker = events.findIndex((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
+      d.payloads.some((p) =>
+        Buffer.from(p.data, 'base64').toString().includes('coordinator-tells-handover-from-failover'),
+      ),
+    ),
+  );
+  assert.ok(marker > 0, 'the patch marker coordinator-tells-handover-from-failover');
+  const after = recordedKinds(events);
+  assert.ok(after.includes('coordinator-handover') && !after.includes('coordinator-failover'), after.join());
 });

@@ -5,12 +5,13 @@
 import { clusterEvents } from '../../catalog/jobs';
 import { coordinatorStatus } from '../../client/coordinator-client';
 import { otherOnlineNode, signalNode } from '../../demo/cluster-control';
+import { isCoordinatorMove } from '../../model/coordinator-move';
 import { UserError } from '../../model/errors';
 import { waitFor } from '../../util/wait';
 import { jobResult, waitPlaced, type DrillContext } from '../drill-context';
 import { faultRecord, type DrillRun, type DrillScenario, type Placement } from './scenario';
 
-/** The `from` host of a coordinator-failover event (its data), so an older move is not taken for this one. */
+/** The `from` host of a coordinator move event (its data), so an older move is not taken for this one. */
 function movedFrom(dataJson: string | null): string | null {
   try {
     return (JSON.parse(dataJson ?? 'null') as { from?: string } | null)?.from ?? null;
@@ -39,13 +40,16 @@ async function prepare(c: DrillContext, home: string): Promise<Placement> {
   return { appNode, coordinatorBefore, target };
 }
 
-/** Kills the coordinator's host and waits for the coordinator to act again on another node. */
+/**
+ * Kills the coordinator's host and waits for the coordinator to act again on another node. The
+ * event is a hand-over when the cluster service still reports the killed node up (a killed Baton
+ * process leaves the node online in the static map and in Pacemaker), a failover when it reports it
+ * down (src/model/coordinator-move.ts); either names the killed node as `from`.
+ */
 async function killCoordinatorHost(c: DrillContext, run: DrillRun, host: string): Promise<void> {
   const { config, say } = c;
   const seen = new Set(
-    (await clusterEvents(c.catalog, config.cluster, 200))
-      .filter((e) => e.kind === 'coordinator-failover')
-      .map((e) => e.id),
+    (await clusterEvents(c.catalog, config.cluster, 200)).filter((e) => isCoordinatorMove(e.kind)).map((e) => e.id),
   );
   run.faultAtMs = Date.now();
   const pid = signalNode(config, host, 'SIGKILL');
@@ -59,10 +63,10 @@ async function killCoordinatorHost(c: DrillContext, run: DrillRun, host: string)
   );
   say(run.fault.detail);
   const ev = await waitFor(
-    'a coordinator-failover event in the catalog',
+    'a coordinator-failover or coordinator-handover event in the catalog',
     async () =>
       (await clusterEvents(c.catalog, config.cluster, 200)).find(
-        (e) => e.kind === 'coordinator-failover' && !seen.has(e.id) && movedFrom(e.data_json) === host,
+        (e) => isCoordinatorMove(e.kind) && !seen.has(e.id) && movedFrom(e.data_json) === host,
       ),
     60_000,
   );

@@ -5,7 +5,7 @@
  * Slow cases pace the engine with the app's bandwidth limit, so there is time to act mid-backup.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -272,6 +272,54 @@ describe('backup activity', { timeout: 120_000 }, () => {
     assert.equal(isFinalBackupFailure(f.type), false);
     assert.match(f.message, /unkeyed IDs \(format 5\)\) cannot be reused on drive .*\(drive d-format6 on node n1\)$/);
     assert.deepEqual(await snapshotsOn(resumed), []);
+  });
+
+  test('a checkpoint whose packs are gone from its drive is not readable: the check says which, the job restarts fresh', async () => {
+    const input = await begin(plan('gone', { paths: [large], settings: { checkpointEveryBytes: 4 * MiB } }));
+    await run(new MockActivityEnvironment(), deps(), input);
+    const cps = await checkpointsOf(input);
+    assert.ok(cps.length >= 1, `${cps.length} checkpoints`);
+    const checkpoint = { seq: cps[0].seq, at: cps[0].at, epoch: cps[0].epoch, node: NODE, files: 1, bytes: 1 };
+    const activities = createBackupActivities(deps());
+    const jobId = input.job.jobId;
+    const drive = input.attempt.drive;
+    assert.deepEqual(await activities.canReadCheckpoint({ jobId, checkpoint, drive }), { readable: true });
+
+    // the packs swept off the drive (as prune sweeps those of a backup whose lock went stale)
+    const data = join(drive.path, 'data');
+    for (const sub of readdirSync(data)) rmSync(join(data, sub), { recursive: true });
+    const check = await activities.canReadCheckpoint({ jobId, checkpoint, drive });
+    assert.equal(check.readable, false);
+    const gone =
+      /^pack [0-9a-f]{64} that the checkpoint uses is missing on drive .*\/gone \(pruned since\?\); the checkpoint cannot be resumed: start a fresh backup$/;
+    assert.match(check.problem ?? '', gone);
+
+    // what it spares: an attempt sent to resume it fails on the same finding
+    const epoch = await beginNext(input);
+    const resumed: BackupAttemptInput = {
+      ...input,
+      attempt: { number: 2, epoch, node: NODE, drive },
+      resumeFrom: checkpoint,
+    };
+    const err = await rejection(run(new MockActivityEnvironment(), deps(), resumed));
+    assert.match(String(err), /pack [0-9a-f]{64} that the checkpoint uses is missing on drive/);
+
+    // the job's decision from the check: fresh, and the reason names the missing pack
+    const decision = decideRestart({
+      policy: 'checkpoint',
+      maxCheckpointAgeSeconds: 3600,
+      checkpoint,
+      nowMs: Date.now(),
+      cause: 'app moved from n1 to n2',
+      readable: check.readable,
+      problem: check.problem,
+      nextNode: 'n2',
+    });
+    assert.equal(decision.kind, 'fresh');
+    assert.match(
+      decision.reason,
+      /cannot read the checkpoint's data written on n1: pack [0-9a-f]{64} that the checkpoint uses is missing/,
+    );
   });
 
   const fencingCases = [

@@ -8,6 +8,7 @@ import {
   checkEpoch,
   checkpointData,
   endAttempt,
+  fenceEpoch,
   latestCheckpoint,
   saveCheckpoint,
   StaleEpochError,
@@ -75,6 +76,23 @@ describeCatalog('catalog attempts', (catalog) => {
         [2, 'n2', 'd2', e2, null, 'checkpoint', 'app moved from n1 to n2'],
       ],
     );
+  });
+
+  test('fenceEpoch moves the job one epoch past its attempt, once; an epoch already moved on stays', async () => {
+    const db = catalog.db();
+    await jobStarted(db, job, 't0');
+    const e1 = await beginAttempt(db, { cluster: 'c', jobId: job.jobId, number: 1, node: 'n1', drive: 'd1' }, 't1');
+    assert.equal(await fenceEpoch(db, job.jobId, e1), true);
+    await assert.rejects(checkEpoch(db, job.jobId, e1), StaleEpochError);
+    await checkEpoch(db, job.jobId, e1 + 1);
+    assert.equal(await fenceEpoch(db, job.jobId, e1), false, 'fenced already: not moved again');
+    await checkEpoch(db, job.jobId, e1 + 1);
+    // the next attempt takes the fence's epoch; fencing the old one again leaves the new one alone
+    const e2 = await beginAttempt(db, { cluster: 'c', jobId: job.jobId, number: 2, node: 'n2', drive: 'd1' }, 't2');
+    assert.equal(e2, e1 + 1);
+    assert.equal(await fenceEpoch(db, job.jobId, e1), false);
+    await checkEpoch(db, job.jobId, e2);
+    assert.equal(await fenceEpoch(db, 'no-such-job', 1), false);
   });
 
   test('a drive leased to a running job is busy for another job', async () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ServiceError, type Client } from '@temporalio/client';
+import { Connection, ServiceError, type Client } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { StuckCoordinatorError, coordinatorStatus } from '../../../src/client/coordinator-client';
@@ -35,9 +35,11 @@ const snapshot = { host: 'node-2' } as CoordinatorSnapshot;
 function clientAnswering(
   answer: (call: number) => CoordinatorSnapshot,
   stuck?: { describe: unknown; events: unknown },
+  connection?: Connection,
 ) {
   let calls = 0;
   const client = {
+    connection,
     options: { namespace: 'default' },
     workflowService: {
       getWorkflowExecutionHistoryReverse: () => Promise.resolve({ history: { events: stuck?.events ?? [] } }),
@@ -84,6 +86,34 @@ test('a coordinator refusing for longer than the retry time is a one-line error 
   });
   assert.ok(Date.now() - started >= 600);
   assert.ok(calls() >= 2);
+});
+
+test("a refused status query is not retried past its caller's deadline (connection.withDeadline)", async () => {
+  // a real Connection (never connected): withDeadline keeps the deadline where the SDK's own requests read it
+  const connection = Connection.lazy({ address: '127.0.0.1:1' });
+  const deadlineExceeded = new ServiceError('Failed to query Workflow', {
+    cause: Object.assign(new Error('4 DEADLINE_EXCEEDED'), { code: 4, details: 'Deadline exceeded' }),
+  });
+  const { client, calls } = clientAnswering(
+    () => {
+      throw deadlineExceeded;
+    },
+    undefined,
+    connection,
+  );
+  try {
+    const started = Date.now();
+    // the retry time (STATUS_RETRY_MS, 5 s) is longer than the caller's 600 ms
+    await assert.rejects(
+      connection.withDeadline(Date.now() + 600, () => coordinatorStatus(client, 'demo')),
+      (err: unknown) => err === deadlineExceeded,
+    );
+    const waited = Date.now() - started;
+    assert.ok(waited >= 550 && waited < 1500, `gave up after ${waited} ms`);
+    assert.ok(calls() >= 2, `${calls()} queries`);
+  } finally {
+    await connection.close();
+  }
 });
 
 test('any other query error is not retried', async () => {

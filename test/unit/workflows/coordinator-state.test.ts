@@ -4,6 +4,7 @@ import type { ClusterSnapshot } from '../../../src/model/cluster';
 import {
   CoordinatorRefusal,
   CoordinatorState,
+  HANDOVER_WATCH_SECONDS,
   MAX_RETRY_SECONDS,
   RECENT_JOBS_KEPT,
 } from '../../../src/workflows/coordinator-state';
@@ -92,6 +93,54 @@ test('observe reports a coordinator move only when the host changes from a known
   assert.equal(s.observe('n1', cluster('v1', { db: 'n1' })).coordinatorMoved, null);
   assert.deepEqual(s.observe('n2', cluster('v1', { db: 'n1' })).coordinatorMoved, { from: 'n1', to: 'n2' });
   assert.equal(s.host, 'n2');
+});
+
+/** A view in which node n1 is `n1` (n2, n3 online), db on n2; as an unchanged view comes back, without nodes and apps, when `held`. */
+function withN1(version: string, n1: 'online' | 'offline' | 'unknown', held = false): ClusterSnapshot {
+  const full: ClusterSnapshot = {
+    version,
+    takenAt: '2026-12-05T00:00:00.000Z',
+    nodes: [
+      { name: 'n1', state: n1 },
+      { name: 'n2', state: 'online' },
+      { name: 'n3', state: 'online' },
+    ],
+    apps: [{ name: 'db', host: 'n2', state: 'started' }],
+  };
+  return held ? { ...full, nodes: [], apps: [] } : full;
+}
+
+test('a hand-over whose node is reported down within the watch was a failover, said once', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', withN1('v1', 'online'), 0);
+  assert.deepEqual(s.observe('n2', withN1('v1', 'online'), 1000).coordinatorMoved, { from: 'n1', to: 'n2' });
+  s.handedOver('n1', 1000);
+  // an unchanged view (held: no nodes listed) says nothing of n1; nor does a changed one with n1 online
+  assert.equal(s.observe('n2', withN1('v1', 'online', true), 2000).handoverWasFailover, null);
+  assert.equal(s.observe('n2', withN1('v2', 'online'), 3000).handoverWasFailover, null);
+  const late = s.observe('n2', withN1('v3', 'unknown'), 6000).handoverWasFailover;
+  assert.equal(late?.from, 'n1');
+  assert.equal(late?.atMs, 1000);
+  assert.equal(late?.move.kind, 'coordinator-failover');
+  assert.match(late?.move.reason ?? '', /reports n1 unknown/);
+  assert.equal(s.snapshot().handedOver, undefined);
+  assert.equal(s.observe('n2', withN1('v4', 'offline'), 7000).handoverWasFailover, null, 'said once');
+});
+
+test('the watch of a hand-over ends after HANDOVER_WATCH_SECONDS, or when the coordinator moves again', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n2', withN1('v1', 'online'), 0);
+  s.handedOver('n1', 0);
+  assert.equal(s.observe('n2', withN1('v2', 'offline'), HANDOVER_WATCH_SECONDS * 1000 + 1).handoverWasFailover, null);
+  assert.equal(s.snapshot().handedOver, undefined);
+
+  const t = CoordinatorState.fromPlan(plan());
+  t.observe('n2', withN1('v1', 'online'), 0);
+  t.handedOver('n1', 0);
+  const moved = t.observe('n3', withN1('v2', 'offline'), 1000);
+  assert.deepEqual(moved.coordinatorMoved, { from: 'n2', to: 'n3' });
+  assert.equal(moved.handoverWasFailover, null, 'the new move is judged on its own');
+  assert.equal(t.snapshot().handedOver, undefined);
 });
 
 test('observe reports app moves when the cluster version changes', () => {
