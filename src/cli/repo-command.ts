@@ -7,9 +7,9 @@
  * lines otherwise, JSON lines with --json.
  */
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import {
   Drive,
   backup,
@@ -28,7 +28,6 @@ import { forget, prune } from '../engine/pruner';
 import { repairIndex } from '../engine/repair-index';
 import { addKey, changePassword, listKeys, removeKey } from '../engine/keys';
 import { atomicWrite } from '../engine/fsutil';
-import { defaultCachePath } from '../engine/file-cache';
 import { ZSTD_LEVEL } from '../engine/blob';
 import type { ProgressCounters, ProgressReporter } from '../engine/progress';
 import { EXIT, exitCodeFor } from './exit-codes';
@@ -236,28 +235,10 @@ async function resumePoint(paths: string[], o: BackupFlags): Promise<Checkpoint 
   return undefined;
 }
 
-/**
- * Whether the backup will find a file cache to skip unchanged files with: a guess made before the
- * drive is open, from its config's ID read without the key (a forged one only changes whether the
- * worker threads start early; the backup opens its cache as always).
- */
-function expectsFileCache(o: BackupFlags): boolean {
-  if (o.cache === false) return false;
-  if (typeof o.cache === 'string') return existsSync(o.cache);
-  try {
-    const { id } = JSON.parse(readFileSync(join(o.drive[0] ?? '', 'config'), 'utf8')) as { id?: unknown };
-    return typeof id === 'string' && existsSync(defaultCachePath(id, o.app));
-  } catch {
-    return false;
-  }
-}
-
 async function backupPaths(paths: string[], o: BackupFlags): Promise<number> {
   const resumeFrom = await resumePoint(paths, o);
-  // the sources are listed while the drive's key is derived (scrypt, about 0.5 s), and a backup that
-  // will read every file has its worker threads boot meanwhile too
+  // the sources are listed while the drive's key is derived (scrypt, about 0.5 s)
   const walkAhead = resumeFrom ? undefined : WalkAhead.start(paths, o.drive);
-  if (!resumeFrom && !expectsFileCache(o)) prestartWorkers('seal-worker.js');
   const [drive, ...others] = await drives(o).catch((err: unknown) => {
     walkAhead?.stop();
     throw err;
