@@ -7,7 +7,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { NONCE, OVERHEAD, TAG, open, openInto, seal, sealInto } from '../../../src/engine/crypto';
+import {
+  CALIBRATED_N,
+  NONCE,
+  OVERHEAD,
+  TAG,
+  calibrateKdfN,
+  open,
+  openInto,
+  seal,
+  sealInto,
+} from '../../../src/engine/crypto';
 
 const key = randomBytes(32);
 
@@ -129,4 +139,23 @@ void test('associated data that is not bytes is refused before anything is writt
   assert.throws(() => sealInto(key, plain, dst, 'baton' as unknown as Uint8Array), /seal: aad must be a Uint8Array/);
   assert.ok(dst.every((b) => b === 0xaa));
   assert.throws(() => open(key, seal(key, plain), 'x' as unknown as Uint8Array), /open: aad must be a Uint8Array/);
+});
+
+void test('scrypt calibration keeps the largest N whose timed derivation fits the target', async () => {
+  // a cache cliff: 2^17 takes more than twice 2^16 (the old rule scaled 2^14 up and picked 2^17)
+  const cliff: Record<number, number> = { [2 ** 14]: 60, [2 ** 15]: 120, [2 ** 16]: 260, [2 ** 17]: 700 };
+  const timed: number[] = [];
+  const time = (N: number): Promise<number> => {
+    timed.push(N);
+    return Promise.resolve(cliff[N] ?? 2000);
+  };
+  assert.equal(await calibrateKdfN(500, time), 2 ** 16);
+  assert.deepEqual(timed, [2 ** 14, 2 ** 15, 2 ** 16, 2 ** 17]);
+  // within a quarter over the target counts; past it the doubling stops without trying the next
+  timed.length = 0;
+  assert.equal(await calibrateKdfN(500, (N) => (timed.push(N), Promise.resolve((N / 2 ** 17) * 600))), 2 ** 17);
+  assert.deepEqual(timed, [2 ** 14, 2 ** 15, 2 ** 16, 2 ** 17]);
+  // a fast machine stops at the bound, a slow one gets the floor
+  assert.equal(await calibrateKdfN(500, () => Promise.resolve(1)), CALIBRATED_N.max);
+  assert.equal(await calibrateKdfN(500, () => Promise.resolve(5000)), CALIBRATED_N.min);
 });
