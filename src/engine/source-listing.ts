@@ -36,12 +36,17 @@ export async function rootListing(sources: string[]): Promise<{ entries: Entry[]
   return { entries, single: false };
 }
 
+/** A path as the walk compares it with its exclusions (the latin1 text of its bytes). */
+export function walkKey(path: string): string {
+  return Buffer.from(path).toString('latin1');
+}
+
 /** Never back up a drive (or the file cache) that lies inside a source: their paths, as the walk compares them. */
 export function excludedPaths(drives: Iterable<Drive>, cachePath: string | null, cache: FileCache | null): Set<string> {
   return new Set(
     [...drives]
       .map((d) => d.path)
       .concat(cachePath && cache ? [cachePath, cache.tempPath] : [])
-      .map((p) => Buffer.from(p).toString('latin1')),
+      .map(walkKey),
   );
 }

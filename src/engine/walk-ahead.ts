@@ -13,7 +13,7 @@
  */
 import { resolve } from 'node:path';
 import { EngineError } from './errors';
-import { rootListing } from './source-listing';
+import { rootListing, walkKey } from './source-listing';
 import { walkListing } from './walker';
 import type { WalkEvent } from './walker';
 
@@ -43,7 +43,7 @@ export class WalkAhead {
     private limit: number,
   ) {
     this.sources = sources.map((s) => resolve(s));
-    this.exclude = new Set([...exclude].map((p) => Buffer.from(resolve(p)).toString('latin1')));
+    this.exclude = new Set([...exclude].map((p) => walkKey(resolve(p))));
     const root = rootListing(this.sources);
     this.rooted = root.then(() => undefined);
     this.rooted.catch(() => undefined); // reported by ready() or events(), whichever the caller reaches
