@@ -34,6 +34,23 @@ const CLUSTER = 'test';
 /** What the activity heartbeats: its progress with a summary, and its last checkpoint. */
 type Beat = BackupHeartbeat;
 
+/** The job's restart decision when its app moved from n1 to n2 and the node's check said `check`. */
+function decisionAfterMove(
+  checkpoint: Parameters<typeof decideRestart>[0]['checkpoint'],
+  check: { readable: boolean; problem?: string },
+): ReturnType<typeof decideRestart> {
+  return decideRestart({
+    policy: 'checkpoint',
+    maxCheckpointAgeSeconds: 3600,
+    checkpoint,
+    nowMs: Date.now(),
+    cause: 'app moved from n1 to n2',
+    readable: check.readable,
+    problem: check.problem,
+    nextNode: 'n2',
+  });
+}
+
 interface PlanOptions {
   paths?: string[];
   /** The node the attempt is for, and its drive's node (both NODE unless set). */
@@ -245,16 +262,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
     assert.deepEqual(await activities.canReadCheckpoint({ jobId, checkpoint }), { readable: true });
 
     // the job's decision from that answer: fresh, and the reason names the mismatch
-    const decision = decideRestart({
-      policy: 'checkpoint',
-      maxCheckpointAgeSeconds: 3600,
-      checkpoint,
-      nowMs: Date.now(),
-      cause: 'app moved from n1 to n2',
-      readable: check.readable,
-      problem: check.problem,
-      nextNode: 'n2',
-    });
+    const decision = decisionAfterMove(checkpoint, check);
     assert.equal(decision.kind, 'fresh');
     assert.match(decision.reason, /cannot read the checkpoint's data written on n1: .*unkeyed IDs \(format 5\)/);
 
@@ -305,16 +313,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
     assert.match(String(err), /pack [0-9a-f]{64} that the checkpoint uses is missing on drive/);
 
     // the job's decision from the check: fresh, and the reason names the missing pack
-    const decision = decideRestart({
-      policy: 'checkpoint',
-      maxCheckpointAgeSeconds: 3600,
-      checkpoint,
-      nowMs: Date.now(),
-      cause: 'app moved from n1 to n2',
-      readable: check.readable,
-      problem: check.problem,
-      nextNode: 'n2',
-    });
+    const decision = decisionAfterMove(checkpoint, check);
     assert.equal(decision.kind, 'fresh');
     assert.match(
       decision.reason,
