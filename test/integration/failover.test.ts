@@ -264,7 +264,9 @@ describe('failover on a real cluster', { timeout: 600_000, skip: secondNodeSkip(
     await assertRestoresIdentically(result);
     const events = await jobEvents(c.catalog, jobId);
     assert.ok(events.some((e) => e.kind === 'coordinator-reconciled' && e.node === failover.node));
-    assert.equal((await coordinatorStatus(c.client, c.config.cluster)).host, failover.node);
+    // still running, off the dead node (on failover.node, or wherever a later hand-over under load took it)
+    const nowOn = (await coordinatorStatus(c.client, c.config.cluster)).host;
+    assert.ok(nowOn && nowOn !== host, `the coordinator runs off ${host}, on ${nowOn}`);
     c.restart(host);
     setMap((m) => (m.nodes[host] = 'online'));
   });

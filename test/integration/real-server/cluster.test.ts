@@ -135,6 +135,8 @@ describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 
         new RegExp(`^coordinator moved from ${host} to ${failover.node}; reconciling 1 running job`),
       );
       await assertRestoresIdentically(await followJob(c.client, jobId, () => undefined, 500));
-      assert.equal((await coordinatorStatus(c.client, c.config.cluster)).host, failover.node);
+      // still running, off the dead node (on failover.node, or wherever a later hand-over under load took it)
+      const nowOn = (await coordinatorStatus(c.client, c.config.cluster)).host;
+      assert.ok(nowOn && nowOn !== host, `the coordinator runs off ${host}, on ${nowOn}`);
     }));
 });
