@@ -35,8 +35,8 @@ export class WorkerPool {
   private closed = false;
   /** why the last worker failed, once none is left */
   private dead: Error | null = null;
-  /** spent result buffers of segment jobs, handed to the next segment jobs (see recycle) */
-  private readonly spare: ArrayBuffer[] = [];
+  /** spent (shared) result buffers of segment jobs, handed to the next segment jobs (see recycle) */
+  private readonly spare: SharedArrayBuffer[] = [];
   /** what the workers start with (the KnownIds table is kept current until they do) */
   private readonly init: WorkerInit;
 
@@ -114,11 +114,12 @@ export class WorkerPool {
 
   /**
    * Gives back the buffer of a segment result whose bytes the caller no longer needs (they were
-   * copied into a pack), for a later segment job to fill: big result buffers are reused instead of
-   * made anew. Buffers smaller than RESULT_BUFFER are let go.
+   * copied into a pack), for a later segment job to fill: big result buffers (shared memory, see
+   * seal-worker.ts resultBuffer) are reused instead of made anew. The caller must not read the
+   * result after this. Buffers smaller than RESULT_BUFFER are let go.
    */
   recycle(buffer: ArrayBufferLike): void {
-    if (buffer instanceof ArrayBuffer && buffer.byteLength >= RESULT_BUFFER && this.spare.length < MAX_SPARE) {
+    if (buffer instanceof SharedArrayBuffer && buffer.byteLength >= RESULT_BUFFER && this.spare.length < MAX_SPARE) {
       this.spare.push(buffer);
     }
   }
@@ -142,7 +143,7 @@ export class WorkerPool {
       (this.inflight.get(w) as Pending[]).push(p);
       const out = p.job.kind === 'segment' ? this.spare.pop() : undefined;
       const msg: WorkerMessage = { seq: p.seq, job: p.job, out };
-      w.postMessage(msg, out ? [...p.transfer, out] : p.transfer);
+      w.postMessage(msg, p.transfer); // `out` is shared, not transferred
     }
   }
 
