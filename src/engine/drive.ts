@@ -6,7 +6,7 @@ import { mkdir, readFile, readdir, unlink, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { atomicWrite } from './fsutil';
-import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
+import { deriveKek, newCalibratedKdfParams, seal } from './crypto';
 import { checkDriveState, defaultStateDir, recordRemoval, recordSnapshot } from './drive-state';
 import { CHUNKER_PARAMS, DEFAULT_PACK_SIZE, INIT_VERSION, INIT_VERSIONS, MIN_VOLUME_SIZE, parseConfig } from './config';
 import { UNKEYED, checkGivenContentKey, contentIds, openContentKey, sealContentKey } from './content-key';
@@ -311,7 +311,7 @@ async function newKeys(
   password: string,
   given: Buffer | undefined,
 ): Promise<{ key: Buffer; contentKey: Buffer | null }> {
-  const kdf = newKdfParams(create.kdfN ?? (await calibrateKdfN()));
+  const kdf = await newCalibratedKdfParams(create.kdfN);
   const key = randomBytes(32);
   const kek = await deriveKek(password, kdf);
   config.encryption = { algorithm: 'aes-256-gcm', kdf, masterKey: seal(kek, key).toString('base64') };

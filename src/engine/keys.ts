@@ -5,7 +5,7 @@
 import { hostname, userInfo } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { calibrateKdfN, deriveKek, newKdfParams, seal } from './crypto';
+import { deriveKek, newCalibratedKdfParams, seal } from './crypto';
 import { checkConfigMac, configMac, parseConfig } from './config';
 import type { DriveConfig } from './config';
 import type { Drive } from './drive';
@@ -56,7 +56,7 @@ export async function listKeys(drive: Drive, config = drive.config): Promise<Key
 export async function addKey(drive: Drive, password: string, kdfN?: number): Promise<string> {
   const master = encryptedKey(drive);
   if (!password) throw new EngineError('the new password is empty; give one with characters in it', 'NO_PASSWORD');
-  const kdf = newKdfParams(kdfN ?? (await calibrateKdfN()));
+  const kdf = await newCalibratedKdfParams(kdfN);
   const kek = await deriveKek(password, kdf);
   const file: KeyFile = {
     version: 1,

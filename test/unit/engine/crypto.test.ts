@@ -9,10 +9,13 @@ import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
   CALIBRATED_N,
+  KDF_LIMITS,
   NONCE,
   OVERHEAD,
   TAG,
-  calibrateKdfN,
+  calibrateKdf,
+  kdfProblem,
+  newKdfParams,
   open,
   openInto,
   seal,
@@ -141,21 +144,17 @@ void test('associated data that is not bytes is refused before anything is writt
   assert.throws(() => open(key, seal(key, plain), 'x' as unknown as Uint8Array), /open: aad must be a Uint8Array/);
 });
 
-void test('scrypt calibration keeps the largest N whose timed derivation fits the target', async () => {
-  // a cache cliff: 2^17 takes more than twice 2^16 (the old rule scaled 2^14 up and picked 2^17)
-  const cliff: Record<number, number> = { [2 ** 14]: 60, [2 ** 15]: 120, [2 ** 16]: 260, [2 ** 17]: 700 };
+void test('scrypt calibration keeps 32 MiB of memory and fills the target time with p', async () => {
   const timed: number[] = [];
-  const time = (N: number): Promise<number> => {
-    timed.push(N);
-    return Promise.resolve(cliff[N] ?? 2000);
-  };
-  assert.equal(await calibrateKdfN(500, time), 2 ** 16);
-  assert.deepEqual(timed, [2 ** 14, 2 ** 15, 2 ** 16, 2 ** 17]);
-  // within a quarter over the target counts; past it the doubling stops without trying the next
-  timed.length = 0;
-  assert.equal(await calibrateKdfN(500, (N) => (timed.push(N), Promise.resolve((N / 2 ** 17) * 600))), 2 ** 17);
-  assert.deepEqual(timed, [2 ** 14, 2 ** 15, 2 ** 16, 2 ** 17]);
-  // a fast machine stops at the bound, a slow one gets the floor
-  assert.equal(await calibrateKdfN(500, () => Promise.resolve(1)), CALIBRATED_N.max);
-  assert.equal(await calibrateKdfN(500, () => Promise.resolve(5000)), CALIBRATED_N.min);
+  const time = (ms: number) => (N: number) => (timed.push(N), Promise.resolve(ms));
+  // restic's choice on this machine: N = 2^15, r = 8, p = 5 for 0.5 s
+  assert.deepEqual(await calibrateKdf(500, time(100)), { N: CALIBRATED_N, p: 5 });
+  assert.deepEqual(timed, [2 ** 15], 'only N = 2^15 is timed');
+  assert.deepEqual(await calibrateKdf(500, time(70)), { N: CALIBRATED_N, p: 7 });
+  // a fast machine stops at the bound on p, a slow one gets p = 1
+  assert.deepEqual(await calibrateKdf(500, time(1)), { N: CALIBRATED_N, p: KDF_LIMITS.maxP });
+  assert.deepEqual(await calibrateKdf(500, time(5000)), { N: CALIBRATED_N, p: 1 });
+  // whatever the machine, a reader accepts what init writes
+  for (const p of [1, KDF_LIMITS.maxP]) assert.equal(kdfProblem(newKdfParams(CALIBRATED_N, p)), null);
+  assert.equal(128 * CALIBRATED_N * 8, 32 * 1024 * 1024);
 });
