@@ -44,7 +44,7 @@ import {
   testClusterTools,
   type NamespacedNode,
 } from '../helpers/pacemaker-baton';
-import { TestCluster, run, whyNotLive } from '../helpers/pacemaker-test-cluster';
+import { TestCluster, run, until, whyNotLive } from '../helpers/pacemaker-test-cluster';
 import { startPostgres } from '../helpers/postgres';
 import { restoreSnapshot } from '../helpers/restore';
 import { tempDir } from '../helpers/temp';
@@ -57,6 +57,15 @@ import { compareTrees } from '../helpers/tree';
  * drill's 60 s wait for the failover event ran out once in four runs (26-28 s in the others).
  */
 const TICK_SECONDS = 15;
+
+/**
+ * How long a node process killed by a drill stays down before the harness (the node's supervisor)
+ * starts it again. The coordinator-failover drill lengthens it past the coordinator's next tick:
+ * a process back after 1 s polled the coordinator's task queue again before the tick's workflow
+ * task left the dead worker's sticky queue, took it one time in three, and the coordinator stayed
+ * on its node (no move, correctly), which that drill, timing a move, reported as a timeout.
+ */
+const restartDelay = { ms: 1000 };
 
 interface Rig {
   dir: string;
@@ -183,7 +192,9 @@ async function startRig(t: TestContext): Promise<Rig> {
   const connection = await Connection.connect({ address: server.address });
   undo.push(() => connection.close());
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const nodes = pcmk.names.map((n) => startNamespacedNode(pcmk, n, files.configFile, join(dir, 'logs')));
+  const nodes = pcmk.names.map((n) =>
+    startNamespacedNode(pcmk, n, files.configFile, join(dir, 'logs'), () => restartDelay.ms),
+  );
   undo.push(() => Promise.all(nodes.map((n) => n.stop())));
   await ensureCoordinator(client, config, { tickSeconds: TICK_SECONDS });
   const rig = { dir, pcmk, files, config, client, catalog, nodes };
@@ -295,20 +306,69 @@ async function seenByPollAlone(t: TestContext, r: Rig): Promise<void> {
   assert.equal(await clusterSignals(r), signalsBefore, 'no alert, no signal: the poll saw it');
 }
 
-async function pacemakerStopped(t: TestContext, r: Rig): Promise<void> {
+/** Whether crm_mon on `node` answers now. */
+const crmMonAnswers = (r: Rig, node: string): Promise<boolean> =>
+  run(r.pcmk.on(node, 'crm_mon').concat('-1'), 10_000).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Stops Pacemaker on the coordinator's host and waits until the coordinator notices, or until it
+ * moves: under load Temporal may hand the coordinator to another node (a workflow task that missed
+ * its 1 s sticky queue while the observation waited on the dead crm_mon), whose Pacemaker answers.
+ * That is no outage to show; the caller starts Pacemaker again and tries on the new host.
+ */
+async function stopPacemakerUnderCoordinator(t: TestContext, r: Rig) {
   const before = await status(r);
   const host = before.host as string;
   assert.ok(host, 'the coordinator has a host');
   // earlier tests (the drills stop Pacemaker on a node) may have left outages of their own
   const earlier = new Set((await clusterEvents(r.catalog, r.config.cluster, 100)).map((e) => e.id));
+  const shutdownAt = Date.now();
   await stopPacemaker(r.pcmk, host);
+  // Baton's part is timed from the moment crm_mon on the host stops answering
+  const down = await until(async () => !(await crmMonAnswers(r, host)), 180_000);
+  assert.ok(down, `crm_mon on ${host} still answers 180 s after pacemakerd --shutdown`);
   const stoppedAt = Date.now();
-  const outage = await waitFor(
+  const seen = await waitFor(
     'the coordinator to notice',
-    async () => (await status(r)).clusterUnreachable,
+    async () => {
+      const now = await status(r);
+      if (now.clusterUnreachable) return { outage: now.clusterUnreachable, movedTo: null };
+      return now.host !== host ? { outage: null, movedTo: now.host } : null;
+    },
     (TICK_SECONDS + 60) * 1000,
-  );
-  t.diagnostic(`Pacemaker stopped on ${host}: outage noticed after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
+  ).catch(async (err: Error) => {
+    const events = (await clusterEvents(r.catalog, r.config.cluster, 100)).filter((e) => !earlier.has(e.id));
+    const story = JSON.stringify(events.map((e) => [e.at, e.kind, e.node, e.message]));
+    throw new Error(`${err.message}\nstatus: ${JSON.stringify(await status(r))}\nevents since the stop: ${story}`, {
+      cause: err,
+    });
+  });
+  const after = ((Date.now() - stoppedAt) / 1000).toFixed(1);
+  const downAfter = ((stoppedAt - shutdownAt) / 1000).toFixed(1);
+  if (seen.outage) {
+    t.diagnostic(
+      `Pacemaker stopped on ${host}: down ${downAfter} s after pacemakerd --shutdown, outage noticed ${after} s later`,
+    );
+  } else {
+    t.diagnostic(`Pacemaker stopped on ${host}: the coordinator was handed to ${seen.movedTo} ${after} s later`);
+  }
+  return { host, before, earlier, outage: seen.outage };
+}
+
+async function pacemakerStopped(t: TestContext, r: Rig): Promise<void> {
+  const tries = 3;
+  let stopped = await stopPacemakerUnderCoordinator(t, r);
+  for (let attempt = 1; !stopped.outage; attempt++) {
+    assert.ok(attempt < tries, `the coordinator moved off the stopped node ${tries} times in a row`);
+    startPacemaker(r.pcmk, stopped.host);
+    assert.ok(await until(() => crmMonAnswers(r, stopped.host), 120_000), `Pacemaker back on ${stopped.host}`);
+    await waitFor('the coordinator to see no outage', async () => !(await status(r)).clusterUnreachable, 120_000);
+    stopped = await stopPacemakerUnderCoordinator(t, r);
+  }
+  const { host, before, earlier, outage } = stopped;
   assert.match(outage.error, /Pacemaker cannot be asked about the cluster on this node/);
 
   const during = await status(r);
@@ -356,7 +416,10 @@ async function drillsOnPacemaker(t: TestContext, r: Rig): Promise<void> {
   for (const scenario of SCENARIOS) {
     const started = Date.now();
     const home = (await clusterControlFor(r.config, control).view()).apps[DRILL_APP];
-    const report = await runDrill({ scenario, configFile: r.files.configFile, app: DRILL_APP, control });
+    if (scenario === 'coordinator-failover') restartDelay.ms = (TICK_SECONDS + 15) * 1000;
+    const report = await runDrill({ scenario, configFile: r.files.configFile, app: DRILL_APP, control }).finally(
+      () => (restartDelay.ms = 1000),
+    );
     t.diagnostic(
       `${scenario}: ${((Date.now() - started) / 1000).toFixed(1)} s; ${report.fault?.detail}; ` +
         `attempts ${report.attempts.map((a) => `${a.node} ${a.outcome}`).join(', ')}; ${JSON.stringify(report.timings)}`,
@@ -365,6 +428,10 @@ async function drillsOnPacemaker(t: TestContext, r: Rig): Promise<void> {
     assert.equal(report.restore_identical, true);
     assert.equal(report.commits, 1);
     assert.equal((await clusterControlFor(r.config, control).view()).apps[DRILL_APP], home, 'put back');
+    // every node process back (the one the drill killed restarts after restartDelay) before the next drill
+    await waitFor('every node process running', () =>
+      r.nodes.every((n) => n.child.exitCode === null && n.child.signalCode === null),
+    );
   }
 }
 
