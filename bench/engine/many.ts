@@ -4,19 +4,27 @@
  * a first backup with it and an unchanged re-run with it (wall, CPU, peak RSS of the process and its
  * worker threads together), after reading the files once so they are in the page cache.
  *
- *   npm run build && node dist/bench/engine/many.js [--work /tmp/baton-bench] [--count 1000000] [--runs nocache,cache,rerun]
+ * With `--out FILE` (docs/benchmarks.md) the figures go to its `many-files` section too, each
+ * with the peak-memory goal of the speed issue beside it (under 160 MiB at a million files).
+ *
+ *   npm run build && node dist/bench/engine/many.js [--work /tmp/baton-bench] [--count 1000000] [--runs nocache,cache,rerun] [--out docs/benchmarks.md]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateMany } from './dataset';
 import { warm } from './page-cache';
+import { spliceNamedSection } from '../section';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
 const work = resolve(args.get('work') ?? '/tmp/baton-bench');
 const count = Number(args.get('count') ?? 1000000);
 const runs = (args.get('runs') ?? 'nocache,cache,rerun').split(',');
+const outFile = args.get('out') ? resolve(args.get('out') as string) : null;
+/** peak RSS goal of the speed issue for a backup of a million files */
+const GOAL_MIB = 160;
 const batonMain = resolve(__dirname, '../../../bin/baton.js');
 const cacheDir = join(work, `baton-many-cache-${count}`);
 const env = { ...process.env, BATON_PASSWORD: 'bench', BATON_CACHE_DIR: cacheDir };
@@ -27,8 +35,16 @@ function sh(cmd: string[]): string {
   return r.stderr;
 }
 
-/** Runs a backup under /usr/bin/time; returns its last line: "wall s user s sys s peak-RSS KB". */
-function backup(drive: string, dir: string, extra: string[]): string {
+interface Run {
+  wall: number;
+  cpu: number;
+  rssMiB: number;
+}
+
+const describe = (r: Run): string => `${r.wall.toFixed(1)} s wall, ${r.cpu.toFixed(1)} s CPU, peak RSS ${r.rssMiB} MiB`;
+
+/** Runs a backup under /usr/bin/time: its wall time, CPU time and peak RSS. */
+function backup(drive: string, dir: string, extra: string[]): Run {
   const err = sh([
     '/usr/bin/time',
     '-f',
@@ -45,7 +61,7 @@ function backup(drive: string, dir: string, extra: string[]): string {
     dir,
   ]);
   const [wall, , user, , sys, , kb] = (err.trim().split('\n').pop() ?? '').split(' ').map(Number);
-  return `${wall.toFixed(1)} s wall, ${(user + sys).toFixed(1)} s CPU, peak RSS ${Math.round(kb / 1024)} MiB`;
+  return { wall, cpu: user + sys, rssMiB: Math.round(kb / 1024) };
 }
 
 let dir = join(work, `many-${count}`);
@@ -66,16 +82,46 @@ const fresh = (): void => {
   rmSync(cacheDir, { recursive: true, force: true });
   sh([process.execPath, batonMain, 'repo', 'init', '--drive', drive]);
 };
+const results: { name: string; run: Run }[] = [];
+const measure = (name: string, run: Run): void => {
+  results.push({ name, run });
+  process.stdout.write(`${count} files, ${name}: ${describe(run)}\n`);
+};
+const loadBefore = loadavg()[0];
 for (const r of runs) {
   if (r === 'nocache') {
     fresh();
-    process.stdout.write(`${count} files, first backup, --no-cache: ${backup(drive, dir, ['--no-cache'])}\n`);
+    measure('first backup, --no-cache', backup(drive, dir, ['--no-cache']));
   } else if (r === 'cache') {
     fresh();
-    process.stdout.write(`${count} files, first backup, file cache: ${backup(drive, dir, [])}\n`);
+    measure('first backup, file cache', backup(drive, dir, []));
   } else if (r === 'rerun') {
-    process.stdout.write(`${count} files, unchanged re-run, file cache: ${backup(drive, dir, [])}\n`);
+    measure('unchanged re-run, file cache', backup(drive, dir, []));
   }
 }
 rmSync(drive, { recursive: true, force: true });
 rmSync(cacheDir, { recursive: true, force: true });
+
+if (outFile) {
+  const met = (r: Run): string => (r.rssMiB < GOAL_MIB ? 'met' : 'not met');
+  const lines = [
+    '## Many files: peak memory',
+    '',
+    `\`bench/engine/many.ts --count ${count}\`: ${count.toLocaleString('en')} tiny files, baton alone, each run ` +
+      `after the files were read into the page cache; wall and CPU time and peak RSS (the process and its ` +
+      `worker threads) from \`/usr/bin/time\`. ${cpus().length} cores, ${new Date().toISOString()}, 1-minute load ` +
+      `${loadBefore.toFixed(1)} before and ${loadavg()[0].toFixed(1)} after.`,
+    '',
+    `| run | wall | CPU | peak RSS | goal: under ${GOAL_MIB} MiB |`,
+    '| --- | --- | --- | --- | --- |',
+    ...results.map(
+      ({ name, run }) =>
+        `| ${name} | ${run.wall.toFixed(1)} s | ${run.cpu.toFixed(1)} s | ${run.rssMiB} MiB | ${met(run)} |`,
+    ),
+  ];
+  const before = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
+  writeFileSync(outFile, spliceNamedSection(before, 'many-files', lines.join('\n')));
+  // keep the generated file in the project's format, as run.ts does
+  const prettier = resolve(__dirname, '../../../node_modules/prettier/bin/prettier.cjs');
+  spawnSync(process.execPath, [prettier, '--write', outFile]);
+}
