@@ -167,7 +167,8 @@ function cutFd(fd: number, job: SegmentJob): { lengths: number[]; cut: SegmentCu
  * back and forth and reused, never transferred: V8 counts an ArrayBuffer transferred into a thread
  * as external memory of that thread until a collection sweeps its detached husk, so 12 MiB results
  * arriving at 700 MiB/s started a full collection on the main thread every 40 to 50 ms (measured,
- * `--trace-gc`: 28 in a 1 GiB first backup). Shared memory is not counted per thread.
+ * `--trace-incremental-marking`: 28 markings started in a 1 GiB first backup). Shared memory is not
+ * counted per thread.
  */
 function resultBuffer(size: number, out?: SharedArrayBuffer): Buffer {
   if (out && out.byteLength >= size) return Buffer.from(out, 0, size);
