@@ -9,6 +9,11 @@
       "target_name": "file_times",
       "sources": ["file_times.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "scrypt_romix",
+      "sources": ["scrypt_romix.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }
