@@ -160,13 +160,16 @@ async function openStores(opts: BackupOptions, resume: Checkpoint | null, held: 
   for (const d of opts.otherDrives ?? []) opened.set(d.id, d);
   const drives = await checkpointDrives(drive, resume, index, opened, opts.password, lock);
   if (resume) await readPartialTrees(resume, index);
-  const writer = new PackWriter(drive, index, opts.beforeWrite, lock);
   const pool = (held.pool = new WorkerPool(drive.key, opts.workers ?? DEFAULT_WORKERS, {
     known: index.table,
     level: drive.compressionLevel,
     version: drive.config.version,
     ids: drive.ids,
   }));
+  // packs are hashed by the workers once they run (a re-run that reads no file starts none for it)
+  const writer = new PackWriter(drive, index, opts.beforeWrite, lock, (memory, length) =>
+    pool.threads > 0 ? pool.hash(memory, length) : null,
+  );
   index.onTableGrown((table) => pool.setKnown(table));
   if (signal?.aborted) throw new AbortedError('backup');
   const cachePath = opts.cachePath === null ? null : resolve(opts.cachePath ?? defaultCachePath(drive.id, opts.app));

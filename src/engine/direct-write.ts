@@ -25,8 +25,15 @@ const ALIGN = 4096;
 /** The ArrayBuffers of AlignedBuffers: parts over one of them, from its start, need no copy. */
 const ALIGNED = new WeakSet<object>();
 
-/** A page-aligned buffer that grows on demand (its contents kept), meant to be reused. */
+/**
+ * A page-aligned buffer that grows on demand (its contents kept), meant to be reused; with
+ * `sharedUpTo`, in shared memory that grows to that many bytes at most (WasmBuffer).
+ */
 export class AlignedBuffer extends WasmBuffer {
+  constructor(size: number, sharedUpTo?: number) {
+    super(size, 0, sharedUpTo);
+  }
+
   protected override view(): Buffer {
     ALIGNED.add(this.memory.buffer);
     return super.view();

@@ -3,8 +3,8 @@
  * chunk boundaries (FastCDC) up to a target size, post where the next segment starts as soon as
  * that is known (so another worker can start on it), then hash every chunk and compress and
  * encrypt the ones the backup does not have yet (the shared KnownIds table), returning the sealed
- * blobs in one transferred buffer. Small files travel many to a message (`batch`). (Restore has
- * its own workers: restore-worker.ts.)
+ * blobs in one transferred buffer. Small files travel many to a message (`batch`); a `hash` job
+ * names a finished pack. (Restore has its own workers: restore-worker.ts.)
  */
 import { parentPort } from 'node:worker_threads';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { ChunkBuffer, GEAR } from './chunker';
 import { ZSTD_LEVEL, compressBlob, sealedLength } from './blob';
 import { sealInto } from './crypto';
 import { blobAad } from './config';
-import { blobId } from './hash';
+import { blobId, contentId } from './hash';
 import { KnownIds } from './known-ids';
 import type { KnownTable } from './known-ids';
 import { RESULT_BUFFER, type InitMessage } from './worker-start';
@@ -42,7 +42,17 @@ export interface BatchJob {
   jobs: SegmentJob[];
 }
 
-export type Job = SegmentJob | BatchJob;
+/**
+ * The content ID of `length` bytes of shared memory from its start: a pack's ID, hashed here so
+ * that the main thread, which fills the packs, does not spend its time on it (pack-writer.ts).
+ */
+export interface HashJob {
+  kind: 'hash';
+  memory: SharedArrayBuffer;
+  length: number;
+}
+
+export type Job = SegmentJob | BatchJob | HashJob;
 
 /** Posted by a segment job before its result: where the next segment of the file starts. */
 export interface SegmentCut {
@@ -327,7 +337,9 @@ parentPort?.on('message', (msg: WorkerMessage) => {
     return;
   }
   const { seq, job, out } = msg;
-  if (job.kind === 'batch') {
+  if (job.kind === 'hash') {
+    reply({ seq, res: contentId(Buffer.from(job.memory, 0, job.length)) });
+  } else if (job.kind === 'batch') {
     const res = runBatch(job.jobs);
     reply({ seq, res }, [res.data.buffer as ArrayBuffer]);
   } else {

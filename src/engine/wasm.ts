@@ -12,7 +12,7 @@ export interface WasmGlobal {
 }
 
 interface WasmApi {
-  Memory: new (d: { initial: number }) => WasmMemory;
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
 }
@@ -25,18 +25,32 @@ export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
 /**
  * A buffer in a WebAssembly.Memory, which is page-aligned in the process and grows keeping its
  * contents: `bytes` views it from `offset` on (what lies before is the owner's, e.g. a table).
+ * With `sharedUpTo`, the memory is shared (its buffer a SharedArrayBuffer that other threads can
+ * read without a copy) and can grow to that many bytes at most (the address space is reserved up
+ * front; pages are used as they are touched).
  */
 export class WasmBuffer {
   readonly memory: WasmMemory;
-  /** a new view after `reserve` grew the memory (older views are then empty) */
+  /** a new view after `reserve` grew the memory (older views are then empty, unless shared) */
   bytes: Buffer;
 
   constructor(
     size: number,
     private readonly offset = 0,
+    sharedUpTo?: number,
   ) {
-    this.memory = new wasm.Memory({ initial: Math.max(1, Math.ceil((offset + size) / WASM_PAGE)) });
+    const initial = Math.max(1, Math.ceil((offset + size) / WASM_PAGE));
+    this.memory =
+      sharedUpTo === undefined
+        ? new wasm.Memory({ initial })
+        : new wasm.Memory({ initial, maximum: Math.max(initial, Math.ceil(sharedUpTo / WASM_PAGE)), shared: true });
     this.bytes = this.view();
+  }
+
+  /** The memory when it is shared (see the constructor), else null. */
+  get shared(): SharedArrayBuffer | null {
+    const b = this.memory.buffer as ArrayBufferLike;
+    return b instanceof SharedArrayBuffer ? b : null;
   }
 
   /** Makes `bytes` at least `size` long, keeping its contents. */

@@ -1,6 +1,6 @@
 /**
  * A small pool of worker threads (default 2) running seal-worker.ts jobs, so chunking, hashing,
- * compression and encryption stay off the caller's event loop. `close()` fails every job not
+ * compression and encryption, and hashing the packs, stay off the caller's event loop. `close()` fails every job not
  * finished at once and lets the threads end by themselves.
  */
 import type { Worker } from 'node:worker_threads';
@@ -98,6 +98,11 @@ export class WorkerPool {
     this.init.known = table;
     const msg: WorkerMessage = { known: table };
     for (const w of this.workers) w.postMessage(msg);
+  }
+
+  /** The content ID of the first `length` bytes of `memory` (a pack: pack-writer.ts), hashed by a worker. */
+  hash(memory: SharedArrayBuffer, length: number): Promise<string> {
+    return this.run({ kind: 'hash', memory, length }) as Promise<string>;
   }
 
   async batch(jobs: Omit<SegmentJob, 'kind'>[]): Promise<SealResult[]> {
