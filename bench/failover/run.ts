@@ -70,7 +70,9 @@ function runRow(scenario: Scenario, run: number, r: DrillReport): RunRow {
     resumed: r.timings.to_resumed_writing,
     reread: r.reread_bytes,
     note: [
-      r.coordinator ? `coordinator ${r.coordinator.host_before} -> ${r.coordinator.host_after}` : '',
+      r.coordinator
+        ? `coordinator ${r.coordinator.host_before} -> ${r.coordinator.host_after}${r.coordinator.stayed_on_restarted_node ? ' (stayed, restarted)' : ''}`
+        : '',
       ...r.notes,
       r.ok ? '' : (r.reason ?? ''),
     ]

@@ -12,6 +12,8 @@ export interface DrillFacts {
   /** Where the drill placed the app after the fault (null for coordinator-failover). */
   movedTo: string | null;
   coordinatorHostAfter: string | null;
+  /** coordinator-failover: the coordinator acted again on its host's restarted process (DrillRun). */
+  coordinatorStayed: boolean;
   fencedNode: string | null;
   /** The cluster service moves a lost node's apps by itself (ClusterControl.failureMovesApps). */
   serviceMovesApps: boolean;

@@ -48,7 +48,15 @@ export interface ReportInput {
   record: JobRecord;
   run: Pick<
     DrillRun,
-    'jobId' | 'fault' | 'faultAtMs' | 'result' | 'failoverEvent' | 'fencedEvent' | 'coordinatorBefore' | 'cleanup'
+    | 'jobId'
+    | 'fault'
+    | 'faultAtMs'
+    | 'result'
+    | 'failoverEvent'
+    | 'fencedEvent'
+    | 'coordinatorBefore'
+    | 'cleanup'
+    | 'coordinatorStayed'
   >;
   /** The last progress the attempt with `epoch` reported (the progress watch's figure). */
   lastBytes: (epoch: number) => number | null;
@@ -160,13 +168,21 @@ function rereadBasis(i: ReportInput): DrillReport['reread_basis'] {
 }
 
 function notesOf(i: ReportInput): string[] {
+  const notes: string[] = [];
   const failover = i.run.failoverEvent;
+  if (i.run.coordinatorStayed && failover) {
+    notes.push(
+      `${failover.message}: it was back before the coordinator's next workflow task (a supervisor faster than ` +
+        "the coordinator's tick), so the coordinator continued without moving; detection is that task's time",
+    );
+  }
   const finished = i.record.job?.finished_at;
-  if (!failover || !finished || finished >= failover.at) return [];
-  return [
+  if (!failover || !finished || finished >= failover.at) return notes;
+  notes.push(
     `the job ended (${finished}) before the coordinator acted on its new host (${failover.at}): ` +
       'there was no running job to reconcile, so to_reroute and to_resumed_writing are null',
-  ];
+  );
+  return notes;
 }
 
 /** The report, still unjudged (ok false, no reason): the driver adds the verdict. Pure. */
@@ -196,7 +212,11 @@ export function buildReport(i: ReportInput): DrillReport {
     commits: record.commits.length,
     coordinator:
       i.scenario === 'coordinator-failover'
-        ? { host_before: run.coordinatorBefore, host_after: i.coordinatorHostAfter }
+        ? {
+            host_before: run.coordinatorBefore,
+            host_after: i.coordinatorHostAfter,
+            stayed_on_restarted_node: run.coordinatorStayed,
+          }
         : null,
     fenced_event: run.fencedEvent,
     cleanup: run.cleanup,

@@ -39,7 +39,11 @@ export interface DrillReport {
   restore: { files: number; bytes: number; difference: string | null } | null;
   /** Manifests committed for the job across all drives (one snapshot means exactly 1). */
   commits: number;
-  coordinator: { host_before: string | null; host_after: string | null } | null;
+  /**
+   * coordinator-failover only. `stayed_on_restarted_node`: the killed host's process was restarted
+   * before the coordinator's next workflow task and took it (host_after is host_before).
+   */
+  coordinator: { host_before: string | null; host_after: string | null; stayed_on_restarted_node: boolean } | null;
   fenced_event: { node: string | null; at: string; message: string } | null;
   /** What the drill did afterwards to leave the cluster as it found it. */
   cleanup: string[];
@@ -57,7 +61,12 @@ export function formatReport(r: DrillReport): string {
     const how = a.restart ? `, ${a.restart.kind} restart: ${a.restart.reason}` : '';
     lines.push(`  attempt ${a.number}: ${a.node} to ${a.drive}, epoch ${a.epoch}, ${a.outcome ?? 'running'}${how}`);
   }
-  if (r.coordinator) lines.push(`  coordinator host: ${r.coordinator.host_before} -> ${r.coordinator.host_after}`);
+  if (r.coordinator) {
+    const stayed = r.coordinator.stayed_on_restarted_node
+      ? " (stayed: the node's restarted process took its next task)"
+      : '';
+    lines.push(`  coordinator host: ${r.coordinator.host_before} -> ${r.coordinator.host_after}${stayed}`);
+  }
   if (r.fenced_event) lines.push(`  fenced: ${r.fenced_event.node} at ${r.fenced_event.at}: ${r.fenced_event.message}`);
   lines.push(
     `  after the fault: detected ${s(r.timings.fault_to_detection)}, re-routed ${s(r.timings.to_reroute)}, ` +

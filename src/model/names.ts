@@ -22,6 +22,20 @@ export function nodeQueue(cluster: string, node: string): string {
   return `baton-${cluster}-node-${node}`;
 }
 
+/**
+ * The identity a node process's workers give Temporal (it shows in the Web UI and in every event a
+ * worker records): the node, the machine and the process.
+ */
+export function workerIdentity(node: string, host: string, pid: number): string {
+  return `${node}@${host}:${pid}`;
+}
+
+/** The node and process of a workerIdentity, or null for another worker's identity. */
+export function parseWorkerIdentity(identity: string): { node: string; pid: number } | null {
+  const m = /^([a-z0-9][a-z0-9._-]{0,62})@.*:(\d+)$/.exec(identity);
+  return m ? { node: m[1], pid: Number(m[2]) } : null;
+}
+
 export function coordinatorWorkflowId(cluster: string): string {
   return `baton-coordinator-${cluster}`;
 }

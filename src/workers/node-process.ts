@@ -28,7 +28,7 @@ import { nodeAllowedRoots } from '../config/node-roots';
 import { explainConnectFailure } from '../config/temporal-handshake';
 import { temporalConnectOptions } from '../config/temporal-options';
 import { UserError } from '../model/errors';
-import { coordinatorQueue, nodeQueue } from '../model/names';
+import { coordinatorQueue, nodeQueue, workerIdentity } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { gracefulStop, stopGraceMs, type GracefulStop } from './graceful-stop';
 import { runtimeMetrics, startNodeMonitoring } from './node-monitoring';
@@ -186,7 +186,7 @@ export async function runNodeProcess({
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const watch = new ConnectivityWatch(connection);
   watch.start();
-  const identity = `${node}@${hostname()}:${process.pid}`;
+  const identity = workerIdentity(node, hostname(), process.pid);
   // Worker Versioning is opt-in (docs/upgrades.md): a cluster turns it on with temporal.deployment
   const version = config.temporal.deployment ? deploymentVersion(config) : null;
   const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));

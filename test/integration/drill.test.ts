@@ -112,7 +112,8 @@ describe('baton drill against a running baton demo', { timeout: 300_000, skip: s
     assert.equal(r.attempts.length, 1);
     assert.equal(r.attempts[0].outcome, 'succeeded');
     assert.ok(r.coordinator?.host_before && r.coordinator.host_after);
-    assert.notEqual(r.coordinator.host_before, r.coordinator.host_after);
+    // (or it stayed: the node's process was restarted before the coordinator's next task and took it)
+    if (!r.coordinator.stayed_on_restarted_node) assert.notEqual(r.coordinator.host_before, r.coordinator.host_after);
     assert.equal(r.fault.node, r.coordinator.host_before);
     assert.equal(r.reread_bytes, 0);
   });

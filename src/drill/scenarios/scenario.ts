@@ -44,6 +44,11 @@ export interface DrillRun {
   /** A node process the drill killed; the demo's supervisor restarts it. */
   killed: { node: string; pid: number; markedOffline: boolean } | null;
   failoverEvent: FailoverEvent | null;
+  /**
+   * coordinator-failover: the killed host's process was restarted (by its supervisor) before the
+   * coordinator's next workflow task and took it, so the coordinator acts again on the same node.
+   */
+  coordinatorStayed: boolean;
   fencedEvent: DrillReport['fenced_event'];
   result: BackupJobResult | null;
   coordinatorBefore: string | null;

@@ -79,6 +79,7 @@ function input(o: Partial<ReportInput> = {}): ReportInput {
       faultAtMs: T0,
       result: succeeded,
       failoverEvent: null,
+      coordinatorStayed: false,
       fencedEvent: null,
       coordinatorBefore: null,
       cleanup: ['drill-db moved back to node-2'],
@@ -192,7 +193,7 @@ test('report: a coordinator failover reads its reroute from the reconcile event,
   const record = { ...base.record, attempts: [attemptRow(1, 'node-2', 'succeeded')], events: [reconciled] };
   const r = buildReport({ ...base, scenario: 'coordinator-failover', run, record, coordinatorHostAfter: 'node-1' });
   assert.deepEqual(r.timings, { fault_to_detection: 3, to_reroute: 6, to_resumed_writing: 9, to_writing_again: null });
-  assert.deepEqual(r.coordinator, { host_before: 'node-3', host_after: 'node-1' });
+  assert.deepEqual(r.coordinator, { host_before: 'node-3', host_after: 'node-1', stayed_on_restarted_node: false });
   assert.deepEqual(r.notes, []);
 
   const early = buildReport({

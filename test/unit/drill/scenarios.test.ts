@@ -37,6 +37,7 @@ test('expectations: a clean restart drill has no problems, a wrong outcome or no
     faultNode: 'node-1',
     movedTo: 'node-2',
     coordinatorHostAfter: null,
+    coordinatorStayed: false,
     fencedNode: null,
     serviceMovesApps: false,
   };
@@ -91,6 +92,7 @@ const restartFacts = {
   faultNode: 'node-1',
   movedTo: 'node-2',
   coordinatorHostAfter: null,
+  coordinatorStayed: false,
   fencedNode: null,
   serviceMovesApps: false,
 };
@@ -151,5 +153,18 @@ test('expectations: a coordinator failover wants one succeeded attempt and the c
       attempts: [attempt(1, 'node-1', 'succeeded')],
     }),
     ['the coordinator did not move off node-3 (now on no node)'],
+  );
+  // its node's process restarted before the coordinator's next task and took it: the coordinator
+  // continued without moving, which the drill reports as its own outcome, not a failure
+  assert.deepEqual(
+    DRILL_SCENARIOS['coordinator-failover'].expect({
+      ...restartFacts,
+      movedTo: null,
+      faultNode: 'node-3',
+      coordinatorHostAfter: 'node-3',
+      coordinatorStayed: true,
+      attempts: [attempt(1, 'node-1', 'succeeded')],
+    }),
+    [],
   );
 });

@@ -7,11 +7,13 @@ import {
   coordinatorWorkflowId,
   NAME_PATTERN,
   nodeQueue,
+  parseWorkerIdentity,
   restoreWorkflowId,
   scheduleId,
   scheduledRunId,
   searchAttributeDefinitions,
   verifyWorkflowId,
+  workerIdentity,
 } from '../../../src/model/names';
 
 test('queue names and workflow IDs read well in the Web UI', () => {
@@ -82,4 +84,14 @@ test('search attribute definitions for the dev server', () => {
     'BatonNode=Keyword',
     'BatonState=Keyword',
   ]);
+});
+
+test('a worker identity names its node and process, and reads back; other identities are not taken for one', () => {
+  const identity = workerIdentity('node-2', 'host.example', 4242);
+  assert.equal(identity, 'node-2@host.example:4242');
+  assert.deepEqual(parseWorkerIdentity(identity), { node: 'node-2', pid: 4242 });
+  assert.deepEqual(parseWorkerIdentity(workerIdentity('n.1', 'h:with:colons', 7)), { node: 'n.1', pid: 7 });
+  assert.equal(parseWorkerIdentity('12345@somehost'), null, "the SDK's default identity (pid@host)");
+  assert.equal(parseWorkerIdentity(''), null);
+  assert.equal(parseWorkerIdentity('Node-2@h:1'), null, 'not a node name');
 });
