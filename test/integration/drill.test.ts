@@ -14,6 +14,11 @@ import { DEMO_CLUSTER, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-fil
 import { BATON_BIN } from '../../src/demo/node-processes';
 import type { DrillReport } from '../../src/drill/report';
 import { loadConfig } from '../../src/config/load';
+import { connect } from '../../src/client/connect';
+import { coordinatorStatus } from '../../src/client/coordinator-client';
+import { requirePid } from '../../src/demo/cluster-control';
+import { actedOnRestartedHost } from '../../src/drill/scenarios/coordinator-failover';
+import { waitFor } from '../../src/util/wait';
 import { DemoProcess } from '../helpers/demo-process';
 import { replayLiveHistories } from '../helpers/replay-live';
 import { secondNodeSkip } from '../helpers/first-node';
@@ -116,6 +121,29 @@ describe('baton drill against a running baton demo', { timeout: 300_000, skip: s
     if (!r.coordinator.stayed_on_restarted_node) assert.notEqual(r.coordinator.host_before, r.coordinator.host_after);
     assert.equal(r.fault.node, r.coordinator.host_before);
     assert.equal(r.reread_bytes, 0);
+  });
+
+  // How the drill tells a coordinator that stayed on its host's restarted process: the coordinator's
+  // history names the node process that completed each task (worker identity node@host:pid).
+  test('the coordinator’s history names the node process that ran its tasks, pid and all', async () => {
+    const cfg = loadConfig(config);
+    const { client, close } = await connect(cfg);
+    try {
+      const since = Date.now();
+      const host = (await coordinatorStatus(client, cfg.cluster)).host ?? '';
+      const pid = requirePid(cfg, host);
+      // pid 0 is no process: any task its host completed since counts, and it is the live process's
+      const ev = await waitFor('a coordinator task completed on its host', () =>
+        actedOnRestartedHost(client, cfg.cluster, host, 0, since),
+      );
+      assert.equal(ev.node, host);
+      assert.ok(ev.message.includes(`(pid ${pid})`), ev.message);
+      assert.ok(Date.parse(ev.at) >= since - 1000, `${ev.at} is after ${new Date(since).toISOString()}`);
+      // that process is the one "killed": none other of its node ran a task since
+      assert.equal(await actedOnRestartedHost(client, cfg.cluster, host, pid, since), null);
+    } finally {
+      await close();
+    }
   });
 
   test('fencing: the woken node is fenced off and the snapshot is the new node’s', async () => {

@@ -2,6 +2,7 @@
  * coordinator-failover: SIGKILLs the node process hosting the coordinator workflow while the app
  * runs elsewhere; the job's one attempt should carry on while the coordinator moves.
  */
+import type { Client } from '@temporalio/client';
 import { clusterEvents } from '../../catalog/jobs';
 import { coordinatorStatus } from '../../client/coordinator-client';
 import { newestEvents } from '../../client/failed-task';
@@ -29,13 +30,14 @@ function movedFrom(dataJson: string | null): string | null {
  * the coordinator's tick) lets that process take the task, and the coordinator continues on its
  * node: there is no move to record.
  */
-async function actedOnRestartedHost(
-  c: DrillContext,
+export async function actedOnRestartedHost(
+  client: Client,
+  cluster: string,
   host: string,
   killedPid: number,
   sinceMs: number,
 ): Promise<FailoverEvent | null> {
-  const handle = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
+  const handle = client.workflow.getHandle(coordinatorWorkflowId(cluster));
   for (const e of await newestEvents(handle, 50)) {
     const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
     if (at < sinceMs) break; // newest first: the rest is older
@@ -101,7 +103,7 @@ async function killCoordinatorHost(c: DrillContext, run: DrillRun, host: string)
         (e) => isCoordinatorMove(e.kind) && !seen.has(e.id) && movedFrom(e.data_json) === host,
       );
       if (moved) return { at: moved.at, node: moved.node, message: moved.message };
-      const stayed = await actedOnRestartedHost(c, host, pid, faultAtMs);
+      const stayed = await actedOnRestartedHost(c.client, config.cluster, host, pid, faultAtMs);
       if (stayed) run.coordinatorStayed = true;
       return stayed;
     },
