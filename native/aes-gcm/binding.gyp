@@ -14,11 +14,6 @@
       "target_name": "scrypt_romix",
       "sources": ["scrypt_romix.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
-    },
-    {
-      "target_name": "read_ahead",
-      "sources": ["read_ahead.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -10,7 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { scryptParallel } from './scrypt';
+import { lanesAtOnce, scryptParallel } from './scrypt';
 
 export const NONCE = 12;
 export const TAG = 16;
@@ -228,14 +228,17 @@ async function timeKdf(N: number): Promise<number> {
  * calibrates (0.5 s, memory within 60 MiB): N = CALIBRATED_N (32 MiB) and p the number of its lanes
  * that fill the target, from 1 to KDF_LIMITS' p. The work is what a guess costs whoever attacks the
  * passphrase; the wait is that divided by the lanes run at once (scrypt.ts: one per core, so on
- * two cores about 0.25 s and 64 MiB). Measured here: docs/repository-format.md.
+ * two cores about 0.25 s and 64 MiB), so p is rounded to a multiple of them. Measured here:
+ * docs/repository-format.md.
  */
 export async function calibrateKdf(
   targetMs = 500,
   timeOf: (N: number) => Promise<number> = timeKdf,
+  lanes = lanesAtOnce({ N: CALIBRATED_N, r: 8, p: KDF_LIMITS.maxP }),
 ): Promise<{ N: number; p: number }> {
   const once = await timeOf(CALIBRATED_N);
-  const p = Math.min(KDF_LIMITS.maxP, Math.max(1, Math.round(targetMs / once)));
+  // a multiple of the lanes run at once: p = 7 on two cores waits as long as p = 8
+  const p = Math.min(KDF_LIMITS.maxP, Math.max(1, Math.round(targetMs / once / lanes) * lanes));
   return { N: CALIBRATED_N, p };
 }
 

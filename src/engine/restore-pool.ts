@@ -12,8 +12,6 @@
  *
  * A worker holds up to DEPTH (worker-start.ts) jobs: the one it runs and the next, already in its message queue, so it
  * goes on without waiting for the main thread to hear its reply (as the backup's seal workers do).
- * The pack ranges of a job are announced to the kernel as it is posted (read-ahead.ts), so a cold
- * pack is read while the worker still decodes the job before.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Drive } from './drive';
@@ -29,7 +27,6 @@ import type {
 } from './restore-worker';
 import { AbortedError, CorruptionError, PathEscapeError } from './errors';
 import { DEFAULT_WORKERS, leastBusy, startWorkers } from './worker-start';
-import { ReadAhead } from './read-ahead';
 
 /** a batch of small files is posted once it holds this many bytes or files */
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -89,7 +86,6 @@ export class RestorePool {
   private closed = false;
   /** why the last worker died, if they all did: later files fail with it instead of waiting */
   private dead: Error | null = null;
-  readonly readAhead = new ReadAhead();
 
   constructor(drives: Drive[], size = DEFAULT_WORKERS) {
     drives.forEach((d, i) => this.keyOf.set(d.id, i));
@@ -207,9 +203,7 @@ export class RestorePool {
       const tasks = this.next(w, least.holds === 0);
       if (!tasks) return;
       (this.inflight.get(w) as Task[][]).push(tasks);
-      const job = this.job(tasks);
-      this.announce(job);
-      w.postMessage(job);
+      w.postMessage(this.job(tasks));
     }
   }
 
@@ -264,27 +258,6 @@ export class RestorePool {
       return { path: t.path.toString('latin1'), size: t.size, chunks, meta: t.meta as FileMeta };
     });
     return { kind: 'write', packs, files };
-  }
-
-  /** Hints the kernel to read the job's runs of back-to-back blobs (read-ahead.ts). */
-  private announce(job: WriteJob): void {
-    let file = '';
-    let start = 0;
-    let end = 0;
-    for (const f of job.files) {
-      for (const c of f.chunks) {
-        const at = job.packs[c.pack].file;
-        if (at === file && c.offset === end) {
-          end += c.length;
-          continue;
-        }
-        if (end > start) this.readAhead.willNeed(file, start, end - start);
-        file = at;
-        start = c.offset;
-        end = c.offset + c.length;
-      }
-    }
-    if (end > start) this.readAhead.willNeed(file, start, end - start);
   }
 
   private unknown(drive: Drive): never {
@@ -350,7 +323,6 @@ export class RestorePool {
           }),
       ),
     );
-    this.readAhead.close();
     this.wake();
   }
 }

@@ -144,16 +144,20 @@ void test('associated data that is not bytes is refused before anything is writt
   assert.throws(() => open(key, seal(key, plain), 'x' as unknown as Uint8Array), /open: aad must be a Uint8Array/);
 });
 
-void test('scrypt calibration keeps 32 MiB of memory and fills the target time with p', async () => {
+void test('scrypt calibration keeps 32 MiB a lane and fills the target work with p, a multiple of the lanes at once', async () => {
   const timed: number[] = [];
   const time = (ms: number) => (N: number) => (timed.push(N), Promise.resolve(ms));
-  // restic's choice on this machine: N = 2^15, r = 8, p = 5 for 0.5 s
-  assert.deepEqual(await calibrateKdf(500, time(100)), { N: CALIBRATED_N, p: 5 });
+  // restic's choice on this machine: N = 2^15, r = 8, p = 5 for 0.5 s (one lane at a time)
+  assert.deepEqual(await calibrateKdf(500, time(100), 1), { N: CALIBRATED_N, p: 5 });
   assert.deepEqual(timed, [2 ** 15], 'only N = 2^15 is timed');
-  assert.deepEqual(await calibrateKdf(500, time(70)), { N: CALIBRATED_N, p: 7 });
+  assert.deepEqual(await calibrateKdf(500, time(70), 1), { N: CALIBRATED_N, p: 7 });
+  // two lanes at once: the even p nearest the target (500/70 = 7.1 -> 8, 500/80 = 6.25 -> 6, 500/400 -> 2)
+  assert.deepEqual(await calibrateKdf(500, time(70), 2), { N: CALIBRATED_N, p: 8 });
+  assert.deepEqual(await calibrateKdf(500, time(80), 2), { N: CALIBRATED_N, p: 6 });
+  assert.deepEqual(await calibrateKdf(500, time(400), 2), { N: CALIBRATED_N, p: 2 });
   // a fast machine stops at the bound on p, a slow one gets p = 1
-  assert.deepEqual(await calibrateKdf(500, time(1)), { N: CALIBRATED_N, p: KDF_LIMITS.maxP });
-  assert.deepEqual(await calibrateKdf(500, time(5000)), { N: CALIBRATED_N, p: 1 });
+  assert.deepEqual(await calibrateKdf(500, time(1), 2), { N: CALIBRATED_N, p: KDF_LIMITS.maxP });
+  assert.deepEqual(await calibrateKdf(500, time(5000), 2), { N: CALIBRATED_N, p: 1 });
   // whatever the machine, a reader accepts what init writes
   for (const p of [1, KDF_LIMITS.maxP]) assert.equal(kdfProblem(newKdfParams(CALIBRATED_N, p)), null);
   assert.equal(128 * CALIBRATED_N * 8, 32 * 1024 * 1024);
