@@ -27,11 +27,11 @@ const ALIGNED = new WeakSet<object>();
 
 /**
  * A page-aligned buffer that grows on demand (its contents kept), meant to be reused; with
- * `sharedUpTo`, in shared memory that grows to that many bytes at most (WasmBuffer).
+ * `shared`, in shared memory (WasmBuffer).
  */
 export class AlignedBuffer extends WasmBuffer {
-  constructor(size: number, sharedUpTo?: number) {
-    super(size, 0, sharedUpTo);
+  constructor(size: number, shared = false) {
+    super(size, 0, shared);
   }
 
   protected override view(): Buffer {

@@ -38,13 +38,6 @@ const MAX_PACK_BLOBS = 10_000;
 const INDEX_BLOBS = 10_000;
 
 /**
- * How far a shared pack buffer may grow past the pack target: a pack holds up to the target, or one
- * blob larger than that (a chunk is at most 8 MiB), and its trailer (at most MAX_PACK_BLOBS entries).
- * Only address space is reserved for it.
- */
-const SHARED_PACK_HEADROOM = 64 * 1024 * 1024;
-
-/**
  * The content ID of the first `length` bytes of `memory`, computed elsewhere (a worker thread), or
  * null to have the pack writer hash it itself.
  */
@@ -111,10 +104,7 @@ export class PackWriter {
   /** The pack being filled; a new one starts with the pack magic in a spare buffer. */
   private openPack(): AlignedBuffer {
     if (this.pack) return this.pack;
-    const size = this.drive.packTarget + 64 * 1024;
-    const pack =
-      this.spare.pop() ??
-      new AlignedBuffer(size, this.hashPack ? this.drive.packTarget + SHARED_PACK_HEADROOM : undefined);
+    const pack = this.spare.pop() ?? new AlignedBuffer(this.drive.packTarget + 64 * 1024, this.hashPack !== undefined);
     PACK_MAGIC.copy(pack.bytes, 0);
     this.pack = pack;
     this.size = PACK_MAGIC.length;

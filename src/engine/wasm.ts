@@ -20,14 +20,17 @@ interface WasmApi {
 /** A wasm memory grows in pages of 64 KiB, and every page is page-aligned in the process. */
 export const WASM_PAGE = 64 * 1024;
 
+/** The most pages a (32-bit) WebAssembly memory can have: 4 GiB. */
+const WASM_MAX_PAGES = 65536;
+
 export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /**
  * A buffer in a WebAssembly.Memory, which is page-aligned in the process and grows keeping its
  * contents: `bytes` views it from `offset` on (what lies before is the owner's, e.g. a table).
- * With `sharedUpTo`, the memory is shared (its buffer a SharedArrayBuffer that other threads can
- * read without a copy) and can grow to that many bytes at most (the address space is reserved up
- * front; pages are used as they are touched).
+ * With `shared`, the memory is shared (its buffer a SharedArrayBuffer that other threads can read
+ * without a copy); it can grow to the 4 GiB every WebAssembly memory can (a shared one has its
+ * address space reserved up front; pages are used as they are touched).
  */
 export class WasmBuffer {
   readonly memory: WasmMemory;
@@ -37,17 +40,16 @@ export class WasmBuffer {
   constructor(
     size: number,
     private readonly offset = 0,
-    sharedUpTo?: number,
+    shared = false,
   ) {
     const initial = Math.max(1, Math.ceil((offset + size) / WASM_PAGE));
-    this.memory =
-      sharedUpTo === undefined
-        ? new wasm.Memory({ initial })
-        : new wasm.Memory({ initial, maximum: Math.max(initial, Math.ceil(sharedUpTo / WASM_PAGE)), shared: true });
+    this.memory = shared
+      ? new wasm.Memory({ initial, maximum: WASM_MAX_PAGES, shared: true })
+      : new wasm.Memory({ initial });
     this.bytes = this.view();
   }
 
-  /** The memory when it is shared (see the constructor), else null. */
+  /** The memory when it is shared, else null. */
   get shared(): SharedArrayBuffer | null {
     const b = this.memory.buffer as ArrayBufferLike;
     return b instanceof SharedArrayBuffer ? b : null;

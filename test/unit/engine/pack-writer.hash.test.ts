@@ -11,9 +11,9 @@ import type { Drive } from '../../../src/engine/drive';
 import { createDrive, prng } from '../../helpers/engine';
 import { tempDir } from '../../helpers/temp';
 
-function dataBlob(drive: Drive, plain: Buffer): ReturnType<typeof encodeBlob> {
+function driveBlob(drive: Drive, plain: Buffer, type: 'data' | 'tree' = 'data'): ReturnType<typeof encodeBlob> {
   const id = blobId(drive.ids.idKey, plain);
-  return encodeBlob(drive.key, plain, id, undefined, blobAad(drive.config.version, 'data', id));
+  return encodeBlob(drive.key, plain, id, undefined, blobAad(drive.config.version, type, id));
 }
 
 void test('packs hashed by a worker thread are named by the content ID of their bytes, in shared memory', async () => {
@@ -27,10 +27,18 @@ void test('packs hashed by a worker thread are named by the content ID of their 
       asked.push({ shared: memory instanceof SharedArrayBuffer, length });
       return pool.hash(memory, length);
     });
-    // 40 blobs of 100 KiB: four packs or so of 1 MiB, the last written by writeIndex
-    for (let i = 0; i < 40; i++) await writer.add('data', dataBlob(drive, prng(`blob ${i}`, 100 * 1024)));
+    // 40 blobs of 100 KiB: four packs or so of 1 MiB, the last written by writeIndex; then one blob
+    // tree of 80 MiB (a directory of a million entries can have one that big; validate.ts
+    // MAX_TREE_BLOB), which grows a shared buffer far past the pack target
+    for (let i = 0; i < 40; i++) await writer.add('data', driveBlob(drive, prng(`blob ${i}`, 100 * 1024)));
+    const huge = prng('huge', 80 * 1024 * 1024);
+    await writer.add('tree', driveBlob(drive, huge, 'tree'));
     await writer.writeIndex();
-    assert.ok(writer.packsWritten >= 4, `${writer.packsWritten} packs`);
+    assert.ok(writer.packsWritten >= 5, `${writer.packsWritten} packs`);
+    assert.ok(
+      writer.written.some(({ pack }) => pack.length > 80 * 1024 * 1024),
+      'the huge blob has a pack of its own',
+    );
     assert.equal(asked.length, writer.packsWritten, 'every pack was hashed by the hasher');
     assert.ok(
       asked.every((a) => a.shared),
@@ -44,6 +52,7 @@ void test('packs hashed by a worker thread are named by the content ID of their 
     // and the drive reads back what was written
     const again = await BlobIndex.load(drive);
     for (let i = 0; i < 40; i++) assert.ok(again.knows(blobId(drive.ids.idKey, prng(`blob ${i}`, 100 * 1024))));
+    assert.ok(again.knows(blobId(drive.ids.idKey, huge)));
   } finally {
     await pool.close();
     tmp.cleanup();
@@ -60,7 +69,7 @@ void test('a hasher that declines (null) leaves the pack writer to hash the pack
       asked++;
       return null;
     });
-    await writer.add('data', dataBlob(drive, Buffer.from('one small blob')));
+    await writer.add('data', driveBlob(drive, Buffer.from('one small blob')));
     await writer.writeIndex();
     assert.equal(asked, 1);
     const [{ pack }] = writer.written;
