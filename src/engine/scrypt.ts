@@ -53,9 +53,22 @@ export function lanesAtOnce(cost: ScryptCost, parallel = SCRYPT_PARALLEL): numbe
   return Math.max(1, Math.min(parallel, cost.p, fit));
 }
 
+const isInt = (v: number, min: number, max: number): boolean => Number.isInteger(v) && v >= min && v <= max;
+
+/** What is wrong with these arguments of scrypt, or null (the native lane's own bounds; crypto.ts has a drive's). */
+function costProblem(cost: ScryptCost, keyLength: number): string | null {
+  const { N, r, p } = cost;
+  if (!isInt(N, 2, 2 ** 24) || (N & (N - 1)) !== 0) return `N=${N} is not a power of two from 2 to 2^24`;
+  if (!isInt(r, 1, 64)) return `r=${r} is not an integer from 1 to 64`;
+  if (!isInt(p, 1, 2 ** 10)) return `p=${p} is not an integer from 1 to 1024`;
+  if (!isInt(keyLength, 1, 1024)) return `a key of ${keyLength} bytes is not 1 to 1024`;
+  return null;
+}
+
 /**
- * `keyLength` bytes of scrypt(password, salt, N, r, p), equal to crypto.scrypt's. The caller
- * bounds N, r and p (crypto.ts kdfProblem); a lane that cannot get its memory rejects (ENOMEM).
+ * `keyLength` bytes of scrypt(password, salt, N, r, p), equal to crypto.scrypt's. A drive's
+ * parameters are bounded before (crypto.ts kdfProblem); arguments outside scrypt's own bounds are
+ * refused with a TypeError, before any work; a lane that cannot get its memory rejects (ENOMEM).
  */
 export async function scryptParallel(
   password: string | Buffer,
@@ -64,6 +77,8 @@ export async function scryptParallel(
   keyLength: number,
   parallel = SCRYPT_PARALLEL,
 ): Promise<Buffer> {
+  const problem = costProblem(cost, keyLength);
+  if (problem) throw new TypeError(`scrypt: ${problem}`);
   const laneBytes = 128 * cost.r;
   const blocks = pbkdf2Sync(password, salt, 1, cost.p * laneBytes, 'sha256');
   try {

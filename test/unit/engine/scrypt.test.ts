@@ -39,10 +39,20 @@ void test('scryptParallel at the calibrated N and p matches crypto.scrypt', asyn
   assert.ok((await scryptParallel('calibrated', salt, cost, 32)).equals(expected));
 });
 
-void test('the native lane refuses bad arguments with a usage error, before any thread runs', async () => {
+void test('scrypt refuses arguments outside its bounds with a TypeError naming the one at fault', async () => {
   const salt = randomBytes(16);
-  await assert.rejects(scryptParallel('x', salt, { N: 1000, r: 8, p: 1 }, 32), /power of two/);
-  await assert.rejects(scryptParallel('x', salt, { N: 1024, r: 0, p: 1 }, 32), /Buffer of 128 \* r bytes|r: integer/);
+  const refused = (cost: { N: number; r: number; p: number }, keyLength: number, why: RegExp) =>
+    assert.rejects(scryptParallel('x', salt, cost, keyLength), (err: unknown) => {
+      assert.ok(err instanceof TypeError, String(err));
+      assert.match(err.message, why);
+      return true;
+    });
+  await refused({ N: 1000, r: 8, p: 1 }, 32, /^scrypt: N=1000 is not a power of two/);
+  await refused({ N: 1, r: 8, p: 1 }, 32, /^scrypt: N=1 is not a power of two from 2/);
+  await refused({ N: 1024, r: 0, p: 1 }, 32, /^scrypt: r=0 is not an integer from 1 to 64/);
+  await refused({ N: 1024, r: 8, p: 0 }, 32, /^scrypt: p=0 is not an integer/);
+  await refused({ N: 1024, r: 8, p: 1.5 }, 32, /^scrypt: p=1.5 is not an integer/);
+  await refused({ N: 1024, r: 8, p: 1 }, 0, /^scrypt: a key of 0 bytes/);
 });
 
 void test('lanes run at once up to the cores given and two calibrated lanes of memory, one when a lane is larger', () => {
