@@ -52,6 +52,13 @@ export function initialSnapshot(plan: ClusterPlan): CoordinatorSnapshot {
 }
 
 export class CoordinatorState {
+  /**
+   * Jobs planned whose workflows are being started (COORDINATOR_STARTS_BACKUPS_AT_ONCE): listed as
+   * running, so their app is busy, but not yet for the reconcile to look up. Not carried into a new
+   * run: every update handler has finished by then.
+   */
+  private readonly starting = new Set<string>();
+
   constructor(private readonly s: CoordinatorSnapshot) {}
 
   static fromPlan(plan: ClusterPlan): CoordinatorState {
@@ -183,9 +190,9 @@ export class CoordinatorState {
     return true;
   }
 
-  /** The IDs of the jobs this coordinator believes run. */
+  /** The IDs of the jobs this coordinator believes run (those still being started left out). */
   runningJobIds(): string[] {
-    return this.s.running.map((j) => j.jobId);
+    return this.s.running.filter((j) => !this.starting.has(j.jobId)).map((j) => j.jobId);
   }
 
   /** Jobs the reconcile found dead and closed: they end here as they ended in the catalog. */
@@ -277,6 +284,27 @@ export class CoordinatorState {
       state: 'running',
       startedAt: nowIso,
     });
+  }
+
+  /**
+   * A planned job whose workflow is about to be started: its app is busy from now on (another
+   * request for it is refused as AlreadyRunning), so requests for other apps can be planned and
+   * started meanwhile. Then `jobStartConfirmed` once the workflow started, or `jobNotStarted`.
+   */
+  jobStarting(job: BackupJobInput, nowIso: string): void {
+    this.jobStarted(job, nowIso);
+    this.starting.add(job.jobId);
+  }
+
+  jobStartConfirmed(jobId: string): void {
+    this.starting.delete(jobId);
+  }
+
+  /** The job's workflow could not be started: it leaves the running jobs without a trace. */
+  jobNotStarted(jobId: string): void {
+    this.starting.delete(jobId);
+    const index = this.s.running.findIndex((j) => j.jobId === jobId);
+    if (index >= 0) this.s.running.splice(index, 1);
   }
 
   /** A job started an attempt elsewhere: keep its entry pointing at the node that runs it. */

@@ -137,6 +137,17 @@ export const COORDINATOR_TICKS_EVERY_SECOND = 'coordinator-ticks-every-second';
  */
 export const COORDINATOR_TELLS_HANDOVER = 'coordinator-tells-handover-from-failover';
 
+/**
+ * startBackup plans a job under the coordinator's lock and starts its workflow after releasing it:
+ * requests that arrive together are planned and their workflows started in one workflow task.
+ * Before, each request held the lock until its child had started (a workflow task to start it, and
+ * one to hear it started), so requests were answered one per two tasks: bench/scale measured
+ * request -> attempt running p99 14.6 s with 1,000 apps. The app is marked busy when its job is
+ * planned (jobStarting), so a second request for it is still refused. Histories recorded before
+ * started one child at a time.
+ */
+export const COORDINATOR_STARTS_BACKUPS_AT_ONCE = 'coordinator-starts-backups-at-once';
+
 /** Events after which a run of the coordinator continues as new (COORDINATOR_SHORT_RUNS). */
 export const COORDINATOR_RUN_EVENTS = 300;
 
@@ -216,6 +227,7 @@ interface Patches {
   tellsWhileRecording: boolean;
   ticksEverySecond: boolean;
   tellsHandover: boolean;
+  startsAtOnce: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -231,6 +243,7 @@ function patchesOfThisRun(): Patches {
     tellsWhileRecording: patched(MOVES_TOLD_WHILE_RECORDED),
     ticksEverySecond: patched(COORDINATOR_TICKS_EVERY_SECOND),
     tellsHandover: patched(COORDINATOR_TELLS_HANDOVER),
+    startsAtOnce: patched(COORDINATOR_STARTS_BACKUPS_AT_ONCE),
   };
 }
 
@@ -274,7 +287,11 @@ function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches, 
   );
 }
 
-/** startBackup: plans a job on the app's current host and starts it as an abandoned child. */
+/**
+ * startBackup: plans a job on the app's current host and starts it as an abandoned child. The plan
+ * is made under the lock; the child is started under it too before COORDINATOR_STARTS_BACKUPS_AT_ONCE,
+ * after it since.
+ */
 function handleStartBackup(
   state: CoordinatorState,
   lock: Lock,
@@ -283,38 +300,46 @@ function handleStartBackup(
   newRunDue: () => boolean,
 ): void {
   const self = workflowInfo().workflowId;
+  const plan = async (request: StartBackupRequest): Promise<BackupJobInput> => {
+    // Until the first observation the coordinator does not know where apps run.
+    await condition(() => state.host !== null);
+    try {
+      const scopedId = patches.scopedBackupIds;
+      return state.planBackup(request.app, Date.now(), request.requestedBy, self, request.full ?? false, scopedId);
+    } catch (err) {
+      refusal(err);
+    }
+  };
+  const started = (job: BackupJobInput): StartedBackup => {
+    show();
+    return { jobId: job.jobId, node: job.node, drive: job.drive.name };
+  };
   setHandler(
     startBackupUpdate,
-    (request: StartBackupRequest) =>
-      lock.run(async (): Promise<StartedBackup> => {
-        // Until the first observation the coordinator does not know where apps run.
-        await condition(() => state.host !== null);
-        let job: BackupJobInput;
-        try {
-          const scopedId = patches.scopedBackupIds;
-          job = state.planBackup(request.app, Date.now(), request.requestedBy, self, request.full ?? false, scopedId);
-        } catch (err) {
-          refusal(err);
-        }
-        await startChild(backupJob, {
-          workflowId: job.jobId,
-          taskQueue: coordinatorQueue(job.cluster),
-          args: [job],
-          // The job outlives this run of the coordinator (continue-as-new) and reports back by signal.
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          ...(patches.shortJobTaskTimeout ? { workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT } : {}),
-          staticSummary: `Backup of app ${job.app.name} (cluster ${job.cluster})`,
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTES.cluster, value: job.cluster },
-            { key: SEARCH_ATTRIBUTES.app, value: job.app.name },
-            { key: SEARCH_ATTRIBUTES.node, value: job.node },
-            { key: SEARCH_ATTRIBUTES.state, value: 'pending' },
-          ],
+    async (request: StartBackupRequest) => {
+      if (!patches.startsAtOnce) {
+        return lock.run(async () => {
+          const job = await plan(request);
+          await startJob(job, patches);
+          state.jobStarted(job, new Date().toISOString());
+          return started(job);
         });
-        state.jobStarted(job, new Date().toISOString());
+      }
+      const job = await lock.run(async () => {
+        const job = await plan(request);
+        state.jobStarting(job, new Date().toISOString());
+        return job;
+      });
+      try {
+        await startJob(job, patches);
+      } catch (err) {
+        state.jobNotStarted(job.jobId);
         show();
-        return { jobId: job.jobId, node: job.node, drive: job.drive.name };
-      }),
+        throw err;
+      }
+      state.jobStartConfirmed(job.jobId);
+      return started(job);
+    },
     {
       validator: (request: StartBackupRequest) => {
         refuseWhileDraining(newRunDue);
@@ -327,6 +352,25 @@ function handleStartBackup(
       },
     },
   );
+}
+
+/** Starts a planned backup job as an abandoned child on the coordinator queue. */
+async function startJob(job: BackupJobInput, patches: Patches): Promise<void> {
+  await startChild(backupJob, {
+    workflowId: job.jobId,
+    taskQueue: coordinatorQueue(job.cluster),
+    args: [job],
+    // The job outlives this run of the coordinator (continue-as-new) and reports back by signal.
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    ...(patches.shortJobTaskTimeout ? { workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT } : {}),
+    staticSummary: `Backup of app ${job.app.name} (cluster ${job.cluster})`,
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.cluster, value: job.cluster },
+      { key: SEARCH_ATTRIBUTES.app, value: job.app.name },
+      { key: SEARCH_ATTRIBUTES.node, value: job.node },
+      { key: SEARCH_ATTRIBUTES.state, value: 'pending' },
+    ],
+  });
 }
 
 /** Tells a running job where its app is now; the job re-routes if that is not where it runs. */

@@ -18,6 +18,7 @@ import { baton } from '../helpers/cli';
 import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
 import { summaryLine } from '../helpers/json-lines';
+import { coordinatorWorkflowId } from '../../src/model/names';
 
 describe('backup on a real cluster', { timeout: 240_000 }, () => {
   let c: LocalCluster;
@@ -107,6 +108,41 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     assert.equal(status.nodes.length, 3);
     assert.ok(['node-1', 'node-2', 'node-3'].includes(status.coordinatorHost));
     assert.equal(status.recentJobs.length, 2);
+  });
+
+  test('requests that arrive together start their jobs in one workflow task; a second for a busy app is refused', async () => {
+    // Every node process is stopped while three requests reach the server, so the coordinator
+    // gets all three in its next workflow task.
+    const nodes = c.nodes.map((n) => n.node);
+    for (const n of nodes) c.signal(n, 'SIGSTOP');
+    let requests: PromiseSettledResult<{ jobId: string; node: string }>[];
+    try {
+      const asked = Promise.allSettled(
+        [DEMO_APP, DRILL_APP, DEMO_APP].map((app) => requestBackup(c.client, c.config.cluster, app, 'test')),
+      );
+      await new Promise((res) => setTimeout(res, 1500));
+      for (const n of nodes) c.signal(n, 'SIGCONT');
+      requests = await asked;
+    } finally {
+      for (const n of nodes) c.signal(n, 'SIGCONT');
+    }
+    const accepted = requests.flatMap((r) => (r.status === 'fulfilled' ? [r.value.jobId] : []));
+    const refused = requests.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    assert.equal(accepted.length, 2, `accepted ${accepted.join(', ')}; refused ${refused.join('; ')}`);
+    assert.equal(refused.length, 1);
+    assert.match(refused[0], new RegExp(`app "${DEMO_APP}" already has a backup running`));
+
+    const history = await c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster)).fetchHistory();
+    const initiatedIn = (jobId: string) =>
+      history.events
+        ?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === jobId)
+        ?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowTaskCompletedEventId?.toString();
+    const tasks = accepted.map(initiatedIn);
+    assert.ok(tasks[0] !== undefined, `no child start for ${accepted[0]} in the coordinator's history`);
+    assert.equal(tasks[1], tasks[0], 'both jobs were started from the same workflow task');
+    for (const jobId of accepted) {
+      assert.equal((await followJob(c.client, jobId, () => undefined, 500)).state, 'succeeded');
+    }
   });
 
   test('baton backup of an unknown app fails in one line and changes nothing', async () => {

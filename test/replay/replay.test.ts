@@ -29,6 +29,8 @@
  *   its host is SIGKILLed: observeHost on another node, the coordinator-failover event, ticks.
  *   The -handover one: behind the patch marker coordinator-tells-handover-from-failover, the same
  *   kill recorded as coordinator-handover (the killed process's node is online in the static map).
+ *   The -starts-at-once one: behind the patch marker coordinator-starts-backups-at-once, each
+ *   startBackup plans its job under the lock and starts the child after releasing it.
  * coordinator-retention-*: a configure update giving sample-db keep {last: 1}, a backup whose
  *   jobFinished signal makes node-2's drive due, the patch marker coordinator-applies-retention,
  *   the retentionJob child and its retentionFinished signal.

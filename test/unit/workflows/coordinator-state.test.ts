@@ -169,6 +169,36 @@ test('finished jobs move to recent, newest first, bounded', () => {
   assert.equal(s.snapshot().recent.length, RECENT_JOBS_KEPT);
 });
 
+test('a job being started holds its app at once but is not for the reconcile to look up yet', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n1' }));
+  const job = s.planBackup('db', 7, 't', 'c');
+  s.jobStarting(job, 'now');
+  // a second request for the app, planned while the first job's workflow starts, is refused
+  assert.equal(
+    refusalCode(() => s.planBackup('db', 8, 't', 'c')),
+    'AlreadyRunning',
+  );
+  assert.deepEqual(s.runningJobIds(), []);
+  assert.deepEqual(
+    s.runningJobsOf('db').map((j) => j.jobId),
+    [job.jobId],
+  );
+  s.jobStartConfirmed(job.jobId);
+  assert.deepEqual(s.runningJobIds(), [job.jobId]);
+});
+
+test('a job whose workflow could not be started frees its app and leaves no trace', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n1' }));
+  const job = s.planBackup('db', 7, 't', 'c');
+  s.jobStarting(job, 'now');
+  s.jobNotStarted(job.jobId);
+  assert.deepEqual(s.snapshot().running, []);
+  assert.deepEqual(s.snapshot().recent, []);
+  assert.notEqual(s.planBackup('db', 8, 't', 'c').jobId, job.jobId);
+});
+
 test('the state survives a JSON round trip (continue-as-new)', () => {
   const s = CoordinatorState.fromPlan(plan());
   s.observe('n1', cluster('v1', { db: 'n1' }));
