@@ -16,6 +16,8 @@ export interface CoordinatorFigures {
   taskP50Ms: number | null;
   taskP99Ms: number | null;
   taskMaxMs: number | null;
+  /** each run's start and close (ms since the epoch; close null while it runs), oldest first */
+  runTimes: { start: number; close: number | null }[];
 }
 
 export async function coordinatorFigures(
@@ -28,9 +30,11 @@ export async function coordinatorFigures(
   let runs = 0;
   let maxEventsPerRun = 0;
   let maxInputBytes = 0;
+  const runTimes: CoordinatorFigures['runTimes'] = [];
   for await (const run of client.workflow.list({ query: `WorkflowId = '${id}'` })) {
     if (run.startTime.getTime() < sinceMs - 60_000) continue;
     runs++;
+    runTimes.push({ start: run.startTime.getTime(), close: run.closeTime?.getTime() ?? null });
     const events = (await client.workflow.getHandle(id, run.runId).fetchHistory()).events ?? [];
     maxEventsPerRun = Math.max(maxEventsPerRun, events.length);
     const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
@@ -54,5 +58,6 @@ export async function coordinatorFigures(
     taskP50Ms: percentile(latencies, 50),
     taskP99Ms: percentile(latencies, 99),
     taskMaxMs: latencies.length ? Math.max(...latencies) : null,
+    runTimes: runTimes.sort((a, b) => a.start - b.start),
   };
 }

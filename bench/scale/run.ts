@@ -229,6 +229,9 @@ async function run(dir: string): Promise<Outcome> {
     const sqlite = await catalogTimings(catalog, config.cluster);
     const postgres = await postgresTimings(catalog, config.cluster);
     const dispatchMs = dispatchLatencies(requests, records);
+    // the raw figures beside the run, to look into a tail: each request, each coordinator run
+    writeFileSync(join(dir, 'requests.jsonl'), requests.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(join(dir, 'coordinator-runs.json'), JSON.stringify(coordinator.runTimes));
     return { requests, dispatchMs, states, failovers, rerouted, coordinator, rssMiB, sqlite, postgres, wallS };
   } finally {
     for (const w of workers) w.child.kill('SIGTERM');
