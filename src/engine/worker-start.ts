@@ -31,12 +31,22 @@ export interface InitMessage<T> {
 
 const waiting = new Map<WorkerScript, Worker[]>();
 
+/**
+ * Each worker thread's young generation, in MiB. V8 grows a busy thread's to 32 MiB (two 16 MiB
+ * semi-spaces), all of it resident; a worker's garbage is short-lived job messages and results, and
+ * 8 MiB holds them. Measured on a first backup of 1,000,000 small files (two seal workers): peak RSS
+ * 286 -> 241 MiB, in the same time; the 1 GiB first backup 2.92 s against 3.00 s (8 rounds
+ * interleaved), its cold restore unchanged (2.42 s against 2.48 s, 4 rounds).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
+
 /** Starts `n` workers for `script` (fewer if some already wait) for a later `startWorkers`. */
 export function prestartWorkers(script: WorkerScript, n = DEFAULT_WORKERS): void {
   const list = waiting.get(script) ?? [];
   waiting.set(script, list);
   while (list.length < n) {
-    const w = new Worker(join(__dirname, script));
+    const w = new Worker(join(__dirname, script), WORKER_OPTIONS);
     w.unref();
     // a waiting worker that fails or ends is not handed out
     const drop = (): void => {
@@ -52,7 +62,7 @@ export function prestartWorkers(script: WorkerScript, n = DEFAULT_WORKERS): void
 /** `n` workers running `script`, prestarted ones first, each sent `{ init }` as its first message. */
 export function startWorkers<T>(script: WorkerScript, n: number, init: T): Worker[] {
   const out = (waiting.get(script) ?? []).splice(0, n);
-  while (out.length < n) out.push(new Worker(join(__dirname, script)));
+  while (out.length < n) out.push(new Worker(join(__dirname, script), WORKER_OPTIONS));
   const msg: InitMessage<T> = { init };
   for (const w of out) {
     w.ref();

@@ -7,8 +7,15 @@ import { join } from 'node:path';
 import { WorkerPool } from '../../../src/engine/worker-pool';
 import { KnownIds } from '../../../src/engine/known-ids';
 import { decodeBlob } from '../../../src/engine/blob';
-import { DEPTH, leastBusy, prestartWorkers } from '../../../src/engine/worker-start';
+import {
+  DEPTH,
+  WORKER_YOUNG_GENERATION_MB,
+  leastBusy,
+  prestartWorkers,
+  startWorkers,
+} from '../../../src/engine/worker-start';
 import type { Worker } from 'node:worker_threads';
+import type { WorkerInit, WorkerMessage } from '../../../src/engine/seal-worker';
 import { prng } from '../../helpers/engine';
 import { tempDir } from '../../helpers/temp';
 
@@ -27,6 +34,21 @@ void test('prestarted workers serve a pool, with the key it was given (encrypted
   } finally {
     await pool.close();
     tmp.cleanup();
+  }
+});
+
+void test('worker threads, prestarted or not, run with a young generation of WORKER_YOUNG_GENERATION_MB', async () => {
+  prestartWorkers('seal-worker.js', 1);
+  const init: WorkerInit = { key: null, version: 6, level: 2, known: null, idKey: null, gear: null };
+  const workers = startWorkers('seal-worker.js', 2, init);
+  const ended = workers.map((w) => new Promise((res) => w.once('exit', res)));
+  try {
+    assert.equal(WORKER_YOUNG_GENERATION_MB, 8);
+    for (const w of workers) assert.equal(w.resourceLimits?.maxYoungGenerationSizeMb, WORKER_YOUNG_GENERATION_MB);
+  } finally {
+    const close: WorkerMessage = { close: true };
+    for (const w of workers) w.postMessage(close);
+    await Promise.all(ended);
   }
 });
 
