@@ -24,7 +24,7 @@ import { generate, generateMany } from './dataset';
 import { CAN_DROP, dropCaches, warm } from './page-cache';
 import { FORMAT_VERSION } from '../../src/engine/config';
 import { ZSTD_LEVEL } from '../../src/engine/blob';
-import { deriveKek, type KdfParams } from '../../src/engine/crypto';
+import { deriveKek, type KdfParams } from '../../src/engine/kdf';
 import { randomBytes } from 'node:crypto';
 
 interface Measure {

@@ -5,8 +5,8 @@
  * config carries a MAC under the master key (`mac`), and blobs and pack trailers are bound too.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { kdfProblem, objectAad } from './crypto';
-import type { KdfParams } from './crypto';
+import { objectAad } from './crypto';
+import { kdfProblem, type KdfParams } from './kdf';
 import { deriveSubkey, keyedContentId } from './hash';
 import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK } from './chunker';
 import { EngineError } from './errors';

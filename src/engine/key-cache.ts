@@ -11,7 +11,7 @@
  * so a tampered key file is refused as before. A failed derivation is not kept.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { deriveKek, type KdfParams } from './crypto';
+import { deriveKek, type KdfParams } from './kdf';
 
 /** Entries kept; the oldest goes first. A node opens a handful of drives with one passphrase. */
 export const KEK_CACHE_ENTRIES = 64;

@@ -6,7 +6,7 @@
  */
 import { open } from './crypto';
 import { kekCache } from './key-cache';
-import type { KdfParams } from './crypto';
+import type { KdfParams } from './kdf';
 import { wrappedKeyProblem } from './config';
 import type { DriveConfig } from './config';
 import { contentId } from './hash';

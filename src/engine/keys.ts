@@ -5,7 +5,8 @@
 import { hostname, userInfo } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deriveKek, newCalibratedKdfParams, seal } from './crypto';
+import { seal } from './crypto';
+import { deriveKek, newCalibratedKdfParams } from './kdf';
 import { checkConfigMac, configMac, parseConfig } from './config';
 import type { DriveConfig } from './config';
 import type { Drive } from './drive';

@@ -29,7 +29,8 @@ function load(): RomixModule {
   return module.exports;
 }
 
-const native = load();
+/** loaded at the first derivation: the worker threads import this module's callers but never derive */
+let native: RomixModule | null = null;
 
 export interface ScryptCost {
   N: number;
@@ -43,7 +44,7 @@ export const SCRYPT_PARALLEL = Math.max(1, Math.min(availableParallelism(), 4));
 /**
  * The lanes' tables at once stay within this (two calibrated lanes of 32 MiB), or one lane when a
  * single one is larger (drives calibrated before 2026-12-05: N = 2^17, 128 MiB, p = 1), so what the
- * config's bounds allow one lane (crypto.ts KDF_LIMITS) stays the most a derivation holds.
+ * config's bounds allow one lane (kdf.ts KDF_LIMITS) stays the most a derivation holds.
  */
 export const SCRYPT_PARALLEL_MEMORY = 64 * 2 ** 20;
 
@@ -55,7 +56,7 @@ export function lanesAtOnce(cost: ScryptCost, parallel = SCRYPT_PARALLEL): numbe
 
 const isInt = (v: number, min: number, max: number): boolean => Number.isInteger(v) && v >= min && v <= max;
 
-/** What is wrong with these arguments of scrypt, or null (the native lane's own bounds; crypto.ts has a drive's). */
+/** What is wrong with these arguments of scrypt, or null (the native lane's own bounds; kdf.ts has a drive's). */
 function costProblem(cost: ScryptCost, keyLength: number): string | null {
   const { N, r, p } = cost;
   if (!isInt(N, 2, 2 ** 24) || (N & (N - 1)) !== 0) return `N=${N} is not a power of two from 2 to 2^24`;
@@ -67,7 +68,7 @@ function costProblem(cost: ScryptCost, keyLength: number): string | null {
 
 /**
  * `keyLength` bytes of scrypt(password, salt, N, r, p), equal to crypto.scrypt's. A drive's
- * parameters are bounded before (crypto.ts kdfProblem); arguments outside scrypt's own bounds are
+ * parameters are bounded before (kdf.ts kdfProblem); arguments outside scrypt's own bounds are
  * refused with a TypeError, before any work; a lane that cannot get its memory rejects (ENOMEM).
  */
 export async function scryptParallel(
@@ -87,7 +88,7 @@ export async function scryptParallel(
       while (next < cost.p) {
         const lane = next++;
         try {
-          await native.romix(blocks.subarray(lane * laneBytes, (lane + 1) * laneBytes), cost.N, cost.r);
+          await (native ??= load()).romix(blocks.subarray(lane * laneBytes, (lane + 1) * laneBytes), cost.N, cost.r);
         } catch (err) {
           next = cost.p; // start no more lanes
           throw err;

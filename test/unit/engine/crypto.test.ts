@@ -7,20 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import {
-  CALIBRATED_N,
-  KDF_LIMITS,
-  NONCE,
-  OVERHEAD,
-  TAG,
-  calibrateKdf,
-  kdfProblem,
-  newKdfParams,
-  open,
-  openInto,
-  seal,
-  sealInto,
-} from '../../../src/engine/crypto';
+import { NONCE, OVERHEAD, TAG, open, openInto, seal, sealInto } from '../../../src/engine/crypto';
+import { CALIBRATED_N, KDF_LIMITS, calibrateKdf, kdfProblem, newKdfParams } from '../../../src/engine/kdf';
 
 const key = randomBytes(32);
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { deriveKek, newKdfParams, type KdfParams } from '../../../src/engine/crypto';
+import { deriveKek, newKdfParams, type KdfParams } from '../../../src/engine/kdf';
 import { Drive } from '../../../src/engine/drive';
 import { WrongPasswordError } from '../../../src/engine/errors';
 import { KekCache, kekCache } from '../../../src/engine/key-cache';
