@@ -34,9 +34,9 @@ const waiting = new Map<WorkerScript, Worker[]>();
 /**
  * Each worker thread's young generation, in MiB. V8 grows a busy thread's to 32 MiB (two 16 MiB
  * semi-spaces), all of it resident; a worker's garbage is short-lived job messages and results, and
- * 8 MiB holds them. Measured on a first backup of 1,000,000 small files (two seal workers): peak RSS
- * 286 -> 241 MiB, in the same time; the 1 GiB first backup 2.92 s against 3.00 s (8 rounds
- * interleaved), its cold restore unchanged (2.42 s against 2.48 s, 4 rounds).
+ * 8 MiB holds them. A first backup of 1,000,000 small files (two seal workers) peaked at 238 MiB
+ * against 278 and ran 35.7 s against 39.1 (docs/benchmarks.md); the 1 GiB first backup took 2.92 s
+ * against 3.00 s (8 rounds interleaved), its cold restore 2.42 s against 2.48 s (4 rounds).
  */
 export const WORKER_YOUNG_GENERATION_MB = 8;
 const WORKER_OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };

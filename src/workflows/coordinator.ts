@@ -141,10 +141,10 @@ export const COORDINATOR_TELLS_HANDOVER = 'coordinator-tells-handover-from-failo
  * startBackup plans a job under the coordinator's lock and starts its workflow after releasing it:
  * requests that arrive together are planned and their workflows started in one workflow task.
  * Before, each request held the lock until its child had started (a workflow task to start it, and
- * one to hear it started), so requests were answered one per two tasks: bench/scale measured
- * request -> attempt running p99 14.6 s with 1,000 apps. The app is marked busy when its job is
- * planned (jobStarting), so a second request for it is still refused. Histories recorded before
- * started one child at a time.
+ * one to hear it started), so requests were answered one at a time. (On bench/scale's 2-core
+ * machine this barely moved the dispatch tail, which the machine's load sets: docs/scale.md.) The
+ * app is marked busy when its job is planned (jobStarting), so a second request for it is still
+ * refused. Histories recorded before started one child at a time.
  */
 export const COORDINATOR_STARTS_BACKUPS_AT_ONCE = 'coordinator-starts-backups-at-once';
 
