@@ -1,11 +1,12 @@
 /**
  * The key-derivation function: scrypt parameters as a drive's key file states them, the bounds a
  * drive's parameters must keep, the derivation itself (scrypt.ts runs its lanes on the cores) and
- * the calibration of new drives. Apart from crypto.ts so that the threads that only seal and open
- * blobs (the seal and restore workers) never load the scrypt module.
+ * the calibration of new drives. (The worker threads import the bounds through config.ts; scrypt.ts
+ * loads its native module only at the first derivation, which they never make.)
  */
 import { randomBytes } from 'node:crypto';
 import { lanesAtOnce, scryptParallel } from './scrypt';
+import { isUintIn } from './validate';
 
 export interface KdfParams {
   name: 'scrypt';
@@ -33,19 +34,16 @@ export const KDF_LIMITS = {
   maxSalt: 64,
 } as const;
 
-const isInt = (v: unknown, min: number, max: number): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-
 /** What is wrong with scrypt parameters read from a drive, or null when they are within KDF_LIMITS. */
 export function kdfProblem(kdf: unknown): string | null {
   const k = (kdf ?? {}) as Partial<Record<keyof KdfParams, unknown>>;
   const L = KDF_LIMITS;
   if (k.name !== 'scrypt') return `unknown key derivation ${JSON.stringify(k.name)} (only scrypt)`;
-  if (!isInt(k.N, L.minN, L.maxN) || (k.N & (k.N - 1)) !== 0) {
+  if (!isUintIn(k.N, L.minN, L.maxN) || (k.N & (k.N - 1)) !== 0) {
     return `scrypt N=${String(k.N)} is not a power of two from ${L.minN} to ${L.maxN}`;
   }
-  if (!isInt(k.r, 1, L.maxR)) return `scrypt r=${String(k.r)} is not from 1 to ${L.maxR}`;
-  if (!isInt(k.p, 1, L.maxP)) return `scrypt p=${String(k.p)} is not from 1 to ${L.maxP}`;
+  if (!isUintIn(k.r, 1, L.maxR)) return `scrypt r=${String(k.r)} is not from 1 to ${L.maxR}`;
+  if (!isUintIn(k.p, 1, L.maxP)) return `scrypt p=${String(k.p)} is not from 1 to ${L.maxP}`;
   if (128 * k.N * k.r > L.maxMemory) {
     return `scrypt N=${k.N}, r=${k.r} would need ${(128 * k.N * k.r) / 2 ** 20} MiB, more than ${L.maxMemory / 2 ** 20}`;
   }

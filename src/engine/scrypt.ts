@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pbkdf2Sync } from 'node:crypto';
+import { isUintIn } from './validate';
 
 interface RomixModule {
   romix(block: Buffer, N: number, r: number): Promise<void>;
@@ -54,15 +55,13 @@ export function lanesAtOnce(cost: ScryptCost, parallel = SCRYPT_PARALLEL): numbe
   return Math.max(1, Math.min(parallel, cost.p, fit));
 }
 
-const isInt = (v: number, min: number, max: number): boolean => Number.isInteger(v) && v >= min && v <= max;
-
 /** What is wrong with these arguments of scrypt, or null (the native lane's own bounds; kdf.ts has a drive's). */
 function costProblem(cost: ScryptCost, keyLength: number): string | null {
   const { N, r, p } = cost;
-  if (!isInt(N, 2, 2 ** 24) || (N & (N - 1)) !== 0) return `N=${N} is not a power of two from 2 to 2^24`;
-  if (!isInt(r, 1, 64)) return `r=${r} is not an integer from 1 to 64`;
-  if (!isInt(p, 1, 2 ** 10)) return `p=${p} is not an integer from 1 to 1024`;
-  if (!isInt(keyLength, 1, 1024)) return `a key of ${keyLength} bytes is not 1 to 1024`;
+  if (!isUintIn(N, 2, 2 ** 24) || (N & (N - 1)) !== 0) return `N=${N} is not a power of two from 2 to 2^24`;
+  if (!isUintIn(r, 1, 64)) return `r=${String(r)} is not an integer from 1 to 64`;
+  if (!isUintIn(p, 1, 2 ** 10)) return `p=${String(p)} is not an integer from 1 to 1024`;
+  if (!isUintIn(keyLength, 1, 1024)) return `a key of ${String(keyLength)} bytes is not 1 to 1024`;
   return null;
 }
 

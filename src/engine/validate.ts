@@ -75,6 +75,11 @@ export function isUint(v: unknown, max: number): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
 }
 
+/** An integer from `min` to `max` (both at least 0). */
+export function isUintIn(v: unknown, min: number, max: number): v is number {
+  return isUint(v, max) && v >= min;
+}
+
 function object(v: unknown, what: string, fail: Fail): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(`has ${what} that is not an object`);
   return v as Record<string, unknown>;
