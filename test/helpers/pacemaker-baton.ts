@@ -90,15 +90,14 @@ export interface NamespacedNode {
  * pid is the node process itself and signals reach it directly), writes its pid file beside the
  * config as the demo does (`<configdir>/<node>.pid`, src/demo/cluster-control.ts), and starts it
  * again `restartDelayMs` after it exits unasked (a drill's SIGKILL), as the demo's supervisor or
- * systemd on a real node would. The delay may be a function, read at each exit (a test lengthens it
- * for one drill).
+ * systemd on a real node would.
  */
 export function startNamespacedNode(
   cluster: TestCluster,
   node: string,
   configFile: string,
   logDir: string,
-  restartDelayMs: number | (() => number) = 1000,
+  restartDelayMs = 1000,
 ): NamespacedNode {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${node}.log`);
@@ -116,12 +115,9 @@ export function startNamespacedNode(
     writeFileSync(pidFile, `${child.pid}\n`);
     child.once('exit', () => {
       if (stopping) return;
-      restart = setTimeout(
-        () => {
-          if (!stopping) current = spawnNode();
-        },
-        typeof restartDelayMs === 'number' ? restartDelayMs : restartDelayMs(),
-      );
+      restart = setTimeout(() => {
+        if (!stopping) current = spawnNode();
+      }, restartDelayMs);
     });
     return child;
   };

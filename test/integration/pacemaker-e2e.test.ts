@@ -193,7 +193,7 @@ async function startRig(t: TestContext): Promise<Rig> {
   undo.push(() => connection.close());
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const nodes = pcmk.names.map((n) =>
-    startNamespacedNode(pcmk, n, files.configFile, join(dir, 'logs'), () => RESTART_DELAY_MS),
+    startNamespacedNode(pcmk, n, files.configFile, join(dir, 'logs'), RESTART_DELAY_MS),
   );
   undo.push(() => Promise.all(nodes.map((n) => n.stop())));
   await ensureCoordinator(client, config, { tickSeconds: TICK_SECONDS });
