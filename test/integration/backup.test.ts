@@ -115,17 +115,15 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     // gets all three in its next workflow task.
     const nodes = c.nodes.map((n) => n.node);
     for (const n of nodes) c.signal(n, 'SIGSTOP');
-    let requests: PromiseSettledResult<{ jobId: string; node: string }>[];
+    const asked = Promise.allSettled(
+      [DEMO_APP, DRILL_APP, DEMO_APP].map((app) => requestBackup(c.client, c.config.cluster, app, 'test')),
+    );
     try {
-      const asked = Promise.allSettled(
-        [DEMO_APP, DRILL_APP, DEMO_APP].map((app) => requestBackup(c.client, c.config.cluster, app, 'test')),
-      );
       await new Promise((res) => setTimeout(res, 1500));
-      for (const n of nodes) c.signal(n, 'SIGCONT');
-      requests = await asked;
     } finally {
       for (const n of nodes) c.signal(n, 'SIGCONT');
     }
+    const requests = await asked;
     const accepted = requests.flatMap((r) => (r.status === 'fulfilled' ? [r.value.jobId] : []));
     const refused = requests.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
     assert.equal(accepted.length, 2, `accepted ${accepted.join(', ')}; refused ${refused.join('; ')}`);
