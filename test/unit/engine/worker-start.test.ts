@@ -52,6 +52,26 @@ void test('worker threads, prestarted or not, run with a young generation of WOR
   }
 });
 
+void test('the worker scripts load no scrypt native module (only a derivation does, on the main thread)', () => {
+  const engine = join(__dirname, '../../../src/engine');
+  const script =
+    `const dlopen = process.dlopen; const seen = [];` +
+    `process.dlopen = (m, f) => (seen.push(f), dlopen(m, f));` +
+    `require(${JSON.stringify(join(engine, 'seal-worker.js'))}); require(${JSON.stringify(join(engine, 'restore-worker.js'))});` +
+    `console.log(JSON.stringify(seen));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const loaded = JSON.parse(r.stdout) as string[];
+  assert.ok(
+    loaded.some((f) => f.endsWith('aes_gcm.node')),
+    `the hook saw no native module: ${r.stdout}`,
+  );
+  assert.deepEqual(
+    loaded.filter((f) => f.includes('scrypt')),
+    [],
+  );
+});
+
 void test('a process that prestarts workers and never uses them still exits by itself', () => {
   const script = `require(${JSON.stringify(join(__dirname, '../../../src/engine/worker-start.js'))}).prestartWorkers('restore-worker.js', 2);`;
   const r = spawnSync(process.execPath, ['-e', script], { timeout: 20_000 });
