@@ -112,9 +112,13 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
 
   test('requests that arrive together start their jobs in one workflow task; a second for a busy app is refused', async () => {
     // Every node process is stopped while three requests reach the server, so the coordinator
-    // gets all three in its next workflow task.
+    // gets all three in its next workflow task. The requests go out only once the polls the
+    // stopped processes had open expired (after 1 s on the dev server): the server hands a task to
+    // an open poll even of a stopped process, and a task handed out with the first request alone
+    // would leave the others to the next (a run under load saw the starts in two tasks).
     const nodes = c.nodes.map((n) => n.node);
     for (const n of nodes) c.signal(n, 'SIGSTOP');
+    await new Promise((res) => setTimeout(res, 2500));
     const asked = Promise.allSettled(
       [DEMO_APP, DRILL_APP, DEMO_APP].map((app) => requestBackup(c.client, c.config.cluster, app, 'test')),
     );
