@@ -228,9 +228,7 @@ export class FileSaver {
   /** Checks the file did not change while it was read, records its content, and makes its node. */
   private async finish(item: PendingFile, { ev, content, offset, stat }: Saving): Promise<TreeNode> {
     const { tally, cache } = this.d;
-    const after = stat
-      ? { size: BigInt(stat.size), mtimeNs: BigInt(stat.mtimeNs), ctimeNs: BigInt(stat.ctimeNs) }
-      : await lstat(ev.path, { bigint: true }).catch(() => null);
+    const after = stat ?? (await lstat(ev.path, { bigint: true }).catch(() => null));
     if (changedSince(ev.st, after) || BigInt(offset) !== ev.st.size) {
       tally.warnings.push({
         path: pathText(ev.path),

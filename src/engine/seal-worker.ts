@@ -17,6 +17,8 @@ import { blobId, contentId } from './hash';
 import { KnownIds } from './known-ids';
 import type { KnownTable } from './known-ids';
 import { RESULT_BUFFER, type InitMessage } from './worker-start';
+import { packResults, unpackJobs } from './batch-wire';
+import type { PackedJobs, PackedResults } from './batch-wire';
 
 /** Paths travel as latin1 strings (byte-exact, and cheap to post: a Buffer would clone its pool). */
 export interface SegmentJob {
@@ -36,10 +38,12 @@ export interface SegmentJob {
   ino?: bigint;
 }
 
-/** Several small-file segment jobs in one message (posting a message costs more than sealing a tiny file). */
-export interface BatchJob {
+/**
+ * Several small-file segment jobs in one message (posting a message costs more than sealing a tiny
+ * file), packed (batch-wire.ts); the reply is packed too.
+ */
+export interface BatchJob extends PackedJobs {
   kind: 'batch';
-  jobs: SegmentJob[];
 }
 
 /**
@@ -85,7 +89,7 @@ export interface SealResult {
   nextOffset?: number;
   eof?: boolean;
   /** segment jobs with `stat`: the file's fstat after reading */
-  stat?: { size: string; mtimeNs: string; ctimeNs: string };
+  stat?: { size: bigint; mtimeNs: bigint; ctimeNs: bigint };
 }
 
 /**
@@ -264,7 +268,7 @@ function cutListed(fd: number, job: SegmentJob): { lengths: number[]; cut: Segme
   if (!job.stat) return cut;
   const st = fstatSync(fd, { bigint: true });
   checkListed(job, st);
-  return { ...cut, stat: { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() } };
+  return { ...cut, stat: { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs } };
 }
 
 export function segment(job: SegmentJob, onCut?: (cut: SegmentCut) => void, out?: SharedArrayBuffer): SealResult {
@@ -291,25 +295,15 @@ function failed(offset: number, err: unknown): SealResult {
   return { offset, chunks: [], data: new Uint8Array(0), error: describe(err) };
 }
 
-function runBatch(jobs: SegmentJob[]): { results: SealResult[]; data: Uint8Array; starts: number[] } {
-  const results = jobs.map((j) => {
+function runBatch(job: BatchJob): PackedResults {
+  const results = unpackJobs(job).map((j) => {
     try {
       return segment(j);
     } catch (err) {
       return failed(j.offset, err);
     }
   });
-  // one buffer for the whole batch: transferring many small buffers costs more than copying them
-  const data = Buffer.allocUnsafeSlow(results.reduce((a, r) => a + r.data.byteLength, 0));
-  const starts: number[] = [];
-  let at = 0;
-  for (const r of results) {
-    starts.push(at);
-    data.set(r.data, at);
-    at += r.data.byteLength;
-    r.data = new Uint8Array(0);
-  }
-  return { results, data, starts };
+  return packResults(results);
 }
 
 function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
@@ -340,7 +334,7 @@ parentPort?.on('message', (msg: WorkerMessage) => {
   if (job.kind === 'hash') {
     reply({ seq, res: contentId(Buffer.from(job.memory, 0, job.length)) });
   } else if (job.kind === 'batch') {
-    const res = runBatch(job.jobs);
+    const res = runBatch(job);
     reply({ seq, res }, [res.data.buffer as ArrayBuffer]);
   } else {
     let res: SealResult;

@@ -10,6 +10,8 @@ import { AbortedError } from './errors';
 import type { KnownTable } from './known-ids';
 import type { ContentIds } from './content-key';
 import { DEFAULT_WORKERS, RESULT_BUFFER, leastBusy, startWorkers } from './worker-start';
+import { packJobs, unpackResults } from './batch-wire';
+import type { PackedResults } from './batch-wire';
 
 /** spent result buffers kept for reuse: enough for the segments in flight */
 const MAX_SPARE = 4;
@@ -106,15 +108,7 @@ export class WorkerPool {
   }
 
   async batch(jobs: Omit<SegmentJob, 'kind'>[]): Promise<SealResult[]> {
-    const res = (await this.run({ kind: 'batch', jobs: jobs.map((j) => ({ kind: 'segment' as const, ...j })) })) as {
-      results: SealResult[];
-      data: Uint8Array;
-      starts: number[];
-    };
-    return res.results.map((r, i) => {
-      const end = i + 1 < res.starts.length ? res.starts[i + 1] : res.data.byteLength;
-      return { ...r, data: res.data.subarray(res.starts[i], end) };
-    });
+    return unpackResults((await this.run({ kind: 'batch', ...packJobs(jobs) })) as PackedResults);
   }
 
   /**

@@ -118,7 +118,7 @@ void test('a batch of small files comes back per file, with each file’s stat; 
       const n = i < 7 ? i : i - 1;
       assert.equal(r.error, undefined);
       assert.equal(r.eof, true);
-      assert.equal(r.stat?.size, String(100 + n * 50));
+      assert.equal(r.stat?.size, BigInt(100 + n * 50));
       assert.equal(r.chunks.length, 1);
       assert.deepEqual(
         decodeBlob(null, r.data.subarray(r.chunks[0].start, r.chunks[0].start + r.chunks[0].length), r.chunks[0], 't'),
@@ -146,7 +146,7 @@ void test('jobs queued at one worker (it holds the next while it runs one) come 
       ),
     );
     results.forEach((r, i) => {
-      assert.equal(r.stat?.size, String(sizes[i]));
+      assert.equal(r.stat?.size, BigInt(sizes[i]));
       const plain = Buffer.concat(
         r.chunks.map((c) => decodeBlob(null, r.data.subarray(c.start, c.start + c.length), c, 't')),
       );
@@ -199,8 +199,8 @@ void test('when every worker has died, queued and later jobs fail instead of wai
   try {
     // a message the worker cannot handle kills its thread (the pool's own jobs never do)
     const run = (pool as unknown as { run(job: unknown): Promise<unknown> }).run.bind(pool);
-    const killer = run({ kind: 'batch', jobs: 5 });
-    const queued = [run({ kind: 'batch', jobs: [] }), run({ kind: 'batch', jobs: [] })];
+    const killer = run({ kind: 'batch', paths: 'a', numbers: 5 });
+    const queued = [run({ kind: 'batch', paths: '' }), run({ kind: 'batch', paths: '' })];
     await assert.rejects(killer);
     for (const q of queued) await assert.rejects(q);
     await assert.rejects(pool.batch([]));
