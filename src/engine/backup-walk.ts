@@ -46,7 +46,8 @@ export class BackupWalk {
       if (!item) break;
       await this.handle(item);
       await this.fill();
-      await this.d.checkpointer.maybe();
+      const checkpointing = this.d.checkpointer.maybe();
+      if (checkpointing) await checkpointing;
     }
   }
 

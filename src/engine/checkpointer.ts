@@ -116,9 +116,17 @@ export class Checkpointer {
    * Emits a checkpoint if one is due; `partialOf` gives the file being read, at a chunk boundary.
    * Once `stop` has fired, emits one at once and then throws StoppedError.
    */
-  async maybe(partialOf?: () => CheckpointPartial): Promise<void> {
-    const { schedule, writer, tally, onCheckpoint } = this.d;
+  maybe(partialOf?: () => CheckpointPartial): Promise<void> | undefined {
+    const { schedule, onCheckpoint } = this.d;
     this.d.lock.throwIfLost(); // a lock lost on the refresh timer stops the walk here
+    // the usual case, nothing to do, costs no promise: this runs after every chunk and entry
+    const stopping = this.d.stop?.aborted === true;
+    if (!stopping && !schedule.lockDue() && (!onCheckpoint || !schedule.due(this.d.writer.volumeChanged))) return;
+    return this.maybeNow(partialOf);
+  }
+
+  private async maybeNow(partialOf?: () => CheckpointPartial): Promise<void> {
+    const { schedule, writer, tally, onCheckpoint } = this.d;
     if (schedule.lockDue()) {
       await this.d.lock.refresh();
       schedule.lockRefreshed();

@@ -139,10 +139,12 @@ export class FileSaver {
         if (item.reader) pool.recycle(res.data.buffer);
         throwIfAborted(this.d.signal, 'backup');
         // the limit is on reading the app's data, so it counts plaintext, sealed or not
-        await this.d.limiter?.take(
-          res.chunks.reduce((n, c) => n + c.rawLength, 0),
-          this.d.signal,
-        );
+        if (this.d.limiter) {
+          await this.d.limiter.take(
+            res.chunks.reduce((n, c) => n + c.rawLength, 0),
+            this.d.signal,
+          );
+        }
         if (!res.eof) this.d.report(ev.path, file.offset); // a large file: progress (and liveness) within it
       }
     }
@@ -200,12 +202,13 @@ export class FileSaver {
       if (!writer.has(c.id)) {
         // workers skip only IDs in the writer's own table, which never loses one
         if (c.known) throw new Error(`bug: chunk ${c.id} was skipped as known but the backup does not have it`);
-        await writer.add('data', {
+        const adding = writer.add('data', {
           id: c.id,
           data: data.subarray(c.start, c.start + c.length),
           rawLength: c.rawLength,
           compressed: c.compressed,
         });
+        if (adding) await adding;
         tally.stats.newBytes += c.rawLength;
         tally.stats.newChunks++;
       }
@@ -215,13 +218,14 @@ export class FileSaver {
       file.offset += c.rawLength;
       // mid-file checkpoint (interval or volume change) at this chunk boundary
       const at = file.offset;
-      await checkpointer.maybe(() => ({
+      const checkpointing = checkpointer.maybe(() => ({
         name: ev.name.toString('hex'),
         offset: at,
         content: file.content.slice(),
         mtimeNs: ev.st.mtimeNs.toString(),
         size: Number(ev.st.size),
       }));
+      if (checkpointing) await checkpointing;
     }
   }
 

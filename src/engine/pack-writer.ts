@@ -78,14 +78,23 @@ export class PackWriter {
     return this.index.knows(id);
   }
 
-  async add(type: BlobType, blob: EncodedBlob): Promise<void> {
+  /**
+   * Puts the blob in the open pack; when that pack is full, first closes it (and waits while earlier
+   * packs are written). Returns a promise only then: adding to a pack with room costs none.
+   */
+  add(type: BlobType, blob: EncodedBlob): Promise<void> | undefined {
     this.rethrow();
     if (this.has(blob.id)) return;
     const n = blob.data.length;
     const full = this.size + n + TRAILER_PER_BLOB * (this.count + 1) > this.drive.packTarget;
     if (this.count > 0 && (full || this.count >= MAX_PACK_BLOBS)) {
-      await this.flush(false);
+      return this.flush(false).then(() => this.put(type, blob));
     }
+    this.put(type, blob);
+  }
+
+  private put(type: BlobType, blob: EncodedBlob): void {
+    const n = blob.data.length;
     const pack = this.openPack();
     const e = this.index.addPending(blob.id, {
       type,
