@@ -26,6 +26,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/native/aes-gcm/build/Release/aes_gcm.node ./native/aes-gcm/build/Release/aes_gcm.node
 COPY --from=build /app/native/aes-gcm/build/Release/file_times.node ./native/aes-gcm/build/Release/file_times.node
+COPY --from=build /app/native/aes-gcm/build/Release/copy_bytes.node ./native/aes-gcm/build/Release/copy_bytes.node
 COPY --from=build /app/native/aes-gcm/build/Release/scrypt_romix.node ./native/aes-gcm/build/Release/scrypt_romix.node
 COPY package.json ./
 # The base image's unprivileged user `node` (uid 1000). /san is the shared storage (a volume in

@@ -11,6 +11,11 @@
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "copy_bytes",
+      "sources": ["copy_bytes.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "scrypt_romix",
       "sources": ["scrypt_romix.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
