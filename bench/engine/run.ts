@@ -3,7 +3,7 @@
  * measures first backup, unchanged re-run and restore (wall time and peak RSS via /usr/bin/time),
  * and a many-small-files backup; writes the figures to docs/benchmarks.md.
  *
- *   npm run build && node dist/bench/engine/run.js [--work DIR] [--scale 1] [--many 100000] [--tools baton,restic,borg,...] [--repeat 3] [--out FILE]
+ *   npm run build && node dist/bench/engine/run.js [--work DIR] [--scale 1] [--many 100000] [--tools baton,restic,borg,...] [--repeat 3] [--out FILE] [--baseline DIR]
  *
  * Peers: `restic` and `borg` are Debian's (apt-get install restic borgbackup); `restic-0.18.1` and
  * `borg-1.4.5` are the newest releases, installed by bench/engine/install-peers.sh under
@@ -14,6 +14,10 @@
  * after a failure), so no tool gains from having written its repository through the page cache.
  * Tools run in turn, `repeat` rounds; each figure is the median of its rounds. Every restore is
  * compared with the dataset (diff -r) before its figure counts.
+ *
+ * `--baseline DIR`: another checkout of Baton, built (`npm ci` there), takes part as `baton-before`,
+ * so what a change costs against the peers is measured in one run, on one machine: the figures of
+ * runs on different days moved by 20 % with the host, more than any rule about them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,18 +57,33 @@ const PEERS: Record<string, { kind: 'restic' | 'borg'; bin: string }> = {
  * `init` options.
  */
 const BATONS: Record<string, string[]> = { baton: [], 'baton-zstd3': ['--compression-level', '3'] };
+/** `--baseline`: an earlier Baton's checkout, run as `baton-before` with its own defaults */
+const baselineDir = args.has('baseline') ? resolve(args.get('baseline') as string) : null;
+const BASELINE = 'baton-before';
+if (baselineDir && !existsSync(join(baselineDir, 'dist', 'src', 'cli'))) {
+  throw new Error(`--baseline ${baselineDir}: no built Baton there (no dist/src/cli); run \`npm ci\` in it first`);
+}
+/** the `baton` command of `tool` (this checkout's, or the baseline's) */
+const batonOf = (tool: string): string =>
+  join(tool === BASELINE ? (baselineDir as string) : repoRootOf(), 'bin/baton.js');
 const installed = (t: string): boolean =>
   t in BATONS ||
+  t === BASELINE ||
   spawnSync(PEERS[t].bin, PEERS[t].kind === 'restic' ? ['version'] : ['--version'], { encoding: 'utf8' }).status === 0;
-const tools = (args.get('tools') ?? [...Object.keys(BATONS), ...Object.keys(PEERS)].filter(installed).join(',')).split(
-  ',',
-);
+const tools = (
+  args.get('tools') ??
+  [...Object.keys(BATONS), ...(baselineDir ? [BASELINE] : []), ...Object.keys(PEERS)].filter(installed).join(',')
+).split(',');
+if (tools.includes(BASELINE) && !baselineDir) throw new Error(`${BASELINE} takes part only with --baseline DIR`);
+/** the tools that are Baton (this one, at another level, or the baseline): the rest are peers */
+const isBaton = (t: string): boolean => t in BATONS || t === BASELINE;
 const repeat = Number(args.get('repeat') ?? 3);
-const repoRoot = resolve(__dirname, '../../..');
+const repoRoot = repoRootOf();
+function repoRootOf(): string {
+  return resolve(__dirname, '../../..');
+}
 /** where the figures go: the marked engine section of this file (default docs/benchmarks.md) */
 const outFile = resolve(args.get('out') ?? join(repoRoot, 'docs/benchmarks.md'));
-/** the `baton` command users run */
-const batonMain = join(repoRoot, 'bin/baton.js');
 const env = {
   ...process.env,
   BATON_PASSWORD: 'bench',
@@ -124,10 +143,10 @@ interface ToolCommands {
 }
 
 function commandsOf(tool: string): ToolCommands {
-  if (tool in BATONS) {
-    const baton = (...args: string[]): string[] => [process.execPath, batonMain, 'repo', ...args];
+  if (isBaton(tool)) {
+    const baton = (...args: string[]): string[] => [process.execPath, batonOf(tool), 'repo', ...args];
     return {
-      init: (repo) => baton('init', '--drive', repo, ...BATONS[tool]),
+      init: (repo) => baton('init', '--drive', repo, ...(BATONS[tool] ?? [])),
       backup: (repo, dir) => baton('backup', '--drive', repo, '--app', 'bench', dir),
       backupMany: (repo, dir) => baton('backup', '--drive', repo, '--no-cache', dir),
       restore: (repo, out) => ({
@@ -298,6 +317,10 @@ function versions(): Record<string, string> {
   for (const [name, peer] of Object.entries(PEERS)) {
     out[name] = version(peer.kind === 'restic' ? [peer.bin, 'version'] : [peer.bin, '--version']);
   }
+  if (baselineDir) {
+    const commit = version(['git', '-C', baselineDir, 'log', '-1', '--format=%h %cs %s']);
+    out[BASELINE] = `the baton engine before, ${baselineDir} at ${commit.slice(0, 100)}, with its own defaults`;
+  }
   return out;
 }
 
@@ -346,7 +369,7 @@ function targetLines(d: Dataset, rounds: Map<string, ToolRun[]>, results: Map<st
   const b = results.get('baton');
   const b3 = results.get('baton-zstd3');
   if (!b) return [];
-  const peers = tools.filter((t) => !(t in BATONS)).map((t) => [t, results.get(t) as ToolRun] as const);
+  const peers = tools.filter((t) => !isBaton(t)).map((t) => [t, results.get(t) as ToolRun] as const);
   if (peers.length === 0) return [];
   const fastest = (k: 'first' | 'rerun' | 'restore'): [string, number] =>
     peers.map(([t, r]) => [t, r[k].seconds] as [string, number]).sort((x, y) => x[1] - y[1])[0];
@@ -356,12 +379,7 @@ function targetLines(d: Dataset, rounds: Map<string, ToolRun[]>, results: Map<st
   const [resticName, restic] = peers
     .filter(([t]) => PEERS[t]?.kind === 'restic')
     .sort(([, x], [, y]) => x.restore.seconds - y.restore.seconds)[0] ?? [undefined, undefined];
-  // the peer's time over baton's round by round: tools of one round ran minutes apart, so these
-  // pairs move less with the machine's speed (which drifts by 5-10% within an hour) than the medians
-  const byRound = (peer: string, k: 'first' | 'restore'): string =>
-    (rounds.get(peer) ?? [])
-      .map((r, i) => `${(r[k].seconds / (rounds.get('baton') as ToolRun[])[i][k].seconds).toFixed(2)}x`)
-      .join(', ');
+  const byRound = (peer: string, k: 'first' | 'restore'): string => byRoundOf(rounds, peer, k, 'baton');
   return [
     'Against the targets of the engine issue:',
     '',
@@ -375,8 +393,50 @@ function targetLines(d: Dataset, rounds: Map<string, ToolRun[]>, results: Map<st
       ? `- restore: ${(restic.restore.seconds / b.restore.seconds).toFixed(2)}x restic; target 1.5x; round by round (${resticName}): ${byRound(resticName, 'restore')}`
       : '- restore: restic not measured',
     b.many ? `- ${many} small files: peak RSS ${b.many.rssMiB} MiB (target for 1,000,000 files: under 256 MiB)` : '',
+    ...baselineLines(rounds, results, ft, resticName),
     '',
   ];
+}
+
+/**
+ * Baton's ratios against the peers beside the baseline's, both from this run: how much the change
+ * since the baseline cost (the data-safety issue allows a drop of 5 % at most). A ratio's drop is
+ * 1 - before's time / baton's time, the peer's time cancelling out.
+ */
+function baselineLines(
+  rounds: Map<string, ToolRun[]>,
+  results: Map<string, ToolRun>,
+  fastestFirst: string,
+  restic: string | undefined,
+): string[] {
+  const b = results.get('baton');
+  const before = results.get(BASELINE);
+  if (!b || !before) return [];
+  const drop = (k: 'first' | 'rerun' | 'restore' | 'many'): string => {
+    const now = b[k]?.seconds;
+    const then = before[k]?.seconds;
+    if (now === undefined || then === undefined) return 'not measured';
+    const d = (1 - then / now) * 100;
+    return `${then.toFixed(2)} s before, ${now.toFixed(2)} s now: ratios ${d >= 0 ? 'drop' : 'rise'} ${Math.abs(d).toFixed(1)} %`;
+  };
+  const first = (p: string): string => `${p} ${(results.get(p) as ToolRun).first.seconds.toFixed(2)} s`;
+  return [
+    `- against the engine before (${BASELINE}, same run; the data-safety issue allows ratios to drop 5 % at most):`,
+    `  first backup ${drop('first')} (against ${first(fastestFirst)}: ${byRoundOf(rounds, fastestFirst, 'first', BASELINE)} before, ${byRoundOf(rounds, fastestFirst, 'first', 'baton')} now, round by round);`,
+    `  unchanged re-run ${drop('rerun')}; restore ${drop('restore')}` +
+      (restic ? ` (against ${restic})` : '') +
+      (b.many && before.many ? `; many small files ${drop('many')}` : ''),
+  ];
+}
+
+/**
+ * The peer's time over `baton`'s round by round: tools of one round ran minutes apart, so these
+ * pairs move less with the machine's speed (which drifts by 5-10% within an hour) than the medians.
+ */
+function byRoundOf(rounds: Map<string, ToolRun[]>, peer: string, k: 'first' | 'restore', baton: string): string {
+  return (rounds.get(peer) ?? [])
+    .map((r, i) => `${(r[k].seconds / (rounds.get(baton) as ToolRun[])[i][k].seconds).toFixed(2)}x`)
+    .join(', ');
 }
 
 async function main(): Promise<void> {
