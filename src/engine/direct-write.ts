@@ -50,7 +50,7 @@ function alignedWhole(parts: Buffer[], padded: number): Buffer | null {
 
 export class PackFileWriter {
   private scratch: AlignedBuffer | null = null;
-  /** one write at a time: they share the aligned buffer */
+  /** one write at a time of those that copy into the scratch buffer */
   private turn: Promise<unknown> = Promise.resolve();
 
   /** `direct: false` writes through the page cache (as after a file system refused O_DIRECT). */
@@ -68,6 +68,11 @@ export class PackFileWriter {
    * `length` up to the next 4 KiB.
    */
   create(path: string, parts: Buffer[], length: number): Promise<FileHandle> {
+    // a pack in an aligned buffer of its own is written from it, beside any other write; one that
+    // needs the scratch buffer waits its turn
+    if (this.direct && alignedWhole(parts, Math.ceil(length / ALIGN) * ALIGN) !== null) {
+      return this.createNow(path, parts, length);
+    }
     const run = this.turn.then(() => this.createNow(path, parts, length));
     this.turn = run.catch(() => undefined);
     return run;

@@ -15,6 +15,11 @@
  * thread hashes each finished pack for its ID while the main thread fills the next: a first backup
  * of 1 GiB hashes some 700 MiB of packs, which had been about a third of a second of the main
  * thread's time.
+ *
+ * A directory drive takes two packs at once (WRITE_LANES): making a pack durable (its write, then
+ * fsync) is the disk's slowest step, and a disk with two in flight makes more of them durable per
+ * second (measured on the benchmark's virtual disk: 567 MB/s with one writer, 740 MB/s with two).
+ * A tape takes them one at a time, in order.
  */
 import { copyBytes } from './copy-bytes';
 import { trailerAad } from './config';
@@ -37,6 +42,8 @@ const TRAILER_PER_BLOB = 200;
  */
 const MAX_PACK_BLOBS = 10_000;
 const INDEX_BLOBS = 10_000;
+/** packs a directory drive writes at once */
+export const WRITE_LANES = 2;
 
 /**
  * The content ID of the first `length` bytes of `memory`, computed elsewhere (a worker thread), or
@@ -60,7 +67,9 @@ export class PackWriter {
   bytesWritten = 0;
   /** every pack this writer wrote (all of them hold blobs the backup uses) */
   readonly written: { drive: Drive; pack: IndexPack }[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  /** each lane writes its packs one after another; a tape has one lane */
+  private readonly lanes: Promise<void>[];
+  private packNo = 0;
   private readonly writes: Promise<void>[] = [];
   private failure: unknown = null;
 
@@ -72,7 +81,9 @@ export class PackWriter {
     private readonly lock?: Pick<Lock, 'writeHeld'>,
     /** hashes finished packs off this thread (their buffers are then shared memory) */
     private readonly hashPack?: PackHasher,
-  ) {}
+  ) {
+    this.lanes = Array.from({ length: drive.packs.appendOnly ? 1 : WRITE_LANES }, () => Promise.resolve());
+  }
 
   /** True for blobs the index has and blobs queued for a pack (the workers see the same, see known-ids.ts). */
   has(id: string): boolean {
@@ -127,9 +138,10 @@ export class PackWriter {
   }
 
   /**
-   * Closes the open pack (if any) and queues its write; packs are written one after another in
-   * order (tape volumes need that) while the next pack fills. With `wait`, resolves once every
-   * queued pack is durable and indexed; otherwise only keeps at most two writes outstanding.
+   * Closes the open pack (if any) and queues its write, in the next lane: while the next pack
+   * fills, a directory drive writes two at once, a tape one after another in order (its volumes
+   * need that). With `wait`, resolves once every queued pack is durable and indexed; otherwise
+   * returns once at most one write is outstanding.
    */
   async flush(wait = true): Promise<void> {
     this.rethrow();
@@ -147,7 +159,8 @@ export class PackWriter {
       id.catch(() => undefined); // awaited in turn below, where a failure is kept
       this.pack = null;
       this.count = 0;
-      const p = this.chain.then(async () => {
+      const lane = this.packNo++ % this.lanes.length;
+      const p = this.lanes[lane].then(async () => {
         if (this.failure !== null) return;
         try {
           if (this.beforeWrite) await this.beforeWrite();
@@ -166,12 +179,12 @@ export class PackWriter {
           this.spare.push(buffer);
         }
       });
-      this.chain = p;
+      this.lanes[lane] = p;
       this.writes.push(p);
       void p.then(() => this.writes.splice(this.writes.indexOf(p), 1));
     }
     // tape: no write-behind, so the archiver checkpoints after every volume change
-    if (wait || this.drive.packs.appendOnly) await this.chain;
+    if (wait || this.drive.packs.appendOnly) await Promise.all(this.lanes);
     else while (this.writes.length > 1) await this.writes[0];
     this.rethrow();
   }
@@ -184,12 +197,15 @@ export class PackWriter {
 
   /** Writes one index file for the packs written and not yet indexed; returns its ID or null. */
   private async indexWritten(): Promise<string | null> {
-    // packs must be durable before an index names them
-    await this.drive.packs.sync();
-    if (this.unindexed.length === 0) return null;
+    // the packs this index names are taken first: each was handed to the drive (writePack) before
+    // it was listed, so the sync below covers it, while a pack the other lane lists meanwhile waits
+    // for the next index
     const packs = this.unindexed;
     this.unindexed = [];
     this.unindexedBlobs = 0;
+    // packs must be durable before an index names them
+    await this.drive.packs.sync();
+    if (packs.length === 0) return null;
     const { id, data } = encodeIndex(this.drive, { version: 1, packs });
     if (this.lock) await this.lock.writeHeld('index', id, data);
     else await this.drive.writeFile('index', id, data);
