@@ -318,8 +318,9 @@ function versions(): Record<string, string> {
     out[name] = version(peer.kind === 'restic' ? [peer.bin, 'version'] : [peer.bin, '--version']);
   }
   if (baselineDir) {
-    const commit = version(['git', '-C', baselineDir, 'log', '-1', '--format=%h %cs %s']);
-    out[BASELINE] = `the baton engine before, ${baselineDir} at ${commit.slice(0, 100)}, with its own defaults`;
+    const commit = version(['git', '-C', baselineDir, 'log', '-1', '--format=%h of %cs']);
+    out[BASELINE] =
+      `the baton engine at commit ${commit} (\`--baseline\`: a checkout of it, built), with its own defaults`;
   }
   return out;
 }
