@@ -6,7 +6,7 @@
  * garbage as much again (measured: docs/engine.md). Each side keeps the objects it works with;
  * only the messages are packed.
  */
-import type { JobError, SealResult, SegmentJob } from './seal-worker';
+import type { JobError, SealResult, SegmentJob } from './seal-job';
 
 /** The jobs of a batch: every field of job i at index i (or 2i, 3i) of its array. */
 export interface PackedJobs {
