@@ -5,24 +5,10 @@
  * and the seal workers' big results are shared memory and blobs land at any offset, so the pack
  * writer copies through this. Only for ranges no other thread writes meanwhile.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadNative } from './native';
 
 interface CopyModule {
   copy(dst: Uint8Array, offset: number, src: Uint8Array): void;
-}
-
-const MODULE = join(__dirname, '..', '..', '..', 'native', 'aes-gcm', 'build', 'Release', 'copy_bytes.node');
-
-function load(): CopyModule {
-  if (!existsSync(MODULE)) {
-    throw new Error(
-      `Baton's copy module is not built (${MODULE}); run \`npm ci\` or \`node scripts/build-native.mjs\``,
-    );
-  }
-  const module = { exports: {} as CopyModule };
-  process.dlopen(module, MODULE);
-  return module.exports;
 }
 
 /** loaded at the first copy: the worker threads import this module's callers but never copy */
@@ -30,5 +16,5 @@ let native: CopyModule | null = null;
 
 /** `dst[offset, offset + src.length) = src`; a RangeError, and nothing copied, when it does not fit. */
 export function copyBytes(dst: Uint8Array, offset: number, src: Uint8Array): void {
-  (native ??= load()).copy(dst, offset, src);
+  (native ??= loadNative<CopyModule>('copy_bytes', 'copy')).copy(dst, offset, src);
 }

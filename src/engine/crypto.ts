@@ -8,8 +8,7 @@
  * encryption (0.45-0.5 ms per MiB against 0.2; 5.5 us against 1.1 for a 2 KB blob).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadNative, nativeFile } from './native';
 
 export const NONCE = 12;
 export const TAG = 16;
@@ -22,25 +21,17 @@ interface AesGcm {
   open(key: Uint8Array, src: Uint8Array, dst: Uint8Array, aad?: Uint8Array): boolean;
 }
 
-const MODULE = join(__dirname, '..', '..', '..', 'native', 'aes-gcm', 'build', 'Release', 'aes_gcm.node');
-
 function loadAesGcm(): AesGcm {
-  if (!existsSync(MODULE)) {
-    throw new Error(
-      `Baton's AES-GCM module is not built (${MODULE}); run \`npm ci\` or \`node scripts/build-native.mjs\``,
-    );
-  }
-  const module = { exports: {} as AesGcm };
-  process.dlopen(module, MODULE);
+  const loaded = loadNative<AesGcm>('aes_gcm', 'AES-GCM');
   // a module built before associated data existed ignores it and would seal blobs unbound
   const probe = Buffer.alloc(OVERHEAD);
-  module.exports.seal(Buffer.alloc(32), Buffer.alloc(NONCE), Buffer.alloc(0), probe, Buffer.from('baton'));
-  if (module.exports.open(Buffer.alloc(32), probe, Buffer.alloc(0))) {
+  loaded.seal(Buffer.alloc(32), Buffer.alloc(NONCE), Buffer.alloc(0), probe, Buffer.from('baton'));
+  if (loaded.open(Buffer.alloc(32), probe, Buffer.alloc(0))) {
     throw new Error(
-      `Baton's AES-GCM module (${MODULE}) predates associated data; rebuild it: \`node scripts/build-native.mjs\``,
+      `Baton's AES-GCM module (${nativeFile('aes_gcm')}) predates associated data; rebuild it: \`node scripts/build-native.mjs\``,
     );
   }
-  return module.exports;
+  return loaded;
 }
 
 const aes = loadAesGcm();

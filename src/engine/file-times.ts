@@ -4,8 +4,7 @@
  * bits; 1.7e18 ns needs 61), and libuv passes microseconds on. The restorer sets a tree's mtimeNs
  * with these, exactly.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadNative } from './native';
 
 interface FileTimesModule {
   futimens(fd: number, sec: number, nsec: number): void;
@@ -18,20 +17,7 @@ export interface FileTime {
   nsec: number;
 }
 
-const MODULE = join(__dirname, '..', '..', '..', 'native', 'aes-gcm', 'build', 'Release', 'file_times.node');
-
-function load(): FileTimesModule {
-  if (!existsSync(MODULE)) {
-    throw new Error(
-      `Baton's file-times module is not built (${MODULE}); run \`npm ci\` or \`node scripts/build-native.mjs\``,
-    );
-  }
-  const module = { exports: {} as FileTimesModule };
-  process.dlopen(module, MODULE);
-  return module.exports;
-}
-
-const native = load();
+const native = loadNative<FileTimesModule>('file_times', 'file-times');
 
 /** `mtimeNs` (a decimal string of nanoseconds since the epoch, maybe negative) as seconds and nanoseconds. */
 export function fileTimeOf(mtimeNs: string): FileTime {

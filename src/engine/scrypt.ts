@@ -8,26 +8,12 @@
  * the wait, for two lanes' memory at once instead of one (SCRYPT_PARALLEL_MEMORY).
  */
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { pbkdf2Sync } from 'node:crypto';
 import { isUintIn } from './validate';
+import { loadNative } from './native';
 
 interface RomixModule {
   romix(block: Buffer, N: number, r: number): Promise<void>;
-}
-
-const MODULE = join(__dirname, '..', '..', '..', 'native', 'aes-gcm', 'build', 'Release', 'scrypt_romix.node');
-
-function load(): RomixModule {
-  if (!existsSync(MODULE)) {
-    throw new Error(
-      `Baton's scrypt module is not built (${MODULE}); run \`npm ci\` or \`node scripts/build-native.mjs\``,
-    );
-  }
-  const module = { exports: {} as RomixModule };
-  process.dlopen(module, MODULE);
-  return module.exports;
 }
 
 /** loaded at the first derivation: the worker threads import this module's callers but never derive */
@@ -87,7 +73,11 @@ export async function scryptParallel(
       while (next < cost.p) {
         const lane = next++;
         try {
-          await (native ??= load()).romix(blocks.subarray(lane * laneBytes, (lane + 1) * laneBytes), cost.N, cost.r);
+          await (native ??= loadNative<RomixModule>('scrypt_romix', 'scrypt')).romix(
+            blocks.subarray(lane * laneBytes, (lane + 1) * laneBytes),
+            cost.N,
+            cost.r,
+          );
         } catch (err) {
           next = cost.p; // start no more lanes
           throw err;
