@@ -43,6 +43,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const work = resolve(args.get('work') ?? '/tmp/baton-bench');
 const scale = Number(args.get('scale') ?? 1);
 const many = Number(args.get('many') ?? 100000);
+const repoRoot = resolve(__dirname, '../../..');
 const peersDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'baton', 'peers');
 /** Each peer's command: Debian's on PATH, the newest releases from install-peers.sh. */
 const PEERS: Record<string, { kind: 'restic' | 'borg'; bin: string }> = {
@@ -64,8 +65,7 @@ if (baselineDir && !existsSync(join(baselineDir, 'dist', 'src', 'cli'))) {
   throw new Error(`--baseline ${baselineDir}: no built Baton there (no dist/src/cli); run \`npm ci\` in it first`);
 }
 /** the `baton` command of `tool` (this checkout's, or the baseline's) */
-const batonOf = (tool: string): string =>
-  join(tool === BASELINE ? (baselineDir as string) : repoRootOf(), 'bin/baton.js');
+const batonOf = (tool: string): string => join(tool === BASELINE ? (baselineDir as string) : repoRoot, 'bin/baton.js');
 const installed = (t: string): boolean =>
   t in BATONS ||
   t === BASELINE ||
@@ -78,10 +78,6 @@ if (tools.includes(BASELINE) && !baselineDir) throw new Error(`${BASELINE} takes
 /** the tools that are Baton (this one, at another level, or the baseline): the rest are peers */
 const isBaton = (t: string): boolean => t in BATONS || t === BASELINE;
 const repeat = Number(args.get('repeat') ?? 3);
-const repoRoot = repoRootOf();
-function repoRootOf(): string {
-  return resolve(__dirname, '../../..');
-}
 /** where the figures go: the marked engine section of this file (default docs/benchmarks.md) */
 const outFile = resolve(args.get('out') ?? join(repoRoot, 'docs/benchmarks.md'));
 const env = {
