@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PackWriter, WRITE_LANES } from '../../../src/engine/pack-writer';
-import { BlobIndex } from '../../../src/engine/index-file';
+import { BlobIndex, readIndexFile } from '../../../src/engine/index-file';
 import { blobId } from '../../../src/engine/hash';
 import { encodeBlob } from '../../../src/engine/blob';
 import { blobAad } from '../../../src/engine/config';
@@ -75,6 +75,55 @@ void test('a tape writes one pack at a time, in the order the packs were closed'
     assert.ok(writer.packsWritten >= 2, `${writer.packsWritten} packs`);
     assert.equal(seen.most(), 1);
     assert.deepEqual(seen.finished, seen.started);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+void test('an index written while the other lane hands over a pack names only the packs whose sync it waited for', async () => {
+  const tmp = tempDir();
+  try {
+    const drive = await createDrive(`${tmp.path}/drive`, { packSize: 1024 * 1024 });
+    const writer = new PackWriter(drive, await BlobIndex.load(drive));
+    const packs = drive.packs;
+    // packs handed to the drive so far, and what had been handed when each sync began
+    const handed: string[] = [];
+    const syncs: Set<string>[] = [];
+    const write = packs.writePack.bind(packs);
+    let nextHanded: (() => void) | null = null;
+    packs.writePack = async (id, parts, length) => {
+      const r = await write(id, parts, length);
+      handed.push(id);
+      nextHanded?.();
+      return r;
+    };
+    // the first sync (the first index, from one lane) is held until the other lane has handed a
+    // pack over and settled it: the index must not name that pack
+    const sync = packs.sync.bind(packs);
+    packs.sync = async () => {
+      syncs.push(new Set(handed));
+      if (syncs.length === 1) {
+        await new Promise<void>((resolve) => (nextHanded = resolve));
+        nextHanded = null;
+        await new Promise((r) => setImmediate(r));
+      }
+      return sync();
+    };
+    const indexes: string[] = [];
+    const writeFile = drive.writeFile.bind(drive);
+    drive.writeFile = (kind, id, data) => {
+      if (kind === 'index') indexes.push(id);
+      return writeFile(kind, id, data);
+    };
+    // tiny blobs: 10,000 of them (INDEX_BLOBS) fill some packs before the first index is due
+    for (let i = 0; i < 16_000; i++) await writer.add('data', driveBlob(drive, Buffer.from(`tiny ${i}`)));
+    await writer.writeIndex();
+    assert.ok(syncs.length >= 2 && handed.length > syncs[0].size, 'a pack was handed over while the first sync waited');
+    const first = await readIndexFile(drive, indexes[0]);
+    for (const p of first.packs)
+      assert.ok(syncs[0].has(p.id), `the first index names pack ${p.id}, handed after its sync began`);
+    const again = await BlobIndex.load(drive);
+    for (let i = 0; i < 16_000; i += 997) assert.ok(again.knows(blobId(drive.ids.idKey, Buffer.from(`tiny ${i}`))));
   } finally {
     tmp.cleanup();
   }
