@@ -34,6 +34,8 @@ const JOBS = env('BATON_SCALE_JOBS', 10_000);
 const DAY_S = env('BATON_SCALE_DAY_SECONDS', 1800);
 const BACKUP_MS = env('BATON_SCALE_BACKUP_MS', 6000);
 const PROCESSES = env('BATON_SCALE_PROCESSES', 4);
+/** The server's long-poll expiry: unset, the dev server's for frozen nodes (1 s, dev-server.ts); e.g. 60s, Temporal's default. */
+const LONG_POLL = process.env.BATON_SCALE_LONG_POLL;
 const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
 const WORKER = resolve(__dirname, 'worker-process.js');
 
@@ -75,6 +77,8 @@ interface Requested {
   /** request -> the coordinator's answer: it started the job workflow (its update returned) */
   acceptedMs?: number;
   refused?: string;
+  /** each refusal that was retried: ms after the request, and its first line */
+  retried?: [number, string][];
 }
 
 /** Every app's backups, evenly over the day, apps staggered: the requests in time order. */
@@ -87,26 +91,67 @@ function requestTimes(plan: ScalePlan): { app: string; atMs: number }[] {
   return times.sort((a, b) => a.atMs - b.atMs);
 }
 
-/** 10 % of the nodes, one after another through the day's middle third: each hands its apps to the next node. */
-function rollingFailover(plan: ScalePlan, t0: number): { at: number; node: string; apps: number }[] {
-  const victims = plan.nodes.filter((_, i) => i % 10 === 5);
-  const done: { at: number; node: string; apps: number }[] = [];
-  victims.forEach((node, k) => {
-    const at = t0 + (DAY_S * 1000 * (1 + k / victims.length)) / 3;
+/** The node running the most attempts right now (a failover that moves nothing tests nothing), among `candidates`. */
+async function busiestNode(catalog: Catalog, candidates: string[]): Promise<{ node: string; running: number }> {
+  const rows = await catalog
+    .selectFrom('attempts')
+    .select(['node', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('ended_at', 'is', null)
+    .groupBy('node')
+    .execute();
+  const running = new Map(rows.map((r) => [r.node, Number(r.n)]));
+  const node = candidates.reduce((best, n) => ((running.get(n) ?? 0) > (running.get(best) ?? 0) ? n : best));
+  return { node, running: running.get(node) ?? 0 };
+}
+
+interface Failover {
+  at: number;
+  node: string;
+  apps: number;
+  /** attempts running on the node when it failed over */
+  running: number;
+}
+
+/**
+ * 10 % of the nodes, one after another through the day's middle third: each time the node running
+ * the most attempts (not one failed over before, nor the one that took the last one's apps) hands
+ * its apps to the next node in the plan.
+ */
+function rollingFailover(plan: ScalePlan, catalog: Catalog, t0: number): Failover[] {
+  const count = Math.max(1, Math.round(plan.nodes.length / 10));
+  const done: Failover[] = [];
+  const used = new Set<string>();
+  for (let k = 0; k < count; k++) {
+    const at = t0 + (DAY_S * 1000 * (1 + k / count)) / 3;
     setTimeout(() => {
-      const map = readStaticMap(plan.mapFile);
-      const next = plan.nodes[(plan.nodes.indexOf(node) + 1) % plan.nodes.length];
-      const moved = Object.keys(map.apps).filter((a) => map.apps[a] === node);
-      for (const a of moved) map.apps[a] = next;
-      writeStaticMap(plan.mapFile, map);
-      done.push({ at: Date.now(), node, apps: moved.length });
-      say(`failover: ${node}'s ${moved.length} apps -> ${next}`);
+      void (async () => {
+        const { node, running } = await busiestNode(
+          catalog,
+          plan.nodes.filter((n) => !used.has(n)),
+        );
+        const map = readStaticMap(plan.mapFile);
+        const next = plan.nodes[(plan.nodes.indexOf(node) + 1) % plan.nodes.length];
+        used.add(node).add(next);
+        const moved = Object.keys(map.apps).filter((a) => map.apps[a] === node);
+        for (const a of moved) map.apps[a] = next;
+        writeStaticMap(plan.mapFile, map);
+        done.push({ at: Date.now(), node, apps: moved.length, running });
+        say(`failover: ${node}'s ${moved.length} apps (${running} attempts running) -> ${next}`);
+      })().catch((err: Error) => say(`failover failed: ${err.message}`));
     }, at - Date.now());
-  });
+  }
   return done;
 }
 
-async function requestDay(client: Client, plan: ScalePlan): Promise<Requested[]> {
+/** An error's message and its causes', first lines, joined: what a retried refusal said. */
+function chainText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    parts.push(String(e.message).split('\n')[0] ?? '');
+  return parts.join(' <- ');
+}
+
+async function requestDay(client: Client, plan: ScalePlan, cluster: string): Promise<Requested[]> {
   const t0 = Date.now();
   const requests: Requested[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -116,7 +161,9 @@ async function requestDay(client: Client, plan: ScalePlan): Promise<Requested[]>
     while (inFlight.size >= 32) await Promise.race(inFlight);
     const r: Requested = { app, at: Date.now() };
     requests.push(r);
-    const p = requestBackup(client, loadConfig(plan.configFile).cluster, app, 'bench-scale')
+    const p = requestBackup(client, cluster, app, 'bench-scale', false, (err) =>
+      (r.retried ??= []).push([Date.now() - r.at, chainText(err)]),
+    )
       .then((s) => {
         r.jobId = s.jobId;
         r.acceptedMs = Date.now() - r.at;
@@ -148,7 +195,7 @@ interface Outcome {
   requests: Requested[];
   dispatchMs: number[];
   states: Record<string, number>;
-  failovers: { at: number; node: string; apps: number }[];
+  failovers: Failover[];
   rerouted: number;
   coordinator: CoordinatorFigures;
   rssMiB: number[];
@@ -201,7 +248,11 @@ async function postgresTimings(catalog: Catalog, cluster: string): Promise<Query
 }
 
 async function run(dir: string): Promise<Outcome> {
-  const server = await startDevServer({ dataDir: join(dir, 'temporal'), headless: true });
+  const server = await startDevServer({
+    dataDir: join(dir, 'temporal'),
+    headless: true,
+    dynamicConfig: LONG_POLL ? { 'matching.longPollExpirationInterval': LONG_POLL } : {},
+  });
   const plan = writeScalePlan(dir, {
     address: server.address,
     nodes: NODES,
@@ -219,8 +270,8 @@ async function run(dir: string): Promise<Outcome> {
     await Promise.all(workers.map((w) => w.ready));
     say(`${NODES} node workers in ${PROCESSES} processes ready; coordinator for ${APPS} apps`);
     await ensureCoordinator(client, config, { tickSeconds: 2 });
-    const failovers = rollingFailover(plan, Date.now());
-    const requests = await requestDay(client, plan);
+    const failovers = rollingFailover(plan, catalog, Date.now());
+    const requests = await requestDay(client, plan, config.cluster);
     await waitForJobs(catalog, 600_000);
     const wallS = (Date.now() - started) / 1000;
     const { states, rerouted } = await jobStates(catalog);
@@ -280,7 +331,7 @@ function sectionText(o: Outcome): string {
       .join(
         ', ',
       )} | every accepted job ends, none lost | ${(o.states.running ?? 0) === 0 && accepted === Object.values(o.states).reduce((a, b) => a + b, 0) ? 'yes' : 'no'} |`,
-    `| jobs moved by the rolling failover (more than one attempt) | ${o.rerouted} | | |`,
+    `| rolling failover: attempts running on the nodes as they failed over / jobs moved (more than one attempt) | ${o.failovers.reduce((n, f) => n + f.running, 0)} / ${o.rerouted} | every running attempt moves | ${o.rerouted >= o.failovers.reduce((n, f) => n + f.running, 0) ? 'yes' : 'no'} |`,
     `| request -> job started (the coordinator's update answered), p50 / p99 / max | ${ms(percentile(accepts, 50))} / ${ms(percentile(accepts, 99))} / ${ms(accepts.length ? Math.max(...accepts) : null)} | | |`,
     `| dispatch latency, request -> attempt running, p50 / p99 / max (${o.dispatchMs.length} jobs) | ${ms(percentile(o.dispatchMs, 50))} / ${ms(p99)} / ${ms(o.dispatchMs.length ? Math.max(...o.dispatchMs) : null)} | p99 < 1 s | ${p99 !== null && p99 < 1000 ? 'yes' : 'no'} |`,
     `| coordinator workflow task, scheduled -> completed, p50 / p99 / max (${c.tasks} tasks) | ${ms(c.taskP50Ms)} / ${ms(c.taskP99Ms)} / ${ms(c.taskMaxMs)} | | |`,

@@ -13,7 +13,7 @@ import {
   type Client,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { startBackupUpdate } from '../workflows/messages';
+import { sendStartBackup } from '../client/start-backup-update';
 import { type StartedBackup } from '../model/backup';
 import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSpec, ClusterPlan } from '../model/plan';
@@ -71,11 +71,14 @@ export function createScheduleActivities(deps: { client: Client }) {
 
     /** Asks the coordinator for a backup of the app; a refusal (already running, not placed) is returned, not thrown. */
     async requestScheduledBackup(input: ScheduledRunInput): Promise<StartedBackup | { refused: string }> {
-      const handle = client.workflow.getHandle(coordinatorWorkflowId(input.cluster));
       try {
-        return await handle.executeUpdate(startBackupUpdate, {
-          args: [{ app: input.app, requestedBy: `schedule:${Context.current().info.workflowExecution?.workflowId}` }],
-        });
+        const run = Context.current().info.workflowExecution;
+        return await sendStartBackup(
+          client,
+          coordinatorWorkflowId(input.cluster),
+          { app: input.app, requestedBy: `schedule:${run?.workflowId}` },
+          { updateId: run && `schedule:${run.workflowId}:${run.runId}` },
+        );
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
           return { refused: err.cause?.message ?? err.message };

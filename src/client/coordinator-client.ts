@@ -11,7 +11,7 @@ import {
 } from '@temporalio/client';
 import type { BatonConfig } from '../config/load';
 import type { CoordinatorSnapshot } from '../model/coordinator';
-import { configureUpdate, coordinatorStatusQuery, jobViewQuery, startBackupUpdate } from '../workflows/messages';
+import { configureUpdate, coordinatorStatusQuery, jobViewQuery } from '../workflows/messages';
 import type { BackupJobResult, JobView, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue, coordinatorWorkflowId } from '../model/names';
 import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
@@ -20,6 +20,7 @@ import type { coordinator } from '../workflows/coordinator';
 import { backupProgress, withBackupProgress } from './live-progress';
 import { UserError } from '../model/errors';
 import { retryWhileDraining } from './draining';
+import { sendStartBackup } from './start-backup-update';
 import { failedPrecondition, failedTask, queryUnanswered, type FailedTask } from './failed-task';
 
 function causeMessage(err: unknown): string {
@@ -272,12 +273,11 @@ export async function requestBackup(
   app: string,
   requestedBy: string,
   full = false,
+  onRetry?: (err: unknown) => void,
 ): Promise<StartedBackup> {
   const handle = client.workflow.getHandle(coordinatorWorkflowId(cluster));
   try {
-    return await retryWhileDraining(() =>
-      handle.executeUpdate(startBackupUpdate, { args: [{ app, requestedBy, full }] }),
-    );
+    return await sendStartBackup(client, handle.workflowId, { app, requestedBy, full }, { onRetry });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new UserError(causeMessage(err));
     if (err instanceof WorkflowNotFoundError) {

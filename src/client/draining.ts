@@ -35,13 +35,19 @@ function windowOf(err: unknown, timeoutMs: number): number {
   return 0;
 }
 
-export async function retryWhileDraining<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+/** `onRetry` hears each refusal that is retried (bench/scale records them). */
+export async function retryWhileDraining<T>(
+  call: () => Promise<T>,
+  timeoutMs = 30_000,
+  onRetry?: (err: unknown) => void,
+): Promise<T> {
   const started = Date.now();
   for (let waitMs = 50; ; waitMs = Math.min(waitMs * 2, 1000)) {
     try {
       return await call();
     } catch (err) {
       if (Date.now() + waitMs > started + windowOf(err, timeoutMs)) throw err;
+      onRetry?.(err);
       await new Promise((r) => setTimeout(r, waitMs));
     }
   }

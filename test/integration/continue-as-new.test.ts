@@ -7,9 +7,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { WorkflowNotFoundError, WorkflowUpdateStage } from '@temporalio/client';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import { coordinatorWorkflowId } from '../../src/model/names';
+import { startBackupUpdate } from '../../src/workflows/messages';
 import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
@@ -65,5 +67,41 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
     assert.equal(status.recent[0]?.jobId, started.jobId, 'the new run heard the job finish');
     assert.equal(status.plan.apps.length, 2, 'the plan carried over');
     assert.ok(status.host, 'the host carried over');
+  });
+
+  // What sendStartBackup (src/client/start-backup-update.ts) relies on: a run answers for the
+  // updates it took even after it continued as new, and refuses new ones as closed; the current
+  // run, where the SDK's executeUpdate polls, knows no update of the run before.
+  test('a backup request taken by one run is answered by that run after the coordinator continued as new', async () => {
+    const handle = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
+    // asked at the start of a run, so the run is not draining (a refusal would be the answer at once)
+    const before = (await handle.describe()).runId;
+    await waitFor('a new run of the coordinator', async () => (await handle.describe()).runId !== before);
+    const update = await handle.startUpdate(startBackupUpdate, {
+      args: [{ app: DRILL_APP, requestedBy: 'test' }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    await waitFor(
+      'the coordinator to continue as new',
+      async () => (await handle.describe()).runId !== update.workflowRunId,
+    );
+    await assert.rejects(
+      handle.getUpdateHandle(update.updateId).result(),
+      (err: Error) => /not found/i.test(err.message),
+      'the current run does not know the update',
+    );
+    const started = await update.result();
+    assert.match(started.jobId, /^baton-backup-/);
+    const closedRun = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster), update.workflowRunId);
+    const again = (updateId: string) =>
+      closedRun.startUpdate(startBackupUpdate, {
+        args: [{ app: DRILL_APP, requestedBy: 'test' }],
+        updateId,
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
+    assert.deepEqual(await (await again(update.updateId)).result(), started, 'the same request: the same answer');
+    await assert.rejects(again('a-new-request'), WorkflowNotFoundError, 'a new request: the run is closed');
+    const result = await followJob(c.client, started.jobId, () => undefined, 500);
+    assert.equal(result.state, 'succeeded');
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * sendStartBackup alone, on a stand-in client: every try of one request carries the same update ID
+ * and is addressed to the run current when it starts, it waits only for acceptance, a run that
+ * closed before taking the request hands it to the next, and a coordinator that is not running is
+ * said at once. (continue-as-new.test.ts shows on a real server why the run matters.)
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { sendStartBackup } from '../../../src/client/start-backup-update';
+import { COORDINATOR_DRAINING } from '../../../src/workflows/messages';
+
+interface Try {
+  runId: string | undefined;
+  updateId?: string;
+  waitForStage: unknown;
+}
+
+type Answer = 'draining' | 'closed' | 'accepted';
+
+/**
+ * A coordinator whose runs answer in turn as `answers` says (one answer per try); the current run
+ * is run-1 until a try is answered 'closed' or 'draining', then the next.
+ */
+function coordinator(answers: Answer[], status = 'RUNNING') {
+  const tries: Try[] = [];
+  let current = 1;
+  const handle = (runId?: string) => ({
+    describe: () => Promise.resolve({ runId: `run-${current}`, status: { name: status } }),
+    startUpdate: (_def: unknown, opts: { updateId?: string; waitForStage: unknown }) => {
+      tries.push({ runId, ...opts });
+      const answer = answers[tries.length - 1] ?? 'accepted';
+      if (answer !== 'accepted') current++;
+      if (answer === 'closed') return Promise.reject(new WorkflowNotFoundError('already completed', 'c', runId));
+      return Promise.resolve({
+        result: () =>
+          answer === 'draining'
+            ? Promise.reject(
+                new WorkflowUpdateFailedError(
+                  'Workflow Update failed',
+                  ApplicationFailure.nonRetryable('handing over', COORDINATOR_DRAINING),
+                ),
+              )
+            : Promise.resolve({ jobId: `job-from-${runId}` }),
+      });
+    },
+  });
+  const client = { workflow: { getHandle: (_id: string, runId?: string) => handle(runId) } };
+  return { client: client as unknown as Client, tries };
+}
+
+const request = { app: 'db', requestedBy: 'test' };
+
+test('a request refused while the coordinator hands over is sent again, same ID, to the next run', async () => {
+  const { client, tries } = coordinator(['draining', 'draining', 'accepted']);
+  const started = await sendStartBackup(client, 'c', request);
+  assert.equal(started.jobId, 'job-from-run-3', 'the answer of the run that took it');
+  assert.deepEqual(
+    tries.map((t) => t.runId),
+    ['run-1', 'run-2', 'run-3'],
+    'each try addressed to the run current when it started',
+  );
+  assert.ok(tries[0]?.updateId);
+  assert.ok(tries.every((t) => t.updateId === tries[0]?.updateId));
+  assert.ok(tries.every((t) => t.waitForStage === WorkflowUpdateStage.ACCEPTED));
+});
+
+test('a run that closed before it took the request hands it to the next run', async () => {
+  const { client, tries } = coordinator(['closed', 'accepted']);
+  const started = await sendStartBackup(client, 'c', request);
+  assert.equal(started.jobId, 'job-from-run-2');
+  assert.deepEqual(
+    tries.map((t) => t.runId),
+    ['run-1', 'run-2'],
+  );
+});
+
+test('a coordinator that is not running is said at once, nothing sent', async () => {
+  const { client, tries } = coordinator([], 'TERMINATED');
+  await assert.rejects(sendStartBackup(client, 'c', request), WorkflowNotFoundError);
+  assert.equal(tries.length, 0);
+});
+
+test('two requests carry two update IDs; a caller may give its own', async () => {
+  const a = coordinator([]);
+  const b = coordinator([]);
+  await sendStartBackup(a.client, 'c', request);
+  await sendStartBackup(b.client, 'c', request);
+  assert.notEqual(a.tries[0]?.updateId, b.tries[0]?.updateId);
+  const c = coordinator(['draining']);
+  await sendStartBackup(c.client, 'c', request, { updateId: 'schedule:run-7' });
+  assert.deepEqual(
+    c.tries.map((t) => t.updateId),
+    ['schedule:run-7', 'schedule:run-7'],
+  );
+});
