@@ -31,6 +31,8 @@
  *   kill recorded as coordinator-handover (the killed process's node is online in the static map).
  *   The -starts-at-once one: behind the patch marker coordinator-starts-backups-at-once, each
  *   startBackup plans its job under the lock and starts the child after releasing it.
+ *   The -moves-at-once one: behind the patch marker coordinator-reports-moves-at-once, the app
+ *   moves of one observation told and recorded together.
  * coordinator-retention-*: a configure update giving sample-db keep {last: 1}, a backup whose
  *   jobFinished signal makes node-2's drive due, the patch marker coordinator-applies-retention,
  *   the retentionJob child and its retentionFinished signal.
@@ -123,6 +125,24 @@ test('the patched scheduled runs carry the patch; the one whose backup failed fa
     );
     assert.equal(events.at(-1)?.eventType, end);
   }
+});
+
+test('the coordinator that reports moves at once carries its patch and tells a moved job', () => {
+  const file = files.find((f) => f.startsWith('coordinator-failover-') && f.endsWith('-moves-at-once.json'));
+  assert.ok(file, 'coordinator-failover-*-moves-at-once.json');
+  const { events } = load(file);
+  const marker = events.findIndex((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
+      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('coordinator-reports-moves-at-once')),
+    ),
+  );
+  assert.ok(marker > 0, 'the patch marker coordinator-reports-moves-at-once');
+  assert.ok(
+    events
+      .slice(marker)
+      .some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'appMoved'),
+    'an appMoved signal after the marker',
+  );
 });
 
 test('the cancelled backup carries the patch, records its end, tells the coordinator and ends cancelled', () => {
