@@ -1,7 +1,8 @@
 /**
  * Updates to the coordinator that are refused for a moment, retried here briefly:
  *   - while it hands over to its next run (continue-as-new): the next run takes them within a
- *     workflow task or two;
+ *     workflow task or two (a run that closed before it took a request is the same refusal:
+ *     start-backup-update.ts);
  *   - when the server already holds its limit of updates in flight for one workflow
  *     (RESOURCE_EXHAUSTED, 10 by default: a schedule firing for many apps at once meets it);
  *   - for up to 6 s, while its last workflow task failed or timed out (gRPC's FAILED_PRECONDITION,
