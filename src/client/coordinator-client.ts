@@ -141,7 +141,16 @@ function stuckOnTask(
   );
 }
 
-function wayOut(handle: WorkflowHandle, task: FailedTask, orphans: string[]): string {
+/** What to do about a coordinator whose workflow task fails as `task` did (exported for its unit test). */
+export function wayOut(handle: WorkflowHandle, task: FailedTask, orphans: string[]): string {
+  if (task.cause === 'TIMED_OUT') {
+    // an overloaded machine looks so too (bench/scale's 10,000-job day): not a version to blame
+    return (
+      'nodes took its workflow task and did not answer within the task timeout: they are overloaded or frozen, or ' +
+      "its history takes longer than that to replay. Look at the nodes' load and logs and try again; if it stays so, " +
+      terminateAdvice(handle, orphans)
+    );
+  }
   if (task.cause !== 'NON_DETERMINISTIC_ERROR') {
     return (
       'a coordinator started by an older, incompatible version of Baton, or with input this version cannot read, does this. ' +
