@@ -67,6 +67,15 @@ function load(file: string): HistoryJson {
   return JSON.parse(readFileSync(join(dir, file), 'utf8')) as HistoryJson;
 }
 
+/** Where the marker of patch `id` is among `events`; -1 when none carries it. */
+function patchMarkerAt(events: HistoryJson['events'], id: string): number {
+  return events.findIndex((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
+      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes(id)),
+    ),
+  );
+}
+
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -131,11 +140,7 @@ test('the coordinator that reports moves at once carries its patch and tells a m
   const file = files.find((f) => f.startsWith('coordinator-failover-') && f.endsWith('-moves-at-once.json'));
   assert.ok(file, 'coordinator-failover-*-moves-at-once.json');
   const { events } = load(file);
-  const marker = events.findIndex((e) =>
-    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
-      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('coordinator-reports-moves-at-once')),
-    ),
-  );
+  const marker = patchMarkerAt(events, 'coordinator-reports-moves-at-once');
   assert.ok(marker > 0, 'the patch marker coordinator-reports-moves-at-once');
   assert.ok(
     events
@@ -149,11 +154,7 @@ test('the cancelled backup carries the patch, records its end, tells the coordin
   const file = files.find((f) => f.startsWith('backup-job-cancelled-'));
   assert.ok(file, 'backup-job-cancelled-*.json');
   const { events } = load(file);
-  const marker = events.findIndex((e) =>
-    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
-      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('job-ends-on-any-exit')),
-    ),
-  );
+  const marker = patchMarkerAt(events, 'job-ends-on-any-exit');
   assert.ok(marker > 0, 'the patch marker job-ends-on-any-exit');
   const after = events
     .slice(marker)
@@ -173,11 +174,7 @@ test('the coordinator starts a retention child only behind its patch, and the re
   const file = files.find((f) => f.startsWith('coordinator-retention-'));
   assert.ok(file, 'coordinator-retention-*.json');
   const { events } = load(file);
-  const marker = events.findIndex((e) =>
-    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
-      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('coordinator-applies-retention')),
-    ),
-  );
+  const marker = patchMarkerAt(events, 'coordinator-applies-retention');
   const child = events.findIndex(
     (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType.name === 'retentionJob',
   );
@@ -199,11 +196,7 @@ test('the app-failover job behind job-committed-attempt-wins settles its moved a
   const file = 'backup-job-app-failover-0.1.0-committed-wins.json';
   assert.ok(files.includes(file), file);
   const { events } = load(file);
-  const marker = events.findIndex((e) =>
-    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
-      d.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('job-committed-attempt-wins')),
-    ),
-  );
+  const marker = patchMarkerAt(events, 'job-committed-attempt-wins');
   assert.ok(marker > 0, 'the patch marker job-committed-attempt-wins');
   const steps = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? []);
   // fence and check (nothing committed: the move came mid-backup), then attempt 2 from the checkpoint
@@ -230,13 +223,7 @@ test('a coordinator move is a hand-over only behind its patch: the killed proces
   const before = recordedKinds(load('coordinator-failover-0.1.0.json').events);
   assert.ok(before.includes('coordinator-failover') && !before.includes('coordinator-handover'), before.join());
   const { events } = load('coordinator-failover-0.1.0-handover.json');
-  const marker = events.findIndex((e) =>
-    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) =>
-      d.payloads.some((p) =>
-        Buffer.from(p.data, 'base64').toString().includes('coordinator-tells-handover-from-failover'),
-      ),
-    ),
-  );
+  const marker = patchMarkerAt(events, 'coordinator-tells-handover-from-failover');
   assert.ok(marker > 0, 'the patch marker coordinator-tells-handover-from-failover');
   const after = recordedKinds(events);
   assert.ok(after.includes('coordinator-handover') && !after.includes('coordinator-failover'), after.join());
