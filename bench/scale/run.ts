@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { format, resolveConfig } from 'prettier';
 import { ensureCoordinator, requestBackup } from '../../src/client/coordinator-client';
+import { clientInterceptors } from '../../src/client/grpc-retry';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
 import { loadConfig } from '../../src/config/load';
@@ -280,7 +281,7 @@ async function run(dir: string): Promise<Outcome> {
   const catalog = await openCatalog(config.catalogUrl);
   const records = join(dir, 'attempts.jsonl');
   const workers = startWorkers(plan, records);
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address, interceptors: clientInterceptors() });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const started = Date.now();
   try {

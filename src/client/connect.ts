@@ -8,6 +8,7 @@ import type { BatonConfig } from '../config/load';
 import { explainConnectFailure } from '../config/temporal-handshake';
 import { temporalConnectOptions } from '../config/temporal-options';
 import { UserError } from '../model/errors';
+import { clientInterceptors } from './grpc-retry';
 
 export interface Connected {
   client: Client;
@@ -18,7 +19,7 @@ export async function connect(config: BatonConfig): Promise<Connected> {
   const options = temporalConnectOptions(config.temporal, config.file);
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ ...options, connectTimeout: 3000 });
+    connection = await Connection.connect({ ...options, connectTimeout: 3000, interceptors: clientInterceptors() });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     await connection?.close();

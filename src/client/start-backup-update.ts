@@ -16,8 +16,8 @@
  * Here every try is addressed to one run, the current one when it starts, under one update ID for
  * the whole request. The server answers a repeat of an ID a run already took with that update,
  * even after the run closed; a run that closed before it took the request says "already completed",
- * and the request goes to the next run. So the request is taken once, by one run, and its answer
- * comes from that run.
+ * one closing as it came says "workflow is closing" (grpc-retry.ts), and the request goes to the
+ * next run. So the request is taken once, by one run, and its answer comes from that run.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
@@ -25,6 +25,7 @@ import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@tempor
 import type { StartBackupRequest, StartedBackup } from '../model/backup';
 import { COORDINATOR_DRAINING, startBackupUpdate } from '../workflows/messages';
 import { retryWhileDraining } from './draining';
+import { isWorkflowClosing } from './grpc-retry';
 
 export interface SendOptions {
   /** The update's ID, for a caller that may itself be retried; a new random one by default. */
@@ -59,9 +60,11 @@ export async function sendStartBackup(
       // a refusal came with the first answer and is thrown here; an acceptance is polled on this run
       return await update.result();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        // the run closed before it took the request: the next one takes it
-        throw new Error(`run ${current.runId} of ${workflowId} closed before it took the request`, {
+      // The run closed before it took the request, or is closing and aborted it unaccepted (its
+      // answer to this update ID from now on: grpc-retry.ts): the next run takes it.
+      if (err instanceof WorkflowNotFoundError || isWorkflowClosing(err)) {
+        const what = err instanceof WorkflowNotFoundError ? 'closed' : 'was closing';
+        throw new Error(`run ${current.runId} of ${workflowId} ${what} before it took the request`, {
           cause: ApplicationFailure.retryable('the coordinator continued as new', COORDINATOR_DRAINING),
         });
       }

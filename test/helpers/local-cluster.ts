@@ -12,6 +12,7 @@ import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { writeDemoFiles, type DemoFiles, type DemoOptions } from '../../src/demo/demo-files';
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../../src/demo/node-processes';
 import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
+import { clientInterceptors } from '../../src/client/grpc-retry';
 import { tempDir } from './temp';
 
 export interface LocalCluster {
@@ -97,7 +98,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     await server?.stop();
     throw err;
   }
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect({ address, interceptors: clientInterceptors() });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   return {
     dir,

@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+  type Client,
+} from '@temporalio/client';
 import { sendStartBackup } from '../../../src/client/start-backup-update';
 import { COORDINATOR_DRAINING } from '../../../src/workflows/messages';
 
@@ -17,7 +23,13 @@ interface Try {
   waitForStage: unknown;
 }
 
-type Answer = 'draining' | 'closed' | 'accepted';
+type Answer = 'draining' | 'closed' | 'closing' | 'failed' | 'accepted';
+
+/** How the SDK throws a refusal of the gRPC call: a ServiceError whose cause is the gRPC error. */
+const grpcRefusal = (code: number, details: string) =>
+  new ServiceError('Workflow Update failed', {
+    cause: Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} }),
+  });
 
 /**
  * A coordinator whose runs answer in turn as `answers` says (one answer per try); the current run
@@ -33,6 +45,10 @@ function coordinator(answers: Answer[], status = 'RUNNING') {
       const answer = answers[tries.length - 1] ?? 'accepted';
       if (answer !== 'accepted') current++;
       if (answer === 'closed') return Promise.reject(new WorkflowNotFoundError('already completed', 'c', runId));
+      if (answer === 'closing') {
+        return Promise.reject(grpcRefusal(8, 'workflow operation can not be applied because workflow is closing'));
+      }
+      if (answer === 'failed') return Promise.reject(grpcRefusal(8, 'namespace rate limit exceeded'));
       return Promise.resolve({
         result: () =>
           answer === 'draining'
@@ -74,6 +90,25 @@ test('a run that closed before it took the request hands it to the next run', as
     tries.map((t) => t.runId),
     ['run-1', 'run-2'],
   );
+});
+
+test('a run closing as the request came (it aborted it unaccepted) hands it to the next run, same ID', async () => {
+  const { client, tries } = coordinator(['closing', 'accepted']);
+  const started = await sendStartBackup(client, 'c', request);
+  assert.equal(started.jobId, 'job-from-run-2');
+  assert.deepEqual(
+    tries.map((t) => [t.runId, t.updateId]),
+    [
+      ['run-1', tries[0]?.updateId],
+      ['run-2', tries[0]?.updateId],
+    ],
+  );
+});
+
+test('another refusal of the call is thrown as it came, not sent again', async () => {
+  const { client, tries } = coordinator(['failed']);
+  await assert.rejects(sendStartBackup(client, 'c', request), ServiceError);
+  assert.equal(tries.length, 1);
 });
 
 test('a coordinator that is not running is said at once, nothing sent', async () => {
