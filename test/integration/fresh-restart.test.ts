@@ -10,12 +10,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { jobEvents } from '../../src/catalog/jobs';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { loadConfig } from '../../src/config/load';
-import { DEMO_APP } from '../../src/demo/demo-files';
+import { DEMO_APP, generateAppData } from '../../src/demo/demo-files';
 import { startNodeProcess } from '../../src/demo/node-processes';
 import type { BackupJobResult } from '../../src/model/backup';
 import { waitFor, sleep } from '../../src/util/wait';
@@ -157,21 +158,32 @@ describe('fresh restart on a real cluster', { timeout: 600_000, skip: secondNode
 
   test('a checkpoint whose sealed bytes were altered in the catalog is refused: the attempt starts fresh and says why', async () => {
     await placed('node-3');
+    // twice the data (80 MiB at 2 MiB/s: 40 s), so the move lands well before the backup ends
+    generateAppData(join(c.files.appDir, 'more'), 160, 256, 7);
     const { jobId } = await startBackupWithCheckpoint('node-3');
     const rows = await c.catalog.selectFrom('checkpoints').selectAll().where('job_id', '=', jobId).execute();
     assert.ok(rows.length > 0);
+    let altered = '';
     for (const row of rows) {
       assert.equal(row.seal, 'aes-256-gcm');
       assert.equal(row.data_json, '', 'nothing of the checkpoint in clear');
       const bytes = Buffer.from(row.sealed ?? '', 'base64');
       bytes[bytes.length >> 1] ^= 0x01;
+      altered = bytes.toString('base64');
       await c.catalog
         .updateTable('checkpoints')
-        .set({ sealed: bytes.toString('base64') })
+        .set({ sealed: altered })
         .where('job_id', '=', jobId)
         .where('seq', '=', row.seq)
         .execute();
     }
+    // The attempt on node-3 may save another checkpoint before the move stops it (one every 10 s;
+    // on a loaded machine the move can take longer): a row it writes from now on gets the altered
+    // bytes of an earlier one, sealed for another sequence number, which does not open either.
+    await sql`CREATE TRIGGER alter_later_checkpoints AFTER INSERT ON checkpoints WHEN NEW.job_id = ${sql.lit(jobId)} AND NEW.node = 'node-3'
+      BEGIN UPDATE checkpoints SET sealed = ${sql.lit(altered)} WHERE job_id = NEW.job_id AND seq = NEW.seq; END`.execute(
+      c.catalog,
+    );
     moveApp('node-1');
     const result = await followJob(c.client, jobId, () => undefined, 500);
     await assertRestoresIdentically(result);
@@ -180,6 +192,11 @@ describe('fresh restart on a real cluster', { timeout: 600_000, skip: secondNode
       'node-3',
       'node-1',
       /app moved from node-3 to node-1; node node-1 cannot read the checkpoint's data written on node-3: checkpoint \d+ of job \S+ does not open with drive [0-9a-f]+'s key: the authentication tag does not verify/,
+    );
+    await sql`DROP TRIGGER alter_later_checkpoints`.execute(c.catalog);
+    const refused = /checkpoint (\d+) of job/.exec((await attemptsOf(c.catalog, jobId))[1].restart_reason ?? '')?.[1];
+    console.log(
+      `fresh restart (altered): checkpoint ${refused} refused; ${rows.map((r) => r.seq).join(', ')} altered by hand`,
     );
     // the job ended: its checkpoints are gone, the timeline says so
     assert.equal(await latestCheckpoint(c.catalog, jobId), undefined);
