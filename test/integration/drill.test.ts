@@ -130,12 +130,16 @@ describe('baton drill against a running baton demo', { timeout: 300_000, skip: s
     const { client, close } = await connect(cfg);
     try {
       const since = Date.now();
-      const host = (await coordinatorStatus(client, cfg.cluster)).host ?? '';
-      const pid = requirePid(cfg, host);
+      // The host asked at each try: right after the drill above its coordinator may still change
+      // hands (the killed node's process is back, and the node holding it is busy: a task it is
+      // slow to take goes to whichever node polls first). CI waited 60 s once on a host read once.
       // pid 0 is no process: any task its host completed since counts, and it is the live process's
-      const ev = await waitFor('a coordinator task completed on its host', () =>
-        actedOnRestartedHost(client, cfg.cluster, host, 0, since),
-      );
+      const { ev, host } = await waitFor('a coordinator task completed on its host', async () => {
+        const host = (await coordinatorStatus(client, cfg.cluster)).host ?? '';
+        const ev = await actedOnRestartedHost(client, cfg.cluster, host, 0, since);
+        return ev && { ev, host };
+      });
+      const pid = requirePid(cfg, host);
       assert.equal(ev.node, host);
       assert.ok(ev.message.includes(`(pid ${pid})`), ev.message);
       assert.ok(Date.parse(ev.at) >= since - 1000, `${ev.at} is after ${new Date(since).toISOString()}`);
