@@ -28,6 +28,7 @@ COPY --from=build /app/native/aes-gcm/build/Release/aes_gcm.node ./native/aes-gc
 COPY --from=build /app/native/aes-gcm/build/Release/file_times.node ./native/aes-gcm/build/Release/file_times.node
 COPY --from=build /app/native/aes-gcm/build/Release/copy_bytes.node ./native/aes-gcm/build/Release/copy_bytes.node
 COPY --from=build /app/native/aes-gcm/build/Release/scrypt_romix.node ./native/aes-gcm/build/Release/scrypt_romix.node
+COPY --from=build /app/native/aes-gcm/build/Release/stat_batch.node ./native/aes-gcm/build/Release/stat_batch.node
 COPY package.json ./
 # The base image's unprivileged user `node` (uid 1000). /san is the shared storage (a volume in
 # docker-compose.yml; a fresh named volume takes the owner of the directory it mounts over).

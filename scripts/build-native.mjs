@@ -1,7 +1,7 @@
 /**
  * Builds Baton's native modules in native/aes-gcm (AES-256-GCM into caller-owned buffers, aes_gcm.c;
- * file times to the nanosecond, file_times.c; scrypt's lanes, scrypt_romix.c; memcpy for shared
- * memory, copy_bytes.c), with the node-gyp that ships with npm. `npm ci` runs this (the `prepare` script).
+ * file times to the nanosecond, file_times.c; scrypt's lanes, scrypt_romix.c; the walk's batched
+ * lstat, stat_batch.c; memcpy for shared memory, copy_bytes.c), with the node-gyp that ships with npm. `npm ci` runs this (the `prepare` script).
  * Node's own headers are used when they sit beside the node binary, so nothing is downloaded.
  */
 import { spawnSync } from 'node:child_process';

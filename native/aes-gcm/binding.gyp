@@ -16,6 +16,11 @@
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "stat_batch",
+      "sources": ["stat_batch.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "scrypt_romix",
       "sources": ["scrypt_romix.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]

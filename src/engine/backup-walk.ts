@@ -3,10 +3,10 @@
  * and hands each entry to its saver: directories to the tree saver, files to the file saver. A
  * checkpoint may follow every entry.
  */
-import type { BigIntStats } from 'node:fs';
 import type { Report, Tally } from './backup-tally';
 import { pathText } from './backup-tally';
 import type { Checkpointer } from './checkpointer';
+import type { EntryStats } from './entry-stats';
 import { throwIfAborted } from './errors';
 import type { FileSaver, PendingFile } from './file-saver';
 import { LookAhead } from './look-ahead';
@@ -66,7 +66,7 @@ export class BackupWalk {
             ? resumedFrame(ev.name, ev.resumed)
             : {
                 name: ev.name,
-                node: makeNode(ev.name, 'dir', ev.st as BigIntStats, { xattrs: this.xattrsOf(ev) }),
+                node: makeNode(ev.name, 'dir', ev.st as EntryStats, { xattrs: this.xattrsOf(ev) }),
                 nodes: [],
               },
         );

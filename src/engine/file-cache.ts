@@ -21,7 +21,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
+import type { EntryStats } from './entry-stats';
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -157,7 +157,7 @@ export class FileCache {
   }
 
   /** The key of a file: path and the stat fields that change when its content may have. */
-  key(path: Buffer, st: BigIntStats): Buffer {
+  key(path: Buffer, st: EntryStats): Buffer {
     if (this.keyInput.length < path.length + 33) this.keyInput = Buffer.allocUnsafe(path.length * 2 + 33);
     const b = this.keyInput;
     path.copy(b, 0);

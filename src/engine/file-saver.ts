@@ -5,7 +5,7 @@
  * puts new ones in packs, checkpoints at chunk boundaries, and makes the file's node.
  */
 import { lstat } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
+import type { EntryStats } from './entry-stats';
 import type { Tally, Report } from './backup-tally';
 import { pathText } from './backup-tally';
 import type { Checkpointer } from './checkpointer';
@@ -248,6 +248,6 @@ export class FileSaver {
   }
 }
 
-function changedSince(st: BigIntStats, after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null): boolean {
+function changedSince(st: EntryStats, after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null): boolean {
   return !after || after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs;
 }

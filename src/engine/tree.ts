@@ -3,7 +3,7 @@
  * by raw name bytes), so equal directories always give equal tree IDs. Names and symlink targets
  * that are not valid UTF-8 are kept byte-exact in base64 (`rawName`, `rawTarget`).
  */
-import type { BigIntStats } from 'node:fs';
+import type { EntryStats } from './entry-stats';
 import { CorruptionError, EngineError } from './errors';
 import type { Xattr } from './xattrs';
 import { checkTree } from './validate';
@@ -94,7 +94,7 @@ export function symlinkTargetBytes(n: TreeNode): Buffer {
 }
 
 /** The node type of an lstat result that is not a file, directory or symlink. */
-export function specialType(st: BigIntStats): NodeType {
+export function specialType(st: EntryStats): NodeType {
   if (st.isFIFO()) return 'fifo';
   if (st.isCharacterDevice()) return 'char';
   if (st.isBlockDevice()) return 'block';
@@ -114,7 +114,7 @@ export function splitDev(dev: bigint): { major: number; minor: number } {
 export function makeNode(
   nameRaw: Buffer,
   type: NodeType,
-  st: BigIntStats,
+  st: EntryStats,
   extra: { size?: number; content?: string[]; subtree?: string; target?: Buffer; xattrs?: Xattr[] } = {},
 ): TreeNode {
   const nf = nameFields(nameRaw);

@@ -6,8 +6,8 @@
  */
 import { lstatSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
 import type { Checkpoint, CheckpointFrame, CheckpointPartial } from './checkpoint';
+import { statBatch, type EntryStats } from './entry-stats';
 import { nodeNameBytes } from './tree';
 import { readXattrs } from './xattrs';
 import type { Xattr } from './xattrs';
@@ -16,7 +16,7 @@ export interface Entry {
   name: Buffer;
   path: Buffer;
   /** lstat result fetched with the listing, or the error it gave */
-  st?: BigIntStats | Error;
+  st?: EntryStats | Error;
   /** extended attributes read with the lstat (absent when there are none) */
   xattrs?: Xattr[];
   /** what of the extended attributes could not be read */
@@ -27,11 +27,11 @@ export interface Entry {
 type Meta = { xattrs?: Xattr[]; xattrWarning?: string };
 
 export type WalkEvent =
-  | ({ t: 'enter'; name: Buffer; path: Buffer; st?: BigIntStats; resumed?: CheckpointFrame } & Meta)
+  | ({ t: 'enter'; name: Buffer; path: Buffer; st?: EntryStats; resumed?: CheckpointFrame } & Meta)
   | { t: 'leave' }
-  | ({ t: 'file'; name: Buffer; path: Buffer; st: BigIntStats; partial?: CheckpointPartial } & Meta)
-  | ({ t: 'symlink'; name: Buffer; path: Buffer; st: BigIntStats; target: Buffer } & Meta)
-  | ({ t: 'other'; name: Buffer; path: Buffer; st: BigIntStats } & Meta)
+  | ({ t: 'file'; name: Buffer; path: Buffer; st: EntryStats; partial?: CheckpointPartial } & Meta)
+  | ({ t: 'symlink'; name: Buffer; path: Buffer; st: EntryStats; target: Buffer } & Meta)
+  | ({ t: 'other'; name: Buffer; path: Buffer; st: EntryStats } & Meta)
   | { t: 'error'; name: Buffer; path: Buffer; message: string };
 
 const SLASH = Buffer.from('/');
@@ -46,7 +46,8 @@ const STAT_SLICE = 512;
 
 /**
  * lstat, then the extended attributes (one llistxattr when there are none), both synchronous like
- * the rest of the listing.
+ * the rest of the listing: for an entry the batch could not stat (its error is Node's), and a
+ * source given on the command line.
  */
 function statEntry(e: Entry): void {
   try {
@@ -61,19 +62,40 @@ function statEntry(e: Entry): void {
 }
 
 /**
+ * The entries' lstat and xattrs, in one native call (entry-stats.ts); the few with attributes, or
+ * whose lstat failed, are asked again the ordinary way, so their attributes, errors and warnings
+ * are exactly what statEntry gives.
+ */
+function statEntries(entries: Entry[]): void {
+  const found = statBatch(entries.map((e) => e.path));
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const f = found[i];
+    if (!('st' in f)) statEntry(e);
+    else if (f.xattrs === 'none') e.st = f.st;
+    else {
+      e.st = f.st;
+      const x = readXattrs(e.path);
+      e.xattrs = x.xattrs;
+      e.xattrWarning = x.warning;
+    }
+  }
+}
+
+/**
  * Sorted listing of a directory, each entry lstat-ed and its xattrs listed. The calls are
  * synchronous (a promise per entry cost four times as much, and a backup of many small files
- * waited on them), in slices with a yield between, so the event loop is never held for more than
- * a millisecond or two.
+ * waited on them), a slice per native call with a yield between, so the event loop is never held
+ * for more than a millisecond or two.
  */
 export async function listDir(path: Buffer): Promise<Entry[]> {
   const names = await readdir(path, { encoding: 'buffer' });
   const entries: Entry[] = names
     .sort((a, b) => Buffer.compare(a, b))
     .map((name) => ({ name, path: childPath(path, name) }));
-  for (let i = 0; i < entries.length; i++) {
-    if (i > 0 && i % STAT_SLICE === 0) await new Promise((r) => setImmediate(r));
-    statEntry(entries[i]);
+  for (let i = 0; i < entries.length; i += STAT_SLICE) {
+    if (i > 0) await new Promise((r) => setImmediate(r));
+    statEntries(entries.slice(i, i + STAT_SLICE));
   }
   return entries;
 }
@@ -161,10 +183,10 @@ async function* visit(
   exclude: Set<string>,
   partial?: CheckpointPartial,
 ): AsyncGenerator<WalkEvent> {
-  let st: BigIntStats;
+  let st: EntryStats;
   try {
     if (e.st === undefined) statEntry(e); // a source given on the command line
-    const got = e.st as BigIntStats | Error;
+    const got = e.st as EntryStats | Error;
     if (got instanceof Error) throw got;
     st = got;
   } catch (err) {

@@ -95,7 +95,7 @@ describe('the Dockerfile, carried out without a Docker engine', { timeout: 45 * 
         assert.ok(found.length > 0, `${name}: no native module built in the image (${release})`);
         return join(image.workdir, 'node_modules', name, 'build', 'Release', found[0]);
       });
-    for (const own of ['aes_gcm.node', 'copy_bytes.node', 'file_times.node', 'scrypt_romix.node']) {
+    for (const own of ['aes_gcm.node', 'copy_bytes.node', 'file_times.node', 'scrypt_romix.node', 'stat_batch.node']) {
       modules.push(join(image.workdir, 'native', 'aes-gcm', 'build', 'Release', own));
     }
     const code = `for (const m of ${JSON.stringify(modules.map((m) => image.root + m))}) require(m);`;

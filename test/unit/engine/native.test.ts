@@ -14,7 +14,7 @@ void test('a native module that was not built is refused by name, with the comma
 });
 
 void test('every module the build makes is where nativeFile says, and loads', () => {
-  for (const name of ['aes_gcm', 'copy_bytes', 'file_times', 'scrypt_romix']) {
+  for (const name of ['aes_gcm', 'copy_bytes', 'file_times', 'scrypt_romix', 'stat_batch']) {
     assert.ok(existsSync(nativeFile(name)), nativeFile(name));
     assert.equal(typeof loadNative<object>(name, name), 'object');
   }
