@@ -6,7 +6,7 @@
  * (the path made a string) were main-thread time the walk spent on fields nobody read.
  */
 import { constants as fs, type BigIntStats } from 'node:fs';
-import { constants } from 'node:os';
+import { constants, endianness } from 'node:os';
 import { loadNative } from './native';
 
 /** The fields of an entry's lstat the engine reads; Node's BigIntStats has them too. */
@@ -46,11 +46,13 @@ const XATTR_LIST = 14;
 let native: StatBatchModule | null = null;
 
 const S_IFMT = 0o170000;
+/** Which 32-bit half of an int64 holds its low bits, in an Int32Array over the same memory. */
+const LOW_WORD = endianness() === 'LE' ? 0 : 1;
 const { S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK } = fs;
 
 /**
  * One entry's row of a batch. The BigInt fields are made when read; the type tests read the mode's
- * low 32 bits through an Int32Array on the same memory (little-endian), making none.
+ * low 32 bits through an Int32Array on the same memory, making none.
  */
 class PackedStats implements EntryStats {
   constructor(
@@ -98,7 +100,7 @@ class PackedStats implements EntryStats {
     return this.a[this.at + 13];
   }
   private type(): number {
-    return this.words[(this.at + 3) * 2] & S_IFMT;
+    return this.words[(this.at + 3) * 2 + LOW_WORD] & S_IFMT;
   }
   isFile(): boolean {
     return this.type() === S_IFREG;
