@@ -20,6 +20,7 @@ type Status = Parameters<ReturnType<typeof defaultGrpcRetryOptions>['retryableDe
 const RESOURCE_EXHAUSTED = 8;
 const CLOSING = /workflow is closing/i;
 const UPDATE_METHOD = /\/UpdateWorkflowExecution$/;
+const SDK_RETRY = defaultGrpcRetryOptions();
 
 /** Whether `status` is the server's "workflow is closing" refusal. */
 export function isClosingStatus(status: { code?: unknown; details?: unknown }): boolean {
@@ -42,15 +43,14 @@ export function isWorkflowClosing(err: unknown): boolean {
 /** Whether the SDK's retry should try the call to `method` again after `status`. */
 export function retriesAfter(method: string, attempt: number, status: Status): boolean {
   if (UPDATE_METHOD.test(method) && isClosingStatus(status)) return false;
-  return defaultGrpcRetryOptions().retryableDecider(attempt, status);
+  return SDK_RETRY.retryableDecider(attempt, status);
 }
 
 /** The interceptors of a Baton client connection: Connection.connect({ interceptors }). */
 export function clientInterceptors(): Interceptor[] {
-  const defaults = defaultGrpcRetryOptions();
   const retry = (method: string) =>
     makeGrpcRetryInterceptor({
-      delayFunction: defaults.delayFunction,
+      delayFunction: SDK_RETRY.delayFunction,
       retryableDecider: (attempt, status) => retriesAfter(method, attempt, status),
     });
   return [(options, nextCall) => retry(options.method_definition.path)(options, nextCall)];

@@ -56,6 +56,10 @@ function statEntry(e: Entry): void {
     e.st = err as Error;
     return;
   }
+  readXattrsOf(e);
+}
+
+function readXattrsOf(e: Entry): void {
   const x = readXattrs(e.path);
   e.xattrs = x.xattrs;
   e.xattrWarning = x.warning;
@@ -71,14 +75,12 @@ function statEntries(entries: Entry[]): void {
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     const f = found[i];
-    if (!('st' in f)) statEntry(e);
-    else if (f.xattrs === 'none') e.st = f.st;
-    else {
-      e.st = f.st;
-      const x = readXattrs(e.path);
-      e.xattrs = x.xattrs;
-      e.xattrWarning = x.warning;
+    if (!('st' in f)) {
+      statEntry(e);
+      continue;
     }
+    e.st = f.st;
+    if (f.xattrs !== 'none') readXattrsOf(e);
   }
 }
 
