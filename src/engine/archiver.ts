@@ -232,9 +232,9 @@ async function archive(
     segment,
   });
   const exclude = excludedPaths(opened.values(), cachePath, cache);
-  const events = (root ? walkListing(root.entries, 0, resume, exclude) : (ahead as WalkAhead).events(exclude))[
-    Symbol.asyncIterator
-  ]();
+  const events = root
+    ? walkListing(root.entries, 0, resume, exclude)[Symbol.asyncIterator]()
+    : (ahead as WalkAhead).events(exclude);
   await new BackupWalk({ events, trees, files, batcher, checkpointer, tally, report, signal }).run();
 
   const beforeWrite = opts.beforeWrite;

@@ -8,10 +8,12 @@ import { pathText } from './backup-tally';
 import type { Checkpointer } from './checkpointer';
 import type { EntryStats } from './entry-stats';
 import { throwIfAborted } from './errors';
-import type { FileSaver, PendingFile } from './file-saver';
+import type { FileEvent, FileSaver, PendingFile } from './file-saver';
 import { LookAhead } from './look-ahead';
+import type { EventSource } from './look-ahead';
 import type { SmallFileBatcher } from './small-file-batcher';
 import { makeNode, specialType } from './tree';
+import type { TreeNode } from './tree';
 import type { TreeSaver } from './tree-saver';
 import { resumedFrame } from './tree-saver';
 import type { WalkEvent } from './walker';
@@ -20,7 +22,7 @@ import type { Xattr } from './xattrs';
 type Item = PendingFile | { ev: Exclude<WalkEvent, { t: 'file' }>; readAhead?: undefined };
 
 export interface BackupWalkDeps {
-  events: AsyncIterator<WalkEvent>;
+  events: EventSource<WalkEvent>;
   trees: TreeSaver;
   files: FileSaver;
   batcher: SmallFileBatcher;
@@ -37,26 +39,37 @@ export class BackupWalk {
     this.ahead = new LookAhead<WalkEvent, Item>(d.events, (ev) => (ev.t === 'file' ? d.files.start(ev) : { ev }));
   }
 
-  /** Walks to the end; the root's entries are then in trees.frames[0]. */
+  /**
+   * Walks to the end; the root's entries are then in trees.frames[0]. Each step waits only when it
+   * has to (a file's content not in yet, a pack write, a tree, a checkpoint): an `await` of a value
+   * that is not a promise still costs a turn of the microtask queue, and there are several per file.
+   */
   async run(): Promise<void> {
     for (;;) {
       throwIfAborted(this.d.signal, 'backup');
-      if (this.ahead.length === 0) await this.fill();
+      if (this.ahead.length === 0) {
+        const filling = this.fill();
+        if (filling) await filling;
+      }
       const item = this.ahead.shift();
       if (!item) break;
-      await this.handle(item);
-      await this.fill();
+      const handling = this.handle(item);
+      if (handling) await handling;
+      const filling = this.fill();
+      if (filling) await filling;
       const checkpointing = this.d.checkpointer.maybe();
       if (checkpointing) await checkpointing;
     }
   }
 
-  private async fill(): Promise<void> {
-    await this.ahead.fill();
+  private fill(): Promise<void> | undefined {
+    const walking = this.ahead.fill();
+    if (walking) return walking.then(() => this.d.batcher.sendIfIdle(this.ahead.done));
     this.d.batcher.sendIfIdle(this.ahead.done);
+    return undefined;
   }
 
-  private async handle(item: Item): Promise<void> {
+  private handle(item: Item): Promise<void> | undefined {
     const { trees, tally } = this.d;
     const ev = item.ev;
     switch (ev.t) {
@@ -72,18 +85,14 @@ export class BackupWalk {
         );
         break;
       case 'leave':
-        await trees.leave();
-        tally.stats.dirs++;
-        break;
+        return trees.leave().then(() => {
+          tally.stats.dirs++;
+        });
       case 'file': {
         this.ahead.release(item);
-        const node = await this.d.files.save(item as PendingFile);
-        if (node) {
-          const xattrs = this.xattrsOf(ev);
-          if (xattrs) node.xattrs = xattrs;
-        }
-        trees.add(ev.name, node);
-        this.d.report(ev.path);
+        const saved = this.d.files.save(item as PendingFile);
+        if (saved instanceof Promise) return saved.then((node) => this.fileSaved(ev, node));
+        this.fileSaved(ev, saved);
         break;
       }
       case 'symlink':
@@ -97,6 +106,16 @@ export class BackupWalk {
         trees.add(ev.name, null);
         break;
     }
+    return undefined;
+  }
+
+  private fileSaved(ev: FileEvent, node: TreeNode | null): void {
+    if (node) {
+      const xattrs = this.xattrsOf(ev);
+      if (xattrs) node.xattrs = xattrs;
+    }
+    this.d.trees.add(ev.name, node);
+    this.d.report(ev.path);
   }
 
   /** The entry's extended attributes for its node; what could not be read becomes a warning. */

@@ -15,7 +15,7 @@ import { FileReader } from './file-reader';
 import { Hardlinks } from './hardlinks';
 import type { PackWriter } from './pack-writer';
 import type { RateLimiter } from './rate-limit';
-import type { SealResult } from './seal-worker';
+import type { SealResult, SealedChunk } from './seal-worker';
 import type { SmallFileBatcher } from './small-file-batcher';
 import { makeNode } from './tree';
 import type { TreeNode } from './tree';
@@ -36,6 +36,8 @@ export interface PendingFile {
   reader?: FileReader;
   /** a small file: its job's result, from a batch of many */
   small?: Promise<SealResult>;
+  /** that result, set as it arrives (so the file can be stored without waiting on the promise) */
+  smallResult?: SealResult;
   /** the small-file batch its job went into */
   batchNo?: number;
   /** bytes of it that may wait read ahead (see look-ahead.ts); unset when nothing is read */
@@ -88,14 +90,18 @@ export class FileSaver {
       const size = Number(ev.st.size);
       if (!ev.partial && size <= SMALL_FILE) {
         // small files: no reader of their own, one job in a batch of many
-        item.small = this.d.batcher.add(size, {
-          path: ev.path.toString('latin1'),
-          dev: ev.st.dev,
-          ino: ev.st.ino,
-          offset: 0,
-          target: segment,
-          stat: true,
-        });
+        item.small = this.d.batcher.add(
+          size,
+          {
+            path: ev.path.toString('latin1'),
+            dev: ev.st.dev,
+            ino: ev.st.ino,
+            offset: 0,
+            target: segment,
+            stat: true,
+          },
+          item,
+        );
         item.small.catch(() => undefined);
         item.batchNo = this.d.batcher.filling;
       } else {
@@ -116,10 +122,40 @@ export class FileSaver {
     return item;
   }
 
-  /** Stores the file (its look-ahead already released); null when it could not be read. */
-  async save(item: PendingFile): Promise<TreeNode | null> {
-    const ev = item.ev;
+  /**
+   * Stores the file (its look-ahead already released); null when it could not be read. A file whose
+   * content is at hand (from the file cache or an earlier link, or a small file's result in) is
+   * stored at once, without a promise, unless something has to wait (a pack write, a checkpoint):
+   * in a tree of small files, most files.
+   */
+  save(item: PendingFile): TreeNode | null | Promise<TreeNode | null> {
     if (item.cached) return this.saveCached(item, item.cached);
+    const res = item.smallResult;
+    if (res && (res.error || res.eof) && !item.ev.partial && !this.d.limiter) return this.saveSmall(item, res);
+    return this.saveParts(item);
+  }
+
+  /** A small file read to its end (or not at all) by its batched job. */
+  private saveSmall(item: PendingFile, res: SealResult): TreeNode | null | Promise<TreeNode | null> {
+    const ev = item.ev;
+    if (res.error) {
+      this.d.tally.errors.push({ path: pathText(ev.path), message: res.error.message });
+      return null;
+    }
+    const file: Saving = { ev, content: [], offset: 0, stat: res.stat };
+    const storing = this.store(file, res);
+    if (storing) return storing.then(() => this.stored(item, file));
+    return this.stored(item, file);
+  }
+
+  private stored(item: PendingFile, file: Saving): TreeNode | Promise<TreeNode> {
+    throwIfAborted(this.d.signal, 'backup');
+    return this.finish(item, file);
+  }
+
+  /** Stores a file part by part as its reader (or its batched job, then a reader) delivers them. */
+  private async saveParts(item: PendingFile): Promise<TreeNode | null> {
+    const ev = item.ev;
     const { tally, pool } = this.d;
     const file: Saving = { ev, content: ev.partial ? [...ev.partial.content] : [], offset: ev.partial?.offset ?? 0 };
     if (ev.partial && (ev.partial.mtimeNs !== ev.st.mtimeNs.toString() || ev.partial.size !== Number(ev.st.size))) {
@@ -134,7 +170,8 @@ export class FileSaver {
           tally.errors.push({ path: pathText(ev.path), message: res.error.message });
           return null;
         }
-        await this.store(file, res);
+        const storing = this.store(file, res);
+        if (storing) await storing;
         // the sealed bytes are in the pack buffer now: a segment's result buffer can be filled again
         if (item.reader) pool.recycle(res.data.buffer);
         throwIfAborted(this.d.signal, 'backup');
@@ -193,46 +230,87 @@ export class FileSaver {
     };
   }
 
-  /** Puts a part's new chunks in packs and adds all to the content, with a checkpoint chance after each. */
-  private async store(file: Saving, res: SealResult): Promise<void> {
-    const { writer, tally, used, checkpointer } = this.d;
-    const ev = file.ev;
+  /**
+   * Puts a part's new chunks in packs and adds all to the content, with a checkpoint chance after
+   * each. Returns a promise only when something has to wait (a full pack's write, a checkpoint);
+   * the chunks after it are stored once it settles.
+   */
+  private store(file: Saving, res: SealResult): Promise<void> | undefined {
     const data = Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength);
-    for (const c of res.chunks) {
-      if (!writer.has(c.id)) {
-        // workers skip only IDs in the writer's own table, which never loses one
-        if (c.known) throw new Error(`bug: chunk ${c.id} was skipped as known but the backup does not have it`);
-        const adding = writer.add('data', {
-          id: c.id,
-          data: data.subarray(c.start, c.start + c.length),
-          rawLength: c.rawLength,
-          compressed: c.compressed,
-        });
-        if (adding) await adding;
-        tally.stats.newBytes += c.rawLength;
-        tally.stats.newChunks++;
-      }
-      file.content.push(c.id);
-      used.use(c.id);
-      checkpointer.count(c.rawLength);
-      file.offset += c.rawLength;
-      // mid-file checkpoint (interval or volume change) at this chunk boundary
-      const at = file.offset;
-      const checkpointing = checkpointer.maybe(() => ({
-        name: ev.name.toString('hex'),
-        offset: at,
-        content: file.content.slice(),
-        mtimeNs: ev.st.mtimeNs.toString(),
-        size: Number(ev.st.size),
-      }));
-      if (checkpointing) await checkpointing;
+    for (let i = 0; i < res.chunks.length; i++) {
+      const waiting = this.storeChunk(file, res.chunks[i], data);
+      if (waiting) return this.storeRest(waiting, file, res, data, i + 1);
+    }
+    return undefined;
+  }
+
+  private async storeRest(
+    waiting: Promise<void>,
+    file: Saving,
+    res: SealResult,
+    data: Buffer,
+    from: number,
+  ): Promise<void> {
+    await waiting;
+    for (let i = from; i < res.chunks.length; i++) {
+      const more = this.storeChunk(file, res.chunks[i], data);
+      if (more) await more;
     }
   }
 
+  /** One chunk: into a pack if new, then into the file's content; a promise when it has to wait. */
+  private storeChunk(file: Saving, c: SealedChunk, data: Buffer): Promise<void> | undefined {
+    const { writer, tally } = this.d;
+    if (writer.has(c.id)) return this.chunkAdded(file, c);
+    // workers skip only IDs in the writer's own table, which never loses one
+    if (c.known) throw new Error(`bug: chunk ${c.id} was skipped as known but the backup does not have it`);
+    const adding = writer.add('data', {
+      id: c.id,
+      data: data.subarray(c.start, c.start + c.length),
+      rawLength: c.rawLength,
+      compressed: c.compressed,
+    });
+    const added = (): Promise<void> | undefined => {
+      tally.stats.newBytes += c.rawLength;
+      tally.stats.newChunks++;
+      return this.chunkAdded(file, c);
+    };
+    return adding ? adding.then(added) : added();
+  }
+
+  /** A chunk stored (or known): the file's content and offset, then a checkpoint if one is due. */
+  private chunkAdded(file: Saving, c: SealedChunk): Promise<void> | undefined {
+    const { used, checkpointer } = this.d;
+    const ev = file.ev;
+    file.content.push(c.id);
+    used.use(c.id);
+    checkpointer.count(c.rawLength);
+    file.offset += c.rawLength;
+    // mid-file checkpoint (interval or volume change) at this chunk boundary
+    const at = file.offset;
+    return checkpointer.maybe(() => ({
+      name: ev.name.toString('hex'),
+      offset: at,
+      content: file.content.slice(),
+      mtimeNs: ev.st.mtimeNs.toString(),
+      size: Number(ev.st.size),
+    }));
+  }
+
   /** Checks the file did not change while it was read, records its content, and makes its node. */
-  private async finish(item: PendingFile, { ev, content, offset, stat }: Saving): Promise<TreeNode> {
+  private finish(item: PendingFile, file: Saving): TreeNode | Promise<TreeNode> {
+    if (file.stat) return this.made(item, file, file.stat);
+    return lstat(file.ev.path, { bigint: true })
+      .catch(() => null)
+      .then((after) => this.made(item, file, after));
+  }
+
+  private made(
+    item: PendingFile,
+    { ev, content, offset }: Saving,
+    after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null,
+  ): TreeNode {
     const { tally, cache } = this.d;
-    const after = stat ?? (await lstat(ev.path, { bigint: true }).catch(() => null));
     if (changedSince(ev.st, after) || BigInt(offset) !== ev.st.size) {
       tally.warnings.push({
         path: pathText(ev.path),

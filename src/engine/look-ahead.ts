@@ -25,6 +25,12 @@ export interface Started {
   readAhead?: number;
 }
 
+/** The walk's events: an async iterator that may also hand over, without a promise, one already listed. */
+export interface EventSource<E> extends AsyncIterator<E> {
+  /** an event already listed and waiting, or undefined when the next must be waited for (`next`) */
+  takeNow?(): E | undefined;
+}
+
 export class LookAhead<E, T extends Started> {
   private readonly queue: T[] = [];
   /** the walk has no more events */
@@ -33,7 +39,7 @@ export class LookAhead<E, T extends Started> {
   private files = 0;
 
   constructor(
-    private readonly events: AsyncIterator<E>,
+    private readonly events: EventSource<E>,
     /** starts the work for an event as it is walked (for a file: reading it) */
     private readonly start: (ev: E) => T,
     private readonly window: Window = WINDOW,
@@ -43,22 +49,47 @@ export class LookAhead<E, T extends Started> {
     return this.queue.length;
   }
 
-  /** Walks on until the window is full or the walk ends. */
-  async fill(): Promise<void> {
-    const w = this.window;
-    while (!this.done && this.bytes < w.bytes && this.files < w.files && this.queue.length < w.events) {
+  /**
+   * Walks on until the window is full or the walk ends. Returns a promise only when it has to wait
+   * for the walk: events already listed are taken at once.
+   */
+  fill(): Promise<void> | undefined {
+    while (this.hasRoom()) {
+      const ev = this.events.takeNow?.();
+      if (ev === undefined) return this.fillWaiting();
+      this.add(ev);
+    }
+    return undefined;
+  }
+
+  private async fillWaiting(): Promise<void> {
+    while (this.hasRoom()) {
+      const now = this.events.takeNow?.();
+      if (now !== undefined) {
+        this.add(now);
+        continue;
+      }
       const r = await this.events.next();
       if (r.done) {
         this.done = true;
-        break;
+        return;
       }
-      const item = this.start(r.value);
-      if (item.readAhead !== undefined) {
-        this.bytes += item.readAhead;
-        this.files++;
-      }
-      this.queue.push(item);
+      this.add(r.value);
     }
+  }
+
+  private hasRoom(): boolean {
+    const w = this.window;
+    return !this.done && this.bytes < w.bytes && this.files < w.files && this.queue.length < w.events;
+  }
+
+  private add(ev: E): void {
+    const item = this.start(ev);
+    if (item.readAhead !== undefined) {
+      this.bytes += item.readAhead;
+      this.files++;
+    }
+    this.queue.push(item);
   }
 
   /** The next event in walk order, or undefined. */

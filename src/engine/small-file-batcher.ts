@@ -10,7 +10,11 @@ export const BATCH_MIN_FILES = 16;
 export const BATCH_BYTES = 4 * 1024 * 1024;
 
 type Job = Omit<SegmentJob, 'kind'>;
-type Waiting = { job: Job; resolve: (r: SealResult) => void; reject: (e: Error) => void };
+/** Where a file's result is also put as it arrives, for a caller that looks before it awaits. */
+export interface ResultSlot {
+  smallResult?: SealResult;
+}
+type Waiting = { job: Job; into?: ResultSlot; resolve: (r: SealResult) => void; reject: (e: Error) => void };
 
 export class SmallFileBatcher {
   private waiting: Waiting[] = [];
@@ -20,10 +24,10 @@ export class SmallFileBatcher {
 
   constructor(private readonly pool: Pick<WorkerPool, 'batch' | 'hasIdleWorker'>) {}
 
-  /** Queues a file's job; its result comes with the batch's. */
-  add(size: number, job: Job): Promise<SealResult> {
+  /** Queues a file's job; its result comes with the batch's (and goes into `into` first). */
+  add(size: number, job: Job, into?: ResultSlot): Promise<SealResult> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ job, resolve, reject });
+      this.waiting.push({ job, into, resolve, reject });
       this.bytes += size;
       if (this.waiting.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) this.send();
     });
@@ -36,7 +40,12 @@ export class SmallFileBatcher {
     this.waiting = [];
     this.bytes = 0;
     this.pool.batch(sent.map((w) => w.job)).then(
-      (results) => results.forEach((r, i) => sent[i].resolve(r)),
+      (results) =>
+        results.forEach((r, i) => {
+          const w = sent[i];
+          if (w.into) w.into.smallResult = r;
+          w.resolve(r);
+        }),
       (err: Error) => sent.forEach((w) => w.reject(err)),
     );
   }

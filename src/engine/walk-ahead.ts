@@ -16,6 +16,7 @@ import { EngineError } from './errors';
 import { rootListing, walkKey } from './source-listing';
 import { walkListing } from './walker';
 import type { WalkEvent } from './walker';
+import type { EventSource } from './look-ahead';
 
 /** Events the walk may run ahead of the backup: about what it lists while the key is derived. */
 export const WALK_AHEAD_EVENTS = 16_384;
@@ -74,32 +75,45 @@ export class WalkAhead {
 
   /**
    * The walk's events from its start, without `exclude` (paths as the walker compares them:
-   * latin1 of the path bytes) or anything under an excluded directory. Taken once.
+   * latin1 of the path bytes) or anything under an excluded directory. Taken once. Events already
+   * listed are also handed over without a promise (`takeNow`, LookAhead's way in).
    */
-  async *events(exclude: Set<string>): AsyncGenerator<WalkEvent> {
+  events(exclude: Set<string>): EventSource<WalkEvent> & AsyncIterable<WalkEvent> {
     for (const p of exclude) this.exclude.add(p);
     this.limit = Math.min(this.limit, FOLLOWING_EVENTS);
     let skipping = 0; // depth inside an excluded directory
-    for (;;) {
-      const ev = this.take();
-      if (ev === undefined) {
+    const takeNow = (): WalkEvent | undefined => {
+      for (;;) {
+        const ev = this.take();
+        if (ev === undefined) return undefined;
+        this.wakeWalker?.();
+        if (skipping > 0) {
+          if (ev.t === 'enter') skipping++;
+          else if (ev.t === 'leave') skipping--;
+          continue;
+        }
+        if (ev.t !== 'leave' && exclude.has(ev.path.toString('latin1'))) {
+          if (ev.t === 'enter') skipping = 1;
+          continue;
+        }
+        return ev;
+      }
+    };
+    const next = async (): Promise<IteratorResult<WalkEvent>> => {
+      for (;;) {
+        const ev = takeNow();
+        if (ev !== undefined) return { done: false, value: ev };
         if (this.failure) throw this.failure.error;
-        if (this.finished || this.stopped) return;
+        if (this.finished || this.stopped) return { done: true, value: undefined };
         await new Promise<void>((r) => (this.wakeReader = r));
-        continue;
       }
-      this.wakeWalker?.();
-      if (skipping > 0) {
-        if (ev.t === 'enter') skipping++;
-        else if (ev.t === 'leave') skipping--;
-        continue;
-      }
-      if (ev.t !== 'leave' && exclude.has(ev.path.toString('latin1'))) {
-        if (ev.t === 'enter') skipping = 1;
-        continue;
-      }
-      yield ev;
-    }
+    };
+    const source: EventSource<WalkEvent> & AsyncIterable<WalkEvent> = {
+      takeNow,
+      next,
+      [Symbol.asyncIterator]: () => source,
+    };
+    return source;
   }
 
   private async walk(listing: ReturnType<typeof rootListing>): Promise<void> {

@@ -10,48 +10,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { lstatSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { newTally } from '../../../src/engine/backup-tally';
-import { FileSaver } from '../../../src/engine/file-saver';
-import type { FileSaverDeps } from '../../../src/engine/file-saver';
 import { contentId } from '../../../src/engine/hash';
 import { chunkLengths } from '../../../src/engine/chunker';
-import { SmallFileBatcher } from '../../../src/engine/small-file-batcher';
 import type { TreeNode } from '../../../src/engine/tree';
-import { WorkerPool } from '../../../src/engine/worker-pool';
 import { prng } from '../../helpers/engine';
 import { tempDir } from '../../helpers/temp';
+import { fileSaver } from '../../helpers/file-saver';
+import type { Saver } from '../../helpers/file-saver';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-interface Saver {
-  saver: FileSaver;
-  deps: FileSaverDeps;
-  /** IDs of the chunks stored */
-  stored: string[];
-  pool: WorkerPool;
-}
-
-function fileSaver(): Saver {
-  const pool = new WorkerPool(null, 2);
-  const stored: string[] = [];
-  const deps = {
-    pool,
-    writer: {
-      has: (id: string) => stored.includes(id),
-      add: (_type: string, blob: { id: string }) => Promise.resolve(void stored.push(blob.id)),
-    },
-    cache: null,
-    used: { use: () => undefined },
-    batcher: new SmallFileBatcher(pool),
-    checkpointer: { count: () => undefined, maybe: () => Promise.resolve() },
-    tally: newTally(null),
-    report: () => undefined,
-    limiter: null,
-    segment: 4 * MiB,
-  } as unknown as FileSaverDeps;
-  return { saver: new FileSaver(deps), deps, stored, pool };
-}
 
 /** Walks `path` (its lstat, as the walk takes it), runs `swap`, then saves it, within 10 seconds. */
 async function walkSwapSave(s: Saver, path: string, swap: () => void): Promise<TreeNode | null> {

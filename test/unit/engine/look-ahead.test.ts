@@ -70,3 +70,31 @@ void test('the end of the walk is noted once and the queue then drains', async (
   await la.fill();
   assert.equal(la.length, 0);
 });
+
+void test('events already listed are taken without a promise; the walk is awaited only when none is', async () => {
+  // the first three are listed; the rest come only through next()
+  const listed: Ev[] = [{ name: 'a' }, { name: 'b' }, { name: 'c' }];
+  const later: Ev[] = [{ name: 'd' }];
+  let nexts = 0;
+  const source = {
+    takeNow: (): Ev | undefined => listed.shift(),
+    next: (): Promise<IteratorResult<Ev>> => {
+      nexts++;
+      const ev = later.shift();
+      return Promise.resolve(ev ? { done: false, value: ev } : { done: true, value: undefined });
+    },
+  };
+  const la = new LookAhead(source, start, { bytes: 100, files: 10, events: 3 });
+  assert.equal(la.fill(), undefined, 'the window filled from listed events: nothing to wait for');
+  assert.deepEqual(
+    [la.shift(), la.shift(), la.shift()].map((i) => i?.ev.name),
+    ['a', 'b', 'c'],
+  );
+  assert.equal(nexts, 0);
+  const waiting = la.fill();
+  assert.ok(waiting instanceof Promise, 'none listed: it waits for the walk');
+  await waiting;
+  assert.deepEqual([la.shift()?.ev.name], ['d']);
+  assert.equal(la.done, true);
+  assert.equal(nexts, 2);
+});
