@@ -122,7 +122,14 @@ describe(
       const row = await until('the job runs with progress on its new node', 90_000, async () =>
         // the new attempt's own heartbeat: the catalog issued it a newer epoch than the first attempt's 1
         (await running()).find((j) => j.jobId === jobId && j.node === NEW_HOST && NEW_ATTEMPT.test(j.progress ?? '')),
-      );
+      ).catch(async (err: Error) => {
+        // seen once in a CI rehearsal and not since: say what the page and the cluster showed
+        const job = spawnSync(process.execPath, [BATON_BIN, 'job', jobId, '--config', config], { encoding: 'utf8' });
+        throw new Error(
+          `${err.message}\nrunning: ${JSON.stringify(await running())}\nbaton job: ${job.stdout}${job.stderr}\n` +
+            `the demo's last output:\n${demo?.output.slice(-6000) ?? ''}`,
+        );
+      });
       console.log(`job on ${NEW_HOST} with progress ${Date.now() - t0} ms after the move: ${row.progress}`);
 
       const dom = await dumpDom(`${base}/`);
