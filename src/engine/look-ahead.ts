@@ -62,20 +62,16 @@ export class LookAhead<E, T extends Started> {
     return undefined;
   }
 
+  /** Waits for the walk's next event, then fills on as `fill` does. */
   private async fillWaiting(): Promise<void> {
-    while (this.hasRoom()) {
-      const now = this.events.takeNow?.();
-      if (now !== undefined) {
-        this.add(now);
-        continue;
-      }
-      const r = await this.events.next();
-      if (r.done) {
-        this.done = true;
-        return;
-      }
-      this.add(r.value);
+    const r = await this.events.next();
+    if (r.done) {
+      this.done = true;
+      return;
     }
+    this.add(r.value);
+    const more = this.fill();
+    if (more) await more;
   }
 
   private hasRoom(): boolean {
