@@ -48,6 +48,9 @@ export interface PendingFile {
   cacheKey?: Buffer;
 }
 
+/** What a file's stat after reading it is compared on. */
+type StatAfter = Pick<EntryStats, 'size' | 'mtimeNs' | 'ctimeNs'>;
+
 /** A file being saved: its content so far and where it is in the file. */
 interface Saving {
   ev: FileEvent;
@@ -144,11 +147,11 @@ export class FileSaver {
     }
     const file: Saving = { ev, content: [], offset: 0, stat: res.stat };
     const storing = this.store(file, res);
-    if (storing) return storing.then(() => this.stored(item, file));
-    return this.stored(item, file);
+    if (storing) return storing.then(() => this.afterStore(item, file));
+    return this.afterStore(item, file);
   }
 
-  private stored(item: PendingFile, file: Saving): TreeNode | Promise<TreeNode> {
+  private afterStore(item: PendingFile, file: Saving): TreeNode | Promise<TreeNode> {
     throwIfAborted(this.d.signal, 'backup');
     return this.finish(item, file);
   }
@@ -305,11 +308,7 @@ export class FileSaver {
       .then((after) => this.made(item, file, after));
   }
 
-  private made(
-    item: PendingFile,
-    { ev, content, offset }: Saving,
-    after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null,
-  ): TreeNode {
+  private made(item: PendingFile, { ev, content, offset }: Saving, after: StatAfter | null): TreeNode {
     const { tally, cache } = this.d;
     if (changedSince(ev.st, after) || BigInt(offset) !== ev.st.size) {
       tally.warnings.push({
@@ -326,6 +325,6 @@ export class FileSaver {
   }
 }
 
-function changedSince(st: EntryStats, after: { size: bigint; mtimeNs: bigint; ctimeNs: bigint } | null): boolean {
+function changedSince(st: EntryStats, after: StatAfter | null): boolean {
   return !after || after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs;
 }
