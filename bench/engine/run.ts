@@ -397,7 +397,9 @@ function targetLines(rounds: Map<string, ToolRun[]>, results: Map<string, ToolRu
       ? peers
           .filter((t) => seconds(t, g.phase) !== undefined)
           .sort((x, y) => (seconds(x, g.phase) as number) - (seconds(y, g.phase) as number))[0]
-      : peers.find((t) => t === g.against);
+      : peers.includes(g.against)
+        ? g.against
+        : undefined;
   const rows = GOALS.map((g) => {
     const peer = peerFor(g);
     const mine = b[g.phase]?.seconds;
