@@ -75,7 +75,7 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
         const now = await coordinatorStatus(c.client, c.config.cluster);
         return now.recent.some((j) => j.jobId === started.jobId) && now;
       },
-      10_000,
+      30_000,
     );
     assert.equal(status.running.length, 0);
     assert.equal(status.recent[0]?.jobId, started.jobId, 'the new run heard the job finish');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BatonConfig } from '../../../src/config/load';
 import { bundleHash, deploymentVersion, routedTo, versionedWorker } from '../../../src/workers/deployment';
+import { tempDir } from '../../helpers/temp';
 
 const config = (deployment?: { name?: string; buildId?: string }) =>
   ({ cluster: 'prod', temporal: { address: 'x:1', namespace: 'default', tls: null, deployment } }) as BatonConfig;
@@ -18,8 +18,7 @@ test('the deployment is baton-<cluster> and the build ID the version and bundle 
 });
 
 test('the bundle hash changes with the bundle, and says "source" when there is none', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-deployment-'));
-  const file = join(dir, 'bundle.js');
+  const file = join(tempDir('baton-deployment-').path, 'bundle.js');
   assert.equal(bundleHash(file), 'source');
   writeFileSync(file, 'a');
   const a = bundleHash(file);
