@@ -4,7 +4,7 @@
  */
 import { beginAttempt, endAttempt, latestCheckpoint, releaseLeases, type AttemptStart } from '../catalog/attempts';
 import { settleMovedAttempt } from '../catalog/attempt-commits';
-import { addEvent, jobFinished, jobStarted, type EventInput, type JobEnd } from '../catalog/jobs';
+import { addEvent, addEvents, jobFinished, jobStarted, type EventInput, type JobEnd } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
 import {
   findSnapshot,
@@ -28,6 +28,10 @@ export function createCatalogActivities(db: Catalog) {
     },
     async recordEvent(event: EventInput): Promise<void> {
       await addEvent(db, event, now());
+    },
+    /** Several events, in their order, in one transaction. */
+    async recordEvents(events: EventInput[]): Promise<void> {
+      await addEvents(db, events, now());
     },
     async recordJobStarted(job: BackupJobInput): Promise<void> {
       await jobStarted(db, job, now());

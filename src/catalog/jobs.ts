@@ -13,19 +13,37 @@ export interface EventInput {
   data?: unknown;
 }
 
+function eventRow(event: EventInput, nowIso: string) {
+  return {
+    cluster: event.cluster,
+    job_id: event.jobId,
+    at: nowIso,
+    kind: event.kind,
+    node: event.node,
+    message: event.message,
+    data_json: event.data === undefined ? null : JSON.stringify(event.data),
+  };
+}
+
 export async function addEvent(db: Catalog, event: EventInput, nowIso: string): Promise<void> {
-  await db
-    .insertInto('job_events')
-    .values({
-      cluster: event.cluster,
-      job_id: event.jobId,
-      at: nowIso,
-      kind: event.kind,
-      node: event.node,
-      message: event.message,
-      data_json: event.data === undefined ? null : JSON.stringify(event.data),
-    })
-    .execute();
+  await db.insertInto('job_events').values(eventRow(event, nowIso)).execute();
+}
+
+/** Rows of one INSERT: 7 values each, well under SQLite's limit of 32,766 bound values. */
+const EVENTS_PER_INSERT = 500;
+
+/**
+ * Several events in one transaction, in their order (the coordinator's reconcile records one for
+ * each running job: one catalog round trip, not one each).
+ */
+export async function addEvents(db: Catalog, events: EventInput[], nowIso: string): Promise<void> {
+  if (events.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
+      const rows = events.slice(i, i + EVENTS_PER_INSERT).map((e) => eventRow(e, nowIso));
+      await trx.insertInto('job_events').values(rows).execute();
+    }
+  });
 }
 
 /**

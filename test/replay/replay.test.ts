@@ -32,7 +32,9 @@
  *   The -starts-at-once one: behind the patch marker coordinator-starts-backups-at-once, each
  *   startBackup plans its job under the lock and starts the child after releasing it.
  *   The -moves-at-once one: behind the patch marker coordinator-reports-moves-at-once, the app
- *   moves of one observation told and recorded together.
+ *   moves of one observation told and recorded together. The -reconciles-at-once one: behind the
+ *   patch marker coordinator-reconciles-at-once, the move and each running job's reconcile event
+ *   recorded by one recordEvents activity.
  * coordinator-retention-*: a configure update giving sample-db keep {last: 1}, a backup whose
  *   jobFinished signal makes node-2's drive due, the patch marker coordinator-applies-retention,
  *   the retentionJob child and its retentionFinished signal.
@@ -148,6 +150,23 @@ test('the coordinator that reports moves at once carries its patch and tells a m
       .some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'appMoved'),
     'an appMoved signal after the marker',
   );
+});
+
+test('the coordinator that reconciles at once records its move and the jobs in one recordEvents', () => {
+  const file = files.find((f) => f.startsWith('coordinator-failover-') && f.endsWith('-reconciles-at-once.json'));
+  assert.ok(file, 'coordinator-failover-*-reconciles-at-once.json');
+  const { events } = load(file);
+  const marker = patchMarkerAt(events, 'coordinator-reconciles-at-once');
+  assert.ok(marker > 0, 'the patch marker coordinator-reconciles-at-once');
+  const recorded = events
+    .slice(marker)
+    .map((e) => e.activityTaskScheduledEventAttributes)
+    .filter((a) => a?.activityType.name === 'recordEvents');
+  assert.equal(recorded.length, 1, 'one recordEvents after the kill');
+  const batch = JSON.parse(Buffer.from(recorded[0]?.input?.payloads[0].data ?? '', 'base64').toString()) as {
+    kind: string;
+  }[];
+  assert.match(batch[0].kind, /^coordinator-(handover|failover)$/);
 });
 
 test('the cancelled backup carries the patch, records its end, tells the coordinator and ends cancelled', () => {

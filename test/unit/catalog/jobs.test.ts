@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   addEvent,
+  addEvents,
   clusterEvents,
   getJob,
   jobEvents,
@@ -73,5 +74,26 @@ describeCatalog('catalog jobs and events', (catalog) => {
       ['coordinator-failover', 'app-moved'],
     );
     assert.deepEqual(JSON.parse(events[1].data_json ?? 'null'), { a: 1 });
+  });
+
+  test('1,201 events recorded together are all there, in their order (three INSERTs)', async () => {
+    const db = catalog.db();
+    const many = Array.from({ length: 1201 }, (_, i) => ({
+      cluster: 'c',
+      jobId: 'j-many',
+      kind: 'coordinator-reconciled' as const,
+      node: 'n3',
+      message: `m${i}`,
+      data: { i },
+    }));
+    await addEvents(db, [], 't');
+    await addEvents(db, many, 't');
+    const events = await jobEvents(db, 'j-many');
+    assert.equal(events.length, 1201);
+    assert.deepEqual(
+      events.map((e) => e.message),
+      many.map((e) => e.message),
+    );
+    assert.deepEqual(JSON.parse(events[1200].data_json ?? 'null'), { i: 1200 });
   });
 });
