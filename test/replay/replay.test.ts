@@ -35,6 +35,9 @@
  *   moves of one observation told and recorded together. The -reconciles-at-once one: behind the
  *   patch marker coordinator-reconciles-at-once, the move and each running job's reconcile event
  *   recorded by one recordEvents activity.
+ * coordinator-continue-as-new-*: see fault-histories.test.ts; the -hands-over-between-ticks ones
+ *   behind the patch marker coordinator-hands-over-between-ticks (a due run's tick wait ends when
+ *   it may hand over).
  * coordinator-retention-*: a configure update giving sample-db keep {last: 1}, a backup whose
  *   jobFinished signal makes node-2's drive due, the patch marker coordinator-applies-retention,
  *   the retentionJob child and its retentionFinished signal.
@@ -167,6 +170,14 @@ test('the coordinator that reconciles at once records its move and the jobs in o
     kind: string;
   }[];
   assert.match(batch[0].kind, /^coordinator-(handover|failover)$/);
+});
+
+test('the coordinator that hands over between ticks carries its patch and continues as new', () => {
+  const file = files.find((f) => f.startsWith('coordinator-continue-as-new-0') && f.endsWith('-between-ticks.json'));
+  assert.ok(file, 'coordinator-continue-as-new-*-hands-over-between-ticks.json');
+  const { events } = load(file);
+  assert.ok(patchMarkerAt(events, 'coordinator-hands-over-between-ticks') > 0, 'the patch marker');
+  assert.equal(events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
 });
 
 test('the cancelled backup carries the patch, records its end, tells the coordinator and ends cancelled', () => {
