@@ -1,8 +1,8 @@
 /**
  * Updates to the coordinator that are refused for a moment, retried here briefly:
  *   - while it hands over to its next run (continue-as-new): the next run takes them within a
- *     workflow task or two (a run that closed before it took a request is the same refusal:
- *     start-backup-update.ts);
+ *     workflow task or two (a run that closed before it took a request is the same refusal, and
+ *     starts the window again: start-backup-update.ts, RunClosedBeforeTaking);
  *   - when the server already holds its limit of updates in flight for one workflow
  *     (RESOURCE_EXHAUSTED, 10 by default: a schedule firing for many apps at once meets it);
  *   - for up to 6 s, while its last workflow task failed or timed out (gRPC's FAILED_PRECONDITION,
@@ -36,17 +36,35 @@ function windowOf(err: unknown, timeoutMs: number): number {
   return 0;
 }
 
-/** `onRetry` hears each refusal that is retried (bench/scale records them). */
+/**
+ * A try addressed to one run of the coordinator that closed while it held the request, before it
+ * took it (start-backup-update.ts): the coordinator did hand over, and the next run is new.
+ */
+export class RunClosedBeforeTaking extends Error {}
+
+/** How many windows a request may spend in all, when runs close on it one after another. */
+const WINDOWS_AT_MOST = 4;
+
+/**
+ * `onRetry` hears each refusal that is retried (bench/scale records them). A run that closed while
+ * it held the request starts the window again: under load a run may take many seconds to close
+ * (bench/scale: a try held 28 s by a run that tried to continue as new 7 times), and its next run
+ * has had none of the window; at most WINDOWS_AT_MOST windows in all.
+ */
 export async function retryWhileDraining<T>(
   call: () => Promise<T>,
   timeoutMs = 30_000,
   onRetry?: (err: unknown) => void,
 ): Promise<T> {
-  const started = Date.now();
+  const first = Date.now();
+  let started = first;
   for (let waitMs = 50; ; waitMs = Math.min(waitMs * 2, 1000)) {
     try {
       return await call();
     } catch (err) {
+      if (err instanceof RunClosedBeforeTaking && Date.now() < first + (WINDOWS_AT_MOST - 1) * timeoutMs) {
+        started = Date.now();
+      }
       if (Date.now() + waitMs > started + windowOf(err, timeoutMs)) throw err;
       onRetry?.(err);
       await new Promise((r) => setTimeout(r, waitMs));

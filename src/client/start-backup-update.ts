@@ -24,7 +24,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { StartBackupRequest, StartedBackup } from '../model/backup';
 import { COORDINATOR_DRAINING, startBackupUpdate } from '../workflows/messages';
-import { retryWhileDraining } from './draining';
+import { RunClosedBeforeTaking, retryWhileDraining } from './draining';
 import { isWorkflowClosing } from './grpc-retry';
 
 export interface SendOptions {
@@ -64,7 +64,7 @@ export async function sendStartBackup(
       // answer to this update ID from now on: grpc-retry.ts): the next run takes it.
       if (err instanceof WorkflowNotFoundError || isWorkflowClosing(err)) {
         const what = err instanceof WorkflowNotFoundError ? 'closed' : 'was closing';
-        throw new Error(`run ${current.runId} of ${workflowId} ${what} before it took the request`, {
+        throw new RunClosedBeforeTaking(`run ${current.runId} of ${workflowId} ${what} before it took the request`, {
           cause: ApplicationFailure.retryable('the coordinator continued as new', COORDINATOR_DRAINING),
         });
       }

@@ -1,14 +1,14 @@
 /**
  * retryWhileDraining alone: which refusals it retries (the coordinator handing over, too many
- * updates in flight, a failed workflow task for up to 6 s, known by gRPC's FAILED_PRECONDITION) and
- * that anything else is thrown at once.
+ * updates in flight, a failed workflow task for up to 6 s, known by gRPC's FAILED_PRECONDITION),
+ * that a run closing on a request starts its window again, and that anything else is thrown at once.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { retryWhileDraining } from '../../../src/client/draining';
+import { RunClosedBeforeTaking, retryWhileDraining } from '../../../src/client/draining';
 import { COORDINATOR_DRAINING } from '../../../src/workflows/messages';
 
 /** A call that fails with `err` `times` times, then answers 'ok'; counts its calls. */
@@ -45,6 +45,45 @@ test('a failed workflow task is retried for a while, then thrown', async () => {
   await assert.rejects(retryWhileDraining(forever.call, 1500), /failed state/);
   assert.ok(Date.now() - started < 3000);
   assert.ok(forever.calls.n >= 3);
+});
+
+test('a run that closed while it held the request starts the window again, four windows at most', async () => {
+  const closed = () =>
+    new RunClosedBeforeTaking('run r1 closed before it took the request', {
+      cause: ApplicationFailure.retryable('the coordinator continued as new', COORDINATOR_DRAINING),
+    });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // held longer than the whole window by a run that then closed: the next run still gets a window
+  let tries = 0;
+  const heldThenOk = async () => {
+    if (++tries > 1) return 'ok';
+    await sleep(400);
+    throw closed();
+  };
+  assert.equal(await retryWhileDraining(heldThenOk, 300), 'ok');
+  assert.equal(tries, 2);
+  // a handing-over refusal after such a wait is retried in the new window too
+  const handing = wrapped(ApplicationFailure.retryable('handing over', COORDINATOR_DRAINING));
+  let n = 0;
+  const heldThenHanding = async () => {
+    n++;
+    if (n === 1) {
+      await sleep(400);
+      throw closed();
+    }
+    if (n === 2) throw handing;
+    return 'ok';
+  };
+  assert.equal(await retryWhileDraining(heldThenHanding, 300), 'ok');
+  // runs that keep closing on it: given up after four windows, not retried for ever
+  const started = Date.now();
+  const always = async () => {
+    await sleep(150);
+    throw closed();
+  };
+  await assert.rejects(retryWhileDraining(always, 300), RunClosedBeforeTaking);
+  const took = Date.now() - started;
+  assert.ok(took >= 900 && took < 2000, `gave up after ${took} ms`);
 });
 
 test('any other failure is thrown at once', async () => {
