@@ -6,10 +6,11 @@
  * of it is the wall time of a perfect use of two cores; what baton spends above it is overhead
  * (threads, messages, collections, bookkeeping), which is where a faster engine has room.
  *
- *   npm run build && node dist/bench/engine/limits.js [--work /tmp/baton-bench] [--rounds 3] [--out docs/benchmarks.md]
+ *   npm run build && node dist/bench/engine/limits.js [--work /tmp/baton-bench] [--scale 1] [--many 100000] [--rounds 3] [--out docs/benchmarks.md]
  *
- * It reads the datasets run.ts made under --work (data-1 and many-100000; run that first), writes
- * packs under --work/limits, and its section is `engine-limits` in the --out file.
+ * It reads the datasets run.ts made under --work with the same --scale and --many (data-1 and
+ * many-100000 by default; run that first), writes packs under --work/limits, and its section is
+ * `engine-limits` in the --out file.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -50,14 +51,18 @@ import { spliceNamedSection } from '../section';
 const { values: opts } = parseArgs({
   options: {
     work: { type: 'string', default: '/tmp/baton-bench' },
+    scale: { type: 'string', default: '1' },
+    many: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '3' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
   },
 });
 const work = resolve(opts.work);
 const rounds = Number(opts.rounds);
-const DATA = join(work, 'data-1');
-const MANY = join(work, 'many-100000');
+const DATA = join(work, `data-${opts.scale}`);
+const MANY = join(work, `many-${opts.many}`);
+const DATA_NAME = opts.scale === '1' ? '1 GiB set' : `dataset scale ${opts.scale}`;
+const MANY_NAME = `${Number(opts.many).toLocaleString('en')} tiny files`;
 const PACK = 16 * 2 ** 20;
 const repoRoot = resolve(__dirname, '../../..');
 
@@ -410,9 +415,9 @@ async function measure(): Promise<Results> {
     new Map([...ps[0].cpu.keys()].map((s) => [s, median(ps.map((p) => p.cpu.get(s) ?? 0))]));
   return {
     columns: [
-      { figure: 'first backup, 1 GiB set', steps: med(passes.backup), baton: runs.map((x) => x.backup) },
+      { figure: `first backup, ${DATA_NAME}`, steps: med(passes.backup), baton: runs.map((x) => x.backup) },
       { figure: 'restore (cold cache)', steps: med(passes.restore), baton: runs.map((x) => x.restore) },
-      { figure: '100,000 tiny files', steps: med(passes.tiny), baton: runs.map((x) => x.tiny) },
+      { figure: MANY_NAME, steps: med(passes.tiny), baton: runs.map((x) => x.tiny) },
     ],
     kdfCpu: med(passes.kdf).get(KDF_STEP) ?? 0,
     readWall: median(readWalls),
@@ -442,8 +447,8 @@ function report(r: Results): string {
       `(\`bin/baton.js repo\`, wall and CPU from \`/usr/bin/time\`). The floor on two cores is the work over 2: ` +
       `no thread ever waits, nothing is done that the format does not need. Backups read from the page cache; the ` +
       `restore reads its packs after the page cache was emptied (that step alone took ${f2(r.readWall)} s of wall ` +
-      `time on one thread). Unique data stored: ${(r.unique.big / 2 ** 20).toFixed(0)} MiB of the 1 GiB set, ` +
-      `${(r.unique.tiny / 2 ** 20).toFixed(1)} MiB of the tiny files. What the figures say: docs/engine.md.`,
+      `time on one thread). Unique data stored: ${(r.unique.big / 2 ** 20).toFixed(0)} MiB of the ${DATA_NAME}, ` +
+      `${(r.unique.tiny / 2 ** 20).toFixed(1)} MiB of the ${MANY_NAME}. What the figures say: docs/engine.md.`,
     '',
     row(
       'step (CPU s, one thread)',
@@ -493,7 +498,9 @@ function report(r: Results): string {
 async function main(): Promise<void> {
   for (const d of [DATA, MANY]) {
     if (!existsSync(join(d, '.complete'))) {
-      throw new Error(`${d} is missing: run bench/engine/run.js --work ${work} first, which makes it`);
+      throw new Error(
+        `${d} is missing: run bench/engine/run.js --work ${work} --scale ${opts.scale} --many ${opts.many} first, which makes it`,
+      );
     }
   }
   if (!CAN_DROP) throw new Error('the restore pass needs an empty page cache: run as root');

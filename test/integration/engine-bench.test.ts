@@ -2,7 +2,8 @@
  * The engine benchmark's small variant (the full-size run is bench/engine, by hand): the same
  * script on a tiny dataset, baton at its default zstd level and at level 3, against Debian's restic
  * and borg, one round. It must finish, check
- * every restore against the dataset, and write a table with a row per tool and one per goal.
+ * every restore against the dataset, and write a table with a row per tool and one per goal. Then
+ * bench/engine/limits.ts on the same datasets, one round: its table of steps, sums and baton's runs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { secondNodeSkip } from '../helpers/first-node';
 
 const RUN = join(__dirname, '../../bench/engine/run.js');
+const LIMITS = join(__dirname, '../../bench/engine/limits.js');
 
 void test(
   'bench/engine runs end to end on a small dataset against restic and borg',
@@ -66,6 +68,29 @@ void test(
         /- at zstd level 3 \(baton-zstd3\): first backup [0-9.]+x [a-z0-9.-]+, repository [0-9]+ MiB against [0-9]+ MiB$/m,
       );
       assert.match(md, /- baton-zstd3: .*`init --compression-level 3`/);
+
+      // bench/engine/limits.ts on the same datasets: each step's CPU time a column per figure, the
+      // sum, the floor on two cores, and baton's own runs against them
+      const limitsOut = join(work, 'limits.md');
+      const l = spawnSync(
+        process.execPath,
+        [LIMITS, '--work', work, '--scale', '0.02', '--many', '2000', '--rounds', '1', '--out', limitsOut],
+        { encoding: 'utf8', timeout: 300_000 },
+      );
+      assert.equal(l.status, 0, `limits failed:\n${l.stderr.slice(-3000)}`);
+      const limits = readFileSync(limitsOut, 'utf8');
+      assert.match(limits, /<!-- engine-limits:begin -->/);
+      const cells = (label: string, cell: string) => new RegExp(`^\\| ${label} +\\|( ${cell} +\\|){3}$`, 'm');
+      assert.match(
+        limits,
+        /\| first backup, dataset scale 0\.02 +\| restore \(cold cache\) +\| 2,000 tiny files +\|$/m,
+      );
+      assert.match(limits, cells('\\*\\*the work \\(the sum\\)\\*\\*', '\\*\\*[0-9.]+\\*\\*'));
+      assert.match(limits, cells('floor on 2 cores \\(the work / 2\\), wall', '[0-9.]+ s'));
+      assert.match(limits, cells('baton, wall: median \\(round by round\\)', '[0-9.]+ s \\([0-9.]+\\)'));
+      assert.match(limits, cells("baton's CPU over the work", '[0-9.]+x'));
+      assert.match(limits, /^\| compress \(zstd 2 where it shrinks\) +\| [0-9.]+ +\| +\| [0-9.]+ +\|$/m);
+      assert.match(limits, /^\| decompress \(zstd\) +\| +\| [0-9.]+ +\| +\|$/m);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
