@@ -21,6 +21,7 @@ import { openCatalog, type Catalog } from '../../src/catalog/open';
 import { loadConfig } from '../../src/config/load';
 import { startDevServer } from '../../src/devtools/dev-server';
 import { spliceNamedSection } from '../section';
+import { COORDINATOR_RUN_EVENTS } from '../../src/model/coordinator';
 import { coordinatorFigures, type CoordinatorFigures } from './coordinator-history';
 import { catalogTimings, copyCatalog, type QueryTiming } from './catalog-timings';
 import { percentile } from './percentile';
@@ -340,6 +341,7 @@ function sectionText(o: Outcome): string {
   const accepts = o.requests.flatMap((r) => (r.acceptedMs !== undefined ? [r.acceptedMs] : []));
   const p99 = percentile(o.dispatchMs, 99);
   const c = o.coordinator;
+  const handOverMs = c.handOvers.map((h) => h.ms);
   const timing = (t: QueryTiming[] | null, name: string) => t?.find((q) => q.name === name)?.medianMs ?? null;
   const queries = o.sqlite.map((q) => `| ${q.name} | ${ms(q.medianMs)} | ${ms(timing(o.postgres, q.name))} |`);
   return [
@@ -368,6 +370,7 @@ function sectionText(o: Outcome): string {
     `| dispatch latency, request -> attempt running, p50 / p99 / max (${o.dispatchMs.length} jobs) | ${ms(percentile(o.dispatchMs, 50))} / ${ms(p99)} / ${ms(o.dispatchMs.length ? Math.max(...o.dispatchMs) : null)} | p99 < 1 s | ${p99 !== null && p99 < 1000 ? 'yes' : 'no'} |`,
     `| coordinator workflow task, scheduled -> completed, p50 / p99 / max (${c.tasks} tasks) | ${ms(c.taskP50Ms)} / ${ms(c.taskP99Ms)} / ${ms(c.taskMaxMs)} | | |`,
     `| coordinator runs (continue-as-new) during the run, events per run (max) | ${c.runs}, ${c.maxEventsPerRun} | | |`,
+    `| coordinator hand-overs: due (${COORDINATOR_RUN_EVENTS} events) -> run closed, p50 / max (${handOverMs.length} runs); its tasks the server failed meanwhile as events came (UnhandledCommand) | ${ms(percentile(handOverMs, 50))} / ${ms(handOverMs.length ? Math.max(...handOverMs) : null)}; ${c.handOvers.reduce((n, h) => n + h.refusedTries, 0)}, in ${c.handOvers.filter((h) => h.refusedTries > 0).length} runs | | |`,
     `| coordinator state carried into a new run (largest input) | ${(c.maxInputBytes / 1024).toFixed(0)} KiB | | |`,
     `| worker processes' peak RSS | ${o.rssMiB.map((m) => `${m.toFixed(0)} MiB`).join(', ')} | | |`,
     `| wall time of the whole run | ${o.wallS.toFixed(0)} s | | |`,

@@ -2,6 +2,12 @@
 import type { JobEntry, JobState } from './backup';
 import type { ClusterPlan } from './plan';
 
+/**
+ * Events after which a run of the coordinator continues as new (the patch coordinator-short-runs,
+ * src/workflows/coordinator.ts); bench/scale measures its hand-overs from there.
+ */
+export const COORDINATOR_RUN_EVENTS = 300;
+
 export interface CoordinatorSnapshot {
   plan: ClusterPlan;
   /** Where each app runs, as last reported by the cluster service; null when nowhere. */

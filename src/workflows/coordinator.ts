@@ -32,7 +32,7 @@ import { RetentionQueue } from './retention-queue';
 import { CoordinatorRefusal, CoordinatorState, type Observation } from './coordinator-state';
 import { planProblems } from '../model/plan-problems';
 import { removalsInUse } from '../model/plan-diff';
-import { unreachableLine, type CoordinatorSnapshot } from '../model/coordinator';
+import { COORDINATOR_RUN_EVENTS, unreachableLine, type CoordinatorSnapshot } from '../model/coordinator';
 import { coordinatorMove } from '../model/coordinator-move';
 import type { ClusterSnapshot } from '../model/cluster';
 import { Lock } from './lock';
@@ -181,9 +181,6 @@ export const COORDINATOR_HANDS_OVER_BETWEEN_TICKS = 'coordinator-hands-over-betw
 const EVENTS_AT_ONCE = 500;
 
 type EventInput = Parameters<CatalogActivities['recordEvent']>[0];
-
-/** Events after which a run of the coordinator continues as new (COORDINATOR_SHORT_RUNS). */
-export const COORDINATOR_RUN_EVENTS = 300;
 
 export interface CoordinatorInput {
   plan: ClusterPlan;
