@@ -45,6 +45,7 @@ import { statBatch, type EntryStats } from '../../src/engine/entry-stats';
 import { blobId, contentId } from '../../src/engine/hash';
 import { encodeTree, makeNode, type TreeNode } from '../../src/engine/tree';
 import { deriveKek, newKdfParams } from '../../src/engine/kdf';
+import { run, timed, type Measure } from './commands';
 import { CAN_DROP, dropCaches, warm } from './page-cache';
 import { spliceNamedSection } from '../section';
 
@@ -328,20 +329,7 @@ async function kdf(steps: Steps): Promise<Steps> {
   return steps;
 }
 
-interface Measure {
-  wall: number;
-  cpu: number;
-}
-
 const env = { ...process.env, BATON_PASSWORD: 'bench', BATON_CACHE_DIR: join(work, 'limits', 'baton-cache') };
-
-function timed(cmd: string[]): Measure {
-  spawnSync('sync');
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', ...cmd], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed:\n${r.stderr.slice(-2000)}`);
-  const [wall, user, sys] = r.stderr.trim().split('\n').at(-1)?.split(' ').map(Number) ?? [];
-  return { wall, cpu: user + sys };
-}
 
 /** baton's own first backup, cold restore and tiny-files backup, as bench/engine runs them. */
 function baton(): { backup: Measure; restore: Measure; tiny: Measure } {
@@ -349,19 +337,15 @@ function baton(): { backup: Measure; restore: Measure; tiny: Measure } {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const repo = (...args: string[]) => [process.execPath, join(repoRoot, 'bin/baton.js'), 'repo', ...args];
-  const run = (cmd: string[]) => {
-    const r = spawnSync(cmd[0], cmd.slice(1), { env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed:\n${r.stderr.slice(-2000)}`);
-  };
-  run(repo('init', '--drive', join(dir, 'big')));
-  run(repo('init', '--drive', join(dir, 'tiny')));
+  run(repo('init', '--drive', join(dir, 'big')), env);
+  run(repo('init', '--drive', join(dir, 'tiny')), env);
   warm(DATA);
-  const backup = timed(repo('backup', '--drive', join(dir, 'big'), '--app', 'bench', DATA));
+  const backup = timed(repo('backup', '--drive', join(dir, 'big'), '--app', 'bench', DATA), env);
   const snapshot = readdirSync(join(dir, 'big', 'snapshots'))[0];
   dropCaches();
-  const restore = timed(repo('restore', '--drive', join(dir, 'big'), snapshot, '--target', join(dir, 'out')));
+  const restore = timed(repo('restore', '--drive', join(dir, 'big'), snapshot, '--target', join(dir, 'out')), env);
   warm(MANY);
-  const tiny = timed(repo('backup', '--drive', join(dir, 'tiny'), '--no-cache', MANY));
+  const tiny = timed(repo('backup', '--drive', join(dir, 'tiny'), '--no-cache', MANY), env);
   rmSync(dir, { recursive: true, force: true });
   return { backup, restore, tiny };
 }
@@ -433,7 +417,7 @@ const row = (label: string, cells: string[]) => `| ${label} | ${cells.join(' | '
 function report(r: Results): string {
   const cols = r.columns;
   const sums = cols.map((c) => [...c.steps.values()].reduce((x, y) => x + y, 0) + r.kdfCpu);
-  const walls = cols.map((c) => median(c.baton.map((m) => m.wall)));
+  const walls = cols.map((c) => median(c.baton.map((m) => m.seconds)));
   const cpu = cols.map((c) => median(c.baton.map((m) => m.cpu)));
   const steps = [...BACKUP_STEPS, ...RESTORE_STEPS].filter((step, i, all) => all.indexOf(step) === i);
   return [
@@ -478,7 +462,7 @@ function report(r: Results): string {
     ),
     row(
       'baton, wall: median (round by round)',
-      cols.map((c, i) => `${f2(walls[i])} s (${c.baton.map((m) => f2(m.wall)).join(', ')})`),
+      cols.map((c, i) => `${f2(walls[i])} s (${c.baton.map((m) => f2(m.seconds)).join(', ')})`),
     ),
     row(
       'baton, CPU: median',

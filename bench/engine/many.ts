@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { run, timed, type Measure } from './commands';
 import { generateMany } from './dataset';
 import { warm } from './page-cache';
 import { spliceNamedSection } from '../section';
@@ -29,39 +30,12 @@ const batonMain = resolve(__dirname, '../../../bin/baton.js');
 const cacheDir = join(work, `baton-many-cache-${count}`);
 const env = { ...process.env, BATON_PASSWORD: 'bench', BATON_CACHE_DIR: cacheDir };
 
-function sh(cmd: string[]): string {
-  const r = spawnSync(cmd[0], cmd.slice(1), { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return r.stderr;
-}
+const describe = (r: Measure): string =>
+  `${r.seconds.toFixed(1)} s wall, ${r.cpu.toFixed(1)} s CPU, peak RSS ${r.rssMiB} MiB`;
 
-interface Run {
-  wall: number;
-  cpu: number;
-  rssMiB: number;
-}
-
-const describe = (r: Run): string => `${r.wall.toFixed(1)} s wall, ${r.cpu.toFixed(1)} s CPU, peak RSS ${r.rssMiB} MiB`;
-
-/** Runs a backup under /usr/bin/time: its wall time, CPU time and peak RSS. */
-function backup(drive: string, dir: string, extra: string[]): Run {
-  const err = sh([
-    '/usr/bin/time',
-    '-f',
-    '%e s %U user %S sys %M KB',
-    process.execPath,
-    batonMain,
-    'repo',
-    'backup',
-    '--drive',
-    drive,
-    '--app',
-    'm',
-    ...extra,
-    dir,
-  ]);
-  const [wall, , user, , sys, , kb] = (err.trim().split('\n').pop() ?? '').split(' ').map(Number);
-  return { wall, cpu: user + sys, rssMiB: Math.round(kb / 1024) };
+/** A backup under /usr/bin/time: its wall time, CPU time and peak RSS. */
+function backup(drive: string, dir: string, extra: string[]): Measure {
+  return timed([process.execPath, batonMain, 'repo', 'backup', '--drive', drive, '--app', 'm', ...extra, dir], env);
 }
 
 let dir = join(work, `many-${count}`);
@@ -80,10 +54,10 @@ const drive = join(work, 'baton-many-drive');
 const fresh = (): void => {
   rmSync(drive, { recursive: true, force: true });
   rmSync(cacheDir, { recursive: true, force: true });
-  sh([process.execPath, batonMain, 'repo', 'init', '--drive', drive]);
+  run([process.execPath, batonMain, 'repo', 'init', '--drive', drive], env);
 };
-const results: { name: string; run: Run }[] = [];
-const measure = (name: string, run: Run): void => {
+const results: { name: string; run: Measure }[] = [];
+const measure = (name: string, run: Measure): void => {
   results.push({ name, run });
   process.stdout.write(`${count} files, ${name}: ${describe(run)}\n`);
 };
@@ -103,7 +77,7 @@ rmSync(drive, { recursive: true, force: true });
 rmSync(cacheDir, { recursive: true, force: true });
 
 if (outFile) {
-  const met = (r: Run): string => (r.rssMiB < GOAL_MIB ? 'met' : 'not met');
+  const met = (r: Measure): string => (r.rssMiB < GOAL_MIB ? 'met' : 'not met');
   const lines = [
     '## Many files: peak memory',
     '',
@@ -116,7 +90,7 @@ if (outFile) {
     '| --- | --- | --- | --- | --- |',
     ...results.map(
       ({ name, run }) =>
-        `| ${name} | ${run.wall.toFixed(1)} s | ${run.cpu.toFixed(1)} s | ${run.rssMiB} MiB | ${met(run)} |`,
+        `| ${name} | ${run.seconds.toFixed(1)} s | ${run.cpu.toFixed(1)} s | ${run.rssMiB} MiB | ${met(run)} |`,
     ),
   ];
   const before = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';

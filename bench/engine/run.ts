@@ -24,19 +24,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spliceNamedSection } from '../section';
+import { run as runIn, timed as timedIn, type Measure } from './commands';
 import { generate, generateMany } from './dataset';
 import { CAN_DROP, dropCaches, warm } from './page-cache';
 import { FORMAT_VERSION } from '../../src/engine/config';
 import { ZSTD_LEVEL } from '../../src/engine/blob';
 import { deriveKek, type KdfParams } from '../../src/engine/kdf';
 import { randomBytes } from 'node:crypto';
-
-interface Measure {
-  seconds: number;
-  /** user + system CPU seconds of the process and its threads */
-  cpu: number;
-  rssMiB: number;
-}
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -90,21 +84,8 @@ const env = {
   RESTIC_CACHE_DIR: join(work, 'restic-cache'),
 };
 
-function timed(cmd: string[], cwd?: string): Measure {
-  // dirty pages of the previous step are written out first, so no step pays for another's
-  spawnSync('sync');
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', ...cmd], { env, cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const last = r.stderr.trim().split('\n').pop() ?? '';
-  const [s, user, sys, kb] = last.split(' ').map(Number);
-  return { seconds: s, cpu: user + sys, rssMiB: Math.round(kb / 1024) };
-}
-
-function run(cmd: string[], cwd?: string): string {
-  const r = spawnSync(cmd[0], cmd.slice(1), { env, cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr.slice(-2000)}`);
-  return r.stdout;
-}
+const timed = (cmd: string[], cwd?: string): Measure => timedIn(cmd, env, cwd);
+const run = (cmd: string[], cwd?: string): string => runIn(cmd, env, cwd);
 
 function version(cmd: string[]): string {
   try {
