@@ -85,6 +85,19 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
+/**
+ * The events of the history named `prefix`*`suffix`, from the marker of patch `id` on; asserts both
+ * are there.
+ */
+function fromPatch(prefix: string, suffix: string, id: string): HistoryJson['events'] {
+  const file = files.find((f) => f.startsWith(prefix) && f.endsWith(suffix));
+  assert.ok(file, `${prefix}*${suffix}`);
+  const { events } = load(file);
+  const marker = patchMarkerAt(events, id);
+  assert.ok(marker > 0, `the patch marker ${id}`);
+  return events.slice(marker);
+}
+
 test('there are recorded histories for the coordinator, jobs, failover paths, schedules, restores and verifies', () => {
   assert.ok(
     files.some((f) => f.startsWith('coordinator-')),
@@ -142,27 +155,16 @@ test('the patched scheduled runs carry the patch; the one whose backup failed fa
 });
 
 test('the coordinator that reports moves at once carries its patch and tells a moved job', () => {
-  const file = files.find((f) => f.startsWith('coordinator-failover-') && f.endsWith('-moves-at-once.json'));
-  assert.ok(file, 'coordinator-failover-*-moves-at-once.json');
-  const { events } = load(file);
-  const marker = patchMarkerAt(events, 'coordinator-reports-moves-at-once');
-  assert.ok(marker > 0, 'the patch marker coordinator-reports-moves-at-once');
+  const after = fromPatch('coordinator-failover-', '-moves-at-once.json', 'coordinator-reports-moves-at-once');
   assert.ok(
-    events
-      .slice(marker)
-      .some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'appMoved'),
+    after.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'appMoved'),
     'an appMoved signal after the marker',
   );
 });
 
 test('the coordinator that reconciles at once records its move and the jobs in one recordEvents', () => {
-  const file = files.find((f) => f.startsWith('coordinator-failover-') && f.endsWith('-reconciles-at-once.json'));
-  assert.ok(file, 'coordinator-failover-*-reconciles-at-once.json');
-  const { events } = load(file);
-  const marker = patchMarkerAt(events, 'coordinator-reconciles-at-once');
-  assert.ok(marker > 0, 'the patch marker coordinator-reconciles-at-once');
-  const recorded = events
-    .slice(marker)
+  const after = fromPatch('coordinator-failover-', '-reconciles-at-once.json', 'coordinator-reconciles-at-once');
+  const recorded = after
     .map((e) => e.activityTaskScheduledEventAttributes)
     .filter((a) => a?.activityType.name === 'recordEvents');
   assert.equal(recorded.length, 1, 'one recordEvents after the kill');
@@ -173,11 +175,12 @@ test('the coordinator that reconciles at once records its move and the jobs in o
 });
 
 test('the coordinator that hands over between ticks carries its patch and continues as new', () => {
-  const file = files.find((f) => f.startsWith('coordinator-continue-as-new-0') && f.endsWith('-between-ticks.json'));
-  assert.ok(file, 'coordinator-continue-as-new-*-hands-over-between-ticks.json');
-  const { events } = load(file);
-  assert.ok(patchMarkerAt(events, 'coordinator-hands-over-between-ticks') > 0, 'the patch marker');
-  assert.equal(events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+  const after = fromPatch(
+    'coordinator-continue-as-new-0',
+    '-between-ticks.json',
+    'coordinator-hands-over-between-ticks',
+  );
+  assert.equal(after.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
 });
 
 test('the cancelled backup carries the patch, records its end, tells the coordinator and ends cancelled', () => {
