@@ -420,6 +420,11 @@ async function tellJob(jobId: string, move: { app: string; from: string | null; 
   }
 }
 
+/** `each` of `items`, MOVES_AT_ONCE at a time (in one workflow task where nothing waits). */
+async function atOnce<T>(items: T[], each: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += MOVES_AT_ONCE) await Promise.all(items.slice(i, i + MOVES_AT_ONCE).map(each));
+}
+
 /** Records each app move the cluster service reported, and tells the app's running jobs. */
 async function reportMoves(state: CoordinatorState, moves: Observation['appMoves'], patches: Patches): Promise<void> {
   const reason = 'cluster service reported a move';
@@ -443,8 +448,7 @@ async function reportMoves(state: CoordinatorState, moves: Observation['appMoves
     for (const job of jobs) await tellJob(job.jobId, move, reason);
   };
   if (patches.movesAtOnce) {
-    for (let i = 0; i < moves.length; i += MOVES_AT_ONCE)
-      await Promise.all(moves.slice(i, i + MOVES_AT_ONCE).map(report));
+    await atOnce(moves, report);
     return;
   }
   for (const move of moves) await report(move);
@@ -496,10 +500,8 @@ async function reconcile(
       await catalog.recordEvents(events.slice(i, i + EVENTS_AT_ONCE));
     }
     if (move?.kind === 'coordinator-handover') state.handedOver(from, Date.now());
-    const told = running.flatMap((job, i) => (toTell(job, hosts[i]) ? [() => tell(job, hosts[i])] : []));
-    for (let i = 0; i < told.length; i += MOVES_AT_ONCE) {
-      await Promise.all(told.slice(i, i + MOVES_AT_ONCE).map((t) => t()));
-    }
+    const told = running.map((job, i) => ({ job, now: hosts[i] })).filter(({ job, now }) => toTell(job, now));
+    await atOnce(told, ({ job, now }) => tell(job, now));
     return;
   }
   await catalog.recordEvent(moved);
