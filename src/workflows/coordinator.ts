@@ -177,6 +177,22 @@ export const COORDINATOR_RECONCILES_AT_ONCE = 'coordinator-reconciles-at-once';
  */
 export const COORDINATOR_HANDS_OVER_BETWEEN_TICKS = 'coordinator-hands-over-between-ticks';
 
+/**
+ * The coordinator asks its cluster service (a local activity) only while no configure is saving a
+ * plan. A new coordinator's first observation ran beside the configure that `baton apply` and the
+ * nodes send it by update-with-start, and the SDK (1.24.0) sometimes delivered that local
+ * activity's result a workflow task later than the history it recorded says: replayed on another
+ * node, the run then issued its commands in another order and failed as nondeterministic (CI:
+ * frozen-node.test's coordinator stuck; about 1 demo start in 30 here). With nothing of the plan's
+ * in flight the late delivery orders nothing differently. It waits CONFIGURE_WAIT at most: a
+ * configure whose catalog is down retries its activities for as long, and the coordinator must not
+ * stop watching its cluster meanwhile. Histories recorded before observed at once.
+ */
+export const COORDINATOR_OBSERVES_BETWEEN_CONFIGURES = 'coordinator-observes-between-configures';
+
+/** How long an observation waits for a configure being applied (COORDINATOR_OBSERVES_BETWEEN_CONFIGURES). */
+const CONFIGURE_WAIT = '5s';
+
 /** How many events one recordEvents activity carries. */
 const EVENTS_AT_ONCE = 500;
 
@@ -262,6 +278,7 @@ interface Patches {
   movesAtOnce: boolean;
   reconcilesAtOnce: boolean;
   handsOverBetweenTicks: boolean;
+  observesBetweenConfigures: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -281,6 +298,7 @@ function patchesOfThisRun(): Patches {
     movesAtOnce: patched(COORDINATOR_REPORTS_MOVES_AT_ONCE),
     reconcilesAtOnce: patched(COORDINATOR_RECONCILES_AT_ONCE),
     handsOverBetweenTicks: patched(COORDINATOR_HANDS_OVER_BETWEEN_TICKS),
+    observesBetweenConfigures: patched(COORDINATOR_OBSERVES_BETWEEN_CONFIGURES),
   };
 }
 
@@ -293,21 +311,38 @@ function detailsOf(state: CoordinatorState): () => void {
   };
 }
 
-/** configure: a new plan, checked, saved, and its schedules synced, one request at a time. */
-function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches, newRunDue: () => boolean): void {
+/**
+ * configure: a new plan, checked, saved, and its schedules synced, one request at a time. Returns
+ * whether one is waiting or being applied (COORDINATOR_OBSERVES_BETWEEN_CONFIGURES).
+ */
+function handleConfigure(
+  state: CoordinatorState,
+  lock: Lock,
+  patches: Patches,
+  newRunDue: () => boolean,
+): () => boolean {
+  // counted from the handler's call (in the activation that delivers the request, before the
+  // observation can start) to its end, waiting for the lock included
+  let pending = 0;
   setHandler(
     configureUpdate,
-    (plan: ClusterPlan) =>
-      lock.run(async () => {
+    (plan: ClusterPlan) => {
+      pending++;
+      return lock.run(async () => {
         try {
-          const inUse = removalsInUse(plan, state.snapshot().running).length > 0;
-          state.configure(plan, inUse && patches.refusesRemovalsInUse);
-        } catch (err) {
-          refusal(err);
+          try {
+            const inUse = removalsInUse(plan, state.snapshot().running).length > 0;
+            state.configure(plan, inUse && patches.refusesRemovalsInUse);
+          } catch (err) {
+            refusal(err);
+          }
+          await catalog.savePlan(plan);
+          await scheduler.syncSchedules(plan);
+        } finally {
+          pending--;
         }
-        await catalog.savePlan(plan);
-        await scheduler.syncSchedules(plan);
-      }),
+      });
+    },
     {
       validator: (plan: ClusterPlan) => {
         refuseWhileDraining(newRunDue);
@@ -322,6 +357,7 @@ function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches, 
       },
     },
   );
+  return () => pending > 0;
 }
 
 /**
@@ -677,7 +713,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     workflowInfo().continueAsNewSuggested || (patches.shortRuns && workflowInfo().historyLength >= runEvents);
 
   setHandler(coordinatorStatusQuery, () => state.snapshot());
-  handleConfigure(state, lock, patches, newRunDue);
+  const configuring = handleConfigure(state, lock, patches, newRunDue);
   handleStartBackup(state, lock, show, patches, newRunDue);
   setHandler(jobRoutedSignal, ({ jobId, node, drive }) => {
     state.jobRouted(jobId, node, drive);
@@ -703,6 +739,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   const reconcile = reconcileWhenDue(state, (input.reconcileSeconds ?? 30) * 1000, show, patches);
   const handingOver = () => newRunDue() && (!patches.drains || allHandlersFinished());
   while (!handingOver()) {
+    if (patches.observesBetweenConfigures && configuring()) await condition(() => !configuring(), CONFIGURE_WAIT);
     await observe(state, patches);
     reconcile();
     await startRetentions(retention, patches);

@@ -34,7 +34,8 @@
  *   The -moves-at-once one: behind the patch marker coordinator-reports-moves-at-once, the app
  *   moves of one observation told and recorded together. The -reconciles-at-once one: behind the
  *   patch marker coordinator-reconciles-at-once, the move and each running job's reconcile event
- *   recorded by one recordEvents activity.
+ *   recorded by one recordEvents activity. The -observes-between-configures one: behind the patch
+ *   marker coordinator-observes-between-configures, no observeHost while a configure is applied.
  * coordinator-continue-as-new-*: see fault-histories.test.ts; the -hands-over-between-ticks ones
  *   behind the patch marker coordinator-hands-over-between-ticks (a due run's tick wait ends when
  *   it may hand over).
@@ -65,6 +66,11 @@ interface HistoryJson {
     };
     signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName: string };
     startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType: { name: string } };
+    workflowExecutionUpdateAcceptedEventAttributes?: {
+      protocolInstanceId: string;
+      acceptedRequest: { input: { name: string } };
+    };
+    workflowExecutionUpdateCompletedEventAttributes?: { meta: { updateId: string } };
   }[];
 }
 
@@ -181,6 +187,35 @@ test('the coordinator that hands over between ticks carries its patch and contin
     'coordinator-hands-over-between-ticks',
   );
   assert.equal(after.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+});
+
+test('the coordinator that observes between configures records no observation while one is applied', () => {
+  const after = fromPatch(
+    'coordinator-failover-0',
+    '-observes-between-configures.json',
+    'coordinator-observes-between-configures',
+  );
+  const configures = after.flatMap((e, i) => {
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
+    if (accepted?.acceptedRequest.input.name !== 'configure') return [];
+    const done = after.findIndex(
+      (d) => d.workflowExecutionUpdateCompletedEventAttributes?.meta.updateId === accepted.protocolInstanceId,
+    );
+    return [[i, done]];
+  });
+  assert.ok(configures.length > 0, 'a configure update');
+  const observations = after.flatMap((e, i) =>
+    e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [i] : [],
+  );
+  assert.ok(observations.length > 0, 'observeHost markers');
+  for (const [accepted, done] of configures) {
+    assert.ok(done > accepted, 'the configure completed');
+    assert.deepEqual(
+      observations.filter((o) => o > accepted && o < done),
+      [],
+      'no observeHost marker between its acceptance and its completion',
+    );
+  }
 });
 
 test('the cancelled backup carries the patch, records its end, tells the coordinator and ends cancelled', () => {
