@@ -183,7 +183,7 @@ export const COORDINATOR_HANDS_OVER_BETWEEN_TICKS = 'coordinator-hands-over-betw
  * nodes send it by update-with-start, and the SDK (1.24.0) sometimes delivered that local
  * activity's result a workflow task later than the history it recorded says: replayed on another
  * node, the run then issued its commands in another order and failed as nondeterministic (CI:
- * frozen-node.test's coordinator stuck; about 1 demo start in 30 here). With nothing of the plan's
+ * frozen-node.test's coordinator stuck; 2 of 34 demo starts here). With nothing of the plan's
  * in flight the late delivery orders nothing differently. It waits CONFIGURE_WAIT at most: a
  * configure whose catalog is down retries its activities for as long, and the coordinator must not
  * stop watching its cluster meanwhile. Histories recorded before observed at once.
