@@ -11,19 +11,18 @@
  * Exits 1 when a run does not replay. Not part of the test suite: today it does fail (issue 16's
  * note of 2026-12-06), and a demo takes about a minute.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { connect } from '../src/client/connect';
 import { requestBackup } from '../src/client/coordinator-client';
 import { loadConfig } from '../src/config/load';
 import { DEMO_APP, DEMO_CLUSTER, DRILL_APP } from '../src/demo/demo-files';
 import { coordinatorWorkflowId } from '../src/model/names';
 import { coordinatorStatusQuery } from '../src/workflows/messages';
-import { WORKFLOW_BUNDLE_PATH } from '../src/workers/workflow-bundle';
 import { DemoProcess } from '../test/helpers/demo-process';
+import { replayLiveHistories } from '../test/helpers/replay-live';
 
 const STRESS_MS = 40_000;
 const REQUEST_EVERY_MS = 200;
@@ -35,7 +34,8 @@ async function stressOnce(index: number, queries: boolean, out: string): Promise
   const demo = new DemoProcess('replay-stress');
   try {
     await demo.firstBackup();
-    const { client, close } = await connect(loadConfig(demo.configFile));
+    const config = loadConfig(demo.configFile);
+    const { client, close } = await connect(config);
     try {
       const workflowId = coordinatorWorkflowId(DEMO_CLUSTER);
       const handle = client.workflow.getHandle(workflowId);
@@ -55,22 +55,16 @@ async function stressOnce(index: number, queries: boolean, out: string): Promise
       }
       stop = true;
       await asking;
-      let runs = 0;
-      let failed = 0;
-      for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-        const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-        runs++;
-        try {
-          await Worker.runReplayHistory({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }, history, run.runId);
-        } catch (err) {
-          failed++;
-          const file = join(out, `coordinator-${index}-${run.runId}.json`);
-          writeFileSync(file, historyToJSON(history));
-          console.log(`demo ${index}: run ${run.runId} does not replay (${file}): ${(err as Error).message}`);
-        }
-      }
-      console.log(`demo ${index}: ${failed} of ${runs} runs do not replay; ${requests} requests (${refused} refused)`);
-      return { runs, failed };
+      const { replayed, failures } = await replayLiveHistories(config.temporal.address, config.temporal.namespace, {
+        query: `WorkflowId = '${workflowId}'`,
+        keep: out,
+      });
+      for (const f of failures)
+        console.log(`demo ${index}: run ${f.runId} does not replay (kept in ${out}): ${f.error}`);
+      console.log(
+        `demo ${index}: ${failures.length} of ${replayed} runs do not replay; ${requests} requests (${refused} refused)`,
+      );
+      return { runs: replayed, failed: failures.length };
     } finally {
       await close();
     }
