@@ -324,18 +324,21 @@ function handleConfigure(
   // counted from the handler's call (in the activation that delivers the request, before the
   // observation can start) to its end, waiting for the lock included
   let pending = 0;
+  const take = (plan: ClusterPlan) => {
+    try {
+      const inUse = removalsInUse(plan, state.snapshot().running).length > 0;
+      state.configure(plan, inUse && patches.refusesRemovalsInUse);
+    } catch (err) {
+      refusal(err);
+    }
+  };
   setHandler(
     configureUpdate,
     (plan: ClusterPlan) => {
       pending++;
       return lock.run(async () => {
         try {
-          try {
-            const inUse = removalsInUse(plan, state.snapshot().running).length > 0;
-            state.configure(plan, inUse && patches.refusesRemovalsInUse);
-          } catch (err) {
-            refusal(err);
-          }
+          take(plan);
           await catalog.savePlan(plan);
           await scheduler.syncSchedules(plan);
         } finally {
