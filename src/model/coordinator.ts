@@ -1,5 +1,6 @@
 /** The primary coordinator's state as it travels: its query answer and its continue-as-new input. */
 import type { JobEntry, JobState } from './backup';
+import type { ClusterSnapshot } from './cluster';
 import type { ClusterPlan } from './plan';
 
 /**
@@ -37,6 +38,32 @@ export interface CoordinatorSnapshot {
 export interface DriveRetention {
   apps: string[];
   running: { jobId: string; startedMs: number } | null;
+}
+
+/**
+ * What the node running the coordinator tells it by signal (hostReport) when its view changed:
+ * the node, and what its cluster service says or why it did not answer. `ask` numbers the
+ * coordinator's request, so a report from a node that froze mid-request and came back after
+ * another node answered it is dropped.
+ */
+export type HostReport = { ask: number; node: string } & (
+  | {
+      /** The cluster service's view; without nodes and apps when the coordinator holds its version. */
+      cluster: ClusterSnapshot;
+    }
+  | { error: string }
+);
+
+/** The coordinator's request for a host report (the reportHost local activity). */
+export interface HostReportRequest {
+  workflowId: string;
+  runId: string;
+  ask: number;
+  /** The view the coordinator holds: a report comes only when this node sees another. */
+  host: string | null;
+  version: string | null;
+  /** Whether the coordinator holds an outage: it hears of every failure, and of the recovery. */
+  outage: boolean;
 }
 
 /** The cluster service stopped answering the coordinator: since when, and what it said last. */

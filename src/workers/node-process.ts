@@ -9,7 +9,7 @@
  * time (graceful-stop.ts), then the process exits.
  */
 import { hostname } from 'node:os';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createBackupActivities } from '../activities/backup-activities';
@@ -27,12 +27,14 @@ import { repositoryPassword, type BatonConfig } from '../config/load';
 import { nodeAllowedRoots } from '../config/node-roots';
 import { explainConnectFailure } from '../config/temporal-handshake';
 import { temporalConnectOptions } from '../config/temporal-options';
+import type { HostReport } from '../model/coordinator';
 import { UserError } from '../model/errors';
 import { coordinatorQueue, nodeQueue, workerIdentity } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { gracefulStop, stopGraceMs, type GracefulStop } from './graceful-stop';
 import { runtimeMetrics, startNodeMonitoring } from './node-monitoring';
 import { workflowSource } from './workflow-bundle';
+import { hostReportSignal } from '../workflows/messages';
 import { adoptIfNoneCurrent, deploymentVersion, versionedWorker, type DeploymentVersion } from './deployment';
 
 let runtimeInstalled = false;
@@ -81,11 +83,25 @@ interface WorkerParts {
   version: DeploymentVersion | null;
 }
 
+/**
+ * Signals a host report to the coordinator run that asked for it. A run that ended meanwhile
+ * (continue-as-new) gets none: its next run asks again.
+ */
+function tellCoordinator(client: Client) {
+  return async (run: { workflowId: string; runId: string }, report: HostReport): Promise<void> => {
+    try {
+      await client.workflow.getHandle(run.workflowId, run.runId).signal(hostReportSignal, report);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  };
+}
+
 /** The activities of the coordinator queue: catalog, host (local), schedules, reconcile and restore-test records. */
 export function coordinatorQueueActivities(node: string, config: BatonConfig, catalog: Catalog, client: Client) {
   return {
     ...createCatalogActivities(catalog),
-    ...createHostActivities({ node, cluster: createClusterAdapter(config) }),
+    ...createHostActivities({ node, cluster: createClusterAdapter(config), tell: tellCoordinator(client) }),
     ...createScheduleActivities({ client }),
     ...createReconcileActivities({ client, catalog }),
     ...createRestoreTestCatalogActivities(catalog),

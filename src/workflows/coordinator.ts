@@ -2,7 +2,8 @@
  * The primary coordinator: one long-running workflow per cluster. Wiring only; CoordinatorState
  * decides. Every node's worker polls the coordinator queue, so the coordinator runs on whichever
  * node picks up its next task. Each tick it asks, by local activity, which node that is and what
- * the node's cluster service reports, then acts on what changed.
+ * the node's cluster service reports; the activity tells it by signal when that changed, and the
+ * coordinator acts on the signal.
  */
 import {
   ActivityFailure,
@@ -29,10 +30,16 @@ import type { ScheduleActivities } from '../activities/schedule-activities';
 import { backupJob } from './backup-job';
 import { retentionJob } from './retention-job';
 import { RetentionQueue } from './retention-queue';
+import { HostReports } from './host-reports';
 import { CoordinatorRefusal, CoordinatorState, type Observation } from './coordinator-state';
 import { planProblems } from '../model/plan-problems';
 import { removalsInUse } from '../model/plan-diff';
-import { COORDINATOR_RUN_EVENTS, unreachableLine, type CoordinatorSnapshot } from '../model/coordinator';
+import {
+  COORDINATOR_RUN_EVENTS,
+  unreachableLine,
+  type CoordinatorSnapshot,
+  type HostReport,
+} from '../model/coordinator';
 import { coordinatorMove } from '../model/coordinator-move';
 import type { ClusterSnapshot } from '../model/cluster';
 import { Lock } from './lock';
@@ -42,6 +49,7 @@ import {
   COORDINATOR_DRAINING,
   configureUpdate,
   coordinatorStatusQuery,
+  hostReportSignal,
   jobFinishedSignal,
   jobRoutedSignal,
   retentionFinishedSignal,
@@ -190,6 +198,20 @@ export const COORDINATOR_HANDS_OVER_BETWEEN_TICKS = 'coordinator-hands-over-betw
  */
 export const COORDINATOR_OBSERVES_BETWEEN_CONFIGURES = 'coordinator-observes-between-configures';
 
+/**
+ * The coordinator acts on what its host's cluster service says only when it hears it by signal
+ * (hostReport), a history event, not when the local activity that asks returns. The SDK (1.24.0)
+ * delivers a local activity's result a workflow task later than its history records when a query
+ * is answered while the activity runs (sdk-core's managed_run.rs forces a new task then); whatever
+ * the coordinator did on that result then came after the next task's updates and signals live, and
+ * before them on replay: bench-style load with status queries every 5 ms left 55 of 123 coordinator
+ * runs that another node could not replay (scripts/coordinator-replay-stress.ts). Acting on a signal,
+ * nothing it does depends on when a local activity's result arrives. The activity signals only
+ * news (another node, another view, a failure, an answer after an outage), so an unchanged tick
+ * costs no more history than before. Histories recorded before acted on the activity's result.
+ */
+export const COORDINATOR_HEARS_HOST_BY_SIGNAL = 'coordinator-hears-host-by-signal';
+
 /** How long an observation waits for a configure being applied (COORDINATOR_OBSERVES_BETWEEN_CONFIGURES). */
 const CONFIGURE_WAIT = '5s';
 
@@ -230,6 +252,12 @@ const host = proxyLocalActivities<HostActivities>({
   retry: { maximumAttempts: 3 },
 });
 
+/** reportHost tries the cluster service three times itself (1 s and 2 s apart); it retries a failed signal. */
+const reporter = proxyLocalActivities<HostActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 3 },
+});
+
 /**
  * Refuses a new update once a new run is due (the server suggests continue-as-new, or the run
  * reached its own bound: COORDINATOR_SHORT_RUNS). Without this a coordinator asked
@@ -238,12 +266,30 @@ const host = proxyLocalActivities<HostActivities>({
  * events and 9.5 MB in one run at 3 requests a second). A refused update leaves no event; the
  * client retries it on the next run.
  */
-function refuseWhileDraining(newRunDue: () => boolean): void {
-  if (newRunDue()) {
+function refuseWhileDraining(due: DueForNext): void {
+  if (due.now()) {
     throw ApplicationFailure.retryable(
       'the coordinator is handing over to its next run (continue-as-new); retry in a moment',
       COORDINATOR_DRAINING,
     );
+  }
+}
+
+/**
+ * Whether this run is due for its next (the server suggests continue-as-new, or the run reached its
+ * own bound), asked two ways. `now()` asks at once: the validators refuse new updates with it. The
+ * wait between ticks reads `seen` instead, the answer at the end of the last update handler or
+ * tick: an update a validator refuses runs the workflow in a task that leaves no event, with a
+ * longer history than the task before, and a hand-over begun there (the wait ends, its timer is
+ * cancelled) is one that replay never sees (`No command scheduled for event TimerCanceled`, 3 of 31
+ * stressed runs). Handler ends and ticks happen where history events run the workflow.
+ */
+class DueForNext {
+  seen = false;
+  constructor(readonly now: () => boolean) {}
+
+  note(): void {
+    this.seen = this.now();
   }
 }
 
@@ -279,6 +325,7 @@ interface Patches {
   reconcilesAtOnce: boolean;
   handsOverBetweenTicks: boolean;
   observesBetweenConfigures: boolean;
+  hearsHostBySignal: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -299,6 +346,7 @@ function patchesOfThisRun(): Patches {
     reconcilesAtOnce: patched(COORDINATOR_RECONCILES_AT_ONCE),
     handsOverBetweenTicks: patched(COORDINATOR_HANDS_OVER_BETWEEN_TICKS),
     observesBetweenConfigures: patched(COORDINATOR_OBSERVES_BETWEEN_CONFIGURES),
+    hearsHostBySignal: patched(COORDINATOR_HEARS_HOST_BY_SIGNAL),
   };
 }
 
@@ -315,12 +363,7 @@ function detailsOf(state: CoordinatorState): () => void {
  * configure: a new plan, checked, saved, and its schedules synced, one request at a time. Returns
  * whether one is waiting or being applied (COORDINATOR_OBSERVES_BETWEEN_CONFIGURES).
  */
-function handleConfigure(
-  state: CoordinatorState,
-  lock: Lock,
-  patches: Patches,
-  newRunDue: () => boolean,
-): () => boolean {
+function handleConfigure(state: CoordinatorState, lock: Lock, patches: Patches, due: DueForNext): () => boolean {
   // counted from the handler's call (in the activation that delivers the request, before the
   // observation can start) to its end, waiting for the lock included
   let pending = 0;
@@ -343,12 +386,13 @@ function handleConfigure(
           await scheduler.syncSchedules(plan);
         } finally {
           pending--;
+          due.note();
         }
       });
     },
     {
       validator: (plan: ClusterPlan) => {
-        refuseWhileDraining(newRunDue);
+        refuseWhileDraining(due);
         const problems = planProblems(plan);
         if (problems.length > 0) throw new Error(problems.join('; '));
         try {
@@ -373,7 +417,7 @@ function handleStartBackup(
   lock: Lock,
   show: () => void,
   patches: Patches,
-  newRunDue: () => boolean,
+  due: DueForNext,
 ): void {
   const self = workflowInfo().workflowId;
   const plan = async (request: StartBackupRequest): Promise<BackupJobInput> => {
@@ -390,35 +434,42 @@ function handleStartBackup(
     show();
     return { jobId: job.jobId, node: job.node, drive: job.drive.name };
   };
+  const start = async (request: StartBackupRequest): Promise<StartedBackup> => {
+    if (!patches.startsAtOnce) {
+      return lock.run(async () => {
+        const job = await plan(request);
+        await startJob(job, patches);
+        state.jobStarted(job, new Date().toISOString());
+        return started(job);
+      });
+    }
+    const job = await lock.run(async () => {
+      const job = await plan(request);
+      state.jobStarting(job, new Date().toISOString());
+      return job;
+    });
+    try {
+      await startJob(job, patches);
+    } catch (err) {
+      state.jobNotStarted(job.jobId);
+      show();
+      throw err;
+    }
+    state.jobStartConfirmed(job.jobId);
+    return started(job);
+  };
   setHandler(
     startBackupUpdate,
     async (request: StartBackupRequest) => {
-      if (!patches.startsAtOnce) {
-        return lock.run(async () => {
-          const job = await plan(request);
-          await startJob(job, patches);
-          state.jobStarted(job, new Date().toISOString());
-          return started(job);
-        });
-      }
-      const job = await lock.run(async () => {
-        const job = await plan(request);
-        state.jobStarting(job, new Date().toISOString());
-        return job;
-      });
       try {
-        await startJob(job, patches);
-      } catch (err) {
-        state.jobNotStarted(job.jobId);
-        show();
-        throw err;
+        return await start(request);
+      } finally {
+        due.note();
       }
-      state.jobStartConfirmed(job.jobId);
-      return started(job);
     },
     {
       validator: (request: StartBackupRequest) => {
-        refuseWhileDraining(newRunDue);
+        refuseWhileDraining(due);
         try {
           state.app(request.app);
         } catch (err) {
@@ -582,31 +633,26 @@ function messageOf(err: unknown): string {
 }
 
 /**
- * Asks this node's cluster service, as a local activity. When it fails (map file unreadable,
- * Pacemaker stopped, crm_mon timing out) the coordinator keeps its last view, records the outage's
- * start once, and returns null; its recovery is recorded when it answers again.
+ * The cluster service did not answer (map file unreadable, Pacemaker stopped, crm_mon timing out):
+ * the coordinator keeps its last view and records the outage's start once; its recovery is
+ * recorded when the service answers again (actOn).
  */
-async function askClusterService(state: CoordinatorState, patches: Patches): Promise<HostObservation | null> {
-  let seen: HostObservation;
-  try {
-    // the view it holds: an unchanged view comes back without its apps (HostObservation)
-    seen = await host.observeHost({ host: state.host, version: state.clusterVersion });
-  } catch (err) {
-    if (!patches.reconciles) throw err;
-    if (state.clusterFailed(new Date().toISOString(), messageOf(err))) {
-      const outage = state.outage;
-      log.warn('cluster service unreachable', { error: outage?.error });
-      await catalog.recordEvent({
-        cluster: state.cluster,
-        jobId: null,
-        kind: 'cluster-service-unreachable',
-        node: state.host,
-        message: `${outage ? unreachableLine(outage) : 'cluster service unreachable'}; running on the last known view`,
-        data: outage,
-      });
-    }
-    return null;
-  }
+async function clusterUnreachable(state: CoordinatorState, error: string): Promise<void> {
+  if (!state.clusterFailed(new Date().toISOString(), error)) return;
+  const outage = state.outage;
+  log.warn('cluster service unreachable', { error: outage?.error });
+  await catalog.recordEvent({
+    cluster: state.cluster,
+    jobId: null,
+    kind: 'cluster-service-unreachable',
+    node: state.host,
+    message: `${outage ? unreachableLine(outage) : 'cluster service unreachable'}; running on the last known view`,
+    data: outage,
+  });
+}
+
+/** What the cluster service answered, acted on: an outage's end, app moves, a move of the coordinator. */
+async function actOn(state: CoordinatorState, seen: HostObservation, patches: Patches): Promise<void> {
   const outage = state.clusterAnswered();
   if (outage) {
     await catalog.recordEvent({
@@ -618,7 +664,61 @@ async function askClusterService(state: CoordinatorState, patches: Patches): Pro
       data: outage,
     });
   }
-  return seen;
+  const change = state.observe(seen.node, seen.cluster, Date.now());
+  await reportMoves(state, change.appMoves, patches);
+  if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster, patches);
+  if (change.handoverWasFailover) await recordLateFailover(state, change.handoverWasFailover, seen.cluster);
+}
+
+/** One tick before COORDINATOR_HEARS_HOST_BY_SIGNAL: asks by local activity and acts on its result. */
+async function observe(state: CoordinatorState, patches: Patches): Promise<void> {
+  let seen: HostObservation;
+  try {
+    // the view it holds: an unchanged view comes back without its apps (HostObservation)
+    seen = await host.observeHost({ host: state.host, version: state.clusterVersion });
+  } catch (err) {
+    if (!patches.reconciles) throw err;
+    await clusterUnreachable(state, messageOf(err));
+    return;
+  }
+  await actOn(state, seen, patches);
+}
+
+/** A host report heard by signal, acted on (COORDINATOR_HEARS_HOST_BY_SIGNAL). */
+async function hear(state: CoordinatorState, report: HostReport, patches: Patches): Promise<void> {
+  if ('error' in report) await clusterUnreachable(state, report.error);
+  else await actOn(state, report, patches);
+}
+
+/**
+ * Returns `ask`, which requests a host report: a reportHost local activity, one at a time (a
+ * request made while one runs starts when it ends). Nothing here issues a command, so when its
+ * result arrives changes nothing: what it finds comes back as a hostReport signal.
+ */
+function hostAsker(state: CoordinatorState, reports: HostReports): () => void {
+  const { workflowId, runId } = workflowInfo();
+  let wanted = false;
+  void (async () => {
+    for (;;) {
+      await condition(() => wanted);
+      wanted = false;
+      const outage = state.outage !== null;
+      const request = {
+        workflowId,
+        runId,
+        ask: reports.nextAsk(),
+        host: state.host,
+        version: state.clusterVersion,
+        outage,
+      };
+      await reporter.reportHost(request).catch((err: unknown) => {
+        log.warn('could not report the host', { error: messageOf(err) });
+      });
+    }
+  })();
+  return () => {
+    wanted = true;
+  };
 }
 
 /**
@@ -686,16 +786,6 @@ async function startRetentions(queue: RetentionQueue, patches: Patches): Promise
   }
 }
 
-/** One tick: which node runs the coordinator and what its cluster service reports, acted on. */
-async function observe(state: CoordinatorState, patches: Patches): Promise<void> {
-  const seen = await askClusterService(state, patches);
-  if (seen === null) return;
-  const change = state.observe(seen.node, seen.cluster, Date.now());
-  await reportMoves(state, change.appMoves, patches);
-  if (change.coordinatorMoved) await reconcile(state, change.coordinatorMoved, seen.cluster, patches);
-  if (change.handoverWasFailover) await recordLateFailover(state, change.handoverWasFailover, seen.cluster);
-}
-
 // Worker Versioning: jobs stay PINNED to the build they started on; the coordinator moves to each
 // new current build at its next workflow task, so every change to it is patched (docs/upgrades.md).
 // Only under Worker Versioning (opt-in): an unversioned worker that completes a task with a
@@ -716,8 +806,9 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     workflowInfo().continueAsNewSuggested || (patches.shortRuns && workflowInfo().historyLength >= runEvents);
 
   setHandler(coordinatorStatusQuery, () => state.snapshot());
-  const configuring = handleConfigure(state, lock, patches, newRunDue);
-  handleStartBackup(state, lock, show, patches, newRunDue);
+  const due = new DueForNext(newRunDue);
+  const configuring = handleConfigure(state, lock, patches, due);
+  handleStartBackup(state, lock, show, patches, due);
   setHandler(jobRoutedSignal, ({ jobId, node, drive }) => {
     state.jobRouted(jobId, node, drive);
     show();
@@ -733,6 +824,8 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     show();
   });
   setHandler(retentionFinishedSignal, ({ jobId, drive }) => retention.finished(drive, jobId));
+  const reports = new HostReports();
+  setHandler(hostReportSignal, (report) => reports.received(report));
 
   if (!input.state) {
     await catalog.savePlan(state.snapshot().plan);
@@ -741,17 +834,40 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
 
   const reconcile = reconcileWhenDue(state, (input.reconcileSeconds ?? 30) * 1000, show, patches);
   const handingOver = () => newRunDue() && (!patches.drains || allHandlersFinished());
-  while (!handingOver()) {
-    if (patches.observesBetweenConfigures && configuring()) await condition(() => !configuring(), CONFIGURE_WAIT);
-    await observe(state, patches);
-    reconcile();
-    await startRetentions(retention, patches);
-    show();
-    await condition(
-      () => wake || (patches.handsOverBetweenTicks && handingOver()),
-      `${state.nextTickSeconds(tickSeconds)}s`,
-    );
-    wake = false;
+  if (patches.hearsHostBySignal) {
+    const ask = hostAsker(state, reports);
+    const handingOverSeen = () => due.seen && allHandlersFinished();
+    // asked at the first tick, then when a tick's time passed or the cluster service's hook woke
+    // it, not when a report ended the wait: a report answers an ask, and asking again at once
+    // would skip the tick and its backoff while the cluster service fails
+    let askNow = true;
+    while (!handingOver()) {
+      for (const report of reports.take()) await hear(state, report, patches);
+      reconcile();
+      await startRetentions(retention, patches);
+      show();
+      if (askNow) ask();
+      due.note();
+      const ended = await condition(
+        () => wake || reports.pending() || handingOverSeen(),
+        `${state.nextTickSeconds(tickSeconds)}s`,
+      );
+      askNow = !ended || wake;
+      wake = false;
+    }
+  } else {
+    while (!handingOver()) {
+      if (patches.observesBetweenConfigures && configuring()) await condition(() => !configuring(), CONFIGURE_WAIT);
+      await observe(state, patches);
+      reconcile();
+      await startRetentions(retention, patches);
+      show();
+      await condition(
+        () => wake || (patches.handsOverBetweenTicks && handingOver()),
+        `${state.nextTickSeconds(tickSeconds)}s`,
+      );
+      wake = false;
+    }
   }
 
   await condition(allHandlersFinished);

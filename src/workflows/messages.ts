@@ -13,7 +13,7 @@ import type {
   StartedBackup,
 } from '../model/backup';
 import type { ClusterChanged } from '../model/cluster';
-import type { CoordinatorSnapshot } from '../model/coordinator';
+import type { CoordinatorSnapshot, HostReport } from '../model/coordinator';
 import type { OperationProgress, OperationView, RetentionFinished } from '../model/operations';
 import type { ClusterPlan } from '../model/plan';
 
@@ -44,6 +44,12 @@ export const jobRoutedSignal = defineSignal<[JobRouted]>('jobRouted');
  * notify`), so the coordinator looks now instead of at its next tick.
  */
 export const clusterChangedSignal = defineSignal<[ClusterChanged]>('clusterChanged');
+
+/**
+ * Sent by the reportHost local activity, from the node running the coordinator, when that node's
+ * cluster service tells it something new; the coordinator acts on it as on any history event.
+ */
+export const hostReportSignal = defineSignal<[HostReport]>('hostReport');
 
 export const coordinatorStatusQuery = defineQuery<CoordinatorSnapshot>('status');
 

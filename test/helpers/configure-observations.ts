@@ -1,7 +1,8 @@
 /**
- * Where a coordinator's history has its configure updates and its observations (the observeHost
- * local activity's markers), by position in `events`: for the checks of patch
- * coordinator-observes-between-configures on live and on recorded histories alike.
+ * Where a coordinator's history has its configure updates and its observations (its local
+ * activities' markers), by position in `events`: for replay.test's checks of the recorded
+ * histories behind the patches coordinator-observes-between-configures and
+ * coordinator-hears-host-by-signal.
  */
 
 /** The fields read here, as both the client's history events and a recorded history's JSON have them. */
@@ -26,7 +27,10 @@ export function configureSpans(events: EventLike[]): { accepted: number; complet
   });
 }
 
-/** The observations: every local activity's marker (observeHost is the coordinator's only one). */
+/**
+ * The observations: every local activity's marker (observeHost, or reportHost behind the patch
+ * coordinator-hears-host-by-signal: the coordinator's only local activities).
+ */
 export function observationsAt(events: EventLike[]): number[] {
   return events.flatMap((e, i) => (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [i] : []));
 }

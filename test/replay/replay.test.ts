@@ -36,6 +36,8 @@
  *   patch marker coordinator-reconciles-at-once, the move and each running job's reconcile event
  *   recorded by one recordEvents activity. The -observes-between-configures one: behind the patch
  *   marker coordinator-observes-between-configures, no observeHost while a configure is applied.
+ *   The -hears-host-by-signal one (and coordinator-continue-as-new's): behind the patch marker
+ *   coordinator-hears-host-by-signal, reportHost markers and the hostReport signals acted on.
  * coordinator-continue-as-new-*: see fault-histories.test.ts; the -hands-over-between-ticks ones
  *   behind the patch marker coordinator-hands-over-between-ticks (a due run's tick wait ends when
  *   it may hand over).
@@ -66,6 +68,7 @@ interface HistoryJson {
       input?: { payloads: { data: string }[] };
     };
     signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName: string };
+    workflowExecutionSignaledEventAttributes?: { signalName: string };
     startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType: { name: string } };
   }[];
 }
@@ -198,6 +201,32 @@ test('the coordinator that observes between configures records no observation wh
   );
   assert.ok(observationsAt(after).length > 0, 'observeHost markers');
   assert.deepEqual(observationsDuringConfigures(after), [], 'no observeHost marker while a configure ran');
+});
+
+test('the coordinator that hears its host by signal acts on hostReport signals, never on observeHost', () => {
+  for (const [prefix, suffix] of [
+    ['coordinator-failover-0', '-hears-host-by-signal.json'],
+    ['coordinator-continue-as-new-0', '-hears-host-by-signal.json'],
+  ]) {
+    const after = fromPatch(prefix, suffix, 'coordinator-hears-host-by-signal');
+    const signals = after.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName);
+    assert.ok(signals.includes('hostReport'), `${prefix}*${suffix}: a hostReport signal`);
+    const localActivities = after.flatMap((e) =>
+      e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
+        ? Object.values(e.markerRecordedEventAttributes.details ?? {}).flatMap((d) =>
+            d.payloads.map((p) => Buffer.from(p.data, 'base64').toString()),
+          )
+        : [],
+    );
+    assert.ok(
+      localActivities.some((d) => d.includes('reportHost')),
+      `${prefix}*${suffix}: reportHost markers`,
+    );
+    assert.ok(
+      localActivities.every((d) => !d.includes('observeHost')),
+      `${prefix}*${suffix}: no observeHost after the patch marker`,
+    );
+  }
 });
 
 test('the cancelled backup carries the patch, records its end, tells the coordinator and ends cancelled', () => {
