@@ -692,8 +692,9 @@ async function hear(state: CoordinatorState, report: HostReport, patches: Patche
 
 /**
  * Returns `ask`, which requests a host report: a reportHost local activity, one at a time (a
- * request made while one runs starts when it ends). Nothing here issues a command, so when its
- * result arrives changes nothing: what it finds comes back as a hostReport signal.
+ * request made while one runs starts when it ends). Nothing here issues a command and nothing
+ * reads the activity's result, so the task its result arrives in does not matter: what the
+ * activity finds comes back as a hostReport signal.
  */
 function hostAsker(state: CoordinatorState, reports: HostReports): () => void {
   const { workflowId, runId } = workflowInfo();
