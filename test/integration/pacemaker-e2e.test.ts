@@ -210,11 +210,38 @@ async function startRig(t: TestContext): Promise<Rig> {
 const status = (r: Rig) => coordinatorStatus(r.client, r.config.cluster);
 
 /** The clusterChanged signals in the coordinator's (current run's) history. */
+/** clusterChanged signals up to and including each closed run of the coordinator (they no longer change). */
+const signalsThroughRun = new Map<string, number>();
+
+/**
+ * The clusterChanged signals the coordinator received, over all its runs: it continues as new
+ * every 300 events, and a count of the current run alone drops to 0 when a new run begins.
+ */
 async function clusterSignals(r: Rig): Promise<number> {
-  const history = await r.client.workflow.getHandle(coordinatorWorkflowId(r.config.cluster)).fetchHistory();
-  return (history.events ?? []).filter(
-    (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'clusterChanged',
-  ).length;
+  const workflowId = coordinatorWorkflowId(r.config.cluster);
+  const counts: { runId: string | null; count: number }[] = [];
+  let runId: string | undefined;
+  let before = 0;
+  for (;;) {
+    const events = (await r.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    const count = events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'clusterChanged');
+    counts.push({ runId: runId ?? null, count: count.length });
+    const previous = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+    if (!previous) break;
+    const known = signalsThroughRun.get(previous);
+    if (known !== undefined) {
+      before = known;
+      break;
+    }
+    runId = previous;
+  }
+  // oldest first: each closed run's running total is final
+  let total = before;
+  for (const { runId: closed, count } of counts.reverse()) {
+    total += count;
+    if (closed) signalsThroughRun.set(closed, total);
+  }
+  return total;
 }
 
 /**
@@ -414,7 +441,12 @@ async function pacemakerStopped(t: TestContext, r: Rig): Promise<void> {
   const backAt = Date.now();
   await waitFor('the coordinator to recover', async () => (await status(r)).clusterUnreachable === undefined, 120_000);
   t.diagnostic(`Pacemaker started again on ${host}: recovered after ${((Date.now() - backAt) / 1000).toFixed(1)} s`);
-  const events = (await clusterEvents(r.catalog, r.config.cluster, 100)).filter((e) => !earlier.has(e.id));
+  // the status shows the recovery as the coordinator hears it; its catalog event follows by activity
+  const since = async () => (await clusterEvents(r.catalog, r.config.cluster, 100)).filter((e) => !earlier.has(e.id));
+  await waitFor('the cluster-service-recovered event', async () =>
+    (await since()).some((e) => e.kind === 'cluster-service-recovered'),
+  ).catch(() => undefined);
+  const events = await since();
   const story = JSON.stringify(events.map((e) => [e.at, e.kind, e.node, e.message]));
   assert.equal(events.filter((e) => e.kind === 'cluster-service-unreachable').length, 1, story);
   assert.equal(events.filter((e) => e.kind === 'cluster-service-recovered').length, 1, story);
