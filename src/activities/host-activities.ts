@@ -4,11 +4,11 @@
  * reportHost, which replaced it, answers by signal, so the coordinator acts on a history event
  * (docs/development.md, "The coordinator hears its host by signal").
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type ClusterAdapter } from '../cluster/adapter';
 import { recordCoordinatorHostCheck } from '../metrics/node-metrics';
 import { hostOf, type ClusterSnapshot } from '../model/cluster';
 import type { HostReport, HostReportRequest } from '../model/coordinator';
+import { sleep } from '../util/wait';
 
 export interface HostObservation {
   node: string;
