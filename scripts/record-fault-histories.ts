@@ -19,6 +19,7 @@ import { jobEvents } from '../src/catalog/jobs';
 import { ensureCoordinator, followJob, requestBackup } from '../src/client/coordinator-client';
 import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DRILL_APP } from '../src/demo/demo-files';
+import { isFencedOff } from '../src/drill/scenarios/fencing';
 import { coordinatorWorkflowId } from '../src/model/names';
 import { waitFor } from '../src/util/wait';
 import type { LocalCluster } from '../test/helpers/local-cluster';
@@ -87,8 +88,8 @@ export async function recordIsolatedNode(cluster: LocalCluster, save: SaveRun): 
     cluster.signal(node, 'SIGCONT');
   }
   await waitFor(
-    `the woken ${node} to be fenced (write-fenced event)`,
-    async () => (await jobEvents(cluster.catalog, jobId)).find((e) => e.kind === 'write-fenced' && e.node === node),
+    `the woken ${node} to find itself fenced off (write-fenced, or attempt-stopped with its stale epoch)`,
+    async () => (await jobEvents(cluster.catalog, jobId)).find((e) => e.node === node && isFencedOff(e)),
     30_000,
   );
   await save('backup-job-isolated-node', jobId);

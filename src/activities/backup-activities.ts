@@ -529,15 +529,19 @@ async function formatMismatch(deps: BackupActivityDeps, spec: DriveSpec, opened:
   return null;
 }
 
-/** A cancelled attempt says so in the timeline, and whether a newer attempt had fenced it off by then. */
+/**
+ * A cancelled attempt says so in the timeline, and whether a newer attempt had fenced it off by then
+ * (then with the epochs as data, as a write-fenced event has them: a node woken after its job moved
+ * on may hear of the cancellation before it reaches its next write's epoch check).
+ */
 async function recordStop(deps: BackupActivityDeps, cluster: string, jobId: string, epoch: number): Promise<void> {
-  let fenced = '';
+  let fenced: StaleEpochError | null = null;
   try {
     await checkEpoch(deps.catalog, jobId, epoch);
   } catch (err) {
-    if (err instanceof StaleEpochError)
-      fenced = `; epoch ${epoch} is fenced off (the job's current epoch is ${err.current})`;
+    if (err instanceof StaleEpochError) fenced = err;
   }
+  const why = fenced ? `; epoch ${epoch} is fenced off (the job's current epoch is ${fenced.current})` : '';
   await addEvent(
     deps.catalog,
     {
@@ -545,7 +549,8 @@ async function recordStop(deps: BackupActivityDeps, cluster: string, jobId: stri
       jobId,
       kind: 'attempt-stopped',
       node: deps.node,
-      message: `attempt with epoch ${epoch} stopped on cancellation without committing${fenced}`,
+      message: `attempt with epoch ${epoch} stopped on cancellation without committing${why}`,
+      ...(fenced ? { data: { epoch, current: fenced.current } } : {}),
     },
     new Date().toISOString(),
   ).catch(() => undefined);

@@ -44,7 +44,8 @@ export interface DrillReport {
    * before the coordinator's next workflow task and took it (host_after is host_before).
    */
   coordinator: { host_before: string | null; host_after: string | null; stayed_on_restarted_node: boolean } | null;
-  fenced_event: { node: string | null; at: string; message: string } | null;
+  /** fencing only: the woken node's event saying it is fenced off (write-fenced, or attempt-stopped with its stale epoch). */
+  fenced_event: { node: string | null; kind: string; at: string; message: string } | null;
   /** What the drill did afterwards to leave the cluster as it found it. */
   cleanup: string[];
   /** Things a reader should know to read the figures right (e.g. why a timing is null). */
@@ -67,7 +68,10 @@ export function formatReport(r: DrillReport): string {
       : '';
     lines.push(`  coordinator host: ${r.coordinator.host_before} -> ${r.coordinator.host_after}${stayed}`);
   }
-  if (r.fenced_event) lines.push(`  fenced: ${r.fenced_event.node} at ${r.fenced_event.at}: ${r.fenced_event.message}`);
+  if (r.fenced_event)
+    lines.push(
+      `  fenced: ${r.fenced_event.node} at ${r.fenced_event.at} (${r.fenced_event.kind}): ${r.fenced_event.message}`,
+    );
   lines.push(
     `  after the fault: detected ${s(r.timings.fault_to_detection)}, re-routed ${s(r.timings.to_reroute)}, ` +
       `writing again ${s(r.timings.to_writing_again)} (first checkpoint ${s(r.timings.to_resumed_writing)})`,

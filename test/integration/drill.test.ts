@@ -160,6 +160,7 @@ describe('baton drill against a running baton demo', { timeout: 300_000, skip: s
     ]);
     assert.equal(r.fenced_event?.node, DRILL_APP_HOST);
     assert.match(r.fenced_event?.message ?? '', /is fenced off/);
+    assert.ok(['write-fenced', 'attempt-stopped'].includes(r.fenced_event?.kind ?? ''), JSON.stringify(r.fenced_event));
   });
 
   // Every workflow the drills touched (the coordinator through its host's death, jobs through moves,

@@ -1,8 +1,11 @@
 /**
  * fencing: SIGSTOPs the app's node, moves the app, lets the job finish elsewhere, then SIGCONTs
- * the node and waits for its late write to be refused (a write-fenced event).
+ * the node and waits for it to find itself fenced off: its late write refused (a write-fenced
+ * event), or, when the cancellation reaches it before its next write, its stop recording the
+ * stale epoch (an attempt-stopped event with the epochs as data).
  */
 import { jobEvents } from '../../catalog/jobs';
+import type { JobEventRow } from '../../catalog/schema';
 import { signalNode } from '../../demo/cluster-control';
 import { waitFor } from '../../util/wait';
 import { jobResult, type DrillContext } from '../drill-context';
@@ -44,15 +47,21 @@ export const fencing: DrillScenario = {
       `SIGSTOP to ${run.jobNode} (pid ${pid}), then moved ${c.app.name} to ${run.target}`,
     );
     await whileStopped(c, run, pid, run.fault.detail);
+    const woke = new Date().toISOString();
+    const fromWoken = async () =>
+      (await jobEvents(c.catalog, run.jobId)).filter((e) => e.node === run.jobNode && e.at >= woke);
     try {
       const ev = await waitFor(
-        'the woken node to be fenced (write-fenced event)',
-        async () => (await jobEvents(c.catalog, run.jobId)).find((e) => e.kind === 'write-fenced'),
+        'the woken node to find itself fenced off (a write-fenced event, or attempt-stopped with its stale epoch)',
+        async () => (await fromWoken()).find(isFencedOff),
         30_000,
       );
-      run.fencedEvent = { node: ev.node, at: ev.at, message: ev.message };
+      run.fencedEvent = { node: ev.node, kind: ev.kind, at: ev.at, message: ev.message };
     } catch (err) {
-      run.problems.push((err as Error).message);
+      const seen = (await fromWoken().catch(() => [])).map((e) => `${e.kind}: ${e.message}`);
+      run.problems.push(
+        `${(err as Error).message}; ${run.jobNode}'s events for the job since: ${seen.length ? seen.join(' | ') : 'none'}`,
+      );
     }
   },
   expect(f) {
@@ -62,10 +71,18 @@ export const fencing: DrillScenario = {
     if (f.fencedNode !== f.faultNode) {
       problems.push(
         f.fencedNode === null
-          ? `no write-fenced event from ${f.faultNode} after it woke up`
-          : `the write-fenced event came from ${f.fencedNode}, not from the woken ${f.faultNode}`,
+          ? `no fenced-off event from ${f.faultNode} after it woke up`
+          : `the fenced-off event came from ${f.fencedNode}, not from the woken ${f.faultNode}`,
       );
     }
     return problems;
   },
 };
+
+/** The woken attempt's own word that a newer epoch owns the job (backup-activities.ts writes both). */
+export function isFencedOff(e: JobEventRow): boolean {
+  if (e.kind === 'write-fenced') return true;
+  if (e.kind !== 'attempt-stopped' || e.data_json === null) return false;
+  const data = JSON.parse(e.data_json) as { epoch?: number; current?: number };
+  return typeof data.epoch === 'number' && typeof data.current === 'number' && data.current > data.epoch;
+}

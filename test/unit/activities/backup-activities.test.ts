@@ -443,6 +443,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
     assert.deepEqual(await snapshotsOn(input), []);
     const [stopped] = await eventsOf(input, 'attempt-stopped');
     assert.equal(stopped.message, 'attempt with epoch 1 stopped on cancellation without committing');
+    assert.equal(stopped.data_json, null, 'not fenced: no epochs');
   });
 
   test('a cancelled attempt a newer one had fenced off says so in the timeline', async () => {
@@ -463,6 +464,7 @@ describe('backup activity', { timeout: 120_000 }, () => {
       stopped.message,
       "attempt with epoch 1 stopped on cancellation without committing; epoch 1 is fenced off (the job's current epoch is 2)",
     );
+    assert.deepEqual(JSON.parse(stopped.data_json ?? 'null'), { epoch: 1, current: 2 });
   });
 
   test('fenced between its drive commit and the catalog record: the snapshot is taken back, the attempt fails Fenced', async () => {

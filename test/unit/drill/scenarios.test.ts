@@ -6,6 +6,7 @@ import type { DrillAttempt } from '../../../src/drill/report';
 import type { DrillFacts } from '../../../src/drill/expectations';
 import { SCENARIOS, parseScenario } from '../../../src/drill/scenario-names';
 import { DRILL_SCENARIOS } from '../../../src/drill/scenarios/all';
+import { isFencedOff } from '../../../src/drill/scenarios/fencing';
 
 test('scenario names parse; a bad one names the good ones', () => {
   for (const s of SCENARIOS) assert.equal(parseScenario(s), s);
@@ -66,7 +67,7 @@ test('expectations: a clean restart drill has no problems, a wrong outcome or no
         attempts: [attempt(1, 'node-1', 'moved'), attempt(2, 'node-2', 'succeeded')],
       })
       .join(),
-    /no write-fenced event from node-1/,
+    /no fenced-off event from node-1/,
   );
   assert.deepEqual(
     DRILL_SCENARIOS['coordinator-failover'].expect({
@@ -127,8 +128,26 @@ test('expectations: fencing takes moved or timed-out, and wants the fence from t
   const attempts = [attempt(1, 'node-1', 'timed-out'), attempt(2, 'node-2', 'succeeded')];
   assert.deepEqual(DRILL_SCENARIOS.fencing.expect({ ...restartFacts, fencedNode: 'node-1', attempts }), []);
   assert.deepEqual(DRILL_SCENARIOS.fencing.expect({ ...restartFacts, fencedNode: 'node-2', attempts }), [
-    'the write-fenced event came from node-2, not from the woken node-1',
+    'the fenced-off event came from node-2, not from the woken node-1',
   ]);
+});
+
+test('fenced off: a write refused, or a stop that found a newer epoch; not a plain stop', () => {
+  const event = (kind: string, data: unknown = null) => ({
+    id: 1,
+    cluster: 'c',
+    job_id: 'j',
+    at: '2026-12-06T00:00:00.000Z',
+    kind,
+    node: 'node-1',
+    message: '',
+    data_json: data === null ? null : JSON.stringify(data),
+  });
+  assert.equal(isFencedOff(event('write-fenced', { epoch: 1, current: 2 })), true);
+  assert.equal(isFencedOff(event('attempt-stopped', { epoch: 1, current: 2 })), true);
+  assert.equal(isFencedOff(event('attempt-stopped')), false);
+  assert.equal(isFencedOff(event('attempt-stopped', { epoch: 2, current: 2 })), false);
+  assert.equal(isFencedOff(event('attempt-isolated')), false);
 });
 
 test('expectations: a coordinator failover wants one succeeded attempt and the coordinator elsewhere', () => {
