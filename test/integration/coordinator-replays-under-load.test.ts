@@ -8,12 +8,26 @@
  * events) is replayed against today's bundle. Before the coordinator heard its host by signal
  * (patch coordinator-hears-host-by-signal), a local activity's result that the SDK delivered a task
  * late under the queries left 22-45 % of such runs unreplayable (docs/development.md).
+ *
+ * Then, deterministically, where the other cause found that way begins: a run that becomes due for
+ * its next while it waits between ticks, first seen due by an update its validator refuses. The
+ * hand-over must not begin in that task (the stress found 3 of 31 runs failing replay with
+ * `No command scheduled for event TimerCanceled` when it did; DueForNext in coordinator.ts): the
+ * run's length is stepped with harmless signals until the refused update is the first task to see
+ * it due, the run must still be running a second later, and once woken it hands over and replays.
+ * (Begun in the refused task alone, with nothing else in flight, the hand-over replayed here: the
+ * server records that task as it has commands. The stress's failures came with concurrent
+ * updates, signals and queries, which this test does not reproduce.)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensureCoordinator } from '../../src/client/coordinator-client';
+import { Worker } from '@temporalio/worker';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../../src/demo/node-processes';
-import { coordinatorWorkflowId } from '../../src/model/names';
+import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
+import type { ClusterPlan } from '../../src/model/plan';
+import { WORKFLOW_BUNDLE_PATH } from '../../src/workers/workflow-bundle';
 import { waitFor } from '../../src/util/wait';
 import { stressCoordinator } from '../helpers/coordinator-stress';
 import { nodeReady, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
@@ -21,6 +35,8 @@ import { replayLiveHistories } from '../helpers/replay-live';
 import { secondNodeSkip } from '../helpers/first-node';
 
 const STRESS_MS = 20_000;
+/** src/workflows/messages.ts's COORDINATOR_DRAINING (a workflow module: not imported here). */
+const COORDINATOR_DRAINING = 'CoordinatorDraining';
 /** src/workflows/coordinator.ts's COORDINATOR_HEARS_HOST_BY_SIGNAL (a workflow module: not imported here). */
 const COORDINATOR_HEARS_HOST_BY_SIGNAL = 'coordinator-hears-host-by-signal';
 
@@ -77,4 +93,106 @@ describe('a coordinator under load', { timeout: 240_000, skip: secondNodeSkip() 
     assert.ok(replayed >= 2, `runs of the coordinator: ${replayed} (it continues as new every 300 events)`);
     assert.deepEqual(failures, [], `${failures.length} of ${replayed} runs do not replay`);
   });
+
+  test('a run first seen due by an update it refuses hands over only when woken, and replays', async (t) => {
+    const { client, config } = c;
+    const workflowId = coordinatorWorkflowId(config.cluster);
+    // the stress's jobs end first: their jobFinished signals would step the run's length unasked
+    await waitFor(
+      'the backups the stress started to end',
+      async () => (await coordinatorStatus(client, config.cluster)).running.length === 0,
+      120_000,
+    );
+    // no schedules: a scheduled backup would step it too
+    const plan: ClusterPlan = { ...config.plan, apps: config.plan.apps.map((a) => ({ ...a, schedule: null })) };
+    const invalid: ClusterPlan = { ...plan, nodes: [...plan.nodes, plan.nodes[0]] };
+    const start = async (runEvents: number) => {
+      await client.workflow
+        .getHandle(workflowId)
+        .terminate('the test starts another run')
+        .catch(() => undefined);
+      return client.workflow.start('coordinator', {
+        workflowId,
+        taskQueue: coordinatorQueue(config.cluster),
+        args: [{ plan, tickSeconds: 600, reconcileSeconds: 600, runEvents }],
+      });
+    };
+    // A run at rest with L events, ending at runEvents: an update's task starts at event L + 2, a
+    // signal's at L + 3, and every task before at L - 1 at most. So with L <= runEvents <= L + 2 a
+    // refused update is the first task to see the run due; with runEvents = L + 3, a signal would be
+    // (that run cannot show it: the next runEvents is tried). Below, a harmless signal steps L on.
+    const firstRest = await atRest(await start(100_000));
+    let runEvents = firstRest + 12;
+    let handle: WorkflowHandleWithFirstExecutionRunId | null = null;
+    for (let tries = 0; tries < 4 && handle === null; tries++, runEvents++) {
+      const run = await start(runEvents);
+      for (let length = await atRest(run); length <= runEvents; length = await atRest(run)) {
+        const refusal = await configureRefusal(run, invalid);
+        if (length + 2 >= runEvents) {
+          assert.equal(
+            refusal.type,
+            COORDINATOR_DRAINING,
+            `refused as due at ${length} + 2 of ${runEvents}: ${refusal.message}`,
+          );
+          handle = run;
+          t.diagnostic(`refused as due: at rest with ${length} events, runEvents ${runEvents} (try ${tries + 1})`);
+          break;
+        }
+        assert.match(
+          refusal.message,
+          new RegExp(`node "${plan.nodes[0].name}" is listed twice`),
+          `not yet due at ${length} + 2 of ${runEvents}`,
+        );
+        if (length + 3 === runEvents) break;
+        await run.signal('jobRouted', { jobId: 'no-such-job', node: plan.nodes[0].name, drive: plan.drives[0].name });
+      }
+    }
+    assert.ok(handle, 'no run was first seen due by a refused update');
+    // the refused update did not begin the hand-over: the run waits for its tick, or a wake
+    const thisRun = client.workflow.getHandle(workflowId, handle.firstExecutionRunId);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await thisRun.describe()).status.name, 'RUNNING', 'the run handed over in the refused update’s task');
+    await thisRun.signal('clusterChanged', { reason: 'the test wakes it' });
+    const handedOver = await waitFor(
+      'the run to continue as new',
+      async () => (await thisRun.describe()).status.name === 'CONTINUED_AS_NEW',
+      30_000,
+    ).then(
+      () => true,
+      () => false,
+    );
+    // replayed either way: a history the run's worker cannot replay fails here with the nondeterminism error
+    const history = await thisRun.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }, history, workflowId);
+    // (live, such a run's worker fails its next tasks instead: they say why)
+    const failed = (history.events ?? []).flatMap((e) => e.workflowTaskFailedEventAttributes?.failure?.message ?? []);
+    assert.ok(handedOver, `the woken run did not continue as new within 30 s; failed tasks: ${failed.join(' | ')}`);
+  });
 });
+
+/** Waits until the run's history stops growing with no task or activity pending; returns its length. */
+async function atRest(handle: WorkflowHandle): Promise<number> {
+  let last = -1;
+  return waitFor(
+    'the coordinator at rest',
+    async () => {
+      const d = await handle.describe();
+      const length = d.historyLength;
+      const busy = d.raw.pendingWorkflowTask || (d.raw.pendingActivities ?? []).length > 0;
+      const still = !busy && length === last;
+      last = busy ? -1 : length;
+      return still ? length : null;
+    },
+    60_000,
+    300,
+  );
+}
+
+/** The refusal of a configure update the validator turns down (its failure's type and message). */
+async function configureRefusal(handle: WorkflowHandle, plan: ClusterPlan): Promise<{ type: string; message: string }> {
+  const err = await handle.executeUpdate('configure', { args: [plan] }).then(
+    () => assert.fail('the configure update was accepted'),
+    (e: unknown) => e as Error & { cause?: { type?: string; message?: string } },
+  );
+  return { type: err.cause?.type ?? '', message: err.cause?.message ?? err.message };
+}
