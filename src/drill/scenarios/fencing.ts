@@ -47,9 +47,10 @@ export const fencing: DrillScenario = {
       `SIGSTOP to ${run.jobNode} (pid ${pid}), then moved ${c.app.name} to ${run.target}`,
     );
     await whileStopped(c, run, pid, run.fault.detail);
-    const woke = new Date().toISOString();
+    // stopped, the node wrote nothing: its events since the SIGSTOP are the woken node's
+    const stopped = new Date(run.faultAtMs).toISOString();
     const fromWoken = async () =>
-      (await jobEvents(c.catalog, run.jobId)).filter((e) => e.node === run.jobNode && e.at >= woke);
+      (await jobEvents(c.catalog, run.jobId)).filter((e) => e.node === run.jobNode && e.at >= stopped);
     try {
       const ev = await waitFor(
         'the woken node to find itself fenced off (a write-fenced event, or attempt-stopped with its stale epoch)',
