@@ -15,9 +15,12 @@
 # BATON_NODE24_KEEP=1 keeps the copy (its path is printed). Exit status: npm's when a step fails.
 #
 # In two steps: `bash scripts/node24.sh prepare DIR` copies the checkout into DIR (new or empty) and
-# runs `npm ci` there; `bash scripts/node24.sh test DIR` runs `npm test` in it, then removes it
-# (unless BATON_NODE24_KEEP=1). .ci/run prepares while the first Node lints and type-checks, so the
-# native builds for Node 24 take no wall-clock time of their own.
+# runs `npm ci` there (which builds dist); `bash scripts/node24.sh test DIR` runs `npm test` in it,
+# then removes it (unless BATON_NODE24_KEEP=1). `bash scripts/node24.sh run DIR [tier...]` runs
+# scripts/run-tests.mjs there on what prepare built, without building again and without removing
+# DIR, so that two runs can share it. .ci/run prepares while the first Node lints and type-checks,
+# so the native builds for Node 24 take no wall-clock time of their own, and runs Node 24's unit
+# and replay tiers and its Dockerfile check beside the first Node's tests (docs/development.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src="$PWD"
@@ -48,18 +51,20 @@ else
   say "Node $("$prefix/bin/node" --version) installed"
 fi
 
+usage="usage: node24.sh [prepare DIR | test DIR | run DIR [tier...]]"
 mode="${1:-all}"
 case "$mode" in
   all) work="$(mktemp -d "${TMPDIR:-/tmp}/baton-node24.XXXXXX")" ;;
-  prepare | test)
+  prepare | test | run)
     work="${2:-}"
-    [ -n "$work" ] || { say "usage: node24.sh [prepare DIR | test DIR]" >&2; exit 2; }
+    [ -n "$work" ] || { say "$usage" >&2; exit 2; }
+    shift 2
     ;;
-  *) say "usage: node24.sh [prepare DIR | test DIR]" >&2; exit 2 ;;
+  *) say "$usage" >&2; exit 2 ;;
 esac
 if [ "${BATON_NODE24_KEEP:-0}" = 1 ]; then
   say "copy kept at $work"
-elif [ "$mode" != prepare ]; then
+elif [ "$mode" = test ] || [ "$mode" = all ]; then
   trap 'rm -rf "$work"' EXIT
 fi
 
@@ -70,7 +75,7 @@ export npm_config_nodedir="$prefix"
   exit 1
 }
 
-if [ "$mode" != test ]; then
+if [ "$mode" = prepare ] || [ "$mode" = all ]; then
   mkdir -p "$work"
   if [ -n "$(ls -A "$work")" ]; then
     say "$work is not empty; prepare copies the checkout into a new or empty directory" >&2
@@ -87,6 +92,11 @@ fi
 if [ "$mode" != prepare ]; then
   cd "$work"
   [ -d node_modules ] || { say "$work has no node_modules: run \`node24.sh prepare $work\` first" >&2; exit 2; }
-  say "npm test with Node $(node --version)"
-  npm test
+  if [ "$mode" = run ]; then
+    say "run-tests ${*:-(every tier)} with Node $(node --version)"
+    node scripts/run-tests.mjs "$@"
+  else
+    say "npm test with Node $(node --version)"
+    npm test
+  fi
 fi
