@@ -164,7 +164,7 @@ describe('a coordinator under load', { timeout: 240_000, skip: secondNodeSkip() 
     // replayed either way: a history the run's worker cannot replay fails here with the nondeterminism error
     const history = await thisRun.fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }, history, workflowId);
-    // (live, such a run's worker fails its next tasks instead: they say why)
+    // a run that did not hand over may have had its tasks fail: their messages say why
     const failed = (history.events ?? []).flatMap((e) => e.workflowTaskFailedEventAttributes?.failure?.message ?? []);
     assert.ok(handedOver, `the woken run did not continue as new within 30 s; failed tasks: ${failed.join(' | ')}`);
   });
