@@ -479,7 +479,8 @@ async function drillsOnPacemaker(t: TestContext, r: Rig): Promise<void> {
     t.diagnostic(
       `${scenario}: ${((Date.now() - started) / 1000).toFixed(1)} s; ${report.fault?.detail}; ` +
         `attempts ${report.attempts.map((a) => `${a.node} ${a.outcome}`).join(', ')}; ${JSON.stringify(report.timings)}` +
-        (report.coordinator ? `; coordinator ${JSON.stringify(report.coordinator)}` : ''),
+        (report.coordinator ? `; coordinator ${JSON.stringify(report.coordinator)}` : '') +
+        (report.fenced_event ? `; fenced off: ${report.fenced_event.kind}` : ''),
     );
     assert.equal(report.ok, true, `${scenario}: ${report.reason}`);
     assert.equal(report.restore_identical, true);
