@@ -209,7 +209,6 @@ async function startRig(t: TestContext): Promise<Rig> {
 
 const status = (r: Rig) => coordinatorStatus(r.client, r.config.cluster);
 
-/** The clusterChanged signals in the coordinator's (current run's) history. */
 /** clusterChanged signals up to and including each closed run of the coordinator (they no longer change). */
 const signalsThroughRun = new Map<string, number>();
 
