@@ -59,10 +59,7 @@ export const fencing: DrillScenario = {
       );
       run.fencedEvent = { node: ev.node, kind: ev.kind, at: ev.at, message: ev.message };
     } catch (err) {
-      const seen = (await fromWoken().catch(() => [])).map((e) => `${e.kind}: ${e.message}`);
-      run.problems.push(
-        `${(err as Error).message}; ${run.jobNode}'s events for the job since: ${seen.length ? seen.join(' | ') : 'none'}`,
-      );
+      run.problems.push(notFencedOff(err as Error, run.jobNode, await fromWoken().catch(() => [])));
     }
   },
   expect(f) {
@@ -86,4 +83,10 @@ export function isFencedOff(e: JobEventRow): boolean {
   if (e.kind !== 'attempt-stopped' || e.data_json === null) return false;
   const data = JSON.parse(e.data_json) as { epoch?: number; current?: number };
   return typeof data.epoch === 'number' && typeof data.current === 'number' && data.current > data.epoch;
+}
+
+/** Why the drill saw no fenced-off event: the wait's own error, and what the woken node wrote instead. */
+export function notFencedOff(err: Error, node: string, events: JobEventRow[]): string {
+  const seen = events.map((e) => `${e.kind}: ${e.message}`);
+  return `${err.message}; ${node}'s events for the job since: ${seen.length ? seen.join(' | ') : 'none'}`;
 }

@@ -6,7 +6,7 @@ import type { DrillAttempt } from '../../../src/drill/report';
 import type { DrillFacts } from '../../../src/drill/expectations';
 import { SCENARIOS, parseScenario } from '../../../src/drill/scenario-names';
 import { DRILL_SCENARIOS } from '../../../src/drill/scenarios/all';
-import { isFencedOff } from '../../../src/drill/scenarios/fencing';
+import { isFencedOff, notFencedOff } from '../../../src/drill/scenarios/fencing';
 
 test('scenario names parse; a bad one names the good ones', () => {
   for (const s of SCENARIOS) assert.equal(parseScenario(s), s);
@@ -148,6 +148,14 @@ test('fenced off: a write refused, or a stop that found a newer epoch; not a pla
   assert.equal(isFencedOff(event('attempt-stopped')), false);
   assert.equal(isFencedOff(event('attempt-stopped', { epoch: 2, current: 2 })), false);
   assert.equal(isFencedOff(event('attempt-isolated')), false);
+  // no such event in time: the problem says what the woken node wrote instead, or that it wrote nothing
+  const timeout = new Error('timed out after 30 s waiting for the woken node to find itself fenced off');
+  assert.equal(
+    notFencedOff(timeout, 'node-1', [{ ...event('attempt-isolated'), message: 'node node-1 was cut off' }]),
+    "timed out after 30 s waiting for the woken node to find itself fenced off; node-1's events for the job since: " +
+      'attempt-isolated: node node-1 was cut off',
+  );
+  assert.match(notFencedOff(timeout, 'node-1', []), /node-1's events for the job since: none$/);
 });
 
 test('expectations: a coordinator failover wants one succeeded attempt and the coordinator elsewhere', () => {
