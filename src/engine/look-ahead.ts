@@ -32,7 +32,12 @@ export interface EventSource<E> extends AsyncIterator<E> {
 }
 
 export class LookAhead<E, T extends Started> {
-  private readonly queue: T[] = [];
+  /**
+   * The window's items from `head` on. Taken from the front by index (Array.shift moved the up to
+   * 1,024 items behind each one: 1.5 us a file), the taken part cut off once it is half the array.
+   */
+  private queue: (T | undefined)[] = [];
+  private head = 0;
   /** the walk has no more events */
   done = false;
   private bytes = 0;
@@ -46,7 +51,7 @@ export class LookAhead<E, T extends Started> {
   ) {}
 
   get length(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   /**
@@ -76,7 +81,7 @@ export class LookAhead<E, T extends Started> {
 
   private hasRoom(): boolean {
     const w = this.window;
-    return !this.done && this.bytes < w.bytes && this.files < w.files && this.queue.length < w.events;
+    return !this.done && this.bytes < w.bytes && this.files < w.files && this.length < w.events;
   }
 
   private add(ev: E): void {
@@ -90,7 +95,14 @@ export class LookAhead<E, T extends Started> {
 
   /** The next event in walk order, or undefined. */
   shift(): T | undefined {
-    return this.queue.shift();
+    if (this.head === this.queue.length) return undefined;
+    const item = this.queue[this.head];
+    this.queue[this.head++] = undefined; // the consumer owns it now
+    if (this.head * 2 >= this.queue.length && this.head >= 64) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return item;
   }
 
   /** Takes an item's file out of the window: its consumer reads it now. */

@@ -59,6 +59,24 @@ void test('the window closes on bytes read ahead, and events that read nothing c
   assert.equal(e2.taken(), 4, 'at most `events` events wait');
 });
 
+void test('a long walk comes out in walk order, the window full throughout, as the taken part is cut off', async () => {
+  const list = Array.from({ length: 5000 }, (_, i) => ({ name: `e${i}` }));
+  const e = events(list);
+  const la = new LookAhead(e.it, start, { bytes: 100, files: 10, events: 100 });
+  const out: string[] = [];
+  for (let step = 0; out.length < list.length; step++) {
+    await la.fill();
+    assert.equal(la.length, Math.min(100, list.length - out.length), `window at step ${step}`);
+    // take one to seven at a time, so the cut-off happens at every position
+    for (let k = 0; k < (step % 7) + 1 && la.length > 0; k++) out.push((la.shift() as It).ev.name);
+  }
+  assert.deepEqual(
+    out,
+    list.map((l) => l.name),
+  );
+  assert.equal(la.shift(), undefined);
+});
+
 void test('the end of the walk is noted once and the queue then drains', async () => {
   const e = events([{ name: 'a' }, { name: 'b', size: 0 }]);
   const la = new LookAhead(e.it, start);
