@@ -123,6 +123,31 @@ class PackedStats implements EntryStats {
   isSocket(): boolean {
     return this.type() === S_IFSOCK;
   }
+  /** Field `f`'s 8 bytes, little-endian, at `o` in `buf`: the int64 as stored, no BigInt made. */
+  writeField(f: number, buf: Buffer, o: number): void {
+    buf.writeInt32LE(this.words[(this.at + f) * 2 + LOW_WORD], o);
+    buf.writeInt32LE(this.words[(this.at + f) * 2 + 1 - LOW_WORD], o + 4);
+  }
+}
+
+/**
+ * Size, mtime and ctime (ns) and inode, each 64 bits little-endian, at `offset` in `buf` (32 bytes:
+ * the stat part of a file cache key, file-cache.ts). A batch's entry copies them from its row; any
+ * other stats write them through their BigInts, with the same bytes.
+ */
+export function writeKeyFields(st: EntryStats, buf: Buffer, offset: number): void {
+  if (st instanceof PackedStats) {
+    // the fields' numbers in a row (stat_batch.c), as the getters above read them
+    st.writeField(8, buf, offset);
+    st.writeField(12, buf, offset + 8);
+    st.writeField(13, buf, offset + 16);
+    st.writeField(2, buf, offset + 24);
+    return;
+  }
+  buf.writeBigUInt64LE(BigInt.asUintN(64, st.size), offset);
+  buf.writeBigInt64LE(BigInt.asIntN(64, st.mtimeNs), offset + 8);
+  buf.writeBigInt64LE(BigInt.asIntN(64, st.ctimeNs), offset + 16);
+  buf.writeBigUInt64LE(BigInt.asUintN(64, st.ino), offset + 24);
 }
 
 /** What statBatch found of one entry. */

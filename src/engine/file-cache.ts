@@ -21,7 +21,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import type { EntryStats } from './entry-stats';
+import { writeKeyFields, type EntryStats } from './entry-stats';
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -162,25 +162,37 @@ export class FileCache {
     const b = this.keyInput;
     path.copy(b, 0);
     b[path.length] = 0; // a path never holds a NUL
-    b.writeBigUInt64LE(BigInt.asUintN(64, st.size), path.length + 1);
-    b.writeBigInt64LE(BigInt.asIntN(64, st.mtimeNs), path.length + 9);
-    b.writeBigInt64LE(BigInt.asIntN(64, st.ctimeNs), path.length + 17);
-    b.writeBigUInt64LE(BigInt.asUintN(64, st.ino), path.length + 25);
+    writeKeyFields(st, b, path.length + 1);
     return sha256(b.subarray(0, path.length + 33)).subarray(0, KEY);
   }
 
-  /** The chunk IDs of an unchanged file, or null. */
-  lookup(key: Buffer): string[] | null {
+  /**
+   * The chunks of an unchanged file as entries of the blob index (each in a written pack, as loading
+   * kept only such records), or null. `idsOf` gives their IDs.
+   */
+  lookup(key: Buffer): number[] | null {
     const r = this.old.find(key, 0);
-    if (r < 0) return null;
-    return this.old.entries(r).map((e) => this.index.idOf(e));
+    return r < 0 ? null : this.old.entries(r);
   }
 
-  /** Records a file read (or found unchanged) in this run. */
+  /** The chunk IDs of `entries` (from `lookup`). */
+  idsOf(entries: number[]): string[] {
+    return entries.map((e) => this.index.idOf(e));
+  }
+
+  /** Records a file read in this run, by its chunk IDs. */
   record(key: Buffer, content: string[]): void {
     this.emit(content.length, (buf, o) => {
       key.copy(buf, o, 0, KEY);
       for (let i = 0; i < content.length; i++) buf.write(content[i], o + RECORD + i * ID, ID, 'hex');
+    });
+  }
+
+  /** Records a file found unchanged in this run, by its chunks' entries (from `lookup`). */
+  recordEntries(key: Buffer, entries: number[]): void {
+    this.emit(entries.length, (buf, o) => {
+      key.copy(buf, o, 0, KEY);
+      for (let i = 0; i < entries.length; i++) this.index.copyIdOf(entries[i], buf, o + RECORD + i * ID);
     });
   }
 
@@ -282,7 +294,7 @@ async function readEntries(path: string, driveId: string, index: BlobIndex): Pro
         if (buf.length - o < RECORD + n * ID) break;
         const es: number[] = [];
         for (let i = 0; i < n; i++) {
-          const e = index.entryOf(buf.toString('hex', o + RECORD + i * ID, o + RECORD + (i + 1) * ID));
+          const e = index.entryAt(buf, o + RECORD + i * ID);
           if (e < 0) break;
           es.push(e);
         }

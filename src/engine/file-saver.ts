@@ -42,8 +42,10 @@ export interface PendingFile {
   batchNo?: number;
   /** bytes of it that may wait read ahead (see look-ahead.ts); unset when nothing is read */
   readAhead?: number;
-  /** its content, unchanged since the file cache or an earlier link recorded it */
+  /** its content, unchanged since an earlier link of it in this run was stored */
   cached?: string[];
+  /** its content, unchanged since the file cache recorded it: blob index entries (FileCache.lookup) */
+  cachedEntries?: number[];
   /** the file's key in the file cache */
   cacheKey?: Buffer;
 }
@@ -86,9 +88,14 @@ export class FileSaver {
     const item: PendingFile = { ev };
     const link = this.links.seen(ev.st);
     if (cache) item.cacheKey = cache.key(ev.path, ev.st);
-    const cached = ev.partial ? null : (link ?? (item.cacheKey && cache?.lookup(item.cacheKey)) ?? null);
-    if (cached && cached.every((id) => writer.has(id))) {
-      item.cached = cached;
+    if (!ev.partial && link) {
+      if (link.every((id) => writer.has(id))) item.cached = link;
+    } else if (!ev.partial && item.cacheKey) {
+      // entries of written packs: the drive has them for this backup's lifetime (it holds its lock)
+      item.cachedEntries = cache?.lookup(item.cacheKey) ?? undefined;
+    }
+    if (item.cached || item.cachedEntries) {
+      // stored from what is known: nothing to read
     } else if (ev.st.size > 0n || ev.partial) {
       const size = Number(ev.st.size);
       if (!ev.partial && size <= SMALL_FILE) {
@@ -133,6 +140,7 @@ export class FileSaver {
    */
   save(item: PendingFile): TreeNode | null | Promise<TreeNode | null> {
     if (item.cached) return this.saveCached(item, item.cached);
+    if (item.cachedEntries) return this.saveCachedEntries(item, item.cachedEntries);
     const res = item.smallResult;
     if (res && (res.error || res.eof) && !item.ev.partial && !this.d.limiter) return this.saveSmall(item, res);
     return this.saveParts(item);
@@ -192,14 +200,30 @@ export class FileSaver {
     return this.finish(item, file);
   }
 
+  /** A file whose content an earlier link of it stored. */
   private saveCached(item: PendingFile, content: string[]): TreeNode {
+    for (const id of content) this.d.used.use(id);
+    if (item.cacheKey) this.d.cache?.record(item.cacheKey, content);
+    return this.unchanged(item, content);
+  }
+
+  /**
+   * A file the file cache found unchanged: its chunks by index entry, so that noting their packs and
+   * recording it again take no lookup by ID (an unchanged re-run is mostly this).
+   */
+  private saveCachedEntries(item: PendingFile, entries: number[]): TreeNode {
+    const cache = this.d.cache as FileCache;
+    for (const e of entries) this.d.used.useEntry(e);
+    cache.recordEntries(item.cacheKey as Buffer, entries);
+    return this.unchanged(item, cache.idsOf(entries));
+  }
+
+  private unchanged(item: PendingFile, content: string[]): TreeNode {
     const { ev } = item;
     const stats = this.d.tally.stats;
-    for (const id of content) this.d.used.use(id);
     stats.cachedFiles++;
     stats.files++;
     stats.bytes += Number(ev.st.size);
-    if (item.cacheKey) this.d.cache?.record(item.cacheKey, content);
     return makeNode(ev.name, 'file', ev.st, { content });
   }
 

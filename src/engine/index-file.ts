@@ -227,6 +227,17 @@ export class BlobIndex {
     return e >= 0 && this.meta[e * META] !== PENDING ? e : -1;
   }
 
+  /** entryOf for the 32 ID bytes at `offset` in `buf`, without making a hex string. */
+  entryAt(buf: Buffer, offset: number): number {
+    const e = this.known.findAt(buf, offset);
+    return e >= 0 && this.meta[e * META] !== PENDING ? e : -1;
+  }
+
+  /** packOf for an entry of a written pack (from entryOf or entryAt). */
+  packAt(e: number): { drive: Drive; pack: IndexPack } {
+    return this.packList[this.meta[e * META]];
+  }
+
   /** The ID of an entry. */
   idOf(e: number): string {
     return this.known.hex(e);

@@ -76,6 +76,8 @@ export class KnownIds {
   /** the words of the ID looked up last: a backup asks about the same ID several times in a row */
   private lastId = '';
   private readonly lastWords = new Int32Array(WORDS);
+  /** the words of the ID findAt looks up */
+  private readonly atWords = new Int32Array(WORDS);
   /** hears of a bigger slot table, to hand to the workers */
   onGrown?: (table: KnownTable) => void;
 
@@ -124,6 +126,30 @@ export class KnownIds {
       if (at >= this.ids.length) this.ids = new Int32Array(this.idBuffer, 0, this.idBuffer.byteLength / 4);
       if (this.ids[at] === w0 && this.sameRest(id, at)) return s - 1;
     }
+  }
+
+  /**
+   * The first entry holding the 32-byte ID at `offset` in `buf`, or -1: `find` for an ID read from a
+   * file (the file cache's records), without making its hex string.
+   */
+  findAt(buf: Buffer, offset: number): number {
+    const w = this.atWords;
+    for (let k = 0; k < WORDS; k++) w[k] = buf.readInt32BE(offset + k * 4);
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = w[0] & mask; ; i = (i + 1) & mask) {
+      const s = Atomics.load(slots, i);
+      if (s === 0) return -1;
+      const at = (s - 1) * WORDS;
+      if (at >= this.ids.length) this.ids = new Int32Array(this.idBuffer, 0, this.idBuffer.byteLength / 4);
+      if (this.sameWords(w, at)) return s - 1;
+    }
+  }
+
+  private sameWords(w: Int32Array, at: number): boolean {
+    const ids = this.ids;
+    for (let k = 0; k < WORDS; k++) if (ids[at + k] !== w[k]) return false;
+    return true;
   }
 
   private sameRest(id: string, at: number): boolean {

@@ -15,7 +15,7 @@ export class UsedPacks {
   private readonly found = new Set<UsedPack>();
 
   constructor(
-    private readonly index: Pick<BlobIndex, 'packOf'>,
+    private readonly index: Pick<BlobIndex, 'packOf' | 'packAt'>,
     private readonly writer: { readonly written: UsedPack[] },
     /** the checkpoint's drives; resolve() rewrites their pack lists */
     private readonly drives: CheckpointDrive[],
@@ -27,6 +27,11 @@ export class UsedPacks {
   use(id: string): void {
     const p = this.index.packOf(id);
     if (p) this.found.add(p);
+  }
+
+  /** `use` for a blob known by its index entry (one in a written pack: a file cache's chunk). */
+  useEntry(e: number): void {
+    this.found.add(this.index.packAt(e));
   }
 
   /** Lists the used packs per drive in the checkpoint's drives; after a flush, so all are durable. */

@@ -12,7 +12,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setAttribute } from '@napi-rs/xattr';
-import { statBatch, type EntryStats } from '../../../src/engine/entry-stats';
+import { statBatch, writeKeyFields, type EntryStats } from '../../../src/engine/entry-stats';
 import { tempDir } from '../../helpers/temp';
 
 const FIELDS = [
@@ -44,6 +44,12 @@ function assertSame(path: string, st: EntryStats): void {
   const node = lstatSync(path, { bigint: true });
   for (const f of FIELDS) assert.equal(st[f], node[f], `${path}: ${f}`);
   for (const t of TYPES) assert.equal(st[t](), node[t](), `${path}: ${t}()`);
+  // the file cache's key fields: copied from the row, the bytes Node's BigInts give
+  const fromRow = Buffer.alloc(40);
+  const fromNode = Buffer.alloc(40);
+  writeKeyFields(st, fromRow, 3);
+  writeKeyFields(node, fromNode, 3);
+  assert.ok(fromRow.equals(fromNode), `${path}: key fields ${fromRow.toString('hex')}`);
 }
 
 test('every field and type test is what Node lstat gives, for each kind of entry', async (t) => {

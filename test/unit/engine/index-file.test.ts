@@ -35,12 +35,19 @@ void test('property: KnownIds finds every added ID at its first entry and nothin
         });
         assert.equal(k.size, ids.length);
         assert.equal(k.distinct, first.size);
+        const bytes = Buffer.alloc(35);
         for (const [id, e] of first) {
           assert.equal(k.find(id), e);
           assert.equal(k.hex(e), id);
+          bytes.write(id, 3, 'hex');
+          assert.equal(k.findAt(bytes, 3), e, 'found from its bytes');
         }
         ids.forEach((id, e) => assert.equal(k.hex(e), id, 'a repeated ID still has its own entry'));
-        for (const id of others) assert.equal(k.has(id), first.has(id));
+        for (const id of others) {
+          assert.equal(k.has(id), first.has(id));
+          bytes.write(id, 3, 'hex');
+          assert.equal(k.findAt(bytes, 3) >= 0, first.has(id), 'looked up from its bytes');
+        }
         const buf = Buffer.alloc(40);
         k.copyId(0, buf, 8);
         assert.equal(buf.toString('hex', 8), ids[0]);
@@ -152,6 +159,8 @@ void test('property: BlobIndex answers like a map from ID to its first location;
         assert.deepEqual(loc.blob, want.pack.blobs[want.n]);
         assert.equal(idx.packOf(id)?.pack, loc.pack);
         assert.equal(idx.idOf(idx.entryOf(id)), id);
+        assert.equal(idx.entryAt(Buffer.from(id, 'hex'), 0), idx.entryOf(id));
+        assert.equal(idx.packAt(idx.entryOf(id)), idx.packOf(id));
       }
       assert.equal(idx.get(randomBytes(32).toString('hex')), undefined);
       for (const [p] of packs) {
@@ -177,6 +186,7 @@ void test('pending blobs are known but not indexed until their pack is settled; 
       idx.addPending(id, { type: 'tree', offset: 11 + i, length: 1, rawLength: 1, compressed: false }),
     );
   assert.ok(idx.knows(ids[0]) && !idx.has(ids[0]) && idx.get(ids[0]) === undefined && idx.size === 0);
+  assert.equal(idx.entryAt(Buffer.from(ids[0], 'hex'), 0), -1, 'a pending blob has no entry of a written pack');
   const pack = idx.settle(driveB, { id: 'd'.repeat(64), length: 99, volume: 2, offset: 4096 }, firstEntry, 5000);
   assert.equal(idx.size, 5000);
   assert.deepEqual(idx.get(ids[0]), {
