@@ -10,6 +10,13 @@ if (!existsSync(entry)) {
   console.error('baton: not built yet; run `npm ci` (or `npm run build`) in ' + join(__dirname, '..'));
   process.exit(1);
 }
+if (process.argv[2] === 'repo') {
+  // the drive's key derivation (scrypt) starts now, while the engine's modules load (key-prefetch.ts)
+  require(join(__dirname, '..', 'dist', 'src', 'cli', 'key-prefetch.js')).prefetchDriveKey(
+    process.argv.slice(3),
+    process.env,
+  );
+}
 require(entry)
   .main(process.argv)
   .catch((err) => {
