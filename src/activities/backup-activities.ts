@@ -262,8 +262,8 @@ function fencing(deps: BackupActivityDeps, jobId: string, epoch: number, heartbe
   };
 }
 
-interface ProgressReporterOptions {
-  ctx: Context;
+export interface ProgressReporterOptions {
+  ctx: Pick<Context, 'heartbeat'>;
   epoch: number;
   heartbeatMs: number;
   started: number;
@@ -276,9 +276,11 @@ type AttemptProgress = ReturnType<typeof progressReporter>;
 /**
  * The attempt's progress as heartbeat details (BackupHeartbeat): the server keeps the latest for
  * anyone who describes the job, without a history event, so the job's history does not grow with
- * the backup's length. The node's worker sends them to the server at least every second.
+ * the backup's length. The node's worker sends them to the server at least every second. The engine
+ * reports per file; the path it names is decoded only for a heartbeat (decoding each tiny file's
+ * name cost more than storing the file).
  */
-function progressReporter(o: ProgressReporterOptions) {
+export function progressReporter(o: ProgressReporterOptions) {
   const { ctx, estimate } = o;
   let checkpoint: HeartbeatCheckpoint | null = o.resumeFrom
     ? { at: o.resumeFrom.at, files: o.resumeFrom.files, bytes: o.resumeFrom.bytes }
@@ -286,6 +288,8 @@ function progressReporter(o: ProgressReporterOptions) {
   let lastBeat = 0;
   const beatEveryMs = Math.min(1000, o.heartbeatMs / 4);
   let lastPath: string | null = null;
+  /** the engine's latest report: its path is read when a heartbeat goes */
+  let latest: Readonly<ProgressCounters> | null = null;
   const resumedBytes = o.resumeFrom?.bytes ?? 0;
   let writingAt: string | null = null;
   let last = { files: o.resumeFrom?.files ?? 0, bytes: resumedBytes };
@@ -297,6 +301,8 @@ function progressReporter(o: ProgressReporterOptions) {
     // would cost more than backing it up, and Temporal needs one per heartbeat timeout
     if (!force && now - lastBeat < beatEveryMs) return;
     lastBeat = now;
+    lastPath = latest?.currentPath ?? lastPath;
+    latest = null;
     const seconds = (now - o.started) / 1000;
     const rate = seconds > 0 ? Math.max(0, bytes - resumedBytes) / seconds : 0;
     const progress: BackupProgress = {
@@ -327,7 +333,7 @@ function progressReporter(o: ProgressReporterOptions) {
     },
     /** The engine's progress callback. */
     update: (c: Readonly<ProgressCounters>) => {
-      lastPath = c.currentPath ?? lastPath;
+      latest = c;
       report(c.files, c.bytes);
     },
     /** A checkpoint is durable: heartbeat it now. */

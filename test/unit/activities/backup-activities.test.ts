@@ -11,12 +11,16 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import { createBackupActivities, type BackupActivityDeps } from '../../../src/activities/backup-activities';
+import {
+  createBackupActivities,
+  progressReporter,
+  type BackupActivityDeps,
+} from '../../../src/activities/backup-activities';
 import { beginAttempt } from '../../../src/catalog/attempts';
 import { settleMovedAttempt } from '../../../src/catalog/attempt-commits';
 import { jobEvents, jobStarted } from '../../../src/catalog/jobs';
 import { openCatalog, type Catalog } from '../../../src/catalog/open';
-import { AbortedError, listSnapshots, openDrive } from '../../../src/engine';
+import { AbortedError, listSnapshots, openDrive, type Checkpoint } from '../../../src/engine';
 import type { BackupAttemptInput, BackupOutcome } from '../../../src/model/backup';
 import { backupHeartbeatOf, type BackupHeartbeat } from '../../../src/model/heartbeat';
 import { isFinalBackupFailure } from '../../../src/model/failures';
@@ -714,4 +718,36 @@ describe('backup activity', { timeout: 120_000 }, () => {
       `heartbeats ${gaps.join(', ')} ms apart against a ${heartbeatMs} ms timeout`,
     );
   });
+});
+
+test("the engine's path is decoded only for a heartbeat, which names the latest file reported", () => {
+  const beats: Beat[] = [];
+  const reporter = progressReporter({
+    ctx: { heartbeat: (b: unknown) => void beats.push(b as Beat) },
+    epoch: 3,
+    heartbeatMs: 60_000, // a beat a second at most
+    started: Date.now(),
+    resumeFrom: null,
+    estimate: { files: 0, bytes: 0 },
+  });
+  let decoded = 0;
+  const report = (files: number) => ({
+    files,
+    dirs: 0,
+    bytes: files,
+    newBytes: 0,
+    errors: 0,
+    get currentPath() {
+      decoded++;
+      return `/data/f${files}`;
+    },
+  });
+  for (let i = 1; i <= 1000; i++) reporter.update(report(i));
+  assert.equal(beats.length, 1, 'the first report beats; the rest come within its second');
+  assert.equal(decoded, 1, 'one path decoded, for that heartbeat');
+  assert.equal(beats[0].progress.lastPath, '/data/f1');
+  reporter.checkpointed(new Date().toISOString(), { stats: { files: 1000, bytes: 1000 } } as Checkpoint);
+  assert.equal(beats.length, 2);
+  assert.equal(decoded, 2);
+  assert.equal(beats[1].progress.lastPath, '/data/f1000', 'the latest report, not the one of the last heartbeat');
 });
