@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kekCache } from '../engine/key-cache';
 import { kdfProblem, type KdfParams } from '../engine/kdf';
+import { readPasswordFile } from './password-file';
 
 /** The value of `--name <v>` or `--name=<v>` (its first occurrence) before a `--`, or undefined. */
 export function optionValue(args: readonly string[], name: string): string | undefined {
@@ -31,13 +32,17 @@ function passphrase(args: readonly string[], env: NodeJS.ProcessEnv): string | u
   const file = optionValue(args, '--password-file');
   if (file === undefined) return env.BATON_PASSWORD;
   try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return readPasswordFile(file);
   } catch {
     return undefined;
   }
 }
 
-/** The KDF parameters of the drive at `path` (its config's key), or null. */
+/**
+ * The KDF parameters of the drive at `path` (its config's key), or null. Only these are checked
+ * (kdfProblem), not the whole config: parseConfig would load the hashing and chunking modules this
+ * head start runs ahead of. The drive's opening reads and checks the config again, all of it.
+ */
 function kdfOf(path: string): KdfParams | null {
   let config: unknown;
   try {

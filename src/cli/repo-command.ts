@@ -7,7 +7,7 @@
  * lines otherwise, JSON lines with --json.
  */
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readPasswordFile } from './password-file';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -46,7 +46,7 @@ class UsageError extends UserError {}
 function password(o: Common): string | undefined {
   if (o.passwordFile) {
     try {
-      return readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
+      return readPasswordFile(o.passwordFile);
     } catch (err) {
       throw new UsageError(`cannot read password file ${o.passwordFile}: ${(err as Error).message}`);
     }
@@ -509,7 +509,7 @@ type KeyFlags = Common & { newPasswordFile?: string };
 function newPassword(o: KeyFlags): string {
   if (o.newPasswordFile) {
     try {
-      return readFileSync(o.newPasswordFile, 'utf8').replace(/\r?\n$/, '');
+      return readPasswordFile(o.newPasswordFile);
     } catch (err) {
       throw new UsageError(`cannot read new password file ${o.newPasswordFile}: ${(err as Error).message}`);
     }
