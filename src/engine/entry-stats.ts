@@ -42,6 +42,22 @@ interface StatBatchModule {
 const FIELDS = 16;
 const ERRNO = 0;
 const XATTR_LIST = 14;
+/** Each stat field's place in an entry's row (stat_batch.c). */
+const F = {
+  dev: 1,
+  ino: 2,
+  mode: 3,
+  nlink: 4,
+  uid: 5,
+  gid: 6,
+  rdev: 7,
+  size: 8,
+  blocks: 9,
+  blksize: 10,
+  atimeNs: 11,
+  mtimeNs: 12,
+  ctimeNs: 13,
+} as const;
 
 let native: StatBatchModule | null = null;
 
@@ -61,46 +77,46 @@ class PackedStats implements EntryStats {
     private readonly at: number,
   ) {}
   get dev(): bigint {
-    return this.a[this.at + 1];
+    return this.a[this.at + F.dev];
   }
   get ino(): bigint {
-    return this.a[this.at + 2];
+    return this.a[this.at + F.ino];
   }
   get mode(): bigint {
-    return this.a[this.at + 3];
+    return this.a[this.at + F.mode];
   }
   get nlink(): bigint {
-    return this.a[this.at + 4];
+    return this.a[this.at + F.nlink];
   }
   get uid(): bigint {
-    return this.a[this.at + 5];
+    return this.a[this.at + F.uid];
   }
   get gid(): bigint {
-    return this.a[this.at + 6];
+    return this.a[this.at + F.gid];
   }
   get rdev(): bigint {
-    return this.a[this.at + 7];
+    return this.a[this.at + F.rdev];
   }
   get size(): bigint {
-    return this.a[this.at + 8];
+    return this.a[this.at + F.size];
   }
   get blocks(): bigint {
-    return this.a[this.at + 9];
+    return this.a[this.at + F.blocks];
   }
   get blksize(): bigint {
-    return this.a[this.at + 10];
+    return this.a[this.at + F.blksize];
   }
   get atimeNs(): bigint {
-    return this.a[this.at + 11];
+    return this.a[this.at + F.atimeNs];
   }
   get mtimeNs(): bigint {
-    return this.a[this.at + 12];
+    return this.a[this.at + F.mtimeNs];
   }
   get ctimeNs(): bigint {
-    return this.a[this.at + 13];
+    return this.a[this.at + F.ctimeNs];
   }
   private type(): number {
-    return this.words[(this.at + 3) * 2 + LOW_WORD] & S_IFMT;
+    return this.words[(this.at + F.mode) * 2 + LOW_WORD] & S_IFMT;
   }
   isFile(): boolean {
     return this.type() === S_IFREG;
@@ -137,11 +153,10 @@ class PackedStats implements EntryStats {
  */
 export function writeKeyFields(st: EntryStats, buf: Buffer, offset: number): void {
   if (st instanceof PackedStats) {
-    // the fields' numbers in a row (stat_batch.c), as the getters above read them
-    st.writeField(8, buf, offset);
-    st.writeField(12, buf, offset + 8);
-    st.writeField(13, buf, offset + 16);
-    st.writeField(2, buf, offset + 24);
+    st.writeField(F.size, buf, offset);
+    st.writeField(F.mtimeNs, buf, offset + 8);
+    st.writeField(F.ctimeNs, buf, offset + 16);
+    st.writeField(F.ino, buf, offset + 24);
     return;
   }
   buf.writeBigUInt64LE(BigInt.asUintN(64, st.size), offset);

@@ -94,9 +94,8 @@ export class FileSaver {
       // entries of written packs: the drive has them for this backup's lifetime (it holds its lock)
       item.cachedEntries = cache?.lookup(item.cacheKey) ?? undefined;
     }
-    if (item.cached || item.cachedEntries) {
-      // stored from what is known: nothing to read
-    } else if (ev.st.size > 0n || ev.partial) {
+    const known = item.cached !== undefined || item.cachedEntries !== undefined;
+    if (!known && (ev.st.size > 0n || ev.partial)) {
       const size = Number(ev.st.size);
       if (!ev.partial && size <= SMALL_FILE) {
         // small files: no reader of their own, one job in a batch of many

@@ -124,7 +124,7 @@ export class KnownIds {
       const at = (s - 1) * WORDS;
       // a worker's view ends where the buffer did when it last looked; the entry was written before its slot
       if (at >= this.ids.length) this.ids = new Int32Array(this.idBuffer, 0, this.idBuffer.byteLength / 4);
-      if (this.ids[at] === w0 && this.sameRest(id, at)) return s - 1;
+      if (this.ids[at] === w0 && this.sameWords(this.wordsOf(id), at)) return s - 1;
     }
   }
 
@@ -149,13 +149,6 @@ export class KnownIds {
   private sameWords(w: Int32Array, at: number): boolean {
     const ids = this.ids;
     for (let k = 0; k < WORDS; k++) if (ids[at + k] !== w[k]) return false;
-    return true;
-  }
-
-  private sameRest(id: string, at: number): boolean {
-    const w = this.wordsOf(id);
-    const ids = this.ids;
-    for (let k = 1; k < WORDS; k++) if (ids[at + k] !== w[k]) return false;
     return true;
   }
 
