@@ -135,8 +135,8 @@ module.exports = {
       'activities',
       ['model', 'util', 'log', 'engine', 'catalog', 'cluster', 'config', 'workflows', 'metrics'],
       'Activities are thin bindings of the engine, catalog and cluster; they never import the node process, the client or the CLI, ' +
-        'besides the one request a scheduled run makes of the coordinator, sent as the CLI sends it.',
-      ['client/start-backup-update\\.ts', 'client/draining\\.ts'],
+        'besides the updates scheduled runs and ending jobs send to the coordinator, sent as the CLI sends them.',
+      ['client/coordinator-update\\.ts', 'client/draining\\.ts'],
     ),
     {
       name: 'activities-import-only-messages-from-workflows',

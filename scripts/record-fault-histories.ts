@@ -127,10 +127,13 @@ export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun):
     if (!started && text.includes(jobId)) started = run;
     if (started === run && !nextRun(history))
       throw new Error('the run that started the backup did not continue as new');
-    const signals = (history.events ?? []).filter(
-      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'jobFinished',
+    // a job's end: the jobFinished signal, or the jobEnded update (job-reports-end-by-update)
+    const ends = (history.events ?? []).filter(
+      (e) =>
+        e.workflowExecutionSignaledEventAttributes?.signalName === 'jobFinished' ||
+        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'jobEnded',
     );
-    if (started && started !== run && signals.length > 0) {
+    if (started && started !== run && ends.length > 0) {
       await save('coordinator-continue-as-new', id, started);
       await save('coordinator-continue-as-new-job-finished', id, run);
       return;

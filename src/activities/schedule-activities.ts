@@ -13,7 +13,7 @@ import {
   type Client,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { sendStartBackup } from '../client/start-backup-update';
+import { sendStartBackup } from '../client/coordinator-update';
 import { type StartedBackup } from '../model/backup';
 import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSpec, ClusterPlan } from '../model/plan';

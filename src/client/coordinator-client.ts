@@ -20,7 +20,7 @@ import type { coordinator } from '../workflows/coordinator';
 import { backupProgress, withBackupProgress } from './live-progress';
 import { UserError } from '../model/errors';
 import { retryWhileDraining } from './draining';
-import { sendStartBackup } from './start-backup-update';
+import { sendStartBackup } from './coordinator-update';
 import { failedPrecondition, failedTask, queryUnanswered, type FailedTask } from './failed-task';
 
 function causeMessage(err: unknown): string {

@@ -2,7 +2,7 @@
  * Updates to the coordinator that are refused for a moment, retried here briefly:
  *   - while it hands over to its next run (continue-as-new): the next run takes them within a
  *     workflow task or two (a run that closed before it took a request is the same refusal, and
- *     starts the window again: start-backup-update.ts, RunClosedBeforeTaking);
+ *     starts the window again: coordinator-update.ts, RunClosedBeforeTaking);
  *   - when the server already holds its limit of updates in flight for one workflow
  *     (RESOURCE_EXHAUSTED, 10 by default: a schedule firing for many apps at once meets it);
  *   - for up to 6 s, while its last workflow task failed or timed out (gRPC's FAILED_PRECONDITION,
@@ -38,7 +38,7 @@ function windowOf(err: unknown, timeoutMs: number): number {
 
 /**
  * A try addressed to one run of the coordinator that closed while it held the request, before it
- * took it (start-backup-update.ts): the coordinator did hand over, and the next run is new.
+ * took it (coordinator-update.ts): the coordinator did hand over, and the next run is new.
  */
 export class RunClosedBeforeTaking extends Error {}
 

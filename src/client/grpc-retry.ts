@@ -6,7 +6,7 @@
  * That answer (RESOURCE_EXHAUSTED, cause BUSY_WORKFLOW) comes when the run an update is addressed
  * to is continuing as new: the server aborts every update the run has not accepted yet. Sent to
  * the workflow, the server itself hands such an update to the next run. Sent to one run, as
- * sendStartBackup does (start-backup-update.ts), it is that run's last word on the update ID: every
+ * sendStartBackup does (coordinator-update.ts), it is that run's last word on the update ID: every
  * repeat gets it again. The SDK's retry would repeat it ten times over some 40 s (a backup request
  * took 49.8 s and then failed, in 1 of 15 tries on a coordinator continuing as new every second);
  * passed up at once, the caller sends it to the next run.

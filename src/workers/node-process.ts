@@ -17,6 +17,7 @@ import { createCatalogActivities } from '../activities/catalog-activities';
 import { createHostActivities } from '../activities/host-activities';
 import { createOperationActivities } from '../activities/operation-activities';
 import { createRetentionActivities } from '../activities/retention-activities';
+import { createJobEndActivities } from '../activities/job-end-activities';
 import { createReconcileActivities } from '../activities/reconcile-activities';
 import { createScheduleActivities } from '../activities/schedule-activities';
 import { createRestoreTestActivities, createRestoreTestCatalogActivities } from '../activities/restore-test-activities';
@@ -97,13 +98,17 @@ function tellCoordinator(client: Client) {
   };
 }
 
-/** The activities of the coordinator queue: catalog, host (local), schedules, reconcile and restore-test records. */
+/**
+ * The activities of the coordinator queue: catalog, host (local), schedules, reconcile, jobs' ends
+ * and restore-test records.
+ */
 export function coordinatorQueueActivities(node: string, config: BatonConfig, catalog: Catalog, client: Client) {
   return {
     ...createCatalogActivities(catalog),
     ...createHostActivities({ node, cluster: createClusterAdapter(config), tell: tellCoordinator(client) }),
     ...createScheduleActivities({ client }),
     ...createReconcileActivities({ client, catalog }),
+    ...createJobEndActivities({ client }),
     ...createRestoreTestCatalogActivities(catalog),
   };
 }

@@ -22,6 +22,7 @@ import {
 } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backup-activities';
 import type { HostActivities } from '../activities/host-activities';
+import type { JobEndActivities } from '../activities/job-end-activities';
 import { JobTracker } from './job-tracker';
 import { appMovedSignal, jobFinishedSignal, jobProgressSignal, jobRoutedSignal, jobViewQuery } from './messages';
 import { SEARCH_ATTRIBUTES } from '../model/names';
@@ -57,10 +58,31 @@ export const JOB_WAKES_ON_MOVE = 'job-placement-wait-wakes-on-move';
  */
 export const JOB_COMMITTED_ATTEMPT_WINS = 'job-committed-attempt-wins';
 
+/**
+ * A job tells the coordinator of its end by the jobEnded update, sent by its reportJobEnd activity
+ * (job-end-activities.ts), not by the jobFinished signal: a signal that arrived while the
+ * coordinator's run tried to continue as new failed that try, and bench/scale's hand-overs went
+ * through up to 15 such failures, each a replay of the run. Histories recorded before signalled.
+ */
+export const JOB_REPORTS_END_BY_UPDATE = 'job-reports-end-by-update';
+
 const cluster = proxyActivities<HostActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '5s', maximumAttempts: 10 },
 });
+
+/** Up to four windows of 30 s while the coordinator hands over (coordinator-update.ts), then a signal. */
+const reporter = proxyActivities<JobEndActivities>({
+  startToCloseTimeout: '3m',
+  retry: { maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+/** The patches this job follows, asked at the top of its first task (a marker's place never depends on timing). */
+interface JobPatches {
+  wakesOnMove: boolean;
+  committedWins: boolean;
+  endsByUpdate: boolean;
+}
 
 /** Sets the query and signal handlers (call before the first await); returns `mark`. */
 function jobShell(job: JobTracker): (state: JobState, node: string) => void {
@@ -217,7 +239,7 @@ async function runAttempts(
   input: BackupJobInput,
   job: JobTracker,
   mark: (s: JobState, n: string) => void,
-  patches: { wakesOnMove: boolean; committedWins: boolean },
+  patches: JobPatches,
 ): Promise<void> {
   const { wakesOnMove, committedWins } = patches;
   const attempts = new JobAttempts(input);
@@ -247,7 +269,12 @@ async function runAttempts(
 }
 
 /** Records the end in the catalog (which releases the job's drive lease) and tells the coordinator. */
-async function recordEnd(input: BackupJobInput, job: JobTracker, mark: (s: JobState, n: string) => void) {
+async function recordEnd(
+  input: BackupJobInput,
+  job: JobTracker,
+  mark: (s: JobState, n: string) => void,
+  endsByUpdate: boolean,
+) {
   const view = job.get();
   mark(view.state, view.node);
   await catalog.recordJobFinished({
@@ -260,12 +287,10 @@ async function recordEnd(input: BackupJobInput, job: JobTracker, mark: (s: JobSt
     outcome: view.outcome,
     error: view.error,
   });
+  const end = { jobId: input.jobId, state: view.state, error: view.error };
   try {
-    await getExternalWorkflowHandle(input.coordinatorId).signal(jobFinishedSignal, {
-      jobId: input.jobId,
-      state: view.state,
-      error: view.error,
-    });
+    if (endsByUpdate) await reporter.reportJobEnd({ coordinatorId: input.coordinatorId, end });
+    else await getExternalWorkflowHandle(input.coordinatorId).signal(jobFinishedSignal, end);
   } catch (err) {
     log.warn('could not tell the coordinator the job ended', { error: String(err) });
   }
@@ -276,8 +301,9 @@ async function finish(
   input: BackupJobInput,
   job: JobTracker,
   mark: (s: JobState, n: string) => void,
+  endsByUpdate: boolean,
 ): Promise<BackupJobResult> {
-  await recordEnd(input, job, mark);
+  await recordEnd(input, job, mark, endsByUpdate);
   const view = job.get();
   if (view.state === 'failed') {
     throw ApplicationFailure.nonRetryable(`backup of ${input.app.name} failed: ${view.error}`, 'BackupFailed');
@@ -304,6 +330,7 @@ async function endOnError(
   job: JobTracker,
   mark: (s: JobState, n: string) => void,
   err: unknown,
+  endsByUpdate: boolean,
 ): Promise<BackupJobResult> {
   const cancelled = isCancellation(err);
   const number = job.runningAttempt;
@@ -315,8 +342,8 @@ async function endOnError(
       const outcome = cancelled ? 'cancelled' : 'failed';
       await catalog.endAttempt({ cluster: input.cluster, jobId: input.jobId, number, outcome, detail: error });
     }
-    if (state === 'failed') return finish(input, job, mark);
-    await recordEnd(input, job, mark);
+    if (state === 'failed') return finish(input, job, mark, endsByUpdate);
+    await recordEnd(input, job, mark, endsByUpdate);
     throw err;
   });
 }
@@ -324,15 +351,17 @@ async function endOnError(
 export async function backupJob(input: BackupJobInput): Promise<BackupJobResult> {
   const job = new JobTracker(input);
   const mark = jobShell(job);
-  // asked at the top of the first task, so its marker's place never depends on timing
-  const wakesOnMove = patched(JOB_WAKES_ON_MOVE);
-  const committedWins = patched(JOB_COMMITTED_ATTEMPT_WINS);
+  const patches: JobPatches = {
+    wakesOnMove: patched(JOB_WAKES_ON_MOVE),
+    committedWins: patched(JOB_COMMITTED_ATTEMPT_WINS),
+    endsByUpdate: patched(JOB_REPORTS_END_BY_UPDATE),
+  };
   try {
     await catalog.recordJobStarted(input);
-    await runAttempts(input, job, mark, { wakesOnMove, committedWins });
+    await runAttempts(input, job, mark, patches);
   } catch (err) {
     if (!patched(JOB_ENDS_ON_ANY_EXIT)) throw err;
-    return endOnError(input, job, mark, err);
+    return endOnError(input, job, mark, err, patches.endsByUpdate);
   }
-  return finish(input, job, mark);
+  return finish(input, job, mark, patches.endsByUpdate);
 }

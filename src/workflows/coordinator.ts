@@ -50,12 +50,13 @@ import {
   configureUpdate,
   coordinatorStatusQuery,
   hostReportSignal,
+  jobEndedUpdate,
   jobFinishedSignal,
   jobRoutedSignal,
   retentionFinishedSignal,
   startBackupUpdate,
 } from './messages';
-import type { BackupJobInput, JobEntry, StartBackupRequest, StartedBackup } from '../model/backup';
+import type { BackupJobInput, JobEntry, JobFinished, StartBackupRequest, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue } from '../model/names';
 import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
 import type { ClusterPlan } from '../model/plan';
@@ -819,11 +820,15 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     wake = true;
   });
   const retention = new RetentionQueue(state.snapshot());
-  setHandler(jobFinishedSignal, ({ jobId, state: end, error }) => {
+  const jobEnded = ({ jobId, state: end, error }: JobFinished) => {
     const job = state.jobFinished(jobId, end, new Date().toISOString(), error);
     if (job && end === 'succeeded') retention.backupSucceeded(job.app, job.drive);
     show();
-  });
+  };
+  setHandler(jobFinishedSignal, jobEnded);
+  // taken while the run drains too: it finishes at once, and a job's end told twice (once to a
+  // run that closed before answering) finds the job gone the second time
+  setHandler(jobEndedUpdate, jobEnded);
   setHandler(retentionFinishedSignal, ({ jobId, drive }) => retention.finished(drive, jobId));
   const reports = new HostReports();
   setHandler(hostReportSignal, (report) => reports.received(report));

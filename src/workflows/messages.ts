@@ -33,8 +33,20 @@ export const configureUpdate = defineUpdate<void, [ClusterPlan]>('configure');
  */
 export const startBackupUpdate = defineUpdate<StartedBackup, [StartBackupRequest]>('startBackup');
 
-/** Sent by a job workflow to its coordinator when it reaches a terminal state. */
+/**
+ * Sent by a job workflow to its coordinator when it reaches a terminal state, before the job
+ * reported its end by update (jobEndedUpdate, JOB_REPORTS_END_BY_UPDATE in backup-job.ts); the
+ * coordinator keeps its handler for the jobs that still do, and reportJobEnd falls back to it.
+ */
 export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
+
+/**
+ * A job's end, told to the coordinator by its reportJobEnd activity. An update, not a signal: a
+ * signal that arrives while the coordinator's run tries to continue as new fails that try
+ * (UnhandledCommand) and the next try replays the run's whole history; an update the closing run
+ * has not taken is handed to the next run (docs/scale.md).
+ */
+export const jobEndedUpdate = defineUpdate<void, [JobFinished]>('jobEnded');
 
 /** Sent by a job workflow to its coordinator when it starts an attempt on another node. */
 export const jobRoutedSignal = defineSignal<[JobRouted]>('jobRouted');

@@ -83,7 +83,7 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
     assert.ok(status.host, 'the host carried over');
   });
 
-  // What sendStartBackup (src/client/start-backup-update.ts) relies on: a run answers for the
+  // What sendStartBackup (src/client/coordinator-update.ts) relies on: a run answers for the
   // updates it took even after it continued as new, and refuses new ones as closed; the current
   // run, where the SDK's executeUpdate polls, knows no update of the run before.
   test('a backup request taken by one run is answered by that run after the coordinator continued as new', async () => {

@@ -2,13 +2,15 @@
  * Every job ends, and ending releases everything: a backup cancelled (the temporal CLI, and
  * `baton job cancel`) or terminated from outside Baton leaves no catalog row running, no drive
  * lease held and no job the coordinator still counts, so the app is backed up again at once; so
- * does one that fails because the cluster service cannot say where its app went.
+ * does one that fails because the cluster service cannot say where its app went. A job that ends
+ * by itself, succeeded or cancelled, tells the coordinator by the jobEnded update.
  * A real dev server, three real node processes, a rate-limited backup that runs ~40 s.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { getJob, jobEvents } from '../../src/catalog/jobs';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
@@ -76,6 +78,19 @@ describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
     return ms;
   };
 
+  /** How the job's reportJobEnd activity told the coordinator: its result, from the job's history. */
+  const toldBy = async (jobId: string): Promise<unknown> => {
+    const events = (await c.client.workflow.getHandle(jobId).fetchHistory()).events ?? [];
+    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'reportJobEnd');
+    assert.ok(scheduled, `${jobId} ran reportJobEnd`);
+    const completed = events.find(
+      (e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId),
+    );
+    const payload = completed?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+    assert.ok(payload, `${jobId}: reportJobEnd completed`);
+    return defaultPayloadConverter.fromPayload(payload);
+  };
+
   before(async () => {
     temporal = ensureTemporalCli();
     c = await startLocalCluster({
@@ -95,6 +110,13 @@ describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
   });
   after(async () => c?.stop());
 
+  test('a job that succeeds tells the coordinator by the jobEnded update', async () => {
+    const { jobId } = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'job-ends-test');
+    assert.equal((await followJob(c.client, jobId, () => undefined)).state, 'succeeded');
+    await released(jobId, 'succeeded');
+    assert.equal(await toldBy(jobId), 'update');
+  });
+
   test('a job cancelled with the temporal CLI records its end and frees its app and drive', async () => {
     const jobId = await runningBackup();
     const cancelled = Date.now();
@@ -107,6 +129,7 @@ describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
     assert.ok((await jobEvents(c.catalog, jobId)).some((e) => e.kind === 'job-cancelled'));
     const status = (await c.client.workflow.getHandle(jobId).describe()).status.name;
     assert.equal(status, 'CANCELLED');
+    assert.equal(await toldBy(jobId), 'update');
     const ms = await backedUpAgain(cancelled);
     console.log(
       `cancel (temporal CLI): ended ${(closedMs / 1000).toFixed(1)} s after, backed up again after ${(ms / 1000).toFixed(1)} s`,

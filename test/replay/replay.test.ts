@@ -69,6 +69,7 @@ interface HistoryJson {
     };
     signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName: string };
     workflowExecutionSignaledEventAttributes?: { signalName: string };
+    workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string } } };
     startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType: { name: string } };
   }[];
 }
@@ -230,8 +231,8 @@ test('the coordinator that hears its host by signal acts on hostReport signals, 
 });
 
 test('the cancelled backup carries the patch, records its end, tells the coordinator and ends cancelled', () => {
-  const file = files.find((f) => f.startsWith('backup-job-cancelled-'));
-  assert.ok(file, 'backup-job-cancelled-*.json');
+  const file = files.find((f) => /^backup-job-cancelled-[\d.]+\.json$/.test(f));
+  assert.ok(file, 'backup-job-cancelled-<version>.json');
   const { events } = load(file);
   const marker = patchMarkerAt(events, 'job-ends-on-any-exit');
   assert.ok(marker > 0, 'the patch marker job-ends-on-any-exit');
@@ -247,6 +248,32 @@ test('the cancelled backup carries the patch, records its end, tells the coordin
     ['endAttempt', 'recordJobFinished', 'jobFinished'],
   );
   assert.equal(events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED');
+});
+
+test('the backups behind job-reports-end-by-update tell the coordinator by reportJobEnd, not by signal', () => {
+  for (const [prefix, end] of [
+    ['backup-job-0.', 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED'],
+    ['backup-job-cancelled-', 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED'],
+  ]) {
+    const events = fromPatch(prefix, '-reports-end-by-update.json', 'job-reports-end-by-update');
+    const told = events.map(
+      (e) =>
+        e.activityTaskScheduledEventAttributes?.activityType.name ??
+        e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName,
+    );
+    assert.deepEqual(told.filter((x) => x !== undefined).slice(-2), ['recordJobFinished', 'reportJobEnd'], prefix);
+    assert.ok(!told.includes('jobFinished'), `${prefix}: no jobFinished signal`);
+    assert.equal(events.at(-1)?.eventType, end, prefix);
+  }
+  const file = files.find((f) => /^coordinator-continue-as-new-job-finished-.*-reports-end-by-update\.json$/.test(f));
+  assert.ok(file, 'coordinator-continue-as-new-job-finished-*-reports-end-by-update.json');
+  const heard = load(file).events.flatMap((e) => {
+    const signal = e.workflowExecutionSignaledEventAttributes?.signalName;
+    const update = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name;
+    return signal ? [`signal:${signal}`] : update ? [`update:${update}`] : [];
+  });
+  assert.ok(heard.includes('update:jobEnded'), heard.join());
+  assert.ok(!heard.includes('signal:jobFinished'), heard.join());
 });
 
 test('the coordinator starts a retention child only behind its patch, and the retention job tells it its end', () => {

@@ -14,7 +14,7 @@ import {
   WorkflowUpdateStage,
   type Client,
 } from '@temporalio/client';
-import { sendStartBackup } from '../../../src/client/start-backup-update';
+import { sendStartBackup } from '../../../src/client/coordinator-update';
 import { COORDINATOR_DRAINING } from '../../../src/workflows/messages';
 
 interface Try {

@@ -1,6 +1,6 @@
 /**
- * One startBackup update sent to the coordinator and answered exactly once: what `baton backup`,
- * the demo and the schedules send.
+ * Updates sent to the coordinator and answered exactly once: a startBackup (what `baton backup`,
+ * the demo and the schedules send) and a job's end (jobEnded, sent by its reportJobEnd activity).
  *
  * Not the SDK's `executeUpdate` on the workflow's handle. That one addresses whichever run is
  * current at each call, and the coordinator continues as new every few hundred events:
@@ -20,7 +20,7 @@
  * next run. So the request is taken once, by one run, and its answer comes from that run.
  */
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { StartBackupRequest, StartedBackup } from '../model/backup';
 import { COORDINATOR_DRAINING, startBackupUpdate } from '../workflows/messages';
@@ -38,27 +38,38 @@ export interface SendOptions {
  * Sends `request` to the coordinator workflow `workflowId`; throws WorkflowNotFoundError when no
  * run of it is running, WorkflowUpdateFailedError when it refused the request.
  */
-export async function sendStartBackup(
+export function sendStartBackup(
   client: Client,
   workflowId: string,
   request: StartBackupRequest,
   opts: SendOptions = {},
 ): Promise<StartedBackup> {
+  return sendCoordinatorUpdate(client, workflowId, startBackupUpdate, request, opts);
+}
+
+/** Sends one update with one argument to the coordinator workflow `workflowId`, as sendStartBackup does. */
+export async function sendCoordinatorUpdate<Ret, Arg>(
+  client: Client,
+  workflowId: string,
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  opts: SendOptions = {},
+): Promise<Ret> {
   const updateId = opts.updateId ?? randomUUID();
-  const tryOnce = async (): Promise<StartedBackup> => {
+  const tryOnce = async (): Promise<Ret> => {
     const current = await client.workflow.getHandle(workflowId).describe();
     if (current.status.name !== 'RUNNING') {
       throw new WorkflowNotFoundError(`workflow ${workflowId} is ${current.status.name}`, workflowId, current.runId);
     }
     const run = client.workflow.getHandle(workflowId, current.runId);
     try {
-      const update = await run.startUpdate(startBackupUpdate, {
-        args: [request],
+      const handle = await run.startUpdate(update, {
+        args: [arg],
         updateId,
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       });
       // a refusal came with the first answer and is thrown here; an acceptance is polled on this run
-      return await update.result();
+      return await handle.result();
     } catch (err) {
       // The run closed before it took the request, or is closing and aborted it unaccepted (its
       // answer to this update ID from now on: grpc-retry.ts): the next run takes it.

@@ -1,0 +1,59 @@
+/**
+ * A backup job's end, told to its coordinator (JOB_REPORTS_END_BY_UPDATE in backup-job.ts). The
+ * job workflow runs this on the coordinator queue, like its catalog activities: an activity
+ * because it uses the Temporal client.
+ *
+ * It sends the jobEnded update, addressed run by run under one update ID as startBackup is
+ * (coordinator-update.ts), so a run that continues as new while it is on its way hands it to the
+ * next run instead of failing its own close. A coordinator that does not take it within the
+ * update's windows (its workflow task failing for longer than 6 s, a stuck coordinator) is told by
+ * the jobFinished signal instead, which waits in its history whatever state it is in: a job never
+ * waits on its coordinator to end.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { sendCoordinatorUpdate } from '../client/coordinator-update';
+import type { JobFinished } from '../model/backup';
+import { jobEndedUpdate, jobFinishedSignal } from '../workflows/messages';
+
+export interface JobEndReport {
+  coordinatorId: string;
+  end: JobFinished;
+}
+
+/** How the coordinator was told. */
+export type JobEndTold = 'update' | 'signal';
+
+/** The update ID of a job's end: the same for every try, so a run that took it answers again. */
+export function jobEndUpdateId(jobId: string): string {
+  return `job-end-${jobId}`;
+}
+
+export function createJobEndActivities(deps: { client: Client }) {
+  return {
+    async reportJobEnd({ coordinatorId, end }: JobEndReport): Promise<JobEndTold> {
+      try {
+        await sendCoordinatorUpdate(deps.client, coordinatorId, jobEndedUpdate, end, {
+          updateId: jobEndUpdateId(end.jobId),
+        });
+        return 'update';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) {
+          throw ApplicationFailure.nonRetryable(
+            `no run of coordinator ${coordinatorId} is running to hear that job ${end.jobId} ended`,
+            'CoordinatorNotRunning',
+          );
+        }
+        Context.current().log.warn('the coordinator did not take the job end by update; signalling it', {
+          jobId: end.jobId,
+          error: String(err),
+        });
+      }
+      await deps.client.workflow.getHandle(coordinatorId).signal(jobFinishedSignal, end);
+      return 'signal';
+    },
+  };
+}
+
+export type JobEndActivities = ReturnType<typeof createJobEndActivities>;
