@@ -3,7 +3,8 @@
  * BATON_SCALE_APPS (1,000) apps on a real Temporal dev server, BATON_SCALE_JOBS (10,000) backups
  * requested over a compressed day of BATON_SCALE_DAY_SECONDS, with a rolling failover of 10 % of
  * the nodes (each in turn hands its apps to the next node) in the middle of it. The node workers
- * run in BATON_SCALE_PROCESSES processes (worker-process.ts) with the stand-in backup
+ * run in BATON_SCALE_PROCESSES processes (worker-process.ts), BATON_SCALE_COORDINATOR_PROCESSES (2)
+ * of which also carry the coordinator queue, with the stand-in backup
  * (stand-in-activities.ts), BATON_SCALE_BACKUP_MS long; the coordinator, the job workflows and the
  * catalog activities are the real ones, on a SQLite catalog. Then the same catalog's queries are
  * timed on SQLite and, copied, on PostgreSQL. Figures go to docs/benchmarks.md (scale section).
@@ -36,6 +37,8 @@ const JOBS = env('BATON_SCALE_JOBS', 10_000);
 const DAY_S = env('BATON_SCALE_DAY_SECONDS', 1800);
 const BACKUP_MS = env('BATON_SCALE_BACKUP_MS', 6000);
 const PROCESSES = env('BATON_SCALE_PROCESSES', 4);
+/** How many of those processes also carry the coordinator queue (workflows and its activities). */
+const COORDINATOR_PROCESSES = env('BATON_SCALE_COORDINATOR_PROCESSES', 2);
 /** The server's long-poll expiry: unset, the dev server's for frozen nodes (1 s, dev-server.ts); e.g. 60s, Temporal's default. */
 const LONG_POLL = process.env.BATON_SCALE_LONG_POLL;
 const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
@@ -55,8 +58,8 @@ function startWorkers(plan: ScalePlan, records: string): WorkerProcess[] {
   const per = Math.ceil(plan.nodes.length / PROCESSES);
   return Array.from({ length: PROCESSES }, (_, i) => {
     const nodes = plan.nodes.slice(i * per, (i + 1) * per);
-    // two processes carry the coordinator queue, as two nodes of a real cluster would
-    const args = [WORKER, plan.configFile, records, String(BACKUP_MS), ...(i < 2 ? ['--coordinator'] : []), ...nodes];
+    const carries = i < COORDINATOR_PROCESSES ? ['--coordinator'] : [];
+    const args = [WORKER, plan.configFile, records, String(BACKUP_MS), ...carries, ...nodes];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const ready = new Promise<void>((ok, fail) => {
       child.stdout?.on('data', (d: Buffer) => /ready:/.test(d.toString()) && ok());
