@@ -13,6 +13,7 @@
  *                                coordinator-continue-as-new-job-finished: the later run that heard that
  *                                backup finish
  */
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { attemptsOf, latestCheckpoint } from '../src/catalog/attempts';
 import { jobEvents } from '../src/catalog/jobs';
@@ -108,6 +109,17 @@ function nextRun(history: History): string | null {
  * backup started in one run, that run continued as new with the backup running, and the run that
  * heard the backup finish.
  */
+/**
+ * Whether a run answered a startBackup with `jobId`: a job its requester starts
+ * (coordinator-lets-requesters-start-jobs) is named only in the update's outcome, not by a child.
+ */
+function answeredWith(events: temporal.api.history.v1.IHistoryEvent[], jobId: string): boolean {
+  return events.some((e) => {
+    const payload = e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success?.payloads?.[0];
+    return payload !== undefined && defaultPayloadConverter.fromPayload<{ jobId?: unknown }>(payload).jobId === jobId;
+  });
+}
+
 export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun): Promise<void> {
   const id = await ensureCoordinator(cluster.client, cluster.config, { tickSeconds: 1 });
   const handle = cluster.client.workflow.getHandle(id);
@@ -119,12 +131,13 @@ export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun):
   // the run that started the job, then along the chain to the one that heard it finish
   let run: string | null = runId;
   let started: string | null = null;
+  const walked: string[] = [];
   while (run) {
     const history = await cluster.client.workflow
       .getHandle(coordinatorWorkflowId(cluster.config.cluster), run)
       .fetchHistory();
     const text = JSON.stringify(history.events);
-    if (!started && text.includes(jobId)) started = run;
+    if (!started && (text.includes(jobId) || answeredWith(history.events ?? [], jobId))) started = run;
     if (started === run && !nextRun(history))
       throw new Error('the run that started the backup did not continue as new');
     // a job's end: the jobFinished signal, or the jobEnded update (job-reports-end-by-update)
@@ -133,6 +146,9 @@ export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun):
         e.workflowExecutionSignaledEventAttributes?.signalName === 'jobFinished' ||
         e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'jobEnded',
     );
+    walked.push(
+      `${run}: ${history.events?.length} events${started === run ? ', started the job' : ''}, ${ends.length} ends`,
+    );
     if (started && started !== run && ends.length > 0) {
       await save('coordinator-continue-as-new', id, started);
       await save('coordinator-continue-as-new-job-finished', id, run);
@@ -140,5 +156,7 @@ export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun):
     }
     run = nextRun(history);
   }
-  throw new Error(`no coordinator run heard ${jobId} finish after the one that started it continued as new`);
+  throw new Error(
+    `no coordinator run heard ${jobId} finish after the one that started it continued as new; runs: ${walked.join('; ')}`,
+  );
 }

@@ -24,11 +24,13 @@ import { startDevServer } from '../../src/devtools/dev-server';
 import { spliceNamedSection } from '../section';
 import { COORDINATOR_RUN_EVENTS } from '../../src/model/coordinator';
 import { coordinatorFigures, type CoordinatorFigures } from './coordinator-history';
+import { driveUses, fromDriveFree, type Dispatched } from './drive-waits';
 import { catalogTimings, copyCatalog, type QueryTiming } from './catalog-timings';
 import { percentile } from './percentile';
 import { writeScalePlan, type ScalePlan } from './plan';
 import type { AttemptStarted } from './stand-in-activities';
 import { startPostgres } from '../../test/helpers/postgres';
+import { startRealServerStack } from '../../test/helpers/real-server';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const NODES = env('BATON_SCALE_NODES', 100);
@@ -41,6 +43,8 @@ const PROCESSES = env('BATON_SCALE_PROCESSES', 4);
 const COORDINATOR_PROCESSES = env('BATON_SCALE_COORDINATOR_PROCESSES', 2);
 /** The server's long-poll expiry: unset, the dev server's for frozen nodes (1 s, dev-server.ts); e.g. 60s, Temporal's default. */
 const LONG_POLL = process.env.BATON_SCALE_LONG_POLL;
+/** `real`: the Temporal server itself on PostgreSQL (as docs/deploy.md runs it), not the dev server on SQLite. */
+const SERVER = process.env.BATON_SCALE_SERVER ?? 'dev';
 const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
 const WORKER = resolve(__dirname, 'worker-process.js');
 
@@ -199,6 +203,8 @@ async function waitForJobs(catalog: Catalog, timeoutMs: number): Promise<void> {
 interface Outcome {
   requests: Requested[];
   dispatchMs: number[];
+  /** dispatch latency from the later of the request and its drive's release (drive-waits.ts) */
+  fromDriveFree: { ms: number[]; waited: number };
   states: Record<string, number>;
   failovers: Failover[];
   rerouted: number;
@@ -211,7 +217,8 @@ interface Outcome {
   wallS: number;
 }
 
-function dispatchLatencies(requests: Requested[], records: string): number[] {
+/** Each request whose job's first attempt ran, and when (from the stand-in's records). */
+function dispatched(requests: Requested[], records: string): Dispatched[] {
   const starts = new Map<string, number>();
   for (const line of existsSync(records) ? readFileSync(records, 'utf8').split('\n') : []) {
     if (!line) continue;
@@ -220,7 +227,7 @@ function dispatchLatencies(requests: Requested[], records: string): number[] {
   }
   return requests.flatMap((r) => {
     const at = r.jobId ? starts.get(r.jobId) : undefined;
-    return at === undefined ? [] : [at - r.at];
+    return r.jobId && at !== undefined ? [{ jobId: r.jobId, requestedMs: r.at, runningMs: at }] : [];
   });
 }
 
@@ -269,12 +276,19 @@ async function postgresTimings(catalog: Catalog, cluster: string): Promise<Query
   }
 }
 
+/** The server the run uses (SERVER), with the long-poll expiry LONG_POLL if set. */
+async function startServer(dir: string): Promise<{ address: string; stop(): Promise<void> }> {
+  const dynamicConfig = LONG_POLL ? { 'matching.longPollExpirationInterval': LONG_POLL } : {};
+  if (SERVER === 'real') {
+    const stack = await startRealServerStack(dynamicConfig);
+    return { address: stack.server.address, stop: () => stack.stop() };
+  }
+  if (SERVER !== 'dev') throw new Error(`BATON_SCALE_SERVER is "${SERVER}"; use dev (the default) or real`);
+  return startDevServer({ dataDir: join(dir, 'temporal'), headless: true, dynamicConfig });
+}
+
 async function run(dir: string): Promise<Outcome> {
-  const server = await startDevServer({
-    dataDir: join(dir, 'temporal'),
-    headless: true,
-    dynamicConfig: LONG_POLL ? { 'matching.longPollExpirationInterval': LONG_POLL } : {},
-  });
+  const server = await startServer(dir);
   const plan = writeScalePlan(dir, {
     address: server.address,
     nodes: NODES,
@@ -302,13 +316,16 @@ async function run(dir: string): Promise<Outcome> {
     const coordinator = await coordinatorFigures(client, config.cluster, started);
     const sqlite = await catalogTimings(catalog, config.cluster);
     const postgres = await postgresTimings(catalog, config.cluster);
-    const dispatchMs = dispatchLatencies(requests, records);
+    const ran = dispatched(requests, records);
+    const dispatchMs = ran.map((d) => d.runningMs - d.requestedMs);
+    const fromFree = fromDriveFree(ran, await driveUses(catalog));
     // the raw figures beside the run, to look into a tail: each request, each coordinator run
     writeFileSync(join(dir, 'requests.jsonl'), requests.map((r) => JSON.stringify(r)).join('\n') + '\n');
     writeFileSync(join(dir, 'coordinator-runs.json'), JSON.stringify(coordinator.runTimes));
     return {
       requests,
       dispatchMs,
+      fromDriveFree: fromFree,
       states,
       failovers,
       rerouted,
@@ -343,6 +360,7 @@ function sectionText(o: Outcome): string {
   }
   const accepts = o.requests.flatMap((r) => (r.acceptedMs !== undefined ? [r.acceptedMs] : []));
   const p99 = percentile(o.dispatchMs, 99);
+  const freeP99 = percentile(o.fromDriveFree.ms, 99);
   const c = o.coordinator;
   const handOverMs = c.handOvers.map((h) => h.ms);
   const timing = (t: QueryTiming[] | null, name: string) => t?.find((q) => q.name === name)?.medianMs ?? null;
@@ -353,7 +371,7 @@ function sectionText(o: Outcome): string {
     `Measured ${new Date().toISOString()} with \`npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${availableParallelism()} cores, load average ${loadavg()
         .map((l) => l.toFixed(2))
-        .join(' ')} at the end: a dev server, ` +
+        .join(' ')} at the end: ${SERVER === 'real' ? 'the Temporal server itself on PostgreSQL' : 'a dev server'}, ` +
       `one coordinator, ${NODES} node workers in ${PROCESSES} processes (stand-in backups of ${BACKUP_MS / 1000} s that ` +
       `heartbeat every second and checkpoint every 2 s), ${APPS} apps, ${o.requests.length} backups requested over a ` +
       `compressed day of ${DAY_S} s, ${o.failovers.length} nodes failed over in turn mid-day. What the figures mean and ` +
@@ -371,6 +389,7 @@ function sectionText(o: Outcome): string {
     `| rolling failover: attempts running on the nodes as they failed over / jobs moved (more than one attempt; an attempt that ends before it hears of the move is not moved) | ${o.failovers.reduce((n, f) => n + f.running, 0)} / ${o.rerouted} | | |`,
     `| request -> job started (the coordinator's update answered), p50 / p99 / max | ${ms(percentile(accepts, 50))} / ${ms(percentile(accepts, 99))} / ${ms(accepts.length ? Math.max(...accepts) : null)} | | |`,
     `| dispatch latency, request -> attempt running, p50 / p99 / max (${o.dispatchMs.length} jobs) | ${ms(percentile(o.dispatchMs, 50))} / ${ms(p99)} / ${ms(o.dispatchMs.length ? Math.max(...o.dispatchMs) : null)} | p99 < 1 s | ${p99 !== null && p99 < 1000 ? 'yes' : 'no'} |`,
+    `| dispatch latency without waits for a busy drive: from the later of the request and the drive's release by the job that held it (${o.fromDriveFree.waited} jobs waited), p50 / p99 / max | ${ms(percentile(o.fromDriveFree.ms, 50))} / ${ms(freeP99)} / ${ms(o.fromDriveFree.ms.length ? Math.max(...o.fromDriveFree.ms) : null)} | p99 < 1 s | ${freeP99 !== null && freeP99 < 1000 ? 'yes' : 'no'} |`,
     `| coordinator workflow task, scheduled -> completed, p50 / p99 / max (${c.tasks} tasks) | ${ms(c.taskP50Ms)} / ${ms(c.taskP99Ms)} / ${ms(c.taskMaxMs)} | | |`,
     `| coordinator runs (continue-as-new) during the run, events per run (max) | ${c.runs}, ${c.maxEventsPerRun} | | |`,
     `| coordinator hand-overs: due (${COORDINATOR_RUN_EVENTS} events) -> run closed, p50 / max (${handOverMs.length} runs); its tasks the server failed meanwhile as events came (UnhandledCommand) | ${ms(percentile(handOverMs, 50))} / ${ms(handOverMs.length ? Math.max(...handOverMs) : null)}; ${c.handOvers.reduce((n, h) => n + h.refusedTries, 0)}, in ${c.handOvers.filter((h) => h.refusedTries > 0).length} runs | | |`,

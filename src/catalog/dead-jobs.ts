@@ -43,7 +43,7 @@ export function endOf(status: string): { state: JobState; error: string } {
     TERMINATED: 'was terminated',
     TIMED_OUT: 'timed out',
     CANCELLED: 'was cancelled',
-    NOT_FOUND: 'is not known to Temporal',
+    NOT_FOUND: 'is not known to Temporal (never started, or removed)',
   };
   const said = how[status] ?? `ended (${status})`;
   return {

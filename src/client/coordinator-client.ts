@@ -183,6 +183,8 @@ export interface EnsureOptions {
   runEvents?: number;
   /** seconds between the coordinator's checks of running jobs against Temporal (default 30) */
   reconcileSeconds?: number;
+  /** seconds a requester has to start a job the coordinator planned for it (default 60) */
+  startWindowSeconds?: number;
   /**
    * Called when the running coordinator is stuck (StuckCoordinatorError) and has no running jobs
    * (see `force`); the coordinator is then terminated and a new one started. Without it, the
@@ -200,7 +202,7 @@ export interface EnsureOptions {
 /** How the cluster's coordinator workflow is started: its ID, queue, input and search attributes. */
 export function coordinatorStartOptions(
   config: BatonConfig,
-  timing: Pick<EnsureOptions, 'tickSeconds' | 'reconcileSeconds' | 'runEvents'> = {},
+  timing: Pick<EnsureOptions, 'tickSeconds' | 'reconcileSeconds' | 'startWindowSeconds' | 'runEvents'> = {},
 ): WorkflowStartOptions<typeof coordinator> {
   return {
     workflowId: coordinatorWorkflowId(config.cluster),
@@ -212,6 +214,7 @@ export function coordinatorStartOptions(
         plan: config.plan,
         tickSeconds: timing.tickSeconds,
         reconcileSeconds: timing.reconcileSeconds,
+        startWindowSeconds: timing.startWindowSeconds,
         runEvents: timing.runEvents,
       },
     ],
@@ -270,6 +273,7 @@ export async function ensureCoordinator(
     return ensureCoordinator(client, config, {
       tickSeconds: opts.tickSeconds,
       reconcileSeconds: opts.reconcileSeconds,
+      startWindowSeconds: opts.startWindowSeconds,
       runEvents: opts.runEvents,
     });
   }

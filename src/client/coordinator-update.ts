@@ -1,6 +1,7 @@
 /**
  * Updates sent to the coordinator and answered exactly once: a startBackup (what `baton backup`,
- * the demo and the schedules send) and a job's end (jobEnded, sent by its reportJobEnd activity).
+ * the demo and the schedules send; the requester then starts the job the coordinator planned) and
+ * a job's end (jobEnded, sent by its reportJobEnd activity).
  *
  * Not the SDK's `executeUpdate` on the workflow's handle. That one addresses whichever run is
  * current at each call, and the coordinator continues as new every few hundred events:
@@ -26,6 +27,7 @@ import type { StartBackupRequest, StartedBackup } from '../model/backup';
 import { COORDINATOR_DRAINING, startBackupUpdate } from '../workflows/messages';
 import { RunClosedBeforeTaking, retryWhileDraining } from './draining';
 import { isWorkflowClosing } from './grpc-retry';
+import { startPlannedJob } from './planned-job-start';
 
 export interface SendOptions {
   /** The update's ID, for a caller that may itself be retried; a new random one by default. */
@@ -35,16 +37,26 @@ export interface SendOptions {
 }
 
 /**
- * Sends `request` to the coordinator workflow `workflowId`; throws WorkflowNotFoundError when no
- * run of it is running, WorkflowUpdateFailedError when it refused the request.
+ * Sends `request` to the coordinator workflow `workflowId` and starts the job it planned
+ * (planned-job-start.ts; a coordinator run from older code starts it itself and sends no plan).
+ * Throws WorkflowNotFoundError when no run of it is running, WorkflowUpdateFailedError when it
+ * refused the request.
  */
-export function sendStartBackup(
+export async function sendStartBackup(
   client: Client,
   workflowId: string,
   request: StartBackupRequest,
   opts: SendOptions = {},
 ): Promise<StartedBackup> {
-  return sendCoordinatorUpdate(client, workflowId, startBackupUpdate, request, opts);
+  const answer = await sendCoordinatorUpdate(
+    client,
+    workflowId,
+    startBackupUpdate,
+    { ...request, startsJob: true },
+    opts,
+  );
+  if (answer.job) await startPlannedJob(client, answer.job);
+  return { jobId: answer.jobId, node: answer.node, drive: answer.drive };
 }
 
 /** Sends one update with one argument to the coordinator workflow `workflowId`, as sendStartBackup does. */

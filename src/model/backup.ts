@@ -21,6 +21,12 @@ export interface BackupJobInput {
   requestedBy: string;
   /** Read every file, ignoring the node's file cache. */
   full: boolean;
+  /**
+   * For a job its requester starts (StartBackupRequest.startsJob): the latest server time its
+   * workflow may start at. A start that comes later ends the job at once: by then the
+   * coordinator may have given the job up (START_WINDOW_MS, backup-job-start.ts).
+   */
+  startBy?: string;
 }
 
 /**
@@ -136,6 +142,8 @@ export interface JobEntry {
   drive: string;
   state: JobState;
   startedAt: string;
+  /** A job its requester starts: until then (and a grace after) the reconcile leaves it alone. */
+  startBy?: string;
   finishedAt?: string;
   error?: string;
 }
@@ -146,12 +154,20 @@ export interface StartBackupRequest {
   requestedBy: string;
   /** Read every file, ignoring the file cache (a full read, e.g. for a drill or after a suspected corruption). */
   full?: boolean;
+  /**
+   * The requester starts the job's workflow itself from the answer's `job` (sendStartBackup does):
+   * the coordinator only plans it. A coordinator run from before COORDINATOR_LETS_REQUESTERS_START_JOBS
+   * ignores it and starts the job as its child.
+   */
+  startsJob?: boolean;
 }
 
 export interface StartedBackup {
   jobId: string;
   node: string;
   drive: string;
+  /** The planned job, for a requester that starts it (StartBackupRequest.startsJob). */
+  job?: BackupJobInput;
 }
 
 export interface JobFinished {

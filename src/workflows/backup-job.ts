@@ -19,6 +19,7 @@ import {
   setHandler,
   sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backup-activities';
 import type { HostActivities } from '../activities/host-activities';
@@ -66,6 +67,14 @@ export const JOB_COMMITTED_ATTEMPT_WINS = 'job-committed-attempt-wins';
  */
 export const JOB_REPORTS_END_BY_UPDATE = 'job-reports-end-by-update';
 
+/**
+ * A job its requester starts (BackupJobInput.startBy, COORDINATOR_LETS_REQUESTERS_START_JOBS) and
+ * whose workflow started after its window ends at once, failed, recording nothing: by then the
+ * coordinator may have given it up and freed its app for another job. Both times are the server's
+ * (the coordinator's plan, this workflow's start). Histories recorded before had no window.
+ */
+export const JOB_STARTS_WITHIN_ITS_WINDOW = 'job-starts-within-its-window';
+
 const cluster = proxyActivities<HostActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '5s', maximumAttempts: 10 },
@@ -82,6 +91,7 @@ interface JobPatches {
   wakesOnMove: boolean;
   committedWins: boolean;
   endsByUpdate: boolean;
+  startWindow: boolean;
 }
 
 /** Sets the query and signal handlers (call before the first await); returns `mark`. */
@@ -348,6 +358,18 @@ async function endOnError(
   });
 }
 
+/** Ends a job whose workflow started after its `startBy` (JOB_STARTS_WITHIN_ITS_WINDOW). */
+function refuseLateStart(input: BackupJobInput): void {
+  if (input.startBy === undefined) return;
+  const started = workflowInfo().runStartTime;
+  if (started.getTime() <= Date.parse(input.startBy)) return;
+  throw ApplicationFailure.nonRetryable(
+    `backup job ${input.jobId} started at ${started.toISOString()}, after its window closed at ${input.startBy}: ` +
+      'the coordinator may have given it up, so it does not run; request the backup again',
+    'StartedTooLate',
+  );
+}
+
 export async function backupJob(input: BackupJobInput): Promise<BackupJobResult> {
   const job = new JobTracker(input);
   const mark = jobShell(job);
@@ -355,7 +377,9 @@ export async function backupJob(input: BackupJobInput): Promise<BackupJobResult>
     wakesOnMove: patched(JOB_WAKES_ON_MOVE),
     committedWins: patched(JOB_COMMITTED_ATTEMPT_WINS),
     endsByUpdate: patched(JOB_REPORTS_END_BY_UPDATE),
+    startWindow: patched(JOB_STARTS_WITHIN_ITS_WINDOW),
   };
+  if (patches.startWindow) refuseLateStart(input);
   try {
     await catalog.recordJobStarted(input);
     await runAttempts(input, job, mark, patches);

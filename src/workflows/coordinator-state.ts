@@ -7,6 +7,7 @@
 import { hostOf, type ClusterSnapshot } from '../model/cluster';
 import { coordinatorMove, type CoordinatorMove } from '../model/coordinator-move';
 import { backupWorkflowId, unscopedBackupWorkflowId } from '../model/names';
+import { startSettled } from '../model/backup-job-start';
 import type { AppSpec, ClusterPlan, DriveSpec } from '../model/plan';
 import type { BackupJobInput, JobEntry, JobState } from '../model/backup';
 import { unreachableLine, type ClosedJob, type ClusterOutage, type CoordinatorSnapshot } from '../model/coordinator';
@@ -190,9 +191,13 @@ export class CoordinatorState {
     return true;
   }
 
-  /** The IDs of the jobs this coordinator believes run (those still being started left out). */
-  runningJobIds(): string[] {
-    return this.s.running.filter((j) => !this.starting.has(j.jobId)).map((j) => j.jobId);
+  /**
+   * The IDs of the jobs this coordinator believes run at `nowMs`, for the reconcile: those still
+   * being started left out, as are those a requester starts until their window is over
+   * (startSettled).
+   */
+  runningJobIds(nowMs: number): string[] {
+    return this.s.running.filter((j) => !this.starting.has(j.jobId) && startSettled(j, nowMs)).map((j) => j.jobId);
   }
 
   /** Jobs the reconcile found dead and closed: they end here as they ended in the catalog. */
@@ -283,6 +288,7 @@ export class CoordinatorState {
       drive: job.drive.name,
       state: 'running',
       startedAt: nowIso,
+      ...(job.startBy ? { startBy: job.startBy } : {}),
     });
   }
 

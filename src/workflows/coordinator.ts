@@ -58,7 +58,7 @@ import {
 } from './messages';
 import type { BackupJobInput, JobEntry, JobFinished, StartBackupRequest, StartedBackup } from '../model/backup';
 import { SEARCH_ATTRIBUTES, coordinatorQueue } from '../model/names';
-import { WORKFLOW_TASK_TIMEOUT } from '../model/task-timeouts';
+import { START_WINDOW_MS, backupJobStartOptions } from '../model/backup-job-start';
 import type { ClusterPlan } from '../model/plan';
 
 /**
@@ -213,6 +213,20 @@ export const COORDINATOR_OBSERVES_BETWEEN_CONFIGURES = 'coordinator-observes-bet
  */
 export const COORDINATOR_HEARS_HOST_BY_SIGNAL = 'coordinator-hears-host-by-signal';
 
+/**
+ * A backup request that says its requester starts the job (StartBackupRequest.startsJob; every
+ * sendStartBackup does) gets the planned job in its answer, and the requester starts the job's
+ * workflow with the client (src/client/planned-job-start.ts); the coordinator no longer starts it as
+ * its child. bench/scale's children started one after another, 0.3 to 0.5 s apart, every start
+ * queued behind the coordinator's own history (its lock on the server), so a run due for its next
+ * waited for some 28 of them and the dispatch p99 was 12 to 28 s (docs/scale.md); and each child's
+ * start and end were three more events in the coordinator's history. The job's `startBy` bounds
+ * when it may start, and the reconcile closes a job whose workflow never came (START_GRACE_MS).
+ * Histories recorded before started every job as a child, and a run started by older code keeps
+ * doing so whatever the request says.
+ */
+export const COORDINATOR_LETS_REQUESTERS_START_JOBS = 'coordinator-lets-requesters-start-jobs';
+
 /** How long an observation waits for a configure being applied (COORDINATOR_OBSERVES_BETWEEN_CONFIGURES). */
 const CONFIGURE_WAIT = '5s';
 
@@ -229,6 +243,8 @@ export interface CoordinatorInput {
   tickSeconds?: number;
   /** Seconds between checks of running jobs against Temporal's own view (default 30). */
   reconcileSeconds?: number;
+  /** Seconds a requester has to start a job planned for it (default START_WINDOW_MS: its `startBy`). */
+  startWindowSeconds?: number;
   /** Events after which a run continues as new (default COORDINATOR_RUN_EVENTS). */
   runEvents?: number;
 }
@@ -327,6 +343,7 @@ interface Patches {
   handsOverBetweenTicks: boolean;
   observesBetweenConfigures: boolean;
   hearsHostBySignal: boolean;
+  requestersStartJobs: boolean;
 }
 
 function patchesOfThisRun(): Patches {
@@ -348,6 +365,7 @@ function patchesOfThisRun(): Patches {
     handsOverBetweenTicks: patched(COORDINATOR_HANDS_OVER_BETWEEN_TICKS),
     observesBetweenConfigures: patched(COORDINATOR_OBSERVES_BETWEEN_CONFIGURES),
     hearsHostBySignal: patched(COORDINATOR_HEARS_HOST_BY_SIGNAL),
+    requestersStartJobs: patched(COORDINATOR_LETS_REQUESTERS_START_JOBS),
   };
 }
 
@@ -419,8 +437,10 @@ function handleStartBackup(
   show: () => void,
   patches: Patches,
   due: DueForNext,
+  startWindowSeconds: number | undefined,
 ): void {
   const self = workflowInfo().workflowId;
+  const startWindowMs = startWindowSeconds !== undefined ? startWindowSeconds * 1000 : START_WINDOW_MS;
   const plan = async (request: StartBackupRequest): Promise<BackupJobInput> => {
     // Until the first observation the coordinator does not know where apps run.
     await condition(() => state.host !== null);
@@ -436,6 +456,14 @@ function handleStartBackup(
     return { jobId: job.jobId, node: job.node, drive: job.drive.name };
   };
   const start = async (request: StartBackupRequest): Promise<StartedBackup> => {
+    if (patches.requestersStartJobs && request.startsJob) {
+      return lock.run(async () => {
+        const planned = await plan(request);
+        const job = { ...planned, startBy: new Date(Date.now() + startWindowMs).toISOString() };
+        state.jobStarted(job, new Date().toISOString());
+        return { ...started(job), job };
+      });
+    }
     if (!patches.startsAtOnce) {
       return lock.run(async () => {
         const job = await plan(request);
@@ -482,22 +510,12 @@ function handleStartBackup(
   );
 }
 
-/** Starts a planned backup job as an abandoned child on the coordinator queue. */
+/** Starts a planned backup job as an abandoned child on the coordinator queue (runs before COORDINATOR_LETS_REQUESTERS_START_JOBS). */
 async function startJob(job: BackupJobInput, patches: Patches): Promise<void> {
   await startChild(backupJob, {
-    workflowId: job.jobId,
-    taskQueue: coordinatorQueue(job.cluster),
-    args: [job],
+    ...backupJobStartOptions(job, patches.shortJobTaskTimeout),
     // The job outlives this run of the coordinator (continue-as-new) and reports back by signal.
     parentClosePolicy: ParentClosePolicy.ABANDON,
-    ...(patches.shortJobTaskTimeout ? { workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT } : {}),
-    staticSummary: `Backup of app ${job.app.name} (cluster ${job.cluster})`,
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.cluster, value: job.cluster },
-      { key: SEARCH_ATTRIBUTES.app, value: job.app.name },
-      { key: SEARCH_ATTRIBUTES.node, value: job.node },
-      { key: SEARCH_ATTRIBUTES.state, value: 'pending' },
-    ],
   });
 }
 
@@ -729,7 +747,7 @@ function hostAsker(state: CoordinatorState, reports: HostReports): () => void {
  */
 async function closeDeadJobs(state: CoordinatorState, show: () => void): Promise<void> {
   const closed = await reconciler
-    .reconcileJobs({ cluster: state.cluster, running: state.runningJobIds(), node: state.host })
+    .reconcileJobs({ cluster: state.cluster, running: state.runningJobIds(Date.now()), node: state.host })
     .catch((err: unknown) => {
       log.warn('could not check running jobs against Temporal', { error: messageOf(err) });
       return [];
@@ -810,7 +828,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
   setHandler(coordinatorStatusQuery, () => state.snapshot());
   const due = new DueForNext(newRunDue);
   const configuring = handleConfigure(state, lock, patches, due);
-  handleStartBackup(state, lock, show, patches, due);
+  handleStartBackup(state, lock, show, patches, due, input.startWindowSeconds);
   setHandler(jobRoutedSignal, ({ jobId, node, drive }) => {
     state.jobRouted(jobId, node, drive);
     show();
@@ -882,6 +900,7 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
     state: state.snapshot(),
     tickSeconds: input.tickSeconds,
     reconcileSeconds: input.reconcileSeconds,
+    startWindowSeconds: input.startWindowSeconds,
     runEvents: input.runEvents,
   });
 }

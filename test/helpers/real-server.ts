@@ -12,6 +12,7 @@ import {
   startTemporalServer,
   type TemporalServer,
 } from '../../src/devtools/temporal-server';
+import { COORDINATOR_UPDATES_DYNAMIC_CONFIG, FROZEN_NODE_DYNAMIC_CONFIG } from '../../src/devtools/dev-server';
 import { coordinatorQueue } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { baton } from './cli';
@@ -43,7 +44,11 @@ async function createUsers(adminUrl: string): Promise<void> {
   }
 }
 
-export async function startRealServerStack(): Promise<RealServerStack> {
+/**
+ * The stack, its server with the dynamic config docs/deploy.md gives a production server (the dev
+ * servers' for frozen nodes and for the coordinator's updates), then `dynamicConfig` over it.
+ */
+export async function startRealServerStack(dynamicConfig: Record<string, unknown> = {}): Promise<RealServerStack> {
   const binaries = await ensureTemporalServer(say);
   const pg = await startPostgres();
   if (!pg) throw new Error('PostgreSQL server binaries not found; apt-get install postgresql');
@@ -53,7 +58,13 @@ export async function startRealServerStack(): Promise<RealServerStack> {
     const port = Number(new URL(pg.url).port);
     const databases = { host: '127.0.0.1', port, user: 'temporal', password: 'temporal' };
     setupTemporalSchemas(binaries, databases, say);
-    server = await startTemporalServer({ binaries, databases, dataDir: tempDir('baton-temporal-').path, say });
+    server = await startTemporalServer({
+      binaries,
+      databases,
+      dataDir: tempDir('baton-temporal-').path,
+      dynamicConfig: { ...FROZEN_NODE_DYNAMIC_CONFIG, ...COORDINATOR_UPDATES_DYNAMIC_CONFIG, ...dynamicConfig },
+      say,
+    });
     await prepareNamespace(server.address, 'default', say);
     const started = server;
     return {

@@ -3,17 +3,24 @@
  * `baton job cancel`) or terminated from outside Baton leaves no catalog row running, no drive
  * lease held and no job the coordinator still counts, so the app is backed up again at once; so
  * does one that fails because the cluster service cannot say where its app went. A job that ends
- * by itself, succeeded or cancelled, tells the coordinator by the jobEnded update.
+ * by itself, succeeded or cancelled, tells the coordinator by the jobEnded update. A job planned for
+ * a requester that never starts it is given up after its window, and started late it does not run.
  * A real dev server, three real node processes, a rate-limited backup that runs ~40 s.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { getJob, jobEvents } from '../../src/catalog/jobs';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
+import { sendCoordinatorUpdate } from '../../src/client/coordinator-update';
+import { startPlannedJob } from '../../src/client/planned-job-start';
+import { START_GRACE_MS } from '../../src/model/backup-job-start';
+import { coordinatorWorkflowId } from '../../src/model/names';
+import { startBackupUpdate } from '../../src/workflows/messages';
 import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
 import { ensureTemporalCli } from '../../src/devtools/temporal-cli';
 import { waitFor } from '../../src/util/wait';
@@ -26,6 +33,9 @@ import { secondNodeSkip } from '../helpers/first-node';
  * a backup of unchanged data (~3 s); 20 s leaves room for a loaded 2-core machine.
  */
 const BACKED_UP_AGAIN_WITHIN_MS = 20_000;
+
+/** The window a requester has to start a job planned for it (60 s by default). */
+const START_WINDOW_S = 10;
 
 describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
@@ -102,7 +112,16 @@ describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
         appBandwidthLimit: 1024 * 1024,
       },
     });
-    await ensureCoordinator(c.client, c.config, { tickSeconds: 1, reconcileSeconds: 2 });
+    // The node processes start the coordinator with the default timings as they come up; this
+    // file's need one started with its own, so that one is replaced.
+    const coordinator = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
+    await waitFor('a node to start the coordinator', () => coordinator.describe().catch(() => undefined));
+    await coordinator.terminate('job-ends test: started again with short timings');
+    await ensureCoordinator(c.client, c.config, {
+      tickSeconds: 1,
+      reconcileSeconds: 2,
+      startWindowSeconds: START_WINDOW_S,
+    });
     await waitFor('the coordinator’s first observation', async () => (await coordinatorStatus(c.client, 'demo')).host);
     // A first snapshot, so "backed up again" measures the release, not a first read of all the data.
     const first = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'job-ends-test');
@@ -115,6 +134,48 @@ describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
     assert.equal((await followJob(c.client, jobId, () => undefined)).state, 'succeeded');
     await released(jobId, 'succeeded');
     assert.equal(await toldBy(jobId), 'update');
+    const described = await c.client.workflow.getHandle(jobId).describe();
+    assert.equal(described.parentExecution, undefined, 'the requester started the job, not the coordinator');
+  });
+
+  test('a job planned for a requester that never starts it is closed after its window; started later, it ends at once', async () => {
+    // What a requester that died right after the coordinator's answer leaves behind.
+    const coordinatorId = coordinatorWorkflowId(c.config.cluster);
+    const request = { app: DEMO_APP, requestedBy: 'job-ends-test', startsJob: true };
+    const planned = await sendCoordinatorUpdate(c.client, coordinatorId, startBackupUpdate, request);
+    const job = planned.job;
+    assert.ok(job?.startBy, 'the answer carries the job and its window');
+    await assert.rejects(
+      requestBackup(c.client, c.config.cluster, DEMO_APP, 'job-ends-test'),
+      /already has a backup running/,
+      'its app is held meanwhile',
+    );
+    await waitFor('the coordinator to give the job up', async () => {
+      const s = await coordinatorStatus(c.client, c.config.cluster);
+      return !s.running.some((j) => j.jobId === job.jobId);
+    });
+    const given = Date.now();
+    const afterMs = given - Date.parse(job.startBy);
+    assert.ok(afterMs >= START_GRACE_MS, `given up ${afterMs} ms after its window closed, not before its grace`);
+    const events = await jobEvents(c.catalog, job.jobId);
+    assert.ok(
+      events.some((e) => e.kind === 'job-closed' && /not known to Temporal/.test(e.message)),
+      events.map((e) => `${e.kind}: ${e.message}`).join('; '),
+    );
+    // The requester comes back late: its start goes through, and the job refuses to run.
+    assert.equal(await startPlannedJob(c.client, job), 'started');
+    await assert.rejects(c.client.workflow.getHandle(job.jobId).result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'StartedTooLate');
+      return true;
+    });
+    assert.equal(await getJob(c.catalog, job.jobId), undefined, 'the late job recorded nothing');
+    assert.equal(await startPlannedJob(c.client, job), 'already', 'and its ID is not run again');
+    const ms = await backedUpAgain(given);
+    console.log(
+      `never started: given up ${(afterMs / 1000).toFixed(1)} s after its window, backed up again after ${(ms / 1000).toFixed(1)} s`,
+    );
   });
 
   test('a job cancelled with the temporal CLI records its end and frees its app and drive', async () => {

@@ -61,7 +61,11 @@ const dir = resolve(__dirname, '..', '..', '..', 'test', 'histories');
 interface HistoryJson {
   events: {
     eventType: string;
-    workflowExecutionStartedEventAttributes?: { workflowType: { name: string } };
+    workflowExecutionStartedEventAttributes?: {
+      workflowType: { name: string };
+      input?: { payloads: { data: string }[] };
+      parentWorkflowExecution?: unknown;
+    };
     markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: { data: string }[] }> };
     activityTaskScheduledEventAttributes?: {
       activityType: { name: string };
@@ -69,7 +73,9 @@ interface HistoryJson {
     };
     signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName: string };
     workflowExecutionSignaledEventAttributes?: { signalName: string };
-    workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string } } };
+    workflowExecutionUpdateAcceptedEventAttributes?: {
+      acceptedRequest: { input: { name: string; args?: { payloads: { data: string }[] } } };
+    };
     startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType: { name: string } };
   }[];
 }
@@ -274,6 +280,34 @@ test('the backups behind job-reports-end-by-update tell the coordinator by repor
   });
   assert.ok(heard.includes('update:jobEnded'), heard.join());
   assert.ok(!heard.includes('signal:jobFinished'), heard.join());
+});
+
+test('behind coordinator-lets-requesters-start-jobs the coordinator plans a job its requester starts, and the job keeps its window', () => {
+  const after = fromPatch(
+    'coordinator-continue-as-new-0.',
+    '-requesters-start-jobs.json',
+    'coordinator-lets-requesters-start-jobs',
+  );
+  const requests = after.flatMap((e) => {
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input;
+    return accepted?.name === 'startBackup' ? [accepted] : [];
+  });
+  assert.equal(requests.length, 1, 'the run took the backup request');
+  assert.ok(
+    requests[0].args?.payloads.some((p) => Buffer.from(p.data, 'base64').toString().includes('"startsJob":true')),
+    'its requester starts the job',
+  );
+  const children = after.filter(
+    (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType.name === 'backupJob',
+  );
+  assert.deepEqual(children, [], 'no backup child');
+  const job = fromPatch('backup-job-0.', '-requesters-start-jobs.json', 'job-starts-within-its-window');
+  const { events } = load(files.find((f) => /^backup-job-0\..*-requesters-start-jobs\.json$/.test(f)) ?? '');
+  const started = events[0].workflowExecutionStartedEventAttributes;
+  assert.equal(started?.parentWorkflowExecution ?? undefined, undefined, 'started by its requester, not as a child');
+  const input = Buffer.from(started?.input?.payloads[0].data ?? '', 'base64').toString();
+  assert.match(input, /"startBy":"\d{4}-/);
+  assert.equal(job.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
 });
 
 test('the coordinator starts a retention child only behind its patch, and the retention job tells it its end', () => {

@@ -2,13 +2,15 @@
  * sendStartBackup alone, on a stand-in client: every try of one request carries the same update ID
  * and is addressed to the run current when it starts, it waits only for acceptance, a run that
  * closed before taking the request hands it to the next, and a coordinator that is not running is
- * said at once. (continue-as-new.test.ts shows on a real server why the run matters.)
+ * said at once; then the requester starts the job the coordinator planned. (continue-as-new.test.ts
+ * shows on a real server why the run matters.)
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   ServiceError,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
@@ -16,6 +18,9 @@ import {
 } from '@temporalio/client';
 import { sendStartBackup } from '../../../src/client/coordinator-update';
 import { COORDINATOR_DRAINING } from '../../../src/workflows/messages';
+import type { BackupJobInput, StartBackupRequest } from '../../../src/model/backup';
+import { WORKFLOW_TASK_TIMEOUT } from '../../../src/model/task-timeouts';
+import { testBackupJob, testPlan } from '../../helpers/fixtures';
 
 interface Try {
   runId: string | undefined;
@@ -129,4 +134,59 @@ test('two requests carry two update IDs; a caller may give its own', async () =>
     c.tries.map((t) => t.updateId),
     ['schedule:run-7', 'schedule:run-7'],
   );
+});
+
+/** A coordinator that takes every request and answers with `job` planned; the client's starts are kept. */
+function planningCoordinator(job: BackupJobInput | undefined, startsFail: Error[] = []) {
+  const requests: StartBackupRequest[] = [];
+  const starts: { type: string; opts: Record<string, unknown> }[] = [];
+  const handle = {
+    describe: () => Promise.resolve({ runId: 'run-1', status: { name: 'RUNNING' } }),
+    startUpdate: (_def: unknown, opts: { args: [StartBackupRequest] }) => {
+      requests.push(opts.args[0]);
+      return Promise.resolve({
+        result: () => Promise.resolve({ jobId: 'j1', node: 'n1', drive: 'd1', ...(job ? { job } : {}) }),
+      });
+    },
+  };
+  const client = {
+    workflow: {
+      getHandle: () => handle,
+      start: (type: string, opts: Record<string, unknown>) => {
+        starts.push({ type, opts });
+        const err = startsFail[starts.length - 1];
+        return err ? Promise.reject(err) : Promise.resolve({});
+      },
+    },
+  };
+  return { client: client as unknown as Client, requests, starts };
+}
+
+test('the requester starts the job the coordinator planned, under its ID, never reusing it; callers get the short answer', async () => {
+  const job = testBackupJob(testPlan(), { jobId: 'j1', startBy: '2026-12-07T03:00:00.000Z' });
+  const c = planningCoordinator(job);
+  const started = await sendStartBackup(c.client, 'c', request);
+  assert.deepEqual(c.requests, [{ ...request, startsJob: true }]);
+  assert.deepEqual(started, { jobId: 'j1', node: 'n1', drive: 'd1' });
+  assert.equal(c.starts.length, 1);
+  const [{ type, opts }] = c.starts;
+  assert.equal(type, 'backupJob');
+  assert.equal(opts.workflowId, 'j1');
+  assert.deepEqual(opts.args, [job]);
+  assert.equal(opts.workflowIdReusePolicy, WorkflowIdReusePolicy.REJECT_DUPLICATE);
+  assert.equal(opts.workflowTaskTimeout, WORKFLOW_TASK_TIMEOUT);
+});
+
+test('a start that finds the job started (the same request, retried) is done; another failure is thrown', async () => {
+  const job = testBackupJob(testPlan(), { jobId: 'j1' });
+  const again = planningCoordinator(job, [new WorkflowExecutionAlreadyStartedError('started', 'j1', 'backupJob')]);
+  assert.equal((await sendStartBackup(again.client, 'c', request)).jobId, 'j1');
+  const down = planningCoordinator(job, [grpcRefusal(14, 'connection refused')]);
+  await assert.rejects(sendStartBackup(down.client, 'c', request), ServiceError);
+});
+
+test('a coordinator run from older code starts the job itself and sends no plan: nothing is started here', async () => {
+  const c = planningCoordinator(undefined);
+  assert.equal((await sendStartBackup(c.client, 'c', request)).jobId, 'j1');
+  assert.equal(c.starts.length, 0);
 });

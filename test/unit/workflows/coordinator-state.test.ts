@@ -9,6 +9,7 @@ import {
   RECENT_JOBS_KEPT,
 } from '../../../src/workflows/coordinator-state';
 import { type CoordinatorSnapshot } from '../../../src/model/coordinator';
+import { START_GRACE_MS, START_WINDOW_MS } from '../../../src/model/backup-job-start';
 import { type ClusterPlan } from '../../../src/model/plan';
 import { BROKEN_PLANS, testPlan } from '../../helpers/fixtures';
 
@@ -179,13 +180,33 @@ test('a job being started holds its app at once but is not for the reconcile to 
     refusalCode(() => s.planBackup('db', 8, 't', 'c')),
     'AlreadyRunning',
   );
-  assert.deepEqual(s.runningJobIds(), []);
+  assert.deepEqual(s.runningJobIds(0), []);
   assert.deepEqual(
     s.runningJobsOf('db').map((j) => j.jobId),
     [job.jobId],
   );
   s.jobStartConfirmed(job.jobId);
-  assert.deepEqual(s.runningJobIds(), [job.jobId]);
+  assert.deepEqual(s.runningJobIds(0), [job.jobId]);
+});
+
+test('a job its requester starts holds its app, and the reconcile looks for it only once its window and grace are over', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n1' }));
+  const planMs = Date.UTC(2026, 11, 7);
+  const job = { ...s.planBackup('db', planMs, 't', 'c'), startBy: new Date(planMs + START_WINDOW_MS).toISOString() };
+  s.jobStarted(job, new Date(planMs).toISOString());
+  assert.equal(
+    refusalCode(() => s.planBackup('db', planMs + 1, 't', 'c')),
+    'AlreadyRunning',
+  );
+  const settled = planMs + START_WINDOW_MS + START_GRACE_MS;
+  assert.deepEqual(s.runningJobIds(planMs), []);
+  assert.deepEqual(s.runningJobIds(settled - 1), []);
+  assert.deepEqual(s.runningJobIds(settled), [job.jobId]);
+  // the window travels with the job into the next run
+  const next = new CoordinatorState(structuredClone(s.snapshot()));
+  assert.deepEqual(next.runningJobIds(settled - 1), []);
+  assert.deepEqual(next.runningJobIds(settled), [job.jobId]);
 });
 
 test('a job whose workflow could not be started frees its app and leaves no trace', () => {
@@ -310,9 +331,9 @@ test('reconcile is due at once, then every interval; closed jobs end as the cata
   s.observe('n1', cluster('v1', { db: 'n2' }));
   const job = s.planBackup('db', Date.UTC(2026, 10, 27), 'test', 'baton-coordinator-c1');
   s.jobStarted(job, 'T0');
-  assert.deepEqual(s.runningJobIds(), [job.jobId]);
+  assert.deepEqual(s.runningJobIds(0), [job.jobId]);
   s.jobsClosed([{ jobId: job.jobId, state: 'failed', error: 'its workflow was terminated' }], 'T1');
-  assert.deepEqual(s.runningJobIds(), []);
+  assert.deepEqual(s.runningJobIds(0), []);
   assert.equal(s.snapshot().recent[0].error, 'its workflow was terminated');
   // The app is no longer refused as AlreadyRunning.
   assert.ok(s.planBackup('db', Date.UTC(2026, 10, 27, 1), 'test', 'baton-coordinator-c1').jobId);
