@@ -43,8 +43,11 @@ const PROCESSES = env('BATON_SCALE_PROCESSES', 4);
 const COORDINATOR_PROCESSES = env('BATON_SCALE_COORDINATOR_PROCESSES', 2);
 /** The server's long-poll expiry: unset, the dev server's for frozen nodes (1 s, dev-server.ts); e.g. 60s, Temporal's default. */
 const LONG_POLL = process.env.BATON_SCALE_LONG_POLL;
-/** `real`: the Temporal server itself on PostgreSQL (as docs/deploy.md runs it), not the dev server on SQLite. */
-const SERVER = process.env.BATON_SCALE_SERVER ?? 'dev';
+/**
+ * `real` (the default): the Temporal server itself on PostgreSQL, as docs/deploy.md runs it; `dev`:
+ * the dev server on SQLite, whose one store falls behind under this load (docs/scale.md).
+ */
+const SERVER = process.env.BATON_SCALE_SERVER ?? 'real';
 const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
 const WORKER = resolve(__dirname, 'worker-process.js');
 
@@ -283,7 +286,7 @@ async function startServer(dir: string): Promise<{ address: string; stop(): Prom
     const stack = await startRealServerStack(dynamicConfig);
     return { address: stack.server.address, stop: () => stack.stop() };
   }
-  if (SERVER !== 'dev') throw new Error(`BATON_SCALE_SERVER is "${SERVER}"; use dev (the default) or real`);
+  if (SERVER !== 'dev') throw new Error(`BATON_SCALE_SERVER is "${SERVER}"; use real (the default) or dev`);
   return startDevServer({ dataDir: join(dir, 'temporal'), headless: true, dynamicConfig });
 }
 
