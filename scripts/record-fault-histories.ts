@@ -105,21 +105,24 @@ function nextRun(history: History): string | null {
 }
 
 /**
- * coordinator-continue-as-new and -job-finished, on a cluster started with CONTINUE_AS_NEW_CONFIG: a
- * backup started in one run, that run continued as new with the backup running, and the run that
- * heard the backup finish.
- */
-/**
  * Whether a run answered a startBackup with `jobId`: a job its requester starts
  * (coordinator-lets-requesters-start-jobs) is named only in the update's outcome, not by a child.
  */
 function answeredWith(events: temporal.api.history.v1.IHistoryEvent[], jobId: string): boolean {
   return events.some((e) => {
     const payload = e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success?.payloads?.[0];
-    return payload !== undefined && defaultPayloadConverter.fromPayload<{ jobId?: unknown }>(payload).jobId === jobId;
+    return (
+      payload !== undefined &&
+      defaultPayloadConverter.fromPayload<{ jobId?: unknown } | undefined>(payload)?.jobId === jobId
+    );
   });
 }
 
+/**
+ * coordinator-continue-as-new and -job-finished, on a cluster started with CONTINUE_AS_NEW_CONFIG: a
+ * backup started in one run, that run continued as new with the backup running, and the run that
+ * heard the backup finish.
+ */
 export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun): Promise<void> {
   const id = await ensureCoordinator(cluster.client, cluster.config, { tickSeconds: 1 });
   const handle = cluster.client.workflow.getHandle(id);

@@ -41,7 +41,7 @@ const BACKUP_MS = env('BATON_SCALE_BACKUP_MS', 6000);
 const PROCESSES = env('BATON_SCALE_PROCESSES', 4);
 /** How many of those processes also carry the coordinator queue (workflows and its activities). */
 const COORDINATOR_PROCESSES = env('BATON_SCALE_COORDINATOR_PROCESSES', 2);
-/** The server's long-poll expiry: unset, the dev server's for frozen nodes (1 s, dev-server.ts); e.g. 60s, Temporal's default. */
+/** The server's long-poll expiry: unset, 1 s, as Baton's dev servers and docs/deploy.md set it for frozen nodes; e.g. 60s, Temporal's default. */
 const LONG_POLL = process.env.BATON_SCALE_LONG_POLL;
 /**
  * `real` (the default): the Temporal server itself on PostgreSQL, as docs/deploy.md runs it; `dev`:

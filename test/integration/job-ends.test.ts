@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { renameSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -114,8 +114,10 @@ describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
     });
     // The node processes start the coordinator with the default timings as they come up; this
     // file's need one started with its own, so that one is replaced.
+    await waitFor('every node to have ensured the coordinator', () =>
+      c.nodes.every((n) => readFileSync(n.logFile, 'utf8').includes(`the coordinator of cluster ${c.config.cluster}`)),
+    );
     const coordinator = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
-    await waitFor('a node to start the coordinator', () => coordinator.describe().catch(() => undefined));
     await coordinator.terminate('job-ends test: started again with short timings');
     await ensureCoordinator(c.client, c.config, {
       tickSeconds: 1,
