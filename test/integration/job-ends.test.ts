@@ -227,7 +227,10 @@ describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
       // appHost's 10 tries, about 40 s, after the 3 s heartbeat timeout.
       const row = await released(jobId, 'failed', 120_000);
       assert.match(row.error ?? '', /^the job stopped on an error: cluster map .* cannot be read/);
-      assert.equal((await c.client.workflow.getHandle(jobId).describe()).status.name, 'FAILED');
+      // the job fails after it recorded its end and told the coordinator: a moment after both
+      await waitFor('the job’s workflow to fail', async () =>
+        (await c.client.workflow.getHandle(jobId).describe()).status.name === 'FAILED' ? true : undefined,
+      );
     } finally {
       renameSync(`${map}.away`, map);
       c.restart(DEMO_APP_HOST);
