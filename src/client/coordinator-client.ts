@@ -33,7 +33,7 @@ function causeMessage(err: unknown): string {
  * A coordinator whose workflow task fails on every try: the server refuses updates and queries to
  * it (FAILED_PRECONDITION). `task` is what the server says of that task (its cause, message, the
  * build that last ran the coordinator and the build that fails it: failed-task.ts); `reason` its
- * cause and message in one line; `orphans` the running jobs it started, which terminating it would
+ * cause and message in one line; `orphans` the running jobs it tracks, which terminating it would
  * leave without a coordinator; `advice` the way out, the end of the message.
  */
 export class StuckCoordinatorError extends UserError {
@@ -62,13 +62,19 @@ export async function stuckCoordinatorError(
   if (!failedPrecondition(err)) return null;
   const task = await failedTask(handle);
   if (!task) return null;
-  return stuckOnTask(handle, cluster, task, await runningChildren(handle));
+  return stuckOnTask(handle, cluster, task, await runningJobs(handle, cluster));
 }
 
-/** The workflow IDs of the running children of the workflow behind `handle` (its jobs). */
-async function runningChildren(handle: WorkflowHandle): Promise<string[]> {
+/**
+ * The workflow IDs of the running jobs the coordinator behind `handle` tracks: its running children
+ * (retention jobs, and backup jobs from before COORDINATOR_LETS_REQUESTERS_START_JOBS) and the
+ * cluster's running backup jobs, which their requesters start.
+ */
+async function runningJobs(handle: WorkflowHandle, cluster: string): Promise<string[]> {
   const ids: string[] = [];
-  const query = `ParentWorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Running'`;
+  const query =
+    `(ParentWorkflowId = '${handle.workflowId}' OR ` +
+    `(WorkflowType = 'backupJob' AND ${SEARCH_ATTRIBUTES.cluster.name} = '${cluster}')) AND ExecutionStatus = 'Running'`;
   for await (const w of handle.client.list({ query })) ids.push(w.workflowId);
   return ids.sort();
 }
@@ -81,7 +87,7 @@ async function coordinatorOnOldQueue(handle: WorkflowHandle, cluster: string): P
   const { taskQueue, status } = await handle.describe();
   if (status.name !== 'RUNNING' || taskQueue === coordinatorQueue(cluster)) return null;
   const reason = `it runs on task queue ${taskQueue}, which no node polls: they poll ${coordinatorQueue(cluster)}`;
-  const orphans = await runningChildren(handle);
+  const orphans = await runningJobs(handle, cluster);
   const advice =
     'a coordinator started by an older, incompatible version of Baton does this. ' + terminateAdvice(handle, orphans);
   return new StuckCoordinatorError(
@@ -360,7 +366,7 @@ export async function coordinatorStatus(
  */
 async function unanswered(handle: WorkflowHandle, cluster: string, retryMs: number): Promise<UserError> {
   const task = await failedTask(handle);
-  if (task && task.cause !== 'TIMED_OUT') return stuckOnTask(handle, cluster, task, await runningChildren(handle));
+  if (task && task.cause !== 'TIMED_OUT') return stuckOnTask(handle, cluster, task, await runningJobs(handle, cluster));
   return unansweredStatus(handle, cluster, retryMs);
 }
 
