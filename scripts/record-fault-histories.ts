@@ -13,7 +13,6 @@
  *                                coordinator-continue-as-new-job-finished: the later run that heard that
  *                                backup finish
  */
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { attemptsOf, latestCheckpoint } from '../src/catalog/attempts';
 import { jobEvents } from '../src/catalog/jobs';
@@ -24,6 +23,7 @@ import { isFencedOff } from '../src/drill/scenarios/fencing';
 import { coordinatorWorkflowId } from '../src/model/names';
 import { waitFor } from '../src/util/wait';
 import type { LocalCluster } from '../test/helpers/local-cluster';
+import { answerIndex } from '../test/helpers/update-answers';
 
 /** Saves a run's history under a name: (name, workflow ID, run ID or undefined for the latest). */
 export type SaveRun = (name: string, workflowId: string, runId?: string) => Promise<void>;
@@ -105,20 +105,6 @@ function nextRun(history: History): string | null {
 }
 
 /**
- * Whether a run answered a startBackup with `jobId`: a job its requester starts
- * (coordinator-lets-requesters-start-jobs) is named only in the update's outcome, not by a child.
- */
-function answeredWith(events: temporal.api.history.v1.IHistoryEvent[], jobId: string): boolean {
-  return events.some((e) => {
-    const payload = e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success?.payloads?.[0];
-    return (
-      payload !== undefined &&
-      defaultPayloadConverter.fromPayload<{ jobId?: unknown } | undefined>(payload)?.jobId === jobId
-    );
-  });
-}
-
-/**
  * coordinator-continue-as-new and -job-finished, on a cluster started with CONTINUE_AS_NEW_CONFIG: a
  * backup started in one run, that run continued as new with the backup running, and the run that
  * heard the backup finish.
@@ -140,7 +126,7 @@ export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun):
       .getHandle(coordinatorWorkflowId(cluster.config.cluster), run)
       .fetchHistory();
     const text = JSON.stringify(history.events);
-    if (!started && (text.includes(jobId) || answeredWith(history.events ?? [], jobId))) started = run;
+    if (!started && (text.includes(jobId) || answerIndex(history.events ?? [], jobId) >= 0)) started = run;
     if (started === run && !nextRun(history))
       throw new Error('the run that started the backup did not continue as new');
     // a job's end: the jobFinished signal, or the jobEnded update (job-reports-end-by-update)

@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { ensureCoordinator, followJob, requestBackup, coordinatorStatus } from '../../src/client/coordinator-client';
 import { getJob, jobEvents, recentJobs } from '../../src/catalog/jobs';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP, DRILL_APP_HOST } from '../../src/demo/demo-files';
@@ -16,6 +15,7 @@ import { ensureTemporalCli } from '../../src/devtools/temporal-cli';
 import { freePort } from '../../src/devtools/dev-server';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { baton } from '../helpers/cli';
+import { answerIndex } from '../helpers/update-answers';
 import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
 import { summaryLine } from '../helpers/json-lines';
@@ -141,13 +141,7 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     const events =
       (await c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster)).fetchHistory()).events ?? [];
     const answeredIn = (jobId: string) => {
-      const at = events.findIndex((e) => {
-        const payload = e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success?.payloads?.[0];
-        return (
-          payload !== undefined &&
-          defaultPayloadConverter.fromPayload<{ jobId?: unknown } | undefined>(payload)?.jobId === jobId
-        );
-      });
+      const at = answerIndex(events, jobId);
       if (at < 0) return undefined;
       return events
         .slice(0, at)

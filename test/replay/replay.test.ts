@@ -301,13 +301,15 @@ test('behind coordinator-lets-requesters-start-jobs the coordinator plans a job 
     (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType.name === 'backupJob',
   );
   assert.deepEqual(children, [], 'no backup child');
-  const job = fromPatch('backup-job-0.', '-requesters-start-jobs.json', 'job-starts-within-its-window');
-  const { events } = load(files.find((f) => /^backup-job-0\..*-requesters-start-jobs\.json$/.test(f)) ?? '');
+  const jobFile = files.find((f) => /^backup-job-0\..*-requesters-start-jobs\.json$/.test(f));
+  assert.ok(jobFile, 'backup-job-0.*-requesters-start-jobs.json');
+  const { events } = load(jobFile);
+  assert.ok(patchMarkerAt(events, 'job-starts-within-its-window') > 0, 'the patch marker job-starts-within-its-window');
   const started = events[0].workflowExecutionStartedEventAttributes;
   assert.equal(started?.parentWorkflowExecution ?? undefined, undefined, 'started by its requester, not as a child');
   const input = Buffer.from(started?.input?.payloads[0].data ?? '', 'base64').toString();
   assert.match(input, /"startBy":"\d{4}-/);
-  assert.equal(job.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+  assert.equal(events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
 });
 
 test('the coordinator starts a retention child only behind its patch, and the retention job tells it its end', () => {
