@@ -31,7 +31,7 @@ export interface BatonConfig {
   temporal: TemporalSettings;
   catalogUrl: string;
   clusterService:
-    | { kind: 'static'; mapFile: string }
+    | { kind: 'static'; mapFile: string; watch: boolean }
     | { kind: 'pacemaker'; resources: Record<string, string>; cibFile?: string; timeoutMs: number };
   plan: ClusterPlan;
   repository: { passwordFile?: string; encryption: boolean; cacheDir: string };
@@ -158,7 +158,7 @@ export function configFromObject(
     catalogUrl,
     clusterService:
       c.clusterService.kind === 'static'
-        ? { kind: 'static', mapFile: abs(c.clusterService.mapFile) }
+        ? { kind: 'static', mapFile: abs(c.clusterService.mapFile), watch: c.clusterService.watch }
         : { ...c.clusterService, cibFile: c.clusterService.cibFile && abs(c.clusterService.cibFile) },
     plan,
     repository: {

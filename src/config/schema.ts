@@ -88,7 +88,16 @@ export const configSchema = z.strictObject({
     .prefault({}),
   clusterService: z
     .discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('static'), mapFile: z.string().min(1) }),
+      z.strictObject({
+        kind: z.literal('static'),
+        mapFile: z.string().min(1),
+        /**
+         * Node processes watch the map and tell the coordinator when it changes (cluster-map-watch.ts);
+         * false: a change is seen at the next tick or on `baton cluster notify` (a tool that writes the
+         * map and notifies, or a shared filesystem where a stat every 100 ms costs).
+         */
+        watch: z.boolean().default(true),
+      }),
       z.strictObject({
         kind: z.literal('pacemaker'),
         /** App name -> Pacemaker resource (or group) id; an app not listed maps to a resource of its own name. */
@@ -98,7 +107,7 @@ export const configSchema = z.strictObject({
         timeoutMs: z.number().int().positive().default(10_000),
       }),
     ])
-    .default({ kind: 'static', mapFile: 'cluster-map.json' }),
+    .default({ kind: 'static', mapFile: 'cluster-map.json', watch: true }),
   jobs: z
     .strictObject({
       heartbeatTimeout: duration.default('10s'),

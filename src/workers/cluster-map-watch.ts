@@ -31,7 +31,7 @@ export function watchMapFile(file: string, onChange: () => void, intervalMs = MA
 
 /**
  * For a static cluster service: signals the coordinator on every change of the map. Null for any
- * other kind (Pacemaker has its alert agent).
+ * other kind (Pacemaker has its alert agent), and for a static one with `watch: false`.
  */
 export function notifyCoordinatorOnMapChange(
   config: BatonConfig,
@@ -40,7 +40,7 @@ export function notifyCoordinatorOnMapChange(
   logger: Logger,
 ): (() => void) | null {
   const service = config.clusterService;
-  if (service.kind !== 'static') return null;
+  if (service.kind !== 'static' || !service.watch) return null;
   const coordinator = client.workflow.getHandle(coordinatorWorkflowId(config.cluster));
   return watchMapFile(service.mapFile, () => {
     coordinator

@@ -13,6 +13,9 @@ import { writeDemoFiles, type DemoFiles, type DemoOptions } from '../../src/demo
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../../src/demo/node-processes';
 import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
 import { clientInterceptors } from '../../src/client/grpc-retry';
+import { ensureCoordinator, type EnsureOptions } from '../../src/client/coordinator-client';
+import { coordinatorWorkflowId } from '../../src/model/names';
+import { waitFor } from '../../src/util/wait';
 import { tempDir } from './temp';
 
 export interface LocalCluster {
@@ -41,6 +44,8 @@ export interface LocalClusterOptions {
   temporal?: string;
   /** Node processes poll under Worker Versioning (`temporal.deployment: {}`, docs/upgrades.md). */
   versioned?: boolean;
+  /** Changes the demo's config file before the nodes start (given its YAML, returns the new one). */
+  editConfig?: (yaml: string) => string;
 }
 
 /**
@@ -86,6 +91,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const yaml = readFileSync(files.configFile, 'utf8');
     writeFileSync(files.configFile, yaml.replace('  namespace: default\n', '  namespace: default\n  deployment: {}\n'));
   }
+  if (opts.editConfig) writeFileSync(files.configFile, opts.editConfig(readFileSync(files.configFile, 'utf8')));
   const config = loadConfig(files.configFile);
   const catalog = await openCatalog(config.catalogUrl);
   const nodes =
@@ -125,4 +131,31 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       await server?.stop();
     },
   };
+}
+
+/**
+ * Waits until every node process has ensured the coordinator: each starts it (or finds it) as it
+ * comes up, with the default timings, so a coordinator a test starts before that is not the one
+ * that runs.
+ */
+export async function nodesEnsuredCoordinator(c: LocalCluster): Promise<void> {
+  await waitFor('every node to have ensured the coordinator', () =>
+    c.nodes.every((n) => readFileSync(n.logFile, 'utf8').includes(`the coordinator of cluster ${c.config.cluster}`)),
+  );
+}
+
+/** The coordinator's timings a test sets (EnsureOptions without the replace callbacks). */
+export type CoordinatorTimings = Pick<
+  EnsureOptions,
+  'tickSeconds' | 'runEvents' | 'reconcileSeconds' | 'startWindowSeconds'
+>;
+
+/**
+ * Replaces the coordinator the nodes started with default timings by one with `timings`, which
+ * the test needs to apply (a 60 s tick, a 2 s reconcile, a low bound of events a run).
+ */
+export async function replaceCoordinator(c: LocalCluster, timings: CoordinatorTimings, why: string): Promise<void> {
+  await nodesEnsuredCoordinator(c);
+  await c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster)).terminate(why);
+  await ensureCoordinator(c.client, c.config, timings);
 }

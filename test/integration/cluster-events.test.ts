@@ -1,21 +1,39 @@
 /**
  * Cluster events: a Pacemaker alert (or any hook) runs `baton cluster notify`, and the coordinator
- * looks at the cluster at once instead of at its next tick (a minute here).
+ * looks at the cluster at once instead of at its next tick (a minute here). The nodes' own watch
+ * of the map is off here (`watch: false`), so the notify is what made it look.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { coordinatorStatus } from '../../src/client/coordinator-client';
+import { coordinatorWorkflowId } from '../../src/model/names';
+import { clusterChangedSignal } from '../../src/workflows/messages';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
 import { baton } from '../helpers/cli';
-import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { replaceCoordinator, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+
+/** The sources of the clusterChanged signals in the coordinator's current run, in order. */
+async function clusterChangedSources(c: LocalCluster): Promise<unknown[]> {
+  const { events } = await c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster)).fetchHistory();
+  return (events ?? []).flatMap((e) => {
+    const s = e.workflowExecutionSignaledEventAttributes;
+    const payload = s?.input?.payloads?.[0];
+    if (s?.signalName !== clusterChangedSignal.name || !payload) return [];
+    return [defaultPayloadConverter.fromPayload<{ source?: unknown }>(payload).source];
+  });
+}
 
 describe('cluster events', { timeout: 120_000 }, () => {
   let c: LocalCluster;
   before(async () => {
-    c = await startLocalCluster();
-    await ensureCoordinator(c.client, c.config, { tickSeconds: 60 });
+    c = await startLocalCluster({
+      editConfig: (yaml) =>
+        yaml.replace('  mapFile: cluster-map.json\n', '  mapFile: cluster-map.json\n  watch: false\n'),
+    });
+    await replaceCoordinator(c, { tickSeconds: 60 }, 'cluster-events test: a coordinator that ticks once a minute');
     await waitFor('the coordinator’s first observation', async () => (await coordinatorStatus(c.client, 'demo')).host);
   });
   after(async () => c?.stop());
@@ -42,6 +60,7 @@ describe('cluster events', { timeout: 120_000 }, () => {
       await new Promise((res) => setTimeout(res, 100));
     }
     assert.equal(host, 'node-1', 'seen well before the 60 s tick');
+    assert.deepEqual(await clusterChangedSources(c), ['pacemaker'], 'the notify’s signal, and no map watch’s');
     console.log(
       `cluster notify: coordinator saw the move ${((Date.now() - sent) / 1000).toFixed(1)} s after the event`,
     );

@@ -5,18 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
+import { coordinatorStatus } from '../../src/client/coordinator-client';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { DEMO_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
 import { secondNodeSkip } from '../helpers/first-node';
-import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { replaceCoordinator, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 
 describe('cluster map watch', { timeout: 120_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
   before(async () => {
     c = await startLocalCluster();
-    await ensureCoordinator(c.client, c.config, { tickSeconds: 60 });
+    await replaceCoordinator(c, { tickSeconds: 60 }, 'cluster-map-watch test: a coordinator that ticks once a minute');
     await waitFor('the coordinator’s first observation', async () => (await coordinatorStatus(c.client, 'demo')).host);
   });
   after(async () => c?.stop());

@@ -5,7 +5,6 @@
  * coordinator over short (COORDINATOR_SHORT_RUNS, docs/drills.md).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
   WorkflowNotFoundError,
@@ -14,13 +13,13 @@ import {
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
+import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import type { StartedBackup } from '../../src/model/backup';
 import { coordinatorWorkflowId } from '../../src/model/names';
 import { COORDINATOR_DRAINING, startBackupUpdate } from '../../src/workflows/messages';
 import { waitFor } from '../../src/util/wait';
-import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { replaceCoordinator, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
 
 /**
@@ -43,11 +42,11 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
   test('state and running jobs survive continue-as-new', async () => {
     const handle = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
     // the nodes start it with the default bound (COORDINATOR_RUN_EVENTS): start one with a lower one
-    await waitFor('every node to have ensured the coordinator', () =>
-      c.nodes.every((n) => readFileSync(n.logFile, 'utf8').includes(`the coordinator of cluster ${c.config.cluster}`)),
+    await replaceCoordinator(
+      c,
+      { tickSeconds: 1, runEvents: RUN_EVENTS },
+      'the test starts one with a lower bound of events a run',
     );
-    await handle.terminate('the test starts one with a lower bound of events a run');
-    await ensureCoordinator(c.client, c.config, { tickSeconds: 1, runEvents: RUN_EVENTS });
     const firstRun = (await handle.describe()).runId;
     const started = await requestBackup(c.client, c.config.cluster, DRILL_APP, 'test');
     let status = await coordinatorStatus(c.client, c.config.cluster);
@@ -92,8 +91,11 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
     // events for each of the coordinator's patches, some 30), and refuses requests from then on: a
     // request had to land in a window of a task or two, which CI's loaded machine missed ten times
     // in a row. Here the runs have room for a few ticks of requests before they are due.
-    await handle.terminate('the test starts one whose runs take requests for a few ticks');
-    await ensureCoordinator(c.client, c.config, { tickSeconds: 1, runEvents: ROOMY_RUN_EVENTS });
+    await replaceCoordinator(
+      c,
+      { tickSeconds: 1, runEvents: ROOMY_RUN_EVENTS },
+      'the test starts one whose runs take requests for a few ticks',
+    );
     // A refusal as "handing over" (the validator, no event) says nothing of what this test is
     // about: ask again then, on the next run.
     let taken: { update: WorkflowUpdateHandle<StartedBackup>; started: StartedBackup } | undefined;

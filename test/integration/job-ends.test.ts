@@ -9,13 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { attemptsOf, latestCheckpoint } from '../../src/catalog/attempts';
 import { getJob, jobEvents } from '../../src/catalog/jobs';
-import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../../src/client/coordinator-client';
+import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { sendCoordinatorUpdate } from '../../src/client/coordinator-update';
 import { startPlannedJob } from '../../src/client/planned-job-start';
 import { START_GRACE_MS } from '../../src/model/backup-job-start';
@@ -25,7 +25,7 @@ import { DEMO_APP, DEMO_APP_HOST } from '../../src/demo/demo-files';
 import { ensureTemporalCli } from '../../src/devtools/temporal-cli';
 import { waitFor } from '../../src/util/wait';
 import { baton } from '../helpers/cli';
-import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { replaceCoordinator, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
 
 /**
@@ -112,18 +112,11 @@ describe('every job ends', { timeout: 600_000, skip: secondNodeSkip() }, () => {
         appBandwidthLimit: 1024 * 1024,
       },
     });
-    // The node processes start the coordinator with the default timings as they come up; this
-    // file's need one started with its own, so that one is replaced.
-    await waitFor('every node to have ensured the coordinator', () =>
-      c.nodes.every((n) => readFileSync(n.logFile, 'utf8').includes(`the coordinator of cluster ${c.config.cluster}`)),
+    await replaceCoordinator(
+      c,
+      { tickSeconds: 1, reconcileSeconds: 2, startWindowSeconds: START_WINDOW_S },
+      'job-ends test: started again with short timings',
     );
-    const coordinator = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
-    await coordinator.terminate('job-ends test: started again with short timings');
-    await ensureCoordinator(c.client, c.config, {
-      tickSeconds: 1,
-      reconcileSeconds: 2,
-      startWindowSeconds: START_WINDOW_S,
-    });
     await waitFor('the coordinator’s first observation', async () => (await coordinatorStatus(c.client, 'demo')).host);
     // A first snapshot, so "backed up again" measures the release, not a first read of all the data.
     const first = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'job-ends-test');

@@ -9,7 +9,6 @@
  * once that worker is gone and the nodes run again, the coordinator replays and goes on.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { UserError } from '../../src/model/errors';
@@ -22,7 +21,7 @@ import {
 import { DRILL_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
 import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
-import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
+import { nodesEnsuredCoordinator, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
 
 describe('a stuck coordinator', { timeout: 240_000, skip: secondNodeSkip() }, () => {
@@ -38,9 +37,7 @@ describe('a stuck coordinator', { timeout: 240_000, skip: secondNodeSkip() }, ()
     const id = coordinatorWorkflowId(cluster);
     // the nodes start (or find) a healthy one once they are up: after all three did, a stuck one
     // takes its place
-    await waitFor('every node to have ensured the coordinator', () =>
-      c.nodes.every((n) => readFileSync(n.logFile, 'utf8').includes(`the coordinator of cluster ${cluster}`)),
-    );
+    await nodesEnsuredCoordinator(c);
     await c.client.workflow
       .getHandle(id)
       .terminate('the test starts a stuck coordinator in its place')

@@ -22,7 +22,7 @@ test('a minimal config gets defaults and absolute paths', () => {
   assert.equal(c.temporal.address, '127.0.0.1:7233');
   assert.equal(c.temporal.namespace, 'default');
   assert.equal(c.catalogUrl, 'sqlite:/etc/baton/catalog.db');
-  assert.deepEqual(c.clusterService, { kind: 'static', mapFile: '/etc/baton/cluster-map.json' });
+  assert.deepEqual(c.clusterService, { kind: 'static', mapFile: '/etc/baton/cluster-map.json', watch: true });
   assert.equal(c.plan.drives[0].path, '/etc/baton/drives/d1');
   assert.equal(c.plan.drives[0].kind, 'directory');
   assert.equal(c.plan.drives[1].kind, 'tape');
@@ -135,6 +135,15 @@ test('an app schedule takes cron or every, not both', () => {
     () => configFromObject(bad, 'b.yaml', '/x'),
     /apps\[0\]\.schedule\.cron: "nightly" must be a five-field cron/,
   );
+});
+
+test('a static cluster service’s map watch can be turned off; a watch that is not a boolean is refused', () => {
+  const raw = base();
+  raw.clusterService = { kind: 'static', mapFile: 'map.json', watch: false };
+  const c = configFromObject(raw, '/etc/baton/baton.yaml', '/etc/baton');
+  assert.deepEqual(c.clusterService, { kind: 'static', mapFile: '/etc/baton/map.json', watch: false });
+  raw.clusterService = { kind: 'static', mapFile: 'map.json', watch: 'no' };
+  assert.throws(() => configFromObject(raw, 'b.yaml', '/x'), /clusterService\.watch/);
 });
 
 test('a pacemaker cluster service maps apps to resources', () => {
