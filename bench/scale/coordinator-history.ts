@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { coordinatorWorkflowId } from '../../src/model/names';
 import { COORDINATOR_RUN_EVENTS } from '../../src/model/coordinator';
 import { percentile } from './percentile';
@@ -20,6 +20,20 @@ export interface HandOver {
   ms: number;
   /** workflow tasks the server failed meanwhile because events arrived while they ran */
   refusedTries: number;
+  /** what happened meanwhile, one line an event: ms after due, its type and what it names */
+  steps: string[];
+}
+
+/** An event in a line: its type without the prefix, and the activity, signal or update it names. */
+function stepOf(e: HistoryEvent, dueMs: number): string {
+  const type = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, '');
+  const name =
+    e.activityTaskScheduledEventAttributes?.activityType?.name ??
+    e.workflowExecutionSignaledEventAttributes?.signalName ??
+    e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ??
+    e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName ??
+    '';
+  return `+${tsToMs(e.eventTime) - dueMs} ${type}${name ? ` ${name}` : ''}`;
 }
 
 /**
@@ -37,7 +51,8 @@ export function handOver(events: HistoryEvent[], bound = COORDINATOR_RUN_EVENTS)
   const refusedTries = after.filter(
     (e) => Number(e.workflowTaskFailedEventAttributes?.cause ?? -1) === UNHANDLED_COMMAND,
   ).length;
-  return { ms: tsToMs(last.eventTime) - tsToMs(due.eventTime), refusedTries };
+  const dueMs = tsToMs(due.eventTime);
+  return { ms: tsToMs(last.eventTime) - dueMs, refusedTries, steps: after.map((e) => stepOf(e, dueMs)) };
 }
 
 export interface CoordinatorFigures {

@@ -27,7 +27,8 @@ import { coordinatorFigures, type CoordinatorFigures } from './coordinator-histo
 import { driveUses, fromDriveFree, type Dispatched } from './drive-waits';
 import { catalogTimings, copyCatalog, type QueryTiming } from './catalog-timings';
 import { percentile } from './percentile';
-import { writeScalePlan, type ScalePlan } from './plan';
+import { nodeName, SCALE_CLUSTER, writeScalePlan, type ScalePlan } from './plan';
+import { clusterDynamicConfig, unconstrained } from '../../src/model/server-dynamic-config';
 import type { AttemptStarted } from './stand-in-activities';
 import { startPostgres } from '../../test/helpers/postgres';
 import { startRealServerStack } from '../../test/helpers/real-server';
@@ -41,7 +42,7 @@ const BACKUP_MS = env('BATON_SCALE_BACKUP_MS', 6000);
 const PROCESSES = env('BATON_SCALE_PROCESSES', 4);
 /** How many of those processes also carry the coordinator queue (workflows and its activities). */
 const COORDINATOR_PROCESSES = env('BATON_SCALE_COORDINATOR_PROCESSES', 2);
-/** The server's long-poll expiry: unset, 1 s, as Baton's dev servers and docs/deploy.md set it for frozen nodes; e.g. 60s, Temporal's default. */
+/** The server's long-poll expiry on every queue; unset: docs/deploy.md's (60 s on node queues, 1 s on the others; 1 s on a dev server). */
 const LONG_POLL = process.env.BATON_SCALE_LONG_POLL;
 /**
  * `real` (the default): the Temporal server itself on PostgreSQL, as docs/deploy.md runs it; `dev`:
@@ -279,15 +280,22 @@ async function postgresTimings(catalog: Catalog, cluster: string): Promise<Query
   }
 }
 
-/** The server the run uses (SERVER), with the long-poll expiry LONG_POLL if set. */
+/**
+ * The server the run uses (SERVER). The real one gets docs/deploy.md's dynamic config (60 s long
+ * polls on each node queue, 1 s on the others); LONG_POLL, if set, is the expiry on every queue.
+ */
 async function startServer(dir: string): Promise<{ address: string; stop(): Promise<void> }> {
-  const dynamicConfig = LONG_POLL ? { 'matching.longPollExpirationInterval': LONG_POLL } : {};
+  const longPoll = LONG_POLL ? { 'matching.longPollExpirationInterval': LONG_POLL } : {};
   if (SERVER === 'real') {
-    const stack = await startRealServerStack(dynamicConfig);
+    const nodes = Array.from({ length: NODES }, (_, i) => nodeName(i));
+    const stack = await startRealServerStack({
+      ...clusterDynamicConfig([{ cluster: SCALE_CLUSTER, nodes }]),
+      ...unconstrained(longPoll),
+    });
     return { address: stack.server.address, stop: () => stack.stop() };
   }
   if (SERVER !== 'dev') throw new Error(`BATON_SCALE_SERVER is "${SERVER}"; use real (the default) or dev`);
-  return startDevServer({ dataDir: join(dir, 'temporal'), headless: true, dynamicConfig });
+  return startDevServer({ dataDir: join(dir, 'temporal'), headless: true, dynamicConfig: longPoll });
 }
 
 async function run(dir: string): Promise<Outcome> {
@@ -325,6 +333,10 @@ async function run(dir: string): Promise<Outcome> {
     // the raw figures beside the run, to look into a tail: each request, each coordinator run
     writeFileSync(join(dir, 'requests.jsonl'), requests.map((r) => JSON.stringify(r)).join('\n') + '\n');
     writeFileSync(join(dir, 'coordinator-runs.json'), JSON.stringify(coordinator.runTimes));
+    writeFileSync(
+      join(dir, 'coordinator-handovers.jsonl'),
+      coordinator.handOvers.map((h) => JSON.stringify(h)).join('\n') + '\n',
+    );
     return {
       requests,
       dispatchMs,

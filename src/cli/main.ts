@@ -19,6 +19,7 @@ import { restoreCommand, verifyCommand } from './restore-commands';
 import { retentionCommand, snapshotsCommand } from './retention-commands';
 import { restoreTestCommand, restoreTestsCommand } from './restore-test-commands';
 import { schedulesCommand } from './schedules-command';
+import { serverConfigCommand } from './server-config-command';
 import { upgradeCommand } from './upgrade-command';
 
 export function program(): Command {
@@ -44,6 +45,7 @@ export function program(): Command {
     .addCommand(jobCommand())
     .addCommand(checkCommand())
     .addCommand(repoCommand())
+    .addCommand(serverConfigCommand())
     .addCommand(completionCommand())
     .addCommand(upgradeCommand());
 }

@@ -8,36 +8,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeDefinitions } from '../model/names';
+import { COORDINATOR_UPDATES_DYNAMIC_CONFIG, FROZEN_NODE_DYNAMIC_CONFIG } from '../model/server-dynamic-config';
 import { ensureTemporalCli, type Say } from './temporal-cli';
-
-/**
- * Dynamic config every dev server gets (the demo's and the tests'), for frozen nodes (SIGSTOP, a
- * paused VM), which keep their long polls open while the server hands tasks to them:
- *   - long polls expire after 1 s, not 60: a frozen node takes no task a second after it froze
- *     (a live worker polls again at once);
- *   - the server suggests continue-as-new at 1000 events, not 4096: a node that takes over a
- *     workflow replays its whole history within the 2 s workflow task timeout
- *     (src/model/task-timeouts.ts). The coordinator continues as new sooner on its own, at 300
- *     events (COORDINATOR_RUN_EVENTS): a replay of 1000 took up to 2 s on a loaded node.
- * docs/drills.md (frozen nodes) has the figures; a production server wants the same values.
- */
-export const FROZEN_NODE_DYNAMIC_CONFIG: Record<string, unknown> = {
-  'matching.longPollExpirationInterval': '1s',
-  'limit.historyCount.suggestContinueAsNew': 1000,
-};
-
-/**
- * Dynamic config every dev server gets for the coordinator's updates: up to 100 in flight (admitted,
- * not yet completed) on one workflow, not 10. A request over the limit is refused, and the server
- * then clears the workflow's context, which aborts every update in flight on it ("workflow update
- * was aborted"); their clients send them again at once and meet the limit again. bench/scale's
- * coordinator, taking 3.7 requests and 3.7 job ends a second, logged 8,600 to 10,500 such aborts
- * in a 270 s day with the default, 2 and 15 with this (docs/scale.md). A production server wants it
- * too.
- */
-export const COORDINATOR_UPDATES_DYNAMIC_CONFIG: Record<string, unknown> = {
-  'history.maxInFlightUpdates': 100,
-};
 
 export interface DevServerOptions {
   /** Directory for the SQLite store and the server log. */

@@ -25,6 +25,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { searchAttributeDefinitions } from '../model/names';
+import { dynamicConfigYaml, type DynamicConfig } from '../model/server-dynamic-config';
 import { sleep } from '../util/wait';
 import { portFree, serverAnswers } from './dev-server';
 import { batonCacheDir, ensureTemporalCli, type Say } from './temporal-cli';
@@ -319,19 +320,13 @@ dynamicConfigClient:
 `;
 }
 
-/** Dynamic config as the server's file format wants it: each key a list of constrained values. */
-function dynamicConfigYaml(values: Record<string, unknown>): string {
-  const lines = Object.entries(values).map(([k, v]) => `${k}:\n  - value: ${JSON.stringify(v)}\n    constraints: {}`);
-  return lines.length ? `${lines.join('\n')}\n` : '{}\n';
-}
-
 export interface TemporalServerOptions {
   binaries: TemporalServerBinaries;
   databases: TemporalDatabases;
   /** Directory for the config files and the server log. */
   dataDir: string;
   ip?: string;
-  dynamicConfig?: Record<string, unknown>;
+  dynamicConfig?: DynamicConfig;
   say?: Say;
   startTimeoutMs?: number;
 }

@@ -12,7 +12,12 @@ import {
   startTemporalServer,
   type TemporalServer,
 } from '../../src/devtools/temporal-server';
-import { COORDINATOR_UPDATES_DYNAMIC_CONFIG, FROZEN_NODE_DYNAMIC_CONFIG } from '../../src/devtools/dev-server';
+import {
+  COORDINATOR_UPDATES_DYNAMIC_CONFIG,
+  FROZEN_NODE_DYNAMIC_CONFIG,
+  unconstrained,
+  type DynamicConfig,
+} from '../../src/model/server-dynamic-config';
 import { coordinatorQueue } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { baton } from './cli';
@@ -45,10 +50,11 @@ async function createUsers(adminUrl: string): Promise<void> {
 }
 
 /**
- * The stack, its server with the dynamic config docs/deploy.md gives a production server (the dev
- * servers' for frozen nodes and for the coordinator's updates), then `dynamicConfig` over it.
+ * The stack, its server with the dev servers' dynamic config (for frozen nodes and for the
+ * coordinator's updates), then `dynamicConfig`'s keys over it: clusterDynamicConfig gives what
+ * docs/deploy.md gives a production server, with each node queue's long polls.
  */
-export async function startRealServerStack(dynamicConfig: Record<string, unknown> = {}): Promise<RealServerStack> {
+export async function startRealServerStack(dynamicConfig: DynamicConfig = {}): Promise<RealServerStack> {
   const binaries = await ensureTemporalServer(say);
   const pg = await startPostgres();
   if (!pg) throw new Error('PostgreSQL server binaries not found; apt-get install postgresql');
@@ -62,7 +68,10 @@ export async function startRealServerStack(dynamicConfig: Record<string, unknown
       binaries,
       databases,
       dataDir: tempDir('baton-temporal-').path,
-      dynamicConfig: { ...FROZEN_NODE_DYNAMIC_CONFIG, ...COORDINATOR_UPDATES_DYNAMIC_CONFIG, ...dynamicConfig },
+      dynamicConfig: {
+        ...unconstrained({ ...FROZEN_NODE_DYNAMIC_CONFIG, ...COORDINATOR_UPDATES_DYNAMIC_CONFIG }),
+        ...dynamicConfig,
+      },
       say,
     });
     await prepareNamespace(server.address, 'default', say);

@@ -12,7 +12,9 @@ import { clusterEvents } from '../../../src/catalog/jobs';
 import { parseCatalogUrl } from '../../../src/catalog/dialect';
 import { coordinatorStatus, followJob, requestBackup } from '../../../src/client/coordinator-client';
 import { readStaticMap, writeStaticMap } from '../../../src/cluster/static';
-import { DEMO_APP } from '../../../src/demo/demo-files';
+import { DEMO_APP, DEMO_CLUSTER, DEMO_NODES } from '../../../src/demo/demo-files';
+import { coordinatorQueue, nodeQueue } from '../../../src/model/names';
+import { clusterDynamicConfig } from '../../../src/model/server-dynamic-config';
 import type { BackupJobResult } from '../../../src/model/backup';
 import { waitFor } from '../../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../../helpers/local-cluster';
@@ -22,6 +24,10 @@ import { restoreSnapshot } from '../../helpers/restore';
 import { compareTrees } from '../../helpers/tree';
 
 const skip = process.env.BATON_TEST_REAL_SERVER === '0' ? 'BATON_TEST_REAL_SERVER=0' : false;
+/** A cluster in the server's dynamic config that no worker polls: its queues' long polls are probed. */
+const PROBE = 'probe';
+/** gRPC's status code for a call past its deadline. */
+const DEADLINE_EXCEEDED = 4;
 
 describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 * 60_000 }, () => {
   let stack: RealServerStack;
@@ -62,7 +68,13 @@ describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 
 
   before(
     async () => {
-      stack = await startRealServerStack();
+      // docs/deploy.md's dynamic config (`baton server-config`), with a cluster no worker polls to probe
+      stack = await startRealServerStack(
+        clusterDynamicConfig([
+          { cluster: DEMO_CLUSTER, nodes: DEMO_NODES },
+          { cluster: PROBE, nodes: [PROBE] },
+        ]),
+      );
       const ready = Date.now();
       c = await startLocalCluster({
         temporal: stack.server.address,
@@ -87,6 +99,31 @@ describe('Baton on a real Temporal server with PostgreSQL', { skip, timeout: 45 
     await c?.stop();
     await stack?.stop();
     say(`tier ran ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  });
+
+  test('long polls expire after 1 s on a shared queue and keep 60 s on a node queue (baton server-config)', async () => {
+    // The server answers a poll empty at its expiry, or a second before the caller's deadline (10 s)
+    /** ms until an empty activity poll on `queue` returned; the deadline's when it did not return */
+    const poll = async (queue: string): Promise<number> => {
+      const sent = Date.now();
+      try {
+        await c.client.connection.withDeadline(sent + 10_000, () =>
+          c.client.workflowService.pollActivityTaskQueue({
+            namespace: c.config.temporal.namespace,
+            taskQueue: { name: queue },
+            identity: 'real-server-test',
+          }),
+        );
+        return Date.now() - sent;
+      } catch (err) {
+        if ((err as { code?: number }).code === DEADLINE_EXCEEDED) return Date.now() - sent;
+        throw err;
+      }
+    };
+    const [shared, own] = await Promise.all([poll(coordinatorQueue(PROBE)), poll(nodeQueue(PROBE, PROBE))]);
+    assert.ok(shared < 3000, `the coordinator queue's poll returned after ${shared} ms, not at its 1 s expiry`);
+    assert.ok(own > 5000, `the node queue's poll returned after ${own} ms, not held open past 1 s`);
+    say(`long polls: coordinator queue ${shared} ms, node queue ${own} ms`);
   });
 
   test('a backup on node-2 restores byte for byte; SQL visibility finds it by its search attributes', async () => {

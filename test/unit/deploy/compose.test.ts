@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { program } from '../../../src/cli/main';
 import { readStaticMap } from '../../../src/cluster/static';
 import { loadConfig } from '../../../src/config/load';
+import { baton } from '../../helpers/cli';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
 
@@ -188,4 +189,21 @@ test("the Dockerfile's entry point is the baton CLI", () => {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   assert.match(dockerfile, /ENTRYPOINT \["node", "\/app\/bin\/baton\.js"\]/);
   assert.ok(existsSync(join(root, 'bin', 'baton.js')));
+});
+
+test("the Temporal server reads Baton's dynamic config: the file `baton server-config` prints for deploy/baton.yaml", () => {
+  const temporal = compose.services.temporal;
+  const path = temporal.environment?.DYNAMIC_CONFIG_FILE_PATH;
+  assert.ok(path, 'the temporal service sets no DYNAMIC_CONFIG_FILE_PATH: it would run on the image default');
+  const mount = (temporal.volumes ?? []).find((v) => v.split(':')[1] === path);
+  assert.ok(mount, `nothing is mounted at ${path}`);
+  const file = join(root, mount.split(':')[0]);
+  const r = baton(['server-config', '--config', join(root, 'deploy', 'baton.yaml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    readFileSync(file, 'utf8'),
+    r.stdout,
+    `${mount.split(':')[0]} is not what \`baton server-config --config deploy/baton.yaml\` prints: write it again`,
+  );
+  assert.match(r.stdout, /taskQueueName: "baton-prod-node-node-3"/);
 });
