@@ -6,6 +6,9 @@
  *   backup-job-cancelled:     a backup of drill-db cancelled mid-way (as `baton job cancel` and the Web UI do)
  *   backup-job-fresh-restart: a backup of drill-db whose app moved when its checkpoint was older than
  *                             maxCheckpointAge (two attempts, the second fresh)
+ *   backup-job-drive-line, backup-job-drive-line-holder: drill-db moved onto node-2, its backup
+ *                             holding node-2's drive while sample-db's waits in line, woken by the
+ *                             first as it ends (test/helpers/drive-line.ts)
  *   coordinator-failover:     the coordinator after its host node was SIGKILLed, with both jobs in it
  *   scheduled-backup:         one run started by sample-db's schedule
  *   scheduled-backup-failed:  one run of that schedule whose backup failed (the app's data gone)
@@ -31,9 +34,10 @@ import { clusterEvents, recentJobs } from '../src/catalog/jobs';
 import { coordinatorStatus, ensureCoordinator, followJob, requestBackup } from '../src/client/coordinator-client';
 import { followOperation, startRestore, startVerify } from '../src/client/operations-client';
 import { readStaticMap, writeStaticMap } from '../src/cluster/static';
-import { DEMO_APP, DEMO_APP_HOST, DRILL_APP } from '../src/demo/demo-files';
+import { DEMO_APP, DEMO_APP_HOST, DRILL_APP, DRILL_APP_HOST } from '../src/demo/demo-files';
 import { isCoordinatorMove } from '../src/model/coordinator-move';
 import { waitFor } from '../src/util/wait';
+import { backUpTwoOnOneDrive, moveApp } from '../test/helpers/drive-line';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
 import {
   CONTINUE_AS_NEW_CONFIG,
@@ -55,6 +59,8 @@ const ALL = [
   'backup-job-app-failover',
   'backup-job-cancelled',
   'backup-job-fresh-restart',
+  'backup-job-drive-line',
+  'backup-job-drive-line-holder',
   'scheduled-backup',
   'scheduled-backup-failed',
   'coordinator-failover',
@@ -107,6 +113,20 @@ async function saveScheduledRun(cluster: LocalCluster, name: string, state: 'suc
 }
 
 /** A full backup of drill-db cancelled after its first checkpoint, as `baton job cancel` does it. */
+/** The histories of a cancelled backup and of two in a drive's line, when wanted. */
+async function saveCancelledAndDriveLine(cluster: LocalCluster): Promise<void> {
+  if (wanted.includes('backup-job-cancelled')) await saveCancelledBackup(cluster);
+  if (wanted.some((n) => n.startsWith('backup-job-drive-line'))) await saveDriveLine(cluster);
+}
+
+/** Two backups on node-2's drive, the second in line; drill-db goes back to its node after. */
+async function saveDriveLine(cluster: LocalCluster): Promise<void> {
+  const { holder, waiter } = await backUpTwoOnOneDrive(cluster);
+  await save(cluster, 'backup-job-drive-line', waiter);
+  await save(cluster, 'backup-job-drive-line-holder', holder);
+  await moveApp(cluster, DRILL_APP, DRILL_APP_HOST);
+}
+
 async function saveCancelledBackup(cluster: LocalCluster): Promise<void> {
   const cancelled = await requestBackup(cluster.client, cluster.config.cluster, DRILL_APP, 'record-histories', true);
   await waitFor('a checkpoint', () => latestCheckpoint(cluster.catalog, cancelled.jobId));
@@ -193,7 +213,7 @@ async function main() {
       throw new Error('backup failed');
     await save(cluster, 'backup-job', plain.jobId);
 
-    if (wanted.includes('backup-job-cancelled')) await saveCancelledBackup(cluster);
+    await saveCancelledAndDriveLine(cluster);
 
     if (wanted.includes('restore') || wanted.includes('verify')) {
       mkdirSync(join(cluster.dir, 'restores'));

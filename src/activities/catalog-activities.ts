@@ -2,7 +2,15 @@
  * The catalog as activities. Workflows write the catalog only through these; they run on the
  * shared coordinator queue, so any node's worker can take them (the catalog is on shared storage).
  */
-import { beginAttempt, endAttempt, latestCheckpoint, releaseLeases, type AttemptStart } from '../catalog/attempts';
+import {
+  beginAttempt,
+  beginAttemptInLine,
+  endAttempt,
+  latestCheckpoint,
+  releaseLeases,
+  type AttemptBegun,
+  type AttemptStart,
+} from '../catalog/attempts';
 import { settleMovedAttempt } from '../catalog/attempt-commits';
 import { addEvent, addEvents, jobFinished, jobStarted, type EventInput, type JobEnd } from '../catalog/jobs';
 import type { Catalog } from '../catalog/open';
@@ -36,13 +44,21 @@ export function createCatalogActivities(db: Catalog) {
     async recordJobStarted(job: BackupJobInput): Promise<void> {
       await jobStarted(db, job, now());
     },
-    async recordJobFinished(end: JobEnd): Promise<void> {
+    /**
+     * Records the job's end and releases its drives; `wake`: the jobs first in line for them, which
+     * the job tells (driveFreedSignal). Histories before the lines hold no answer.
+     */
+    async recordJobFinished(end: JobEnd): Promise<{ wake: string[] }> {
       await jobFinished(db, end, now());
-      await releaseLeases(db, end.jobId);
+      return { wake: await releaseLeases(db, end.jobId, now()) };
     },
-    /** Issues the attempt's fencing epoch and leases its drive. */
+    /** Issues the attempt's fencing epoch and leases its drive; DriveBusyError while another job holds it. */
     async beginAttempt(start: AttemptStart): Promise<number> {
       return beginAttempt(db, start, now());
+    },
+    /** As beginAttempt, but a busy drive puts the job in its line and says whom it waits for. */
+    async beginAttemptInLine(start: AttemptStart): Promise<AttemptBegun> {
+      return beginAttemptInLine(db, start, now());
     },
     /**
      * An attempt ended `moved`: fenced off, unless it committed already; then its outcome (a

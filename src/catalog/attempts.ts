@@ -9,7 +9,8 @@
  */
 import type { Catalog } from './open';
 import { addEvent } from './jobs';
-import type { AttemptRow, CheckpointRow } from './schema';
+import { firstInLine, joinLine, leaveLines } from './drive-line';
+import type { AttemptRow, CheckpointRow, DriveLeaseRow } from './schema';
 
 export class StaleEpochError extends Error {
   constructor(
@@ -56,91 +57,35 @@ function expiry(nowIso: string, leaseMs: number | undefined): string | null {
   return leaseMs === undefined ? null : new Date(Date.parse(nowIso) + leaseMs).toISOString();
 }
 
-/**
- * Starts attempt `number` of a job: issues the job's next epoch (past every earlier attempt's), records the attempt, and leases
- * the drive to the job. Idempotent for a retried call: the same attempt gets the same epoch.
- */
-export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    const existing = await trx
-      .selectFrom('attempts')
-      .select('epoch')
-      .where('job_id', '=', a.jobId)
-      .where('number', '=', a.number)
-      .executeTakeFirst();
-    if (existing) return existing.epoch;
-    await takeDrive(trx, a, nowIso);
-    const job = await trx.selectFrom('jobs').select('epoch').where('id', '=', a.jobId).executeTakeFirstOrThrow();
-    const last = await trx
-      .selectFrom('attempts')
-      .select((eb) => eb.fn.max('epoch').as('epoch'))
-      .where('job_id', '=', a.jobId)
-      .executeTakeFirst();
-    // past every epoch an attempt held; a job epoch already moved on without an attempt (a fence:
-    // settleMovedAttempt, a lease takeover) is taken as it is
-    const epoch = Math.max(job.epoch, Number(last?.epoch ?? 0) + 1);
-    await trx.updateTable('jobs').set({ epoch, node: a.node, drive: a.drive }).where('id', '=', a.jobId).execute();
-    await trx
-      .insertInto('attempts')
-      .values({
-        job_id: a.jobId,
-        number: a.number,
-        epoch,
-        node: a.node,
-        drive: a.drive,
-        started_at: nowIso,
-        ended_at: null,
-        outcome: null,
-        restart_kind: a.restart?.kind ?? null,
-        restart_reason: a.restart?.reason ?? null,
-        resumed_from_json: a.resumedFrom === undefined ? null : JSON.stringify(a.resumedFrom),
-      })
-      .execute();
-    await trx.deleteFrom('drive_leases').where('job_id', '=', a.jobId).execute();
-    await trx.deleteFrom('drive_leases').where('drive', '=', a.drive).execute();
-    await trx
-      .insertInto('drive_leases')
-      .values({
-        drive: a.drive,
-        job_id: a.jobId,
-        epoch,
-        node: a.node,
-        acquired_at: nowIso,
-        expires_at: expiry(nowIso, a.leaseMs),
-      })
-      .execute();
-    const how = a.restart ? `${a.restart.kind} restart: ${a.restart.reason}` : 'first attempt';
-    await addEvent(
-      trx,
-      {
-        cluster: a.cluster,
-        jobId: a.jobId,
-        kind: 'attempt-started',
-        node: a.node,
-        message: `attempt ${a.number} (epoch ${epoch}) on ${a.node} to drive ${a.drive}, ${how}`,
-        data: { number: a.number, epoch, restart: a.restart ?? null },
-      },
-      nowIso,
-    );
-    return epoch;
-  });
-}
+/** A drive's lease as a job asking for it finds it. */
+type LeaseState =
+  { kind: 'free' } | { kind: 'busy'; holder: string } | { kind: 'lapsed'; lease: DriveLeaseRow; holderEpoch: number };
 
 /**
- * Throws DriveBusyError while another running job holds the drive's lease and it has not lapsed. A
- * lapsed one is taken over: the holder's epoch moves on (fencing its attempt) and an event says so.
+ * Whether the drive is free for `jobId`: no lease, its own, or one held by a job no longer
+ * running; busy while another running job holds a lease that has not lapsed.
  */
-async function takeDrive(trx: Catalog, a: AttemptStart, nowIso: string): Promise<void> {
-  const lease = await trx.selectFrom('drive_leases').selectAll().where('drive', '=', a.drive).executeTakeFirst();
-  if (!lease || lease.job_id === a.jobId) return;
+async function leaseState(trx: Catalog, drive: string, jobId: string, nowIso: string): Promise<LeaseState> {
+  const lease = await trx.selectFrom('drive_leases').selectAll().where('drive', '=', drive).executeTakeFirst();
+  if (!lease || lease.job_id === jobId) return { kind: 'free' };
   const holder = await trx
     .selectFrom('jobs')
     .select(['state', 'epoch'])
     .where('id', '=', lease.job_id)
     .executeTakeFirst();
-  if (holder?.state !== 'running') return;
-  if (lease.expires_at === null || lease.expires_at > nowIso) throw new DriveBusyError(a.drive, lease.job_id);
-  await fenceEpoch(trx, lease.job_id, holder.epoch);
+  if (holder?.state !== 'running') return { kind: 'free' };
+  if (lease.expires_at === null || lease.expires_at > nowIso) return { kind: 'busy', holder: lease.job_id };
+  return { kind: 'lapsed', lease, holderEpoch: holder.epoch };
+}
+
+/** Takes a lapsed lease over: the holder's epoch moves on (fencing its attempt) and an event says so. */
+async function takeOver(
+  trx: Catalog,
+  a: AttemptStart,
+  { lease, holderEpoch }: Extract<LeaseState, { kind: 'lapsed' }>,
+  nowIso: string,
+): Promise<void> {
+  await fenceEpoch(trx, lease.job_id, holderEpoch);
   await addEvent(
     trx,
     {
@@ -155,6 +100,115 @@ async function takeDrive(trx: Catalog, a: AttemptStart, nowIso: string): Promise
     },
     nowIso,
   );
+}
+
+/** The epoch of attempt `number` of the job if it began already (a retried call). */
+async function begunEpoch(trx: Catalog, a: AttemptStart): Promise<number | undefined> {
+  const existing = await trx
+    .selectFrom('attempts')
+    .select('epoch')
+    .where('job_id', '=', a.jobId)
+    .where('number', '=', a.number)
+    .executeTakeFirst();
+  return existing?.epoch;
+}
+
+/**
+ * Starts attempt `number` of a job: issues the job's next epoch (past every earlier attempt's), records the attempt, and leases
+ * the drive to the job. Idempotent for a retried call: the same attempt gets the same epoch.
+ * Throws DriveBusyError while another running job holds the drive; a lapsed lease is taken over.
+ * Jobs behind the patch `job-waits-in-line-for-its-drive` call beginAttemptInLine instead.
+ */
+export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const begun = await begunEpoch(trx, a);
+    if (begun !== undefined) return begun;
+    const lease = await leaseState(trx, a.drive, a.jobId, nowIso);
+    if (lease.kind === 'busy') throw new DriveBusyError(a.drive, lease.holder);
+    if (lease.kind === 'lapsed') await takeOver(trx, a, lease, nowIso);
+    return grant(trx, a, nowIso);
+  });
+}
+
+/** What beginAttemptInLine did: began the attempt, or put the job in the drive's line. */
+export type AttemptBegun = { epoch: number } | { waitingFor: string; drive: string };
+
+/**
+ * As beginAttempt, but a busy drive puts the job in its line (drive-line.ts) instead of throwing,
+ * and a free one goes to the first job in line: a job that asks while others wait, waits behind
+ * them. `waitingFor` names the job that holds the drive, or the one first in line.
+ */
+export async function beginAttemptInLine(db: Catalog, a: AttemptStart, nowIso: string): Promise<AttemptBegun> {
+  return db.transaction().execute(async (trx): Promise<AttemptBegun> => {
+    const begun = await begunEpoch(trx, a);
+    if (begun !== undefined) return { epoch: begun };
+    const lease = await leaseState(trx, a.drive, a.jobId, nowIso);
+    const first = lease.kind === 'busy' ? lease.holder : await firstInLine(trx, a.drive, nowIso);
+    if (first !== undefined && first !== a.jobId) {
+      await joinLine(trx, a.drive, a.jobId, nowIso);
+      return { waitingFor: first, drive: a.drive };
+    }
+    if (lease.kind === 'lapsed') await takeOver(trx, a, lease, nowIso);
+    await leaveLines(trx, a.jobId);
+    return { epoch: await grant(trx, a, nowIso) };
+  });
+}
+
+/** Issues the attempt's epoch, records it, and leases the drive to the job (in `trx`). */
+async function grant(trx: Catalog, a: AttemptStart, nowIso: string): Promise<number> {
+  const job = await trx.selectFrom('jobs').select('epoch').where('id', '=', a.jobId).executeTakeFirstOrThrow();
+  const last = await trx
+    .selectFrom('attempts')
+    .select((eb) => eb.fn.max('epoch').as('epoch'))
+    .where('job_id', '=', a.jobId)
+    .executeTakeFirst();
+  // past every epoch an attempt held; a job epoch already moved on without an attempt (a fence:
+  // settleMovedAttempt, a lease takeover) is taken as it is
+  const epoch = Math.max(job.epoch, Number(last?.epoch ?? 0) + 1);
+  await trx.updateTable('jobs').set({ epoch, node: a.node, drive: a.drive }).where('id', '=', a.jobId).execute();
+  await trx
+    .insertInto('attempts')
+    .values({
+      job_id: a.jobId,
+      number: a.number,
+      epoch,
+      node: a.node,
+      drive: a.drive,
+      started_at: nowIso,
+      ended_at: null,
+      outcome: null,
+      restart_kind: a.restart?.kind ?? null,
+      restart_reason: a.restart?.reason ?? null,
+      resumed_from_json: a.resumedFrom === undefined ? null : JSON.stringify(a.resumedFrom),
+    })
+    .execute();
+  await trx.deleteFrom('drive_leases').where('job_id', '=', a.jobId).execute();
+  await trx.deleteFrom('drive_leases').where('drive', '=', a.drive).execute();
+  await trx
+    .insertInto('drive_leases')
+    .values({
+      drive: a.drive,
+      job_id: a.jobId,
+      epoch,
+      node: a.node,
+      acquired_at: nowIso,
+      expires_at: expiry(nowIso, a.leaseMs),
+    })
+    .execute();
+  const how = a.restart ? `${a.restart.kind} restart: ${a.restart.reason}` : 'first attempt';
+  await addEvent(
+    trx,
+    {
+      cluster: a.cluster,
+      jobId: a.jobId,
+      kind: 'attempt-started',
+      node: a.node,
+      message: `attempt ${a.number} (epoch ${epoch}) on ${a.node} to drive ${a.drive}, ${how}`,
+      data: { number: a.number, epoch, restart: a.restart ?? null },
+    },
+    nowIso,
+  );
+  return epoch;
 }
 
 /**
@@ -329,6 +383,20 @@ export async function attemptsOf(db: Catalog, jobId: string): Promise<AttemptRow
   return db.selectFrom('attempts').selectAll().where('job_id', '=', jobId).orderBy('number').execute();
 }
 
-export async function releaseLeases(db: Catalog, jobId: string): Promise<void> {
-  await db.deleteFrom('drive_leases').where('job_id', '=', jobId).execute();
+/**
+ * The job ended: releases its drive leases and takes it out of every line. Returns, for each drive
+ * it released, the job first in that drive's line, to wake (drive-line.ts).
+ */
+export async function releaseLeases(db: Catalog, jobId: string, nowIso: string): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const released = await trx.selectFrom('drive_leases').select('drive').where('job_id', '=', jobId).execute();
+    await trx.deleteFrom('drive_leases').where('job_id', '=', jobId).execute();
+    await leaveLines(trx, jobId);
+    const next: string[] = [];
+    for (const { drive } of released) {
+      const first = await firstInLine(trx, drive, nowIso);
+      if (first !== undefined) next.push(first);
+    }
+    return next;
+  });
 }

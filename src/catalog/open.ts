@@ -12,6 +12,7 @@ import * as m0006 from './migrations/2026_12_04_0006_sealed_checkpoints';
 import * as m0007 from './migrations/2026_12_04_0007_lease_expiry';
 import * as m0008 from './migrations/2026_12_04_0008_restore_tests';
 import * as m0009 from './migrations/2026_12_04_0009_restore_test_since';
+import * as m0010 from './migrations/2026_12_07_0010_drive_waiters';
 import type { Database } from './schema';
 
 /** Every migration, by name; names sort in the order they run. */
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_04_0007_lease_expiry': m0007,
   '2026_12_04_0008_restore_tests': m0008,
   '2026_12_04_0009_restore_test_since': m0009,
+  '2026_12_07_0010_drive_waiters': m0010,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -102,6 +102,16 @@ export interface DriveLeasesTable {
   expires_at: string | null;
 }
 
+/** A job waiting for a drive another job holds (drive-line.ts); one row per drive and job. */
+export interface DriveWaitersTable {
+  drive: string;
+  job_id: string;
+  /** when the job first asked for the drive: its place in line */
+  since: string;
+  /** when it last asked: a waiter not seen for a while has stopped waiting */
+  seen_at: string;
+}
+
 export interface SnapshotsTable {
   id: string;
   job_id: string;
@@ -161,6 +171,7 @@ export interface Database {
   attempts: AttemptsTable;
   checkpoints: CheckpointsTable;
   drive_leases: DriveLeasesTable;
+  drive_waiters: DriveWaitersTable;
   snapshots: SnapshotsTable;
   hosts: HostsTable;
   restore_tests: RestoreTestsTable;
@@ -169,6 +180,7 @@ export interface Database {
 export type JobRow = Selectable<JobsTable>;
 export type JobEventRow = Selectable<JobEventsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
+export type DriveLeaseRow = Selectable<DriveLeasesTable>;
 export type CheckpointRow = Selectable<CheckpointsTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
 export type RestoreTestRow = Selectable<RestoreTestsTable>;

@@ -194,6 +194,12 @@ export interface JobView {
   error?: string;
 }
 
+/** A job that ended tells the job first in line for a drive it released (driveFreedSignal). */
+export interface DriveFreed {
+  /** the job that released the drive */
+  by: string;
+}
+
 /** A job tells its coordinator it started an attempt on another node. */
 export interface JobRouted {
   jobId: string;

@@ -25,12 +25,19 @@ import type { BackupActivities } from '../activities/backup-activities';
 import type { HostActivities } from '../activities/host-activities';
 import type { JobEndActivities } from '../activities/job-end-activities';
 import { JobTracker } from './job-tracker';
-import { appMovedSignal, jobFinishedSignal, jobProgressSignal, jobRoutedSignal, jobViewQuery } from './messages';
+import {
+  appMovedSignal,
+  driveFreedSignal,
+  jobFinishedSignal,
+  jobProgressSignal,
+  jobRoutedSignal,
+  jobViewQuery,
+} from './messages';
 import { SEARCH_ATTRIBUTES } from '../model/names';
 import type { BackupJobInput, BackupJobResult, CheckpointCheck, CheckpointRef, JobState } from '../model/backup';
 import { jobCatalog as catalog } from './job-catalog';
 import { describeFailure } from './describe-failure';
-import { JobAttempts, type Attempt, type AttemptEnd } from './job-attempts';
+import { JobAttempts, type Attempt, type AttemptEnd, type AttemptStart } from './job-attempts';
 import { nodeActivities } from './node-activities';
 import type { DriveSpec } from '../model/plan';
 
@@ -75,6 +82,22 @@ export const JOB_REPORTS_END_BY_UPDATE = 'job-reports-end-by-update';
  */
 export const JOB_STARTS_WITHIN_ITS_WINDOW = 'job-starts-within-its-window';
 
+/**
+ * A job whose drive another job holds waits in the drive's line (catalog drive-line.ts) and asks
+ * again when the job that releases it says so (driveFreedSignal), or every DRIVE_WAIT_POLL. Before,
+ * it retried its catalog activity with a backoff of up to 5 s: the drive idled up to 5 s and went
+ * to whichever retry came first (bench/scale: a job waited up to 265 s). Histories recorded before
+ * retried.
+ */
+export const JOB_WAITS_IN_LINE = 'job-waits-in-line-for-its-drive';
+
+/**
+ * How often a job in line asks for its drive without being told: a wake-up that never came (the
+ * holder was closed by the coordinator's reconcile, or moved to another drive). A third of the
+ * catalog's WAITER_GONE_MS, after which a waiter that stopped asking is passed over.
+ */
+const DRIVE_WAIT_POLL = '10s';
+
 const cluster = proxyActivities<HostActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '5s', maximumAttempts: 10 },
@@ -92,10 +115,14 @@ interface JobPatches {
   committedWins: boolean;
   endsByUpdate: boolean;
   startWindow: boolean;
+  waitsInLine: boolean;
 }
 
-/** Sets the query and signal handlers (call before the first await); returns `mark`. */
-function jobShell(job: JobTracker): (state: JobState, node: string) => void {
+/**
+ * Sets the query and signal handlers (call before the first await); returns `mark` (search
+ * attributes and details) and `show` (details only: no event).
+ */
+function jobShell(job: JobTracker): { mark: (state: JobState, node: string) => void; show: () => void } {
   let shown = '';
   const show = () => {
     const details = job.details();
@@ -107,13 +134,15 @@ function jobShell(job: JobTracker): (state: JobState, node: string) => void {
     show();
   });
   setHandler(appMovedSignal, ({ to }) => job.appMoved(to));
-  return (state, node) => {
+  setHandler(driveFreedSignal, () => job.driveFreed());
+  const mark = (state: JobState, node: string) => {
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.state, value: state },
       { key: SEARCH_ATTRIBUTES.node, value: node },
     ]);
     show();
   };
+  return { mark, show };
 }
 
 /**
@@ -244,11 +273,26 @@ function canRead(
     );
 }
 
+/**
+ * Begins the attempt once its drive is the job's (JOB_WAITS_IN_LINE): while another job holds it,
+ * or is first in its line, waits for a driveFreed signal or DRIVE_WAIT_POLL, then asks again.
+ */
+async function beginInLine(job: JobTracker, start: AttemptStart, show: () => void): Promise<number> {
+  for (;;) {
+    const freed = job.drivesFreed;
+    const begun = await catalog.beginAttemptInLine(start);
+    if ('epoch' in begun) return begun.epoch;
+    job.waitingForDrive(begun.drive, begun.waitingFor);
+    show();
+    await condition(() => job.drivesFreed !== freed, DRIVE_WAIT_POLL);
+  }
+}
+
 /** Runs attempts until one succeeds or the job gives up; JobTracker holds how it went. */
 async function runAttempts(
   input: BackupJobInput,
   job: JobTracker,
-  mark: (s: JobState, n: string) => void,
+  { mark, show }: ReturnType<typeof jobShell>,
   patches: JobPatches,
 ): Promise<void> {
   const { wakesOnMove, committedWins } = patches;
@@ -256,7 +300,9 @@ async function runAttempts(
   for (;;) {
     const attempt = attempts.current;
     const { number, node, drive } = attempt;
-    const epoch = await catalog.beginAttempt(attempts.start());
+    const epoch = patches.waitsInLine
+      ? await beginInLine(job, attempts.start(), show)
+      : await catalog.beginAttempt(attempts.start());
     job.attemptStarted(number, epoch, node, drive.name, attempt.restart);
     mark('running', node);
     if (attempts.rerouted) {
@@ -278,16 +324,29 @@ async function runAttempts(
   }
 }
 
-/** Records the end in the catalog (which releases the job's drive lease) and tells the coordinator. */
+/** Tells each job that it is first in line for a drive this one released; a job gone meanwhile polls. */
+async function wakeNextInLine(jobId: string, next: string[]): Promise<void> {
+  for (const id of next) {
+    await getExternalWorkflowHandle(id)
+      .signal(driveFreedSignal, { by: jobId })
+      .catch((err: unknown) => log.info('could not wake the next job in line', { job: id, error: String(err) }));
+  }
+}
+
+/**
+ * Records the end in the catalog (which releases the job's drive lease), wakes the job first in line
+ * for it, and tells the coordinator.
+ */
 async function recordEnd(
   input: BackupJobInput,
   job: JobTracker,
   mark: (s: JobState, n: string) => void,
-  endsByUpdate: boolean,
+  patches: JobPatches,
 ) {
   const view = job.get();
   mark(view.state, view.node);
-  await catalog.recordJobFinished({
+  // an older build's activity answers nothing
+  const released: { wake: string[] } | undefined = await catalog.recordJobFinished({
     jobId: input.jobId,
     cluster: input.cluster,
     app: input.app.name,
@@ -297,9 +356,11 @@ async function recordEnd(
     outcome: view.outcome,
     error: view.error,
   });
+  // the jobs first in line for the drives it released ask for them now (JOB_WAITS_IN_LINE)
+  if (patches.waitsInLine) await wakeNextInLine(input.jobId, released?.wake ?? []);
   const end = { jobId: input.jobId, state: view.state, error: view.error };
   try {
-    if (endsByUpdate) await reporter.reportJobEnd({ coordinatorId: input.coordinatorId, end });
+    if (patches.endsByUpdate) await reporter.reportJobEnd({ coordinatorId: input.coordinatorId, end });
     else await getExternalWorkflowHandle(input.coordinatorId).signal(jobFinishedSignal, end);
   } catch (err) {
     log.warn('could not tell the coordinator the job ended', { error: String(err) });
@@ -311,9 +372,9 @@ async function finish(
   input: BackupJobInput,
   job: JobTracker,
   mark: (s: JobState, n: string) => void,
-  endsByUpdate: boolean,
+  patches: JobPatches,
 ): Promise<BackupJobResult> {
-  await recordEnd(input, job, mark, endsByUpdate);
+  await recordEnd(input, job, mark, patches);
   const view = job.get();
   if (view.state === 'failed') {
     throw ApplicationFailure.nonRetryable(`backup of ${input.app.name} failed: ${view.error}`, 'BackupFailed');
@@ -340,7 +401,7 @@ async function endOnError(
   job: JobTracker,
   mark: (s: JobState, n: string) => void,
   err: unknown,
-  endsByUpdate: boolean,
+  patches: JobPatches,
 ): Promise<BackupJobResult> {
   const cancelled = isCancellation(err);
   const number = job.runningAttempt;
@@ -352,8 +413,8 @@ async function endOnError(
       const outcome = cancelled ? 'cancelled' : 'failed';
       await catalog.endAttempt({ cluster: input.cluster, jobId: input.jobId, number, outcome, detail: error });
     }
-    if (state === 'failed') return finish(input, job, mark, endsByUpdate);
-    await recordEnd(input, job, mark, endsByUpdate);
+    if (state === 'failed') return finish(input, job, mark, patches);
+    await recordEnd(input, job, mark, patches);
     throw err;
   });
 }
@@ -372,20 +433,22 @@ function refuseLateStart(input: BackupJobInput): void {
 
 export async function backupJob(input: BackupJobInput): Promise<BackupJobResult> {
   const job = new JobTracker(input);
-  const mark = jobShell(job);
+  const shell = jobShell(job);
+  const { mark } = shell;
   const patches: JobPatches = {
     wakesOnMove: patched(JOB_WAKES_ON_MOVE),
     committedWins: patched(JOB_COMMITTED_ATTEMPT_WINS),
     endsByUpdate: patched(JOB_REPORTS_END_BY_UPDATE),
     startWindow: patched(JOB_STARTS_WITHIN_ITS_WINDOW),
+    waitsInLine: patched(JOB_WAITS_IN_LINE),
   };
   if (patches.startWindow) refuseLateStart(input);
   try {
     await catalog.recordJobStarted(input);
-    await runAttempts(input, job, mark, patches);
+    await runAttempts(input, job, shell, patches);
   } catch (err) {
     if (!patched(JOB_ENDS_ON_ANY_EXIT)) throw err;
-    return endOnError(input, job, mark, err, patches.endsByUpdate);
+    return endOnError(input, job, mark, err, patches);
   }
-  return finish(input, job, mark, patches.endsByUpdate);
+  return finish(input, job, mark, patches);
 }

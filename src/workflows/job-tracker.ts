@@ -20,6 +20,10 @@ export class JobTracker {
   private movedTo: string | null = null;
   /** How many appMoved signals the job has had: a wait for the app's placement wakes on a new one. */
   private moves = 0;
+  /** How many driveFreed signals the job has had: a wait in line for its drive wakes on a new one. */
+  private frees = 0;
+  /** What the job's next attempt waits for, shown in its details: a drive another job holds. */
+  private waiting: string | null = null;
 
   constructor(input: BackupJobInput) {
     this.view = {
@@ -45,6 +49,22 @@ export class JobTracker {
     this.view.drive = drive;
     this.view.attempts.push({ number, epoch, node, drive, outcome: 'running', restart });
     if (this.movedTo === node) this.movedTo = null;
+    this.waiting = null;
+  }
+
+  /** The attempt waits for `drive`: job `ahead` holds it, or is before this one in its line. */
+  waitingForDrive(drive: string, ahead: string): void {
+    this.waiting = `waiting for drive \`${drive}\`: job \`${ahead}\` holds it or is first in its line`;
+  }
+
+  /** A job that released the drive this one waits for says so. */
+  driveFreed(): void {
+    this.frees += 1;
+  }
+
+  /** driveFreed signals so far: a change means the drive may be free. */
+  get drivesFreed(): number {
+    return this.frees;
   }
 
   attemptEnded(outcome: AttemptOutcome, error?: string): void {
@@ -90,6 +110,7 @@ export class JobTracker {
 
   failed(error: string): void {
     this.attemptEnded('failed', error);
+    this.waiting = null;
     this.view.state = 'failed';
     this.view.error = error;
   }
@@ -97,6 +118,7 @@ export class JobTracker {
   /** Someone cancelled the job (`baton job cancel`, the Web UI): its attempt stops where it is. */
   cancelled(reason: string): void {
     this.attemptEnded('cancelled', reason);
+    this.waiting = null;
     this.view.state = 'cancelled';
     this.view.error = reason;
   }
@@ -117,6 +139,7 @@ export class JobTracker {
     const lines = [
       `**${v.state}** backup of \`${v.app}\` on \`${v.node}\` to drive \`${v.drive}\`, attempt ${v.attempt}`,
     ];
+    if (this.waiting) lines.push(this.waiting);
     const p = v.progress;
     if (!p && v.state === 'running') lines.push(liveProgressHint('backupAttempt'));
     if (p) {

@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AppMoved,
   BackupProgress,
+  DriveFreed,
   JobFinished,
   JobRouted,
   JobView,
@@ -47,6 +48,12 @@ export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
  * has not taken is handed to the next run (docs/scale.md).
  */
 export const jobEndedUpdate = defineUpdate<void, [JobFinished]>('jobEnded');
+
+/**
+ * Sent by a backup job that ended to the job first in line for a drive it released (catalog
+ * drive-line.ts): that job asks for the drive again now, not at its next poll.
+ */
+export const driveFreedSignal = defineSignal<[DriveFreed]>('driveFreed');
 
 /** Sent by a job workflow to its coordinator when it starts an attempt on another node. */
 export const jobRoutedSignal = defineSignal<[JobRouted]>('jobRouted');

@@ -13,6 +13,9 @@
  *   (TRY_CANCEL), latestCheckpoint and canReadCheckpoint on node-3, attempt 2 from the checkpoint.
  *   The -committed-wins one: behind the patch marker job-committed-attempt-wins, settleMovedAttempt
  *   (fence attempt 1, then ask whether it committed: it had not) before endAttempt (moved).
+ * backup-job-drive-line-*: behind the patch marker job-waits-in-line-for-its-drive, sample-db's backup
+ *   asks beginAttemptInLine, waits in node-2's drive's line behind drill-db's, is woken by its
+ *   driveFreed signal and asks again; the -holder one ends and signals it (recordJobFinished's wake).
  * backup-job-cancelled-*: a backup of drill-db cancelled mid-way: the cancel request cancels the
  *   attempt (TRY_CANCEL), then behind the patch marker job-ends-on-any-exit endAttempt (cancelled),
  *   recordJobFinished and the jobFinished signal run in a non-cancellable scope; the job ends CANCELED.
@@ -164,6 +167,23 @@ test('the patched scheduled runs carry the patch; the one whose backup failed fa
     );
     assert.equal(events.at(-1)?.eventType, end);
   }
+});
+
+test('a job in line for its drive carries its patch, asks again when woken; the job that held the drive wakes it', () => {
+  const waiter = fromPatch('backup-job-drive-line-0', '.json', 'job-waits-in-line-for-its-drive');
+  const asked = waiter.filter(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'beginAttemptInLine',
+  );
+  assert.ok(asked.length >= 2, `asked ${asked.length} times: once in line, once woken`);
+  assert.ok(
+    waiter.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'driveFreed'),
+    'a driveFreed signal',
+  );
+  const holder = fromPatch('backup-job-drive-line-holder-0', '.json', 'job-waits-in-line-for-its-drive');
+  assert.ok(
+    holder.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'driveFreed'),
+    'the holder signals driveFreed',
+  );
 });
 
 test('the coordinator that reports moves at once carries its patch and tells a moved job', () => {

@@ -17,6 +17,7 @@ import * as m0006 from '../../../src/catalog/migrations/2026_12_04_0006_sealed_c
 import * as m0007 from '../../../src/catalog/migrations/2026_12_04_0007_lease_expiry';
 import * as m0008 from '../../../src/catalog/migrations/2026_12_04_0008_restore_tests';
 import * as m0009 from '../../../src/catalog/migrations/2026_12_04_0009_restore_test_since';
+import * as m0010 from '../../../src/catalog/migrations/2026_12_07_0010_drive_waiters';
 import { describeCatalog } from '../../helpers/catalog';
 import { testBackupJob, testPlan } from '../../helpers/fixtures';
 
@@ -30,6 +31,7 @@ const MIGRATIONS = {
   '2026_12_04_0007_lease_expiry': m0007,
   '2026_12_04_0008_restore_tests': m0008,
   '2026_12_04_0009_restore_test_since': m0009,
+  '2026_12_07_0010_drive_waiters': m0010,
 };
 
 describeCatalog('catalog v5: sealed checkpoints', (catalog) => {
@@ -41,6 +43,7 @@ describeCatalog('catalog v5: sealed checkpoints', (catalog) => {
     assert.deepEqual(
       down.results?.map((r) => [r.migrationName, r.status]),
       [
+        ['2026_12_07_0010_drive_waiters', 'Success'],
         ['2026_12_04_0009_restore_test_since', 'Success'],
         ['2026_12_04_0008_restore_tests', 'Success'],
         ['2026_12_04_0007_lease_expiry', 'Success'],

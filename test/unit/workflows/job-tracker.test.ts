@@ -151,3 +151,18 @@ test('a job cancelled between attempts keeps the ended attempt’s outcome', () 
   assert.equal(job.get().attempts[0].outcome, 'timed-out');
   assert.equal(job.get().state, 'cancelled');
 });
+
+test('a job waiting in line for its drive says whom it waits for until its attempt starts, and counts its wake-ups', () => {
+  const t = new JobTracker(input);
+  assert.equal(t.drivesFreed, 0);
+  t.waitingForDrive('d1', 'baton-backup-files-2');
+  assert.match(t.details(), /waiting for drive `d1`: job `baton-backup-files-2` holds it or is first in its line/);
+  t.driveFreed();
+  assert.equal(t.drivesFreed, 1);
+  t.attemptStarted(1, 1, 'n1', 'd1', null);
+  assert.doesNotMatch(t.details(), /waiting for drive/);
+  const cancelled = new JobTracker(input);
+  cancelled.waitingForDrive('d1', 'baton-backup-files-2');
+  cancelled.cancelled('cancelled by request');
+  assert.doesNotMatch(cancelled.details(), /waiting for drive/, 'a cancelled job waits for nothing');
+});
