@@ -43,7 +43,8 @@
  *   coordinator-hears-host-by-signal, reportHost markers and the hostReport signals acted on.
  * coordinator-continue-as-new-*: see fault-histories.test.ts; the -hands-over-between-ticks ones
  *   behind the patch marker coordinator-hands-over-between-ticks (a due run's tick wait ends when
- *   it may hand over).
+ *   it may hand over); the -hands-over-on-job-end ones behind coordinator-hands-over-on-job-end
+ *   (a job's end notes whether the run is due, as a request's answer does).
  * coordinator-retention-*: a configure update giving sample-db keep {last: 1}, a backup whose
  *   jobFinished signal makes node-2's drive due, the patch marker coordinator-applies-retention,
  *   the retentionJob child and its retentionFinished signal.
@@ -330,6 +331,22 @@ test('behind coordinator-lets-requesters-start-jobs the coordinator plans a job 
   const input = Buffer.from(started?.input?.payloads[0].data ?? '', 'base64').toString();
   assert.match(input, /"startBy":"\d{4}-/);
   assert.equal(events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+});
+
+test('behind coordinator-hands-over-on-job-end the runs that hear jobs end continue as new', () => {
+  for (const prefix of ['coordinator-continue-as-new-0.', 'coordinator-continue-as-new-job-finished-0.']) {
+    const after = fromPatch(prefix, '-hands-over-on-job-end.json', 'coordinator-hands-over-on-job-end');
+    assert.equal(after.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW', prefix);
+  }
+  const ended = fromPatch(
+    'coordinator-continue-as-new-job-finished-0.',
+    '-hands-over-on-job-end.json',
+    'coordinator-hands-over-on-job-end',
+  );
+  assert.ok(
+    ended.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input?.name === 'jobEnded'),
+    'a jobEnded update',
+  );
 });
 
 test('the coordinator starts a retention child only behind its patch, and the retention job tells it its end', () => {
