@@ -59,15 +59,20 @@ function expiry(nowIso: string, leaseMs: number | undefined): string | null {
 
 /** A drive's lease as a job asking for it finds it. */
 type LeaseState =
-  { kind: 'free' } | { kind: 'busy'; holder: string } | { kind: 'lapsed'; lease: DriveLeaseRow; holderEpoch: number };
+  | { kind: 'own' }
+  | { kind: 'free' }
+  | { kind: 'busy'; holder: string }
+  | { kind: 'lapsed'; lease: DriveLeaseRow; holderEpoch: number };
 
 /**
- * Whether the drive is free for `jobId`: no lease, its own, or one held by a job no longer
- * running; busy while another running job holds a lease that has not lapsed.
+ * Whether the drive is `jobId`'s already (its lease, kept between its attempts), free (no lease, or
+ * one held by a job no longer running), busy (another running job holds a lease that has not
+ * lapsed) or lapsed.
  */
 async function leaseState(trx: Catalog, drive: string, jobId: string, nowIso: string): Promise<LeaseState> {
   const lease = await trx.selectFrom('drive_leases').selectAll().where('drive', '=', drive).executeTakeFirst();
-  if (!lease || lease.job_id === jobId) return { kind: 'free' };
+  if (lease?.job_id === jobId) return { kind: 'own' };
+  if (!lease) return { kind: 'free' };
   const holder = await trx
     .selectFrom('jobs')
     .select(['state', 'epoch'])
@@ -143,7 +148,9 @@ export async function beginAttemptInLine(db: Catalog, a: AttemptStart, nowIso: s
     const begun = await begunEpoch(trx, a);
     if (begun !== undefined) return { epoch: begun };
     const lease = await leaseState(trx, a.drive, a.jobId, nowIso);
-    const first = lease.kind === 'busy' ? lease.holder : await firstInLine(trx, a.drive, nowIso);
+    // a job that holds the drive (between its attempts) keeps it, whoever waits
+    const first =
+      lease.kind === 'own' ? a.jobId : lease.kind === 'busy' ? lease.holder : await firstInLine(trx, a.drive, nowIso);
     if (first !== undefined && first !== a.jobId) {
       await joinLine(trx, a.drive, a.jobId, nowIso);
       return { waitingFor: first, drive: a.drive };
@@ -384,16 +391,19 @@ export async function attemptsOf(db: Catalog, jobId: string): Promise<AttemptRow
 }
 
 /**
- * The job ended: releases its drive leases and takes it out of every line. Returns, for each drive
- * it released, the job first in that drive's line, to wake (drive-line.ts).
+ * The job ended: releases its drive leases and takes it out of every line. Returns the jobs to wake
+ * (drive-line.ts): for each drive it released, or whose line it left while that drive is free, the
+ * job first in that drive's line.
  */
 export async function releaseLeases(db: Catalog, jobId: string, nowIso: string): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
-    const released = await trx.selectFrom('drive_leases').select('drive').where('job_id', '=', jobId).execute();
+    const held = await trx.selectFrom('drive_leases').select('drive').where('job_id', '=', jobId).execute();
+    const lines = await trx.selectFrom('drive_waiters').select('drive').where('job_id', '=', jobId).execute();
     await trx.deleteFrom('drive_leases').where('job_id', '=', jobId).execute();
     await leaveLines(trx, jobId);
     const next: string[] = [];
-    for (const { drive } of released) {
+    for (const drive of new Set([...held, ...lines].map((r) => r.drive))) {
+      if ((await leaseState(trx, drive, jobId, nowIso)).kind === 'busy') continue;
       const first = await firstInLine(trx, drive, nowIso);
       if (first !== undefined) next.push(first);
     }

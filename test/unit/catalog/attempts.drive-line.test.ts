@@ -67,6 +67,19 @@ describeCatalog('catalog drive lines', (catalog) => {
     begins(await beginAttemptInLine(db, start(d), at(gone)));
   });
 
+  test('a waiter that ends first in line wakes the next while the drive is free, not while it is held', async () => {
+    const db = catalog.db();
+    await startAll(db);
+    begins(await beginAttemptInLine(db, start(a), at(0)));
+    waits(await beginAttemptInLine(db, start(b), at(1)), a);
+    waits(await beginAttemptInLine(db, start(c), at(2)), a);
+    waits(await beginAttemptInLine(db, start(d), at(3)), a);
+    assert.deepEqual(await end(db, b, 4), [], 'a still holds the drive: nobody to wake');
+    assert.deepEqual(await end(db, a, 5), [c]);
+    assert.deepEqual(await end(db, c, 6), [d], 'c, woken, ended before it asked: the drive is free, d is next');
+    begins(await beginAttemptInLine(db, start(d), at(7)));
+  });
+
   test('a job that asks for another drive leaves its first line', async () => {
     const db = catalog.db();
     await startAll(db);
@@ -84,6 +97,15 @@ describeCatalog('catalog drive lines', (catalog) => {
     waits(await beginAttemptInLine(db, start(b), at(1)), a);
     waits(await beginAttemptInLine(db, start(c), at(11)), b); // a's lease lapsed at 10 s: b is first
     begins(await beginAttemptInLine(db, start(b), at(12)));
+  });
+
+  test('a job that holds the drive begins its next attempt there, whoever waits', async () => {
+    const db = catalog.db();
+    await startAll(db);
+    begins(await beginAttemptInLine(db, start(a), at(0)));
+    waits(await beginAttemptInLine(db, start(b), at(1)), a);
+    begins(await beginAttemptInLine(db, { ...start(a), number: 2 }, at(2))); // a's attempt 1 timed out
+    waits(await beginAttemptInLine(db, start(b), at(3)), a);
   });
 
   test('a retried call for an attempt that began answers its epoch, whoever waits', async () => {
