@@ -245,11 +245,22 @@ export class Lock {
     this.throwIfLost();
     const late = holderState(this.elapsed(), this.staleMs) === 'late';
     await this.verifyOwn();
+    const staleWhenVerified = this.elapsed() >= this.staleMs;
     const wallAt = Date.now();
     const monoAt = performance.now();
     this.file.refreshed = new Date(wallAt).toISOString();
     const text = JSON.stringify(this.file);
     await this.drive.writeFile('locks', this.name, Buffer.from(text));
+    // Paused between the check above and this write (SIGSTOP, a hung mount) past the stale age:
+    // meanwhile another process may have taken the lock for stale, done its work (a prune deleting
+    // this holder's packs) and left, which no file shows; the write just put the lock back. Stop.
+    if (!staleWhenVerified && this.elapsed() >= this.staleMs) {
+      await this.drive.remove('locks', this.name).catch(() => undefined);
+      this.lose(
+        `went stale while this process refreshed it (paused ${Math.round(this.elapsed() / 1000)} s since its last refresh), ` +
+          'so another process may have taken the drive meanwhile',
+      );
+    }
     this.text = text;
     this.wallAt = wallAt;
     this.monoAt = monoAt;

@@ -97,6 +97,31 @@ void test('a holder back late goes on when its lock still stands alone, and stop
     assert.deepEqual(readdirSync(join(drive.path, 'locks')), ['p'.repeat(32)]);
   }));
 
+void test('a holder paused between checking its lock and rewriting it, past the stale age, stops and leaves no lock', () =>
+  withDrive(async (drive) => {
+    const a = await Lock.acquire(drive, false, 'backup', 1000);
+    const write = drive.writeFile.bind(drive);
+    let paused = false;
+    drive.writeFile = async (dir, name, data) => {
+      if (dir === 'locks' && name === a.name && !paused) {
+        paused = true;
+        // its lock checked, the process stops; meanwhile a prune takes the stale lock and leaves
+        stall(1500);
+        await drive.remove('locks', a.name);
+      }
+      return write(dir, name, data);
+    };
+    await assert.rejects(
+      a.refresh(),
+      /the backup lock on drive .* went stale while this process refreshed it \(paused \d+ s since its last refresh\)/,
+    );
+    assert.ok(paused);
+    assert.deepEqual(readdirSync(join(drive.path, 'locks')), [], 'the lock is not put back');
+    assert.throws(() => a.throwIfLost(), LockLostError);
+    await assert.rejects(a.writeHeld('snapshots', 'f'.repeat(64), Buffer.from('x')), LockLostError);
+    await a.release();
+  }));
+
 void test('stale locks are removed (through a rename aside), live ones are left', () =>
   withDrive(async (drive) => {
     const old = new Date(Date.now() - 120_000);
