@@ -37,7 +37,7 @@ import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP, DRILL_APP_HOST } from '../src/demo/demo-files';
 import { isCoordinatorMove } from '../src/model/coordinator-move';
 import { waitFor } from '../src/util/wait';
-import { backUpTwoOnOneDrive, moveApp } from '../test/helpers/drive-line';
+import { backUpTwoOnOneDrive, moveAppSeen } from '../test/helpers/drive-line';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
 import {
   CONTINUE_AS_NEW_CONFIG,
@@ -124,7 +124,7 @@ async function saveDriveLine(cluster: LocalCluster): Promise<void> {
   const { holder, waiter } = await backUpTwoOnOneDrive(cluster);
   await save(cluster, 'backup-job-drive-line', waiter);
   await save(cluster, 'backup-job-drive-line-holder', holder);
-  await moveApp(cluster, DRILL_APP, DRILL_APP_HOST);
+  await moveAppSeen(cluster, DRILL_APP, DRILL_APP_HOST);
 }
 
 async function saveCancelledBackup(cluster: LocalCluster): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { attemptsOf } from '../../src/catalog/attempts';
 import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
-import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
+import { moveApp } from '../../src/demo/cluster-control';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
 import type { LocalCluster } from './local-cluster';
@@ -20,11 +20,9 @@ export interface DriveLineRun {
   waitingDetails: string;
 }
 
-/** Moves `app` to `node` in the map and waits until the coordinator knows. */
-export async function moveApp(c: LocalCluster, app: string, node: string): Promise<void> {
-  const map = readStaticMap(c.files.mapFile);
-  map.apps[app] = node;
-  writeStaticMap(c.files.mapFile, map);
+/** Moves `app` to `node` in the map (as `baton cluster move` does) and waits until the coordinator knows. */
+export async function moveAppSeen(c: LocalCluster, app: string, node: string): Promise<void> {
+  moveApp(c.config, app, node);
   await waitFor(`the coordinator to see ${app} on ${node}`, async () => {
     return (await coordinatorStatus(c.client, c.config.cluster)).hosts[app] === node;
   });
@@ -32,7 +30,7 @@ export async function moveApp(c: LocalCluster, app: string, node: string): Promi
 
 export async function backUpTwoOnOneDrive(c: LocalCluster): Promise<DriveLineRun> {
   const { cluster } = c.config;
-  await moveApp(c, DRILL_APP, DEMO_APP_HOST);
+  await moveAppSeen(c, DRILL_APP, DEMO_APP_HOST);
   const holder = await requestBackup(c.client, cluster, DRILL_APP, 'drive-line', true);
   await waitFor('the first backup running', async () => (await attemptsOf(c.catalog, holder.jobId)).length === 1);
   const waiter = await requestBackup(c.client, cluster, DEMO_APP, 'drive-line', true);

@@ -35,6 +35,16 @@ async function end(db: Catalog, jobId: string, s: number): Promise<string[]> {
 }
 
 describeCatalog('catalog drive lines', (catalog) => {
+  /** The four jobs started; `a` holds d1 from 0 s (its lease lapsing after `leaseMs`), `b` waits from 1 s. */
+  async function aHoldsBWaits(leaseMs?: number): Promise<{ db: Catalog; held: AttemptBegun }> {
+    const db = catalog.db();
+    await startAll(db);
+    const held = await beginAttemptInLine(db, start(a, 'd1', leaseMs), at(0));
+    begins(held);
+    waits(await beginAttemptInLine(db, start(b), at(1)), a);
+    return { db, held };
+  }
+
   test('a released drive goes to the first in line, not to whoever asks first after', async () => {
     const db = catalog.db();
     await startAll(db);
@@ -54,10 +64,7 @@ describeCatalog('catalog drive lines', (catalog) => {
   });
 
   test('a waiter that stopped asking, or whose job ended, is passed over', async () => {
-    const db = catalog.db();
-    await startAll(db);
-    begins(await beginAttemptInLine(db, start(a), at(0)));
-    waits(await beginAttemptInLine(db, start(b), at(1)), a); // b asks once, then never again
+    const { db } = await aHoldsBWaits(); // b asks once, then never again
     waits(await beginAttemptInLine(db, start(c), at(2)), a);
     waits(await beginAttemptInLine(db, start(d), at(3)), a);
     const gone = 1 + WAITER_GONE_MS / 1000 + 1;
@@ -68,10 +75,7 @@ describeCatalog('catalog drive lines', (catalog) => {
   });
 
   test('a waiter that ends first in line wakes the next while the drive is free, not while it is held', async () => {
-    const db = catalog.db();
-    await startAll(db);
-    begins(await beginAttemptInLine(db, start(a), at(0)));
-    waits(await beginAttemptInLine(db, start(b), at(1)), a);
+    const { db } = await aHoldsBWaits();
     waits(await beginAttemptInLine(db, start(c), at(2)), a);
     waits(await beginAttemptInLine(db, start(d), at(3)), a);
     assert.deepEqual(await end(db, b, 4), [], 'a still holds the drive: nobody to wake');
@@ -81,38 +85,26 @@ describeCatalog('catalog drive lines', (catalog) => {
   });
 
   test('a job that asks for another drive leaves its first line', async () => {
-    const db = catalog.db();
-    await startAll(db);
-    begins(await beginAttemptInLine(db, start(a), at(0)));
-    waits(await beginAttemptInLine(db, start(b), at(1)), a);
+    const { db } = await aHoldsBWaits();
     waits(await beginAttemptInLine(db, start(c), at(2)), a);
     begins(await beginAttemptInLine(db, start(b, 'd2'), at(3))); // b's app moved: its drive is d2 now
     assert.deepEqual(await end(db, a, 4), [c]);
   });
 
   test('a lapsed lease goes to the first in line, who takes it over', async () => {
-    const db = catalog.db();
-    await startAll(db);
-    begins(await beginAttemptInLine(db, start(a, 'd1', 10_000), at(0)));
-    waits(await beginAttemptInLine(db, start(b), at(1)), a);
+    const { db } = await aHoldsBWaits(10_000);
     waits(await beginAttemptInLine(db, start(c), at(11)), b); // a's lease lapsed at 10 s: b is first
     begins(await beginAttemptInLine(db, start(b), at(12)));
   });
 
   test('a job that holds the drive begins its next attempt there, whoever waits', async () => {
-    const db = catalog.db();
-    await startAll(db);
-    begins(await beginAttemptInLine(db, start(a), at(0)));
-    waits(await beginAttemptInLine(db, start(b), at(1)), a);
+    const { db } = await aHoldsBWaits();
     begins(await beginAttemptInLine(db, { ...start(a), number: 2 }, at(2))); // a's attempt 1 timed out
     waits(await beginAttemptInLine(db, start(b), at(3)), a);
   });
 
   test('a retried call for an attempt that began answers its epoch, whoever waits', async () => {
-    const db = catalog.db();
-    await startAll(db);
-    const first = await beginAttemptInLine(db, start(a), at(0));
-    waits(await beginAttemptInLine(db, start(b), at(1)), a);
-    assert.deepEqual(await beginAttemptInLine(db, start(a), at(2)), first);
+    const { db, held } = await aHoldsBWaits();
+    assert.deepEqual(await beginAttemptInLine(db, start(a), at(2)), held);
   });
 });
