@@ -12,12 +12,7 @@ import {
   startTemporalServer,
   type TemporalServer,
 } from '../../src/devtools/temporal-server';
-import {
-  COORDINATOR_UPDATES_DYNAMIC_CONFIG,
-  FROZEN_NODE_DYNAMIC_CONFIG,
-  unconstrained,
-  type DynamicConfig,
-} from '../../src/model/server-dynamic-config';
+import { clusterDynamicConfig, type DynamicConfig } from '../../src/model/server-dynamic-config';
 import { coordinatorQueue } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { baton } from './cli';
@@ -50,11 +45,13 @@ async function createUsers(adminUrl: string): Promise<void> {
 }
 
 /**
- * The stack, its server with the dev servers' dynamic config (for frozen nodes and for the
- * coordinator's updates), then `dynamicConfig`'s keys over it: clusterDynamicConfig gives what
- * docs/deploy.md gives a production server, with each node queue's long polls.
+ * The stack, its server with `dynamicConfig`: by default the dev servers' values (for frozen nodes
+ * and for the coordinator's updates); clusterDynamicConfig with a cluster's nodes gives what
+ * docs/deploy.md gives a production server, each node queue's long polls too.
  */
-export async function startRealServerStack(dynamicConfig: DynamicConfig = {}): Promise<RealServerStack> {
+export async function startRealServerStack(
+  dynamicConfig: DynamicConfig = clusterDynamicConfig([]),
+): Promise<RealServerStack> {
   const binaries = await ensureTemporalServer(say);
   const pg = await startPostgres();
   if (!pg) throw new Error('PostgreSQL server binaries not found; apt-get install postgresql');
@@ -68,10 +65,7 @@ export async function startRealServerStack(dynamicConfig: DynamicConfig = {}): P
       binaries,
       databases,
       dataDir: tempDir('baton-temporal-').path,
-      dynamicConfig: {
-        ...unconstrained({ ...FROZEN_NODE_DYNAMIC_CONFIG, ...COORDINATOR_UPDATES_DYNAMIC_CONFIG }),
-        ...dynamicConfig,
-      },
+      dynamicConfig,
       say,
     });
     await prepareNamespace(server.address, 'default', say);
