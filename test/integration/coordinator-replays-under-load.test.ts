@@ -18,6 +18,10 @@
  * (Begun in the refused task alone, with nothing else in flight, the hand-over replayed here: the
  * server records that task as it has commands. The stress's failures came with concurrent
  * updates, signals and queries, which this test does not reproduce.)
+ *
+ * And the other way round: a run made due by a job's end, told by the jobFinished signal or the
+ * jobEnded update, hands over at once (patch coordinator-hands-over-on-job-end), not at its next
+ * tick (600 s here; bench:scale measured 1.2-1.5 s of refused requests at its 1 s tick before).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -97,26 +101,10 @@ describe('a coordinator under load', { timeout: 240_000, skip: secondNodeSkip() 
   test('a run first seen due by an update it refuses hands over only when woken, and replays', async (t) => {
     const { client, config } = c;
     const workflowId = coordinatorWorkflowId(config.cluster);
-    // the stress's jobs end first: their jobFinished signals would step the run's length unasked
-    await waitFor(
-      'the backups the stress started to end',
-      async () => (await coordinatorStatus(client, config.cluster)).running.length === 0,
-      120_000,
-    );
-    // no schedules: a scheduled backup would step it too
-    const plan: ClusterPlan = { ...config.plan, apps: config.plan.apps.map((a) => ({ ...a, schedule: null })) };
+    await stressOver(c);
+    const plan = unscheduled(c);
     const invalid: ClusterPlan = { ...plan, nodes: [...plan.nodes, plan.nodes[0]] };
-    const start = async (runEvents: number) => {
-      await client.workflow
-        .getHandle(workflowId)
-        .terminate('the test starts another run')
-        .catch(() => undefined);
-      return client.workflow.start('coordinator', {
-        workflowId,
-        taskQueue: coordinatorQueue(config.cluster),
-        args: [{ plan, tickSeconds: 600, reconcileSeconds: 600, runEvents }],
-      });
-    };
+    const start = (runEvents: number) => startRun(c, plan, runEvents);
     // A run at rest with L events, ending at runEvents: an update's task starts at event L + 2, a
     // signal's at L + 3, and every task before at L - 1 at most. So with L <= runEvents <= L + 2 a
     // refused update is the first task to see the run due; with runEvents = L + 3, a signal would be
@@ -168,7 +156,72 @@ describe('a coordinator under load', { timeout: 240_000, skip: secondNodeSkip() 
     const failed = (history.events ?? []).flatMap((e) => e.workflowTaskFailedEventAttributes?.failure?.message ?? []);
     assert.ok(handedOver, `the woken run did not continue as new within 30 s; failed tasks: ${failed.join(' | ')}`);
   });
+
+  for (const told of ['the jobFinished signal', 'the jobEnded update'] as const) {
+    test(`a run made due by a job's end told by ${told} hands over at once, not at its tick`, async () => {
+      await stressOver(c);
+      const plan = unscheduled(c);
+      const firstRest = await atRest(await startRun(c, plan, 100_000));
+      // A harmless signal steps the run's length by its 4 events until the end's own task (a
+      // signal's starts at length + 3, an update's at length + 2) is the first to see it due.
+      const opensAt = told === 'the jobFinished signal' ? 3 : 2;
+      const runEvents = firstRest + 12;
+      const run = await startRun(c, plan, runEvents);
+      let length = await atRest(run);
+      while (length + opensAt < runEvents) {
+        await run.signal('jobRouted', { jobId: 'no-such-job', node: plan.nodes[0].name, drive: plan.drives[0].name });
+        length = await atRest(run);
+      }
+      const thisRun = c.client.workflow.getHandle(run.workflowId, run.firstExecutionRunId);
+      assert.equal((await thisRun.describe()).status.name, 'RUNNING', `not yet due at rest with ${length} events`);
+      const ended = { jobId: 'no-such-job', state: 'succeeded' };
+      const t0 = Date.now();
+      if (told === 'the jobFinished signal') await run.signal('jobFinished', ended);
+      else await run.executeUpdate('jobEnded', { args: [ended] });
+      await waitFor(
+        'the run to continue as new',
+        async () => (await thisRun.describe()).status.name === 'CONTINUED_AS_NEW',
+        20_000,
+        100,
+      );
+      const ms = Date.now() - t0;
+      assert.ok(ms < 10_000, `handed over ${ms} ms after the job's end; its tick is 600 s`);
+      await Worker.runReplayHistory(
+        { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } },
+        await thisRun.fetchHistory(),
+        run.workflowId,
+      );
+    });
+  }
 });
+
+/** The stress's jobs end first: their jobFinished signals would step a run's length unasked. */
+async function stressOver(c: LocalCluster): Promise<void> {
+  await waitFor(
+    'the backups the stress started to end',
+    async () => (await coordinatorStatus(c.client, c.config.cluster)).running.length === 0,
+    120_000,
+  );
+}
+
+/** The cluster's plan with no schedules: a scheduled backup would step a run's length too. */
+function unscheduled(c: LocalCluster): ClusterPlan {
+  return { ...c.config.plan, apps: c.config.plan.apps.map((a) => ({ ...a, schedule: null })) };
+}
+
+/** Ends the coordinator's run and starts one that ticks every 600 s and hands over at `runEvents`. */
+async function startRun(c: LocalCluster, plan: ClusterPlan, runEvents: number) {
+  const workflowId = coordinatorWorkflowId(c.config.cluster);
+  await c.client.workflow
+    .getHandle(workflowId)
+    .terminate('the test starts another run')
+    .catch(() => undefined);
+  return c.client.workflow.start('coordinator', {
+    workflowId,
+    taskQueue: coordinatorQueue(c.config.cluster),
+    args: [{ plan, tickSeconds: 600, reconcileSeconds: 600, runEvents }],
+  });
+}
 
 /** Waits until the run's history stops growing with no task or activity pending; returns its length. */
 async function atRest(handle: WorkflowHandle): Promise<number> {
