@@ -26,6 +26,7 @@ import { COORDINATOR_RUN_EVENTS } from '../../src/model/coordinator';
 import { coordinatorFigures, type CoordinatorFigures } from './coordinator-history';
 import { driveUses, fromDriveFree, type Dispatched } from './drive-waits';
 import { catalogTimings, copyCatalog, type QueryTiming } from './catalog-timings';
+import { meanCores, serverRole, startCpuSampler, type CpuSample } from './cpu-sampler';
 import { percentile } from './percentile';
 import { nodeName, SCALE_CLUSTER, writeScalePlan, type ScalePlan } from './plan';
 import { clusterDynamicConfig, unconstrained } from '../../src/model/server-dynamic-config';
@@ -57,6 +58,7 @@ function say(line: string): void {
 }
 
 interface WorkerProcess {
+  carriesCoordinator: boolean;
   child: ChildProcess;
   nodes: string[];
   ready: Promise<void>;
@@ -73,7 +75,7 @@ function startWorkers(plan: ScalePlan, records: string): WorkerProcess[] {
       child.stdout?.on('data', (d: Buffer) => /ready:/.test(d.toString()) && ok());
       child.once('exit', (code) => fail(new Error(`worker process ${i} exited ${code} before it was ready`)));
     });
-    return { child, nodes, ready };
+    return { child, nodes, ready, carriesCoordinator: carries.length > 0 };
   });
 }
 
@@ -219,6 +221,7 @@ interface Outcome {
   sqlite: QueryTiming[];
   postgres: QueryTiming[] | null;
   wallS: number;
+  cpu: CpuSample[];
 }
 
 /** Each request whose job's first attempt ran, and when (from the stand-in's records). */
@@ -313,6 +316,8 @@ async function run(dir: string): Promise<Outcome> {
   const connection = await Connection.connect({ address: server.address, interceptors: clientInterceptors() });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const started = Date.now();
+  const sampler = startCpuSampler(roleOf(workers));
+  let cpu: CpuSample[] = [];
   try {
     await Promise.all(workers.map((w) => w.ready));
     say(`${NODES} node workers in ${PROCESSES} processes ready; coordinator for ${APPS} apps`);
@@ -320,6 +325,7 @@ async function run(dir: string): Promise<Outcome> {
     const failovers = rollingFailover(plan, catalog, Date.now());
     const requests = await requestDay(client, plan, config.cluster);
     await waitForJobs(catalog, 600_000);
+    cpu = sampler.stop();
     const wallS = (Date.now() - started) / 1000;
     const { states, rerouted } = await jobStates(catalog);
     const movesRecordedMs = await movesRecorded(catalog, failovers);
@@ -333,6 +339,7 @@ async function run(dir: string): Promise<Outcome> {
     // the raw figures beside the run, to look into a tail: each request, each coordinator run
     writeFileSync(join(dir, 'requests.jsonl'), requests.map((r) => JSON.stringify(r)).join('\n') + '\n');
     writeFileSync(join(dir, 'coordinator-runs.json'), JSON.stringify(coordinator.runTimes));
+    writeFileSync(join(dir, 'cpu.jsonl'), cpu.map((c) => JSON.stringify(c)).join('\n') + '\n');
     writeFileSync(
       join(dir, 'coordinator-handovers.jsonl'),
       coordinator.handOvers.map((h) => JSON.stringify(h)).join('\n') + '\n',
@@ -350,8 +357,10 @@ async function run(dir: string): Promise<Outcome> {
       sqlite,
       postgres,
       wallS,
+      cpu,
     };
   } finally {
+    sampler.stop();
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(
       workers.map((w) => new Promise((r) => (w.child.exitCode !== null ? r(null) : w.child.once('exit', r)))),
@@ -360,6 +369,31 @@ async function run(dir: string): Promise<Outcome> {
     await catalog.destroy();
     await server.stop();
   }
+}
+
+/** Each process's role for the CPU samples: this bench, the worker processes by what they carry, the server's. */
+function roleOf(workers: WorkerProcess[]) {
+  const carrying = new Map(workers.map((w) => [w.child.pid, w.carriesCoordinator]));
+  return (pid: number, comm: string) => {
+    if (pid === process.pid) return 'bench';
+    const carries = carrying.get(pid);
+    if (carries !== undefined) return carries ? 'coordinator workers' : 'node workers';
+    return serverRole(comm);
+  };
+}
+
+/** Mean cores used by each role and idle, over the day's first quarter and the rest, as "0.52 / 0.31". */
+function cpuText(cpu: CpuSample[]): string {
+  const first = meanCores(cpu, 0, DAY_S / 4);
+  const rest = meanCores(cpu, DAY_S / 4);
+  const roles = Object.keys({ ...first.cores, ...rest.cores }).sort(
+    (a, b) => (rest.cores[b] ?? 0) - (rest.cores[a] ?? 0),
+  );
+  const pair = (a = 0, b = 0) => `${a.toFixed(2)} / ${b.toFixed(2)}`;
+  return [
+    ...roles.map((r) => `${r} ${pair(first.cores[r], rest.cores[r])}`),
+    `idle ${pair(first.idle, rest.idle)}`,
+  ].join(', ');
 }
 
 const ms = (v: number | null) =>
@@ -410,6 +444,7 @@ function sectionText(o: Outcome): string {
     `| coordinator hand-overs: due (${COORDINATOR_RUN_EVENTS} events) -> run closed, p50 / max (${handOverMs.length} runs); its tasks the server failed meanwhile as events came (UnhandledCommand) | ${ms(percentile(handOverMs, 50))} / ${ms(handOverMs.length ? Math.max(...handOverMs) : null)}; ${c.handOvers.reduce((n, h) => n + h.refusedTries, 0)}, in ${c.handOvers.filter((h) => h.refusedTries > 0).length} runs | | |`,
     `| coordinator state carried into a new run (largest input) | ${(c.maxInputBytes / 1024).toFixed(0)} KiB | | |`,
     `| worker processes' peak RSS | ${o.rssMiB.map((m) => `${m.toFixed(0)} MiB`).join(', ')} | | |`,
+    `| CPU by process, mean cores used over the day's first quarter / the rest (of ${availableParallelism()}; samples of 5 s in cpu.jsonl beside the run) | ${cpuText(o.cpu)} | | |`,
     `| wall time of the whole run | ${o.wallS.toFixed(0)} s | | |`,
     '',
     'Catalog queries at the end of the run (median of 20):',
