@@ -9,6 +9,9 @@
  *   backup-job-drive-line, backup-job-drive-line-holder: drill-db moved onto node-2, its backup
  *                             holding node-2's drive while sample-db's waits in line, woken by the
  *                             first as it ends (test/helpers/drive-line.ts)
+ *   backup-job-drive-swap, backup-job-drive-swap-taker: sample-db and drill-db swap nodes mid-backup;
+ *                             the first job to ask for the other's drive waits and lets go of its own,
+ *                             the taker takes it and wakes the first (test/helpers/drive-line.ts)
  *   coordinator-failover:     the coordinator after its host node was SIGKILLed, with both jobs in it
  *   scheduled-backup:         one run started by sample-db's schedule
  *   scheduled-backup-failed:  one run of that schedule whose backup failed (the app's data gone)
@@ -37,7 +40,7 @@ import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DEMO_APP, DEMO_APP_HOST, DRILL_APP, DRILL_APP_HOST } from '../src/demo/demo-files';
 import { isCoordinatorMove } from '../src/model/coordinator-move';
 import { waitFor } from '../src/util/wait';
-import { backUpTwoOnOneDrive, moveAppSeen } from '../test/helpers/drive-line';
+import { backUpTwoOnOneDrive, moveAppSeen, swapTwoMidBackup } from '../test/helpers/drive-line';
 import { startLocalCluster, type LocalCluster } from '../test/helpers/local-cluster';
 import {
   CONTINUE_AS_NEW_CONFIG,
@@ -61,6 +64,8 @@ const ALL = [
   'backup-job-fresh-restart',
   'backup-job-drive-line',
   'backup-job-drive-line-holder',
+  'backup-job-drive-swap',
+  'backup-job-drive-swap-taker',
   'scheduled-backup',
   'scheduled-backup-failed',
   'coordinator-failover',
@@ -113,10 +118,15 @@ async function saveScheduledRun(cluster: LocalCluster, name: string, state: 'suc
 }
 
 /** A full backup of drill-db cancelled after its first checkpoint, as `baton job cancel` does it. */
-/** The histories of a cancelled backup and of two in a drive's line, when wanted. */
+/** The histories of a cancelled backup, of two in a drive's line and of two swapping drives, when wanted. */
 async function saveCancelledAndDriveLine(cluster: LocalCluster): Promise<void> {
   if (wanted.includes('backup-job-cancelled')) await saveCancelledBackup(cluster);
   if (wanted.some((n) => n.startsWith('backup-job-drive-line'))) await saveDriveLine(cluster);
+  if (wanted.some((n) => n.startsWith('backup-job-drive-swap'))) {
+    const { waiter, taker } = await swapTwoMidBackup(cluster);
+    await save(cluster, 'backup-job-drive-swap', waiter);
+    await save(cluster, 'backup-job-drive-swap-taker', taker);
+  }
 }
 
 /** Two backups on node-2's drive, the second in line; drill-db goes back to its node after. */

@@ -136,12 +136,20 @@ export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string)
 }
 
 /** What beginAttemptInLine did: began the attempt, or put the job in the drive's line. */
-export type AttemptBegun = { epoch: number } | { waitingFor: string; drive: string };
+/**
+ * What beginAttemptInLine did: began the attempt, or put the job in the drive's line. Either way
+ * `wake` names the jobs first in line for the drives the job let go of (absent: none; an older
+ * build's answer has none).
+ */
+export type AttemptBegun = ({ epoch: number } | { waitingFor: string; drive: string }) & { wake?: string[] };
 
 /**
  * As beginAttempt, but a busy drive puts the job in its line (drive-line.ts) instead of throwing,
  * and a free one goes to the first job in line: a job that asks while others wait, waits behind
- * them. `waitingFor` names the job that holds the drive, or the one first in line.
+ * them. `waitingFor` names the job that holds the drive, or the one first in line. A job asking for
+ * a drive lets go of any other drive it leases (its app moved; its earlier attempt has ended) at
+ * once, waiting or not: two jobs whose apps swapped nodes would otherwise each hold the drive the
+ * other waits for until a lease lapsed.
  */
 export async function beginAttemptInLine(db: Catalog, a: AttemptStart, nowIso: string): Promise<AttemptBegun> {
   return db.transaction().execute(async (trx): Promise<AttemptBegun> => {
@@ -151,14 +159,44 @@ export async function beginAttemptInLine(db: Catalog, a: AttemptStart, nowIso: s
     // a job that holds the drive (between its attempts) keeps it, whoever waits
     const first =
       lease.kind === 'own' ? a.jobId : lease.kind === 'busy' ? lease.holder : await firstInLine(trx, a.drive, nowIso);
+    const wake = await releaseOtherDrives(trx, a.jobId, a.drive, nowIso);
     if (first !== undefined && first !== a.jobId) {
       await joinLine(trx, a.drive, a.jobId, nowIso);
-      return { waitingFor: first, drive: a.drive };
+      return { waitingFor: first, drive: a.drive, wake };
     }
     if (lease.kind === 'lapsed') await takeOver(trx, a, lease, nowIso);
     await leaveLines(trx, a.jobId);
-    return { epoch: await grant(trx, a, nowIso) };
+    return { epoch: await grant(trx, a, nowIso), wake };
   });
+}
+
+/** The job's leases on drives other than `keep` go; returns the first in line for each (in `trx`). */
+async function releaseOtherDrives(trx: Catalog, jobId: string, keep: string, nowIso: string): Promise<string[]> {
+  const held = await trx
+    .selectFrom('drive_leases')
+    .select('drive')
+    .where('job_id', '=', jobId)
+    .where('drive', '!=', keep)
+    .execute();
+  if (held.length === 0) return [];
+  await trx.deleteFrom('drive_leases').where('job_id', '=', jobId).where('drive', '!=', keep).execute();
+  return nextInLines(
+    trx,
+    held.map((r) => r.drive),
+    jobId,
+    nowIso,
+  );
+}
+
+/** For each drive no other running job holds, the job first in its line (in `trx`). */
+async function nextInLines(trx: Catalog, drives: string[], jobId: string, nowIso: string): Promise<string[]> {
+  const next: string[] = [];
+  for (const drive of new Set(drives)) {
+    if ((await leaseState(trx, drive, jobId, nowIso)).kind === 'busy') continue;
+    const first = await firstInLine(trx, drive, nowIso);
+    if (first !== undefined) next.push(first);
+  }
+  return next;
 }
 
 /** Issues the attempt's epoch, records it, and leases the drive to the job (in `trx`). */
@@ -401,12 +439,11 @@ export async function releaseLeases(db: Catalog, jobId: string, nowIso: string):
     const lines = await trx.selectFrom('drive_waiters').select('drive').where('job_id', '=', jobId).execute();
     await trx.deleteFrom('drive_leases').where('job_id', '=', jobId).execute();
     await leaveLines(trx, jobId);
-    const next: string[] = [];
-    for (const drive of new Set([...held, ...lines].map((r) => r.drive))) {
-      if ((await leaseState(trx, drive, jobId, nowIso)).kind === 'busy') continue;
-      const first = await firstInLine(trx, drive, nowIso);
-      if (first !== undefined) next.push(first);
-    }
-    return next;
+    return nextInLines(
+      trx,
+      [...held, ...lines].map((r) => r.drive),
+      jobId,
+      nowIso,
+    );
   });
 }

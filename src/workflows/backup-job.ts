@@ -92,6 +92,15 @@ export const JOB_STARTS_WITHIN_ITS_WINDOW = 'job-starts-within-its-window';
 export const JOB_WAITS_IN_LINE = 'job-waits-in-line-for-its-drive';
 
 /**
+ * A job that asks for a drive lets go of the drive it leased before (its app moved), and wakes the
+ * job first in that drive's line at once, as a job's end does. Before, the first in line asked again
+ * at its next DRIVE_WAIT_POLL; and before the catalog let go at all, two jobs whose apps swapped
+ * nodes each held the drive the other waited for until a lease lapsed. Histories recorded before
+ * had nothing to wake.
+ */
+export const JOB_WAKES_THE_LINE_IT_LEAVES = 'job-wakes-the-line-of-a-drive-it-leaves';
+
+/**
  * How often a job in line asks for its drive without being told: a wake-up that never came (the
  * holder was closed by the coordinator's reconcile, or moved to another drive). A third of the
  * catalog's WAITER_GONE_MS, after which a waiter that stopped asking is passed over.
@@ -116,6 +125,7 @@ interface JobPatches {
   endsByUpdate: boolean;
   startWindow: boolean;
   waitsInLine: boolean;
+  wakesLineItLeaves: boolean;
 }
 
 /**
@@ -275,12 +285,19 @@ function canRead(
 
 /**
  * Begins the attempt once its drive is the job's (JOB_WAITS_IN_LINE): while another job holds it,
- * or is first in its line, waits for a driveFreed signal or DRIVE_WAIT_POLL, then asks again.
+ * or is first in its line, waits for a driveFreed signal or DRIVE_WAIT_POLL, then asks again. The
+ * jobs first in line for a drive it let go of are woken (JOB_WAKES_THE_LINE_IT_LEAVES).
  */
-async function beginInLine(job: JobTracker, start: AttemptStart, show: () => void): Promise<number> {
+async function beginInLine(
+  job: JobTracker,
+  start: AttemptStart,
+  show: () => void,
+  patches: JobPatches,
+): Promise<number> {
   for (;;) {
     const freed = job.drivesFreed;
     const begun = await catalog.beginAttemptInLine(start);
+    if (patches.wakesLineItLeaves) await wakeNextInLine(start.jobId, begun.wake ?? []);
     if ('epoch' in begun) return begun.epoch;
     job.waitingForDrive(begun.drive, begun.waitingFor);
     show();
@@ -301,7 +318,7 @@ async function runAttempts(
     const attempt = attempts.current;
     const { number, node, drive } = attempt;
     const epoch = patches.waitsInLine
-      ? await beginInLine(job, attempts.start(), show)
+      ? await beginInLine(job, attempts.start(), show, patches)
       : await catalog.beginAttempt(attempts.start());
     job.attemptStarted(number, epoch, node, drive.name, attempt.restart);
     mark('running', node);
@@ -441,6 +458,7 @@ export async function backupJob(input: BackupJobInput): Promise<BackupJobResult>
     endsByUpdate: patched(JOB_REPORTS_END_BY_UPDATE),
     startWindow: patched(JOB_STARTS_WITHIN_ITS_WINDOW),
     waitsInLine: patched(JOB_WAITS_IN_LINE),
+    wakesLineItLeaves: patched(JOB_WAKES_THE_LINE_IT_LEAVES),
   };
   if (patches.startWindow) refuseLateStart(input);
   try {

@@ -16,6 +16,10 @@
  * backup-job-drive-line-*: behind the patch marker job-waits-in-line-for-its-drive, sample-db's backup
  *   asks beginAttemptInLine, waits in node-2's drive's line behind drill-db's, is woken by its
  *   driveFreed signal and asks again; the -holder one ends and signals it (recordJobFinished's wake).
+ * backup-job-drive-swap-*: behind the patch marker job-wakes-the-line-of-a-drive-it-leaves, sample-db
+ *   and drill-db swap nodes mid-backup: the waiter's second attempt asks beginAttemptInLine, waits for
+ *   the drive the other held and is woken by driveFreed; the -taker one signals it before its
+ *   second attempt runs (beginAttemptInLine's wake), not at its end.
  * backup-job-cancelled-*: a backup of drill-db cancelled mid-way: the cancel request cancels the
  *   attempt (TRY_CANCEL), then behind the patch marker job-ends-on-any-exit endAttempt (cancelled),
  *   recordJobFinished and the jobFinished signal run in a non-cancellable scope; the job ends CANCELED.
@@ -185,6 +189,23 @@ test('a job in line for its drive carries its patch, asks again when woken; the 
     holder.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'driveFreed'),
     'the holder signals driveFreed',
   );
+});
+
+test('two jobs whose apps swapped nodes carry the patch; the taker wakes the waiter as it begins, before it ends', () => {
+  const id = 'job-wakes-the-line-of-a-drive-it-leaves';
+  const waiter = fromPatch('backup-job-drive-swap-0', '.json', id);
+  assert.ok(
+    waiter.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'driveFreed'),
+    'the waiter is woken by driveFreed',
+  );
+  const taker = fromPatch('backup-job-drive-swap-taker-0', '.json', id);
+  const woke = taker.findIndex(
+    (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'driveFreed',
+  );
+  const lastBackup = taker
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType.name)
+    .lastIndexOf('backupAttempt');
+  assert.ok(woke > 0 && lastBackup > woke, `driveFreed at ${woke}, the last backup attempt scheduled at ${lastBackup}`);
 });
 
 test('the coordinator that reports moves at once carries its patch and tells a moved job', () => {

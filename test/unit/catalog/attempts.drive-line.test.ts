@@ -21,9 +21,15 @@ const start = (jobId: string, drive = 'd1', leaseMs?: number) => ({
   drive,
   leaseMs,
 });
-const waits = (begun: AttemptBegun, waitingFor: string) =>
-  assert.deepEqual(begun, { waitingFor, drive: 'd1' }, `expected to wait for ${waitingFor}`);
+const waits = (begun: AttemptBegun, waitingFor: string, drive = 'd1') =>
+  assert.deepEqual(
+    'waitingFor' in begun && { waitingFor: begun.waitingFor, drive: begun.drive },
+    { waitingFor, drive },
+    `expected to wait for ${waitingFor}: ${JSON.stringify(begun)}`,
+  );
 const begins = (begun: AttemptBegun) => assert.ok('epoch' in begun, `expected to begin: ${JSON.stringify(begun)}`);
+/** Attempt 2 of the job, on `drive`: its app moved. */
+const moved = (jobId: string, drive: string) => ({ ...start(jobId, drive), number: 2 });
 
 async function startAll(db: Catalog): Promise<void> {
   for (const j of jobs) await jobStarted(db, j, at(0));
@@ -105,6 +111,37 @@ describeCatalog('catalog drive lines', (catalog) => {
 
   test('a retried call for an attempt that began answers its epoch, whoever waits', async () => {
     const { db, held } = await aHoldsBWaits();
-    assert.deepEqual(await beginAttemptInLine(db, start(a), at(2)), held);
+    assert.ok('epoch' in held);
+    assert.deepEqual(await beginAttemptInLine(db, start(a), at(2)), { epoch: held.epoch });
+  });
+
+  test('two jobs whose apps swapped nodes each let go of their old drive: neither waits for the other', async () => {
+    const db = catalog.db();
+    await startAll(db);
+    begins(await beginAttemptInLine(db, start(a, 'd1'), at(0)));
+    begins(await beginAttemptInLine(db, start(b, 'd2'), at(0)));
+    // the apps swap: a's next attempt is for d2, b's for d1
+    const aAsks = await beginAttemptInLine(db, moved(a, 'd2'), at(1));
+    waits(aAsks, b, 'd2');
+    assert.deepEqual(aAsks.wake, [], 'nobody waits for d1 yet');
+    const bAsks = await beginAttemptInLine(db, moved(b, 'd1'), at(2));
+    begins(bAsks);
+    assert.deepEqual(bAsks.wake, [a], 'b let go of d2: a, first in its line, is woken');
+    begins(await beginAttemptInLine(db, moved(a, 'd2'), at(2)));
+    const leases = await db.selectFrom('drive_leases').select(['drive', 'job_id']).orderBy('drive').execute();
+    assert.deepEqual(leases, [
+      { drive: 'd1', job_id: b },
+      { drive: 'd2', job_id: a },
+    ]);
+  });
+
+  test('a job whose app moved to a busy drive wakes the first in line for the drive it left', async () => {
+    const { db } = await aHoldsBWaits();
+    begins(await beginAttemptInLine(db, start(c, 'd2'), at(2)));
+    const aAsks = await beginAttemptInLine(db, moved(a, 'd2'), at(3));
+    waits(aAsks, c, 'd2');
+    assert.deepEqual(aAsks.wake, [b], 'a let go of d1 while it waits for d2');
+    begins(await beginAttemptInLine(db, start(b), at(3)));
+    assert.deepEqual(await end(db, c, 4), [a]);
   });
 });
