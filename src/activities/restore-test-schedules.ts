@@ -4,26 +4,21 @@
  * `restoreTest`, starting the `restoreTest` workflow on the coordinator queue, which finds the
  * app's host itself. A schedule whose memo fingerprint differs from the plan's is replaced.
  */
-import { ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
-import { createOrReplace, deleteUnwanted, type ScheduleSync } from './schedule-sync';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { createOrReplace, deleteUnwanted, fingerprintOf, scheduleSpec, type ScheduleSync } from './schedule-sync';
 import {
   coordinatorQueue,
   restoreTestScheduleId,
   restoreTestSchedulePrefix,
   scheduledRestoreTestId,
 } from '../model/names';
-import type { AppSchedule, AppSpec, ClusterPlan, RestoreTestSpec } from '../model/plan';
+import type { AppSpec, ClusterPlan, RestoreTestSpec } from '../model/plan';
 import { describeSample, restoreTestSettings, type RestoreTestInput } from '../model/restore-test';
 
 /** What a pass over the restore-test schedules did, by app. */
 export type RestoreTestScheduleSync = ScheduleSync;
 
 type Tested = AppSpec & { restoreTest: RestoreTestSpec };
-
-function specOf(s: AppSchedule): ScheduleSpec {
-  if (s.cron) return { cronExpressions: [s.cron] };
-  return { intervals: [{ every: `${s.everySeconds ?? 86400}s` }] };
-}
 
 /** What a scheduled run is started with: the plan's restoreTest and the node settings it needs. */
 export function restoreTestInputOf(plan: ClusterPlan, app: Tested, requestedBy: string): RestoreTestInput {
@@ -40,7 +35,7 @@ export function restoreTestInputOf(plan: ClusterPlan, app: Tested, requestedBy: 
 function fingerprint(plan: ClusterPlan, app: Tested): string {
   return JSON.stringify({
     ...restoreTestInputOf(plan, app, ''),
-    schedule: app.restoreTest.schedule,
+    schedule: fingerprintOf(restoreTestScheduleId(plan.cluster, app.name), app.restoreTest.schedule),
     queue: coordinatorQueue(plan.cluster),
   });
 }
@@ -49,7 +44,7 @@ async function create(client: Client, plan: ClusterPlan, app: Tested): Promise<v
   const id = restoreTestScheduleId(plan.cluster, app.name);
   await client.schedule.create({
     scheduleId: id,
-    spec: specOf(app.restoreTest.schedule),
+    spec: scheduleSpec(id, app.restoreTest.schedule),
     action: {
       type: 'startWorkflow',
       workflowType: 'restoreTest',

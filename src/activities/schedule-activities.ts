@@ -6,19 +6,19 @@
  * and the run ends as its backup did.
  */
 import { Context } from '@temporalio/activity';
-import {
-  ScheduleOverlapPolicy,
-  WorkflowFailedError,
-  WorkflowUpdateFailedError,
-  type Client,
-  type ScheduleSpec,
-} from '@temporalio/client';
+import { ScheduleOverlapPolicy, WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { sendStartBackup } from '../client/coordinator-update';
 import { type StartedBackup } from '../model/backup';
 import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
-import type { AppSpec, ClusterPlan } from '../model/plan';
+import type { AppSchedule, AppSpec, ClusterPlan } from '../model/plan';
 import { syncRestoreTestSchedules, type RestoreTestScheduleSync } from './restore-test-schedules';
-import { createOrReplace, deleteUnwanted, type ScheduleSync as Sync } from './schedule-sync';
+import {
+  createOrReplace,
+  deleteUnwanted,
+  fingerprintOf,
+  scheduleSpec,
+  type ScheduleSync as Sync,
+} from './schedule-sync';
 
 export interface ScheduledRunInput {
   cluster: string;
@@ -37,18 +37,18 @@ export interface ScheduleSync extends Sync {
   restoreTests?: RestoreTestScheduleSync;
 }
 
-function specOf(app: AppSpec): ScheduleSpec {
-  const s = app.schedule;
-  if (s?.cron) return { cronExpressions: [s.cron] };
-  return { intervals: [{ every: `${s?.everySeconds ?? 86400}s` }] };
-}
+/** An app the plan schedules. */
+type Scheduled = AppSpec & { schedule: AppSchedule };
 
 /**
  * What the schedule should be, as a string: a changed plan gives a changed fingerprint, and so
- * does a changed queue (a schedule made before queues named their cluster is replaced).
+ * does a changed queue (a schedule made before queues named their cluster is replaced) or offset.
  */
-function fingerprint(cluster: string, app: AppSpec): string {
-  return JSON.stringify({ ...app.schedule, queue: coordinatorQueue(cluster) });
+function fingerprint(cluster: string, app: Scheduled): string {
+  return JSON.stringify({
+    ...fingerprintOf(scheduleId(cluster, app.name), app.schedule),
+    queue: coordinatorQueue(cluster),
+  });
 }
 
 export function createScheduleActivities(deps: { client: Client }) {
@@ -57,7 +57,7 @@ export function createScheduleActivities(deps: { client: Client }) {
     /** Makes the cluster's backup and restore-test schedules match the plan: creates, replaces and deletes as needed. */
     async syncSchedules(plan: ClusterPlan): Promise<ScheduleSync> {
       const result: ScheduleSync = { created: [], updated: [], deleted: [] };
-      const wanted = plan.apps.filter((a) => a.schedule);
+      const wanted = plan.apps.filter((a): a is Scheduled => Boolean(a.schedule));
       for (const app of wanted) {
         const create = () => createSchedule(client, plan.cluster, app);
         const id = scheduleId(plan.cluster, app.name);
@@ -114,10 +114,10 @@ async function awaitJobEnd(client: Client, jobId: string): Promise<JobEnd> {
   }
 }
 
-async function createSchedule(client: Client, cluster: string, app: AppSpec): Promise<void> {
+async function createSchedule(client: Client, cluster: string, app: Scheduled): Promise<void> {
   await client.schedule.create({
     scheduleId: scheduleId(cluster, app.name),
-    spec: specOf(app),
+    spec: scheduleSpec(scheduleId(cluster, app.name), app.schedule),
     action: {
       type: 'startWorkflow',
       workflowType: 'scheduledBackup',
@@ -128,7 +128,7 @@ async function createSchedule(client: Client, cluster: string, app: AppSpec): Pr
     },
     policies: {
       overlap: ScheduleOverlapPolicy.SKIP,
-      catchupWindow: `${app.schedule?.catchupWindowSeconds ?? 600}s`,
+      catchupWindow: `${app.schedule.catchupWindowSeconds}s`,
     },
     memo: { batonSchedule: fingerprint(cluster, app), batonCluster: cluster },
   });

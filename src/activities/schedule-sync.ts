@@ -3,7 +3,25 @@
  * plan: each schedule carries the fingerprint of what made it in its memo (`batonSchedule`) and its
  * cluster (`batonCluster`); one whose fingerprint changed is replaced, one no app wants is deleted.
  */
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client, type ScheduleSpec } from '@temporalio/client';
+import type { AppSchedule } from '../model/plan';
+import { scheduleOffsetSeconds } from '../model/schedule-offset';
+
+/** Schedule `id` as Temporal's spec: the cron expression, or the interval at its offset (schedule-offset.ts). */
+export function scheduleSpec(id: string, s: AppSchedule): ScheduleSpec {
+  if (s.cron) return { cronExpressions: [s.cron] };
+  const every = { ...s, everySeconds: s.everySeconds ?? 86400 };
+  return { intervals: [{ every: `${every.everySeconds}s`, offset: `${scheduleOffsetSeconds(id, every)}s` }] };
+}
+
+/**
+ * The schedule as its fingerprint has it: with the offset an `every` schedule fires at, so one made
+ * before schedules were spread (on the epoch's hour) is replaced by its spread one.
+ */
+export function fingerprintOf(id: string, s: AppSchedule): AppSchedule {
+  const offset = scheduleOffsetSeconds(id, s);
+  return offset === null ? s : { ...s, offsetSeconds: offset };
+}
 
 /** What one pass did, by app. */
 export interface ScheduleSync {

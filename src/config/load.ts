@@ -85,6 +85,7 @@ function scheduleOf(s: ScheduleFile): AppSchedule {
   return {
     ...(s.cron ? { cron: s.cron } : {}),
     ...(s.every !== undefined ? { everySeconds: durationSeconds(s.every) } : {}),
+    ...(s.offset !== undefined ? { offsetSeconds: durationSeconds(s.offset) } : {}),
     catchupWindowSeconds: durationSeconds(s.catchupWindow),
   };
 }

@@ -21,11 +21,24 @@ const schedule = z
       .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression, e.g. "0 2 * * *"')
       .optional(),
     every: duration.optional(),
+    /** Where within each interval an `every` schedule fires (0: on the hour for 1h); absent: spread by app. */
+    offset: z.union([z.literal(0), duration]).optional(),
     catchupWindow: duration.default('10m'),
   })
   .refine((s) => (s.cron === undefined) !== (s.every === undefined), {
     message: 'must have exactly one of cron (e.g. "0 2 * * *") or every (e.g. 6h)',
-  });
+  })
+  .refine((s) => s.offset === undefined || s.every !== undefined, {
+    message:
+      'has an offset but no every: offset places an every schedule within its interval; a cron expression says its own times',
+  })
+  .refine(
+    (s) => s.offset === undefined || s.every === undefined || durationSeconds(s.offset) < durationSeconds(s.every),
+    {
+      message:
+        'has an offset that is not shorter than its every; give an offset from 0 up to just under the interval, e.g. every: 1h, offset: 15m',
+    },
+  );
 
 export const configSchema = z.strictObject({
   cluster: name,

@@ -78,6 +78,8 @@ export interface RestoreTestSpec {
 export interface AppSchedule {
   cron?: string;
   everySeconds?: number;
+  /** Where within the interval an `every` schedule fires, from the config; absent: spread by the schedule's ID (schedule-offset.ts). */
+  offsetSeconds?: number;
   catchupWindowSeconds: number;
 }
 

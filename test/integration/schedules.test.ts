@@ -1,7 +1,8 @@
 /**
  * Per-app Temporal Schedules on a real server: the coordinator creates them from its plan, each
  * scheduled run backs the app up on its current host and ends as its backup did, and
- * `baton schedules` says which node runs next and how the last run went.
+ * `baton schedules` says which node runs next and how the last run went. Each fires at its own
+ * offset within its interval (schedule-offset.ts), as Temporal's spec and the next runs show.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,12 +11,17 @@ import { after, before, describe, test } from 'node:test';
 import { coordinatorStatus, ensureCoordinator } from '../../src/client/coordinator-client';
 import { recentJobs } from '../../src/catalog/jobs';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
-import { DEMO_APP } from '../../src/demo/demo-files';
+import { DEMO_APP, DEMO_CLUSTER } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import { scheduleId } from '../../src/model/names';
+import { scheduleOffsetSeconds } from '../../src/model/schedule-offset';
 import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
+
+/** The demo app's schedule's second within its 4 s interval. */
+const OFFSET_S =
+  scheduleOffsetSeconds(scheduleId(DEMO_CLUSTER, DEMO_APP), { everySeconds: 4, catchupWindowSeconds: 600 }) ?? 0;
 
 describe('schedules on a real cluster', { timeout: 180_000, skip: secondNodeSkip() }, () => {
   let c: LocalCluster;
@@ -34,6 +40,8 @@ describe('schedules on a real cluster', { timeout: 180_000, skip: secondNodeSkip
       }
     });
     assert.equal(description.spec.intervals?.[0]?.every, 4000);
+    // spread within the interval by the schedule's ID (schedule-offset.ts), not on the epoch's beat
+    assert.equal(description.spec.intervals?.[0]?.offset ?? 0, OFFSET_S * 1000);
     const onNode2 = await waitFor('a scheduled backup on node-2', async () =>
       (await recentJobs(c.catalog, 20)).find((j) => j.requested_by.startsWith('schedule:') && j.state === 'succeeded'),
     );
@@ -71,6 +79,7 @@ describe('schedules on a real cluster', { timeout: 180_000, skip: secondNodeSkip
     );
     assert.ok(rows[0].nextRuns.length > 0);
     assert.ok(Date.parse(rows[0].nextRuns[0]) > Date.now() - 5000);
+    for (const at of rows[0].nextRuns) assert.equal((Date.parse(at) / 1000) % 4, OFFSET_S, `next run at ${at}`);
   });
 
   test('a scheduled run whose backup fails fails too, and `baton schedules` says so', async () => {

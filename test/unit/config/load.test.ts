@@ -137,6 +137,39 @@ test('an app schedule takes cron or every, not both', () => {
   );
 });
 
+test('an every schedule takes an offset shorter than its interval; a cron one takes none', () => {
+  const withSchedule = (schedule: Record<string, unknown>) => {
+    const c = base();
+    (c.apps as Record<string, unknown>[])[0].schedule = schedule;
+    return c;
+  };
+  assert.deepEqual(
+    configFromObject(withSchedule({ every: '1h', offset: '15m' }), 'b.yaml', '/x').plan.apps[0].schedule,
+    {
+      everySeconds: 3600,
+      offsetSeconds: 900,
+      catchupWindowSeconds: 600,
+    },
+  );
+  assert.equal(
+    configFromObject(withSchedule({ every: '1h', offset: 0 }), 'b.yaml', '/x').plan.apps[0].schedule?.offsetSeconds,
+    0,
+    'offset 0: on the hour',
+  );
+  assert.throws(
+    () => configFromObject(withSchedule({ every: '1h', offset: '1h' }), 'b.yaml', '/x'),
+    /apps\[0\]\.schedule: .* has an offset that is not shorter than its every; give an offset from 0 up to just under the interval/,
+  );
+  assert.throws(
+    () => configFromObject(withSchedule({ cron: '0 2 * * *', offset: '5m' }), 'b.yaml', '/x'),
+    /apps\[0\]\.schedule: .* has an offset but no every: .* a cron expression says its own times/,
+  );
+  assert.throws(
+    () => configFromObject(withSchedule({ every: '1h', offset: '-5m' }), 'b.yaml', '/x'),
+    /apps\[0\]\.schedule\.offset: "-5m"/,
+  );
+});
+
 test('a static cluster service’s map watch can be turned off; a watch that is not a boolean is refused', () => {
   const raw = base();
   raw.clusterService = { kind: 'static', mapFile: 'map.json', watch: false };
