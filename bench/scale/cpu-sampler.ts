@@ -14,6 +14,8 @@ export interface CpuSample {
   cores: Record<string, number>;
   /** the machine's idle cores in the interval (/proc/stat) */
   idle: number;
+  /** what `other` was, by command name: the five busiest (kernel threads, tools started meanwhile) */
+  others: Record<string, number>;
 }
 
 /** The role of a process, from its pid and its command name (comm). */
@@ -69,13 +71,23 @@ export function startCpuSampler(roleOf: RoleOf, everyMs = 5000): { stop(): CpuSa
     const now = { at: performance.now(), procs: processTicks(), idle: idleTicks() };
     const seconds = (now.at - last.at) / 1000;
     const cores: Record<string, number> = {};
+    const others: Record<string, number> = {};
     for (const [pid, p] of now.procs) {
       const before = last.procs.get(pid);
-      const ticks = before && before.comm === p.comm ? p.ticks - before.ticks : p.ticks;
+      const used = (before && before.comm === p.comm ? p.ticks - before.ticks : p.ticks) / TICKS_PER_S / seconds;
       const role = roleOf(pid, p.comm);
-      cores[role] = (cores[role] ?? 0) + ticks / TICKS_PER_S / seconds;
+      cores[role] = (cores[role] ?? 0) + used;
+      if (role === 'other' && used > 0) others[p.comm] = (others[p.comm] ?? 0) + used;
     }
-    samples.push({ atS: (now.at - t0) / 1000, cores, idle: (now.idle - last.idle) / TICKS_PER_S / seconds });
+    const busiest = Object.entries(others)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5);
+    samples.push({
+      atS: (now.at - t0) / 1000,
+      cores,
+      idle: (now.idle - last.idle) / TICKS_PER_S / seconds,
+      others: Object.fromEntries(busiest),
+    });
     last = now;
   };
   const timer = setInterval(take, everyMs);
