@@ -135,7 +135,6 @@ export async function beginAttempt(db: Catalog, a: AttemptStart, nowIso: string)
   });
 }
 
-/** What beginAttemptInLine did: began the attempt, or put the job in the drive's line. */
 /**
  * What beginAttemptInLine did: began the attempt, or put the job in the drive's line. Either way
  * `wake` names the jobs first in line for the drives the job let go of (absent: none; an older

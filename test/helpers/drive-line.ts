@@ -61,10 +61,11 @@ export interface DriveSwapRun {
 
 /**
  * The sample app (slowed to 512 KiB/s, about 15 s, by a configure) and the drill app back up on
- * their own nodes (moved back there first); after a checkpoint each, the apps swap nodes. Each job's next attempt asks for
- * the drive the other held: the first to ask waits for it and lets go of its own, which the other
- * takes at once, letting go of the first's drive and waking it. Before, each held its drive while
- * it waited for the other's, until a lease lapsed. The plan and the apps are put back after.
+ * their own nodes (moved back there first); after a checkpoint each, the apps swap nodes. Each
+ * job's next attempt asks for the drive the other held: the first to ask waits for it and lets go
+ * of its own, which the other takes at once, letting go of the first's drive and waking it.
+ * Before, each held its drive while it waited for the other's, until a lease lapsed. The plan and
+ * the apps are put back after.
  */
 export async function swapTwoMidBackup(c: LocalCluster): Promise<DriveSwapRun> {
   const { cluster } = c.config;

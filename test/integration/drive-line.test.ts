@@ -66,7 +66,8 @@ describe('drive lines', { timeout: 180_000, skip: secondNodeSkip() }, () => {
       const [first, second] = attempts;
       const ms = Date.parse(second.started_at) - Date.parse(String(first.ended_at));
       console.log(`drive swap: ${jobId}'s second attempt began ${ms} ms after its first ended`);
-      assert.ok(ms < 3000, `${jobId}'s second attempt began ${ms} ms after its first ended`);
+      // about 1 s here; 21 s when each held the drive the other waited for, until a lease lapsed
+      assert.ok(ms < 7000, `${jobId}'s second attempt began ${ms} ms after its first ended`);
       const events = await jobEvents(c.catalog, jobId);
       assert.deepEqual(
         events.filter((e) => e.kind === 'lease-expired'),
