@@ -53,6 +53,11 @@ function processTicks(): Map<number, { comm: string; ticks: number }> {
   return out;
 }
 
+/** CPU seconds (user + system) process `pid` has used so far. */
+export function cpuSecondsOf(pid: number): number {
+  return (processTicks().get(pid)?.ticks ?? 0) / TICKS_PER_S;
+}
+
 /** The machine's idle ticks (idle + iowait), summed over its cores. */
 function idleTicks(): number {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);

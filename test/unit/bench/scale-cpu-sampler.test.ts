@@ -1,38 +1,49 @@
 /**
- * bench/scale's CPU samples: a busy child process shows up under its role (at most one core), an
- * idle one at about none, one given no role under `other` by its command name, and the means
- * split at a given second.
+ * bench/scale's CPU samples: a busy child process's CPU is counted under its role, as much as it
+ * used (read from /proc apart, so the check holds on a loaded machine), an idle one's about none,
+ * one given no role under `other` by its command name; and the means split at a given second.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { meanCores, serverRole, startCpuSampler, type CpuSample } from '../../../bench/scale/cpu-sampler';
+import { cpuSecondsOf, meanCores, serverRole, startCpuSampler, type CpuSample } from '../../../bench/scale/cpu-sampler';
 
-test('a process spinning on one core is sampled at about one core under its role; a sleeping one at about none', async () => {
+test('each process’s CPU is counted under its role, as much as it used; one given no role under `other` by name', async () => {
   const spin = spawn(process.execPath, ['-e', 'for (;;);']);
   const sleep = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
-  const sampler = startCpuSampler(
-    (pid, comm) => (pid === spin.pid ? 'spin' : pid === sleep.pid ? 'sleep' : serverRole(comm)),
-    200,
-  );
-  const other = spawn(process.execPath, ['-e', 'for (;;);']); // not given a role: `other`, named
+  const other = spawn(process.execPath, ['-e', 'for (;;);']); // not given a role: `other`, named `node`
+  const pids = [spin.pid ?? 0, sleep.pid ?? 0, other.pid ?? 0];
+  let used: number[];
+  let samples: CpuSample[];
   try {
+    await new Promise((r) => setTimeout(r, 200)); // started
+    const before = pids.map(cpuSecondsOf);
+    const sampler = startCpuSampler(
+      (pid, comm) => (pid === spin.pid ? 'spin' : pid === sleep.pid ? 'sleep' : serverRole(comm)),
+      200,
+    );
     await new Promise((r) => setTimeout(r, 1500));
+    samples = sampler.stop();
+    used = pids.map((pid, i) => cpuSecondsOf(pid) - before[i]);
+    assert.deepEqual(sampler.stop(), samples, 'stopped once');
   } finally {
-    spin.kill('SIGKILL');
-    sleep.kill('SIGKILL');
-    other.kill('SIGKILL');
+    for (const child of [spin, sleep, other]) child.kill('SIGKILL');
   }
-  const samples = sampler.stop();
   assert.ok(samples.length >= 5, `${samples.length} samples`);
-  const { cores } = meanCores(samples.slice(1, -1));
-  assert.ok(cores.spin > 0.3 && cores.spin < 1.2, `spin: ${cores.spin} cores`);
-  assert.ok((cores.sleep ?? 0) < 0.1, `sleep: ${cores.sleep} cores`);
-  assert.ok(
-    samples.slice(1, -1).every((s) => (s.others.node ?? 0) > 0.3),
-    'the unnamed spinner shows as node under others',
+  // what the samples counted, in CPU seconds: cores times each interval's length
+  const counted = (pick: (s: CpuSample) => number) =>
+    samples.reduce((sum, s, i) => sum + pick(s) * (s.atS - (i > 0 ? samples[i - 1].atS : 0)), 0);
+  const near = (got: number, want: number, what: string) =>
+    assert.ok(Math.abs(got - want) <= 0.05 + want * 0.15, `${what}: counted ${got} s, used ${want} s`);
+  // however loaded the machine is, the spinner used some CPU, and the samples count what it used
+  assert.ok(used[0] > 0.02, `the spinner ran: ${used[0]} s`);
+  near(
+    counted((s) => s.cores.spin ?? 0),
+    used[0],
+    'spin',
   );
-  assert.deepEqual(sampler.stop(), samples, 'stopped once');
+  assert.ok(counted((s) => s.cores.sleep ?? 0) < 0.03, 'the sleeper used about none');
+  assert.ok(counted((s) => s.others.node ?? 0) >= used[2] * 0.85 - 0.05, 'the unnamed spinner is under others as node');
 });
 
 test('means split at a second: each side averages only its own samples', () => {
