@@ -8,7 +8,9 @@
  * next run instead of failing its own close. A coordinator that does not take it within the
  * update's windows (its workflow task failing for longer than 6 s, a stuck coordinator) is told by
  * the jobFinished signal instead, which waits in its history whatever state it is in: a job never
- * waits on its coordinator to end.
+ * waits on its coordinator to end. It heartbeats while it waits (a third of its heartbeat timeout),
+ * so a node that dies meanwhile costs the job that timeout, and the retry on another node is told
+ * by the same update ID, not the minutes of its start-to-close timeout.
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -33,27 +35,46 @@ export function jobEndUpdateId(jobId: string): string {
 export function createJobEndActivities(deps: { client: Client }) {
   return {
     async reportJobEnd({ coordinatorId, end }: JobEndReport): Promise<JobEndTold> {
+      const stop = heartbeatWhileWaiting();
       try {
-        await sendCoordinatorUpdate(deps.client, coordinatorId, jobEndedUpdate, end, {
-          updateId: jobEndUpdateId(end.jobId),
-        });
-        return 'update';
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) {
-          throw ApplicationFailure.nonRetryable(
-            `no run of coordinator ${coordinatorId} is running to hear that job ${end.jobId} ended`,
-            'CoordinatorNotRunning',
-          );
-        }
-        Context.current().log.warn('the coordinator did not take the job end by update; signalling it', {
-          jobId: end.jobId,
-          error: String(err),
-        });
+        return await tell(deps.client, coordinatorId, end);
+      } finally {
+        stop();
       }
-      await deps.client.workflow.getHandle(coordinatorId).signal(jobFinishedSignal, end);
-      return 'signal';
     },
   };
+}
+
+/** Heartbeats every third of the activity's heartbeat timeout (none set: nothing) until stopped. */
+function heartbeatWhileWaiting(): () => void {
+  const ctx = Context.current();
+  const timeoutMs = ctx.info.heartbeatTimeoutMs;
+  if (!timeoutMs) return () => undefined;
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), Math.max(100, timeoutMs / 3));
+  return () => clearInterval(timer);
+}
+
+async function tell(client: Client, coordinatorId: string, end: JobFinished): Promise<JobEndTold> {
+  try {
+    await sendCoordinatorUpdate(client, coordinatorId, jobEndedUpdate, end, {
+      updateId: jobEndUpdateId(end.jobId),
+    });
+    return 'update';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw ApplicationFailure.nonRetryable(
+        `no run of coordinator ${coordinatorId} is running to hear that job ${end.jobId} ended`,
+        'CoordinatorNotRunning',
+      );
+    }
+    Context.current().log.warn('the coordinator did not take the job end by update; signalling it', {
+      jobId: end.jobId,
+      error: String(err),
+    });
+  }
+  await client.workflow.getHandle(coordinatorId).signal(jobFinishedSignal, end);
+  return 'signal';
 }
 
 export type JobEndActivities = ReturnType<typeof createJobEndActivities>;

@@ -7,6 +7,10 @@
  * The last case makes a real nondeterminism failure: the nodes are killed mid-backup and a worker
  * runs the coordinator with an unpatched change (test/replay/fixtures/coordinator-timer-added);
  * once that worker is gone and the nodes run again, the coordinator replays and goes on.
+ * Last, a job whose end waits on a coordinator that takes no update (its run on a queue no node
+ * polls; its reportJobEnd activity sends the jobEnded update) and whose activity's node is
+ * SIGKILLed meanwhile: the activity heartbeats, so another node takes it over within its 15 s
+ * heartbeat timeout, not at its 3 min start-to-close timeout.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +24,8 @@ import {
 } from '../../src/client/coordinator-client';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import { waitFor } from '../../src/util/wait';
-import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
+import { attemptsOf } from '../../src/catalog/attempts';
+import { coordinatorQueue, coordinatorWorkflowId, parseWorkerIdentity } from '../../src/model/names';
 import { nodesEnsuredCoordinator, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
 
@@ -187,5 +192,64 @@ describe('a stuck coordinator', { timeout: 240_000, skip: secondNodeSkip() }, ()
       status.running.some((j) => j.jobId === jobId) || status.recent.some((j) => j.jobId === jobId),
       'it still tracks the job',
     );
+  });
+
+  test('a node that dies while its reportJobEnd waits on the coordinator costs the job 15 s, not 3 min', async () => {
+    const { config } = c;
+    const { cluster } = config;
+    const id = coordinatorWorkflowId(cluster);
+    await ensureCoordinator(c.client, config, { tickSeconds: 1 });
+    await waitFor(
+      'the earlier tests’ jobs to end',
+      async () => (await coordinatorStatus(c.client, cluster)).running.length === 0,
+      120_000,
+    );
+    const { jobId } = await requestBackup(c.client, cluster, DRILL_APP, 'test', true);
+    await waitFor('the backup running', async () => (await attemptsOf(c.catalog, jobId)).length > 0);
+    // the job's end will wait on a coordinator that takes no update: its run is on a queue no node
+    // polls (one whose task failed would refuse it after 6 s, and the activity signal instead)
+    await c.client.workflow.getHandle(id).terminate('the test puts an unpolled coordinator in its place');
+    await c.client.workflow.start('coordinator', {
+      workflowId: id,
+      taskQueue: 'baton-test-unpolled',
+      args: [{ plan: config.plan }],
+    });
+    const job = c.client.workflow.getHandle(jobId);
+    const reporting = async () =>
+      (await job.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'reportJobEnd');
+    const first = await waitFor(
+      'reportJobEnd waiting on the coordinator',
+      async () => {
+        const a = await reporting();
+        return a?.lastWorkerIdentity ? a : undefined;
+      },
+      120_000,
+    );
+    const holder = parseWorkerIdentity(first.lastWorkerIdentity ?? '')?.node ?? '';
+    assert.ok(holder, `a node's worker holds it: ${first.lastWorkerIdentity}`);
+    c.signal(holder, 'SIGKILL');
+    const killedAt = Date.now();
+    try {
+      const retried = await waitFor(
+        'reportJobEnd taken over by another node',
+        async () => {
+          const a = await reporting();
+          const node = parseWorkerIdentity(a?.lastWorkerIdentity ?? '')?.node;
+          return a && (a.attempt ?? 0) >= 2 && node && node !== holder ? { attempt: a.attempt, node } : undefined;
+        },
+        120_000,
+        250,
+      );
+      const s = (Date.now() - killedAt) / 1000;
+      console.log(`reportJobEnd on ${holder} killed; attempt ${retried.attempt} on ${retried.node} after ${s} s`);
+      // the 15 s heartbeat timeout, the retry's 1 s backoff, a poll: well under the 3 min before
+      assert.ok(s < 30, `taken over ${s} s after the kill`);
+    } finally {
+      await c.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+      c.restart(holder);
+    }
   });
 });

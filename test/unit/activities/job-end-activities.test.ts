@@ -1,7 +1,8 @@
 /**
  * reportJobEnd alone, on a stand-in client: the job's end goes to the coordinator as the jobEnded
  * update under one ID per job; a coordinator that refuses it for longer than a moment is told by
- * the jobFinished signal instead; one that is not running is said, and sent nothing.
+ * the jobFinished signal instead; one that is not running is said, and sent nothing. While it
+ * waits it heartbeats, so a node that dies meanwhile is found at the heartbeat timeout.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -18,8 +19,8 @@ interface Sent {
   arg: unknown;
 }
 
-/** A coordinator whose updates are answered as `answer` says; every update and signal is noted. */
-function coordinator(answer: 'accepted' | 'refused', status = 'RUNNING') {
+/** A coordinator whose updates are answered as `answer` says (after a while: accepted then); every update and signal is noted. */
+function coordinator(answer: 'accepted' | 'refused' | { afterMs: number }, status = 'RUNNING') {
   const sent: Sent[] = [];
   const handle = {
     describe: () => Promise.resolve({ runId: 'run-1', status: { name: status } }),
@@ -29,7 +30,8 @@ function coordinator(answer: 'accepted' | 'refused', status = 'RUNNING') {
         const cause = Object.assign(new Error('8 namespace rate limit exceeded'), { code: 8, metadata: {} });
         return Promise.reject(new ServiceError('Workflow Update failed', { cause }));
       }
-      return Promise.resolve({ result: () => Promise.resolve(undefined) });
+      const afterMs = typeof answer === 'object' ? answer.afterMs : 0;
+      return new Promise((resolve) => setTimeout(() => resolve({ result: () => Promise.resolve(undefined) }), afterMs));
     },
     signal: (def: { name: string }, arg: unknown) => {
       sent.push({ kind: 'signal', name: def.name, arg });
@@ -71,4 +73,27 @@ test('a coordinator that is not running is said, not signalled', async () => {
       /no run of coordinator coord is running/.test(err.message),
   );
   assert.deepEqual(sent, []);
+});
+
+test('while the coordinator takes its time, the activity heartbeats every third of its heartbeat timeout', async () => {
+  const { report, sent } = coordinator({ afterMs: 1000 });
+  const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 300 });
+  let beats = 0;
+  env.on('heartbeat', () => beats++);
+  assert.equal(await env.run(() => report({ coordinatorId: 'coord', end })), 'update');
+  assert.equal(sent.length, 1);
+  // one at once, then every 100 ms for a second: about 11; none after it returned
+  assert.ok(beats >= 6 && beats <= 13, `${beats} heartbeats`);
+  const after = beats;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(beats, after, 'no heartbeat after the activity returned');
+});
+
+test('without a heartbeat timeout it sends none', async () => {
+  const { report } = coordinator({ afterMs: 300 });
+  const env = new MockActivityEnvironment();
+  let beats = 0;
+  env.on('heartbeat', () => beats++);
+  assert.equal(await env.run(() => report({ coordinatorId: 'coord', end })), 'update');
+  assert.equal(beats, 0);
 });
