@@ -16,6 +16,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { sendCoordinatorUpdate } from '../client/coordinator-update';
+import { heartbeatEvery } from './heartbeat-timer';
 import type { JobFinished } from '../model/backup';
 import { jobEndedUpdate, jobFinishedSignal } from '../workflows/messages';
 
@@ -47,12 +48,8 @@ export function createJobEndActivities(deps: { client: Client }) {
 
 /** Heartbeats every third of the activity's heartbeat timeout (none set: nothing) until stopped. */
 function heartbeatWhileWaiting(): () => void {
-  const ctx = Context.current();
-  const timeoutMs = ctx.info.heartbeatTimeoutMs;
-  if (!timeoutMs) return () => undefined;
-  ctx.heartbeat();
-  const timer = setInterval(() => ctx.heartbeat(), Math.max(100, timeoutMs / 3));
-  return () => clearInterval(timer);
+  const timeoutMs = Context.current().info.heartbeatTimeoutMs;
+  return timeoutMs ? heartbeatEvery(Math.max(100, timeoutMs / 3)) : () => undefined;
 }
 
 async function tell(client: Client, coordinatorId: string, end: JobFinished): Promise<JobEndTold> {

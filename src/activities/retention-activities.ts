@@ -10,6 +10,7 @@
  * retryable) and the activity tries again later.
  */
 import { Context } from '@temporalio/activity';
+import { heartbeatEvery } from './heartbeat-timer';
 import type { Logger } from 'pino';
 import {
   EngineError,
@@ -62,8 +63,7 @@ async function applyRetention(deps: RetentionActivityDeps, req: RetentionRequest
   const ctx = Context.current();
   const started = Date.now();
   const log = deps.logger.child({ job: req.jobId, drive: req.drive.name });
-  const beat = setInterval(() => ctx.heartbeat({ summary: `retention on drive ${req.drive.name}` }), 1000);
-  ctx.heartbeat({ summary: `retention on drive ${req.drive.name}` });
+  const stopBeating = heartbeatEvery(1000, { summary: `retention on drive ${req.drive.name}` });
   try {
     const drive = await openDrive(req.drive.path, { password: deps.password });
     // snapshots the catalog still lists that the drive no longer holds: a forget whose prune (or
@@ -112,7 +112,7 @@ async function applyRetention(deps: RetentionActivityDeps, req: RetentionRequest
     log.warn({ err }, 'retention failed');
     throw retentionFailure(err, req);
   } finally {
-    clearInterval(beat);
+    stopBeating();
   }
 }
 

@@ -11,6 +11,7 @@ import { sendStartBackup } from '../client/coordinator-update';
 import { type StartedBackup } from '../model/backup';
 import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSchedule, AppSpec, ClusterPlan } from '../model/plan';
+import { heartbeatEvery } from './heartbeat-timer';
 import { syncRestoreTestSchedules, type RestoreTestScheduleSync } from './restore-test-schedules';
 import {
   createOrReplace,
@@ -101,7 +102,7 @@ export function createScheduleActivities(deps: { client: Client }) {
 
 async function awaitJobEnd(client: Client, jobId: string): Promise<JobEnd> {
   const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), 5000);
+  const stop = heartbeatEvery(5000);
   try {
     await client.workflow.getHandle(jobId).result();
     return { state: 'succeeded', error: null };
@@ -110,7 +111,7 @@ async function awaitJobEnd(client: Client, jobId: string): Promise<JobEnd> {
     const error = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err);
     return { state: 'failed', error };
   } finally {
-    clearInterval(timer);
+    stop();
   }
 }
 
