@@ -30,32 +30,35 @@ export function serverRole(comm: string): string {
 
 const TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU ticks (user + system) of each process now, with its command name. */
+/** A process's command name and CPU ticks (user + system) so far; null when it is gone. */
+function statOf(pid: number): { comm: string; ticks: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // "pid (comm) state ppid ..." where comm may hold spaces and parentheses: split at the last ')'
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) "
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** Every process's command name and CPU ticks now. */
 function processTicks(): Map<number, { comm: string; ticks: number }> {
   const out = new Map<number, { comm: string; ticks: number }>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // gone since the listing
-    }
-    // "pid (comm) state ppid ..." where comm may hold spaces and parentheses: split at the last ')'
-    const close = stat.lastIndexOf(')');
-    const fields = stat.slice(close + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) "
-    out.set(Number(name), {
-      comm: stat.slice(stat.indexOf('(') + 1, close),
-      ticks: Number(fields[11]) + Number(fields[12]),
-    });
+    const stat = statOf(Number(name)); // null: gone since the listing
+    if (stat) out.set(Number(name), stat);
   }
   return out;
 }
 
 /** CPU seconds (user + system) process `pid` has used so far. */
 export function cpuSecondsOf(pid: number): number {
-  return (processTicks().get(pid)?.ticks ?? 0) / TICKS_PER_S;
+  return (statOf(pid)?.ticks ?? 0) / TICKS_PER_S;
 }
 
 /** The machine's idle ticks (idle + iowait), summed over its cores. */

@@ -1,7 +1,8 @@
 /**
  * bench/scale's CPU samples: a busy child process's CPU is counted under its role, as much as it
- * used (read from /proc apart, so the check holds on a loaded machine), an idle one's about none,
- * one given no role under `other` by its command name; and the means split at a given second.
+ * used (read from /proc apart, so the check holds on a loaded machine), a sleeping one's as little
+ * as it used, one given no role under `other` by its command name; and the means split at a given
+ * second.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -42,7 +43,12 @@ test('each process’s CPU is counted under its role, as much as it used; one gi
     used[0],
     'spin',
   );
-  assert.ok(counted((s) => s.cores.sleep ?? 0) < 0.03, 'the sleeper used about none');
+  // the sleeper's start-up may fall in the window on a loaded machine: counted as it used, too
+  near(
+    counted((s) => s.cores.sleep ?? 0),
+    used[1],
+    'sleep',
+  );
   assert.ok(counted((s) => s.others.node ?? 0) >= used[2] * 0.85 - 0.05, 'the unnamed spinner is under others as node');
 });
 
