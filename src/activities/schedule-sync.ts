@@ -7,9 +7,13 @@ import { ScheduleNotFoundError, type Client, type ScheduleSpec } from '@temporal
 import type { AppSchedule } from '../model/plan';
 import { scheduleOffsetSeconds } from '../model/schedule-offset';
 
-/** Schedule `id` as Temporal's spec: the cron expression, or the interval at its offset (schedule-offset.ts). */
+/**
+ * Schedule `id` as Temporal's spec: the cron expression, with its jitter when the config gives one
+ * (the server delays each time by a stable amount, hashed from the schedule and the time, capped
+ * at the next time), or the interval at its offset (schedule-offset.ts).
+ */
 export function scheduleSpec(id: string, s: AppSchedule): ScheduleSpec {
-  if (s.cron) return { cronExpressions: [s.cron] };
+  if (s.cron) return { cronExpressions: [s.cron], ...(s.jitterSeconds ? { jitter: `${s.jitterSeconds}s` } : {}) };
   const every = { ...s, everySeconds: s.everySeconds ?? 86400 };
   return { intervals: [{ every: `${every.everySeconds}s`, offset: `${scheduleOffsetSeconds(id, every)}s` }] };
 }

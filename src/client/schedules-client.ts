@@ -5,6 +5,7 @@
  */
 import { ScheduleNotFoundError, WorkflowFailedError, type Client, type ScheduleDescription } from '@temporalio/client';
 import { scheduleId } from '../model/names';
+import type { AppSchedule } from '../model/plan';
 import { coordinatorStatus } from './coordinator-client';
 
 export interface ScheduleRow {
@@ -60,6 +61,12 @@ async function scheduleState(client: Client, cluster: string, app: string): Prom
   }
 }
 
+/** A schedule as `baton schedules` shows it: `cron 0 2 * * * within 30m`, `every 3600s`. */
+export function scheduleText(s: AppSchedule): string {
+  if (!s.cron) return `every ${s.everySeconds}s`;
+  return s.jitterSeconds ? `cron ${s.cron} within ${s.jitterSeconds}s` : `cron ${s.cron}`;
+}
+
 /** Every scheduled app of `cluster`, in the order of the coordinator's plan. */
 export async function appSchedules(client: Client, cluster: string): Promise<ScheduleRow[]> {
   const status = await coordinatorStatus(client, cluster);
@@ -68,7 +75,7 @@ export async function appSchedules(client: Client, cluster: string): Promise<Sch
     if (!app.schedule) continue;
     rows.push({
       app: app.name,
-      schedule: app.schedule.cron ? `cron ${app.schedule.cron}` : `every ${app.schedule.everySeconds}s`,
+      schedule: scheduleText(app.schedule),
       node: status.hosts[app.name] ?? null,
       ...(await scheduleState(client, cluster, app.name)),
     });

@@ -86,6 +86,7 @@ function scheduleOf(s: ScheduleFile): AppSchedule {
     ...(s.cron ? { cron: s.cron } : {}),
     ...(s.every !== undefined ? { everySeconds: durationSeconds(s.every) } : {}),
     ...(s.offset !== undefined ? { offsetSeconds: durationSeconds(s.offset) } : {}),
+    ...(s.jitter !== undefined ? { jitterSeconds: durationSeconds(s.jitter) } : {}),
     catchupWindowSeconds: durationSeconds(s.catchupWindow),
   };
 }

@@ -23,6 +23,8 @@ const schedule = z
     every: duration.optional(),
     /** Where within each interval an `every` schedule fires (0: on the hour for 1h); absent: spread by app. */
     offset: z.union([z.literal(0), duration]).optional(),
+    /** How long after each of its times a cron schedule may fire: a stable amount per schedule and time. */
+    jitter: duration.optional(),
     catchupWindow: duration.default('10m'),
   })
   .refine((s) => (s.cron === undefined) !== (s.every === undefined), {
@@ -31,6 +33,10 @@ const schedule = z
   .refine((s) => s.offset === undefined || s.every !== undefined, {
     message:
       'has an offset but no every: offset places an every schedule within its interval; a cron expression says its own times',
+  })
+  .refine((s) => s.jitter === undefined || s.cron !== undefined, {
+    message:
+      'has a jitter but no cron: jitter spreads the apps that share a cron time; an every schedule is spread by its offset already',
   })
   .refine(
     (s) => s.offset === undefined || s.every === undefined || durationSeconds(s.offset) < durationSeconds(s.every),

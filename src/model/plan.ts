@@ -80,6 +80,8 @@ export interface AppSchedule {
   everySeconds?: number;
   /** Where within the interval an `every` schedule fires, from the config; absent: spread by the schedule's ID (schedule-offset.ts). */
   offsetSeconds?: number;
+  /** How long after each of its times a cron schedule may fire (Temporal's schedule jitter); absent: at the time. */
+  jitterSeconds?: number;
   catchupWindowSeconds: number;
 }
 

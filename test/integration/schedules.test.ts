@@ -15,6 +15,7 @@ import { DEMO_APP, DEMO_CLUSTER } from '../../src/demo/demo-files';
 import { BATON_BIN } from '../../src/demo/node-processes';
 import { scheduleId } from '../../src/model/names';
 import { scheduleOffsetSeconds } from '../../src/model/schedule-offset';
+import { scheduleSpec } from '../../src/activities/schedule-sync';
 import { waitFor } from '../../src/util/wait';
 import { startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
 import { secondNodeSkip } from '../helpers/first-node';
@@ -135,5 +136,34 @@ describe('schedules on a real cluster', { timeout: 180_000, skip: secondNodeSkip
     });
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, new RegExp(`${DEMO_APP} .* failed: backup of ${DEMO_APP} failed`));
+  });
+
+  test('apps sharing a cron time with a jitter get their own times within it, from the server', async () => {
+    // Baton's spec on this server, paused (nothing runs): Temporal hashes each time with the schedule
+    const schedule = { cron: '0 2 * * *', jitterSeconds: 3600, catchupWindowSeconds: 600 };
+    const ids = Array.from({ length: 8 }, (_, i) => scheduleId('jitter-test', `app-${i}`));
+    const handles = await Promise.all(
+      ids.map((scheduleId) =>
+        c.client.schedule.create({
+          scheduleId,
+          spec: scheduleSpec(scheduleId, schedule),
+          action: { type: 'startWorkflow', workflowType: 'none', taskQueue: 'jitter-test-nobody', args: [] },
+          state: { paused: true },
+        }),
+      ),
+    );
+    try {
+      const firsts = await Promise.all(handles.map(async (h) => (await h.describe()).info.nextActionTimes[0]));
+      for (const t of firsts) {
+        assert.equal(t.getUTCHours(), 2, `${t.toISOString()} is within the hour after 02:00`);
+      }
+      const seconds = new Set(firsts.map((t) => t.getTime()));
+      assert.ok(
+        seconds.size >= 6,
+        `8 schedules at ${seconds.size} distinct times: ${firsts.map((t) => t.toISOString()).join(', ')}`,
+      );
+    } finally {
+      await Promise.all(handles.map((h) => h.delete()));
+    }
   });
 });

@@ -170,6 +170,26 @@ test('an every schedule takes an offset shorter than its interval; a cron one ta
   );
 });
 
+test('a cron schedule takes a jitter; an every one is refused it, naming offset', () => {
+  const withSchedule = (schedule: Record<string, unknown>) => {
+    const c = base();
+    (c.apps as Record<string, unknown>[])[0].schedule = schedule;
+    return c;
+  };
+  assert.deepEqual(
+    configFromObject(withSchedule({ cron: '0 2 * * *', jitter: '30m' }), 'b.yaml', '/x').plan.apps[0].schedule,
+    { cron: '0 2 * * *', jitterSeconds: 1800, catchupWindowSeconds: 600 },
+  );
+  assert.throws(
+    () => configFromObject(withSchedule({ every: '1h', jitter: '5m' }), 'b.yaml', '/x'),
+    /apps\[0\]\.schedule: .* has a jitter but no cron: .* an every schedule is spread by its offset already/,
+  );
+  assert.throws(
+    () => configFromObject(withSchedule({ cron: '0 2 * * *', jitter: 'soon' }), 'b.yaml', '/x'),
+    /apps\[0\]\.schedule\.jitter: "soon" must be a number of seconds or a duration/,
+  );
+});
+
 test('a static cluster service’s map watch can be turned off; a watch that is not a boolean is refused', () => {
   const raw = base();
   raw.clusterService = { kind: 'static', mapFile: 'map.json', watch: false };

@@ -36,4 +36,8 @@ test('the config’s offset wins; a cron schedule has none; the spec carries the
   assert.deepEqual(scheduleSpec(id, { cron: '0 2 * * *', catchupWindowSeconds: 600 }), {
     cronExpressions: ['0 2 * * *'],
   });
+  assert.deepEqual(scheduleSpec(id, { cron: '0 2 * * *', jitterSeconds: 1800, catchupWindowSeconds: 600 }), {
+    cronExpressions: ['0 2 * * *'],
+    jitter: '1800s',
+  });
 });
