@@ -1,7 +1,8 @@
 /**
  * How long an app's schedule may leave between two backups, for the "no fresh backup" alert: the
  * `every` interval, or the longest gap between the runs of a cron expression over the next
- * fifteen days (a weekly schedule gives a week). Cron fields: numbers, `*`, ranges, steps, lists.
+ * fifteen days (a weekly schedule gives a week) plus its jitter (a run at its time, the next at
+ * the end of its jitter). Cron fields: numbers, `*`, ranges, steps, lists.
  * A schedule it cannot read (names like MON) or that runs less than twice in fifteen days gets no
  * interval, and the alert's fixed 26 h rule applies to it.
  */
@@ -59,5 +60,6 @@ export function cronMaxGapSeconds(cron: string, start = Date.UTC(2026, 0, 1)): n
 export function scheduleIntervalSeconds(schedule: AppSchedule | null): number | null {
   if (!schedule) return null;
   if (schedule.everySeconds !== undefined) return schedule.everySeconds;
-  return schedule.cron ? cronMaxGapSeconds(schedule.cron) : null;
+  const gap = schedule.cron ? cronMaxGapSeconds(schedule.cron) : null;
+  return gap === null ? null : gap + (schedule.jitterSeconds ?? 0);
 }

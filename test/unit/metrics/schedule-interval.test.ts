@@ -20,5 +20,7 @@ void test('the longest gap of a cron schedule: daily, hourly, weekdays, weekly, 
 void test('an every schedule is its interval; no schedule has none', () => {
   assert.equal(scheduleIntervalSeconds({ everySeconds: 21600, catchupWindowSeconds: 600 }), 21600);
   assert.equal(scheduleIntervalSeconds({ cron: '0 2 * * *', catchupWindowSeconds: 600 }), 86400);
+  // one run at 02:00, the next at the end of its 30 minutes of jitter
+  assert.equal(scheduleIntervalSeconds({ cron: '0 2 * * *', jitterSeconds: 1800, catchupWindowSeconds: 600 }), 88200);
   assert.equal(scheduleIntervalSeconds(null), null);
 });
