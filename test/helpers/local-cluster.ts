@@ -34,6 +34,14 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * The sample app's schedule in a test cluster unless the test gives one: once a year (1 January,
+ * 03:00 UTC), so it exists (baton apply adds it, baton schedules lists it) but fires in no test.
+ * The demo's own `every: 1h` fired inside tests that ran across its second of the hour and counted
+ * the app's jobs or snapshots (frozen-node.test met it in CI).
+ */
+export const TEST_APP_SCHEDULE = '{ cron: "0 3 1 1 *" }';
+
 export interface LocalClusterOptions {
   nodes?: boolean;
   dynamicConfig?: Record<string, unknown>;
@@ -85,7 +93,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     });
     address = server.address;
   }
-  const files = writeDemoFiles(dir, address, opts.demo);
+  const files = writeDemoFiles(dir, address, { appSchedule: TEST_APP_SCHEDULE, ...opts.demo });
   if (opts.cluster) nameCluster(files.configFile, opts.cluster);
   if (opts.versioned) {
     const yaml = readFileSync(files.configFile, 'utf8');

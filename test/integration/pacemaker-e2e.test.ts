@@ -45,6 +45,7 @@ import {
   type NamespacedNode,
 } from '../helpers/pacemaker-baton';
 import { TestCluster, run, until, whyNotLive } from '../helpers/pacemaker-test-cluster';
+import { TEST_APP_SCHEDULE } from '../helpers/local-cluster';
 import { startPostgres } from '../helpers/postgres';
 import { restoreSnapshot } from '../helpers/restore';
 import { tempDir } from '../helpers/temp';
@@ -124,6 +125,7 @@ function writeConfig(dir: string, temporal: string, catalogUrl: string): DemoFil
     appFileKiB: 256,
     appBandwidthLimit: 3 * 1024 * 1024,
     jobs: { heartbeatTimeout: '3s', scheduleToStartTimeout: '10s', checkpointEvery: '1s', placementWait: '60s' },
+    appSchedule: TEST_APP_SCHEDULE,
   });
   const yaml = readFileSync(files.configFile, 'utf8').replace(
     /^clusterService:\n {2}kind: static\n {2}mapFile: .*$/m,
