@@ -8,6 +8,10 @@
  * (stand-in-activities.ts), BATON_SCALE_BACKUP_MS long; the coordinator, the job workflows and the
  * catalog activities are the real ones, on a SQLite catalog. Then the same catalog's queries are
  * timed on SQLite and, copied, on PostgreSQL. Figures go to docs/benchmarks.md (scale section).
+ *
+ * BATON_SCALE_BURST=1 runs the other day an operator meets: every app asks for its backup in the
+ * same second, as when they share one cron expression, with no cap on requests in flight and no
+ * failover (docs/benchmarks.md, scale-burst section).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,11 +49,17 @@ const PROCESSES = env('BATON_SCALE_PROCESSES', 4);
 const COORDINATOR_PROCESSES = env('BATON_SCALE_COORDINATOR_PROCESSES', 2);
 /** The server's long-poll expiry on every queue; unset: docs/deploy.md's (60 s on node queues, 1 s on the others; 1 s on a dev server). */
 const LONG_POLL = process.env.BATON_SCALE_LONG_POLL;
+/** The server's limit of updates in flight on one workflow; unset: docs/deploy.md's (COORDINATOR_UPDATES_DYNAMIC_CONFIG). */
+const UPDATES_IN_FLIGHT = process.env.BATON_SCALE_UPDATES_IN_FLIGHT;
 /**
  * `real` (the default): the Temporal server itself on PostgreSQL, as docs/deploy.md runs it; `dev`:
  * the dev server on SQLite, whose one store falls behind under this load (docs/scale.md).
  */
 const SERVER = process.env.BATON_SCALE_SERVER ?? 'real';
+/** Every app once, all at the same moment (a shared cron time), instead of the day's spread. */
+const BURST = process.env.BATON_SCALE_BURST === '1';
+/** Requests the bench holds in flight at most: 32 over the day, all of them in a burst. */
+const IN_FLIGHT = BURST ? Infinity : 32;
 const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
 const WORKER = resolve(__dirname, 'worker-process.js');
 
@@ -96,8 +106,9 @@ interface Requested {
   retried?: [number, string][];
 }
 
-/** Every app's backups, evenly over the day, apps staggered: the requests in time order. */
+/** Every app's backups, evenly over the day, apps staggered: the requests in time order. In a burst, each app once, now. */
 function requestTimes(plan: ScalePlan): { app: string; atMs: number }[] {
+  if (BURST) return plan.apps.map((app) => ({ app, atMs: 0 }));
   const perApp = Math.max(1, Math.round(JOBS / APPS));
   const spacing = (DAY_S * 1000) / perApp;
   const times = plan.apps.flatMap((app, i) =>
@@ -173,7 +184,7 @@ async function requestDay(client: Client, plan: ScalePlan, cluster: string): Pro
   for (const { app, atMs } of requestTimes(plan)) {
     const wait = t0 + atMs - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    while (inFlight.size >= 32) await Promise.race(inFlight);
+    while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
     const r: Requested = { app, at: Date.now() };
     requests.push(r);
     const p = requestBackup(client, cluster, app, 'bench-scale', false, (err) =>
@@ -222,6 +233,17 @@ interface Outcome {
   postgres: QueryTiming[] | null;
   wallS: number;
   cpu: CpuSample[];
+  /** the server's log lines of updates it aborted, and of updates refused over its in-flight limit */
+  serverUpdates: { aborted: number; overLimit: number };
+}
+
+/** What the server logged of the coordinator's updates: aborted ones, and ones over its in-flight limit. */
+function serverUpdateLines(logFile: string): { aborted: number; overLimit: number } {
+  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n') : [];
+  return {
+    aborted: lines.filter((l) => /update was aborted/i.test(l)).length,
+    overLimit: lines.filter((l) => /in-flight updates/i.test(l)).length,
+  };
 }
 
 /** Each request whose job's first attempt ran, and when (from the stand-in's records). */
@@ -285,20 +307,24 @@ async function postgresTimings(catalog: Catalog, cluster: string): Promise<Query
 
 /**
  * The server the run uses (SERVER). The real one gets docs/deploy.md's dynamic config (60 s long
- * polls on each node queue, 1 s on the others); LONG_POLL, if set, is the expiry on every queue.
+ * polls on each node queue, 1 s on the others); LONG_POLL, if set, is the expiry on every queue,
+ * UPDATES_IN_FLIGHT the limit of updates in flight.
  */
-async function startServer(dir: string): Promise<{ address: string; stop(): Promise<void> }> {
-  const longPoll = LONG_POLL ? { 'matching.longPollExpirationInterval': LONG_POLL } : {};
+async function startServer(dir: string): Promise<{ address: string; logFile: string; stop(): Promise<void> }> {
+  const overrides = {
+    ...(LONG_POLL ? { 'matching.longPollExpirationInterval': LONG_POLL } : {}),
+    ...(UPDATES_IN_FLIGHT ? { 'history.maxInFlightUpdates': Number(UPDATES_IN_FLIGHT) } : {}),
+  };
   if (SERVER === 'real') {
     const nodes = Array.from({ length: NODES }, (_, i) => nodeName(i));
     const stack = await startRealServerStack({
       ...clusterDynamicConfig([{ cluster: SCALE_CLUSTER, nodes }]),
-      ...unconstrained(longPoll),
+      ...unconstrained(overrides),
     });
-    return { address: stack.server.address, stop: () => stack.stop() };
+    return { address: stack.server.address, logFile: stack.server.logFile, stop: () => stack.stop() };
   }
   if (SERVER !== 'dev') throw new Error(`BATON_SCALE_SERVER is "${SERVER}"; use real (the default) or dev`);
-  return startDevServer({ dataDir: join(dir, 'temporal'), headless: true, dynamicConfig: longPoll });
+  return startDevServer({ dataDir: join(dir, 'temporal'), headless: true, dynamicConfig: overrides });
 }
 
 async function run(dir: string): Promise<Outcome> {
@@ -313,7 +339,13 @@ async function run(dir: string): Promise<Outcome> {
   const catalog = await openCatalog(config.catalogUrl);
   const records = join(dir, 'attempts.jsonl');
   const workers = startWorkers(plan, records);
-  const connection = await Connection.connect({ address: server.address, interceptors: clientInterceptors() });
+  const connection = await Connection.connect({
+    address: server.address,
+    interceptors: clientInterceptors(),
+    // the coordinator's history is read whole at the end: a page of a run that took a burst of
+    // requests passed gRPC's default 4 MiB
+    channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+  });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const started = Date.now();
   const sampler = startCpuSampler(roleOf(workers));
@@ -322,7 +354,7 @@ async function run(dir: string): Promise<Outcome> {
     await Promise.all(workers.map((w) => w.ready));
     say(`${NODES} node workers in ${PROCESSES} processes ready; coordinator for ${APPS} apps`);
     await ensureCoordinator(client, config, { tickSeconds: 2 });
-    const failovers = rollingFailover(plan, catalog, Date.now());
+    const failovers = BURST ? [] : rollingFailover(plan, catalog, Date.now());
     const requests = await requestDay(client, plan, config.cluster);
     await waitForJobs(catalog, 600_000);
     cpu = sampler.stop();
@@ -358,6 +390,7 @@ async function run(dir: string): Promise<Outcome> {
       postgres,
       wallS,
       cpu,
+      serverUpdates: serverUpdateLines(server.logFile),
     };
   } finally {
     sampler.stop();
@@ -382,10 +415,14 @@ function roleOf(workers: WorkerProcess[]) {
   };
 }
 
-/** Mean cores used by each role and idle, over the day's first quarter and the rest, as "0.52 / 0.31". */
+/** Where bench:scale splits its CPU means: the day's first quarter, or a burst's first 30 s. */
+const CPU_SPLIT_S = BURST ? 30 : DAY_S / 4;
+const CPU_SPLIT_TEXT = BURST ? "the burst's first 30 s" : "the day's first quarter";
+
+/** Mean cores used by each role and idle, before CPU_SPLIT_S and after, as "0.52 / 0.31". */
 function cpuText(cpu: CpuSample[]): string {
-  const first = meanCores(cpu, 0, DAY_S / 4);
-  const rest = meanCores(cpu, DAY_S / 4);
+  const first = meanCores(cpu, 0, CPU_SPLIT_S);
+  const rest = meanCores(cpu, CPU_SPLIT_S);
   const roles = Object.keys({ ...first.cores, ...rest.cores }).sort(
     (a, b) => (rest.cores[b] ?? 0) - (rest.cores[a] ?? 0),
   );
@@ -404,7 +441,11 @@ function sectionText(o: Outcome): string {
   const refusals = new Map<string, number>();
   for (const r of o.requests) {
     if (!r.refused) continue;
-    const kind = r.refused.replace(/baton-backup-\S+?\)/g, '<job>)').replace(/app-\d+/g, 'app-N');
+    const kind = r.refused
+      .replace(/baton-backup-\S+?\)/g, '<job>)')
+      .replace(/app-\d+/g, 'app-N')
+      .replace(/leaves its \d+ running job\(s\) \(.*?\) with/, 'leaves its running jobs with')
+      .slice(0, 240);
     refusals.set(kind, (refusals.get(kind) ?? 0) + 1);
   }
   const accepts = o.requests.flatMap((r) => (r.acceptedMs !== undefined ? [r.acceptedMs] : []));
@@ -414,16 +455,18 @@ function sectionText(o: Outcome): string {
   const handOverMs = c.handOvers.map((h) => h.ms);
   const timing = (t: QueryTiming[] | null, name: string) => t?.find((q) => q.name === name)?.medianMs ?? null;
   const queries = o.sqlite.map((q) => `| ${q.name} | ${ms(q.medianMs)} | ${ms(timing(o.postgres, q.name))} |`);
+  const what = BURST
+    ? `${o.requests.length} backups requested in the same second, one per app (as when every app shares one cron time), with no cap on requests in flight, no failover.`
+    : `${o.requests.length} backups requested over a compressed day of ${DAY_S} s, ${o.failovers.length} nodes failed over in turn mid-day.`;
   return [
-    '## Scale',
+    BURST ? '## Scale: every app at once' : '## Scale',
     '',
-    `Measured ${new Date().toISOString()} with \`npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+    `Measured ${new Date().toISOString()} with \`${BURST ? 'BATON_SCALE_BURST=1 ' : ''}npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${availableParallelism()} cores, load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')} at the end: ${SERVER === 'real' ? 'the Temporal server itself on PostgreSQL' : 'a dev server'}, ` +
       `one coordinator, ${NODES} node workers in ${PROCESSES} processes (stand-in backups of ${BACKUP_MS / 1000} s that ` +
-      `heartbeat every second and checkpoint every 2 s), ${APPS} apps, ${o.requests.length} backups requested over a ` +
-      `compressed day of ${DAY_S} s, ${o.failovers.length} nodes failed over in turn mid-day. What the figures mean and ` +
+      `heartbeat every second and checkpoint every 2 s), ${APPS} apps, ${what} What the figures mean and ` +
       'what limits the next factor of 10: docs/scale.md.',
     '',
     '| figure | measured | goal | met |',
@@ -439,12 +482,13 @@ function sectionText(o: Outcome): string {
     `| request -> job started (the coordinator's update answered), p50 / p99 / max | ${ms(percentile(accepts, 50))} / ${ms(percentile(accepts, 99))} / ${ms(accepts.length ? Math.max(...accepts) : null)} | | |`,
     `| dispatch latency, request -> attempt running, p50 / p99 / max (${o.dispatchMs.length} jobs) | ${ms(percentile(o.dispatchMs, 50))} / ${ms(p99)} / ${ms(o.dispatchMs.length ? Math.max(...o.dispatchMs) : null)} | p99 < 1 s | ${p99 !== null && p99 < 1000 ? 'yes' : 'no'} |`,
     `| dispatch latency without waits for a busy drive: from the later of the request and the drive's release by the job that held it (${o.fromDriveFree.waited} jobs waited), p50 / p99 / max | ${ms(percentile(o.fromDriveFree.ms, 50))} / ${ms(freeP99)} / ${ms(o.fromDriveFree.ms.length ? Math.max(...o.fromDriveFree.ms) : null)} | p99 < 1 s | ${freeP99 !== null && freeP99 < 1000 ? 'yes' : 'no'} |`,
+    `| the server's log: updates aborted / updates refused over its in-flight limit | ${o.serverUpdates.aborted} / ${o.serverUpdates.overLimit} | | |`,
     `| coordinator workflow task, scheduled -> completed, p50 / p99 / max (${c.tasks} tasks) | ${ms(c.taskP50Ms)} / ${ms(c.taskP99Ms)} / ${ms(c.taskMaxMs)} | | |`,
     `| coordinator runs (continue-as-new) during the run, events per run (max) | ${c.runs}, ${c.maxEventsPerRun} | | |`,
     `| coordinator hand-overs: due (${COORDINATOR_RUN_EVENTS} events) -> run closed, p50 / max (${handOverMs.length} runs); its tasks the server failed meanwhile as events came (UnhandledCommand) | ${ms(percentile(handOverMs, 50))} / ${ms(handOverMs.length ? Math.max(...handOverMs) : null)}; ${c.handOvers.reduce((n, h) => n + h.refusedTries, 0)}, in ${c.handOvers.filter((h) => h.refusedTries > 0).length} runs | | |`,
     `| coordinator state carried into a new run (largest input) | ${(c.maxInputBytes / 1024).toFixed(0)} KiB | | |`,
     `| worker processes' peak RSS | ${o.rssMiB.map((m) => `${m.toFixed(0)} MiB`).join(', ')} | | |`,
-    `| CPU by process, mean cores used over the day's first quarter / the rest (of ${availableParallelism()}; samples of 5 s in cpu.jsonl beside the run) | ${cpuText(o.cpu)} | | |`,
+    `| CPU by process, mean cores used over ${CPU_SPLIT_TEXT} / the rest (of ${availableParallelism()}; samples of 5 s in cpu.jsonl beside the run) | ${cpuText(o.cpu)} | | |`,
     `| wall time of the whole run | ${o.wallS.toFixed(0)} s | | |`,
     '',
     'Catalog queries at the end of the run (median of 20):',
@@ -459,9 +503,13 @@ function sectionText(o: Outcome): string {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-scale-'));
-  say(`${NODES} nodes, ${APPS} apps, ${JOBS} backups over ${DAY_S} s in ${dir}`);
+  say(
+    BURST
+      ? `${NODES} nodes, ${APPS} apps, each asking at once, in ${dir}`
+      : `${NODES} nodes, ${APPS} apps, ${JOBS} backups over ${DAY_S} s in ${dir}`,
+  );
   const outcome = await run(dir);
-  const text = spliceNamedSection(readFileSync(DOC, 'utf8'), 'scale', sectionText(outcome));
+  const text = spliceNamedSection(readFileSync(DOC, 'utf8'), BURST ? 'scale-burst' : 'scale', sectionText(outcome));
   writeFileSync(DOC, await format(text, { ...(await resolveConfig(DOC)), filepath: DOC }));
   say(`written to ${DOC}`);
 }
