@@ -56,6 +56,7 @@ async function tell(client: Client, coordinatorId: string, end: JobFinished): Pr
   try {
     await sendCoordinatorUpdate(client, coordinatorId, jobEndedUpdate, end, {
       updateId: jobEndUpdateId(end.jobId),
+      signal: Context.current().cancellationSignal,
     });
     return 'update';
   } catch (err) {

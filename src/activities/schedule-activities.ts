@@ -78,7 +78,7 @@ export function createScheduleActivities(deps: { client: Client }) {
           client,
           coordinatorWorkflowId(input.cluster),
           { app: input.app, requestedBy: `schedule:${run?.workflowId}` },
-          { updateId: run && `schedule:${run.workflowId}:${run.runId}` },
+          { updateId: run && `schedule:${run.workflowId}:${run.runId}`, signal: Context.current().cancellationSignal },
         );
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {

@@ -19,6 +19,10 @@
  * even after the run closed; a run that closed before it took the request says "already completed",
  * one closing as it came says "workflow is closing" (grpc-retry.ts), and the request goes to the
  * next run. So the request is taken once, by one run, and its answer comes from that run.
+ *
+ * A request holds one of the process's slots (update-admission.ts) from its first try to its
+ * answer: the server aborts every update in flight on the coordinator when one more than its
+ * limit comes.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
@@ -28,12 +32,15 @@ import { COORDINATOR_DRAINING, startBackupUpdate } from '../workflows/messages';
 import { RunClosedBeforeTaking, retryWhileDraining } from './draining';
 import { isWorkflowClosing } from './grpc-retry';
 import { startPlannedJob } from './planned-job-start';
+import { coordinatorUpdates } from './update-admission';
 
 export interface SendOptions {
   /** The update's ID, for a caller that may itself be retried; a new random one by default. */
   updateId?: string;
   /** Hears each refusal that is retried. */
   onRetry?: (err: unknown) => void;
+  /** Ends the wait for one of the process's slots (an activity's cancellation signal). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -94,5 +101,6 @@ export async function sendCoordinatorUpdate<Ret, Arg>(
       throw err;
     }
   };
-  return retryWhileDraining(tryOnce, undefined, opts.onRetry);
+  // the retries' windows start once the request has its slot, not while it waits for one
+  return coordinatorUpdates.run(() => retryWhileDraining(tryOnce, undefined, opts.onRetry), opts.signal);
 }
