@@ -61,7 +61,7 @@ async function scheduleState(client: Client, cluster: string, app: string): Prom
   }
 }
 
-/** A schedule as `baton schedules` shows it: `cron 0 2 * * * within 30m`, `every 3600s`. */
+/** A schedule as `baton schedules` shows it: `cron 0 2 * * * within 1800s`, `every 3600s`. */
 export function scheduleText(s: AppSchedule): string {
   if (!s.cron) return `every ${s.everySeconds}s`;
   return s.jitterSeconds ? `cron ${s.cron} within ${s.jitterSeconds}s` : `cron ${s.cron}`;

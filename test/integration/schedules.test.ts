@@ -2,7 +2,8 @@
  * Per-app Temporal Schedules on a real server: the coordinator creates them from its plan, each
  * scheduled run backs the app up on its current host and ends as its backup did, and
  * `baton schedules` says which node runs next and how the last run went. Each fires at its own
- * offset within its interval (schedule-offset.ts), as Temporal's spec and the next runs show.
+ * offset within its interval (schedule-offset.ts), as Temporal's spec and the next runs show; apps
+ * sharing a cron time with a jitter are spread over it by the server.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -143,10 +144,10 @@ describe('schedules on a real cluster', { timeout: 180_000, skip: secondNodeSkip
     const schedule = { cron: '0 2 * * *', jitterSeconds: 3600, catchupWindowSeconds: 600 };
     const ids = Array.from({ length: 8 }, (_, i) => scheduleId('jitter-test', `app-${i}`));
     const handles = await Promise.all(
-      ids.map((scheduleId) =>
+      ids.map((id) =>
         c.client.schedule.create({
-          scheduleId,
-          spec: scheduleSpec(scheduleId, schedule),
+          scheduleId: id,
+          spec: scheduleSpec(id, schedule),
           action: { type: 'startWorkflow', workflowType: 'none', taskQueue: 'jitter-test-nobody', args: [] },
           state: { paused: true },
         }),
