@@ -9,6 +9,7 @@ import { BatonClient } from '../client/baton-client';
 import { repositoryPassword, loadConfig, type BatonConfig } from '../config/load';
 import { EngineError, clusterContentKey, openDrive } from '../engine';
 import { coordinatorWorkflowId } from '../model/names';
+import { crowdNote, crowdedCronTimes } from '../model/crowded-schedules';
 import { describeChange } from '../model/plan-diff';
 import type { DriveSpec } from '../model/plan';
 import { UserError } from '../model/errors';
@@ -95,6 +96,7 @@ export async function runApply(flags: ApplyFlags, say: (line: string) => void = 
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError('--timeout must be a positive number of seconds');
   if (flags.initDrives) await initDrives(config, flags.dryRun ?? false, say);
   else await noteMissingDrives(config, say);
+  for (const crowd of crowdedCronTimes(config.plan)) say(crowdNote(crowd));
   const baton = await BatonClient.connect({ config });
   try {
     const outcome = await baton.apply(config, { dryRun: flags.dryRun, timeoutMs: seconds * 1000 });

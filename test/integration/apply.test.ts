@@ -194,6 +194,36 @@ describe('baton apply, without the demo', { timeout: 300_000, skip: secondNodeSk
     writeFileSync(c.files.configFile, first);
   });
 
+  test('fifty apps scheduled for the same second get a note naming the jitter; a dry run changes nothing', async () => {
+    const before = (await coordinatorStatus(c.client, 'demo')).plan.apps.map((a) => a.name);
+    const crowd = Array.from(
+      { length: 50 },
+      (_, i) => `  - name: nightly-${i}\n    paths: [apps/nightly-${i}]\n    schedule: { cron: "0 2 * * *" }\n`,
+    ).join('');
+    writeFileSync(c.files.configFile, first.replace(/\napps:\n/, `\napps:\n${crowd}`));
+    try {
+      const r = apply('--dry-run');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        /^note: 50 apps' backups are scheduled for the same second \(cron "0 2 \* \* \*": nightly-0, nightly-1, nightly-2 and 47 more\), .* jitter: 30m/m,
+      );
+      assert.match(r.stdout, /^ {2}app nightly-49 added$/m);
+      assert.deepEqual(
+        (await coordinatorStatus(c.client, 'demo')).plan.apps.map((a) => a.name),
+        before,
+      );
+      // spread by a jitter, they are no crowd
+      writeFileSync(
+        c.files.configFile,
+        readFileSync(c.files.configFile, 'utf8').replaceAll('"0 2 * * *" }', '"0 2 * * *", jitter: 30m }'),
+      );
+      assert.doesNotMatch(apply('--dry-run').stdout, /^note: .* same second/m);
+    } finally {
+      writeFileSync(c.files.configFile, first);
+    }
+  });
+
   test('a node on a second host is refused by the SQLite catalog, naming PostgreSQL; the nodes here recorded this host', async () => {
     assert.deepEqual(
       (await catalogHosts(c.catalog)).map((h) => h.host),
