@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureCoordinator, followJob, requestBackup, coordinatorStatus } from '../../src/client/coordinator-client';
@@ -154,6 +154,35 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     assert.equal(tasks[1], tasks[0], 'both requests were answered in the same workflow task');
     const children = events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
     assert.deepEqual(children, [], 'and no job was started as a child');
+    for (const jobId of accepted) {
+      assert.equal((await followJob(c.client, jobId, () => undefined, 500)).state, 'succeeded');
+    }
+  });
+
+  test('400 requests at once from one process: each answered, none aborted by the server', async () => {
+    // Past 100 updates in flight on the coordinator (COORDINATOR_UPDATES_DYNAMIC_CONFIG) the server
+    // aborts every one in flight; a process sends at most 32 at once (update-admission.ts). Without
+    // that limit this test saw 4,360 aborted updates; 150 requests at once were too few to meet it.
+    const aborted = () => (readFileSync(c.server?.logFile ?? '', 'utf8').match(/update was aborted/gi) ?? []).length;
+    const abortedBefore = aborted();
+    const requests = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) =>
+        requestBackup(c.client, c.config.cluster, i % 2 ? DRILL_APP : DEMO_APP, `burst-${i}`),
+      ),
+    );
+    const accepted = requests.flatMap((r) => (r.status === 'fulfilled' ? [r.value.jobId] : []));
+    const refused = requests.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    const busy = refused.filter((why) => /already has a backup running/.test(why));
+    assert.deepEqual(
+      refused.length - busy.length,
+      0,
+      `refused otherwise: ${refused
+        .filter((w) => !busy.includes(w))
+        .slice(0, 3)
+        .join('; ')}`,
+    );
+    assert.ok(accepted.length >= 2 && accepted.length + busy.length === 400, `${accepted.length} accepted`);
+    assert.equal(aborted() - abortedBefore, 0, 'updates the server aborted');
     for (const jobId of accepted) {
       assert.equal((await followJob(c.client, jobId, () => undefined, 500)).state, 'succeeded');
     }
