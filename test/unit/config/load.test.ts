@@ -137,12 +137,14 @@ test('an app schedule takes cron or every, not both', () => {
   );
 });
 
+/** The base config with its first app given `schedule`. */
+function withSchedule(schedule: Record<string, unknown>): Record<string, unknown> {
+  const c = base();
+  (c.apps as Record<string, unknown>[])[0].schedule = schedule;
+  return c;
+}
+
 test('an every schedule takes an offset shorter than its interval; a cron one takes none', () => {
-  const withSchedule = (schedule: Record<string, unknown>) => {
-    const c = base();
-    (c.apps as Record<string, unknown>[])[0].schedule = schedule;
-    return c;
-  };
   assert.deepEqual(
     configFromObject(withSchedule({ every: '1h', offset: '15m' }), 'b.yaml', '/x').plan.apps[0].schedule,
     {
@@ -171,11 +173,6 @@ test('an every schedule takes an offset shorter than its interval; a cron one ta
 });
 
 test('a cron schedule takes a jitter; an every one is refused it, naming offset', () => {
-  const withSchedule = (schedule: Record<string, unknown>) => {
-    const c = base();
-    (c.apps as Record<string, unknown>[])[0].schedule = schedule;
-    return c;
-  };
   assert.deepEqual(
     configFromObject(withSchedule({ cron: '0 2 * * *', jitter: '30m' }), 'b.yaml', '/x').plan.apps[0].schedule,
     { cron: '0 2 * * *', jitterSeconds: 1800, catchupWindowSeconds: 600 },
