@@ -9,7 +9,11 @@
  * hasher, never returned), which a backup of a million small files, or a node service running
  * for months, cannot afford. A reused hasher does not grow.
  */
-import { Blake3Hasher } from '@napi-rs/blake-hash';
+import type * as BlakeHash from '@napi-rs/blake-hash';
+import { napiPackage } from './native';
+
+const { Blake3Hasher } = napiPackage<typeof BlakeHash>('@napi-rs/blake-hash');
+type Blake3Hasher = InstanceType<typeof Blake3Hasher>;
 
 const hasher = new Blake3Hasher();
 

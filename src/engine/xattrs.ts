@@ -10,7 +10,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:os';
-import { getAttributeSync, listAttributesSync, setAttribute } from '@napi-rs/xattr';
+import type * as Xattrs from '@napi-rs/xattr';
+import { napiPackage } from './native';
+
+const { getAttributeSync, listAttributesSync, setAttribute } = napiPackage<typeof Xattrs>('@napi-rs/xattr');
 
 /** One extended attribute as a tree node stores it: the value in base64 (values are binary). */
 export interface Xattr {
