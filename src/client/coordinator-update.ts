@@ -21,15 +21,16 @@
  * next run. So the request is taken once, by one run, and its answer comes from that run.
  *
  * A request holds one of the process's slots (update-admission.ts) from its first try to its
- * answer: the server aborts every update in flight on the coordinator when one more than its
- * limit comes.
+ * answer: past its limit in flight on the coordinator the server refuses the next update and
+ * aborts others. A refusal for that limit narrows the process's window (here when it reaches the
+ * caller; grpc-retry.ts sees each one a Connection's retry makes).
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { StartBackupRequest, StartedBackup } from '../model/backup';
 import { COORDINATOR_DRAINING, startBackupUpdate } from '../workflows/messages';
-import { RunClosedBeforeTaking, retryWhileDraining } from './draining';
+import { RunClosedBeforeTaking, isUpdatesInFlightRefusal, retryWhileDraining } from './draining';
 import { isWorkflowClosing } from './grpc-retry';
 import { startPlannedJob } from './planned-job-start';
 import { coordinatorUpdates } from './update-admission';
@@ -98,6 +99,8 @@ export async function sendCoordinatorUpdate<Ret, Arg>(
           cause: ApplicationFailure.retryable('the coordinator continued as new', COORDINATOR_DRAINING),
         });
       }
+      // the server holds its limit in flight, past the connection's own retries: fewer at once
+      if (isUpdatesInFlightRefusal(err)) coordinatorUpdates.congested();
       throw err;
     }
   };

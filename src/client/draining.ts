@@ -20,16 +20,31 @@ const RESOURCE_EXHAUSTED = 8;
 const UPDATES_IN_FLIGHT = /in-flight updates/i;
 const FAILED_TASK_WINDOW_MS = 6_000;
 
+type Link = { cause?: unknown; code?: unknown; message?: unknown; details?: unknown };
+
+/** Whether `e` is the server's refusal of an update past its limit in flight (message or details). */
+function isInFlightRefusal(e: Link): boolean {
+  const text = `${String(e.message)} ${typeof e.details === 'string' ? e.details : ''}`;
+  return e.code === RESOURCE_EXHAUSTED && UPDATES_IN_FLIGHT.test(text);
+}
+
+/**
+ * Whether `err`, or an error it was caused by, is that refusal: it reaches the caller once the
+ * connection's own retries gave up (a NativeConnection's happen inside it, unseen by grpc-retry.ts).
+ */
+export function isUpdatesInFlightRefusal(err: unknown): boolean {
+  for (let e = err as Link | undefined; e; e = e.cause as Link | undefined) if (isInFlightRefusal(e)) return true;
+  return false;
+}
+
 /** How long a refusal like `err` is worth retrying, in ms; 0 when it is not momentary. */
 function windowOf(err: unknown, timeoutMs: number): number {
-  type Link = { cause?: unknown; code?: unknown; message?: unknown; details?: unknown };
   for (let e = err as Link | undefined; e; e = e.cause as Link | undefined) {
     if (e instanceof ApplicationFailure) {
       if (e.type === COORDINATOR_DRAINING) return timeoutMs;
       continue;
     }
-    const text = `${String(e.message)} ${typeof e.details === 'string' ? e.details : ''}`;
-    if (e.code === RESOURCE_EXHAUSTED && UPDATES_IN_FLIGHT.test(text)) return timeoutMs;
+    if (isInFlightRefusal(e)) return timeoutMs;
     // update-with-start's refusal is a plain Error, but it carries the code too
     if (e.code === FAILED_PRECONDITION) return Math.min(timeoutMs, FAILED_TASK_WINDOW_MS);
   }

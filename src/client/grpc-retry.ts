@@ -10,8 +10,13 @@
  * repeat gets it again. The SDK's retry would repeat it ten times over some 40 s (a backup request
  * took 49.8 s and then failed, in 1 of 15 tries on a coordinator continuing as new every second);
  * passed up at once, the caller sends it to the next run.
+ *
+ * It also tells the process's admission of coordinator updates (update-admission.ts) each time the
+ * server refuses an update for its limit in flight or aborts one: the SDK retries those as before,
+ * and the process sends fewer at once for a while.
  */
 import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { coordinatorUpdates } from './update-admission';
 
 type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 type Status = Parameters<ReturnType<typeof defaultGrpcRetryOptions>['retryableDecider']>[1];
@@ -20,6 +25,12 @@ type Status = Parameters<ReturnType<typeof defaultGrpcRetryOptions>['retryableDe
 const RESOURCE_EXHAUSTED = 8;
 const CLOSING = /workflow is closing/i;
 const UPDATE_METHOD = /\/UpdateWorkflowExecution$/;
+/** the calls that start an update or wait for its outcome */
+const UPDATE_CALLS = /\/(UpdateWorkflowExecution|PollWorkflowExecutionUpdate)$/;
+/** gRPC's UNAVAILABLE. */
+const UNAVAILABLE = 14;
+const IN_FLIGHT_LIMIT = /in-flight updates/i;
+const ABORTED = /update was aborted/i;
 const SDK_RETRY = defaultGrpcRetryOptions();
 
 /** Whether `status` is the server's "workflow is closing" refusal. */
@@ -40,8 +51,25 @@ export function isWorkflowClosing(err: unknown): boolean {
   return false;
 }
 
-/** Whether the SDK's retry should try the call to `method` again after `status`. */
+/**
+ * Whether `status` says the workflow holds the server's limit of updates in flight: the refusal of
+ * one more (RESOURCE_EXHAUSTED, "limit on number of concurrent in-flight updates has been
+ * reached") or the abort of one it held (UNAVAILABLE, "Workflow Update was aborted.").
+ */
+export function isUpdateOverload(status: { code?: unknown; details?: unknown }): boolean {
+  const details = typeof status.details === 'string' ? status.details : '';
+  return (
+    (status.code === RESOURCE_EXHAUSTED && IN_FLIGHT_LIMIT.test(details)) ||
+    (status.code === UNAVAILABLE && ABORTED.test(details))
+  );
+}
+
+/**
+ * Whether the SDK's retry should try the call to `method` again after `status`; an update refused
+ * or aborted for the limit in flight narrows the process's window of coordinator updates.
+ */
 export function retriesAfter(method: string, attempt: number, status: Status): boolean {
+  if (UPDATE_CALLS.test(method) && isUpdateOverload(status)) coordinatorUpdates.congested();
   if (UPDATE_METHOD.test(method) && isClosingStatus(status)) return false;
   return SDK_RETRY.retryableDecider(attempt, status);
 }

@@ -20,6 +20,8 @@ import { restoreSnapshot } from '../helpers/restore';
 import { compareTrees } from '../helpers/tree';
 import { summaryLine } from '../helpers/json-lines';
 import { coordinatorWorkflowId } from '../../src/model/names';
+import { UPDATES_PER_PROCESS } from '../../src/client/update-admission';
+import { burstFromProcesses } from '../helpers/update-burst';
 
 describe('backup on a real cluster', { timeout: 240_000 }, () => {
   let c: LocalCluster;
@@ -184,6 +186,26 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     assert.ok(accepted.length >= 2 && accepted.length + busy.length === 400, `${accepted.length} accepted`);
     assert.equal(aborted() - abortedBefore, 0, 'updates the server aborted');
     for (const jobId of accepted) {
+      assert.equal((await followJob(c.client, jobId, () => undefined, 500)).state, 'succeeded');
+    }
+  });
+
+  test('8 processes sending 100 requests each at once: each answered, each process narrowed its window', async () => {
+    // A process's 32 at once are its own: eight such processes hold 256 in flight, past the
+    // server's 100. Each halves its window when the server refuses or aborts one of its updates
+    // (update-admission.ts, told by grpc-retry.ts). Measured on this cluster: 10,150 updates
+    // aborted and 21 s with the windows fixed at 32, 1,861 and 12 s with them narrowing.
+    const aborted = () => (readFileSync(c.server?.logFile ?? '', 'utf8').match(/update was aborted/gi) ?? []).length;
+    const abortedBefore = aborted();
+    const processes = await burstFromProcesses(c.config.file, 8, 100);
+    for (const p of processes) {
+      assert.deepEqual(p.other, [], 'refused otherwise than as busy');
+      assert.equal(p.jobs.length + p.busy, 100);
+      assert.ok(p.window < UPDATES_PER_PROCESS, `a process ended with a window of ${p.window}`);
+    }
+    const abortedNow = aborted() - abortedBefore;
+    assert.ok(abortedNow < 5_000, `${abortedNow} updates aborted`);
+    for (const jobId of processes.flatMap((p) => p.jobs)) {
       assert.equal((await followJob(c.client, jobId, () => undefined, 500)).state, 'succeeded');
     }
   });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { RunClosedBeforeTaking, retryWhileDraining } from '../../../src/client/draining';
+import { RunClosedBeforeTaking, isUpdatesInFlightRefusal, retryWhileDraining } from '../../../src/client/draining';
 import { COORDINATOR_DRAINING } from '../../../src/workflows/messages';
 
 /** A call that fails with `err` `times` times, then answers 'ok'; counts its calls. */
@@ -34,6 +34,10 @@ test('too many updates in flight is retried', async () => {
   const { call, calls } = flaky(wrapped(exhausted), 2);
   assert.equal(await retryWhileDraining(call), 'ok');
   assert.equal(calls.n, 3);
+  // recognised through the error that wraps it (the sender then narrows its window), and only it
+  assert.ok(isUpdatesInFlightRefusal(wrapped(exhausted)));
+  assert.ok(!isUpdatesInFlightRefusal(wrapped(Object.assign(new Error('in-flight updates'), { code: 14 }))));
+  assert.ok(!isUpdatesInFlightRefusal(wrapped(Object.assign(new Error('too many requests'), { code: 8 }))));
 });
 
 test('a failed workflow task is retried for a while, then thrown', async () => {

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ServiceError } from '@temporalio/client';
-import { isWorkflowClosing, retriesAfter } from '../../../src/client/grpc-retry';
+import { isUpdateOverload, isWorkflowClosing, retriesAfter } from '../../../src/client/grpc-retry';
+import { UPDATES_PER_PROCESS, coordinatorUpdates } from '../../../src/client/update-admission';
 
 const UPDATE = '/temporal.api.workflowservice.v1.WorkflowService/UpdateWorkflowExecution';
 const SIGNAL = '/temporal.api.workflowservice.v1.WorkflowService/SignalWorkflowExecution';
@@ -37,4 +38,22 @@ test('the closing refusal is recognised through the SDK error that wraps it, and
   const limit = Object.assign(new Error('limit'), { code: 8, details: 'namespace rate limit exceeded', metadata: {} });
   assert.equal(isWorkflowClosing(new ServiceError('Workflow Update failed', { cause: limit })), false);
   assert.equal(isWorkflowClosing(undefined), false);
+});
+
+test('an update refused or aborted for the limit in flight is retried, and narrows the process’s window', () => {
+  const LIMIT = 'limit on number of concurrent in-flight updates has been reached (100)';
+  const ABORTED = 'workflow update was aborted';
+  const POLL = '/temporal.api.workflowservice.v1.WorkflowService/PollWorkflowExecutionUpdate';
+  assert.ok(isUpdateOverload(status(8, LIMIT)));
+  assert.ok(isUpdateOverload(status(14, 'Workflow Update was aborted.')));
+  assert.ok(!isUpdateOverload(status(8, 'too many outstanding requests')), 'a rate limit is not the workflow’s');
+  assert.ok(!isUpdateOverload(status(14, 'connection refused')));
+  // a signal's RESOURCE_EXHAUSTED leaves the window as it is
+  assert.equal(retriesAfter(SIGNAL, 1, status(8, LIMIT)), true);
+  assert.equal(coordinatorUpdates.limit, UPDATES_PER_PROCESS);
+  assert.equal(retriesAfter(UPDATE, 1, status(8, LIMIT)), true);
+  assert.equal(coordinatorUpdates.limit, UPDATES_PER_PROCESS / 2);
+  // within the second: the same overload, told again by another update or its outcome's poll
+  assert.equal(retriesAfter(POLL, 1, status(14, ABORTED)), true);
+  assert.equal(coordinatorUpdates.limit, UPDATES_PER_PROCESS / 2);
 });

@@ -1,10 +1,16 @@
 /**
  * Admission alone: no more calls run at once than its limit, the rest run in the order they came,
- * a failed call frees its slot as a finished one does, a call aborted while it waits never runs.
+ * a failed call frees its slot as a finished one does, a call aborted while it waits never runs;
+ * the limit halves when the server is full (at most once a second) and grows back with answers.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Admission, UPDATES_PER_PROCESS, coordinatorUpdates } from '../../../src/client/update-admission';
+import {
+  Admission,
+  HALVE_EVERY_MS,
+  UPDATES_PER_PROCESS,
+  coordinatorUpdates,
+} from '../../../src/client/update-admission';
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
@@ -66,4 +72,77 @@ test('a call whose signal aborts while it waits never runs, and leaves the line 
 test('coordinator updates share one admission of UPDATES_PER_PROCESS, under the server’s 100', () => {
   assert.equal(coordinatorUpdates.limit, UPDATES_PER_PROCESS);
   assert.ok(UPDATES_PER_PROCESS < 100);
+});
+
+test('the server being full halves the limit, at most once a second, never below one', () => {
+  let now = 0;
+  const admission = new Admission(32, () => now);
+  admission.congested();
+  assert.equal(admission.limit, 16);
+  // one overload aborts many updates at once: their reports within the second count once
+  admission.congested();
+  now += HALVE_EVERY_MS - 1;
+  admission.congested();
+  assert.equal(admission.limit, 16);
+  for (const want of [8, 4, 2, 1, 1]) {
+    now += HALVE_EVERY_MS;
+    admission.congested();
+    assert.equal(admission.limit, want);
+  }
+});
+
+test('answers grow the limit by one per limit’s worth, back to the most, and let waiting calls in', async () => {
+  let now = 0;
+  const admission = new Admission(4, () => now);
+  admission.congested();
+  now += HALVE_EVERY_MS;
+  admission.congested();
+  assert.equal(admission.limit, 1);
+  // one running, two waiting: the limit of one holds them back
+  let release = () => undefined as void;
+  const first = admission.run(() => new Promise<void>((ok) => (release = ok)));
+  let ran = 0;
+  const count = () => Promise.resolve(void ran++);
+  const later = [admission.run(count), admission.run(count)];
+  assert.deepEqual(admission.load, { running: 1, waiting: 2 });
+  release();
+  await Promise.all([first, ...later]);
+  assert.equal(ran, 2);
+  // three answers at a limit of one: 1 -> 2 -> 2.5 -> 2.9
+  assert.equal(admission.limit, 2);
+  for (let i = 0; i < 40; i++) await admission.run(() => Promise.resolve());
+  assert.equal(admission.limit, 4, 'never past the most');
+  // a failed call is no answer to grow on, and frees its slot as before
+  const atMost = new Admission(4, () => now);
+  atMost.congested();
+  await assert.rejects(atMost.run(() => Promise.reject(new Error('refused'))));
+  assert.equal(atMost.limit, 2);
+});
+
+test('a narrowed limit admits no new call while as many or more still run', async () => {
+  const admission = new Admission(4, () => 0);
+  const releases: (() => void)[] = [];
+  const hold = () => admission.run(() => new Promise<void>((ok) => releases.push(ok)));
+  const running = [hold(), hold(), hold(), hold()];
+  admission.congested();
+  assert.equal(admission.limit, 2);
+  const waiting = hold();
+  // each answer grows the window a little (2 -> 2.5 -> 2.9): three and then two still run
+  for (const [k, left] of [
+    [0, 3],
+    [1, 2],
+  ]) {
+    releases[k]();
+    await running[k];
+    assert.deepEqual(admission.load, { running: left, waiting: 1 });
+  }
+  // the third answer: one runs, the limit is 3 (window 3.24): the waiting call goes in
+  releases[2]();
+  await running[2];
+  assert.deepEqual(admission.load, { running: 2, waiting: 0 });
+  releases[3]();
+  await tick();
+  releases[4]();
+  await Promise.all([running[3], waiting]);
+  assert.deepEqual(admission.load, { running: 0, waiting: 0 });
 });
