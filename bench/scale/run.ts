@@ -11,7 +11,11 @@
  *
  * BATON_SCALE_BURST=1 runs the other day an operator meets: every app asks for its backup in the
  * same second, as when they share one cron expression, with no cap on requests in flight and no
- * failover (docs/benchmarks.md, scale-burst section).
+ * failover (docs/benchmarks.md, scale-burst section). BATON_SCALE_BURST_FROM says who asks: `bench`
+ * (the default; this process, one client), or the worker processes, each for its share of the
+ * apps, through `native` clients (their workers' NativeConnection, as a node's scheduled runs and
+ * job ends send) or `grpc` ones (a connection of their own, as the CLI's); those runs write the
+ * scale-burst-native or scale-burst-grpc section.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -58,6 +62,12 @@ const UPDATES_IN_FLIGHT = process.env.BATON_SCALE_UPDATES_IN_FLIGHT;
 const SERVER = process.env.BATON_SCALE_SERVER ?? 'real';
 /** Every app once, all at the same moment (a shared cron time), instead of the day's spread. */
 const BURST = process.env.BATON_SCALE_BURST === '1';
+/** Who sends a burst's requests: this process, or the worker processes through native or grpc clients. */
+const BURST_FROM = process.env.BATON_SCALE_BURST_FROM ?? 'bench';
+if (!['bench', 'native', 'grpc'].includes(BURST_FROM)) {
+  throw new Error(`BATON_SCALE_BURST_FROM is "${BURST_FROM}"; use bench (the default), native or grpc`);
+}
+const FROM_WORKERS = BURST && BURST_FROM !== 'bench';
 /** Requests the bench holds in flight at most: 32 over the day, all of them in a burst. */
 const IN_FLIGHT = BURST ? Infinity : 32;
 const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
@@ -72,21 +82,52 @@ interface WorkerProcess {
   child: ChildProcess;
   nodes: string[];
   ready: Promise<void>;
+  /** FROM_WORKERS: where its burst's outcomes go, and when it has written them */
+  burstOut: string;
+  burstDone: Promise<void>;
 }
 
-function startWorkers(plan: ScalePlan, records: string): WorkerProcess[] {
+function startWorkers(plan: ScalePlan, records: string, dir: string): WorkerProcess[] {
   const per = Math.ceil(plan.nodes.length / PROCESSES);
   return Array.from({ length: PROCESSES }, (_, i) => {
     const nodes = plan.nodes.slice(i * per, (i + 1) * per);
     const carries = i < COORDINATOR_PROCESSES ? ['--coordinator'] : [];
     const args = [WORKER, plan.configFile, records, String(BACKUP_MS), ...carries, ...nodes];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    const ready = new Promise<void>((ok, fail) => {
-      child.stdout?.on('data', (d: Buffer) => /ready:/.test(d.toString()) && ok());
-      child.once('exit', (code) => fail(new Error(`worker process ${i} exited ${code} before it was ready`)));
+    const burstOut = join(dir, `burst-${i}.jsonl`);
+    const burstEnv = FROM_WORKERS
+      ? {
+          // every PROCESSES-th app, starting with the i-th
+          BATON_SCALE_BURST_APPS: plan.apps.filter((_, k) => k % PROCESSES === i).join(','),
+          BATON_SCALE_BURST_CLIENT: BURST_FROM,
+          BATON_SCALE_BURST_OUT: burstOut,
+        }
+      : {};
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...burstEnv },
     });
-    return { child, nodes, ready, carriesCoordinator: carries.length > 0 };
+    const said = (what: RegExp) =>
+      new Promise<void>((ok, fail) => {
+        child.stdout?.on('data', (d: Buffer) => what.test(d.toString()) && ok());
+        child.once('exit', (code) => fail(new Error(`worker process ${i} exited ${code} before it said ${what}`)));
+      });
+    const ready = said(/ready:/);
+    const burstDone = said(/burst done/);
+    burstDone.catch(() => undefined); // awaited only when the workers send the burst
+    return { child, nodes, ready, burstOut, burstDone, carriesCoordinator: carries.length > 0 };
   });
+}
+
+/** FROM_WORKERS: each worker process asks for its share of the apps at once; their outcomes. */
+async function burstFromWorkers(workers: WorkerProcess[]): Promise<Requested[]> {
+  for (const w of workers) w.child.kill('SIGUSR2');
+  await Promise.all(workers.map((w) => w.burstDone));
+  return workers.flatMap((w) =>
+    readFileSync(w.burstOut, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Requested),
+  );
 }
 
 /** Peak resident memory of a process, from /proc (VmHWM), in MiB. */
@@ -338,7 +379,7 @@ async function run(dir: string): Promise<Outcome> {
   const config = loadConfig(plan.configFile);
   const catalog = await openCatalog(config.catalogUrl);
   const records = join(dir, 'attempts.jsonl');
-  const workers = startWorkers(plan, records);
+  const workers = startWorkers(plan, records, dir);
   const connection = await Connection.connect({
     address: server.address,
     interceptors: clientInterceptors(),
@@ -355,7 +396,7 @@ async function run(dir: string): Promise<Outcome> {
     say(`${NODES} node workers in ${PROCESSES} processes ready; coordinator for ${APPS} apps`);
     await ensureCoordinator(client, config, { tickSeconds: 2 });
     const failovers = BURST ? [] : rollingFailover(plan, catalog, Date.now());
-    const requests = await requestDay(client, plan, config.cluster);
+    const requests = FROM_WORKERS ? await burstFromWorkers(workers) : await requestDay(client, plan, config.cluster);
     await waitForJobs(catalog, 600_000);
     cpu = sampler.stop();
     const wallS = (Date.now() - started) / 1000;
@@ -455,13 +496,18 @@ function sectionText(o: Outcome): string {
   const handOverMs = c.handOvers.map((h) => h.ms);
   const timing = (t: QueryTiming[] | null, name: string) => t?.find((q) => q.name === name)?.medianMs ?? null;
   const queries = o.sqlite.map((q) => `| ${q.name} | ${ms(q.medianMs)} | ${ms(timing(o.postgres, q.name))} |`);
+  const senders = FROM_WORKERS
+    ? `sent by the ${PROCESSES} worker processes, each for its share of the apps, through ${BURST_FROM === 'native' ? "their workers' NativeConnection clients (as a node's scheduled runs send)" : 'grpc-js connections of their own (as the CLI sends)'}`
+    : "sent by the bench's one process";
   const what = BURST
-    ? `${o.requests.length} backups requested in the same second, one per app (as when every app shares one cron time), with no cap on requests in flight, no failover.`
+    ? `${o.requests.length} backups requested in the same second, one per app (as when every app shares one cron time), ${senders}, with no cap on requests in flight, no failover.`
     : `${o.requests.length} backups requested over a compressed day of ${DAY_S} s, ${o.failovers.length} nodes failed over in turn mid-day.`;
   return [
-    BURST ? '## Scale: every app at once' : '## Scale',
+    BURST
+      ? `## Scale: every app at once${FROM_WORKERS ? `, from the worker processes (${BURST_FROM} clients)` : ''}`
+      : '## Scale',
     '',
-    `Measured ${new Date().toISOString()} with \`${BURST ? 'BATON_SCALE_BURST=1 ' : ''}npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+    `Measured ${new Date().toISOString()} with \`${BURST ? 'BATON_SCALE_BURST=1 ' : ''}${FROM_WORKERS ? `BATON_SCALE_BURST_FROM=${BURST_FROM} ` : ''}npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${availableParallelism()} cores, load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')} at the end: ${SERVER === 'real' ? 'the Temporal server itself on PostgreSQL' : 'a dev server'}, ` +
@@ -509,7 +555,8 @@ async function main(): Promise<void> {
       : `${NODES} nodes, ${APPS} apps, ${JOBS} backups over ${DAY_S} s in ${dir}`,
   );
   const outcome = await run(dir);
-  const text = spliceNamedSection(readFileSync(DOC, 'utf8'), BURST ? 'scale-burst' : 'scale', sectionText(outcome));
+  const section = BURST ? (FROM_WORKERS ? `scale-burst-${BURST_FROM}` : 'scale-burst') : 'scale';
+  const text = spliceNamedSection(readFileSync(DOC, 'utf8'), section, sectionText(outcome));
   writeFileSync(DOC, await format(text, { ...(await resolveConfig(DOC)), filepath: DOC }));
   say(`written to ${DOC}`);
 }

@@ -7,12 +7,21 @@
  * (stand-in-activities.ts). Each attempt's start is appended to <records.jsonl>. SIGINT or SIGTERM
  * shuts every worker down and exits. The SDK logs errors only: a job waiting for its drive's lease
  * (DriveBusy, retried) is normal here, ten apps share a node's drive.
+ *
+ * With BATON_SCALE_BURST_APPS (apps, comma-separated), the process is also one of several senders
+ * of a burst (run.ts, BATON_SCALE_BURST_FROM): on SIGUSR2 it asks for a backup of each of those
+ * apps at once, through the client BATON_SCALE_BURST_CLIENT names (`native`: the workers'
+ * NativeConnection, as a node's activities send; `grpc`: a connection of its own as the CLI's,
+ * connect.ts), writes each request's outcome as a JSON line to BATON_SCALE_BURST_OUT and prints
+ * "burst done".
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { openCatalog } from '../../src/catalog/open';
-import { loadConfig } from '../../src/config/load';
+import { connect } from '../../src/client/connect';
+import { requestBackup } from '../../src/client/coordinator-client';
+import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { coordinatorQueue, nodeQueue } from '../../src/model/names';
 import { coordinatorQueueActivities } from '../../src/workers/node-process';
 import { workflowSource } from '../../src/workers/workflow-bundle';
@@ -22,7 +31,8 @@ async function main(): Promise<void> {
   const [configFile, records, backupMs, ...rest] = process.argv.slice(2);
   const coordinator = rest.includes('--coordinator');
   const nodes = rest.filter((a) => a !== '--coordinator');
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // the SDK's own shutdown signals include SIGUSR2, which starts a burst here
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT'] });
   const config = loadConfig(configFile);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const catalog = await openCatalog(config.catalogUrl);
@@ -63,10 +73,57 @@ async function main(): Promise<void> {
   const stop = () => workers.forEach((w) => w.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const burstApps = process.env.BATON_SCALE_BURST_APPS;
+  if (burstApps) {
+    process.once('SIGUSR2', () => {
+      burst(config, client, burstApps.split(',')).catch((err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      });
+    });
+  }
   console.log(`ready: ${workers.length} workers`);
   await Promise.all(workers.map((w) => w.run()));
   await catalog.destroy();
   await connection.close();
+}
+
+/** One request of a burst, as run.ts's Requested. */
+interface BurstRequest {
+  app: string;
+  at: number;
+  jobId?: string;
+  acceptedMs?: number;
+  refused?: string;
+  retried?: [number, string][];
+}
+
+/** Asks for a backup of each of `apps` at once; writes the outcomes to BATON_SCALE_BURST_OUT. */
+async function burst(config: BatonConfig, nodeClient: Client, apps: string[]): Promise<void> {
+  const kind = process.env.BATON_SCALE_BURST_CLIENT ?? 'native';
+  const own = kind === 'grpc' ? await connect(config) : null;
+  const client = own?.client ?? nodeClient;
+  const requests = await Promise.all(
+    apps.map(async (app) => {
+      const r: BurstRequest = { app, at: Date.now() };
+      try {
+        const started = await requestBackup(client, config.cluster, app, 'bench-scale', false, (err) =>
+          (r.retried ??= []).push([Date.now() - r.at, String((err as Error).message).split('\n')[0] ?? '']),
+        );
+        r.jobId = started.jobId;
+        r.acceptedMs = Date.now() - r.at;
+      } catch (err) {
+        r.refused = String((err as Error).message).split('\n')[0];
+      }
+      return r;
+    }),
+  );
+  writeFileSync(
+    process.env.BATON_SCALE_BURST_OUT ?? 'burst.jsonl',
+    requests.map((r) => JSON.stringify(r)).join('\n') + '\n',
+  );
+  await own?.close();
+  console.log('burst done');
 }
 
 main().catch((err: unknown) => {
