@@ -37,6 +37,17 @@ export function isUpdatesInFlightRefusal(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether `err`, or an error it was caused by, is the coordinator's refusal while it hands over to
+ * its next run (continue-as-new): momentary however long it lasted, never an answer to the request.
+ */
+export function isHandingOver(err: unknown): boolean {
+  for (let e = err as Link | undefined; e; e = e.cause as Link | undefined) {
+    if (e instanceof ApplicationFailure && e.type === COORDINATOR_DRAINING) return true;
+  }
+  return false;
+}
+
 /** How long a refusal like `err` is worth retrying, in ms; 0 when it is not momentary. */
 function windowOf(err: unknown, timeoutMs: number): number {
   for (let e = err as Link | undefined; e; e = e.cause as Link | undefined) {
