@@ -10,7 +10,7 @@
  * once: 1,273 updates aborted, docs/scale.md). So a process's window is not fixed: it halves when
  * the server refuses one of its updates for the limit or aborts one (`congested`, told by the
  * gRPC retry that sees each refusal, grpc-retry.ts), at most once a second, down to one; and it
- * grows by one for each window's worth of answers, back to UPDATES_PER_PROCESS. That is how TCP
+ * grows by one for each window's worth of calls that succeed, back to UPDATES_PER_PROCESS. That is how TCP
  * senders share a link (additive increase, multiplicative decrease): each settles near its share.
  */
 
@@ -24,7 +24,7 @@ export const HALVE_EVERY_MS = 1000;
 export class Admission {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  /** calls allowed at once, in fractions: grows by 1/window per answer */
+  /** calls allowed at once, in fractions: grows by 1/window per call that succeeds */
   private window: number;
   private lastHalved = -Infinity;
 

@@ -32,6 +32,9 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     await ensureCoordinator(c.client, c.config, { tickSeconds: 1 });
   });
   after(async () => c?.stop());
+  /** the updates the dev server has aborted so far (its log's lines) */
+  const abortedUpdates = () =>
+    (readFileSync(c.server?.logFile ?? '', 'utf8').match(/update was aborted/gi) ?? []).length;
 
   test('the coordinator backs the app up on its host node, to that node’s drive', async () => {
     const started = await requestBackup(c.client, c.config.cluster, DEMO_APP, 'test');
@@ -165,8 +168,7 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     // Past 100 updates in flight on the coordinator (COORDINATOR_UPDATES_DYNAMIC_CONFIG) the server
     // aborts every one in flight; a process sends at most 32 at once (update-admission.ts). Without
     // that limit this test saw 4,360 aborted updates; 150 requests at once were too few to meet it.
-    const aborted = () => (readFileSync(c.server?.logFile ?? '', 'utf8').match(/update was aborted/gi) ?? []).length;
-    const abortedBefore = aborted();
+    const abortedBefore = abortedUpdates();
     const requests = await Promise.allSettled(
       Array.from({ length: 400 }, (_, i) =>
         requestBackup(c.client, c.config.cluster, i % 2 ? DRILL_APP : DEMO_APP, `burst-${i}`),
@@ -184,7 +186,7 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
         .join('; ')}`,
     );
     assert.ok(accepted.length >= 2 && accepted.length + busy.length === 400, `${accepted.length} accepted`);
-    assert.equal(aborted() - abortedBefore, 0, 'updates the server aborted');
+    assert.equal(abortedUpdates() - abortedBefore, 0, 'updates the server aborted');
     for (const jobId of accepted) {
       assert.equal((await followJob(c.client, jobId, () => undefined, 500)).state, 'succeeded');
     }
@@ -195,15 +197,14 @@ describe('backup on a real cluster', { timeout: 240_000 }, () => {
     // server's 100. Each halves its window when the server refuses or aborts one of its updates
     // (update-admission.ts, told by grpc-retry.ts). Measured on this cluster: 10,150 updates
     // aborted and 21 s with the windows fixed at 32, 1,861 and 12 s with them narrowing.
-    const aborted = () => (readFileSync(c.server?.logFile ?? '', 'utf8').match(/update was aborted/gi) ?? []).length;
-    const abortedBefore = aborted();
+    const abortedBefore = abortedUpdates();
     const processes = await burstFromProcesses(c.config.file, 8, 100);
     for (const p of processes) {
       assert.deepEqual(p.other, [], 'refused otherwise than as busy');
       assert.equal(p.jobs.length + p.busy, 100);
       assert.ok(p.window < UPDATES_PER_PROCESS, `a process ended with a window of ${p.window}`);
     }
-    const abortedNow = aborted() - abortedBefore;
+    const abortedNow = abortedUpdates() - abortedBefore;
     assert.ok(abortedNow < 5_000, `${abortedNow} updates aborted`);
     for (const jobId of processes.flatMap((p) => p.jobs)) {
       assert.equal((await followJob(c.client, jobId, () => undefined, 500)).state, 'succeeded');
