@@ -23,7 +23,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { format, resolveConfig } from 'prettier';
-import { ensureCoordinator, requestBackup } from '../../src/client/coordinator-client';
+import { ensureCoordinator } from '../../src/client/coordinator-client';
 import { clientInterceptors } from '../../src/client/grpc-retry';
 import { readStaticMap, writeStaticMap } from '../../src/cluster/static';
 import { openCatalog, type Catalog } from '../../src/catalog/open';
@@ -36,6 +36,7 @@ import { driveUses, fromDriveFree, type Dispatched } from './drive-waits';
 import { catalogTimings, copyCatalog, type QueryTiming } from './catalog-timings';
 import { meanCores, serverRole, startCpuSampler, type CpuSample } from './cpu-sampler';
 import { percentile } from './percentile';
+import { sendRequest, type Requested } from './requested';
 import { nodeName, SCALE_CLUSTER, writeScalePlan, type ScalePlan } from './plan';
 import { clusterDynamicConfig, unconstrained } from '../../src/model/server-dynamic-config';
 import type { AttemptStarted } from './stand-in-activities';
@@ -136,17 +137,6 @@ function peakRssMiB(pid: number | undefined): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-interface Requested {
-  app: string;
-  at: number;
-  jobId?: string;
-  /** request -> the coordinator's answer: it started the job workflow (its update returned) */
-  acceptedMs?: number;
-  refused?: string;
-  /** each refusal that was retried: ms after the request, and its first line */
-  retried?: [number, string][];
-}
-
 /** Every app's backups, evenly over the day, apps staggered: the requests in time order. In a burst, each app once, now. */
 function requestTimes(plan: ScalePlan): { app: string; atMs: number }[] {
   if (BURST) return plan.apps.map((app) => ({ app, atMs: 0 }));
@@ -210,14 +200,6 @@ function rollingFailover(plan: ScalePlan, catalog: Catalog, t0: number): Failove
   return done;
 }
 
-/** An error's message and its causes', first lines, joined: what a retried refusal said. */
-function chainText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err as { message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
-    parts.push(String(e.message).split('\n')[0] ?? '');
-  return parts.join(' <- ');
-}
-
 async function requestDay(client: Client, plan: ScalePlan, cluster: string): Promise<Requested[]> {
   const t0 = Date.now();
   const requests: Requested[] = [];
@@ -228,15 +210,7 @@ async function requestDay(client: Client, plan: ScalePlan, cluster: string): Pro
     while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
     const r: Requested = { app, at: Date.now() };
     requests.push(r);
-    const p = requestBackup(client, cluster, app, 'bench-scale', false, (err) =>
-      (r.retried ??= []).push([Date.now() - r.at, chainText(err)]),
-    )
-      .then((s) => {
-        r.jobId = s.jobId;
-        r.acceptedMs = Date.now() - r.at;
-      })
-      .catch((err: Error) => void (r.refused = err.message.split('\n')[0]))
-      .finally(() => inFlight.delete(p));
+    const p = sendRequest(client, cluster, app, r).finally(() => inFlight.delete(p));
     inFlight.add(p);
     if (requests.length % 500 === 0) say(`${requests.length} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s in`);
   }

@@ -20,12 +20,12 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { openCatalog } from '../../src/catalog/open';
 import { connect } from '../../src/client/connect';
-import { requestBackup } from '../../src/client/coordinator-client';
 import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { coordinatorQueue, nodeQueue } from '../../src/model/names';
 import { coordinatorQueueActivities } from '../../src/workers/node-process';
 import { workflowSource } from '../../src/workers/workflow-bundle';
 import { createStandInActivities } from './stand-in-activities';
+import { sendRequest, type Requested } from './requested';
 
 async function main(): Promise<void> {
   const [configFile, records, backupMs, ...rest] = process.argv.slice(2);
@@ -88,16 +88,6 @@ async function main(): Promise<void> {
   await connection.close();
 }
 
-/** One request of a burst, as run.ts's Requested. */
-interface BurstRequest {
-  app: string;
-  at: number;
-  jobId?: string;
-  acceptedMs?: number;
-  refused?: string;
-  retried?: [number, string][];
-}
-
 /** Asks for a backup of each of `apps` at once; writes the outcomes to BATON_SCALE_BURST_OUT. */
 async function burst(config: BatonConfig, nodeClient: Client, apps: string[]): Promise<void> {
   const kind = process.env.BATON_SCALE_BURST_CLIENT ?? 'native';
@@ -105,16 +95,8 @@ async function burst(config: BatonConfig, nodeClient: Client, apps: string[]): P
   const client = own?.client ?? nodeClient;
   const requests = await Promise.all(
     apps.map(async (app) => {
-      const r: BurstRequest = { app, at: Date.now() };
-      try {
-        const started = await requestBackup(client, config.cluster, app, 'bench-scale', false, (err) =>
-          (r.retried ??= []).push([Date.now() - r.at, String((err as Error).message).split('\n')[0] ?? '']),
-        );
-        r.jobId = started.jobId;
-        r.acceptedMs = Date.now() - r.at;
-      } catch (err) {
-        r.refused = String((err as Error).message).split('\n')[0];
-      }
+      const r: Requested = { app, at: Date.now() };
+      await sendRequest(client, config.cluster, app, r);
       return r;
     }),
   );
