@@ -30,7 +30,7 @@ export function appName(i: number): string {
 
 export function writeScalePlan(
   dir: string,
-  o: { address: string; nodes: number; apps: number; catalogUrl: string },
+  o: { address: string; nodes: number; apps: number; catalogUrl: string; cron?: string },
 ): ScalePlan {
   mkdirSync(dir, { recursive: true });
   const nodes = Array.from({ length: o.nodes }, (_, i) => nodeName(i));
@@ -69,6 +69,8 @@ export function writeScalePlan(
       `    paths: [apps/${a}]`,
       '    restart: auto',
       '    maxCheckpointAge: 1h',
+      // every app on the one cron time, without a jitter: the crowd config validation warns of
+      ...(o.cron ? [`    schedule: { cron: "${o.cron}" }`] : []),
     ]),
     '',
   ].join('\n');

@@ -15,7 +15,9 @@
  * (the default; this process, one client), or the worker processes, each for its share of the
  * apps, through `native` clients (their workers' NativeConnection, as a node's scheduled runs and
  * job ends send) or `grpc` ones (a connection of their own, as the CLI's); those runs write the
- * scale-burst-native or scale-burst-grpc section.
+ * scale-burst-native or scale-burst-grpc section. `schedules`: every app's own Temporal Schedule
+ * has the one cron time BATON_SCALE_CRON_LEAD_S (240) after the start, and the server fires them
+ * (scheduled-burst.ts; the scale-burst-schedules section).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,7 @@ import { catalogTimings, copyCatalog, type QueryTiming } from './catalog-timings
 import { meanCores, serverRole, startCpuSampler, type CpuSample } from './cpu-sampler';
 import { percentile } from './percentile';
 import { sendRequest, type Requested } from './requested';
+import { cronAfter, scheduledBurst, schedulesCreated } from './scheduled-burst';
 import { nodeName, SCALE_CLUSTER, writeScalePlan, type ScalePlan } from './plan';
 import { clusterDynamicConfig, unconstrained } from '../../src/model/server-dynamic-config';
 import type { AttemptStarted } from './stand-in-activities';
@@ -65,10 +68,13 @@ const SERVER = process.env.BATON_SCALE_SERVER ?? 'real';
 const BURST = process.env.BATON_SCALE_BURST === '1';
 /** Who sends a burst's requests: this process, or the worker processes through native or grpc clients. */
 const BURST_FROM = process.env.BATON_SCALE_BURST_FROM ?? 'bench';
-if (!['bench', 'native', 'grpc'].includes(BURST_FROM)) {
-  throw new Error(`BATON_SCALE_BURST_FROM is "${BURST_FROM}"; use bench (the default), native or grpc`);
+if (!['bench', 'native', 'grpc', 'schedules'].includes(BURST_FROM)) {
+  throw new Error(`BATON_SCALE_BURST_FROM is "${BURST_FROM}"; use bench (the default), native, grpc or schedules`);
 }
-const FROM_WORKERS = BURST && BURST_FROM !== 'bench';
+const FROM_WORKERS = BURST && (BURST_FROM === 'native' || BURST_FROM === 'grpc');
+const FROM_SCHEDULES = BURST && BURST_FROM === 'schedules';
+/** FROM_SCHEDULES: seconds from the start to the apps' one cron time (the coordinator creates their schedules meanwhile). */
+const CRON_LEAD_S = env('BATON_SCALE_CRON_LEAD_S', 240);
 /** Requests the bench holds in flight at most: 32 over the day, all of them in a burst. */
 const IN_FLIGHT = BURST ? Infinity : 32;
 const DOC = resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
@@ -218,6 +224,20 @@ async function requestDay(client: Client, plan: ScalePlan, cluster: string): Pro
   return requests;
 }
 
+/** The run's requests, by whom BURST_FROM names; `cronAt`: the apps' one cron time (FROM_SCHEDULES). */
+async function askForBackups(
+  client: Client,
+  plan: ScalePlan,
+  cluster: string,
+  workers: WorkerProcess[],
+  cronAt: number | null,
+): Promise<Requested[]> {
+  if (FROM_WORKERS) return burstFromWorkers(workers);
+  if (cronAt === null) return requestDay(client, plan, cluster);
+  await schedulesCreated(client, cluster, plan.apps.length, cronAt - 5000);
+  return scheduledBurst(client, cluster, plan.apps, cronAt, 600_000, say);
+}
+
 async function waitForJobs(catalog: Catalog, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -344,11 +364,13 @@ async function startServer(dir: string): Promise<{ address: string; logFile: str
 
 async function run(dir: string): Promise<Outcome> {
   const server = await startServer(dir);
+  const cronTime = FROM_SCHEDULES ? cronAfter(CRON_LEAD_S) : null;
   const plan = writeScalePlan(dir, {
     address: server.address,
     nodes: NODES,
     apps: APPS,
     catalogUrl: 'sqlite:catalog.db',
+    cron: cronTime?.cron,
   });
   const config = loadConfig(plan.configFile);
   const catalog = await openCatalog(config.catalogUrl);
@@ -370,7 +392,7 @@ async function run(dir: string): Promise<Outcome> {
     say(`${NODES} node workers in ${PROCESSES} processes ready; coordinator for ${APPS} apps`);
     await ensureCoordinator(client, config, { tickSeconds: 2 });
     const failovers = BURST ? [] : rollingFailover(plan, catalog, Date.now());
-    const requests = FROM_WORKERS ? await burstFromWorkers(workers) : await requestDay(client, plan, config.cluster);
+    const requests = await askForBackups(client, plan, config.cluster, workers, cronTime?.at ?? null);
     await waitForJobs(catalog, 600_000);
     cpu = sampler.stop();
     const wallS = (Date.now() - started) / 1000;
@@ -472,16 +494,18 @@ function sectionText(o: Outcome): string {
   const queries = o.sqlite.map((q) => `| ${q.name} | ${ms(q.medianMs)} | ${ms(timing(o.postgres, q.name))} |`);
   const senders = FROM_WORKERS
     ? `sent by the ${PROCESSES} worker processes, each for its share of the apps, through ${BURST_FROM === 'native' ? "their workers' NativeConnection clients (as a node's scheduled runs send)" : 'grpc-js connections of their own (as the CLI sends)'}`
-    : "sent by the bench's one process";
+    : FROM_SCHEDULES
+      ? "sent by the apps' own Temporal Schedules, all with one cron time and no jitter, each scheduled run asking the coordinator and waiting for its job (timed from the cron time)"
+      : "sent by the bench's one process";
   const what = BURST
     ? `${o.requests.length} backups requested in the same second, one per app (as when every app shares one cron time), ${senders}, with no cap on requests in flight, no failover.`
     : `${o.requests.length} backups requested over a compressed day of ${DAY_S} s, ${o.failovers.length} nodes failed over in turn mid-day.`;
   return [
     BURST
-      ? `## Scale: every app at once${FROM_WORKERS ? `, from the worker processes (${BURST_FROM} clients)` : ''}`
+      ? `## Scale: every app at once${FROM_WORKERS ? `, from the worker processes (${BURST_FROM} clients)` : FROM_SCHEDULES ? ', from their schedules' : ''}`
       : '## Scale',
     '',
-    `Measured ${new Date().toISOString()} with \`${BURST ? 'BATON_SCALE_BURST=1 ' : ''}${FROM_WORKERS ? `BATON_SCALE_BURST_FROM=${BURST_FROM} ` : ''}npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+    `Measured ${new Date().toISOString()} with \`${BURST ? 'BATON_SCALE_BURST=1 ' : ''}${BURST && BURST_FROM !== 'bench' ? `BATON_SCALE_BURST_FROM=${BURST_FROM} ` : ''}npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${availableParallelism()} cores, load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')} at the end: ${SERVER === 'real' ? 'the Temporal server itself on PostgreSQL' : 'a dev server'}, ` +
@@ -529,7 +553,7 @@ async function main(): Promise<void> {
       : `${NODES} nodes, ${APPS} apps, ${JOBS} backups over ${DAY_S} s in ${dir}`,
   );
   const outcome = await run(dir);
-  const section = BURST ? (FROM_WORKERS ? `scale-burst-${BURST_FROM}` : 'scale-burst') : 'scale';
+  const section = BURST ? (BURST_FROM !== 'bench' ? `scale-burst-${BURST_FROM}` : 'scale-burst') : 'scale';
   const text = spliceNamedSection(readFileSync(DOC, 'utf8'), section, sectionText(outcome));
   writeFileSync(DOC, await format(text, { ...(await resolveConfig(DOC)), filepath: DOC }));
   say(`written to ${DOC}`);

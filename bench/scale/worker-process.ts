@@ -2,7 +2,8 @@
  * One process of the scale benchmark's cluster, as many node services share a machine in it:
  *   node dist/bench/scale/worker-process.js <config> <records.jsonl> <backup-ms> [--coordinator] node...
  * One NativeConnection; with --coordinator, a worker on the coordinator queue with the real
- * workflows and the real catalog, host, schedule and reconcile activities (as a node process has);
+ * workflows and the real catalog, host, schedule and reconcile activities, and one on the job-waits
+ * queue (as a node process has);
  * then one worker per named node on that node's queue, running the stand-in backup
  * (stand-in-activities.ts). Each attempt's start is appended to <records.jsonl>. SIGINT or SIGTERM
  * shuts every worker down and exits. The SDK logs errors only: a job waiting for its drive's lease
@@ -14,6 +15,9 @@
  * NativeConnection, as a node's activities send; `grpc`: a connection of its own as the CLI's,
  * connect.ts), writes each request's outcome as a JSON line to BATON_SCALE_BURST_OUT and prints
  * "burst done".
+ *
+ * BATON_SCALE_COORDINATOR_SLOTS caps the activities the coordinator-queue worker runs at once (the
+ * SDK's default, as a node process has, is 100): a test crowds a small cluster's slots with it.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { Client } from '@temporalio/client';
@@ -22,7 +26,7 @@ import { openCatalog } from '../../src/catalog/open';
 import { connect } from '../../src/client/connect';
 import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { coordinatorQueue, nodeQueue } from '../../src/model/names';
-import { coordinatorQueueActivities } from '../../src/workers/node-process';
+import { coordinatorQueueActivities, jobWaitWorkerOptions } from '../../src/workers/node-process';
 import { workflowSource } from '../../src/workers/workflow-bundle';
 import { createStandInActivities } from './stand-in-activities';
 import { sendRequest, type Requested } from './requested';
@@ -48,6 +52,14 @@ async function main(): Promise<void> {
         ...workflowSource(),
         activities: coordinatorQueueActivities(node, config, catalog, client),
         stickyQueueScheduleToStartTimeout: '1s',
+        ...(process.env.BATON_SCALE_COORDINATOR_SLOTS
+          ? { maxConcurrentActivityTaskExecutions: Number(process.env.BATON_SCALE_COORDINATOR_SLOTS) }
+          : {}),
+      }),
+      await Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        ...jobWaitWorkerOptions(config.cluster, client),
       }),
     );
   }

@@ -101,6 +101,18 @@ export function createScheduleActivities(deps: { client: Client }) {
       }
     },
 
+    // runs that scheduled their wait here before the job-waits queue still find it here
+    ...createJobWaitActivities(deps),
+  };
+}
+
+/**
+ * A scheduled run's wait for its job, on the job-waits queue (names.ts jobWaitQueue): each holds
+ * its activity slot for as long as the job runs.
+ */
+export function createJobWaitActivities(deps: { client: Client }) {
+  const { client } = deps;
+  return {
     /** Waits for a job to end, heartbeating, and returns its state (runs started before awaitJobEnd). */
     async awaitJob(jobId: string): Promise<string> {
       return (await awaitJobEnd(client, jobId)).state;
@@ -112,6 +124,8 @@ export function createScheduleActivities(deps: { client: Client }) {
     },
   };
 }
+
+export type JobWaitActivities = ReturnType<typeof createJobWaitActivities>;
 
 async function awaitJobEnd(client: Client, jobId: string): Promise<JobEnd> {
   const ctx = Context.current();

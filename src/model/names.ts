@@ -14,6 +14,15 @@ export function coordinatorQueue(cluster: string): string {
   return `baton-${cluster}-coordinator`;
 }
 
+/**
+ * The queue where scheduled runs wait for their jobs' ends, polled by every node. A wait holds its
+ * worker's activity slot while the job runs; on the coordinator queue, apps sharing a cron time
+ * held every slot with waits, and the jobs' own activities queued behind them for good.
+ */
+export function jobWaitQueue(cluster: string): string {
+  return `baton-${cluster}-job-waits`;
+}
+
 /** Node, app, drive and cluster names: they become parts of queue names and workflow IDs. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 

@@ -1,5 +1,5 @@
 /**
- * The node's health as `/healthz` reports it: healthy while both workers run and Temporal answered
+ * The node's health as `/healthz` reports it: healthy while all its workers run and Temporal answered
  * within the last few seconds (the connectivity watch probes every second).
  */
 import type { Worker } from '@temporalio/worker';

@@ -1,16 +1,24 @@
 /**
- * A Baton node process: two Temporal workers sharing one connection.
+ * A Baton node process: three Temporal workers sharing one connection.
  *   - baton-<cluster>-node-<name>: the node's backup service (backup, restore and verify: activities
  *     that touch this node's data and drives);
  *   - baton-<cluster>-coordinator: the workflows (coordinator and jobs), catalog activities, and the
- *     local activity that tells the coordinator which node it runs on.
- * Both queues name the cluster, so another cluster in the same namespace never takes their tasks.
- * SIGINT/SIGTERM shut both down gracefully: running backups checkpoint and stop within the grace
+ *     local activity that tells the coordinator which node it runs on;
+ *   - baton-<cluster>-job-waits: scheduled runs waiting for their jobs' ends (names.ts jobWaitQueue).
+ * Every queue names the cluster, so another cluster in the same namespace never takes their tasks.
+ * SIGINT/SIGTERM shut them down gracefully: running backups checkpoint and stop within the grace
  * time (graceful-stop.ts), then the process exits.
  */
 import { hostname } from 'node:os';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createBackupActivities } from '../activities/backup-activities';
 import { createCatalogActivities } from '../activities/catalog-activities';
@@ -19,7 +27,7 @@ import { createOperationActivities } from '../activities/operation-activities';
 import { createRetentionActivities } from '../activities/retention-activities';
 import { createJobEndActivities } from '../activities/job-end-activities';
 import { createReconcileActivities } from '../activities/reconcile-activities';
-import { createScheduleActivities } from '../activities/schedule-activities';
+import { createJobWaitActivities, createScheduleActivities } from '../activities/schedule-activities';
 import { createRestoreTestActivities, createRestoreTestCatalogActivities } from '../activities/restore-test-activities';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
@@ -30,7 +38,7 @@ import { explainConnectFailure } from '../config/temporal-handshake';
 import { temporalConnectOptions } from '../config/temporal-options';
 import type { HostReport } from '../model/coordinator';
 import { UserError } from '../model/errors';
-import { coordinatorQueue, nodeQueue, workerIdentity } from '../model/names';
+import { coordinatorQueue, jobWaitQueue, nodeQueue, workerIdentity } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { gracefulStop, stopGraceMs, type GracefulStop } from './graceful-stop';
 import { runtimeMetrics, startNodeMonitoring } from './node-monitoring';
@@ -113,8 +121,25 @@ export function coordinatorQueueActivities(node: string, config: BatonConfig, ca
   };
 }
 
-/** The node's two workers: the coordinator queue (workflows, catalog, host) and its own node queue. */
-async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
+/**
+ * Scheduled runs' waits a node takes at once. A wait is a promise and a long poll for the job's
+ * result, not work: a thousand apps sharing a cron time on a small cluster all fit.
+ */
+export const JOB_WAITS_PER_NODE = 1000;
+
+/** The node's worker on the job-waits queue, as its options (bench/scale's worker processes use them too). */
+export function jobWaitWorkerOptions(cluster: string, client: Client) {
+  return {
+    taskQueue: jobWaitQueue(cluster),
+    activities: createJobWaitActivities({ client }),
+    maxConcurrentActivityTaskExecutions: JOB_WAITS_PER_NODE,
+    // one long poll per node: a poll answers at once while waits are queued
+    maxConcurrentActivityTaskPolls: 1,
+  } satisfies Partial<WorkerOptions>;
+}
+
+/** The node's workers: the coordinator queue (workflows, catalog, host), its own node queue, the job waits. */
+async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker, Worker]> {
   const { node, config, logger, connection, client, catalog, password, watch, stop, identity, version } = parts;
   const allowed = nodeAllowedRoots(config, node);
   const coordinatorWorker = await Worker.create({
@@ -158,7 +183,15 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker]> {
     maxHeartbeatThrottleInterval: '1s',
     ...stop.workerOptions,
   });
-  return [coordinatorWorker, nodeWorker];
+  const jobWaitWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    identity,
+    ...(version ? versionedWorker(version) : {}),
+    ...jobWaitWorkerOptions(config.cluster, client),
+    ...stop.workerOptions,
+  });
+  return [coordinatorWorker, nodeWorker, jobWaitWorker];
 }
 
 /** Once the workers poll: the first build of a deployment becomes current; a later one waits for `baton upgrade`. */
@@ -213,7 +246,7 @@ export async function runNodeProcess({
   const stop = gracefulStop(logger, stopGraceMs(config.plan.jobs.checkpointEverySeconds, stopGraceSeconds));
   let stopMapWatch: (() => void) | null = null;
   try {
-    const [coordinatorWorker, nodeWorker] = await createWorkers({
+    const workers = await createWorkers({
       node,
       config,
       logger,
@@ -226,17 +259,17 @@ export async function runNodeProcess({
       identity,
       version,
     });
-    monitoring?.attach({ plan: config.plan, catalog, watch, workers: () => [coordinatorWorker, nodeWorker] });
+    monitoring?.attach({ plan: config.plan, catalog, watch, workers: () => workers });
     logger.info(
       {
         cluster: config.cluster,
-        queues: [coordinatorQueue(config.cluster), nodeQueue(config.cluster, node)],
+        queues: [coordinatorQueue(config.cluster), nodeQueue(config.cluster, node), jobWaitQueue(config.cluster)],
         identity,
         deployment: version,
       },
       'node ready',
     );
-    const running = Promise.all([coordinatorWorker.run(), nodeWorker.run()]);
+    const running = Promise.all(workers.map((w) => w.run()));
     stopMapWatch = notifyCoordinatorOnMapChange(config, node, client, logger);
     void (version ? adoptDeployment(connection, config, version, identity, logger) : Promise.resolve())
       .then(() => onReady?.(client))

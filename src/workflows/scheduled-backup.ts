@@ -6,7 +6,8 @@
  * nowhere) ends the run with its reason: no backup was started.
  */
 import { ApplicationFailure, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import type { ScheduleActivities, ScheduledRunInput } from '../activities/schedule-activities';
+import type { JobWaitActivities, ScheduleActivities, ScheduledRunInput } from '../activities/schedule-activities';
+import { jobWaitQueue } from '../model/names';
 
 /** Runs recorded before it completed even when their backup failed (scheduled-backup-0.1.0.json). */
 export const RUN_FAILS_WITH_ITS_BACKUP = 'scheduled-run-fails-with-its-backup';
@@ -16,11 +17,20 @@ const scheduler = proxyActivities<ScheduleActivities>({
   retry: { maximumInterval: '10s', maximumAttempts: 5 },
 });
 
-const waiter = proxyActivities<ScheduleActivities>({
-  startToCloseTimeout: '24h',
-  heartbeatTimeout: '30s',
-  retry: { maximumInterval: '10s' },
-});
+/**
+ * The wait for the job, on the job-waits queue: it holds its worker's activity slot while the job
+ * runs, and on the coordinator queue the waits of apps sharing a cron time held every slot the jobs
+ * needed there (crowded-schedules.test). A replay matches a scheduled activity by its ID and type,
+ * not its queue: runs recorded waiting on the coordinator queue replay as they were.
+ */
+function waiterOf(cluster: string) {
+  return proxyActivities<JobWaitActivities>({
+    taskQueue: jobWaitQueue(cluster),
+    startToCloseTimeout: '24h',
+    heartbeatTimeout: '30s',
+    retry: { maximumInterval: '10s' },
+  });
+}
 
 export interface ScheduledRunResult {
   app: string;
@@ -36,6 +46,7 @@ export async function scheduledBackup(input: ScheduledRunInput): Promise<Schedul
     return { app: input.app, jobId: null, state: 'skipped', reason: started.refused };
   }
   setCurrentDetails(`backup \`${started.jobId}\` on ${started.node} to ${started.drive}`);
+  const waiter = waiterOf(input.cluster);
   if (!patched(RUN_FAILS_WITH_ITS_BACKUP)) {
     const state = await waiter.awaitJob(started.jobId);
     return { app: input.app, jobId: started.jobId, state };

@@ -60,7 +60,7 @@ describe('metrics scraped by a real Prometheus', { timeout: 240_000 }, () => {
       });
       assert.equal(body.ok, true);
       assert.equal(body.node, node);
-      assert.deepEqual(body.workers, ['RUNNING', 'RUNNING']);
+      assert.deepEqual(body.workers, ['RUNNING', 'RUNNING', 'RUNNING']);
     }
   });
 
