@@ -2,7 +2,7 @@
  * One process of the scale benchmark's cluster, as many node services share a machine in it:
  *   node dist/bench/scale/worker-process.js <config> <records.jsonl> <backup-ms> [--coordinator] node...
  * One NativeConnection; with --coordinator, a worker on the coordinator queue with the real
- * workflows and the real catalog, host, schedule and reconcile activities, and one on the job-waits
+ * workflows and the real catalog, host, schedule and reconcile activities, and one on the waits
  * queue (as a node process has);
  * then one worker per named node on that node's queue, running the stand-in backup
  * (stand-in-activities.ts). Each attempt's start is appended to <records.jsonl>. SIGINT or SIGTERM
@@ -26,7 +26,7 @@ import { openCatalog } from '../../src/catalog/open';
 import { connect } from '../../src/client/connect';
 import { loadConfig, type BatonConfig } from '../../src/config/load';
 import { coordinatorQueue, nodeQueue } from '../../src/model/names';
-import { coordinatorQueueActivities, jobWaitWorkerOptions } from '../../src/workers/node-process';
+import { coordinatorQueueActivities, waitWorkerOptions } from '../../src/workers/node-process';
 import { workflowSource } from '../../src/workers/workflow-bundle';
 import { createStandInActivities } from './stand-in-activities';
 import { sendRequest, type Requested } from './requested';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       await Worker.create({
         connection,
         namespace: config.temporal.namespace,
-        ...jobWaitWorkerOptions(config.cluster, client),
+        ...waitWorkerOptions(config.cluster, client),
       }),
     );
   }

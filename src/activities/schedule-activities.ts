@@ -7,9 +7,11 @@
  */
 import { Context } from '@temporalio/activity';
 import { ScheduleOverlapPolicy, WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { sendStartBackup } from '../client/coordinator-update';
 import { isHandingOver } from '../client/draining';
-import { type StartedBackup } from '../model/backup';
+import { type BackupJobInput, type StartedBackup } from '../model/backup';
 import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSchedule, AppSpec, ClusterPlan } from '../model/plan';
 import { heartbeatEvery } from './heartbeat-timer';
@@ -45,6 +47,42 @@ export interface JobEnd {
 export function scheduledRefusal(err: unknown): string | null {
   if (!(err instanceof WorkflowUpdateFailedError) || isHandingOver(err)) return null;
   return err.cause?.message ?? err.message;
+}
+
+/** The running job an AlreadyRunning refusal names (the coordinator's failure details), or null. */
+function alreadyRunningJobId(err: unknown): string | null {
+  if (!(err instanceof WorkflowUpdateFailedError)) return null;
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== 'AlreadyRunning') return null;
+  const details = cause.details?.[0] as { jobId?: unknown } | undefined;
+  return typeof details?.jobId === 'string' ? details.jobId : null;
+}
+
+/**
+ * The job an AlreadyRunning refusal names, when `requestedBy` asked for it: the request's earlier
+ * try was taken and its job started, but the try's answer never reached its activity (timed out
+ * under load), and the retry reached the coordinator's next run (continue-as-new), which knows no
+ * earlier try of that update ID. bench/scale's burst from the apps' schedules ended 59 runs so,
+ * "skipped" for their own jobs. Read from the job's start (its input names its requester); null
+ * for anyone else's job, or one not started.
+ */
+export async function ownRunningJob(client: Client, err: unknown, requestedBy: string): Promise<StartedBackup | null> {
+  const jobId = alreadyRunningJobId(err);
+  if (jobId === null) return null;
+  let payloads;
+  try {
+    const { history } = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId: jobId },
+      maximumPageSize: 1,
+    });
+    payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  } catch {
+    return null; // planned, not started: the refusal stands
+  }
+  if (payloads.length === 0) return null;
+  const job = await decodeFromPayloadsAtIndex<BackupJobInput>(client.options.loadedDataConverter, 0, payloads);
+  return job.requestedBy === requestedBy ? { jobId: job.jobId, node: job.node, drive: job.drive.name } : null;
 }
 
 export interface ScheduleSync extends Sync {
@@ -84,35 +122,39 @@ export function createScheduleActivities(deps: { client: Client }) {
       return result;
     },
 
+    // runs that scheduled these here, before the waits queue, still find them here
+    ...createScheduledRunActivities(deps),
+  };
+}
+
+/**
+ * What a scheduled run does, on the waits queue (names.ts waitQueue): ask the coordinator for the
+ * backup, then wait for the job's end. Each holds its activity slot while it waits on the
+ * coordinator or the job.
+ */
+export function createScheduledRunActivities(deps: { client: Client }) {
+  const { client } = deps;
+  return {
     /** Asks the coordinator for a backup of the app; a refusal (already running, not placed) is returned, not thrown. */
     async requestScheduledBackup(input: ScheduledRunInput): Promise<StartedBackup | { refused: string }> {
+      const run = Context.current().info.workflowExecution;
+      const requestedBy = `schedule:${run?.workflowId}`;
       try {
-        const run = Context.current().info.workflowExecution;
         return await sendStartBackup(
           client,
           coordinatorWorkflowId(input.cluster),
-          { app: input.app, requestedBy: `schedule:${run?.workflowId}` },
+          { app: input.app, requestedBy },
           { updateId: run && `schedule:${run.workflowId}:${run.runId}`, signal: Context.current().cancellationSignal },
         );
       } catch (err) {
+        const own = await ownRunningJob(client, err, requestedBy);
+        if (own) return own;
         const refused = scheduledRefusal(err);
         if (refused !== null) return { refused };
         throw err;
       }
     },
 
-    // runs that scheduled their wait here before the job-waits queue still find it here
-    ...createJobWaitActivities(deps),
-  };
-}
-
-/**
- * A scheduled run's wait for its job, on the job-waits queue (names.ts jobWaitQueue): each holds
- * its activity slot for as long as the job runs.
- */
-export function createJobWaitActivities(deps: { client: Client }) {
-  const { client } = deps;
-  return {
     /** Waits for a job to end, heartbeating, and returns its state (runs started before awaitJobEnd). */
     async awaitJob(jobId: string): Promise<string> {
       return (await awaitJobEnd(client, jobId)).state;
@@ -125,7 +167,7 @@ export function createJobWaitActivities(deps: { client: Client }) {
   };
 }
 
-export type JobWaitActivities = ReturnType<typeof createJobWaitActivities>;
+export type ScheduledRunActivities = ReturnType<typeof createScheduledRunActivities>;
 
 async function awaitJobEnd(client: Client, jobId: string): Promise<JobEnd> {
   const ctx = Context.current();

@@ -15,12 +15,14 @@ export function coordinatorQueue(cluster: string): string {
 }
 
 /**
- * The queue where scheduled runs wait for their jobs' ends, polled by every node. A wait holds its
- * worker's activity slot while the job runs; on the coordinator queue, apps sharing a cron time
- * held every slot with waits, and the jobs' own activities queued behind them for good.
+ * The queue of the activities that wait on the coordinator or a job, polled by every node: a
+ * scheduled run's request and its wait for the job's end, a job's report of its end. Each holds its
+ * worker's activity slot while it waits; on the coordinator queue, apps sharing a cron time held
+ * every slot so, and the activities the coordinator and the jobs needed there to answer them
+ * queued behind them for good.
  */
-export function jobWaitQueue(cluster: string): string {
-  return `baton-${cluster}-job-waits`;
+export function waitQueue(cluster: string): string {
+  return `baton-${cluster}-waits`;
 }
 
 /** Node, app, drive and cluster names: they become parts of queue names and workflow IDs. */

@@ -3,7 +3,7 @@
  * the unconstrained values (the dev server's flags cannot constrain one), the Temporal server itself
  * takes the whole file (docs/deploy.md, `baton server-config`), with long polls per task queue.
  */
-import { jobWaitQueue, nodeQueue } from './names';
+import { nodeQueue, waitQueue } from './names';
 
 /**
  * For frozen nodes (SIGSTOP, a paused VM), which keep their long polls open while the server hands
@@ -38,10 +38,10 @@ export const COORDINATOR_UPDATES_DYNAMIC_CONFIG: Record<string, unknown> = {
  * frozen node holds back no other node's task there; the 1 s expiry guards the queues nodes share
  * (the coordinator's, where any node takes workflow tasks and catalog activities, and the sticky
  * ones). At 1 s everywhere bench/scale's two cores were 0-17 % idle; with 60 s on the node queues,
- * about 30 % (docs/scale.md). The job-waits queue, shared too, has it as well: a wait a frozen node
- * took is only a scheduled run's wait, sent elsewhere at its 30 s heartbeat timeout, while its job
- * runs on, and every node's idle polls there every second would cost the server as the node queues'
- * did.
+ * about 30 % (docs/scale.md). The waits queue, shared too, has it as well: what a frozen node took
+ * there only waits on another workflow, and is sent elsewhere at its heartbeat timeout (15 or 30 s)
+ * while that workflow runs on; every node's idle polls there every second would cost the server as
+ * the node queues' did.
  */
 export const NODE_QUEUE_LONG_POLL = '60s';
 
@@ -61,7 +61,7 @@ export function unconstrained(values: Record<string, unknown>): DynamicConfig {
 
 /**
  * The dynamic config for a cluster's server: the dev servers' values, and a 60 s long poll on each
- * node queue and the job-waits queue of each cluster (nodes named per cluster). Several clusters on
+ * node queue and the waits queue of each cluster (nodes named per cluster). Several clusters on
  * one server: pass each.
  */
 export function clusterDynamicConfig(clusters: { cluster: string; nodes: string[] }[]): DynamicConfig {
@@ -69,7 +69,7 @@ export function clusterDynamicConfig(clusters: { cluster: string; nodes: string[
   const key = 'matching.longPollExpirationInterval';
   config[key] = [
     ...clusters.flatMap(({ cluster, nodes }) =>
-      [...nodes.map((node) => nodeQueue(cluster, node)), jobWaitQueue(cluster)].map((taskQueueName) => ({
+      [...nodes.map((node) => nodeQueue(cluster, node)), waitQueue(cluster)].map((taskQueueName) => ({
         value: NODE_QUEUE_LONG_POLL,
         constraints: { taskQueueName },
       })),

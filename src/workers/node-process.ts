@@ -4,7 +4,8 @@
  *     that touch this node's data and drives);
  *   - baton-<cluster>-coordinator: the workflows (coordinator and jobs), catalog activities, and the
  *     local activity that tells the coordinator which node it runs on;
- *   - baton-<cluster>-job-waits: scheduled runs waiting for their jobs' ends (names.ts jobWaitQueue).
+ *   - baton-<cluster>-waits: the activities that wait on the coordinator or a job (a scheduled run's
+ *     request and its wait for the job's end, a job's report of its end; names.ts waitQueue).
  * Every queue names the cluster, so another cluster in the same namespace never takes their tasks.
  * SIGINT/SIGTERM shut them down gracefully: running backups checkpoint and stop within the grace
  * time (graceful-stop.ts), then the process exits.
@@ -27,7 +28,7 @@ import { createOperationActivities } from '../activities/operation-activities';
 import { createRetentionActivities } from '../activities/retention-activities';
 import { createJobEndActivities } from '../activities/job-end-activities';
 import { createReconcileActivities } from '../activities/reconcile-activities';
-import { createJobWaitActivities, createScheduleActivities } from '../activities/schedule-activities';
+import { createScheduledRunActivities, createScheduleActivities } from '../activities/schedule-activities';
 import { createRestoreTestActivities, createRestoreTestCatalogActivities } from '../activities/restore-test-activities';
 import { openCatalog, type Catalog } from '../catalog/open';
 import { createClusterAdapter } from './cluster-adapter';
@@ -38,7 +39,7 @@ import { explainConnectFailure } from '../config/temporal-handshake';
 import { temporalConnectOptions } from '../config/temporal-options';
 import type { HostReport } from '../model/coordinator';
 import { UserError } from '../model/errors';
-import { coordinatorQueue, jobWaitQueue, nodeQueue, workerIdentity } from '../model/names';
+import { coordinatorQueue, nodeQueue, waitQueue, workerIdentity } from '../model/names';
 import { ConnectivityWatch } from './connectivity';
 import { gracefulStop, stopGraceMs, type GracefulStop } from './graceful-stop';
 import { runtimeMetrics, startNodeMonitoring } from './node-monitoring';
@@ -122,23 +123,24 @@ export function coordinatorQueueActivities(node: string, config: BatonConfig, ca
 }
 
 /**
- * Scheduled runs' waits a node takes at once. A wait is a promise and a long poll for the job's
- * result, not work: a thousand apps sharing a cron time on a small cluster all fit.
+ * Waits a node takes at once on the waits queue. A wait is a promise and a long poll, not work (a
+ * request waits in line in the process for its turn to be sent: update-admission.ts): a thousand
+ * apps sharing a cron time on a small cluster all fit.
  */
-export const JOB_WAITS_PER_NODE = 1000;
+export const WAITS_PER_NODE = 1000;
 
-/** The node's worker on the job-waits queue, as its options (bench/scale's worker processes use them too). */
-export function jobWaitWorkerOptions(cluster: string, client: Client) {
+/** The node's worker on the waits queue, as its options (bench/scale's worker processes use them too). */
+export function waitWorkerOptions(cluster: string, client: Client) {
   return {
-    taskQueue: jobWaitQueue(cluster),
-    activities: createJobWaitActivities({ client }),
-    maxConcurrentActivityTaskExecutions: JOB_WAITS_PER_NODE,
+    taskQueue: waitQueue(cluster),
+    activities: { ...createScheduledRunActivities({ client }), ...createJobEndActivities({ client }) },
+    maxConcurrentActivityTaskExecutions: WAITS_PER_NODE,
     // one long poll per node: a poll answers at once while waits are queued
     maxConcurrentActivityTaskPolls: 1,
   } satisfies Partial<WorkerOptions>;
 }
 
-/** The node's workers: the coordinator queue (workflows, catalog, host), its own node queue, the job waits. */
+/** The node's workers: the coordinator queue (workflows, catalog, host), its own node queue, the waits queue. */
 async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker, Worker]> {
   const { node, config, logger, connection, client, catalog, password, watch, stop, identity, version } = parts;
   const allowed = nodeAllowedRoots(config, node);
@@ -183,15 +185,15 @@ async function createWorkers(parts: WorkerParts): Promise<[Worker, Worker, Worke
     maxHeartbeatThrottleInterval: '1s',
     ...stop.workerOptions,
   });
-  const jobWaitWorker = await Worker.create({
+  const waitWorker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     identity,
     ...(version ? versionedWorker(version) : {}),
-    ...jobWaitWorkerOptions(config.cluster, client),
+    ...waitWorkerOptions(config.cluster, client),
     ...stop.workerOptions,
   });
-  return [coordinatorWorker, nodeWorker, jobWaitWorker];
+  return [coordinatorWorker, nodeWorker, waitWorker];
 }
 
 /** Once the workers poll: the first build of a deployment becomes current; a later one waits for `baton upgrade`. */
@@ -263,7 +265,7 @@ export async function runNodeProcess({
     logger.info(
       {
         cluster: config.cluster,
-        queues: [coordinatorQueue(config.cluster), nodeQueue(config.cluster, node), jobWaitQueue(config.cluster)],
+        queues: [coordinatorQueue(config.cluster), nodeQueue(config.cluster, node), waitQueue(config.cluster)],
         identity,
         deployment: version,
       },

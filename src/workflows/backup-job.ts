@@ -33,7 +33,7 @@ import {
   jobRoutedSignal,
   jobViewQuery,
 } from './messages';
-import { SEARCH_ATTRIBUTES } from '../model/names';
+import { SEARCH_ATTRIBUTES, waitQueue } from '../model/names';
 import type { BackupJobInput, BackupJobResult, CheckpointCheck, CheckpointRef, JobState } from '../model/backup';
 import { jobCatalog as catalog } from './job-catalog';
 import { describeFailure } from './describe-failure';
@@ -115,14 +115,19 @@ const cluster = proxyActivities<HostActivities>({
 /**
  * Up to four windows of 30 s while the coordinator hands over (coordinator-update.ts), then a
  * signal. It heartbeats while it waits: a node that dies meanwhile is found in 15 s, not at the
- * 3 min start-to-close timeout. (Changed options need no patch: a replay matches a scheduled
- * activity by its ID and type only.)
+ * 3 min start-to-close timeout. On the waits queue, as it waits on the coordinator: on the
+ * coordinator queue such waits can hold the slots the coordinator needs to answer them
+ * (names.ts waitQueue). (Changed options need no patch: a replay matches a scheduled activity by
+ * its ID and type only.)
  */
-const reporter = proxyActivities<JobEndActivities>({
-  startToCloseTimeout: '3m',
-  heartbeatTimeout: '15s',
-  retry: { maximumInterval: '10s', maximumAttempts: 5 },
-});
+function reporterOf(cluster: string) {
+  return proxyActivities<JobEndActivities>({
+    taskQueue: waitQueue(cluster),
+    startToCloseTimeout: '3m',
+    heartbeatTimeout: '15s',
+    retry: { maximumInterval: '10s', maximumAttempts: 5 },
+  });
+}
 
 /** The patches this job follows, asked at the top of its first task (a marker's place never depends on timing). */
 interface JobPatches {
@@ -383,7 +388,7 @@ async function recordEnd(
   if (patches.waitsInLine) await wakeNextInLine(input.jobId, released?.wake ?? []);
   const end = { jobId: input.jobId, state: view.state, error: view.error };
   try {
-    if (patches.endsByUpdate) await reporter.reportJobEnd({ coordinatorId: input.coordinatorId, end });
+    if (patches.endsByUpdate) await reporterOf(input.cluster).reportJobEnd({ coordinatorId: input.coordinatorId, end });
     else await getExternalWorkflowHandle(input.coordinatorId).signal(jobFinishedSignal, end);
   } catch (err) {
     log.warn('could not tell the coordinator the job ended', { error: String(err) });

@@ -22,11 +22,15 @@ export const RECENT_JOBS_KEPT = 20;
 /** The longest the coordinator waits between observations while the cluster service fails. */
 export const MAX_RETRY_SECONDS = 60;
 
-/** A refusal the caller should see: names what is wrong and how to fix it. */
+/**
+ * A refusal the caller should see: names what is wrong and how to fix it. `jobId`: the running job
+ * an AlreadyRunning refusal is about (a retried requester may find it is its own: schedule-activities.ts).
+ */
 export class CoordinatorRefusal extends BatonError {
   constructor(
     readonly code: RefusalCode,
     message: string,
+    readonly jobId?: string,
   ) {
     super(message);
   }
@@ -261,6 +265,7 @@ export class CoordinatorState {
       throw new CoordinatorRefusal(
         'AlreadyRunning',
         `app "${appName}" already has a backup running (${busy.jobId}); wait for it or cancel it first`,
+        busy.jobId,
       );
     }
     const drive = this.driveFor(node);

@@ -6,30 +6,34 @@
  * nowhere) ends the run with its reason: no backup was started.
  */
 import { ApplicationFailure, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import type { JobWaitActivities, ScheduleActivities, ScheduledRunInput } from '../activities/schedule-activities';
-import { jobWaitQueue } from '../model/names';
+import type { ScheduledRunActivities, ScheduledRunInput } from '../activities/schedule-activities';
+import { waitQueue } from '../model/names';
 
 /** Runs recorded before it completed even when their backup failed (scheduled-backup-0.1.0.json). */
 export const RUN_FAILS_WITH_ITS_BACKUP = 'scheduled-run-fails-with-its-backup';
 
-const scheduler = proxyActivities<ScheduleActivities>({
-  startToCloseTimeout: '1m',
-  retry: { maximumInterval: '10s', maximumAttempts: 5 },
-});
-
 /**
- * The wait for the job, on the job-waits queue: it holds its worker's activity slot while the job
- * runs, and on the coordinator queue the waits of apps sharing a cron time held every slot the jobs
- * needed there (crowded-schedules.test). A replay matches a scheduled activity by its ID and type,
- * not its queue: runs recorded waiting on the coordinator queue replay as they were.
+ * The run's activities, on the waits queue: each holds its worker's activity slot while it waits on
+ * the coordinator or the job, and on the coordinator queue those of apps sharing a cron time held
+ * every slot the coordinator and the jobs needed there to answer them (crowded-schedules.test). A
+ * replay matches a scheduled activity by its ID and type, not its queue: runs recorded with them on
+ * the coordinator queue replay as they were.
  */
-function waiterOf(cluster: string) {
-  return proxyActivities<JobWaitActivities>({
-    taskQueue: jobWaitQueue(cluster),
-    startToCloseTimeout: '24h',
-    heartbeatTimeout: '30s',
-    retry: { maximumInterval: '10s' },
-  });
+function activitiesOf(cluster: string) {
+  const taskQueue = waitQueue(cluster);
+  return {
+    scheduler: proxyActivities<ScheduledRunActivities>({
+      taskQueue,
+      startToCloseTimeout: '1m',
+      retry: { maximumInterval: '10s', maximumAttempts: 5 },
+    }),
+    waiter: proxyActivities<ScheduledRunActivities>({
+      taskQueue,
+      startToCloseTimeout: '24h',
+      heartbeatTimeout: '30s',
+      retry: { maximumInterval: '10s' },
+    }),
+  };
 }
 
 export interface ScheduledRunResult {
@@ -40,13 +44,13 @@ export interface ScheduledRunResult {
 }
 
 export async function scheduledBackup(input: ScheduledRunInput): Promise<ScheduledRunResult> {
+  const { scheduler, waiter } = activitiesOf(input.cluster);
   const started = await scheduler.requestScheduledBackup(input);
   if ('refused' in started) {
     setCurrentDetails(`skipped: ${started.refused}`);
     return { app: input.app, jobId: null, state: 'skipped', reason: started.refused };
   }
   setCurrentDetails(`backup \`${started.jobId}\` on ${started.node} to ${started.drive}`);
-  const waiter = waiterOf(input.cluster);
   if (!patched(RUN_FAILS_WITH_ITS_BACKUP)) {
     const state = await waiter.awaitJob(started.jobId);
     return { app: input.app, jobId: started.jobId, state };

@@ -1,10 +1,11 @@
 /**
  * More apps' scheduled runs at once than the coordinator queue has activity slots, as when many
- * apps share one cron time: every run must still back its app up. A run waits for its job's end
- * in an activity; on the coordinator queue those waits held every slot, and the jobs' own
- * activities there (the app's host, the catalog's records) and the coordinator's queued behind
- * them for good (bench:scale, 300 apps on one cron time against 100 slots: 30 backups done, then
- * nothing). The waits now have a queue of their own (names.ts jobWaitQueue).
+ * apps share one cron time: every run must still back its app up. A run asks the coordinator for
+ * its backup and waits for the job's end, each in an activity, and the job reports its end to the
+ * coordinator in one; on the coordinator queue those waits held every slot, and the activities the
+ * coordinator and the jobs needed there to answer them (the app's host, the catalog's records)
+ * queued behind them for good (bench:scale, 300 apps on one cron time against 100 slots: 30
+ * backups done, then nothing). They now have a queue of their own (names.ts waitQueue).
  *
  * The cluster is bench:scale's (plan.ts, worker-process.ts): the real coordinator, job and
  * scheduled-run workflows and coordinator-queue activities, stand-in backups on the node queues,
@@ -17,10 +18,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createScheduleActivities, type ScheduledRunInput } from '../../src/activities/schedule-activities';
 import { ensureCoordinator } from '../../src/client/coordinator-client';
 import { loadConfig } from '../../src/config/load';
 import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
-import { scheduleId } from '../../src/model/names';
+import { scheduleId, scheduledRunId } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { writeScalePlan, type ScalePlan } from '../../bench/scale/plan';
 import { schedulesCreated } from '../../bench/scale/scheduled-burst';
@@ -28,6 +31,8 @@ import { schedulesCreated } from '../../bench/scale/scheduled-burst';
 const WORKER = resolve(__dirname, '..', '..', 'bench', 'scale', 'worker-process.js');
 const SLOTS = 2;
 const APPS = 6;
+/** Each stand-in backup's length: long enough for a second request to find the first's job running. */
+const BACKUP_MS = 3000;
 
 describe('apps sharing a cron time, more than the coordinator queue has slots', { timeout: 180_000 }, () => {
   let dir: string;
@@ -50,7 +55,7 @@ describe('apps sharing a cron time, more than the coordinator queue has slots', 
     });
     worker = spawn(
       process.execPath,
-      [WORKER, plan.configFile, join(dir, 'attempts.jsonl'), '500', '--coordinator', ...plan.nodes],
+      [WORKER, plan.configFile, join(dir, 'attempts.jsonl'), String(BACKUP_MS), '--coordinator', ...plan.nodes],
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BATON_SCALE_COORDINATOR_SLOTS: String(SLOTS) } },
     );
     await new Promise<void>((ok, fail) => {
@@ -97,5 +102,26 @@ describe('apps sharing a cron time, more than the coordinator queue has slots', 
       assert.equal(result.state, 'succeeded', `${action.workflow.workflowId}: ${JSON.stringify(result)}`);
       assert.ok(result.jobId);
     }
+  });
+
+  test("a run's request retried on a coordinator run that never saw its first try gets the job that try started", async () => {
+    const cluster = loadConfig(plan.configFile).cluster;
+    const activities = createScheduleActivities({ client });
+    const app = plan.apps[0];
+    const workflowId = `${scheduledRunId(cluster, app)}-retried`;
+    // each run ID gives the request another update ID, as a coordinator run that continued as new
+    // since the first try knows none of its update IDs: the same requester asks again
+    type Answer = Awaited<ReturnType<typeof activities.requestScheduledBackup>>;
+    const ask = (runId: string, id = workflowId): Promise<Answer> =>
+      new MockActivityEnvironment({ workflowExecution: { workflowId: id, runId } }).run(
+        (input: ScheduledRunInput) => activities.requestScheduledBackup(input),
+        { cluster, app },
+      );
+    const first = await ask('first-try');
+    if (!('jobId' in first)) throw new Error(`the first try was refused: ${first.refused}`);
+    assert.deepEqual(await ask('retry-on-the-next-run'), first);
+    // anyone else asking meanwhile is refused, the job named
+    const other = await ask('r', `${scheduledRunId(cluster, app)}-other`);
+    assert.match(JSON.stringify(other), new RegExp(`already has a backup running \\(${first.jobId}\\)`));
   });
 });

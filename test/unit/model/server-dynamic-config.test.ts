@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { jobWaitQueue, nodeQueue } from '../../../src/model/names';
+import { nodeQueue, waitQueue } from '../../../src/model/names';
 import {
   clusterDynamicConfig,
   dynamicConfigYaml,
@@ -11,7 +11,7 @@ import {
 
 const LONG_POLL = 'matching.longPollExpirationInterval';
 
-void test("a cluster's dynamic config: 60 s long polls on each node queue and job-waits queue of each cluster, 1 s on the others", () => {
+void test("a cluster's dynamic config: 60 s long polls on each node queue and waits queue of each cluster, 1 s on the others", () => {
   const config = clusterDynamicConfig([
     { cluster: 'east', nodes: ['n1', 'n2'] },
     { cluster: 'west', nodes: ['n1'] },
@@ -19,9 +19,9 @@ void test("a cluster's dynamic config: 60 s long polls on each node queue and jo
   assert.deepEqual(config[LONG_POLL], [
     { value: NODE_QUEUE_LONG_POLL, constraints: { taskQueueName: nodeQueue('east', 'n1') } },
     { value: NODE_QUEUE_LONG_POLL, constraints: { taskQueueName: nodeQueue('east', 'n2') } },
-    { value: NODE_QUEUE_LONG_POLL, constraints: { taskQueueName: jobWaitQueue('east') } },
+    { value: NODE_QUEUE_LONG_POLL, constraints: { taskQueueName: waitQueue('east') } },
     { value: NODE_QUEUE_LONG_POLL, constraints: { taskQueueName: nodeQueue('west', 'n1') } },
-    { value: NODE_QUEUE_LONG_POLL, constraints: { taskQueueName: jobWaitQueue('west') } },
+    { value: NODE_QUEUE_LONG_POLL, constraints: { taskQueueName: waitQueue('west') } },
     { value: '1s' },
   ]);
   assert.deepEqual(config['limit.historyCount.suggestContinueAsNew'], [{ value: 1000 }]);
@@ -33,7 +33,7 @@ void test('the file parses as the server reads it: each key a list of a value an
   assert.deepEqual(parse(yaml), {
     [LONG_POLL]: [
       { value: '60s', constraints: { taskQueueName: 'baton-prod-node-node-1' } },
-      { value: '60s', constraints: { taskQueueName: 'baton-prod-job-waits' } },
+      { value: '60s', constraints: { taskQueueName: 'baton-prod-waits' } },
       { value: '1s', constraints: {} },
     ],
     'limit.historyCount.suggestContinueAsNew': [{ value: 1000, constraints: {} }],
