@@ -69,7 +69,7 @@ export function writeScalePlan(
       `    paths: [apps/${a}]`,
       '    restart: auto',
       '    maxCheckpointAge: 1h',
-      // every app on the one cron time, without a jitter: the crowd config validation warns of
+      // every app on the one cron time without a jitter (a crowd `baton apply` notes): a burst
       ...(o.cron ? [`    schedule: { cron: "${o.cron}" }`] : []),
     ]),
     '',

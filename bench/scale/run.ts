@@ -66,10 +66,33 @@ const UPDATES_IN_FLIGHT = process.env.BATON_SCALE_UPDATES_IN_FLIGHT;
 const SERVER = process.env.BATON_SCALE_SERVER ?? 'real';
 /** Every app once, all at the same moment (a shared cron time), instead of the day's spread. */
 const BURST = process.env.BATON_SCALE_BURST === '1';
-/** Who sends a burst's requests: this process, or the worker processes through native or grpc clients. */
+/** Who sends a burst's requests: this process, the worker processes through native or grpc clients, or the apps' schedules. */
 const BURST_FROM = process.env.BATON_SCALE_BURST_FROM ?? 'bench';
-if (!['bench', 'native', 'grpc', 'schedules'].includes(BURST_FROM)) {
-  throw new Error(`BATON_SCALE_BURST_FROM is "${BURST_FROM}"; use bench (the default), native, grpc or schedules`);
+const workersThrough = (clients: string) =>
+  `sent by the ${PROCESSES} worker processes, each for its share of the apps, through ${clients}`;
+/** Each sender of a burst: its section's title and the words saying who sent the requests. */
+const SENDERS: Record<string, { title: string; text: string }> = {
+  bench: { title: '', text: "sent by the bench's one process" },
+  native: {
+    title: ', from the worker processes (native clients)',
+    text: workersThrough("their workers' NativeConnection clients (as a node's scheduled runs send)"),
+  },
+  grpc: {
+    title: ', from the worker processes (grpc clients)',
+    text: workersThrough('grpc-js connections of their own (as the CLI sends)'),
+  },
+  schedules: {
+    title: ', from their schedules',
+    text:
+      "sent by the apps' own Temporal Schedules, all with one cron time and no jitter, each scheduled run asking " +
+      'the coordinator and waiting for its job (timed from the cron time)',
+  },
+};
+const SENDER = SENDERS[BURST_FROM];
+if (!SENDER) {
+  throw new Error(
+    `BATON_SCALE_BURST_FROM is "${BURST_FROM}"; use one of ${Object.keys(SENDERS).join(', ')} (bench, the default)`,
+  );
 }
 const FROM_WORKERS = BURST && (BURST_FROM === 'native' || BURST_FROM === 'grpc');
 const FROM_SCHEDULES = BURST && BURST_FROM === 'schedules';
@@ -492,18 +515,11 @@ function sectionText(o: Outcome): string {
   const handOverMs = c.handOvers.map((h) => h.ms);
   const timing = (t: QueryTiming[] | null, name: string) => t?.find((q) => q.name === name)?.medianMs ?? null;
   const queries = o.sqlite.map((q) => `| ${q.name} | ${ms(q.medianMs)} | ${ms(timing(o.postgres, q.name))} |`);
-  const senders = FROM_WORKERS
-    ? `sent by the ${PROCESSES} worker processes, each for its share of the apps, through ${BURST_FROM === 'native' ? "their workers' NativeConnection clients (as a node's scheduled runs send)" : 'grpc-js connections of their own (as the CLI sends)'}`
-    : FROM_SCHEDULES
-      ? "sent by the apps' own Temporal Schedules, all with one cron time and no jitter, each scheduled run asking the coordinator and waiting for its job (timed from the cron time)"
-      : "sent by the bench's one process";
   const what = BURST
-    ? `${o.requests.length} backups requested in the same second, one per app (as when every app shares one cron time), ${senders}, with no cap on requests in flight, no failover.`
+    ? `${o.requests.length} backups requested in the same second, one per app (as when every app shares one cron time), ${SENDER.text}, with no cap on requests in flight, no failover.`
     : `${o.requests.length} backups requested over a compressed day of ${DAY_S} s, ${o.failovers.length} nodes failed over in turn mid-day.`;
   return [
-    BURST
-      ? `## Scale: every app at once${FROM_WORKERS ? `, from the worker processes (${BURST_FROM} clients)` : FROM_SCHEDULES ? ', from their schedules' : ''}`
-      : '## Scale',
+    BURST ? `## Scale: every app at once${SENDER.title}` : '## Scale',
     '',
     `Measured ${new Date().toISOString()} with \`${BURST ? 'BATON_SCALE_BURST=1 ' : ''}${BURST && BURST_FROM !== 'bench' ? `BATON_SCALE_BURST_FROM=${BURST_FROM} ` : ''}npm run bench:scale\` (bench/scale/run.ts) on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${availableParallelism()} cores, load average ${loadavg()

@@ -6,7 +6,7 @@
  * as on the night an operator gave a thousand apps "0 2 * * *". What each run ended with becomes its
  * app's request record, timed from the cron time.
  */
-import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { scheduleId, schedulePrefix } from '../../src/model/names';
 import type { Requested } from './requested';
 
@@ -43,8 +43,7 @@ async function outcomeOf(client: Client, cluster: string, app: string, at: numbe
     return r;
   }
   const handle = client.workflow.getHandle(action.workflow.workflowId, action.workflow.firstExecutionRunId);
-  const described: WorkflowExecutionDescription = await handle.describe();
-  if (described.status.name === 'RUNNING') {
+  if ((await handle.describe()).status.name === 'RUNNING') {
     r.refused = 'its scheduled run had not ended when the bench stopped waiting';
     return r;
   }
