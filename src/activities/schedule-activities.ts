@@ -64,7 +64,8 @@ function alreadyRunningJobId(err: unknown): string | null {
  * under load), and the retry reached the coordinator's next run (continue-as-new), which knows no
  * earlier try of that update ID. bench/scale's burst from the apps' schedules ended 59 runs so,
  * "skipped" for their own jobs. Read from the job's start (its input names its requester); null
- * for anyone else's job, or one not started.
+ * for anyone else's job, or one not started. A coordinator run with the patch
+ * coordinator-answers-repeats answers such a retry with its job itself: this is for runs from before.
  */
 export async function ownRunningJob(client: Client, err: unknown, requestedBy: string): Promise<StartedBackup | null> {
   const jobId = alreadyRunningJobId(err);

@@ -18,7 +18,9 @@
  * the whole request. The server answers a repeat of an ID a run already took with that update,
  * even after the run closed; a run that closed before it took the request says "already completed",
  * one closing as it came says "workflow is closing" (grpc-retry.ts), and the request goes to the
- * next run. So the request is taken once, by one run, and its answer comes from that run.
+ * next run. So the request is taken once, by one run, and its answer comes from that run. A caller
+ * that is itself retried under the same ID (a scheduled run's activity) may reach a later run than
+ * the one that took it: that run answers from the answers it carries (answered-requests.ts).
  *
  * A request holds one of the process's slots (update-admission.ts) from its first try to its
  * answer: past its limit in flight on the coordinator the server refuses the next update and

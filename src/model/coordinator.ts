@@ -32,6 +32,22 @@ export interface CoordinatorSnapshot {
    * reported down only once its cluster service noticed.
    */
   handedOver?: { from: string; atMs: number };
+  /**
+   * The backup requests answered lately, by update ID, so a repeat that reaches a later run gets
+   * the same job (src/workflows/answered-requests.ts). Absent in runs from before
+   * COORDINATOR_ANSWERS_REPEATS.
+   */
+  answers?: AnsweredRequest[];
+}
+
+/** A backup request's answer, kept for a repeat of its update ID. */
+export interface AnsweredRequest {
+  updateId: string;
+  jobId: string;
+  node: string;
+  drive: string;
+  /** Workflow-clock ms of the answer. */
+  atMs: number;
 }
 
 /** One drive's retention: the apps waiting for a job, and the job running there (one at a time). */

@@ -9,7 +9,8 @@ import { coordinatorMove, type CoordinatorMove } from '../model/coordinator-move
 import { backupWorkflowId, unscopedBackupWorkflowId } from '../model/names';
 import { startSettled } from '../model/backup-job-start';
 import type { AppSpec, ClusterPlan, DriveSpec } from '../model/plan';
-import type { BackupJobInput, JobEntry, JobState } from '../model/backup';
+import type { BackupJobInput, JobEntry, JobState, StartBackupRequest, StartedBackup } from '../model/backup';
+import { answerOf, withAnswer, withoutJobs } from './answered-requests';
 import { unreachableLine, type ClosedJob, type ClusterOutage, type CoordinatorSnapshot } from '../model/coordinator';
 import { planProblems } from '../model/plan-problems';
 import { removalsInUse } from '../model/plan-diff';
@@ -207,6 +208,12 @@ export class CoordinatorState {
   /** Jobs the reconcile found dead and closed: they end here as they ended in the catalog. */
   jobsClosed(closed: ClosedJob[], nowIso: string): void {
     for (const job of closed) this.jobFinished(job.jobId, job.state, nowIso, job.error);
+    // a repeat of their requests plans anew: the job was never started, or something outside ended it
+    if (this.s.answers)
+      this.s.answers = withoutJobs(
+        this.s.answers,
+        closed.map((j) => j.jobId),
+      );
   }
 
   runningJobsOf(app: string): JobEntry[] {
@@ -268,12 +275,25 @@ export class CoordinatorState {
         busy.jobId,
       );
     }
-    const drive = this.driveFor(node);
     const ms = Math.max(nowMs, this.s.lastJobIdMs + 1);
     this.s.lastJobIdMs = ms;
+    const jobId = scopedId ? backupWorkflowId(this.cluster, appName, ms) : unscopedBackupWorkflowId(appName, ms);
+    return this.jobInput(jobId, app, node, this.driveFor(node), coordinatorId, requestedBy, full);
+  }
+
+  private jobInput(
+    jobId: string,
+    app: AppSpec,
+    node: string,
+    drive: DriveSpec,
+    coordinatorId: string,
+    requestedBy: string,
+    full: boolean,
+  ): BackupJobInput {
+    const { cluster } = this;
     return {
-      cluster: this.cluster,
-      jobId: scopedId ? backupWorkflowId(this.cluster, appName, ms) : unscopedBackupWorkflowId(appName, ms),
+      cluster,
+      jobId,
       coordinatorId,
       app,
       node,
@@ -283,6 +303,48 @@ export class CoordinatorState {
       requestedBy,
       full,
     };
+  }
+
+  /**
+   * The answer to a backup request: its job's ID, node and drive. Kept for a repeat of the update
+   * `updateId` (answered-requests.ts); undefined keeps nothing (a run from before COORDINATOR_ANSWERS_REPEATS).
+   */
+  answer(job: BackupJobInput, updateId: string | undefined, nowMs: number): StartedBackup {
+    const { jobId, node } = job;
+    const drive = job.drive.name;
+    if (updateId) this.s.answers = withAnswer(this.s.answers ?? [], { updateId, jobId, node, drive, atMs: nowMs });
+    return { jobId, node, drive };
+  }
+
+  /**
+   * The answer to a repeat of the update `updateId`, given by this run or one before it, or null for
+   * a request not answered lately. While its job waits for its requester to start it (its window
+   * open), the answer carries the job again, made from `request` and the plan, so a requester that
+   * never heard the first answer starts it (a second start of it finds it started: planned-job-start.ts).
+   */
+  answerAgain(
+    updateId: string,
+    request: StartBackupRequest,
+    coordinatorId: string,
+    nowMs: number,
+  ): StartedBackup | null {
+    const answer = answerOf(this.s.answers ?? [], updateId, nowMs);
+    if (!answer) return null;
+    const started = { jobId: answer.jobId, node: answer.node, drive: answer.drive };
+    const entry = this.s.running.find((j) => j.jobId === answer.jobId);
+    const drive = this.s.plan.drives.find((d) => d.name === answer.drive);
+    if (!request.startsJob || !entry?.startBy || startSettled(entry, nowMs) || !drive) return started;
+    const { requestedBy, full = false } = request;
+    const job = this.jobInput(
+      answer.jobId,
+      this.app(request.app),
+      answer.node,
+      drive,
+      coordinatorId,
+      requestedBy,
+      full,
+    );
+    return { ...started, job: { ...job, startBy: entry.startBy } };
   }
 
   jobStarted(job: BackupJobInput, nowIso: string): void {

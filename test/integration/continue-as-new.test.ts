@@ -14,6 +14,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
+import { sendStartBackup } from '../../src/client/coordinator-update';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import type { StartedBackup } from '../../src/model/backup';
 import { coordinatorWorkflowId } from '../../src/model/names';
@@ -137,5 +138,40 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
     await assert.rejects(again('a-new-request'), WorkflowNotFoundError, 'a new request: the run is closed');
     const result = await followJob(c.client, started.jobId, () => undefined, 500);
     assert.equal(result.state, 'succeeded');
+  });
+
+  // COORDINATOR_ANSWERS_REPEATS: a requester retried under the same update ID (a scheduled run's
+  // activity whose try timed out after its answer) reaches a later run, which knows the request.
+  test('a backup request repeated under its update ID in a later run gets its job again, while it runs and after', async () => {
+    const workflowId = coordinatorWorkflowId(c.config.cluster);
+    const handle = c.client.workflow.getHandle(workflowId);
+    await replaceCoordinator(
+      c,
+      { tickSeconds: 1, runEvents: ROOMY_RUN_EVENTS },
+      'the test starts one whose runs take requests for a few ticks',
+    );
+    const updateId = `test-repeat-${Date.now()}`;
+    const ask = () => sendStartBackup(c.client, workflowId, { app: DRILL_APP, requestedBy: 'test' }, { updateId });
+    const nextRun = async () => {
+      const before = (await handle.describe()).runId;
+      await waitFor('a new run of the coordinator', async () => (await handle.describe()).runId !== before);
+    };
+    const started = await ask();
+    await nextRun();
+    assert.deepEqual(await ask(), started, 'asked again while its job runs: that job, not "already running"');
+
+    assert.equal((await followJob(c.client, started.jobId, () => undefined, 500)).state, 'succeeded');
+    await waitFor('the coordinator to hear the job end', async () => {
+      const status = await coordinatorStatus(c.client, c.config.cluster);
+      return status.recent.some((j) => j.jobId === started.jobId);
+    });
+    await nextRun();
+    assert.deepEqual(await ask(), started, 'asked again after its job ended: that job, not a second backup');
+    const status = await coordinatorStatus(c.client, c.config.cluster);
+    assert.deepEqual(status.running, [], 'no backup started for the repeats');
+    assert.ok(
+      (status.answers ?? []).some((a) => a.updateId === updateId && a.jobId === started.jobId),
+      'the answer travelled in the carried state',
+    );
   });
 });
