@@ -11,12 +11,15 @@
  *   coordinator-continue-as-new: the coordinator's run that continued as new with a backup running
  *                                (the server suggests it after 40 events here), and
  *                                coordinator-continue-as-new-job-finished: the later run that heard that
- *                                backup finish
+ *                                backup finish, and coordinator-repeated-request: a later run that
+ *                                took the backup's request again, under its update ID, and answered
+ *                                with that backup (coordinator-answers-repeats)
  */
 import type { temporal } from '@temporalio/proto';
 import { attemptsOf, latestCheckpoint } from '../src/catalog/attempts';
 import { jobEvents } from '../src/catalog/jobs';
 import { ensureCoordinator, followJob, requestBackup } from '../src/client/coordinator-client';
+import { sendStartBackup } from '../src/client/coordinator-update';
 import { readStaticMap, writeStaticMap } from '../src/cluster/static';
 import { DRILL_APP } from '../src/demo/demo-files';
 import { isFencedOff } from '../src/drill/scenarios/fencing';
@@ -104,16 +107,40 @@ function nextRun(history: History): string | null {
   return last?.newExecutionRunId ?? null;
 }
 
+/** The run of the chain from `from` that took the update `updateId`, once it continued as new. */
+async function runThatTook(cluster: LocalCluster, id: string, from: string, updateId: string): Promise<string> {
+  const took = (history: History) =>
+    (history.events ?? []).some(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId === updateId,
+    );
+  return waitFor(
+    `the run that took update ${updateId} to continue as new`,
+    async () => {
+      for (let run: string | null = from; run;) {
+        const history = await cluster.client.workflow.getHandle(id, run).fetchHistory();
+        if (took(history)) return nextRun(history) && run;
+        run = nextRun(history);
+      }
+      return null;
+    },
+    120_000,
+    1000,
+  );
+}
+
 /**
  * coordinator-continue-as-new and -job-finished, on a cluster started with CONTINUE_AS_NEW_CONFIG: a
  * backup started in one run, that run continued as new with the backup running, and the run that
- * heard the backup finish.
+ * heard the backup finish; then coordinator-repeated-request, the backup's request asked again
+ * under its update ID, answered in a later run with that backup.
  */
 export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun): Promise<void> {
   const id = await ensureCoordinator(cluster.client, cluster.config, { tickSeconds: 1 });
   const handle = cluster.client.workflow.getHandle(id);
   const { runId } = await handle.describe();
-  const { jobId } = await requestBackup(cluster.client, cluster.config.cluster, DRILL_APP, 'record-histories', true);
+  const request = { app: DRILL_APP, requestedBy: 'record-histories', full: true };
+  const updateId = `record-histories-${runId}`;
+  const { jobId } = await sendStartBackup(cluster.client, id, request, { updateId });
   const result = await followJob(cluster.client, jobId, () => undefined, 500);
   if (result.state !== 'succeeded') throw new Error(`backup ${result.state}: ${result.error}`);
   await new Promise((r) => setTimeout(r, 2000));
@@ -141,6 +168,9 @@ export async function recordContinueAsNew(cluster: LocalCluster, save: SaveRun):
     if (started && started !== run && ends.length > 0) {
       await save('coordinator-continue-as-new', id, started);
       await save('coordinator-continue-as-new-job-finished', id, run);
+      const again = await sendStartBackup(cluster.client, id, request, { updateId });
+      if (again.jobId !== jobId) throw new Error(`the request asked again got ${again.jobId}, not ${jobId}`);
+      await save('coordinator-repeated-request', id, await runThatTook(cluster, id, run, updateId));
       return;
     }
     run = nextRun(history);

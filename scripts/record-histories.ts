@@ -21,7 +21,7 @@
  *                             keep {last: 1}: it forgets the earlier snapshot on node-2's drive
  *   coordinator-retention:    the coordinator at that point: the configure update that set keep, the
  *                             patch marker coordinator-applies-retention, the retention child, its signal
- *   backup-job-node-failure, backup-job-isolated-node, coordinator-continue-as-new (two runs): the
+ *   backup-job-node-failure, backup-job-isolated-node, coordinator-continue-as-new (three runs): the
  *                             fault scenarios of scripts/record-fault-histories.ts; the last on a
  *                             second cluster whose server suggests continue-as-new after 40 events
  * Run with `npm run record-histories`; `npm run record-histories -- restore verify` records only those
@@ -87,8 +87,10 @@ for (const name of wanted) {
 }
 
 async function save(cluster: LocalCluster, name: string, workflowId: string, runId?: string): Promise<void> {
-  // coordinator-continue-as-new-job-finished comes with coordinator-continue-as-new
-  if (!wanted.includes(name.replace(/-job-finished$/, ''))) return;
+  // coordinator-continue-as-new-job-finished and coordinator-repeated-request come with coordinator-continue-as-new
+  const by =
+    name === 'coordinator-repeated-request' ? 'coordinator-continue-as-new' : name.replace(/-job-finished$/, '');
+  if (!wanted.includes(by)) return;
   const history = await cluster.client.workflow.getHandle(workflowId, runId).fetchHistory();
   const file = join(out, `${name}-${version}${label ? `-${label}` : ''}.json`);
   writeFileSync(file, historyToJSON(history) + '\n');

@@ -40,7 +40,7 @@ interface Activity {
 }
 
 function load(prefix: string): Event[] {
-  const file = readdirSync(dir).find((f) => f.startsWith(prefix) && /^-\d/.test(f.slice(prefix.length)));
+  const file = readdirSync(dir).find((f) => f.startsWith(prefix) && /^-[\d.]+\.json$/.test(f.slice(prefix.length)));
   assert.ok(file, `test/histories/${prefix}-<version>.json`);
   return (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { events: Event[] }).events;
 }

@@ -48,7 +48,9 @@
  * coordinator-continue-as-new-*: see fault-histories.test.ts; the -hands-over-between-ticks ones
  *   behind the patch marker coordinator-hands-over-between-ticks (a due run's tick wait ends when
  *   it may hand over); the -hands-over-on-job-end ones behind coordinator-hands-over-on-job-end
- *   (a job's end notes whether the run is due, as a request's answer does).
+ *   (a job's end notes whether the run is due, as a request's answer does); the -answers-repeats
+ *   ones behind coordinator-answers-repeats, with coordinator-repeated-request: a later run taking
+ *   the backup's request again under its update ID and answering with that backup.
  * coordinator-retention-*: a configure update giving sample-db keep {last: 1}, a backup whose
  *   jobFinished signal makes node-2's drive due, the patch marker coordinator-applies-retention,
  *   the retentionJob child and its retentionFinished signal.
@@ -82,7 +84,14 @@ interface HistoryJson {
     signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName: string };
     workflowExecutionSignaledEventAttributes?: { signalName: string };
     workflowExecutionUpdateAcceptedEventAttributes?: {
-      acceptedRequest: { input: { name: string; args?: { payloads: { data: string }[] } } };
+      acceptedRequest: {
+        meta?: { updateId: string };
+        input: { name: string; args?: { payloads: { data: string }[] } };
+      };
+    };
+    workflowExecutionUpdateCompletedEventAttributes?: {
+      meta?: { updateId: string };
+      outcome: { success?: { payloads: { data: string }[] } };
     };
     startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType: { name: string } };
   }[];
@@ -367,6 +376,39 @@ test('behind coordinator-hands-over-on-job-end the runs that hear jobs end conti
   assert.ok(
     ended.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input?.name === 'jobEnded'),
     'a jobEnded update',
+  );
+});
+
+test('behind coordinator-answers-repeats a later run answers a request asked again with its job, and starts none', () => {
+  const json = (p: { data: string } | undefined) =>
+    JSON.parse(Buffer.from(p?.data ?? '', 'base64').toString()) as unknown;
+  // the job's ID, node and drive (the first answer also carries the plan its requester started)
+  const answered = (events: HistoryJson['events']) =>
+    events.flatMap((e) => {
+      const done = e.workflowExecutionUpdateCompletedEventAttributes;
+      const payload = done?.outcome.success?.payloads[0];
+      if (!done?.meta || !payload) return [];
+      const { jobId, node, drive } = json(payload) as { jobId: string; node: string; drive: string };
+      return [{ updateId: done.meta.updateId, answer: { jobId, node, drive } }];
+    });
+  const [first] = answered(
+    fromPatch('coordinator-continue-as-new-0.', '-answers-repeats.json', 'coordinator-answers-repeats'),
+  );
+  assert.ok(first, 'the first run answered the request');
+  const again = fromPatch('coordinator-repeated-request-0.', '-answers-repeats.json', 'coordinator-answers-repeats');
+  assert.deepEqual(answered(again), [first], 'asked again under its update ID: the same job');
+  const file = files.find((f) => /^coordinator-repeated-request-0\..*-answers-repeats\.json$/.test(f));
+  const carried = json(load(file ?? '').events[0].workflowExecutionStartedEventAttributes?.input?.payloads[0]) as {
+    state: { answers?: { updateId: string; jobId: string }[] };
+  };
+  assert.ok(
+    carried.state.answers?.some((a) => a.updateId === first.updateId && a.jobId === first.answer.jobId),
+    'the answer came in the state carried from the run before',
+  );
+  assert.deepEqual(
+    again.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes),
+    [],
+    'no backup started for it',
   );
 });
 
