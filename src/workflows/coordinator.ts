@@ -257,7 +257,11 @@ const EVENTS_AT_ONCE = 500;
 type EventInput = Parameters<CatalogActivities['recordEvent']>[0];
 
 export interface CoordinatorInput {
-  plan: ClusterPlan;
+  /**
+   * The first run's plan. A run continued as new carries its plan in `state` only (runs of code from
+   * before 2026-12-07's night carried it here too: 232 KiB more per run at 1,000 apps, docs/scale.md).
+   */
+  plan?: ClusterPlan;
   /** Carried over by continue-as-new; absent on the first run. */
   state?: CoordinatorSnapshot;
   /** Seconds between observations of host and cluster (default 1; 2 before COORDINATOR_TICKS_EVERY_SECOND). */
@@ -877,8 +881,18 @@ function handleJobEnds(
   setHandler(jobEndedUpdate, jobEnded);
 }
 
+/** The state a run starts from: the one carried over, or a first run's plan's. */
+function coordinatorState(input: CoordinatorInput): CoordinatorState {
+  if (input.state) return new CoordinatorState(input.state);
+  if (input.plan) return CoordinatorState.fromPlan(input.plan);
+  throw ApplicationFailure.nonRetryable(
+    "the coordinator was started without a plan; start it with `baton apply` (it sends the config's plan)",
+    'InvalidPlan',
+  );
+}
+
 export async function coordinator(input: CoordinatorInput): Promise<void> {
-  const state = input.state ? new CoordinatorState(input.state) : CoordinatorState.fromPlan(input.plan);
+  const state = coordinatorState(input);
   const lock = new Lock();
   const show = detailsOf(state);
   const patches = patchesOfThisRun();
@@ -950,7 +964,6 @@ export async function coordinator(input: CoordinatorInput): Promise<void> {
 
   await condition(allHandlersFinished);
   await continueAsNew<typeof coordinator>({
-    plan: state.snapshot().plan,
     state: state.snapshot(),
     tickSeconds: input.tickSeconds,
     reconcileSeconds: input.reconcileSeconds,

@@ -7,17 +7,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { sendStartBackup } from '../../src/client/coordinator-update';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import type { StartedBackup } from '../../src/model/backup';
-import { coordinatorWorkflowId } from '../../src/model/names';
+import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
 import { COORDINATOR_DRAINING, startBackupUpdate } from '../../src/workflows/messages';
 import { waitFor } from '../../src/util/wait';
 import { replaceCoordinator, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
@@ -138,6 +139,29 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
     await assert.rejects(again('a-new-request'), WorkflowNotFoundError, 'a new request: the run is closed');
     const result = await followJob(c.client, started.jobId, () => undefined, 500);
     assert.equal(result.state, 'succeeded');
+  });
+
+  test('a run continued as new carries its plan once, in its state; a coordinator started with neither fails saying so', async () => {
+    const handle = c.client.workflow.getHandle(coordinatorWorkflowId(c.config.cluster));
+    const { runId } = await handle.describe();
+    await waitFor('the coordinator to continue as new', async () => (await handle.describe()).runId !== runId);
+    const events = (await c.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
+    const carried = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.input?.payloads?.[0];
+    assert.ok(carried, 'the run continued as new');
+    const input = defaultPayloadConverter.fromPayload<{ plan?: unknown; state: { plan: unknown } }>(carried);
+    assert.equal(input.plan, undefined, 'no second copy of the plan');
+    assert.deepEqual(input.state.plan, (await coordinatorStatus(c.client, c.config.cluster)).plan);
+
+    const bare = c.client.workflow.execute('coordinator', {
+      workflowId: `baton-test-coordinator-without-plan-${Date.now()}`,
+      taskQueue: coordinatorQueue(c.config.cluster),
+      args: [{}],
+    });
+    await assert.rejects(bare, (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.match(err.cause?.message ?? '', /started without a plan; start it with `baton apply`/);
+      return true;
+    });
   });
 
   // COORDINATOR_ANSWERS_REPEATS: a requester retried under the same update ID (a scheduled run's
