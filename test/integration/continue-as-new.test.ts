@@ -11,11 +11,12 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
+  type WorkflowHandle,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
-import { sendStartBackup } from '../../src/client/coordinator-update';
+import { sendCoordinatorUpdate, sendStartBackup } from '../../src/client/coordinator-update';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import type { StartedBackup } from '../../src/model/backup';
 import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
@@ -176,12 +177,8 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
     );
     const updateId = `test-repeat-${Date.now()}`;
     const ask = () => sendStartBackup(c.client, workflowId, { app: DRILL_APP, requestedBy: 'test' }, { updateId });
-    const nextRun = async () => {
-      const before = (await handle.describe()).runId;
-      await waitFor('a new run of the coordinator', async () => (await handle.describe()).runId !== before);
-    };
     const started = await ask();
-    await nextRun();
+    await nextRun(handle);
     assert.deepEqual(await ask(), started, 'asked again while its job runs: that job, not "already running"');
 
     assert.equal((await followJob(c.client, started.jobId, () => undefined, 500)).state, 'succeeded');
@@ -189,7 +186,7 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
       const status = await coordinatorStatus(c.client, c.config.cluster);
       return status.recent.some((j) => j.jobId === started.jobId);
     });
-    await nextRun();
+    await nextRun(handle);
     assert.deepEqual(await ask(), started, 'asked again after its job ended: that job, not a second backup');
     const status = await coordinatorStatus(c.client, c.config.cluster);
     assert.deepEqual(status.running, [], 'no backup started for the repeats');
@@ -198,4 +195,26 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
       'the answer travelled in the carried state',
     );
   });
+
+  test('a requester that never heard its answer asks again in a later run, gets the planned job and starts it', async () => {
+    const workflowId = coordinatorWorkflowId(c.config.cluster);
+    const handle = c.client.workflow.getHandle(workflowId);
+    const updateId = `test-unheard-${Date.now()}`;
+    // the first try: the coordinator plans the job for its requester, whose answer is lost (no start)
+    const request = { app: DRILL_APP, requestedBy: 'test', startsJob: true };
+    const first = await sendCoordinatorUpdate(c.client, workflowId, startBackupUpdate, request, { updateId });
+    assert.ok(first.job, 'a job planned for its requester to start');
+    await assert.rejects(c.client.workflow.getHandle(first.jobId).describe(), WorkflowNotFoundError, 'not started');
+    await nextRun(handle);
+    // the retry, as a scheduled run's activity makes it: sendStartBackup starts the job it is given
+    const again = await sendStartBackup(c.client, workflowId, { app: DRILL_APP, requestedBy: 'test' }, { updateId });
+    assert.deepEqual(again, { jobId: first.jobId, node: first.node, drive: first.drive });
+    const result = await followJob(c.client, first.jobId, () => undefined, 500);
+    assert.equal(result.state, 'succeeded', 'started from the repeat’s answer');
+  });
 });
+
+async function nextRun(handle: WorkflowHandle): Promise<void> {
+  const before = (await handle.describe()).runId;
+  await waitFor('a new run of the coordinator', async () => (await handle.describe()).runId !== before);
+}
