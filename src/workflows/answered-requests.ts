@@ -11,7 +11,7 @@ import type { AnsweredRequest } from '../model/coordinator';
 
 /**
  * How long an answer is kept: past the longest a requester retries under one update ID (a scheduled
- * run's request: 5 tries of at most 1 min each, 15 s of backoff between them; `baton backup`
+ * run's request: 5 tries of at most 1 min each, 15 s of backoff in all between them; `baton backup`
  * retries a draining coordinator for less).
  */
 export const ANSWERS_KEPT_MS = 10 * 60_000;
