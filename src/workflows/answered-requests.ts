@@ -16,7 +16,7 @@ import type { AnsweredRequest } from '../model/coordinator';
  */
 export const ANSWERS_KEPT_MS = 10 * 60_000;
 
-/** At most this many answers are kept, the newest (some 200 bytes each in the carried state). */
+/** At most this many answers are kept, the newest (about 240 bytes each in the carried state). */
 export const ANSWERS_KEPT = 2_000;
 
 /** The answer given to `updateId` within ANSWERS_KEPT_MS before `nowMs`, if any. */
