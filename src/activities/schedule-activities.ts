@@ -7,11 +7,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ScheduleOverlapPolicy, WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { sendStartBackup } from '../client/coordinator-update';
 import { isHandingOver } from '../client/draining';
-import { type BackupJobInput, type StartedBackup } from '../model/backup';
+import { type StartedBackup } from '../model/backup';
 import { coordinatorQueue, coordinatorWorkflowId, schedulePrefix, scheduleId, scheduledRunId } from '../model/names';
 import type { AppSchedule, AppSpec, ClusterPlan } from '../model/plan';
 import { heartbeatEvery } from './heartbeat-timer';
@@ -47,43 +45,6 @@ export interface JobEnd {
 export function scheduledRefusal(err: unknown): string | null {
   if (!(err instanceof WorkflowUpdateFailedError) || isHandingOver(err)) return null;
   return err.cause?.message ?? err.message;
-}
-
-/** The running job an AlreadyRunning refusal names (the coordinator's failure details), or null. */
-function alreadyRunningJobId(err: unknown): string | null {
-  if (!(err instanceof WorkflowUpdateFailedError)) return null;
-  const cause = err.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== 'AlreadyRunning') return null;
-  const details = cause.details?.[0] as { jobId?: unknown } | undefined;
-  return typeof details?.jobId === 'string' ? details.jobId : null;
-}
-
-/**
- * The job an AlreadyRunning refusal names, when `requestedBy` asked for it: the request's earlier
- * try was taken and its job started, but the try's answer never reached its activity (timed out
- * under load), and the retry reached the coordinator's next run (continue-as-new), which knows no
- * earlier try of that update ID. bench/scale's burst from the apps' schedules ended 59 runs so,
- * "skipped" for their own jobs. Read from the job's start (its input names its requester); null
- * for anyone else's job, or one not started. A coordinator run with the patch
- * coordinator-answers-repeats answers such a retry with its job itself: this is for runs from before.
- */
-export async function ownRunningJob(client: Client, err: unknown, requestedBy: string): Promise<StartedBackup | null> {
-  const jobId = alreadyRunningJobId(err);
-  if (jobId === null) return null;
-  let payloads;
-  try {
-    const { history } = await client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace,
-      execution: { workflowId: jobId },
-      maximumPageSize: 1,
-    });
-    payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-  } catch {
-    return null; // planned, not started: the refusal stands
-  }
-  if (payloads.length === 0) return null;
-  const job = await decodeFromPayloadsAtIndex<BackupJobInput>(client.options.loadedDataConverter, 0, payloads);
-  return job.requestedBy === requestedBy ? { jobId: job.jobId, node: job.node, drive: job.drive.name } : null;
 }
 
 export interface ScheduleSync extends Sync {
@@ -148,8 +109,6 @@ export function createScheduledRunActivities(deps: { client: Client }) {
           { updateId: run && `schedule:${run.workflowId}:${run.runId}`, signal: Context.current().cancellationSignal },
         );
       } catch (err) {
-        const own = await ownRunningJob(client, err, requestedBy);
-        if (own) return own;
         const refused = scheduledRefusal(err);
         if (refused !== null) return { refused };
         throw err;

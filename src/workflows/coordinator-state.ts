@@ -23,15 +23,11 @@ export const RECENT_JOBS_KEPT = 20;
 /** The longest the coordinator waits between observations while the cluster service fails. */
 export const MAX_RETRY_SECONDS = 60;
 
-/**
- * A refusal the caller should see: names what is wrong and how to fix it. `jobId`: the running job
- * an AlreadyRunning refusal is about (a retried requester may find it is its own: schedule-activities.ts).
- */
+/** A refusal the caller should see: names what is wrong and how to fix it. */
 export class CoordinatorRefusal extends BatonError {
   constructor(
     readonly code: RefusalCode,
     message: string,
-    readonly jobId?: string,
   ) {
     super(message);
   }
@@ -272,7 +268,6 @@ export class CoordinatorState {
       throw new CoordinatorRefusal(
         'AlreadyRunning',
         `app "${appName}" already has a backup running (${busy.jobId}); wait for it or cancel it first`,
-        busy.jobId,
       );
     }
     const ms = Math.max(nowMs, this.s.lastJobIdMs + 1);

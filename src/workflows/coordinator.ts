@@ -335,16 +335,8 @@ class DueForNext {
   }
 }
 
-/** The failure a refused update ends with: its code as the type, the job it is about (if any) as details. */
 function refusal(err: unknown): never {
-  if (err instanceof CoordinatorRefusal) {
-    throw ApplicationFailure.create({
-      message: err.message,
-      type: err.code,
-      nonRetryable: true,
-      details: err.jobId ? [{ jobId: err.jobId }] : undefined,
-    });
-  }
+  if (err instanceof CoordinatorRefusal) throw ApplicationFailure.nonRetryable(err.message, err.code);
   throw err;
 }
 

@@ -15,11 +15,13 @@ import {
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createScheduledRunActivities, type ScheduledRunInput } from '../../src/activities/schedule-activities';
 import { coordinatorStatus, followJob, requestBackup } from '../../src/client/coordinator-client';
 import { sendCoordinatorUpdate, sendStartBackup } from '../../src/client/coordinator-update';
 import { DRILL_APP } from '../../src/demo/demo-files';
 import type { StartedBackup } from '../../src/model/backup';
-import { coordinatorQueue, coordinatorWorkflowId } from '../../src/model/names';
+import { coordinatorQueue, coordinatorWorkflowId, scheduledRunId } from '../../src/model/names';
 import { COORDINATOR_DRAINING, startBackupUpdate } from '../../src/workflows/messages';
 import { waitFor } from '../../src/util/wait';
 import { replaceCoordinator, startLocalCluster, type LocalCluster } from '../helpers/local-cluster';
@@ -165,33 +167,44 @@ describe('coordinator continue-as-new', { timeout: 180_000, skip: secondNodeSkip
     });
   });
 
-  // COORDINATOR_ANSWERS_REPEATS: a requester retried under the same update ID (a scheduled run's
-  // activity whose try timed out after its answer) reaches a later run, which knows the request.
-  test('a backup request repeated under its update ID in a later run gets its job again, while it runs and after', async () => {
-    const workflowId = coordinatorWorkflowId(c.config.cluster);
-    const handle = c.client.workflow.getHandle(workflowId);
+  // COORDINATOR_ANSWERS_REPEATS: a scheduled run's request activity, retried under its update ID
+  // (its try timed out after the answer), reaches a later run, which knows the request.
+  test('a scheduled run’s request retried in later runs gets its job again, never a second backup', async () => {
+    const { cluster } = c.config;
+    const handle = c.client.workflow.getHandle(coordinatorWorkflowId(cluster));
     await replaceCoordinator(
       c,
       { tickSeconds: 1, runEvents: ROOMY_RUN_EVENTS },
       'the test starts one whose runs take requests for a few ticks',
     );
-    const updateId = `test-repeat-${Date.now()}`;
-    const ask = () => sendStartBackup(c.client, workflowId, { app: DRILL_APP, requestedBy: 'test' }, { updateId });
+    const activities = createScheduledRunActivities({ client: c.client });
+    const run = { workflowId: `${scheduledRunId(cluster, DRILL_APP)}-${Date.now()}`, runId: 'run-1' };
+    // the activity's update ID is its run's: the same for every try
+    type Answer = Awaited<ReturnType<typeof activities.requestScheduledBackup>>;
+    const ask = (workflowExecution = run): Promise<Answer> =>
+      new MockActivityEnvironment({ workflowExecution }).run(
+        (input: ScheduledRunInput) => activities.requestScheduledBackup(input),
+        { cluster, app: DRILL_APP },
+      );
     const started = await ask();
+    if (!('jobId' in started)) throw new Error(`the first try was refused: ${started.refused}`);
     await nextRun(handle);
-    assert.deepEqual(await ask(), started, 'asked again while its job runs: that job, not "already running"');
+    // its job may still run or have ended by now (a drill-db backup after the first takes seconds)
+    assert.deepEqual(await ask(), started, 'asked again in a later run: that job, not "already running"');
 
     assert.equal((await followJob(c.client, started.jobId, () => undefined, 500)).state, 'succeeded');
     await waitFor('the coordinator to hear the job end', async () => {
-      const status = await coordinatorStatus(c.client, c.config.cluster);
+      const status = await coordinatorStatus(c.client, cluster);
       return status.recent.some((j) => j.jobId === started.jobId);
     });
     await nextRun(handle);
     assert.deepEqual(await ask(), started, 'asked again after its job ended: that job, not a second backup');
-    const status = await coordinatorStatus(c.client, c.config.cluster);
+    const status = await coordinatorStatus(c.client, cluster);
     assert.deepEqual(status.running, [], 'no backup started for the repeats');
     assert.ok(
-      (status.answers ?? []).some((a) => a.updateId === updateId && a.jobId === started.jobId),
+      (status.answers ?? []).some(
+        (a) => a.updateId === `schedule:${run.workflowId}:${run.runId}` && a.jobId === started.jobId,
+      ),
       'the answer travelled in the carried state',
     );
   });

@@ -18,12 +18,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { createScheduleActivities, type ScheduledRunInput } from '../../src/activities/schedule-activities';
 import { ensureCoordinator } from '../../src/client/coordinator-client';
 import { loadConfig } from '../../src/config/load';
 import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
-import { scheduleId, scheduledRunId } from '../../src/model/names';
+import { scheduleId } from '../../src/model/names';
 import { waitFor } from '../../src/util/wait';
 import { writeScalePlan, type ScalePlan } from '../../bench/scale/plan';
 import { schedulesCreated } from '../../bench/scale/scheduled-burst';
@@ -102,26 +100,5 @@ describe('apps sharing a cron time, more than the coordinator queue has slots', 
       assert.equal(result.state, 'succeeded', `${action.workflow.workflowId}: ${JSON.stringify(result)}`);
       assert.ok(result.jobId);
     }
-  });
-
-  test("a run's request retried on a coordinator run that never saw its first try gets the job that try started", async () => {
-    const cluster = loadConfig(plan.configFile).cluster;
-    const activities = createScheduleActivities({ client });
-    const app = plan.apps[0];
-    const workflowId = `${scheduledRunId(cluster, app)}-retried`;
-    // each run ID gives the request another update ID, as a coordinator run that continued as new
-    // since the first try knows none of its update IDs: the same requester asks again
-    type Answer = Awaited<ReturnType<typeof activities.requestScheduledBackup>>;
-    const ask = (runId: string, id = workflowId): Promise<Answer> =>
-      new MockActivityEnvironment({ workflowExecution: { workflowId: id, runId } }).run(
-        (input: ScheduledRunInput) => activities.requestScheduledBackup(input),
-        { cluster, app },
-      );
-    const first = await ask('first-try');
-    if (!('jobId' in first)) throw new Error(`the first try was refused: ${first.refused}`);
-    assert.deepEqual(await ask('retry-on-the-next-run'), first);
-    // anyone else asking meanwhile is refused, the job named
-    const other = await ask('r', `${scheduledRunId(cluster, app)}-other`);
-    assert.match(JSON.stringify(other), new RegExp(`already has a backup running \\(${first.jobId}\\)`));
   });
 });
