@@ -205,11 +205,8 @@ export class CoordinatorState {
   jobsClosed(closed: ClosedJob[], nowIso: string): void {
     for (const job of closed) this.jobFinished(job.jobId, job.state, nowIso, job.error);
     // a repeat of their requests plans anew: the job was never started, or something outside ended it
-    if (this.s.answers)
-      this.s.answers = withoutJobs(
-        this.s.answers,
-        closed.map((j) => j.jobId),
-      );
+    const ids = closed.map((j) => j.jobId);
+    if (this.s.answers) this.s.answers = withoutJobs(this.s.answers, ids);
   }
 
   runningJobsOf(app: string): JobEntry[] {
