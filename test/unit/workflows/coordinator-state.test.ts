@@ -83,6 +83,17 @@ for (const c of refusals) {
   });
 }
 
+test('the already-running refusal names the running job and the fix', () => {
+  const s = CoordinatorState.fromPlan(plan());
+  s.observe('n1', cluster('v1', { db: 'n1' }));
+  const running = s.planBackup('db', 5, 't', 'c');
+  s.jobStarted(running, 'now');
+  assert.throws(
+    () => s.planBackup('db', 10, 't', 'c'),
+    new RegExp(`already has a backup running \\(${running.jobId}\\); wait for it or cancel it first`),
+  );
+});
+
 test('the unknown-app refusal names the known apps and the fix', () => {
   const s = CoordinatorState.fromPlan(plan());
   assert.throws(() => s.app('web'), /unknown app "web"; apps of cluster "c1": db\. Add it to the config/);
